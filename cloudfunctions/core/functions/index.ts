@@ -1,0 +1,7 @@
+import type { CloudFunction } from '../runtime/handler';
+import { memberFunction } from './member';
+
+/** Every cloud function by name: the local runtime serves these at POST /cloud/NAME. */
+export const cloudFunctions: Record<string, CloudFunction> = {
+  member: memberFunction,
+};

@@ -1,0 +1,49 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { openLocalServices, resolveDbPath } from './services';
+import { createLocalServer } from './server';
+
+const DEFAULT_PORT = 10086;
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError('must be a port number 1-65535');
+  return port;
+}
+
+export function buildCli(): Command {
+  const program = new Command('member-centre')
+    .description('会员中心 operator CLI and local runtime')
+    .option('--db <path>', 'SQLite database file (default: $MC_DB or .data/member-centre.db)')
+    .showHelpAfterError();
+
+  const dbFile = () => resolveDbPath(program.opts<{ db?: string }>().db);
+
+  program
+    .command('serve')
+    .description('serve the cloud functions at POST /cloud/NAME (and the H5 app with --app) on 127.0.0.1')
+    .option('--port <n>', `port (default: $PORT or ${DEFAULT_PORT})`, parsePort)
+    .option('--app <dir>', 'folder of the built H5 app to serve at /')
+    .action((options: { port?: number; app?: string }) => {
+      const port = options.port ?? (process.env.PORT ? parsePort(process.env.PORT) : DEFAULT_PORT);
+      const appDir = options.app ? resolve(options.app) : undefined;
+      if (appDir && !existsSync(resolve(appDir, 'index.html'))) {
+        program.error(`no H5 build in ${appDir}: run npm run build:h5 first`);
+      }
+      const services = openLocalServices({ dbFile: dbFile() });
+      const server = createLocalServer({ services, appDir });
+      server.listen(port, '127.0.0.1', () => {
+        process.stdout.write(`会员中心 running at http://127.0.0.1:${port}/ (database ${dbFile()})\n`);
+      });
+      const stop = () => server.close(() => void services.store.close().then(() => process.exit(0)));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  return program;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  await buildCli().parseAsync(argv);
+}

@@ -1,0 +1,99 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, normalize, resolve } from 'node:path';
+import type { Envelope } from '../contracts/errors';
+import { cloudFunctions } from '../functions';
+import { invoke, statusOf, type CloudFunction } from '../runtime/handler';
+import type { Caller, Services } from '../runtime/services';
+
+export interface LocalServerOptions {
+  services: Services;
+  /** Folder of the built H5 app to serve at `/`; functions only when absent. */
+  appDir?: string;
+  functions?: Record<string, CloudFunction>;
+}
+
+const MAX_BODY = 64 * 1024;
+/** Dev identities look like openids: short, URL-safe. */
+const DEV_OPENID = /^[A-Za-z0-9_-]{1,64}$/;
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
+};
+
+function send(res: ServerResponse, envelope: Envelope<unknown>, status = statusOf(envelope)): void {
+  const body = JSON.stringify(envelope);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolveBody, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        resolveBody(null);
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** In this dev runtime only, the caller is whoever the X-WX-OPENID header says. */
+function devCaller(req: IncomingMessage): Caller {
+  const header = req.headers['x-wx-openid'];
+  const openid = typeof header === 'string' && DEV_OPENID.test(header) ? header : null;
+  return { openid, unionid: null, appid: 'dev' };
+}
+
+async function handleFunction(req: IncomingMessage, res: ServerResponse, fn: CloudFunction, services: Services): Promise<void> {
+  const raw = await readBody(req);
+  if (raw === null) return send(res, { ok: false, error: { code: 'INVALID_INPUT', message: 'body too large' } }, 413);
+  let event: unknown;
+  try {
+    event = JSON.parse(raw);
+  } catch {
+    return send(res, { ok: false, error: { code: 'INVALID_INPUT', message: 'body must be JSON' } });
+  }
+  send(res, await invoke(fn, event, devCaller(req), services));
+}
+
+function serveStatic(req: IncomingMessage, res: ServerResponse, appDir: string): void {
+  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://local').pathname);
+  const root = resolve(appDir);
+  let file = normalize(join(root, path));
+  if (!file.startsWith(root)) file = join(root, 'index.html');
+  if (!existsSync(file) || statSync(file).isDirectory()) file = join(root, 'index.html');
+  if (!existsSync(file)) {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('H5 app not built: run npm run build:h5');
+    return;
+  }
+  const cache = file.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable';
+  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': cache });
+  createReadStream(file).pipe(res);
+}
+
+/** The dev runtime: every cloud function at POST /cloud/NAME, and the H5 app at `/`. */
+export function createLocalServer(options: LocalServerOptions): Server {
+  const functions = options.functions ?? cloudFunctions;
+  return createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const match = /^\/cloud\/([A-Za-z]+)$/.exec(url.pathname);
+    if (match) {
+      const fn = Object.hasOwn(functions, match[1]!) ? functions[match[1]!] : undefined;
+      if (req.method !== 'POST') return send(res, { ok: false, error: { code: 'INVALID_INPUT', message: 'use POST' } }, 405);
+      if (!fn) return send(res, { ok: false, error: { code: 'NOT_FOUND', message: 'no such function' } });
+      handleFunction(req, res, fn, options.services).catch(() => {
+        send(res, { ok: false, error: { code: 'INTERNAL', message: 'internal error' } });
+      });
+      return;
+    }
+    if (options.appDir && (req.method === 'GET' || req.method === 'HEAD')) return serveStatic(req, res, options.appDir);
+    send(res, { ok: false, error: { code: 'NOT_FOUND', message: 'not found' } });
+  });
+}

@@ -1,0 +1,34 @@
+import { resolve } from 'node:path';
+import { systemClock, type Clock } from '../runtime/clock';
+import { loadConfig, type Config } from '../runtime/config';
+import { randomIds, type IdSource } from '../runtime/ids';
+import { stderrLogger, type Logger } from '../runtime/log';
+import type { Services } from '../runtime/services';
+import { SqliteStore } from '../store/sqlite';
+
+export const DEFAULT_DB = '.data/member-centre.db';
+
+/** `--db`, else `MC_DB`, else `.data/member-centre.db` under the working directory. */
+export function resolveDbPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag ?? env.MC_DB ?? DEFAULT_DB);
+}
+
+export interface LocalServicesOptions {
+  dbFile: string;
+  clock?: Clock;
+  ids?: IdSource;
+  log?: Logger;
+  config?: Partial<Config>;
+  durability?: 'full' | 'normal';
+}
+
+/** The embedded wiring used by the dev runtime, the CLI, tests and benchmarks. */
+export function openLocalServices(options: LocalServicesOptions): Services {
+  return {
+    store: new SqliteStore({ file: options.dbFile, durability: options.durability }),
+    clock: options.clock ?? systemClock,
+    ids: options.ids ?? randomIds,
+    config: loadConfig(process.env, options.config),
+    log: options.log ?? stderrLogger,
+  };
+}

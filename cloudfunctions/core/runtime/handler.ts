@@ -1,0 +1,71 @@
+import * as z from 'zod/mini';
+import { ERROR_STATUS, type Envelope, type ErrorCode } from '../contracts/errors';
+import { StoreConflictError } from '../store/port';
+import { AppError } from './errors';
+import { maskOpenid } from './log';
+import type { Caller, Services } from './services';
+
+/** One action of a cloud function: its event schema and the service it calls. */
+export interface Action<I = unknown, O = unknown> {
+  input: z.ZodMiniType<I>;
+  /** False only for actions anyone may call; by default a caller openid is required. */
+  needsCaller?: boolean;
+  run(input: I, caller: Caller, services: Services): Promise<O>;
+}
+
+export function action<I, O>(definition: Action<I, O>): Action<I, O> {
+  return definition;
+}
+
+export interface CloudFunction {
+  name: string;
+  actions: Record<string, Action<any, any>>;
+}
+
+const eventShape = z.object({ action: z.string() });
+
+function fail(code: ErrorCode, message: string): Envelope<never> {
+  return { ok: false, error: { code, message } };
+}
+
+/** Lists the failing fields without echoing their values (they may be personal). */
+function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.map(String).join('.') || '(event)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/**
+ * The only way into the core from a door (cloud entry, local runtime, tests):
+ * validates the event, checks the caller, runs one action, and always answers
+ * with the envelope. Nothing thrown inside escapes; nothing is written for bad
+ * input because validation happens before the service runs.
+ */
+export async function invoke(fn: CloudFunction, event: unknown, caller: Caller, services: Services): Promise<Envelope<unknown>> {
+  const head = eventShape.safeParse(event);
+  if (!head.success) return fail('INVALID_INPUT', 'event must be an object with an action');
+  const act = Object.hasOwn(fn.actions, head.data.action) ? fn.actions[head.data.action] : undefined;
+  if (!act) return fail('UNKNOWN_ACTION', `${fn.name} has no action ${head.data.action.slice(0, 40)}`);
+  const input = act.input.safeParse(event);
+  if (!input.success) return fail('INVALID_INPUT', describeIssues(input.error.issues));
+  if (act.needsCaller !== false && !caller.openid) return fail('UNAUTHENTICATED', 'no caller identity');
+
+  try {
+    return { ok: true, data: await act.run(input.data, caller, services) };
+  } catch (error) {
+    if (error instanceof AppError) return fail(error.code, error.message);
+    if (error instanceof StoreConflictError) return fail('CONFLICT', 'the request conflicted with another; retry');
+    const where = error instanceof Error ? error.stack?.split('\n')[1]?.trim() : undefined;
+    services.log.error('action_failed', {
+      fn: fn.name,
+      action: head.data.action,
+      caller: maskOpenid(caller.openid),
+      error: error instanceof Error ? error.name : typeof error,
+      at: where,
+    });
+    return fail('INTERNAL', 'internal error');
+  }
+}
+
+export const statusOf = (envelope: Envelope<unknown>): number => (envelope.ok ? 200 : ERROR_STATUS[envelope.error.code]);

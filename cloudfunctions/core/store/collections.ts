@@ -1,0 +1,22 @@
+/**
+ * Every collection the core uses and the indexes it queries on. The SQLite
+ * adapter creates these indexes; on CloudBase they are created in the console
+ * (the README lists them). A query on a field that no index declares is
+ * refused, so a missing index shows up in tests rather than as a slow scan.
+ */
+export type CollectionSpecs = Record<string, { indexes: readonly (readonly string[])[] }>;
+
+export const COLLECTIONS = {
+  members: { indexes: [['status']] },
+  identifiers: { indexes: [['memberId']] },
+  settings: { indexes: [] },
+} as const satisfies CollectionSpecs;
+
+export type CollectionName = keyof typeof COLLECTIONS;
+
+/** Fields that may appear in a query's `where` or `orderBy`. */
+export function queryableFields(specs: CollectionSpecs, collection: string): Set<string> | null {
+  const spec = specs[collection];
+  if (!spec) return null;
+  return new Set(['_id', ...spec.indexes.flat()]);
+}

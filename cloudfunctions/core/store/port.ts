@@ -1,0 +1,94 @@
+/**
+ * The document-store port: the only way the core touches persistence.
+ *
+ * It is shaped like CloudBase's database so the production adapter stays thin:
+ * - writes by document id happen inside `transaction`, which either commits all
+ *   of them or none (a throw rolls back); the callback may run more than once on
+ *   CloudBase, so it must have no side effects besides its `tx` calls;
+ * - uniqueness comes from document ids: `create` of an existing id fails with
+ *   StoreConflictError, on every adapter;
+ * - queries run outside transactions, on declared indexes, newest-first or
+ *   oldest-first, with an opaque cursor for the next page.
+ */
+
+export type Scalar = string | number | boolean | null;
+
+/** A stored document. `_id` is the document id; other fields are plain JSON. */
+export interface Doc {
+  _id: string;
+  [field: string]: unknown;
+}
+
+/** Shallow field replacement; `undefined` values are ignored, `null` is stored. */
+export type Patch = Record<string, unknown>;
+
+export interface Tx {
+  get<T extends Doc>(collection: string, id: string): Promise<T | null>;
+  /** Creates the document; StoreConflictError if the id already exists. */
+  create(collection: string, doc: Doc): Promise<void>;
+  /** Creates or replaces the whole document. */
+  set(collection: string, doc: Doc): Promise<void>;
+  /** Replaces the given top-level fields; StoreNotFoundError if the id is absent. */
+  update(collection: string, id: string, patch: Patch): Promise<void>;
+  /** Removes the document if present. */
+  remove(collection: string, id: string): Promise<void>;
+}
+
+export interface QueryOptions {
+  /** Equality on top-level fields; all must hold. */
+  where?: Record<string, Scalar>;
+  /** Sort field (ties broken by `_id` in the same direction). Defaults to `_id`. */
+  orderBy?: string;
+  direction?: 'asc' | 'desc';
+  /** Page size, 1..1000. */
+  limit: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Null when there is no further page. */
+  nextCursor: string | null;
+}
+
+export interface DocStore {
+  transaction<R>(fn: (tx: Tx) => Promise<R>): Promise<R>;
+  /** A read outside any transaction (last committed state). */
+  get<T extends Doc>(collection: string, id: string): Promise<T | null>;
+  /**
+   * Conditional update outside a transaction: applies `patch` only if every
+   * field in `expected` currently equals the given value. True if applied.
+   */
+  updateIf(collection: string, id: string, expected: Record<string, Scalar>, patch: Patch): Promise<boolean>;
+  query<T extends Doc>(collection: string, options: QueryOptions): Promise<Page<T>>;
+  close(): Promise<void>;
+}
+
+/** The id is taken: the thing it names already exists. */
+export class StoreConflictError extends Error {
+  readonly code = 'STORE_CONFLICT';
+  constructor(readonly collection: string, readonly id: string) {
+    super(`document already exists in ${collection}`);
+    this.name = 'StoreConflictError';
+  }
+}
+
+export class StoreNotFoundError extends Error {
+  readonly code = 'STORE_NOT_FOUND';
+  constructor(readonly collection: string, readonly id: string) {
+    super(`document not found in ${collection}`);
+    this.name = 'StoreNotFoundError';
+  }
+}
+
+/** A query the store cannot answer (bad limit, undeclared field, bad cursor). */
+export class StoreQueryError extends Error {
+  readonly code = 'STORE_QUERY';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreQueryError';
+  }
+}
+
+export const MAX_PAGE = 1000;

@@ -1,0 +1,220 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { COLLECTIONS, CollectionSpecs, queryableFields } from './collections';
+import { decodeCursor, encodeCursor } from './cursor';
+import { SerialLock } from './lock';
+import {
+  Doc, DocStore, MAX_PAGE, Page, Patch, QueryOptions, Scalar, StoreConflictError,
+  StoreNotFoundError, StoreQueryError, Tx,
+} from './port';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; its folder is created if missing. */
+  file: string;
+  collections?: CollectionSpecs;
+  /**
+   * `full` fsyncs the WAL on every commit (a committed ledger entry survives a
+   * power cut); `normal` survives a process crash only. Default `full`.
+   */
+  durability?: 'full' | 'normal';
+}
+
+const IDENT = /^[A-Za-z][A-Za-z0-9_]*$/;
+const tableOf = (collection: string) => `doc_${collection}`;
+const fieldExpr = (field: string) => (field === '_id' ? 'id' : `json_extract(body, '$.${field}')`);
+
+/** better-sqlite3 binds no booleans; JSON stores them as 1/0 and json_extract returns 1/0. */
+const bindable = (value: Scalar) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
+
+interface Statements {
+  get: Database.Statement;
+  insert: Database.Statement;
+  upsert: Database.Statement;
+  replace: Database.Statement;
+  remove: Database.Statement;
+}
+
+/**
+ * The embedded adapter. One writer connection serialises transactions (SQLite
+ * has a single writer anyway); reads outside transactions go to a second
+ * connection so they never see another caller's uncommitted writes.
+ */
+export class SqliteStore implements DocStore {
+  private readonly writer: Database.Database;
+  private readonly reader: Database.Database;
+  private readonly collections: CollectionSpecs;
+  private readonly writeStatements = new Map<string, Statements>();
+  private readonly readStatements = new Map<string, Database.Statement>();
+  private readonly queryStatements = new Map<string, Database.Statement>();
+  private readonly lock = new SerialLock();
+
+  constructor(options: SqliteStoreOptions) {
+    this.collections = options.collections ?? COLLECTIONS;
+    mkdirSync(dirname(options.file), { recursive: true });
+    this.writer = new Database(options.file);
+    this.writer.pragma('journal_mode = WAL');
+    this.writer.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.writer.pragma('busy_timeout = 5000');
+    this.createSchema();
+    this.reader = new Database(options.file, { readonly: true });
+    this.reader.pragma('busy_timeout = 5000');
+  }
+
+  private createSchema(): void {
+    for (const [collection, spec] of Object.entries(this.collections)) {
+      if (!IDENT.test(collection)) throw new Error(`bad collection name ${collection}`);
+      const table = tableOf(collection);
+      this.writer.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, body TEXT NOT NULL)`);
+      for (const fields of spec.indexes) {
+        for (const field of fields) if (!IDENT.test(field)) throw new Error(`bad index field ${field}`);
+        const name = `${table}__${fields.join('_')}`;
+        this.writer.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${table} (${fields.map(fieldExpr).join(', ')})`);
+      }
+    }
+  }
+
+  private checkCollection(collection: string): string {
+    if (!this.collections[collection]) throw new StoreQueryError(`unknown collection ${collection}`);
+    return tableOf(collection);
+  }
+
+  private statements(collection: string): Statements {
+    let s = this.writeStatements.get(collection);
+    if (!s) {
+      const table = this.checkCollection(collection);
+      s = {
+        get: this.writer.prepare(`SELECT body FROM ${table} WHERE id = ?`).pluck(),
+        insert: this.writer.prepare(`INSERT INTO ${table} (id, body) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`),
+        upsert: this.writer.prepare(`INSERT INTO ${table} (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body`),
+        replace: this.writer.prepare(`UPDATE ${table} SET body = ? WHERE id = ?`),
+        remove: this.writer.prepare(`DELETE FROM ${table} WHERE id = ?`),
+      };
+      this.writeStatements.set(collection, s);
+    }
+    return s;
+  }
+
+  private readonly tx: Tx = {
+    get: async <T extends Doc>(collection: string, id: string) => this.readDoc<T>(this.statements(collection).get, id),
+    create: async (collection, doc) => {
+      const inserted = this.statements(collection).insert.run(doc._id, JSON.stringify(doc));
+      if (inserted.changes === 0) throw new StoreConflictError(collection, doc._id);
+    },
+    set: async (collection, doc) => {
+      this.statements(collection).upsert.run(doc._id, JSON.stringify(doc));
+    },
+    update: async (collection, id, patch) => {
+      const s = this.statements(collection);
+      const current = this.readDoc<Doc>(s.get, id);
+      if (!current) throw new StoreNotFoundError(collection, id);
+      s.replace.run(JSON.stringify(applyPatch(current, patch)), id);
+    },
+    remove: async (collection, id) => {
+      this.statements(collection).remove.run(id);
+    },
+  };
+
+  private readDoc<T extends Doc>(statement: Database.Statement, id: string): T | null {
+    const body = statement.get(id) as string | undefined;
+    return body === undefined ? null : (JSON.parse(body) as T);
+  }
+
+  transaction<R>(fn: (tx: Tx) => Promise<R>): Promise<R> {
+    return this.lock.run(async () => {
+      this.writer.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.tx);
+        this.writer.exec('COMMIT');
+        return result;
+      } catch (error) {
+        this.writer.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  async get<T extends Doc>(collection: string, id: string): Promise<T | null> {
+    let statement = this.readStatements.get(collection);
+    if (!statement) {
+      statement = this.reader.prepare(`SELECT body FROM ${this.checkCollection(collection)} WHERE id = ?`).pluck();
+      this.readStatements.set(collection, statement);
+    }
+    return this.readDoc<T>(statement, id);
+  }
+
+  updateIf(collection: string, id: string, expected: Record<string, Scalar>, patch: Patch): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const current = await tx.get<Doc>(collection, id);
+      if (!current) return false;
+      for (const [field, value] of Object.entries(expected)) {
+        if ((current[field] ?? null) !== value) return false;
+      }
+      await tx.update(collection, id, patch);
+      return true;
+    });
+  }
+
+  async query<T extends Doc>(collection: string, options: QueryOptions): Promise<Page<T>> {
+    const table = this.checkCollection(collection);
+    const allowed = queryableFields(this.collections, collection)!;
+    const where = options.where ?? {};
+    const orderBy = options.orderBy ?? '_id';
+    const direction = options.direction ?? 'asc';
+    if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_PAGE) {
+      throw new StoreQueryError(`limit must be an integer in 1..${MAX_PAGE}`);
+    }
+    for (const field of [...Object.keys(where), orderBy]) {
+      if (!allowed.has(field)) throw new StoreQueryError(`${collection}.${field} is not indexed`);
+    }
+
+    const fields = Object.keys(where).sort();
+    const nullFields = new Set(fields.filter((f) => where[f] === null));
+    const clauses = fields.map((f) => (nullFields.has(f) ? `${fieldExpr(f)} IS NULL` : `${fieldExpr(f)} = ?`));
+    const params: unknown[] = fields.filter((f) => !nullFields.has(f)).map((f) => bindable(where[f]));
+    const cmp = direction === 'asc' ? '>' : '<';
+    if (options.cursor) {
+      const position = decodeCursor(options.cursor);
+      if (orderBy === '_id') {
+        clauses.push(`id ${cmp} ?`);
+        params.push(position.id);
+      } else {
+        clauses.push(`(${fieldExpr(orderBy)}, id) ${cmp} (?, ?)`);
+        params.push(bindable(position.value), position.id);
+      }
+    }
+    const dir = direction === 'asc' ? 'ASC' : 'DESC';
+    const order = orderBy === '_id' ? `id ${dir}` : `${fieldExpr(orderBy)} ${dir}, id ${dir}`;
+    const sql = `SELECT body FROM ${table}${clauses.length ? ` WHERE ${clauses.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
+    params.push(options.limit + 1);
+
+    let statement = this.queryStatements.get(sql);
+    if (!statement) {
+      statement = this.reader.prepare(sql).pluck();
+      this.queryStatements.set(sql, statement);
+    }
+    const rows = (statement.all(...params) as string[]).map((body) => JSON.parse(body) as T);
+    const items = rows.slice(0, options.limit);
+    const last = items[items.length - 1];
+    const nextCursor = rows.length > options.limit && last
+      ? encodeCursor({ value: orderBy === '_id' ? last._id : ((last[orderBy] ?? null) as Scalar), id: last._id })
+      : null;
+    return { items, nextCursor };
+  }
+
+  async close(): Promise<void> {
+    await this.lock.run(async () => {
+      this.reader.close();
+      this.writer.close();
+    });
+  }
+}
+
+export function applyPatch<T extends Doc>(current: T, patch: Patch): T {
+  const next: Record<string, unknown> = { ...current };
+  for (const [field, value] of Object.entries(patch)) {
+    if (field === '_id') continue;
+    if (value !== undefined) next[field] = value;
+  }
+  return next as T;
+}

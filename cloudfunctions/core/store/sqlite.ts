@@ -171,7 +171,7 @@ export class SqliteStore implements DocStore {
     const fields = Object.keys(where).sort();
     const nullFields = new Set(fields.filter((f) => where[f] === null));
     const clauses = fields.map((f) => (nullFields.has(f) ? `${fieldExpr(f)} IS NULL` : `${fieldExpr(f)} = ?`));
-    const params: unknown[] = fields.filter((f) => !nullFields.has(f)).map((f) => bindable(where[f]));
+    const params: unknown[] = fields.filter((f) => !nullFields.has(f)).map((f) => bindable(where[f] ?? null));
     const cmp = direction === 'asc' ? '>' : '<';
     if (options.cursor) {
       const position = decodeCursor(options.cursor);

@@ -1,0 +1,37 @@
+import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
+import { tempDir } from '../support/temp';
+import { CONTRACT_COLLECTIONS, storeContract } from './contract';
+
+describe('SQLite adapter', () => {
+  storeContract(async () => {
+    const temp = tempDir();
+    const store = new SqliteStore({ file: temp.file('store.db'), collections: CONTRACT_COLLECTIONS });
+    return { store, close: async () => { await store.close(); temp.cleanup(); } };
+  });
+
+  it('keeps committed documents across a reopen of the file', async () => {
+    const temp = tempDir();
+    const file = temp.file('nested/dir/store.db');
+    const first = new SqliteStore({ file, collections: CONTRACT_COLLECTIONS });
+    await first.transaction((tx) => tx.create('things', { _id: 'x', kind: 'a', rank: 1 }));
+    await first.close();
+    const second = new SqliteStore({ file, collections: CONTRACT_COLLECTIONS });
+    expect(await second.get('things', 'x')).toEqual({ _id: 'x', kind: 'a', rank: 1 });
+    await second.close();
+    temp.cleanup();
+  });
+
+  it('reads outside a transaction never see another caller\'s uncommitted writes', async () => {
+    const temp = tempDir();
+    const store = new SqliteStore({ file: temp.file('s.db'), collections: CONTRACT_COLLECTIONS });
+    let seenDuring: unknown = 'unset';
+    await store.transaction(async (tx) => {
+      await tx.create('things', { _id: 'x', kind: 'a', rank: 1 });
+      seenDuring = await store.get('things', 'x');
+    });
+    expect(seenDuring).toBeNull();
+    expect(await store.get('things', 'x')).not.toBeNull();
+    await store.close();
+    temp.cleanup();
+  });
+});

@@ -1,0 +1,41 @@
+import { openLocalServices } from '../../cloudfunctions/core/local/services';
+import { fixedClock } from '../../cloudfunctions/core/runtime/clock';
+import { sequentialIds } from '../../cloudfunctions/core/runtime/ids';
+import { silentLogger } from '../../cloudfunctions/core/runtime/log';
+import type { Caller, Services } from '../../cloudfunctions/core/runtime/services';
+import type { Doc } from '../../cloudfunctions/core/store/port';
+import { tempDir } from './temp';
+
+export type TestServices = Services & {
+  clock: ReturnType<typeof fixedClock>;
+  /** Every document of a collection, by id order: for "nothing was written" checks. */
+  dump(collection: string): Promise<Doc[]>;
+  close(): Promise<void>;
+};
+
+/** Real services on a temp SQLite file, a fixed clock and predictable ids. */
+export function openTestServices(start = '2026-11-23T02:00:00Z'): TestServices {
+  const temp = tempDir();
+  const clock = fixedClock(start);
+  const services = openLocalServices({ dbFile: temp.file('mc.db'), clock, ids: sequentialIds(), log: silentLogger, durability: 'normal' });
+  return {
+    ...services,
+    clock,
+    async dump(collection) {
+      const all: Doc[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: Doc[]; nextCursor: string | null } = await services.store.query(collection, { limit: 1000, cursor });
+        all.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return all;
+    },
+    async close() {
+      await services.store.close();
+      temp.cleanup();
+    },
+  };
+}
+
+export const callerOf = (openid: string | null): Caller => ({ openid, unionid: null, appid: 'test' });

@@ -11,5 +11,13 @@ module.exports = {
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/web/'],
       transform: { '^.+\\.(t|j)sx?$': swc },
     },
+    {
+      // Real Chromium against the H5 build served by the local runtime.
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/test/e2e'],
+      testMatch: ['**/*.test.ts'],
+      transform: { '^.+\\.(t|j)sx?$': swc },
+    },
   ],
 };

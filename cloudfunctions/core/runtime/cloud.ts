@@ -1,0 +1,36 @@
+import cloud from 'wx-server-sdk';
+import { CloudBaseStore } from '../store/cloudbase';
+import { systemClock } from './clock';
+import { loadConfig } from './config';
+import { invoke, type CloudFunction } from './handler';
+import { randomIds } from './ids';
+import { stderrLogger } from './log';
+import type { Caller, Services } from './services';
+
+let services: Services | undefined;
+
+/** Built once per warm instance: the SDK, the store adapter and the config. */
+function cloudServices(): Services {
+  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
+  return {
+    store: new CloudBaseStore(cloud.database()),
+    clock: systemClock,
+    ids: randomIds,
+    config: loadConfig(),
+    log: stderrLogger,
+  };
+}
+
+/** The caller as WeChat vouches for it; the event's own fields are never consulted. */
+function trustedCaller(): Caller {
+  const context = cloud.getWXContext() as { OPENID?: string; UNIONID?: string; APPID?: string };
+  return { openid: context.OPENID || null, unionid: context.UNIONID || null, appid: context.APPID || null };
+}
+
+/** A WeChat cloud function's `main` for one of our function definitions. */
+export function cloudEntry(fn: CloudFunction): (event: unknown) => Promise<unknown> {
+  return async (event) => {
+    services ??= cloudServices();
+    return invoke(fn, event, trustedCaller(), services);
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Bundles each cloud function (cloudfunctions/<name>/index.ts) into
+ * dist/cloudfunctions/<name>/ as index.js + package.json, a folder WeChat
+ * DevTools uploads as it is ("upload and deploy: install dependencies in the
+ * cloud"). wx-server-sdk stays external (installed in the cloud); nothing of
+ * the embedded store may end up in a bundle.
+ *
+ *   npx tsx scripts/build-functions.ts [--out DIR]
+ */
+import { build } from 'esbuild';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '..');
+const source = join(root, 'cloudfunctions');
+const outArg = process.argv.indexOf('--out');
+const outRoot = resolve(outArg > 0 ? process.argv[outArg + 1]! : join(root, 'dist/cloudfunctions'));
+const sdkVersion = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies['wx-server-sdk'];
+
+export function functionNames(): string[] {
+  return readdirSync(source).filter((name) => name !== 'core' && existsSync(join(source, name, 'index.ts')));
+}
+
+async function buildOne(name: string): Promise<number> {
+  const out = join(outRoot, name);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const result = await build({
+    entryPoints: [join(source, name, 'index.ts')],
+    outfile: join(out, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node16',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    external: ['wx-server-sdk', 'better-sqlite3'],
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const leaked = Object.keys(result.metafile.inputs).filter((input) => /better-sqlite3|core\/store\/sqlite|core\/local\//.test(input));
+  if (leaked.length) throw new Error(`${name}: the embedded store leaked into the bundle via ${leaked.join(', ')}`);
+  writeFileSync(join(out, 'package.json'), `${JSON.stringify({ name, version: '1.0.0', main: 'index.js', private: true, dependencies: { 'wx-server-sdk': sdkVersion } }, null, 2)}\n`);
+  return statSync(join(out, 'index.js')).size;
+}
+
+async function main(): Promise<void> {
+  for (const name of functionNames()) {
+    const started = Date.now();
+    const size = await buildOne(name);
+    process.stdout.write(`cloud function ${name.padEnd(12)} ${(size / 1024).toFixed(1).padStart(7)} KB  ${Date.now() - started} ms  → ${join(outRoot, name)}\n`);
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,10 +1,23 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Services } from '../runtime/services';
 import { openLocalServices, resolveDbPath } from './services';
 import { createLocalServer } from './server';
 
 const DEFAULT_PORT = 10086;
+
+/** What each capability's commands get: where to hang them and how to open the store. */
+export interface CliContext {
+  program: Command;
+  /** `member-centre import …` */
+  importCommand: Command;
+  /** Opens the embedded services on the `--db` database; close the store when done. */
+  open(): Services;
+}
+
+/** Each capability adds its own commands here (see <capability>/cli.ts). */
+const registrars: ((context: CliContext) => void)[] = [];
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -12,14 +25,7 @@ function parsePort(value: string): number {
   return port;
 }
 
-export function buildCli(): Command {
-  const program = new Command('member-centre')
-    .description('会员中心 operator CLI and local runtime')
-    .option('--db <path>', 'SQLite database file (default: $MC_DB or .data/member-centre.db)')
-    .showHelpAfterError();
-
-  const dbFile = () => resolveDbPath(program.opts<{ db?: string }>().db);
-
+function registerServe({ program, open }: CliContext): void {
   program
     .command('serve')
     .description('serve the cloud functions at POST /cloud/NAME (and the H5 app with --app) on 127.0.0.1')
@@ -31,16 +37,29 @@ export function buildCli(): Command {
       if (appDir && !existsSync(resolve(appDir, 'index.html'))) {
         program.error(`no H5 build in ${appDir}: run npm run build:h5 first`);
       }
-      const services = openLocalServices({ dbFile: dbFile() });
+      const services = open();
       const server = createLocalServer({ services, appDir });
       server.listen(port, '127.0.0.1', () => {
-        process.stdout.write(`会员中心 running at http://127.0.0.1:${port}/ (database ${dbFile()})\n`);
+        process.stdout.write(`会员中心 running at http://127.0.0.1:${port}/\n`);
       });
       const stop = () => server.close(() => void services.store.close().then(() => process.exit(0)));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
 
+export function buildCli(): Command {
+  const program = new Command('member-centre')
+    .description('会员中心 operator CLI and local runtime')
+    .option('--db <path>', 'SQLite database file (default: $MC_DB or .data/member-centre.db)')
+    .showHelpAfterError();
+  const importCommand = program.command('import').description('import channel data (CSV with a header row, or JSONL)');
+  const context: CliContext = {
+    program,
+    importCommand,
+    open: () => openLocalServices({ dbFile: resolveDbPath(program.opts<{ db?: string }>().db) }),
+  };
+  for (const register of [registerServe, ...registrars]) register(context);
   return program;
 }
 

@@ -1,8 +1,9 @@
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../runtime/clock';
 import { loadConfig, type Config } from '../runtime/config';
 import { randomIds, type IdSource } from '../runtime/ids';
 import { stderrLogger, type Logger } from '../runtime/log';
+import { devSecrets, type Secrets } from '../runtime/secrets';
 import type { Services } from '../runtime/services';
 import { SqliteStore } from '../store/sqlite';
 
@@ -20,6 +21,7 @@ export interface LocalServicesOptions {
   log?: Logger;
   config?: Partial<Config>;
   durability?: 'full' | 'normal';
+  secrets?: Secrets;
 }
 
 /** The embedded wiring used by the dev runtime, the CLI, tests and benchmarks. */
@@ -30,5 +32,7 @@ export function openLocalServices(options: LocalServicesOptions): Services {
     ids: options.ids ?? randomIds,
     config: loadConfig(process.env, options.config),
     log: options.log ?? stderrLogger,
+    // beside the database, so each database keeps the keys its phone hashes were made with
+    secrets: options.secrets ?? devSecrets(join(dirname(options.dbFile), 'secrets.json')),
   };
 }

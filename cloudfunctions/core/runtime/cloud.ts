@@ -5,6 +5,7 @@ import { loadConfig } from './config';
 import { invoke, type CloudFunction } from './handler';
 import { randomIds } from './ids';
 import { stderrLogger } from './log';
+import { secretsFromEnv } from './secrets';
 import type { Caller, Services } from './services';
 
 let services: Services | undefined;
@@ -18,6 +19,7 @@ function cloudServices(): Services {
     ids: randomIds,
     config: loadConfig(),
     log: stderrLogger,
+    secrets: secretsFromEnv(),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Clock } from './clock';
 import type { Config } from './config';
 import type { IdSource } from './ids';
 import type { Logger } from './log';
+import type { Secrets } from './secrets';
 
 /** Everything a service may touch besides its input: injected, never imported. */
 export interface Services {
@@ -11,6 +12,7 @@ export interface Services {
   ids: IdSource;
   config: Config;
   log: Logger;
+  secrets: Secrets;
 }
 
 /**

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Keys the core needs, never in code or config. Production reads them from the
+ * cloud function's environment variables; the dev runtime makes its own once
+ * and keeps them beside its database (`.data/secrets.json`, never committed).
+ */
+export interface Secrets {
+  /** HMAC key for phone lookups: HMAC-SHA256(key, sha256(phone)). 32 bytes. */
+  phoneHashKey: Buffer;
+  /** AES-256-GCM key for the few places that need a phone in clear. 32 bytes. */
+  phoneEncKey: Buffer;
+  /** HMAC key for member-code tokens shown at the till. 32 bytes. */
+  memberCodeKey: Buffer;
+  /** Product-code tag keys by key id (one or two characters); the first listed signs new batches. */
+  codeKeys: { id: string; key: Buffer }[];
+}
+
+const ENV = {
+  phoneHashKey: 'MC_PHONE_HASH_KEY',
+  phoneEncKey: 'MC_PHONE_ENC_KEY',
+  memberCodeKey: 'MC_MEMBER_CODE_KEY',
+  codeKeys: 'MC_CODE_KEYS',
+} as const;
+
+function key32(name: string, base64: string | undefined): Buffer {
+  const key = Buffer.from(base64 ?? '', 'base64');
+  if (key.length !== 32) throw new Error(`${name} must be 32 bytes, base64-encoded`);
+  return key;
+}
+
+/** `MC_CODE_KEYS="k2:BASE64,k1:BASE64"`: id, colon, key; newest first. */
+function parseCodeKeys(value: string | undefined): Secrets['codeKeys'] {
+  const entries = (value ?? '').split(',').map((part) => part.trim()).filter(Boolean);
+  if (entries.length === 0) throw new Error(`${ENV.codeKeys} must list at least one key`);
+  return entries.map((entry) => {
+    const [id, base64] = entry.split(':');
+    if (!id || !/^[A-Z0-9]{1,2}$/.test(id)) throw new Error(`${ENV.codeKeys}: key ids are 1-2 characters A-Z 0-9`);
+    return { id, key: key32(`${ENV.codeKeys} ${id}`, base64) };
+  });
+}
+
+export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): Secrets {
+  return {
+    phoneHashKey: key32(ENV.phoneHashKey, env[ENV.phoneHashKey]),
+    phoneEncKey: key32(ENV.phoneEncKey, env[ENV.phoneEncKey]),
+    memberCodeKey: key32(ENV.memberCodeKey, env[ENV.memberCodeKey]),
+    codeKeys: parseCodeKeys(env[ENV.codeKeys]),
+  };
+}
+
+/** The environment's secrets when set, else the dev runtime's own, created on first use. */
+export function devSecrets(file: string, env: NodeJS.ProcessEnv = process.env): Secrets {
+  if (env[ENV.phoneHashKey]) return secretsFromEnv(env);
+  if (!existsSync(file)) {
+    const fresh = () => randomBytes(32).toString('base64');
+    const values = { [ENV.phoneHashKey]: fresh(), [ENV.phoneEncKey]: fresh(), [ENV.memberCodeKey]: fresh(), [ENV.codeKeys]: `A:${fresh()}` };
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(values, null, 2)}\n`, { mode: 0o600 });
+  }
+  return secretsFromEnv(JSON.parse(readFileSync(file, 'utf8')) as NodeJS.ProcessEnv);
+}

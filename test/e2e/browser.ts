@@ -39,7 +39,7 @@ export async function launchBrowser(): Promise<Browser> {
 /** A phone-sized page (375×812, like an iPhone X) with its own dev identity. */
 export async function phonePage(browser: Browser, base: string, devOpenid?: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' });
-  if (devOpenid) await context.addInitScript((id) => window.localStorage.setItem('mc_dev_openid', id), devOpenid);
+  if (devOpenid) await context.addInitScript((id) => window.localStorage.setItem('mc.devOpenid', id), devOpenid);
   const page = await context.newPage();
   await page.goto(base);
   return page;

@@ -1,0 +1,64 @@
+import path from 'node:path'
+import { defineConfig, type UserConfigExport } from '@tarojs/cli'
+
+// TypeScript outside src/ that the pages import (types and plain constants only).
+const contracts = path.resolve(__dirname, '..', 'cloudfunctions/core/contracts')
+
+// NutUI's styles are written for a 375 px design; ours for 750 px.
+const designWidth = (input?: unknown) => {
+  const file = (input as { file?: string } | undefined)?.file ?? ''
+  return file.replace(/\\+/g, '/').includes('@nutui') ? 375 : 750
+}
+
+export default defineConfig<'webpack5'>(async (merge, { mode }) => {
+  const config: UserConfigExport<'webpack5'> = {
+    projectName: 'member-centre',
+    date: '2026-11-23',
+    designWidth,
+    deviceRatio: { 640: 2.34 / 2, 750: 1, 375: 2, 828: 1.81 / 2 },
+    sourceRoot: 'src',
+    outputRoot: `dist/${process.env.TARO_ENV}`,
+    plugins: ['@tarojs/plugin-html'],
+    defineConstants: {
+      // Cloud environment id for Taro.cloud.init in the weapp build.
+      CLOUD_ENV: JSON.stringify(process.env.MC_CLOUD_ENV || 'DYNAMIC_CURRENT_ENV'),
+    },
+    framework: 'react',
+    compiler: {
+      type: 'webpack5',
+      // Without this, watch mode prebundles all of NutUI into one oversized chunk.
+      prebundle: { exclude: ['@nutui/nutui-react-taro', '@nutui/icons-react-taro'] },
+    },
+    cache: { enable: true },
+    mini: {
+      compile: { include: [contracts] },
+      minifyXML: { collapseWhitespace: mode === 'production' },
+      // NutUI's per-component CSS lands in shared chunks in differing orders; its rules do not overlap.
+      miniCssExtractPluginOption: { ignoreOrder: true },
+      postcss: {
+        pxtransform: { enable: true, config: {} },
+        cssModules: { enable: false },
+      },
+    },
+    h5: {
+      publicPath: '/',
+      staticDirectory: 'static',
+      router: { mode: 'hash' },
+      compile: { include: [contracts] },
+      output: {
+        filename: 'js/[name].[contenthash:8].js',
+        chunkFilename: 'js/[name].[contenthash:8].js',
+      },
+      miniCssExtractPluginOption: {
+        ignoreOrder: true,
+        filename: 'css/[name].[contenthash:8].css',
+        chunkFilename: 'css/[name].[contenthash:8].css',
+      },
+      postcss: {
+        autoprefixer: { enable: true, config: {} },
+        cssModules: { enable: false },
+      },
+    },
+  }
+  return merge({}, config)
+})

@@ -1,0 +1,23 @@
+export default defineAppConfig({
+  pages: ['pages/member/index', 'pages/points/index', 'pages/mine/index'],
+  window: {
+    navigationBarTitleText: '会员中心',
+    navigationBarBackgroundColor: '#1f2a44',
+    navigationBarTextStyle: 'white',
+    backgroundColor: '#f5f3ef',
+    backgroundTextStyle: 'dark',
+  },
+  tabBar: {
+    color: '#8e95a3',
+    selectedColor: '#1f2a44',
+    backgroundColor: '#ffffff',
+    borderStyle: 'white',
+    list: [
+      { pagePath: 'pages/member/index', text: '会员', iconPath: 'assets/tabbar/member.png', selectedIconPath: 'assets/tabbar/member-active.png' },
+      { pagePath: 'pages/points/index', text: '积分', iconPath: 'assets/tabbar/points.png', selectedIconPath: 'assets/tabbar/points-active.png' },
+      { pagePath: 'pages/mine/index', text: '我的', iconPath: 'assets/tabbar/mine.png', selectedIconPath: 'assets/tabbar/mine-active.png' },
+    ],
+  },
+  // Inject only the components a page actually uses (WeChat code quality check).
+  lazyCodeLoading: 'requiredComponents',
+})

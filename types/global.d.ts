@@ -1,0 +1,17 @@
+/// <reference types="@tarojs/taro" />
+
+declare module '*.png' {
+  const src: string
+  export default src
+}
+declare module '*.css'
+
+/** Cloud environment id for the weapp build (config/index.ts, env MC_CLOUD_ENV). */
+declare const CLOUD_ENV: string
+
+declare namespace NodeJS {
+  interface ProcessEnv {
+    NODE_ENV: 'development' | 'production'
+    TARO_ENV: 'weapp' | 'h5'
+  }
+}

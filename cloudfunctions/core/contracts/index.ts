@@ -1,10 +1,23 @@
 export * from './errors';
-export type { MemberLoginResult } from './member';
+export type { BindPhoneResult, ChannelsResult, LinkOfflineResult, MemberCodeResult, MemberLoginResult, ProfileResult } from './member';
+import type * as z from 'zod/mini';
+import type * as member from './member';
 
-/** Every cloud function's actions, for the typed API client of the pages. */
+/** An action's event fields without `action` (the client adds it). */
+type In<S extends { input: z.ZodMiniType }> = Omit<z.infer<S['input']>, 'action' | 'userInfo'>;
+
+/** Every cloud function's actions, for the typed API client of the pages. Types only. */
 export interface Api {
   member: {
-    login: { input: Record<string, never>; output: import('./member').MemberLoginResult };
+    login: { input: In<typeof member.memberLogin>; output: member.MemberLoginResult };
+    consent: { input: In<typeof member.memberConsent>; output: member.MemberLoginResult };
+    bindPhone: { input: In<typeof member.memberBindPhone>; output: member.BindPhoneResult };
+    profile: { input: In<typeof member.memberProfile>; output: member.ProfileResult };
+    updateProfile: { input: In<typeof member.memberUpdateProfile>; output: member.ProfileResult };
+    channels: { input: In<typeof member.memberChannels>; output: member.ChannelsResult };
+    linkOffline: { input: In<typeof member.memberLinkOffline>; output: member.LinkOfflineResult };
+    memberCode: { input: In<typeof member.memberMemberCode>; output: member.MemberCodeResult };
+    delete: { input: In<typeof member.memberDelete>; output: { deleted: true } };
   };
 }
 

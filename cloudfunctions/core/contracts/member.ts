@@ -1,6 +1,10 @@
 import * as z from 'zod/mini';
 
 /** Events and answers of the `member` cloud function. */
+
+/** WeChat adds `userInfo` to every callFunction event; it is ignored, never trusted. */
+const wechatExtras = { userInfo: z.optional(z.unknown()) };
+
 export const memberLogin = {
   input: z.object({ action: z.literal('login') }),
   output: z.object({
@@ -12,4 +16,61 @@ export const memberLogin = {
   }),
 };
 
+export const memberConsent = {
+  input: z.object({ action: z.literal('consent'), version: z.string().check(z.minLength(1), z.maxLength(32)) }),
+};
+
+export const memberBindPhone = {
+  // strict: a phone number in the event is refused, not ignored
+  input: z.strictObject({ action: z.literal('bindPhone'), code: z.string().check(z.minLength(1), z.maxLength(128)), ...wechatExtras }),
+  output: z.object({ memberId: z.string(), phoneMasked: z.string(), merged: z.boolean() }),
+};
+
+export const memberProfile = {
+  input: z.object({ action: z.literal('profile') }),
+  output: z.object({ memberId: z.string(), nickname: z.nullable(z.string()), birthday: z.nullable(z.string()), phoneMasked: z.nullable(z.string()) }),
+};
+
+const birthday = z.string().check(
+  z.regex(/^\d{4}-\d{2}-\d{2}$/),
+  z.refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'not a date'),
+);
+
+export const memberUpdateProfile = {
+  input: z.object({
+    action: z.literal('updateProfile'),
+    nickname: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(20))),
+    birthday: z.optional(birthday),
+  }),
+};
+
+export const memberChannels = {
+  input: z.object({ action: z.literal('channels') }),
+  output: z.object({ wechat: z.boolean(), phone: z.boolean(), tmall: z.boolean(), offline: z.boolean(), jd: z.boolean() }),
+};
+
+export const memberLinkOffline = {
+  input: z.object({
+    action: z.literal('linkOffline'),
+    cardNo: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_\-.]{0,63}$/)),
+    last4: z.optional(z.string().check(z.regex(/^\d{4}$/))),
+  }),
+  output: z.object({ status: z.enum(['linked', 'pending']), memberId: z.string() }),
+};
+
+export const memberMemberCode = {
+  input: z.object({ action: z.literal('memberCode') }),
+  output: z.object({ token: z.string(), expiresAt: z.string() }),
+};
+
+export const memberDelete = {
+  input: z.object({ action: z.literal('delete'), confirm: z.literal(true) }),
+  output: z.object({ deleted: z.literal(true) }),
+};
+
 export type MemberLoginResult = z.infer<typeof memberLogin.output>;
+export type BindPhoneResult = z.infer<typeof memberBindPhone.output>;
+export type ProfileResult = z.infer<typeof memberProfile.output>;
+export type ChannelsResult = z.infer<typeof memberChannels.output>;
+export type LinkOfflineResult = z.infer<typeof memberLinkOffline.output>;
+export type MemberCodeResult = z.infer<typeof memberMemberCode.output>;

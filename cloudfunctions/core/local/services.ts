@@ -6,6 +6,7 @@ import { stderrLogger, type Logger } from '../runtime/log';
 import { devSecrets, type Secrets } from '../runtime/secrets';
 import type { Services } from '../runtime/services';
 import { SqliteStore } from '../store/sqlite';
+import { devPhoneExchanger } from '../identity/phone-exchange';
 
 export const DEFAULT_DB = '.data/member-centre.db';
 
@@ -26,13 +27,15 @@ export interface LocalServicesOptions {
 
 /** The embedded wiring used by the dev runtime, the CLI, tests and benchmarks. */
 export function openLocalServices(options: LocalServicesOptions): Services {
+  const clock = options.clock ?? systemClock;
   return {
     store: new SqliteStore({ file: options.dbFile, durability: options.durability }),
-    clock: options.clock ?? systemClock,
+    clock,
     ids: options.ids ?? randomIds,
     config: loadConfig(process.env, options.config),
     log: options.log ?? stderrLogger,
     // beside the database, so each database keeps the keys its phone hashes were made with
     secrets: options.secrets ?? devSecrets(join(dirname(options.dbFile), 'secrets.json')),
+    phoneCodes: devPhoneExchanger(clock),
   };
 }

@@ -1,4 +1,5 @@
 import cloud from 'wx-server-sdk';
+import { wechatPhoneExchanger } from '../identity/phone-exchange';
 import { CloudBaseStore } from '../store/cloudbase';
 import { systemClock } from './clock';
 import { loadConfig } from './config';
@@ -20,6 +21,7 @@ function cloudServices(): Services {
     config: loadConfig(),
     log: stderrLogger,
     secrets: secretsFromEnv(),
+    phoneCodes: wechatPhoneExchanger(cloud.openapi as never),
   };
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import defaults from '../../../config/member-centre.json';
+import { levelsConfigSchema, pointsConfigSchema } from '../points/config';
 
 /**
  * The brand's rules. Defaults live in config/member-centre.json (bundled into
@@ -9,6 +10,23 @@ import defaults from '../../../config/member-centre.json';
 export const configSchema = z.object({
   termsVersion: z.string().check(z.minLength(1)),
   brandDomain: z.string().check(z.minLength(1)),
+  identity: z.object({
+    /** A value on more than this many records of one channel is shared, never a join key. */
+    quarantineThreshold: z.number().check(z.int(), z.minimum(1)),
+    /** Most distinct values of a type one member may hold. */
+    limits: z.record(z.string(), z.number().check(z.int(), z.minimum(1))),
+    /** Identifier types in the order their joins are tried. */
+    priority: z.array(z.string()),
+    /** Test and placeholder numbers that never join anyone. */
+    blockedPhones: z.array(z.string()),
+    /** Wrong last-four tries before linking a store card is locked for a day. */
+    offlineLinkMaxTries: z.number().check(z.int(), z.minimum(1)),
+    memberCodeTtlSeconds: z.number().check(z.int(), z.minimum(10), z.maximum(600)),
+  }),
+  /** Earning rates per channel and the expiry rule (points/config.ts). */
+  points: pointsConfigSchema,
+  /** Levels by growth, ascending (points/config.ts). */
+  levels: levelsConfigSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

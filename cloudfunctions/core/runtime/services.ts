@@ -1,3 +1,4 @@
+import type { PhoneCodeExchanger } from '../identity/phone-exchange';
 import type { DocStore } from '../store/port';
 import type { Clock } from './clock';
 import type { Config } from './config';
@@ -13,6 +14,8 @@ export interface Services {
   config: Config;
   log: Logger;
   secrets: Secrets;
+  /** WeChat's phone-number API, or the dev runtime's stand-in. */
+  phoneCodes: PhoneCodeExchanger;
 }
 
 /**

@@ -7,8 +7,15 @@
 export type CollectionSpecs = Record<string, { indexes: readonly (readonly string[])[] }>;
 
 export const COLLECTIONS = {
-  members: { indexes: [['status']] },
+  // identity (OneID)
+  records: { indexes: [['memberId']] },
   identifiers: { indexes: [['memberId']] },
+  members: { indexes: [['status']] },
+  merges: { indexes: [['absorbed'], ['survivor']] },
+  conflicts: { indexes: [['at']] },
+  phoneCodes: { indexes: [['recordId']] },
+  linkAttempts: { indexes: [] },
+  linkRequests: { indexes: [['status']] },
   settings: { indexes: [] },
 } as const satisfies CollectionSpecs;
 

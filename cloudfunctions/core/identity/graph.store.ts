@@ -1,0 +1,237 @@
+import { syncMemberAccounts } from '../points/accounts.store';
+import type { Services } from '../runtime/services';
+import type { Doc } from '../store/port';
+import type { TxCache } from '../store/tx-cache';
+import { cluster, valueKey, type Conflict } from './cluster';
+import { identityRules } from './identity.rules';
+import { reconcile, type RecordState } from './reconcile';
+import type { RecordFields } from './records';
+
+/**
+ * The identity graph in the store. Documents:
+ * - `records/{channel}:{id}`: a channel membership with its identifiers;
+ * - `identifiers/{type}:{value}`: which records carry a value, per-channel
+ *   counts, whether it is quarantined, and the one member it leads to (null
+ *   when quarantined or held by more than one member);
+ * - `members/{id}`: the records that are one person now;
+ * - `merges/{id}`: every merge and split, so an operator can see and undo it;
+ * - `conflicts/{type}:{value}`: joins a limit refused, for the CRM team.
+ */
+
+export interface RecordDoc extends Doc, RecordFields {
+  memberId: string | null;
+  homeMemberId: string | null;
+  /** Records an operator separated from this one. */
+  apart: string[];
+  /** Value keys (`phone:…`) of this record that no longer join it (a verified link replaced an old phone). */
+  ignored?: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ValueDoc extends Doc {
+  type: string;
+  value: string;
+  records: string[];
+  channels: Record<string, number>;
+  quarantined: boolean;
+  memberId: string | null;
+}
+
+export interface MemberDoc extends Doc {
+  status: 'active' | 'merged' | 'deleted';
+  records: string[];
+  createdAt: string;
+  mergedInto: string | null;
+}
+
+export interface MergeDoc extends Doc {
+  kind: 'merge' | 'split';
+  survivor: string;
+  absorbed: string;
+  /** The records the absorbed (or split-off) side brought. */
+  records: string[];
+  at: string;
+  undoneAt: string | null;
+}
+
+export interface ConflictDoc extends Doc, Omit<Conflict, 'between'> {
+  between: string[];
+  at: string;
+}
+
+export interface RecordChange {
+  before: RecordDoc | null;
+  /** Null removes the record (erasure). */
+  after: RecordDoc | null;
+}
+
+export interface GraphOutcome {
+  /** Member id of every record the change touched. */
+  assignment: Map<string, string>;
+  createdMembers: string[];
+  /** Merge and split events written. */
+  merges: MergeDoc[];
+  conflicts: number;
+  quarantined: string[];
+}
+
+/** A value stops listing records past this; by then it is a shared value by any standard. */
+const RECORDS_CAP = 64;
+/** A region this large means a join key is shared but not yet quarantined: worth a warning. */
+const REGION_WARN = 2000;
+
+const channelOf = (recordId: string) => recordId.slice(0, recordId.indexOf(':'));
+
+/**
+ * Applies record changes and re-derives the members of every record they can
+ * reach, all inside the caller's transaction. The members that result are the
+ * same whatever order the changes came in (see cluster.ts).
+ */
+export async function applyRecordChanges(cache: TxCache, services: Services, changes: RecordChange[]): Promise<GraphOutcome> {
+  const rules = identityRules(services);
+  const at = new Date(services.clock.now()).toISOString();
+  const seeds = new Set<string>();
+  const flipped: string[] = [];
+
+  for (const { before, after } of changes) {
+    const id = (after ?? before)!._id;
+    seeds.add(id);
+    const oldKeys = new Set((before?.identifiers ?? []).map(valueKey));
+    const newKeys = new Map((after?.identifiers ?? []).map((i) => [valueKey(i), i]));
+    for (const key of oldKeys) {
+      if (newKeys.has(key)) continue;
+      const doc = await cache.get<ValueDoc>('identifiers', key);
+      if (!doc) continue;
+      const records = doc.records.filter((r) => r !== id);
+      const channel = channelOf(id);
+      // a value no record carries any more is forgotten (erasure leaves no phone hash behind)
+      if (records.length === 0) cache.remove('identifiers', key);
+      else cache.put('identifiers', { ...doc, records, channels: { ...doc.channels, [channel]: Math.max(0, (doc.channels[channel] ?? 1) - 1) } });
+    }
+    for (const [key, identifier] of newKeys) {
+      if (oldKeys.has(key)) continue;
+      const doc = (await cache.get<ValueDoc>('identifiers', key)) ?? { _id: key, ...identifier, records: [], channels: {}, quarantined: false, memberId: null };
+      if (doc.records.includes(id)) continue;
+      const channel = channelOf(id);
+      const channels = { ...doc.channels, [channel]: (doc.channels[channel] ?? 0) + 1 };
+      const records = doc.records.length < RECORDS_CAP ? [...doc.records, id] : doc.records;
+      const quarantined = doc.quarantined || rules.isBlocked(identifier) || channels[channel]! > rules.quarantineThreshold || doc.records.length >= RECORDS_CAP;
+      if (quarantined && !doc.quarantined) flipped.push(key);
+      cache.put('identifiers', { ...doc, records, channels, quarantined });
+    }
+    if (after) cache.put('records', after);
+    else cache.remove('records', id);
+  }
+  // A value that just became shared may have joined records earlier: look at them again.
+  for (const key of flipped) for (const id of (await cache.get<ValueDoc>('identifiers', key))!.records) seeds.add(id);
+  // Records removed from a member leave its other records to be looked at again.
+  for (const { before, after } of changes) {
+    if (before?.memberId && !after) for (const id of (await cache.get<MemberDoc>('members', before.memberId))?.records ?? []) seeds.add(id);
+  }
+
+  // The region: every record reachable from the seeds through joinable values or a shared member.
+  const region = new Map<string, RecordDoc>();
+  const excluded = new Set<string>();
+  const valueDocs = new Map<string, ValueDoc>();
+  const queue = [...seeds];
+  const seen = new Set(queue);
+  while (queue.length) {
+    const record = await cache.get<RecordDoc>('records', queue.pop()!);
+    if (!record) continue;
+    region.set(record._id, record);
+    const next: string[] = [];
+    for (const identifier of record.identifiers) {
+      const key = valueKey(identifier);
+      if (record.ignored?.includes(key)) continue;
+      const doc = await cache.get<ValueDoc>('identifiers', key);
+      if (!doc) continue;
+      valueDocs.set(key, doc);
+      if (doc.quarantined) excluded.add(key);
+      else next.push(...doc.records);
+    }
+    if (record.memberId) next.push(...((await cache.get<MemberDoc>('members', record.memberId))?.records ?? []));
+    for (const id of next) if (!seen.has(id)) { seen.add(id); queue.push(id); }
+  }
+  if (region.size > REGION_WARN) services.log.warn('identity_region_large', { records: region.size });
+
+  const clustering = cluster(
+    [...region.values()].map((r) => ({ id: r._id, identifiers: r.ignored?.length ? r.identifiers.filter((i) => !r.ignored!.includes(valueKey(i))) : r.identifiers, apart: r.apart })),
+    excluded,
+    rules,
+  );
+  const states = new Map<string, RecordState>();
+  const createdAt = new Map<string, string>();
+  const oldMembers = new Map<string, MemberDoc>();
+  for (const record of region.values()) {
+    states.set(record._id, { memberId: record.memberId, homeMemberId: record.homeMemberId });
+    for (const memberId of [record.memberId, record.homeMemberId]) {
+      if (!memberId || oldMembers.has(memberId)) continue;
+      const member = await cache.get<MemberDoc>('members', memberId);
+      if (member) {
+        oldMembers.set(memberId, member);
+        if (member.status !== 'deleted') createdAt.set(memberId, member.createdAt);
+      }
+    }
+  }
+  const plan = reconcile(clustering.groups, states, createdAt, () => services.ids.next('m'));
+
+  const touched: { memberId: string; recordIds: string[] }[] = [];
+  for (const [memberId, recordIds] of plan.members) {
+    const old = oldMembers.get(memberId);
+    const doc: MemberDoc = { _id: memberId, status: 'active', records: recordIds, createdAt: old?.createdAt ?? at, mergedInto: null };
+    if (!old || old.status !== 'active' || old.mergedInto || !sameList(old.records, recordIds)) cache.put('members', doc);
+    touched.push({ memberId, recordIds });
+  }
+  const merges: MergeDoc[] = [];
+  for (const { memberId, into, records } of plan.retired) {
+    cache.put('members', { ...oldMembers.get(memberId)!, status: 'merged', records: [], mergedInto: into });
+    merges.push({ _id: services.ids.next('mg'), kind: 'merge', survivor: into, absorbed: memberId, records, at, undoneAt: null });
+    touched.push({ memberId, recordIds: [] });
+  }
+  // Records that left a member that lives on (a shared value found late): a split.
+  const splits = new Map<string, { from: string; to: string; records: string[] }>();
+  for (const record of region.values()) {
+    const to = plan.assignment.get(record._id)!;
+    if (record.memberId && record.memberId !== to && plan.members.has(record.memberId)) {
+      const key = `${record.memberId}>${to}`;
+      const split = splits.get(key) ?? { from: record.memberId, to, records: [] };
+      split.records.push(record._id);
+      splits.set(key, split);
+    }
+  }
+  for (const split of splits.values()) {
+    merges.push({ _id: services.ids.next('mg'), kind: 'split', survivor: split.from, absorbed: split.to, records: split.records, at, undoneAt: null });
+  }
+  for (const merge of merges) cache.put('merges', merge);
+
+  for (const record of region.values()) {
+    const memberId = plan.assignment.get(record._id)!;
+    const homeMemberId = plan.rehomed.get(record._id) ?? record.homeMemberId;
+    if (memberId !== record.memberId || homeMemberId !== record.homeMemberId) cache.put('records', { ...record, memberId, homeMemberId });
+  }
+  for (const doc of valueDocs.values()) {
+    const holders = new Set(doc.records.map((id) => plan.assignment.get(id)).filter(Boolean));
+    const memberId = !doc.quarantined && holders.size === 1 ? [...holders][0]! : null;
+    const fresh = await cache.get<ValueDoc>('identifiers', doc._id);
+    if (fresh && fresh.memberId !== memberId) cache.put('identifiers', { ...fresh, memberId });
+  }
+  for (const conflict of clustering.conflicts) {
+    const id = `${conflict.type}:${conflict.value}`;
+    if (!(await cache.get('conflicts', id))) cache.put('conflicts', { _id: id, ...conflict, at } satisfies ConflictDoc);
+  }
+
+  await cache.flush();
+  await syncMemberAccounts(cache.tx, services, touched);
+  return {
+    assignment: plan.assignment,
+    createdMembers: plan.created,
+    merges,
+    conflicts: clustering.conflicts.length,
+    quarantined: flipped,
+  };
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,26 @@
+import type { Services } from '../runtime/services';
+import type { ClusterRules, IdentifierValue } from './cluster';
+import { normalizePhone, phoneKey } from './normalize';
+
+export interface IdentityRules extends ClusterRules {
+  quarantineThreshold: number;
+  isBlocked(identifier: IdentifierValue): boolean;
+}
+
+/** The configured identity rules, with the blocked phones turned into lookup keys. */
+export function identityRules(services: Pick<Services, 'config' | 'secrets'>): IdentityRules {
+  const { identity } = services.config;
+  const blocked = new Set(
+    identity.blockedPhones
+      .map(normalizePhone)
+      .filter((phone): phone is string => !!phone)
+      .map((phone) => phoneKey(services.secrets.phoneHashKey, phone)),
+  );
+  return {
+    limits: identity.limits,
+    // an operator's manual link is tried before anything else
+    priority: ['link', ...identity.priority],
+    quarantineThreshold: identity.quarantineThreshold,
+    isBlocked: (identifier) => identifier.type === 'phone' && blocked.has(identifier.value),
+  };
+}

@@ -1,0 +1,114 @@
+import { createWriteStream } from 'node:fs';
+import { postOpeningBalance } from '../points/opening';
+import type { Services } from '../runtime/services';
+import { readRows, type RowItem } from '../channels/rows';
+import { TxCache } from '../store/tx-cache';
+import { applyRecordChanges, type RecordChange, type RecordDoc } from './graph.store';
+import { CHANNEL, recordFromRow, recordIdOf, type RecordFields } from './records';
+
+/**
+ * `import members --channel CH --file F`: each row becomes (or updates) the
+ * channel's record, then the identity graph decides whom it belongs to. A
+ * batch of rows is one transaction; re-importing a file changes nothing.
+ */
+
+export interface ImportSummary {
+  read: number;
+  /** Members created for records that joined no one. */
+  created: number;
+  /** Records that joined an existing member. */
+  linked: number;
+  /** Members absorbed by another. */
+  merged: number;
+  unchanged: number;
+  rejected: number;
+  warnings: number;
+  conflicts: number;
+}
+
+export interface Reject {
+  line: number;
+  reason: string;
+  channelMemberId?: string;
+}
+
+export const emptySummary = (): ImportSummary => ({ read: 0, created: 0, linked: 0, merged: 0, unchanged: 0, rejected: 0, warnings: 0, conflicts: 0 });
+
+/** Fields that come from the channel file; everything else on the record is ours. */
+const sameFields = (a: RecordDoc, b: RecordFields) =>
+  JSON.stringify([a.identifiers, a.phoneMasked ?? null, a.name ?? null, a.joinedAt ?? null, a.storeId ?? null, a.guideId ?? null]) ===
+  JSON.stringify([b.identifiers, b.phoneMasked ?? null, b.name ?? null, b.joinedAt ?? null, b.storeId ?? null, b.guideId ?? null]);
+
+export async function importMemberRows(services: Services, channel: string, items: RowItem[], summary: ImportSummary, rejects: Reject[]): Promise<void> {
+  const at = new Date(services.clock.now()).toISOString();
+  await services.store.transaction(async (tx) => {
+    const cache = new TxCache(tx);
+    const changes = new Map<string, RecordChange>();
+    const openings: { recordId: string; points: number; growth: number }[] = [];
+    const created = new Set<string>();
+    for (const item of items) {
+      summary.read++;
+      if (!item.row) {
+        rejects.push({ line: item.line, reason: item.error ?? 'malformed_line' });
+        summary.rejected++;
+        continue;
+      }
+      const outcome = recordFromRow(channel, item.row, services.secrets.phoneHashKey);
+      summary.warnings += outcome.warnings.length;
+      if (!outcome.record) {
+        rejects.push({ line: item.line, reason: outcome.reject!, channelMemberId: typeof item.row.channelMemberId === 'string' ? item.row.channelMemberId.slice(0, 64) : undefined });
+        summary.rejected++;
+        continue;
+      }
+      const id = recordIdOf(channel, outcome.record.channelMemberId);
+      const pending = changes.get(id);
+      const before = pending ? pending.before : await cache.get<RecordDoc>('records', id);
+      // Opening balances enter once per channel member: when its record is first seen.
+      if (outcome.opening && !before && !pending) openings.push({ recordId: id, ...outcome.opening });
+      if (before && sameFields(before, outcome.record) && !pending) {
+        summary.unchanged++;
+        continue;
+      }
+      if (!before) created.add(id);
+      const after: RecordDoc = {
+        memberId: null, homeMemberId: null, apart: [], createdAt: at,
+        ...before, ...outcome.record, _id: id, updatedAt: at,
+      };
+      changes.set(id, { before, after });
+    }
+    const graph = await applyRecordChanges(cache, services, [...changes.values()]);
+    summary.created += graph.createdMembers.length;
+    summary.merged += graph.merges.filter((m) => m.kind === 'merge').length;
+    summary.conflicts += graph.conflicts;
+    const fresh = new Set(graph.createdMembers);
+    for (const id of created) if (!fresh.has(graph.assignment.get(id)!)) summary.linked++;
+    for (const opening of openings) await postOpeningBalance(tx, services, { ...opening, at });
+  });
+}
+
+export interface ImportFileOptions {
+  channel: string;
+  file: string;
+  /** Where rejected rows go, one JSON line each. */
+  rejectsFile: string;
+  batchSize?: number;
+  onProgress?: (bytesRead: number, size: number, summary: ImportSummary) => void;
+}
+
+export async function importMembersFile(services: Services, options: ImportFileOptions): Promise<ImportSummary & { rejectsFile: string | null }> {
+  if (!CHANNEL.test(options.channel) || options.channel === 'wechat') throw new Error(`channel must be 2-16 lowercase letters or digits (not wechat), got ${options.channel}`);
+  const rows = readRows(options.file);
+  const summary = emptySummary();
+  const rejects: Reject[] = [];
+  let rejectsOut: ReturnType<typeof createWriteStream> | null = null;
+  for await (const batch of rows.batches(options.batchSize ?? 2000)) {
+    await importMemberRows(services, options.channel, batch, summary, rejects);
+    if (rejects.length) {
+      rejectsOut ??= createWriteStream(options.rejectsFile);
+      for (const reject of rejects.splice(0)) rejectsOut.write(`${JSON.stringify(reject)}\n`);
+    }
+    options.onProgress?.(rows.bytesRead(), rows.size, summary);
+  }
+  if (rejectsOut) await new Promise<void>((done) => rejectsOut!.end(done));
+  return { ...summary, rejectsFile: rejectsOut ? options.rejectsFile : null };
+}

@@ -1,0 +1,35 @@
+import type { Doc } from '../store/port';
+import type { MemberDoc, RecordDoc, ValueDoc } from './graph.store';
+
+/** Anything that reads documents by id: a store, a transaction or a TxCache. */
+export type Getter = <T extends Doc>(collection: string, id: string) => Promise<T | null>;
+
+/** What a mini-program user's record keeps besides its identifiers. */
+export interface WechatRecordDoc extends RecordDoc {
+  consent: { version: string; at: string } | null;
+  profile: { nickname: string | null; birthday: string | null };
+  /** AES-GCM sealed phone, for the few places that need it in clear. */
+  phoneSealed: string | null;
+}
+
+/** The mini-program user's record: the one `wechat` record the openid leads to. */
+export async function findWechatRecord(get: Getter, openid: string): Promise<WechatRecordDoc | null> {
+  const value = await get<ValueDoc>('identifiers', `openid:${openid}`);
+  for (const id of value?.records ?? []) {
+    if (!id.startsWith('wechat:')) continue;
+    const record = await get<WechatRecordDoc>('records', id);
+    if (record) return record;
+  }
+  return null;
+}
+
+/** The live member an id leads to, following merges to the survivor. */
+export async function liveMember(get: Getter, memberId: string | null): Promise<MemberDoc | null> {
+  let member = memberId ? await get<MemberDoc>('members', memberId) : null;
+  for (let hops = 0; member?.status === 'merged' && member.mergedInto && hops < 32; hops++) {
+    member = await get<MemberDoc>('members', member.mergedInto);
+  }
+  return member?.status === 'active' ? member : null;
+}
+
+export const hasPhone = (record: RecordDoc) => record.identifiers.some((i) => i.type === 'phone');

@@ -1,0 +1,80 @@
+import { AppError } from '../runtime/errors';
+import type { Caller, Services } from '../runtime/services';
+import type { Doc } from '../store/port';
+import { TxCache } from '../store/tx-cache';
+import { valueKey } from './cluster';
+import { applyRecordChanges, type RecordDoc } from './graph.store';
+import { hasPhone } from './lookup';
+import { recordIdOf } from './records';
+import { ensureWechatMember } from './wechat';
+
+/**
+ * A consumer links a store card the phone did not link (the card has no
+ * phone, or an old one): card number plus the last four digits of the phone
+ * the store has on file. A card without a phone waits for staff to confirm.
+ * Five wrong tries lock the card for a day.
+ */
+
+interface AttemptsDoc extends Doc {
+  failures: string[];
+}
+
+interface LinkRequestDoc extends Doc {
+  status: 'pending' | 'confirmed' | 'refused';
+  cardRecordId: string;
+  wechatRecordId: string;
+  at: string;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export async function linkOffline(services: Services, caller: Caller & { openid: string }, cardNo: string, last4: string | undefined): Promise<{ status: 'linked' | 'pending'; memberId: string }> {
+  const cardId = recordIdOf('offline', cardNo);
+  const now = services.clock.now();
+  const at = new Date(now).toISOString();
+  const attempts = await services.store.get<AttemptsDoc>('linkAttempts', cardId);
+  const recent = (attempts?.failures ?? []).filter((t) => now - Date.parse(t) < DAY_MS);
+  if (recent.length >= services.config.identity.offlineLinkMaxTries) throw new AppError('LOCKED', 'too many wrong tries for this card; try again tomorrow');
+
+  const outcome = await services.store.transaction(async (tx) => {
+    const cache = new TxCache(tx);
+    const { record: wechat, memberId } = await ensureWechatMember(cache, services, caller);
+    if (!hasPhone(wechat)) throw new AppError('NOT_BOUND', 'bind a phone first');
+    const card = await cache.get<RecordDoc>('records', cardId);
+    if (!card) throw new AppError('NOT_FOUND', 'no store member with this card number');
+    if (card.memberId === memberId) return { status: 'linked' as const, memberId };
+
+    if (!card.phoneMasked) {
+      const requestId = `${cardId}>${wechat._id}`;
+      if (!(await tx.get('linkRequests', requestId))) {
+        await tx.create('linkRequests', { _id: requestId, status: 'pending', cardRecordId: cardId, wechatRecordId: wechat._id, at } satisfies LinkRequestDoc);
+      }
+      return { status: 'pending' as const, memberId };
+    }
+    if (!last4) throw new AppError('INVALID_INPUT', 'last4 is required for this card');
+    if (card.phoneMasked.slice(-4) !== last4) return { status: 'mismatch' as const, memberId };
+
+    // Verified: the card's own (old) phone no longer decides whom it belongs to.
+    const cardPhones = card.identifiers.filter((i) => i.type === 'phone').map(valueKey);
+    const wechatPhone = wechat.identifiers.find((i) => i.type === 'phone');
+    const ignored = [...new Set([...(card.ignored ?? []), ...cardPhones.filter((key) => !wechatPhone || key !== valueKey(wechatPhone))])];
+    const linkedWechat = { ...wechat, identifiers: [...wechat.identifiers, { type: 'offline', value: cardNo }], updatedAt: at };
+    const result = await applyRecordChanges(cache, services, [
+      { before: card, after: { ...card, ignored, updatedAt: at } },
+      { before: wechat, after: linkedWechat },
+    ]);
+    const joined = result.assignment.get(cardId) === result.assignment.get(wechat._id);
+    if (!joined) throw new AppError('CONFLICT', 'this card belongs to a member that cannot be joined; ask the store');
+    return { status: 'linked' as const, memberId: result.assignment.get(wechat._id)! };
+  });
+
+  if (outcome.status === 'mismatch') {
+    // Counted outside the refused link's transaction, so the try is remembered.
+    await services.store.transaction(async (tx) => {
+      const current = await tx.get<AttemptsDoc>('linkAttempts', cardId);
+      await tx.set('linkAttempts', { _id: cardId, failures: [...(current?.failures ?? []).filter((t) => now - Date.parse(t) < DAY_MS), at] });
+    });
+    throw new AppError('CARD_MISMATCH', 'the last four digits do not match the phone on this card');
+  }
+  return outcome;
+}

@@ -1,0 +1,115 @@
+import { AppError } from '../runtime/errors';
+import type { Services } from '../runtime/services';
+import type { Doc } from '../store/port';
+import { TxCache } from '../store/tx-cache';
+import { applyRecordChanges, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
+import { liveMember } from './lookup';
+
+/**
+ * The CRM team's corrections. A manual merge is an identifier (`link:<id>`)
+ * put on one record of each member, so it survives re-imports and joins like
+ * any shared value, limits included. An unmerge keeps the two sides' records
+ * apart from then on; each side gets back its own id and its own accounts.
+ */
+
+export async function mergeMembers(services: Services, a: string, b: string): Promise<MergeDoc> {
+  if (a === b) throw new AppError('INVALID_INPUT', 'a member cannot be merged with itself');
+  return services.store.transaction(async (tx) => {
+    const cache = new TxCache(tx);
+    const get = cache.get.bind(cache);
+    const [left, right] = [await liveMember(get, a), await liveMember(get, b)];
+    if (!left || !right) throw new AppError('NOT_FOUND', 'both members must exist and be live');
+    if (left._id === right._id) throw new AppError('CONFLICT', 'these members are already one');
+    const linkId = services.ids.next('link');
+    const changes = [];
+    for (const member of [left, right]) {
+      const record = (await cache.get<RecordDoc>('records', member.records[0]!))!;
+      const apart = record.apart.filter((id) => !(left.records.includes(id) || right.records.includes(id)));
+      changes.push({ before: record, after: { ...record, apart, identifiers: [...record.identifiers, { type: 'link', value: linkId }] } });
+    }
+    // An earlier unmerge kept these apart: the operator now says otherwise.
+    for (const member of [left, right]) {
+      for (const id of member.records.slice(1)) {
+        const record = (await cache.get<RecordDoc>('records', id))!;
+        const apart = record.apart.filter((other) => !(left.records.includes(other) || right.records.includes(other)));
+        if (apart.length !== record.apart.length) changes.push({ before: record, after: { ...record, apart } });
+      }
+    }
+    const outcome = await applyRecordChanges(cache, services, changes);
+    const merge = outcome.merges.find((m) => m.kind === 'merge');
+    if (!merge) throw new AppError('CONFLICT', 'a limit forbids joining these members (e.g. two different phones)');
+    return merge;
+  });
+}
+
+export async function unmergeMembers(services: Services, mergeId: string): Promise<{ restored: string; survivor: string }> {
+  return services.store.transaction(async (tx) => {
+    const cache = new TxCache(tx);
+    const merge = await cache.get<MergeDoc>('merges', mergeId);
+    if (!merge || merge.kind !== 'merge') throw new AppError('NOT_FOUND', 'no such merge');
+    if (merge.undoneAt) throw new AppError('CONFLICT', 'this merge was already undone');
+    const survivor = await liveMember(cache.get.bind(cache), merge.survivor);
+    if (!survivor) throw new AppError('CONFLICT', 'the surviving member is gone');
+    const back = merge.records.filter((id) => survivor.records.includes(id));
+    const stay = survivor.records.filter((id) => !back.includes(id));
+    if (!back.length || !stay.length) throw new AppError('CONFLICT', 'nothing left to separate');
+
+    const changes = [];
+    for (const id of survivor.records) {
+      const record = (await cache.get<RecordDoc>('records', id))!;
+      const others = back.includes(id) ? stay : back;
+      // manual links between the two sides go; identifiers they really share stay, kept apart
+      const links = new Set<string>();
+      for (const other of others) {
+        for (const i of (await cache.get<RecordDoc>('records', other))!.identifiers) if (i.type === 'link') links.add(i.value);
+      }
+      const identifiers = record.identifiers.filter((i) => !(i.type === 'link' && links.has(i.value)));
+      changes.push({ before: record, after: { ...record, identifiers, apart: [...new Set([...record.apart, ...others])] } });
+    }
+    const outcome = await applyRecordChanges(cache, services, changes);
+    const restored = outcome.assignment.get(back[0]!)!;
+    await tx.set('merges', { ...merge, undoneAt: new Date(services.clock.now()).toISOString() } satisfies MergeDoc);
+    return { restored, survivor: outcome.assignment.get(stay[0]!)! };
+  });
+}
+
+export interface ExportLine {
+  memberId: string;
+  identifiers: { type: string; value: string }[];
+  points: { available: number };
+  growth: number;
+  level: string;
+}
+
+interface BalanceDoc extends Doc {
+  points?: number;
+  growth?: number;
+  level?: string | { code: string };
+}
+
+/** Every live member, as `members export` writes it: phones only as their keyed hash. */
+export async function* exportMembers(services: Services): AsyncGenerator<ExportLine> {
+  let cursor: string | null = null;
+  do {
+    const page: { items: MemberDoc[]; nextCursor: string | null } = await services.store.query<MemberDoc>('members', { where: { status: 'active' }, limit: 500, cursor });
+    for (const member of page.items) {
+      const identifiers = new Map<string, { type: string; value: string }>();
+      for (const id of member.records) {
+        const record = await services.store.get<RecordDoc>('records', id);
+        for (const i of record?.identifiers ?? []) if (i.type !== 'link') identifiers.set(`${i.type}:${i.value}`, i);
+      }
+      const balance = await services.store.get<BalanceDoc>('balances', member._id);
+      const level = typeof balance?.level === 'object' ? balance.level.code : balance?.level ?? 'normal';
+      yield {
+        memberId: member._id,
+        identifiers: [...identifiers.values()].sort((x, y) => (x.type + x.value < y.type + y.value ? -1 : 1)),
+        points: { available: balance?.points ?? 0 },
+        growth: balance?.growth ?? 0,
+        level,
+      };
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+}
+
+export type { ValueDoc };

@@ -1,0 +1,58 @@
+import { AppError } from '../runtime/errors';
+import type { Clock } from '../runtime/clock';
+
+/**
+ * WeChat's phone button gives the page a one-time code; only the server can
+ * turn it into a number (`phonenumber.getPhoneNumber`). A number the page
+ * sends itself is never trusted.
+ */
+export interface PhoneCodeExchanger {
+  /** The number behind the code and the appid it was issued to; AppError PHONE_CODE_INVALID otherwise. */
+  exchange(code: string): Promise<{ phone: string; appid: string }>;
+}
+
+/** WeChat's codes live five minutes. */
+export const PHONE_CODE_TTL_MS = 5 * 60 * 1000;
+
+/**
+ * The dev runtime's stand-in for WeChat's API. Codes are
+ * `dev:<11 digits>[:<issued at, ms>][@<appid>]`: the phone form in H5 sends
+ * `dev:<phone>:<now>`; tests add an old time for an expired code or another
+ * appid for a foreign one. Single use is enforced by the caller (bindPhone),
+ * as it is for real codes.
+ */
+export function devPhoneExchanger(clock: Clock): PhoneCodeExchanger {
+  return {
+    async exchange(code) {
+      const match = /^dev:(\d{11})(?::(\d{13}))?(?:@([A-Za-z0-9_-]{1,32}))?$/.exec(code);
+      if (!match) throw new AppError('PHONE_CODE_INVALID', 'not a phone code');
+      const [, phone, issuedAt, appid] = match;
+      if (issuedAt && clock.now() - Number(issuedAt) > PHONE_CODE_TTL_MS) throw new AppError('PHONE_CODE_INVALID', 'phone code expired');
+      return { phone: phone!, appid: appid ?? 'dev' };
+    },
+  };
+}
+
+interface OpenApi {
+  phonenumber: { getPhoneNumber(input: { code: string }): Promise<{ errCode?: number; phoneInfo?: { purePhoneNumber?: string; countryCode?: string; watermark?: { appid?: string } } }> };
+}
+
+/** Production: wx-server-sdk's openapi (cloud call, no access token needed). */
+export function wechatPhoneExchanger(openapi: OpenApi): PhoneCodeExchanger {
+  return {
+    async exchange(code) {
+      let answer;
+      try {
+        answer = await openapi.phonenumber.getPhoneNumber({ code });
+      } catch {
+        // 40029 invalid code, 40163 code used, expired: WeChat says no either way
+        throw new AppError('PHONE_CODE_INVALID', 'WeChat refused the phone code');
+      }
+      const info = answer.phoneInfo;
+      if (!info?.purePhoneNumber || (info.countryCode && info.countryCode !== '86')) {
+        throw new AppError('PHONE_CODE_INVALID', 'not a mainland mobile');
+      }
+      return { phone: info.purePhoneNumber, appid: info.watermark?.appid ?? '' };
+    },
+  };
+}

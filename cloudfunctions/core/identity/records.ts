@@ -1,0 +1,123 @@
+import type { IdentifierValue } from './cluster';
+import { maskPhone, normalizeEmail, normalizePhone, normalizePhoneSha256, phoneKey, phoneKeyFromSha256 } from './normalize';
+
+/**
+ * A channel membership as the identity graph keeps it: one per channel member
+ * id (`tmall:T123`, `offline:C001`) or per mini-program user (`wechat:<openid>`).
+ */
+export interface RecordFields {
+  channel: string;
+  channelMemberId: string;
+  identifiers: IdentifierValue[];
+  /** Masked phone for display, when the record brought a phone in clear. */
+  phoneMasked?: string | null;
+  name?: string | null;
+  joinedAt?: string | null;
+  storeId?: string | null;
+  guideId?: string | null;
+}
+
+export interface RowOutcome {
+  record: RecordFields | null;
+  /** Why the row cannot be used; the rest of the file still imports. */
+  reject?: string;
+  /** Fields dropped from an otherwise good row (a phone that is not a mainland mobile). */
+  warnings: string[];
+  opening?: { points: number; growth: number };
+}
+
+export const CHANNEL = /^[a-z][a-z0-9]{1,15}$/;
+/** Ids printed on cards and in exports: short, no spaces or control characters. */
+const MEMBER_ID = /^[A-Za-z0-9][A-Za-z0-9_\-.:@]{0,63}$/;
+const OPENID = /^[A-Za-z0-9_-]{6,64}$/;
+const MAX_TEXT = 100;
+
+export const recordIdOf = (channel: string, channelMemberId: string) => `${channel}:${channelMemberId}`;
+
+const text = (value: unknown): string | undefined => {
+  if (value === undefined || value === null) return undefined;
+  const s = String(value).trim();
+  return s === '' ? undefined : s;
+};
+
+function integerField(value: unknown, name: string): { value?: number; error?: string } {
+  const s = text(value);
+  if (s === undefined) return {};
+  if (!/^-?\d{1,12}$/.test(s)) return { error: `${name}_not_integer` };
+  return { value: Number(s) };
+}
+
+/** Import times without a zone are Beijing time. */
+export function parseBeijingTime(value: string): string | null {
+  const withZone = /([zZ]|[+-]\d{2}:?\d{2})$/.test(value);
+  const iso = value.includes('T') || !/^\d{4}-\d{2}-\d{2} /.test(value) ? value : value.replace(' ', 'T');
+  const date = new Date(withZone ? iso : /^\d{4}-\d{2}-\d{2}$/.test(iso) ? `${iso}T00:00:00+08:00` : `${iso}+08:00`);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/**
+ * One member-import row (ARCHITECTURE §4 columns) as a record, or the reason
+ * it is rejected. Pure: the phone hash key is passed in.
+ */
+export function recordFromRow(channel: string, row: Record<string, unknown>, phoneHashKey: Buffer): RowOutcome {
+  const warnings: string[] = [];
+  const id = text(row.channelMemberId);
+  if (!id) return { record: null, reject: 'missing_channelMemberId', warnings };
+  if (!MEMBER_ID.test(id)) return { record: null, reject: id.length > 64 ? 'channelMemberId_too_long' : 'channelMemberId_invalid', warnings };
+  for (const [field, value] of Object.entries(row)) {
+    if (typeof value === 'string' && value.length > MAX_TEXT) return { record: null, reject: `${field}_too_long`, warnings };
+  }
+
+  const identifiers: IdentifierValue[] = [{ type: channel, value: id }];
+  let phoneMasked: string | null = null;
+  const rawPhone = text(row.phone);
+  const rawSha = text(row.phoneSha256);
+  if (rawPhone) {
+    const phone = normalizePhone(rawPhone);
+    if (phone) {
+      identifiers.push({ type: 'phone', value: phoneKey(phoneHashKey, phone) });
+      phoneMasked = maskPhone(phone);
+    } else warnings.push('phone_not_mainland_mobile');
+  } else if (rawSha) {
+    const sha = normalizePhoneSha256(rawSha);
+    if (sha) identifiers.push({ type: 'phone', value: phoneKeyFromSha256(phoneHashKey, sha) });
+    else warnings.push('phoneSha256_invalid');
+  }
+  for (const type of ['unionid', 'openid'] as const) {
+    const value = text(row[type]);
+    if (value && OPENID.test(value)) identifiers.push({ type, value });
+    else if (value) warnings.push(`${type}_invalid`);
+  }
+  const rawEmail = text(row.email);
+  if (rawEmail) {
+    const email = normalizeEmail(rawEmail);
+    if (email) identifiers.push({ type: 'email', value: email });
+    else warnings.push('email_invalid');
+  }
+
+  const points = integerField(row.points, 'points');
+  const growth = integerField(row.growth, 'growth');
+  const error = points.error ?? growth.error;
+  if (error) return { record: null, reject: error, warnings };
+  if ((growth.value ?? 0) < 0) return { record: null, reject: 'growth_negative', warnings };
+
+  const joined = text(row.joinedAt);
+  const joinedAt = joined ? parseBeijingTime(joined) : null;
+  if (joined && !joinedAt) warnings.push('joinedAt_invalid');
+
+  const opening = points.value || growth.value ? { points: points.value ?? 0, growth: growth.value ?? 0 } : undefined;
+  return {
+    record: {
+      channel,
+      channelMemberId: id,
+      identifiers,
+      phoneMasked,
+      name: text(row.name) ?? null,
+      joinedAt,
+      storeId: text(row.storeId) ?? null,
+      guideId: text(row.guideId) ?? null,
+    },
+    warnings,
+    opening,
+  };
+}

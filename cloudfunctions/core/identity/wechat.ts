@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import type { Caller, Services } from '../runtime/services';
+import { AppError } from '../runtime/errors';
+import type { Doc } from '../store/port';
+import { TxCache } from '../store/tx-cache';
+import { applyRecordChanges, type GraphOutcome } from './graph.store';
+import { findWechatRecord, hasPhone, liveMember, type WechatRecordDoc } from './lookup';
+import { encryptPhone, maskPhone, normalizePhone, phoneKey } from './normalize';
+
+/**
+ * The mini-program user's side of OneID: a `wechat:` record per openid,
+ * holding the consent, the bound phone and the profile the consumer gave.
+ */
+
+export interface LoginView {
+  memberId: string;
+  isNew: boolean;
+  phoneBound: boolean;
+  consented: boolean;
+  termsVersion: string;
+}
+
+interface PhoneCodeDoc extends Doc {
+  recordId: string;
+  result: BindPhoneResult;
+  at: string;
+}
+
+export interface BindPhoneResult {
+  memberId: string;
+  phoneMasked: string;
+  merged: boolean;
+}
+
+const nowIso = (services: Services) => new Date(services.clock.now()).toISOString();
+
+function newWechatRecord(services: Services, caller: Caller & { openid: string }): WechatRecordDoc {
+  const at = nowIso(services);
+  const identifiers = [{ type: 'openid', value: caller.openid }];
+  if (caller.unionid) identifiers.push({ type: 'unionid', value: caller.unionid });
+  const id = services.ids.next('w');
+  return {
+    _id: `wechat:${id}`, channel: 'wechat', channelMemberId: id, identifiers,
+    memberId: null, homeMemberId: null, apart: [], createdAt: at, updatedAt: at,
+    consent: null, profile: { nickname: null, birthday: null }, phoneSealed: null, phoneMasked: null,
+  };
+}
+
+/**
+ * The caller's record and member, creating both on first sight. Inside the
+ * caller's transaction; the openid's identifier document makes it happen once.
+ */
+export async function ensureWechatMember(cache: TxCache, services: Services, caller: Caller & { openid: string }): Promise<{ record: WechatRecordDoc; memberId: string; isNew: boolean }> {
+  const found = await findWechatRecord(cache.get.bind(cache), caller.openid);
+  if (found) {
+    const member = await liveMember(cache.get.bind(cache), found.memberId);
+    if (member) return { record: found, memberId: member._id, isNew: false };
+  }
+  const record = found ?? newWechatRecord(services, caller);
+  const outcome = await applyRecordChanges(cache, services, [{ before: found, after: record }]);
+  const memberId = outcome.assignment.get(record._id)!;
+  return { record: { ...record, memberId }, memberId, isNew: !found };
+}
+
+function view(services: Services, record: WechatRecordDoc, memberId: string, isNew: boolean): LoginView {
+  const { termsVersion } = services.config;
+  return { memberId, isNew, phoneBound: hasPhone(record), consented: record.consent?.version === termsVersion, termsVersion };
+}
+
+export function login(services: Services, caller: Caller & { openid: string }): Promise<LoginView> {
+  return services.store.transaction(async (tx) => {
+    const { record, memberId, isNew } = await ensureWechatMember(new TxCache(tx), services, caller);
+    return view(services, record, memberId, isNew);
+  });
+}
+
+/** Records agreement to the current privacy terms; agreeing again changes nothing. */
+export function consent(services: Services, caller: Caller & { openid: string }, version: string): Promise<LoginView> {
+  if (version !== services.config.termsVersion) throw new AppError('TERMS_OUTDATED', 'those are not the current terms');
+  return services.store.transaction(async (tx) => {
+    const { record, memberId, isNew } = await ensureWechatMember(new TxCache(tx), services, caller);
+    if (record.consent?.version === version) return view(services, record, memberId, isNew);
+    const consented = { ...record, consent: { version, at: nowIso(services) }, updatedAt: nowIso(services) };
+    await tx.set('records', consented);
+    return view(services, consented, memberId, isNew);
+  });
+}
+
+const codeDocId = (code: string) => createHash('sha256').update(code).digest('base64url');
+
+/**
+ * Binds the phone behind a WeChat phone-button code. The code is exchanged on
+ * the server, used once (the same caller's retry gets the first answer), and
+ * must have been issued to our appid. The phone joins the member already
+ * holding it, unless a limit forbids that (PHONE_CONFLICT, nothing written).
+ */
+export async function bindPhone(services: Services, caller: Caller & { openid: string }, code: string): Promise<BindPhoneResult> {
+  const used = await services.store.get<PhoneCodeDoc>('phoneCodes', codeDocId(code));
+  const mine = await findWechatRecord(services.store.get.bind(services.store), caller.openid);
+  if (used) {
+    if (mine && used.recordId === mine._id) return used.result;
+    throw new AppError('PHONE_CODE_INVALID', 'phone code already used');
+  }
+  if (mine?.consent?.version !== services.config.termsVersion) throw new AppError('CONSENT_REQUIRED', 'agree to the privacy terms first');
+  const exchanged = await services.phoneCodes.exchange(code);
+  if (exchanged.appid !== caller.appid) throw new AppError('PHONE_CODE_INVALID', 'phone code issued to another app');
+  const phone = normalizePhone(exchanged.phone);
+  if (!phone) throw new AppError('PHONE_CODE_INVALID', 'not a mainland mobile');
+
+  return services.store.transaction(async (tx) => {
+    const cache = new TxCache(tx);
+    const { record } = await ensureWechatMember(cache, services, caller);
+    const key = phoneKey(services.secrets.phoneHashKey, phone);
+    const identifiers = [...record.identifiers.filter((i) => i.type !== 'phone'), { type: 'phone', value: key }];
+    const next: WechatRecordDoc = {
+      ...record, identifiers, phoneMasked: maskPhone(phone), phoneSealed: encryptPhone(services.secrets.phoneEncKey, phone), updatedAt: nowIso(services),
+    };
+    const outcome: GraphOutcome = await applyRecordChanges(cache, services, [{ before: record, after: next }]);
+    const memberId = outcome.assignment.get(record._id)!;
+    const holder = (await tx.get<Doc & { memberId: string | null; quarantined: boolean; records: string[] }>('identifiers', `phone:${key}`))!;
+    const sharedWithOthers = holder.records.some((id) => id !== record._id && outcome.assignment.get(id) !== memberId);
+    if (!holder.quarantined && sharedWithOthers) throw new AppError('PHONE_CONFLICT', 'this phone belongs to a member that cannot be joined');
+    const merged = outcome.merges.some((m) => m.kind === 'merge' && (m.survivor === memberId || m.absorbed === memberId));
+    const result: BindPhoneResult = { memberId, phoneMasked: maskPhone(phone), merged };
+    await tx.create('phoneCodes', { _id: codeDocId(code), recordId: record._id, result, at: nowIso(services) } satisfies PhoneCodeDoc);
+    return result;
+  });
+}
+
+export interface ProfileView {
+  memberId: string;
+  nickname: string | null;
+  birthday: string | null;
+  phoneMasked: string | null;
+}
+
+export async function profile(services: Services, caller: Caller & { openid: string }): Promise<ProfileView> {
+  return services.store.transaction(async (tx) => {
+    const { record, memberId } = await ensureWechatMember(new TxCache(tx), services, caller);
+    return { memberId, nickname: record.profile.nickname, birthday: record.profile.birthday, phoneMasked: record.phoneMasked ?? null };
+  });
+}
+
+/** Nickname any time; birthday once (birthday gifts would otherwise be farmed). */
+export async function updateProfile(services: Services, caller: Caller & { openid: string }, patch: { nickname?: string; birthday?: string }): Promise<ProfileView> {
+  return services.store.transaction(async (tx) => {
+    const { record, memberId } = await ensureWechatMember(new TxCache(tx), services, caller);
+    const { birthday } = record.profile;
+    if (patch.birthday && birthday && patch.birthday !== birthday) throw new AppError('FORBIDDEN', 'birthday is set once');
+    if (patch.birthday && patch.birthday > new Date(services.clock.now() + 8 * 3600_000).toISOString().slice(0, 10)) {
+      throw new AppError('INVALID_INPUT', 'birthday in the future');
+    }
+    const next = { ...record.profile, ...(patch.nickname !== undefined ? { nickname: patch.nickname } : {}), ...(patch.birthday ? { birthday: patch.birthday } : {}) };
+    if (next.nickname !== record.profile.nickname || next.birthday !== record.profile.birthday) {
+      await tx.set('records', { ...record, profile: next, updatedAt: nowIso(services) });
+    }
+    return { memberId, nickname: next.nickname, birthday: next.birthday, phoneMasked: record.phoneMasked ?? null };
+  });
+}
+
+/** Which channels the caller's member is known in. */
+export async function channels(services: Services, caller: Caller & { openid: string }): Promise<Record<string, boolean>> {
+  return services.store.transaction(async (tx) => {
+    const cache = new TxCache(tx);
+    const { memberId } = await ensureWechatMember(cache, services, caller);
+    const member = await liveMember(cache.get.bind(cache), memberId);
+    const held = new Set((member?.records ?? []).map((id) => id.slice(0, id.indexOf(':'))));
+    const records = await cache.getMany<WechatRecordDoc>('records', member?.records ?? []);
+    return {
+      wechat: true,
+      phone: [...records.values()].some((r) => r.channel === 'wechat' && hasPhone(r)),
+      tmall: held.has('tmall'),
+      offline: held.has('offline'),
+      jd: held.has('jd'),
+    };
+  });
+}

@@ -38,4 +38,5 @@ export function openTestServices(start = '2026-11-23T02:00:00Z'): TestServices {
   };
 }
 
-export const callerOf = (openid: string | null): Caller => ({ openid, unionid: null, appid: 'test' });
+/** A caller as the dev runtime makes it (appid `dev`, which dev phone codes are issued to). */
+export const callerOf = (openid: string | null): Caller => ({ openid, unionid: null, appid: 'dev' });

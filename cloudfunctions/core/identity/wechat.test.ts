@@ -1,0 +1,235 @@
+import { openTestServices, type TestServices } from '../../../test/support/services';
+import { boundConsumer, importMembers, member, memberOk } from '../../../test/support/members';
+import { verifyMemberCode } from './member-code';
+
+describe('member actions', () => {
+  let services: TestServices;
+  beforeEach(() => { services = openTestServices(); });
+  afterEach(() => services.close());
+
+  const snapshot = async () => ({
+    members: await services.dump('members'),
+    records: await services.dump('records'),
+    identifiers: await services.dump('identifiers'),
+    phoneCodes: await services.dump('phoneCodes'),
+  });
+  const terms = () => services.config.termsVersion;
+
+  describe('login', () => {
+    it('creates a member on first login and finds the same one afterwards', async () => {
+      const first = await member(services, 'u1', { action: 'login' });
+      expect(first).toEqual({ ok: true, data: { memberId: 'm_000001', isNew: true, phoneBound: false, consented: false, termsVersion: terms() } });
+      const again = await member(services, 'u1', { action: 'login' });
+      expect(again).toEqual({ ok: true, data: { memberId: 'm_000001', isNew: false, phoneBound: false, consented: false, termsVersion: terms() } });
+      expect(await services.dump('members')).toHaveLength(1);
+    });
+
+    it('gives different callers different members', async () => {
+      expect((await memberOk(services, 'u1', { action: 'login' })).memberId).toBe('m_000001');
+      expect((await memberOk(services, 'u2', { action: 'login' })).memberId).toBe('m_000002');
+    });
+
+    it('creates exactly one member when the same first login arrives many times at once', async () => {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => member(services, 'u1', { action: 'login' })));
+      expect(new Set(answers.map((a) => (a.ok ? (a.data as { memberId: string }).memberId : a.error.code)))).toEqual(new Set(['m_000001']));
+      expect(answers.filter((a) => a.ok && (a.data as { isNew: boolean }).isNew)).toHaveLength(1);
+      expect(await services.dump('members')).toHaveLength(1);
+    });
+
+    it.each([
+      ['no caller identity', null, { action: 'login' }, 'UNAUTHENTICATED'],
+      ['an event that is not an object', 'u1', 'login', 'INVALID_INPUT'],
+      ['an event without an action', 'u1', {}, 'INVALID_INPUT'],
+      ['an unknown action', 'u1', { action: 'hack' }, 'UNKNOWN_ACTION'],
+      ['an inherited property as the action', 'u1', { action: 'constructor' }, 'UNKNOWN_ACTION'],
+    ])('answers %s with an error code and writes nothing', async (_name, openid, event, code) => {
+      expect(await member(services, openid, event as Record<string, unknown>)).toEqual({ ok: false, error: { code, message: expect.any(String) } });
+      expect(await snapshot()).toEqual({ members: [], records: [], identifiers: [], phoneCodes: [] });
+    });
+
+    it('takes the caller from the trusted context, not from the event', async () => {
+      await member(services, 'u1', { action: 'login', openid: 'someone-else' });
+      expect((await services.dump('identifiers')).map((d) => d._id)).toEqual(['openid:u1']);
+    });
+  });
+
+  describe('consent', () => {
+    it('records agreement to the current terms once', async () => {
+      const answer = await memberOk(services, 'u1', { action: 'consent', version: terms() });
+      expect(answer).toMatchObject({ consented: true });
+      const before = await snapshot();
+      services.clock.advance(60_000);
+      expect(await memberOk(services, 'u1', { action: 'consent', version: terms() })).toEqual(answer);
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it('refuses another version of the terms and writes nothing', async () => {
+      expect(await member(services, 'u1', { action: 'consent', version: '1999-01-01' })).toMatchObject({ ok: false, error: { code: 'TERMS_OUTDATED' } });
+      expect((await snapshot()).records).toEqual([]);
+    });
+  });
+
+  describe('bindPhone', () => {
+    const agree = () => memberOk(services, 'u1', { action: 'consent', version: terms() });
+    const code = (phone = '13912345678') => `dev:${phone}:${services.clock.now()}`;
+
+    it('binds the phone behind the code and shows it masked', async () => {
+      await agree();
+      expect(await memberOk(services, 'u1', { action: 'bindPhone', code: code() })).toEqual({ memberId: 'm_000001', phoneMasked: '139****5678', merged: false });
+      expect(await memberOk(services, 'u1', { action: 'login' })).toMatchObject({ phoneBound: true, consented: true });
+      const stored = JSON.stringify(await snapshot());
+      expect(stored).not.toContain('13912345678');
+    });
+
+    it('answers a retry of the same code with the first result, writing nothing more', async () => {
+      await agree();
+      const c = code();
+      const first = await memberOk(services, 'u1', { action: 'bindPhone', code: c });
+      const before = await snapshot();
+      expect(await memberOk(services, 'u1', { action: 'bindPhone', code: c })).toEqual(first);
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it.each([
+      ['a code someone else already used', async () => {
+        await memberOk(services, 'u2', { action: 'consent', version: terms() });
+        const c = code();
+        await memberOk(services, 'u2', { action: 'bindPhone', code: c });
+        return c;
+      }, 'PHONE_CODE_INVALID'],
+      ['an expired code', async () => `dev:13912345678:${services.clock.now() - 6 * 60_000}`, 'PHONE_CODE_INVALID'],
+      ['a code issued to another app', async () => `dev:13912345678@wx_other`, 'PHONE_CODE_INVALID'],
+      ['a code that is not one', async () => 'hello', 'PHONE_CODE_INVALID'],
+      ['a number that is not a mainland mobile', async () => 'dev:12345678901', 'PHONE_CODE_INVALID'],
+    ])('refuses %s and binds nothing', async (_name, makeCode, errorCode) => {
+      await agree();
+      const c = await makeCode();
+      const before = await snapshot();
+      expect(await member(services, 'u1', { action: 'bindPhone', code: c })).toMatchObject({ ok: false, error: { code: errorCode } });
+      expect(await snapshot()).toEqual(before);
+      expect(await memberOk(services, 'u1', { action: 'login' })).toMatchObject({ phoneBound: false });
+    });
+
+    it('refuses without consent, and refuses a phone number sent in the event', async () => {
+      await memberOk(services, 'u1', { action: 'login' });
+      const before = await snapshot();
+      expect(await member(services, 'u1', { action: 'bindPhone', code: code() })).toMatchObject({ ok: false, error: { code: 'CONSENT_REQUIRED' } });
+      await agree();
+      const afterConsent = await snapshot();
+      expect(await member(services, 'u1', { action: 'bindPhone', code: code(), phone: '13912345678' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+      expect(await snapshot()).toEqual(afterConsent);
+      expect(before.phoneCodes).toEqual([]);
+    });
+
+    it('joins the store member who already has that phone', async () => {
+      await importMembers(services, 'offline', [{ channelMemberId: 'C001', phone: '139-1234-5678', name: '李雷' }]);
+      await agree();
+      const bound = await memberOk<{ memberId: string; merged: boolean }>(services, 'u1', { action: 'bindPhone', code: code() });
+      expect(bound.merged).toBe(true);
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toEqual({ wechat: true, phone: true, tmall: false, offline: true, jd: false });
+    });
+
+    it('refuses a phone whose member cannot be joined (two Tmall memberships) and writes nothing', async () => {
+      await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678' }]);
+      await importMembers(services, 'tmall', [{ channelMemberId: 'T2', openid: 'openid_u1_xx' }]);
+      await memberOk(services, 'openid_u1_xx', { action: 'consent', version: terms() });
+      const before = await snapshot();
+      const answer = await member(services, 'openid_u1_xx', { action: 'bindPhone', code: code() });
+      expect(answer).toMatchObject({ ok: false, error: { code: 'PHONE_CONFLICT' } });
+      expect(await snapshot()).toEqual(before);
+    });
+  });
+
+  describe('profile', () => {
+    it('keeps a nickname and a birthday, the birthday only once', async () => {
+      expect(await memberOk(services, 'u1', { action: 'updateProfile', nickname: ' 小美 ', birthday: '1995-02-28' })).toMatchObject({ nickname: '小美', birthday: '1995-02-28' });
+      expect(await member(services, 'u1', { action: 'updateProfile', birthday: '1996-03-01' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+      expect(await memberOk(services, 'u1', { action: 'updateProfile', birthday: '1995-02-28' })).toMatchObject({ birthday: '1995-02-28' });
+      expect(await memberOk(services, 'u1', { action: 'profile' })).toEqual({ memberId: 'm_000001', nickname: '小美', birthday: '1995-02-28', phoneMasked: null });
+    });
+
+    it.each([
+      ['an impossible date', { birthday: '1995-02-30' }],
+      ['a date in the future', { birthday: '2099-01-01' }],
+      ['a nickname over 20 characters', { nickname: '很'.repeat(21) }],
+      ['an empty nickname', { nickname: '   ' }],
+    ])('refuses %s', async (_name, patch) => {
+      await memberOk(services, 'u1', { action: 'login' });
+      const before = await snapshot();
+      expect(await member(services, 'u1', { action: 'updateProfile', ...patch })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+      expect(await snapshot()).toEqual(before);
+    });
+  });
+
+  describe('linkOffline', () => {
+    beforeEach(async () => {
+      await importMembers(services, 'offline', [
+        { channelMemberId: 'C100', phone: '13011112222' }, // an old phone
+        { channelMemberId: 'C200' }, // no phone on file
+      ]);
+      await boundConsumer(services, 'u1', '13912345678');
+    });
+
+    it('links a card with an old phone when the last four digits match', async () => {
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toEqual({ status: 'linked', memberId: expect.any(String) });
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: true });
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });
+    });
+
+    it('leaves a card without a phone for staff to confirm', async () => {
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C200' })).toMatchObject({ status: 'pending' });
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C200' })).toMatchObject({ status: 'pending' });
+      expect(await services.dump('linkRequests')).toHaveLength(1);
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false });
+    });
+
+    it('locks the card for a day after five wrong tries', async () => {
+      for (let i = 0; i < 5; i++) {
+        expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' })).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH' } });
+      }
+      expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ ok: false, error: { code: 'LOCKED' } });
+      services.clock.advance(24 * 3600_000 + 1);
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });
+    });
+
+    it('refuses an unknown card and a consumer without a phone', async () => {
+      expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'NOPE', last4: '1234' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      expect(await member(services, 'u9', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
+    });
+  });
+
+  describe('memberCode', () => {
+    it('gives a short-lived token a till verifies with the brand key', async () => {
+      const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+      const { token, expiresAt } = await memberOk<{ token: string; expiresAt: string }>(services, 'u1', { action: 'memberCode' });
+      const key = services.secrets.memberCodeKey;
+      expect(verifyMemberCode(key, token, services.clock.now())).toBe(memberId);
+      expect(verifyMemberCode(key, token, Date.parse(expiresAt))).toBeNull();
+      expect(verifyMemberCode(key, token.replace(memberId, 'm_000009'), services.clock.now())).toBeNull();
+      expect(verifyMemberCode(Buffer.alloc(32), token, services.clock.now())).toBeNull();
+    });
+
+    it('refuses a consumer without a bound phone', async () => {
+      expect(await member(services, 'u1', { action: 'memberCode' })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
+    });
+  });
+
+  describe('delete', () => {
+    it('erases the phone, identifiers and channel links; a later login starts afresh', async () => {
+      await importMembers(services, 'offline', [{ channelMemberId: 'C001', phone: '13912345678', name: '李雷' }]);
+      const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+      expect(await member(services, 'u1', { action: 'delete' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+      expect(await memberOk(services, 'u1', { action: 'delete', confirm: true })).toEqual({ deleted: true });
+      const after = await snapshot();
+      expect(after.records).toEqual([]);
+      expect(after.identifiers).toEqual([]);
+      expect(after.phoneCodes).toEqual([]);
+      expect(JSON.stringify(after)).not.toContain('李雷');
+      expect(after.members.find((m) => m._id === memberId)).toMatchObject({ status: 'deleted', records: [] });
+      const fresh = await memberOk<{ memberId: string; isNew: boolean; phoneBound: boolean }>(services, 'u1', { action: 'login' });
+      expect(fresh).toMatchObject({ isNew: true, phoneBound: false });
+      expect(fresh.memberId).not.toBe(memberId);
+      expect(await memberOk(services, 'u1', { action: 'delete', confirm: true })).toEqual({ deleted: true });
+    });
+  });
+});

@@ -1,0 +1,60 @@
+import { writeFileSync } from 'node:fs';
+import { memberFunction } from '../../cloudfunctions/core/functions/member';
+import { importMembersFile } from '../../cloudfunctions/core/identity/import';
+import { exportMembers, type ExportLine } from '../../cloudfunctions/core/identity/operator';
+import { invoke } from '../../cloudfunctions/core/runtime/handler';
+import type { Services } from '../../cloudfunctions/core/runtime/services';
+import { callerOf } from './services';
+import { tempDir } from './temp';
+
+/** Calls a `member` action as the given dev openid and returns the envelope. */
+export const member = (services: Services, openid: string | null, event: Record<string, unknown>) =>
+  invoke(memberFunction, event, callerOf(openid), services);
+
+/** Calls an action that must succeed and returns its data. */
+export async function memberOk<T = Record<string, unknown>>(services: Services, openid: string, event: Record<string, unknown>): Promise<T> {
+  const answer = await member(services, openid, event);
+  if (!answer.ok) throw new Error(`${String(event.action)} failed: ${answer.error.code} ${answer.error.message}`);
+  return answer.data as T;
+}
+
+/** A consumer who logged in, agreed to the terms and bound a phone through the dev stand-in. */
+export async function boundConsumer(services: Services, openid: string, phone: string): Promise<{ memberId: string; merged: boolean }> {
+  const { termsVersion } = await memberOk<{ termsVersion: string }>(services, openid, { action: 'login' });
+  await memberOk(services, openid, { action: 'consent', version: termsVersion });
+  return memberOk(services, openid, { action: 'bindPhone', code: `dev:${phone}:${services.clock.now()}` });
+}
+
+const files = tempDir('mc-files-');
+let fileCount = 0;
+
+/** Writes rows as a CSV (header from the first row's keys) or JSONL file under a temp folder. */
+export function writeRows(rows: Record<string, unknown>[], format: 'csv' | 'jsonl' = 'csv'): string {
+  const file = files.file(`rows-${++fileCount}.${format}`);
+  if (format === 'jsonl') writeFileSync(file, rows.map((row) => JSON.stringify(row)).join('\n'));
+  else {
+    const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+    const cell = (value: unknown) => (value === undefined ? '' : /[",\n]/.test(String(value)) ? `"${String(value).replace(/"/g, '""')}"` : String(value));
+    writeFileSync(file, [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\n'));
+  }
+  return file;
+}
+
+export async function importMembers(services: Services, channel: string, rows: Record<string, unknown>[] | string, batchSize?: number) {
+  const file = typeof rows === 'string' ? rows : writeRows(rows);
+  return importMembersFile(services, { channel, file, rejectsFile: `${file}.rejects.jsonl`, batchSize });
+}
+
+export async function exportAll(services: Services): Promise<ExportLine[]> {
+  const lines: ExportLine[] = [];
+  for await (const line of exportMembers(services)) lines.push(line);
+  return lines;
+}
+
+/** The partition of channel ids into members: order-free, for comparing imports. */
+export async function partition(services: Services): Promise<string[][]> {
+  const lines = await exportAll(services);
+  return lines
+    .map((line) => line.identifiers.filter((i) => !['phone', 'email', 'unionid', 'openid'].includes(i.type)).map((i) => `${i.type}:${i.value}`).sort())
+    .sort((a, b) => (a.join() < b.join() ? -1 : 1));
+}

@@ -17,6 +17,10 @@ export const COLLECTIONS = {
   linkAttempts: { indexes: [] },
   linkRequests: { indexes: [['status']] },
   settings: { indexes: [] },
+  // points: the ledger by account for history; accounts by member and by next lot expiry for the expiry job
+  ledger: { indexes: [['accountId', 'at']] },
+  accounts: { indexes: [['memberId'], ['nextExpiry']] },
+  balances: { indexes: [] },
 } as const satisfies CollectionSpecs;
 
 export type CollectionName = keyof typeof COLLECTIONS;

@@ -1,0 +1,174 @@
+import { levelFor } from '../levels/rules';
+import type { Services } from '../runtime/services';
+import type { Doc, Tx } from '../store/port';
+import { nextExpiryOf, type AccountState } from './rules';
+import { COLLECTION, NEVER, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
+
+/** Anything that reads documents by id: a store, a transaction, a session. */
+export type Getter = <T extends Doc>(collection: string, id: string) => Promise<T | null>;
+
+/** The fields of identity's documents this capability reads (identity owns them). */
+export interface RecordRef extends Doc {
+  memberId: string | null;
+}
+export interface MemberRef extends Doc {
+  status: 'active' | 'merged' | 'deleted';
+  records?: string[];
+  mergedInto?: string | null;
+}
+
+/**
+ * A write-back view of one transaction for ledger work: every document is read
+ * once and written once at `flush`, so a batch of a thousand imported orders
+ * touching the same account reads and writes it once. New ledger entries are
+ * written with `create`, so a concurrent writer of the same key fails the
+ * transaction instead of being overwritten. Doc-id operations only (CloudBase
+ * allows nothing else inside a transaction). Use inside one transaction, and
+ * flush before it ends.
+ */
+export class PointsSession {
+  private readonly docs = new Map<string, Doc | null>();
+  private readonly dirty = new Map<string, { collection: string; create: boolean }>();
+  readonly now: string;
+
+  constructor(readonly tx: Tx, readonly services: Services) {
+    this.now = new Date(services.clock.now()).toISOString();
+  }
+
+  readonly get: Getter = async <T extends Doc>(collection: string, id: string) => {
+    const key = `${collection}\u0000${id}`;
+    if (!this.docs.has(key)) this.docs.set(key, await this.tx.get<T>(collection, id));
+    return this.docs.get(key) as T | null;
+  };
+
+  private put(collection: string, doc: Doc, create = false): void {
+    const key = `${collection}\u0000${doc._id}`;
+    this.docs.set(key, doc);
+    const pending = this.dirty.get(key);
+    this.dirty.set(key, { collection, create: create || (pending?.create ?? false) });
+  }
+
+  entry = (key: string) => this.get<LedgerEntry>(COLLECTION.ledger, key);
+
+  /** Adds a new entry (written with `create` at flush). */
+  addEntry(entry: LedgerEntry): void {
+    this.put(COLLECTION.ledger, entry, true);
+  }
+
+  /** The account, or a new empty one whose member is its record's member (null if not imported yet). */
+  async account(accountId: string): Promise<AccountDoc> {
+    const found = await this.get<AccountDoc>(COLLECTION.accounts, accountId);
+    if (found) return found;
+    const record = await this.get<RecordRef>('records', accountId);
+    return {
+      _id: accountId, memberId: record?.memberId ?? null, points: 0, growth: 0, lots: [], nextExpiry: NEVER,
+      reversed: {}, entries: 0, updatedAt: this.now,
+    };
+  }
+
+  /**
+   * Stores the account's new state after one entry and moves the member's
+   * balance by the difference, in the same transaction.
+   */
+  async commitAccount(before: AccountDoc, next: AccountState): Promise<AccountDoc> {
+    const after: AccountDoc = {
+      ...before, ...next, nextExpiry: nextExpiryOf(next.lots), entries: before.entries + 1, updatedAt: this.now,
+    };
+    if (before.memberId) {
+      const balance = await this.balance(before.memberId);
+      const points = balance.points + after.points - before.points;
+      const growth = balance.growth + after.growth - before.growth;
+      const owed = balance.owed + Math.max(0, -after.points) - Math.max(0, -before.points);
+      this.putBalance({ ...balance, points, growth, owed });
+    }
+    this.put(COLLECTION.accounts, after);
+    return after;
+  }
+
+  /** The member's balance; rebuilt from its accounts if it was never written. */
+  async balance(memberId: string): Promise<BalanceDoc> {
+    const found = await this.get<BalanceDoc>(COLLECTION.balances, memberId);
+    if (found) return found;
+    const member = await this.get<MemberRef>('members', memberId);
+    return this.sumAccounts(memberId, member?.records ?? []);
+  }
+
+  async sumAccounts(memberId: string, recordIds: readonly string[]): Promise<BalanceDoc> {
+    let points = 0;
+    let growth = 0;
+    let owed = 0;
+    for (const id of new Set(recordIds)) {
+      const account = await this.get<AccountDoc>(COLLECTION.accounts, id);
+      if (!account) continue;
+      points += account.points;
+      growth += account.growth;
+      owed += Math.max(0, -account.points);
+    }
+    return { _id: memberId, points, owed, growth, level: levelFor(growth, this.services.config.levels).code, updatedAt: this.now };
+  }
+
+  putBalance(balance: BalanceDoc): void {
+    const level = levelFor(balance.growth, this.services.config.levels).code;
+    this.put(COLLECTION.balances, { ...balance, level, updatedAt: this.now });
+  }
+
+  putAccount(account: AccountDoc): void {
+    this.put(COLLECTION.accounts, account);
+  }
+
+  /** Writes everything pending; returns how many documents were written. */
+  async flush(): Promise<number> {
+    let written = 0;
+    for (const [key, { collection, create }] of this.dirty) {
+      const doc = this.docs.get(key)!;
+      if (create) await this.tx.create(collection, doc);
+      else await this.tx.set(collection, doc);
+      written++;
+    }
+    this.dirty.clear();
+    return written;
+  }
+}
+
+/**
+ * Called by identity inside its own transaction after it changed which records
+ * belong to which members. For each member listed: points each of its records'
+ * accounts at it (accounts that do not exist yet are skipped: they will be
+ * created with the record's member) and rewrites `balances/{memberId}` as the
+ * sum of those accounts (no records: zero). List every member whose record set
+ * changed, including those that lost records or were absorbed. An entry
+ * with `memberId: null` detaches its records' accounts from any member (erased
+ * records: the points stay in the ledger, anonymous, and count for no one).
+ * Moves no points: totals are preserved by construction. Doc-id operations only.
+ */
+export async function syncMemberAccounts(
+  tx: Tx,
+  services: Services,
+  memberRecords: { memberId: string | null; recordIds: string[] }[],
+): Promise<void> {
+  const session = new PointsSession(tx, services);
+  for (const { memberId, recordIds } of memberRecords) {
+    for (const id of recordIds) {
+      const account = await session.get<AccountDoc>(COLLECTION.accounts, id);
+      if (account && account.memberId !== memberId) session.putAccount({ ...account, memberId, updatedAt: session.now });
+    }
+    if (memberId) session.putBalance(await session.sumAccounts(memberId, recordIds));
+  }
+  await session.flush();
+}
+
+/** The live member an id leads to, following merges to the survivor; null if none or deleted. */
+export async function liveMember(get: Getter, memberId: string | null): Promise<MemberRef | null> {
+  let member = memberId ? await get<MemberRef>('members', memberId) : null;
+  for (let hops = 0; member?.status === 'merged' && member.mergedInto && hops < 32; hops++) {
+    member = await get<MemberRef>('members', member.mergedInto);
+  }
+  return member?.status === 'active' ? member : null;
+}
+
+/** A member's points as `members export` shows them (`get` may be the store: a read outside a transaction). */
+export async function memberPoints(get: Getter, services: Pick<Services, 'config'>, memberId: string): Promise<{ available: number; owed: number; growth: number; level: string }> {
+  const balance = await get<BalanceDoc>(COLLECTION.balances, memberId);
+  const level = balance?.level ?? levelFor(0, services.config.levels).code;
+  return { available: balance?.points ?? 0, owed: balance?.owed ?? 0, growth: balance?.growth ?? 0, level };
+}

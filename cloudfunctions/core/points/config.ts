@@ -1,0 +1,43 @@
+import * as z from 'zod/mini';
+
+const count = () => z.number().check(z.int(), z.minimum(0), z.maximum(1_000_000));
+
+const earnRate = z.object({
+  /** Points per whole yuan paid, per order. */
+  pointsPerYuan: count(),
+  /** Growth (level progress) per whole yuan paid, per order. */
+  growthPerYuan: count(),
+});
+
+/** The `points` section of config/member-centre.json. */
+export const pointsConfigSchema = z.object({
+  earn: z.object({
+    default: earnRate,
+    /** Per channel (`tmall`, `offline`, ...); channels not listed use `default`. */
+    channels: z.record(z.string(), earnRate),
+  }),
+  /**
+   * Points expire at 23:59:59 Beijing time on 31 December of the year
+   * `yearsAfterEarning` after the year they were earned; null: never.
+   */
+  expiry: z.nullable(z.object({ yearsAfterEarning: z.number().check(z.int(), z.minimum(0), z.maximum(50)) })),
+});
+
+const level = z.object({
+  code: z.string().check(z.regex(/^[a-z][a-z0-9_]{0,19}$/)),
+  name: z.string().check(z.minLength(1)),
+  minGrowth: count(),
+});
+
+/** The `levels` section: by growth, ascending, the first at 0. */
+export const levelsConfigSchema = z.array(level).check(
+  z.minLength(1),
+  z.refine((levels) => levels[0]?.minGrowth === 0, 'the first level must start at growth 0'),
+  z.refine((levels) => levels.every((l, i) => i === 0 || l.minGrowth > levels[i - 1]!.minGrowth), 'levels must be in ascending minGrowth'),
+);
+
+export type PointsConfig = z.infer<typeof pointsConfigSchema>;
+export type LevelsConfig = z.infer<typeof levelsConfigSchema>;
+export type EarnRate = z.infer<typeof earnRate>;
+
+export const earnRateOf = (config: PointsConfig, channel: string): EarnRate => config.earn.channels[channel] ?? config.earn.default;

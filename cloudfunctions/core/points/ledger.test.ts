@@ -1,0 +1,249 @@
+import { openTestServices, type TestServices } from '../../../test/support/services';
+import { account, balance, entry, pointsState, seedMember, source } from '../../../test/points/support';
+import { AppError } from '../runtime/errors';
+import { syncMemberAccounts } from './accounts.store';
+import { expireAccount, postAdjust, postEarn, postOpeningBalance, postRedeem, postReverse } from './ledger';
+
+describe('points ledger', () => {
+  let services: TestServices;
+  beforeEach(() => { services = openTestServices('2026-11-23T02:00:00Z'); });
+  afterEach(() => services.close());
+
+  const tx = <R>(fn: Parameters<TestServices['store']['transaction']>[0] extends (tx: infer T) => Promise<unknown> ? (tx: T) => Promise<R> : never) =>
+    services.store.transaction(fn);
+  const earn = (key: string, accountId: string, points: number, at = '2026-03-01T04:00:00.000Z', growth = points) =>
+    tx((t) => postEarn(t, services, { key, accountId, points, growth, at, source: source(key.split(':').pop()!) }));
+  const redeem = (key: string, memberId: string, points: number) =>
+    tx((t) => postRedeem(t, services, { key, memberId, points, at: new Date(services.clock.now()).toISOString(), source: { channel: 'reward', ref: 'cup' } }));
+  const reverse = (key: string, of: string, points: number, growth = points) =>
+    tx((t) => postReverse(t, services, { key, of, points, growth, at: '2026-04-01T00:00:00.000Z', source: source(of.split(':').pop()!) }));
+  const codeOf = (promise: Promise<unknown>) => promise.then(() => 'ok', (e: unknown) => (e instanceof AppError ? e.code : String(e)));
+
+  describe('earning', () => {
+    beforeEach(() => seedMember(services, 'm1', ['tmall:T1', 'offline:C1']));
+
+    it('credits the account and the member balance, and opens a lot expiring at the end of next year', async () => {
+      const { entry: posted, replayed } = await earn('order:tmall:1', 'tmall:T1', 125);
+      expect(replayed).toBe(false);
+      expect(posted).toMatchObject({ _id: 'order:tmall:1', accountId: 'tmall:T1', memberId: 'm1', kind: 'earn', points: 125, growth: 125, lot: { id: 'order:tmall:1', points: 125, expiresAt: '2027-12-31T15:59:59.000Z' } });
+      expect(await account(services, 'tmall:T1')).toMatchObject({ memberId: 'm1', points: 125, growth: 125, nextExpiry: '2027-12-31T15:59:59.000Z', entries: 1 });
+      expect(await balance(services, 'm1')).toMatchObject({ points: 125, growth: 125, owed: 0, level: 'normal' });
+    });
+
+    it('replays a retry with the same content and writes nothing', async () => {
+      await earn('order:tmall:1', 'tmall:T1', 125);
+      const before = await pointsState(services);
+      services.clock.advance(60_000);
+      const again = await earn('order:tmall:1', 'tmall:T1', 125);
+      expect(again.replayed).toBe(true);
+      expect(again.entry.points).toBe(125);
+      expect(await pointsState(services)).toEqual(before);
+    });
+
+    it('refuses the same key with other content and writes nothing', async () => {
+      await earn('order:tmall:1', 'tmall:T1', 125);
+      const before = await pointsState(services);
+      expect(await codeOf(earn('order:tmall:1', 'tmall:T1', 126))).toBe('IDEMPOTENCY_MISMATCH');
+      expect(await codeOf(earn('order:tmall:1', 'offline:C1', 125))).toBe('IDEMPOTENCY_MISMATCH');
+      expect(await pointsState(services)).toEqual(before);
+    });
+
+    it.each([
+      ['a key without a kind', { key: 'tmall-1' }],
+      ['a key with a space', { key: 'order:tmall 1' }],
+      ['negative points', { points: -1 }],
+      ['fractional points', { points: 1.5 }],
+      ['an account that is not a record id', { accountId: 'T1' }],
+      ['a time that is not ISO', { at: 'yesterday' }],
+      ['a source without a channel', { source: { channel: '', ref: '1' } }],
+    ])('refuses %s with INVALID_INPUT and writes nothing', async (_name, patch) => {
+      const input = { key: 'order:tmall:1', accountId: 'tmall:T1', points: 10, growth: 10, at: '2026-03-01T00:00:00Z', source: source('1'), ...patch };
+      expect(await codeOf(tx((t) => postEarn(t, services, input)))).toBe('INVALID_INPUT');
+      expect(await pointsState(services)).toEqual({ ledger: [], accounts: [], balances: [] });
+    });
+
+    it('levels follow growth', async () => {
+      await earn('order:tmall:1', 'tmall:T1', 600);
+      await earn('order:offline:2', 'offline:C1', 500);
+      expect((await balance(services, 'm1'))!.level).toBe('silver');
+    });
+  });
+
+  describe('accounts whose record is not imported yet', () => {
+    it('keeps the points on the account until identity attaches it to a member', async () => {
+      await earn('order:tmall:9', 'tmall:T9', 300);
+      expect(await account(services, 'tmall:T9')).toMatchObject({ memberId: null, points: 300 });
+      expect(await services.dump('balances')).toEqual([]);
+
+      await seedMember(services, 'm9', ['tmall:T9']);
+      await tx((t) => syncMemberAccounts(t, services, [{ memberId: 'm9', recordIds: ['tmall:T9'] }]));
+      expect(await account(services, 'tmall:T9')).toMatchObject({ memberId: 'm9', points: 300 });
+      expect(await balance(services, 'm9')).toMatchObject({ points: 300, growth: 300 });
+    });
+  });
+
+  describe('merges and splits move pointers only', () => {
+    it('a merge adds the balances up and a split gives each side its accounts back', async () => {
+      await seedMember(services, 'm1', ['tmall:T1']);
+      await seedMember(services, 'm2', ['offline:C2']);
+      await earn('order:tmall:1', 'tmall:T1', 100);
+      await earn('order:offline:2', 'offline:C2', 250);
+      await tx((t) => syncMemberAccounts(t, services, [{ memberId: 'm1', recordIds: ['tmall:T1', 'offline:C2'] }, { memberId: 'm2', recordIds: [] }]));
+      expect(await balance(services, 'm1')).toMatchObject({ points: 350, growth: 350 });
+      expect(await balance(services, 'm2')).toMatchObject({ points: 0, growth: 0 });
+
+      await tx((t) => syncMemberAccounts(t, services, [{ memberId: 'm1', recordIds: ['tmall:T1'] }, { memberId: 'm2', recordIds: ['offline:C2'] }]));
+      expect(await balance(services, 'm1')).toMatchObject({ points: 100 });
+      expect(await balance(services, 'm2')).toMatchObject({ points: 250 });
+    });
+
+    it('detaches erased records from any member', async () => {
+      await seedMember(services, 'm1', ['tmall:T1']);
+      await earn('order:tmall:1', 'tmall:T1', 100);
+      await tx((t) => syncMemberAccounts(t, services, [{ memberId: 'm1', recordIds: [] }, { memberId: null, recordIds: ['tmall:T1'] }]));
+      expect(await account(services, 'tmall:T1')).toMatchObject({ memberId: null, points: 100 });
+      expect(await balance(services, 'm1')).toMatchObject({ points: 0 });
+    });
+  });
+
+  describe('redemption', () => {
+    beforeEach(async () => {
+      await seedMember(services, 'm1', ['tmall:T1', 'offline:C1']);
+      await earn('order:tmall:2025', 'tmall:T1', 100, '2025-06-01T00:00:00Z'); // expires end of 2026
+      await earn('order:offline:2026', 'offline:C1', 100, '2026-06-01T00:00:00Z'); // expires end of 2027
+      await earn('order:tmall:2026', 'tmall:T1', 100, '2026-07-01T00:00:00Z');
+    });
+
+    it('spends the oldest-expiring lots first, across accounts, one entry per account', async () => {
+      const { entries, replayed } = await redeem('redeem:r1', 'm1', 150);
+      expect(replayed).toBe(false);
+      expect(entries.map((e) => [e._id, e.accountId, e.points, e.allocations])).toEqual([
+        ['redeem:r1', 'tmall:T1', -100, [{ accountId: 'tmall:T1', lotId: 'order:tmall:2025', points: 100 }]],
+        ['redeem:r1#2', 'offline:C1', -50, [{ accountId: 'offline:C1', lotId: 'order:offline:2026', points: 50 }]],
+      ]);
+      expect(entries[0]!.parts).toEqual(['redeem:r1#2']);
+      expect(await balance(services, 'm1')).toMatchObject({ points: 150 });
+      expect((await account(services, 'offline:C1'))!.lots).toEqual([expect.objectContaining({ id: 'order:offline:2026', remaining: 50 })]);
+    });
+
+    it('replays a retried redemption', async () => {
+      const first = await redeem('redeem:r1', 'm1', 150);
+      const before = await pointsState(services);
+      const again = await redeem('redeem:r1', 'm1', 150);
+      expect(again).toEqual({ entries: first.entries, replayed: true });
+      expect(await pointsState(services)).toEqual(before);
+      expect(await codeOf(redeem('redeem:r1', 'm1', 10))).toBe('IDEMPOTENCY_MISMATCH');
+    });
+
+    it('never goes below zero', async () => {
+      const before = await pointsState(services);
+      expect(await codeOf(redeem('redeem:r2', 'm1', 301))).toBe('INSUFFICIENT_POINTS');
+      expect(await pointsState(services)).toEqual(before);
+    });
+
+    it('expires what is due before spending, so expired points cannot be spent', async () => {
+      services.clock.set('2027-01-05T00:00:00Z');
+      expect(await codeOf(redeem('redeem:r3', 'm1', 201))).toBe('INSUFFICIENT_POINTS');
+      const { entries } = await redeem('redeem:r3', 'm1', 200);
+      expect(entries.map((e) => e.points)).toEqual([-100, -100]);
+      expect(await entry(services, 'expire:order:tmall:2025')).toMatchObject({ kind: 'expire', points: -100, at: '2026-12-31T15:59:59.000Z' });
+      expect(await balance(services, 'm1')).toMatchObject({ points: 0 });
+    });
+
+    it('answers NOT_FOUND for a member that does not exist', async () => {
+      expect(await codeOf(redeem('redeem:r4', 'nobody', 1))).toBe('NOT_FOUND');
+    });
+  });
+
+  describe('reversal (refunds)', () => {
+    beforeEach(() => seedMember(services, 'm1', ['tmall:T1']));
+
+    it('takes back from the order’s own lot first', async () => {
+      await earn('order:tmall:old', 'tmall:T1', 50, '2025-01-01T00:00:00Z');
+      await earn('order:tmall:1', 'tmall:T1', 100, '2026-03-01T00:00:00Z');
+      const { entry: reversal } = await reverse('refund:tmall:1', 'order:tmall:1', 40);
+      expect(reversal).toMatchObject({ kind: 'reverse', of: 'order:tmall:1', points: -40, growth: -40, owed: 0, allocations: [{ accountId: 'tmall:T1', lotId: 'order:tmall:1', points: 40 }] });
+      expect((await account(services, 'tmall:T1'))!.lots.map((l) => [l.id, l.remaining])).toEqual([['order:tmall:old', 50], ['order:tmall:1', 60]]);
+    });
+
+    it('leaves points already spent owed, and later earnings repay them first', async () => {
+      await earn('order:tmall:1', 'tmall:T1', 100);
+      await redeem('redeem:r1', 'm1', 80);
+      await reverse('refund:tmall:1', 'order:tmall:1', 100);
+      expect(await account(services, 'tmall:T1')).toMatchObject({ points: -80, growth: 0, lots: [] });
+      expect(await balance(services, 'm1')).toMatchObject({ points: -80, owed: 80 });
+      const { entry: repay } = await earn('order:tmall:2', 'tmall:T1', 100);
+      expect(repay.lot).toMatchObject({ points: 20 });
+      expect(await balance(services, 'm1')).toMatchObject({ points: 20, owed: 0 });
+    });
+
+    it('never takes back more than the credit brought, nor what already expired from it', async () => {
+      await earn('order:tmall:1', 'tmall:T1', 100, '2024-05-01T00:00:00Z');
+      await earn('order:tmall:2', 'tmall:T1', 100, '2026-05-01T00:00:00Z');
+      await tx((t) => expireAccount(t, services, 'tmall:T1', '2026-01-01T00:00:00Z'));
+      const { entry: reversal } = await reverse('refund:tmall:1', 'order:tmall:1', 100);
+      expect(reversal).toMatchObject({ points: 0, growth: -100 });
+      const partial = await reverse('refund:tmall:2a', 'order:tmall:2', 70);
+      const rest = await reverse('refund:tmall:2b', 'order:tmall:2', 70);
+      expect([partial.entry.points, rest.entry.points]).toEqual([-70, -30]);
+      expect(await account(services, 'tmall:T1')).toMatchObject({ points: 0, growth: 0 });
+    });
+
+    it('answers NOT_FOUND for a credit never posted and writes nothing', async () => {
+      expect(await codeOf(reverse('refund:tmall:x', 'order:tmall:x', 10))).toBe('NOT_FOUND');
+      expect(await pointsState(services)).toEqual({ ledger: [], accounts: [], balances: [] });
+    });
+  });
+
+  describe('expiry', () => {
+    it('expires whole lots as of a date, once', async () => {
+      await seedMember(services, 'm1', ['tmall:T1']);
+      await earn('order:tmall:1', 'tmall:T1', 100, '2025-02-01T00:00:00Z');
+      await earn('order:tmall:2', 'tmall:T1', 70, '2026-02-01T00:00:00Z');
+      const early = await tx((t) => expireAccount(t, services, 'tmall:T1', '2026-12-31T15:59:58.999Z'));
+      expect(early).toEqual([]);
+      const due = await tx((t) => expireAccount(t, services, 'tmall:T1', '2026-12-31T15:59:59.000Z'));
+      expect(due.map((e) => [e._id, e.points, e.at])).toEqual([['expire:order:tmall:1', -100, '2026-12-31T15:59:59.000Z']]);
+      const before = await pointsState(services);
+      expect(await tx((t) => expireAccount(t, services, 'tmall:T1', '2026-12-31T15:59:59.000Z'))).toEqual([]);
+      expect(await pointsState(services)).toEqual(before);
+      expect(await balance(services, 'm1')).toMatchObject({ points: 70, growth: 170 });
+    });
+  });
+
+  describe('adjustments and opening balances', () => {
+    beforeEach(() => seedMember(services, 'm1', ['tmall:T1', 'wechat:o1']));
+    const adjust = (key: string, points: number, reason = '补偿') =>
+      tx((t) => postAdjust(t, services, { key, memberId: 'm1', points, reason, operator: 'alice', at: '2026-11-23T02:00:00.000Z' }));
+
+    it('credits the home (WeChat) account and records reason and operator', async () => {
+      const { entries } = await adjust('adjust:a1', 30);
+      expect(entries[0]).toMatchObject({ accountId: 'wechat:o1', kind: 'adjust', points: 30, reason: '补偿', operator: 'alice' });
+      expect((await adjust('adjust:a1', 30)).replayed).toBe(true);
+      expect(await codeOf(adjust('adjust:a1', 31))).toBe('IDEMPOTENCY_MISMATCH');
+    });
+
+    it('takes points away like a spend, never below zero', async () => {
+      await adjust('adjust:a1', 30);
+      expect(await codeOf(adjust('adjust:a2', -31))).toBe('INSUFFICIENT_POINTS');
+      const { entries } = await adjust('adjust:a2', -30);
+      expect(entries[0]).toMatchObject({ points: -30, reason: '补偿' });
+      expect(await codeOf(adjust('adjust:a3', 0))).toBe('INVALID_INPUT');
+      expect(await codeOf(adjust('adjust:a4', 5, '  '))).toBe('INVALID_INPUT');
+    });
+
+    it('enters an opening balance once per record, even imported again another day', async () => {
+      const open = (at: string, points = 500) => tx((t) => postOpeningBalance(t, services, { recordId: 'tmall:T1', points, growth: 1200, at }));
+      const first = await open('2026-11-23T02:00:00.000Z');
+      expect(first.entry).toMatchObject({ _id: 'migrate:tmall:T1', kind: 'migrate', points: 500, growth: 1200, source: { channel: 'tmall', ref: 'T1' } });
+      expect((await open('2026-11-24T02:00:00.000Z')).replayed).toBe(true);
+      expect(await codeOf(open('2026-11-24T02:00:00.000Z', 400))).toBe('IDEMPOTENCY_MISMATCH');
+      expect(await balance(services, 'm1')).toMatchObject({ points: 500, growth: 1200, level: 'silver' });
+    });
+
+    it('a negative opening balance is owed', async () => {
+      await tx((t) => postOpeningBalance(t, services, { recordId: 'tmall:T1', points: -20, growth: 0, at: '2026-11-23T02:00:00.000Z' }));
+      expect(await balance(services, 'm1')).toMatchObject({ points: -20, owed: 20 });
+    });
+  });
+});

@@ -1,0 +1,375 @@
+/**
+ * The points ledger: the only way points or growth change.
+ *
+ * Every change is an append-only entry `ledger/{key}` whose id is the caller's
+ * idempotency key (`order:tmall:123`, `refund:tmall:123`, `migrate:tmall:T123`,
+ * `scan:CODE`, `adjust:<requestId>`, `redeem:<requestId>`, `expire:<lotId>`).
+ * Each entry changes one account (`accounts/{recordId}`), and the account and
+ * its member's `balances/{memberId}` are rewritten in the same transaction, so
+ * they always equal the ledger (`points verify` checks it).
+ *
+ * Idempotency: each entry stores a hash of what the caller asked for (kind,
+ * account or member, amounts, source, note; not `at`, so a retry made later by
+ * the clock still matches). The same key with the same content replays: the
+ * stored entry comes back with `replayed: true` and nothing is written. The
+ * same key with other content throws IDEMPOTENCY_MISMATCH.
+ *
+ * Call these inside your own `store.transaction` (doc-id operations only, as
+ * CloudBase requires); they write nothing until they succeed, and a throw
+ * leaves your transaction to roll back.
+ *
+ * - `postEarn(tx, services, { key, accountId, points, growth, at, source, note? })`
+ *   credits an account (created if absent, with its record's member or null
+ *   until the record is imported): repays what it owes, then opens a lot that
+ *   expires by the configured rule. Throws INVALID_INPUT, IDEMPOTENCY_MISMATCH.
+ * - `postOpeningBalance(tx, services, { recordId, points, growth, at })`: a
+ *   channel's opening balance as a `migrate` entry, key `migrate:${recordId}`,
+ *   once per record. Throws INVALID_INPUT, IDEMPOTENCY_MISMATCH.
+ * - `postReverse(tx, services, { key, of, points, growth, at, source })`: takes
+ *   back (part of) credit `of`: from its own lot first, then the account's
+ *   other lots oldest-expiring first, the rest owed (the account goes
+ *   negative; later credits repay it). Never more than the credit brought,
+ *   minus what already expired from its lot and earlier reversals. Throws
+ *   INVALID_INPUT, NOT_FOUND (no such credit), IDEMPOTENCY_MISMATCH.
+ * - `postRedeem(tx, services, { key, memberId, points, at, source, note? })`:
+ *   spends across all the member's accounts, oldest-expiring lots first, after
+ *   expiring what is due at `at`; one entry per account touched (the first has
+ *   the key, the others `key#2`, ...). Throws INVALID_INPUT, NOT_FOUND (no live
+ *   member), INSUFFICIENT_POINTS (never below zero), IDEMPOTENCY_MISMATCH.
+ * - `postAdjust(tx, services, { key, memberId, points, reason, operator, at })`:
+ *   an operator's correction, audited with reason and operator; a positive
+ *   one credits the member's home account (its WeChat record, else its first
+ *   record), a negative one spends like a redemption. Throws INVALID_INPUT,
+ *   NOT_FOUND, INSUFFICIENT_POINTS, IDEMPOTENCY_MISMATCH.
+ * - `expireAccount(tx, services, accountId, asOf)`: expires the account's lots
+ *   due at `asOf`, one entry `expire:<lotId>` each, dated at the lot's expiry,
+ *   so running it again, or later, as of the same date, changes nothing.
+ */
+import { AppError } from '../runtime/errors';
+import type { Services } from '../runtime/services';
+import type { Tx } from '../store/port';
+import { liveMember, PointsSession, type MemberRef } from './accounts.store';
+import { contentHash, credit, debit, dueLots, expireLot, planSpend, reversalAmounts, take } from './rules';
+import { expiryOf, isoOrNull } from './time';
+import { COLLECTION, type AccountDoc, type Allocation, type EntryKind, type EntrySource, type LedgerEntry } from './types';
+
+export interface PostResult {
+  entry: LedgerEntry;
+  /** True when the key was already posted with the same content: nothing was written. */
+  replayed: boolean;
+}
+
+export interface SpendResult {
+  /** One entry per account touched, the head (whose id is the key) first. */
+  entries: LedgerEntry[];
+  replayed: boolean;
+}
+
+export interface EarnInput {
+  key: string;
+  accountId: string;
+  points: number;
+  growth: number;
+  at: string;
+  source: EntrySource;
+  note?: string;
+}
+
+export interface ReverseInput {
+  key: string;
+  /** The key of the credit to take back. */
+  of: string;
+  points: number;
+  growth: number;
+  at: string;
+  source: EntrySource;
+}
+
+export interface RedeemInput {
+  key: string;
+  memberId: string;
+  points: number;
+  at: string;
+  source: EntrySource;
+  note?: string;
+}
+
+export interface AdjustInput {
+  key: string;
+  memberId: string;
+  /** Non-zero; negative takes points away. */
+  points: number;
+  reason: string;
+  operator: string;
+  at: string;
+}
+
+const KEY = /^[a-z][a-z0-9_]*:[^\s#]{1,200}$/;
+const ACCOUNT = /^[a-z][a-z0-9_]*:\S{1,100}$/;
+const MAX_POINTS = 1_000_000_000;
+const CREDIT_KINDS: readonly EntryKind[] = ['earn', 'migrate', 'adjust'];
+
+const invalid = (message: string) => new AppError('INVALID_INPUT', message);
+/** Negation without -0 (which JSON would store as 0 and tests would tell apart). */
+const neg = (n: number) => (n === 0 ? 0 : -n);
+
+function checkKey(key: string): void {
+  if (!KEY.test(key)) throw invalid('ledger key must be `kind:reference` without spaces or #');
+}
+
+function checkAmount(name: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min || value > MAX_POINTS) throw invalid(`${name} must be an integer from ${min} to ${MAX_POINTS}`);
+}
+
+function checkAt(at: string): string {
+  const iso = isoOrNull(at);
+  if (!iso) throw invalid('at must be an ISO time');
+  return iso;
+}
+
+function checkSource(source: EntrySource): void {
+  if (!source || typeof source.channel !== 'string' || !/^[a-z][a-z0-9_]{0,19}$/.test(source.channel)) throw invalid('source.channel must be a channel code');
+  if (typeof source.ref !== 'string' || source.ref.length === 0 || source.ref.length > 200) throw invalid('source.ref must be 1-200 characters');
+}
+
+/** The stored entry for `key` if it was posted with this content; null if never posted. */
+export async function replayOf(session: PointsSession, key: string, hash: string): Promise<LedgerEntry | null> {
+  const existing = await session.entry(key);
+  if (!existing) return null;
+  if (existing.hash !== hash) {
+    throw new AppError('IDEMPOTENCY_MISMATCH', `ledger key ${key.split(':')[0]}:… was already used with other content`);
+  }
+  return existing;
+}
+
+export const earnHash = (kind: EntryKind, input: Omit<EarnInput, 'at' | 'key'>) =>
+  contentHash({ op: 'credit', kind, accountId: input.accountId, points: input.points, growth: input.growth, source: input.source, note: input.note });
+
+export const reverseHash = (input: Omit<ReverseInput, 'at' | 'key'>) =>
+  contentHash({ op: 'reverse', of: input.of, points: input.points, growth: input.growth, source: input.source });
+
+/** Drops undefined fields so stored entries carry only what applies. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+interface CreditSpec extends EarnInput {
+  kind: EntryKind;
+  hash: string;
+  reason?: string;
+  operator?: string;
+}
+
+/** A credit (or, for a negative opening balance, a debit) on one account. */
+async function creditIn(session: PointsSession, spec: CreditSpec): Promise<PostResult> {
+  const existing = await replayOf(session, spec.key, spec.hash);
+  if (existing) return { entry: existing, replayed: true };
+  const before = await session.account(spec.accountId);
+  let entry: LedgerEntry;
+  const base = {
+    _id: spec.key, accountId: spec.accountId, memberId: before.memberId, kind: spec.kind, points: spec.points, growth: spec.growth,
+    at: spec.at, source: spec.source, hash: spec.hash, note: spec.note, reason: spec.reason, operator: spec.operator, recordedAt: session.now,
+  };
+  if (spec.points >= 0) {
+    const expiresAt = expiryOf(spec.at, session.services.config.points.expiry);
+    const { state, lot } = credit(before, { lotId: spec.key, points: spec.points, growth: spec.growth, at: spec.at, expiresAt });
+    entry = compact({ ...base, lot: lot ?? undefined });
+    await session.commitAccount(before, state);
+  } else {
+    const { state, allocations, owed } = debit(before, spec.accountId, { points: neg(spec.points), growth: neg(spec.growth) });
+    entry = compact({ ...base, allocations, owed });
+    await session.commitAccount(before, state);
+  }
+  session.addEntry(entry);
+  return { entry, replayed: false };
+}
+
+export async function earnIn(session: PointsSession, input: EarnInput): Promise<PostResult> {
+  checkKey(input.key);
+  if (!ACCOUNT.test(input.accountId)) throw invalid('accountId must be a record id `channel:id`');
+  checkAmount('points', input.points, 0);
+  checkAmount('growth', input.growth, 0);
+  checkSource(input.source);
+  const at = checkAt(input.at);
+  return creditIn(session, { ...input, at, kind: 'earn', hash: earnHash('earn', input) });
+}
+
+export async function openingBalanceIn(session: PointsSession, input: { recordId: string; points: number; growth: number; at: string }): Promise<PostResult> {
+  if (!ACCOUNT.test(input.recordId)) throw invalid('recordId must be `channel:id`');
+  checkAmount('points', input.points, -MAX_POINTS);
+  checkAmount('growth', input.growth, 0);
+  const at = checkAt(input.at);
+  const split = input.recordId.indexOf(':');
+  const source = { channel: input.recordId.slice(0, split), ref: input.recordId.slice(split + 1) };
+  const spec = { key: `migrate:${input.recordId}`, accountId: input.recordId, points: input.points, growth: input.growth, source };
+  checkKey(spec.key);
+  return creditIn(session, { ...spec, at, kind: 'migrate', hash: earnHash('migrate', spec) });
+}
+
+export async function reverseIn(session: PointsSession, input: ReverseInput): Promise<PostResult> {
+  checkKey(input.key);
+  checkKey(input.of);
+  checkAmount('points', input.points, 0);
+  checkAmount('growth', input.growth, 0);
+  checkSource(input.source);
+  const at = checkAt(input.at);
+  const hash = reverseHash(input);
+  const existing = await replayOf(session, input.key, hash);
+  if (existing) return { entry: existing, replayed: true };
+
+  const credited = await session.entry(input.of);
+  if (!credited) throw new AppError('NOT_FOUND', 'nothing to reverse: the credit was never posted');
+  if (!CREDIT_KINDS.includes(credited.kind) || credited.points < 0) throw invalid('only a credit can be reversed');
+  const before = await session.account(credited.accountId);
+  const already = before.reversed[input.of] ?? { points: 0, growth: 0 };
+  const expiry = credited.lot ? await session.entry(`expire:${credited.lot.id}`) : null;
+  const amounts = reversalAmounts(credited, input, already, expiry ? -expiry.points : 0);
+  const { state, allocations, owed } = debit(before, credited.accountId, { ...amounts, firstLot: credited.lot?.id });
+  const reversed = { ...before.reversed, [input.of]: { points: already.points + amounts.points, growth: already.growth + amounts.growth } };
+  await session.commitAccount(before, { ...state, reversed });
+  const entry: LedgerEntry = {
+    _id: input.key, accountId: credited.accountId, memberId: before.memberId, kind: 'reverse', points: neg(amounts.points), growth: neg(amounts.growth),
+    at, source: input.source, hash, of: input.of, allocations, owed, recordedAt: session.now,
+  };
+  session.addEntry(entry);
+  return { entry, replayed: false };
+}
+
+/** Expires what is due at `asOf` on one account: one `expire:<lotId>` entry per lot. */
+export async function expireIn(session: PointsSession, accountId: string, asOf: string): Promise<LedgerEntry[]> {
+  const found = await session.get<AccountDoc>(COLLECTION.accounts, accountId);
+  if (!found) return [];
+  let account = found;
+  const entries: LedgerEntry[] = [];
+  for (const lot of dueLots(account, asOf)) {
+    const key = `expire:${lot.id}`;
+    if (await session.entry(key)) throw new Error(`ledger inconsistent: lot of ${accountId} already expired (run points verify)`);
+    const { state, points } = expireLot(account, lot.id);
+    const entry: LedgerEntry = {
+      _id: key, accountId, memberId: account.memberId, kind: 'expire', points: neg(points), growth: 0, at: lot.expiresAt,
+      source: { channel: 'system', ref: lot.id }, hash: contentHash({ op: 'expire', accountId, lotId: lot.id, points }),
+      allocations: [{ accountId, lotId: lot.id, points }], owed: 0, recordedAt: session.now,
+    };
+    account = await session.commitAccount(account, state);
+    session.addEntry(entry);
+    entries.push(entry);
+  }
+  return entries;
+}
+
+async function memberOrThrow(session: PointsSession, memberId: string): Promise<MemberRef> {
+  const member = await liveMember(session.get, memberId);
+  if (!member) throw new AppError('NOT_FOUND', 'no such member');
+  return member;
+}
+
+async function replaySpend(session: PointsSession, key: string, hash: string): Promise<SpendResult | null> {
+  const head = await replayOf(session, key, hash);
+  if (!head) return null;
+  const parts = [];
+  for (const id of head.parts ?? []) parts.push((await session.entry(id))!);
+  return { entries: [head, ...parts], replayed: true };
+}
+
+interface SpendSpec {
+  key: string;
+  kind: EntryKind;
+  memberId: string;
+  points: number;
+  at: string;
+  source: EntrySource;
+  hash: string;
+  note?: string;
+  reason?: string;
+  operator?: string;
+}
+
+/** Spends across the member's accounts (after expiring what is due), one entry per account. */
+async function spendIn(session: PointsSession, spec: SpendSpec): Promise<SpendResult> {
+  const replayed = await replaySpend(session, spec.key, spec.hash);
+  if (replayed) return replayed;
+  const member = await memberOrThrow(session, spec.memberId);
+  const accounts: AccountDoc[] = [];
+  for (const id of [...new Set(member.records ?? [])].sort()) {
+    if (!(await session.get<AccountDoc>(COLLECTION.accounts, id))) continue;
+    await expireIn(session, id, spec.at);
+    accounts.push((await session.get<AccountDoc>(COLLECTION.accounts, id))!);
+  }
+  const plan = planSpend(accounts.map((a) => ({ accountId: a._id, state: a })), spec.points, spec.at);
+  if (!plan) throw new AppError('INSUFFICIENT_POINTS', 'not enough points');
+
+  const byAccount = new Map<string, Allocation[]>();
+  for (const allocation of plan) byAccount.set(allocation.accountId, [...(byAccount.get(allocation.accountId) ?? []), allocation]);
+  const ids = [...byAccount.keys()].map((_, i) => (i === 0 ? spec.key : `${spec.key}#${i + 1}`));
+  const entries: LedgerEntry[] = [];
+  let i = 0;
+  for (const [accountId, allocations] of byAccount) {
+    const before = accounts.find((a) => a._id === accountId)!;
+    await session.commitAccount(before, take(before, allocations));
+    const points = allocations.reduce((sum, a) => sum + a.points, 0);
+    entries.push(compact({
+      _id: ids[i]!, accountId, memberId: before.memberId, kind: spec.kind, points: neg(points), growth: 0, at: spec.at, source: spec.source,
+      hash: spec.hash, allocations, owed: 0, group: spec.key, parts: i === 0 ? ids.slice(1) : undefined,
+      note: spec.note, reason: spec.reason, operator: spec.operator, recordedAt: session.now,
+    }));
+    i++;
+  }
+  for (const entry of entries) session.addEntry(entry);
+  return { entries, replayed: false };
+}
+
+export async function redeemIn(session: PointsSession, input: RedeemInput): Promise<SpendResult> {
+  checkKey(input.key);
+  checkAmount('points', input.points, 1);
+  checkSource(input.source);
+  const at = checkAt(input.at);
+  const hash = contentHash({ op: 'spend', kind: 'redeem', memberId: input.memberId, points: input.points, source: input.source, note: input.note });
+  return spendIn(session, { ...input, at, kind: 'redeem', hash });
+}
+
+export async function adjustIn(session: PointsSession, input: AdjustInput): Promise<SpendResult> {
+  checkKey(input.key);
+  if (input.points === 0) throw invalid('an adjustment must change something');
+  checkAmount('points', Math.abs(input.points), 1);
+  const reason = input.reason.trim();
+  if (reason.length === 0 || reason.length > 200) throw invalid('reason must be 1-200 characters');
+  if (!input.operator || input.operator.length > 64) throw invalid('operator must be named');
+  const at = checkAt(input.at);
+  const hash = contentHash({ op: 'adjust', memberId: input.memberId, points: input.points, reason });
+  const source = { channel: 'service', ref: input.key.slice(input.key.indexOf(':') + 1) };
+  if (input.points < 0) {
+    return spendIn(session, { key: input.key, kind: 'adjust', memberId: input.memberId, points: -input.points, at, source, hash, reason, operator: input.operator });
+  }
+  const replayed = await replaySpend(session, input.key, hash);
+  if (replayed) return replayed;
+  const member = await memberOrThrow(session, input.memberId);
+  const accountId = homeAccountOf(member);
+  if (!accountId) throw new AppError('NOT_FOUND', 'the member has no channel record to credit');
+  const { entry } = await creditIn(session, {
+    key: input.key, accountId, points: input.points, growth: 0, at, source, kind: 'adjust', hash, reason, operator: input.operator,
+  });
+  return { entries: [entry], replayed: false };
+}
+
+/** Where a member's own credits go: its WeChat record, else its first record. */
+export function homeAccountOf(member: MemberRef): string | null {
+  const records = [...(member.records ?? [])].sort();
+  return records.find((id) => id.startsWith('wechat:')) ?? records[0] ?? null;
+}
+
+/** Runs `fn` on a session over `tx` and writes what it did. */
+async function inSession<R>(tx: Tx, services: Services, fn: (session: PointsSession) => Promise<R>): Promise<R> {
+  const session = new PointsSession(tx, services);
+  const result = await fn(session);
+  await session.flush();
+  return result;
+}
+
+export const postEarn = (tx: Tx, services: Services, input: EarnInput) => inSession(tx, services, (s) => earnIn(s, input));
+export const postOpeningBalance = (tx: Tx, services: Services, input: { recordId: string; points: number; growth: number; at: string }) =>
+  inSession(tx, services, (s) => openingBalanceIn(s, input));
+export const postReverse = (tx: Tx, services: Services, input: ReverseInput) => inSession(tx, services, (s) => reverseIn(s, input));
+export const postRedeem = (tx: Tx, services: Services, input: RedeemInput) => inSession(tx, services, (s) => redeemIn(s, input));
+export const postAdjust = (tx: Tx, services: Services, input: AdjustInput) => inSession(tx, services, (s) => adjustIn(s, input));
+export const expireAccount = (tx: Tx, services: Services, accountId: string, asOf: string) =>
+  inSession(tx, services, (s) => expireIn(s, accountId, checkAt(asOf)));

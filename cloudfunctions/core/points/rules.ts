@@ -1,0 +1,216 @@
+import { createHash } from 'node:crypto';
+import type { EarnRate } from './config';
+import { NEVER, type AccountDoc, type Allocation, type LedgerEntry, type Lot, type OpenedLot } from './types';
+
+/**
+ * The pure rules of the points ledger: how a credit, a debit, a spend across
+ * accounts and an expiry change one account's state, and how the state is
+ * derived back from the entries alone. No I/O, no clock: time is passed in.
+ */
+
+/** What an account's projection holds; the rest of AccountDoc is bookkeeping. */
+export type AccountState = Pick<AccountDoc, 'points' | 'growth' | 'lots' | 'reversed'>;
+
+export const emptyState = (): AccountState => ({ points: 0, growth: 0, lots: [], reversed: {} });
+
+/** Oldest-expiring first; ties by when earned, then by id, so the order is total. */
+export function lotOrder(a: Pick<Lot, 'expiresAt' | 'at' | 'id'>, b: Pick<Lot, 'expiresAt' | 'at' | 'id'>): number {
+  if (a.expiresAt !== b.expiresAt) return a.expiresAt < b.expiresAt ? -1 : 1;
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+export const nextExpiryOf = (lots: readonly Lot[]): string => lots.reduce((min, lot) => (lot.expiresAt < min ? lot.expiresAt : min), NEVER);
+
+/** Points and growth an order earns: whole yuan times the channel's rate. Integer arithmetic only. */
+export function orderEarning(amountFen: number, rate: EarnRate): { points: number; growth: number } {
+  const yuan = Math.floor(amountFen / 100);
+  return { points: yuan * rate.pointsPerYuan, growth: yuan * rate.growthPerYuan };
+}
+
+/**
+ * A credit of `points` (≥ 0): repays what the account owes first, then opens a
+ * lot with the rest.
+ */
+export function credit(
+  state: AccountState,
+  input: { lotId: string; points: number; growth: number; at: string; expiresAt: string },
+): { state: AccountState; lot: OpenedLot | null } {
+  const owed = Math.max(0, -state.points);
+  const lotPoints = input.points - Math.min(input.points, owed);
+  const lots = state.lots.slice();
+  let lot: OpenedLot | null = null;
+  if (lotPoints > 0) {
+    lot = { id: input.lotId, points: lotPoints, expiresAt: input.expiresAt };
+    const opened: Lot = { id: input.lotId, points: lotPoints, remaining: lotPoints, at: input.at, expiresAt: input.expiresAt };
+    const index = lots.findIndex((other) => lotOrder(opened, other) < 0);
+    lots.splice(index < 0 ? lots.length : index, 0, opened);
+  }
+  return { state: { ...state, points: state.points + input.points, growth: state.growth + input.growth, lots }, lot };
+}
+
+/** Takes planned allocations from this account's lots (they must fit). */
+export function take(state: AccountState, allocations: readonly Pick<Allocation, 'lotId' | 'points'>[]): AccountState {
+  const lots = state.lots.map((lot) => ({ ...lot }));
+  let total = 0;
+  for (const allocation of allocations) {
+    const lot = lots.find((l) => l.id === allocation.lotId);
+    if (!lot || allocation.points <= 0 || allocation.points > lot.remaining) throw new Error(`allocation does not fit lot ${allocation.lotId}`);
+    lot.remaining -= allocation.points;
+    total += allocation.points;
+  }
+  return { ...state, points: state.points - total, lots: lots.filter((lot) => lot.remaining > 0) };
+}
+
+/**
+ * A debit of `points` (≥ 0) from one account: from `firstLot` if given, then
+ * the other lots oldest-expiring first; what no lot covers is owed (the
+ * account goes negative). `growth` (≥ 0) is taken from growth.
+ */
+export function debit(
+  state: AccountState,
+  accountId: string,
+  input: { points: number; growth: number; firstLot?: string },
+): { state: AccountState; allocations: Allocation[]; owed: number } {
+  const order = input.firstLot
+    ? [...state.lots.filter((l) => l.id === input.firstLot), ...state.lots.filter((l) => l.id !== input.firstLot)]
+    : state.lots;
+  const allocations: Allocation[] = [];
+  let left = input.points;
+  for (const lot of order) {
+    if (left === 0) break;
+    const points = Math.min(left, lot.remaining);
+    allocations.push({ accountId, lotId: lot.id, points });
+    left -= points;
+  }
+  const taken = take(state, allocations);
+  return { state: { ...taken, points: taken.points - left, growth: taken.growth - input.growth }, allocations, owed: left };
+}
+
+/**
+ * Which lots a spend of `points` takes across several accounts: oldest-expiring
+ * first over all of them, skipping lots already due at `asOf`. Null when the
+ * accounts' net balance (owed included) does not cover it: a spend never takes
+ * a member below zero.
+ */
+export function planSpend(accounts: readonly { accountId: string; state: AccountState }[], points: number, asOf: string): Allocation[] | null {
+  const net = accounts.reduce((sum, a) => sum + a.state.points - dueTotal(a.state, asOf), 0);
+  if (points > net) return null;
+  const lots = accounts
+    .flatMap((a) => a.state.lots.filter((lot) => lot.expiresAt > asOf).map((lot) => ({ accountId: a.accountId, lot })))
+    .sort((x, y) => lotOrder(x.lot, y.lot) || (x.accountId < y.accountId ? -1 : 1));
+  const allocations: Allocation[] = [];
+  let left = points;
+  for (const { accountId, lot } of lots) {
+    if (left === 0) break;
+    const take = Math.min(left, lot.remaining);
+    allocations.push({ accountId, lotId: lot.id, points: take });
+    left -= take;
+  }
+  return left === 0 ? allocations : null;
+}
+
+/** Lots whose expiry has come at `asOf` (a lot expiring at 23:59:59 is gone at that second). */
+export const dueLots = (state: AccountState, asOf: string): Lot[] => state.lots.filter((lot) => lot.expiresAt <= asOf);
+
+export const dueTotal = (state: AccountState, asOf: string): number => dueLots(state, asOf).reduce((sum, lot) => sum + lot.remaining, 0);
+
+/** Removes what is left of a lot: the points of an `expire` entry. */
+export function expireLot(state: AccountState, lotId: string): { state: AccountState; points: number } {
+  const lot = state.lots.find((l) => l.id === lotId);
+  if (!lot) return { state, points: 0 };
+  return { state: { ...state, points: state.points - lot.remaining, lots: state.lots.filter((l) => l.id !== lotId) }, points: lot.remaining };
+}
+
+/**
+ * How much a reversal takes back: what was asked, but never more than the
+ * credit brought minus what already expired from its lot (those points are
+ * gone already) and what earlier reversals took; growth likewise, without the
+ * expiry part (growth does not expire).
+ */
+export function reversalAmounts(
+  credited: { points: number; growth: number },
+  asked: { points: number; growth: number },
+  already: { points: number; growth: number },
+  expired: number,
+): { points: number; growth: number } {
+  return {
+    points: Math.max(0, Math.min(asked.points, credited.points - expired - already.points)),
+    growth: Math.max(0, Math.min(asked.growth, credited.growth - already.growth)),
+  };
+}
+
+/** Sorted-key JSON: the same content always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** The idempotency hash of a request's content. */
+export const contentHash = (content: unknown): string => createHash('sha256').update(canonicalJson(content)).digest('base64url').slice(0, 22);
+
+/** An account as the ledger alone says it should be. */
+export interface ProjectedAccount extends AccountState {
+  entries: number;
+}
+
+/**
+ * Rebuilds accounts from entries, in any order: a balance is a sum, and a lot's
+ * remaining is what it opened with minus the allocations that name it. This is
+ * what `points verify` compares the stored projections with.
+ */
+export function projectAccounts(entries: Iterable<LedgerEntry>): Map<string, ProjectedAccount> {
+  const accounts = new Map<string, ProjectedAccount>();
+  const taken = new Map<string, number>();
+  const opened = new Map<string, { accountId: string; lot: Lot }>();
+  for (const entry of entries) {
+    let account = accounts.get(entry.accountId);
+    if (!account) accounts.set(entry.accountId, (account = { ...emptyState(), entries: 0 }));
+    account.points += entry.points;
+    account.growth += entry.growth;
+    account.entries += 1;
+    if (entry.lot) opened.set(`${entry.accountId}\u0000${entry.lot.id}`, { accountId: entry.accountId, lot: { ...entry.lot, remaining: entry.lot.points, at: entry.at } });
+    for (const allocation of entry.allocations ?? []) {
+      const key = `${allocation.accountId}\u0000${allocation.lotId}`;
+      taken.set(key, (taken.get(key) ?? 0) + allocation.points);
+    }
+    if (entry.kind === 'reverse' && entry.of) {
+      const before = account.reversed[entry.of] ?? { points: 0, growth: 0 };
+      account.reversed[entry.of] = { points: before.points - entry.points, growth: before.growth - entry.growth };
+    }
+  }
+  for (const [key, { accountId, lot }] of opened) {
+    lot.remaining -= taken.get(key) ?? 0;
+    if (lot.remaining !== 0) accounts.get(accountId)!.lots.push(lot);
+  }
+  for (const account of accounts.values()) account.lots.sort(lotOrder);
+  return accounts;
+}
+
+/** Problems inside one entry, whatever the accounts say. */
+export function entryProblems(entry: LedgerEntry): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(entry.points) || !Number.isInteger(entry.growth)) problems.push('amounts are not integers');
+  if (entry.lot && (entry.lot.points < 0 || entry.lot.points > entry.points)) problems.push('lot larger than the credit');
+  const allocations = entry.allocations ?? [];
+  if (allocations.some((a) => a.accountId !== entry.accountId || !(a.points > 0))) problems.push('allocation outside its account');
+  if (entry.points < 0 || allocations.length > 0 || entry.owed) {
+    const covered = allocations.reduce((sum, a) => sum + a.points, 0) + (entry.owed ?? 0);
+    if (covered !== -entry.points) problems.push('allocations and owed do not add up to the debit');
+  }
+  return problems;
+}
+
+/** Problems of a projected or stored account state on its own. */
+export function stateProblems(state: AccountState): string[] {
+  const problems: string[] = [];
+  const lotSum = state.lots.reduce((sum, lot) => sum + lot.remaining, 0);
+  if (state.lots.some((lot) => lot.remaining <= 0)) problems.push('a lot with nothing left (or less) is kept');
+  if (state.points >= 0 && lotSum !== state.points) problems.push(`lots sum to ${lotSum}, balance is ${state.points}`);
+  if (state.points < 0 && state.lots.length > 0) problems.push('owed balance with lots left');
+  return problems;
+}

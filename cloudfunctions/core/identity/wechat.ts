@@ -78,11 +78,12 @@ export function login(services: Services, caller: Caller & { openid: string }): 
 export function consent(services: Services, caller: Caller & { openid: string }, version: string): Promise<LoginView> {
   if (version !== services.config.termsVersion) throw new AppError('TERMS_OUTDATED', 'those are not the current terms');
   return services.store.transaction(async (tx) => {
-    const { record, memberId, isNew } = await ensureWechatMember(new TxCache(tx), services, caller);
-    if (record.consent?.version === version) return view(services, record, memberId, isNew);
+    const { record, memberId } = await ensureWechatMember(new TxCache(tx), services, caller);
+    // the answer is the member as login shows it; consenting is not a first login
+    if (record.consent?.version === version) return view(services, record, memberId, false);
     const consented = { ...record, consent: { version, at: nowIso(services) }, updatedAt: nowIso(services) };
     await tx.set('records', consented);
-    return view(services, consented, memberId, isNew);
+    return view(services, consented, memberId, false);
   });
 }
 

@@ -1,0 +1,147 @@
+import fc from 'fast-check';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
+import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
+import { openTestServices, type TestServices } from '../support/services';
+
+describe('OneID across channel imports', () => {
+  let services: TestServices;
+  beforeEach(() => { services = openTestServices(); });
+  afterEach(() => services.close());
+
+  const store = [
+    { channelMemberId: 'C001', phone: '+86 138-0013-8001', name: '李雷', points: '300', growth: '300' },
+    { channelMemberId: 'C002', phone: '13800138002', name: '韩梅梅', points: '50' },
+    { channelMemberId: 'C003', phone: 'not a phone', name: '王芳' },
+  ];
+  const tmall = [
+    { channelMemberId: 'T001', phone: '0086 138 0013 8001', points: '120', growth: '120' },
+    { channelMemberId: 'T009', phone: '13800138009' },
+  ];
+
+  it('makes one member of a store card, a Tmall member and a WeChat user with the same phone', async () => {
+    const s1 = await importMembers(services, 'offline', store);
+    expect(s1).toMatchObject({ read: 3, created: 3, linked: 0, rejected: 0, warnings: 1 });
+    const s2 = await importMembers(services, 'tmall', tmall);
+    expect(s2).toMatchObject({ read: 2, created: 1, linked: 1 });
+    await boundConsumer(services, 'u1', '13800138001');
+    expect(await memberOk(services, 'u1', { action: 'channels' })).toEqual({ wechat: true, phone: true, tmall: true, offline: true, jd: false });
+
+    const lines = await exportAll(services);
+    expect(lines).toHaveLength(4);
+    const li = lines.find((l) => l.identifiers.some((i) => i.type === 'offline' && i.value === 'C001'))!;
+    expect(li.identifiers.filter((i) => ['offline', 'tmall'].includes(i.type))).toEqual([{ type: 'offline', value: 'C001' }, { type: 'tmall', value: 'T001' }]);
+    expect(li.points.available).toBe(420);
+    expect(JSON.stringify(lines)).not.toMatch(/1380013800\d/);
+  });
+
+  it('changes nothing when the same file is imported again', async () => {
+    await importMembers(services, 'offline', store);
+    const file = writeRows(tmall);
+    await importMembers(services, 'tmall', file);
+    const before = { members: await services.dump('members'), records: await services.dump('records'), ledger: await services.dump('ledger') };
+    services.clock.advance(3600_000);
+    expect(await importMembers(services, 'tmall', file)).toMatchObject({ read: 2, created: 0, linked: 0, merged: 0, unchanged: 2 });
+    expect({ members: await services.dump('members'), records: await services.dump('records'), ledger: await services.dump('ledger') }).toEqual(before);
+  });
+
+  it('rejects unusable rows with reasons and imports the rest, leaving no partial member', async () => {
+    const file = writeRows([], 'csv');
+    writeFileSync(file, [
+      'channelMemberId,phone,name,points',
+      'C1,13800138001,ok,10',
+      ',13800138002,no id,0',
+      'C3,13800138003,"unclosed quote,0',
+      `C4,13800138004,${'长'.repeat(500)},0`,
+      'C5,13800138005,bad points,ten',
+      'C6,13800138006,ok too,0',
+    ].join('\n'));
+    const summary = await importMembers(services, 'offline', file);
+    expect(summary).toMatchObject({ created: 2, rejected: 4 });
+    const reasons = readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l).reason);
+    expect(reasons.sort()).toEqual(['malformed_line', 'missing_channelMemberId', 'name_too_long', 'points_not_integer'].sort());
+    expect((await services.dump('records')).map((r) => r._id)).toEqual(['offline:C1', 'offline:C6']);
+  });
+
+  it('reads JSONL too, rejecting a line that is not JSON', async () => {
+    const file = writeRows([], 'jsonl');
+    writeFileSync(file, '{"channelMemberId":"J1","phone":"13800138001"}\n{oops\n{"channelMemberId":"J2"}\n');
+    expect(await importMembers(services, 'jd', file)).toMatchObject({ read: 3, created: 2, rejected: 1 });
+  });
+
+  it('quarantines a shop phone typed for many customers, un-joining what it had joined', async () => {
+    const shop = '13912340000';
+    await importMembers(services, 'offline', [{ channelMemberId: 'S1', phone: shop }, { channelMemberId: 'S2', phone: shop }]);
+    expect(await partition(services)).toEqual([['offline:S1', 'offline:S2']]);
+    await importMembers(services, 'offline', [{ channelMemberId: 'S3', phone: shop }, { channelMemberId: 'S4', phone: shop }]);
+    expect(await partition(services)).toEqual([['offline:S1'], ['offline:S2'], ['offline:S3'], ['offline:S4']]);
+    const value = (await services.dump('identifiers')).find((d) => d.type === 'phone')!;
+    expect(value).toMatchObject({ quarantined: true, memberId: null });
+    expect(await services.dump('merges')).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'split' })]));
+  });
+
+  it('never joins through a blocked test number', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'X1', phone: '13800138000' }]);
+    await importMembers(services, 'tmall', [{ channelMemberId: 'X2', phone: '13800138000' }]);
+    expect(await partition(services)).toEqual([['offline:X1'], ['tmall:X2']]);
+  });
+
+  it('records a refused join for review instead of merging', async () => {
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13800138001' }, { channelMemberId: 'T2', phone: '13800138001' }]);
+    expect(await partition(services)).toEqual([['tmall:T1'], ['tmall:T2']]);
+    expect(await services.dump('conflicts')).toEqual([expect.objectContaining({ type: 'phone', reason: 'limit', limitType: 'tmall', between: ['tmall:T1', 'tmall:T2'] })]);
+  });
+
+  it('gives the same members whatever order and files the records come in (property)', async () => {
+    const phones = ['13800138001', '+86 13800138001', '13800138002', '13800138003', '13900000000'];
+    const rowArb = fc.record({
+      channel: fc.constantFrom('offline', 'tmall', 'jd'),
+      id: fc.integer({ min: 1, max: 6 }),
+      phone: fc.constantFrom(...phones),
+      email: fc.constantFrom('', 'a@x.cn', 'b@x.cn'),
+    });
+    await fc.assert(fc.asyncProperty(fc.uniqueArray(rowArb, { selector: (r) => `${r.channel}${r.id}`, maxLength: 10 }), fc.infiniteStream(fc.nat()), async (rows, randoms) => {
+      const run = async (ordered: typeof rows, batchSize: number) => {
+        const s = openTestServices();
+        try {
+          for (const row of ordered) await importMembers(s, row.channel, [{ channelMemberId: `${row.channel[0]}${row.id}`, phone: row.phone, email: row.email }], batchSize);
+          return await partition(s);
+        } finally {
+          await s.close();
+        }
+      };
+      const shuffled = rows.map((r) => [randoms.next().value, r] as const).sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+      expect(await run(shuffled, 1)).toEqual(await run(rows, 1000));
+    }), { numRuns: 25 });
+  }, 60_000);
+
+  it('merges and unmerges by operator without losing or doubling points', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13800138001', points: '300', growth: '300' }]);
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', email: 'li@x.cn', points: '120', growth: '1000' }]);
+    const [a, b] = (await exportAll(services)).map((l) => l.memberId);
+    const total = async () => (await exportAll(services)).reduce((sum, l) => sum + l.points.available, 0);
+    expect(await total()).toBe(420);
+
+    const merge = await mergeMembers(services, a!, b!);
+    const merged = await exportAll(services);
+    expect(merged).toHaveLength(1);
+    expect(merged[0]).toMatchObject({ points: { available: 420 }, growth: 1300, level: 'silver' });
+
+    const { restored, survivor } = await unmergeMembers(services, merge._id);
+    expect(new Set([restored, survivor])).toEqual(new Set([a, b]));
+    const apart = await exportAll(services);
+    expect(apart.map((l) => [l.memberId, l.points.available]).sort()).toEqual([[a, 300], [b, 120]].sort());
+    expect(await total()).toBe(420);
+    await expect(unmergeMembers(services, merge._id)).rejects.toMatchObject({ code: 'CONFLICT' });
+    // kept apart from then on, even though a re-import brings the same data
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', email: 'li@x.cn', points: '120', growth: '1000' }]);
+    expect(await exportAll(services)).toHaveLength(2);
+  });
+
+  it('refuses an operator merge that a limit forbids', async () => {
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13800138001' }, { channelMemberId: 'T2', phone: '13800138002' }]);
+    const [a, b] = (await exportAll(services)).map((l) => l.memberId);
+    await expect(mergeMembers(services, a!, b!)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await exportAll(services)).toHaveLength(2);
+  });
+});

@@ -1,7 +1,9 @@
 import type { CloudFunction } from '../runtime/handler';
 import { memberFunction } from './member';
+import { pointsFunction } from './points';
 
 /** Every cloud function by name: the local runtime serves these at POST /cloud/NAME. */
 export const cloudFunctions: Record<string, CloudFunction> = {
   member: memberFunction,
+  points: pointsFunction,
 };

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { registerIdentityCommands } from '../identity/cli';
+import { registerPointsCommands } from '../points/cli';
 import type { Services } from '../runtime/services';
 import { openLocalServices, resolveDbPath } from './services';
 import { createLocalServer } from './server';
@@ -18,7 +19,7 @@ export interface CliContext {
 }
 
 /** Each capability adds its own commands here (see <capability>/cli.ts). */
-const registrars: ((context: CliContext) => void)[] = [registerIdentityCommands];
+const registrars: ((context: CliContext) => void)[] = [registerIdentityCommands, registerPointsCommands];
 
 function parsePort(value: string): number {
   const port = Number(value);

@@ -161,34 +161,49 @@ export interface ProjectedAccount extends AccountState {
 /**
  * Rebuilds accounts from entries, in any order: a balance is a sum, and a lot's
  * remaining is what it opened with minus the allocations that name it. This is
- * what `points verify` compares the stored projections with.
+ * what `points verify` compares the stored projections with; entries can be
+ * fed a page at a time.
  */
-export function projectAccounts(entries: Iterable<LedgerEntry>): Map<string, ProjectedAccount> {
-  const accounts = new Map<string, ProjectedAccount>();
-  const taken = new Map<string, number>();
-  const opened = new Map<string, { accountId: string; lot: Lot }>();
-  for (const entry of entries) {
-    let account = accounts.get(entry.accountId);
-    if (!account) accounts.set(entry.accountId, (account = { ...emptyState(), entries: 0 }));
+export class Projector {
+  private readonly accounts = new Map<string, ProjectedAccount>();
+  private readonly taken = new Map<string, number>();
+  private readonly opened = new Map<string, { accountId: string; lot: Lot }>();
+
+  add(entry: LedgerEntry): void {
+    let account = this.accounts.get(entry.accountId);
+    if (!account) this.accounts.set(entry.accountId, (account = { ...emptyState(), entries: 0 }));
     account.points += entry.points;
     account.growth += entry.growth;
     account.entries += 1;
-    if (entry.lot) opened.set(`${entry.accountId}\u0000${entry.lot.id}`, { accountId: entry.accountId, lot: { ...entry.lot, remaining: entry.lot.points, at: entry.at } });
+    if (entry.lot) {
+      this.opened.set(`${entry.accountId}\u0000${entry.lot.id}`, { accountId: entry.accountId, lot: { ...entry.lot, remaining: entry.lot.points, at: entry.at } });
+    }
     for (const allocation of entry.allocations ?? []) {
       const key = `${allocation.accountId}\u0000${allocation.lotId}`;
-      taken.set(key, (taken.get(key) ?? 0) + allocation.points);
+      this.taken.set(key, (this.taken.get(key) ?? 0) + allocation.points);
     }
     if (entry.kind === 'reverse' && entry.of) {
       const before = account.reversed[entry.of] ?? { points: 0, growth: 0 };
       account.reversed[entry.of] = { points: before.points - entry.points, growth: before.growth - entry.growth };
     }
   }
-  for (const [key, { accountId, lot }] of opened) {
-    lot.remaining -= taken.get(key) ?? 0;
-    if (lot.remaining !== 0) accounts.get(accountId)!.lots.push(lot);
+
+  /** The accounts, and allocations that name a lot no entry opened. */
+  finish(): { accounts: Map<string, ProjectedAccount>; orphanAllocations: string[] } {
+    for (const [key, { accountId, lot }] of this.opened) {
+      lot.remaining -= this.taken.get(key) ?? 0;
+      this.taken.delete(key);
+      if (lot.remaining !== 0) this.accounts.get(accountId)!.lots.push(lot);
+    }
+    for (const account of this.accounts.values()) account.lots.sort(lotOrder);
+    return { accounts: this.accounts, orphanAllocations: [...this.taken.keys()].map((key) => key.replace('\u0000', ' ')) };
   }
-  for (const account of accounts.values()) account.lots.sort(lotOrder);
-  return accounts;
+}
+
+export function projectAccounts(entries: Iterable<LedgerEntry>): Map<string, ProjectedAccount> {
+  const projector = new Projector();
+  for (const entry of entries) projector.add(entry);
+  return projector.finish().accounts;
 }
 
 /** Problems inside one entry, whatever the accounts say. */

@@ -1,0 +1,160 @@
+import { createWriteStream } from 'node:fs';
+import { readRows, type RowItem } from '../channels/rows';
+import { PointsSession } from '../points/accounts.store';
+import { earnRateOf } from '../points/config';
+import { earnHash, earnIn, replayOf, reverseHash, reverseIn, type EarnInput, type ReverseInput } from '../points/ledger';
+import { orderEarning } from '../points/rules';
+import { AppError } from '../runtime/errors';
+import type { Services } from '../runtime/services';
+import { parseOrderRow } from './parse';
+
+/**
+ * `import orders --channel CH --file F`: each paid order earns once, at its
+ * paidAt (`order:CH:ID`); a refund takes back once (`refund:CH:ID`), from that
+ * order's points first. A batch of rows is one transaction through one ledger
+ * session, so an account that appears many times is read and written once.
+ *
+ * Orders of buyers whose channel record is not imported yet are kept: the
+ * points wait on the record's account (member: none yet) and the member sees
+ * them as soon as identity imports the record. Re-importing a file changes
+ * nothing; an order whose content changed since (another amount, buyer or
+ * paidAt, another refund) is rejected as `order_changed` / `refund_changed`.
+ */
+
+export interface OrderImportSummary {
+  read: number;
+  /** Orders that earned now. */
+  credited: number;
+  /** Refunds taken back now. */
+  refunded: number;
+  /** Rows already imported with the same content (nothing written). */
+  unchanged: number;
+  /** Of `credited`: orders whose buyer has no member yet (points wait on the account). */
+  pending: number;
+  rejected: number;
+  points: number;
+  reversedPoints: number;
+  reasons: Record<string, number>;
+}
+
+export interface OrderReject {
+  line: number;
+  reason: string;
+  orderId?: string;
+}
+
+export const emptyOrderSummary = (): OrderImportSummary => ({
+  read: 0, credited: 0, refunded: 0, unchanged: 0, pending: 0, rejected: 0, points: 0, reversedPoints: 0, reasons: {},
+});
+
+type Outcome =
+  | { line: number; reject: string; orderId?: string }
+  | { line: number; credited: boolean; refunded: boolean; pending: boolean; points: number; reversed: number };
+
+export const CHANNEL = /^[a-z][a-z0-9]{1,15}$/;
+
+/** Imports one batch of rows in one transaction and adds what happened to `summary` once it committed. */
+export async function importOrderRows(services: Services, channel: string, items: RowItem[], summary: OrderImportSummary, rejects: OrderReject[]): Promise<void> {
+  const now = new Date(services.clock.now()).toISOString();
+  const rate = earnRateOf(services.config.points, channel);
+  const outcomes = await services.store.transaction(async (tx) => {
+    const session = new PointsSession(tx, services);
+    const done: Outcome[] = [];
+    for (const item of items) {
+      if (!item.row) {
+        done.push({ line: item.line, reject: item.error ?? 'malformed_line' });
+        continue;
+      }
+      const parsed = parseOrderRow(item.row, now);
+      if (!parsed.order) {
+        const orderId = typeof item.row.orderId === 'string' ? item.row.orderId.slice(0, 64) : undefined;
+        done.push({ line: item.line, reject: parsed.reject, orderId });
+        continue;
+      }
+      const order = parsed.order;
+      const earnKey = `order:${channel}:${order.orderId}`;
+      const earning = orderEarning(order.amountFen, rate);
+      const earn: EarnInput = {
+        key: earnKey, accountId: `${channel}:${order.channelMemberId}`, ...earning, at: order.paidAt,
+        source: { channel, ref: order.orderId, detail: { amountFen: order.amountFen, paidAt: order.paidAt, storeId: order.storeId } },
+      };
+      const taken = orderEarning(order.refundFen, rate);
+      const reverse: ReverseInput | null = order.refundFen > 0
+        ? { key: `refund:${channel}:${order.orderId}`, of: earnKey, ...taken, at: order.refundedAt ?? now, source: { channel, ref: order.orderId, detail: { refundFen: order.refundFen } } }
+        : null;
+
+      // Check both keys before writing anything, so a changed row leaves no half-applied order.
+      let earned: boolean;
+      let reversed = false;
+      try {
+        earned = (await replayOf(session, earn.key, earnHash('earn', earn))) !== null;
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'IDEMPOTENCY_MISMATCH') {
+          done.push({ line: item.line, reject: 'order_changed', orderId: order.orderId });
+          continue;
+        }
+        throw error;
+      }
+      try {
+        reversed = reverse ? (await replayOf(session, reverse.key, reverseHash(reverse))) !== null : false;
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'IDEMPOTENCY_MISMATCH') {
+          done.push({ line: item.line, reject: 'refund_changed', orderId: order.orderId });
+          continue;
+        }
+        throw error;
+      }
+      let pending = false;
+      if (!earned) pending = (await earnIn(session, earn)).entry.memberId === null;
+      const back = reverse && !reversed ? (await reverseIn(session, reverse)).entry : null;
+      done.push({ line: item.line, credited: !earned, refunded: back !== null, pending, points: earned ? 0 : earn.points, reversed: back ? -back.points : 0 });
+    }
+    await session.flush();
+    return done;
+  });
+
+  for (const outcome of outcomes) {
+    summary.read++;
+    if ('reject' in outcome) {
+      summary.rejected++;
+      summary.reasons[outcome.reject] = (summary.reasons[outcome.reject] ?? 0) + 1;
+      rejects.push({ line: outcome.line, reason: outcome.reject, ...(outcome.orderId ? { orderId: outcome.orderId } : {}) });
+      continue;
+    }
+    if (outcome.credited) summary.credited++;
+    if (outcome.refunded) summary.refunded++;
+    if (!outcome.credited && !outcome.refunded) summary.unchanged++;
+    if (outcome.pending) summary.pending++;
+    summary.points += outcome.points;
+    summary.reversedPoints += outcome.reversed;
+  }
+}
+
+export interface ImportOrdersOptions {
+  channel: string;
+  file: string;
+  /** Where rejected rows go, one JSON line each (written only if some are). */
+  rejectsFile: string;
+  batchSize?: number;
+  onProgress?: (bytesRead: number, size: number, summary: OrderImportSummary) => void;
+}
+
+export async function importOrdersFile(services: Services, options: ImportOrdersOptions): Promise<OrderImportSummary & { rejectsFile: string | null }> {
+  if (!CHANNEL.test(options.channel) || options.channel === 'wechat') {
+    throw new Error(`channel must be 2-16 lowercase letters or digits (not wechat), got ${options.channel}`);
+  }
+  const rows = readRows(options.file);
+  const summary = emptyOrderSummary();
+  const rejects: OrderReject[] = [];
+  let rejectsOut: ReturnType<typeof createWriteStream> | null = null;
+  for await (const batch of rows.batches(options.batchSize ?? 2000)) {
+    await importOrderRows(services, options.channel, batch, summary, rejects);
+    if (rejects.length) {
+      rejectsOut ??= createWriteStream(options.rejectsFile);
+      for (const reject of rejects.splice(0)) rejectsOut.write(`${JSON.stringify(reject)}\n`);
+    }
+    options.onProgress?.(rows.bytesRead(), rows.size, summary);
+  }
+  if (rejectsOut) await new Promise<void>((done) => rejectsOut!.end(done));
+  return { ...summary, rejectsFile: rejectsOut ? options.rejectsFile : null };
+}

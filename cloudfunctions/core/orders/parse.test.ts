@@ -1,0 +1,51 @@
+import fc from 'fast-check';
+import { parseOrderRow, yuanToFen } from './parse';
+
+const now = '2026-11-23T02:00:00.000Z';
+const base = { orderId: 'O1', channelMemberId: 'T1', amountFen: '12550', status: 'paid', paidAt: '2026-11-01 10:00:00' };
+
+describe('order rows', () => {
+  it('reads a paid order, Beijing time when no zone is given', () => {
+    expect(parseOrderRow(base, now)).toEqual({
+      order: { orderId: 'O1', channelMemberId: 'T1', amountFen: 12550, refundFen: 0, paidAt: '2026-11-01T02:00:00.000Z', refundedAt: null, storeId: null },
+    });
+  });
+
+  it.each([
+    ['12.50', 1250], ['12.5', 1250], ['12', 1200], ['0.01', 1], ['¥8.80', 880], ['12.', 1200],
+  ])('reads yuan %s as %i fen without floats', (yuan, fen) => expect(yuanToFen(yuan)).toBe(fen));
+
+  it('gives the same fen for every two-decimal yuan amount', () => {
+    fc.assert(fc.property(fc.nat(10_000_000), (fen) => yuanToFen(`${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`) === fen));
+  });
+
+  it('a refunded order without refundFen is refunded in full; a paid one with refundFen partly', () => {
+    expect(parseOrderRow({ ...base, status: 'refunded' }, now).order?.refundFen).toBe(12550);
+    expect(parseOrderRow({ ...base, status: 'PAID', refundFen: '550' }, now).order?.refundFen).toBe(550);
+  });
+
+  it('takes numbers from JSON lines as well as text', () => {
+    expect(parseOrderRow({ ...base, amountFen: undefined, amount: 125.5 }, now).order?.amountFen).toBe(12550);
+  });
+
+  it.each([
+    ['order_id_missing', { orderId: ' ' }],
+    ['order_id_invalid', { orderId: 'O 1' }],
+    ['buyer_missing', { channelMemberId: '' }],
+    ['buyer_unknown', { channelMemberId: '', phone: '13800000001' }],
+    ['buyer_unknown', { channelMemberId: undefined, phoneSha256: 'ab'.repeat(32) }],
+    ['amount_missing', { amountFen: undefined }],
+    ['amount_invalid', { amountFen: '12.5' }],
+    ['amount_invalid', { amountFen: undefined, amount: '12.555' }],
+    ['amount_invalid', { amountFen: undefined, amount: '1e3' }],
+    ['amount_invalid', { amountFen: '-5' }],
+    ['amount_mismatch', { amount: '125.00' }],
+    ['status_not_paid_or_refunded', { status: 'cancelled' }],
+    ['refund_invalid', { refundFen: 'x' }],
+    ['refund_exceeds_amount', { refundFen: '12551' }],
+    ['paid_at_missing', { paidAt: '' }],
+    ['paid_at_invalid', { paidAt: '2026-02-30 10:00' }],
+    ['paid_at_in_future', { paidAt: '2027-01-01' }],
+    ['store_id_invalid', { storeId: 'S 1' }],
+  ])('rejects with %s', (reason, patch) => expect(parseOrderRow({ ...base, ...patch }, now)).toEqual({ reject: reason }));
+});

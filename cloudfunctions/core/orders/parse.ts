@@ -1,0 +1,88 @@
+import { parseBeijingTime } from '../points/time';
+
+/**
+ * One order row (ARCHITECTURE §4 columns) as an order, or the reason it is
+ * rejected. Pure: money is integer fen, parsed from text without floats.
+ */
+
+export interface Order {
+  orderId: string;
+  channelMemberId: string;
+  amountFen: number;
+  /** 0 when nothing was refunded. */
+  refundFen: number;
+  /** ISO UTC. */
+  paidAt: string;
+  /** When the refund happened, if the file says (ISO UTC). */
+  refundedAt: string | null;
+  storeId: string | null;
+}
+
+export type OrderOutcome = { order: Order; reject?: undefined } | { order?: undefined; reject: string };
+
+const ORDER_ID = /^[A-Za-z0-9][A-Za-z0-9_\-.]{0,63}$/;
+/** The same shape identity accepts for a channel member id. */
+const MEMBER_ID = /^[A-Za-z0-9][A-Za-z0-9_\-.:@]{0,63}$/;
+const STORE_ID = /^[A-Za-z0-9][A-Za-z0-9_\-.]{0,31}$/;
+const MAX_FEN = 1e13;
+/** Orders paid more than this after "now" are a wrong clock or a wrong column. */
+const FUTURE_SLACK_MS = 24 * 3600 * 1000;
+
+const text = (value: unknown): string | undefined => {
+  if (value === undefined || value === null) return undefined;
+  const s = String(value).trim();
+  return s === '' ? undefined : s;
+};
+
+/** `12`, `12.5`, `12.50`, `¥12.50` yuan as fen; null if not an amount. */
+export function yuanToFen(input: string): number | null {
+  const m = /^[¥￥]?\s*(\d{1,13})(?:\.(\d{0,2}))?$/.exec(input);
+  if (!m) return null;
+  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+}
+
+function fenField(value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  return /^\d{1,14}$/.test(value) && Number(value) <= MAX_FEN ? Number(value) : null;
+}
+
+export function parseOrderRow(row: Record<string, unknown>, now: string): OrderOutcome {
+  const orderId = text(row.orderId);
+  if (!orderId) return { reject: 'order_id_missing' };
+  if (!ORDER_ID.test(orderId)) return { reject: 'order_id_invalid' };
+
+  const channelMemberId = text(row.channelMemberId);
+  if (!channelMemberId) return { reject: text(row.phone) || text(row.phoneSha256) ? 'buyer_unknown' : 'buyer_missing' };
+  if (!MEMBER_ID.test(channelMemberId)) return { reject: 'channel_member_id_invalid' };
+
+  const fen = fenField(text(row.amountFen));
+  const yuan = text(row.amount);
+  const fromYuan = yuan === undefined ? undefined : yuanToFen(yuan);
+  if (fen === null || fromYuan === null) return { reject: 'amount_invalid' };
+  if (fen === undefined && fromYuan === undefined) return { reject: 'amount_missing' };
+  if (fen !== undefined && fromYuan !== undefined && fen !== fromYuan) return { reject: 'amount_mismatch' };
+  const amountFen = (fen ?? fromYuan)!;
+  if (amountFen > MAX_FEN) return { reject: 'amount_invalid' };
+
+  const status = (text(row.status) ?? 'paid').toLowerCase();
+  if (status !== 'paid' && status !== 'refunded') return { reject: 'status_not_paid_or_refunded' };
+  const refundText = text(row.refundFen);
+  let refundFen = fenField(refundText);
+  if (refundFen === null) return { reject: 'refund_invalid' };
+  if (refundFen === undefined) refundFen = status === 'refunded' ? amountFen : 0;
+  if (refundFen > amountFen) return { reject: 'refund_exceeds_amount' };
+  if (status === 'refunded' && refundFen === 0) return { reject: 'refund_invalid' };
+
+  const paidText = text(row.paidAt);
+  if (!paidText) return { reject: 'paid_at_missing' };
+  const paidAt = parseBeijingTime(paidText);
+  if (!paidAt) return { reject: 'paid_at_invalid' };
+  if (Date.parse(paidAt) > Date.parse(now) + FUTURE_SLACK_MS) return { reject: 'paid_at_in_future' };
+  const refundedText = text(row.refundedAt);
+  const refundedAt = refundedText ? parseBeijingTime(refundedText) : null;
+  if (refundedText && !refundedAt) return { reject: 'refunded_at_invalid' };
+
+  const store = text(row.storeId);
+  if (store && !STORE_ID.test(store)) return { reject: 'store_id_invalid' };
+  return { order: { orderId, channelMemberId, amountFen, refundFen, paidAt, refundedAt, storeId: store ?? null } };
+}

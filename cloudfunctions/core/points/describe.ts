@@ -1,0 +1,43 @@
+import type { LedgerEntry } from './types';
+
+/**
+ * The Chinese line a member reads in the points history for each entry. Pure:
+ * derived from the entry's kind, key and source, unless the writer gave a note
+ * (a scanned product's name, ...).
+ */
+
+const CHANNEL_NAMES: Record<string, string> = {
+  tmall: '天猫',
+  jd: '京东',
+  douyin: '抖音',
+  pdd: '拼多多',
+  offline: '门店',
+  pos: '门店',
+  wechat: '小程序',
+  youzan: '有赞',
+};
+
+export const channelName = (channel: string): string => CHANNEL_NAMES[channel] ?? channel;
+
+export function describeEntry(entry: Pick<LedgerEntry, '_id' | 'kind' | 'source' | 'note' | 'of'>): string {
+  if (entry.note) return entry.note;
+  const prefix = entry._id.slice(0, entry._id.indexOf(':'));
+  const channel = channelName(entry.source.channel);
+  switch (entry.kind) {
+    case 'earn':
+      if (prefix === 'order') return `${channel}订单 ${entry.source.ref} 消费得积分`;
+      if (prefix === 'scan') return '扫码积分';
+      if (prefix === 'card' || prefix === 'package') return '包裹卡奖励积分';
+      return '获得积分';
+    case 'reverse':
+      return entry.of?.startsWith('order:') ? `${channel}订单 ${entry.source.ref} 退款扣回积分` : '退款扣回积分';
+    case 'migrate':
+      return `${channel}会员积分迁移`;
+    case 'expire':
+      return '积分过期';
+    case 'adjust':
+      return '客服调整';
+    case 'redeem':
+      return '积分兑换';
+  }
+}

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import type { PointsHistoryEntry, PointsHistoryResult, PointsSummaryResult } from '../contracts/points';
+import { levelFor, nextLevelFor } from '../levels/rules';
+import { AppError } from '../runtime/errors';
+import type { Services } from '../runtime/services';
+import { decodeCursor, encodeCursor } from '../store/cursor';
+import type { MemberRef } from './accounts.store';
+import { describeEntry } from './describe';
+import { dueTotal } from './rules';
+import { COLLECTION, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
+
+/** How many expiry dates the summary lists. */
+const EXPIRING_DATES = 3;
+
+async function accountsOf(services: Services, member: MemberRef): Promise<AccountDoc[]> {
+  const accounts: AccountDoc[] = [];
+  for (const id of new Set(member.records ?? [])) {
+    const account = await services.store.get<AccountDoc>(COLLECTION.accounts, id);
+    if (account) accounts.push(account);
+  }
+  return accounts;
+}
+
+/**
+ * `points.summary`: the member's balance, what expires next and when, and
+ * the level. Points already due but not yet swept by the expiry job are not
+ * counted as available (the job will expire exactly those).
+ */
+export async function pointsSummary(services: Services, member: MemberRef): Promise<PointsSummaryResult> {
+  const now = new Date(services.clock.now()).toISOString();
+  const accounts = await accountsOf(services, member);
+  const stored = await services.store.get<BalanceDoc>(COLLECTION.balances, member._id);
+  const sum = (f: (a: AccountDoc) => number) => accounts.reduce((total, a) => total + f(a), 0);
+  const points = stored?.points ?? sum((a) => a.points);
+  const owed = stored?.owed ?? sum((a) => Math.max(0, -a.points));
+  const growth = stored?.growth ?? sum((a) => a.growth);
+  const due = sum((a) => dueTotal(a, now));
+
+  const byDate = new Map<string, number>();
+  for (const lot of accounts.flatMap((a) => a.lots)) {
+    if (lot.expiresAt > now) byDate.set(lot.expiresAt, (byDate.get(lot.expiresAt) ?? 0) + lot.remaining);
+  }
+  const expiring = [...byDate.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .slice(0, EXPIRING_DATES)
+    .map(([at, lotPoints]) => ({ points: lotPoints, at }));
+
+  const levels = services.config.levels;
+  return { available: points - due, owed, expiring, growth, level: levelFor(growth, levels), nextLevel: nextLevelFor(growth, levels) };
+}
+
+const entryId = (key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 16);
+
+export function historyEntry(entry: LedgerEntry): PointsHistoryEntry {
+  return { id: entryId(entry._id), kind: entry.kind, points: entry.points, growth: entry.growth, at: entry.at, description: describeEntry(entry) };
+}
+
+/** Newest first: later `at`, then larger key; the order every account's query uses. */
+const newestFirst = (a: LedgerEntry, b: LedgerEntry) => (a.at !== b.at ? (a.at < b.at ? 1 : -1) : a._id < b._id ? 1 : a._id > b._id ? -1 : 0);
+
+/**
+ * `points.history`: newest first across all the member's accounts. Each
+ * account's entries are queried by (at, key) descending from the cursor and
+ * the pages merged; the cursor is the (at, key) of the last entry shown, which
+ * means the same position in every account's order.
+ */
+export async function pointsHistory(
+  services: Services,
+  member: MemberRef,
+  options: { cursor?: string | null; limit: number },
+): Promise<PointsHistoryResult> {
+  if (options.cursor) {
+    try {
+      const position = decodeCursor(options.cursor);
+      if (typeof position.value !== 'string') throw new Error('cursor');
+    } catch {
+      throw new AppError('INVALID_INPUT', 'cursor is not one this action gave out');
+    }
+  }
+  let more = false;
+  const found: LedgerEntry[] = [];
+  for (const accountId of new Set(member.records ?? [])) {
+    const page = await services.store.query<LedgerEntry>(COLLECTION.ledger, {
+      where: { accountId }, orderBy: 'at', direction: 'desc', limit: options.limit, cursor: options.cursor ?? null,
+    });
+    found.push(...page.items);
+    if (page.nextCursor) more = true;
+  }
+  found.sort(newestFirst);
+  const shown = found.slice(0, options.limit);
+  if (found.length > options.limit) more = true;
+  const last = shown[shown.length - 1];
+  return { entries: shown.map(historyEntry), nextCursor: more && last ? encodeCursor({ value: last.at, id: last._id }) : null };
+}

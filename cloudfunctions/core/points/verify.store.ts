@@ -1,0 +1,120 @@
+import { levelFor } from '../levels/rules';
+import type { Services } from '../runtime/services';
+import type { Doc, DocStore } from '../store/port';
+import type { MemberRef } from './accounts.store';
+import { canonicalJson, entryProblems, nextExpiryOf, Projector, stateProblems, type ProjectedAccount } from './rules';
+import { COLLECTION, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
+
+export interface Difference {
+  /** entry: an entry that does not add up; account, balance: a projection that is not what the ledger says; pointer: an account attached to the wrong member. */
+  kind: 'entry' | 'account' | 'balance' | 'pointer';
+  id: string;
+  problem: string;
+}
+
+export interface VerifyReport {
+  entries: number;
+  accounts: number;
+  balances: number;
+  members: number;
+  /** How many differences were found (details keeps the first `maxDetails`). */
+  differences: number;
+  details: Difference[];
+}
+
+async function* scan<T extends Doc>(store: DocStore, collection: string): AsyncGenerator<T> {
+  let cursor: string | null = null;
+  do {
+    const page: { items: T[]; nextCursor: string | null } = await store.query<T>(collection, { limit: 1000, cursor });
+    yield* page.items;
+    cursor = page.nextCursor;
+  } while (cursor);
+}
+
+const lotsOf = (state: { lots: AccountDoc['lots'] }) => canonicalJson(state.lots.map((l) => [l.id, l.points, l.remaining, l.expiresAt]));
+
+/**
+ * `points verify`: recomputes every account and every member balance from the
+ * ledger alone and reports where the stored projections differ, plus entries
+ * that do not add up and accounts attached to a member that does not list
+ * their record. Reads outside transactions: run it when nothing is writing.
+ */
+export async function verifyPoints(services: Services, options: { maxDetails?: number } = {}): Promise<VerifyReport> {
+  const store = services.store;
+  const max = options.maxDetails ?? 100;
+  const report: VerifyReport = { entries: 0, accounts: 0, balances: 0, members: 0, differences: 0, details: [] };
+  const add = (difference: Difference) => {
+    report.differences++;
+    if (report.details.length < max) report.details.push(difference);
+  };
+
+  const projector = new Projector();
+  for await (const entry of scan<LedgerEntry>(store, COLLECTION.ledger)) {
+    report.entries++;
+    for (const problem of entryProblems(entry)) add({ kind: 'entry', id: entry._id, problem });
+    projector.add(entry);
+  }
+  const { accounts: projected, orphanAllocations } = projector.finish();
+  for (const orphan of orphanAllocations) add({ kind: 'entry', id: orphan, problem: 'allocation from a lot no entry opened' });
+
+  const empty: ProjectedAccount = { points: 0, growth: 0, lots: [], reversed: {}, entries: 0 };
+  const attached = new Map<string, string | null>();
+  for await (const account of scan<AccountDoc>(store, COLLECTION.accounts)) {
+    report.accounts++;
+    attached.set(account._id, account.memberId);
+    const expected = projected.get(account._id) ?? empty;
+    const compare = (field: string, stored: unknown, ledger: unknown) => {
+      if (stored !== ledger) add({ kind: 'account', id: account._id, problem: `${field} is ${String(stored)}, the ledger says ${String(ledger)}` });
+    };
+    compare('points', account.points, expected.points);
+    compare('growth', account.growth, expected.growth);
+    compare('entries', account.entries, expected.entries);
+    compare('lots', lotsOf(account), lotsOf(expected));
+    compare('reversed', canonicalJson(account.reversed), canonicalJson(expected.reversed));
+    compare('nextExpiry', account.nextExpiry, nextExpiryOf(expected.lots));
+    for (const problem of stateProblems(account)) add({ kind: 'account', id: account._id, problem });
+  }
+  for (const id of projected.keys()) if (!attached.has(id)) add({ kind: 'account', id, problem: 'has ledger entries but no account document' });
+
+  // Balances: an active member's is the sum of the accounts of the records it lists; any other member's is zero.
+  const owners = new Map<string, string>();
+  const active = new Set<string>();
+  const expectedBalances = new Map<string, { points: number; growth: number; owed: number }>();
+  for await (const member of scan<MemberRef>(store, 'members')) {
+    report.members++;
+    if (member.status !== 'active') continue;
+    active.add(member._id);
+    const total = { points: 0, growth: 0, owed: 0 };
+    for (const recordId of new Set(member.records ?? [])) {
+      owners.set(recordId, member._id);
+      const account = projected.get(recordId);
+      if (!account) continue;
+      total.points += account.points;
+      total.growth += account.growth;
+      total.owed += Math.max(0, -account.points);
+    }
+    expectedBalances.set(member._id, total);
+  }
+  for (const [accountId, memberId] of attached) {
+    const owner = owners.get(accountId);
+    if (owner !== undefined && memberId !== owner) add({ kind: 'pointer', id: accountId, problem: `attached to ${memberId}, but ${owner} holds its record` });
+    if (owner === undefined && memberId && active.has(memberId)) add({ kind: 'pointer', id: accountId, problem: `attached to ${memberId}, which does not hold its record` });
+  }
+
+  const levels = services.config.levels;
+  const seen = new Set<string>();
+  for await (const balance of scan<BalanceDoc>(store, COLLECTION.balances)) {
+    report.balances++;
+    seen.add(balance._id);
+    const expected = expectedBalances.get(balance._id) ?? { points: 0, growth: 0, owed: 0 };
+    for (const field of ['points', 'growth', 'owed'] as const) {
+      if (balance[field] !== expected[field]) add({ kind: 'balance', id: balance._id, problem: `${field} is ${balance[field]}, the ledger says ${expected[field]}` });
+    }
+    const level = levelFor(expected.growth, levels).code;
+    if (balance.level !== level) add({ kind: 'balance', id: balance._id, problem: `level is ${balance.level}, growth ${expected.growth} gives ${level}` });
+  }
+  for (const [memberId, expected] of expectedBalances) {
+    if (!seen.has(memberId) && (expected.points || expected.growth)) add({ kind: 'balance', id: memberId, problem: `no balance document; the ledger says ${expected.points} points` });
+  }
+  return report;
+}

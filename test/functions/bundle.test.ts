@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { CloudBaseResponder } from '../support/cloudbase-responder';
+import { tempDir } from '../support/temp';
+
+const run = promisify(execFile);
+const root = resolve(__dirname, '../..');
+
+/**
+ * The deployable artifact itself: the esbuild bundle of the `member` cloud
+ * function, run in its own Node process with the real wx-server-sdk, whose
+ * database transport goes to a local responder and whose caller comes from
+ * WeChat's context variables, as in the cloud.
+ */
+describe('cloud function bundles', () => {
+  const out = tempDir('mc-bundle-');
+  const responder = new CloudBaseResponder();
+
+  beforeAll(async () => {
+    await run('npx', ['tsx', 'scripts/build-functions.ts', '--out', out.dir], { cwd: root });
+    await responder.start();
+  }, 60_000);
+  afterAll(async () => {
+    await responder.stop();
+    out.cleanup();
+  });
+
+  const key = () => randomBytes(32).toString('base64');
+  const secrets = { MC_PHONE_HASH_KEY: key(), MC_PHONE_ENC_KEY: key(), MC_MEMBER_CODE_KEY: key(), MC_CODE_KEYS: `A:${key()}` };
+
+  async function callMember(event: unknown, openid: string | null): Promise<unknown> {
+    const script = `require(${JSON.stringify(join(out.dir, 'member/index.js'))}).main(${JSON.stringify(event)}, {}).then((r) => process.stdout.write(JSON.stringify(r)))`;
+    const { stdout } = await run(process.execPath, ['-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        NODE_PATH: join(root, 'node_modules'),
+        TENCENTCLOUD_SECRETID: 'id', TENCENTCLOUD_SECRETKEY: 'key', TENCENTCLOUD: 'true', SILENCE: 'true',
+        TCB_CONTEXT_CNFG: JSON.stringify({ URL: responder.url }),
+        TCB_ENV: 'test-env', SCF_NAMESPACE: 'test-env',
+        WX_CONTEXT_KEYS: 'WX_OPENID,WX_APPID',
+        ...(openid ? { WX_OPENID: openid, WX_APPID: 'wx_test' } : {}),
+        ...secrets,
+      },
+    });
+    return JSON.parse(stdout);
+  }
+
+  it('writes an index.js and a package.json that depends on wx-server-sdk, without the embedded store', () => {
+    const pkg = JSON.parse(readFileSync(join(out.dir, 'member/package.json'), 'utf8'));
+    expect(pkg).toMatchObject({ main: 'index.js', dependencies: { 'wx-server-sdk': expect.any(String) } });
+    const bundle = readFileSync(join(out.dir, 'member/index.js'), 'utf8');
+    expect(bundle).not.toContain('better-sqlite3');
+    expect(existsSync(join(out.dir, 'core'))).toBe(false);
+  });
+
+  it('logs the WeChat caller in through CloudBase, and finds the same member again', async () => {
+    const first = await callMember({ action: 'login', userInfo: { openId: 'forged' } }, 'o_cloud_1');
+    expect(first).toMatchObject({ ok: true, data: { memberId: expect.stringMatching(/^m_/), isNew: true } });
+    const again = await callMember({ action: 'login' }, 'o_cloud_1');
+    expect(again).toEqual({ ok: true, data: { ...(first as { data: object }).data, isNew: false } });
+    expect(responder.requests.some((r) => r.action === 'database.startTransaction')).toBe(true);
+  }, 30_000);
+
+  it('answers a call without a WeChat caller with UNAUTHENTICATED', async () => {
+    expect(await callMember({ action: 'login' }, null)).toEqual({ ok: false, error: { code: 'UNAUTHENTICATED', message: expect.any(String) } });
+  }, 30_000);
+});

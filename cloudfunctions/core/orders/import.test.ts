@@ -1,0 +1,106 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { account, balance, entry, pointsState, seedMember } from '../../../test/points/support';
+import { openTestServices, type TestServices } from '../../../test/support/services';
+import { tempDir } from '../../../test/support/temp';
+import { syncMemberAccounts } from '../points/accounts.store';
+import { postRedeem } from '../points/ledger';
+import { verifyPoints } from '../points/verify.store';
+import { importOrdersFile } from './import.store';
+
+describe('import orders', () => {
+  let services: TestServices;
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(async () => {
+    services = openTestServices('2026-11-23T02:00:00Z');
+    temp = tempDir();
+    await seedMember(services, 'm1', ['tmall:T1']);
+    await seedMember(services, 'm2', ['tmall:T2']);
+  });
+  afterEach(async () => {
+    await services.close();
+    temp.cleanup();
+  });
+
+  const write = (name: string, text: string) => {
+    const file = temp.file(name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const importFile = (file: string, channel = 'tmall', batchSize = 2) =>
+    importOrdersFile(services, { channel, file, rejectsFile: `${file}.rejects.jsonl`, batchSize });
+
+  const CSV = [
+    'orderId,channelMemberId,amount,amountFen,status,refundFen,paidAt,storeId,phone',
+    'A1,T1,125.50,,paid,,2026-03-01 10:00:00,S1',
+    'A2,T1,,5000,refunded,,2026-04-01 10:00:00,',
+    'A3,T2,,20000,paid,5050,2026-05-01T10:00:00+08:00,',
+    'A1,T1,125.50,,paid,,2026-03-01 10:00:00,S1',
+    'A4,,,1000,paid,,2026-04-01,',
+    'A5,,,1000,paid,,2026-04-01,,13812345678',
+    'A6,T2,abc,,paid,,2026-04-01,',
+    'A7,T9,300,,paid,,2026-06-01,',
+    '"A8,T1,1,paid',
+    '',
+  ].join('\n');
+
+  it('earns once per order at its paidAt, reverses refunds, and rejects rows with reasons', async () => {
+    const file = write('orders.csv', CSV);
+    const summary = await importFile(file);
+    expect(summary).toMatchObject({ read: 9, credited: 4, refunded: 2, unchanged: 1, pending: 1, rejected: 4, points: 125 + 50 + 200 + 300, reversedPoints: 50 + 50 });
+    expect(summary.reasons).toEqual({ buyer_missing: 1, buyer_unknown: 1, amount_invalid: 1, malformed_line: 1 });
+    const rejects = readFileSync(summary.rejectsFile!, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { reason: string; orderId?: string });
+    expect(rejects.map((r) => [r.orderId ?? null, r.reason])).toEqual([['A4', 'buyer_missing'], ['A5', 'buyer_unknown'], ['A6', 'amount_invalid'], [null, 'malformed_line']]);
+
+    expect(await entry(services, 'order:tmall:A1')).toMatchObject({ points: 125, growth: 125, at: '2026-03-01T02:00:00.000Z', source: { channel: 'tmall', ref: 'A1', detail: { amountFen: 12550, storeId: 'S1' } } });
+    expect(await entry(services, 'refund:tmall:A3')).toMatchObject({ kind: 'reverse', of: 'order:tmall:A3', points: -50, growth: -50 });
+    expect(await balance(services, 'm1')).toMatchObject({ points: 125, growth: 125 });
+    expect(await balance(services, 'm2')).toMatchObject({ points: 150, growth: 150 });
+    expect((await verifyPoints(services)).differences).toBe(0);
+  });
+
+  it('changes nothing when the same file is imported again, in other batch sizes', async () => {
+    const file = write('orders.csv', CSV);
+    await importFile(file);
+    const before = await pointsState(services);
+    services.clock.advance(86_400_000);
+    const again = await importFile(file, 'tmall', 1000);
+    expect(again).toMatchObject({ read: 9, credited: 0, refunded: 0, unchanged: 5, rejected: 4, points: 0 });
+    expect(await pointsState(services)).toEqual(before);
+  });
+
+  it('rejects an order whose content changed since it was imported, and a changed refund', async () => {
+    await importFile(write('a.csv', 'orderId,channelMemberId,amountFen,status,refundFen,paidAt\nB1,T1,10000,paid,,2026-03-01\nB2,T1,10000,paid,2000,2026-03-01\n'));
+    const before = await pointsState(services);
+    const changed = await importFile(write('b.csv', 'orderId,channelMemberId,amountFen,status,refundFen,paidAt\nB1,T1,20000,paid,,2026-03-01\nB2,T1,10000,refunded,,2026-03-01\n'));
+    expect(changed.reasons).toEqual({ order_changed: 1, refund_changed: 1 });
+    expect(await pointsState(services)).toEqual(before);
+  });
+
+  it('keeps the points of buyers not imported yet until identity attaches their record', async () => {
+    await importFile(write('a.jsonl', '{"orderId":"C1","channelMemberId":"T7","amount":88.8,"paidAt":"2026-10-01 12:00"}\n'));
+    expect(await account(services, 'tmall:T7')).toMatchObject({ memberId: null, points: 88 });
+    await seedMember(services, 'm7', ['tmall:T7']);
+    await services.store.transaction((tx) => syncMemberAccounts(tx, services, [{ memberId: 'm7', recordIds: ['tmall:T7'] }]));
+    expect(await balance(services, 'm7')).toMatchObject({ points: 88, growth: 88 });
+    expect((await verifyPoints(services)).differences).toBe(0);
+  });
+
+  it('a refund of points already spent leaves the account owing, repaid by the next order', async () => {
+    await importFile(write('a.csv', 'orderId,channelMemberId,amountFen,paidAt\nD1,T1,10000,2026-03-01\n'));
+    await services.store.transaction((tx) => postRedeem(tx, services, { key: 'redeem:r1', memberId: 'm1', points: 80, at: '2026-11-23T02:00:00Z', source: { channel: 'reward', ref: 'cup' } }));
+    await importFile(write('b.csv', 'orderId,channelMemberId,amountFen,status,paidAt\nD1,T1,10000,refunded,2026-03-01\nD2,T1,5000,paid,2026-11-20\n'));
+    expect(await balance(services, 'm1')).toMatchObject({ points: -30, owed: 30, growth: 50 });
+    expect((await verifyPoints(services)).differences).toBe(0);
+  });
+
+  it('refuses a channel that is not a channel code, writing nothing', async () => {
+    await expect(importFile(write('a.csv', 'orderId\n'), 'Tmall!')).rejects.toThrow(/channel/);
+    expect(await pointsState(services)).toEqual({ ledger: [], accounts: [], balances: [] });
+  });
+
+  it('writes no rejects file when every row is good', async () => {
+    const file = write('a.csv', 'orderId,channelMemberId,amountFen,paidAt\nE1,T1,100,2026-03-01\n');
+    expect((await importFile(file)).rejectsFile).toBeNull();
+    expect(existsSync(`${file}.rejects.jsonl`)).toBe(false);
+  });
+});

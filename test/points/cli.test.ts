@@ -1,0 +1,103 @@
+import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { buildCli } from '../../cloudfunctions/core/local/cli';
+import { tempDir } from '../support/temp';
+
+/** The operator's commands in-process, as `member-centre …` runs them, on a fresh database. */
+describe('points commands', () => {
+  let temp: ReturnType<typeof tempDir>;
+  let db: string;
+  let out: string[];
+  beforeEach(() => {
+    temp = tempDir();
+    db = temp.file('mc.db');
+    out = [];
+  });
+  afterEach(() => {
+    process.exitCode = undefined;
+    temp.cleanup();
+  });
+
+  const cli = async (...args: string[]) => {
+    out = [];
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await throwingInsteadOfExiting(buildCli()).parseAsync(['node', 'member-centre', '--db', db, ...args]);
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    return out.join('');
+  };
+  const file = (name: string, text: string) => (writeFileSync(temp.file(name), text), temp.file(name));
+  const exported = async () =>
+    (await cli('members', 'export')).trim().split('\n').map((line) => JSON.parse(line) as { identifiers: { type: string; value: string }[]; points: { available: number }; growth: number; level: string; memberId: string });
+  const byTmall = async () =>
+    Object.fromEntries((await exported()).map((m) => [m.identifiers.find((i) => i.type === 'tmall')!.value, { points: m.points.available, growth: m.growth, level: m.level, memberId: m.memberId }]));
+
+  it('imports members and orders, exports points by the rules, expires, verifies and adjusts', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('members.csv', 'channelMemberId,phone,points,growth\nT1,13812345678,100,900\nT2,13912345678,,\n'));
+    const orders = file('orders.csv', [
+      'orderId,channelMemberId,amount,status,refundFen,paidAt',
+      'A1,T1,125.50,paid,,2025-03-01 10:00:00',
+      'A2,T1,50,refunded,,2026-04-01 10:00:00',
+      'A3,T2,6000,paid,,2026-05-01',
+      'A4,T3,30,paid,,2026-05-01',
+      '',
+    ].join('\n'));
+    expect(await cli('import', 'orders', '--channel', 'tmall', '--file', orders)).toMatch(/read 4 rows .* 4 orders earned 6205 points \(1 for buyers not imported yet, kept until they are\), 1 refunds took back 50 points, 0 unchanged, 0 rejected/);
+    expect(await cli('import', 'orders', '--channel', 'tmall', '--file', orders)).toMatch(/0 orders earned 0 points .* 4 unchanged/);
+    expect(await byTmall()).toEqual({
+      T1: expect.objectContaining({ points: 225, growth: 1025, level: 'silver' }),
+      T2: expect.objectContaining({ points: 6000, growth: 6000, level: 'gold' }),
+    });
+
+    // The buyer of A4 arrives later: the points waiting on the account are theirs.
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('more.csv', 'channelMemberId\nT3\n'));
+    expect((await byTmall()).T3).toMatchObject({ points: 30, growth: 30 });
+
+    // A1 (2025) expires at the end of 2026; the migrated 100 (earned on import day) later.
+    expect(await cli('points', 'expire', '--as-of', '2027-01-01')).toMatch(/expired 1 lots, 125 points, on 1 accounts/);
+    expect(await cli('points', 'expire', '--as-of', '2027-01-01')).toMatch(/expired 0 lots/);
+    expect((await byTmall()).T1).toMatchObject({ points: 100, growth: 1025 });
+
+    expect(await cli('points', 'verify')).toMatch(/no differences/);
+    expect(process.exitCode).toBeUndefined();
+
+    const t2 = (await byTmall()).T2!.memberId;
+    const user = process.env.USER;
+    process.env.USER = 'crm-alice';
+    expect(await cli('points', 'adjust', t2, '-500', '--reason', '补偿错误', '--request-id', 'req1')).toMatch(/adjusted: -500 points/);
+    expect(await cli('points', 'adjust', t2, '-500', '--reason', '补偿错误', '--request-id', 'req1')).toMatch(/already done/);
+    process.env.USER = user;
+    expect((await byTmall()).T2).toMatchObject({ points: 5500 });
+    const store = new Database(db, { readonly: true });
+    const adjust = JSON.parse((store.prepare("SELECT body FROM doc_ledger WHERE id = 'adjust:req1'").pluck().get() as string)) as Record<string, unknown>;
+    store.close();
+    expect(adjust).toMatchObject({ kind: 'adjust', points: -500, reason: '补偿错误', operator: 'crm-alice' });
+  });
+
+  it('points verify reports a tampered balance and exits non-zero', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('members.csv', 'channelMemberId,points\nT1,100\n'));
+    const store = new Database(db);
+    store.prepare("UPDATE doc_balances SET body = json_set(body, '$.points', 999)").run();
+    store.close();
+    expect(await cli('points', 'verify')).toMatch(/1 differences\n {2}balance m_\w+: points is 999, the ledger says 100/);
+    expect(process.exitCode).toBe(1);
+  });
+
+  it('refuses bad arguments and unknown members with a clear error', async () => {
+    await expect(cli('points', 'adjust', 'm_nobody', '0', '--reason', 'x')).rejects.toThrow(/non-zero/);
+    await expect(cli('points', 'adjust', 'm_nobody', '5', '--reason', 'x')).rejects.toThrow(/NOT_FOUND/);
+    await expect(cli('points', 'expire', '--as-of', 'someday')).rejects.toThrow(/must be a time/);
+  });
+});
+
+/** Commander exits the process on errors; in a test every command throws instead. */
+function throwingInsteadOfExiting(command: Command): Command {
+  command.exitOverride();
+  for (const sub of command.commands) throwingInsteadOfExiting(sub);
+  return command;
+}

@@ -1,0 +1,157 @@
+import fc from 'fast-check';
+import { syncMemberAccounts } from '../../cloudfunctions/core/points/accounts.store';
+import { expirePoints } from '../../cloudfunctions/core/points/expire.store';
+import { postEarn, postRedeem, postReverse } from '../../cloudfunctions/core/points/ledger';
+import type { AccountDoc, BalanceDoc, LedgerEntry } from '../../cloudfunctions/core/points/types';
+import { verifyPoints } from '../../cloudfunctions/core/points/verify.store';
+import { AppError } from '../../cloudfunctions/core/runtime/errors';
+import { openTestServices, type TestServices } from '../support/services';
+import { pointsState, seedMember } from './support';
+
+/**
+ * Random sequences of earns, redemptions, refunds, expiry runs, merges and
+ * splits (identity re-assigning records and calling syncMemberAccounts) and
+ * retries of earlier operations, on the real SQLite store. After every step
+ * the invariants hold; retries and repeated expiry change nothing.
+ */
+
+const RECORDS = ['tmall:A', 'tmall:B', 'offline:C', 'wechat:D'];
+const MEMBERS = ['m1', 'm2', 'm3'];
+
+type Op =
+  | { op: 'earn'; record: number; order: number; points: number; daysAgo: number }
+  | { op: 'redeem'; member: number; request: number; points: number }
+  | { op: 'refund'; order: number; points: number; growth: number }
+  | { op: 'expire' }
+  | { op: 'assign'; owners: number[] }
+  | { op: 'advance'; days: number }
+  | { op: 'retry'; which: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('earn' as const), record: fc.nat(3), order: fc.nat(7), points: fc.nat(400), daysAgo: fc.nat(400) }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('redeem' as const), member: fc.nat(2), request: fc.nat(5), points: fc.integer({ min: 1, max: 120 }) }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('refund' as const), order: fc.nat(7), points: fc.nat(400), growth: fc.nat(400) }) },
+  { weight: 2, arbitrary: fc.constant({ op: 'expire' as const }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('assign' as const), owners: fc.array(fc.nat(2), { minLength: 4, maxLength: 4 }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('advance' as const), days: fc.integer({ min: 1, max: 400 }) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('retry' as const), which: fc.nat(40) }) },
+);
+
+const DAY = 86_400_000;
+
+async function totals(services: TestServices) {
+  const { ledger, accounts, balances } = await pointsState(services);
+  const sum = <T>(docs: T[], f: (d: T) => number) => docs.reduce((s, d) => s + f(d), 0);
+  const attached = (accounts as AccountDoc[]).filter((a) => a.memberId);
+  return {
+    ledger: sum(ledger as LedgerEntry[], (e) => e.points),
+    ledgerGrowth: sum(ledger as LedgerEntry[], (e) => e.growth),
+    accounts: sum(accounts as AccountDoc[], (a) => a.points),
+    attached: sum(attached, (a) => a.points),
+    balances: sum(balances as BalanceDoc[], (b) => b.points),
+    balanceGrowth: sum(balances as BalanceDoc[], (b) => b.growth),
+    attachedGrowth: sum(attached, (a) => a.growth),
+  };
+}
+
+async function assign(services: TestServices, owners: number[]) {
+  await services.store.transaction(async (tx) => {
+    const memberRecords = MEMBERS.map((memberId, m) => ({ memberId, recordIds: RECORDS.filter((_, r) => owners[r] === m) }));
+    for (const { memberId, recordIds } of memberRecords) {
+      const member = (await tx.get('members', memberId))!;
+      await tx.set('members', { ...member, records: recordIds });
+      for (const id of recordIds) await tx.update('records', id, { memberId });
+    }
+    await syncMemberAccounts(tx, services, memberRecords);
+  });
+}
+
+describe('points ledger properties', () => {
+  it('keeps balances equal to the ledger through any sequence, retries change nothing, merges preserve totals', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 40, size: 'max' }), async (ops) => {
+        const services = openTestServices('2026-01-10T02:00:00Z');
+        try {
+          for (const [m, memberId] of MEMBERS.entries()) await seedMember(services, memberId, RECORDS.filter((_, r) => r % 3 === m));
+          const done: (() => Promise<unknown>)[] = [];
+          const now = () => new Date(services.clock.now()).toISOString();
+
+          const run = async (op: Op): Promise<void> => {
+            switch (op.op) {
+              case 'earn': {
+                const input = {
+                  key: `order:x:${op.order}`, accountId: RECORDS[op.record]!, points: op.points, growth: op.points,
+                  at: new Date(services.clock.now() - op.daysAgo * DAY).toISOString(), source: { channel: 'tmall', ref: String(op.order) },
+                };
+                const attempt = () => services.store.transaction((tx) => postEarn(tx, services, input));
+                await attempt().then(() => done.push(attempt), (e: unknown) => expectCode(e, ['IDEMPOTENCY_MISMATCH']));
+                return;
+              }
+              case 'redeem': {
+                const input = { key: `redeem:${op.request}`, memberId: MEMBERS[op.member]!, points: op.points, at: now(), source: { channel: 'reward', ref: 'r' } };
+                const attempt = () => services.store.transaction((tx) => postRedeem(tx, services, input));
+                await attempt().then(() => done.push(attempt), (e: unknown) => expectCode(e, ['INSUFFICIENT_POINTS', 'IDEMPOTENCY_MISMATCH']));
+                return;
+              }
+              case 'refund': {
+                const input = { key: `refund:x:${op.order}`, of: `order:x:${op.order}`, points: op.points, growth: op.growth, at: now(), source: { channel: 'tmall', ref: String(op.order) } };
+                const attempt = () => services.store.transaction((tx) => postReverse(tx, services, input));
+                await attempt().then(() => done.push(attempt), (e: unknown) => expectCode(e, ['NOT_FOUND', 'IDEMPOTENCY_MISMATCH']));
+                return;
+              }
+              case 'expire': {
+                const asOf = now();
+                await expirePoints(services, asOf, { batchSize: 2 });
+                const after = await pointsState(services);
+                await expirePoints(services, asOf);
+                expect(await pointsState(services)).toEqual(after);
+                return;
+              }
+              case 'assign': {
+                const before = await totals(services);
+                await assign(services, op.owners);
+                const after = await totals(services);
+                expect(after.accounts).toBe(before.accounts);
+                expect(after.ledger).toBe(before.ledger);
+                return;
+              }
+              case 'advance':
+                services.clock.advance(op.days * DAY);
+                return;
+              case 'retry': {
+                const attempt = done[op.which % Math.max(1, done.length)];
+                if (!attempt) return;
+                const before = await pointsState(services);
+                const result = (await attempt()) as { replayed: boolean };
+                expect(result.replayed).toBe(true);
+                expect(await pointsState(services)).toEqual(before);
+              }
+            }
+          };
+
+          for (const op of ops) {
+            await run(op);
+            const t = await totals(services);
+            expect(t.accounts).toBe(t.ledger);
+            expect(t.balances).toBe(t.attached);
+            expect(t.balanceGrowth).toBe(t.attachedGrowth);
+          }
+          const report = await verifyPoints(services);
+          expect(report.details).toEqual([]);
+          // Lots sum to each positive balance; an owing account has no lots.
+          for (const a of (await services.dump('accounts')) as AccountDoc[]) {
+            const lots = a.lots.reduce((s, l) => s + l.remaining, 0);
+            expect(a.points >= 0 ? lots : a.lots.length).toBe(a.points >= 0 ? a.points : 0);
+          }
+        } finally {
+          await services.close();
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+function expectCode(error: unknown, codes: string[]): void {
+  if (!(error instanceof AppError) || !codes.includes(error.code)) throw error;
+}

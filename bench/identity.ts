@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     const plainRate = await plainInsert(temp.file('plain.db'), files);
     console.log(`plain better-sqlite3 batch insert (csv-parse + INSERT, 2000 rows per transaction): ${plainRate.toFixed(0)} rows/s`);
 
-    const services = openLocalServices({ dbFile: temp.file('mc.db'), log: silentLogger });
+    const services = openLocalServices({ dbFile: temp.file('mc.db'), log: silentLogger, durability: process.env.DUR === 'normal' ? 'normal' : 'full' });
     const started = process.hrtime.bigint();
     const totals = { read: 0, created: 0, linked: 0, merged: 0, rejected: 0, conflicts: 0 };
     for (const [channel, file] of Object.entries(files)) {

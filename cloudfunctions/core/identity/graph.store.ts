@@ -81,6 +81,9 @@ const RECORDS_CAP = 64;
 /** A region this large means a join key is shared but not yet quarantined: worth a warning. */
 const REGION_WARN = 2000;
 
+/** Identifier types that are not a channel's membership id (so no record has them as its id). */
+const NOT_CHANNELS = new Set(['phone', 'email', 'unionid', 'openid', 'link']);
+
 const channelOf = (recordId: string) => recordId.slice(0, recordId.indexOf(':'));
 
 /**
@@ -97,8 +100,9 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   for (const { before, after } of changes) {
     const id = (after ?? before)!._id;
     seeds.add(id);
-    const oldKeys = new Set((before?.identifiers ?? []).map(valueKey));
-    const newKeys = new Map((after?.identifiers ?? []).map((i) => [valueKey(i), i]));
+    // A record's own channel id needs no identifiers document: its key is the record's id.
+    const oldKeys = new Set((before?.identifiers ?? []).map(valueKey).filter((key) => key !== id));
+    const newKeys = new Map((after?.identifiers ?? []).map((i) => [valueKey(i), i] as const).filter(([key]) => key !== id));
     for (const key of oldKeys) {
       if (newKeys.has(key)) continue;
       const doc = await cache.get<ValueDoc>('identifiers', key);
@@ -144,6 +148,8 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
     for (const identifier of record.identifiers) {
       const key = valueKey(identifier);
       if (record.ignored?.includes(key)) continue;
+      // a channel id is also carried by that channel's own record, if it exists
+      if (key !== record._id && !NOT_CHANNELS.has(identifier.type) && (await cache.get<RecordDoc>('records', key))) next.push(key);
       const doc = await cache.get<ValueDoc>('identifiers', key);
       if (!doc) continue;
       valueDocs.set(key, doc);

@@ -22,16 +22,24 @@ export interface SqliteStoreOptions {
 
 const IDENT = /^[A-Za-z][A-Za-z0-9_]*$/;
 const tableOf = (collection: string) => `doc_${collection}`;
-const fieldExpr = (field: string) => (field === '_id' ? 'id' : `json_extract(body, '$.${field}')`);
+/**
+ * Indexed fields are copied into their own columns at write time (`f_<field>`),
+ * so a write costs no JSON parsing inside SQLite and queries use plain indexes.
+ */
+const fieldExpr = (field: string) => (field === '_id' ? 'id' : `f_${field}`);
 
-/** better-sqlite3 binds no booleans; JSON stores them as 1/0 and json_extract returns 1/0. */
-const bindable = (value: Scalar) => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
+/** better-sqlite3 binds no booleans: they are stored as 1/0, like SQLite's JSON functions do. */
+const bindable = (value: unknown): Scalar => {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'string' || typeof value === 'number') return value;
+  return JSON.stringify(value);
+};
 
 interface Statements {
   get: Database.Statement;
   insert: Database.Statement;
   upsert: Database.Statement;
-  replace: Database.Statement;
   remove: Database.Statement;
 }
 
@@ -47,6 +55,7 @@ export class SqliteStore implements DocStore {
   private readonly writeStatements = new Map<string, Statements>();
   private readonly readStatements = new Map<string, Database.Statement>();
   private readonly queryStatements = new Map<string, Database.Statement>();
+  private readonly indexedFields = new Map<string, string[]>();
   private readonly lock = new SerialLock();
 
   constructor(options: SqliteStoreOptions) {
@@ -56,18 +65,24 @@ export class SqliteStore implements DocStore {
     this.writer.pragma('journal_mode = WAL');
     this.writer.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
     this.writer.pragma('busy_timeout = 5000');
+    // a 64 MB page cache: imports touch the same index pages over and over
+    this.writer.pragma('cache_size = -65536');
     this.createSchema();
     this.reader = new Database(options.file, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
+    this.reader.pragma('cache_size = -16384');
   }
 
   private createSchema(): void {
     for (const [collection, spec] of Object.entries(this.collections)) {
       if (!IDENT.test(collection)) throw new Error(`bad collection name ${collection}`);
       const table = tableOf(collection);
-      this.writer.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, body TEXT NOT NULL)`);
+      const fieldsOfTable = [...new Set(spec.indexes.flat())];
+      for (const field of fieldsOfTable) if (!IDENT.test(field)) throw new Error(`bad index field ${field}`);
+      this.indexedFields.set(collection, fieldsOfTable);
+      const columns = fieldsOfTable.map((field) => `, ${fieldExpr(field)}`).join('');
+      this.writer.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, body TEXT NOT NULL${columns})`);
       for (const fields of spec.indexes) {
-        for (const field of fields) if (!IDENT.test(field)) throw new Error(`bad index field ${field}`);
         const name = `${table}__${fields.join('_')}`;
         this.writer.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${table} (${fields.map(fieldExpr).join(', ')})`);
       }
@@ -83,11 +98,14 @@ export class SqliteStore implements DocStore {
     let s = this.writeStatements.get(collection);
     if (!s) {
       const table = this.checkCollection(collection);
+      const fields = this.indexedFields.get(collection)!;
+      const names = ['id', 'body', ...fields.map(fieldExpr)];
+      const values = names.map(() => '?').join(', ');
+      const updates = names.slice(1).map((name) => `${name} = excluded.${name}`).join(', ');
       s = {
         get: this.writer.prepare(`SELECT body FROM ${table} WHERE id = ?`).pluck(),
-        insert: this.writer.prepare(`INSERT INTO ${table} (id, body) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`),
-        upsert: this.writer.prepare(`INSERT INTO ${table} (id, body) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body`),
-        replace: this.writer.prepare(`UPDATE ${table} SET body = ? WHERE id = ?`),
+        insert: this.writer.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${values}) ON CONFLICT (id) DO NOTHING`),
+        upsert: this.writer.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${values}) ON CONFLICT (id) DO UPDATE SET ${updates}`),
         remove: this.writer.prepare(`DELETE FROM ${table} WHERE id = ?`),
       };
       this.writeStatements.set(collection, s);
@@ -98,22 +116,29 @@ export class SqliteStore implements DocStore {
   private readonly tx: Tx = {
     get: async <T extends Doc>(collection: string, id: string) => this.readDoc<T>(this.statements(collection).get, id),
     create: async (collection, doc) => {
-      const inserted = this.statements(collection).insert.run(doc._id, JSON.stringify(doc));
+      const inserted = this.statements(collection).insert.run(...this.row(collection, doc));
       if (inserted.changes === 0) throw new StoreConflictError(collection, doc._id);
     },
     set: async (collection, doc) => {
-      this.statements(collection).upsert.run(doc._id, JSON.stringify(doc));
+      this.statements(collection).upsert.run(...this.row(collection, doc));
     },
     update: async (collection, id, patch) => {
       const s = this.statements(collection);
       const current = this.readDoc<Doc>(s.get, id);
       if (!current) throw new StoreNotFoundError(collection, id);
-      s.replace.run(JSON.stringify(applyPatch(current, patch)), id);
+      s.upsert.run(...this.row(collection, applyPatch(current, patch)));
     },
     remove: async (collection, id) => {
       this.statements(collection).remove.run(id);
     },
   };
+
+  /** The values of a document's row: id, JSON body, then its indexed fields. */
+  private row(collection: string, doc: Doc): Scalar[] {
+    const values: Scalar[] = [doc._id, JSON.stringify(doc)];
+    for (const field of this.indexedFields.get(collection)!) values.push(bindable(doc[field]));
+    return values;
+  }
 
   private readDoc<T extends Doc>(statement: Database.Statement, id: string): T | null {
     const body = statement.get(id) as string | undefined;

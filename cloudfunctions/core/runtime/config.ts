@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import defaults from '../../../config/member-centre.json';
 import { levelsConfigSchema, pointsConfigSchema } from '../points/config';
+import { codesConfigSchema } from '../codes/config';
 
 /**
  * The brand's rules. Defaults live in config/member-centre.json (bundled into
@@ -27,6 +28,8 @@ export const configSchema = z.object({
   points: pointsConfigSchema,
   /** Levels by growth, ascending (points/config.ts). */
   levels: levelsConfigSchema,
+  /** One-item-one-code: tag length, invalid-scan limit, revoked keys (codes/config.ts). Scan URLs are https://<brandDomain>/c/<code>. */
+  codes: codesConfigSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -21,6 +21,16 @@ export const COLLECTIONS = {
   ledger: { indexes: [['accountId', 'at']] },
   accounts: { indexes: [['memberId'], ['nextExpiry']] },
   balances: { indexes: [] },
+  // codes: batches by signing key (revocation) and age; claims by batch (counterfeit signals); revoked keys
+  codeBatches: { indexes: [['keyId', 'createdAt'], ['createdAt']] },
+  codeClaims: { indexes: [['batchId']] },
+  codeKeys: { indexes: [] },
+  // scenes: stores, shopping guides by store, package-card campaigns, first-touch attribution, bound orders
+  stores: { indexes: [] },
+  guides: { indexes: [['storeId']] },
+  campaigns: { indexes: [] },
+  attributions: { indexes: [['guideId'], ['storeId'], ['campaignId']] },
+  cardOrders: { indexes: [['memberId']] },
 } as const satisfies CollectionSpecs;
 
 export type CollectionName = keyof typeof COLLECTIONS;

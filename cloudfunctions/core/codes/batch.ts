@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import type { Doc } from '../store/port';
+import { BATCH_CHARS, MAX_SERIAL, encodeNumber, type ParsedCode } from './code';
+
+/**
+ * `codeBatches/{batchId}`: one print run of codes for one product. No document
+ * exists per code until a code is redeemed (see claims.store.ts). Pure rules.
+ */
+export interface BatchDoc extends Doc {
+  sku: string;
+  name: string;
+  points: number;
+  count: number;
+  keyId: string;
+  tagChars: number;
+  /** End of validity (ISO), or null for no end. */
+  validTo: string | null;
+  /** `pending` while its file is being written; `revoked` when its key was revoked or it was withdrawn. */
+  status: 'pending' | 'active' | 'revoked';
+  createdAt: string;
+  activatedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface BatchSpec {
+  sku: string;
+  name: string;
+  points: number;
+  count: number;
+  validTo: string | null;
+}
+
+const SKU = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** `YYYY-MM-DD` is the end of that day in Beijing; a full ISO time is taken as it is. */
+export function parseValidTo(text: string): string | null {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const date = day ? new Date(`${text}T23:59:59.999+08:00`) : /^\d{4}-\d{2}-\d{2}T/.test(text) ? new Date(text) : new Date(NaN);
+  if (Number.isNaN(date.getTime())) return null;
+  if (day) {
+    const midnight = new Date(`${text}T00:00:00Z`); // 2027-02-30 is not a day
+    if (Number.isNaN(midnight.getTime()) || midnight.toISOString().slice(0, 10) !== text) return null;
+  }
+  return date.toISOString();
+}
+
+/** The reasons a batch request is refused, as one message; null when it is good. */
+export function batchSpecProblem(spec: BatchSpec, maxPoints: number, now: number): string | null {
+  if (!SKU.test(spec.sku)) return 'sku must be 1-64 letters, digits, _ . - (starting with a letter or digit)';
+  const name = spec.name.trim();
+  if (name.length === 0 || name.length > 60 || /[\u0000-\u001f]/.test(name)) return 'name must be 1-60 characters';
+  if (!Number.isInteger(spec.points) || spec.points < 1 || spec.points > maxPoints) return `points must be an integer from 1 to ${maxPoints}`;
+  if (!Number.isInteger(spec.count) || spec.count < 1 || spec.count > MAX_SERIAL) return `count must be an integer from 1 to ${MAX_SERIAL}`;
+  if (spec.validTo !== null && Date.parse(spec.validTo) <= now) return 'valid-to must be in the future';
+  return null;
+}
+
+/** A batch id from a fresh unique id: deterministic in tests, random in production. */
+export function batchIdFrom(seed: string): string {
+  const digest = createHash('sha256').update(seed).digest();
+  return encodeNumber(digest.readUInt32BE(0) % 32 ** BATCH_CHARS, BATCH_CHARS);
+}
+
+export type BatchCheck = 'ok' | 'invalid' | 'expired';
+
+/**
+ * Whether a code whose tag verified may be redeemed under its batch: the batch
+ * exists and is active, the code matches how the batch was made, and it is
+ * still valid at `now`.
+ */
+export function checkAgainstBatch(batch: BatchDoc | null, code: ParsedCode, now: number): BatchCheck {
+  if (!batch || batch.status !== 'active') return 'invalid';
+  if (batch.keyId !== code.keyId || batch.tagChars !== code.tag.length || code.serial > batch.count) return 'invalid';
+  if (batch.validTo !== null && Date.parse(batch.validTo) < now) return 'expired';
+  return 'ok';
+}

@@ -1,0 +1,90 @@
+import type { Services } from '../runtime/services';
+import type { DocStore } from '../store/port';
+import type { BatchDoc } from './batch';
+
+/**
+ * Batch documents and key revocations in the store, and a per-instance cache
+ * of batch documents: a warm cloud function reads a batch once per
+ * `codes.batchCacheSeconds`, so a redemption usually costs no batch read, and
+ * a revocation reaches every instance within that time.
+ */
+export const BATCHES = 'codeBatches';
+/** `codeKeys/{keyId}`: a key an operator revoked (its batches are revoked with it). */
+export const KEYS = 'codeKeys';
+
+export interface KeyRevocationDoc {
+  _id: string;
+  revokedAt: string;
+  batches: number;
+}
+
+const MAX_CACHED = 10_000;
+const caches = new WeakMap<DocStore, Map<string, { doc: BatchDoc | null; until: number }>>();
+
+function cacheOf(store: DocStore) {
+  let cache = caches.get(store);
+  if (!cache) caches.set(store, (cache = new Map()));
+  return cache;
+}
+
+/** The batch document, from this instance's cache while it is fresh. */
+export async function cachedBatch(services: Services, batchId: string): Promise<BatchDoc | null> {
+  const cache = cacheOf(services.store);
+  const now = services.clock.now();
+  const hit = cache.get(batchId);
+  if (hit && hit.until > now) return hit.doc;
+  const doc = await services.store.get<BatchDoc>(BATCHES, batchId);
+  if (cache.size >= MAX_CACHED) cache.clear();
+  cache.set(batchId, { doc, until: now + services.config.codes.batchCacheSeconds * 1000 });
+  return doc;
+}
+
+/** Drops this instance's copy (the CLI calls it after changing a batch). */
+export function forgetBatch(services: Services, batchId: string): void {
+  cacheOf(services.store).delete(batchId);
+}
+
+export async function createBatchDoc(services: Services, doc: BatchDoc): Promise<void> {
+  await services.store.transaction((tx) => tx.create(BATCHES, doc));
+}
+
+export async function setBatchStatus(services: Services, batchId: string, from: BatchDoc['status'][], patch: Partial<BatchDoc>): Promise<BatchDoc | null> {
+  const updated = await services.store.transaction(async (tx) => {
+    const batch = await tx.get<BatchDoc>(BATCHES, batchId);
+    if (!batch || !from.includes(batch.status)) return null;
+    const next = { ...batch, ...patch };
+    await tx.set(BATCHES, next);
+    return next;
+  });
+  forgetBatch(services, batchId);
+  return updated;
+}
+
+export async function* allBatches(store: DocStore, where: Record<string, string> = {}): AsyncGenerator<BatchDoc> {
+  let cursor: string | null = null;
+  do {
+    const page: { items: BatchDoc[]; nextCursor: string | null } = await store.query<BatchDoc>(BATCHES, { where, orderBy: 'createdAt', limit: 500, cursor });
+    yield* page.items;
+    cursor = page.nextCursor;
+  } while (cursor);
+}
+
+export const keyRevocation = (store: DocStore, keyId: string) => store.get<KeyRevocationDoc & { [k: string]: unknown }>(KEYS, keyId);
+
+/**
+ * Revokes a key for good: records it (no new batch is signed with it) and
+ * revokes every batch it signed, so their codes are refused.
+ */
+export async function revokeKey(services: Services, keyId: string): Promise<KeyRevocationDoc> {
+  const at = new Date(services.clock.now()).toISOString();
+  let batches = 0;
+  for await (const batch of allBatches(services.store, { keyId })) {
+    if (await setBatchStatus(services, batch._id, ['pending', 'active'], { status: 'revoked', revokedAt: at })) batches++;
+  }
+  return services.store.transaction(async (tx) => {
+    const earlier = await tx.get<KeyRevocationDoc & { [k: string]: unknown }>(KEYS, keyId);
+    const doc = { _id: keyId, revokedAt: earlier?.revokedAt ?? at, batches: (earlier?.batches ?? 0) + batches };
+    await tx.set(KEYS, doc);
+    return doc;
+  });
+}

@@ -1,0 +1,119 @@
+import { InvalidArgumentError } from 'commander';
+import { createWriteStream } from 'node:fs';
+import { progressBar } from '../channels/progress';
+import type { CliContext } from '../local/cli';
+import { isAppError } from '../runtime/errors';
+import type { Services } from '../runtime/services';
+import { parseValidTo } from './batch';
+import { allBatches, revokeKey, setBatchStatus } from './batches.store';
+import { CLAIMS, type ClaimDoc } from './claims.store';
+import { createBatch } from './create';
+
+const integer = (value: string) => {
+  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+  return Number(value);
+};
+
+const validTo = (value: string) => {
+  const iso = parseValidTo(value);
+  if (!iso) throw new InvalidArgumentError('must be a date YYYY-MM-DD (end of that day, Beijing time) or an ISO time');
+  return iso;
+};
+
+/** `codes create|list|signals|revoke-batch|revoke-key`. */
+export function registerCodeCommands({ program, open }: CliContext): void {
+  const fail = (error: unknown): never =>
+    program.error(isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
+  const withServices = (fn: (services: Services) => Promise<void>) => async () => {
+    const services = open();
+    try {
+      await fn(services);
+    } catch (error) {
+      fail(error);
+    } finally {
+      await services.store.close();
+    }
+  };
+
+  const codes = program.command('codes').description('one-item-one-code batches for the printer');
+
+  codes
+    .command('create')
+    .description('create a batch and write one scan URL per line (https://<brandDomain>/c/<code>)')
+    .requiredOption('--sku <sku>', 'product SKU')
+    .requiredOption('--name <name>', 'product name shown to the consumer')
+    .requiredOption('--points <n>', 'points one scan earns', integer)
+    .requiredOption('--count <n>', 'number of codes (up to 33,554,431)', integer)
+    .option('--valid-to <date>', 'last day a code can be redeemed (YYYY-MM-DD, Beijing time)', validTo)
+    .requiredOption('--out <file>', 'file for the printer')
+    .action((options: { sku: string; name: string; points: number; count: number; validTo?: string; out: string }) =>
+      withServices(async (services) => {
+        const bar = progressBar('生成一物一码');
+        const started = Date.now();
+        try {
+          const batch = await createBatch(services, {
+            sku: options.sku, name: options.name, points: options.points, count: options.count, validTo: options.validTo ?? null,
+            open: () => createWriteStream(options.out),
+            onProgress: (done, total) => bar.update(done, total, `${done.toLocaleString('en')} codes`),
+          });
+          bar.stop();
+          const seconds = (Date.now() - started) / 1000;
+          process.stdout.write(
+            `batch ${batch._id}: ${batch.count} codes for ${batch.sku} (${batch.name}), ${batch.points} points each, ` +
+              `valid ${batch.validTo ? `to ${batch.validTo}` : 'with no end'}, key ${batch.keyId}; written to ${options.out} in ${seconds.toFixed(1)} s\n`,
+          );
+        } finally {
+          bar.stop();
+        }
+      })(),
+    );
+
+  codes
+    .command('list')
+    .description('every batch, oldest first')
+    .action(withServices(async (services) => {
+      for await (const b of allBatches(services.store)) {
+        process.stdout.write(`${b._id}\t${b.status}\t${b.sku}\t${b.name}\t${b.points} pts\t${b.count} codes\tkey ${b.keyId}\tvalid to ${b.validTo ?? '-'}\tcreated ${b.createdAt}\n`);
+      }
+    }));
+
+  codes
+    .command('signals <batch>')
+    .description('counterfeit signals of a batch: codes redeemed and repeat scans of redeemed codes')
+    .option('--top <n>', 'show the most repeated codes', integer, 10)
+    .action((batchId: string, options: { top: number }) => withServices(async (services) => {
+      let redeemed = 0;
+      let repeats = 0;
+      const top: ClaimDoc[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: ClaimDoc[]; nextCursor: string | null } = await services.store.query<ClaimDoc>(CLAIMS, { where: { batchId }, limit: 1000, cursor });
+        for (const claim of page.items) {
+          redeemed++;
+          repeats += claim.repeats;
+          if (claim.repeats > 0) top.push(claim);
+        }
+        top.sort((a, b) => b.repeats - a.repeats).splice(options.top);
+        cursor = page.nextCursor;
+      } while (cursor);
+      process.stdout.write(`batch ${batchId}: ${redeemed} codes redeemed, ${repeats} repeat scans of redeemed codes\n`);
+      for (const claim of top) process.stdout.write(`  serial ${claim.serial}: ${claim.repeats} repeats, last ${claim.lastRepeatAt}\n`);
+    })());
+
+  codes
+    .command('revoke-batch <batch>')
+    .description('withdraw a batch: its unredeemed codes are refused from now on (within the batch cache time)')
+    .action((batchId: string) => withServices(async (services) => {
+      const done = await setBatchStatus(services, batchId, ['pending', 'active'], { status: 'revoked', revokedAt: new Date(services.clock.now()).toISOString() });
+      process.stdout.write(done ? `batch ${batchId} revoked\n` : `batch ${batchId} not found or already revoked\n`);
+    })());
+
+  codes
+    .command('revoke-key <keyId>')
+    .description('revoke a code key for good: no new batch is signed with it and every batch it signed is revoked')
+    .action((keyId: string) => withServices(async (services) => {
+      if (!/^[A-Z0-9]{1,2}$/.test(keyId)) throw new Error('key ids are 1-2 characters A-Z 0-9');
+      const revoked = await revokeKey(services, keyId);
+      process.stdout.write(`key ${keyId} revoked (since ${revoked.revokedAt}); ${revoked.batches} batches revoked with it; warm instances refuse their codes within codes.batchCacheSeconds. Then drop it from MC_CODE_KEYS.\n`);
+    })());
+}

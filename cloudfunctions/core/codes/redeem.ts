@@ -1,0 +1,112 @@
+import { findWechatRecord, hasPhone, type WechatRecordDoc } from '../identity/lookup';
+import { memberPoints } from '../points/accounts.store';
+import { AppError } from '../runtime/errors';
+import type { Services } from '../runtime/services';
+import { StoreConflictError, type DocStore } from '../store/port';
+import { parseLink } from '../scenes/scene';
+import { checkAgainstBatch, type BatchDoc } from './batch';
+import { cachedBatch } from './batches.store';
+import { claimAndEarn, countRepeat, findClaim, type ClaimDoc } from './claims.store';
+import { parseCode, verifyCode, type ParsedCode } from './code';
+import { InvalidScanLimiter } from './rate-limit';
+
+export interface RedeemResult {
+  sku: string;
+  name: string;
+  points: number;
+  /** The member's points after the scan. */
+  available: number;
+}
+
+const limiters = new WeakMap<DocStore, InvalidScanLimiter>();
+
+function limiterOf(services: Services): InvalidScanLimiter {
+  let limiter = limiters.get(services.store);
+  if (!limiter) limiters.set(services.store, (limiter = new InvalidScanLimiter(services.config.codes.invalidPerHour)));
+  return limiter;
+}
+
+/** The code a `code` field or a scanned link carries, as written; null if the link is not a product link of ours. */
+export function codeFromInput(services: Services, input: { code?: string; q?: string }): string | null {
+  if (input.code !== undefined) return input.code.trim();
+  const link = parseLink(input.q ?? '', services.config.brandDomain);
+  return link?.kind === 'product' ? link.code : null;
+}
+
+/**
+ * A code that verified and the batch it belongs to, or the error to answer.
+ * Pure except the batch read (cached per instance); no other store access.
+ */
+export async function checkCode(services: Services, text: string | null): Promise<{ code: ParsedCode; batch: BatchDoc } | AppError> {
+  const invalid = new AppError('CODE_INVALID', 'not a valid product code');
+  const code = text === null ? null : parseCode(text);
+  if (!code) return invalid;
+  const verdict = verifyCode(code, services.secrets.codeKeys, services.config.codes.revokedKeys);
+  if (verdict !== 'ok') return invalid;
+  const batch = await cachedBatch(services, code.batchId);
+  const check = checkAgainstBatch(batch, code, services.clock.now());
+  if (check === 'expired') return new AppError('CODE_EXPIRED', 'this product code has expired');
+  if (check !== 'ok') return invalid;
+  return { code, batch: batch! };
+}
+
+/** The caller's `wechat:` record if it has a bound phone; NOT_BOUND otherwise. */
+export async function boundRecord(services: Services, openid: string): Promise<WechatRecordDoc & { memberId: string }> {
+  const record = await findWechatRecord(services.store.get.bind(services.store), openid);
+  if (!record || !record.memberId || !hasPhone(record)) throw new AppError('NOT_BOUND', 'bind a phone to earn points');
+  return record as WechatRecordDoc & { memberId: string };
+}
+
+const sameHolder = (claim: ClaimDoc, record: WechatRecordDoc) => claim.recordId === record._id || (!!claim.memberId && claim.memberId === record.memberId);
+
+/**
+ * `codes.redeem`: the first valid scan of a unit earns its batch's points, once.
+ *
+ * Order matters: the tag is verified before anything is read but the batch
+ * (cached), so forged and mistyped codes cost no write and no other read; the
+ * caller must hold a bound phone before the code is touched, so an unbound
+ * scan leaves the code unused. Then one transaction claims the code, posts
+ * `scan:<body>` to the ledger and moves the balance.
+ *
+ * Errors: RATE_LIMITED (too many invalid scans this hour), CODE_INVALID
+ * (malformed, forged, unknown or revoked batch or key), CODE_EXPIRED,
+ * NOT_BOUND, CODE_ALREADY_REDEEMED (by someone else; the message says when),
+ * CONFLICT (a simultaneous scan is still settling: retry).
+ * The same member's retry answers the first result again.
+ */
+export async function redeemCode(services: Services, openid: string, input: { code?: string; q?: string }): Promise<RedeemResult> {
+  const limiter = limiterOf(services);
+  if (limiter.blocked(openid, services.clock.now())) throw new AppError('RATE_LIMITED', 'too many invalid scans: try again later');
+  const checked = await checkCode(services, codeFromInput(services, input));
+  if (checked instanceof AppError) {
+    if (checked.code === 'CODE_INVALID') limiter.hit(openid, services.clock.now());
+    throw checked;
+  }
+  const { code, batch } = checked;
+  const record = await boundRecord(services, openid);
+
+  const at = new Date(services.clock.now()).toISOString();
+  const claim: ClaimDoc = {
+    _id: code.body, batchId: batch._id, serial: code.serial, recordId: record._id, memberId: record.memberId,
+    sku: batch.sku, name: batch.name, points: batch.points, at, repeats: 0, lastRepeatAt: null,
+  };
+  try {
+    const { available } = await claimAndEarn(services, claim, {
+      key: `scan:${code.body}`, accountId: record._id, points: batch.points, growth: 0, at,
+      source: { channel: 'scan', ref: code.body, detail: { sku: batch.sku, batchId: batch._id } }, note: batch.name,
+    });
+    return { sku: batch.sku, name: batch.name, points: batch.points, available };
+  } catch (error) {
+    if (!(error instanceof StoreConflictError)) throw error;
+  }
+
+  const first = await findClaim(services, code.body);
+  if (!first) throw new AppError('CONFLICT', 'this code is being redeemed: retry');
+  if (sameHolder(first, record)) {
+    const { available } = await memberPoints(services.store.get.bind(services.store), services, record.memberId);
+    return { sku: first.sku, name: first.name, points: first.points, available };
+  }
+  await countRepeat(services, code.body);
+  limiter.hit(openid, services.clock.now());
+  throw new AppError('CODE_ALREADY_REDEEMED', `already redeemed at ${first.at}`);
+}

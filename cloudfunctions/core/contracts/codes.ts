@@ -1,0 +1,16 @@
+import * as z from 'zod/mini';
+
+/** Events and answers of the `codes` cloud function. */
+
+/** Printable ASCII only: a code or link with anything else is refused before any work. */
+export const asciiField = (max: number) => z.string().check(z.minLength(1), z.maxLength(max), z.regex(/^[\x21-\x7e]+$/, 'printable ASCII only'));
+
+export const codesRedeem = {
+  /** The code as typed or read by `Taro.scanCode` (`code`), or the page's `q` when WeChat's scanner opened it. */
+  input: z
+    .object({ action: z.literal('redeem'), code: z.optional(asciiField(40)), q: z.optional(asciiField(512)) })
+    .check(z.refine((event) => (event.code === undefined) !== (event.q === undefined), 'give either code or q')),
+  output: z.object({ sku: z.string(), name: z.string(), points: z.number(), available: z.number() }),
+};
+
+export type CodesRedeemResult = z.infer<typeof codesRedeem.output>;

@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import { revokeKey, setBatchStatus } from '../../cloudfunctions/core/codes/batches.store';
+import { CODE_ALPHABET } from '../../cloudfunctions/core/codes/code';
+import { boundConsumer, memberOk } from '../support/members';
+import { openTestServices, type TestServices } from '../support/services';
+import { makeBatch, redeem, snapshot } from './support';
+
+let services: TestServices;
+beforeEach(() => {
+  services = openTestServices();
+});
+afterEach(() => services.close());
+
+describe('codes.redeem', () => {
+  test('a bound member redeems a code by its scanned URL and sees the points', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { urls, batch } = await makeBatch(services, { points: 20 });
+    const answer = await redeem(services, 'u1', { q: encodeURIComponent(urls[0]!) });
+    expect(answer).toEqual({ ok: true, data: { sku: batch.sku, name: batch.name, points: 20, available: 20 } });
+    const second = await redeem(services, 'u1', { code: urls[1]!.split('/c/')[1] });
+    expect(second).toMatchObject({ ok: true, data: { available: 40 } });
+    const ledger = await services.dump('ledger');
+    expect(ledger.map((e) => e._id).sort()).toEqual([`scan:${urls[0]!.slice(-22, -12)}`, `scan:${urls[1]!.slice(-22, -12)}`].sort());
+  });
+
+  test('the unencoded q and a lower-case typed code work too', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { urls, codes } = await makeBatch(services);
+    expect((await redeem(services, 'u1', { q: urls[0] })).ok).toBe(true);
+    expect((await redeem(services, 'u1', { code: codes[1]!.toLowerCase() })).ok).toBe(true);
+  });
+
+  test('the same member retrying gets the first result and earns once', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { codes } = await makeBatch(services, { points: 15 });
+    const first = await redeem(services, 'u1', { code: codes[0] });
+    const again = await redeem(services, 'u1', { code: codes[0] });
+    expect(again).toEqual(first);
+    const claims = await services.dump('codeClaims');
+    expect(claims).toHaveLength(1);
+    expect(claims[0]).toMatchObject({ repeats: 0 });
+    expect((await services.dump('ledger')).length).toBe(1);
+  });
+
+  test('someone else scanning a used code: CODE_ALREADY_REDEEMED with when, never who, counted on the code', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await boundConsumer(services, 'u2', '13912345679');
+    const { codes } = await makeBatch(services);
+    await redeem(services, 'u1', { code: codes[0] });
+    services.clock.advance(60_000);
+    const answer = await redeem(services, 'u2', { code: codes[0] });
+    expect(answer).toEqual({ ok: false, error: { code: 'CODE_ALREADY_REDEEMED', message: 'already redeemed at 2026-11-23T02:00:00.000Z' } });
+    expect(JSON.stringify(answer)).not.toMatch(/u1|m_|wechat:|139/);
+    await redeem(services, 'u2', { code: codes[0] });
+    expect((await services.dump('codeClaims'))[0]).toMatchObject({ repeats: 2, lastRepeatAt: '2026-11-23T02:01:00.000Z' });
+    expect((await services.dump('ledger')).length).toBe(1);
+  });
+
+  test('100 simultaneous scans of one code by 100 members: exactly one grant', async () => {
+    const openids = Array.from({ length: 100 }, (_, i) => `c${i}`);
+    for (const [i, openid] of openids.entries()) await boundConsumer(services, openid, `139${String(10_000_000 + i)}`);
+    const { codes } = await makeBatch(services, { points: 7 });
+    const answers = await Promise.all(openids.map((openid) => redeem(services, openid, { code: codes[0] })));
+    const granted = answers.filter((a) => a.ok);
+    expect(granted).toHaveLength(1);
+    expect(answers.filter((a) => !a.ok && a.error.code === 'CODE_ALREADY_REDEEMED')).toHaveLength(99);
+    expect(await services.dump('ledger')).toHaveLength(1);
+    expect((await services.dump('codeClaims'))[0]).toMatchObject({ repeats: 99 });
+    const balances = await services.dump('balances');
+    expect(balances.reduce((sum, b) => sum + (b.points as number), 0)).toBe(7);
+  });
+
+  test('50 simultaneous scans of one code by its own member: one grant, every answer the same', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { codes } = await makeBatch(services, { points: 9 });
+    const answers = await Promise.all(Array.from({ length: 50 }, () => redeem(services, 'u1', { code: codes[0] })));
+    expect(new Set(answers.map((a) => JSON.stringify(a)))).toEqual(new Set([JSON.stringify({ ok: true, data: { sku: 'SKU-1', name: '面霜 50ml', points: 9, available: 9 } })]));
+    expect(await services.dump('ledger')).toHaveLength(1);
+  });
+
+  test('an unbound caller gets NOT_BOUND and the code stays unused', async () => {
+    await memberOk(services, 'u0', { action: 'login' });
+    const { codes } = await makeBatch(services);
+    const before = await snapshot(services);
+    expect(await redeem(services, 'u0', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
+    expect(await redeem(services, 'never-logged-in', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
+    expect(await snapshot(services)).toEqual(before);
+    await boundConsumer(services, 'u0', '13912345678');
+    expect(await redeem(services, 'u0', { code: codes[0] })).toMatchObject({ ok: true });
+  });
+
+  test('no caller: UNAUTHENTICATED', async () => {
+    const { codes } = await makeBatch(services);
+    expect(await redeem(services, null, { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
+  });
+
+  test.each([
+    ['truncated', (c: string) => ({ code: c.slice(0, -1) })],
+    ['one character changed', (c: string) => ({ code: c.slice(0, -1) + (c.endsWith('Z') ? 'Y' : 'Z') })],
+    ['a confusable character', (c: string) => ({ code: c.slice(0, -1) + 'O' })],
+    ['extra characters', (c: string) => ({ code: `${c}ABC` })],
+    ['unknown batch', (c: string) => ({ code: c.slice(0, 1) + 'ZZZZ' + c.slice(5) })],
+    ['unknown key', (c: string) => ({ code: 'Z' + c.slice(1) })],
+    ['another domain', (c: string) => ({ q: `https://evil.example.com/c/${c}` })],
+    ['http link', (c: string) => ({ q: `http://mc.example.com/c/${c}` })],
+    ['a guide link', () => ({ q: 'https://mc.example.com/g/G001' })],
+    ['a broken encoding', (c: string) => ({ q: `https%3A%2F%2Fmc.example.com%2Fc%2F${c}%E0%A4%A` })],
+  ])('%s: CODE_INVALID, nothing written', async (_name, make) => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { codes } = await makeBatch(services);
+    const before = await snapshot(services);
+    expect(await redeem(services, 'u1', make(codes[0]!))).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+    expect(await snapshot(services)).toEqual(before);
+  });
+
+  test.each([
+    ['overlong code', { code: 'A'.repeat(41) }],
+    ['overlong link', { q: `https://mc.example.com/c/${'A'.repeat(500)}` }],
+    ['non-ASCII code', { code: 'AJPBE22223L64QHM3BNKPＫ' }],
+    ['non-ASCII link', { q: 'https://mc.example.com/c/码' }],
+    ['spaces inside', { code: 'AJPBE 22223L64QHM3BNKPK' }],
+    ['both code and q', { code: 'AJPBE22223L64QHM3BNKPK', q: 'https://mc.example.com/c/AJPBE22223L64QHM3BNKPK' }],
+    ['neither', {}],
+    ['a number', { code: 12345 }],
+  ])('%s: INVALID_INPUT, nothing written', async (_name, fields) => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await makeBatch(services);
+    const before = await snapshot(services);
+    expect(await redeem(services, 'u1', fields)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await snapshot(services)).toEqual(before);
+  });
+
+  test('an expired batch: CODE_EXPIRED, nothing written', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { codes } = await makeBatch(services, { validTo: '2026-11-30T15:59:59.999Z' });
+    services.clock.set('2026-12-01T00:00:00Z');
+    const before = await snapshot(services);
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'CODE_EXPIRED' } });
+    expect(await snapshot(services)).toEqual(before);
+  });
+
+  test('more than N invalid scans in an hour: RATE_LIMITED, even for a good code, until the hour passes', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await boundConsumer(services, 'u2', '13912345679');
+    const { codes } = await makeBatch(services);
+    const limit = services.config.codes.invalidPerHour;
+    const forged = (i: number) => `A${'2345'}${'22222'}${CODE_ALPHABET[i % 32]!.repeat(12)}`;
+    for (let i = 0; i < limit; i++) expect(await redeem(services, 'u1', { code: forged(i) })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+    expect(await redeem(services, 'u1', { code: forged(99) })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    expect(await redeem(services, 'u2', { code: codes[1] })).toMatchObject({ ok: true });
+    services.clock.advance(3600_000 + 1);
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: true });
+  });
+
+  test('scanning used codes counts towards the limit too', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await boundConsumer(services, 'farmer', '13912345679');
+    const { codes } = await makeBatch(services, { count: 20 });
+    for (const code of codes.slice(0, 12)) await redeem(services, 'u1', { code });
+    const answers = [];
+    for (const code of codes.slice(0, 12)) answers.push((await redeem(services, 'farmer', { code })) as { ok: false; error: { code: string } });
+    expect(answers.slice(0, 10).every((a) => a.error.code === 'CODE_ALREADY_REDEEMED')).toBe(true);
+    expect(answers.slice(10).every((a) => a.error.code === 'RATE_LIMITED')).toBe(true);
+  });
+
+  test('key rotation: a new key signs new batches, the old key\'s codes still redeem', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const old = await makeBatch(services);
+    const rotated = { ...services, secrets: { ...services.secrets, codeKeys: [{ id: 'B', key: randomBytes(32) }, ...services.secrets.codeKeys] } };
+    const fresh = await makeBatch(rotated);
+    expect(fresh.batch.keyId).toBe('B');
+    expect(fresh.codes[0]![0]).toBe('B');
+    expect(await redeem(rotated, 'u1', { code: old.codes[0] })).toMatchObject({ ok: true });
+    expect(await redeem(rotated, 'u1', { code: fresh.codes[0] })).toMatchObject({ ok: true });
+    // dropping the old key from the environment retires its codes
+    const dropped = { ...rotated, secrets: { ...rotated.secrets, codeKeys: rotated.secrets.codeKeys.slice(0, 1) } };
+    expect(await redeem(dropped, 'u1', { code: old.codes[1] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+  });
+
+  test('revocation in config: the key\'s codes are refused and it signs nothing new', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { codes } = await makeBatch(services);
+    const revoked = { ...services, config: { ...services.config, codes: { ...services.config.codes, revokedKeys: ['A'] } } };
+    expect(await redeem(revoked, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+    await expect(makeBatch(revoked)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  test('revoke-key: every batch it signed is revoked, new batches use the next key', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const withTwo = { ...services, secrets: { ...services.secrets, codeKeys: [...services.secrets.codeKeys, { id: 'C', key: randomBytes(32) }] } };
+    const { codes, batch } = await makeBatch(withTwo);
+    expect(batch.keyId).toBe('A');
+    expect(await revokeKey(withTwo, 'A')).toMatchObject({ batches: 1 });
+    expect(await redeem(withTwo, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+    const next = await makeBatch(withTwo);
+    expect(next.batch.keyId).toBe('C');
+    expect(await redeem(withTwo, 'u1', { code: next.codes[0] })).toMatchObject({ ok: true });
+  });
+
+  test('a revoked batch refuses its unused codes once the instance cache expires', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { codes, batch } = await makeBatch(services);
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: true });
+    // revoked by another process (the operator's CLI): this instance still has the batch cached
+    await services.store.transaction((tx) => tx.update('codeBatches', batch._id, { status: 'revoked' }));
+    expect(await redeem(services, 'u1', { code: codes[1] })).toMatchObject({ ok: true });
+    services.clock.advance(services.config.codes.batchCacheSeconds * 1000 + 1);
+    expect(await redeem(services, 'u1', { code: codes[2] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+    expect(await setBatchStatus(services, batch._id, ['active'], {})).toBeNull();
+  });
+});

@@ -19,5 +19,21 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       transform: { '^.+\\.(t|j)sx?$': swc },
     },
+    {
+      // The pages in jsdom: Taro's platform modules and the transport replaced by stand-ins.
+      displayName: 'web',
+      testEnvironment: 'jsdom',
+      roots: ['<rootDir>/test/web'],
+      testMatch: ['**/*.test.ts?(x)'],
+      setupFiles: ['<rootDir>/test/web/setup.ts'],
+      moduleNameMapper: {
+        '^@tarojs/components$': '<rootDir>/test/web/stubs/components.tsx',
+        '^@tarojs/taro$': '<rootDir>/test/web/stubs/taro.ts',
+        '^\\./transport$': '<rootDir>/test/web/stubs/transport.ts',
+        '\\.css$': '<rootDir>/test/web/stubs/style.ts',
+        '\\.(png|jpe?g|gif|svg)$': '<rootDir>/test/web/stubs/file.ts',
+      },
+      transform: { '^.+\\.(t|j)sx?$': swc },
+    },
   ],
 };

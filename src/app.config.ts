@@ -1,5 +1,15 @@
 export default defineAppConfig({
   pages: ['pages/member/index', 'pages/points/index', 'pages/mine/index'],
+  // Pages most consumers open rarely or once: loaded on demand, out of the main package.
+  subPackages: [
+    { root: 'packages/join', pages: ['index', 'landing/index', 'order/index'] },
+    { root: 'packages/scan', pages: ['index'] },
+    { root: 'packages/account', pages: ['terms/index', 'store-card/index'] },
+  ],
+  // The join flow and the scanner are a tap away from the home page: fetch them in the background.
+  preloadRule: {
+    'pages/member/index': { network: 'all', packages: ['packages/join', 'packages/scan'] },
+  },
   window: {
     navigationBarTitleText: '会员中心',
     navigationBarBackgroundColor: '#1f2a44',

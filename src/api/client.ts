@@ -6,6 +6,13 @@ function isEnvelope(value: unknown): value is Envelope<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { ok?: unknown }).ok === 'boolean'
 }
 
+/** Facts an error body carries beside its code (the developer message included, for times it mentions). */
+function detailsOf(error: unknown): Record<string, unknown> {
+  if (!error || typeof error !== 'object') return {}
+  const { code: _code, ...rest } = error as Record<string, unknown>
+  return rest
+}
+
 /**
  * Calls one action of a cloud function. Resolves with the envelope's `data`;
  * rejects with an ApiError (UNAVAILABLE when the service cannot be reached,
@@ -19,5 +26,6 @@ export async function callFunction<F extends FunctionName, A extends ActionName<
   const reply = await send(name, { ...(input as Record<string, unknown>), action })
   if (!isEnvelope(reply)) throw new ApiError('INTERNAL')
   if (reply.ok) return reply.data as ActionOutput<F, A>
-  throw new ApiError(isErrorCode(reply.error?.code) ? reply.error.code : 'INTERNAL')
+  const code = reply.error?.code
+  throw new ApiError(isErrorCode(code) ? code : 'INTERNAL', detailsOf(reply.error))
 }

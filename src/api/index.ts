@@ -1,4 +1,4 @@
 export { callFunction } from './client'
-export { ApiError, toApiError } from './errors'
+export { ApiError, errorTime, toApiError } from './errors'
 export { ERROR_MESSAGES } from './messages'
 export { initTransport } from './transport'

@@ -1,47 +1,58 @@
 import { Text, View } from '@tarojs/components'
-import { Cell, Tag } from '@nutui/nutui-react-taro'
-import type { MemberLoginResult } from '../../../cloudfunctions/core/contracts'
-import { shortMemberId } from './format'
+import type { PointsSummaryResult, ProfileResult } from '../../../cloudfunctions/core/contracts'
+import type { RequestState } from '../../lib/useRequest'
+import { formatDate, formatPoints } from '../../lib/format'
 
-/** The member's card and account status, as answered by member.login. */
-export default function MemberCard({ member }: { member: MemberLoginResult }) {
+interface Props {
+  profile: ProfileResult | null
+  points: RequestState<PointsSummaryResult>
+  onRetryPoints: () => void
+}
+
+/** The member card: level, masked phone, available points, progress to the next level, what expires next. */
+export default function MemberCard({ profile, points, onRetryPoints }: Props) {
+  const summary = points.status === 'ready' ? points.data : null
+  const next = summary?.nextLevel ?? null
+  const progress = summary && next ? Math.min(1, Math.max(0, summary.growth / Math.max(1, next.minGrowth))) : 1
+  const expiring = summary?.expiring.find((lot) => lot.points > 0) ?? null
+
   return (
-    <View>
-      <View className="member-card">
-        <View className="member-card__top">
-          <Text className="member-card__brand">会员中心</Text>
-          {member.isNew && <Text className="member-card__badge">新会员</Text>}
-        </View>
-        <Text className="member-card__label">会员号</Text>
-        <Text className="member-card__id">{shortMemberId(member.memberId)}</Text>
-        <Text className="member-card__greeting">
-          {member.isNew ? '欢迎加入，绑定手机号即可累积积分' : '欢迎回来'}
-        </Text>
+    <View className="member-card">
+      <View className="member-card__top">
+        <Text className="member-card__brand">会员中心</Text>
+        <Text className="member-card__level">{summary ? summary.level.name : '会员'}</Text>
       </View>
+      <Text className="member-card__phone">{profile?.phoneMasked ?? ''}</Text>
 
-      <View className="mc-section-title">账户状态</View>
-      <Cell.Group>
-        <Cell
-          align="center"
-          title="手机号"
-          description={member.phoneBound ? undefined : '绑定后可合并各渠道积分'}
-          extra={
-            <Tag type={member.phoneBound ? 'success' : 'warning'} round>
-              {member.phoneBound ? '已绑定' : '未绑定手机号'}
-            </Tag>
-          }
-        />
-        <Cell
-          align="center"
-          title="隐私条款"
-          description={`当前版本 ${member.termsVersion}`}
-          extra={
-            <Tag type={member.consented ? 'success' : 'warning'} round>
-              {member.consented ? '已同意' : '未同意'}
-            </Tag>
-          }
-        />
-      </Cell.Group>
+      <Text className="member-card__label">可用积分</Text>
+      {points.status === 'loading' && <Text className="member-card__points member-card__points--muted">…</Text>}
+      {points.status === 'error' && (
+        <View className="member-card__points-error" onClick={onRetryPoints}>
+          <Text>积分暂时无法显示（{points.error.message}）</Text>
+          <Text className="member-card__link">点击重试</Text>
+        </View>
+      )}
+      {summary && <Text className="member-card__points">{formatPoints(summary.available)}</Text>}
+      {summary && summary.owed > 0 && <Text className="member-card__note">待抵扣 {formatPoints(summary.owed)} 积分（退款扣回，将从新获得的积分中抵扣）</Text>}
+
+      {summary && (
+        <View className="member-card__progress">
+          <View className="member-card__track">
+            <View className="member-card__fill" style={{ width: `${Math.round(progress * 100)}%` }} />
+          </View>
+          <Text className="member-card__progress-text">
+            {next
+              ? `成长值 ${formatPoints(summary.growth)} / ${formatPoints(next.minGrowth)}，再得 ${formatPoints(next.growthNeeded)} 升级${next.name}`
+              : `成长值 ${formatPoints(summary.growth)}，已是最高等级`}
+          </Text>
+        </View>
+      )}
+
+      {expiring && (
+        <Text className="member-card__expiring">
+          {formatPoints(expiring.points)} 积分将于 {formatDate(expiring.at)} 过期
+        </Text>
+      )}
     </View>
   )
 }

@@ -1,35 +1,73 @@
 import { Text, View } from '@tarojs/components'
-import { Button, Loading } from '@nutui/nutui-react-taro'
+import { Button } from '@nutui/nutui-react-taro'
+import { useEffect } from 'react'
+import { callFunction } from '../../api'
+import JoinInvite from '../../components/JoinInvite'
+import MemberCode from '../../components/MemberCode'
+import { ErrorView, LoadingView } from '../../components/StatusView'
+import { takePendingEntry } from '../../launch/entry'
+import { ROUTES, go } from '../../lib/routes'
+import { useMembership } from '../../lib/useMembership'
+import { useRequest } from '../../lib/useRequest'
+import { useShowAgain } from '../../lib/useShowAgain'
+import ChannelList from './ChannelList'
 import MemberCard from './MemberCard'
-import { useMemberLogin } from './useMemberLogin'
 import './index.css'
 
+/** The joined member's home: card, quick actions, member code, linked channels. */
+function MemberHome() {
+  const profile = useRequest(() => callFunction('member', 'profile', {}))
+  const points = useRequest(() => callFunction('points', 'summary', {}))
+  const channels = useRequest(() => callFunction('member', 'channels', {}))
+  useShowAgain(() => {
+    points.reload({ quiet: true })
+    channels.reload({ quiet: true })
+  })
+
+  return (
+    <View>
+      <MemberCard profile={profile.state.status === 'ready' ? profile.state.data : null} points={points.state} onRetryPoints={() => points.reload()} />
+
+      <View className="member-actions">
+        <Button type="primary" shape="round" className="member-actions__scan" onClick={() => go(ROUTES.scan)}>
+          扫码领积分
+        </Button>
+        <Button shape="round" fill="outline" className="member-actions__points" onClick={() => go(ROUTES.points)}>
+          积分明细
+        </Button>
+      </View>
+
+      <View className="mc-section-title">会员码</View>
+      <MemberCode />
+
+      <View className="mc-section-title">已关联的渠道</View>
+      {channels.state.status === 'loading' && <LoadingView compact />}
+      {channels.state.status === 'error' && <ErrorView error={channels.state.error} title="渠道信息暂时无法加载" onRetry={() => channels.reload()} compact />}
+      {channels.state.status === 'ready' && <ChannelList channels={channels.state.data} />}
+    </View>
+  )
+}
+
 export default function MemberPage() {
-  const { state, retry } = useMemberLogin()
+  const { state, reload, joined } = useMembership()
+
+  // Opened from a guide's, store's, package card's or product's code: go to its landing page once.
+  useEffect(() => {
+    const entry = takePendingEntry()
+    if (entry) go(ROUTES.landing, { scene: entry.scene, q: entry.q })
+  }, [])
 
   return (
     <View className="mc-page">
-      {state.status === 'loading' && (
-        <View className="member-card member-card--placeholder">
-          <Loading type="circular" direction="vertical" className="member-loading">
-            正在加载会员信息…
-          </Loading>
-        </View>
+      {state.status === 'loading' && <LoadingView text="正在加载会员信息…" />}
+      {state.status === 'error' && <ErrorView error={state.error} title="暂时无法加载会员信息" onRetry={() => reload()} />}
+      {state.status === 'ready' && !joined && <JoinInvite />}
+      {state.status === 'ready' && joined && <MemberHome />}
+      {state.status === 'ready' && !joined && (
+        <Text className="member-page__scan-link" onClick={() => go(ROUTES.scan)}>
+          手上有商品防伪码？先扫码验真
+        </Text>
       )}
-
-      {state.status === 'error' && (
-        <View className="member-error">
-          <View className="member-error__mark">!</View>
-          <Text className="member-error__title">暂时无法加载会员信息</Text>
-          <Text className="member-error__message">{state.error.message}</Text>
-          <Button type="primary" shape="round" className="member-error__retry" onClick={retry}>
-            重新加载
-          </Button>
-          <Text className="member-error__code">错误码 {state.error.code}</Text>
-        </View>
-      )}
-
-      {state.status === 'ready' && <MemberCard member={state.member} />}
     </View>
   )
 }

@@ -1,15 +1,89 @@
-import { View } from '@tarojs/components'
-import ComingSoon from '../../components/ComingSoon'
-import icon from '../../assets/tabbar/mine-active.png'
+import { Text, View } from '@tarojs/components'
+import Taro from '@tarojs/taro'
+import { useState } from 'react'
+import { callFunction, toApiError } from '../../api'
+import DevIdentitySwitcher from '../../components/DevIdentitySwitcher'
+import JoinInvite from '../../components/JoinInvite'
+import { ErrorView, LoadingView } from '../../components/StatusView'
+import { ROUTES, go } from '../../lib/routes'
+import { useMembership } from '../../lib/useMembership'
+import { useRequest } from '../../lib/useRequest'
+import Profile from './Profile'
+import './index.css'
+
+function Links({ joined, onDeleted }: { joined: boolean; onDeleted: () => void }) {
+  const [deleting, setDeleting] = useState(false)
+
+  const remove = async () => {
+    const answer = await Taro.showModal({
+      title: '删除我的数据',
+      content: '将删除您的手机号、昵称、生日和各渠道的关联，且无法恢复；积分记录只以匿名形式保留。确定删除吗？',
+      confirmText: '确认删除',
+      confirmColor: '#c0392b',
+      cancelText: '再想想',
+    })
+    if (!answer.confirm) return
+    setDeleting(true)
+    try {
+      await callFunction('member', 'delete', { confirm: true })
+      void Taro.showToast({ title: '已删除', icon: 'success' })
+      onDeleted()
+    } catch (error) {
+      void Taro.showModal({ title: '删除失败', content: toApiError(error).message, showCancel: false })
+    } finally {
+      setDeleting(false)
+    }
+  }
+
+  return (
+    <View className="mine-card mine-links">
+      {joined && (
+        <View className="mine-link" onClick={() => go(ROUTES.storeCard)}>
+          <Text>关联门店会员卡</Text>
+          <Text className="mine-link__arrow">›</Text>
+        </View>
+      )}
+      <View className="mine-link" onClick={() => go(ROUTES.terms)}>
+        <Text>会员隐私条款</Text>
+        <Text className="mine-link__arrow">›</Text>
+      </View>
+      {joined && (
+        <View className="mine-link mine-link--danger" onClick={deleting ? undefined : remove}>
+          <Text>{deleting ? '正在删除…' : '删除我的数据'}</Text>
+          <Text className="mine-link__arrow">›</Text>
+        </View>
+      )}
+    </View>
+  )
+}
+
+function MemberProfile() {
+  const profile = useRequest(() => callFunction('member', 'profile', {}))
+  if (profile.state.status === 'loading') return <LoadingView text="正在加载个人资料…" />
+  if (profile.state.status === 'error') return <ErrorView error={profile.state.error} title="个人资料暂时无法加载" onRetry={() => profile.reload()} />
+  return <Profile profile={profile.state.data} onSaved={(data) => profile.setState({ status: 'ready', data })} />
+}
 
 export default function MinePage() {
+  const { state, reload, joined } = useMembership()
   return (
     <View className="mc-page">
-      <ComingSoon
-        icon={icon}
-        title="个人中心即将开放"
-        description="会员码、个人资料、已关联的渠道（微信、天猫、门店）和隐私设置都将在这里管理。"
-      />
+      {state.status === 'loading' && <LoadingView text="正在加载…" />}
+      {state.status === 'error' && <ErrorView error={state.error} onRetry={() => reload()} />}
+      {state.status === 'ready' && !joined && <JoinInvite title="入会后可管理个人资料" />}
+      {state.status === 'ready' && joined && (
+        <>
+          <View className="mc-section-title">个人资料</View>
+          <MemberProfile />
+        </>
+      )}
+      {state.status !== 'loading' && (
+        <>
+          <View className="mc-section-title">设置与隐私</View>
+          <Links joined={joined} onDeleted={() => reload()} />
+        </>
+      )}
+      {process.env.TARO_ENV === 'h5' && <DevIdentitySwitcher />}
     </View>
   )
 }

@@ -1,15 +1,80 @@
-import { View } from '@tarojs/components'
-import ComingSoon from '../../components/ComingSoon'
-import icon from '../../assets/tabbar/points-active.png'
+import { Text, View } from '@tarojs/components'
+import { useReachBottom } from '@tarojs/taro'
+import type { PointsSummaryResult } from '../../../cloudfunctions/core/contracts'
+import { callFunction } from '../../api'
+import JoinInvite from '../../components/JoinInvite'
+import { ErrorView, LoadingView } from '../../components/StatusView'
+import { formatDate, formatPoints } from '../../lib/format'
+import { useMembership } from '../../lib/useMembership'
+import { useRequest } from '../../lib/useRequest'
+import { useShowAgain } from '../../lib/useShowAgain'
+import HistoryList from './HistoryList'
+import { usePointsHistory } from './usePointsHistory'
+import './index.css'
+
+function Summary({ summary }: { summary: PointsSummaryResult }) {
+  const soonest = summary.expiring.find((lot) => lot.points > 0)
+  return (
+    <View>
+      <View className="points-summary">
+        <View className="points-summary__main">
+          <Text className="points-summary__label">可用积分</Text>
+          <Text className="points-summary__value">{formatPoints(summary.available)}</Text>
+        </View>
+        <View className="points-summary__side">
+          <Text className="points-summary__label">成长值</Text>
+          <Text className="points-summary__growth">{formatPoints(summary.growth)}</Text>
+          <Text className="points-summary__level">{summary.level.name}</Text>
+        </View>
+      </View>
+      {soonest && (
+        <View className="points-notice" role="note">
+          <Text className="points-notice__mark">!</Text>
+          <Text className="points-notice__text">
+            {formatPoints(soonest.points)} 积分将于 {formatDate(soonest.at)} 过期，请尽快使用
+          </Text>
+        </View>
+      )}
+      {summary.owed > 0 && (
+        <View className="points-notice points-notice--owed" role="note">
+          <Text className="points-notice__text">有 {formatPoints(summary.owed)} 积分因退款待抵扣，将从之后获得的积分中扣除</Text>
+        </View>
+      )}
+    </View>
+  )
+}
+
+function MemberPoints() {
+  const summary = useRequest(() => callFunction('points', 'summary', {}))
+  const { history, reload, loadMore } = usePointsHistory()
+  useReachBottom(loadMore)
+  useShowAgain(() => {
+    summary.reload({ quiet: true })
+    void reload()
+  })
+
+  return (
+    <View>
+      {summary.state.status === 'loading' && <LoadingView text="正在加载积分…" />}
+      {summary.state.status === 'error' && <ErrorView error={summary.state.error} title="积分暂时无法加载" onRetry={() => summary.reload()} />}
+      {summary.state.status === 'ready' && <Summary summary={summary.state.data} />}
+
+      <View className="mc-section-title">积分明细</View>
+      <View className="points-history-card">
+        <HistoryList history={history} onRetry={reload} onMore={loadMore} />
+      </View>
+    </View>
+  )
+}
 
 export default function PointsPage() {
+  const { state, reload, joined } = useMembership()
   return (
     <View className="mc-page">
-      <ComingSoon
-        icon={icon}
-        title="积分明细即将开放"
-        description="线上下单、门店消费和扫码所得的积分将汇总到同一个账户，这里会展示可用积分、即将过期的积分和每一笔变动。"
-      />
+      {state.status === 'loading' && <LoadingView text="正在加载…" />}
+      {state.status === 'error' && <ErrorView error={state.error} onRetry={() => reload()} />}
+      {state.status === 'ready' && !joined && <JoinInvite title="入会后即可累积和查看积分" />}
+      {state.status === 'ready' && joined && <MemberPoints />}
     </View>
   )
 }

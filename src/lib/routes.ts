@@ -1,0 +1,49 @@
+import Taro from '@tarojs/taro'
+
+/** Every page's path. Tab pages live in the main package; the rest in subpackages. */
+export const ROUTES = {
+  member: '/pages/member/index',
+  points: '/pages/points/index',
+  mine: '/pages/mine/index',
+  join: '/packages/join/index',
+  landing: '/packages/join/landing/index',
+  order: '/packages/join/order/index',
+  scan: '/packages/scan/index',
+  terms: '/packages/account/terms/index',
+  storeCard: '/packages/account/store-card/index',
+} as const
+
+const TABS: string[] = [ROUTES.member, ROUTES.points, ROUTES.mine]
+
+export function withQuery(path: string, query: Record<string, string | undefined> = {}): string {
+  const pairs = Object.entries(query).filter((pair): pair is [string, string] => typeof pair[1] === 'string' && pair[1] !== '')
+  return pairs.length ? `${path}?${pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}` : path
+}
+
+/** Opens a page: tab pages with switchTab, others pushed on the stack. */
+export function go(path: string, query?: Record<string, string | undefined>): void {
+  if (TABS.includes(path)) void Taro.switchTab({ url: path })
+  else void Taro.navigateTo({ url: withQuery(path, query) })
+}
+
+/** Replaces the current page (a flow's next step that should not come back on "back"). */
+export function replace(path: string, query?: Record<string, string | undefined>): void {
+  if (TABS.includes(path)) void Taro.switchTab({ url: path })
+  else void Taro.redirectTo({ url: withQuery(path, query) })
+}
+
+/** Router params arrive URI-encoded in weapp and sometimes twice in H5: decode until stable. */
+export function decodeParam(value: string | undefined): string | undefined {
+  if (!value) return undefined
+  let current = value
+  for (let i = 0; i < 3; i++) {
+    try {
+      const next = decodeURIComponent(current)
+      if (next === current) break
+      current = next
+    } catch {
+      break
+    }
+  }
+  return current
+}

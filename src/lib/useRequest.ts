@@ -1,0 +1,40 @@
+import { useCallback, useEffect, useRef, useState } from 'react'
+import { ApiError, toApiError } from '../api'
+
+export type RequestState<T> =
+  | { status: 'loading' }
+  | { status: 'error'; error: ApiError }
+  | { status: 'ready'; data: T }
+
+/**
+ * Runs `load` on mount and whenever `reload` is called (or `deps` change). A reload
+ * keeps showing the data it has (`quiet`) instead of flashing the loading view.
+ */
+export function useRequest<T>(load: () => Promise<T>, deps: unknown[] = []) {
+  const [state, setState] = useState<RequestState<T>>({ status: 'loading' })
+  const [attempt, setAttempt] = useState(0)
+  const quiet = useRef(false)
+  const loader = useRef(load)
+  loader.current = load
+
+  useEffect(() => {
+    let live = true
+    if (!quiet.current) setState({ status: 'loading' })
+    quiet.current = false
+    loader
+      .current()
+      .then((data) => live && setState({ status: 'ready', data }))
+      .catch((error: unknown) => live && setState({ status: 'error', error: toApiError(error) }))
+    return () => {
+      live = false
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [attempt, ...deps])
+
+  const reload = useCallback((options: { quiet?: boolean } = {}) => {
+    quiet.current = Boolean(options.quiet)
+    setAttempt((n) => n + 1)
+  }, [])
+
+  return { state, reload, setState }
+}

@@ -1,0 +1,87 @@
+import { Input, Text, View } from '@tarojs/components'
+import { Button } from '@nutui/nutui-react-taro'
+import { useState } from 'react'
+import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors'
+import { callFunction, toApiError } from '../../../api'
+import { ROUTES, go, replace } from '../../../lib/routes'
+import './index.css'
+
+const CARD_NO = /^[A-Za-z0-9][A-Za-z0-9_\-.]{0,63}$/
+
+const CARD_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  NOT_FOUND: '没有找到这张会员卡，请核对卡号；新办的卡可能需要一天后才能关联。',
+  CONFLICT: '这张会员卡已属于其他会员，请到门店处理。',
+}
+
+type Outcome = { kind: 'linked' | 'pending' } | { kind: 'error'; code: ErrorCode; text: string }
+
+/** Link a store card the phone did not find: card number plus the last four digits of the phone on file (member.linkOffline). */
+export default function StoreCardPage() {
+  const [cardNo, setCardNo] = useState('')
+  const [last4, setLast4] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [outcome, setOutcome] = useState<Outcome | null>(null)
+
+  const submit = async () => {
+    const card = cardNo.trim()
+    if (!CARD_NO.test(card)) return setOutcome({ kind: 'error', code: 'INVALID_INPUT', text: '请输入会员卡上的卡号（字母或数字）' })
+    if (last4 && !/^\d{4}$/.test(last4)) return setOutcome({ kind: 'error', code: 'INVALID_INPUT', text: '请输入 4 位数字' })
+    setBusy(true)
+    setOutcome(null)
+    try {
+      const result = await callFunction('member', 'linkOffline', { cardNo: card, ...(last4 ? { last4 } : {}) })
+      setOutcome({ kind: result.status })
+    } catch (error) {
+      const failure = toApiError(error)
+      const text = failure.code === 'INVALID_INPUT' && !last4 ? '请填写办卡时登记手机号的后四位' : CARD_MESSAGES[failure.code] ?? failure.message
+      setOutcome({ kind: 'error', code: failure.code, text })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  if (outcome?.kind === 'linked' || outcome?.kind === 'pending') {
+    const linked = outcome.kind === 'linked'
+    return (
+      <View className="mc-page">
+        <View className="card-link card-link--done">
+          <View className="card-link__mark">{linked ? '✓' : '…'}</View>
+          <Text className="card-link__title">{linked ? '门店会员卡已关联' : '已提交，等待门店确认'}</Text>
+          <Text className="card-link__desc">
+            {linked ? '门店积分和等级已合并到您的会员账户。' : '这张卡没有登记手机号，门店核实后会自动关联，无需再次提交。'}
+          </Text>
+          <Button type="primary" shape="round" block className="card-link__action" onClick={() => replace(ROUTES.member)}>
+            返回会员首页
+          </Button>
+        </View>
+      </View>
+    )
+  }
+
+  return (
+    <View className="mc-page">
+      <View className="card-link">
+        <Text className="card-link__title">关联门店会员卡</Text>
+        <Text className="card-link__desc">如果您在门店办卡时登记的手机号与现在不同，可以用卡号和登记手机号的后四位关联，门店积分会合并到一起。</Text>
+        <Text className="card-link__label">会员卡号</Text>
+        <Input className="card-link__input" maxlength={64} placeholder="会员卡背面的卡号" value={cardNo} onInput={(e) => setCardNo(e.detail.value)} />
+        <Text className="card-link__label">登记手机号后四位</Text>
+        <Input className="card-link__input" type="number" maxlength={4} placeholder="例如 8000" value={last4} onInput={(e) => setLast4(e.detail.value)} />
+        {outcome?.kind === 'error' && (
+          <Text className="card-link__error">
+            {outcome.text}
+            {outcome.code === 'NOT_BOUND' && (
+              <Text className="card-link__join" onClick={() => go(ROUTES.join)}>
+                {' '}去入会
+              </Text>
+            )}
+          </Text>
+        )}
+        <Button type="primary" shape="round" block className="card-link__action" loading={busy} disabled={busy || !cardNo.trim()} onClick={submit}>
+          关联会员卡
+        </Button>
+        <Text className="card-link__note">连续输错 5 次，该卡当天将无法再次关联。</Text>
+      </View>
+    </View>
+  )
+}

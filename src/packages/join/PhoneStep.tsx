@@ -1,0 +1,67 @@
+import { Button as TaroButton, Input, Text, View } from '@tarojs/components'
+import { Button } from '@nutui/nutui-react-taro'
+import { useState } from 'react'
+
+interface Props {
+  busy: boolean
+  error: string | null
+  /** The one-time code to exchange on the server (WeChat's phone button or the dev stand-in). */
+  onCode: (code: string) => void
+  onRefused: () => void
+}
+
+const PHONE = /^1[3-9]\d{9}$/
+
+/** WeChat: the phone-number button. Its code, never a number, goes to member.bindPhone. */
+function WechatPhoneButton({ busy, onCode, onRefused }: Omit<Props, 'error'>) {
+  return (
+    <TaroButton
+      className="join-phone-button"
+      openType="getPhoneNumber"
+      disabled={busy}
+      onGetPhoneNumber={(e) => {
+        const code = (e.detail as { code?: string }).code
+        if (code) onCode(code)
+        else onRefused()
+      }}
+    >
+      {busy ? '正在绑定…' : '微信手机号一键绑定'}
+    </TaroButton>
+  )
+}
+
+/** H5 (dev runtime): a phone form standing in for WeChat's button; the local stand-in resolves the code. */
+function DevPhoneForm({ busy, onCode }: Omit<Props, 'error' | 'onRefused'>) {
+  const [phone, setPhone] = useState('')
+  const [invalid, setInvalid] = useState(false)
+  const submit = () => {
+    const digits = phone.replace(/\D/g, '')
+    if (!PHONE.test(digits)) {
+      setInvalid(true)
+      return
+    }
+    setInvalid(false)
+    onCode(`dev:${digits}:${Date.now()}`)
+  }
+  return (
+    <View className="join-dev-form">
+      <Input className="join-input" type="number" maxlength={11} placeholder="请输入 11 位手机号" value={phone} onInput={(e) => setPhone(e.detail.value)} />
+      {invalid && <Text className="join-error">请输入正确的 11 位手机号</Text>}
+      <Button type="primary" shape="round" block className="join-primary" loading={busy} disabled={busy} onClick={submit}>
+        验证并绑定
+      </Button>
+      <Text className="join-note">浏览器开发版：手机号由本地模拟的微信接口验证</Text>
+    </View>
+  )
+}
+
+export default function PhoneStep(props: Props) {
+  return (
+    <View className="join-step">
+      <Text className="join-step__title">绑定手机号</Text>
+      <Text className="join-step__desc">用于识别您在天猫、门店的会员身份，把积分和等级合并到一起。页面只显示掩码后的号码。</Text>
+      {process.env.TARO_ENV === 'weapp' ? <WechatPhoneButton {...props} /> : <DevPhoneForm busy={props.busy} onCode={props.onCode} />}
+      {props.error && <Text className="join-error">{props.error}</Text>}
+    </View>
+  )
+}

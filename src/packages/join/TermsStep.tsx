@@ -1,0 +1,55 @@
+import { Text, View } from '@tarojs/components'
+import { Button } from '@nutui/nutui-react-taro'
+import { useState } from 'react'
+import { ROUTES, go } from '../../lib/routes'
+
+interface Props {
+  version: string
+  busy: boolean
+  error: string | null
+  onAgree: () => void
+}
+
+const POINTS = [
+  '我们收集您的手机号（加密保存，仅显示掩码）、昵称和生日，用于会员身份识别和权益发放；',
+  '我们会用手机号关联您在天猫旗舰店和线下门店的会员身份，合并积分与等级；',
+  '您可以随时在「我的」中删除个人数据。',
+]
+
+/** Privacy terms first: nothing personal is collected before the consumer agrees (member.consent). */
+export default function TermsStep({ version, busy, error, onAgree }: Props) {
+  const [checked, setChecked] = useState(false)
+  return (
+    <View className="join-step">
+      <Text className="join-step__title">会员隐私条款</Text>
+      <Text className="join-step__desc">加入会员前，请阅读以下要点：</Text>
+      <View className="join-terms">
+        {POINTS.map((p) => (
+          <Text className="join-terms__item" key={p}>
+            {p}
+          </Text>
+        ))}
+      </View>
+      <View className="join-check" onClick={() => setChecked(!checked)} role="checkbox" aria-checked={checked}>
+        <View className={`join-check__box ${checked ? 'join-check__box--on' : ''}`}>{checked ? '✓' : ''}</View>
+        <Text className="join-check__text">
+          我已阅读并同意
+          <Text
+            className="join-link"
+            onClick={(e) => {
+              e.stopPropagation()
+              go(ROUTES.terms)
+            }}
+          >
+            《会员隐私条款》
+          </Text>
+          （版本 {version}）
+        </Text>
+      </View>
+      {error && <Text className="join-error">{error}</Text>}
+      <Button type="primary" shape="round" block className="join-primary" disabled={!checked || busy} loading={busy} onClick={onAgree}>
+        同意并继续
+      </Button>
+    </View>
+  )
+}

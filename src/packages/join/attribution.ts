@@ -1,0 +1,27 @@
+import { callFunction, toApiError } from '../../api'
+import { clearAttribution, getAttribution } from '../../launch/intent'
+
+/**
+ * Records where a just-bound member came from (scenes.join: first touch, once, on the
+ * server). Cleared once the server has answered for good; kept for a later try when
+ * the service could not be reached.
+ */
+export async function recordAttribution(): Promise<void> {
+  const attribution = getAttribution()
+  if (!attribution) return
+  try {
+    await callFunction('scenes', 'join', attribution.scene ? { scene: attribution.scene } : { q: attribution.q ?? '' })
+    clearAttribution()
+  } catch (error) {
+    const { code } = toApiError(error)
+    if (code !== 'UNAVAILABLE' && code !== 'INTERNAL') clearAttribution()
+  }
+}
+
+/** What the welcome screen says about the source: 由导购推荐入会 · 南京西路店 */
+export function attributionText(): string | null {
+  const a = getAttribution()
+  if (!a) return null
+  const prefix = { guide: '导购推荐入会', store: '门店扫码入会', packageCard: '包裹卡扫码入会', product: '商品扫码入会' }[a.kind]
+  return a.label ? `${prefix} · ${a.label}` : prefix
+}

@@ -1,0 +1,108 @@
+import { Text, View } from '@tarojs/components'
+import { useState } from 'react'
+import type { BindPhoneResult, MemberLoginResult } from '../../../cloudfunctions/core/contracts'
+import { callFunction, toApiError } from '../../api'
+import { ErrorView, LoadingView } from '../../components/StatusView'
+import { clearNextStep, getNextStep } from '../../launch/intent'
+import { ROUTES, replace } from '../../lib/routes'
+import { useRequest } from '../../lib/useRequest'
+import { attributionText, recordAttribution } from './attribution'
+import PhoneStep from './PhoneStep'
+import TermsStep from './TermsStep'
+import Welcome from './Welcome'
+import './index.css'
+
+type Step = 'terms' | 'phone' | 'welcome'
+const STEPS: { key: Step; label: string }[] = [
+  { key: 'terms', label: '同意条款' },
+  { key: 'phone', label: '绑定手机' },
+  { key: 'welcome', label: '完成' },
+]
+
+const stepOf = (m: MemberLoginResult): Step => (!m.consented ? 'terms' : !m.phoneBound ? 'phone' : 'welcome')
+
+function Steps({ current }: { current: Step }) {
+  const at = STEPS.findIndex((s) => s.key === current)
+  return (
+    <View className="join-steps">
+      {STEPS.map((s, i) => (
+        <View className={`join-steps__item ${i <= at ? 'join-steps__item--on' : ''}`} key={s.key}>
+          <Text className="join-steps__num">{i + 1}</Text>
+          <Text className="join-steps__label">{s.label}</Text>
+        </View>
+      ))}
+    </View>
+  )
+}
+
+/** Join: privacy terms and consent, then the phone, then a welcome naming the memberships found. */
+export default function JoinPage() {
+  const login = useRequest(() => callFunction('member', 'login', {}))
+  const [override, setOverride] = useState<Step | null>(null)
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const [bound, setBound] = useState<BindPhoneResult | null>(null)
+  const channels = useRequest(() => callFunction('member', 'channels', {}))
+
+  const member = login.state.status === 'ready' ? login.state.data : null
+  const step: Step | null = override ?? (member ? stepOf(member) : null)
+
+  const agree = async () => {
+    if (!member) return
+    setBusy(true)
+    setError(null)
+    try {
+      const next = await callFunction('member', 'consent', { version: member.termsVersion })
+      setOverride(stepOf(next))
+    } catch (e) {
+      const failure = toApiError(e)
+      setError(failure.message)
+      if (failure.code === 'TERMS_OUTDATED') login.reload({ quiet: true })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const bind = async (code: string) => {
+    setBusy(true)
+    setError(null)
+    try {
+      const result = await callFunction('member', 'bindPhone', { code })
+      setBound(result)
+      await recordAttribution()
+      channels.reload()
+      setOverride('welcome')
+    } catch (e) {
+      const failure = toApiError(e)
+      setError(failure.message)
+      if (failure.code === 'CONSENT_REQUIRED') setOverride('terms')
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const proceed = () => {
+    const next = getNextStep()
+    clearNextStep()
+    if (next?.kind === 'redeem') replace(ROUTES.scan, { q: next.q, code: next.code })
+    else if (next?.kind === 'order') replace(ROUTES.order, { campaign: next.campaignId })
+    else replace(ROUTES.member)
+  }
+
+  return (
+    <View className="mc-page join-page">
+      {login.state.status === 'loading' && <LoadingView />}
+      {login.state.status === 'error' && <ErrorView error={login.state.error} onRetry={() => login.reload()} />}
+      {member && step && (
+        <>
+          <Steps current={step} />
+          {step === 'terms' && <TermsStep version={member.termsVersion} busy={busy} error={error} onAgree={agree} />}
+          {step === 'phone' && <PhoneStep busy={busy} error={error} onCode={bind} onRefused={() => setError('需要授权手机号才能成为会员，您可以稍后再来')} />}
+          {step === 'welcome' && (
+            <Welcome phoneMasked={bound?.phoneMasked ?? null} channels={channels.state} attributionLabel={attributionText()} next={getNextStep()} onContinue={proceed} />
+          )}
+        </>
+      )}
+    </View>
+  )
+}

@@ -1,0 +1,118 @@
+import { Text, View } from '@tarojs/components'
+import { useRouter } from '@tarojs/taro'
+import { Button } from '@nutui/nutui-react-taro'
+import { useEffect, useState } from 'react'
+import { callFunction, toApiError, type ApiError } from '../../../api'
+import { EmptyView, ErrorView, LoadingView } from '../../../components/StatusView'
+import { entryFrom } from '../../../launch/entry'
+import { setAttribution, setNextStep, type Attribution } from '../../../launch/intent'
+import { ROUTES, go, replace } from '../../../lib/routes'
+import { recordAttribution } from '../attribution'
+import { productCodeIn, sceneLabel } from './resolve'
+import '../index.css'
+import './index.css'
+
+type LandingState =
+  | { status: 'loading' }
+  | { status: 'invalid' }
+  | { status: 'ended'; name: string }
+  | { status: 'error'; error: ApiError }
+  | { status: 'invite'; attribution: Attribution }
+  | { status: 'welcomeBack'; attribution: Attribution }
+
+const TITLES: Record<Attribution['kind'], string> = {
+  guide: '您的专属导购邀请您加入会员',
+  store: '欢迎光临，加入会员享积分与等级权益',
+  packageCard: '感谢购买！加入会员，绑定订单领积分',
+  product: '扫码验真，领取积分',
+}
+
+/**
+ * Where a code opens the app: a guide's or store's mini-program code (scene g=/s=), a package
+ * card (p=), or a printed plain link (q = https://<domain>/c/<code> or /g/<guideId>). Resolves it,
+ * keeps the attribution for the join, and sends the consumer on.
+ */
+export default function LandingPage() {
+  const { params } = useRouter()
+  const entry = entryFrom(params)
+  const [view, setView] = useState<LandingState>({ status: 'loading' })
+  const [attempt, setAttempt] = useState(0)
+
+  useEffect(() => {
+    let live = true
+    const run = async () => {
+      if (!entry) return setView({ status: 'invalid' })
+      const input = entry.scene ? { scene: entry.scene } : { q: entry.q ?? '' }
+      let resolved
+      try {
+        resolved = await callFunction('scenes', 'resolve', input)
+      } catch (error) {
+        const failure = toApiError(error)
+        // A product code needs no resolving to be redeemed: the scan page checks it.
+        const code = productCodeIn(entry.q)
+        if (code && failure.code !== 'UNAVAILABLE') return replace(ROUTES.scan, { q: entry.q })
+        if (['INVALID_INPUT', 'NOT_FOUND', 'CODE_INVALID', 'CODE_EXPIRED'].includes(failure.code)) return live && setView({ status: 'invalid' })
+        return live && setView({ status: 'error', error: failure })
+      }
+      if (resolved.kind === 'product') return replace(ROUTES.scan, entry.q ? { q: entry.q } : { code: resolved.code })
+      if (resolved.kind === 'packageCard' && resolved.ended) return live && setView({ status: 'ended', name: resolved.campaignName })
+
+      const attribution: Attribution = { ...input, kind: resolved.kind, label: sceneLabel(resolved) }
+      setAttribution(attribution)
+      if (resolved.kind === 'packageCard') setNextStep({ kind: 'order', campaignId: resolved.campaignId })
+      const member = await callFunction('member', 'login', {})
+      if (member.consented && member.phoneBound) {
+        await recordAttribution()
+        if (resolved.kind === 'packageCard') return replace(ROUTES.order, { campaign: resolved.campaignId })
+        return live && setView({ status: 'welcomeBack', attribution })
+      }
+      return live && setView({ status: 'invite', attribution })
+    }
+    run().catch((error) => live && setView({ status: 'error', error: toApiError(error) }))
+    return () => {
+      live = false
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [attempt])
+
+  return (
+    <View className="mc-page">
+      {view.status === 'loading' && <LoadingView text="正在识别二维码…" />}
+      {view.status === 'error' && <ErrorView error={view.error} title="二维码暂时无法识别" onRetry={() => setAttempt((n) => n + 1)} />}
+      {view.status === 'invalid' && (
+        <EmptyView title="无法识别的二维码" description="这个二维码不是本品牌的会员码，或已失效。" mark="?">
+          <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.member)}>
+            返回会员首页
+          </Button>
+        </EmptyView>
+      )}
+      {view.status === 'ended' && (
+        <EmptyView title="包裹卡活动已结束" description={`「${view.name}」活动已结束，感谢您的支持。您仍可加入会员累积积分。`} mark="!">
+          <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.member)}>
+            返回会员首页
+          </Button>
+        </EmptyView>
+      )}
+      {(view.status === 'invite' || view.status === 'welcomeBack') && (
+        <View className="join-step landing">
+          <Text className="landing__badge">{view.attribution.label ?? '会员中心'}</Text>
+          <Text className="join-step__title">{view.status === 'invite' ? TITLES[view.attribution.kind] : '您已是会员，欢迎回来'}</Text>
+          <Text className="join-step__desc">
+            {view.status === 'invite'
+              ? '授权手机号即可入会，天猫、门店的会员积分自动合并，消费和扫码都能累积积分。'
+              : '已为您记录本次到店，出示会员码即可累积积分。'}
+          </Text>
+          {view.status === 'invite' ? (
+            <Button type="primary" shape="round" block className="join-primary" onClick={() => replace(ROUTES.join)}>
+              立即入会
+            </Button>
+          ) : (
+            <Button type="primary" shape="round" block className="join-primary" onClick={() => go(ROUTES.member)}>
+              查看我的会员卡
+            </Button>
+          )}
+        </View>
+      )}
+    </View>
+  )
+}

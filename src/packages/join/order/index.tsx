@@ -1,0 +1,98 @@
+import { Input, Text, View } from '@tarojs/components'
+import { useRouter } from '@tarojs/taro'
+import { Button } from '@nutui/nutui-react-taro'
+import { useState } from 'react'
+import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors'
+import { callFunction, toApiError } from '../../../api'
+import { ErrorView, LoadingView } from '../../../components/StatusView'
+import { setNextStep } from '../../../launch/intent'
+import { formatPoints } from '../../../lib/format'
+import { ROUTES, decodeParam, go, replace } from '../../../lib/routes'
+import { useMembership } from '../../../lib/useMembership'
+import '../index.css'
+import './index.css'
+
+/** Tmall order ids are long digit strings. */
+const ORDER_ID = /^\d{6,32}$/
+
+/** What an order binding's refusal means for this order, where the general message would be vague. */
+const ORDER_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  NOT_FOUND: '没有找到这笔订单。请核对订单号；刚下的单需在发货后 1-2 天才能绑定。',
+  FORBIDDEN: '这笔订单不属于当前会员，请使用下单时的手机号入会后再绑定。',
+  CONFLICT: '这笔订单已经绑定过，包裹卡积分每笔订单只能领取一次。',
+  CODE_ALREADY_REDEEMED: '这笔订单已经绑定过，包裹卡积分每笔订单只能领取一次。',
+  CODE_EXPIRED: '该包裹卡活动已结束。',
+}
+
+type Outcome = { tone: 'ok'; points: number; available: number } | { tone: 'error'; code: ErrorCode; text: string }
+
+/** Package card: bind the Tmall order the card came with (scenes.bindOrder) for its bonus points. */
+export default function OrderPage() {
+  const { state, reload, joined } = useMembership()
+  const campaign = decodeParam(useRouter().params.campaign)
+  const [orderId, setOrderId] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [outcome, setOutcome] = useState<Outcome | null>(null)
+
+  const submit = async () => {
+    const id = orderId.replace(/\s/g, '')
+    if (!ORDER_ID.test(id)) {
+      setOutcome({ tone: 'error', code: 'INVALID_INPUT', text: '请输入正确的天猫订单号（纯数字，可在天猫「我的订单」中复制）' })
+      return
+    }
+    setBusy(true)
+    setOutcome(null)
+    try {
+      const result = await callFunction('scenes', 'bindOrder', { platform: 'tmall', orderId: id, ...(campaign ? { campaignId: campaign } : {}) })
+      setOutcome({ tone: 'ok', points: result.points, available: result.available })
+    } catch (error) {
+      const failure = toApiError(error)
+      setOutcome({ tone: 'error', code: failure.code, text: ORDER_MESSAGES[failure.code] ?? failure.message })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const joinFirst = () => {
+    setNextStep({ kind: 'order', campaignId: campaign })
+    go(ROUTES.join)
+  }
+
+  return (
+    <View className="mc-page">
+      {state.status === 'loading' && <LoadingView />}
+      {state.status === 'error' && <ErrorView error={state.error} onRetry={() => reload()} />}
+      {state.status === 'ready' && !joined && (
+        <View className="join-step">
+          <Text className="join-step__title">先加入会员，再绑定订单</Text>
+          <Text className="join-step__desc">包裹卡积分会发到您的会员账户。请先同意隐私条款并绑定下单时使用的手机号。</Text>
+          <Button type="primary" shape="round" block className="join-primary" onClick={joinFirst}>
+            立即入会
+          </Button>
+        </View>
+      )}
+      {state.status === 'ready' && joined && outcome?.tone === 'ok' && (
+        <View className="join-step join-welcome">
+          <View className="join-welcome__mark">✓</View>
+          <Text className="join-welcome__title">订单绑定成功</Text>
+          <Text className="order-points">+{formatPoints(outcome.points)} 积分</Text>
+          <Text className="join-welcome__phone">当前可用积分 {formatPoints(outcome.available)}</Text>
+          <Button type="primary" shape="round" block className="join-primary" onClick={() => replace(ROUTES.points)}>
+            查看积分明细
+          </Button>
+        </View>
+      )}
+      {state.status === 'ready' && joined && outcome?.tone !== 'ok' && (
+        <View className="join-step">
+          <Text className="join-step__title">绑定天猫订单</Text>
+          <Text className="join-step__desc">输入包裹对应的天猫订单号，每笔订单可领取一次包裹卡积分。</Text>
+          <Input className="join-input order-input" type="number" maxlength={32} placeholder="天猫订单号" value={orderId} onInput={(e) => setOrderId(e.detail.value)} />
+          {outcome?.tone === 'error' && <Text className="join-error">{outcome.text}</Text>}
+          <Button type="primary" shape="round" block className="join-primary" loading={busy} disabled={busy} onClick={submit}>
+            绑定订单
+          </Button>
+        </View>
+      )}
+    </View>
+  )
+}

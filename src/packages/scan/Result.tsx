@@ -1,0 +1,106 @@
+import { Text, View } from '@tarojs/components'
+import { Button } from '@nutui/nutui-react-taro'
+import type { ApiError } from '../../api'
+import { errorTime } from '../../api'
+import { formatDateTime, formatPoints } from '../../lib/format'
+
+export interface Redeemed {
+  sku: string
+  name: string
+  points: number
+  available: number
+}
+
+interface Props {
+  result: { ok: true; data: Redeemed } | { ok: false; error: ApiError }
+  onJoin: () => void
+  onAgain: () => void
+  onPoints: () => void
+  onRetry: () => void
+}
+
+interface Look {
+  tone: 'ok' | 'warn' | 'error'
+  mark: string
+  title: string
+  lines: string[]
+  primary: { text: string; onClick: () => void }
+  secondary?: { text: string; onClick: () => void }
+}
+
+function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
+  if (result.ok) {
+    const { data } = result
+    return {
+      tone: 'ok',
+      mark: '✓',
+      title: `积分已到账 +${formatPoints(data.points)}`,
+      lines: [`${data.name} 正品验证通过`, `当前可用积分 ${formatPoints(data.available)}`],
+      primary: { text: '查看积分明细', onClick: onPoints },
+      secondary: { text: '继续扫码', onClick: onAgain },
+    }
+  }
+  const { error } = result
+  switch (error.code) {
+    case 'CODE_ALREADY_REDEEMED': {
+      const when = errorTime(error)
+      return {
+        tone: 'warn',
+        mark: '!',
+        title: '该码已被使用',
+        lines: [
+          when ? `此码已于 ${formatDateTime(when)} 被扫描领取积分。` : '此码的积分已被领取。',
+          '每件商品的防伪码只能领取一次积分。如果您刚购买的商品显示已被使用，请通过官方渠道核实商品来源。',
+        ],
+        primary: { text: '继续扫码', onClick: onAgain },
+      }
+    }
+    case 'CODE_INVALID':
+      return {
+        tone: 'error',
+        mark: '×',
+        title: '无法识别该码',
+        lines: ['这不是本品牌的有效防伪码，请确认扫描的是商品包装上的积分码。'],
+        primary: { text: '重新扫码', onClick: onAgain },
+      }
+    case 'CODE_EXPIRED':
+      return { tone: 'warn', mark: '!', title: '该码已过期', lines: ['这批商品的扫码积分活动已结束。'], primary: { text: '继续扫码', onClick: onAgain } }
+    case 'NOT_BOUND':
+      return {
+        tone: 'warn',
+        mark: '★',
+        title: '加入会员即可领取积分',
+        lines: ['您还不是会员。入会只需同意隐私条款并绑定手机号，完成后自动为您领取这件商品的积分。'],
+        primary: { text: '立即入会领积分', onClick: onJoin },
+      }
+    case 'RATE_LIMITED':
+      return { tone: 'warn', mark: '…', title: '操作太频繁了', lines: ['无效扫码次数过多，请一小时后再试。'], primary: { text: '返回', onClick: onAgain } }
+    default:
+      return { tone: 'error', mark: '!', title: '暂时无法领取积分', lines: [error.message], primary: { text: '重试', onClick: onRetry }, secondary: { text: '返回', onClick: onAgain } }
+  }
+}
+
+/** The outcome of one redemption: success, already used (with when), invalid, expired, not a member, rate limited. */
+export default function Result(props: Props) {
+  const l = look(props)
+  return (
+    <View className={`scan-result scan-result--${l.tone}`}>
+      <View className="scan-result__mark">{l.mark}</View>
+      <Text className="scan-result__title">{l.title}</Text>
+      {l.lines.map((line) => (
+        <Text className="scan-result__line" key={line}>
+          {line}
+        </Text>
+      ))}
+      <Button type="primary" shape="round" block className="scan-result__primary" onClick={l.primary.onClick}>
+        {l.primary.text}
+      </Button>
+      {l.secondary && (
+        <Button shape="round" fill="outline" block className="scan-result__secondary" onClick={l.secondary.onClick}>
+          {l.secondary.text}
+        </Button>
+      )}
+      {!props.result.ok && <Text className="scan-result__code">错误码 {props.result.error.code}</Text>}
+    </View>
+  )
+}

@@ -1,0 +1,114 @@
+import { Text, Textarea, View } from '@tarojs/components'
+import Taro, { useRouter } from '@tarojs/taro'
+import { Button } from '@nutui/nutui-react-taro'
+import { useCallback, useEffect, useState } from 'react'
+import { ApiError, callFunction, toApiError } from '../../api'
+import { LoadingView } from '../../components/StatusView'
+import { setNextStep } from '../../launch/intent'
+import { ROUTES, decodeParam, go, replace } from '../../lib/routes'
+import Result, { type Redeemed } from './Result'
+import { readScan } from './scanned'
+import './index.css'
+
+type Input = { q: string } | { code: string }
+type ScanState =
+  | { status: 'idle'; hint?: string }
+  | { status: 'redeeming'; input: Input }
+  | { status: 'done'; input: Input; result: { ok: true; data: Redeemed } | { ok: false; error: ApiError } }
+
+/**
+ * Scan a product's one-item-one-code for points: WeChat's scanner in the mini-program; in a
+ * browser (no camera), paste the code or its URL. Opened with ?q= or ?code= it redeems at once.
+ */
+export default function ScanPage() {
+  const { params } = useRouter()
+  const [state, setState] = useState<ScanState>({ status: 'idle' })
+  const [text, setText] = useState('')
+
+  const redeem = useCallback(async (input: Input) => {
+    setState({ status: 'redeeming', input })
+    try {
+      const data = await callFunction('codes', 'redeem', input)
+      setState({ status: 'done', input, result: { ok: true, data } })
+    } catch (error) {
+      setState({ status: 'done', input, result: { ok: false, error: toApiError(error) } })
+    }
+  }, [])
+
+  const handle = useCallback(
+    (result: string, path?: string) => {
+      const scanned = readScan(result, path)
+      if (scanned.kind === 'redeem') void redeem(scanned.input)
+      else if (scanned.kind === 'landing') go(ROUTES.landing, { scene: scanned.scene, q: scanned.q })
+      else setState({ status: 'idle', hint: '没有识别到本品牌的二维码，请重新扫描' })
+    },
+    [redeem],
+  )
+
+  useEffect(() => {
+    const q = decodeParam(params.q)
+    const code = decodeParam(params.code)
+    if (q) void redeem({ q })
+    else if (code) void redeem({ code })
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [])
+
+  const scan = async () => {
+    try {
+      const res = await Taro.scanCode({ onlyFromCamera: false, scanType: ['qrCode', 'barCode'] })
+      handle(res.result ?? '', (res as { path?: string }).path)
+    } catch {
+      // cancelled by the consumer: stay on the page
+    }
+  }
+
+  const joinThenRedeem = (input: Input) => {
+    setNextStep({ kind: 'redeem', ...input })
+    replace(ROUTES.join) // the join flow comes back here with the same code
+  }
+
+  if (state.status === 'redeeming') return <View className="mc-page"><LoadingView text="正在验证并领取积分…" /></View>
+  if (state.status === 'done') {
+    return (
+      <View className="mc-page">
+        <Result
+          result={state.result}
+          onJoin={() => joinThenRedeem(state.input)}
+          onAgain={() => setState({ status: 'idle' })}
+          onPoints={() => replace(ROUTES.points)}
+          onRetry={() => void redeem(state.input)}
+        />
+      </View>
+    )
+  }
+
+  return (
+    <View className="mc-page">
+      <View className="scan-panel">
+        <View className="scan-panel__frame">
+          <View className="scan-panel__corner scan-panel__corner--tl" />
+          <View className="scan-panel__corner scan-panel__corner--tr" />
+          <View className="scan-panel__corner scan-panel__corner--bl" />
+          <View className="scan-panel__corner scan-panel__corner--br" />
+          <Text className="scan-panel__frame-text">商品防伪积分码</Text>
+        </View>
+        <Text className="scan-panel__title">扫描商品包装上的二维码</Text>
+        <Text className="scan-panel__desc">每件商品的码只能领取一次积分，首次扫码即验证正品。</Text>
+        {state.hint && <Text className="scan-panel__hint">{state.hint}</Text>}
+        {process.env.TARO_ENV === 'weapp' ? (
+          <Button type="primary" shape="round" block className="scan-panel__action" onClick={scan}>
+            扫一扫
+          </Button>
+        ) : (
+          <View className="scan-paste">
+            <Text className="scan-paste__label">浏览器中无法使用相机，请粘贴二维码中的链接或防伪码：</Text>
+            <Textarea className="scan-paste__input" value={text} maxlength={300} placeholder="例如 https://…/c/XXXX" onInput={(e) => setText(e.detail.value)} />
+            <Button type="primary" shape="round" block className="scan-panel__action" disabled={!text.trim()} onClick={() => handle(text)}>
+              领取积分
+            </Button>
+          </View>
+        )}
+      </View>
+    </View>
+  )
+}

@@ -1,0 +1,54 @@
+import { Text, View } from '@tarojs/components'
+import type { ChannelsResult } from '../../../cloudfunctions/core/contracts'
+import { ROUTES, go } from '../../lib/routes'
+
+interface Row {
+  key: string
+  name: string
+  linked: boolean
+  /** What to do while unlinked. */
+  hint: string
+  action?: { text: string; onClick: () => void }
+}
+
+function rows(channels: ChannelsResult): Row[] {
+  const list: Row[] = [
+    { key: 'wechat', name: '微信小程序', linked: channels.wechat, hint: '' },
+    { key: 'tmall', name: '天猫旗舰店', linked: channels.tmall, hint: '在天猫旗舰店用同一手机号入会，积分自动合并' },
+    {
+      key: 'offline',
+      name: '线下门店',
+      linked: channels.offline,
+      hint: '已有门店会员卡？输入卡号即可关联',
+      action: { text: '关联会员卡', onClick: () => go(ROUTES.storeCard) },
+    },
+  ]
+  if (channels.jd) list.push({ key: 'jd', name: '京东旗舰店', linked: true, hint: '' })
+  return list
+}
+
+/** Which channels the member is known in, and how to link the others. */
+export default function ChannelList({ channels }: { channels: ChannelsResult }) {
+  return (
+    <View className="channels">
+      {rows(channels).map((row) => (
+        <View className="channels__row" key={row.key}>
+          <View className={`channels__dot ${row.linked ? 'channels__dot--on' : ''}`} />
+          <View className="channels__body">
+            <Text className="channels__name">{row.name}</Text>
+            {!row.linked && <Text className="channels__hint">{row.hint}</Text>}
+          </View>
+          {row.linked ? (
+            <Text className="channels__state channels__state--on">已关联</Text>
+          ) : row.action ? (
+            <Text className="channels__action" onClick={row.action.onClick}>
+              {row.action.text}
+            </Text>
+          ) : (
+            <Text className="channels__state">未关联</Text>
+          )}
+        </View>
+      ))}
+    </View>
+  )
+}

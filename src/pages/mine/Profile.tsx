@@ -1,0 +1,67 @@
+import { Input, Picker, Text, View } from '@tarojs/components'
+import Taro from '@tarojs/taro'
+import { Button } from '@nutui/nutui-react-taro'
+import { useState } from 'react'
+import type { ProfileResult } from '../../../cloudfunctions/core/contracts'
+import { callFunction, toApiError } from '../../api'
+
+const today = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10)
+
+/** Nickname (any time) and birthday (once), saved with member.updateProfile. */
+export default function Profile({ profile, onSaved }: { profile: ProfileResult; onSaved: (next: ProfileResult) => void }) {
+  const [nickname, setNickname] = useState(profile.nickname ?? '')
+  const [birthday, setBirthday] = useState(profile.birthday ?? '')
+  const [saving, setSaving] = useState(false)
+  const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null)
+
+  const changed = nickname.trim() !== (profile.nickname ?? '') || (birthday !== '' && birthday !== (profile.birthday ?? ''))
+  const save = async () => {
+    const name = nickname.trim()
+    if (nickname !== '' && (name.length < 1 || name.length > 20)) {
+      setMessage({ tone: 'error', text: '昵称需为 1-20 个字' })
+      return
+    }
+    setSaving(true)
+    setMessage(null)
+    try {
+      const next = await callFunction('member', 'updateProfile', {
+        ...(name && name !== profile.nickname ? { nickname: name } : {}),
+        ...(birthday && !profile.birthday ? { birthday } : {}),
+      })
+      onSaved(next)
+      setMessage({ tone: 'ok', text: '已保存' })
+      void Taro.showToast({ title: '已保存', icon: 'success' })
+    } catch (error) {
+      setMessage({ tone: 'error', text: toApiError(error).message })
+    } finally {
+      setSaving(false)
+    }
+  }
+
+  return (
+    <View className="mine-card">
+      <View className="mine-row">
+        <Text className="mine-row__label">手机号</Text>
+        <Text className="mine-row__value">{profile.phoneMasked ?? '未绑定'}</Text>
+      </View>
+      <View className="mine-row">
+        <Text className="mine-row__label">昵称</Text>
+        <Input className="mine-row__input" value={nickname} maxlength={20} placeholder="填写昵称" onInput={(e) => setNickname(e.detail.value)} />
+      </View>
+      <View className="mine-row">
+        <Text className="mine-row__label">生日</Text>
+        {profile.birthday ? (
+          <Text className="mine-row__value">{profile.birthday}</Text>
+        ) : (
+          <Picker mode="date" value={birthday || '1995-01-01'} start="1920-01-01" end={today()} onChange={(e) => setBirthday(String(e.detail.value))}>
+            <Text className={`mine-row__value ${birthday ? '' : 'mine-row__value--placeholder'}`}>{birthday || '选择生日（仅可设置一次）'}</Text>
+          </Picker>
+        )}
+      </View>
+      {message && <Text className={`mine-message mine-message--${message.tone}`}>{message.text}</Text>}
+      <Button type="primary" shape="round" block className="mine-save" disabled={!changed || saving} loading={saving} onClick={save}>
+        保存资料
+      </Button>
+    </View>
+  )
+}

@@ -1,0 +1,67 @@
+import { Text, View } from '@tarojs/components'
+import type { PointsHistoryEntry } from '../../../cloudfunctions/core/contracts'
+import { EmptyView, ErrorView, LoadingView } from '../../components/StatusView'
+import { formatDateTime, maskPhones, signedPoints } from '../../lib/format'
+import type { HistoryState } from './usePointsHistory'
+
+/** What each kind of ledger entry is, in a word. */
+export const KIND_LABELS: Record<PointsHistoryEntry['kind'], string> = {
+  earn: '获得',
+  redeem: '兑换',
+  expire: '过期',
+  reverse: '退款扣回',
+  adjust: '调整',
+  migrate: '迁入',
+}
+
+function Entry({ entry }: { entry: PointsHistoryEntry }) {
+  const tone = entry.points > 0 ? 'plus' : entry.points < 0 ? 'minus' : 'zero'
+  return (
+    <View className="history__entry">
+      <View className="history__main">
+        <Text className="history__desc">{maskPhones(entry.description)}</Text>
+        <Text className="history__meta">
+          <Text className={`history__kind history__kind--${entry.kind}`}>{KIND_LABELS[entry.kind]}</Text>
+          {formatDateTime(entry.at)}
+        </Text>
+      </View>
+      <Text className={`history__points history__points--${tone}`}>{signedPoints(entry.points)}</Text>
+    </View>
+  )
+}
+
+interface Props {
+  history: HistoryState
+  onRetry: () => void
+  onMore: () => void
+}
+
+export default function HistoryList({ history, onRetry, onMore }: Props) {
+  const { entries, loading, error, nextCursor } = history
+  if (loading === 'first') return <LoadingView text="正在加载积分明细…" compact />
+  if (error && entries.length === 0) return <ErrorView error={error} title="积分明细暂时无法加载" onRetry={onRetry} compact />
+  if (entries.length === 0) {
+    return <EmptyView title="还没有积分记录" description="在天猫、门店消费或扫描商品防伪码，积分都会记在这里" />
+  }
+  return (
+    <View className="history">
+      {entries.map((entry) => (
+        <Entry entry={entry} key={entry.id} />
+      ))}
+      <View className="history__footer">
+        {loading === 'more' && <Text>正在加载更多…</Text>}
+        {!loading && error && (
+          <Text className="history__more" onClick={onMore}>
+            {error.message}，点击重试
+          </Text>
+        )}
+        {!loading && !error && nextCursor && (
+          <Text className="history__more" onClick={onMore}>
+            加载更多
+          </Text>
+        )}
+        {!loading && !error && !nextCursor && <Text>没有更多记录了</Text>}
+      </View>
+    </View>
+  )
+}

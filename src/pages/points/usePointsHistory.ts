@@ -1,0 +1,49 @@
+import { useCallback, useEffect, useRef, useState } from 'react'
+import type { PointsHistoryEntry } from '../../../cloudfunctions/core/contracts'
+import { ApiError, callFunction, toApiError } from '../../api'
+
+export const PAGE_SIZE = 20
+
+export interface HistoryState {
+  entries: PointsHistoryEntry[]
+  /** null: no more pages. */
+  nextCursor: string | null
+  /** first: the first page is loading; more: a further page is. */
+  loading: 'first' | 'more' | null
+  error: ApiError | null
+}
+
+/** points.history, newest first, one page at a time (`loadMore` on reaching the bottom). */
+export function usePointsHistory() {
+  const [state, setState] = useState<HistoryState>({ entries: [], nextCursor: null, loading: 'first', error: null })
+  const busy = useRef(false)
+  const generation = useRef(0)
+
+  const fetchPage = useCallback(async (cursor: string | null, replace: boolean) => {
+    if (busy.current && !replace) return
+    busy.current = true
+    const mine = ++generation.current
+    setState((s) => ({ ...s, loading: replace ? 'first' : 'more', error: null }))
+    try {
+      const page = await callFunction('points', 'history', { cursor, limit: PAGE_SIZE })
+      if (mine !== generation.current) return
+      setState((s) => ({ entries: replace ? page.entries : [...s.entries, ...page.entries], nextCursor: page.nextCursor, loading: null, error: null }))
+    } catch (error) {
+      if (mine !== generation.current) return
+      setState((s) => ({ ...s, loading: null, error: toApiError(error) }))
+    } finally {
+      if (mine === generation.current) busy.current = false
+    }
+  }, [])
+
+  useEffect(() => {
+    void fetchPage(null, true)
+  }, [fetchPage])
+
+  const reload = useCallback(() => fetchPage(null, true), [fetchPage])
+  const loadMore = useCallback(() => {
+    if (state.nextCursor && !state.loading) void fetchPage(state.nextCursor, false)
+  }, [fetchPage, state.nextCursor, state.loading])
+
+  return { history: state, reload, loadMore }
+}

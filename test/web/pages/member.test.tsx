@@ -1,0 +1,105 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/react'
+import Taro from '@tarojs/taro'
+import MemberPage from '../../../src/pages/member/index'
+import { setPendingEntry } from '../../../src/launch/entry'
+import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
+
+
+const SUMMARY = {
+  data: {
+    available: 1280,
+    owed: 0,
+    expiring: [{ points: 120, at: '2027-12-31T15:59:59.000Z' }],
+    growth: 640,
+    level: { code: 'normal', name: '普通会员' },
+    nextLevel: { code: 'silver', name: '银卡', minGrowth: 1000, growthNeeded: 360 },
+  },
+}
+const PROFILE = { data: { memberId: 'm_1', nickname: null, birthday: null, phoneMasked: '138****8000' } }
+const CHANNELS = { data: { wechat: true, phone: true, tmall: false, offline: true, jd: false } }
+const CODE = { data: { token: 'MC1.m_000001.1795000000.AbCdEfGhIjKlMnOp', expiresAt: new Date(Date.now() + 60_000).toISOString() } }
+
+beforeEach(resetAll)
+
+describe('会员 home', () => {
+  it('shows a loading state while logging in', () => {
+    mockApi({ 'member.login': { pending: true } })
+    render(<MemberPage />)
+    expect(screen.getByText('正在加载会员信息…')).toBeTruthy()
+  })
+
+  it('shows the Chinese message for a network failure and retries', async () => {
+    let fail = true
+    mockApi({ 'member.login': () => (fail ? { error: 'UNAVAILABLE' } : VISITOR) })
+    render(<MemberPage />)
+    expect(await screen.findByText('网络不给力，服务暂时无法连接，请稍后再试')).toBeTruthy()
+    fail = false
+    fireEvent.click(screen.getByText('重新加载'))
+    expect(await screen.findByText('立即入会')).toBeTruthy()
+  })
+
+  it('invites a visitor to join', async () => {
+    mockApi({ 'member.login': VISITOR })
+    render(<MemberPage />)
+    fireEvent.click(await screen.findByText('立即入会'))
+    expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/join/index' })
+    expect(callsOf('points', 'summary')).toHaveLength(0)
+  })
+
+  it('shows the card of a joined member: masked phone, level, points, progress, expiry, channels, member code', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    const { container } = render(<MemberPage />)
+    expect(await screen.findByText('1,280')).toBeTruthy()
+    expect(screen.getByText('138****8000')).toBeTruthy()
+    expect(screen.getByText('普通会员')).toBeTruthy()
+    expect(screen.getByText('成长值 640 / 1,000，再得 360 升级银卡')).toBeTruthy()
+    expect(screen.getByText('120 积分将于 2027年12月31日 过期')).toBeTruthy()
+    expect(await screen.findByText('天猫旗舰店')).toBeTruthy()
+    expect(screen.getByText('在天猫旗舰店用同一手机号入会，积分自动合并')).toBeTruthy()
+    expect(screen.getAllByText('已关联')).toHaveLength(2)
+    const qr = await screen.findByAltText('会员二维码')
+    expect(qr.getAttribute('src')).toMatch(/^data:image\/gif;base64,/)
+    expect(screen.getByAltText('会员条形码').getAttribute('src')).toMatch(/^data:image\/gif;base64,/)
+    expect(container.textContent).not.toMatch(/1[3-9]\d{9}/)
+  })
+
+  it('keeps the card when points cannot load, with an inline retry', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { error: 'INTERNAL' }, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    render(<MemberPage />)
+    expect(await screen.findByText('积分暂时无法显示（系统开小差了，请稍后再试）')).toBeTruthy()
+    expect(screen.getByText('138****8000')).toBeTruthy()
+  })
+
+  it('links a store card from the unlinked channel row and opens the scanner', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': { data: { ...CHANNELS.data, offline: false } }, 'member.memberCode': CODE })
+    render(<MemberPage />)
+    fireEvent.click(await screen.findByText('关联会员卡'))
+    expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/account/store-card/index' })
+    fireEvent.click(screen.getByText('扫码领积分'))
+    expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/scan/index' })
+  })
+
+  it('refreshes the member code before it expires', async () => {
+    jest.useFakeTimers()
+    try {
+      let n = 0
+      mockApi({
+        'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS,
+        'member.memberCode': () => ({ data: { token: `MC1.m_000001.${1795000000 + n++}.tag`, expiresAt: new Date(Date.now() + 60_000).toISOString() } }),
+      })
+      render(<MemberPage />)
+      await waitFor(() => expect(callsOf('member', 'memberCode')).toHaveLength(1))
+      await jest.advanceTimersByTimeAsync(56_000)
+      await waitFor(() => expect(callsOf('member', 'memberCode')).toHaveLength(2))
+    } finally {
+      jest.useRealTimers()
+    }
+  })
+
+  it('routes the code the app was opened with to the landing page', async () => {
+    setPendingEntry({ scene: 'g=G001' })
+    mockApi({ 'member.login': VISITOR })
+    render(<MemberPage />)
+    expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/join/landing/index?scene=g%3DG001' })
+  })
+})

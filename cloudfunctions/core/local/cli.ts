@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { registerIdentityCommands } from '../identity/cli';
 import { registerPointsCommands } from '../points/cli';
+import { registerCodeCommands } from '../codes/cli';
+import { registerSceneCommands } from '../scenes/cli';
 import type { Services } from '../runtime/services';
 import { openLocalServices, resolveDbPath } from './services';
 import { createLocalServer } from './server';
@@ -19,7 +21,7 @@ export interface CliContext {
 }
 
 /** Each capability adds its own commands here (see <capability>/cli.ts). */
-const registrars: ((context: CliContext) => void)[] = [registerIdentityCommands, registerPointsCommands];
+const registrars: ((context: CliContext) => void)[] = [registerIdentityCommands, registerPointsCommands, registerCodeCommands, registerSceneCommands];
 
 function parsePort(value: string): number {
   const port = Number(value);

@@ -1,0 +1,104 @@
+import { boundRecord } from '../codes/redeem';
+import { liveMember, type Getter } from '../identity/lookup';
+import { memberPoints, PointsSession } from '../points/accounts.store';
+import { earnIn } from '../points/ledger';
+import { AppError } from '../runtime/errors';
+import type { Services } from '../runtime/services';
+import { StoreConflictError, type Doc } from '../store/port';
+import type { AttributionDoc } from './attribution';
+import { ATTRIBUTIONS } from './join';
+import { campaignEnded } from './places';
+import { CAMPAIGNS, getCampaign } from './places.store';
+import { findImportedOrder, fullyRefunded } from './orders.store';
+
+export const CARD_ORDERS = 'cardOrders';
+
+/** `cardOrders/{platform}:{orderId}`: an order bound through a package card, once. */
+export interface CardOrderDoc extends Doc {
+  platform: string;
+  orderId: string;
+  campaignId: string;
+  recordId: string;
+  memberId: string;
+  points: number;
+  at: string;
+}
+
+export interface BindOrderResult {
+  platform: string;
+  orderId: string;
+  campaignId: string;
+  points: number;
+  available: number;
+}
+
+async function replay(services: Services, bound: CardOrderDoc, memberId: string): Promise<BindOrderResult> {
+  const { available } = await memberPoints(services.store.get.bind(services.store), services, memberId);
+  return { platform: bound.platform, orderId: bound.orderId, campaignId: bound.campaignId, points: bound.points, available };
+}
+
+/**
+ * `scenes.bindOrder`: the package card's promise. The order must have been
+ * imported for that platform and bought by this member (its buyer's channel
+ * record is one of the member's records: joined through the phone or the
+ * Tmall id). It earns its campaign's bonus once per order; the same member's
+ * retry answers the first result.
+ * The campaign is `campaignId`, else the package card the member last joined
+ * through (scenes.join). Throws NOT_BOUND, INVALID_INPUT (no campaign; the
+ * platform is not the campaign's), NOT_FOUND (campaign or
+ * order), CODE_EXPIRED (campaign ended), FORBIDDEN (refunded, or another
+ * member's order), CONFLICT (bound already by another member).
+ */
+export async function bindOrder(services: Services, openid: string, input: { platform: string; orderId: string; campaignId?: string }): Promise<BindOrderResult> {
+  const get: Getter = services.store.get.bind(services.store);
+  const record = await boundRecord(services, openid);
+  const member = await liveMember(get, record.memberId);
+  if (!member) throw new AppError('NOT_BOUND', 'bind a phone to earn points');
+  const id = `${input.platform}:${input.orderId}`;
+
+  const earlier = await services.store.get<CardOrderDoc>(CARD_ORDERS, id);
+  if (earlier) {
+    if (earlier.recordId === record._id || earlier.memberId === member._id) return replay(services, earlier, member._id);
+    throw new AppError('CONFLICT', 'this order was already bound');
+  }
+
+  const attribution = input.campaignId ? null : await get<AttributionDoc>(ATTRIBUTIONS, member._id);
+  const campaignId = input.campaignId ?? attribution?.lastCampaignId ?? attribution?.campaignId;
+  if (!campaignId) throw new AppError('INVALID_INPUT', 'campaignId is required: scan the package card first');
+  const campaign = await getCampaign(services.store, campaignId);
+  if (!campaign) throw new AppError('NOT_FOUND', 'unknown package card campaign');
+  if (campaign.platform !== input.platform) throw new AppError('INVALID_INPUT', `this card is for ${campaign.platform} orders`);
+  if (campaignEnded(campaign, services.clock.now())) throw new AppError('CODE_EXPIRED', 'this package card campaign has ended');
+
+  const order = await findImportedOrder(services.store, input.platform, input.orderId);
+  if (!order) throw new AppError('NOT_FOUND', 'no such order (orders appear once imported)');
+  if (fullyRefunded(order)) throw new AppError('FORBIDDEN', 'this order was refunded');
+  const buyer = await get<{ _id: string; memberId: string | null }>('records', order.buyerRecordId);
+  const buyerMember = buyer ? await liveMember(get, buyer.memberId) : null;
+  if (buyerMember?._id !== member._id) throw new AppError('FORBIDDEN', 'this order is not linked to your membership');
+
+  const at = new Date(services.clock.now()).toISOString();
+  const bound: CardOrderDoc = {
+    _id: id, platform: input.platform, orderId: input.orderId, campaignId: campaign._id, recordId: record._id, memberId: member._id, points: campaign.bonus, at,
+  };
+  try {
+    return await services.store.transaction(async (tx) => {
+      await tx.create(CARD_ORDERS, bound);
+      const session = new PointsSession(tx, services);
+      const { entry } = await earnIn(session, {
+        key: `card:${id}`, accountId: record._id, points: campaign.bonus, growth: 0, at,
+        source: { channel: 'card', ref: id, detail: { campaignId: campaign._id } }, note: campaign.name,
+      });
+      const balance = entry.memberId ? await session.balance(entry.memberId) : null;
+      await session.flush();
+      const current = await tx.get<typeof campaign>(CAMPAIGNS, campaign._id);
+      if (current) await tx.update(CAMPAIGNS, campaign._id, { bound: current.bound + 1 });
+      return { platform: input.platform, orderId: input.orderId, campaignId: campaign._id, points: campaign.bonus, available: balance?.points ?? 0 };
+    });
+  } catch (error) {
+    if (!(error instanceof StoreConflictError)) throw error;
+    const first = await services.store.get<CardOrderDoc>(CARD_ORDERS, id);
+    if (first && (first.recordId === record._id || first.memberId === member._id)) return replay(services, first, member._id);
+    throw new AppError('CONFLICT', 'this order was already bound');
+  }
+}

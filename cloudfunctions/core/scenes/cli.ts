@@ -1,0 +1,112 @@
+import { InvalidArgumentError } from 'commander';
+import type { CliContext } from '../local/cli';
+import { AppError, isAppError } from '../runtime/errors';
+import type { Services } from '../runtime/services';
+import { addCampaign, addGuide, addStore, getCampaign, getGuide, getStore, guideLeft } from './places.store';
+import { recruitReport } from './report';
+import { linkOf, sceneOf, type PlaceKind } from './scene';
+
+const integer = (value: string) => {
+  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+  return Number(value);
+};
+
+/** `stores add|scene`, `guides add|scene|left`, `campaigns add|scene`, `report guides`. */
+export function registerSceneCommands({ program, open }: CliContext): void {
+  const fail = (error: unknown): never =>
+    program.error(isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
+  const run = async (fn: (services: Services) => Promise<void>) => {
+    const services = open();
+    try {
+      await fn(services);
+    } catch (error) {
+      fail(error);
+    } finally {
+      await services.store.close();
+    }
+  };
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  /** The scene for wxacode.getUnlimited and the plain link for a printed QR code. */
+  const printScene = (services: Services, kind: PlaceKind, id: string) => {
+    out(`scene ${sceneOf(kind, id)}`);
+    out(`link  ${linkOf(services.config.brandDomain, ({ guide: 'g', store: 's', packageCard: 'p' } as const)[kind], id)}`);
+  };
+  const sceneCommand = (parent: ReturnType<typeof program.command>, kind: PlaceKind, find: (s: Services, id: string) => Promise<unknown>) =>
+    parent
+      .command('scene <id>')
+      .description(`the ${kind} mini-program code's scene (at most 32 characters) and plain link`)
+      .action((id: string) => run(async (services) => {
+        if (!(await find(services, id))) throw new AppError('NOT_FOUND', `no ${kind} ${id}`);
+        printScene(services, kind, id);
+      }));
+
+  const stores = program.command('stores').description('physical stores (scenes s=<id>)');
+  stores
+    .command('add')
+    .description('add a store')
+    .requiredOption('--name <name>', 'store name')
+    .option('--id <id>', 'store code, 1-30 letters, digits, _ or - (default: generated)')
+    .option('--city <city>', 'city')
+    .action((options: { id?: string; name: string; city?: string }) => run(async (services) => {
+      const store = await addStore(services, options);
+      out(`store ${store._id} added: ${store.name}`);
+      printScene(services, 'store', store._id);
+    }));
+  sceneCommand(stores, 'store', (s, id) => getStore(s.store, id));
+
+  const guides = program.command('guides').description('shopping guides (导购; scenes g=<id>)');
+  guides
+    .command('add')
+    .description('add a shopping guide to a store')
+    .requiredOption('--store <storeId>', 'their store')
+    .requiredOption('--name <name>', 'name shown to the consumer')
+    .option('--id <id>', 'guide id, 1-30 letters, digits, _ or - (default: generated)')
+    .action((options: { store: string; name: string; id?: string }) => run(async (services) => {
+      const guide = await addGuide(services, { id: options.id, storeId: options.store, name: options.name });
+      out(`guide ${guide._id} added to store ${guide.storeId}: ${guide.name}`);
+      printScene(services, 'guide', guide._id);
+    }));
+  sceneCommand(guides, 'guide', (s, id) => getGuide(s.store, id));
+  guides
+    .command('left <id>')
+    .description('a guide who left: their code now leads to their store; earlier recruits stay credited')
+    .action((id: string) => run(async (services) => {
+      const guide = await guideLeft(services, id);
+      out(`guide ${guide._id} marked as left; their scene now joins store ${guide.storeId}`);
+    }));
+
+  const campaigns = program.command('campaigns').description('package-card print runs (scenes p=<id>)');
+  campaigns
+    .command('add')
+    .description('add a package-card campaign: an order bound through it earns the bonus once')
+    .requiredOption('--bonus <points>', 'points an order bound through the card earns', integer)
+    .requiredOption('--name <name>', 'campaign name shown to the consumer')
+    .option('--platform <channel>', 'the order channel the cards ship with', 'tmall')
+    .option('--id <id>', 'campaign id, 1-30 letters, digits, _ or - (default: generated)')
+    .option('--valid-to <date>', 'last day an order can be bound (YYYY-MM-DD, Beijing time)')
+    .action((options: { bonus: number; name: string; platform: string; id?: string; validTo?: string }) => run(async (services) => {
+      const campaign = await addCampaign(services, options);
+      out(`campaign ${campaign._id} added: ${campaign.name}, ${campaign.bonus} points per ${campaign.platform} order`);
+      printScene(services, 'packageCard', campaign._id);
+    }));
+  sceneCommand(campaigns, 'packageCard', (s, id) => getCampaign(s.store, id));
+
+  const report = program.command('report').description('operator reports');
+  report
+    .command('guides')
+    .description('members recruited (first touch) per store and per shopping guide')
+    .option('--json', 'one JSON document instead of a table')
+    .action((options: { json?: boolean }) => run(async (services) => {
+      const result = await recruitReport(services);
+      if (options.json) {
+        out(JSON.stringify(result));
+        return;
+      }
+      out(`store\tguide\tname\trecruited`);
+      for (const store of result.stores) {
+        out(`${store.storeId}\t\t${store.name}\t${store.recruited}`);
+        for (const guide of store.guides) out(`\t${guide.guideId}\t${guide.name}${guide.status === 'left' ? ' (left)' : ''}\t${guide.recruited}`);
+      }
+      out(`total\t\t\t${result.total}`);
+    }));
+}

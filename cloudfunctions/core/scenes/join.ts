@@ -1,0 +1,48 @@
+import { boundRecord } from '../codes/redeem';
+import { liveMember } from '../identity/lookup';
+import { AppError } from '../runtime/errors';
+import type { Services } from '../runtime/services';
+import { attributionFrom, creditsOf, viewOf, type AttributionDoc, type AttributionView } from './attribution';
+import { resolveScene } from './resolve';
+
+export const ATTRIBUTIONS = 'attributions';
+
+export interface JoinResult extends AttributionView {
+  /** True when this call recorded the member's first touch; false when it was recorded before. */
+  attributed: boolean;
+}
+
+/**
+ * `scenes.join`: records how the caller's member first came in (channel,
+ * store, guide, campaign, time), once per member, and credits the guide and
+ * store (or the campaign) in the same transaction. A later join through any
+ * scene answers the first attribution and changes nothing (but a package
+ * card's campaign is remembered for bindOrder). Needs a bound
+ * phone: a recruit counts when they become a member the brand can reach.
+ * Throws INVALID_INPUT, NOT_FOUND, CODE_INVALID, CODE_EXPIRED, NOT_BOUND.
+ */
+export async function joinScene(services: Services, openid: string, input: { scene?: string; q?: string }): Promise<JoinResult> {
+  const resolved = await resolveScene(services, input);
+  const record = await boundRecord(services, openid);
+  const member = await liveMember(services.store.get.bind(services.store), record.memberId);
+  if (!member) throw new AppError('NOT_BOUND', 'bind a phone to join');
+  const at = new Date(services.clock.now()).toISOString();
+
+  return services.store.transaction(async (tx) => {
+    const earlier = await tx.get<AttributionDoc>(ATTRIBUTIONS, member._id);
+    if (earlier) {
+      // not a first touch, but the package card in hand is the one an order is bound through next
+      if (resolved.kind === 'packageCard' && earlier.lastCampaignId !== resolved.campaignId) {
+        await tx.update(ATTRIBUTIONS, member._id, { lastCampaignId: resolved.campaignId });
+      }
+      return { attributed: false, ...viewOf(earlier) };
+    }
+    const attribution = attributionFrom(resolved, member._id, record._id, at);
+    await tx.create(ATTRIBUTIONS, attribution);
+    for (const credit of creditsOf(attribution)) {
+      const doc = await tx.get<{ _id: string } & Record<string, unknown>>(credit.collection, credit.id);
+      if (doc) await tx.update(credit.collection, credit.id, { [credit.field]: Number(doc[credit.field] ?? 0) + 1 });
+    }
+    return { attributed: true, ...viewOf(attribution) };
+  });
+}

@@ -1,0 +1,57 @@
+import type { Doc } from '../store/port';
+import { PLACE_ID } from './scene';
+
+/**
+ * The places a consumer comes in through, as documents. Pure rules.
+ * - `stores/{storeId}`: a physical store;
+ * - `guides/{guideId}`: a shopping guide (导购) of one store;
+ * - `campaigns/{campaignId}`: one print run of package cards (包裹卡), with the
+ *   bonus an order bound through it earns.
+ * `recruited` / `joined` / `bound` count first-touch joins and bound orders,
+ * kept in the same transaction as the attribution or binding they count.
+ */
+export interface StoreDoc extends Doc {
+  name: string;
+  city: string | null;
+  recruited: number;
+  createdAt: string;
+}
+
+export interface GuideDoc extends Doc {
+  name: string;
+  storeId: string;
+  /** `left`: no longer recruits (their scene still resolves to the store). */
+  status: 'active' | 'left';
+  recruited: number;
+  createdAt: string;
+}
+
+export interface CampaignDoc extends Doc {
+  name: string;
+  /** The order channel its cards went out on (`tmall`, `jd`, ...), as orders are imported. */
+  platform: string;
+  bonus: number;
+  validTo: string | null;
+  joined: number;
+  bound: number;
+  createdAt: string;
+}
+
+export const CHANNEL = /^[a-z][a-z0-9]{1,15}$/;
+export const MAX_BONUS = 100_000;
+
+/** A display name: 1-40 characters, no control characters. */
+export function nameProblem(name: string): string | null {
+  const trimmed = name.trim();
+  return trimmed.length === 0 || trimmed.length > 40 || /[\u0000-\u001f\u007f]/.test(trimmed) ? 'name must be 1-40 characters' : null;
+}
+
+export function idProblem(id: string): string | null {
+  return PLACE_ID.test(id) ? null : 'id must be 1-30 letters, digits, _ or - (so its scene fits 32 characters)';
+}
+
+export function bonusProblem(bonus: number): string | null {
+  return Number.isInteger(bonus) && bonus >= 1 && bonus <= MAX_BONUS ? null : `bonus must be an integer from 1 to ${MAX_BONUS}`;
+}
+
+export const campaignEnded = (campaign: CampaignDoc, now: number) => campaign.validTo !== null && Date.parse(campaign.validTo) < now;

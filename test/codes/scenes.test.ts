@@ -1,0 +1,214 @@
+import { addCampaign, addGuide, addStore, guideLeft } from '../../cloudfunctions/core/scenes/places.store';
+import { recruitReport } from '../../cloudfunctions/core/scenes/report';
+import { boundConsumer, importMembers, memberOk } from '../support/members';
+import { openTestServices, type TestServices } from '../support/services';
+import { importOrders, makeBatch, scenes, snapshot } from './support';
+
+let services: TestServices;
+beforeEach(async () => {
+  services = openTestServices();
+  await addStore(services, { id: 'SH001', name: '南京西路店', city: '上海' });
+  await addStore(services, { id: 'SH002', name: '淮海路店' });
+  await addGuide(services, { id: 'G001', storeId: 'SH001', name: '小林' });
+  await addGuide(services, { id: 'G002', storeId: 'SH001', name: '小王' });
+  await addCampaign(services, { id: 'P11', name: '双11包裹卡', platform: 'tmall', bonus: 50 });
+});
+afterEach(() => services.close());
+
+const ok = async (openid: string, event: Record<string, unknown>) => {
+  const answer = await scenes(services, openid, event);
+  if (!answer.ok) throw new Error(`${String(event.action)}: ${answer.error.code} ${answer.error.message}`);
+  return answer.data as Record<string, unknown>;
+};
+const failure = async (openid: string | null, event: Record<string, unknown>) => {
+  const answer = await scenes(services, openid, event);
+  return answer.ok ? 'OK' : answer.error.code;
+};
+
+describe('scenes.resolve', () => {
+  test('every kind, by scene and by link', async () => {
+    const { codes } = await makeBatch(services);
+    const guide = { kind: 'guide', guideId: 'G001', guideName: '小林', storeId: 'SH001', storeName: '南京西路店' };
+    expect(await ok('u1', { action: 'resolve', scene: 'g=G001' })).toEqual(guide);
+    expect(await ok('u1', { action: 'resolve', scene: 'g%3DG001' })).toEqual(guide);
+    expect(await ok('u1', { action: 'resolve', q: encodeURIComponent('https://mc.example.com/g/G001') })).toEqual(guide);
+    expect(await ok('u1', { action: 'resolve', scene: 's=SH002' })).toEqual({ kind: 'store', storeId: 'SH002', storeName: '淮海路店' });
+    expect(await ok('u1', { action: 'resolve', q: 'https://mc.example.com/s/SH002' })).toMatchObject({ kind: 'store' });
+    expect(await ok('u1', { action: 'resolve', scene: 'p=P11' })).toEqual({ kind: 'packageCard', campaignId: 'P11', campaignName: '双11包裹卡', platform: 'tmall', bonus: 50, ended: false });
+    expect(await ok('u1', { action: 'resolve', q: `https://mc.example.com/c/${codes[0]}` })).toEqual({ kind: 'product', code: codes[0], sku: 'SKU-1', name: '面霜 50ml', points: 20 });
+  });
+
+  test('a guide who left leads to their store', async () => {
+    await guideLeft(services, 'G002');
+    expect(await ok('u1', { action: 'resolve', scene: 'g=G002' })).toEqual({ kind: 'store', storeId: 'SH001', storeName: '南京西路店' });
+  });
+
+  test.each([
+    [{ scene: 'g=NOPE' }, 'NOT_FOUND'],
+    [{ scene: 's=NOPE' }, 'NOT_FOUND'],
+    [{ scene: 'p=NOPE' }, 'NOT_FOUND'],
+    [{ q: 'https://mc.example.com/g/NOPE' }, 'NOT_FOUND'],
+    [{ scene: `g=${'G'.repeat(31)}` }, 'INVALID_INPUT'],
+    [{ scene: 'x=G001' }, 'INVALID_INPUT'],
+    [{ scene: 'g=小林' }, 'INVALID_INPUT'],
+    [{ scene: 'g'.repeat(97) }, 'INVALID_INPUT'],
+    [{ q: 'https://other.example.com/g/G001' }, 'INVALID_INPUT'],
+    [{ q: 'https://mc.example.com/c/AAAAAAAAAAAAAAAAAAAAAA' }, 'CODE_INVALID'],
+    [{ q: 'https://mc.example.com/c/SHORT' }, 'CODE_INVALID'],
+    [{ scene: 'g=G001', q: 'https://mc.example.com/g/G001' }, 'INVALID_INPUT'],
+    [{}, 'INVALID_INPUT'],
+  ])('%j: %s, nothing written', async (fields, code) => {
+    const before = await snapshot(services);
+    expect(await failure('u1', { action: 'resolve', ...fields })).toBe(code);
+    expect(await snapshot(services)).toEqual(before);
+  });
+});
+
+describe('scenes.join', () => {
+  test('a guide scene records first touch once and credits the guide and their store', async () => {
+    const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+    const first = await ok('u1', { action: 'join', scene: 'g=G001' });
+    expect(first).toEqual({ attributed: true, kind: 'guide', storeId: 'SH001', guideId: 'G001', campaignId: null, at: '2026-11-23T02:00:00.000Z' });
+    services.clock.advance(3600_000);
+    expect(await ok('u1', { action: 'join', scene: 'g=G001' })).toEqual({ ...first, attributed: false });
+    expect(await ok('u1', { action: 'join', scene: 's=SH002' })).toEqual({ ...first, attributed: false });
+    const [attribution] = await services.dump('attributions');
+    expect(attribution).toMatchObject({ _id: memberId, channel: 'wechat', guideId: 'G001', storeId: 'SH001' });
+    const report = await recruitReport(services);
+    expect(report.stores[0]).toMatchObject({ storeId: 'SH001', recruited: 1, guides: [{ guideId: 'G001', recruited: 1 }, { guideId: 'G002', recruited: 0 }] });
+    expect(report.stores[1]).toMatchObject({ storeId: 'SH002', recruited: 0 });
+    expect(report.total).toBe(1);
+  });
+
+  test('store, package-card and product scenes', async () => {
+    await boundConsumer(services, 's1', '13912345671');
+    await boundConsumer(services, 'p1', '13912345672');
+    await boundConsumer(services, 'c1', '13912345673');
+    const { codes } = await makeBatch(services);
+    expect(await ok('s1', { action: 'join', scene: 's=SH002' })).toMatchObject({ attributed: true, kind: 'store', storeId: 'SH002', guideId: null });
+    expect(await ok('p1', { action: 'join', scene: 'p=P11' })).toMatchObject({ attributed: true, kind: 'packageCard', campaignId: 'P11', storeId: null });
+    expect(await ok('c1', { action: 'join', q: `https://mc.example.com/c/${codes[0]}` })).toMatchObject({ attributed: true, kind: 'product' });
+    expect(await services.dump('campaigns')).toEqual([expect.objectContaining({ _id: 'P11', joined: 1 })]);
+    expect((await recruitReport(services)).stores.find((s) => s.storeId === 'SH002')?.recruited).toBe(1);
+    // resolving or joining through a product link redeems nothing
+    expect(await services.dump('codeClaims')).toEqual([]);
+  });
+
+  test('20 simultaneous joins of one member: one attribution, one credit', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => scenes(services, 'u1', { action: 'join', scene: i % 2 ? 'g=G001' : 'g=G002' })));
+    expect(answers.every((a) => a.ok)).toBe(true);
+    expect(answers.filter((a) => a.ok && (a.data as { attributed: boolean }).attributed)).toHaveLength(1);
+    expect(await services.dump('attributions')).toHaveLength(1);
+    const report = await recruitReport(services);
+    expect(report.stores[0]!.recruited).toBe(1);
+    expect(report.stores[0]!.guides.reduce((sum, g) => sum + g.recruited, 0)).toBe(1);
+  });
+
+  test.each([
+    ['unbound', 'NOT_BOUND', 'u0', { scene: 'g=G001' }],
+    ['unknown guide', 'NOT_FOUND', 'u1', { scene: 'g=NOPE' }],
+    ['over 32 characters', 'INVALID_INPUT', 'u1', { scene: `s=${'S'.repeat(31)}` }],
+    ['bad link', 'INVALID_INPUT', 'u1', { q: 'https://mc.example.com/z/G001' }],
+  ])('%s: %s, nothing written', async (_name, code, openid, fields) => {
+    await memberOk(services, 'u0', { action: 'login' });
+    await boundConsumer(services, 'u1', '13912345678');
+    const before = await snapshot(services);
+    expect(await failure(openid, { action: 'join', ...fields })).toBe(code);
+    expect(await snapshot(services)).toEqual(before);
+  });
+});
+
+describe('scenes.bindOrder (package cards)', () => {
+  beforeEach(async () => {
+    await importMembers(services, 'tmall', [
+      { channelMemberId: 'T1', phone: '13912345678' },
+      { channelMemberId: 'T2', phone: '13700000002' },
+    ]);
+    await importOrders(services, 'tmall', [
+      { orderId: '1001', channelMemberId: 'T1', amountFen: 19900, status: 'paid', paidAt: '2026-11-11 10:00:00' },
+      { orderId: '1002', channelMemberId: 'T1', amountFen: 5000, status: 'refunded', paidAt: '2026-11-11 11:00:00' },
+      { orderId: '2001', channelMemberId: 'T2', amountFen: 8800, status: 'paid', paidAt: '2026-11-11 12:00:00' },
+      { orderId: '3001', channelMemberId: 'T9', amountFen: 8800, status: 'paid', paidAt: '2026-11-11 12:00:00' },
+    ]);
+  });
+
+  const available = async (memberId: string) => ((await services.store.get<{ _id: string; points: number }>('balances', memberId))?.points ?? 0);
+
+  test('the buyer (joined through the phone) binds the order once; the bonus is earned once', async () => {
+    const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+    const before = await available(memberId);
+    await ok('u1', { action: 'join', scene: 'p=P11' });
+    const result = await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' });
+    expect(result).toEqual({ platform: 'tmall', orderId: '1001', campaignId: 'P11', points: 50, available: before + 50 });
+    expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' })).toEqual(result);
+    expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' })).toEqual(result);
+    expect(await available(memberId)).toBe(before + 50);
+    expect((await services.dump('ledger')).filter((e) => String(e._id).startsWith('card:'))).toHaveLength(1);
+    expect(await services.dump('campaigns')).toEqual([expect.objectContaining({ bound: 1, joined: 1 })]);
+  });
+
+  test('campaignId given explicitly works without a package-card join, and a returning member\'s latest card counts', async () => {
+    await addCampaign(services, { id: 'P12', name: '双12包裹卡', platform: 'tmall', bonus: 30 });
+    await boundConsumer(services, 'u1', '13912345678');
+    await ok('u1', { action: 'join', scene: 'g=G001' });
+    expect(await failure('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' })).toBe('INVALID_INPUT');
+    await ok('u1', { action: 'join', scene: 'p=P12' });
+    expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' })).toMatchObject({ campaignId: 'P12', points: 30 });
+  });
+
+  test('20 simultaneous bindings of one order by its buyer: one bonus', async () => {
+    const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+    const before = await available(memberId);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => scenes(services, 'u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' })));
+    expect(answers.every((a) => a.ok)).toBe(true);
+    expect(await available(memberId)).toBe(before + 50);
+  });
+
+  test.each([
+    ['unbound caller', 'NOT_BOUND', 'u0', { orderId: '1001', campaignId: 'P11' }],
+    ['order not imported', 'NOT_FOUND', 'u1', { orderId: '9999', campaignId: 'P11' }],
+    ['another member\'s order', 'FORBIDDEN', 'u1', { orderId: '2001', campaignId: 'P11' }],
+    ['an order whose buyer is not a member yet', 'FORBIDDEN', 'u1', { orderId: '3001', campaignId: 'P11' }],
+    ['a refunded order', 'FORBIDDEN', 'u1', { orderId: '1002', campaignId: 'P11' }],
+    ['unknown campaign', 'NOT_FOUND', 'u1', { orderId: '1001', campaignId: 'NOPE' }],
+    ['no campaign and no card joined', 'INVALID_INPUT', 'u1', { orderId: '1001' }],
+    ['another platform than the card\'s', 'INVALID_INPUT', 'u1', { platform: 'jd', orderId: '1001', campaignId: 'P11' }],
+    ['a malformed order id', 'INVALID_INPUT', 'u1', { orderId: '10 01', campaignId: 'P11' }],
+    ['an overlong order id', 'INVALID_INPUT', 'u1', { orderId: '1'.repeat(65), campaignId: 'P11' }],
+    ['a bad platform', 'INVALID_INPUT', 'u1', { platform: 'Tmall', orderId: '1001', campaignId: 'P11' }],
+  ])('%s: %s, nothing written', async (_name, code, openid, fields) => {
+    await memberOk(services, 'u0', { action: 'login' });
+    await boundConsumer(services, 'u1', '13912345678');
+    const before = await snapshot(services);
+    expect(await failure(openid, { action: 'bindOrder', platform: 'tmall', ...fields })).toBe(code);
+    expect(await snapshot(services)).toEqual(before);
+  });
+
+  test('an ended campaign: CODE_EXPIRED', async () => {
+    await addCampaign(services, { id: 'OLD', name: '旧包裹卡', platform: 'tmall', bonus: 10, validTo: '2026-11-30' });
+    await boundConsumer(services, 'u1', '13912345678');
+    services.clock.set('2026-12-01T00:00:00Z');
+    expect(await failure('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'OLD' })).toBe('CODE_EXPIRED');
+  });
+
+  test('an order bound by its buyer cannot be bound by anyone else', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await boundConsumer(services, 'u2', '13700000002');
+    await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' });
+    expect(await failure('u2', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' })).toBe('CONFLICT');
+    expect(await ok('u2', { action: 'bindOrder', platform: 'tmall', orderId: '2001', campaignId: 'P11' })).toMatchObject({ points: 50 });
+  });
+});
+
+describe('operator places', () => {
+  test('ids must fit a scene; duplicates and unknown stores are refused', async () => {
+    await expect(addStore(services, { id: 'S'.repeat(31), name: 'x' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(addStore(services, { id: 'SH001', name: 'again' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(addGuide(services, { storeId: 'NOPE', name: '小李' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(addCampaign(services, { name: 'x', platform: 'tmall', bonus: 0 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(addCampaign(services, { name: 'x', platform: 'tmall', bonus: 5, validTo: '2020-01-01' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    const guide = await addGuide(services, { storeId: 'SH002', name: '小李' });
+    expect(`g=${guide._id}`.length).toBeLessThanOrEqual(32);
+  });
+});

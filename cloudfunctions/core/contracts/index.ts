@@ -1,7 +1,13 @@
 export * from './errors';
 export type { BindPhoneResult, ChannelsResult, LinkOfflineResult, MemberCodeResult, MemberLoginResult, ProfileResult } from './member';
+export type { PointsHistoryEntry, PointsHistoryResult, PointsSummaryResult } from './points';
+export type { CodesRedeemResult } from './codes';
+export type { ScenesBindOrderResult, ScenesJoinResult, ScenesResolveResult } from './scenes';
 import type * as z from 'zod/mini';
 import type * as member from './member';
+import type * as points from './points';
+import type * as codes from './codes';
+import type * as scenes from './scenes';
 
 /** An action's event fields without `action` (the client adds it). */
 type In<S extends { input: z.ZodMiniType }> = Omit<z.infer<S['input']>, 'action' | 'userInfo'>;
@@ -18,6 +24,18 @@ export interface Api {
     linkOffline: { input: In<typeof member.memberLinkOffline>; output: member.LinkOfflineResult };
     memberCode: { input: In<typeof member.memberMemberCode>; output: member.MemberCodeResult };
     delete: { input: In<typeof member.memberDelete>; output: { deleted: true } };
+  };
+  points: {
+    summary: { input: In<typeof points.pointsSummary>; output: points.PointsSummaryResult };
+    history: { input: In<typeof points.pointsHistory>; output: points.PointsHistoryResult };
+  };
+  codes: {
+    redeem: { input: In<typeof codes.codesRedeem>; output: codes.CodesRedeemResult };
+  };
+  scenes: {
+    resolve: { input: In<typeof scenes.scenesResolve>; output: scenes.ScenesResolveResult };
+    join: { input: In<typeof scenes.scenesJoin>; output: scenes.ScenesJoinResult };
+    bindOrder: { input: In<typeof scenes.scenesBindOrder>; output: scenes.ScenesBindOrderResult };
   };
 }
 

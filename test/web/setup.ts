@@ -35,3 +35,8 @@ console.error = (...args: unknown[]) => {
   if (typeof args[0] === 'string' && args[0].includes('not wrapped in act(')) return
   consoleError(...args)
 }
+const consoleWarn = console.warn
+console.warn = (...args: unknown[]) => {
+  if (typeof args[0] === 'string' && args[0].includes('Lottie')) return // NutUI's bundled lottie, on import
+  consoleWarn(...args)
+}

@@ -42,6 +42,7 @@ export default function JoinPage() {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const [bound, setBound] = useState<BindPhoneResult | null>(null)
+  const [source, setSource] = useState<string | null>(null)
   const channels = useRequest(() => callFunction('member', 'channels', {}))
 
   const member = login.state.status === 'ready' ? login.state.data : null
@@ -69,6 +70,7 @@ export default function JoinPage() {
     try {
       const result = await callFunction('member', 'bindPhone', { code })
       setBound(result)
+      setSource(attributionText()) // read before recording clears it
       await recordAttribution()
       channels.reload()
       setOverride('welcome')
@@ -99,7 +101,7 @@ export default function JoinPage() {
           {step === 'terms' && <TermsStep version={member.termsVersion} busy={busy} error={error} onAgree={agree} />}
           {step === 'phone' && <PhoneStep busy={busy} error={error} onCode={bind} onRefused={() => setError('需要授权手机号才能成为会员，您可以稍后再来')} />}
           {step === 'welcome' && (
-            <Welcome phoneMasked={bound?.phoneMasked ?? null} channels={channels.state} attributionLabel={attributionText()} next={getNextStep()} onContinue={proceed} />
+            <Welcome phoneMasked={bound?.phoneMasked ?? null} channels={channels.state} attributionLabel={source} next={getNextStep()} onContinue={proceed} />
           )}
         </>
       )}

@@ -1,0 +1,79 @@
+import { ApiError, errorTime } from '../../../src/api'
+import { ERROR_MESSAGES } from '../../../src/api/messages'
+import { ERROR_CODES } from '../../../cloudfunctions/core/contracts/errors'
+import { entryFrom } from '../../../src/launch/entry'
+import { code128Bars } from '../../../src/lib/barcode'
+import { formatDate, formatDateTime, formatPoints, maskPhones, signedPoints } from '../../../src/lib/format'
+import { base64, gifDataUrl } from '../../../src/lib/gif'
+import { qrImage } from '../../../src/lib/qr'
+import { readScan } from '../../../src/packages/scan/scanned'
+import { productCodeIn } from '../../../src/packages/join/landing/resolve'
+
+describe('messages', () => {
+  it('has a Chinese message for every error code, without English or stack traces', () => {
+    for (const code of ERROR_CODES) {
+      expect(ERROR_MESSAGES[code]).toMatch(/[\u4e00-\u9fa5]/)
+      expect(ERROR_MESSAGES[code]).not.toMatch(/[A-Za-z]{3,}/)
+    }
+  })
+
+  it('finds the time an error refers to', () => {
+    expect(errorTime(new ApiError('CODE_ALREADY_REDEEMED', { at: '2026-11-20T06:30:00.000Z' }))).toBe('2026-11-20T06:30:00.000Z')
+    expect(errorTime(new ApiError('CODE_ALREADY_REDEEMED', { message: 'code used at 2026-11-20T06:30:00Z' }))).toBe('2026-11-20T06:30:00Z')
+    expect(errorTime(new ApiError('CODE_ALREADY_REDEEMED'))).toBeNull()
+  })
+})
+
+describe('formats', () => {
+  it('shows times in Beijing time', () => {
+    expect(formatDate('2027-12-31T15:59:59Z')).toBe('2027年12月31日')
+    expect(formatDateTime('2026-11-23T02:05:00Z')).toBe('2026-11-23 10:05')
+    expect(formatDate('nonsense')).toBe('')
+  })
+  it('groups and signs points', () => {
+    expect(formatPoints(1234567)).toBe('1,234,567')
+    expect(formatPoints(-1200)).toBe('-1,200')
+    expect(signedPoints(50)).toBe('+50')
+    expect(signedPoints(-50)).toBe('-50')
+  })
+  it('masks phone numbers in free text', () => {
+    expect(maskPhones('电话13812348000，订单123456789012')).toBe('电话138****8000，订单123456789012')
+  })
+})
+
+describe('launch entries', () => {
+  it('reads scene and q, decoding as WeChat delivers them', () => {
+    expect(entryFrom({ scene: 'g%3DG001' })).toEqual({ scene: 'g=G001' })
+    expect(entryFrom({ q: encodeURIComponent('https://brand.example/c/AB12CD34') })).toEqual({ q: 'https://brand.example/c/AB12CD34' })
+    expect(entryFrom({ scene: '1001' })).toBeNull() // WeChat's numeric launch scene is not ours
+    expect(entryFrom({})).toBeNull()
+  })
+  it('reads a scan result', () => {
+    expect(readScan('https://brand.example/c/AB12CD34')).toEqual({ kind: 'redeem', input: { q: 'https://brand.example/c/AB12CD34' } })
+    expect(readScan('AB12CD34')).toEqual({ kind: 'redeem', input: { code: 'AB12CD34' } })
+    expect(readScan('https://brand.example/g/G001')).toEqual({ kind: 'landing', q: 'https://brand.example/g/G001' })
+    expect(readScan('', 'pages/member/index?scene=s%3DS01')).toEqual({ kind: 'landing', scene: 's=S01' })
+    expect(readScan('你好')).toEqual({ kind: 'unknown' })
+    expect(productCodeIn('https://brand.example/c/AB12CD34?x=1')).toBe('AB12CD34')
+  })
+})
+
+describe('code images', () => {
+  it('base64 matches Node', () => {
+    for (const s of ['', 'a', 'ab', 'abc', 'abcd', '会员']) expect(base64(Buffer.from(s))).toBe(Buffer.from(s).toString('base64'))
+  })
+  it('writes a GIF89a of the right size', () => {
+    const bytes = Buffer.from(gifDataUrl(300, 2, (x) => x % 3 === 0).split(',')[1]!, 'base64')
+    expect(bytes.subarray(0, 6).toString()).toBe('GIF89a')
+    expect(bytes.readUInt16LE(6)).toBe(300)
+    expect(bytes.readUInt16LE(8)).toBe(2)
+    expect(bytes[bytes.length - 1]).toBe(0x3b)
+  })
+  it('draws a member token as a QR code and a Code 128 barcode', () => {
+    const token = 'MC1.m_abcdefghijklmnop.1795000000.AbCdEfGhIjKlMnOp'
+    expect(qrImage(token).src).toMatch(/^data:image\/gif;base64,/)
+    const bars = code128Bars(token)
+    expect(bars).toMatch(/^11010010000/) // START B
+    expect(bars.endsWith('1100011101011')).toBe(true) // STOP
+  })
+})

@@ -1,0 +1,105 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/react'
+import Taro from '@tarojs/taro'
+import JoinPage from '../../../src/packages/join/index'
+import { setAttribution, setNextStep } from '../../../src/launch/intent'
+import { VISITOR, callsOf, mockApi, resetAll } from '../support/api'
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { phoneNumberDetail } = require('@tarojs/components')
+
+const CONSENTED = { data: { ...VISITOR.data, consented: true } }
+const BOUND = { data: { memberId: 'm_9', phoneMasked: '138****8000', merged: true } }
+const flow = (extra: Record<string, unknown> = {}) => ({
+  'member.login': VISITOR,
+  'member.consent': CONSENTED,
+  'member.bindPhone': BOUND,
+  'member.channels': { data: { wechat: true, phone: true, tmall: true, offline: true, jd: false } },
+  ...extra,
+})
+
+beforeEach(resetAll)
+
+async function agree() {
+  fireEvent.click(await screen.findByRole('checkbox'))
+  fireEvent.click(screen.getByText('同意并继续'))
+}
+
+describe('join flow', () => {
+  it('asks for consent first, sending the current terms version', async () => {
+    mockApi(flow())
+    render(<JoinPage />)
+    expect(await screen.findByText('会员隐私条款')).toBeTruthy()
+    expect(screen.getByText('同意并继续').closest('button')?.className).toContain('nut-button-disabled')
+    await agree()
+    await waitFor(() => expect(callsOf('member', 'consent')[0]?.event).toEqual({ action: 'consent', version: '2026-11-01' }))
+    expect(await screen.findByText('绑定手机号')).toBeTruthy()
+  })
+
+  it('H5: refuses a malformed phone, then sends dev:<phone>:<time> and welcomes with the memberships found', async () => {
+    mockApi(flow())
+    render(<JoinPage />)
+    await agree()
+    const input = await screen.findByPlaceholderText('请输入 11 位手机号')
+    fireEvent.change(input, { target: { value: '12345' } })
+    fireEvent.click(screen.getByText('验证并绑定'))
+    expect(screen.getByText('请输入正确的 11 位手机号')).toBeTruthy()
+    expect(callsOf('member', 'bindPhone')).toHaveLength(0)
+    fireEvent.change(input, { target: { value: '13800008000' } })
+    fireEvent.click(screen.getByText('验证并绑定'))
+    expect(await screen.findByText('欢迎加入会员')).toBeTruthy()
+    expect(String(callsOf('member', 'bindPhone')[0]?.event.code)).toMatch(/^dev:13800008000:\d{13}$/)
+    expect(screen.getByText('已绑定手机号 138****8000')).toBeTruthy()
+    expect(await screen.findByText('✓ 天猫旗舰店会员')).toBeTruthy()
+    expect(screen.getByText('✓ 线下门店会员')).toBeTruthy()
+    fireEvent.click(screen.getByText('查看我的会员卡'))
+    expect(Taro.switchTab).toHaveBeenCalledWith({ url: '/pages/member/index' })
+  })
+
+  it('weapp: sends the phone button code, never a number', async () => {
+    process.env.TARO_ENV = 'weapp'
+    mockApi(flow({ 'member.login': CONSENTED, 'member.channels': { data: { wechat: true, phone: true, tmall: false, offline: false, jd: false } } }))
+    render(<JoinPage />)
+    phoneNumberDetail.current = { code: 'wx-code-1' }
+    fireEvent.click(await screen.findByText('微信手机号一键绑定'))
+    await waitFor(() => expect(callsOf('member', 'bindPhone')[0]?.event).toEqual({ action: 'bindPhone', code: 'wx-code-1' }))
+    expect(await screen.findByText(/暂未找到您在天猫或门店的会员身份/)).toBeTruthy()
+  })
+
+  it('weapp: explains when the consumer declines the phone button', async () => {
+    process.env.TARO_ENV = 'weapp'
+    mockApi(flow({ 'member.login': CONSENTED }))
+    render(<JoinPage />)
+    phoneNumberDetail.current = { errMsg: 'getPhoneNumber:fail user deny' }
+    fireEvent.click(await screen.findByText('微信手机号一键绑定'))
+    expect(await screen.findByText('需要授权手机号才能成为会员，您可以稍后再来')).toBeTruthy()
+    expect(callsOf('member', 'bindPhone')).toHaveLength(0)
+    phoneNumberDetail.current = { code: 'wx-phone-code' }
+  })
+
+  it('shows the Chinese message when the phone belongs to a member that cannot be joined', async () => {
+    mockApi(flow({ 'member.login': CONSENTED, 'member.bindPhone': { error: 'PHONE_CONFLICT' } }))
+    render(<JoinPage />)
+    fireEvent.change(await screen.findByPlaceholderText('请输入 11 位手机号'), { target: { value: '13900001111' } })
+    fireEvent.click(screen.getByText('验证并绑定'))
+    expect(await screen.findByText('该手机号已绑定其他会员，请联系客服处理')).toBeTruthy()
+  })
+
+  it('records the scene attribution after binding and resumes a product redemption', async () => {
+    setAttribution({ scene: 'g=G001', kind: 'guide', label: '导购 小林 · 南京西路店' })
+    setNextStep({ kind: 'redeem', q: 'https://brand.example/c/ABCD1234' })
+    mockApi(flow({ 'member.login': CONSENTED, 'scenes.join': { data: { attributed: true } } }))
+    render(<JoinPage />)
+    fireEvent.change(await screen.findByPlaceholderText('请输入 11 位手机号'), { target: { value: '13800008000' } })
+    fireEvent.click(screen.getByText('验证并绑定'))
+    expect(await screen.findByText('导购推荐入会 · 导购 小林 · 南京西路店')).toBeTruthy()
+    expect(callsOf('scenes', 'join')[0]?.event).toEqual({ action: 'join', scene: 'g=G001' })
+    fireEvent.click(screen.getByText('继续领取扫码积分'))
+    expect(Taro.redirectTo).toHaveBeenCalledWith({ url: '/packages/scan/index?q=https%3A%2F%2Fbrand.example%2Fc%2FABCD1234' })
+  })
+
+  it('shows the login error with a retry', async () => {
+    mockApi({ 'member.login': { error: 'UNAVAILABLE' } })
+    render(<JoinPage />)
+    expect(await screen.findByText('网络不给力，服务暂时无法连接，请稍后再试')).toBeTruthy()
+  })
+})

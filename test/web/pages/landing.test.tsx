@@ -1,0 +1,81 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/react'
+import Taro from '@tarojs/taro'
+import LandingPage from '../../../src/packages/join/landing/index'
+import { getAttribution, getNextStep } from '../../../src/launch/intent'
+import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { router } = require('@tarojs/taro')
+const GUIDE = { data: { kind: 'guide', guideId: 'G001', guideName: '小林', storeId: 'S01', storeName: '南京西路店' } }
+const CARD = { data: { kind: 'packageCard', campaignId: 'C11', campaignName: '双11 包裹卡', platform: 'tmall', bonus: 100, ended: false } }
+
+beforeEach(resetAll)
+
+function open(params: Record<string, string>) {
+  router.params = params
+  render(<LandingPage />)
+}
+
+describe('landing', () => {
+  it('a guide code invites a visitor to join and keeps the attribution for after binding', async () => {
+    mockApi({ 'scenes.resolve': GUIDE, 'member.login': VISITOR })
+    open({ scene: encodeURIComponent('g=G001') })
+    expect(await screen.findByText('您的专属导购邀请您加入会员')).toBeTruthy()
+    expect(screen.getByText('导购 小林 · 南京西路店')).toBeTruthy()
+    expect(callsOf('scenes', 'resolve')[0]?.event).toEqual({ action: 'resolve', scene: 'g=G001' })
+    expect(getAttribution()).toEqual({ scene: 'g=G001', kind: 'guide', label: '导购 小林 · 南京西路店' })
+    fireEvent.click(screen.getByText('立即入会'))
+    expect(Taro.redirectTo).toHaveBeenCalledWith({ url: '/packages/join/index' })
+  })
+
+  it('a store code for a member records the visit at once', async () => {
+    mockApi({ 'scenes.resolve': { data: { kind: 'store', storeId: 'S01', storeName: '南京西路店' } }, 'member.login': JOINED, 'scenes.join': { data: { attributed: false } } })
+    open({ scene: 's=S01' })
+    expect(await screen.findByText('您已是会员，欢迎回来')).toBeTruthy()
+    expect(callsOf('scenes', 'join')[0]?.event).toEqual({ action: 'join', scene: 's=S01' })
+    expect(getAttribution()).toBeUndefined()
+  })
+
+  it('a product link goes straight to redeeming', async () => {
+    const q = 'https://brand.example/c/ABCD1234'
+    mockApi({ 'scenes.resolve': { data: { kind: 'product', code: 'ABCD1234', sku: 'S', name: '精华水', points: 50 } } })
+    open({ q: encodeURIComponent(q) })
+    await waitFor(() => expect(Taro.redirectTo).toHaveBeenCalledWith({ url: `/packages/scan/index?q=${encodeURIComponent(q)}` }))
+  })
+
+  it('a package card sends a member to bind the order, and a visitor to join first', async () => {
+    mockApi({ 'scenes.resolve': CARD, 'member.login': JOINED, 'scenes.join': { data: {} } })
+    open({ scene: 'p=C11' })
+    await waitFor(() => expect(Taro.redirectTo).toHaveBeenCalledWith({ url: '/packages/join/order/index?campaign=C11' }))
+    resetAll()
+    mockApi({ 'scenes.resolve': CARD, 'member.login': VISITOR })
+    open({ scene: 'p=C11' })
+    expect(await screen.findByText('感谢购买！加入会员，绑定订单领积分')).toBeTruthy()
+    expect(getNextStep()).toEqual({ kind: 'order', campaignId: 'C11' })
+  })
+
+  it('an ended package-card campaign says so', async () => {
+    mockApi({ 'scenes.resolve': { data: { ...CARD.data, ended: true } } })
+    open({ scene: 'p=C11' })
+    expect(await screen.findByText('包裹卡活动已结束')).toBeTruthy()
+  })
+
+  it('an unknown code is called unrecognised; a network failure can be retried', async () => {
+    mockApi({ 'scenes.resolve': { error: 'NOT_FOUND' } })
+    open({ scene: 'g=NOPE' })
+    expect(await screen.findByText('无法识别的二维码')).toBeTruthy()
+    resetAll()
+    mockApi({ 'scenes.resolve': { error: 'UNAVAILABLE' } })
+    open({ scene: 'g=G001' })
+    expect(await screen.findByText('二维码暂时无法识别')).toBeTruthy()
+    fireEvent.click(screen.getByText('重新加载'))
+    await waitFor(() => expect(callsOf('scenes', 'resolve')).toHaveLength(2))
+  })
+
+  it('opened with nothing to resolve', async () => {
+    mockApi({})
+    open({})
+    expect(await screen.findByText('无法识别的二维码')).toBeTruthy()
+    expect(callsOf('scenes', 'resolve')).toHaveLength(0)
+  })
+})

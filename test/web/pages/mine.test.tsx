@@ -1,0 +1,71 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/react'
+import Taro from '@tarojs/taro'
+import MinePage from '../../../src/pages/mine/index'
+import DevIdentitySwitcher from '../../../src/components/DevIdentitySwitcher.h5'
+import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
+
+const PROFILE = { data: { memberId: 'm_1', nickname: '小王', birthday: null, phoneMasked: '139****1234' } }
+
+beforeEach(resetAll)
+
+describe('我的', () => {
+  it('shows the profile with the masked phone and saves a new nickname and birthday', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'member.updateProfile': (e) => ({ data: { ...PROFILE.data, nickname: e.nickname, birthday: e.birthday } }) })
+    render(<MinePage />)
+    expect(await screen.findByText('139****1234')).toBeTruthy()
+    fireEvent.change(screen.getByPlaceholderText('填写昵称'), { target: { value: '小李' } })
+    fireEvent.change(screen.getByLabelText('picker'), { target: { value: '1990-05-01' } })
+    fireEvent.click(screen.getByText('保存资料'))
+    await waitFor(() => expect(callsOf('member', 'updateProfile')[0]?.event).toMatchObject({ nickname: '小李', birthday: '1990-05-01' }))
+    expect(await screen.findByText('已保存')).toBeTruthy()
+    expect(screen.getByText('1990-05-01')).toBeTruthy()
+  })
+
+  it('shows the reason when saving fails', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'member.updateProfile': { error: 'FORBIDDEN' } })
+    render(<MinePage />)
+    fireEvent.change(await screen.findByPlaceholderText('填写昵称'), { target: { value: '小李' } })
+    fireEvent.click(screen.getByText('保存资料'))
+    expect(await screen.findByText('没有权限进行此操作')).toBeTruthy()
+  })
+
+  it('deletes my data only after confirmation, with confirm: true', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'member.delete': { data: { deleted: true } } })
+    render(<MinePage />)
+    ;(Taro.showModal as jest.Mock).mockResolvedValueOnce({ confirm: false, cancel: true })
+    fireEvent.click(await screen.findByText('删除我的数据'))
+    await waitFor(() => expect(Taro.showModal).toHaveBeenCalledTimes(1))
+    expect(callsOf('member', 'delete')).toHaveLength(0)
+    fireEvent.click(screen.getByText('删除我的数据'))
+    await waitFor(() => expect(callsOf('member', 'delete')[0]?.event).toEqual({ action: 'delete', confirm: true }))
+  })
+
+  it('offers the terms to a visitor but no profile or deletion', async () => {
+    mockApi({ 'member.login': VISITOR })
+    render(<MinePage />)
+    fireEvent.click(await screen.findByText('会员隐私条款'))
+    expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/account/terms/index' })
+    expect(screen.queryByText('删除我的数据')).toBeNull()
+    expect(screen.queryByText('开发调试 · 切换测试身份')).toBeNull() // not the H5 build
+  })
+
+  it('shows the profile error state', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': { error: 'UNAVAILABLE' } })
+    render(<MinePage />)
+    expect(await screen.findByText('个人资料暂时无法加载')).toBeTruthy()
+  })
+})
+
+describe('H5 dev identity switcher', () => {
+  it('names identities without showing the id and switches the browser to another one', () => {
+    window.localStorage.setItem('mc.devOpenid', 'dev_tester_a')
+    const { container } = render(<DevIdentitySwitcher />)
+    expect(screen.getByText('当前：测试用户 A')).toBeTruthy()
+    expect(container.textContent).not.toContain('dev_tester_a')
+    fireEvent.click(screen.getByText('测试用户 B'))
+    expect(window.localStorage.getItem('mc.devOpenid')).toBe('dev_tester_b')
+    expect(Taro.reLaunch).toHaveBeenCalledWith({ url: '/pages/member/index' })
+    fireEvent.click(screen.getByText('新身份'))
+    expect(window.localStorage.getItem('mc.devOpenid')).toMatch(/^dev_[0-9a-z]{9}$/)
+  })
+})

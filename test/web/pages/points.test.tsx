@@ -1,0 +1,80 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/react'
+import PointsPage from '../../../src/pages/points/index'
+import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
+
+const SUMMARY = {
+  data: { available: 1500, owed: 0, expiring: [{ points: 300, at: '2027-12-31T15:59:59.000Z' }], growth: 1200, level: { code: 'silver', name: '银卡' }, nextLevel: null },
+}
+const entry = (i: number, points: number, kind = 'earn', description = `天猫订单 ${i} 消费得积分`) => ({ id: `e${i}`, kind, points, growth: points, at: '2026-11-20T02:00:00.000Z', description })
+
+beforeEach(resetAll)
+
+describe('积分', () => {
+  it('invites a visitor to join instead of showing points', async () => {
+    mockApi({ 'member.login': VISITOR })
+    render(<PointsPage />)
+    expect(await screen.findByText('入会后即可累积和查看积分')).toBeTruthy()
+    expect(callsOf('points', 'history')).toHaveLength(0)
+  })
+
+  it('shows the balance, the expiring notice and each entry with its source and sign', async () => {
+    mockApi({
+      'member.login': JOINED,
+      'points.summary': SUMMARY,
+      'points.history': { data: { entries: [entry(1, 120), entry(2, -50, 'reverse', '天猫订单 2 退款扣回积分'), entry(3, -30, 'expire', '积分过期')], nextCursor: null } },
+    })
+    render(<PointsPage />)
+    expect(await screen.findByText('1,500')).toBeTruthy()
+    expect(screen.getByText('300 积分将于 2027年12月31日 过期，请尽快使用')).toBeTruthy()
+    expect(await screen.findByText('天猫订单 1 消费得积分')).toBeTruthy()
+    expect(screen.getByText('+120')).toBeTruthy()
+    expect(screen.getByText('-50')).toBeTruthy()
+    expect(screen.getByText('退款扣回')).toBeTruthy()
+    expect(screen.getByText('积分过期')).toBeTruthy()
+    expect(screen.getByText('没有更多记录了')).toBeTruthy()
+  })
+
+  it('loads the next page with the cursor and appends it', async () => {
+    mockApi({
+      'member.login': JOINED,
+      'points.summary': SUMMARY,
+      'points.history': (event) =>
+        event.cursor === 'c2'
+          ? { data: { entries: [entry(21, 5)], nextCursor: null } }
+          : { data: { entries: Array.from({ length: 20 }, (_, i) => entry(i + 1, 10)), nextCursor: 'c2' } },
+    })
+    render(<PointsPage />)
+    fireEvent.click(await screen.findByText('加载更多'))
+    expect(await screen.findByText('天猫订单 21 消费得积分')).toBeTruthy()
+    expect(screen.getByText('天猫订单 1 消费得积分')).toBeTruthy()
+    expect(callsOf('points', 'history').map((c) => c.event.cursor ?? null)).toEqual([null, 'c2'])
+  })
+
+  it('says so when there is no history yet', async () => {
+    mockApi({ 'member.login': JOINED, 'points.summary': { data: { ...SUMMARY.data, available: 0, expiring: [] } }, 'points.history': { data: { entries: [], nextCursor: null } } })
+    render(<PointsPage />)
+    expect(await screen.findByText('还没有积分记录')).toBeTruthy()
+    expect(screen.queryByText(/过期，请尽快使用/)).toBeNull()
+  })
+
+  it('shows an error with retry for the history and for the summary', async () => {
+    let fail = true
+    mockApi({
+      'member.login': JOINED,
+      'points.summary': () => (fail ? { error: 'INTERNAL' } : SUMMARY),
+      'points.history': () => (fail ? { error: 'UNAVAILABLE' } : { data: { entries: [entry(1, 1)], nextCursor: null } }),
+    })
+    render(<PointsPage />)
+    expect(await screen.findByText('积分明细暂时无法加载')).toBeTruthy()
+    expect(screen.getByText('积分暂时无法加载')).toBeTruthy()
+    fail = false
+    screen.getAllByText('重新加载').forEach((b) => fireEvent.click(b))
+    await waitFor(() => expect(screen.getByText('天猫订单 1 消费得积分')).toBeTruthy())
+  })
+
+  it('hides anything that looks like a full phone number in a description', async () => {
+    mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': { data: { entries: [entry(1, 10, 'adjust', '客服调整 13812348000')], nextCursor: null } } })
+    render(<PointsPage />)
+    expect(await screen.findByText('客服调整 138****8000')).toBeTruthy()
+  })
+})

@@ -1,0 +1,83 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/react'
+import Taro from '@tarojs/taro'
+import ScanPage from '../../../src/packages/scan/index'
+import { getNextStep } from '../../../src/launch/intent'
+import { callsOf, mockApi, resetAll } from '../support/api'
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { router } = require('@tarojs/taro')
+const URL = 'https://brand.example/c/ABCD1234EFGH'
+
+beforeEach(resetAll)
+
+function openWith(params: Record<string, string>) {
+  router.params = params
+  render(<ScanPage />)
+}
+
+describe('scan', () => {
+  it('H5: redeems a pasted URL and shows the points and the new balance', async () => {
+    mockApi({ 'codes.redeem': { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330 } } })
+    render(<ScanPage />)
+    expect(screen.getByText(/浏览器中无法使用相机/)).toBeTruthy()
+    fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: URL } })
+    fireEvent.click(screen.getByText('领取积分'))
+    expect(await screen.findByText('积分已到账 +50')).toBeTruthy()
+    expect(screen.getByText('玫瑰精华水 正品验证通过')).toBeTruthy()
+    expect(screen.getByText('当前可用积分 1,330')).toBeTruthy()
+    expect(callsOf('codes', 'redeem')[0]?.event).toEqual({ action: 'redeem', q: URL })
+  })
+
+  it('redeems at once when opened with ?q=', async () => {
+    mockApi({ 'codes.redeem': { pending: true } })
+    openWith({ q: encodeURIComponent(URL) })
+    expect(await screen.findByText('正在验证并领取积分…')).toBeTruthy()
+    expect(callsOf('codes', 'redeem')[0]?.event).toEqual({ action: 'redeem', q: URL })
+  })
+
+  it('says when an already used code was used', async () => {
+    mockApi({ 'codes.redeem': { error: 'CODE_ALREADY_REDEEMED', details: { details: { redeemedAt: '2026-11-20T06:30:00.000Z' } } } })
+    openWith({ q: URL })
+    expect(await screen.findByText('该码已被使用')).toBeTruthy()
+    expect(screen.getByText('此码已于 2026-11-20 14:30 被扫描领取积分。')).toBeTruthy()
+  })
+
+  it.each([
+    ['CODE_INVALID', '无法识别该码'],
+    ['CODE_EXPIRED', '该码已过期'],
+    ['RATE_LIMITED', '操作太频繁了'],
+    ['UNAVAILABLE', '暂时无法领取积分'],
+  ])('shows %s as 「%s」', async (code, title) => {
+    mockApi({ 'codes.redeem': { error: code } })
+    openWith({ code: 'ABCD1234' })
+    expect(await screen.findByText(title)).toBeTruthy()
+    expect(screen.getByText(`错误码 ${code}`)).toBeTruthy()
+  })
+
+  it('sends a visitor to join, remembering the code to redeem after', async () => {
+    mockApi({ 'codes.redeem': { error: 'NOT_BOUND' } })
+    openWith({ q: URL })
+    fireEvent.click(await screen.findByText('立即入会领积分'))
+    expect(getNextStep()).toEqual({ kind: 'redeem', q: URL })
+    expect(Taro.redirectTo).toHaveBeenCalledWith({ url: '/packages/join/index' })
+  })
+
+  it('weapp: scans with the camera; a guide link goes to the landing page', async () => {
+    process.env.TARO_ENV = 'weapp'
+    ;(Taro.scanCode as jest.Mock).mockResolvedValueOnce({ result: 'https://brand.example/g/G001' })
+    mockApi({})
+    render(<ScanPage />)
+    fireEvent.click(screen.getByText('扫一扫'))
+    await waitFor(() => expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/join/landing/index?q=https%3A%2F%2Fbrand.example%2Fg%2FG001' }))
+    expect(callsOf('codes', 'redeem')).toHaveLength(0)
+  })
+
+  it('weapp: says so when the scanned code is not ours', async () => {
+    process.env.TARO_ENV = 'weapp'
+    ;(Taro.scanCode as jest.Mock).mockResolvedValueOnce({ result: '这不是码' })
+    mockApi({})
+    render(<ScanPage />)
+    fireEvent.click(screen.getByText('扫一扫'))
+    expect(await screen.findByText('没有识别到本品牌的二维码，请重新扫描')).toBeTruthy()
+  })
+})

@@ -1,0 +1,53 @@
+import { fireEvent, render, screen } from '@testing-library/react'
+import StoreCardPage from '../../../src/packages/account/store-card/index'
+import TermsPage from '../../../src/packages/account/terms/index'
+import { JOINED, callsOf, mockApi, resetAll } from '../support/api'
+
+beforeEach(resetAll)
+
+async function link(cardNo: string, last4: string) {
+  render(<StoreCardPage />)
+  fireEvent.change(screen.getByPlaceholderText('会员卡背面的卡号'), { target: { value: cardNo } })
+  fireEvent.change(screen.getByPlaceholderText('例如 8000'), { target: { value: last4 } })
+  fireEvent.click(screen.getByText('关联会员卡'))
+}
+
+describe('store card', () => {
+  it('links a card with the last four digits', async () => {
+    mockApi({ 'member.linkOffline': { data: { status: 'linked', memberId: 'm_1' } } })
+    await link('VIP0001', '8000')
+    expect(await screen.findByText('门店会员卡已关联')).toBeTruthy()
+    expect(callsOf('member', 'linkOffline')[0]?.event).toEqual({ action: 'linkOffline', cardNo: 'VIP0001', last4: '8000' })
+  })
+
+  it('says a card without a phone waits for the store', async () => {
+    mockApi({ 'member.linkOffline': { data: { status: 'pending', memberId: 'm_1' } } })
+    await link('VIP0002', '')
+    expect(await screen.findByText('已提交，等待门店确认')).toBeTruthy()
+  })
+
+  it.each([
+    ['CARD_MISMATCH', '会员卡号与手机号后四位不匹配，请核对后重试'],
+    ['LOCKED', '尝试次数过多，已暂时锁定，请明天再试'],
+    ['NOT_FOUND', '没有找到这张会员卡，请核对卡号；新办的卡可能需要一天后才能关联。'],
+  ])('explains %s', async (code, text) => {
+    mockApi({ 'member.linkOffline': { error: code } })
+    await link('VIP0001', '1234')
+    expect(await screen.findByText(text)).toBeTruthy()
+  })
+
+  it('leads an unbound visitor to join', async () => {
+    mockApi({ 'member.linkOffline': { error: 'NOT_BOUND' } })
+    await link('VIP0001', '1234')
+    expect(await screen.findByText('去入会')).toBeTruthy()
+  })
+})
+
+describe('terms', () => {
+  it('shows the terms with the current version', async () => {
+    mockApi({ 'member.login': JOINED })
+    render(<TermsPage />)
+    expect(await screen.findByText('版本 2026-11-01')).toBeTruthy()
+    expect(screen.getByText('三、您的权利')).toBeTruthy()
+  })
+})

@@ -38,15 +38,15 @@ export function codeFromInput(services: Services, input: { code?: string; q?: st
  * Pure except the batch read (cached per instance); no other store access.
  */
 export async function checkCode(services: Services, text: string | null): Promise<{ code: ParsedCode; batch: BatchDoc } | AppError> {
-  const invalid = new AppError('CODE_INVALID', 'not a valid product code');
+  const invalid = () => new AppError('CODE_INVALID', 'not a valid product code');
   const code = text === null ? null : parseCode(text);
-  if (!code) return invalid;
+  if (!code) return invalid();
   const verdict = verifyCode(code, services.secrets.codeKeys, services.config.codes.revokedKeys);
-  if (verdict !== 'ok') return invalid;
+  if (verdict !== 'ok') return invalid();
   const batch = await cachedBatch(services, code.batchId);
   const check = checkAgainstBatch(batch, code, services.clock.now());
   if (check === 'expired') return new AppError('CODE_EXPIRED', 'this product code has expired');
-  if (check !== 'ok') return invalid;
+  if (check !== 'ok') return invalid();
   return { code, batch: batch! };
 }
 

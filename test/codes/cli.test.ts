@@ -1,0 +1,123 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Command } from 'commander';
+import { buildCli } from '../../cloudfunctions/core/local/cli';
+import { openLocalServices } from '../../cloudfunctions/core/local/services';
+import { createLocalServer } from '../../cloudfunctions/core/local/server';
+import { silentLogger } from '../../cloudfunctions/core/runtime/log';
+import type { Services } from '../../cloudfunctions/core/runtime/services';
+import { tempDir } from '../support/temp';
+
+function throwingInsteadOfExiting(command: Command): Command {
+  command.exitOverride();
+  for (const sub of command.commands) throwingInsteadOfExiting(sub);
+  return command;
+}
+
+/** The operator's commands in-process, then a consumer in the dev runtime over HTTP, on one fresh database. */
+describe('codes, stores, guides and campaigns from the CLI', () => {
+  let temp: ReturnType<typeof tempDir>;
+  let db: string;
+  beforeEach(() => {
+    temp = tempDir();
+    db = temp.file('mc.db');
+  });
+  afterEach(() => {
+    process.exitCode = undefined;
+    temp.cleanup();
+  });
+
+  const cli = async (...args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
+    try {
+      await throwingInsteadOfExiting(buildCli()).parseAsync(['node', 'member-centre', '--db', db, ...args]);
+    } catch (error) {
+      return { out: out.join(''), err: err.join('') || String(error), failed: true };
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    return { out: out.join(''), err: err.join(''), failed: false };
+  };
+
+  async function devRuntime<T>(fn: (call: (fn: string, openid: string, event: object) => Promise<{ ok: boolean; data?: any; error?: any }>, services: Services) => Promise<T>): Promise<T> {
+    const services = openLocalServices({ dbFile: db, log: silentLogger });
+    const server: Server = createLocalServer({ services });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const call = async (name: string, openid: string, event: object) => {
+      const res = await fetch(`${base}/cloud/${name}`, { method: 'POST', body: JSON.stringify(event), headers: { 'X-WX-OPENID': openid } });
+      return (await res.json()) as { ok: boolean; data?: any; error?: any };
+    };
+    try {
+      return await fn(call, services);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await services.store.close();
+    }
+  }
+
+  it('an operator creates a batch; a bound member redeems a line of the file in the dev runtime and sees the points', async () => {
+    const file = temp.file('print.txt');
+    const created = await cli('codes', 'create', '--sku', 'CREAM-50', '--name', '面霜 50ml', '--points', '30', '--count', '1000', '--valid-to', '2099-12-31', '--out', file);
+    expect(created).toMatchObject({ failed: false, out: expect.stringMatching(/^batch [2-9A-HJ-NP-Z]{4}: 1000 codes for CREAM-50 \(面霜 50ml\), 30 points each, valid to 2099-12-31T15:59:59.999Z, key A/) });
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1000);
+    expect(new Set(lines).size).toBe(1000);
+    for (const line of lines) expect(line).toMatch(/^https:\/\/mc\.example\.com\/c\/A[2-9A-HJ-NP-Z]{21}$/);
+    expect((await cli('codes', 'list')).out).toMatch(/\tactive\tCREAM-50\t面霜 50ml\t30 pts\t1000 codes\tkey A\t/);
+
+    await devRuntime(async (call) => {
+      const { data: login } = await call('member', 'dev-u1', { action: 'login' });
+      expect(await call('codes', 'dev-u1', { action: 'redeem', q: encodeURIComponent(lines[7]!) })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
+      await call('member', 'dev-u1', { action: 'consent', version: login.termsVersion });
+      expect(await call('member', 'dev-u1', { action: 'bindPhone', code: 'dev:13912345678' })).toMatchObject({ ok: true });
+      expect(await call('codes', 'dev-u1', { action: 'redeem', q: encodeURIComponent(lines[7]!) })).toEqual({ ok: true, data: { sku: 'CREAM-50', name: '面霜 50ml', points: 30, available: 30 } });
+      expect(await call('points', 'dev-u1', { action: 'summary' })).toMatchObject({ ok: true, data: { available: 30 } });
+      expect(await call('codes', 'dev-u2', { action: 'redeem', q: lines[7] })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
+    });
+    expect((await cli('codes', 'signals', lines[0]!.slice(-21, -17))).out).toMatch(/1 codes redeemed, 0 repeat scans/);
+  });
+
+  it('a bad batch request is refused before anything is written', async () => {
+    const file = temp.file('bad.txt');
+    const answer = await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '0', '--count', '5', '--out', file);
+    expect(answer.failed).toBe(true);
+    expect(answer.err).toMatch(/INVALID_INPUT: points must be/);
+    expect(existsSync(file)).toBe(false);
+    expect((await cli('codes', 'list')).out).toBe('');
+    expect((await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '5', '--valid-to', '2027-02-30', '--out', file)).failed).toBe(true);
+  });
+
+  it('revoke-key revokes the batches it signed', async () => {
+    await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', temp.file('a.txt'));
+    expect((await cli('codes', 'revoke-key', 'A')).out).toMatch(/key A revoked .* 1 batches revoked/);
+    expect((await cli('codes', 'list')).out).toMatch(/\trevoked\t/);
+    expect((await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', temp.file('b.txt'))).err).toMatch(/UNAVAILABLE: no code key can sign/);
+  });
+
+  it('stores, guides and campaigns print their scenes; the report counts recruits per guide and store', async () => {
+    expect((await cli('stores', 'add', '--id', 'SH001', '--name', '南京西路店', '--city', '上海')).out).toBe('store SH001 added: 南京西路店\nscene s=SH001\nlink  https://mc.example.com/s/SH001\n');
+    expect((await cli('guides', 'add', '--store', 'SH001', '--name', '小林', '--id', 'G001')).out).toMatch(/guide G001 added to store SH001: 小林\nscene g=G001\n/);
+    expect((await cli('guides', 'scene', 'G001')).out).toBe('scene g=G001\nlink  https://mc.example.com/g/G001\n');
+    expect((await cli('stores', 'scene', 'SH001')).out).toMatch(/^scene s=SH001\n/);
+    expect((await cli('campaigns', 'add', '--bonus', '50', '--name', '双11包裹卡', '--id', 'P11')).out).toMatch(/campaign P11 added: 双11包裹卡, 50 points per tmall order\nscene p=P11\n/);
+    expect((await cli('guides', 'scene', 'NOPE')).err).toMatch(/NOT_FOUND: no guide NOPE/);
+    expect((await cli('guides', 'add', '--store', 'NOPE', '--name', 'x')).err).toMatch(/NOT_FOUND/);
+    expect((await cli('stores', 'add', '--id', 'S'.repeat(31), '--name', 'x')).err).toMatch(/INVALID_INPUT/);
+
+    await devRuntime(async (call) => {
+      const { data: login } = await call('member', 'shopper', { action: 'login' });
+      await call('member', 'shopper', { action: 'consent', version: login.termsVersion });
+      await call('member', 'shopper', { action: 'bindPhone', code: 'dev:13912345678' });
+      expect(await call('scenes', 'shopper', { action: 'resolve', scene: 'g%3DG001' })).toMatchObject({ ok: true, data: { kind: 'guide', guideName: '小林', storeName: '南京西路店' } });
+      expect(await call('scenes', 'shopper', { action: 'join', scene: 'g=G001' })).toMatchObject({ ok: true, data: { attributed: true } });
+    });
+    expect((await cli('report', 'guides')).out).toBe('store\tguide\tname\trecruited\nSH001\t\t南京西路店\t1\n\tG001\t小林\t1\ntotal\t\t\t1\n');
+    expect(JSON.parse((await cli('report', 'guides', '--json')).out)).toMatchObject({ total: 1, stores: [{ storeId: 'SH001', recruited: 1 }] });
+  });
+});

@@ -45,7 +45,7 @@ function DevPhoneForm({ busy, onCode }: Omit<Props, 'error' | 'onRefused'>) {
   }
   return (
     <View className="join-dev-form">
-      <Input className="join-input" type="number" maxlength={11} placeholder="请输入 11 位手机号" value={phone} onInput={(e) => setPhone(e.detail.value)} />
+      <Input placeholderClass="mc-placeholder" className="join-input" type="number" maxlength={11} placeholder="请输入 11 位手机号" value={phone} onInput={(e) => setPhone(e.detail.value)} />
       {invalid && <Text className="join-error">请输入正确的 11 位手机号</Text>}
       <Button type="primary" shape="round" block className="join-primary" loading={busy} disabled={busy} onClick={submit}>
         验证并绑定

@@ -46,14 +46,14 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">昵称</Text>
-        <Input className="mine-row__input" value={nickname} maxlength={20} placeholder="填写昵称" onInput={(e) => setNickname(e.detail.value)} />
+        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={20} placeholder="填写昵称" onInput={(e) => setNickname(e.detail.value)} />
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">生日</Text>
         {profile.birthday ? (
           <Text className="mine-row__value">{profile.birthday}</Text>
         ) : (
-          <Picker mode="date" value={birthday || '1995-01-01'} start="1920-01-01" end={today()} onChange={(e) => setBirthday(String(e.detail.value))}>
+          <Picker className="mine-row__picker" mode="date" value={birthday || '1995-01-01'} start="1920-01-01" end={today()} onChange={(e) => setBirthday(String(e.detail.value))}>
             <Text className={`mine-row__value ${birthday ? '' : 'mine-row__value--placeholder'}`}>{birthday || '选择生日（仅可设置一次）'}</Text>
           </Picker>
         )}

@@ -64,9 +64,9 @@ export default function StoreCardPage() {
         <Text className="card-link__title">关联门店会员卡</Text>
         <Text className="card-link__desc">如果您在门店办卡时登记的手机号与现在不同，可以用卡号和登记手机号的后四位关联，门店积分会合并到一起。</Text>
         <Text className="card-link__label">会员卡号</Text>
-        <Input className="card-link__input" maxlength={64} placeholder="会员卡背面的卡号" value={cardNo} onInput={(e) => setCardNo(e.detail.value)} />
+        <Input placeholderClass="mc-placeholder" className="card-link__input" maxlength={64} placeholder="会员卡背面的卡号" value={cardNo} onInput={(e) => setCardNo(e.detail.value)} />
         <Text className="card-link__label">登记手机号后四位</Text>
-        <Input className="card-link__input" type="number" maxlength={4} placeholder="例如 8000" value={last4} onInput={(e) => setLast4(e.detail.value)} />
+        <Input placeholderClass="mc-placeholder" className="card-link__input" type="number" maxlength={4} placeholder="例如 8000" value={last4} onInput={(e) => setLast4(e.detail.value)} />
         {outcome?.kind === 'error' && (
           <Text className="card-link__error">
             {outcome.text}

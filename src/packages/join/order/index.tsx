@@ -86,7 +86,7 @@ export default function OrderPage() {
         <View className="join-step">
           <Text className="join-step__title">绑定天猫订单</Text>
           <Text className="join-step__desc">输入包裹对应的天猫订单号，每笔订单可领取一次包裹卡积分。</Text>
-          <Input className="join-input order-input" type="number" maxlength={32} placeholder="天猫订单号" value={orderId} onInput={(e) => setOrderId(e.detail.value)} />
+          <Input placeholderClass="mc-placeholder" className="join-input order-input" type="number" maxlength={32} placeholder="天猫订单号" value={orderId} onInput={(e) => setOrderId(e.detail.value)} />
           {outcome?.tone === 'error' && <Text className="join-error">{outcome.text}</Text>}
           <Button type="primary" shape="round" block className="join-primary" loading={busy} disabled={busy} onClick={submit}>
             绑定订单

@@ -34,6 +34,8 @@ export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /** Facts the page may show (e.g. `redeemedAt`); never personal data. */
+  details?: Record<string, unknown>;
 }
 
 export type Envelope<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };

@@ -24,8 +24,8 @@ export interface CloudFunction {
 
 const eventShape = z.object({ action: z.string() });
 
-function fail(code: ErrorCode, message: string): Envelope<never> {
-  return { ok: false, error: { code, message } };
+function fail(code: ErrorCode, message: string, details?: Record<string, unknown>): Envelope<never> {
+  return { ok: false, error: details ? { code, message, details } : { code, message } };
 }
 
 /** Lists the failing fields without echoing their values (they may be personal). */
@@ -54,7 +54,7 @@ export async function invoke(fn: CloudFunction, event: unknown, caller: Caller, 
   try {
     return { ok: true, data: await act.run(input.data, caller, services) };
   } catch (error) {
-    if (error instanceof AppError) return fail(error.code, error.message);
+    if (error instanceof AppError) return fail(error.code, error.message, error.details);
     if (error instanceof StoreConflictError) return fail('CONFLICT', 'the request conflicted with another; retry');
     const where = error instanceof Error ? error.stack?.split('\n')[1]?.trim() : undefined;
     services.log.error('action_failed', {

@@ -1,3 +1,4 @@
+import { StoreConflictError } from '../../cloudfunctions/core/store/port';
 import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
 import { tempDir } from '../support/temp';
 import { CONTRACT_COLLECTIONS, storeContract } from './contract';
@@ -31,6 +32,29 @@ describe('SQLite adapter', () => {
     });
     expect(seenDuring).toBeNull();
     expect(await store.get('things', 'x')).not.toBeNull();
+    await store.close();
+    temp.cleanup();
+  });
+
+  it('commits concurrent transactions in groups, each rolled back on its own', async () => {
+    const temp = tempDir();
+    const store = new SqliteStore({ file: temp.file('s.db'), collections: CONTRACT_COLLECTIONS });
+    const boom = new Error('boom');
+    const [a, b, c, d] = await Promise.allSettled([
+      store.transaction((tx) => tx.create('things', { _id: 'x', kind: 'a', rank: 1 })),
+      store.transaction(async (tx) => {
+        await tx.create('things', { _id: 'y', kind: 'a', rank: 2 });
+        throw boom;
+      }),
+      store.transaction((tx) => tx.create('things', { _id: 'x', kind: 'b', rank: 3 })),
+      store.transaction(async (tx) => (await tx.get('things', 'x')) !== null),
+    ]);
+    expect(a).toEqual({ status: 'fulfilled', value: undefined });
+    expect(b).toEqual({ status: 'rejected', reason: boom });
+    expect(c).toMatchObject({ status: 'rejected', reason: expect.any(StoreConflictError) });
+    expect(d).toEqual({ status: 'fulfilled', value: true });
+    expect(await store.get('things', 'x')).toEqual({ _id: 'x', kind: 'a', rank: 1 });
+    expect(await store.get('things', 'y')).toBeNull();
     await store.close();
     temp.cleanup();
   });

@@ -49,7 +49,7 @@ describe('codes.redeem', () => {
     await redeem(services, 'u1', { code: codes[0] });
     services.clock.advance(60_000);
     const answer = await redeem(services, 'u2', { code: codes[0] });
-    expect(answer).toEqual({ ok: false, error: { code: 'CODE_ALREADY_REDEEMED', message: 'already redeemed at 2026-11-23T02:00:00.000Z' } });
+    expect(answer).toEqual({ ok: false, error: { code: 'CODE_ALREADY_REDEEMED', message: 'already redeemed at 2026-11-23T02:00:00.000Z', details: { redeemedAt: '2026-11-23T02:00:00.000Z' } } });
     expect(JSON.stringify(answer)).not.toMatch(/u1|m_|wechat:|139/);
     await redeem(services, 'u2', { code: codes[0] });
     expect((await services.dump('codeClaims'))[0]).toMatchObject({ repeats: 2, lastRepeatAt: '2026-11-23T02:01:00.000Z' });

@@ -108,5 +108,5 @@ export async function redeemCode(services: Services, openid: string, input: { co
   }
   await countRepeat(services, code.body);
   limiter.hit(openid, services.clock.now());
-  throw new AppError('CODE_ALREADY_REDEEMED', `already redeemed at ${first.at}`);
+  throw new AppError('CODE_ALREADY_REDEEMED', `already redeemed at ${first.at}`, { redeemedAt: first.at });
 }

@@ -4,9 +4,10 @@ import { PointsSession } from '../points/accounts.store';
 import { earnRateOf } from '../points/config';
 import { earnHash, earnIn, replayOf, reverseHash, reverseIn, type EarnInput, type ReverseInput } from '../points/ledger';
 import { orderEarning } from '../points/rules';
+import { COLLECTION } from '../points/types';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
-import { parseOrderRow } from './parse';
+import { parseOrderRow, type Order } from './parse';
 
 /**
  * `import orders --channel CH --file F`: each paid order earns once, at its
@@ -54,65 +55,91 @@ type Outcome =
 export const CHANNEL = /^[a-z][a-z0-9]{1,15}$/;
 
 /** Imports one batch of rows in one transaction and adds what happened to `summary` once it committed. */
+interface Planned {
+  line: number;
+  order: Order;
+  earn: EarnInput;
+  reverse: ReverseInput | null;
+}
+
+/** Imports one batch of rows in one transaction and adds what happened to `summary` once it committed. */
 export async function importOrderRows(services: Services, channel: string, items: RowItem[], summary: OrderImportSummary, rejects: OrderReject[]): Promise<void> {
   const now = new Date(services.clock.now()).toISOString();
   const rate = earnRateOf(services.config.points, channel);
+  // Parsing is pure: done once, outside the transaction (which CloudBase may run again).
+  const early: Outcome[] = [];
+  const planned: Planned[] = [];
+  for (const item of items) {
+    if (!item.row) {
+      early.push({ line: item.line, reject: item.error ?? 'malformed_line' });
+      continue;
+    }
+    const parsed = parseOrderRow(item.row, now);
+    if (!parsed.order) {
+      const orderId = typeof item.row.orderId === 'string' ? item.row.orderId.slice(0, 64) : undefined;
+      early.push({ line: item.line, reject: parsed.reject, orderId });
+      continue;
+    }
+    const order = parsed.order;
+    const earnKey = `order:${channel}:${order.orderId}`;
+    const earn: EarnInput = {
+      key: earnKey, accountId: `${channel}:${order.channelMemberId}`, ...orderEarning(order.amountFen, rate), at: order.paidAt,
+      source: { channel, ref: order.orderId, detail: { amountFen: order.amountFen, paidAt: order.paidAt, storeId: order.storeId } },
+    };
+    const reverse: ReverseInput | null = order.refundFen > 0
+      ? {
+        key: `refund:${channel}:${order.orderId}`, of: earnKey, ...orderEarning(order.refundFen, rate), at: order.refundedAt ?? now,
+        source: { channel, ref: order.orderId, detail: { refundFen: order.refundFen } },
+      }
+      : null;
+    planned.push({ line: item.line, order, earn, reverse });
+  }
+
   const outcomes = await services.store.transaction(async (tx) => {
     const session = new PointsSession(tx, services);
-    const done: Outcome[] = [];
-    for (const item of items) {
-      if (!item.row) {
-        done.push({ line: item.line, reject: item.error ?? 'malformed_line' });
-        continue;
-      }
-      const parsed = parseOrderRow(item.row, now);
-      if (!parsed.order) {
-        const orderId = typeof item.row.orderId === 'string' ? item.row.orderId.slice(0, 64) : undefined;
-        done.push({ line: item.line, reject: parsed.reject, orderId });
-        continue;
-      }
-      const order = parsed.order;
-      const earnKey = `order:${channel}:${order.orderId}`;
-      const earning = orderEarning(order.amountFen, rate);
-      const earn: EarnInput = {
-        key: earnKey, accountId: `${channel}:${order.channelMemberId}`, ...earning, at: order.paidAt,
-        source: { channel, ref: order.orderId, detail: { amountFen: order.amountFen, paidAt: order.paidAt, storeId: order.storeId } },
-      };
-      const taken = orderEarning(order.refundFen, rate);
-      const reverse: ReverseInput | null = order.refundFen > 0
-        ? { key: `refund:${channel}:${order.orderId}`, of: earnKey, ...taken, at: order.refundedAt ?? now, source: { channel, ref: order.orderId, detail: { refundFen: order.refundFen } } }
-        : null;
+    // Read what the batch needs collection by collection in id order: each index is walked once, front to back.
+    await session.prefetch(COLLECTION.ledger, planned.flatMap((p) => (p.reverse ? [p.earn.key, p.reverse.key] : [p.earn.key])));
+    const accountIds = planned.map((p) => p.earn.accountId);
+    const accounts = await session.prefetch(COLLECTION.accounts, accountIds);
+    const records = await session.prefetch('records', accountIds.filter((id) => !accounts.has(id)));
+    const members = new Set<string>();
+    for (const doc of [...accounts.values(), ...records.values()]) if (typeof doc.memberId === 'string') members.add(doc.memberId);
+    await session.prefetch(COLLECTION.balances, members);
 
+    const done: Outcome[] = [...early];
+    for (const { line, order, earn, reverse } of planned) {
       // Check both keys before writing anything, so a changed row leaves no half-applied order.
+      const hashes = { earn: earnHash('earn', earn), reverse: reverse ? reverseHash(reverse) : '' };
       let earned: boolean;
       let reversed = false;
       try {
-        earned = (await replayOf(session, earn.key, earnHash('earn', earn))) !== null;
+        earned = (await replayOf(session, earn.key, hashes.earn)) !== null;
       } catch (error) {
         if (error instanceof AppError && error.code === 'IDEMPOTENCY_MISMATCH') {
-          done.push({ line: item.line, reject: 'order_changed', orderId: order.orderId });
+          done.push({ line, reject: 'order_changed', orderId: order.orderId });
           continue;
         }
         throw error;
       }
       try {
-        reversed = reverse ? (await replayOf(session, reverse.key, reverseHash(reverse))) !== null : false;
+        reversed = reverse ? (await replayOf(session, reverse.key, hashes.reverse)) !== null : false;
       } catch (error) {
         if (error instanceof AppError && error.code === 'IDEMPOTENCY_MISMATCH') {
-          done.push({ line: item.line, reject: 'refund_changed', orderId: order.orderId });
+          done.push({ line, reject: 'refund_changed', orderId: order.orderId });
           continue;
         }
         throw error;
       }
       let pending = false;
-      if (!earned) pending = (await earnIn(session, earn)).entry.memberId === null;
-      const back = reverse && !reversed ? (await reverseIn(session, reverse)).entry : null;
-      done.push({ line: item.line, credited: !earned, refunded: back !== null, pending, points: earned ? 0 : earn.points, reversed: back ? -back.points : 0 });
+      if (!earned) pending = (await earnIn(session, earn, hashes.earn)).entry.memberId === null;
+      const back = reverse && !reversed ? (await reverseIn(session, reverse, hashes.reverse)).entry : null;
+      done.push({ line, credited: !earned, refunded: back !== null, pending, points: earned ? 0 : earn.points, reversed: back ? -back.points : 0 });
     }
     await session.flush();
     return done;
   });
 
+  outcomes.sort((a, b) => a.line - b.line);
   for (const outcome of outcomes) {
     summary.read++;
     if ('reject' in outcome) {

@@ -148,9 +148,12 @@ export const earnHash = (kind: EntryKind, input: Omit<EarnInput, 'at' | 'key'>) 
 export const reverseHash = (input: Omit<ReverseInput, 'at' | 'key'>) =>
   contentHash({ op: 'reverse', of: input.of, points: input.points, growth: input.growth, source: input.source });
 
-/** Drops undefined fields so stored entries carry only what applies. */
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+/** Adds the optional audit fields that apply (stored entries carry no undefined fields). */
+function withExtras(entry: LedgerEntry, extras: { note?: string; reason?: string; operator?: string }): LedgerEntry {
+  if (extras.note !== undefined) entry.note = extras.note;
+  if (extras.reason !== undefined) entry.reason = extras.reason;
+  if (extras.operator !== undefined) entry.operator = extras.operator;
+  return entry;
 }
 
 interface CreditSpec extends EarnInput {
@@ -165,33 +168,34 @@ async function creditIn(session: PointsSession, spec: CreditSpec): Promise<PostR
   const existing = await replayOf(session, spec.key, spec.hash);
   if (existing) return { entry: existing, replayed: true };
   const before = await session.account(spec.accountId);
-  let entry: LedgerEntry;
-  const base = {
+  const entry: LedgerEntry = withExtras({
     _id: spec.key, accountId: spec.accountId, memberId: before.memberId, kind: spec.kind, points: spec.points, growth: spec.growth,
-    at: spec.at, source: spec.source, hash: spec.hash, note: spec.note, reason: spec.reason, operator: spec.operator, recordedAt: session.now,
-  };
+    at: spec.at, source: spec.source, hash: spec.hash, recordedAt: session.now,
+  }, spec);
   if (spec.points >= 0) {
     const expiresAt = expiryOf(spec.at, session.services.config.points.expiry);
     const { state, lot } = credit(before, { lotId: spec.key, points: spec.points, growth: spec.growth, at: spec.at, expiresAt });
-    entry = compact({ ...base, lot: lot ?? undefined });
+    if (lot) entry.lot = lot;
     await session.commitAccount(before, state);
   } else {
     const { state, allocations, owed } = debit(before, spec.accountId, { points: neg(spec.points), growth: neg(spec.growth) });
-    entry = compact({ ...base, allocations, owed });
+    entry.allocations = allocations;
+    entry.owed = owed;
     await session.commitAccount(before, state);
   }
   session.addEntry(entry);
   return { entry, replayed: false };
 }
 
-export async function earnIn(session: PointsSession, input: EarnInput): Promise<PostResult> {
+/** `hash` may be passed when the caller already computed `earnHash('earn', input)` (the order import does). */
+export async function earnIn(session: PointsSession, input: EarnInput, hash?: string): Promise<PostResult> {
   checkKey(input.key);
   if (!ACCOUNT.test(input.accountId)) throw invalid('accountId must be a record id `channel:id`');
   checkAmount('points', input.points, 0);
   checkAmount('growth', input.growth, 0);
   checkSource(input.source);
   const at = checkAt(input.at);
-  return creditIn(session, { ...input, at, kind: 'earn', hash: earnHash('earn', input) });
+  return creditIn(session, { ...input, at, kind: 'earn', hash: hash ?? earnHash('earn', input) });
 }
 
 export async function openingBalanceIn(session: PointsSession, input: { recordId: string; points: number; growth: number; at: string }): Promise<PostResult> {
@@ -206,14 +210,15 @@ export async function openingBalanceIn(session: PointsSession, input: { recordId
   return creditIn(session, { ...spec, at, kind: 'migrate', hash: earnHash('migrate', spec) });
 }
 
-export async function reverseIn(session: PointsSession, input: ReverseInput): Promise<PostResult> {
+/** `hash` may be passed when the caller already computed `reverseHash(input)`. */
+export async function reverseIn(session: PointsSession, input: ReverseInput, precomputed?: string): Promise<PostResult> {
   checkKey(input.key);
   checkKey(input.of);
   checkAmount('points', input.points, 0);
   checkAmount('growth', input.growth, 0);
   checkSource(input.source);
   const at = checkAt(input.at);
-  const hash = reverseHash(input);
+  const hash = precomputed ?? reverseHash(input);
   const existing = await replayOf(session, input.key, hash);
   if (existing) return { entry: existing, replayed: true };
 
@@ -307,11 +312,12 @@ async function spendIn(session: PointsSession, spec: SpendSpec): Promise<SpendRe
     const before = accounts.find((a) => a._id === accountId)!;
     await session.commitAccount(before, take(before, allocations));
     const points = allocations.reduce((sum, a) => sum + a.points, 0);
-    entries.push(compact({
+    const entry = withExtras({
       _id: ids[i]!, accountId, memberId: before.memberId, kind: spec.kind, points: neg(points), growth: 0, at: spec.at, source: spec.source,
-      hash: spec.hash, allocations, owed: 0, group: spec.key, parts: i === 0 ? ids.slice(1) : undefined,
-      note: spec.note, reason: spec.reason, operator: spec.operator, recordedAt: session.now,
-    }));
+      hash: spec.hash, allocations, owed: 0, group: spec.key, recordedAt: session.now,
+    }, spec);
+    if (i === 0) entry.parts = ids.slice(1);
+    entries.push(entry);
     i++;
   }
   for (const entry of entries) session.addEntry(entry);

@@ -1,0 +1,186 @@
+/**
+ * Points at scale, on durable SQLite (WAL, synchronous=FULL: every commit is
+ * fsynced), in one run:
+ *  1. setup: MEMBERS members, each with one Tmall record (`records/tmall:T…`
+ *     and `members/…` written directly, as identity would leave them; not timed);
+ *  2. the order import: ORDERS orders (5% refunded) written to a CSV file and
+ *     imported through the real `import orders` code path (streaming parser,
+ *     ledger sessions, BATCH rows per transaction);
+ *  3. single durable earns through the service: one `postEarn` per transaction
+ *     on existing accounts, one after the other, with p50/p99 latency;
+ *  4. a plain better-sqlite3 insert of the same order rows (id + JSON body),
+ *     BATCH rows per transaction, same pragmas: the floor the import is held to.
+ *
+ *   npx tsx bench/points.ts [--orders 1000000] [--members 200000] [--earns 5000] [--batch 5000] [--verify]
+ */
+import Database from 'better-sqlite3';
+import { createWriteStream } from 'node:fs';
+import { openLocalServices } from '../cloudfunctions/core/local/services';
+import { importOrdersFile } from '../cloudfunctions/core/orders/import.store';
+import { postEarn } from '../cloudfunctions/core/points/ledger';
+import { verifyPoints } from '../cloudfunctions/core/points/verify.store';
+import { silentLogger } from '../cloudfunctions/core/runtime/log';
+import { tempDir } from '../test/support/temp';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const ORDERS = arg('orders', 1_000_000);
+const MEMBERS = arg('members', 200_000);
+const EARNS = arg('earns', 5000);
+const BATCH = arg('batch', 5000);
+const VERIFY = process.argv.includes('--verify');
+
+/** A small deterministic generator, so every run imports the same file. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface OrderRow {
+  orderId: string;
+  channelMemberId: string;
+  amountFen: string;
+  status: string;
+  refundFen: string;
+  paidAt: string;
+  storeId: string;
+}
+
+function* orderRows(): Generator<OrderRow> {
+  const next = random(42);
+  const start = Date.UTC(2025, 0, 1);
+  const span = Date.UTC(2026, 10, 1) - start;
+  for (let i = 0; i < ORDERS; i++) {
+    const amountFen = 100 + Math.floor(next() * 99_900);
+    const refunded = next() < 0.05;
+    const paid = new Date(start + Math.floor(next() * span) + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+    yield {
+      orderId: `O${String(i).padStart(8, '0')}`,
+      channelMemberId: `T${Math.floor(next() * MEMBERS)}`,
+      amountFen: String(amountFen),
+      status: refunded ? 'refunded' : 'paid',
+      refundFen: refunded ? String(Math.ceil(amountFen / 2)) : '',
+      paidAt: paid,
+      storeId: `S${i % 300}`,
+    };
+  }
+}
+
+const COLUMNS: (keyof OrderRow)[] = ['orderId', 'channelMemberId', 'amountFen', 'status', 'refundFen', 'paidAt', 'storeId'];
+
+async function writeCsv(file: string): Promise<void> {
+  const out = createWriteStream(file);
+  const write = (line: string) => (out.write(line) ? Promise.resolve() : new Promise<void>((done) => out.once('drain', () => done())));
+  await write(`${COLUMNS.join(',')}\n`);
+  let chunk = '';
+  for (const row of orderRows()) {
+    chunk += `${COLUMNS.map((c) => row[c]).join(',')}\n`;
+    if (chunk.length > 1 << 16) {
+      await write(chunk);
+      chunk = '';
+    }
+  }
+  await write(chunk);
+  await new Promise<void>((done) => out.end(() => done()));
+}
+
+function plainInsert(file: string): number {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE orders (id TEXT PRIMARY KEY, body TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO orders (id, body) VALUES (?, ?)');
+  const insertBatch = db.transaction((rows: OrderRow[]) => {
+    for (const row of rows) insert.run(row.orderId, JSON.stringify(row));
+  });
+  const started = process.hrtime.bigint();
+  let batch: OrderRow[] = [];
+  for (const row of orderRows()) {
+    batch.push(row);
+    if (batch.length === BATCH) {
+      insertBatch(batch);
+      batch = [];
+    }
+  }
+  if (batch.length) insertBatch(batch);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  db.close();
+  return ORDERS / seconds;
+}
+
+async function main(): Promise<void> {
+  const temp = tempDir('mc-bench-points-');
+  try {
+    const services = openLocalServices({ dbFile: temp.file('mc.db'), durability: 'full', log: silentLogger });
+    const at = new Date().toISOString();
+    let t0 = Date.now();
+    for (let from = 0; from < MEMBERS; from += 10_000) {
+      await services.store.transaction(async (tx) => {
+        for (let i = from; i < Math.min(MEMBERS, from + 10_000); i++) {
+          const id = `tmall:T${i}`;
+          await tx.create('records', { _id: id, channel: 'tmall', channelMemberId: `T${i}`, identifiers: [{ type: 'tmall', value: `T${i}` }], memberId: `m${i}`, homeMemberId: `m${i}`, apart: [], createdAt: at, updatedAt: at });
+          await tx.create('members', { _id: `m${i}`, status: 'active', records: [id], createdAt: at, mergedInto: null });
+        }
+      });
+    }
+    const setupSeconds = (Date.now() - t0) / 1000;
+    const csv = temp.file('orders.csv');
+    t0 = Date.now();
+    await writeCsv(csv);
+    const writeSeconds = (Date.now() - t0) / 1000;
+
+    const started = process.hrtime.bigint();
+    const summary = await importOrdersFile(services, { channel: 'tmall', file: csv, rejectsFile: temp.file('rejects.jsonl'), batchSize: BATCH });
+    const importSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (summary.read !== ORDERS || summary.rejected !== 0) throw new Error(`import read ${summary.read}, rejected ${summary.rejected}`);
+    const memory = process.memoryUsage().rss / 2 ** 20;
+
+    const latencies: number[] = [];
+    const next = random(7);
+    const earnStarted = process.hrtime.bigint();
+    for (let i = 0; i < EARNS; i++) {
+      const accountId = `tmall:T${Math.floor(next() * MEMBERS)}`;
+      const t = process.hrtime.bigint();
+      await services.store.transaction((tx) =>
+        postEarn(tx, services, { key: `scan:BENCH${i}`, accountId, points: 10, growth: 0, at: new Date().toISOString(), source: { channel: 'code', ref: `BENCH${i}` } }),
+      );
+      latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    const earnRate = EARNS / (Number(process.hrtime.bigint() - earnStarted) / 1e9);
+    latencies.sort((a, b) => a - b);
+    const pct = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+
+    let verifyLine = '';
+    if (VERIFY) {
+      const v0 = Date.now();
+      const report = await verifyPoints(services);
+      verifyLine = `points verify                ${((Date.now() - v0) / 1000).toFixed(1)} s, ${report.entries} entries, ${report.differences} differences\n`;
+    }
+    await services.store.close();
+
+    const plainRate = plainInsert(temp.file('plain.db'));
+    const importRate = ORDERS / importSeconds;
+    const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+    process.stdout.write(
+      `points bench: ${fmt(ORDERS)} orders for ${fmt(MEMBERS)} members, ${BATCH} rows per transaction, WAL + synchronous=FULL\n` +
+        `setup (records + members)     ${setupSeconds.toFixed(1)} s; CSV written in ${writeSeconds.toFixed(1)} s\n` +
+        `order import                 ${importSeconds.toFixed(1)} s = ${fmt(importRate)} orders/s (${fmt(summary.credited)} earned, ${fmt(summary.refunded)} refunds; rss ${memory.toFixed(0)} MB)  target ≤ 60 s\n` +
+        `single durable earns         ${fmt(earnRate)} earns/s  p50 ${pct(0.5).toFixed(3)} ms  p99 ${pct(0.99).toFixed(3)} ms  (${EARNS} earns)  target ≥ 2,000/s, p99 < 5 ms\n` +
+        `plain better-sqlite3 insert  ${fmt(plainRate)} rows/s\n` +
+        `ratio import/plain           ${(importRate / plainRate).toFixed(3)}  target ≥ 0.25\n` +
+        verifyLine,
+    );
+  } finally {
+    temp.cleanup();
+  }
+}
+
+void main();

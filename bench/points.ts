@@ -11,7 +11,7 @@
  *  4. a plain better-sqlite3 insert of the same order rows (id + JSON body),
  *     BATCH rows per transaction, same pragmas: the floor the import is held to.
  *
- *   npx tsx bench/points.ts [--orders 1000000] [--members 200000] [--earns 5000] [--batch 5000] [--verify]
+ *   npx tsx bench/points.ts [--orders 1000000] [--members 200000] [--earns 5000] [--batch 20000] [--verify]
  */
 import Database from 'better-sqlite3';
 import { createWriteStream } from 'node:fs';
@@ -29,7 +29,7 @@ const arg = (name: string, fallback: number) => {
 const ORDERS = arg('orders', 1_000_000);
 const MEMBERS = arg('members', 200_000);
 const EARNS = arg('earns', 5000);
-const BATCH = arg('batch', 5000);
+const BATCH = arg('batch', 20000);
 const VERIFY = process.argv.includes('--verify');
 
 /** A small deterministic generator, so every run imports the same file. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
+import { importOrdersFile } from '../../cloudfunctions/core/orders/import.store';
 import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 
@@ -143,5 +144,14 @@ describe('OneID across channel imports', () => {
     const [a, b] = (await exportAll(services)).map((l) => l.memberId);
     await expect(mergeMembers(services, a!, b!)).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(await exportAll(services)).toHaveLength(2);
+  });
+
+  it('credits an order known only by the buyer\'s phone to whoever binds that phone later', async () => {
+    const file = writeRows([{ orderId: 'P1', phone: '+86 138 0013 8007', amountFen: 8800, paidAt: '2026-10-01 12:00:00' }]);
+    expect(await importOrdersFile(services, { channel: 'tmall', file, rejectsFile: `${file}.rejects` })).toMatchObject({ credited: 1, rejected: 0 });
+    const { memberId } = await boundConsumer(services, 'u7', '13800138007');
+    const line = (await exportAll(services)).find((l) => l.memberId === memberId)!;
+    expect(line.points.available).toBe(88);
+    expect(await importOrdersFile(services, { channel: 'tmall', file, rejectsFile: `${file}.rejects` })).toMatchObject({ credited: 0, unchanged: 1 });
   });
 });

@@ -27,7 +27,8 @@ export async function deleteMember(services: Services, caller: Caller & { openid
     if (member) {
       const tombstone: MemberDoc = { _id: member._id, status: 'deleted', records: [], createdAt: member.createdAt, mergedInto: null };
       await tx.set('members', { ...tombstone, deletedAt: new Date(services.clock.now()).toISOString() });
-      await syncMemberAccounts(tx, services, [{ memberId: member._id, recordIds: [] }]);
+      // the erased records' accounts keep their totals but belong to no one
+      await syncMemberAccounts(tx, services, [{ memberId: member._id, recordIds: [] }, { memberId: null, recordIds }]);
     }
     for (const receipt of receipts.items) await tx.remove('phoneCodes', receipt._id);
   });

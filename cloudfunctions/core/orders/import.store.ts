@@ -7,6 +7,8 @@ import { orderEarning } from '../points/rules';
 import { COLLECTION } from '../points/types';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
+import { buyerRecordId, ensurePhoneBuyers } from '../identity/buyers';
+import { phoneKeyFromSha256 } from '../identity/normalize';
 import { parseOrderRow, type Order } from './parse';
 
 /**
@@ -17,7 +19,9 @@ import { parseOrderRow, type Order } from './parse';
  *
  * Orders of buyers whose channel record is not imported yet are kept: the
  * points wait on the record's account (member: none yet) and the member sees
- * them as soon as identity imports the record. Re-importing a file changes
+ * them as soon as identity imports the record. A buyer known only by phone
+ * gets a buyer record of that phone (identity/buyers.ts), which joins the
+ * member holding the phone, now or when one binds it. Re-importing a file changes
  * nothing; an order whose content changed since (another amount, buyer or
  * paidAt, another refund) is rejected as `order_changed` / `refund_changed`.
  */
@@ -58,6 +62,8 @@ export const CHANNEL = /^[a-z][a-z0-9]{1,15}$/;
 interface Planned {
   line: number;
   order: Order;
+  /** The buyer's phone key when the row has no channel member id. */
+  phoneKey: string | null;
   earn: EarnInput;
   reverse: ReverseInput | null;
 }
@@ -82,8 +88,9 @@ export async function importOrderRows(services: Services, channel: string, items
     }
     const order = parsed.order;
     const earnKey = `order:${channel}:${order.orderId}`;
+    const phoneKey = order.buyerPhoneSha256 ? phoneKeyFromSha256(services.secrets.phoneHashKey, order.buyerPhoneSha256) : null;
     const earn: EarnInput = {
-      key: earnKey, accountId: `${channel}:${order.channelMemberId}`, ...orderEarning(order.amountFen, rate), at: order.paidAt,
+      key: earnKey, accountId: order.channelMemberId ? `${channel}:${order.channelMemberId}` : buyerRecordId(channel, phoneKey!), ...orderEarning(order.amountFen, rate), at: order.paidAt,
       source: { channel, ref: order.orderId, detail: { amountFen: order.amountFen, paidAt: order.paidAt, storeId: order.storeId } },
     };
     const reverse: ReverseInput | null = order.refundFen > 0
@@ -92,10 +99,12 @@ export async function importOrderRows(services: Services, channel: string, items
         source: { channel, ref: order.orderId, detail: { refundFen: order.refundFen } },
       }
       : null;
-    planned.push({ line: item.line, order, earn, reverse });
+    planned.push({ line: item.line, order, phoneKey, earn, reverse });
   }
 
+  const phoneBuyers = planned.flatMap((p) => (p.phoneKey ? [p.phoneKey] : []));
   const outcomes = await services.store.transaction(async (tx) => {
+    if (phoneBuyers.length) await ensurePhoneBuyers(tx, services, channel, phoneBuyers);
     const session = new PointsSession(tx, services);
     // Read what the batch needs collection by collection in id order: each index is walked once, front to back.
     await session.prefetch(COLLECTION.ledger, planned.flatMap((p) => (p.reverse ? [p.earn.key, p.reverse.key] : [p.earn.key])));

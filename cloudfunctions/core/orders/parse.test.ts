@@ -7,7 +7,7 @@ const base = { orderId: 'O1', channelMemberId: 'T1', amountFen: '12550', status:
 describe('order rows', () => {
   it('reads a paid order, Beijing time when no zone is given', () => {
     expect(parseOrderRow(base, now)).toEqual({
-      order: { orderId: 'O1', channelMemberId: 'T1', amountFen: 12550, refundFen: 0, paidAt: '2026-11-01T02:00:00.000Z', refundedAt: null, storeId: null },
+      order: { orderId: 'O1', channelMemberId: 'T1', buyerPhoneSha256: null, amountFen: 12550, refundFen: 0, paidAt: '2026-11-01T02:00:00.000Z', refundedAt: null, storeId: null },
     });
   });
 
@@ -24,6 +24,13 @@ describe('order rows', () => {
     expect(parseOrderRow({ ...base, status: 'PAID', refundFen: '550' }, now).order?.refundFen).toBe(550);
   });
 
+  it('knows a buyer by phone, in any spelling, or by a partner phoneSha256, when there is no channel member id', () => {
+    const bySpelling = parseOrderRow({ ...base, channelMemberId: '', phone: '+86 138-0000-0001' }, now).order;
+    expect(bySpelling).toMatchObject({ channelMemberId: null, buyerPhoneSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const bySha = parseOrderRow({ ...base, channelMemberId: undefined, phoneSha256: bySpelling!.buyerPhoneSha256!.toUpperCase() }, now).order;
+    expect(bySha?.buyerPhoneSha256).toBe(bySpelling!.buyerPhoneSha256);
+  });
+
   it('takes numbers from JSON lines as well as text', () => {
     expect(parseOrderRow({ ...base, amountFen: undefined, amount: 125.5 }, now).order?.amountFen).toBe(12550);
   });
@@ -32,8 +39,8 @@ describe('order rows', () => {
     ['order_id_missing', { orderId: ' ' }],
     ['order_id_invalid', { orderId: 'O 1' }],
     ['buyer_missing', { channelMemberId: '' }],
-    ['buyer_unknown', { channelMemberId: '', phone: '13800000001' }],
-    ['buyer_unknown', { channelMemberId: undefined, phoneSha256: 'ab'.repeat(32) }],
+    ['buyer_phone_invalid', { channelMemberId: '', phone: '12345' }],
+    ['buyer_phone_invalid', { channelMemberId: undefined, phoneSha256: 'not-a-hash' }],
     ['amount_missing', { amountFen: undefined }],
     ['amount_invalid', { amountFen: '12.5' }],
     ['amount_invalid', { amountFen: undefined, amount: '12.555' }],

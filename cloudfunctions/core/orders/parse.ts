@@ -1,3 +1,4 @@
+import { normalizePhone, normalizePhoneSha256, phoneSha256 } from '../identity/normalize';
 import { parseBeijingTime } from '../points/time';
 
 /**
@@ -7,7 +8,10 @@ import { parseBeijingTime } from '../points/time';
 
 export interface Order {
   orderId: string;
-  channelMemberId: string;
+  /** The buyer's channel member id, or null when the file knows the buyer only by phone. */
+  channelMemberId: string | null;
+  /** sha256 of the buyer's 11 digits, when there is no channel member id. */
+  buyerPhoneSha256: string | null;
   amountFen: number;
   /** 0 when nothing was refunded. */
   refundFen: number;
@@ -51,9 +55,16 @@ export function parseOrderRow(row: Record<string, unknown>, now: string): OrderO
   if (!orderId) return { reject: 'order_id_missing' };
   if (!ORDER_ID.test(orderId)) return { reject: 'order_id_invalid' };
 
-  const channelMemberId = text(row.channelMemberId);
-  if (!channelMemberId) return { reject: text(row.phone) || text(row.phoneSha256) ? 'buyer_unknown' : 'buyer_missing' };
-  if (!MEMBER_ID.test(channelMemberId)) return { reject: 'channel_member_id_invalid' };
+  const channelMemberId = text(row.channelMemberId) ?? null;
+  let buyerPhoneSha256: string | null = null;
+  if (!channelMemberId) {
+    const phone = text(row.phone);
+    const sha = text(row.phoneSha256);
+    if (!phone && !sha) return { reject: 'buyer_missing' };
+    const normalized = phone ? normalizePhone(phone) : null;
+    buyerPhoneSha256 = normalized ? phoneSha256(normalized) : sha ? normalizePhoneSha256(sha) : null;
+    if (!buyerPhoneSha256) return { reject: 'buyer_phone_invalid' };
+  } else if (!MEMBER_ID.test(channelMemberId)) return { reject: 'channel_member_id_invalid' };
 
   const fen = fenField(text(row.amountFen));
   const yuan = text(row.amount);
@@ -84,5 +95,5 @@ export function parseOrderRow(row: Record<string, unknown>, now: string): OrderO
 
   const store = text(row.storeId);
   if (store && !STORE_ID.test(store)) return { reject: 'store_id_invalid' };
-  return { order: { orderId, channelMemberId, amountFen, refundFen, paidAt, refundedAt, storeId: store ?? null } };
+  return { order: { orderId, channelMemberId, buyerPhoneSha256, amountFen, refundFen, paidAt, refundedAt, storeId: store ?? null } };
 }

@@ -1,3 +1,4 @@
+import { parseBeijingTime } from '../points/time';
 import type { IdentifierValue } from './cluster';
 import { maskPhone, normalizeEmail, normalizePhone, normalizePhoneSha256, phoneKey, phoneKeyFromSha256 } from './normalize';
 
@@ -45,14 +46,6 @@ function integerField(value: unknown, name: string): { value?: number; error?: s
   if (s === undefined) return {};
   if (!/^-?\d{1,12}$/.test(s)) return { error: `${name}_not_integer` };
   return { value: Number(s) };
-}
-
-/** Import times without a zone are Beijing time. */
-export function parseBeijingTime(value: string): string | null {
-  const withZone = /([zZ]|[+-]\d{2}:?\d{2})$/.test(value);
-  const iso = value.includes('T') || !/^\d{4}-\d{2}-\d{2} /.test(value) ? value : value.replace(' ', 'T');
-  const date = new Date(withZone ? iso : /^\d{4}-\d{2}-\d{2}$/.test(iso) ? `${iso}T00:00:00+08:00` : `${iso}+08:00`);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
 /**

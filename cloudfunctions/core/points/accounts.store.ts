@@ -4,8 +4,10 @@ import type { Doc, Tx } from '../store/port';
 import { nextExpiryOf, type AccountState } from './rules';
 import { COLLECTION, NEVER, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
 
-/** Anything that reads documents by id: a store, a transaction, a session. */
-export type Getter = <T extends Doc>(collection: string, id: string) => Promise<T | null>;
+import type { Getter } from '../identity/lookup';
+
+export type { Getter };
+export { liveMember } from '../identity/lookup';
 
 /** The fields of identity's documents this capability reads (identity owns them). */
 export interface RecordRef extends Doc {
@@ -184,15 +186,6 @@ export async function syncMemberAccounts(
     if (memberId) session.putBalance(await session.sumAccounts(memberId, recordIds));
   }
   await session.flush();
-}
-
-/** The live member an id leads to, following merges to the survivor; null if none or deleted. */
-export async function liveMember(get: Getter, memberId: string | null): Promise<MemberRef | null> {
-  let member = memberId ? await get<MemberRef>('members', memberId) : null;
-  for (let hops = 0; member?.status === 'merged' && member.mergedInto && hops < 32; hops++) {
-    member = await get<MemberRef>('members', member.mergedInto);
-  }
-  return member?.status === 'active' ? member : null;
 }
 
 /** A member's points as `members export` shows them (`get` may be the store: a read outside a transaction). */

@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     const started = process.hrtime.bigint();
     const totals = { read: 0, created: 0, linked: 0, merged: 0, rejected: 0, conflicts: 0 };
     for (const [channel, file] of Object.entries(files)) {
-      const s = await importMembersFile(services, { channel, file, rejectsFile: `${file}.rejects.jsonl` });
+      const s = await importMembersFile(services, { channel, file, rejectsFile: `${file}.rejects.jsonl`, batchSize: process.env.BATCH ? Number(process.env.BATCH) : undefined });
       for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += s[key];
       console.log(`  ${channel}: ${s.read} rows, ${s.created} created, ${s.linked} linked, ${s.merged} merged, ${s.rejected} rejected, ${s.conflicts} conflicts (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s so far)`);
     }

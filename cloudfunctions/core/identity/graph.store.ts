@@ -227,8 +227,9 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
     if (!(await cache.get('conflicts', id))) cache.put('conflicts', { _id: id, ...conflict, at } satisfies ConflictDoc);
   }
 
+  // points share this transaction's cache: every document is written once, below
+  await syncMemberAccounts(cache, services, touched);
   await cache.flush();
-  await syncMemberAccounts(cache.tx, services, touched);
   return {
     assignment: plan.assignment,
     createdMembers: plan.created,

@@ -76,13 +76,15 @@ export async function importMemberRows(services: Services, channel: string, item
       };
       changes.set(id, { before, after });
     }
+    // Opening balances first, on accounts not yet attached to anyone: the graph
+    // then attaches them, and every document is written once.
+    for (const opening of openings) await postOpeningBalance(cache, services, { ...opening, at });
     const graph = await applyRecordChanges(cache, services, [...changes.values()]);
     summary.created += graph.createdMembers.length;
     summary.merged += graph.merges.filter((m) => m.kind === 'merge').length;
     summary.conflicts += graph.conflicts;
     const fresh = new Set(graph.createdMembers);
     for (const id of created) if (!fresh.has(graph.assignment.get(id)!)) summary.linked++;
-    for (const opening of openings) await postOpeningBalance(tx, services, { ...opening, at });
   });
 }
 

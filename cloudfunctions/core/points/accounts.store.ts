@@ -1,6 +1,7 @@
 import { levelFor } from '../levels/rules';
 import type { Services } from '../runtime/services';
 import type { Doc, Tx } from '../store/port';
+import { TxCache } from '../store/tx-cache';
 import { nextExpiryOf, type AccountState } from './rules';
 import { COLLECTION, NEVER, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
 
@@ -20,55 +21,35 @@ export interface MemberRef extends Doc {
 }
 
 /**
- * A write-back view of one transaction for ledger work: every document is read
- * once and written once at `flush`, so a batch of a thousand imported orders
- * touching the same account reads and writes it once. New ledger entries are
- * written with `create`, so a concurrent writer of the same key fails the
- * transaction instead of being overwritten. Doc-id operations only (CloudBase
- * allows nothing else inside a transaction). Use inside one transaction, and
- * flush before it ends.
+ * Ledger work inside one transaction, over a TxCache: every document is read
+ * once and written once, so a batch of a thousand imported orders touching the
+ * same account reads and writes it once; new ledger entries are written with
+ * `create`. Given a Tx, the session owns its cache and `flush` writes it; given
+ * the caller's TxCache (identity's, in the same transaction), the caller
+ * flushes. Doc-id operations only (CloudBase allows nothing else inside a
+ * transaction).
  */
 export class PointsSession {
-  /** Documents read or written, per collection by id (null: known absent). */
-  private readonly docs = new Map<string, Map<string, Doc | null>>();
-  /** Pending writes per collection: id → create (new ledger entries) or set. */
-  private readonly dirty = new Map<string, Map<string, boolean>>();
+  readonly cache: TxCache;
+  private readonly ownsCache: boolean;
   readonly now: string;
 
-  constructor(readonly tx: Tx, readonly services: Services) {
+  constructor(target: Tx | TxCache, readonly services: Services) {
+    this.ownsCache = !(target instanceof TxCache);
+    this.cache = target instanceof TxCache ? target : new TxCache(target);
     this.now = new Date(services.clock.now()).toISOString();
   }
 
-  private cacheOf(collection: string): Map<string, Doc | null> {
-    let cache = this.docs.get(collection);
-    if (!cache) this.docs.set(collection, (cache = new Map()));
-    return cache;
-  }
-
-  readonly get: Getter = async <T extends Doc>(collection: string, id: string) => {
-    const cache = this.cacheOf(collection);
-    const cached = cache.get(id);
-    if (cached !== undefined) return cached as T | null;
-    const doc = await this.tx.get<T>(collection, id);
-    cache.set(id, doc);
-    return doc;
-  };
+  readonly get: Getter = (collection, id) => this.cache.get(collection, id);
 
   /** Reads many documents of one collection in id order (cached like `get`); returns those that exist. */
-  async prefetch<T extends Doc>(collection: string, ids: Iterable<string>): Promise<Map<string, T>> {
-    const found = new Map<string, T>();
-    for (const id of [...new Set(ids)].sort()) {
-      const doc = await this.get<T>(collection, id);
-      if (doc) found.set(id, doc);
-    }
-    return found;
+  prefetch<T extends Doc>(collection: string, ids: Iterable<string>): Promise<Map<string, T>> {
+    return this.cache.getMany<T>(collection, ids);
   }
 
   private put(collection: string, doc: Doc, create = false): void {
-    this.cacheOf(collection).set(doc._id, doc);
-    let pending = this.dirty.get(collection);
-    if (!pending) this.dirty.set(collection, (pending = new Map()));
-    pending.set(doc._id, create || (pending.get(doc._id) ?? false));
+    if (create) this.cache.create(collection, doc);
+    else this.cache.put(collection, doc);
   }
 
   entry = (key: string) => this.get<LedgerEntry>(COLLECTION.ledger, key);
@@ -139,25 +120,9 @@ export class PointsSession {
     this.put(COLLECTION.accounts, account);
   }
 
-  /**
-   * Writes everything pending, each collection in id order (a big batch then
-   * walks each index once instead of jumping around it); returns how many
-   * documents were written.
-   */
-  async flush(): Promise<number> {
-    let written = 0;
-    for (const collection of [...this.dirty.keys()].sort()) {
-      const pending = this.dirty.get(collection)!;
-      const cache = this.cacheOf(collection);
-      for (const id of [...pending.keys()].sort()) {
-        const doc = cache.get(id)!;
-        if (pending.get(id)) await this.tx.create(collection, doc);
-        else await this.tx.set(collection, doc);
-        written++;
-      }
-    }
-    this.dirty.clear();
-    return written;
+  /** Writes what the session did, when it owns its cache; returns how many documents were written. */
+  flush(): Promise<number> {
+    return this.ownsCache ? this.cache.flush() : Promise.resolve(0);
   }
 }
 
@@ -173,7 +138,7 @@ export class PointsSession {
  * Moves no points: totals are preserved by construction. Doc-id operations only.
  */
 export async function syncMemberAccounts(
-  tx: Tx,
+  tx: Tx | TxCache,
   services: Services,
   memberRecords: { memberId: string | null; recordIds: string[] }[],
 ): Promise<void> {

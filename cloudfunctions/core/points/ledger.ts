@@ -48,6 +48,7 @@
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import type { Tx } from '../store/port';
+import type { TxCache } from '../store/tx-cache';
 import { liveMember, PointsSession, type MemberRef } from './accounts.store';
 import { contentHash, credit, debit, dueLots, expireLot, planSpend, reversalAmounts, take } from './rules';
 import { expiryOf, isoOrNull } from './time';
@@ -364,18 +365,18 @@ export function homeAccountOf(member: MemberRef): string | null {
 }
 
 /** Runs `fn` on a session over `tx` and writes what it did. */
-async function inSession<R>(tx: Tx, services: Services, fn: (session: PointsSession) => Promise<R>): Promise<R> {
+async function inSession<R>(tx: Tx | TxCache, services: Services, fn: (session: PointsSession) => Promise<R>): Promise<R> {
   const session = new PointsSession(tx, services);
   const result = await fn(session);
   await session.flush();
   return result;
 }
 
-export const postEarn = (tx: Tx, services: Services, input: EarnInput) => inSession(tx, services, (s) => earnIn(s, input));
-export const postOpeningBalance = (tx: Tx, services: Services, input: { recordId: string; points: number; growth: number; at: string }) =>
+export const postEarn = (tx: Tx | TxCache, services: Services, input: EarnInput) => inSession(tx, services, (s) => earnIn(s, input));
+export const postOpeningBalance = (tx: Tx | TxCache, services: Services, input: { recordId: string; points: number; growth: number; at: string }) =>
   inSession(tx, services, (s) => openingBalanceIn(s, input));
-export const postReverse = (tx: Tx, services: Services, input: ReverseInput) => inSession(tx, services, (s) => reverseIn(s, input));
-export const postRedeem = (tx: Tx, services: Services, input: RedeemInput) => inSession(tx, services, (s) => redeemIn(s, input));
-export const postAdjust = (tx: Tx, services: Services, input: AdjustInput) => inSession(tx, services, (s) => adjustIn(s, input));
+export const postReverse = (tx: Tx | TxCache, services: Services, input: ReverseInput) => inSession(tx, services, (s) => reverseIn(s, input));
+export const postRedeem = (tx: Tx | TxCache, services: Services, input: RedeemInput) => inSession(tx, services, (s) => redeemIn(s, input));
+export const postAdjust = (tx: Tx | TxCache, services: Services, input: AdjustInput) => inSession(tx, services, (s) => adjustIn(s, input));
 export const expireAccount = (tx: Tx, services: Services, accountId: string, asOf: string) =>
   inSession(tx, services, (s) => expireIn(s, accountId, checkAt(asOf)));

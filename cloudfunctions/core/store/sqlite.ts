@@ -177,6 +177,16 @@ export class SqliteStore implements DocStore {
       while (this.queue.length) {
         const group: { item: Pending; outcome: { ok: true; value: unknown } | { ok: false; error: unknown } }[] = [];
         this.writer.exec('BEGIN IMMEDIATE');
+        // The first runs bare (alone, it costs no savepoint); a failure of it rolls back
+        // the whole transaction, which holds nothing else yet. The rest run in savepoints.
+        const first = this.queue.shift()!;
+        try {
+          group.push({ item: first, outcome: { ok: true, value: await first.fn(this.tx) } });
+        } catch (error) {
+          this.writer.exec('ROLLBACK');
+          first.reject(error);
+          continue;
+        }
         while (this.queue.length && group.length < MAX_GROUP) {
           const item = this.queue.shift()!;
           this.writer.exec('SAVEPOINT logical');

@@ -12,14 +12,15 @@ afterEach(() => services.close());
 
 /**
  * What one redemption costs at the store port, pinned so a change shows up
- * here. Inside its one transaction: the claim is created blind (no read); the
- * points ledger (points/ledger.ts) reads the entry key (replay check), the
- * account and the balance, and writes entry, account and balance. Outside:
+ * here. Inside its one transaction: the claim is created blind (no read), which
+ * also proves its ledger entry is new (no replay read); the points ledger
+ * (points/ledger.ts) reads the account and the balance, and writes entry,
+ * account and balance. Outside:
  * the caller's openid identifier and `wechat:` record (identity/lookup.ts);
  * the batch comes from the instance's cache.
  */
 describe('store operations per redemption', () => {
-  test('one transaction; 3 reads + 4 writes in it, 2 identity reads outside, no batch read once warm', async () => {
+  test('one transaction; 2 reads + 4 writes in it, 2 identity reads outside, no batch read once warm', async () => {
     await boundConsumer(services, 'u1', '13912345678');
     const { codes } = await makeBatch(services, { count: 30 });
     const store = countingStore(services.store);
@@ -30,7 +31,7 @@ describe('store operations per redemption', () => {
     for (const code of codes.slice(1, 1 + n)) expect(await redeem(counted, 'u1', { code })).toMatchObject({ ok: true });
     const c = store.counts;
     expect({ transactions: c.transactions / n, txReads: c.txReads / n, txWrites: c.txWrites / n, reads: c.reads / n, writes: c.writes, queries: c.queries })
-      .toEqual({ transactions: 1, txReads: 3, txWrites: 4, reads: 2, writes: 0, queries: 0 });
+      .toEqual({ transactions: 1, txReads: 2, txWrites: 4, reads: 2, writes: 0, queries: 0 });
     expect(c.detail['tx.create codeClaims']).toBe(n);
     expect(c.detail['get codeBatches']).toBeUndefined();
   });

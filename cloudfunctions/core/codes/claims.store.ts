@@ -35,6 +35,8 @@ export function claimAndEarn(services: Services, claim: ClaimDoc, earn: EarnInpu
   return services.store.transaction(async (tx) => {
     await tx.create(CLAIMS, claim);
     const session = new PointsSession(tx, services);
+    // the claim was just created, and its ledger entry is only ever written with it: no replay to look for
+    session.cache.knownAbsent('ledger', earn.key);
     const { entry } = await earnIn(session, earn);
     const balance = entry.memberId ? await session.balance(entry.memberId) : null;
     await session.flush();

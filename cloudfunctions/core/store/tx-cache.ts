@@ -49,6 +49,11 @@ export class TxCache {
     return found;
   }
 
+  /** Records that a document does not exist, when the caller knows it (saves the read). */
+  knownAbsent(collection: string, id: string): void {
+    if (!this.docsOf(collection).has(id)) this.docsOf(collection).set(id, null);
+  }
+
   put(collection: string, doc: Doc): void {
     this.docsOf(collection).set(doc._id, doc);
     this.mark(collection, doc._id, 'set');

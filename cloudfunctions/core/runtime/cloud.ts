@@ -4,7 +4,7 @@ import { CloudBaseStore } from '../store/cloudbase';
 import { systemClock } from './clock';
 import { loadConfig } from './config';
 import { invoke, type CloudFunction } from './handler';
-import { randomIds } from './ids';
+import { timeOrderedIds } from './ids';
 import { stderrLogger } from './log';
 import { secretsFromEnv } from './secrets';
 import type { Caller, Services } from './services';
@@ -17,7 +17,7 @@ function cloudServices(): Services {
   return {
     store: new CloudBaseStore(cloud.database()),
     clock: systemClock,
-    ids: randomIds,
+    ids: timeOrderedIds,
     config: loadConfig(),
     log: stderrLogger,
     secrets: secretsFromEnv(),

@@ -6,7 +6,8 @@ export interface IdSource {
   next(prefix: string): string;
 }
 
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+/** Digits before letters, as in ASCII, so ids sort as their bytes do. */
+const ALPHABET = '234567abcdefghijklmnopqrstuvwxyz';
 
 export function base32(bytes: Uint8Array): string {
   let out = '';
@@ -24,7 +25,19 @@ export function base32(bytes: Uint8Array): string {
   return out;
 }
 
-export const randomIds: IdSource = { next: (prefix) => `${prefix}_${base32(randomBytes(10))}` };
+/**
+ * 48 bits of milliseconds then 32 random bits: ids made later sort later, so
+ * new members land at the end of every index on them instead of on a random
+ * page (a million-member import stays fast), and two ids made in the same
+ * millisecond still differ with overwhelming odds.
+ */
+export const timeOrderedIds: IdSource = {
+  next(prefix) {
+    const bytes = randomBytes(10);
+    bytes.writeUIntBE(Date.now(), 0, 6);
+    return `${prefix}_${base32(bytes)}`;
+  },
+};
 
 /** `prefix_000001`, `prefix_000002`, … per prefix. */
 export function sequentialIds(): IdSource {

@@ -1,7 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../runtime/clock';
 import { loadConfig, type Config } from '../runtime/config';
-import { randomIds, type IdSource } from '../runtime/ids';
+import { timeOrderedIds, type IdSource } from '../runtime/ids';
 import { stderrLogger, type Logger } from '../runtime/log';
 import { devSecrets, type Secrets } from '../runtime/secrets';
 import type { Services } from '../runtime/services';
@@ -31,7 +31,7 @@ export function openLocalServices(options: LocalServicesOptions): Services {
   return {
     store: new SqliteStore({ file: options.dbFile, durability: options.durability }),
     clock,
-    ids: options.ids ?? randomIds,
+    ids: options.ids ?? timeOrderedIds,
     config: loadConfig(process.env, options.config),
     log: options.log ?? stderrLogger,
     // beside the database, so each database keeps the keys its phone hashes were made with

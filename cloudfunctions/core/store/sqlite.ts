@@ -67,6 +67,8 @@ export class SqliteStore implements DocStore {
   private readonly indexedFields = new Map<string, string[]>();
   private readonly queue: Pending[] = [];
   private flushing = false;
+  /** Transaction control, prepared once (exec would parse the SQL on every call). */
+  private readonly control: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Database.Statement>;
 
   constructor(options: SqliteStoreOptions) {
     this.collections = options.collections ?? COLLECTIONS;
@@ -80,6 +82,14 @@ export class SqliteStore implements DocStore {
     // checkpoint every ~80 MB of WAL instead of 4 MB: hot index pages are copied back once, not per batch
     this.writer.pragma('wal_autocheckpoint = 20000');
     this.createSchema();
+    this.control = {
+      begin: this.writer.prepare('BEGIN IMMEDIATE'),
+      commit: this.writer.prepare('COMMIT'),
+      rollback: this.writer.prepare('ROLLBACK'),
+      savepoint: this.writer.prepare('SAVEPOINT logical'),
+      release: this.writer.prepare('RELEASE logical'),
+      rollbackTo: this.writer.prepare('ROLLBACK TO logical'),
+    };
     this.reader = new Database(options.file, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
     this.reader.pragma('cache_size = -16384');
@@ -176,34 +186,34 @@ export class SqliteStore implements DocStore {
     try {
       while (this.queue.length) {
         const group: { item: Pending; outcome: { ok: true; value: unknown } | { ok: false; error: unknown } }[] = [];
-        this.writer.exec('BEGIN IMMEDIATE');
+        this.control.begin.run();
         // The first runs bare (alone, it costs no savepoint); a failure of it rolls back
         // the whole transaction, which holds nothing else yet. The rest run in savepoints.
         const first = this.queue.shift()!;
         try {
           group.push({ item: first, outcome: { ok: true, value: await first.fn(this.tx) } });
         } catch (error) {
-          this.writer.exec('ROLLBACK');
+          this.control.rollback.run();
           first.reject(error);
           continue;
         }
         while (this.queue.length && group.length < MAX_GROUP) {
           const item = this.queue.shift()!;
-          this.writer.exec('SAVEPOINT logical');
+          this.control.savepoint.run();
           try {
             const value = await item.fn(this.tx);
-            this.writer.exec('RELEASE logical');
+            this.control.release.run();
             group.push({ item, outcome: { ok: true, value } });
           } catch (error) {
-            this.writer.exec('ROLLBACK TO logical');
-            this.writer.exec('RELEASE logical');
+            this.control.rollbackTo.run();
+            this.control.release.run();
             group.push({ item, outcome: { ok: false, error } });
           }
         }
         try {
-          this.writer.exec('COMMIT');
+          this.control.commit.run();
         } catch (error) {
-          if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+          if (this.writer.inTransaction) this.control.rollback.run();
           for (const { item } of group) item.reject(error);
           continue;
         }

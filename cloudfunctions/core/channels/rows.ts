@@ -1,5 +1,5 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 
@@ -115,4 +115,38 @@ export function readRows(file: string): FileRows {
       if (batch.length) yield batch;
     },
   };
+}
+
+export interface FileImportOptions<S> {
+  file: string;
+  /** Where rejected rows go, one JSON line each (created only if some are). */
+  rejectsFile: string;
+  batchSize?: number;
+  onProgress?: (bytesRead: number, size: number, summary: S) => void;
+}
+
+/**
+ * The loop every channel import shares: batches of rows to `importBatch`
+ * (one transaction each), the rejects it collects appended to the rejects
+ * file, progress after each batch. Returns the rejects file if it was written.
+ */
+export async function importFileInBatches<S, R>(
+  options: FileImportOptions<S>,
+  summary: S,
+  importBatch: (batch: RowItem[], rejects: R[]) => Promise<void>,
+): Promise<string | null> {
+  const rows = readRows(options.file);
+  const rejects: R[] = [];
+  let rejectsOut: ReturnType<typeof createWriteStream> | null = null;
+  for await (const batch of rows.batches(options.batchSize ?? 2000)) {
+    await importBatch(batch, rejects);
+    if (rejects.length) {
+      rejectsOut ??= createWriteStream(options.rejectsFile);
+      for (const reject of rejects.splice(0)) rejectsOut.write(`${JSON.stringify(reject)}\n`);
+    }
+    options.onProgress?.(rows.bytesRead(), rows.size, summary);
+  }
+  if (!rejectsOut) return null;
+  await new Promise<void>((done) => rejectsOut!.end(done));
+  return options.rejectsFile;
 }

@@ -1,7 +1,6 @@
-import { createWriteStream } from 'node:fs';
 import { postOpeningBalance } from '../points/opening';
 import type { Services } from '../runtime/services';
-import { readRows, type RowItem } from '../channels/rows';
+import { importFileInBatches, type FileImportOptions, type RowItem } from '../channels/rows';
 import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, type RecordChange, type RecordDoc } from './graph.store';
 import { CHANNEL, recordFromRow, recordIdOf, type RecordFields } from './records';
@@ -88,29 +87,14 @@ export async function importMemberRows(services: Services, channel: string, item
   });
 }
 
-export interface ImportFileOptions {
+export interface ImportFileOptions extends FileImportOptions<ImportSummary> {
   channel: string;
-  file: string;
-  /** Where rejected rows go, one JSON line each. */
-  rejectsFile: string;
-  batchSize?: number;
-  onProgress?: (bytesRead: number, size: number, summary: ImportSummary) => void;
 }
 
 export async function importMembersFile(services: Services, options: ImportFileOptions): Promise<ImportSummary & { rejectsFile: string | null }> {
   if (!CHANNEL.test(options.channel) || options.channel === 'wechat') throw new Error(`channel must be 2-16 lowercase letters or digits (not wechat), got ${options.channel}`);
-  const rows = readRows(options.file);
   const summary = emptySummary();
-  const rejects: Reject[] = [];
-  let rejectsOut: ReturnType<typeof createWriteStream> | null = null;
-  for await (const batch of rows.batches(options.batchSize ?? 2000)) {
-    await importMemberRows(services, options.channel, batch, summary, rejects);
-    if (rejects.length) {
-      rejectsOut ??= createWriteStream(options.rejectsFile);
-      for (const reject of rejects.splice(0)) rejectsOut.write(`${JSON.stringify(reject)}\n`);
-    }
-    options.onProgress?.(rows.bytesRead(), rows.size, summary);
-  }
-  if (rejectsOut) await new Promise<void>((done) => rejectsOut!.end(done));
-  return { ...summary, rejectsFile: rejectsOut ? options.rejectsFile : null };
+  const rejectsFile = await importFileInBatches<ImportSummary, Reject>(options, summary, (batch, rejects) =>
+    importMemberRows(services, options.channel, batch, summary, rejects));
+  return { ...summary, rejectsFile };
 }

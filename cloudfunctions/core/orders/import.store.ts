@@ -1,5 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { readRows, type RowItem } from '../channels/rows';
+import { importFileInBatches, type FileImportOptions, type RowItem } from '../channels/rows';
 import { PointsSession } from '../points/accounts.store';
 import { earnRateOf } from '../points/config';
 import { earnHash, earnIn, replayOf, reverseHash, reverseIn, type EarnInput, type ReverseInput } from '../points/ledger';
@@ -8,6 +7,7 @@ import { COLLECTION } from '../points/types';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { buyerRecordId, ensurePhoneBuyers } from '../identity/buyers';
+import { CHANNEL } from '../identity/records';
 import { phoneKeyFromSha256 } from '../identity/normalize';
 import { parseOrderRow, type Order } from './parse';
 
@@ -56,7 +56,6 @@ type Outcome =
   | { line: number; reject: string; orderId?: string }
   | { line: number; credited: boolean; refunded: boolean; pending: boolean; points: number; reversed: number };
 
-export const CHANNEL = /^[a-z][a-z0-9]{1,15}$/;
 
 /** Imports one batch of rows in one transaction and adds what happened to `summary` once it committed. */
 interface Planned {
@@ -166,31 +165,16 @@ export async function importOrderRows(services: Services, channel: string, items
   }
 }
 
-export interface ImportOrdersOptions {
+export interface ImportOrdersOptions extends FileImportOptions<OrderImportSummary> {
   channel: string;
-  file: string;
-  /** Where rejected rows go, one JSON line each (written only if some are). */
-  rejectsFile: string;
-  batchSize?: number;
-  onProgress?: (bytesRead: number, size: number, summary: OrderImportSummary) => void;
 }
 
 export async function importOrdersFile(services: Services, options: ImportOrdersOptions): Promise<OrderImportSummary & { rejectsFile: string | null }> {
   if (!CHANNEL.test(options.channel) || options.channel === 'wechat') {
     throw new Error(`channel must be 2-16 lowercase letters or digits (not wechat), got ${options.channel}`);
   }
-  const rows = readRows(options.file);
   const summary = emptyOrderSummary();
-  const rejects: OrderReject[] = [];
-  let rejectsOut: ReturnType<typeof createWriteStream> | null = null;
-  for await (const batch of rows.batches(options.batchSize ?? 2000)) {
-    await importOrderRows(services, options.channel, batch, summary, rejects);
-    if (rejects.length) {
-      rejectsOut ??= createWriteStream(options.rejectsFile);
-      for (const reject of rejects.splice(0)) rejectsOut.write(`${JSON.stringify(reject)}\n`);
-    }
-    options.onProgress?.(rows.bytesRead(), rows.size, summary);
-  }
-  if (rejectsOut) await new Promise<void>((done) => rejectsOut!.end(done));
-  return { ...summary, rejectsFile: rejectsOut ? options.rejectsFile : null };
+  const rejectsFile = await importFileInBatches<OrderImportSummary, OrderReject>(options, summary, (batch, rejects) =>
+    importOrderRows(services, options.channel, batch, summary, rejects));
+  return { ...summary, rejectsFile };
 }

@@ -12,7 +12,7 @@ const REFRESH_EARLY_MS = 5_000
 const MIN_REFRESH_MS = 5_000
 
 /**
- * The dynamic member code shown at the till: QR and barcode of member.memberCode's token,
+ * The dynamic member code shown at the till: QR of member.memberCode's token and barcode of its digits,
  * replaced shortly before it expires. Tapping the barcode shows it large.
  */
 export default function MemberCode() {
@@ -21,8 +21,10 @@ export default function MemberCode() {
   const [enlarged, setEnlarged] = useState(false)
 
   const token = state.status === 'ready' ? state.data.token : null
+  // the digits form prints at twice the density of the token, so a till's scanner reads it
+  const barcode = state.status === 'ready' ? (state.data.barcode ?? state.data.token) : null
   const expiresAt = state.status === 'ready' ? Date.parse(state.data.expiresAt) : NaN
-  const images = useMemo(() => (token ? { qr: qrImage(token), bar: barcodeImage(token) } : null), [token])
+  const images = useMemo(() => (token && barcode ? { qr: qrImage(token), bar: barcodeImage(barcode) } : null), [token, barcode])
 
   useEffect(() => {
     if (Number.isNaN(expiresAt)) return

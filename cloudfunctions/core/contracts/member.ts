@@ -60,7 +60,8 @@ export const memberLinkOffline = {
 
 export const memberMemberCode = {
   input: z.object({ action: z.literal('memberCode') }),
-  output: z.object({ token: z.string(), expiresAt: z.string() }),
+  /** `token` for the QR code; `barcode` (digits) for a Code 128 barcode at the till. */
+  output: z.object({ token: z.string(), barcode: z.nullable(z.string()), expiresAt: z.string() }),
 };
 
 export const memberDelete = {

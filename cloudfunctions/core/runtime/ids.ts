@@ -31,6 +31,24 @@ export function base32(bytes: Uint8Array): string {
  * page (a million-member import stays fast), and two ids made in the same
  * millisecond still differ with overwhelming odds.
  */
+/** The bytes of a base32 string made by `base32` from a whole number of 5-bit groups, or null. */
+export function base32Decode(text: string): Buffer | null {
+  const out: number[] = [];
+  let buffer = 0;
+  let bits = 0;
+  for (const char of text) {
+    const value = ALPHABET.indexOf(char);
+    if (value < 0) return null;
+    buffer = ((buffer << 5) | value) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((buffer >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
 export const timeOrderedIds: IdSource = {
   next(prefix) {
     const bytes = randomBytes(10);

@@ -3,6 +3,7 @@ import Taro from '@tarojs/taro'
 import MemberPage from '../../../src/pages/member/index'
 import { setPendingEntry } from '../../../src/launch/entry'
 import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
+import { barcodeImage } from '../../../src/lib/barcode'
 
 
 const SUMMARY = {
@@ -17,7 +18,8 @@ const SUMMARY = {
 }
 const PROFILE = { data: { memberId: 'm_1', nickname: null, birthday: null, phoneMasked: '138****8000' } }
 const CHANNELS = { data: { wechat: true, phone: true, tmall: false, offline: true, jd: false } }
-const CODE = { data: { token: 'MC1.m_000001.1795000000.AbCdEfGhIjKlMnOp', expiresAt: new Date(Date.now() + 60_000).toISOString() } }
+const BARCODE = '012345678901234567890123456789012345678901234567890123'
+const CODE = { data: { token: 'MC1.m_000001.1795000000.AbCdEfGhIjKlMnOp', barcode: BARCODE, expiresAt: new Date(Date.now() + 60_000).toISOString() } }
 
 beforeEach(resetAll)
 
@@ -59,7 +61,7 @@ describe('会员 home', () => {
     expect(screen.getAllByText('已关联')).toHaveLength(2)
     const qr = await screen.findByAltText('会员二维码')
     expect(qr.getAttribute('src')).toMatch(/^data:image\/gif;base64,/)
-    expect(screen.getByAltText('会员条形码').getAttribute('src')).toMatch(/^data:image\/gif;base64,/)
+    expect(screen.getByAltText('会员条形码').getAttribute('src')).toBe(barcodeImage(BARCODE).src)
     expect(container.textContent).not.toMatch(/1[3-9]\d{9}/)
   })
 

@@ -3,7 +3,8 @@
 # On a fresh machine of this project's kind we are root with apt: install it,
 # with CJK fonts so screenshots show Chinese instead of boxes.
 set -euo pipefail
-if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then exit 0; fi
+# (grep -c, not -q: -q stops reading early and pipefail would count fc-list's SIGPIPE as a failure)
+if [ -x /usr/bin/chromium ] && [ "$(fc-list 2>/dev/null | grep -ci 'noto.*cjk')" -gt 0 ]; then exit 0; fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing Debian's chromium and fonts-noto-cjk for the browser tests…"
   export DEBIAN_FRONTEND=noninteractive

@@ -22,16 +22,13 @@ import type { Services } from '../cloudfunctions/core/runtime/services';
 import { countingStore } from '../test/codes/counting-store';
 import { boundConsumer } from '../test/support/members';
 import { tempDir } from '../test/support/temp';
+import { numberFlag } from './support';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const CODES = arg('--codes', 10_000_000);
-const REDEMPTIONS = arg('--redemptions', 20_000);
-const CONCURRENCY = arg('--concurrency', 16);
+const CODES = numberFlag('codes', 10_000_000);
+const REDEMPTIONS = numberFlag('redemptions', 20_000);
+const CONCURRENCY = numberFlag('concurrency', 16);
 /** Bound members the scans are spread over (each scan opens a points lot on its member's account). */
-const MEMBERS = arg('--members', 1000);
+const MEMBERS = numberFlag('members', 1000);
 const WARMUP = 500;
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString('en');

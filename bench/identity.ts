@@ -15,26 +15,12 @@ import { importMembersFile } from '../cloudfunctions/core/identity/import';
 import { openLocalServices } from '../cloudfunctions/core/local/services';
 import { silentLogger } from '../cloudfunctions/core/runtime/log';
 import { tempDir } from '../test/support/temp';
+import { numberFlag, seededRandom } from './support';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const TARGET = arg('--records', 1_000_000);
+const TARGET = numberFlag('records', 1_000_000);
 const CHANNELS = ['tmall', 'offline', 'jd'] as const;
 const SHOP_PHONES = 40;
 
-/** A small deterministic PRNG so every run imports the same data. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const spellings = [
   (p: string) => p,
@@ -45,7 +31,7 @@ const spellings = [
 ];
 
 async function generate(dir: string): Promise<{ files: Record<string, string>; records: number; people: number }> {
-  const random = prng(42);
+  const random = seededRandom(42);
   const outs = Object.fromEntries(CHANNELS.map((c) => {
     const out = createWriteStream(`${dir}/${c}.csv`);
     out.write('channelMemberId,phone,email,name,points,growth,joinedAt\n');

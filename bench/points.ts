@@ -21,28 +21,14 @@ import { postEarn } from '../cloudfunctions/core/points/ledger';
 import { verifyPoints } from '../cloudfunctions/core/points/verify.store';
 import { silentLogger } from '../cloudfunctions/core/runtime/log';
 import { tempDir } from '../test/support/temp';
+import { numberFlag, seededRandom } from './support';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const ORDERS = arg('orders', 1_000_000);
-const MEMBERS = arg('members', 200_000);
-const EARNS = arg('earns', 5000);
-const BATCH = arg('batch', 20000);
+const ORDERS = numberFlag('orders', 1_000_000);
+const MEMBERS = numberFlag('members', 200_000);
+const EARNS = numberFlag('earns', 5000);
+const BATCH = numberFlag('batch', 20000);
 const VERIFY = process.argv.includes('--verify');
 
-/** A small deterministic generator, so every run imports the same file. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface OrderRow {
   orderId: string;
@@ -55,7 +41,7 @@ interface OrderRow {
 }
 
 function* orderRows(): Generator<OrderRow> {
-  const next = random(42);
+  const next = seededRandom(42);
   const start = Date.UTC(2025, 0, 1);
   const span = Date.UTC(2026, 10, 1) - start;
   for (let i = 0; i < ORDERS; i++) {
@@ -144,7 +130,7 @@ async function main(): Promise<void> {
     const memory = process.memoryUsage().rss / 2 ** 20;
 
     const latencies: number[] = [];
-    const next = random(7);
+    const next = seededRandom(7);
     const earnStarted = process.hrtime.bigint();
     for (let i = 0; i < EARNS; i++) {
       const accountId = `tmall:T${Math.floor(next() * MEMBERS)}`;

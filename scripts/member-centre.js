@@ -2,6 +2,11 @@
 // The `member-centre` bin: runs the TypeScript CLI through tsx, so there is no
 // build step between a git pull and the operator's next command.
 require('tsx/cjs');
+// `member-centre members export | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 require('../cloudfunctions/core/local/cli.ts')
   .run(process.argv)
   .catch((error) => {

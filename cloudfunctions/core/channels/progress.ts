@@ -16,6 +16,9 @@ export function progressBar(label: string): { update(done: number, total: number
       }
       bar.update(done, { note });
     },
-    stop: () => started && bar.stop(),
+    stop() {
+      if (started) bar.stop();
+      started = false;
+    },
   };
 }

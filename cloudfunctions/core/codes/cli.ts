@@ -2,7 +2,6 @@ import { InvalidArgumentError } from 'commander';
 import { createWriteStream } from 'node:fs';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
-import { isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { parseValidTo } from './batch';
 import { allBatches, revokeKey, setBatchStatus } from './batches.store';
@@ -21,19 +20,8 @@ const validTo = (value: string) => {
 };
 
 /** `codes create|list|signals|revoke-batch|revoke-key`. */
-export function registerCodeCommands({ program, open }: CliContext): void {
-  const fail = (error: unknown): never =>
-    program.error(isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
-  const withServices = (fn: (services: Services) => Promise<void>) => async () => {
-    const services = open();
-    try {
-      await fn(services);
-    } catch (error) {
-      fail(error);
-    } finally {
-      await services.store.close();
-    }
-  };
+export function registerCodeCommands({ program, run }: CliContext): void {
+  const withServices = (fn: (services: Services) => Promise<void>) => () => run(fn);
 
   const codes = program.command('codes').description('one-item-one-code batches for the printer');
 

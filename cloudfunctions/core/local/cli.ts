@@ -5,6 +5,7 @@ import { registerIdentityCommands } from '../identity/cli';
 import { registerPointsCommands } from '../points/cli';
 import { registerCodeCommands } from '../codes/cli';
 import { registerSceneCommands } from '../scenes/cli';
+import { isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { openLocalServices, resolveDbPath } from './services';
 import { createLocalServer } from './server';
@@ -18,6 +19,8 @@ export interface CliContext {
   importCommand: Command;
   /** Opens the embedded services on the `--db` database; close the store when done. */
   open(): Services;
+  /** Runs a command on freshly opened services, reports a failure as `CODE: message` (exit 1), and closes them. */
+  run(fn: (services: Services) => Promise<void>): Promise<void>;
 }
 
 /** Each capability adds its own commands here (see <capability>/cli.ts). */
@@ -56,13 +59,20 @@ export function buildCli(): Command {
   const program = new Command('member-centre')
     .description('会员中心 operator CLI and local runtime')
     .option('--db <path>', 'SQLite database file (default: $MC_DB or .data/member-centre.db)')
-    .showHelpAfterError();
+    .showHelpAfterError('(member-centre --help lists the commands)');
   const importCommand = program.command('import').description('import channel data (CSV with a header row, or JSONL)');
-  const context: CliContext = {
-    program,
-    importCommand,
-    open: () => openLocalServices({ dbFile: resolveDbPath(program.opts<{ db?: string }>().db) }),
+  const open = () => openLocalServices({ dbFile: resolveDbPath(program.opts<{ db?: string }>().db) });
+  const run = async (fn: (services: Services) => Promise<void>) => {
+    const services = open();
+    try {
+      await fn(services);
+    } catch (error) {
+      program.error(isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
+    } finally {
+      await services.store.close();
+    }
   };
+  const context: CliContext = { program, importCommand, open, run };
   for (const register of [registerServe, ...registrars]) register(context);
   return program;
 }

@@ -3,7 +3,6 @@ import { userInfo } from 'node:os';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
 import { importOrdersFile } from '../orders/import.store';
-import { isAppError } from '../runtime/errors';
 import { expirePoints } from './expire.store';
 import { postAdjust } from './ledger';
 import { isoOrNull, parseBeijingTime } from './time';
@@ -30,10 +29,7 @@ function parseBatch(value: string): number {
 const operatorName = () => process.env.USER || process.env.USERNAME || userInfo().username || 'unknown';
 
 /** `import orders`, `points verify|expire|adjust`. */
-export function registerPointsCommands({ program, importCommand, open }: CliContext): void {
-  const fail = (error: unknown): never =>
-    program.error(isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
-
+export function registerPointsCommands({ program, importCommand, run }: CliContext): void {
   importCommand
     .command('orders')
     .description('import channel orders for points (columns: orderId, channelMemberId or phone/phoneSha256, amountFen or amount, status, refundFen, paidAt, storeId)')
@@ -41,8 +37,7 @@ export function registerPointsCommands({ program, importCommand, open }: CliCont
     .requiredOption('--file <file>', 'CSV with a header row, or JSONL (.jsonl)')
     .option('--rejects <file>', 'where rejected rows go (default: FILE.rejects.jsonl)')
     .option('--batch <n>', 'rows per transaction (default 2000)', parseBatch)
-    .action(async (options: { channel: string; file: string; rejects?: string; batch?: number }) => {
-      const services = open();
+    .action((options: { channel: string; file: string; rejects?: string; batch?: number }) => run(async (services) => {
       const bar = progressBar('导入订单');
       const started = Date.now();
       try {
@@ -63,13 +58,10 @@ export function registerPointsCommands({ program, importCommand, open }: CliCont
         const reasons = Object.entries(summary.reasons).sort(([, a], [, b]) => b - a);
         if (reasons.length) process.stdout.write(`rejected: ${reasons.map(([reason, n]) => `${reason} ${n}`).join(', ')}\n`);
         if (summary.rejectsFile) process.stdout.write(`rejected rows and reasons: ${summary.rejectsFile}\n`);
-      } catch (error) {
-        bar.stop();
-        fail(error);
       } finally {
-        await services.store.close();
+        bar.stop();
       }
-    });
+    }));
 
   const points = program.command('points').description('the points ledger: check it, expire points, adjust a member');
 
@@ -77,52 +69,37 @@ export function registerPointsCommands({ program, importCommand, open }: CliCont
     .command('verify')
     .description('recompute every account and member balance from the ledger and report differences (exit 1 if any)')
     .option('--max <n>', 'differences to list (default 50)', parseBatch)
-    .action(async (options: { max?: number }) => {
-      const services = open();
-      try {
-        const report = await verifyPoints(services, { maxDetails: options.max ?? 50 });
-        process.stdout.write(`checked ${report.entries} ledger entries, ${report.accounts} accounts, ${report.balances} balances, ${report.members} members: `);
-        if (report.differences === 0) {
-          process.stdout.write('no differences\n');
-          return;
-        }
-        process.stdout.write(`${report.differences} differences\n`);
-        for (const d of report.details) process.stdout.write(`  ${d.kind} ${d.id}: ${d.problem}\n`);
-        if (report.differences > report.details.length) process.stdout.write(`  … and ${report.differences - report.details.length} more\n`);
-        process.exitCode = 1;
-      } catch (error) {
-        fail(error);
-      } finally {
-        await services.store.close();
+    .action((options: { max?: number }) => run(async (services) => {
+      const report = await verifyPoints(services, { maxDetails: options.max ?? 50 });
+      process.stdout.write(`checked ${report.entries} ledger entries, ${report.accounts} accounts, ${report.balances} balances, ${report.members} members: `);
+      if (report.differences === 0) {
+        process.stdout.write('no differences\n');
+        return;
       }
-    });
+      process.stdout.write(`${report.differences} differences\n`);
+      for (const d of report.details) process.stdout.write(`  ${d.kind} ${d.id}: ${d.problem}\n`);
+      if (report.differences > report.details.length) process.stdout.write(`  … and ${report.differences - report.details.length} more\n`);
+      process.exitCode = 1;
+    }));
 
   points
     .command('expire')
     .description('expire every lot due as of a time (default now); idempotent and resumable')
     .option('--as-of <time>', 'ISO time or Beijing date/time', parseAsOf)
-    .action(async (options: { asOf?: string }) => {
-      const services = open();
-      try {
-        const asOf = options.asOf ?? new Date(services.clock.now()).toISOString();
-        const summary = await expirePoints(services, asOf);
-        process.stdout.write(`as of ${asOf}: expired ${summary.lots} lots, ${summary.points} points, on ${summary.accounts} accounts\n`);
-      } catch (error) {
-        fail(error);
-      } finally {
-        await services.store.close();
-      }
-    });
+    .action((options: { asOf?: string }) => run(async (services) => {
+      const asOf = options.asOf ?? new Date(services.clock.now()).toISOString();
+      const summary = await expirePoints(services, asOf);
+      process.stdout.write(`as of ${asOf}: expired ${summary.lots} lots, ${summary.points} points, on ${summary.accounts} accounts\n`);
+    }));
 
   points
     .command('adjust <member> <delta>')
     .description('add (or with a negative delta take away) points for a member, audited with the reason and $USER')
     .requiredOption('--reason <reason>', 'why, kept on the ledger entry')
     .option('--request-id <id>', 'makes a retried command replay instead of adjusting twice (default: a new id)')
-    .action(async (member: string, deltaText: string, options: { reason: string; requestId?: string }) => {
+    .action((member: string, deltaText: string, options: { reason: string; requestId?: string }) => {
       const delta = parseDelta(deltaText);
-      const services = open();
-      try {
+      return run(async (services) => {
         const requestId = options.requestId ?? services.ids.next('adj');
         const at = new Date(services.clock.now()).toISOString();
         const result = await services.store.transaction((tx) =>
@@ -130,10 +107,6 @@ export function registerPointsCommands({ program, importCommand, open }: CliCont
         );
         const total = result.entries.reduce((sum, e) => sum + e.points, 0);
         process.stdout.write(`${result.replayed ? 'already done' : 'adjusted'}: ${total > 0 ? '+' : ''}${total} points for ${member} (request ${requestId})\n`);
-      } catch (error) {
-        fail(error);
-      } finally {
-        await services.store.close();
-      }
+      });
     });
 }

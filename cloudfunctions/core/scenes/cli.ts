@@ -12,19 +12,7 @@ const integer = (value: string) => {
 };
 
 /** `stores add|scene`, `guides add|scene|left`, `campaigns add|scene`, `report guides`. */
-export function registerSceneCommands({ program, open }: CliContext): void {
-  const fail = (error: unknown): never =>
-    program.error(isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
-  const run = async (fn: (services: Services) => Promise<void>) => {
-    const services = open();
-    try {
-      await fn(services);
-    } catch (error) {
-      fail(error);
-    } finally {
-      await services.store.close();
-    }
-  };
+export function registerSceneCommands({ program, run }: CliContext): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   /** The scene for wxacode.getUnlimited and the plain link for a printed QR code. */
   const printScene = (services: Services, kind: PlaceKind, id: string) => {

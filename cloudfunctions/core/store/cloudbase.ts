@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { DB } from 'wx-server-sdk';
-import { COLLECTIONS, CollectionSpecs, queryableFields } from './collections';
+import { checkQuery, COLLECTIONS, CollectionSpecs } from './collections';
 import { decodeCursor, encodeCursor } from './cursor';
 import {
   Doc, DocStore, MAX_PAGE, Page, Patch, QueryOptions, Scalar, StoreConflictError,
@@ -136,16 +136,7 @@ export class CloudBaseStore implements DocStore {
   }
 
   async query<T extends Doc>(collection: string, options: QueryOptions): Promise<Page<T>> {
-    const allowed = queryableFields(this.collections, this.check(collection))!;
-    const where = options.where ?? {};
-    const orderBy = options.orderBy ?? '_id';
-    const direction = options.direction ?? 'asc';
-    if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_PAGE) {
-      throw new StoreQueryError(`limit must be an integer in 1..${MAX_PAGE}`);
-    }
-    for (const field of [...Object.keys(where), orderBy]) {
-      if (!allowed.has(field)) throw new StoreQueryError(`${collection}.${field} is not indexed`);
-    }
+    const { where, orderBy, direction, limit } = checkQuery(this.collections, this.check(collection), options);
 
     const _ = this.db.command;
     let condition: object = where;
@@ -161,11 +152,11 @@ export class CloudBaseStore implements DocStore {
     if (orderBy !== '_id') query = query.orderBy('_id', direction);
     // One extra row tells whether a next page exists; the SDK caps any page at 1,000 rows, so a
     // full page of MAX_PAGE gets a cursor too (at worst the next page is empty).
-    const probe = Math.min(options.limit + 1, MAX_PAGE);
+    const probe = Math.min(limit + 1, MAX_PAGE);
     const rows = (await settle(query.limit(probe).get())).data.map((raw) => clean<T>(raw));
-    const items = rows.slice(0, options.limit);
+    const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    const more = rows.length > options.limit || rows.length === MAX_PAGE;
+    const more = rows.length > limit || rows.length === MAX_PAGE;
     const nextCursor = more && last
       ? encodeCursor({ value: orderBy === '_id' ? last._id : ((last[orderBy] ?? null) as Scalar), id: last._id })
       : null;

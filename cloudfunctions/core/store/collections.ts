@@ -1,3 +1,5 @@
+import { MAX_PAGE, StoreQueryError, type QueryOptions } from './port';
+
 /**
  * Every collection the core uses and the indexes it queries on. The SQLite
  * adapter creates these indexes; on CloudBase they are created in the console
@@ -40,4 +42,22 @@ export function queryableFields(specs: CollectionSpecs, collection: string): Set
   const spec = specs[collection];
   if (!spec) return null;
   return new Set(['_id', ...spec.indexes.flat()]);
+}
+
+/**
+ * A query's options with defaults, or StoreQueryError: the limit is 1..MAX_PAGE
+ * and every field it filters or sorts on is declared indexed. Both adapters
+ * refuse the same queries.
+ */
+export function checkQuery(specs: CollectionSpecs, collection: string, options: QueryOptions): Required<Omit<QueryOptions, 'cursor'>> & Pick<QueryOptions, 'cursor'> {
+  const allowed = queryableFields(specs, collection);
+  if (!allowed) throw new StoreQueryError(`unknown collection ${collection}`);
+  const checked = { where: options.where ?? {}, orderBy: options.orderBy ?? '_id', direction: options.direction ?? 'asc', limit: options.limit, cursor: options.cursor };
+  if (!Number.isInteger(checked.limit) || checked.limit < 1 || checked.limit > MAX_PAGE) {
+    throw new StoreQueryError(`limit must be an integer in 1..${MAX_PAGE}`);
+  }
+  for (const field of [...Object.keys(checked.where), checked.orderBy]) {
+    if (!allowed.has(field)) throw new StoreQueryError(`${collection}.${field} is not indexed`);
+  }
+  return checked;
 }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { COLLECTIONS, CollectionSpecs, queryableFields } from './collections';
+import { checkQuery, COLLECTIONS, CollectionSpecs } from './collections';
 import { decodeCursor, encodeCursor } from './cursor';
 import {
   Doc, DocStore, MAX_PAGE, Page, Patch, QueryOptions, Scalar, StoreConflictError,
@@ -250,16 +250,7 @@ export class SqliteStore implements DocStore {
 
   async query<T extends Doc>(collection: string, options: QueryOptions): Promise<Page<T>> {
     const table = this.checkCollection(collection);
-    const allowed = queryableFields(this.collections, collection)!;
-    const where = options.where ?? {};
-    const orderBy = options.orderBy ?? '_id';
-    const direction = options.direction ?? 'asc';
-    if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_PAGE) {
-      throw new StoreQueryError(`limit must be an integer in 1..${MAX_PAGE}`);
-    }
-    for (const field of [...Object.keys(where), orderBy]) {
-      if (!allowed.has(field)) throw new StoreQueryError(`${collection}.${field} is not indexed`);
-    }
+    const { where, orderBy, direction, limit } = checkQuery(this.collections, collection, options);
 
     const fields = Object.keys(where).sort();
     const nullFields = new Set(fields.filter((f) => where[f] === null));
@@ -279,7 +270,7 @@ export class SqliteStore implements DocStore {
     const dir = direction === 'asc' ? 'ASC' : 'DESC';
     const order = orderBy === '_id' ? `id ${dir}` : `${fieldExpr(orderBy)} ${dir}, id ${dir}`;
     const sql = `SELECT body FROM ${table}${clauses.length ? ` WHERE ${clauses.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
-    params.push(options.limit + 1);
+    params.push(limit + 1);
 
     let statement = this.queryStatements.get(sql);
     if (!statement) {
@@ -287,9 +278,9 @@ export class SqliteStore implements DocStore {
       this.queryStatements.set(sql, statement);
     }
     const rows = (statement.all(...params) as string[]).map((body) => JSON.parse(body) as T);
-    const items = rows.slice(0, options.limit);
+    const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    const nextCursor = rows.length > options.limit && last
+    const nextCursor = rows.length > limit && last
       ? encodeCursor({ value: orderBy === '_id' ? last._id : ((last[orderBy] ?? null) as Scalar), id: last._id })
       : null;
     return { items, nextCursor };

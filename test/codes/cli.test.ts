@@ -70,6 +70,9 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect(new Set(lines).size).toBe(1000);
     for (const line of lines) expect(line).toMatch(/^https:\/\/mc\.example\.com\/c\/A[2-9A-HJ-NP-Z]{21}$/);
     expect((await cli('codes', 'list')).out).toMatch(/\tactive\tCREAM-50\t面霜 50ml\t30 pts\t1000 codes\tkey A\t/);
+    const otherFile = temp.file('print-2.txt');
+    await cli('codes', 'create', '--sku', 'MASK-1', '--name', '面膜', '--points', '5', '--count', '3', '--out', otherFile);
+    const otherLines = readFileSync(otherFile, 'utf8').trim().split('\n');
 
     await devRuntime(async (call) => {
       const { data: login } = await call('member', 'dev-u1', { action: 'login' });
@@ -79,8 +82,15 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
       expect(await call('codes', 'dev-u1', { action: 'redeem', q: encodeURIComponent(lines[7]!) })).toEqual({ ok: true, data: { sku: 'CREAM-50', name: '面霜 50ml', points: 30, available: 30 } });
       expect(await call('points', 'dev-u1', { action: 'summary' })).toMatchObject({ ok: true, data: { available: 30 } });
       expect(await call('codes', 'dev-u2', { action: 'redeem', q: lines[7] })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
+      // a second consumer scanning the used code: refused, and counted on the code
+      const { data: other } = await call('member', 'dev-u3', { action: 'login' });
+      await call('member', 'dev-u3', { action: 'consent', version: other.termsVersion });
+      await call('member', 'dev-u3', { action: 'bindPhone', code: 'dev:13912345677' });
+      expect(await call('codes', 'dev-u3', { action: 'redeem', q: lines[7] })).toMatchObject({ ok: false, error: { code: 'CODE_ALREADY_REDEEMED' } });
+      expect(await call('codes', 'dev-u3', { action: 'redeem', q: otherLines[0] })).toMatchObject({ ok: true });
     });
-    expect((await cli('codes', 'signals', lines[0]!.slice(-21, -17))).out).toMatch(/1 codes redeemed, 0 repeat scans/);
+    expect((await cli('codes', 'signals', lines[0]!.slice(-21, -17))).out).toMatch(/1 codes redeemed, 1 repeat scans of redeemed codes\n  serial 8: 1 repeats, last 20/);
+    expect((await cli('codes', 'signals', otherLines[0]!.slice(-21, -17))).out).toMatch(/1 codes redeemed, 0 repeat scans/);
   });
 
   it('a bad batch request is refused before anything is written', async () => {

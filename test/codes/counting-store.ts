@@ -27,6 +27,7 @@ export function countingStore(inner: DocStore): DocStore & { counts: OpCounts; r
     create: (collection, doc) => { counts.txWrites++; note('tx.create', collection); return tx.create(collection, doc); },
     set: (collection, doc) => { counts.txWrites++; note('tx.set', collection); return tx.set(collection, doc); },
     update: (collection, id, patch) => { counts.txWrites++; note('tx.update', collection); return tx.update(collection, id, patch); },
+    increment: (collection, id, deltas, patch) => { counts.txWrites++; note('tx.increment', collection); return tx.increment(collection, id, deltas, patch); },
     remove: (collection, id) => { counts.txWrites++; note('tx.remove', collection); return tx.remove(collection, id); },
   });
   return {

@@ -91,7 +91,7 @@ describe('scenes.join', () => {
     expect(await services.dump('campaigns')).toEqual([expect.objectContaining({ _id: 'P11', joined: 1 })]);
     expect((await recruitReport(services)).stores.find((s) => s.storeId === 'SH002')?.recruited).toBe(1);
     // resolving or joining through a product link redeems nothing
-    expect(await services.dump('codeClaims')).toEqual([]);
+    expect(await services.dump('ledger')).toEqual([]);
   });
 
   test('20 simultaneous joins of one member: one attribution, one credit', async () => {

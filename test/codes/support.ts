@@ -25,7 +25,7 @@ export const redeem = (services: Services, openid: string | null, fields: Record
 
 /** Every document of the collections a scan, join or binding may touch: for "nothing was written". */
 export async function snapshot(services: TestServices): Promise<Record<string, unknown[]>> {
-  const names = ['codeBatches', 'codeClaims', 'codeKeys', 'stores', 'guides', 'campaigns', 'attributions', 'cardOrders', 'ledger', 'accounts', 'balances', 'records', 'identifiers', 'members'];
+  const names = ['codeBatches', 'codeRepeats', 'codeKeys', 'stores', 'guides', 'campaigns', 'attributions', 'cardOrders', 'ledger', 'accounts', 'balances', 'records', 'identifiers', 'members'];
   const all: Record<string, unknown[]> = {};
   for (const name of names) all[name] = await services.dump(name);
   return all;

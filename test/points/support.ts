@@ -10,6 +10,8 @@ export async function seedMember(services: Services, memberId: string, recordIds
   const at = new Date(services.clock.now()).toISOString();
   await services.store.transaction(async (tx) => {
     await tx.set('members', { _id: memberId, status: 'active', records: recordIds, createdAt: at, mergedInto: null });
+    // like identity, which writes every member's balance when it creates the member
+    if (!(await tx.get('balances', memberId))) await tx.set('balances', { _id: memberId, points: 0, owed: 0, growth: 0, level: 'normal', updatedAt: at });
     for (const id of recordIds) {
       const [channel, channelMemberId] = [id.slice(0, id.indexOf(':')), id.slice(id.indexOf(':') + 1)];
       const identifiers = [{ type: channel === 'wechat' ? 'openid' : channel, value: channelMemberId }];

@@ -59,6 +59,24 @@ export function storeContract(open: () => Promise<{ store: DocStore; close(): Pr
       expect(await store.get('things', 'ghost')).toBeNull();
     });
 
+    it('increment adds to numeric fields (absent counts as 0) and sets the patch, keeping the rest', async () => {
+      await store.transaction((tx) => tx.create('counters', { _id: 'c1', points: 10, owed: 0, label: 'x', nested: { a: 1 } }));
+      await store.transaction((tx) => tx.increment('counters', 'c1', { points: 5, owed: -2, fresh: 3 }, { label: 'y' }));
+      await store.transaction((tx) => tx.increment('counters', 'c1', { points: -20 }));
+      expect(await store.get('counters', 'c1')).toEqual({ _id: 'c1', points: -5, owed: -2, fresh: 3, label: 'y', nested: { a: 1 } });
+    });
+
+    it('increments from concurrent transactions all count', async () => {
+      await store.transaction((tx) => tx.create('counters', { _id: 'c1', n: 0 }));
+      await Promise.all(Array.from({ length: 20 }, () => store.transaction((tx) => tx.increment('counters', 'c1', { n: 1 }))));
+      expect(await store.get('counters', 'c1')).toEqual({ _id: 'c1', n: 20 });
+    });
+
+    it('increment of a missing document fails with a typed not-found and writes nothing', async () => {
+      await expect(store.transaction((tx) => tx.increment('counters', 'ghost', { n: 1 }))).rejects.toBeInstanceOf(StoreNotFoundError);
+      expect(await store.get('counters', 'ghost')).toBeNull();
+    });
+
     it('remove deletes, and removing again is harmless', async () => {
       await store.transaction((tx) => tx.create('things', thing('t1')));
       await store.transaction((tx) => tx.remove('things', 't1'));

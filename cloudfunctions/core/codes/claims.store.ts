@@ -1,56 +1,86 @@
 import { earnIn, type EarnInput } from '../points/ledger';
 import { PointsSession } from '../points/accounts.store';
+import type { LedgerEntry } from '../points/types';
 import type { Services } from '../runtime/services';
-import type { Doc } from '../store/port';
+import { encodeCursor } from '../store/cursor';
+import type { Doc, DocStore } from '../store/port';
 
 /**
- * `codeClaims/{body}`: a redeemed code (its key id, batch and serial; never
- * its tag). Created, never before, by the transaction that credits the points,
- * so the first valid scan wins on every adapter: a second create of the same
- * id fails and that transaction credits nothing.
+ * A code is claimed by its ledger entry: `ledger/scan:{body}` (key id, batch,
+ * serial; never the tag) is created, never before, by the transaction that
+ * credits the points, so the first valid scan wins on every adapter: a second
+ * create of the same id fails and that transaction credits nothing. No other
+ * document records a redemption.
+ *
+ * `codeRepeats/{body}`: later scans of a redeemed code by anyone else, a
+ * counterfeit signal, written only when that happens.
  */
-export const CLAIMS = 'codeClaims';
+export const REPEATS = 'codeRepeats';
 
-export interface ClaimDoc extends Doc {
+export interface RepeatDoc extends Doc {
   batchId: string;
   serial: number;
-  /** The redeeming consumer's `wechat:` record (its points account) and member then. */
-  recordId: string;
+  repeats: number;
+  lastRepeatAt: string;
+}
+
+/** What the redemption of a code carries (on its ledger entry). */
+export interface Claim {
+  accountId: string;
   memberId: string | null;
   sku: string;
   name: string;
   points: number;
   at: string;
-  /** Later scans by anyone else: a counterfeit signal. */
-  repeats: number;
-  lastRepeatAt: string | null;
 }
+
+export const claimKey = (body: string) => `scan:${body}`;
 
 /**
- * One transaction: claim the code (create, fails if taken), post the ledger
- * entry, move the balance. Returns the member's balance after it.
- * Throws StoreConflictError when the code was already claimed.
+ * One transaction: the code's ledger entry (created; fails if taken), its
+ * account and its member's balance (a blind increment). One read (the
+ * account), three writes. Throws StoreConflictError when the code was
+ * already claimed.
  */
-export function claimAndEarn(services: Services, claim: ClaimDoc, earn: EarnInput): Promise<{ available: number }> {
+export function claimAndEarn(services: Services, earn: EarnInput): Promise<void> {
   return services.store.transaction(async (tx) => {
-    await tx.create(CLAIMS, claim);
     const session = new PointsSession(tx, services);
-    // the claim was just created, and its ledger entry is only ever written with it: no replay to look for
+    // the entry is written with create at flush, which fails if the code was claimed: no replay read
     session.cache.knownAbsent('ledger', earn.key);
-    const { entry } = await earnIn(session, earn);
-    const balance = entry.memberId ? await session.balance(entry.memberId) : null;
+    await earnIn(session, earn);
     await session.flush();
-    return { available: balance?.points ?? 0 };
   });
 }
 
-export const findClaim = (services: Services, id: string) => services.store.get<ClaimDoc>(CLAIMS, id);
+/** The redemption of a code, or null if it was never redeemed. */
+export async function findClaim(services: Services, body: string): Promise<Claim | null> {
+  const entry = await services.store.get<LedgerEntry>('ledger', claimKey(body));
+  if (!entry) return null;
+  return {
+    accountId: entry.accountId, memberId: entry.memberId, points: entry.points, at: entry.at,
+    sku: String(entry.source.detail?.sku ?? ''), name: entry.note ?? '',
+  };
+}
 
 /** Counts a repeat scan on the code (never who made it). */
-export async function countRepeat(services: Services, id: string): Promise<void> {
+export async function countRepeat(services: Services, code: { body: string; batchId: string; serial: number }): Promise<void> {
   const at = new Date(services.clock.now()).toISOString();
   await services.store.transaction(async (tx) => {
-    const claim = await tx.get<ClaimDoc>(CLAIMS, id);
-    if (claim) await tx.update(CLAIMS, id, { repeats: claim.repeats + 1, lastRepeatAt: at });
+    const seen = await tx.get<RepeatDoc>(REPEATS, code.body);
+    await tx.set(REPEATS, { _id: code.body, batchId: code.batchId, serial: code.serial, repeats: (seen?.repeats ?? 0) + 1, lastRepeatAt: at } satisfies RepeatDoc);
   });
+}
+
+/** How many codes of a batch were redeemed: its ledger entries, found by their id prefix `scan:{key}{batch}`. */
+export async function countRedeemed(store: DocStore, keyId: string, batchId: string): Promise<number> {
+  const prefix = claimKey(`${keyId}${batchId}`);
+  let cursor: string | null = encodeCursor({ value: prefix, id: prefix });
+  let count = 0;
+  while (cursor) {
+    const page: { items: Doc[]; nextCursor: string | null } = await store.query<Doc>('ledger', { limit: 1000, cursor });
+    const inBatch = page.items.filter((entry) => entry._id.startsWith(prefix));
+    count += inBatch.length;
+    cursor = inBatch.length === page.items.length ? page.nextCursor : null;
+  }
+  return count;
 }

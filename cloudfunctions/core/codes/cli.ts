@@ -3,9 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
 import type { Services } from '../runtime/services';
-import { parseValidTo } from './batch';
-import { allBatches, revokeKey, setBatchStatus } from './batches.store';
-import { CLAIMS, type ClaimDoc } from './claims.store';
+import { parseValidTo, type BatchDoc } from './batch';
+import { allBatches, BATCHES, revokeKey, setBatchStatus } from './batches.store';
+import { countRedeemed, REPEATS, type RepeatDoc } from './claims.store';
 import { createBatch } from './create';
 
 const integer = (value: string) => {
@@ -70,22 +70,23 @@ export function registerCodeCommands({ program, run }: CliContext): void {
     .description('counterfeit signals of a batch: codes redeemed and repeat scans of redeemed codes')
     .option('--top <n>', 'show the most repeated codes', integer, 10)
     .action((batchId: string, options: { top: number }) => withServices(async (services) => {
-      let redeemed = 0;
+      const batch = await services.store.get<BatchDoc>(BATCHES, batchId);
+      if (!batch) throw new Error(`no batch ${batchId}`);
+      const redeemed = await countRedeemed(services.store, batch.keyId, batchId);
       let repeats = 0;
-      const top: ClaimDoc[] = [];
+      const top: RepeatDoc[] = [];
       let cursor: string | null = null;
       do {
-        const page: { items: ClaimDoc[]; nextCursor: string | null } = await services.store.query<ClaimDoc>(CLAIMS, { where: { batchId }, limit: 1000, cursor });
-        for (const claim of page.items) {
-          redeemed++;
-          repeats += claim.repeats;
-          if (claim.repeats > 0) top.push(claim);
+        const page: { items: RepeatDoc[]; nextCursor: string | null } = await services.store.query<RepeatDoc>(REPEATS, { where: { batchId }, limit: 1000, cursor });
+        for (const signal of page.items) {
+          repeats += signal.repeats;
+          top.push(signal);
         }
         top.sort((a, b) => b.repeats - a.repeats).splice(options.top);
         cursor = page.nextCursor;
       } while (cursor);
       process.stdout.write(`batch ${batchId}: ${redeemed} codes redeemed, ${repeats} repeat scans of redeemed codes\n`);
-      for (const claim of top) process.stdout.write(`  serial ${claim.serial}: ${claim.repeats} repeats, last ${claim.lastRepeatAt}\n`);
+      for (const signal of top) process.stdout.write(`  serial ${signal.serial}: ${signal.repeats} repeats, last ${signal.lastRepeatAt}\n`);
     })());
 
   codes

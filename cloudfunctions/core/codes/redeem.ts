@@ -6,7 +6,7 @@ import { StoreConflictError, type DocStore } from '../store/port';
 import { parseLink } from '../scenes/scene';
 import { checkAgainstBatch, type BatchDoc } from './batch';
 import { cachedBatch } from './batches.store';
-import { claimAndEarn, countRepeat, findClaim, type ClaimDoc } from './claims.store';
+import { claimAndEarn, claimKey, countRepeat, findClaim, type Claim } from './claims.store';
 import { parseCode, verifyCode, type ParsedCode } from './code';
 import { InvalidScanLimiter } from './rate-limit';
 
@@ -57,7 +57,7 @@ export async function boundRecord(services: Services, openid: string): Promise<W
   return record as WechatRecordDoc & { memberId: string };
 }
 
-const sameHolder = (claim: ClaimDoc, record: WechatRecordDoc) => claim.recordId === record._id || (!!claim.memberId && claim.memberId === record.memberId);
+const sameHolder = (claim: Claim, record: WechatRecordDoc) => claim.accountId === record._id || (!!claim.memberId && claim.memberId === record.memberId);
 
 /**
  * `codes.redeem`: the first valid scan of a unit earns its batch's points, once.
@@ -65,8 +65,9 @@ const sameHolder = (claim: ClaimDoc, record: WechatRecordDoc) => claim.recordId 
  * Order matters: the tag is verified before anything is read but the batch
  * (cached), so forged and mistyped codes cost no write and no other read; the
  * caller must hold a bound phone before the code is touched, so an unbound
- * scan leaves the code unused. Then one transaction claims the code, posts
- * `scan:<body>` to the ledger and moves the balance.
+ * scan leaves the code unused. Then one transaction posts `scan:<body>` to
+ * the ledger (the entry is the claim: created only if absent), updates the
+ * account and moves the balance; the answer's balance is read after it.
  *
  * Errors: RATE_LIMITED (too many invalid scans this hour), CODE_INVALID
  * (malformed, forged, unknown or revoked batch or key), CODE_EXPIRED,
@@ -86,27 +87,22 @@ export async function redeemCode(services: Services, openid: string, input: { co
   const record = await boundRecord(services, openid);
 
   const at = new Date(services.clock.now()).toISOString();
-  const claim: ClaimDoc = {
-    _id: code.body, batchId: batch._id, serial: code.serial, recordId: record._id, memberId: record.memberId,
-    sku: batch.sku, name: batch.name, points: batch.points, at, repeats: 0, lastRepeatAt: null,
-  };
+  const pointsNow = () => memberPoints(services.store.get.bind(services.store), services, record.memberId);
   try {
-    const { available } = await claimAndEarn(services, claim, {
-      key: `scan:${code.body}`, accountId: record._id, points: batch.points, growth: 0, at,
+    await claimAndEarn(services, {
+      key: claimKey(code.body), accountId: record._id, points: batch.points, growth: 0, at,
       source: { channel: 'scan', ref: code.body, detail: { sku: batch.sku, batchId: batch._id } }, note: batch.name,
     });
-    return { sku: batch.sku, name: batch.name, points: batch.points, available };
+    // read after the commit: the transaction itself moved the balance without reading it
+    return { sku: batch.sku, name: batch.name, points: batch.points, available: (await pointsNow()).available };
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error;
   }
 
   const first = await findClaim(services, code.body);
   if (!first) throw new AppError('CONFLICT', 'this code is being redeemed: retry');
-  if (sameHolder(first, record)) {
-    const { available } = await memberPoints(services.store.get.bind(services.store), services, record.memberId);
-    return { sku: first.sku, name: first.name, points: first.points, available };
-  }
-  await countRepeat(services, code.body);
+  if (sameHolder(first, record)) return { sku: first.sku, name: first.name, points: first.points, available: (await pointsNow()).available };
+  await countRepeat(services, code);
   limiter.hit(openid, services.clock.now());
   throw new AppError('CODE_ALREADY_REDEEMED', `already redeemed at ${first.at}`, { redeemedAt: first.at });
 }

@@ -79,11 +79,17 @@ export class PointsSession {
       ...before, ...next, nextExpiry: nextExpiryOf(next.lots), entries: before.entries + 1, updatedAt: this.now,
     };
     if (before.memberId) {
-      const balance = await this.balance(before.memberId);
-      const points = balance.points + after.points - before.points;
-      const growth = balance.growth + after.growth - before.growth;
-      const owed = balance.owed + Math.max(0, -after.points) - Math.max(0, -before.points);
-      this.putBalance({ ...balance, points, growth, owed });
+      const points = after.points - before.points;
+      const growth = after.growth - before.growth;
+      const owed = Math.max(0, -after.points) - Math.max(0, -before.points);
+      if (growth === 0 && !this.cache.isLoaded(COLLECTION.balances, before.memberId)) {
+        // The level moves only with growth, and every member's balance exists from its
+        // creation (identity writes it): a blind increment, one write and no read.
+        this.cache.increment(COLLECTION.balances, before.memberId, { points, owed }, { updatedAt: this.now });
+      } else {
+        const balance = await this.balance(before.memberId);
+        this.putBalance({ ...balance, points: balance.points + points, growth: balance.growth + growth, owed: balance.owed + owed });
+      }
     }
     this.put(COLLECTION.accounts, after);
     return after;

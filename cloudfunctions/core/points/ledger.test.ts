@@ -58,8 +58,9 @@ describe('points ledger', () => {
       ['a source without a channel', { source: { channel: '', ref: '1' } }],
     ])('refuses %s with INVALID_INPUT and writes nothing', async (_name, patch) => {
       const input = { key: 'order:tmall:1', accountId: 'tmall:T1', points: 10, growth: 10, at: '2026-03-01T00:00:00Z', source: source('1'), ...patch };
+      const seeded = await pointsState(services);
       expect(await codeOf(tx((t) => postEarn(t, services, input)))).toBe('INVALID_INPUT');
-      expect(await pointsState(services)).toEqual({ ledger: [], accounts: [], balances: [] });
+      expect(await pointsState(services)).toEqual(await seeded);
     });
 
     it('levels follow growth', async () => {
@@ -190,8 +191,9 @@ describe('points ledger', () => {
     });
 
     it('answers NOT_FOUND for a credit never posted and writes nothing', async () => {
+      const seeded = await pointsState(services);
       expect(await codeOf(reverse('refund:tmall:x', 'order:tmall:x', 10))).toBe('NOT_FOUND');
-      expect(await pointsState(services)).toEqual({ ledger: [], accounts: [], balances: [] });
+      expect(await pointsState(services)).toEqual(await seeded);
     });
   });
 

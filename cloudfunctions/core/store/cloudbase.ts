@@ -104,6 +104,12 @@ export class CloudBaseStore implements DocStore {
         // `updated` counts changed documents: 0 may also mean "already held these values".
         if (updated === 0 && !(await get(collection, id))) throw new StoreNotFoundError(collection, id);
       },
+      increment: async (collection, id, deltas, patch = {}) => {
+        const data = this.setFields(patch);
+        for (const [field, delta] of Object.entries(deltas)) if (field !== '_id') data[field] = this.db.command.inc(delta);
+        const updated = Object.keys(data).length ? (await ref(collection, id).update({ data })).stats.updated : 0;
+        if (updated === 0 && !(await get(collection, id))) throw new StoreNotFoundError(collection, id);
+      },
       remove: async (collection, id) => {
         await ref(collection, id).remove();
       },

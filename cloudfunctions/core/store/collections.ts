@@ -23,9 +23,9 @@ export const COLLECTIONS = {
   ledger: { indexes: [['accountId', 'at']] },
   accounts: { indexes: [['memberId'], ['nextExpiry']] },
   balances: { indexes: [] },
-  // codes: batches by signing key (revocation) and age; claims by batch (counterfeit signals); revoked keys
+  // codes: batches by signing key (revocation) and age; repeat scans of redeemed codes by batch (counterfeit signals); revoked keys
   codeBatches: { indexes: [['keyId', 'createdAt'], ['createdAt']] },
-  codeClaims: { indexes: [['batchId']] },
+  codeRepeats: { indexes: [['batchId']] },
   codeKeys: { indexes: [] },
   // scenes: stores, shopping guides by store, package-card campaigns, first-touch attribution, bound orders
   stores: { indexes: [] },

@@ -30,6 +30,13 @@ export interface Tx {
   set(collection: string, doc: Doc): Promise<void>;
   /** Replaces the given top-level fields; StoreNotFoundError if the id is absent. */
   update(collection: string, id: string, patch: Patch): Promise<void>;
+  /**
+   * Adds `deltas` to numeric top-level fields (a missing field counts as 0)
+   * and replaces the `patch` fields, without reading the document first
+   * (CloudBase's `_.inc`): a counter moved this way costs one write and no read.
+   * StoreNotFoundError if the id is absent.
+   */
+  increment(collection: string, id: string, deltas: Record<string, number>, patch?: Patch): Promise<void>;
   /** Removes the document if present. */
   remove(collection: string, id: string): Promise<void>;
 }

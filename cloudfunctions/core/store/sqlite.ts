@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkQuery, COLLECTIONS, CollectionSpecs } from './collections';
 import { decodeCursor, encodeCursor } from './cursor';
+import { applyDeltas, applyPatch } from './patch';
 import {
   Doc, DocStore, MAX_PAGE, Page, Patch, QueryOptions, Scalar, StoreConflictError,
   StoreNotFoundError, StoreQueryError, Tx,
@@ -150,6 +151,13 @@ export class SqliteStore implements DocStore {
       if (!current) throw new StoreNotFoundError(collection, id);
       s.upsert.run(...this.row(collection, applyPatch(current, patch)));
     },
+    // SQLite has one writer, so read-modify-write inside the transaction is the increment
+    increment: async (collection, id, deltas, patch = {}) => {
+      const s = this.statements(collection);
+      const current = this.readDoc<Doc>(s.get, id);
+      if (!current) throw new StoreNotFoundError(collection, id);
+      s.upsert.run(...this.row(collection, applyPatch(applyDeltas(current, deltas), patch)));
+    },
     remove: async (collection, id) => {
       this.statements(collection).remove.run(id);
     },
@@ -293,13 +301,4 @@ export class SqliteStore implements DocStore {
     this.writer.close();
   }
 
-}
-
-export function applyPatch<T extends Doc>(current: T, patch: Patch): T {
-  const next: Record<string, unknown> = { ...current };
-  for (const [field, value] of Object.entries(patch)) {
-    if (field === '_id') continue;
-    if (value !== undefined) next[field] = value;
-  }
-  return next as T;
 }

@@ -1,4 +1,5 @@
-import type { Doc, Tx } from './port';
+import { applyDeltas, applyPatch } from './patch';
+import { StoreNotFoundError, type Doc, type Patch, type Tx } from './port';
 
 type Write = 'set' | 'create' | 'remove';
 
@@ -10,10 +11,14 @@ type Write = 'set' | 'create' | 'remove';
  * to back. Documents added with `create` are written with create, so a
  * concurrent writer of the same id fails the transaction instead of being
  * overwritten. Identity and points share one cache inside one transaction.
+ * `increment` moves counters of a document it has not read with one blind
+ * write (the port's increment), so a hot balance costs no read.
  */
 export class TxCache {
   private readonly docs = new Map<string, Map<string, Doc | null>>();
   private readonly dirty = new Map<string, Map<string, Write>>();
+  /** Blind increments of documents not read in this transaction, by collection and id. */
+  private readonly increments = new Map<string, Map<string, { deltas: Record<string, number>; patch: Patch }>>();
 
   constructor(readonly tx: Tx) {}
 
@@ -24,6 +29,8 @@ export class TxCache {
   }
 
   private mark(collection: string, id: string, write: Write): void {
+    // a whole document written supersedes a blind increment not yet applied
+    this.increments.get(collection)?.delete(id);
     let pending = this.dirty.get(collection);
     if (!pending) this.dirty.set(collection, (pending = new Map()));
     // a document created in this transaction stays a create whatever happens to it next
@@ -36,6 +43,14 @@ export class TxCache {
     if (cached !== undefined) return cached as T | null;
     const doc = await this.tx.get<T>(collection, id);
     docs.set(id, doc);
+    const pending = this.increments.get(collection)?.get(id);
+    if (pending) {
+      // read after a blind increment: fold the increment into the document read
+      this.increments.get(collection)!.delete(id);
+      if (!doc) throw new StoreNotFoundError(collection, id);
+      this.put(collection, applyPatch(applyDeltas(doc, pending.deltas), pending.patch));
+      return docs.get(id) as T;
+    }
     return doc;
   };
 
@@ -47,6 +62,11 @@ export class TxCache {
       if (doc) found.set(id, doc);
     }
     return found;
+  }
+
+  /** Whether the document was read (or written) in this transaction. */
+  isLoaded(collection: string, id: string): boolean {
+    return this.docsOf(collection).has(id);
   }
 
   /** Records that a document does not exist, when the caller knows it (saves the read). */
@@ -63,6 +83,23 @@ export class TxCache {
   create(collection: string, doc: Doc): void {
     this.docsOf(collection).set(doc._id, doc);
     this.mark(collection, doc._id, 'create');
+  }
+
+  /**
+   * Adds `deltas` to counters of a document that must exist (StoreNotFoundError
+   * otherwise, at the latest at flush) and sets `patch`: on the cached copy if it
+   * was read, else as one blind increment at flush.
+   */
+  increment(collection: string, id: string, deltas: Record<string, number>, patch: Patch = {}): void {
+    const cached = this.docsOf(collection).get(id);
+    if (cached === null) throw new StoreNotFoundError(collection, id);
+    if (cached) return this.put(collection, applyPatch(applyDeltas(cached, deltas), patch));
+    let pending = this.increments.get(collection);
+    if (!pending) this.increments.set(collection, (pending = new Map()));
+    const earlier = pending.get(id);
+    const sum = { ...earlier?.deltas };
+    for (const [field, delta] of Object.entries(deltas)) sum[field] = (sum[field] ?? 0) + delta;
+    pending.set(id, { deltas: sum, patch: { ...earlier?.patch, ...patch } });
   }
 
   remove(collection: string, id: string): void {
@@ -86,6 +123,15 @@ export class TxCache {
       }
     }
     this.dirty.clear();
+    for (const collection of [...this.increments.keys()].sort()) {
+      const pending = this.increments.get(collection)!;
+      for (const id of [...pending.keys()].sort()) {
+        const { deltas, patch } = pending.get(id)!;
+        await this.tx.increment(collection, id, deltas, patch);
+        written++;
+      }
+    }
+    this.increments.clear();
     return written;
   }
 }

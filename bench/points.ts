@@ -1,8 +1,9 @@
 /**
  * Points at scale, on durable SQLite (WAL, synchronous=FULL: every commit is
  * fsynced), in one run:
- *  1. setup: MEMBERS members, each with one Tmall record (`records/tmall:T…`
- *     and `members/…` written directly, as identity would leave them; not timed);
+ *  1. setup: MEMBERS members, each with one Tmall record (`records/tmall:T…`,
+ *     `members/…` and a zero `balances/…` written directly, as identity would
+ *     leave them; not timed);
  *  2. the order import: ORDERS orders (5% refunded) written to a CSV file and
  *     imported through the real `import orders` code path (streaming parser,
  *     ledger sessions, BATCH rows per transaction);
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
           const id = `tmall:T${i}`;
           await tx.create('records', { _id: id, channel: 'tmall', channelMemberId: `T${i}`, identifiers: [{ type: 'tmall', value: `T${i}` }], memberId: `m${i}`, homeMemberId: `m${i}`, apart: [], createdAt: at, updatedAt: at });
           await tx.create('members', { _id: `m${i}`, status: 'active', records: [id], createdAt: at, mergedInto: null });
+          await tx.create('balances', { _id: `m${i}`, points: 0, owed: 0, growth: 0, level: 'normal', updatedAt: at });
         }
       });
     }

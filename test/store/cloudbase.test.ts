@@ -8,7 +8,7 @@
  * test with it rather than losing the worker (checked by hand with an unawaited Promise.reject).
  */
 import { CloudBaseStore } from '../../cloudfunctions/core/store/cloudbase';
-import { StoreConflictError, StoreNotFoundError, StoreQueryError } from '../../cloudfunctions/core/store/port';
+import { StoreBusyError, StoreConflictError, StoreNotFoundError, StoreQueryError } from '../../cloudfunctions/core/store/port';
 import { CloudBaseResponder } from '../support/cloudbase-responder';
 
 const responder = new CloudBaseResponder();
@@ -215,6 +215,37 @@ describe('transaction', () => {
     expect({ runs, result }).toEqual({ runs: 2, result: 13 });
     expect(responder.actions().filter((a) => a === 'database.startTransaction')).toHaveLength(2);
     expect(responder.peek('members', 'busy')).toMatchObject({ points: 13 });
+  });
+
+  it.each([
+    ['an update', 'database.modifyDocument'],
+    ['a read', 'database.getDocument'],
+    ['an insert', 'database.insertDocument'],
+  ])('runs the callback again when %s inside it reports a write conflict, and rolls the first attempt back', async (_name, action) => {
+    responder.reset();
+    responder.seed('members', member('hot'));
+    responder.answerNext(action, { code: 'DATABASE_TRANSACTION_CONFLICT', message: 'WriteConflict error: this operation conflicted with another operation. Please retry your operation or multi-document transaction.' });
+    let runs = 0;
+    await store.transaction(async (tx) => {
+      runs += 1;
+      const doc = await tx.get<{ _id: string; points: number }>('members', 'hot');
+      await tx.increment('members', 'hot', { points: 1 });
+      await tx.create('members', member(`new-${runs}`));
+      return doc!.points;
+    });
+    expect(runs).toBe(2);
+    expect(responder.peek('members', 'hot')).toMatchObject({ points: 13 });
+    expect(responder.peek('members', 'new-1')).toBeUndefined();
+    expect(responder.peek('members', 'new-2')).toBeDefined();
+    expect(responder.actions().filter((a) => a === 'database.abortTransaction')).toHaveLength(1);
+  });
+
+  it('gives up after a few conflicts with a typed busy error, writing nothing', async () => {
+    responder.seed('members', member('hotter'));
+    for (let i = 0; i < 10; i++) responder.answerNext('database.modifyDocument', { code: 'DATABASE_TRANSACTION_CONFLICT', message: 'WriteConflict' });
+    await expect(store.transaction((tx) => tx.increment('members', 'hotter', { points: 1 }))).rejects.toBeInstanceOf(StoreBusyError);
+    expect(responder.peek('members', 'hotter')).toMatchObject({ points: 12 });
+    responder.reset();
   });
 });
 

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { ERROR_STATUS, type Envelope, type ErrorCode } from '../contracts/errors';
-import { StoreConflictError } from '../store/port';
+import { StoreBusyError, StoreConflictError } from '../store/port';
 import { AppError } from './errors';
 import { maskOpenid } from './log';
 import type { Caller, Services } from './services';
@@ -55,7 +55,7 @@ export async function invoke(fn: CloudFunction, event: unknown, caller: Caller, 
     return { ok: true, data: await act.run(input.data, caller, services) };
   } catch (error) {
     if (error instanceof AppError) return fail(error.code, error.message, error.details);
-    if (error instanceof StoreConflictError) return fail('CONFLICT', 'the request conflicted with another; retry');
+    if (error instanceof StoreConflictError || error instanceof StoreBusyError) return fail('CONFLICT', 'the request conflicted with another; retry');
     const where = error instanceof Error ? error.stack?.split('\n')[1]?.trim() : undefined;
     services.log.error('action_failed', {
       fn: fn.name,

@@ -3,7 +3,7 @@ import type { DB } from 'wx-server-sdk';
 import { checkQuery, COLLECTIONS, CollectionSpecs } from './collections';
 import { decodeCursor, encodeCursor } from './cursor';
 import {
-  Doc, DocStore, MAX_PAGE, Page, Patch, QueryOptions, Scalar, StoreConflictError,
+  Doc, DocStore, MAX_PAGE, Page, Patch, QueryOptions, Scalar, StoreBusyError, StoreConflictError,
   StoreNotFoundError, StoreQueryError, Tx,
 } from './port';
 
@@ -33,6 +33,19 @@ const messageOf = (error: unknown) => String((error as { message?: unknown } | n
 const isDuplicate = (error: unknown) =>
   (error as { code?: unknown } | null)?.code === 'DATABASE_DUPLICATE_WRITE'
   || /DATABASE_DUPLICATE_WRITE|E11000 duplicate key/.test(messageOf(error));
+
+/**
+ * Another transaction wrote what this one touched: the commit says so with its code, an operation
+ * inside the callback only through the server's message (see isDuplicate). A transaction the server
+ * already dropped (TransactionNotExist) committed nothing either. All are safe to run again.
+ */
+const isTransactionConflict = (error: unknown) =>
+  (error as { code?: unknown } | null)?.code === 'DATABASE_TRANSACTION_CONFLICT'
+  || /DATABASE_TRANSACTION_CONFLICT|WriteConflict|TransactionConflict|TransactionNotExist/i.test(messageOf(error));
+
+/** Runs of one transaction before it is given up as busy. */
+const MAX_RUNS = 5;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** With `throwOnNotFound` (the default) a missing document rejects with errCode -1 "... does not exist". */
 const isMissing = (error: unknown) =>
@@ -116,11 +129,20 @@ export class CloudBaseStore implements DocStore {
     };
   }
 
-  transaction<R>(fn: (tx: Tx) => Promise<R>): Promise<R> {
-    // The SDK commits when the callback resolves, aborts when it throws (rethrowing our error), and
-    // reruns it when the commit reports DATABASE_TRANSACTION_CONFLICT. A conflict reported by an
-    // operation inside the callback reaches us without its code (see isDuplicate), so is not rerun.
-    return this.db.runTransaction((t: SdkTransaction) => fn(this.txAdapter(t))) as Promise<R>;
+  async transaction<R>(fn: (tx: Tx) => Promise<R>): Promise<R> {
+    // The SDK commits when the callback resolves and aborts when it throws (rethrowing our error).
+    // Its own rerun sees only a conflict reported by the commit, and starts over without aborting,
+    // so it is off (0 more runs): this loop reruns on a conflict from anywhere, after the abort,
+    // with a short random pause so colliding callers spread out.
+    for (let run = 1; ; run++) {
+      try {
+        return (await this.db.runTransaction((t: SdkTransaction) => fn(this.txAdapter(t)), 0)) as R;
+      } catch (error) {
+        if (!isTransactionConflict(error)) throw error;
+        if (run === MAX_RUNS) throw new StoreBusyError();
+        await pause(Math.random() * 20 * run);
+      }
+    }
   }
 
   async get<T extends Doc>(collection: string, id: string): Promise<T | null> {

@@ -89,6 +89,18 @@ export class StoreNotFoundError extends Error {
   }
 }
 
+/**
+ * The transaction kept colliding with others writing the same documents and
+ * was given up after a few runs; nothing it did was kept. Safe to retry.
+ */
+export class StoreBusyError extends Error {
+  readonly code = 'STORE_BUSY';
+  constructor() {
+    super('the store is busy with conflicting writes');
+    this.name = 'StoreBusyError';
+  }
+}
+
 /** A query the store cannot answer (bad limit, undeclared field, bad cursor). */
 export class StoreQueryError extends Error {
   readonly code = 'STORE_QUERY';

@@ -167,7 +167,22 @@ export async function importOrderRows(services: Services, channel: string, items
 
 export interface ImportOrdersOptions extends FileImportOptions<OrderImportSummary> {
   channel: string;
+  /** Rows sorted by buyer at a time (default DEFAULT_WINDOW_ROWS). */
+  windowRows?: number;
 }
+
+/**
+ * Orders are imported grouped by buyer (the file's order kept within a buyer):
+ * a buyer's orders then share one read and one write of the account and the
+ * member's balance. Orders of different buyers touch different accounts, and
+ * balances are sums, so the order across buyers changes nothing.
+ */
+const buyerKeyOf = (item: RowItem): string => {
+  const row = item.row;
+  if (!row) return '';
+  const id = row.channelMemberId ?? row.phone ?? row.phoneSha256;
+  return typeof id === 'string' ? id : '';
+};
 
 export async function importOrdersFile(services: Services, options: ImportOrdersOptions): Promise<OrderImportSummary & { rejectsFile: string | null }> {
   if (!CHANNEL.test(options.channel) || options.channel === 'wechat') {
@@ -175,6 +190,6 @@ export async function importOrdersFile(services: Services, options: ImportOrders
   }
   const summary = emptyOrderSummary();
   const rejectsFile = await importFileInBatches<OrderImportSummary, OrderReject>(options, summary, (batch, rejects) =>
-    importOrderRows(services, options.channel, batch, summary, rejects));
+    importOrderRows(services, options.channel, batch, summary, rejects), { keyOf: buyerKeyOf, windowRows: options.windowRows });
   return { ...summary, rejectsFile };
 }

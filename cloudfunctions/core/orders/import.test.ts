@@ -5,6 +5,7 @@ import { tempDir } from '../../../test/support/temp';
 import { syncMemberAccounts } from '../points/accounts.store';
 import { postRedeem } from '../points/ledger';
 import { verifyPoints } from '../points/verify.store';
+import { countingStore } from '../../../test/codes/counting-store';
 import { importOrdersFile } from './import.store';
 
 describe('import orders', () => {
@@ -42,6 +43,19 @@ describe('import orders', () => {
     '"A8,T1,1,paid',
     '',
   ].join('\n');
+
+  it('imports a buyer\'s orders together wherever they are in the file: one account write per buyer and batch, same totals', async () => {
+    const rows = Array.from({ length: 12 }, (_, i) => `B${i},${i % 2 ? 'T1' : 'T2'},,${(i + 1) * 100},paid,,2026-03-01 10:00:00,`);
+    const file = write('interleaved.csv', ['orderId,channelMemberId,amount,amountFen,status,refundFen,paidAt,storeId', ...rows, ''].join('\n'));
+    const store = countingStore(services.store);
+    const summary = await importOrdersFile({ ...services, store }, { channel: 'tmall', file, rejectsFile: `${file}.rejects.jsonl`, batchSize: 6 });
+    expect(summary).toMatchObject({ read: 12, credited: 12, rejected: 0 });
+    // T1's six orders in one batch, T2's in the other: each account and balance written once
+    expect(store.counts.detail).toMatchObject({ 'tx.set accounts': 2, 'tx.set balances': 2, 'tx.create ledger': 12 });
+    expect(await balance(services, 'm1')).toMatchObject({ points: 2 + 4 + 6 + 8 + 10 + 12 });
+    expect(await balance(services, 'm2')).toMatchObject({ points: 1 + 3 + 5 + 7 + 9 + 11 });
+    expect((await verifyPoints(services)).differences).toBe(0);
+  });
 
   it('earns once per order at its paidAt, reverses refunds, and rejects rows with reasons', async () => {
     const file = write('orders.csv', CSV);

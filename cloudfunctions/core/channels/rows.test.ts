@@ -1,0 +1,55 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tempDir } from '../../../test/support/temp';
+import { importFileInBatches, type RowItem } from './rows';
+
+describe('importFileInBatches', () => {
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(() => { temp = tempDir(); });
+  afterEach(() => temp.cleanup());
+
+  // buyer b1..b3 interleaved; line 5 is not a readable line
+  const file = () => {
+    const path = temp.file('rows.csv');
+    writeFileSync(path, ['id,buyer', '1,b2', '2,b1', '3,b2', '"4,b3', '5,b1', '6,b3', '7,b2', ''].join('\n'));
+    return path;
+  };
+  const keyOf = (item: RowItem) => String(item.row?.buyer ?? '');
+
+  async function run(grouping?: { keyOf: typeof keyOf; windowRows?: number }) {
+    const batches: string[][] = [];
+    const progress: number[] = [];
+    const rejectsFile = temp.file('rejects.jsonl');
+    await importFileInBatches<object, { line: number; reason: string }>(
+      { file: file(), rejectsFile, batchSize: 2, onProgress: (bytes) => progress.push(bytes) },
+      {},
+      async (batch, rejects) => {
+        batches.push(batch.map((item) => (item.row ? `${item.row.buyer}:${item.row.id}` : `bad@${item.line}`)));
+        // reject in reverse line order, to see them written in line order
+        for (const item of [...batch].reverse()) if (!item.row || item.row.id === '6') rejects.push({ line: item.line, reason: 'x' });
+      },
+      grouping,
+    );
+    const rejected = readFileSync(rejectsFile, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { line: number }).line);
+    return { batches, progress, rejected };
+  }
+
+  it('without grouping hands over rows in file order', async () => {
+    const { batches, rejected } = await run();
+    expect(batches).toEqual([['b2:1', 'b1:2'], ['b2:3', 'bad@5'], ['b1:5', 'b3:6'], ['b2:7']]);
+    expect(rejected).toEqual([5, 7]);
+  });
+
+  it('with grouping hands over each window sorted by key, file order kept within a key', async () => {
+    const { batches, progress, rejected } = await run({ keyOf });
+    expect(batches.flat()).toEqual(['bad@5', 'b1:2', 'b1:5', 'b2:1', 'b2:3', 'b2:7', 'b3:6']);
+    expect(batches.every((batch) => batch.length <= 2)).toBe(true);
+    expect(rejected).toEqual([5, 7]);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.at(-1)).toBe(readFileSync(file()).length);
+  });
+
+  it('groups only within a window when the file is bigger than one', async () => {
+    const { batches } = await run({ keyOf, windowRows: 4 });
+    expect(batches.flat()).toEqual(['bad@5', 'b1:2', 'b2:1', 'b2:3', 'b1:5', 'b2:7', 'b3:6']);
+  });
+});

@@ -15,7 +15,7 @@ import { importMembersFile } from '../cloudfunctions/core/identity/import';
 import { openLocalServices } from '../cloudfunctions/core/local/services';
 import { silentLogger } from '../cloudfunctions/core/runtime/log';
 import { tempDir } from '../test/support/temp';
-import { numberFlag, seededRandom } from './support';
+import { numberFlag, reinsertDocuments, seededRandom } from './support';
 
 const TARGET = numberFlag('records', 1_000_000);
 const CHANNELS = ['tmall', 'offline', 'jd'] as const;
@@ -121,6 +121,8 @@ async function main(): Promise<void> {
     console.log(`  ${totals.created} members created, ${totals.linked} records linked, ${totals.merged} merges, ${totals.conflicts} conflicts`);
     console.log(`peak memory (VmHWM): ${peakRssMb().toFixed(0)} MB (target < 1536 MB)`);
     console.log(`ratio import/plain: ${(rate / plainRate).toFixed(2)} (target ≥ 0.25)`);
+    const floor = await reinsertDocuments(temp.file('mc.db'), temp.file('floor.db'));
+    console.log(`floor: the ${floor.documents} documents the import wrote (${(floor.documents / totals.read).toFixed(1)} per record), inserted again raw with the same indexes: ${floor.seconds.toFixed(1)} s = ${(totals.read / floor.seconds).toFixed(0)} records/s = ${(totals.read / floor.seconds / plainRate).toFixed(2)} of the plain insert; the import runs at ${(rate / (totals.read / floor.seconds)).toFixed(2)} of this floor`);
   } finally {
     temp.cleanup();
   }

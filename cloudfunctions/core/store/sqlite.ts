@@ -68,6 +68,8 @@ export class SqliteStore implements DocStore {
   private readonly indexedFields = new Map<string, string[]>();
   private readonly queue: Pending[] = [];
   private flushing = false;
+  /** A group is due to start on the next turn of the event loop. */
+  private scheduled = false;
   /** Transaction control, prepared once (exec would parse the SQL on every call). */
   private readonly control: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Database.Statement>;
 
@@ -182,12 +184,21 @@ export class SqliteStore implements DocStore {
    * SQLite transaction, each inside its own savepoint (a throw rolls back only
    * its own writes), and one COMMIT (one fsync) makes the whole group durable.
    * Every caller is answered only after that COMMIT. Alone, a transaction
-   * commits at once; under load, many share the cost of one disk flush.
+   * commits on the next turn of the event loop; under load, many share the
+   * cost of one disk flush.
    */
   transaction<R>(fn: (tx: Tx) => Promise<R>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.flushing) void this.runGroups();
+      if (!this.flushing && !this.scheduled) {
+        // Start on the next turn of the event loop, not now: requests that arrived together
+        // (read in the same poll of the sockets) then share one group and one fsync.
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.runGroups();
+        });
+      }
     });
   }
 

@@ -24,7 +24,7 @@ export function seededRandom(seed: number): () => number {
  * The floor of the document design: every document an import left in `source`
  * (all `doc_*` tables, or those of `collections`; rows as stored) inserted again into a fresh store file
  * with the same tables and indexes, in the order they were written, 2000 rows
- * per transaction, WAL + synchronous=FULL, no JSON work. Seconds spent
+ * per transaction, with the store's pragmas, no JSON work. Seconds spent
  * inserting and documents copied.
  */
 export async function reinsertDocuments(source: string, target: string, collections?: string[]): Promise<{ seconds: number; documents: number }> {
@@ -32,8 +32,11 @@ export async function reinsertDocuments(source: string, target: string, collecti
   await new SqliteStore({ file: target }).close();
   const from = new Database(source, { readonly: true });
   const to = new Database(target);
+  // the store's own pragmas (sqlite.ts): page cache and checkpoint interval included
   to.pragma('journal_mode = WAL');
   to.pragma('synchronous = FULL');
+  to.pragma('cache_size = -65536');
+  to.pragma('wal_autocheckpoint = 20000');
   const tables = (from.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'doc_%'").pluck().all() as string[])
     .filter((table) => !collections || collections.includes(table.slice('doc_'.length)));
   let documents = 0;

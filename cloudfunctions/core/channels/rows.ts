@@ -133,8 +133,9 @@ export interface FileImportOptions<S> {
 /**
  * Rows that share a key (one buyer's orders) imported in the same batch cost
  * their shared documents one read and one write instead of one per row. A file
- * is read a window of rows at a time, each window stably sorted by the key (the
- * file's order kept within a key), then imported batch by batch.
+ * is read a window of rows at a time, each window grouped by key (the file's
+ * order kept within a key; the groups in no particular order), then imported
+ * batch by batch.
  */
 export interface Grouping {
   keyOf(item: RowItem): string;
@@ -145,18 +146,51 @@ export interface Grouping {
 /** About 400 MB of rows held at once. */
 export const DEFAULT_WINDOW_ROWS = 1_000_000;
 
-/** A row held in a window: its key and its line, not its parsed fields (a million small strings are cheap to keep; a million row objects keep the garbage collector busy). */
-interface HeldRow {
-  key: string;
-  line: number;
-  text: string;
+/** 32-bit FNV-1a: rows with equal keys get equal numbers (two keys may share one, which only mixes their groups). */
+function keyHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+/**
+ * The rows of a window as three flat arrays: the line texts, their numbers and
+ * the hash of their keys. A million rows held as objects would keep the
+ * garbage collector busy for the whole import; numbers in arrays cost it nothing.
+ */
+class HeldRows {
+  private texts: string[] = [];
+  private lines: number[] = [];
+  private hashes: number[] = [];
+
+  get size(): number {
+    return this.texts.length;
+  }
+
+  hold(key: string, line: number, text: string): void {
+    this.texts.push(text);
+    this.lines.push(line);
+    this.hashes.push(keyHash(key));
+  }
+
+  /** The held rows grouped by key (file order within a key), and the window emptied. */
+  take(): { line: number; text: string }[] {
+    const { texts, lines, hashes } = this;
+    this.texts = [];
+    this.lines = [];
+    this.hashes = [];
+    const order = new Uint32Array(texts.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    order.sort((a, b) => hashes[a]! - hashes[b]! || lines[a]! - lines[b]!);
+    return Array.from(order, (i) => ({ line: lines[i]!, text: texts[i]! }));
+  }
 }
 
 /**
  * The loop every channel import shares: batches of rows to `importBatch`
  * (one transaction each), the rejects it collects appended to the rejects
  * file in line order, progress after each batch. With `grouping`, rows reach
- * `importBatch` sorted by key within each window. Returns the rejects file if
+ * `importBatch` grouped by key within each window. Returns the rejects file if
  * it was written.
  */
 export async function importFileInBatches<S, R extends { line: number }>(
@@ -170,7 +204,7 @@ export async function importFileInBatches<S, R extends { line: number }>(
   const windowRows = grouping ? Math.max(batchSize, grouping.windowRows ?? DEFAULT_WINDOW_ROWS) : batchSize;
   const rejects: R[] = [];
   let rejectsOut: ReturnType<typeof createWriteStream> | null = null;
-  let window: HeldRow[] = [];
+  const window = new HeldRows();
   let bytesDone = 0;
 
   const writeRejects = () => {
@@ -183,9 +217,7 @@ export async function importFileInBatches<S, R extends { line: number }>(
   const importWindow = async () => {
     const from = bytesDone;
     const to = rows.bytesRead();
-    window.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const held = window;
-    window = [];
+    const held = window.take();
     for (let start = 0; start < held.length; start += batchSize) {
       await importBatch(held.slice(start, start + batchSize).map((h) => rows.reread(h.line, h.text)), rejects);
       options.onProgress?.(Math.round(from + (to - from) * Math.min(1, (start + batchSize) / held.length)), rows.size, summary);
@@ -201,10 +233,10 @@ export async function importFileInBatches<S, R extends { line: number }>(
       options.onProgress?.(rows.bytesRead(), rows.size, summary);
       continue;
     }
-    for (const item of batch) window.push({ key: grouping.keyOf(item), line: item.line, text: item.text });
-    if (window.length >= windowRows) await importWindow();
+    for (const item of batch) window.hold(grouping.keyOf(item), item.line, item.text);
+    if (window.size >= windowRows) await importWindow();
   }
-  if (window.length) await importWindow();
+  if (window.size) await importWindow();
   if (!rejectsOut) return null;
   await new Promise<void>((done) => rejectsOut!.end(done));
   return options.rejectsFile;

@@ -47,8 +47,13 @@ export const beijingYear = (iso: string): number => new Date(Date.parse(iso) + B
 export function expiryOf(at: string, rule: { yearsAfterEarning: number } | null): string {
   if (!rule) return NEVER;
   const year = beijingYear(at) + rule.yearsAfterEarning;
-  return new Date(Date.UTC(year, 11, 31, 23, 59, 59) - BEIJING_OFFSET_MS).toISOString();
+  let expiry = yearEnds.get(year);
+  if (!expiry) yearEnds.set(year, (expiry = new Date(Date.UTC(year, 11, 31, 23, 59, 59) - BEIJING_OFFSET_MS).toISOString()));
+  return expiry;
 }
+
+/** 23:59:59 Beijing time on 31 December, by year (an import asks for the same few years a million times). */
+const yearEnds = new Map<number, string>();
 
 /** A canonical ISO string, or null when `value` is not a valid instant. */
 export function isoOrNull(value: string): string | null {

@@ -84,8 +84,6 @@ export class SqliteStore implements DocStore {
     this.writer.pragma('cache_size = -65536');
     // checkpoint every ~80 MB of WAL instead of 4 MB: hot index pages are copied back once, not per batch
     this.writer.pragma('wal_autocheckpoint = 20000');
-    if (process.env.MC_MMAP) this.writer.pragma(`mmap_size = ${process.env.MC_MMAP}`);
-    if (process.env.MC_CACHE_MB) this.writer.pragma(`cache_size = -${Number(process.env.MC_CACHE_MB) * 1024}`);
     this.createSchema();
     this.control = {
       begin: this.writer.prepare('BEGIN IMMEDIATE'),

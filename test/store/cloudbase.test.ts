@@ -240,10 +240,21 @@ describe('transaction', () => {
     expect(responder.actions().filter((a) => a === 'database.abortTransaction')).toHaveLength(1);
   });
 
+  it('does not rerun for an error of ours, whatever its message says', async () => {
+    let runs = 0;
+    await expect(store.transaction(async () => {
+      runs += 1;
+      throw new Error('nickname "WriteConflict" refused');
+    })).rejects.toThrow(/nickname/);
+    expect(runs).toBe(1);
+  });
+
   it('gives up after a few conflicts with a typed busy error, writing nothing', async () => {
     responder.seed('members', member('hotter'));
     for (let i = 0; i < 10; i++) responder.answerNext('database.modifyDocument', { code: 'DATABASE_TRANSACTION_CONFLICT', message: 'WriteConflict' });
-    await expect(store.transaction((tx) => tx.increment('members', 'hotter', { points: 1 }))).rejects.toBeInstanceOf(StoreBusyError);
+    const busy = store.transaction((tx) => tx.increment('members', 'hotter', { points: 1 }));
+    await expect(busy).rejects.toBeInstanceOf(StoreBusyError);
+    await expect(busy).rejects.toMatchObject({ cause: expect.objectContaining({ message: expect.stringMatching(/WriteConflict/) }) });
     expect(responder.peek('members', 'hotter')).toMatchObject({ points: 12 });
     responder.reset();
   });

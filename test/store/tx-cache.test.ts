@@ -67,4 +67,31 @@ describe('TxCache increments', () => {
     expect(await store.get('counters', 'other')).toBeNull();
     expect(await store.get('counters', 'ghost')).toBeNull();
   });
+
+  it('a missing document with a rebuild is written whole instead, at flush or at the next read', async () => {
+    const rebuilt = async () => ({ _id: 'fresh', n: 42 });
+    await inTx((cache) => cache.increment('counters', 'fresh', { n: 1 }, {}, rebuilt));
+    expect(await store.get('counters', 'fresh')).toEqual({ _id: 'fresh', n: 42 });
+    await inTx(async (cache) => {
+      expect(await cache.get('counters', 'other')).toBeNull();
+      cache.increment('counters', 'other', { n: 1 }, {}, async () => ({ _id: 'other', n: 7 }));
+      expect(await cache.get('counters', 'other')).toEqual({ _id: 'other', n: 7 });
+    });
+    expect(await store.get('counters', 'other')).toEqual({ _id: 'other', n: 7 });
+  });
+
+  it('two reads at once of an incremented document fold the increment once', async () => {
+    await inTx(async (cache) => {
+      cache.increment('counters', 'c', { n: 5 });
+      const [a, b] = await Promise.all([cache.get('counters', 'c'), cache.get('counters', 'c')]);
+      expect([a, b]).toEqual([expect.objectContaining({ n: 15 }), expect.objectContaining({ n: 15 })]);
+    });
+    expect(await store.get('counters', 'c')).toMatchObject({ n: 15 });
+  });
+
+  it('refuses to move and set the same field, on the cache and on the adapter', async () => {
+    await expect(inTx((cache) => cache.increment('counters', 'c', { n: 1 }, { n: 3 }))).rejects.toThrow(/cannot also set/);
+    await expect(store.transaction((tx) => tx.increment('counters', 'c', { n: 1 }, { n: 3 }))).rejects.toThrow(/cannot also set/);
+    expect(await store.get('counters', 'c')).toMatchObject({ n: 10 });
+  });
 });

@@ -138,7 +138,12 @@ export interface FileImportOptions<S> {
  * batch by batch.
  */
 export interface Grouping {
-  keyOf(item: RowItem): string;
+  /**
+   * A key function for one window (called at the start of each, so it may
+   * remember what it saw in the window): rows with equal keys are imported
+   * together.
+   */
+  keysForWindow(): (item: RowItem) => string;
   /** Rows held and sorted at a time; bounds the memory a huge file takes. */
   windowRows?: number;
 }
@@ -147,7 +152,7 @@ export interface Grouping {
 export const DEFAULT_WINDOW_ROWS = 1_000_000;
 
 /** 32-bit FNV-1a: rows with equal keys get equal numbers (two keys may share one, which only mixes their groups). */
-function keyHash(key: string): number {
+export function keyHash(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return h | 0;
@@ -173,8 +178,8 @@ class HeldRows {
     this.hashes.push(keyHash(key));
   }
 
-  /** The held rows grouped by key (file order within a key), and the window emptied. */
-  take(): { line: number; text: string }[] {
+  /** The held rows grouped by key (file order within a key), as an order over them; the window is emptied. */
+  take(): { order: Uint32Array; lines: number[]; texts: string[] } {
     const { texts, lines, hashes } = this;
     this.texts = [];
     this.lines = [];
@@ -182,7 +187,7 @@ class HeldRows {
     const order = new Uint32Array(texts.length);
     for (let i = 0; i < order.length; i++) order[i] = i;
     order.sort((a, b) => hashes[a]! - hashes[b]! || lines[a]! - lines[b]!);
-    return Array.from(order, (i) => ({ line: lines[i]!, text: texts[i]! }));
+    return { order, lines, texts };
   }
 }
 
@@ -217,27 +222,41 @@ export async function importFileInBatches<S, R extends { line: number }>(
   const importWindow = async () => {
     const from = bytesDone;
     const to = rows.bytesRead();
-    const held = window.take();
-    for (let start = 0; start < held.length; start += batchSize) {
-      await importBatch(held.slice(start, start + batchSize).map((h) => rows.reread(h.line, h.text)), rejects);
-      options.onProgress?.(Math.round(from + (to - from) * Math.min(1, (start + batchSize) / held.length)), rows.size, summary);
+    const { order, lines, texts } = window.take();
+    for (let start = 0; start < order.length; start += batchSize) {
+      const batch = Array.from(order.subarray(start, start + batchSize), (i) => rows.reread(lines[i]!, texts[i]!));
+      await importBatch(batch, rejects);
+      options.onProgress?.(Math.round(from + (to - from) * Math.min(1, (start + batchSize) / order.length)), rows.size, summary);
     }
     bytesDone = to;
     writeRejects();
   };
 
-  for await (const batch of rows.batches(batchSize)) {
-    if (!grouping) {
-      await importBatch(batch, rejects);
-      writeRejects();
-      options.onProgress?.(rows.bytesRead(), rows.size, summary);
-      continue;
+  try {
+    let keyOf = grouping?.keysForWindow();
+    for await (const batch of rows.batches(batchSize)) {
+      if (!grouping || !keyOf) {
+        await importBatch(batch, rejects);
+        writeRejects();
+        options.onProgress?.(rows.bytesRead(), rows.size, summary);
+        continue;
+      }
+      for (const item of batch) window.hold(keyOf(item), item.line, item.text);
+      if (window.size >= windowRows) {
+        await importWindow();
+        keyOf = grouping.keysForWindow();
+      }
     }
-    for (const item of batch) window.hold(grouping.keyOf(item), item.line, item.text);
-    if (window.size >= windowRows) await importWindow();
+    if (window.size) await importWindow();
+  } catch (error) {
+    // rows rejected by batches that committed are reported even when a later batch fails
+    writeRejects();
+    (rejectsOut as ReturnType<typeof createWriteStream> | null)?.end();
+    throw error;
   }
-  if (window.size) await importWindow();
+  writeRejects();
   if (!rejectsOut) return null;
-  await new Promise<void>((done) => rejectsOut!.end(done));
+  const out: ReturnType<typeof createWriteStream> = rejectsOut;
+  await new Promise<void>((done) => out.end(done));
   return options.rejectsFile;
 }

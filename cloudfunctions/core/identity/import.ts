@@ -40,23 +40,26 @@ const sameFields = (a: RecordDoc, b: RecordFields) =>
 
 export async function importMemberRows(services: Services, channel: string, items: RowItem[], summary: ImportSummary, rejects: Reject[]): Promise<void> {
   const at = new Date(services.clock.now()).toISOString();
-  await services.store.transaction(async (tx) => {
+  // counted inside the transaction, added to the caller's only once it committed (a rerun starts over)
+  const { batch, rejected } = await services.store.transaction(async (tx) => {
+    const counted = emptySummary();
+    const refused: Reject[] = [];
     const cache = new TxCache(tx);
     const changes = new Map<string, RecordChange>();
     const openings: { recordId: string; points: number; growth: number }[] = [];
     const created = new Set<string>();
     for (const item of items) {
-      summary.read++;
+      counted.read++;
       if (!item.row) {
-        rejects.push({ line: item.line, reason: item.error ?? 'malformed_line' });
-        summary.rejected++;
+        refused.push({ line: item.line, reason: item.error ?? 'malformed_line' });
+        counted.rejected++;
         continue;
       }
       const outcome = recordFromRow(channel, item.row, services.secrets.phoneHashKey);
-      summary.warnings += outcome.warnings.length;
+      counted.warnings += outcome.warnings.length;
       if (!outcome.record) {
-        rejects.push({ line: item.line, reason: outcome.reject!, channelMemberId: typeof item.row.channelMemberId === 'string' ? item.row.channelMemberId.slice(0, 64) : undefined });
-        summary.rejected++;
+        refused.push({ line: item.line, reason: outcome.reject!, channelMemberId: typeof item.row.channelMemberId === 'string' ? item.row.channelMemberId.slice(0, 64) : undefined });
+        counted.rejected++;
         continue;
       }
       const id = recordIdOf(channel, outcome.record.channelMemberId);
@@ -65,7 +68,7 @@ export async function importMemberRows(services: Services, channel: string, item
       // Opening balances enter once per channel member: when its record is first seen.
       if (outcome.opening && !before && !pending) openings.push({ recordId: id, ...outcome.opening });
       if (before && sameFields(before, outcome.record) && !pending) {
-        summary.unchanged++;
+        counted.unchanged++;
         continue;
       }
       if (!before) created.add(id);
@@ -79,12 +82,15 @@ export async function importMemberRows(services: Services, channel: string, item
     // then attaches them, and every document is written once.
     for (const opening of openings) await postOpeningBalance(cache, services, { ...opening, at });
     const graph = await applyRecordChanges(cache, services, [...changes.values()]);
-    summary.created += graph.createdMembers.length;
-    summary.merged += graph.merges.filter((m) => m.kind === 'merge').length;
-    summary.conflicts += graph.conflicts;
+    counted.created += graph.createdMembers.length;
+    counted.merged += graph.merges.filter((m) => m.kind === 'merge').length;
+    counted.conflicts += graph.conflicts;
     const fresh = new Set(graph.createdMembers);
-    for (const id of created) if (!fresh.has(graph.assignment.get(id)!)) summary.linked++;
+    for (const id of created) if (!fresh.has(graph.assignment.get(id)!)) counted.linked++;
+    return { batch: counted, rejected: refused };
   });
+  for (const key of Object.keys(batch) as (keyof ImportSummary)[]) summary[key] += batch[key];
+  rejects.push(...rejected);
 }
 
 export interface ImportFileOptions extends FileImportOptions<ImportSummary> {

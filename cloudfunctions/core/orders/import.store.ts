@@ -9,7 +9,7 @@ import type { Services } from '../runtime/services';
 import { buyerRecordId, ensurePhoneBuyers } from '../identity/buyers';
 import { CHANNEL } from '../identity/records';
 import { phoneKeyFromSha256 } from '../identity/normalize';
-import { parseOrderRow, type Order } from './parse';
+import { buyerKeyOfRow, parseOrderRow, text, type Order } from './parse';
 
 /**
  * `import orders --channel CH --file F`: each paid order earns once, at its
@@ -175,14 +175,23 @@ export interface ImportOrdersOptions extends FileImportOptions<OrderImportSummar
  * Orders are imported grouped by buyer (the file's order kept within a buyer):
  * a buyer's orders then share one read and one write of the account and the
  * member's balance. Orders of different buyers touch different accounts, and
- * balances are sums, so the order across buyers changes nothing.
+ * balances are sums, so the order across buyers changes nothing. Every row of
+ * one order id joins the group of the first row with that id, so when a file
+ * gives one order to two buyers, the earlier line still wins, as in file order.
  */
-const buyerKeyOf = (item: RowItem): string => {
-  const row = item.row;
-  if (!row) return '';
-  const id = row.channelMemberId ?? row.phone ?? row.phoneSha256;
-  return typeof id === 'string' ? id : '';
-};
+function buyerGroups(): (item: RowItem) => string {
+  const firstBuyer = new Map<string, string>();
+  return (item) => {
+    if (!item.row) return '';
+    const buyer = buyerKeyOfRow(item.row);
+    const orderId = text(item.row.orderId);
+    if (!orderId) return buyer;
+    const first = firstBuyer.get(orderId);
+    if (first !== undefined) return first;
+    firstBuyer.set(orderId, buyer);
+    return buyer;
+  };
+}
 
 export async function importOrdersFile(services: Services, options: ImportOrdersOptions): Promise<OrderImportSummary & { rejectsFile: string | null }> {
   if (!CHANNEL.test(options.channel) || options.channel === 'wechat') {
@@ -190,6 +199,6 @@ export async function importOrdersFile(services: Services, options: ImportOrders
   }
   const summary = emptyOrderSummary();
   const rejectsFile = await importFileInBatches<OrderImportSummary, OrderReject>(options, summary, (batch, rejects) =>
-    importOrderRows(services, options.channel, batch, summary, rejects), { keyOf: buyerKeyOf, windowRows: options.windowRows });
+    importOrderRows(services, options.channel, batch, summary, rejects), { keysForWindow: buyerGroups, windowRows: options.windowRows });
   return { ...summary, rejectsFile };
 }

@@ -57,6 +57,21 @@ describe('import orders', () => {
     expect((await verifyPoints(services)).differences).toBe(0);
   });
 
+  it.each([['T1', 'T2'], ['T2', 'T1']])('an order given to two buyers in one file: the earlier line stands (%s before %s)', async (first, second) => {
+    const file = write('twice.csv', [
+      'orderId,channelMemberId,amountFen,paidAt',
+      `X1,${first},100,2026-03-01`,
+      'Y1,T1,300,2026-03-01',
+      `X1,${second},200,2026-03-01`,
+      'Y2,T2,300,2026-03-01',
+      '',
+    ].join('\n'));
+    const summary = await importFile(file, 'tmall', 1);
+    expect(summary).toMatchObject({ credited: 3, rejected: 1, reasons: { order_changed: 1 } });
+    expect(await entry(services, 'order:tmall:X1')).toMatchObject({ accountId: `tmall:${first}`, points: 1 });
+    expect(JSON.parse(readFileSync(summary.rejectsFile!, 'utf8'))).toMatchObject({ line: 4, reason: 'order_changed', orderId: 'X1' });
+  });
+
   it('earns once per order at its paidAt, reverses refunds, and rejects rows with reasons', async () => {
     const file = write('orders.csv', CSV);
     const summary = await importFile(file);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseOrderRow, yuanToFen } from './parse';
+import { buyerKeyOfRow, parseOrderRow, yuanToFen } from './parse';
 
 const now = '2026-11-23T02:00:00.000Z';
 const base = { orderId: 'O1', channelMemberId: 'T1', amountFen: '12550', status: 'paid', paidAt: '2026-11-01 10:00:00' };
@@ -55,4 +55,14 @@ describe('order rows', () => {
     ['paid_at_in_future', { paidAt: '2027-01-01' }],
     ['store_id_invalid', { storeId: 'S 1' }],
   ])('rejects with %s', (reason, patch) => expect(parseOrderRow({ ...base, ...patch }, now)).toEqual({ reject: reason }));
+});
+
+describe('buyer key (which rows an import groups)', () => {
+  it('is the same for every spelling of one phone, and differs between buyers', () => {
+    const keys = ['13812345678', '+86 138-1234-5678', '0086 138 1234 5678', ' 138 1234 5678 '].map((phone) => buyerKeyOfRow({ channelMemberId: '', phone }));
+    expect(new Set(keys)).toEqual(new Set(['p:13812345678']));
+    expect(buyerKeyOfRow({ channelMemberId: 'T1', phone: '13812345678' })).toBe('m:T1');
+    expect(buyerKeyOfRow({ phoneSha256: 'ABCDEF' })).toBe('h:abcdef');
+    expect(buyerKeyOfRow({ channelMemberId: '  ' })).toBe('');
+  });
 });

@@ -32,7 +32,7 @@ const MAX_FEN = 1e13;
 /** Orders paid more than this after "now" are a wrong clock or a wrong column. */
 const FUTURE_SLACK_MS = 24 * 3600 * 1000;
 
-const text = (value: unknown): string | undefined => {
+export const text = (value: unknown): string | undefined => {
   if (value === undefined || value === null) return undefined;
   const s = String(value).trim();
   return s === '' ? undefined : s;
@@ -96,4 +96,19 @@ export function parseOrderRow(row: Record<string, unknown>, now: string): OrderO
   const store = text(row.storeId);
   if (store && !STORE_ID.test(store)) return { reject: 'store_id_invalid' };
   return { order: { orderId, channelMemberId, buyerPhoneSha256, amountFen, refundFen, paidAt, refundedAt, storeId: store ?? null } };
+}
+
+/**
+ * Which buyer a row is for, as written (the membership id, else the phone in
+ * canonical form, else the partner's phone hash); '' if none. Used only to
+ * import a buyer's rows together, so an odd spelling costs speed, never points.
+ */
+export function buyerKeyOfRow(row: Record<string, unknown>): string {
+  const id = text(row.channelMemberId);
+  if (id) return `m:${id}`;
+  const phone = text(row.phone);
+  const normalized = phone ? normalizePhone(phone) : null;
+  if (normalized) return `p:${normalized}`;
+  const sha = text(row.phoneSha256);
+  return sha ? `h:${sha.toLowerCase()}` : '';
 }

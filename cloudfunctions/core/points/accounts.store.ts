@@ -84,8 +84,13 @@ export class PointsSession {
       const owed = Math.max(0, -after.points) - Math.max(0, -before.points);
       if (growth === 0 && !this.cache.isLoaded(COLLECTION.balances, before.memberId)) {
         // The level moves only with growth, and every member's balance exists from its
-        // creation (identity writes it): a blind increment, one write and no read.
-        this.cache.increment(COLLECTION.balances, before.memberId, { points, owed }, { updatedAt: this.now });
+        // creation (identity writes it): a blind increment, one write and no read. Should
+        // one be missing all the same, it is rebuilt from the member's accounts.
+        const memberId = before.memberId;
+        this.cache.increment(COLLECTION.balances, memberId, { points, owed }, { updatedAt: this.now }, async () => {
+          const member = await this.get<MemberRef>('members', memberId);
+          return this.sumAccounts(memberId, member?.records ?? []);
+        });
       } else {
         const balance = await this.balance(before.memberId);
         this.putBalance({ ...balance, points: balance.points + points, growth: balance.growth + growth, owed: balance.owed + owed });

@@ -2,6 +2,7 @@ import { openTestServices, type TestServices } from '../../../test/support/servi
 import { account, balance, entry, pointsState, seedMember, source } from '../../../test/points/support';
 import { AppError } from '../runtime/errors';
 import { syncMemberAccounts } from './accounts.store';
+import { verifyPoints } from './verify.store';
 import { expireAccount, postAdjust, postEarn, postOpeningBalance, postRedeem, postReverse } from './ledger';
 
 describe('points ledger', () => {
@@ -61,6 +62,14 @@ describe('points ledger', () => {
       const seeded = await pointsState(services);
       expect(await codeOf(tx((t) => postEarn(t, services, input)))).toBe('INVALID_INPUT');
       expect(await pointsState(services)).toEqual(await seeded);
+    });
+
+    it('a member whose balance document is missing gets it rebuilt from the ledger by the next change', async () => {
+      await earn('order:tmall:1', 'tmall:T1', 100);
+      await services.store.transaction((t) => t.remove('balances', 'm1'));
+      await earn('scan:A1', 'offline:C1', 7, '2026-03-02T04:00:00.000Z', 0);
+      expect(await balance(services, 'm1')).toMatchObject({ points: 107, growth: 100, owed: 0 });
+      expect((await verifyPoints(services)).differences).toBe(0);
     });
 
     it('levels follow growth', async () => {

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { DB } from 'wx-server-sdk';
 import { checkQuery, COLLECTIONS, CollectionSpecs } from './collections';
+import { checkIncrement } from './patch';
 import { decodeCursor, encodeCursor } from './cursor';
 import {
   Doc, DocStore, MAX_PAGE, Page, Patch, QueryOptions, Scalar, StoreBusyError, StoreConflictError,
@@ -39,9 +40,12 @@ const isDuplicate = (error: unknown) =>
  * inside the callback only through the server's message (see isDuplicate). A transaction the server
  * already dropped (TransactionNotExist) committed nothing either. All are safe to run again.
  */
-const isTransactionConflict = (error: unknown) =>
-  (error as { code?: unknown } | null)?.code === 'DATABASE_TRANSACTION_CONFLICT'
-  || /DATABASE_TRANSACTION_CONFLICT|WriteConflict|TransactionConflict|TransactionNotExist/i.test(messageOf(error));
+const isTransactionConflict = (error: unknown) => {
+  const { code, errCode } = (error ?? {}) as { code?: unknown; errCode?: unknown };
+  if (code === 'DATABASE_TRANSACTION_CONFLICT') return true;
+  // only the SDK's own errors (they carry errCode): never one of ours whose message quotes user text
+  return errCode !== undefined && /DATABASE_TRANSACTION_CONFLICT|WriteConflict|Transaction ?Conflict|TransactionNotExist/i.test(messageOf(error));
+};
 
 /** Runs of one transaction before it is given up as busy. */
 const MAX_RUNS = 5;
@@ -118,6 +122,7 @@ export class CloudBaseStore implements DocStore {
         if (updated === 0 && !(await get(collection, id))) throw new StoreNotFoundError(collection, id);
       },
       increment: async (collection, id, deltas, patch = {}) => {
+        checkIncrement(deltas, patch);
         const data = this.setFields(patch);
         for (const [field, delta] of Object.entries(deltas)) if (field !== '_id') data[field] = this.db.command.inc(delta);
         const updated = Object.keys(data).length ? (await ref(collection, id).update({ data })).stats.updated : 0;
@@ -139,7 +144,7 @@ export class CloudBaseStore implements DocStore {
         return (await this.db.runTransaction((t: SdkTransaction) => fn(this.txAdapter(t)), 0)) as R;
       } catch (error) {
         if (!isTransactionConflict(error)) throw error;
-        if (run === MAX_RUNS) throw new StoreBusyError();
+        if (run === MAX_RUNS) throw new StoreBusyError(error);
         await pause(Math.random() * 20 * run);
       }
     }

@@ -22,3 +22,11 @@ export function applyPatch<T extends Doc>(current: T, patch: Patch): T {
   }
   return next as T;
 }
+
+/** An increment may not also set a field it moves: the adapters would not agree on which wins. */
+export function checkIncrement(deltas: Record<string, number>, patch: Patch): void {
+  for (const field of Object.keys(deltas)) {
+    if (field === '_id' || field in patch) throw new Error(`increment of ${field} cannot also set it`);
+    if (!Number.isFinite(deltas[field])) throw new Error(`increment of ${field} must be a finite number`);
+  }
+}

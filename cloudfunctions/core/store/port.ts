@@ -34,7 +34,7 @@ export interface Tx {
    * Adds `deltas` to numeric top-level fields (a missing field counts as 0)
    * and replaces the `patch` fields, without reading the document first
    * (CloudBase's `_.inc`): a counter moved this way costs one write and no read.
-   * StoreNotFoundError if the id is absent.
+   * A field is either moved or set, never both. StoreNotFoundError if the id is absent.
    */
   increment(collection: string, id: string, deltas: Record<string, number>, patch?: Patch): Promise<void>;
   /** Removes the document if present. */
@@ -95,8 +95,8 @@ export class StoreNotFoundError extends Error {
  */
 export class StoreBusyError extends Error {
   readonly code = 'STORE_BUSY';
-  constructor() {
-    super('the store is busy with conflicting writes');
+  constructor(cause?: unknown) {
+    super('the store is busy with conflicting writes', { cause });
     this.name = 'StoreBusyError';
   }
 }

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkQuery, COLLECTIONS, CollectionSpecs } from './collections';
 import { decodeCursor, encodeCursor } from './cursor';
-import { applyDeltas, applyPatch } from './patch';
+import { applyDeltas, applyPatch, checkIncrement } from './patch';
 import {
   Doc, DocStore, MAX_PAGE, Page, Patch, QueryOptions, Scalar, StoreConflictError,
   StoreNotFoundError, StoreQueryError, Tx,
@@ -155,6 +155,7 @@ export class SqliteStore implements DocStore {
     },
     // SQLite has one writer, so read-modify-write inside the transaction is the increment
     increment: async (collection, id, deltas, patch = {}) => {
+      checkIncrement(deltas, patch);
       const s = this.statements(collection);
       const current = this.readDoc<Doc>(s.get, id);
       if (!current) throw new StoreNotFoundError(collection, id);

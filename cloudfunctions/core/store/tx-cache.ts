@@ -1,7 +1,14 @@
-import { applyDeltas, applyPatch } from './patch';
+import { applyDeltas, applyPatch, checkIncrement } from './patch';
 import { StoreNotFoundError, type Doc, type Patch, type Tx } from './port';
 
 type Write = 'set' | 'create' | 'remove';
+
+interface PendingIncrement {
+  deltas: Record<string, number>;
+  patch: Patch;
+  /** The whole document, recomputed, for when it turns out not to exist. */
+  rebuild?: () => Promise<Doc>;
+}
 
 /**
  * A write-back view of one transaction for work that touches the same
@@ -18,7 +25,7 @@ export class TxCache {
   private readonly docs = new Map<string, Map<string, Doc | null>>();
   private readonly dirty = new Map<string, Map<string, Write>>();
   /** Blind increments of documents not read in this transaction, by collection and id. */
-  private readonly increments = new Map<string, Map<string, { deltas: Record<string, number>; patch: Patch }>>();
+  private readonly increments = new Map<string, Map<string, PendingIncrement>>();
 
   constructor(readonly tx: Tx) {}
 
@@ -42,16 +49,20 @@ export class TxCache {
     const cached = docs.get(id);
     if (cached !== undefined) return cached as T | null;
     const doc = await this.tx.get<T>(collection, id);
-    docs.set(id, doc);
+    // a concurrent get of the same document may have settled it meanwhile
+    const settled = docs.get(id);
+    if (settled !== undefined) return settled as T | null;
     const pending = this.increments.get(collection)?.get(id);
-    if (pending) {
-      // read after a blind increment: fold the increment into the document read
-      this.increments.get(collection)!.delete(id);
-      if (!doc) throw new StoreNotFoundError(collection, id);
-      this.put(collection, applyPatch(applyDeltas(doc, pending.deltas), pending.patch));
-      return docs.get(id) as T;
+    if (!pending) {
+      docs.set(id, doc);
+      return doc;
     }
-    return doc;
+    // read after a blind increment: fold the increment into the document read
+    this.increments.get(collection)!.delete(id);
+    if (doc) this.put(collection, applyPatch(applyDeltas(doc, pending.deltas), pending.patch));
+    else if (pending.rebuild) this.put(collection, await pending.rebuild());
+    else throw new StoreNotFoundError(collection, id);
+    return docs.get(id) as T;
   };
 
   /** Reads many documents of one collection in id order; returns those that exist. */
@@ -71,7 +82,7 @@ export class TxCache {
 
   /** Records that a document does not exist, when the caller knows it (saves the read). */
   knownAbsent(collection: string, id: string): void {
-    if (!this.docsOf(collection).has(id)) this.docsOf(collection).set(id, null);
+    if (!this.docsOf(collection).has(id) && !this.increments.get(collection)?.has(id)) this.docsOf(collection).set(id, null);
   }
 
   put(collection: string, doc: Doc): void {
@@ -86,20 +97,24 @@ export class TxCache {
   }
 
   /**
-   * Adds `deltas` to counters of a document that must exist (StoreNotFoundError
-   * otherwise, at the latest at flush) and sets `patch`: on the cached copy if it
-   * was read, else as one blind increment at flush.
+   * Adds `deltas` to counters of a document and sets `patch`: on the cached
+   * copy if it was read, else as one blind increment at flush. If the document
+   * turns out not to exist, `rebuild` gives the whole of it (already counting
+   * these deltas); without `rebuild` that is a StoreNotFoundError.
    */
-  increment(collection: string, id: string, deltas: Record<string, number>, patch: Patch = {}): void {
+  increment(collection: string, id: string, deltas: Record<string, number>, patch: Patch = {}, rebuild?: () => Promise<Doc>): void {
+    checkIncrement(deltas, patch);
     const cached = this.docsOf(collection).get(id);
-    if (cached === null) throw new StoreNotFoundError(collection, id);
+    if (cached === null && !rebuild) throw new StoreNotFoundError(collection, id);
     if (cached) return this.put(collection, applyPatch(applyDeltas(cached, deltas), patch));
+    // known missing: leave it to the next read or the flush to rebuild
+    if (cached === null) this.docsOf(collection).delete(id);
     let pending = this.increments.get(collection);
     if (!pending) this.increments.set(collection, (pending = new Map()));
     const earlier = pending.get(id);
     const sum = { ...earlier?.deltas };
     for (const [field, delta] of Object.entries(deltas)) sum[field] = (sum[field] ?? 0) + delta;
-    pending.set(id, { deltas: sum, patch: { ...earlier?.patch, ...patch } });
+    pending.set(id, { deltas: sum, patch: { ...earlier?.patch, ...patch }, rebuild: rebuild ?? earlier?.rebuild });
   }
 
   remove(collection: string, id: string): void {
@@ -126,8 +141,13 @@ export class TxCache {
     for (const collection of [...this.increments.keys()].sort()) {
       const pending = this.increments.get(collection)!;
       for (const id of [...pending.keys()].sort()) {
-        const { deltas, patch } = pending.get(id)!;
-        await this.tx.increment(collection, id, deltas, patch);
+        const { deltas, patch, rebuild } = pending.get(id)!;
+        try {
+          await this.tx.increment(collection, id, deltas, patch);
+        } catch (error) {
+          if (!(error instanceof StoreNotFoundError) || !rebuild) throw error;
+          await this.tx.set(collection, await rebuild());
+        }
         written++;
       }
     }

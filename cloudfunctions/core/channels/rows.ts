@@ -152,7 +152,7 @@ export interface Grouping {
 export const DEFAULT_WINDOW_ROWS = 1_000_000;
 
 /** 32-bit FNV-1a: rows with equal keys get equal numbers (two keys may share one, which only mixes their groups). */
-export function keyHash(key: string): number {
+function keyHash(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return h | 0;

@@ -95,6 +95,12 @@ export class CloudBaseStore implements DocStore {
   private txAdapter(t: SdkTransaction): Tx {
     const ref = (collection: string, id: string) => t.collection(this.check(collection)).doc(id);
     const get = <T extends Doc>(collection: string, id: string) => readDoc<T>(() => ref(collection, id).get());
+    /** One update by id; StoreNotFoundError if the document is absent. */
+    const modify = async (collection: string, id: string, data: Record<string, unknown>) => {
+      const updated = Object.keys(data).length ? (await ref(collection, id).update({ data })).stats.updated : 0;
+      // `updated` counts changed documents: 0 may also mean "already held these values".
+      if (updated === 0 && !(await get(collection, id))) throw new StoreNotFoundError(collection, id);
+    };
     return {
       get,
       // Read, then add: MongoDB aborts a transaction on any failed write, so a duplicate seen only
@@ -115,18 +121,12 @@ export class CloudBaseStore implements DocStore {
         await ref(collection, _id).remove();
         await t.collection(this.check(collection)).add({ data: { _id } });
       },
-      update: async (collection, id, patch) => {
-        const data = this.setFields(patch);
-        const updated = Object.keys(data).length ? (await ref(collection, id).update({ data })).stats.updated : 0;
-        // `updated` counts changed documents: 0 may also mean "already held these values".
-        if (updated === 0 && !(await get(collection, id))) throw new StoreNotFoundError(collection, id);
-      },
-      increment: async (collection, id, deltas, patch = {}) => {
+      update: (collection, id, patch) => modify(collection, id, this.setFields(patch)),
+      increment: (collection, id, deltas, patch = {}) => {
         checkIncrement(deltas, patch);
         const data = this.setFields(patch);
-        for (const [field, delta] of Object.entries(deltas)) if (field !== '_id') data[field] = this.db.command.inc(delta);
-        const updated = Object.keys(data).length ? (await ref(collection, id).update({ data })).stats.updated : 0;
-        if (updated === 0 && !(await get(collection, id))) throw new StoreNotFoundError(collection, id);
+        for (const [field, delta] of Object.entries(deltas)) data[field] = this.db.command.inc(delta);
+        return modify(collection, id, data);
       },
       remove: async (collection, id) => {
         await ref(collection, id).remove();

@@ -147,24 +147,24 @@ export class SqliteStore implements DocStore {
     set: async (collection, doc) => {
       this.statements(collection).upsert.run(...this.row(collection, doc));
     },
-    update: async (collection, id, patch) => {
-      const s = this.statements(collection);
-      const current = this.readDoc<Doc>(s.get, id);
-      if (!current) throw new StoreNotFoundError(collection, id);
-      s.upsert.run(...this.row(collection, applyPatch(current, patch)));
-    },
+    update: async (collection, id, patch) => this.rewrite(collection, id, (current) => applyPatch(current, patch)),
     // SQLite has one writer, so read-modify-write inside the transaction is the increment
     increment: async (collection, id, deltas, patch = {}) => {
       checkIncrement(deltas, patch);
-      const s = this.statements(collection);
-      const current = this.readDoc<Doc>(s.get, id);
-      if (!current) throw new StoreNotFoundError(collection, id);
-      s.upsert.run(...this.row(collection, applyPatch(applyDeltas(current, deltas), patch)));
+      this.rewrite(collection, id, (current) => applyPatch(applyDeltas(current, deltas), patch));
     },
     remove: async (collection, id) => {
       this.statements(collection).remove.run(id);
     },
   };
+
+  /** Replaces a document with `change` of it, inside the open transaction; StoreNotFoundError if absent. */
+  private rewrite(collection: string, id: string, change: (current: Doc) => Doc): void {
+    const s = this.statements(collection);
+    const current = this.readDoc<Doc>(s.get, id);
+    if (!current) throw new StoreNotFoundError(collection, id);
+    s.upsert.run(...this.row(collection, change(current)));
+  }
 
   /** The values of a document's row: id, JSON body, then its indexed fields. */
   private row(collection: string, doc: Doc): Scalar[] {

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tempDir } from '../../../test/support/temp';
-import { importFileInBatches, type RowItem } from './rows';
+import { importFileInBatches, type Grouping, type RowItem } from './rows';
 
 describe('importFileInBatches', () => {
   let temp: ReturnType<typeof tempDir>;
@@ -15,19 +15,21 @@ describe('importFileInBatches', () => {
   };
   const keyOf = (item: RowItem) => String(item.row?.buyer ?? '');
 
-  async function run(grouping?: { keysForWindow: () => typeof keyOf; windowRows?: number }) {
+  async function run(grouping?: Grouping) {
     const batches: string[][] = [];
     const progress: number[] = [];
     const rejectsFile = temp.file('rejects.jsonl');
-    await importFileInBatches<object, { line: number; reason: string }>(
+    // rows handed over as read (the planner's module and name matter only to a reading thread)
+    const planner = { module: __filename, name: 'asRead', create: () => ({ prepare: (item: RowItem) => item, grouping }), context: null };
+    await importFileInBatches(
       { file: file(), rejectsFile, batchSize: 2, onProgress: (bytes) => progress.push(bytes) },
       {},
-      async (batch, rejects) => {
+      planner,
+      async (batch, rejects: { line: number; reason: string }[]) => {
         batches.push(batch.map((item) => (item.row ? `${item.row.buyer}:${item.row.id}` : `bad@${item.line}`)));
         // reject in reverse line order, to see them written in line order
         for (const item of [...batch].reverse()) if (!item.row || item.row.id === '6') rejects.push({ line: item.line, reason: 'x' });
       },
-      grouping,
     );
     const rejected = readFileSync(rejectsFile, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { line: number }).line);
     return { batches, progress, rejected };

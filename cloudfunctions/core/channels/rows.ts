@@ -1,7 +1,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
+import { readAhead } from './read-ahead';
 
 /**
  * Streams the rows of a channel export, CSV with a header row or JSONL (by
@@ -128,6 +128,12 @@ export interface FileImportOptions<S> {
   rejectsFile: string;
   batchSize?: number;
   onProgress?: (bytesRead: number, size: number, summary: S) => void;
+  /**
+   * Read and prepare rows in a second thread while this one writes (the CLI
+   * does): on a 2-core machine the file's parsing and hashing then cost the
+   * import nothing. Same batches, same results, either way.
+   */
+  readAhead?: boolean;
 }
 
 /**
@@ -146,6 +152,27 @@ export interface Grouping {
   keysForWindow(): (item: RowItem) => string;
   /** Rows held and sorted at a time; bounds the memory a huge file takes. */
   windowRows?: number;
+}
+
+/**
+ * What an import does to each row before its transaction: parsing, checking,
+ * hashing. Pure and free of services, so it may run in the reading thread.
+ */
+export interface RowPlan<P> {
+  prepare(item: RowItem): P;
+  grouping?: Grouping;
+}
+
+/**
+ * How to make an import's RowPlan, in this thread (`create`) or in the reading
+ * thread, which loads `module` and calls its export `name` with `context`
+ * (plain data: it is copied across).
+ */
+export interface RowPlanner<C, P> {
+  module: string;
+  name: string;
+  create: (context: C) => RowPlan<P>;
+  context: C;
 }
 
 /** About 400 MB of rows held at once. */
@@ -191,26 +218,72 @@ class HeldRows {
   }
 }
 
+/** Prepared rows for one transaction, and where the file stands once they are imported. */
+export interface PreparedBatch<P> {
+  items: P[];
+  /** Bytes of the file accounted for after this batch (for the progress bar). */
+  progress: number;
+  /** No later batch holds an earlier line: the rejects so far can be written in line order. */
+  settled: boolean;
+}
+
 /**
- * The loop every channel import shares: batches of rows to `importBatch`
- * (one transaction each), the rejects it collects appended to the rejects
- * file in line order, progress after each batch. With `grouping`, rows reach
- * `importBatch` grouped by key within each window. Returns the rejects file if
- * it was written.
+ * The file as batches of prepared rows: in file order, or with `grouping`
+ * grouped by key within each window.
  */
-export async function importFileInBatches<S, R extends { line: number }>(
-  options: FileImportOptions<S>,
-  summary: S,
-  importBatch: (batch: RowItem[], rejects: R[]) => Promise<void>,
-  grouping?: Grouping,
-): Promise<string | null> {
-  const rows = readRows(options.file);
-  const batchSize = options.batchSize ?? 2000;
-  const windowRows = grouping ? Math.max(batchSize, grouping.windowRows ?? DEFAULT_WINDOW_ROWS) : batchSize;
-  const rejects: R[] = [];
-  let rejectsOut: ReturnType<typeof createWriteStream> | null = null;
+export async function* preparedBatches<P>(file: string, batchSize: number, plan: RowPlan<P>): AsyncGenerator<PreparedBatch<P>> {
+  const rows = readRows(file);
+  const { grouping } = plan;
+  if (!grouping) {
+    for await (const batch of rows.batches(batchSize)) {
+      yield { items: batch.map((item) => plan.prepare({ line: item.line, row: item.row, error: item.error })), progress: rows.bytesRead(), settled: true };
+    }
+    return;
+  }
+  const windowRows = Math.max(batchSize, grouping.windowRows ?? DEFAULT_WINDOW_ROWS);
   const window = new HeldRows();
   let bytesDone = 0;
+  function* takeWindow(): Generator<PreparedBatch<P>> {
+    const from = bytesDone;
+    const to = rows.bytesRead();
+    const { order, lines, texts } = window.take();
+    for (let start = 0; start < order.length; start += batchSize) {
+      const items = Array.from(order.subarray(start, start + batchSize), (i) => plan.prepare(rows.reread(lines[i]!, texts[i]!)));
+      const end = Math.min(order.length, start + batchSize);
+      yield { items, progress: Math.round(from + ((to - from) * end) / order.length), settled: end === order.length };
+    }
+    bytesDone = to;
+  }
+  let keyOf = grouping.keysForWindow();
+  for await (const batch of rows.batches(batchSize)) {
+    for (const item of batch) window.hold(keyOf(item), item.line, item.text);
+    if (window.size >= windowRows) {
+      yield* takeWindow();
+      keyOf = grouping.keysForWindow();
+    }
+  }
+  if (window.size) yield* takeWindow();
+}
+
+/**
+ * The loop every channel import shares: batches of prepared rows to
+ * `importBatch` (one transaction each), the rejects it collects appended to
+ * the rejects file in line order, progress after each batch. Returns the
+ * rejects file if it was written.
+ */
+export async function importFileInBatches<S, C, P, R extends { line: number }>(
+  options: FileImportOptions<S>,
+  summary: S,
+  planner: RowPlanner<C, P>,
+  importBatch: (batch: P[], rejects: R[]) => Promise<void>,
+): Promise<string | null> {
+  const size = statSync(options.file).size;
+  const batchSize = options.batchSize ?? 2000;
+  const batches = options.readAhead
+    ? readAhead(options.file, batchSize, planner)
+    : preparedBatches(options.file, batchSize, planner.create(planner.context));
+  const rejects: R[] = [];
+  let rejectsOut: ReturnType<typeof createWriteStream> | null = null;
 
   const writeRejects = () => {
     if (!rejects.length) return;
@@ -219,35 +292,12 @@ export async function importFileInBatches<S, R extends { line: number }>(
     for (const reject of rejects.splice(0)) rejectsOut.write(`${JSON.stringify(reject)}\n`);
   };
 
-  const importWindow = async () => {
-    const from = bytesDone;
-    const to = rows.bytesRead();
-    const { order, lines, texts } = window.take();
-    for (let start = 0; start < order.length; start += batchSize) {
-      const batch = Array.from(order.subarray(start, start + batchSize), (i) => rows.reread(lines[i]!, texts[i]!));
-      await importBatch(batch, rejects);
-      options.onProgress?.(Math.round(from + (to - from) * Math.min(1, (start + batchSize) / order.length)), rows.size, summary);
-    }
-    bytesDone = to;
-    writeRejects();
-  };
-
   try {
-    let keyOf = grouping?.keysForWindow();
-    for await (const batch of rows.batches(batchSize)) {
-      if (!grouping || !keyOf) {
-        await importBatch(batch, rejects);
-        writeRejects();
-        options.onProgress?.(rows.bytesRead(), rows.size, summary);
-        continue;
-      }
-      for (const item of batch) window.hold(keyOf(item), item.line, item.text);
-      if (window.size >= windowRows) {
-        await importWindow();
-        keyOf = grouping.keysForWindow();
-      }
+    for await (const { items, progress, settled } of batches) {
+      await importBatch(items, rejects);
+      if (settled) writeRejects();
+      options.onProgress?.(progress, size, summary);
     }
-    if (window.size) await importWindow();
   } catch (error) {
     // rows rejected by batches that committed are reported even when a later batch fails
     writeRejects();

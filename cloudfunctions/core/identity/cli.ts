@@ -20,6 +20,8 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
           channel: options.channel,
           file: options.file,
           rejectsFile: options.rejects ?? `${options.file}.rejects.jsonl`,
+          // parsing and hashing on the second core while this thread writes
+          readAhead: true,
           onProgress: (done, total, s) => bar.update(done, total, `${s.read} rows`),
         });
         const seconds = (Date.now() - started) / 1000;

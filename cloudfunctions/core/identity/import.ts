@@ -1,6 +1,6 @@
 import { postOpeningBalance } from '../points/opening';
 import type { Services } from '../runtime/services';
-import { importFileInBatches, type FileImportOptions, type RowItem } from '../channels/rows';
+import { importFileInBatches, type FileImportOptions, type RowPlan, type RowPlanner } from '../channels/rows';
 import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, type RecordChange, type RecordDoc } from './graph.store';
 import { CHANNEL, recordFromRow, recordIdOf, type RecordFields } from './records';
@@ -38,7 +38,28 @@ const sameFields = (a: RecordDoc, b: RecordFields) =>
   JSON.stringify([a.identifiers, a.phoneMasked ?? null, a.name ?? null, a.joinedAt ?? null, a.storeId ?? null, a.guideId ?? null]) ===
   JSON.stringify([b.identifiers, b.phoneMasked ?? null, b.name ?? null, b.joinedAt ?? null, b.storeId ?? null, b.guideId ?? null]);
 
-export async function importMemberRows(services: Services, channel: string, items: RowItem[], summary: ImportSummary, rejects: Reject[]): Promise<void> {
+/** A member row made ready for its transaction, or rejected. */
+export type PlannedRecord =
+  | { line: number; reject: string; channelMemberId?: string; warnings: number }
+  | { line: number; record: RecordFields; opening?: { points: number; growth: number }; warnings: number };
+
+/** Normalising and hashing each row (recordFromRow): pure, so it runs in the import's reading thread. */
+export function planMemberRows({ channel, phoneHashKey }: { channel: string; phoneHashKey: Uint8Array }): RowPlan<PlannedRecord> {
+  const hashKey = Buffer.from(phoneHashKey);
+  return {
+    prepare(item) {
+      if (!item.row) return { line: item.line, reject: item.error ?? 'malformed_line', warnings: 0 };
+      const outcome = recordFromRow(channel, item.row, hashKey);
+      if (!outcome.record) {
+        const channelMemberId = typeof item.row.channelMemberId === 'string' ? item.row.channelMemberId.slice(0, 64) : undefined;
+        return { line: item.line, reject: outcome.reject!, channelMemberId, warnings: outcome.warnings.length };
+      }
+      return { line: item.line, record: outcome.record, opening: outcome.opening, warnings: outcome.warnings.length };
+    },
+  };
+}
+
+export async function importMemberRows(services: Services, channel: string, items: PlannedRecord[], summary: ImportSummary, rejects: Reject[]): Promise<void> {
   const at = new Date(services.clock.now()).toISOString();
   // counted inside the transaction, added to the caller's only once it committed (a rerun starts over)
   const { batch, rejected } = await services.store.transaction(async (tx) => {
@@ -50,31 +71,25 @@ export async function importMemberRows(services: Services, channel: string, item
     const created = new Set<string>();
     for (const item of items) {
       counted.read++;
-      if (!item.row) {
-        refused.push({ line: item.line, reason: item.error ?? 'malformed_line' });
+      counted.warnings += item.warnings;
+      if ('reject' in item) {
+        refused.push({ line: item.line, reason: item.reject, ...(item.channelMemberId ? { channelMemberId: item.channelMemberId } : {}) });
         counted.rejected++;
         continue;
       }
-      const outcome = recordFromRow(channel, item.row, services.secrets.phoneHashKey);
-      counted.warnings += outcome.warnings.length;
-      if (!outcome.record) {
-        refused.push({ line: item.line, reason: outcome.reject!, channelMemberId: typeof item.row.channelMemberId === 'string' ? item.row.channelMemberId.slice(0, 64) : undefined });
-        counted.rejected++;
-        continue;
-      }
-      const id = recordIdOf(channel, outcome.record.channelMemberId);
+      const id = recordIdOf(channel, item.record.channelMemberId);
       const pending = changes.get(id);
       const before = pending ? pending.before : await cache.get<RecordDoc>('records', id);
       // Opening balances enter once per channel member: when its record is first seen.
-      if (outcome.opening && !before && !pending) openings.push({ recordId: id, ...outcome.opening });
-      if (before && sameFields(before, outcome.record) && !pending) {
+      if (item.opening && !before && !pending) openings.push({ recordId: id, ...item.opening });
+      if (before && sameFields(before, item.record) && !pending) {
         counted.unchanged++;
         continue;
       }
       if (!before) created.add(id);
       const after: RecordDoc = {
         memberId: null, homeMemberId: null, apart: [], createdAt: at,
-        ...before, ...outcome.record, _id: id, updatedAt: at,
+        ...before, ...item.record, _id: id, updatedAt: at,
       };
       changes.set(id, { before, after });
     }
@@ -100,7 +115,13 @@ export interface ImportFileOptions extends FileImportOptions<ImportSummary> {
 export async function importMembersFile(services: Services, options: ImportFileOptions): Promise<ImportSummary & { rejectsFile: string | null }> {
   if (!CHANNEL.test(options.channel) || options.channel === 'wechat') throw new Error(`channel must be 2-16 lowercase letters or digits (not wechat), got ${options.channel}`);
   const summary = emptySummary();
-  const rejectsFile = await importFileInBatches<ImportSummary, Reject>(options, summary, (batch, rejects) =>
+  const planner: RowPlanner<Parameters<typeof planMemberRows>[0], PlannedRecord> = {
+    module: __filename,
+    name: planMemberRows.name,
+    create: planMemberRows,
+    context: { channel: options.channel, phoneHashKey: services.secrets.phoneHashKey },
+  };
+  const rejectsFile = await importFileInBatches(options, summary, planner, (batch, rejects: Reject[]) =>
     importMemberRows(services, options.channel, batch, summary, rejects));
   return { ...summary, rejectsFile };
 }

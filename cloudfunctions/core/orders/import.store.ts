@@ -1,6 +1,6 @@
-import { importFileInBatches, type FileImportOptions, type RowItem } from '../channels/rows';
+import { importFileInBatches, type FileImportOptions, type RowItem, type RowPlan, type RowPlanner } from '../channels/rows';
 import { PointsSession } from '../points/accounts.store';
-import { earnRateOf } from '../points/config';
+import { earnRateOf, type EarnRate } from '../points/config';
 import { earnHash, earnIn, replayOf, reverseHash, reverseIn, type EarnInput, type ReverseInput } from '../points/ledger';
 import { orderEarning } from '../points/rules';
 import { COLLECTION } from '../points/types';
@@ -57,48 +57,83 @@ type Outcome =
   | { line: number; credited: boolean; refunded: boolean; pending: boolean; points: number; reversed: number };
 
 
-/** Imports one batch of rows in one transaction and adds what happened to `summary` once it committed. */
-interface Planned {
-  line: number;
-  order: Order;
-  /** The buyer's phone key when the row has no channel member id. */
-  phoneKey: string | null;
-  earn: EarnInput;
-  reverse: ReverseInput | null;
+/**
+ * An order row made ready for its transaction, or rejected. Flat (strings and
+ * numbers only), so handing it over from the reading thread is cheap; the
+ * ledger inputs are rebuilt from it by `orderEntries`.
+ */
+export type PlannedOrder =
+  | { line: number; reject: string; orderId?: string }
+  | (Order & {
+    line: number;
+    /** The buyer's phone key when the row has no channel member id. */
+    phoneKey: string | null;
+    /** Content hashes of the earn and of the refund ('' without one). */
+    earnHash: string;
+    reverseHash: string;
+  });
+
+export interface OrderPlanContext {
+  channel: string;
+  rate: EarnRate;
+  /** When the import started (ISO): the refund time of a refund the file does not date, and the "future" check of paidAt. */
+  now: string;
+  phoneHashKey: Uint8Array;
+  /** Rows grouped by buyer at a time (default DEFAULT_WINDOW_ROWS). */
+  windowRows?: number;
 }
 
-/** Imports one batch of rows in one transaction and adds what happened to `summary` once it committed. */
-export async function importOrderRows(services: Services, channel: string, items: RowItem[], summary: OrderImportSummary, rejects: OrderReject[]): Promise<void> {
-  const now = new Date(services.clock.now()).toISOString();
-  const rate = earnRateOf(services.config.points, channel);
-  // Parsing is pure: done once, outside the transaction (which CloudBase may run again).
-  const early: Outcome[] = [];
-  const planned: Planned[] = [];
-  for (const item of items) {
-    if (!item.row) {
-      early.push({ line: item.line, reject: item.error ?? 'malformed_line' });
-      continue;
+/** The ledger inputs of an order: its earn and, if refunded, the reversal. */
+function orderEntries(order: Order, phoneKey: string | null, { channel, rate, now }: Pick<OrderPlanContext, 'channel' | 'rate' | 'now'>): { earn: EarnInput; reverse: ReverseInput | null } {
+  const earnKey = `order:${channel}:${order.orderId}`;
+  const earn: EarnInput = {
+    key: earnKey, accountId: order.channelMemberId ? `${channel}:${order.channelMemberId}` : buyerRecordId(channel, phoneKey!), ...orderEarning(order.amountFen, rate), at: order.paidAt,
+    source: { channel, ref: order.orderId, detail: { amountFen: order.amountFen, paidAt: order.paidAt, storeId: order.storeId } },
+  };
+  const reverse: ReverseInput | null = order.refundFen > 0
+    ? {
+      key: `refund:${channel}:${order.orderId}`, of: earnKey, ...orderEarning(order.refundFen, rate), at: order.refundedAt ?? now,
+      source: { channel, ref: order.orderId, detail: { refundFen: order.refundFen } },
     }
-    const parsed = parseOrderRow(item.row, now);
-    if (!parsed.order) {
-      const orderId = typeof item.row.orderId === 'string' ? item.row.orderId.slice(0, 64) : undefined;
-      early.push({ line: item.line, reject: parsed.reject, orderId });
-      continue;
-    }
-    const order = parsed.order;
-    const earnKey = `order:${channel}:${order.orderId}`;
-    const phoneKey = order.buyerPhoneSha256 ? phoneKeyFromSha256(services.secrets.phoneHashKey, order.buyerPhoneSha256) : null;
-    const earn: EarnInput = {
-      key: earnKey, accountId: order.channelMemberId ? `${channel}:${order.channelMemberId}` : buyerRecordId(channel, phoneKey!), ...orderEarning(order.amountFen, rate), at: order.paidAt,
-      source: { channel, ref: order.orderId, detail: { amountFen: order.amountFen, paidAt: order.paidAt, storeId: order.storeId } },
-    };
-    const reverse: ReverseInput | null = order.refundFen > 0
-      ? {
-        key: `refund:${channel}:${order.orderId}`, of: earnKey, ...orderEarning(order.refundFen, rate), at: order.refundedAt ?? now,
-        source: { channel, ref: order.orderId, detail: { refundFen: order.refundFen } },
+    : null;
+  return { earn, reverse };
+}
+
+/**
+ * Parsing, keys and content hashes of each order row: pure, so it runs in the
+ * import's reading thread; rows are grouped by buyer (see `buyerGroups`).
+ */
+export function planOrderRows(context: OrderPlanContext): RowPlan<PlannedOrder> {
+  const hashKey = Buffer.from(context.phoneHashKey);
+  return {
+    grouping: { keysForWindow: buyerGroups, windowRows: context.windowRows },
+    prepare(item) {
+      if (!item.row) return { line: item.line, reject: item.error ?? 'malformed_line' };
+      const parsed = parseOrderRow(item.row, context.now);
+      if (!parsed.order) {
+        const orderId = typeof item.row.orderId === 'string' ? item.row.orderId.slice(0, 64) : undefined;
+        return { line: item.line, reject: parsed.reject, orderId };
       }
-      : null;
-    planned.push({ line: item.line, order, phoneKey, earn, reverse });
+      const order = parsed.order;
+      const phoneKey = order.buyerPhoneSha256 ? phoneKeyFromSha256(hashKey, order.buyerPhoneSha256) : null;
+      const { earn, reverse } = orderEntries(order, phoneKey, context);
+      return { ...order, line: item.line, phoneKey, earnHash: earnHash('earn', earn), reverseHash: reverse ? reverseHash(reverse) : '' };
+    },
+  };
+}
+
+/** Imports one batch of planned rows in one transaction and adds what happened to `summary` once it committed. */
+export async function importPlannedOrders(services: Services, context: OrderPlanContext, rows: PlannedOrder[], summary: OrderImportSummary, rejects: OrderReject[]): Promise<void> {
+  const { channel } = context;
+  const early: Outcome[] = [];
+  const planned: { line: number; order: Order; phoneKey: string | null; earn: EarnInput; reverse: ReverseInput | null; hashes: { earn: string; reverse: string } }[] = [];
+  for (const row of rows) {
+    if ('reject' in row) {
+      early.push(row);
+      continue;
+    }
+    const { line, phoneKey, earnHash: earn, reverseHash: reverse, ...order } = row;
+    planned.push({ line, order, phoneKey, ...orderEntries(order, phoneKey, context), hashes: { earn, reverse } });
   }
 
   const phoneBuyers = planned.flatMap((p) => (p.phoneKey ? [p.phoneKey] : []));
@@ -115,9 +150,8 @@ export async function importOrderRows(services: Services, channel: string, items
     await session.prefetch(COLLECTION.balances, members);
 
     const done: Outcome[] = [...early];
-    for (const { line, order, earn, reverse } of planned) {
+    for (const { line, order, earn, reverse, hashes } of planned) {
       // Check both keys before writing anything, so a changed row leaves no half-applied order.
-      const hashes = { earn: earnHash('earn', earn), reverse: reverse ? reverseHash(reverse) : '' };
       let earned: boolean;
       let reversed = false;
       try {
@@ -198,7 +232,15 @@ export async function importOrdersFile(services: Services, options: ImportOrders
     throw new Error(`channel must be 2-16 lowercase letters or digits (not wechat), got ${options.channel}`);
   }
   const summary = emptyOrderSummary();
-  const rejectsFile = await importFileInBatches<OrderImportSummary, OrderReject>(options, summary, (batch, rejects) =>
-    importOrderRows(services, options.channel, batch, summary, rejects), { keysForWindow: buyerGroups, windowRows: options.windowRows });
+  const context: OrderPlanContext = {
+    channel: options.channel,
+    rate: earnRateOf(services.config.points, options.channel),
+    now: new Date(services.clock.now()).toISOString(),
+    phoneHashKey: services.secrets.phoneHashKey,
+    windowRows: options.windowRows,
+  };
+  const planner: RowPlanner<OrderPlanContext, PlannedOrder> = { module: __filename, name: planOrderRows.name, create: planOrderRows, context };
+  const rejectsFile = await importFileInBatches(options, summary, planner, (batch, rejects: OrderReject[]) =>
+    importPlannedOrders(services, context, batch, summary, rejects));
   return { ...summary, rejectsFile };
 }

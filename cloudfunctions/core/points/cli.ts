@@ -46,6 +46,8 @@ export function registerPointsCommands({ program, importCommand, run }: CliConte
           file: options.file,
           rejectsFile: options.rejects ?? `${options.file}.rejects.jsonl`,
           batchSize: options.batch,
+          // parsing and hashing on the second core while this thread writes
+          readAhead: true,
           onProgress: (done, total, s) => bar.update(done, total, `${s.read} rows`),
         });
         bar.stop();

@@ -87,6 +87,7 @@ export async function* readAhead<C, P>(file: string, batchSize: number, planner:
     stopped ??= error;
     notify();
   });
+  // Node delivers everything the reader posted before it fires 'exit': an exit with no `done` before it is a failure
   reader.on('exit', (code) => {
     stopped ??= new Error(`the reading thread stopped (exit code ${code})`);
     notify();

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { seedMember } from '../../../test/points/support';
 import { openTestServices, type TestServices } from '../../../test/support/services';
 import { tempDir } from '../../../test/support/temp';
@@ -28,11 +28,7 @@ describe('imports with rows read ahead in a second thread', () => {
     temp.cleanup();
   });
 
-  const write = (name: string, text: string) => {
-    const file = temp.file(name);
-    writeFileSync(file, text);
-    return file;
-  };
+  const write = (name: string, text: string) => temp.write(name, text);
   const rejectsOf = (file: string | null) => (file ? readFileSync(file, 'utf8') : '');
   const dumpAll = async (services: TestServices, collections: string[]) =>
     Object.fromEntries(await Promise.all(collections.map(async (c) => [c, await services.dump(c)] as const)));

@@ -85,7 +85,6 @@ export interface LineItem extends RowItem {
 }
 
 export interface FileRows {
-  size: number;
   /** Bytes read so far, for a progress bar. */
   bytesRead(): number;
   batches(size: number): AsyncGenerator<LineItem[]>;
@@ -94,7 +93,6 @@ export interface FileRows {
 }
 
 export function readRows(file: string): FileRows {
-  const size = statSync(file).size;
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   const parse = isJsonLines(file) ? jsonParser() : csvParser();
   async function* items(): AsyncGenerator<LineItem> {
@@ -105,7 +103,6 @@ export function readRows(file: string): FileRows {
     }
   }
   return {
-    size,
     bytesRead: () => input.bytesRead,
     reread: (line, text) => parse(line, text)!,
     async *batches(batchSize) {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { account, balance, entry, pointsState, seedMember } from '../../../test/points/support';
 import { openTestServices, type TestServices } from '../../../test/support/services';
 import { tempDir } from '../../../test/support/temp';
@@ -22,11 +22,7 @@ describe('import orders', () => {
     temp.cleanup();
   });
 
-  const write = (name: string, text: string) => {
-    const file = temp.file(name);
-    writeFileSync(file, text);
-    return file;
-  };
+  const write = (name: string, text: string) => temp.write(name, text);
   const importFile = (file: string, channel = 'tmall', batchSize = 2) =>
     importOrdersFile(services, { channel, file, rejectsFile: `${file}.rejects.jsonl`, batchSize });
 

@@ -169,6 +169,84 @@ export function storeContract(open: () => Promise<{ store: DocStore; close(): Pr
       await expect(store.query('things', { limit: 10, cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(StoreQueryError);
     });
 
+    it('every committed write lands and queries follow it, whatever was read before (property)', async () => {
+      // Transactions of reads and writes on two documents, some run together (one commit
+      // group), some failing on purpose or on a conflict. A model applies the same
+      // transactions in the same order, each all or nothing; afterwards every document
+      // and every query by an indexed field must agree with it.
+      const ids = ['x0', 'x1'];
+      const kinds = ['a', 'b'];
+      const step = fc.oneof(
+        fc.record({ op: fc.constant('get' as const), id: fc.constantFrom(...ids) }),
+        fc.record({ op: fc.constant('set' as const), id: fc.constantFrom(...ids), kind: fc.constantFrom(...kinds), rank: fc.integer({ min: 0, max: 3 }), note: fc.string({ maxLength: 2 }) }),
+        fc.record({ op: fc.constant('create' as const), id: fc.constantFrom(...ids), kind: fc.constantFrom(...kinds), rank: fc.integer({ min: 0, max: 3 }) }),
+        fc.record({ op: fc.constant('update' as const), id: fc.constantFrom(...ids), kind: fc.option(fc.constantFrom(...kinds), { nil: undefined }), note: fc.string({ maxLength: 2 }) }),
+        fc.record({ op: fc.constant('increment' as const), id: fc.constantFrom(...ids), rank: fc.integer({ min: -1, max: 1 }), kind: fc.option(fc.constantFrom(...kinds), { nil: undefined }) }),
+        fc.record({ op: fc.constant('remove' as const), id: fc.constantFrom(...ids) }),
+      );
+      type Step = typeof step extends fc.Arbitrary<infer S> ? S : never;
+      const transaction = fc.record({ steps: fc.array(step, { minLength: 1, maxLength: 5 }), fails: fc.boolean() });
+      let run = 0;
+      await fc.assert(fc.asyncProperty(fc.array(fc.array(transaction, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 5 }), async (rounds) => {
+        run++;
+        const id = (name: string) => `r${run}-${name}`;
+        const kind = (name: string) => `r${run}-${name}`;
+        // the whole document each step leaves, or null; throws where the store refuses
+        const apply = (current: Thing | null, s: Step): Thing | null => {
+          if (s.op === 'get') return current;
+          if (s.op === 'remove') return null;
+          if (s.op === 'set') return { _id: id(s.id), kind: kind(s.kind), rank: s.rank, note: s.note };
+          if (s.op === 'create') {
+            if (current) throw new Error('exists');
+            return { _id: id(s.id), kind: kind(s.kind), rank: s.rank };
+          }
+          if (!current) throw new Error('missing');
+          const kindPatch = s.kind === undefined ? {} : { kind: kind(s.kind) };
+          return s.op === 'update' ? { ...current, ...kindPatch, note: s.note } : { ...current, ...kindPatch, rank: current.rank + s.rank };
+        };
+        const model = new Map<string, Thing | null>();
+        for (const together of rounds) {
+          await Promise.allSettled(together.map(({ steps, fails }) => store.transaction(async (tx) => {
+            for (const s of steps) {
+              const key = id(s.id);
+              if (s.op === 'get') await tx.get('things', key);
+              else if (s.op === 'set') await tx.set('things', apply(null, s)!);
+              else if (s.op === 'create') await tx.create('things', apply(null, s)!);
+              else if (s.op === 'update') await tx.update('things', key, { ...(s.kind === undefined ? {} : { kind: kind(s.kind) }), note: s.note });
+              else if (s.op === 'increment') await tx.increment('things', key, { rank: s.rank }, s.kind === undefined ? {} : { kind: kind(s.kind) });
+              else await tx.remove('things', key);
+            }
+            if (fails) throw new Error('rolled back on purpose');
+          })));
+          // the store runs a group's transactions one after another, in the order they were asked for
+          for (const { steps, fails } of together) {
+            const next = new Map(model);
+            try {
+              for (const s of steps) next.set(id(s.id), apply(next.get(id(s.id)) ?? null, s));
+            } catch {
+              continue;
+            }
+            if (!fails) for (const [key, doc] of next) model.set(key, doc);
+          }
+        }
+        const expectedDocs = ids.map((name) => model.get(id(name)) ?? null);
+        expect(await Promise.all(ids.map((name) => store.get<Thing>('things', id(name))))).toEqual(expectedDocs);
+        for (const k of kinds) {
+          const expected = expectedDocs.filter((doc): doc is Thing => doc?.kind === kind(k)).sort((a, b) => a.rank - b.rank || (a._id < b._id ? -1 : 1)).map((doc) => doc._id);
+          const page = await store.query<Thing>('things', { where: { kind: kind(k) }, orderBy: 'rank', direction: 'asc', limit: 10 });
+          expect(page.items.map((doc) => doc._id)).toEqual(expected);
+        }
+      }), {
+        numRuns: 150,
+        examples: [
+          // read, removed and written again in one transaction, same indexed fields
+          [[[{ steps: [{ op: 'create', id: 'x0', kind: 'a', rank: 1 }], fails: false }], [{ steps: [{ op: 'get', id: 'x0' }, { op: 'remove', id: 'x0' }, { op: 'set', id: 'x0', kind: 'a', rank: 2, note: '' }], fails: false }]]],
+          // one transaction of a group changes an indexed field and is rolled back; the next writes the same change blind
+          [[[{ steps: [{ op: 'create', id: 'x0', kind: 'a', rank: 1 }], fails: false }], [{ steps: [{ op: 'get', id: 'x0' }], fails: false }, { steps: [{ op: 'set', id: 'x0', kind: 'b', rank: 1, note: '' }], fails: true }, { steps: [{ op: 'set', id: 'x0', kind: 'b', rank: 1, note: 'y' }], fails: false }]]],
+        ],
+      });
+    });
+
     it('any page size walks the same sequence as one big page (property)', async () => {
       const all = await store.query<Thing>('things', { orderBy: 'rank', direction: 'desc', limit: 100 });
       await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 6 }), async (size) => {

@@ -36,6 +36,12 @@ const bindable = (value: unknown): Scalar => {
   return JSON.stringify(value);
 };
 
+/** Whether a row to write (id, body, indexed fields…) holds the indexed fields `known`. */
+function sameIndexed(known: Scalar[], row: Scalar[]): boolean {
+  for (let i = 0; i < known.length; i++) if (known[i] !== row[i + 2]) return false;
+  return true;
+}
+
 interface Pending {
   fn: (tx: Tx) => Promise<unknown>;
   resolve(value: unknown): void;
@@ -46,9 +52,12 @@ interface Pending {
 const MAX_GROUP = 256;
 
 interface Statements {
+  /** The body and the indexed fields as stored, as one array. */
   get: Database.Statement;
   insert: Database.Statement;
   upsert: Database.Statement;
+  /** Rewrites the body alone (parameters: body, id); SQLite then leaves the collection's index pages untouched. */
+  setBody: Database.Statement;
   remove: Database.Statement;
 }
 
@@ -68,6 +77,15 @@ export class SqliteStore implements DocStore {
   private readonly indexedFields = new Map<string, string[]>();
   private readonly queue: Pending[] = [];
   private flushing = false;
+  /**
+   * The indexed fields, as stored, of each document the running logical
+   * transaction has read or written, so that rewriting a document whose
+   * indexed fields did not change touches its row alone. An upsert rewrites
+   * every index entry of the row even when its value is the same: for an earn,
+   * two of its eight pages. Emptied as each logical transaction starts, since a
+   * rolled-back savepoint leaves rows as they were before it.
+   */
+  private readonly indexedSeen = new Map<string, Map<string, Scalar[]>>();
   /** A group is due to start on the next turn of the event loop. */
   private scheduled = false;
   /** Transaction control, prepared once (exec would parse the SQL on every call). */
@@ -128,9 +146,10 @@ export class SqliteStore implements DocStore {
       const values = names.map(() => '?').join(', ');
       const updates = names.slice(1).map((name) => `${name} = excluded.${name}`).join(', ');
       s = {
-        get: this.writer.prepare(`SELECT body FROM ${table} WHERE id = ?`).pluck(),
+        get: this.writer.prepare(`SELECT ${names.slice(1).join(', ')} FROM ${table} WHERE id = ?`).raw(),
         insert: this.writer.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${values}) ON CONFLICT (id) DO NOTHING`),
         upsert: this.writer.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${values}) ON CONFLICT (id) DO UPDATE SET ${updates}`),
+        setBody: this.writer.prepare(`UPDATE ${table} SET body = ? WHERE id = ?`),
         remove: this.writer.prepare(`DELETE FROM ${table} WHERE id = ?`),
       };
       this.writeStatements.set(collection, s);
@@ -139,14 +158,14 @@ export class SqliteStore implements DocStore {
   }
 
   private readonly tx: Tx = {
-    get: async <T extends Doc>(collection: string, id: string) => this.readDoc<T>(this.statements(collection).get, id),
+    get: async <T extends Doc>(collection: string, id: string) => this.readDoc<T>(collection, id),
     create: async (collection, doc) => {
-      const inserted = this.statements(collection).insert.run(...this.row(collection, doc));
+      const row = this.row(collection, doc);
+      const inserted = this.statements(collection).insert.run(...row);
       if (inserted.changes === 0) throw new StoreConflictError(collection, doc._id);
+      this.seen(collection, doc._id, row.slice(2));
     },
-    set: async (collection, doc) => {
-      this.statements(collection).upsert.run(...this.row(collection, doc));
-    },
+    set: async (collection, doc) => this.write(collection, doc),
     update: async (collection, id, patch) => this.rewrite(collection, id, (current) => applyPatch(current, patch)),
     // SQLite has one writer, so read-modify-write inside the transaction is the increment
     increment: async (collection, id, deltas, patch = {}) => {
@@ -155,15 +174,34 @@ export class SqliteStore implements DocStore {
     },
     remove: async (collection, id) => {
       this.statements(collection).remove.run(id);
+      this.seen(collection, id, null);
     },
   };
 
   /** Replaces a document with `change` of it, inside the open transaction; StoreNotFoundError if absent. */
   private rewrite(collection: string, id: string, change: (current: Doc) => Doc): void {
-    const s = this.statements(collection);
-    const current = this.readDoc<Doc>(s.get, id);
+    const current = this.readDoc<Doc>(collection, id);
     if (!current) throw new StoreNotFoundError(collection, id);
-    s.upsert.run(...this.row(collection, change(current)));
+    this.write(collection, change(current));
+  }
+
+  /** Writes a whole document: its body alone when its row is known to hold the same indexed fields, else an upsert. */
+  private write(collection: string, doc: Doc): void {
+    const s = this.statements(collection);
+    const row = this.row(collection, doc);
+    const known = this.indexedSeen.get(collection)?.get(doc._id);
+    if (known && sameIndexed(known, row)) s.setBody.run(row[1], doc._id);
+    else s.upsert.run(...row);
+    this.seen(collection, doc._id, row.slice(2));
+  }
+
+  /** Remembers the indexed fields a row holds now (null: no row), for the rest of the logical transaction. */
+  private seen(collection: string, id: string, indexed: Scalar[] | null): void {
+    if (this.indexedFields.get(collection)!.length === 0) return;
+    let rows = this.indexedSeen.get(collection);
+    if (!rows) this.indexedSeen.set(collection, (rows = new Map()));
+    if (indexed) rows.set(id, indexed);
+    else rows.delete(id);
   }
 
   /** The values of a document's row: id, JSON body, then its indexed fields. */
@@ -173,9 +211,12 @@ export class SqliteStore implements DocStore {
     return values;
   }
 
-  private readDoc<T extends Doc>(statement: Database.Statement, id: string): T | null {
-    const body = statement.get(id) as string | undefined;
-    return body === undefined ? null : (JSON.parse(body) as T);
+  /** A document read inside the open transaction. */
+  private readDoc<T extends Doc>(collection: string, id: string): T | null {
+    const stored = this.statements(collection).get.get(id) as [string, ...Scalar[]] | undefined;
+    if (!stored) return null;
+    this.seen(collection, id, stored.slice(1));
+    return JSON.parse(stored[0]) as T;
   }
 
   /**
@@ -210,6 +251,7 @@ export class SqliteStore implements DocStore {
         // The first runs bare (alone, it costs no savepoint); a failure of it rolls back
         // the whole transaction, which holds nothing else yet. The rest run in savepoints.
         const first = this.queue.shift()!;
+        this.indexedSeen.clear();
         try {
           group.push({ item: first, outcome: { ok: true, value: await first.fn(this.tx) } });
         } catch (error) {
@@ -220,6 +262,7 @@ export class SqliteStore implements DocStore {
         while (this.queue.length && group.length < MAX_GROUP) {
           const item = this.queue.shift()!;
           this.control.savepoint.run();
+          this.indexedSeen.clear();
           try {
             const value = await item.fn(this.tx);
             this.control.release.run();
@@ -237,6 +280,7 @@ export class SqliteStore implements DocStore {
           for (const { item } of group) item.reject(error);
           continue;
         }
+        this.indexedSeen.clear();
         for (const { item, outcome } of group) {
           if (outcome.ok) item.resolve(outcome.value);
           else item.reject(outcome.error);
@@ -253,7 +297,8 @@ export class SqliteStore implements DocStore {
       statement = this.reader.prepare(`SELECT body FROM ${this.checkCollection(collection)} WHERE id = ?`).pluck();
       this.readStatements.set(collection, statement);
     }
-    return this.readDoc<T>(statement, id);
+    const body = statement.get(id) as string | undefined;
+    return body === undefined ? null : (JSON.parse(body) as T);
   }
 
   updateIf(collection: string, id: string, expected: Record<string, Scalar>, patch: Patch): Promise<boolean> {

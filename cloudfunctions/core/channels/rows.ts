@@ -231,7 +231,7 @@ export async function* preparedBatches<P>(file: string, batchSize: number, plan:
   const { grouping } = plan;
   if (!grouping) {
     for await (const batch of rows.batches(batchSize)) {
-      yield { items: batch.map((item) => plan.prepare({ line: item.line, row: item.row, error: item.error })), progress: rows.bytesRead(), settled: true };
+      yield { items: batch.map((item) => plan.prepare(item)), progress: rows.bytesRead(), settled: true };
     }
     return;
   }

@@ -9,11 +9,14 @@
  *     ledger sessions, BATCH rows per transaction), as the CLI runs it: rows
  *     read and prepared in a second thread unless `--no-read-ahead`;
  *  3. single durable earns through the service: one `postEarn` per transaction
- *     on existing accounts, one after the other, with p50/p99 latency;
+ *     on existing accounts, one after the other, with p50/p99 latency; then
+ *     the same from CONCURRENCY callers at once, as a server sees many
+ *     consumers (each earn still its own transaction, answered only once
+ *     durable; transactions that wait together share one commit);
  *  4. a plain better-sqlite3 insert of the same order rows (id + JSON body),
  *     BATCH rows per transaction, same pragmas: the floor the import is held to.
  *
- *   npx tsx bench/points.ts [--orders 1000000] [--members 200000] [--earns 5000] [--batch 20000] [--verify] [--no-read-ahead]
+ *   npx tsx bench/points.ts [--orders 1000000] [--members 200000] [--earns 5000] [--concurrency 4] [--batch 20000] [--verify] [--no-read-ahead]
  */
 import Database from 'better-sqlite3';
 import { createWriteStream, statSync } from 'node:fs';
@@ -28,6 +31,7 @@ import { numberFlag, reinsertDocuments, seededRandom } from './support';
 const ORDERS = numberFlag('orders', 1_000_000);
 const MEMBERS = numberFlag('members', 200_000);
 const EARNS = numberFlag('earns', 5000);
+const CONCURRENCY = numberFlag('concurrency', 4);
 const BATCH = numberFlag('batch', 20000);
 const VERIFY = process.argv.includes('--verify');
 /** As the CLI imports: rows read and prepared in a second thread (`--no-read-ahead`: all in one). */
@@ -108,6 +112,30 @@ function plainInsert(file: string): number {
   return ORDERS / seconds;
 }
 
+/**
+ * EARNS earns from `callers` callers, each waiting for its earn before the
+ * next: the rate and the latency of each earn.
+ */
+async function timedEarns(callers: number, earn: (i: number) => Promise<unknown>) {
+  const latencies: number[] = [];
+  let issued = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: callers }, async () => {
+    while (issued < EARNS) {
+      const i = issued++;
+      const t = process.hrtime.bigint();
+      await earn(i);
+      latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  }));
+  const rate = EARNS / (Number(process.hrtime.bigint() - started) / 1e9);
+  latencies.sort((a, b) => a - b);
+  const pct = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  return {
+    describe: () => `${Math.round(rate).toLocaleString('en-US')} earns/s  p50 ${pct(0.5).toFixed(3)} ms  p99 ${pct(0.99).toFixed(3)} ms  max ${latencies.at(-1)!.toFixed(1)} ms`,
+  };
+}
+
 async function main(): Promise<void> {
   const temp = tempDir('mc-bench-points-');
   try {
@@ -145,21 +173,18 @@ async function main(): Promise<void> {
     const sampled = Math.min(EARNS, 1000);
     let pagesPerEarn = 0;
 
-    const latencies: number[] = [];
     const next = seededRandom(7);
-    const earnStarted = process.hrtime.bigint();
-    for (let i = 0; i < EARNS; i++) {
+    const earnAt = (i: number, prefix: string) => {
       const accountId = `tmall:T${Math.floor(next() * MEMBERS)}`;
-      const t = process.hrtime.bigint();
-      await services.store.transaction((tx) =>
-        postEarn(tx, services, { key: `scan:BENCH${i}`, accountId, points: 10, growth: 0, at: new Date().toISOString(), source: { channel: 'code', ref: `BENCH${i}` } }),
+      return services.store.transaction((tx) =>
+        postEarn(tx, services, { key: `scan:${prefix}${i}`, accountId, points: 10, growth: 0, at: new Date().toISOString(), source: { channel: 'code', ref: `${prefix}${i}` } }),
       );
-      latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+    };
+    const one = await timedEarns(1, async (i) => {
+      await earnAt(i, 'BENCH');
       if (i + 1 === sampled) pagesPerEarn = (statSync(wal).size - walBefore) / WAL_FRAME / sampled;
-    }
-    const earnRate = EARNS / (Number(process.hrtime.bigint() - earnStarted) / 1e9);
-    latencies.sort((a, b) => a - b);
-    const pct = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+    });
+    const many = await timedEarns(CONCURRENCY, (i) => earnAt(i, 'MANY'));
 
     let verifyLine = '';
     if (VERIFY) {
@@ -178,7 +203,8 @@ async function main(): Promise<void> {
       `points bench: ${fmt(ORDERS)} orders for ${fmt(MEMBERS)} members, ${BATCH} rows per transaction, ${READ_AHEAD ? 'rows read ahead in a second thread' : 'one thread'}, WAL + synchronous=FULL\n` +
         `setup (records + members)     ${setupSeconds.toFixed(1)} s; CSV written in ${writeSeconds.toFixed(1)} s\n` +
         `order import                 ${importSeconds.toFixed(1)} s = ${fmt(importRate)} orders/s (${fmt(summary.credited)} earned, ${fmt(summary.refunded)} refunds; rss ${memory.toFixed(0)} MB)  target ≤ 60 s\n` +
-        `single durable earns         ${fmt(earnRate)} earns/s  p50 ${pct(0.5).toFixed(3)} ms  p99 ${pct(0.99).toFixed(3)} ms  max ${latencies.at(-1)!.toFixed(1)} ms  (${EARNS} earns; ${pagesPerEarn.toFixed(2)} WAL pages each)  target ≥ 2,000/s, p99 < 5 ms\n` +
+        `single durable earns         ${one.describe()}  (${EARNS} earns one after the other; ${pagesPerEarn.toFixed(2)} WAL pages each)  target ≥ 2,000/s, p99 < 5 ms\n` +
+        `${`  from ${CONCURRENCY} callers at once`.padEnd(29)}${many.describe()}  (${EARNS} earns, each its own transaction)\n` +
         `plain better-sqlite3 insert  ${fmt(plainRate)} rows/s\n` +
         `ratio import/plain           ${(importRate / plainRate).toFixed(3)}  target ≥ 0.25\n` +
         `floor: the ${fmt(floor.documents)} ledger entries, accounts and balances inserted again raw, same indexes: ${floor.seconds.toFixed(1)} s = ${fmt(ORDERS / floor.seconds)} orders/s = ${(ORDERS / floor.seconds / plainRate).toFixed(3)} of the plain insert; the import runs at ${(importRate / (ORDERS / floor.seconds)).toFixed(2)} of this floor\n` +

@@ -57,6 +57,7 @@ beforeAll(async () => {
   await addStore(services, { id: 'SH001', name: '南京西路店', city: '上海' });
   await addGuide(services, { id: 'G001', storeId: 'SH001', name: '小林' });
   await addCampaign(services, { id: 'C11', name: '双11 包裹卡', platform: 'tmall', bonus: 100 });
+  await addCampaign(services, { id: 'C12', name: '京东 包裹卡', platform: 'jd', bonus: 50 });
   browser = await launchBrowser();
 });
 
@@ -158,6 +159,16 @@ describe('consumer journey in Chromium', () => {
     });
     await shot(member, '16-order-success');
     await member.context().close();
+
+    // A card that went out with JD parcels names JD and binds a JD order.
+    await importMembers(runtime.services, 'jd', [{ channelMemberId: 'J900', phone: STORE_PHONE }]);
+    await importOrders(runtime.services, 'jd', [{ orderId: '301234567890', channelMemberId: 'J900', amountFen: 9900, status: 'paid', paidAt: '2026-11-12 10:00:00' }]);
+    const jdBuyer = await phonePage(browser, `${runtime.base}/?scene=${encodeURIComponent('p=C12')}`, 'dev_journey_a');
+    await text(jdBuyer, '绑定京东订单');
+    await jdBuyer.locator('input[placeholder="京东订单号"]').fill('301234567890');
+    await press(jdBuyer, '绑定订单');
+    await text(jdBuyer, '+50 积分');
+    await jdBuyer.context().close();
   });
 
   it('measures the H5 first contentful paint of the home page', async () => {

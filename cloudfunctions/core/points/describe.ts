@@ -1,3 +1,4 @@
+import { channelName } from '../contracts/channel-names';
 import type { LedgerEntry } from './types';
 
 /**
@@ -5,20 +6,6 @@ import type { LedgerEntry } from './types';
  * derived from the entry's kind, key and source, unless the writer gave a note
  * (a scanned product's name, ...).
  */
-
-const CHANNEL_NAMES: Record<string, string> = {
-  tmall: '天猫',
-  jd: '京东',
-  douyin: '抖音',
-  pdd: '拼多多',
-  offline: '门店',
-  pos: '门店',
-  wechat: '小程序',
-  youzan: '有赞',
-};
-
-export const channelName = (channel: string): string => CHANNEL_NAMES[channel] ?? channel;
-
 export function describeEntry(entry: Pick<LedgerEntry, '_id' | 'kind' | 'source' | 'note' | 'of'>): string {
   if (entry.note) return entry.note;
   const prefix = entry._id.slice(0, entry._id.indexOf(':'));

@@ -8,8 +8,8 @@ const { router } = require('@tarojs/taro')
 
 beforeEach(resetAll)
 
-async function bind(orderId: string) {
-  fireEvent.change(await screen.findByPlaceholderText('天猫订单号'), { target: { value: orderId } })
+async function bind(orderId: string, placeholder = '天猫订单号') {
+  fireEvent.change(await screen.findByPlaceholderText(placeholder), { target: { value: orderId } })
   fireEvent.click(screen.getByText('绑定订单'))
 }
 
@@ -23,6 +23,25 @@ describe('package card order', () => {
     expect(screen.getByText('+100 积分')).toBeTruthy()
     expect(screen.getByText('当前可用积分 1,600')).toBeTruthy()
     expect(callsOf('scenes', 'bindOrder')[0]?.event).toEqual({ action: 'bindOrder', platform: 'tmall', orderId: '2026112300001', campaignId: 'C11' })
+  })
+
+  it('names the card\'s platform and binds the order there', async () => {
+    router.params = { campaign: 'C12', platform: 'jd' }
+    mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { data: { platform: 'jd', orderId: '301234567890', campaignId: 'C12', points: 50, available: 550 } } })
+    render(<OrderPage />)
+    expect(await screen.findByText('绑定京东订单')).toBeTruthy()
+    await bind('301234567890', '京东订单号')
+    expect(await screen.findByText('+50 积分')).toBeTruthy()
+    expect(callsOf('scenes', 'bindOrder')[0]?.event).toEqual({ action: 'bindOrder', platform: 'jd', orderId: '301234567890', campaignId: 'C12' })
+  })
+
+  it('takes ids with letters and dashes on platforms whose ids have them', async () => {
+    router.params = { campaign: 'C13', platform: 'pdd' }
+    mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { error: 'NOT_FOUND' } })
+    render(<OrderPage />)
+    await bind('231123-123456789012345', '拼多多订单号')
+    await screen.findByText(/没有找到这笔订单/)
+    expect(callsOf('scenes', 'bindOrder')[0]?.event).toMatchObject({ platform: 'pdd', orderId: '231123-123456789012345' })
   })
 
   it.each([
@@ -50,6 +69,6 @@ describe('package card order', () => {
     mockApi({ 'member.login': VISITOR })
     render(<OrderPage />)
     fireEvent.click(await screen.findByText('立即入会'))
-    await waitFor(() => expect(getNextStep()).toEqual({ kind: 'order', campaignId: 'C11' }))
+    await waitFor(() => expect(getNextStep()).toEqual({ kind: 'order', campaignId: 'C11', platform: 'tmall' }))
   })
 })

@@ -59,11 +59,11 @@ export default function LandingPage() {
 
       const attribution: Attribution = { ...input, kind: resolved.kind, label: sceneLabel(resolved) }
       setAttribution(attribution)
-      if (resolved.kind === 'packageCard') setNextStep({ kind: 'order', campaignId: resolved.campaignId })
+      if (resolved.kind === 'packageCard') setNextStep({ kind: 'order', campaignId: resolved.campaignId, platform: resolved.platform })
       const member = await callFunction('member', 'login', {})
       if (member.consented && member.phoneBound) {
         await recordAttribution()
-        if (resolved.kind === 'packageCard') return replace(ROUTES.order, { campaign: resolved.campaignId })
+        if (resolved.kind === 'packageCard') return replace(ROUTES.order, { campaign: resolved.campaignId, platform: resolved.platform })
         return live && setView({ status: 'welcomeBack', attribution })
       }
       return live && setView({ status: 'invite', attribution })

@@ -2,6 +2,7 @@ import { Input, Text, View } from '@tarojs/components'
 import { useRouter } from '@tarojs/taro'
 import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
+import { channelName } from '../../../../cloudfunctions/core/contracts/channel-names'
 import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors'
 import { callFunction, toApiError } from '../../../api'
 import { ErrorView, LoadingView } from '../../../components/StatusView'
@@ -12,8 +13,10 @@ import { useMembership } from '../../../lib/useMembership'
 import '../index.css'
 import './index.css'
 
-/** Tmall order ids are long digit strings. */
-const ORDER_ID = /^\d{6,32}$/
+/** Tmall, JD and Douyin order ids are long digit strings; other platforms' ids are checked as the server does. */
+const DIGITS_ONLY = new Set(['tmall', 'jd', 'douyin'])
+const DIGIT_ID = /^\d{6,32}$/
+const ANY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 
 /** What an order binding's refusal means for this order, where the general message would be vague. */
 const ORDER_MESSAGES: Partial<Record<ErrorCode, string>> = {
@@ -26,24 +29,33 @@ const ORDER_MESSAGES: Partial<Record<ErrorCode, string>> = {
 
 type Outcome = { tone: 'ok'; points: number; available: number } | { tone: 'error'; code: ErrorCode; text: string }
 
-/** Package card: bind the Tmall order the card came with (scenes.bindOrder) for its bonus points. */
+/**
+ * Package card: bind the order the card came with (scenes.bindOrder) for its
+ * bonus points, on the card's platform (`platform`, from the landing page; a
+ * link without one is a Tmall card, as all were before cards named theirs).
+ */
 export default function OrderPage() {
   const { state, reload, joined } = useMembership()
-  const campaign = decodeParam(useRouter().params.campaign)
+  const params = useRouter().params
+  const campaign = decodeParam(params.campaign)
+  const platform = decodeParam(params.platform) ?? 'tmall'
+  const name = channelName(platform)
+  const digitsOnly = DIGITS_ONLY.has(platform)
   const [orderId, setOrderId] = useState('')
   const [busy, setBusy] = useState(false)
   const [outcome, setOutcome] = useState<Outcome | null>(null)
 
   const submit = async () => {
     const id = orderId.replace(/\s/g, '')
-    if (!ORDER_ID.test(id)) {
-      setOutcome({ tone: 'error', code: 'INVALID_INPUT', text: '请输入正确的天猫订单号（纯数字，可在天猫「我的订单」中复制）' })
+    if (!(digitsOnly ? DIGIT_ID : ANY_ID).test(id)) {
+      const text = digitsOnly ? `请输入正确的${name}订单号（纯数字，可在${name}「我的订单」中复制）` : `请输入正确的${name}订单号（可在${name}「我的订单」中复制）`
+      setOutcome({ tone: 'error', code: 'INVALID_INPUT', text })
       return
     }
     setBusy(true)
     setOutcome(null)
     try {
-      const result = await callFunction('scenes', 'bindOrder', { platform: 'tmall', orderId: id, ...(campaign ? { campaignId: campaign } : {}) })
+      const result = await callFunction('scenes', 'bindOrder', { platform, orderId: id, ...(campaign ? { campaignId: campaign } : {}) })
       setOutcome({ tone: 'ok', points: result.points, available: result.available })
     } catch (error) {
       const failure = toApiError(error)
@@ -54,7 +66,7 @@ export default function OrderPage() {
   }
 
   const joinFirst = () => {
-    setNextStep({ kind: 'order', campaignId: campaign })
+    setNextStep({ kind: 'order', campaignId: campaign, platform })
     go(ROUTES.join)
   }
 
@@ -84,9 +96,9 @@ export default function OrderPage() {
       )}
       {state.status === 'ready' && joined && outcome?.tone !== 'ok' && (
         <View className="join-step">
-          <Text className="join-step__title">绑定天猫订单</Text>
-          <Text className="join-step__desc">输入包裹对应的天猫订单号，每笔订单可领取一次包裹卡积分。</Text>
-          <Input placeholderClass="mc-placeholder" className="join-input order-input" type="number" maxlength={32} placeholder="天猫订单号" value={orderId} onInput={(e) => setOrderId(e.detail.value)} />
+          <Text className="join-step__title">绑定{name}订单</Text>
+          <Text className="join-step__desc">输入包裹对应的{name}订单号，每笔订单可领取一次包裹卡积分。</Text>
+          <Input placeholderClass="mc-placeholder" className="join-input order-input" type={digitsOnly ? 'number' : 'text'} maxlength={digitsOnly ? 32 : 64} placeholder={`${name}订单号`} value={orderId} onInput={(e) => setOrderId(e.detail.value)} />
           {outcome?.tone === 'error' && <Text className="join-error">{outcome.text}</Text>}
           <Button type="primary" shape="round" block className="join-primary" loading={busy} disabled={busy} onClick={submit}>
             绑定订单

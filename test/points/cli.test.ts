@@ -59,8 +59,8 @@ describe('points commands', () => {
     expect((await byTmall()).T3).toMatchObject({ points: 30, growth: 30 });
 
     // A1 (2025) expires at the end of 2026; the migrated 100 (earned on import day) later.
-    expect(await cli('points', 'expire', '--as-of', '2027-01-01')).toMatch(/expired 1 lots, 125 points, on 1 accounts/);
-    expect(await cli('points', 'expire', '--as-of', '2027-01-01')).toMatch(/expired 0 lots/);
+    expect(await cli('points', 'expire', '--as-of', '2027-01-01', '--allow-future')).toMatch(/expired 1 lots, 125 points, on 1 accounts/);
+    expect(await cli('points', 'expire', '--as-of', '2027-01-01', '--allow-future')).toMatch(/expired 0 lots/);
     expect((await byTmall()).T1).toMatchObject({ points: 100, growth: 1025 });
 
     expect(await cli('points', 'verify')).toMatch(/no differences/);
@@ -92,6 +92,17 @@ describe('points commands', () => {
     await expect(cli('points', 'adjust', 'm_nobody', '0', '--reason', 'x')).rejects.toThrow(/non-zero/);
     await expect(cli('points', 'adjust', 'm_nobody', '5', '--reason', 'x')).rejects.toThrow(/NOT_FOUND/);
     await expect(cli('points', 'expire', '--as-of', 'someday')).rejects.toThrow(/must be a time/);
+  });
+
+  it('points expire refuses a time in the future unless told, and then expires nothing', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('members.csv', 'channelMemberId,points\nT1,100\n'));
+    const farAhead = new Date(Date.now() + 5 * 365 * 86_400_000).toISOString();
+    await expect(cli('points', 'expire', '--as-of', farAhead)).rejects.toThrow(/INVALID_INPUT: --as-of .* is in the future/);
+    expect(await cli('points', 'verify')).toMatch(/no differences/);
+    const store = new Database(db, { readonly: true });
+    expect(store.prepare("SELECT count(*) FROM doc_ledger WHERE id LIKE 'expire:%'").pluck().get()).toBe(0);
+    store.close();
+    expect(await cli('points', 'expire', '--as-of', farAhead, '--allow-future')).toMatch(/expired 1 lots, 100 points/);
   });
 });
 

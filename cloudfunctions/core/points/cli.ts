@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
 import { importOrdersFile } from '../orders/import.store';
+import { AppError } from '../runtime/errors';
 import { expirePoints } from './expire.store';
 import { postAdjust } from './ledger';
 import { isoOrNull, parseBeijingTime } from './time';
@@ -87,9 +88,14 @@ export function registerPointsCommands({ program, importCommand, run }: CliConte
   points
     .command('expire')
     .description('expire every lot due as of a time (default now); idempotent and resumable')
-    .option('--as-of <time>', 'ISO time or Beijing date/time', parseAsOf)
-    .action((options: { asOf?: string }) => run(async (services) => {
+    .option('--as-of <time>', 'ISO time or Beijing date/time, not later than now', parseAsOf)
+    .option('--allow-future', 'let --as-of lie in the future (a rehearsal on a copy of the data, a demo)')
+    .action((options: { asOf?: string; allowFuture?: boolean }) => run(async (services) => {
       const asOf = options.asOf ?? new Date(services.clock.now()).toISOString();
+      // An expiry cannot be undone: a date typed a year ahead would take points members still own.
+      if (Date.parse(asOf) > services.clock.now() && !options.allowFuture) {
+        throw new AppError('INVALID_INPUT', `--as-of ${asOf} is in the future; lots due by then still belong to their members (add --allow-future to expire them anyway)`);
+      }
       const summary = await expirePoints(services, asOf);
       process.stdout.write(`as of ${asOf}: expired ${summary.lots} lots, ${summary.points} points, on ${summary.accounts} accounts\n`);
     }));

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -66,5 +67,16 @@ describe('local runtime over HTTP', () => {
     expect(await deep.text()).toContain('会员中心');
     const escape = await fetch(`${base}/..%2f..%2fetc%2fpasswd`);
     expect(await escape.text()).toContain('会员中心');
+  });
+
+  it('`serve` on a port already in use says so in one line and exits non-zero', async () => {
+    const port = (server.address() as AddressInfo).port;
+    const outcome = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, ['scripts/member-centre.js', '--db', app.file('serve.db'), 'serve', '--port', String(port)], { timeout: 30_000 }, (_error, _stdout, stderr) =>
+        resolve({ code: child.exitCode, stderr }));
+    });
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toMatch(new RegExp(`^port ${port} is already in use: stop what runs there, or choose another port with --port N .*\\n$`));
+    expect(outcome.stderr).not.toMatch(/at .*\.ts:\d+/);
   });
 });

@@ -32,6 +32,15 @@ function parsePort(value: string): number {
   return port;
 }
 
+/**
+ * Ends the command with an error of the operation, not of its typing: the
+ * pointer to --help that follows a mistyped command would only mislead.
+ */
+function fail(program: Command, message: string): never {
+  program.showHelpAfterError(false);
+  return program.error(message);
+}
+
 function registerServe({ program, open }: CliContext): void {
   program
     .command('serve')
@@ -42,10 +51,16 @@ function registerServe({ program, open }: CliContext): void {
       const port = options.port ?? (process.env.PORT ? parsePort(process.env.PORT) : DEFAULT_PORT);
       const appDir = options.app ? resolve(options.app) : undefined;
       if (appDir && !existsSync(resolve(appDir, 'index.html'))) {
-        program.error(`no H5 build in ${appDir}: run npm run build:h5 first`);
+        fail(program, `no H5 build in ${appDir}: run npm run build:h5 first`);
       }
       const services = open();
       const server = createLocalServer({ services, appDir });
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        const reason = error.code === 'EADDRINUSE'
+          ? `port ${port} is already in use: stop what runs there, or choose another port with --port N (npm start: PORT=N npm start)`
+          : `cannot listen on 127.0.0.1:${port}: ${error.message}`;
+        void services.store.close().finally(() => fail(program, reason));
+      });
       server.listen(port, '127.0.0.1', () => {
         process.stdout.write(`会员中心 running at http://127.0.0.1:${port}/\n`);
       });
@@ -67,7 +82,7 @@ export function buildCli(): Command {
     try {
       await fn(services);
     } catch (error) {
-      program.error(isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
+      fail(program, isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
     } finally {
       await services.store.close();
     }

@@ -16,7 +16,7 @@ describe('codes.redeem', () => {
     await boundConsumer(services, 'u1', '13912345678');
     const { urls, batch } = await makeBatch(services, { points: 20 });
     const answer = await redeem(services, 'u1', { q: encodeURIComponent(urls[0]!) });
-    expect(answer).toEqual({ ok: true, data: { sku: batch.sku, name: batch.name, points: 20, available: 20 } });
+    expect(answer).toEqual({ ok: true, data: { sku: batch.sku, name: batch.name, points: 20, available: 20, redeemedAt: '2026-11-23T02:00:00.000Z' } });
     const second = await redeem(services, 'u1', { code: urls[1]!.split('/c/')[1] });
     expect(second).toMatchObject({ ok: true, data: { available: 40 } });
     const ledger = await services.dump('ledger');
@@ -34,8 +34,11 @@ describe('codes.redeem', () => {
     await boundConsumer(services, 'u1', '13912345678');
     const { codes } = await makeBatch(services, { points: 15 });
     const first = await redeem(services, 'u1', { code: codes[0] });
+    services.clock.advance(3_600_000);
     const again = await redeem(services, 'u1', { code: codes[0] });
+    // the first answer, its time included: the page tells a scan of long ago from a fresh one
     expect(again).toEqual(first);
+    expect(again).toMatchObject({ ok: true, data: { redeemedAt: '2026-11-23T02:00:00.000Z' } });
     // the ledger entry is the claim; a retry by its own member is no repeat
     expect(await services.dump('ledger')).toEqual([expect.objectContaining({ _id: expect.stringMatching(/^scan:/), points: 15 })]);
     expect(await services.dump('codeRepeats')).toEqual([]);
@@ -73,7 +76,7 @@ describe('codes.redeem', () => {
     await boundConsumer(services, 'u1', '13912345678');
     const { codes } = await makeBatch(services, { points: 9 });
     const answers = await Promise.all(Array.from({ length: 50 }, () => redeem(services, 'u1', { code: codes[0] })));
-    expect(new Set(answers.map((a) => JSON.stringify(a)))).toEqual(new Set([JSON.stringify({ ok: true, data: { sku: 'SKU-1', name: '面霜 50ml', points: 9, available: 9 } })]));
+    expect(new Set(answers.map((a) => JSON.stringify(a)))).toEqual(new Set([JSON.stringify({ ok: true, data: { sku: 'SKU-1', name: '面霜 50ml', points: 9, available: 9, redeemedAt: '2026-11-23T02:00:00.000Z' } })]));
     expect(await services.dump('ledger')).toHaveLength(1);
   });
 
@@ -86,6 +89,22 @@ describe('codes.redeem', () => {
     expect(await snapshot(services)).toEqual(before);
     await boundConsumer(services, 'u0', '13912345678');
     expect(await redeem(services, 'u0', { code: codes[0] })).toMatchObject({ ok: true });
+  });
+
+  test('an unbound caller scanning a used code is told it is used, not invited to join for it', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await memberOk(services, 'u0', { action: 'login' });
+    const { codes } = await makeBatch(services);
+    await redeem(services, 'u1', { code: codes[0] });
+    const ledger = await services.dump('ledger');
+    for (const caller of ['u0', 'never-logged-in']) {
+      expect(await redeem(services, caller, { code: codes[0] })).toEqual({ ok: false, error: { code: 'CODE_ALREADY_REDEEMED', message: 'already redeemed at 2026-11-23T02:00:00.000Z', details: { redeemedAt: '2026-11-23T02:00:00.000Z' } } });
+    }
+    // counted as repeats on the code, like any other scan of a used one; nothing else written
+    expect(await services.dump('codeRepeats')).toEqual([expect.objectContaining({ repeats: 2 })]);
+    expect(await services.dump('ledger')).toEqual(ledger);
+    // an unused code still invites: NOT_BOUND
+    expect(await redeem(services, 'u0', { code: codes[1] })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
   });
 
   test('no caller: UNAUTHENTICATED', async () => {

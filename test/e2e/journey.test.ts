@@ -21,6 +21,7 @@ const SECOND_PHONE = '13700001111';
 let runtime: Awaited<ReturnType<typeof startRuntime>>;
 let browser: Browser;
 let scanUrl: string;
+let unusedUrl: string;
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.waitForTimeout(350); // let transitions and images settle
@@ -54,6 +55,7 @@ beforeAll(async () => {
   await importMembers(services, 'offline', [{ channelMemberId: 'VIP0001', phone: STORE_PHONE, points: 500, growth: 500, name: '王女士', storeId: 'SH001' }]);
   const { urls } = await makeBatch(services, { sku: 'SKU-ROSE', name: '玫瑰精华水 100ml', points: 50, count: 3 });
   scanUrl = urls[0]!;
+  unusedUrl = urls[1]!;
   await addStore(services, { id: 'SH001', name: '南京西路店', city: '上海' });
   await addGuide(services, { id: 'G001', storeId: 'SH001', name: '小林' });
   await addCampaign(services, { id: 'C11', name: '双11 包裹卡', platform: 'tmall', bonus: 100 });
@@ -123,18 +125,20 @@ describe('consumer journey in Chromium', () => {
     await page.context().close();
   });
 
-  it('a second consumer scanning the same code joins first, then is told it was already used', async () => {
+  it('a visitor scanning a used code is told so at once; an unused one invites them to join and is credited after', async () => {
     const page = await phonePage(browser, runtime.base, 'dev_journey_b');
     await page.goto(`${runtime.base}/#/packages/scan/index?q=${encodeURIComponent(scanUrl)}`);
+    await text(page, '该码已被使用');
+    await text(page, /此码已于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 被扫描领取积分/);
+    await shot(page, '13-scan-already-used');
+    await page.goto(`${runtime.base}/#/packages/scan/index?q=${encodeURIComponent(unusedUrl)}`);
     await text(page, '加入会员即可领取积分');
     await shot(page, '12-scan-not-member');
     await press(page, '立即入会领积分');
     await joinWithPhone(page, SECOND_PHONE);
     await text(page, /暂未找到您在天猫或门店的会员身份/);
     await press(page, '继续领取扫码积分');
-    await text(page, '该码已被使用');
-    await text(page, /此码已于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 被扫描领取积分/);
-    await shot(page, '13-scan-already-used');
+    await text(page, '积分已到账 +50');
     await page.context().close();
   });
 

@@ -1,6 +1,6 @@
 import { findWechatRecord, hasPhone, type WechatRecordDoc } from '../identity/lookup';
 import { memberPoints } from '../points/accounts.store';
-import { AppError } from '../runtime/errors';
+import { AppError, isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { StoreConflictError, type DocStore } from '../store/port';
 import { parseLink } from '../scenes/scene';
@@ -16,6 +16,8 @@ export interface RedeemResult {
   points: number;
   /** The member's points after the scan. */
   available: number;
+  /** When the code was redeemed: now for a first scan, the first scan's time for the same member's later ones (a retry's answer is the first answer). */
+  redeemedAt: string;
 }
 
 const limiters = new WeakMap<DocStore, InvalidScanLimiter>();
@@ -65,13 +67,15 @@ const sameHolder = (claim: Claim, record: WechatRecordDoc) => claim.accountId ==
  * Order matters: the tag is verified before anything is read but the batch
  * (cached), so forged and mistyped codes cost no write and no other read; the
  * caller must hold a bound phone before the code is touched, so an unbound
- * scan leaves the code unused. Then one transaction posts `scan:<body>` to
+ * scan leaves the code unused (a code already used answers so, rather than
+ * inviting the scanner to join for points it no longer has). Then one transaction posts `scan:<body>` to
  * the ledger (the entry is the claim: created only if absent), updates the
  * account and moves the balance; the answer's balance is read after it.
  *
  * Errors: RATE_LIMITED (too many invalid scans this hour), CODE_INVALID
  * (malformed, forged, unknown or revoked batch or key), CODE_EXPIRED,
- * NOT_BOUND, CODE_ALREADY_REDEEMED (by someone else; the message says when),
+ * NOT_BOUND (the code is unused), CODE_ALREADY_REDEEMED (by someone else, or
+ * used and the caller is no member; the message says when),
  * CONFLICT (a simultaneous scan is still settling: retry).
  * The same member's retry answers the first result again.
  */
@@ -84,7 +88,20 @@ export async function redeemCode(services: Services, openid: string, input: { co
     throw checked;
   }
   const { code, batch } = checked;
-  const record = await boundRecord(services, openid);
+  const usedBy = async (first: Claim): Promise<never> => {
+    limiter.hit(openid, services.clock.now());
+    // a counterfeit signal: worth counting, not worth failing the answer for (a hot fake code collides often)
+    await countRepeat(services, code).catch((error: unknown) => services.log.warn('code_repeat_not_counted', { error: error instanceof Error ? error.name : 'unknown' }));
+    throw new AppError('CODE_ALREADY_REDEEMED', `already redeemed at ${first.at}`, { redeemedAt: first.at });
+  };
+  let record: WechatRecordDoc & { memberId: string };
+  try {
+    record = await boundRecord(services, openid);
+  } catch (error) {
+    const first = isAppError(error) && error.code === 'NOT_BOUND' ? await findClaim(services, code.body) : null;
+    if (first) return usedBy(first);
+    throw error;
+  }
 
   const at = new Date(services.clock.now()).toISOString();
   const pointsNow = () => memberPoints(services.store.get.bind(services.store), services, record.memberId);
@@ -94,16 +111,13 @@ export async function redeemCode(services: Services, openid: string, input: { co
       source: { channel: 'scan', ref: code.body, detail: { sku: batch.sku, batchId: batch._id } }, note: batch.name,
     });
     // read after the commit: the transaction itself moved the balance without reading it
-    return { sku: batch.sku, name: batch.name, points: batch.points, available: (await pointsNow()).available };
+    return { sku: batch.sku, name: batch.name, points: batch.points, available: (await pointsNow()).available, redeemedAt: at };
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error;
   }
 
   const first = await findClaim(services, code.body);
   if (!first) throw new AppError('CONFLICT', 'this code is being redeemed: retry');
-  if (sameHolder(first, record)) return { sku: first.sku, name: first.name, points: first.points, available: (await pointsNow()).available };
-  limiter.hit(openid, services.clock.now());
-  // a counterfeit signal: worth counting, not worth failing the answer for (a hot fake code collides often)
-  await countRepeat(services, code).catch((error: unknown) => services.log.warn('code_repeat_not_counted', { error: error instanceof Error ? error.name : 'unknown' }));
-  throw new AppError('CODE_ALREADY_REDEEMED', `already redeemed at ${first.at}`, { redeemedAt: first.at });
+  if (sameHolder(first, record)) return { sku: first.sku, name: first.name, points: first.points, available: (await pointsNow()).available, redeemedAt: first.at };
+  return usedBy(first);
 }

@@ -10,7 +10,7 @@ export const codesRedeem = {
   input: z
     .object({ action: z.literal('redeem'), code: z.optional(asciiField(40)), q: z.optional(asciiField(512)) })
     .check(z.refine((event) => (event.code === undefined) !== (event.q === undefined), 'give either code or q')),
-  output: z.object({ sku: z.string(), name: z.string(), points: z.number(), available: z.number() }),
+  output: z.object({ sku: z.string(), name: z.string(), points: z.number(), available: z.number(), redeemedAt: z.string() }),
 };
 
 export type CodesRedeemResult = z.infer<typeof codesRedeem.output>;

@@ -9,7 +9,16 @@ export interface Redeemed {
   name: string
   points: number
   available: number
+  /** When the code was redeemed: the first scan's time when this member scanned it before. */
+  redeemedAt: string
 }
+
+/**
+ * A scan whose redemption is older than this was not just now: the member
+ * scanned this code before (a retry of a lost answer comes within seconds;
+ * the margin covers a phone clock that is a few minutes off).
+ */
+const EARLIER_SCAN_MS = 10 * 60_000
 
 interface Props {
   result: { ok: true; data: Redeemed } | { ok: false; error: ApiError }
@@ -26,11 +35,24 @@ interface Look {
   lines: string[]
   primary: { text: string; onClick: () => void }
   secondary?: { text: string; onClick: () => void }
+  /** The error code, for support: shown under refusals, not under an invitation to join. */
+  code?: string
 }
 
-function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
+function look({ result, onJoin, onAgain, onPoints, onRetry }: Props, now: number): Look {
   if (result.ok) {
     const { data } = result
+    const earlier = Date.parse(data.redeemedAt) < now - EARLIER_SCAN_MS
+    if (earlier) {
+      return {
+        tone: 'ok',
+        mark: '✓',
+        title: '这个码的积分您已领取过',
+        lines: [`${data.name} 正品验证通过`, `已于 ${formatDateTime(data.redeemedAt)} 领取 +${formatPoints(data.points)} 积分`, `当前可用积分 ${formatPoints(data.available)}`],
+        primary: { text: '查看积分明细', onClick: onPoints },
+        secondary: { text: '继续扫码', onClick: onAgain },
+      }
+    }
     return {
       tone: 'ok',
       mark: '✓',
@@ -41,6 +63,11 @@ function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
     }
   }
   const { error } = result
+  const refusal = refusalLook(error, { onJoin, onAgain, onRetry })
+  return error.code === 'NOT_BOUND' ? refusal : { ...refusal, code: error.code }
+}
+
+function refusalLook(error: ApiError, { onJoin, onAgain, onRetry }: Pick<Props, 'onJoin' | 'onAgain' | 'onRetry'>): Look {
   switch (error.code) {
     case 'CODE_ALREADY_REDEEMED': {
       const when = errorTime(error)
@@ -70,7 +97,7 @@ function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
         tone: 'warn',
         mark: '★',
         title: '加入会员即可领取积分',
-        lines: ['您还不是会员。入会只需同意隐私条款并绑定手机号，完成后自动为您领取这件商品的积分。'],
+        lines: ['您还不是会员。入会只需同意隐私条款并绑定手机号，完成后即可领取这件商品的积分。'],
         primary: { text: '立即入会领积分', onClick: onJoin },
       }
     case 'RATE_LIMITED':
@@ -80,9 +107,9 @@ function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
   }
 }
 
-/** The outcome of one redemption: success, already used (with when), invalid, expired, not a member, rate limited. */
+/** The outcome of one redemption: success (or scanned by this member before), already used (with when), invalid, expired, not a member, rate limited. */
 export default function Result(props: Props) {
-  const l = look(props)
+  const l = look(props, Date.now())
   return (
     <View className={`scan-result scan-result--${l.tone}`}>
       <View className="scan-result__mark">{l.mark}</View>
@@ -100,7 +127,7 @@ export default function Result(props: Props) {
           {l.secondary.text}
         </Button>
       )}
-      {!props.result.ok && <Text className="scan-result__code">错误码 {props.result.error.code}</Text>}
+      {l.code && <Text className="scan-result__code">错误码 {l.code}</Text>}
     </View>
   )
 }

@@ -17,7 +17,7 @@ function openWith(params: Record<string, string>) {
 
 describe('scan', () => {
   it('H5: redeems a pasted URL and shows the points and the new balance', async () => {
-    mockApi({ 'codes.redeem': { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330 } } })
+    mockApi({ 'codes.redeem': { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: new Date().toISOString() } } })
     render(<ScanPage />)
     expect(screen.getByText(/浏览器中无法使用相机/)).toBeTruthy()
     fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: URL } })
@@ -26,6 +26,14 @@ describe('scan', () => {
     expect(screen.getByText('玫瑰精华水 正品验证通过')).toBeTruthy()
     expect(screen.getByText('当前可用积分 1,330')).toBeTruthy()
     expect(callsOf('codes', 'redeem')[0]?.event).toEqual({ action: 'redeem', q: URL })
+  })
+
+  it('tells a member who scanned this code before that its points were theirs already, and when', async () => {
+    mockApi({ 'codes.redeem': { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: '2026-11-20T06:30:00.000Z' } } })
+    openWith({ q: URL })
+    expect(await screen.findByText('这个码的积分您已领取过')).toBeTruthy()
+    expect(screen.getByText('已于 2026-11-20 14:30 领取 +50 积分')).toBeTruthy()
+    expect(screen.queryByText(/积分已到账/)).toBeNull()
   })
 
   it('redeems at once when opened with ?q=', async () => {
@@ -58,6 +66,8 @@ describe('scan', () => {
     mockApi({ 'codes.redeem': { error: 'NOT_BOUND' } })
     openWith({ q: URL })
     fireEvent.click(await screen.findByText('立即入会领积分'))
+    // an invitation, not an error: no error code under it
+    expect(screen.queryByText(/错误码/)).toBeNull()
     expect(getNextStep()).toEqual({ kind: 'redeem', q: URL })
     expect(Taro.redirectTo).toHaveBeenCalledWith({ url: '/packages/join/index' })
   })

@@ -64,6 +64,20 @@ describe('OneID across channel imports', () => {
     expect((await services.dump('records')).map((r) => r._id)).toEqual(['offline:C1', 'offline:C6']);
   });
 
+  it('lists each field dropped from an imported row in the rejects file, by line, beside the rejected rows', async () => {
+    const file = writeRows([], 'csv');
+    writeFileSync(file, ['channelMemberId,phone,email', 'W1,12345,ok@example.com', ',13912345678,', 'W3,13912345678,not-an-email'].join('\n'));
+    expect(await importMembers(services, 'offline', file)).toMatchObject({ created: 2, rejected: 1, warnings: 2 });
+    const lines = readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      { line: 2, warning: 'phone_not_mainland_mobile', channelMemberId: 'W1' },
+      { line: 3, reason: 'missing_channelMemberId' },
+      { line: 4, warning: 'email_invalid', channelMemberId: 'W3' },
+    ]);
+    // the rows imported without the dropped fields
+    expect((await services.dump('records')).map((r) => r._id)).toEqual(['offline:W1', 'offline:W3']);
+  });
+
   it('reads JSONL too, rejecting a line that is not JSON', async () => {
     const file = writeRows([], 'jsonl');
     writeFileSync(file, '{"channelMemberId":"J1","phone":"13800138001"}\n{oops\n{"channelMemberId":"J2"}\n');
@@ -74,15 +88,17 @@ describe('OneID across channel imports', () => {
     const shop = '13912340000';
     await importMembers(services, 'offline', [{ channelMemberId: 'S1', phone: shop }, { channelMemberId: 'S2', phone: shop }]);
     expect(await partition(services)).toEqual([['offline:S1', 'offline:S2']]);
-    await importMembers(services, 'offline', [{ channelMemberId: 'S3', phone: shop }, { channelMemberId: 'S4', phone: shop }]);
+    expect(await importMembers(services, 'offline', [{ channelMemberId: 'S3', phone: shop }, { channelMemberId: 'S4', phone: shop }])).toMatchObject({ quarantined: 1 });
     expect(await partition(services)).toEqual([['offline:S1'], ['offline:S2'], ['offline:S3'], ['offline:S4']]);
+    // told once, when it happened
+    expect(await importMembers(services, 'offline', [{ channelMemberId: 'S5', phone: shop }])).toMatchObject({ quarantined: 0 });
     const value = (await services.dump('identifiers')).find((d) => d.type === 'phone')!;
     expect(value).toMatchObject({ quarantined: true, memberId: null });
     expect(await services.dump('merges')).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'split' })]));
   });
 
   it('never joins through a blocked test number', async () => {
-    await importMembers(services, 'offline', [{ channelMemberId: 'X1', phone: '13800138000' }]);
+    expect(await importMembers(services, 'offline', [{ channelMemberId: 'X1', phone: '13800138000' }])).toMatchObject({ quarantined: 1 });
     await importMembers(services, 'tmall', [{ channelMemberId: 'X2', phone: '13800138000' }]);
     expect(await partition(services)).toEqual([['offline:X1'], ['tmall:X2']]);
   });

@@ -11,7 +11,7 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
     .description('import channel members (columns: channelMemberId, phone, phoneSha256, unionid, openid, email, name, points, growth, level, joinedAt, storeId, guideId)')
     .requiredOption('--channel <channel>', 'channel the file comes from, e.g. tmall, offline, jd')
     .requiredOption('--file <file>', 'CSV with a header row, or JSONL (.jsonl)')
-    .option('--rejects <file>', 'where rejected rows go (default: FILE.rejects.jsonl)')
+    .option('--rejects <file>', 'where rejected rows and dropped fields go (default: FILE.rejects.jsonl)')
     .action((options: { channel: string; file: string; rejects?: string }) => run(async (services) => {
       const bar = progressBar('导入会员');
       const started = Date.now();
@@ -30,7 +30,8 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
           `read ${summary.read} rows in ${seconds.toFixed(1)} s: ${summary.created} members created, ${summary.linked} linked to existing members, ` +
             `${summary.merged} merged, ${summary.unchanged} unchanged, ${summary.rejected} rejected, ${summary.warnings} warnings, ${summary.conflicts} conflicts for review\n`,
         );
-        if (summary.rejectsFile) process.stdout.write(`rejected rows and reasons: ${summary.rejectsFile}\n`);
+        if (summary.quarantined) process.stdout.write(`${summary.quarantined} phones or ids set aside: shared by more records of one channel than allowed, or blocked test numbers; they join no one\n`);
+        if (summary.rejectsFile) process.stdout.write(`rejected rows (reason) and fields dropped from imported rows (warning), by line: ${summary.rejectsFile}\n`);
       } finally {
         bar.stop();
       }

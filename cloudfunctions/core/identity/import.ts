@@ -21,17 +21,17 @@ export interface ImportSummary {
   merged: number;
   unchanged: number;
   rejected: number;
+  /** Fields dropped from rows that imported (a phone that is not a mainland mobile…), each listed in the rejects file. */
   warnings: number;
   conflicts: number;
+  /** Values set aside by this import (shared by too many records of a channel, or blocked test numbers): they join no one. */
+  quarantined: number;
 }
 
-export interface Reject {
-  line: number;
-  reason: string;
-  channelMemberId?: string;
-}
+/** A line of the rejects file: a row rejected (`reason`), or a field dropped from a row that imported (`warning`). */
+export type Reject = { line: number; channelMemberId?: string } & ({ reason: string } | { warning: string });
 
-export const emptySummary = (): ImportSummary => ({ read: 0, created: 0, linked: 0, merged: 0, unchanged: 0, rejected: 0, warnings: 0, conflicts: 0 });
+export const emptySummary = (): ImportSummary => ({ read: 0, created: 0, linked: 0, merged: 0, unchanged: 0, rejected: 0, warnings: 0, conflicts: 0, quarantined: 0 });
 
 /** Fields that come from the channel file; everything else on the record is ours. */
 const sameFields = (a: RecordDoc, b: RecordFields) =>
@@ -40,21 +40,22 @@ const sameFields = (a: RecordDoc, b: RecordFields) =>
 
 /** A member row made ready for its transaction, or rejected. */
 export type PlannedRecord =
-  | { line: number; reject: string; channelMemberId?: string; warnings: number }
-  | { line: number; record: RecordFields; opening?: { points: number; growth: number }; warnings: number };
+  | { line: number; reject: string; channelMemberId?: string }
+  | { line: number; record: RecordFields; opening?: { points: number; growth: number }; warnings?: string[] };
 
 /** Normalising and hashing each row (recordFromRow): pure, so it runs in the import's reading thread. */
 export function planMemberRows({ channel, phoneHashKey }: { channel: string; phoneHashKey: Uint8Array }): RowPlan<PlannedRecord> {
   const hashKey = Buffer.from(phoneHashKey);
   return {
     prepare(item) {
-      if (!item.row) return { line: item.line, reject: item.error ?? 'malformed_line', warnings: 0 };
+      if (!item.row) return { line: item.line, reject: item.error ?? 'malformed_line' };
       const outcome = recordFromRow(channel, item.row, hashKey);
       if (!outcome.record) {
         const channelMemberId = typeof item.row.channelMemberId === 'string' ? item.row.channelMemberId.slice(0, 64) : undefined;
-        return { line: item.line, reject: outcome.reject!, channelMemberId, warnings: outcome.warnings.length };
+        return { line: item.line, reject: outcome.reject!, channelMemberId };
       }
-      return { line: item.line, record: outcome.record, opening: outcome.opening, warnings: outcome.warnings.length };
+      // most rows have none: no empty array to copy out of the reading thread
+      return { line: item.line, record: outcome.record, opening: outcome.opening, ...(outcome.warnings.length ? { warnings: outcome.warnings } : {}) };
     },
   };
 }
@@ -71,12 +72,13 @@ export async function importMemberRows(services: Services, channel: string, item
     const created = new Set<string>();
     for (const item of items) {
       counted.read++;
-      counted.warnings += item.warnings;
       if ('reject' in item) {
         refused.push({ line: item.line, reason: item.reject, ...(item.channelMemberId ? { channelMemberId: item.channelMemberId } : {}) });
         counted.rejected++;
         continue;
       }
+      for (const warning of item.warnings ?? []) refused.push({ line: item.line, warning, channelMemberId: item.record.channelMemberId });
+      counted.warnings += item.warnings?.length ?? 0;
       const id = recordIdOf(channel, item.record.channelMemberId);
       const pending = changes.get(id);
       const before = pending ? pending.before : await cache.get<RecordDoc>('records', id);
@@ -100,6 +102,7 @@ export async function importMemberRows(services: Services, channel: string, item
     counted.created += graph.createdMembers.length;
     counted.merged += graph.merges.filter((m) => m.kind === 'merge').length;
     counted.conflicts += graph.conflicts;
+    counted.quarantined += graph.quarantined.length;
     const fresh = new Set(graph.createdMembers);
     for (const id of created) if (!fresh.has(graph.assignment.get(id)!)) counted.linked++;
     return { batch: counted, rejected: refused };

@@ -63,6 +63,8 @@ describe('local runtime over HTTP', () => {
   it('serves the H5 app, falls back to index.html, and never leaves its folder', async () => {
     const asset = await fetch(`${base}/app.js`);
     expect(await asset.text()).toBe('console.log(1)');
+    const gone = await fetch(`${base}/js/missing.js`);
+    expect(gone.status).toBe(404);
     const deep = await fetch(`${base}/pages/member/index`);
     expect(await deep.text()).toContain('会员中心');
     const escape = await fetch(`${base}/..%2f..%2fetc%2fpasswd`);

@@ -28,6 +28,8 @@ export function devPhoneExchanger(clock: Clock): PhoneCodeExchanger {
       if (!match) throw new AppError('PHONE_CODE_INVALID', 'not a phone code');
       const [, phone, issuedAt, appid] = match;
       if (issuedAt && clock.now() - Number(issuedAt) > PHONE_CODE_TTL_MS) throw new AppError('PHONE_CODE_INVALID', 'phone code expired');
+      // WeChat issues codes as it is asked: one dated ahead (past a minute of clock drift) was made up
+      if (issuedAt && Number(issuedAt) - clock.now() > 60_000) throw new AppError('PHONE_CODE_INVALID', 'phone code issued in the future');
       return { phone: phone!, appid: appid ?? 'dev' };
     },
   };

@@ -98,6 +98,7 @@ describe('member actions', () => {
         return c;
       }, 'PHONE_CODE_INVALID'],
       ['an expired code', async () => `dev:13912345678:${services.clock.now() - 6 * 60_000}`, 'PHONE_CODE_INVALID'],
+      ['a code dated an hour ahead', async () => `dev:13912345678:${services.clock.now() + 3_600_000}`, 'PHONE_CODE_INVALID'],
       ['a code issued to another app', async () => `dev:13912345678@wx_other`, 'PHONE_CODE_INVALID'],
       ['a code that is not one', async () => 'hello', 'PHONE_CODE_INVALID'],
       ['a number that is not a mainland mobile', async () => 'dev:12345678901', 'PHONE_CODE_INVALID'],

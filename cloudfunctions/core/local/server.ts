@@ -65,7 +65,14 @@ function serveStatic(req: IncomingMessage, res: ServerResponse, appDir: string):
   const root = resolve(appDir);
   let file = normalize(join(root, path));
   if (!file.startsWith(root)) file = join(root, 'index.html');
-  if (!existsSync(file) || statSync(file).isDirectory()) file = join(root, 'index.html');
+  const missing = !existsSync(file) || statSync(file).isDirectory();
+  // a page's path falls back to the app; a missing script or image is missing (HTML in its place only confuses the browser)
+  if (missing && extname(path)) {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('not found');
+    return;
+  }
+  if (missing) file = join(root, 'index.html');
   if (!existsSync(file)) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
     res.end('H5 app not built: run npm run build:h5');

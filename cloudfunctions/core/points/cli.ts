@@ -33,7 +33,7 @@ const operatorName = () => process.env.USER || process.env.USERNAME || userInfo(
 export function registerPointsCommands({ program, importCommand, run }: CliContext): void {
   importCommand
     .command('orders')
-    .description('import channel orders for points (columns: orderId, channelMemberId or phone/phoneSha256, amountFen or amount, status, refundFen, paidAt, storeId)')
+    .description('import channel orders for points (columns: orderId, channelMemberId or phone/phoneSha256, amountFen or amount, status, refundFen, paidAt, refundedAt, storeId)')
     .requiredOption('--channel <channel>', 'channel the file comes from, e.g. tmall, offline, jd')
     .requiredOption('--file <file>', 'CSV with a header row, or JSONL (.jsonl)')
     .option('--rejects <file>', 'where rejected rows go (default: FILE.rejects.jsonl)')

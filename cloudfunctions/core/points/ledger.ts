@@ -302,7 +302,11 @@ async function spendIn(session: PointsSession, spec: SpendSpec): Promise<SpendRe
     accounts.push((await session.get<AccountDoc>(COLLECTION.accounts, id))!);
   }
   const plan = planSpend(accounts.map((a) => ({ accountId: a._id, state: a })), spec.points, spec.at);
-  if (!plan) throw new AppError('INSUFFICIENT_POINTS', 'not enough points');
+  if (!plan) {
+    // what is due was expired above: the accounts' sum is what can be spent (an owed account takes from it)
+    const available = Math.max(0, accounts.reduce((sum, account) => sum + account.points, 0));
+    throw new AppError('INSUFFICIENT_POINTS', `not enough points: ${spec.points} asked, ${available} available`, { available });
+  }
 
   const byAccount = new Map<string, Allocation[]>();
   for (const allocation of plan) byAccount.set(allocation.accountId, [...(byAccount.get(allocation.accountId) ?? []), allocation]);

@@ -9,6 +9,7 @@ describe('points commands', () => {
   let temp: ReturnType<typeof tempDir>;
   let db: string;
   let out: string[];
+  let err: string[] = [];
   beforeEach(() => {
     temp = tempDir();
     db = temp.file('mc.db');
@@ -21,8 +22,9 @@ describe('points commands', () => {
 
   const cli = async (...args: string[]) => {
     out = [];
+    err = [];
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
-    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
     try {
       await throwingInsteadOfExiting(buildCli()).parseAsync(['node', 'member-centre', '--db', db, ...args]);
     } finally {
@@ -91,6 +93,10 @@ describe('points commands', () => {
   it('refuses bad arguments and unknown members with a clear error', async () => {
     await expect(cli('points', 'adjust', 'm_nobody', '0', '--reason', 'x')).rejects.toThrow(/non-zero/);
     await expect(cli('points', 'adjust', 'm_nobody', '5', '--reason', 'x')).rejects.toThrow(/NOT_FOUND/);
+    // an operation that failed: no pointer to --help; a mistyped command: the pointer
+    expect(err.join('')).not.toMatch(/--help lists the commands/);
+    await expect(cli('points', 'expyre')).rejects.toThrow();
+    expect(err.join('')).toMatch(/--help lists the commands/);
     await expect(cli('points', 'expire', '--as-of', 'someday')).rejects.toThrow(/must be a time/);
   });
 

@@ -67,15 +67,16 @@ const sameHolder = (claim: Claim, record: WechatRecordDoc) => claim.accountId ==
  * Order matters: the tag is verified before anything is read but the batch
  * (cached), so forged and mistyped codes cost no write and no other read; the
  * caller must hold a bound phone before the code is touched, so an unbound
- * scan leaves the code unused (a code already used answers so, rather than
- * inviting the scanner to join for points it no longer has). Then one transaction posts `scan:<body>` to
+ * scan leaves the code unused and writes nothing (for a code already used,
+ * NOT_BOUND carries `redeemedAt`, so the page says so rather than inviting
+ * the scanner to join for points that are gone). Then one transaction posts `scan:<body>` to
  * the ledger (the entry is the claim: created only if absent), updates the
  * account and moves the balance; the answer's balance is read after it.
  *
  * Errors: RATE_LIMITED (too many invalid scans this hour), CODE_INVALID
  * (malformed, forged, unknown or revoked batch or key), CODE_EXPIRED,
- * NOT_BOUND (the code is unused), CODE_ALREADY_REDEEMED (by someone else, or
- * used and the caller is no member; the message says when),
+ * NOT_BOUND (with `redeemedAt` when the code was used already),
+ * CODE_ALREADY_REDEEMED (by someone else; the message says when),
  * CONFLICT (a simultaneous scan is still settling: retry).
  * The same member's retry answers the first result again.
  */
@@ -88,18 +89,12 @@ export async function redeemCode(services: Services, openid: string, input: { co
     throw checked;
   }
   const { code, batch } = checked;
-  const usedBy = async (first: Claim): Promise<never> => {
-    limiter.hit(openid, services.clock.now());
-    // a counterfeit signal: worth counting, not worth failing the answer for (a hot fake code collides often)
-    await countRepeat(services, code).catch((error: unknown) => services.log.warn('code_repeat_not_counted', { error: error instanceof Error ? error.name : 'unknown' }));
-    throw new AppError('CODE_ALREADY_REDEEMED', `already redeemed at ${first.at}`, { redeemedAt: first.at });
-  };
   let record: WechatRecordDoc & { memberId: string };
   try {
     record = await boundRecord(services, openid);
   } catch (error) {
     const first = isAppError(error) && error.code === 'NOT_BOUND' ? await findClaim(services, code.body) : null;
-    if (first) return usedBy(first);
+    if (first) throw new AppError('NOT_BOUND', `bind a phone to earn points; this code was already redeemed at ${first.at}`, { redeemedAt: first.at });
     throw error;
   }
 
@@ -119,5 +114,8 @@ export async function redeemCode(services: Services, openid: string, input: { co
   const first = await findClaim(services, code.body);
   if (!first) throw new AppError('CONFLICT', 'this code is being redeemed: retry');
   if (sameHolder(first, record)) return { sku: first.sku, name: first.name, points: first.points, available: (await pointsNow()).available, redeemedAt: first.at };
-  return usedBy(first);
+  limiter.hit(openid, services.clock.now());
+  // a counterfeit signal: worth counting, not worth failing the answer for (a hot fake code collides often)
+  await countRepeat(services, code).catch((error: unknown) => services.log.warn('code_repeat_not_counted', { error: error instanceof Error ? error.name : 'unknown' }));
+  throw new AppError('CODE_ALREADY_REDEEMED', `already redeemed at ${first.at}`, { redeemedAt: first.at });
 }

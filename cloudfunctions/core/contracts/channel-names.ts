@@ -14,4 +14,5 @@ const CHANNEL_NAMES: Record<string, string> = {
   youzan: '有赞',
 };
 
-export const channelName = (channel: string): string => CHANNEL_NAMES[channel] ?? channel;
+// own keys only: a platform can come from a link, and `constructor` is no channel
+export const channelName = (channel: string): string => (Object.prototype.hasOwnProperty.call(CHANNEL_NAMES, channel) ? CHANNEL_NAMES[channel]! : channel);

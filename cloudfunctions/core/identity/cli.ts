@@ -30,7 +30,7 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
           `read ${summary.read} rows in ${seconds.toFixed(1)} s: ${summary.created} members created, ${summary.linked} linked to existing members, ` +
             `${summary.merged} merged, ${summary.unchanged} unchanged, ${summary.rejected} rejected, ${summary.warnings} warnings, ${summary.conflicts} conflicts for review\n`,
         );
-        if (summary.quarantined) process.stdout.write(`${summary.quarantined} phones or ids set aside: shared by more records of one channel than allowed, or blocked test numbers; they join no one\n`);
+        if (summary.quarantined) process.stdout.write(`${summary.quarantined} phones or ids newly set aside: shared by more records than allowed, or blocked test numbers; they join no one\n`);
         if (summary.rejectsFile) process.stdout.write(`rejected rows (reason) and fields dropped from imported rows (warning), by line: ${summary.rejectsFile}\n`);
       } finally {
         bar.stop();

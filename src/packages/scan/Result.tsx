@@ -69,19 +69,8 @@ function look({ result, onJoin, onAgain, onPoints, onRetry }: Props, now: number
 
 function refusalLook(error: ApiError, { onJoin, onAgain, onRetry }: Pick<Props, 'onJoin' | 'onAgain' | 'onRetry'>): Look {
   switch (error.code) {
-    case 'CODE_ALREADY_REDEEMED': {
-      const when = errorTime(error)
-      return {
-        tone: 'warn',
-        mark: '!',
-        title: '该码已被使用',
-        lines: [
-          when ? `此码已于 ${formatDateTime(when)} 被扫描领取积分。` : '此码的积分已被领取。',
-          '每件商品的防伪码只能领取一次积分。如果您刚购买的商品显示已被使用，请通过官方渠道核实商品来源。',
-        ],
-        primary: { text: '继续扫码', onClick: onAgain },
-      }
-    }
+    case 'CODE_ALREADY_REDEEMED':
+      return usedLook(errorTime(error), onAgain)
     case 'CODE_INVALID':
       return {
         tone: 'error',
@@ -93,6 +82,8 @@ function refusalLook(error: ApiError, { onJoin, onAgain, onRetry }: Pick<Props, 
     case 'CODE_EXPIRED':
       return { tone: 'warn', mark: '!', title: '该码已过期', lines: ['这批商品的扫码积分活动已结束。'], primary: { text: '继续扫码', onClick: onAgain } }
     case 'NOT_BOUND':
+      // a used code: joining would not bring its points, so no invitation
+      if (errorTime(error)) return usedLook(errorTime(error), onAgain)
       return {
         tone: 'warn',
         mark: '★',
@@ -104,6 +95,19 @@ function refusalLook(error: ApiError, { onJoin, onAgain, onRetry }: Pick<Props, 
       return { tone: 'warn', mark: '…', title: '操作太频繁了', lines: ['无效扫码次数过多，请一小时后再试。'], primary: { text: '返回', onClick: onAgain } }
     default:
       return { tone: 'error', mark: '!', title: '暂时无法领取积分', lines: [error.message], primary: { text: '重试', onClick: onRetry }, secondary: { text: '返回', onClick: onAgain } }
+  }
+}
+
+function usedLook(when: string | null, onAgain: () => void): Look {
+  return {
+    tone: 'warn',
+    mark: '!',
+    title: '该码已被使用',
+    lines: [
+      when ? `此码已于 ${formatDateTime(when)} 被扫描领取积分。` : '此码的积分已被领取。',
+      '每件商品的防伪码只能领取一次积分。如果您刚购买的商品显示已被使用，请通过官方渠道核实商品来源。',
+    ],
+    primary: { text: '继续扫码', onClick: onAgain },
   }
 }
 

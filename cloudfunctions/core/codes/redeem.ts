@@ -69,9 +69,10 @@ const sameHolder = (claim: Claim, record: WechatRecordDoc) => claim.accountId ==
  * caller must hold a bound phone before the code is touched, so an unbound
  * scan leaves the code unused and writes nothing (for a code already used,
  * NOT_BOUND carries `redeemedAt`, so the page says so rather than inviting
- * the scanner to join for points that are gone). Then one transaction posts `scan:<body>` to
- * the ledger (the entry is the claim: created only if absent), updates the
- * account and moves the balance; the answer's balance is read after it.
+ * the scanner to join for points that are gone). Then one transaction posts
+ * `scan:<body>` to the ledger (the entry is the claim: created only if
+ * absent), updates the account and moves the balance; the answer's balance is
+ * read after it.
  *
  * Errors: RATE_LIMITED (too many invalid scans this hour), CODE_INVALID
  * (malformed, forged, unknown or revoked batch or key), CODE_EXPIRED,

@@ -3,16 +3,16 @@
  * mini-program (the package-card order page names the card's platform), so it
  * imports nothing.
  */
-const CHANNEL_NAMES: Record<string, string> = {
-  tmall: '天猫',
-  jd: '京东',
-  douyin: '抖音',
-  pdd: '拼多多',
-  offline: '门店',
-  pos: '门店',
-  wechat: '小程序',
-  youzan: '有赞',
-};
+// a Map, not an object: a platform can come from a link, and `constructor` is no channel
+const CHANNEL_NAMES = new Map([
+  ['tmall', '天猫'],
+  ['jd', '京东'],
+  ['douyin', '抖音'],
+  ['pdd', '拼多多'],
+  ['offline', '门店'],
+  ['pos', '门店'],
+  ['wechat', '小程序'],
+  ['youzan', '有赞'],
+]);
 
-// own keys only: a platform can come from a link, and `constructor` is no channel
-export const channelName = (channel: string): string => (Object.prototype.hasOwnProperty.call(CHANNEL_NAMES, channel) ? CHANNEL_NAMES[channel]! : channel);
+export const channelName = (channel: string): string => CHANNEL_NAMES.get(channel) ?? channel;

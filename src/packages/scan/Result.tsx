@@ -35,39 +35,26 @@ interface Look {
   lines: string[]
   primary: { text: string; onClick: () => void }
   secondary?: { text: string; onClick: () => void }
-  /** The error code, for support: shown under refusals, not under an invitation to join. */
-  code?: string
 }
 
 function look({ result, onJoin, onAgain, onPoints, onRetry }: Props, now: number): Look {
   if (result.ok) {
     const { data } = result
     const earlier = Date.parse(data.redeemedAt) < now - EARLIER_SCAN_MS
-    if (earlier) {
-      return {
-        tone: 'ok',
-        mark: '✓',
-        title: '这个码的积分您已领取过',
-        lines: [`${data.name} 正品验证通过`, `已于 ${formatDateTime(data.redeemedAt)} 领取 +${formatPoints(data.points)} 积分`, `当前可用积分 ${formatPoints(data.available)}`],
-        primary: { text: '查看积分明细', onClick: onPoints },
-        secondary: { text: '继续扫码', onClick: onAgain },
-      }
-    }
     return {
       tone: 'ok',
       mark: '✓',
-      title: `积分已到账 +${formatPoints(data.points)}`,
-      lines: [`${data.name} 正品验证通过`, `当前可用积分 ${formatPoints(data.available)}`],
+      title: earlier ? '这个码的积分您已领取过' : `积分已到账 +${formatPoints(data.points)}`,
+      lines: [
+        `${data.name} 正品验证通过`,
+        ...(earlier ? [`已于 ${formatDateTime(data.redeemedAt)} 领取 +${formatPoints(data.points)} 积分`] : []),
+        `当前可用积分 ${formatPoints(data.available)}`,
+      ],
       primary: { text: '查看积分明细', onClick: onPoints },
       secondary: { text: '继续扫码', onClick: onAgain },
     }
   }
   const { error } = result
-  const refusal = refusalLook(error, { onJoin, onAgain, onRetry })
-  return error.code === 'NOT_BOUND' ? refusal : { ...refusal, code: error.code }
-}
-
-function refusalLook(error: ApiError, { onJoin, onAgain, onRetry }: Pick<Props, 'onJoin' | 'onAgain' | 'onRetry'>): Look {
   switch (error.code) {
     case 'CODE_ALREADY_REDEEMED':
       return usedLook(errorTime(error), onAgain)
@@ -81,9 +68,10 @@ function refusalLook(error: ApiError, { onJoin, onAgain, onRetry }: Pick<Props, 
       }
     case 'CODE_EXPIRED':
       return { tone: 'warn', mark: '!', title: '该码已过期', lines: ['这批商品的扫码积分活动已结束。'], primary: { text: '继续扫码', onClick: onAgain } }
-    case 'NOT_BOUND':
+    case 'NOT_BOUND': {
       // a used code: joining would not bring its points, so no invitation
-      if (errorTime(error)) return usedLook(errorTime(error), onAgain)
+      const usedAt = errorTime(error)
+      if (usedAt) return usedLook(usedAt, onAgain)
       return {
         tone: 'warn',
         mark: '★',
@@ -91,6 +79,7 @@ function refusalLook(error: ApiError, { onJoin, onAgain, onRetry }: Pick<Props, 
         lines: ['您还不是会员。入会只需同意隐私条款并绑定手机号，完成后即可领取这件商品的积分。'],
         primary: { text: '立即入会领积分', onClick: onJoin },
       }
+    }
     case 'RATE_LIMITED':
       return { tone: 'warn', mark: '…', title: '操作太频繁了', lines: ['无效扫码次数过多，请一小时后再试。'], primary: { text: '返回', onClick: onAgain } }
     default:
@@ -131,7 +120,8 @@ export default function Result(props: Props) {
           {l.secondary.text}
         </Button>
       )}
-      {l.code && <Text className="scan-result__code">错误码 {l.code}</Text>}
+      {/* the code, for support: under refusals, not under an invitation to join */}
+      {!props.result.ok && props.result.error.code !== 'NOT_BOUND' && <Text className="scan-result__code">错误码 {props.result.error.code}</Text>}
     </View>
   )
 }

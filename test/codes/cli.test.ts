@@ -89,8 +89,8 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
       expect(await call('codes', 'dev-u3', { action: 'redeem', q: lines[7] })).toMatchObject({ ok: false, error: { code: 'CODE_ALREADY_REDEEMED' } });
       expect(await call('codes', 'dev-u3', { action: 'redeem', q: otherLines[0] })).toMatchObject({ ok: true });
     });
-    expect((await cli('codes', 'signals', lines[0]!.slice(-21, -17))).out).toMatch(/1 codes redeemed, 1 repeat scans of redeemed codes\n  serial 8: 1 repeats, last 20/);
-    expect((await cli('codes', 'signals', otherLines[0]!.slice(-21, -17))).out).toMatch(/1 codes redeemed, 0 repeat scans/);
+    expect((await cli('codes', 'signals', lines[0]!.slice(-21, -17))).out).toMatch(/1 code redeemed, 1 repeat scan of redeemed codes\n  serial 8: 1 repeat, last 20/);
+    expect((await cli('codes', 'signals', otherLines[0]!.slice(-21, -17))).out).toMatch(/1 code redeemed, 0 repeat scans/);
   });
 
   it('a bad batch request is refused before anything is written', async () => {
@@ -105,7 +105,7 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
 
   it('revoke-key revokes the batches it signed', async () => {
     await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', temp.file('a.txt'));
-    expect((await cli('codes', 'revoke-key', 'A')).out).toMatch(/key A revoked .* 1 batches revoked/);
+    expect((await cli('codes', 'revoke-key', 'A')).out).toMatch(/key A revoked .* 1 batch revoked/);
     expect((await cli('codes', 'list')).out).toMatch(/\trevoked\t/);
     expect((await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', temp.file('b.txt'))).err).toMatch(/UNAVAILABLE: no code key can sign/);
   });

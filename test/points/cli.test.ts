@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { buildCli } from '../../cloudfunctions/core/local/cli';
 import { tempDir } from '../support/temp';
@@ -49,7 +49,7 @@ describe('points commands', () => {
       'A4,T3,30,paid,,2026-05-01',
       '',
     ].join('\n'));
-    expect(await cli('import', 'orders', '--channel', 'tmall', '--file', orders)).toMatch(/read 4 rows .* 4 orders earned 6205 points \(1 for buyers not imported yet, kept until they are\), 1 refunds took back 50 points, 0 unchanged, 0 rejected/);
+    expect(await cli('import', 'orders', '--channel', 'tmall', '--file', orders)).toMatch(/read 4 rows .* 4 orders earned 6205 points \(1 for buyers not imported yet, kept until they are\), 1 refund took back 50 points, 0 unchanged, 0 rejected/);
     expect(await cli('import', 'orders', '--channel', 'tmall', '--file', orders)).toMatch(/0 orders earned 0 points .* 4 unchanged/);
     expect(await byTmall()).toEqual({
       T1: expect.objectContaining({ points: 225, growth: 1025, level: 'silver' }),
@@ -61,7 +61,7 @@ describe('points commands', () => {
     expect((await byTmall()).T3).toMatchObject({ points: 30, growth: 30 });
 
     // A1 (2025) expires at the end of 2026; the migrated 100 (earned on import day) later.
-    expect(await cli('points', 'expire', '--as-of', '2027-01-01', '--allow-future')).toMatch(/expired 1 lots, 125 points, on 1 accounts/);
+    expect(await cli('points', 'expire', '--as-of', '2027-01-01', '--allow-future')).toMatch(/expired 1 lot, 125 points, on 1 account/);
     expect(await cli('points', 'expire', '--as-of', '2027-01-01', '--allow-future')).toMatch(/expired 0 lots/);
     expect((await byTmall()).T1).toMatchObject({ points: 100, growth: 1025 });
 
@@ -86,11 +86,12 @@ describe('points commands', () => {
     const store = new Database(db);
     store.prepare("UPDATE doc_balances SET body = json_set(body, '$.points', 999)").run();
     store.close();
-    expect(await cli('points', 'verify')).toMatch(/1 differences\n {2}balance m_\w+: points is 999, the ledger says 100/);
+    expect(await cli('points', 'verify')).toMatch(/1 difference\n {2}balance m_\w+: points is 999, the ledger says 100/);
     expect(process.exitCode).toBe(1);
   });
 
   it('refuses bad arguments and unknown members with a clear error', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('members.csv', 'channelMemberId\nT1\n'));
     await expect(cli('points', 'adjust', 'm_nobody', '0', '--reason', 'x')).rejects.toThrow(/non-zero/);
     await expect(cli('points', 'adjust', 'm_nobody', '5', '--reason', 'x')).rejects.toThrow(/NOT_FOUND/);
     // an operation that failed: no pointer to --help; a mistyped command: the pointer
@@ -98,6 +99,17 @@ describe('points commands', () => {
     await expect(cli('points', 'expyre')).rejects.toThrow();
     expect(err.join('')).toMatch(/--help lists the commands/);
     await expect(cli('points', 'expire', '--as-of', 'someday')).rejects.toThrow(/must be a time/);
+  });
+
+  it('a command that reads or corrects refuses a database that is not there, and creates none', async () => {
+    for (const command of [['points', 'verify'], ['members', 'export'], ['points', 'adjust', 'm_x', '5', '--reason', 'x'], ['guides', 'add', '--store', 'S1', '--name', '小王']]) {
+      await expect(cli(...command)).rejects.toThrow(/no database at .*mc\.db: check --db or MC_DB/);
+      expect(err.join('')).not.toMatch(/--help lists the commands/);
+    }
+    expect(existsSync(db)).toBe(false);
+    // an import starts the database; from then on the same commands run
+    expect(await cli('import', 'members', '--channel', 'tmall', '--file', file('members.csv', 'channelMemberId,points\nT1,100\n'))).toMatch(/read 1 row in .* 1 member created/);
+    expect(await cli('points', 'verify')).toMatch(/checked 1 ledger entry, 1 account, 1 balance, 1 member: no differences/);
   });
 
   it('points expire refuses a time in the future unless told, and then expires nothing', async () => {
@@ -108,7 +120,7 @@ describe('points commands', () => {
     const store = new Database(db, { readonly: true });
     expect(store.prepare("SELECT count(*) FROM doc_ledger WHERE id LIKE 'expire:%'").pluck().get()).toBe(0);
     store.close();
-    expect(await cli('points', 'expire', '--as-of', farAhead, '--allow-future')).toMatch(/expired 1 lots, 100 points/);
+    expect(await cli('points', 'expire', '--as-of', farAhead, '--allow-future')).toMatch(/expired 1 lot, 100 points/);
   });
 });
 

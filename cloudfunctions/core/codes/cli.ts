@@ -2,6 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { createWriteStream } from 'node:fs';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
+import { plural } from '../local/wording';
 import type { Services } from '../runtime/services';
 import { parseValidTo, type BatchDoc } from './batch';
 import { allBatches, BATCHES, revokeKey, setBatchStatus } from './batches.store';
@@ -35,7 +36,7 @@ export function registerCodeCommands({ program, run }: CliContext): void {
     .option('--valid-to <date>', 'last day a code can be redeemed (YYYY-MM-DD, Beijing time)', validTo)
     .requiredOption('--out <file>', 'file for the printer')
     .action((options: { sku: string; name: string; points: number; count: number; validTo?: string; out: string }) =>
-      withServices(async (services) => {
+      run(async (services) => {
         const bar = progressBar('生成一物一码');
         const started = Date.now();
         try {
@@ -47,13 +48,13 @@ export function registerCodeCommands({ program, run }: CliContext): void {
           bar.stop();
           const seconds = (Date.now() - started) / 1000;
           process.stdout.write(
-            `batch ${batch._id}: ${batch.count} codes for ${batch.sku} (${batch.name}), ${batch.points} points each, ` +
+            `batch ${batch._id}: ${plural(batch.count, 'code')} for ${batch.sku} (${batch.name}), ${plural(batch.points, 'point')} each, ` +
               `valid ${batch.validTo ? `to ${batch.validTo}` : 'with no end'}, key ${batch.keyId}; written to ${options.out} in ${seconds.toFixed(1)} s\n`,
           );
         } finally {
           bar.stop();
         }
-      })(),
+      }, { createsDatabase: true }),
     );
 
   codes
@@ -61,7 +62,7 @@ export function registerCodeCommands({ program, run }: CliContext): void {
     .description('every batch, oldest first')
     .action(withServices(async (services) => {
       for await (const b of allBatches(services.store)) {
-        process.stdout.write(`${b._id}\t${b.status}\t${b.sku}\t${b.name}\t${b.points} pts\t${b.count} codes\tkey ${b.keyId}\tvalid to ${b.validTo ?? '-'}\tcreated ${b.createdAt}\n`);
+        process.stdout.write(`${b._id}\t${b.status}\t${b.sku}\t${b.name}\t${b.points} pts\t${plural(b.count, 'code')}\tkey ${b.keyId}\tvalid to ${b.validTo ?? '-'}\tcreated ${b.createdAt}\n`);
       }
     }));
 
@@ -85,8 +86,8 @@ export function registerCodeCommands({ program, run }: CliContext): void {
         top.sort((a, b) => b.repeats - a.repeats).splice(options.top);
         cursor = page.nextCursor;
       } while (cursor);
-      process.stdout.write(`batch ${batchId}: ${redeemed} codes redeemed, ${repeats} repeat scans of redeemed codes\n`);
-      for (const signal of top) process.stdout.write(`  serial ${signal.serial}: ${signal.repeats} repeats, last ${signal.lastRepeatAt}\n`);
+      process.stdout.write(`batch ${batchId}: ${plural(redeemed, 'code')} redeemed, ${plural(repeats, 'repeat scan')} of redeemed codes\n`);
+      for (const signal of top) process.stdout.write(`  serial ${signal.serial}: ${plural(signal.repeats, 'repeat')}, last ${signal.lastRepeatAt}\n`);
     })());
 
   codes
@@ -103,6 +104,6 @@ export function registerCodeCommands({ program, run }: CliContext): void {
     .action((keyId: string) => withServices(async (services) => {
       if (!/^[A-Z0-9]{1,2}$/.test(keyId)) throw new Error('key ids are 1-2 characters A-Z 0-9');
       const revoked = await revokeKey(services, keyId);
-      process.stdout.write(`key ${keyId} revoked (since ${revoked.revokedAt}); ${revoked.batches} batches revoked with it; warm instances refuse their codes within codes.batchCacheSeconds. Then drop it from MC_CODE_KEYS.\n`);
+      process.stdout.write(`key ${keyId} revoked (since ${revoked.revokedAt}); ${plural(revoked.batches, 'batch', 'batches')} revoked with it; warm instances refuse their codes within codes.batchCacheSeconds. Then drop it from MC_CODE_KEYS.\n`);
     })());
 }

@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
+import { plural } from '../local/wording';
 import { importMembersFile } from './import';
 import { exportMembers, mergeMembers, unmergeMembers } from './operator';
 
@@ -22,20 +23,20 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
           rejectsFile: options.rejects ?? `${options.file}.rejects.jsonl`,
           // parsing and hashing on the second core while this thread writes
           readAhead: true,
-          onProgress: (done, total, s) => bar.update(done, total, `${s.read} rows`),
+          onProgress: (done, total, s) => bar.update(done, total, plural(s.read, 'row')),
         });
         const seconds = (Date.now() - started) / 1000;
         bar.stop();
         process.stdout.write(
-          `read ${summary.read} rows in ${seconds.toFixed(1)} s: ${summary.created} members created, ${summary.linked} linked to existing members, ` +
-            `${summary.merged} merged, ${summary.unchanged} unchanged, ${summary.rejected} rejected, ${summary.warnings} warnings, ${summary.conflicts} conflicts for review\n`,
+          `read ${plural(summary.read, 'row')} in ${seconds.toFixed(1)} s: ${plural(summary.created, 'member')} created, ${summary.linked} linked to existing members, ` +
+            `${summary.merged} merged, ${summary.unchanged} unchanged, ${summary.rejected} rejected, ${plural(summary.warnings, 'warning')}, ${plural(summary.conflicts, 'conflict')} for review\n`,
         );
-        if (summary.quarantined) process.stdout.write(`${summary.quarantined} phones or ids newly set aside: shared by more records than allowed, or blocked test numbers; they join no one\n`);
+        if (summary.quarantined) process.stdout.write(`${plural(summary.quarantined, 'phone or id', 'phones or ids')} newly set aside: shared by more records than allowed, or blocked test numbers; they join no one\n`);
         if (summary.rejectsFile) process.stdout.write(`rejected rows (reason) and fields dropped from imported rows (warning), by line: ${summary.rejectsFile}\n`);
       } finally {
         bar.stop();
       }
-    }));
+    }, { createsDatabase: true }));
 
   const members = program.command('members').description('look at and correct members');
 
@@ -52,7 +53,7 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
       }
       if (options.out) {
         await new Promise<void>((done) => out.end(() => done()));
-        process.stderr.write(`exported ${count} members to ${options.out}\n`);
+        process.stderr.write(`exported ${plural(count, 'member')} to ${options.out}\n`);
       }
     }));
 

@@ -19,8 +19,12 @@ export interface CliContext {
   importCommand: Command;
   /** Opens the embedded services on the `--db` database; close the store when done. */
   open(): Services;
-  /** Runs a command on freshly opened services, reports a failure as `CODE: message` (exit 1), and closes them. */
-  run(fn: (services: Services) => Promise<void>): Promise<void>;
+  /**
+   * Runs a command on freshly opened services, reports a failure as `CODE: message` (exit 1), and closes them.
+   * Only commands that bring data in (`createsDatabase`) may start a new database: for the others a
+   * missing file is a mistyped --db, and an empty database would answer as if it held no one.
+   */
+  run(fn: (services: Services) => Promise<void>, options?: { createsDatabase?: boolean }): Promise<void>;
 }
 
 /** Each capability adds its own commands here (see <capability>/cli.ts). */
@@ -76,8 +80,12 @@ export function buildCli(): Command {
     .option('--db <path>', 'SQLite database file (default: $MC_DB or .data/member-centre.db)')
     .showHelpAfterError('(member-centre --help lists the commands)');
   const importCommand = program.command('import').description('import channel data (CSV with a header row, or JSONL)');
-  const open = () => openLocalServices({ dbFile: resolveDbPath(program.opts<{ db?: string }>().db) });
-  const run = async (fn: (services: Services) => Promise<void>) => {
+  const dbFile = () => resolveDbPath(program.opts<{ db?: string }>().db);
+  const open = () => openLocalServices({ dbFile: dbFile() });
+  const run: CliContext['run'] = async (fn, options = {}) => {
+    if (!options.createsDatabase && !existsSync(dbFile())) {
+      fail(program, `no database at ${dbFile()}: check --db or MC_DB (imports, serve and the create/add commands start one)`);
+    }
     const services = open();
     try {
       await fn(services);

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { userInfo } from 'node:os';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
+import { plural } from '../local/wording';
 import { importOrdersFile } from '../orders/import.store';
 import { AppError } from '../runtime/errors';
 import { expirePoints } from './expire.store';
@@ -49,13 +50,13 @@ export function registerPointsCommands({ program, importCommand, run }: CliConte
           batchSize: options.batch,
           // parsing and hashing on the second core while this thread writes
           readAhead: true,
-          onProgress: (done, total, s) => bar.update(done, total, `${s.read} rows`),
+          onProgress: (done, total, s) => bar.update(done, total, plural(s.read, 'row')),
         });
         bar.stop();
         const seconds = (Date.now() - started) / 1000;
         process.stdout.write(
-          `read ${summary.read} rows in ${seconds.toFixed(1)} s: ${summary.credited} orders earned ${summary.points} points ` +
-            `(${summary.pending} for buyers not imported yet, kept until they are), ${summary.refunded} refunds took back ${summary.reversedPoints} points, ` +
+          `read ${plural(summary.read, 'row')} in ${seconds.toFixed(1)} s: ${plural(summary.credited, 'order')} earned ${plural(summary.points, 'point')} ` +
+            `(${summary.pending} for buyers not imported yet, kept until they are), ${plural(summary.refunded, 'refund')} took back ${plural(summary.reversedPoints, 'point')}, ` +
             `${summary.unchanged} unchanged, ${summary.rejected} rejected\n`,
         );
         const reasons = Object.entries(summary.reasons).sort(([, a], [, b]) => b - a);
@@ -64,7 +65,7 @@ export function registerPointsCommands({ program, importCommand, run }: CliConte
       } finally {
         bar.stop();
       }
-    }));
+    }, { createsDatabase: true }));
 
   const points = program.command('points').description('the points ledger: check it, expire points, adjust a member');
 
@@ -74,12 +75,12 @@ export function registerPointsCommands({ program, importCommand, run }: CliConte
     .option('--max <n>', 'differences to list (default 50)', parseBatch)
     .action((options: { max?: number }) => run(async (services) => {
       const report = await verifyPoints(services, { maxDetails: options.max ?? 50 });
-      process.stdout.write(`checked ${report.entries} ledger entries, ${report.accounts} accounts, ${report.balances} balances, ${report.members} members: `);
+      process.stdout.write(`checked ${plural(report.entries, 'ledger entry', 'ledger entries')}, ${plural(report.accounts, 'account')}, ${plural(report.balances, 'balance')}, ${plural(report.members, 'member')}: `);
       if (report.differences === 0) {
         process.stdout.write('no differences\n');
         return;
       }
-      process.stdout.write(`${report.differences} differences\n`);
+      process.stdout.write(`${plural(report.differences, 'difference')}\n`);
       for (const d of report.details) process.stdout.write(`  ${d.kind} ${d.id}: ${d.problem}\n`);
       if (report.differences > report.details.length) process.stdout.write(`  … and ${report.differences - report.details.length} more\n`);
       process.exitCode = 1;
@@ -97,7 +98,7 @@ export function registerPointsCommands({ program, importCommand, run }: CliConte
         throw new AppError('INVALID_INPUT', `--as-of ${asOf} is in the future; lots due by then still belong to their members (add --allow-future to expire them anyway)`);
       }
       const summary = await expirePoints(services, asOf);
-      process.stdout.write(`as of ${asOf}: expired ${summary.lots} lots, ${summary.points} points, on ${summary.accounts} accounts\n`);
+      process.stdout.write(`as of ${asOf}: expired ${plural(summary.lots, 'lot')}, ${plural(summary.points, 'point')}, on ${plural(summary.accounts, 'account')}\n`);
     }));
 
   points
@@ -114,7 +115,7 @@ export function registerPointsCommands({ program, importCommand, run }: CliConte
           postAdjust(tx, services, { key: `adjust:${requestId}`, memberId: member, points: delta, reason: options.reason, operator: operatorName(), at }),
         );
         const total = result.entries.reduce((sum, e) => sum + e.points, 0);
-        process.stdout.write(`${result.replayed ? 'already done' : 'adjusted'}: ${total > 0 ? '+' : ''}${total} points for ${member} (request ${requestId})\n`);
+        process.stdout.write(`${result.replayed ? 'already done' : 'adjusted'}: ${total > 0 ? '+' : ''}${plural(total, 'point')} for ${member} (request ${requestId})\n`);
       });
     });
 }

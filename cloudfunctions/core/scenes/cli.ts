@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { CliContext } from '../local/cli';
+import { plural } from '../local/wording';
 import { AppError, isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { addCampaign, addGuide, addStore, getCampaign, getGuide, getStore, guideLeft } from './places.store';
@@ -39,7 +40,7 @@ export function registerSceneCommands({ program, run }: CliContext): void {
       const store = await addStore(services, options);
       out(`store ${store._id} added: ${store.name}`);
       printScene(services, 'store', store._id);
-    }));
+    }, { createsDatabase: true }));
   sceneCommand(stores, 'store', (s, id) => getStore(s.store, id));
 
   const guides = program.command('guides').description('shopping guides (导购; scenes g=<id>)');
@@ -74,9 +75,9 @@ export function registerSceneCommands({ program, run }: CliContext): void {
     .option('--valid-to <date>', 'last day an order can be bound (YYYY-MM-DD, Beijing time)')
     .action((options: { bonus: number; name: string; platform: string; id?: string; validTo?: string }) => run(async (services) => {
       const campaign = await addCampaign(services, options);
-      out(`campaign ${campaign._id} added: ${campaign.name}, ${campaign.bonus} points per ${campaign.platform} order`);
+      out(`campaign ${campaign._id} added: ${campaign.name}, ${plural(campaign.bonus, 'point')} per ${campaign.platform} order`);
       printScene(services, 'packageCard', campaign._id);
-    }));
+    }, { createsDatabase: true }));
   sceneCommand(campaigns, 'packageCard', (s, id) => getCampaign(s.store, id));
 
   const report = program.command('report').description('operator reports');

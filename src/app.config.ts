@@ -12,6 +12,8 @@ export default defineAppConfig({
   },
   window: {
     navigationBarTitleText: '会员中心',
+    // in H5 too: Taro then draws the title bar with a back button, as WeChat does around the mini-program
+    navigationStyle: 'default',
     navigationBarBackgroundColor: '#1f2a44',
     navigationBarTextStyle: 'white',
     backgroundColor: '#f5f3ef',

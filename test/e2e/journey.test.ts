@@ -118,6 +118,10 @@ describe('consumer journey in Chromium', () => {
     await page.getByText('会员隐私条款').click();
     await text(page, '三、您的权利');
     await shot(page, '10-terms');
+    // H5 draws the title bar WeChat draws around the mini-program: its back arrow returns to 我的
+    expect(await page.locator('.taro-navigation-bar-title').last().textContent()).toBe('会员隐私条款');
+    await page.locator('.taro-navigation-bar-back').last().click();
+    await text(page, '个人资料');
 
     await page.goto(`${runtime.base}/#/packages/account/store-card/index`);
     await text(page, '登记手机号后四位');

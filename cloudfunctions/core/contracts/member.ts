@@ -39,7 +39,8 @@ const birthday = z.string().check(
 export const memberUpdateProfile = {
   input: z.object({
     action: z.literal('updateProfile'),
-    nickname: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(20))),
+    /** null clears it. */
+    nickname: z.optional(z.nullable(z.string().check(z.trim(), z.minLength(1), z.maxLength(20)))),
     birthday: z.optional(birthday),
   }),
 };

@@ -147,6 +147,10 @@ describe('member actions', () => {
       expect(await member(services, 'u1', { action: 'updateProfile', birthday: '1996-03-01' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
       expect(await memberOk(services, 'u1', { action: 'updateProfile', birthday: '1995-02-28' })).toMatchObject({ birthday: '1995-02-28' });
       expect(await memberOk(services, 'u1', { action: 'profile' })).toEqual({ memberId: 'm_000001', nickname: '小美', birthday: '1995-02-28', phoneMasked: null });
+      // a cleared nickname is cleared, and stays so on a retry
+      expect(await memberOk(services, 'u1', { action: 'updateProfile', nickname: null })).toMatchObject({ nickname: null, birthday: '1995-02-28' });
+      expect(await memberOk(services, 'u1', { action: 'updateProfile', nickname: null })).toMatchObject({ nickname: null });
+      expect(await memberOk(services, 'u1', { action: 'profile' })).toMatchObject({ nickname: null });
     });
 
     it.each([

@@ -142,8 +142,8 @@ export async function profile(services: Services, caller: Caller & { openid: str
   });
 }
 
-/** Nickname any time; birthday once (birthday gifts would otherwise be farmed). */
-export async function updateProfile(services: Services, caller: Caller & { openid: string }, patch: { nickname?: string; birthday?: string }): Promise<ProfileView> {
+/** Nickname any time (null clears it); birthday once (birthday gifts would otherwise be farmed). */
+export async function updateProfile(services: Services, caller: Caller & { openid: string }, patch: { nickname?: string | null; birthday?: string }): Promise<ProfileView> {
   return services.store.transaction(async (tx) => {
     const { record, memberId } = await ensureWechatMember(new TxCache(tx), services, caller);
     const { birthday } = record.profile;

@@ -17,16 +17,23 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
   const changed = nickname.trim() !== (profile.nickname ?? '') || (birthday !== '' && birthday !== (profile.birthday ?? ''))
   const save = async () => {
     const name = nickname.trim()
-    if (nickname !== '' && (name.length < 1 || name.length > 20)) {
-      setMessage({ tone: 'error', text: '昵称需为 1-20 个字' })
+    if (name.length > 20) {
+      setMessage({ tone: 'error', text: '昵称最多 20 个字' })
       return
+    }
+    const settingBirthday = birthday !== '' && !profile.birthday
+    // the birthday cannot be changed once saved: a stray tap on the picker's 确定 must not lock it in
+    if (settingBirthday) {
+      const answer = await Taro.showModal({ title: '确认生日', content: `生日保存后不能修改，确认是 ${birthday} 吗？`, confirmText: '确认', cancelText: '再看看' })
+      if (!answer.confirm) return
     }
     setSaving(true)
     setMessage(null)
     try {
       const next = await callFunction('member', 'updateProfile', {
-        ...(name && name !== profile.nickname ? { nickname: name } : {}),
-        ...(birthday && !profile.birthday ? { birthday } : {}),
+        // an emptied nickname is cleared
+        ...(name !== (profile.nickname ?? '') ? { nickname: name || null } : {}),
+        ...(settingBirthday ? { birthday } : {}),
       })
       onSaved(next)
       setMessage({ tone: 'ok', text: '已保存' })

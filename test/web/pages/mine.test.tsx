@@ -21,6 +21,28 @@ describe('我的', () => {
     expect(screen.getByText('1990-05-01')).toBeTruthy()
   })
 
+  it('asks before a birthday is saved for good, and sends nothing if the consumer looks again', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'member.updateProfile': (e) => ({ data: { ...PROFILE.data, birthday: e.birthday } }) })
+    render(<MinePage />)
+    fireEvent.change(await screen.findByLabelText('picker'), { target: { value: '1990-05-01' } })
+    ;(Taro.showModal as jest.Mock).mockResolvedValueOnce({ confirm: false, cancel: true })
+    fireEvent.click(screen.getByText('保存资料'))
+    await waitFor(() => expect(Taro.showModal).toHaveBeenCalledWith(expect.objectContaining({ content: '生日保存后不能修改，确认是 1990-05-01 吗？' })))
+    expect(callsOf('member', 'updateProfile')).toHaveLength(0)
+    fireEvent.click(screen.getByText('保存资料'))
+    await waitFor(() => expect(callsOf('member', 'updateProfile')[0]?.event).toEqual({ action: 'updateProfile', birthday: '1990-05-01' }))
+  })
+
+  it('clears an emptied nickname instead of keeping it', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'member.updateProfile': () => ({ data: { ...PROFILE.data, nickname: null } }) })
+    render(<MinePage />)
+    fireEvent.change(await screen.findByPlaceholderText('填写昵称'), { target: { value: '  ' } })
+    fireEvent.click(screen.getByText('保存资料'))
+    await waitFor(() => expect(callsOf('member', 'updateProfile')[0]?.event).toEqual({ action: 'updateProfile', nickname: null }))
+    expect(Taro.showModal).not.toHaveBeenCalled()
+    expect(await screen.findByText('已保存')).toBeTruthy()
+  })
+
   it('shows the reason when saving fails', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'member.updateProfile': { error: 'FORBIDDEN' } })
     render(<MinePage />)
@@ -29,12 +51,13 @@ describe('我的', () => {
     expect(await screen.findByText('没有权限进行此操作')).toBeTruthy()
   })
 
-  it('deletes my data only after confirmation, with confirm: true', async () => {
-    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'member.delete': { data: { deleted: true } } })
+  it('deletes my data only after confirmation naming the points it forfeits, with confirm: true', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { data: { available: 12399 } }, 'member.delete': { data: { deleted: true } } })
     render(<MinePage />)
     ;(Taro.showModal as jest.Mock).mockResolvedValueOnce({ confirm: false, cancel: true })
     fireEvent.click(await screen.findByText('删除我的数据'))
     await waitFor(() => expect(Taro.showModal).toHaveBeenCalledTimes(1))
+    expect((Taro.showModal as jest.Mock).mock.calls[0][0].content).toContain('您现有的 12,399 积分（含天猫、门店带来的积分）将一并清零')
     expect(callsOf('member', 'delete')).toHaveLength(0)
     fireEvent.click(screen.getByText('删除我的数据'))
     await waitFor(() => expect(callsOf('member', 'delete')[0]?.event).toEqual({ action: 'delete', confirm: true }))

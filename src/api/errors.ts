@@ -27,6 +27,13 @@ export function toApiError(error: unknown): ApiError {
   return error instanceof ApiError ? error : new ApiError('INTERNAL')
 }
 
+/** The server's `details.reason` of a refusal (a finer cause under one code), if it gave one. */
+export function errorReason(error: ApiError): string | null {
+  const details = error.details.details
+  const reason = details && typeof details === 'object' ? (details as Record<string, unknown>).reason : undefined
+  return typeof reason === 'string' ? reason : null
+}
+
 const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})/
 
 /** The time an error refers to (when a code was used), from its details or, failing that, its developer message. */

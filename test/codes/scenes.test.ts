@@ -129,6 +129,7 @@ describe('scenes.bindOrder (package cards)', () => {
       { orderId: '1001', channelMemberId: 'T1', amountFen: 19900, status: 'paid', paidAt: '2026-11-11 10:00:00' },
       { orderId: '1002', channelMemberId: 'T1', amountFen: 5000, status: 'refunded', paidAt: '2026-11-11 11:00:00' },
       { orderId: '2001', channelMemberId: 'T2', amountFen: 8800, status: 'paid', paidAt: '2026-11-11 12:00:00' },
+      { orderId: '2002', channelMemberId: 'T2', amountFen: 8800, status: 'refunded', paidAt: '2026-11-11 12:00:00' },
       { orderId: '3001', channelMemberId: 'T9', amountFen: 8800, status: 'paid', paidAt: '2026-11-11 12:00:00' },
     ]);
   });
@@ -183,6 +184,15 @@ describe('scenes.bindOrder (package cards)', () => {
     const before = await snapshot(services);
     expect(await failure(openid, { action: 'bindOrder', platform: 'tmall', ...fields })).toBe(code);
     expect(await snapshot(services)).toEqual(before);
+  });
+
+  test('a refunded order: its buyer is told it was refunded; anyone else only that it is not theirs', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    expect(await scenes(services, 'u1', { action: 'bindOrder', platform: 'tmall', orderId: '1002', campaignId: 'P11' }))
+      .toMatchObject({ ok: false, error: { code: 'FORBIDDEN', details: { reason: 'refunded' } } });
+    const stranger = await scenes(services, 'u1', { action: 'bindOrder', platform: 'tmall', orderId: '2002', campaignId: 'P11' });
+    expect(stranger).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(stranger.ok || stranger.error).not.toHaveProperty('details');
   });
 
   test('an ended campaign: CODE_EXPIRED', async () => {

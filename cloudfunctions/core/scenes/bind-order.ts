@@ -46,8 +46,9 @@ async function replay(services: Services, bound: CardOrderDoc, memberId: string)
  * The campaign is `campaignId`, else the package card the member last joined
  * through (scenes.join). Throws NOT_BOUND, INVALID_INPUT (no campaign; the
  * platform is not the campaign's), NOT_FOUND (campaign or
- * order), CODE_EXPIRED (campaign ended), FORBIDDEN (refunded, or another
- * member's order), CONFLICT (bound already by another member).
+ * order), CODE_EXPIRED (campaign ended), FORBIDDEN (another member's order;
+ * the caller's own refunded order, with details.reason `refunded`), CONFLICT
+ * (bound already by another member).
  */
 export async function bindOrder(services: Services, openid: string, input: { platform: string; orderId: string; campaignId?: string }): Promise<BindOrderResult> {
   const get: Getter = services.store.get.bind(services.store);
@@ -72,10 +73,11 @@ export async function bindOrder(services: Services, openid: string, input: { pla
 
   const order = await findImportedOrder(services.store, input.platform, input.orderId);
   if (!order) throw new AppError('NOT_FOUND', 'no such order (orders appear once imported)');
-  if (fullyRefunded(order)) throw new AppError('FORBIDDEN', 'this order was refunded');
   const buyer = await get<{ _id: string; memberId: string | null }>('records', order.buyerRecordId);
   const buyerMember = buyer ? await liveMember(get, buyer.memberId) : null;
   if (buyerMember?._id !== member._id) throw new AppError('FORBIDDEN', 'this order is not linked to your membership');
+  // only its buyer learns that an order was refunded
+  if (fullyRefunded(order)) throw new AppError('FORBIDDEN', 'this order was refunded', { reason: 'refunded' });
 
   const at = new Date(services.clock.now()).toISOString();
   const bound: CardOrderDoc = {

@@ -56,6 +56,13 @@ describe('package card order', () => {
     expect(await screen.findByText(text)).toBeTruthy()
   })
 
+  it('tells the buyer of a refunded order that it was refunded, not that it is someone else\'s', async () => {
+    mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { error: 'FORBIDDEN', details: { details: { reason: 'refunded' } } } })
+    render(<OrderPage />)
+    await bind('2026112300001')
+    expect(await screen.findByText('这笔订单已退款，不能领取包裹卡积分。')).toBeTruthy()
+  })
+
   it('checks the order id before sending it', async () => {
     mockApi({ 'member.login': JOINED })
     render(<OrderPage />)

@@ -20,7 +20,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   CODE_EXPIRED: '该二维码已过期',
   CODE_ALREADY_REDEEMED: '该码已被使用',
   RATE_LIMITED: '操作过于频繁，请稍后再试',
-  LOCKED: '尝试次数过多，已暂时锁定，请明天再试',
+  LOCKED: '尝试次数过多，已暂时锁定，请稍后再试',
   INTERNAL: '系统开小差了，请稍后再试',
   UNAVAILABLE: '网络不给力，服务暂时无法连接，请稍后再试',
 }

@@ -33,8 +33,13 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
   const now = services.clock.now();
   const at = new Date(now).toISOString();
   const attempts = await services.store.get<AttemptsDoc>('linkAttempts', cardId);
+  const maxTries = services.config.identity.offlineLinkMaxTries;
   const recent = (attempts?.failures ?? []).filter((t) => now - Date.parse(t) < DAY_MS);
-  if (recent.length >= services.config.identity.offlineLinkMaxTries) throw new AppError('LOCKED', 'too many wrong tries for this card; try again tomorrow');
+  if (recent.length >= maxTries) {
+    // failures are kept oldest first: the card opens again a day after the one that keeps it at the limit
+    const until = new Date(Date.parse(recent[recent.length - maxTries]!) + DAY_MS).toISOString();
+    throw new AppError('LOCKED', `too many wrong tries for this card; try again after ${until}`, { until });
+  }
 
   const outcome = await services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
@@ -70,11 +75,14 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
 
   if (outcome.status === 'mismatch') {
     // Counted outside the refused link's transaction, so the try is remembered.
-    await services.store.transaction(async (tx) => {
+    const failures = await services.store.transaction(async (tx) => {
       const current = await tx.get<AttemptsDoc>('linkAttempts', cardId);
-      await tx.set('linkAttempts', { _id: cardId, failures: [...(current?.failures ?? []).filter((t) => now - Date.parse(t) < DAY_MS), at] });
+      const kept = [...(current?.failures ?? []).filter((t) => now - Date.parse(t) < DAY_MS), at];
+      await tx.set('linkAttempts', { _id: cardId, failures: kept });
+      return kept.length;
     });
-    throw new AppError('CARD_MISMATCH', 'the last four digits do not match the phone on this card');
+    // the consumer is warned before the try that locks the card
+    throw new AppError('CARD_MISMATCH', 'the last four digits do not match the phone on this card', { triesLeft: Math.max(0, maxTries - failures) });
   }
   return outcome;
 }

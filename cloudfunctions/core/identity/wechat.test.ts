@@ -189,10 +189,15 @@ describe('member actions', () => {
     });
 
     it('locks the card for a day after five wrong tries', async () => {
+      const firstTry = services.clock.now();
       for (let i = 0; i < 5; i++) {
-        expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' })).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH' } });
+        expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' }))
+          .toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH', details: { triesLeft: 4 - i } } });
+        services.clock.advance(60_000);
       }
-      expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ ok: false, error: { code: 'LOCKED' } });
+      // open again a day after the first of the five wrong tries
+      expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' }))
+        .toMatchObject({ ok: false, error: { code: 'LOCKED', details: { until: new Date(firstTry + 24 * 3600_000).toISOString() } } });
       services.clock.advance(24 * 3600_000 + 1);
       expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });
     });

@@ -19,7 +19,7 @@ function rows(channels: ChannelsResult): Row[] {
       key: 'offline',
       name: '线下门店',
       linked: channels.offline,
-      hint: '已有门店会员卡？输入卡号即可关联',
+      hint: '已有门店会员卡？输入卡号和登记手机号后四位即可关联',
       action: { text: '关联会员卡', onClick: () => go(ROUTES.storeCard) },
     },
   ]

@@ -40,7 +40,7 @@ function MemberHome() {
       <View className="mc-section-title">会员码</View>
       <MemberCode />
 
-      <View className="mc-section-title">已关联的渠道</View>
+      <View className="mc-section-title">会员渠道</View>
       {channels.state.status === 'loading' && <LoadingView compact />}
       {channels.state.status === 'error' && <ErrorView error={channels.state.error} title="渠道信息暂时无法加载" onRetry={() => channels.reload()} compact />}
       {channels.state.status === 'ready' && <ChannelList channels={channels.state.data} />}

@@ -12,8 +12,12 @@ import HistoryList from './HistoryList'
 import { usePointsHistory } from './usePointsHistory'
 import './index.css'
 
+/** Within this long of expiring, points are worth a nudge; a year ahead, the date alone is enough. */
+const URGENT_MS = 30 * 86_400_000
+
 function Summary({ summary }: { summary: PointsSummaryResult }) {
   const soonest = summary.expiring.find((lot) => lot.points > 0)
+  const urgent = soonest !== undefined && Date.parse(soonest.at) - Date.now() < URGENT_MS
   return (
     <View>
       <View className="points-summary">
@@ -31,7 +35,7 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
         <View className="points-notice" role="note">
           <Text className="points-notice__mark">!</Text>
           <Text className="points-notice__text">
-            {formatPoints(soonest.points)} 积分将于 {formatDate(soonest.at)} 过期，请尽快使用
+            {formatPoints(soonest.points)} 积分将于 {formatDate(soonest.at)} 过期{urgent ? '，请尽快使用' : ''}
           </Text>
         </View>
       )}

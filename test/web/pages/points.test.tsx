@@ -2,8 +2,10 @@ import { fireEvent, render, screen, waitFor } from '@testing-library/react'
 import PointsPage from '../../../src/pages/points/index'
 import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
 
+/** An expiry `days` from now (the notice's wording depends on how near it is). */
+const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString()
 const SUMMARY = {
-  data: { available: 1500, owed: 0, expiring: [{ points: 300, at: '2027-12-31T15:59:59.000Z' }], growth: 1200, level: { code: 'silver', name: '银卡' }, nextLevel: null },
+  data: { available: 1500, owed: 0, expiring: [{ points: 300, at: inDays(400) }], growth: 1200, level: { code: 'silver', name: '银卡' }, nextLevel: null },
 }
 const entry = (i: number, points: number, kind = 'earn', description = `天猫订单 ${i} 消费得积分`) => ({ id: `e${i}`, kind, points, growth: points, at: '2026-11-20T02:00:00.000Z', description })
 
@@ -25,7 +27,8 @@ describe('积分', () => {
     })
     render(<PointsPage />)
     expect(await screen.findByText('1,500')).toBeTruthy()
-    expect(screen.getByText('300 积分将于 2027年12月31日 过期，请尽快使用')).toBeTruthy()
+    // more than a month ahead: the date, no hurry
+    expect(screen.getByText(/^300 积分将于 \d{4}年\d{1,2}月\d{1,2}日 过期$/)).toBeTruthy()
     expect(await screen.findByText('天猫订单 1 消费得积分')).toBeTruthy()
     expect(screen.getByText('+120')).toBeTruthy()
     expect(screen.getByText('-50')).toBeTruthy()
@@ -48,6 +51,12 @@ describe('积分', () => {
     expect(await screen.findByText('天猫订单 21 消费得积分')).toBeTruthy()
     expect(screen.getByText('天猫订单 1 消费得积分')).toBeTruthy()
     expect(callsOf('points', 'history').map((c) => c.event.cursor ?? null)).toEqual([null, 'c2'])
+  })
+
+  it('asks to use points soon only within a month of their expiry', async () => {
+    mockApi({ 'member.login': JOINED, 'points.summary': { data: { ...SUMMARY.data, expiring: [{ points: 300, at: inDays(3) }] } }, 'points.history': { data: { entries: [], nextCursor: null } } })
+    render(<PointsPage />)
+    expect(await screen.findByText(/^300 积分将于 .* 过期，请尽快使用$/)).toBeTruthy()
   })
 
   it('says so when there is no history yet', async () => {

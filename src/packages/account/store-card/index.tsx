@@ -2,7 +2,8 @@ import { Input, Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
 import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors'
-import { callFunction, toApiError } from '../../../api'
+import { ApiError, callFunction, errorTime, toApiError } from '../../../api'
+import { formatDateTime } from '../../../lib/format'
 import { ROUTES, go, replace } from '../../../lib/routes'
 import './index.css'
 
@@ -11,6 +12,18 @@ const CARD_NO = /^[A-Za-z0-9][A-Za-z0-9_\-.]{0,63}$/
 const CARD_MESSAGES: Partial<Record<ErrorCode, string>> = {
   NOT_FOUND: '没有找到这张会员卡，请核对卡号；新办的卡可能需要一天后才能关联。',
   CONFLICT: '这张会员卡已属于其他会员，请到门店处理。',
+}
+
+/** Wrong digits say how many tries are left before the card locks; a lock says until when. */
+function lockMessage(failure: ApiError): string | null {
+  const details = failure.details.details as { triesLeft?: unknown } | undefined
+  if (failure.code === 'CARD_MISMATCH' && typeof details?.triesLeft === 'number') {
+    if (details.triesLeft === 0) return '会员卡号与手机号后四位不匹配。输错次数过多，这张卡已锁定 24 小时。'
+    if (details.triesLeft === 1) return '会员卡号与手机号后四位不匹配。再输错 1 次，这张卡将锁定 24 小时，请仔细核对。'
+    return `会员卡号与手机号后四位不匹配，请核对后重试（还可尝试 ${details.triesLeft} 次）。`
+  }
+  const until = failure.code === 'LOCKED' ? errorTime(failure) : null
+  return until ? `输错次数过多，这张卡已锁定，请于 ${formatDateTime(until)} 后再试。` : null
 }
 
 type Outcome = { kind: 'linked' | 'pending' } | { kind: 'error'; code: ErrorCode; text: string }
@@ -33,7 +46,7 @@ export default function StoreCardPage() {
       setOutcome({ kind: result.status })
     } catch (error) {
       const failure = toApiError(error)
-      const text = failure.code === 'INVALID_INPUT' && !last4 ? '请填写办卡时登记手机号的后四位' : CARD_MESSAGES[failure.code] ?? failure.message
+      const text = failure.code === 'INVALID_INPUT' && !last4 ? '请填写办卡时登记手机号的后四位' : lockMessage(failure) ?? CARD_MESSAGES[failure.code] ?? failure.message
       setOutcome({ kind: 'error', code: failure.code, text })
     } finally {
       setBusy(false)
@@ -45,7 +58,7 @@ export default function StoreCardPage() {
     return (
       <View className="mc-page">
         <View className="card-link card-link--done">
-          <View className="card-link__mark">{linked ? '✓' : '…'}</View>
+          <View className={`card-link__mark ${linked ? '' : 'card-link__mark--pending'}`}>{linked ? '✓' : '…'}</View>
           <Text className="card-link__title">{linked ? '门店会员卡已关联' : '已提交，等待门店确认'}</Text>
           <Text className="card-link__desc">
             {linked ? '门店积分和等级已合并到您的会员账户。' : '这张卡没有登记手机号，门店核实后会自动关联，无需再次提交。'}
@@ -80,7 +93,7 @@ export default function StoreCardPage() {
         <Button type="primary" shape="round" block className="card-link__action" loading={busy} disabled={busy || !cardNo.trim()} onClick={submit}>
           关联会员卡
         </Button>
-        <Text className="card-link__note">连续输错 5 次，该卡当天将无法再次关联。</Text>
+        <Text className="card-link__note">连续输错 5 次，这张卡将锁定 24 小时。</Text>
       </View>
     </View>
   )

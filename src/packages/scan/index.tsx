@@ -74,7 +74,11 @@ export default function ScanPage() {
         <Result
           result={state.result}
           onJoin={() => joinThenRedeem(state.input)}
-          onAgain={() => setState({ status: 'idle' })}
+          onAgain={() => {
+            // a redeemed code is done with; a refused one stays in the box to be corrected
+            if (state.result.ok) setText('')
+            setState({ status: 'idle' })
+          }}
           onPoints={() => replace(ROUTES.points)}
           onRetry={() => void redeem(state.input)}
         />

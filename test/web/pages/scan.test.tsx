@@ -26,6 +26,18 @@ describe('scan', () => {
     expect(screen.getByText('玫瑰精华水 正品验证通过')).toBeTruthy()
     expect(screen.getByText('当前可用积分 1,330')).toBeTruthy()
     expect(callsOf('codes', 'redeem')[0]?.event).toEqual({ action: 'redeem', q: URL })
+    // 继续扫码 starts from an empty box: one tap must not send the same code again
+    fireEvent.click(screen.getByText('继续扫码'))
+    expect((screen.getByPlaceholderText('例如 https://…/c/XXXX') as HTMLTextAreaElement).value).toBe('')
+  })
+
+  it('keeps a refused code in the box, to be corrected', async () => {
+    mockApi({ 'codes.redeem': { error: 'CODE_INVALID' } })
+    render(<ScanPage />)
+    fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: URL } })
+    fireEvent.click(screen.getByText('领取积分'))
+    fireEvent.click(await screen.findByText('重新扫码'))
+    expect((screen.getByPlaceholderText('例如 https://…/c/XXXX') as HTMLTextAreaElement).value).toBe(URL)
   })
 
   it('tells a member who scanned this code before that its points were theirs already, and when', async () => {

@@ -56,6 +56,7 @@ describe('store card', () => {
     mockApi({ 'member.linkOffline': { error: 'NOT_BOUND' } })
     await link('VIP0001', '1234')
     expect(await screen.findByText('去入会')).toBeTruthy()
+    expect(screen.getByText(/请先入会并绑定手机号，再关联门店会员卡。/)).toBeTruthy()
   })
 })
 

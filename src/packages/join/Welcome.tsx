@@ -6,6 +6,7 @@ import type { NextStep } from '../../launch/intent'
 import type { RequestState } from '../../lib/useRequest'
 
 interface Props {
+  /** The phone bound just now; null when a member who joined before opens the page. */
   phoneMasked: string | null
   channels: RequestState<ChannelsResult>
   attributionLabel: string | null
@@ -33,7 +34,7 @@ export default function Welcome({ phoneMasked, channels, attributionLabel, next,
   return (
     <View className="join-step join-welcome">
       <View className="join-welcome__mark">✓</View>
-      <Text className="join-welcome__title">欢迎加入会员</Text>
+      <Text className="join-welcome__title">{phoneMasked ? '欢迎加入会员' : '您已是会员'}</Text>
       {phoneMasked && <Text className="join-welcome__phone">已绑定手机号 {phoneMasked}</Text>}
       {attributionLabel && <Text className="join-welcome__source">{attributionLabel}</Text>}
 

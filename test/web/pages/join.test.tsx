@@ -97,6 +97,14 @@ describe('join flow', () => {
     expect(Taro.redirectTo).toHaveBeenCalledWith({ url: '/packages/scan/index?q=https%3A%2F%2Fbrand.example%2Fc%2FABCD1234' })
   })
 
+  it('greets a member who joined before as one, not as a newcomer', async () => {
+    mockApi(flow({ 'member.login': { data: { ...VISITOR.data, consented: true, phoneBound: true } } }))
+    render(<JoinPage />)
+    expect(await screen.findByText('您已是会员')).toBeTruthy()
+    expect(screen.queryByText('欢迎加入会员')).toBeNull()
+    expect(callsOf('member', 'bindPhone')).toHaveLength(0)
+  })
+
   it('shows the login error with a retry', async () => {
     mockApi({ 'member.login': { error: 'UNAVAILABLE' } })
     render(<JoinPage />)

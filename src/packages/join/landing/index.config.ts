@@ -1,1 +1,1 @@
-export default definePageConfig({ navigationBarTitleText: '欢迎' })
+export default definePageConfig({ navigationBarTitleText: '会员中心' })

@@ -95,6 +95,17 @@ describe('consumer journey in Chromium', () => {
     await page.screenshot({ path: resolve(SCREENSHOTS, '05-home-member-full.png'), fullPage: true });
     expect(await page.content()).not.toContain(STORE_PHONE);
 
+    // the enlarged barcode for the till: its close hint is not hidden under H5's tab bar
+    await page.locator('.member-code__bar').click();
+    const hint = page.locator('.member-code__overlay-hint');
+    await hint.waitFor();
+    const box = (await hint.boundingBox())!;
+    const onTop = await page.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.closest('.member-code__overlay-hint') !== null, { x: box.x + box.width / 2, y: box.y + box.height / 2 });
+    expect(onTop).toBe(true);
+    await shot(page, '05-code-enlarged');
+    await hint.click();
+    await hint.waitFor({ state: 'detached' });
+
     await press(page, '扫码领积分');
     await text(page, '扫描商品包装上的二维码');
     await shot(page, '06-scan');

@@ -141,7 +141,9 @@ describe('scenes.bindOrder (package cards)', () => {
     const before = await available(memberId);
     await ok('u1', { action: 'join', scene: 'p=P11' });
     const result = await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' });
-    expect(result).toEqual({ platform: 'tmall', orderId: '1001', campaignId: 'P11', points: 50, available: before + 50 });
+    expect(result).toEqual({ platform: 'tmall', orderId: '1001', campaignId: 'P11', points: 50, available: before + 50, boundAt: new Date(services.clock.now()).toISOString() });
+    // a retry later still answers the first binding, with its time
+    services.clock.advance(3600_000);
     expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' })).toEqual(result);
     expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' })).toEqual(result);
     expect(await available(memberId)).toBe(before + 50);

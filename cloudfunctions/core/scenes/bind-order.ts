@@ -34,7 +34,7 @@ export interface BindOrderResult {
 
 async function replay(services: Services, bound: CardOrderDoc, memberId: string): Promise<BindOrderResult> {
   const { available } = await memberPoints(services.store.get.bind(services.store), services, memberId);
-  return { platform: bound.platform, orderId: bound.orderId, campaignId: bound.campaignId, points: bound.points, available };
+  return { platform: bound.platform, orderId: bound.orderId, campaignId: bound.campaignId, points: bound.points, available, boundAt: bound.at };
 }
 
 /**
@@ -95,7 +95,7 @@ export async function bindOrder(services: Services, openid: string, input: { pla
       await session.flush();
       const current = await tx.get<typeof campaign>(CAMPAIGNS, campaign._id);
       if (current) await tx.update(CAMPAIGNS, campaign._id, { bound: current.bound + 1 });
-      return { platform: input.platform, orderId: input.orderId, campaignId: campaign._id, points: campaign.bonus, available: balance?.points ?? 0 };
+      return { platform: input.platform, orderId: input.orderId, campaignId: campaign._id, points: campaign.bonus, available: balance?.points ?? 0, boundAt: at };
     });
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error;

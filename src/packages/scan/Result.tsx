@@ -2,7 +2,7 @@ import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import type { ApiError } from '../../api'
 import { errorTime } from '../../api'
-import { formatDateTime, formatPoints } from '../../lib/format'
+import { creditedEarlier, formatDateTime, formatPoints } from '../../lib/format'
 
 export interface Redeemed {
   sku: string
@@ -12,13 +12,6 @@ export interface Redeemed {
   /** When the code was redeemed: the first scan's time when this member scanned it before. */
   redeemedAt: string
 }
-
-/**
- * A scan whose redemption is older than this was not just now: the member
- * scanned this code before (a retry of a lost answer comes within seconds;
- * the margin covers a phone clock that is a few minutes off).
- */
-const EARLIER_SCAN_MS = 10 * 60_000
 
 interface Props {
   result: { ok: true; data: Redeemed } | { ok: false; error: ApiError }
@@ -40,7 +33,7 @@ interface Look {
 function look({ result, onJoin, onAgain, onPoints, onRetry }: Props, now: number): Look {
   if (result.ok) {
     const { data } = result
-    const earlier = Date.parse(data.redeemedAt) < now - EARLIER_SCAN_MS
+    const earlier = creditedEarlier(data.redeemedAt, now)
     return {
       tone: 'ok',
       mark: '✓',

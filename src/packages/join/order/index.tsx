@@ -7,7 +7,7 @@ import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors
 import { callFunction, errorReason, toApiError } from '../../../api'
 import { ErrorView, LoadingView } from '../../../components/StatusView'
 import { setNextStep } from '../../../launch/intent'
-import { formatPoints } from '../../../lib/format'
+import { creditedEarlier, formatDateTime, formatPoints } from '../../../lib/format'
 import { ROUTES, decodeParam, go, replace } from '../../../lib/routes'
 import { useMembership } from '../../../lib/useMembership'
 import '../index.css'
@@ -27,7 +27,7 @@ const ORDER_MESSAGES: Partial<Record<ErrorCode, string>> = {
   CODE_EXPIRED: '该包裹卡活动已结束。',
 }
 
-type Outcome = { tone: 'ok'; points: number; available: number } | { tone: 'error'; code: ErrorCode; text: string }
+type Outcome = { tone: 'ok'; points: number; available: number; boundAt: string } | { tone: 'error'; code: ErrorCode; text: string }
 
 /**
  * Package card: bind the order the card came with (scenes.bindOrder) for its
@@ -56,7 +56,7 @@ export default function OrderPage() {
     setOutcome(null)
     try {
       const result = await callFunction('scenes', 'bindOrder', { platform, orderId: id, ...(campaign ? { campaignId: campaign } : {}) })
-      setOutcome({ tone: 'ok', points: result.points, available: result.available })
+      setOutcome({ tone: 'ok', points: result.points, available: result.available, boundAt: result.boundAt })
     } catch (error) {
       const failure = toApiError(error)
       const text = failure.code === 'FORBIDDEN' && errorReason(failure) === 'refunded'
@@ -89,8 +89,17 @@ export default function OrderPage() {
       {state.status === 'ready' && joined && outcome?.tone === 'ok' && (
         <View className="join-step join-welcome">
           <View className="join-welcome__mark">✓</View>
-          <Text className="join-welcome__title">订单绑定成功</Text>
-          <Text className="order-points">+{formatPoints(outcome.points)} 积分</Text>
+          {creditedEarlier(outcome.boundAt) ? (
+            <>
+              <Text className="join-welcome__title">这笔订单已绑定过</Text>
+              <Text className="join-welcome__phone">已于 {formatDateTime(outcome.boundAt)} 领取 +{formatPoints(outcome.points)} 积分</Text>
+            </>
+          ) : (
+            <>
+              <Text className="join-welcome__title">订单绑定成功</Text>
+              <Text className="order-points">+{formatPoints(outcome.points)} 积分</Text>
+            </>
+          )}
           <Text className="join-welcome__phone">当前可用积分 {formatPoints(outcome.available)}</Text>
           <Button type="primary" shape="round" block className="join-primary" onClick={() => replace(ROUTES.points)}>
             查看积分明细

@@ -30,6 +30,8 @@ export interface BindOrderResult {
   campaignId: string;
   points: number;
   available: number;
+  /** When the order was bound: a retry answers the first binding's time. */
+  boundAt: string;
 }
 
 async function replay(services: Services, bound: CardOrderDoc, memberId: string): Promise<BindOrderResult> {

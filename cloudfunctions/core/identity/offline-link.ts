@@ -28,6 +28,15 @@ interface LinkRequestDoc extends Doc {
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/**
+ * Wrong tries count over a rolling day, oldest first: the card opens again a
+ * day after the try that keeps it at the limit, which may be sooner than a day
+ * from now when the tries were spread out.
+ */
+function lockedUntil(failures: string[], maxTries: number): string {
+  return new Date(Date.parse(failures[failures.length - maxTries]!) + DAY_MS).toISOString();
+}
+
 export async function linkOffline(services: Services, caller: Caller & { openid: string }, cardNo: string, last4: string | undefined): Promise<{ status: 'linked' | 'pending'; memberId: string }> {
   const cardId = recordIdOf('offline', cardNo);
   const now = services.clock.now();
@@ -36,8 +45,7 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
   const maxTries = services.config.identity.offlineLinkMaxTries;
   const recent = (attempts?.failures ?? []).filter((t) => now - Date.parse(t) < DAY_MS);
   if (recent.length >= maxTries) {
-    // failures are kept oldest first: the card opens again a day after the one that keeps it at the limit
-    const until = new Date(Date.parse(recent[recent.length - maxTries]!) + DAY_MS).toISOString();
+    const until = lockedUntil(recent, maxTries);
     throw new AppError('LOCKED', `too many wrong tries for this card; try again after ${until}`, { until });
   }
 
@@ -79,10 +87,11 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
       const current = await tx.get<AttemptsDoc>('linkAttempts', cardId);
       const kept = [...(current?.failures ?? []).filter((t) => now - Date.parse(t) < DAY_MS), at];
       await tx.set('linkAttempts', { _id: cardId, failures: kept });
-      return kept.length;
+      return kept;
     });
-    // the consumer is warned before the try that locks the card
-    throw new AppError('CARD_MISMATCH', 'the last four digits do not match the phone on this card', { triesLeft: Math.max(0, maxTries - failures) });
+    // the consumer is warned before the try that locks the card, and told until when after it
+    const triesLeft = Math.max(0, maxTries - failures.length);
+    throw new AppError('CARD_MISMATCH', 'the last four digits do not match the phone on this card', triesLeft > 0 ? { triesLeft } : { triesLeft, until: lockedUntil(failures, maxTries) });
   }
   return outcome;
 }

@@ -191,8 +191,10 @@ describe('member actions', () => {
     it('locks the card for a day after five wrong tries', async () => {
       const firstTry = services.clock.now();
       for (let i = 0; i < 5; i++) {
-        expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' }))
-          .toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH', details: { triesLeft: 4 - i } } });
+        const answer = await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' });
+        expect(answer).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH', details: { triesLeft: 4 - i } } });
+        // the try that locks says until when
+        if (i === 4) expect(answer).toMatchObject({ error: { details: { until: new Date(firstTry + 24 * 3600_000).toISOString() } } });
         services.clock.advance(60_000);
       }
       // open again a day after the first of the five wrong tries

@@ -84,7 +84,7 @@ export function buildCli(): Command {
   const open = () => openLocalServices({ dbFile: dbFile() });
   const run: CliContext['run'] = async (fn, options = {}) => {
     if (!options.createsDatabase && !existsSync(dbFile())) {
-      fail(program, `no database at ${dbFile()}: check --db or MC_DB (imports, serve and the create/add commands start one)`);
+      fail(program, `no database at ${dbFile()}: check --db or MC_DB (serve, the imports, codes create, stores add and campaigns add start one)`);
     }
     const services = open();
     try {

@@ -50,7 +50,8 @@ async function replay(services: Services, bound: CardOrderDoc, memberId: string)
  * platform is not the campaign's), NOT_FOUND (campaign or
  * order), CODE_EXPIRED (campaign ended), FORBIDDEN (another member's order;
  * the caller's own refunded order, with details.reason `refunded`), CONFLICT
- * (bound already by another member).
+ * (the caller's order, bound already by another member). Whether someone
+ * else's order exists, was bound or refunded is not told.
  */
 export async function bindOrder(services: Services, openid: string, input: { platform: string; orderId: string; campaignId?: string }): Promise<BindOrderResult> {
   const get: Getter = services.store.get.bind(services.store);
@@ -60,10 +61,7 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   const id = `${input.platform}:${input.orderId}`;
 
   const earlier = await services.store.get<CardOrderDoc>(CARD_ORDERS, id);
-  if (earlier) {
-    if (earlier.recordId === record._id || earlier.memberId === member._id) return replay(services, earlier, member._id);
-    throw new AppError('CONFLICT', 'this order was already bound');
-  }
+  if (earlier && (earlier.recordId === record._id || earlier.memberId === member._id)) return replay(services, earlier, member._id);
 
   const attribution = input.campaignId ? null : await get<AttributionDoc>(ATTRIBUTIONS, member._id);
   const campaignId = input.campaignId ?? attribution?.lastCampaignId ?? attribution?.campaignId;
@@ -78,7 +76,8 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   const buyer = await get<{ _id: string; memberId: string | null }>('records', order.buyerRecordId);
   const buyerMember = buyer ? await liveMember(get, buyer.memberId) : null;
   if (buyerMember?._id !== member._id) throw new AppError('FORBIDDEN', 'this order is not linked to your membership');
-  // only its buyer learns that an order was refunded
+  // Only its buyer learns that an order was bound (by a member they were once merged with) or refunded.
+  if (earlier) throw new AppError('CONFLICT', 'this order was already bound');
   if (fullyRefunded(order)) throw new AppError('FORBIDDEN', 'this order was refunded', { reason: 'refunded' });
 
   const at = new Date(services.clock.now()).toISOString();

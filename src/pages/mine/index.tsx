@@ -12,29 +12,30 @@ import Profile from './Profile'
 import './index.css'
 
 function Links({ joined, onDeleted }: { joined: boolean; onDeleted: () => void }) {
-  const [deleting, setDeleting] = useState(false)
+  const [busy, setBusy] = useState<'checking' | 'deleting' | null>(null)
 
   const remove = async () => {
-    // the balance the deletion forfeits, named before the consumer confirms (no figure if it cannot be read now)
-    const available = await callFunction('points', 'summary', {}).then((summary) => summary.available, () => null)
-    const forfeited = available && available > 0 ? `您现有的 ${available.toLocaleString('zh-CN')} 积分（含天猫、门店带来的积分）将一并清零。` : ''
-    const answer = await Taro.showModal({
-      title: '删除我的数据',
-      content: `将删除您的手机号、昵称、生日和各渠道的会员关联，且无法恢复。${forfeited}积分记录只以匿名形式保留。确定删除吗？`,
-      confirmText: '确认删除',
-      confirmColor: '#c0392b',
-      cancelText: '再想想',
-    })
-    if (!answer.confirm) return
-    setDeleting(true)
+    setBusy('checking')
     try {
+      // the balance the deletion forfeits, named before the consumer confirms (no figure if it cannot be read now)
+      const available = await callFunction('points', 'summary', {}).then((summary) => summary.available, () => null)
+      const forfeited = available && available > 0 ? `您现有的 ${available.toLocaleString('zh-CN')} 积分（含天猫、门店带来的积分）将一并清零。` : ''
+      const answer = await Taro.showModal({
+        title: '删除我的数据',
+        content: `将删除您的手机号、昵称、生日和各渠道的会员关联，且无法恢复。${forfeited}积分记录只以匿名形式保留。确定删除吗？`,
+        confirmText: '确认删除',
+        confirmColor: '#c0392b',
+        cancelText: '再想想',
+      })
+      if (!answer.confirm) return
+      setBusy('deleting')
       await callFunction('member', 'delete', { confirm: true })
       void Taro.showToast({ title: '已删除', icon: 'success' })
       onDeleted()
     } catch (error) {
       void Taro.showModal({ title: '删除失败', content: toApiError(error).message, showCancel: false })
     } finally {
-      setDeleting(false)
+      setBusy(null)
     }
   }
 
@@ -51,8 +52,8 @@ function Links({ joined, onDeleted }: { joined: boolean; onDeleted: () => void }
         <Text className="mine-link__arrow">›</Text>
       </View>
       {joined && (
-        <View className="mine-link mine-link--danger" onClick={deleting ? undefined : remove}>
-          <Text>{deleting ? '正在删除…' : '删除我的数据'}</Text>
+        <View className="mine-link mine-link--danger" onClick={busy ? undefined : remove}>
+          <Text>{busy === 'deleting' ? '正在删除…' : busy === 'checking' ? '请稍候…' : '删除我的数据'}</Text>
           <Text className="mine-link__arrow">›</Text>
         </View>
       )}

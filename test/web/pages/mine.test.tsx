@@ -63,6 +63,15 @@ describe('我的', () => {
     await waitFor(() => expect(callsOf('member', 'delete')[0]?.event).toEqual({ action: 'delete', confirm: true }))
   })
 
+  it('ignores a second tap while the balance for the deletion dialog is read', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { pending: true } })
+    render(<MinePage />)
+    fireEvent.click(await screen.findByText('删除我的数据'))
+    fireEvent.click(await screen.findByText('请稍候…'))
+    expect(callsOf('points', 'summary')).toHaveLength(1)
+    expect(Taro.showModal).not.toHaveBeenCalled()
+  })
+
   it('offers the terms to a visitor but no profile or deletion', async () => {
     mockApi({ 'member.login': VISITOR })
     render(<MinePage />)

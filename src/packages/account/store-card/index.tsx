@@ -18,13 +18,15 @@ const CARD_MESSAGES: Partial<Record<ErrorCode, string>> = {
 /** Wrong digits say how many tries are left before the card locks; a lock says until when. */
 function lockMessage(failure: ApiError): string | null {
   const details = failure.details.details as { triesLeft?: unknown } | undefined
+  const until = errorTime(failure)
+  // the minute shown is the first one at which the card is open again
+  const locked = until ? `这张卡已锁定，请于 ${formatDateTime(new Date(Math.ceil(Date.parse(until) / 60_000) * 60_000).toISOString())} 后再试。` : '这张卡已暂时锁定，请稍后再试。'
   if (failure.code === 'CARD_MISMATCH' && typeof details?.triesLeft === 'number') {
-    if (details.triesLeft === 0) return '会员卡号与手机号后四位不匹配。输错次数过多，这张卡已锁定 24 小时。'
-    if (details.triesLeft === 1) return '会员卡号与手机号后四位不匹配。再输错 1 次，这张卡将锁定 24 小时，请仔细核对。'
+    if (details.triesLeft === 0) return `会员卡号与手机号后四位不匹配。输错次数过多，${locked}`
+    if (details.triesLeft === 1) return '会员卡号与手机号后四位不匹配。再输错 1 次，这张卡将被暂时锁定，请仔细核对。'
     return `会员卡号与手机号后四位不匹配，请核对后重试（还可尝试 ${details.triesLeft} 次）。`
   }
-  const until = failure.code === 'LOCKED' ? errorTime(failure) : null
-  return until ? `输错次数过多，这张卡已锁定，请于 ${formatDateTime(until)} 后再试。` : null
+  return failure.code === 'LOCKED' && until ? `输错次数过多，${locked}` : null
 }
 
 type Outcome = { kind: 'linked' | 'pending' } | { kind: 'error'; code: ErrorCode; text: string }
@@ -94,7 +96,7 @@ export default function StoreCardPage() {
         <Button type="primary" shape="round" block className="card-link__action" loading={busy} disabled={busy || !cardNo.trim()} onClick={submit}>
           关联会员卡
         </Button>
-        <Text className="card-link__note">连续输错 5 次，这张卡将锁定 24 小时。</Text>
+        <Text className="card-link__note">24 小时内输错 5 次，这张卡将被暂时锁定。</Text>
       </View>
     </View>
   )

@@ -27,7 +27,8 @@ const ORDER_MESSAGES: Partial<Record<ErrorCode, string>> = {
   CODE_EXPIRED: '该包裹卡活动已结束。',
 }
 
-type Outcome = { tone: 'ok'; points: number; available: number; boundAt: string } | { tone: 'error'; code: ErrorCode; text: string }
+/** `earlier`: bound before this visit, judged once when the answer came (the page may be looked at again much later). */
+type Outcome = { tone: 'ok'; points: number; available: number; boundAt: string; earlier: boolean } | { tone: 'error'; code: ErrorCode; text: string }
 
 /**
  * Package card: bind the order the card came with (scenes.bindOrder) for its
@@ -56,7 +57,7 @@ export default function OrderPage() {
     setOutcome(null)
     try {
       const result = await callFunction('scenes', 'bindOrder', { platform, orderId: id, ...(campaign ? { campaignId: campaign } : {}) })
-      setOutcome({ tone: 'ok', points: result.points, available: result.available, boundAt: result.boundAt })
+      setOutcome({ tone: 'ok', points: result.points, available: result.available, boundAt: result.boundAt, earlier: creditedEarlier(result.boundAt) })
     } catch (error) {
       const failure = toApiError(error)
       const text = failure.code === 'FORBIDDEN' && errorReason(failure) === 'refunded'
@@ -89,7 +90,7 @@ export default function OrderPage() {
       {state.status === 'ready' && joined && outcome?.tone === 'ok' && (
         <View className="join-step join-welcome">
           <View className="join-welcome__mark">✓</View>
-          {creditedEarlier(outcome.boundAt) ? (
+          {outcome.earlier ? (
             <>
               <Text className="join-welcome__title">这笔订单已绑定过</Text>
               <Text className="join-welcome__phone">已于 {formatDateTime(outcome.boundAt)} 领取 +{formatPoints(outcome.points)} 积分</Text>

@@ -27,11 +27,10 @@ export function toApiError(error: unknown): ApiError {
   return error instanceof ApiError ? error : new ApiError('INTERNAL')
 }
 
-/** The server's `details.reason` of a refusal (a finer cause under one code), if it gave one. */
-export function errorReason(error: ApiError): string | null {
+/** The `details` the server gave a refusal (a finer cause, a count left, a time), or an empty object. */
+export function errorDetails(error: ApiError): Record<string, unknown> {
   const details = error.details.details
-  const reason = details && typeof details === 'object' ? (details as Record<string, unknown>).reason : undefined
-  return typeof reason === 'string' ? reason : null
+  return details && typeof details === 'object' ? (details as Record<string, unknown>) : {}
 }
 
 const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})/

@@ -1,4 +1,4 @@
 export { callFunction } from './client'
-export { ApiError, errorReason, errorTime, toApiError } from './errors'
+export { ApiError, errorDetails, errorTime, toApiError } from './errors'
 export { ERROR_MESSAGES } from './messages'
 export { initTransport } from './transport'

@@ -2,7 +2,7 @@ import { Input, Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
 import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors'
-import { ApiError, callFunction, errorTime, toApiError } from '../../../api'
+import { ApiError, callFunction, errorDetails, errorTime, toApiError } from '../../../api'
 import { formatDateTime } from '../../../lib/format'
 import { ROUTES, go, replace } from '../../../lib/routes'
 import './index.css'
@@ -17,14 +17,14 @@ const CARD_MESSAGES: Partial<Record<ErrorCode, string>> = {
 
 /** Wrong digits say how many tries are left before the card locks; a lock says until when. */
 function lockMessage(failure: ApiError): string | null {
-  const details = failure.details.details as { triesLeft?: unknown } | undefined
+  const { triesLeft } = errorDetails(failure)
   const until = errorTime(failure)
   // the minute shown is the first one at which the card is open again
   const locked = until ? `这张卡已锁定，请于 ${formatDateTime(new Date(Math.ceil(Date.parse(until) / 60_000) * 60_000).toISOString())} 后再试。` : '这张卡已暂时锁定，请稍后再试。'
-  if (failure.code === 'CARD_MISMATCH' && typeof details?.triesLeft === 'number') {
-    if (details.triesLeft === 0) return `会员卡号与手机号后四位不匹配。输错次数过多，${locked}`
-    if (details.triesLeft === 1) return '会员卡号与手机号后四位不匹配。再输错 1 次，这张卡将被暂时锁定，请仔细核对。'
-    return `会员卡号与手机号后四位不匹配，请核对后重试（还可尝试 ${details.triesLeft} 次）。`
+  if (failure.code === 'CARD_MISMATCH' && typeof triesLeft === 'number') {
+    if (triesLeft === 0) return `会员卡号与手机号后四位不匹配。输错次数过多，${locked}`
+    if (triesLeft === 1) return '会员卡号与手机号后四位不匹配。再输错 1 次，这张卡将被暂时锁定，请仔细核对。'
+    return `会员卡号与手机号后四位不匹配，请核对后重试（还可尝试 ${triesLeft} 次）。`
   }
   return failure.code === 'LOCKED' && until ? `输错次数过多，${locked}` : null
 }

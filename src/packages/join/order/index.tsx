@@ -4,7 +4,7 @@ import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
 import { channelName } from '../../../../cloudfunctions/core/contracts/channel-names'
 import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors'
-import { callFunction, errorReason, toApiError } from '../../../api'
+import { callFunction, errorDetails, toApiError } from '../../../api'
 import { ErrorView, LoadingView } from '../../../components/StatusView'
 import { setNextStep } from '../../../launch/intent'
 import { creditedEarlier, formatDateTime, formatPoints } from '../../../lib/format'
@@ -60,7 +60,7 @@ export default function OrderPage() {
       setOutcome({ tone: 'ok', points: result.points, available: result.available, boundAt: result.boundAt, earlier: creditedEarlier(result.boundAt) })
     } catch (error) {
       const failure = toApiError(error)
-      const text = failure.code === 'FORBIDDEN' && errorReason(failure) === 'refunded'
+      const text = failure.code === 'FORBIDDEN' && errorDetails(failure).reason === 'refunded'
         ? '这笔订单已退款，不能领取包裹卡积分。'
         : ORDER_MESSAGES[failure.code] ?? failure.message
       setOutcome({ tone: 'error', code: failure.code, text })

@@ -10,8 +10,10 @@
 import { CloudBaseStore } from '../../cloudfunctions/core/store/cloudbase';
 import { StoreBusyError, StoreConflictError, StoreNotFoundError, StoreQueryError } from '../../cloudfunctions/core/store/port';
 import { CloudBaseResponder } from '../support/cloudbase-responder';
+import { CONTRACT_COLLECTIONS, storeContract } from './contract';
 
 const responder = new CloudBaseResponder();
+let cloud: typeof import('wx-server-sdk');
 let store: CloudBaseStore;
 /** A store whose specs allow ordering the `ledger` collection by time. */
 let ledgerStore: CloudBaseStore;
@@ -26,7 +28,7 @@ beforeAll(async () => {
     SILENCE: 'true', // no 3 s "slow request" timer, which a failed request leaves running
   });
   // Required only now, with the transport settings in place.
-  const cloud = require('wx-server-sdk') as typeof import('wx-server-sdk');
+  cloud = require('wx-server-sdk') as typeof import('wx-server-sdk');
   cloud.init({ env: 'test-env' });
   store = new CloudBaseStore(cloud.database());
   ledgerStore = new CloudBaseStore(cloud.database(), { ledger: { indexes: [['memberId', 'at']] } });
@@ -37,6 +39,13 @@ afterAll(async () => {
 });
 
 beforeEach(() => responder.clearRequests());
+
+describe('the store contract, through the SDK against a responder with MongoDB\'s write conflicts', () => {
+  storeContract(async () => {
+    responder.reset();
+    return { store: new CloudBaseStore(cloud.database(), CONTRACT_COLLECTIONS), close: async () => undefined };
+  }, { concurrency: 'optimistic', propertyRuns: 60 });
+});
 
 const member = (id: string, extra: Record<string, unknown> = {}) => ({
   _id: id, status: 'active', points: 12, ratio: 1.5, tags: ['a', 'b'], profile: { city: 'Shanghai', age: null }, ...extra,

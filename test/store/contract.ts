@@ -1,6 +1,7 @@
 import fc from 'fast-check';
+import { isDeepStrictEqual } from 'node:util';
 import type { CollectionSpecs } from '../../cloudfunctions/core/store/collections';
-import { Doc, DocStore, StoreConflictError, StoreNotFoundError, StoreQueryError } from '../../cloudfunctions/core/store/port';
+import { Doc, DocStore, StoreBusyError, StoreConflictError, StoreNotFoundError, StoreQueryError } from '../../cloudfunctions/core/store/port';
 
 /** Collections the contract suite uses; each adapter under test is opened with these. */
 export const CONTRACT_COLLECTIONS: CollectionSpecs = {
@@ -14,17 +15,50 @@ interface Thing extends Doc {
   note?: string | null;
 }
 
+/** Every order of the items (few: a handful of transactions). */
+function orderings<T>(items: T[]): T[][] {
+  if (items.length <= 1) return [items];
+  return items.flatMap((item, i) => orderings([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+}
+
+/** How an adapter lets transactions that write the same documents at once go through. */
+export type Concurrency =
+  /** One after another, in the order they were asked for; none refused (SQLite). */
+  | 'queued'
+  /**
+   * Optimistically: colliding runs are rerun, and a transaction still colliding after its last run
+   * is refused as busy (StoreBusyError), having written nothing (CloudBase). The committed ones
+   * must still read as if they ran one after another, in some order.
+   */
+  | 'optimistic';
+
 /**
  * The behaviour every DocStore adapter must show. `open` gives a fresh, empty
  * store for each test.
  */
-export function storeContract(open: () => Promise<{ store: DocStore; close(): Promise<void> }>): void {
+export function storeContract(
+  open: () => Promise<{ store: DocStore; close(): Promise<void> }>,
+  { concurrency = 'queued', propertyRuns = 150 }: { concurrency?: Concurrency; propertyRuns?: number } = {},
+): void {
   let store: DocStore;
   let close: () => Promise<void>;
   beforeEach(async () => ({ store, close } = await open()));
   afterEach(async () => close());
 
   const thing = (id: string, kind = 'a', rank = 1): Thing => ({ _id: id, kind, rank });
+
+  /**
+   * Runs transactions at once and answers how many committed. A queued store commits every one;
+   * an optimistic one may refuse some as busy, but no other way, and commits at least one.
+   */
+  async function committedOf(runs: Promise<unknown>[]): Promise<number> {
+    const outcomes = await Promise.allSettled(runs);
+    const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => o.reason);
+    if (concurrency === 'queued') expect(refused).toEqual([]);
+    for (const reason of refused) expect(reason).toBeInstanceOf(StoreBusyError);
+    expect(refused.length).toBeLessThan(runs.length);
+    return runs.length - refused.length;
+  }
 
   describe('create-if-absent', () => {
     it('creates a document that reads back exactly as written', async () => {
@@ -68,8 +102,8 @@ export function storeContract(open: () => Promise<{ store: DocStore; close(): Pr
 
     it('increments from concurrent transactions all count', async () => {
       await store.transaction((tx) => tx.create('counters', { _id: 'c1', n: 0 }));
-      await Promise.all(Array.from({ length: 20 }, () => store.transaction((tx) => tx.increment('counters', 'c1', { n: 1 }))));
-      expect(await store.get('counters', 'c1')).toEqual({ _id: 'c1', n: 20 });
+      const committed = await committedOf(Array.from({ length: 20 }, () => store.transaction((tx) => tx.increment('counters', 'c1', { n: 1 }))));
+      expect(await store.get('counters', 'c1')).toEqual({ _id: 'c1', n: committed });
     });
 
     it('increment of a missing document fails with a typed not-found and writes nothing', async () => {
@@ -132,11 +166,19 @@ export function storeContract(open: () => Promise<{ store: DocStore; close(): Pr
 
     it('runs concurrent read-modify-write transactions without losing an update', async () => {
       await store.transaction((tx) => tx.create('counters', { _id: 'c', n: 0 }));
-      await Promise.all(Array.from({ length: 50 }, () => store.transaction(async (tx) => {
+      const committed = await committedOf(Array.from({ length: 50 }, () => store.transaction(async (tx) => {
         const counter = await tx.get<Doc & { n: number }>('counters', 'c');
         await tx.update('counters', 'c', { n: counter!.n + 1 });
       })));
-      expect(await store.get('counters', 'c')).toEqual({ _id: 'c', n: 50 });
+      expect(await store.get('counters', 'c')).toEqual({ _id: 'c', n: committed });
+    });
+
+    it('lets two creators of one id race: one document, the other refused as a conflict', async () => {
+      const outcomes = await Promise.allSettled(['a', 'b'].map((kind) => store.transaction((tx) => tx.create('things', thing('race', kind)))));
+      const created = outcomes.findIndex((o) => o.status === 'fulfilled');
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect((outcomes[1 - created] as PromiseRejectedResult).reason).toBeInstanceOf(StoreConflictError);
+      expect(await store.get('things', 'race')).toEqual(thing('race', created === 0 ? 'a' : 'b'));
     });
   });
 
@@ -204,9 +246,21 @@ export function storeContract(open: () => Promise<{ store: DocStore; close(): Pr
           const kindPatch = s.kind === undefined ? {} : { kind: kind(s.kind) };
           return s.op === 'update' ? { ...current, ...kindPatch, note: s.note } : { ...current, ...kindPatch, rank: current.rank + s.rank };
         };
-        const model = new Map<string, Thing | null>();
+        type Transaction = { steps: Step[]; fails: boolean };
+        type State = Map<string, Thing | null>;
+        /** The documents after this transaction, or null where it fails (refused or rolled back). */
+        const tryApply = (state: State, { steps, fails }: Transaction): State | null => {
+          const next = new Map(state);
+          try {
+            for (const s of steps) next.set(id(s.id), apply(next.get(id(s.id)) ?? null, s));
+          } catch {
+            return null;
+          }
+          return fails ? null : next;
+        };
+        let model: State = new Map();
         for (const together of rounds) {
-          await Promise.allSettled(together.map(({ steps, fails }) => store.transaction(async (tx) => {
+          const outcomes = await Promise.allSettled(together.map(({ steps, fails }) => store.transaction(async (tx) => {
             for (const s of steps) {
               const key = id(s.id);
               if (s.op === 'get') await tx.get('things', key);
@@ -218,16 +272,32 @@ export function storeContract(open: () => Promise<{ store: DocStore; close(): Pr
             }
             if (fails) throw new Error('rolled back on purpose');
           })));
-          // the store runs a group's transactions one after another, in the order they were asked for
-          for (const { steps, fails } of together) {
-            const next = new Map(model);
-            try {
-              for (const s of steps) next.set(id(s.id), apply(next.get(id(s.id)) ?? null, s));
-            } catch {
-              continue;
-            }
-            if (!fails) for (const [key, doc] of next) model.set(key, doc);
+          // a transaction fails only by its own doing, or (optimistic) as busy
+          for (const outcome of outcomes) {
+            if (outcome.status === 'fulfilled') continue;
+            const reason = outcome.reason as Error;
+            const expected = reason.message === 'rolled back on purpose' || reason instanceof StoreConflictError || reason instanceof StoreNotFoundError
+              || (concurrency === 'optimistic' && reason instanceof StoreBusyError);
+            expect({ reason, expected }).toEqual({ reason, expected: true });
           }
+          if (concurrency === 'queued') {
+            // the store runs a group's transactions one after another, in the order they were asked for
+            together.forEach((t, i) => {
+              const next = tryApply(model, t);
+              expect(outcomes[i]!.status).toBe(next ? 'fulfilled' : 'rejected');
+              model = next ?? model;
+            });
+            continue;
+          }
+          // An optimistic store commits the ones that went through in an order of its own: the
+          // documents must be what some order of exactly those gives, each succeeding in its turn.
+          const committed = together.filter((_, i) => outcomes[i]!.status === 'fulfilled');
+          const stored = await Promise.all(ids.map((name) => store.get<Thing>('things', id(name))));
+          const serial = orderings(committed)
+            .map((order) => order.reduce<State | null>((state, t) => state && tryApply(state, t), model))
+            .find((state) => state && isDeepStrictEqual(ids.map((name) => state.get(id(name)) ?? null), stored));
+          expect({ together, outcomes, stored, serial: serial ? 'found' : 'none' }).toEqual({ together, outcomes, stored, serial: 'found' });
+          model = serial!;
         }
         const expectedDocs = ids.map((name) => model.get(id(name)) ?? null);
         expect(await Promise.all(ids.map((name) => store.get<Thing>('things', id(name))))).toEqual(expectedDocs);
@@ -237,7 +307,7 @@ export function storeContract(open: () => Promise<{ store: DocStore; close(): Pr
           expect(page.items.map((doc) => doc._id)).toEqual(expected);
         }
       }), {
-        numRuns: 150,
+        numRuns: propertyRuns,
         examples: [
           // read, removed and written again in one transaction, same indexed fields
           [[[{ steps: [{ op: 'create', id: 'x0', kind: 'a', rank: 1 }], fails: false }], [{ steps: [{ op: 'get', id: 'x0' }, { op: 'remove', id: 'x0' }, { op: 'set', id: 'x0', kind: 'a', rank: 2, note: '' }], fails: false }]]],

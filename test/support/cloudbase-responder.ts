@@ -9,8 +9,10 @@
  *
  * Deliberately small: equality, $and/$or/$lt/$lte/$gt/$gte/$eq/$ne/$in, top-level $set/$unset/$inc.
  * Anything else is answered with an error so a test notices. Transactions work on a snapshot taken at
- * start; commit copies the documents they touched. Write conflicts are not simulated: inject them
- * with `answerNext`.
+ * start; commit copies the documents they touched. Write conflicts follow MongoDB's snapshot isolation:
+ * a transaction writing a document that another open transaction has written, or that anyone committed
+ * after its snapshot, is refused with a WriteConflict and can then only be aborted; reads never conflict.
+ * Inject other failures with `answerNext`.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +20,18 @@ import { isDeepStrictEqual } from 'node:util';
 
 type Json = Record<string, unknown>;
 type Collections = Map<string, Map<string, Json>>;
+
+interface OpenTransaction {
+  state: Collections;
+  /** Documents written, as JSON `[collection, id]`. */
+  touched: Set<string>;
+  /** The commit count when it started: committed versions above it are newer than its snapshot. */
+  snapshot: number;
+  /** Refused a write: everything but abort is refused from then on, as MongoDB does. */
+  conflicted: boolean;
+}
+
+const WRITE_CONFLICT = 'WriteConflict error: this operation conflicted with another operation. Please retry your operation or multi-document transaction.';
 
 export interface RecordedRequest {
   action: string;
@@ -126,7 +140,10 @@ function applyUpdate(doc: Json, update: Json): Json {
 export class CloudBaseResponder {
   readonly requests: RecordedRequest[] = [];
   private committed: Collections = new Map();
-  private readonly transactions = new Map<string, { state: Collections; touched: Set<string> }>();
+  /** Per written document (JSON `[collection, id]`), the commit count of its last committed write. */
+  private versions = new Map<string, number>();
+  private commits = 0;
+  private readonly transactions = new Map<string, OpenTransaction>();
   private readonly injected: { action: string; answer: Answer }[] = [];
   private sequence = 0;
   private server?: Server;
@@ -156,6 +173,7 @@ export class CloudBaseResponder {
   /** Back to an empty database: no documents, no open transactions, no requests, no injected answers. */
   reset(): void {
     this.committed = new Map();
+    this.versions = new Map();
     this.transactions.clear();
     this.injected.length = 0;
     this.clearRequests();
@@ -179,6 +197,22 @@ export class CloudBaseResponder {
   /** The next request with this action gets `answer` (a failure when it carries `code`) instead of the simulation. */
   answerNext(action: string, answer: Answer): void {
     this.injected.push({ action, answer });
+  }
+
+  /** Marks committed writes, so transactions that started before them conflict on those documents. */
+  private committedWrites(keys: Iterable<string>): void {
+    this.commits += 1;
+    for (const key of keys) this.versions.set(key, this.commits);
+  }
+
+  /** Refuses a transaction's write that MongoDB would refuse as a write conflict. */
+  private checkWrite(tx: OpenTransaction, key: string): void {
+    const newer = (this.versions.get(key) ?? 0) > tx.snapshot;
+    const heldElsewhere = [...this.transactions.values()].some((other) => other !== tx && other.touched.has(key));
+    if (newer || heldElsewhere) {
+      tx.conflicted = true;
+      throw new Refusal('DATABASE_TRANSACTION_CONFLICT', WRITE_CONFLICT);
+    }
   }
 
   private collection(state: Collections, name: string): Map<string, Json> {
@@ -225,13 +259,17 @@ export class CloudBaseResponder {
     const txId = body.transactionId as string | undefined;
     const tx = txId ? this.transactions.get(txId) : undefined;
     if (txId && !tx) throw new Refusal('DATABASE_TRANSACTION_FAIL', `no transaction ${txId}`);
+    if (tx?.conflicted && action !== 'database.abortTransaction') throw new Refusal('DATABASE_TRANSACTION_CONFLICT', WRITE_CONFLICT);
     switch (action) {
       case 'database.startTransaction': {
         const id = `tx-${++this.sequence}`;
-        this.transactions.set(id, { state: structuredClone(this.committed), touched: new Set() });
+        this.transactions.set(id, { state: structuredClone(this.committed), touched: new Set(), snapshot: this.commits, conflicted: false });
         return { transactionId: id };
       }
       case 'database.commitTransaction': {
+        // a write outside any transaction may have landed on one of its documents since
+        for (const key of tx!.touched) this.checkWrite(tx!, key);
+        this.committedWrites(tx!.touched);
         for (const key of tx!.touched) {
           const [collection, id] = JSON.parse(key) as [string, string];
           const doc = tx!.state.get(collection)?.get(id);
@@ -248,7 +286,21 @@ export class CloudBaseResponder {
 
     const name = String(body.collectionName);
     const docs = this.collection(tx ? tx.state : this.committed, name);
-    const touch = (id: string) => tx?.touched.add(JSON.stringify([name, id]));
+    const written: string[] = [];
+    /** Called before each write: in a transaction it may refuse; outside one it counts as a commit. */
+    const touch = (id: string) => {
+      const key = JSON.stringify([name, id]);
+      if (!tx) return void written.push(key);
+      this.checkWrite(tx, key);
+      tx.touched.add(key);
+    };
+    const answer = this.operate(action, body, docs, touch);
+    if (written.length) this.committedWrites(written);
+    return answer;
+  }
+
+  private operate(action: string, body: Json, docs: Map<string, Json>, touch: (id: string) => void): Answer {
+    const name = String(body.collectionName);
     const query = (decode(body.query) ?? {}) as Json;
     const selected = () => {
       const found = [...docs.values()].filter((doc) => matches(doc, query));
@@ -278,8 +330,8 @@ export class CloudBaseResponder {
             throw new Refusal('DATABASE_DUPLICATE_WRITE',
               `E11000 duplicate key error collection: ${name} index: _id_ dup key: { _id: "${id}" }`);
           }
-          docs.set(id, { ...doc, _id: id });
           touch(id);
+          docs.set(id, { ...doc, _id: id });
         }
         return { data: { insertedIds: added.map((doc) => String(doc._id)) } };
       }
@@ -292,13 +344,13 @@ export class CloudBaseResponder {
           const next = body.merge === false ? { _id: doc._id, ...data } : applyUpdate(doc, data);
           // Like MongoDB's nModified: a write that changes nothing does not count.
           if (!isDeepStrictEqual(next, doc)) updated += 1;
-          docs.set(String(doc._id), next);
           touch(String(doc._id));
+          docs.set(String(doc._id), next);
         }
         if (hits.length === 0 && body.upsert === true && typeof query._id === 'string') {
           if (operators) throw new Refusal('DATABASE_INVALID_OPERRATOR', 'upsert with operators not simulated');
-          docs.set(query._id, { _id: query._id, ...data });
           touch(query._id);
+          docs.set(query._id, { _id: query._id, ...data });
           return { data: { updated: 0, upsert_id: query._id } };
         }
         return { data: { updated } };
@@ -306,8 +358,8 @@ export class CloudBaseResponder {
       case 'database.removeDocument': {
         const hits = selected();
         for (const doc of hits) {
-          docs.delete(String(doc._id));
           touch(String(doc._id));
+          docs.delete(String(doc._id));
         }
         return { data: { deleted: hits.length } };
       }

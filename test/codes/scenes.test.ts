@@ -1,5 +1,6 @@
 import { addCampaign, addGuide, addStore, guideLeft } from '../../cloudfunctions/core/scenes/places.store';
 import { recruitReport } from '../../cloudfunctions/core/scenes/report';
+import { mergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 import { importOrders, makeBatch, scenes, snapshot } from './support';
@@ -203,6 +204,27 @@ describe('scenes.bindOrder (package cards)', () => {
     await boundConsumer(services, 'u1', '13912345678');
     services.clock.set('2026-12-01T00:00:00Z');
     expect(await failure('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'OLD' })).toBe('CODE_EXPIRED');
+  });
+
+  test('an order bound before its buyer was merged into another member: the survivor\'s other WeChat gets the first binding back', async () => {
+    // Two phones on one member need a brand that allows it; with one phone per member this cannot happen.
+    await services.close();
+    const defaults = openTestServices();
+    services = openTestServices(undefined, { identity: { ...defaults.config.identity, limits: { ...defaults.config.identity.limits, phone: 2 } } });
+    await defaults.close();
+    await addCampaign(services, { id: 'P11', name: '双11包裹卡', platform: 'tmall', bonus: 50 });
+    const { memberId: survivor } = await boundConsumer(services, 'u2', '13700000002');
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T3', phone: '13600000003' }]);
+    await importOrders(services, 'tmall', [{ orderId: '4001', channelMemberId: 'T3', amountFen: 9900, status: 'paid', paidAt: '2026-11-11 10:00:00' }]);
+    const { memberId: absorbed } = await boundConsumer(services, 'u3', '13600000003');
+    const first = await ok('u3', { action: 'bindOrder', platform: 'tmall', orderId: '4001', campaignId: 'P11' });
+    const merge = await mergeMembers(services, survivor, absorbed);
+    expect([merge.survivor, merge.absorbed]).toEqual([survivor, absorbed]);
+
+    services.clock.advance(3600_000);
+    const again = await ok('u2', { action: 'bindOrder', platform: 'tmall', orderId: '4001', campaignId: 'P11' });
+    expect(again).toEqual({ ...first, available: await available(survivor) });
+    expect((await services.dump('ledger')).filter((e) => String(e._id).startsWith('card:'))).toHaveLength(1);
   });
 
   test('an order bound by its buyer cannot be bound by anyone else, who learns only that it is not theirs', async () => {

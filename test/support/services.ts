@@ -2,6 +2,7 @@ import { openLocalServices } from '../../cloudfunctions/core/local/services';
 import { fixedClock } from '../../cloudfunctions/core/runtime/clock';
 import { sequentialIds } from '../../cloudfunctions/core/runtime/ids';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
+import type { Config } from '../../cloudfunctions/core/runtime/config';
 import type { Caller, Services } from '../../cloudfunctions/core/runtime/services';
 import type { Doc } from '../../cloudfunctions/core/store/port';
 import { tempDir } from './temp';
@@ -13,11 +14,11 @@ export type TestServices = Services & {
   close(): Promise<void>;
 };
 
-/** Real services on a temp SQLite file, a fixed clock and predictable ids. */
-export function openTestServices(start = '2026-11-23T02:00:00Z'): TestServices {
+/** Real services on a temp SQLite file, a fixed clock and predictable ids; `config` replaces top-level sections. */
+export function openTestServices(start = '2026-11-23T02:00:00Z', config?: Partial<Config>): TestServices {
   const temp = tempDir();
   const clock = fixedClock(start);
-  const services = openLocalServices({ dbFile: temp.file('mc.db'), clock, ids: sequentialIds(), log: silentLogger, durability: 'normal' });
+  const services = openLocalServices({ dbFile: temp.file('mc.db'), clock, ids: sequentialIds(), log: silentLogger, durability: 'normal', config });
   return {
     ...services,
     clock,

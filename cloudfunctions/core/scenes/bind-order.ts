@@ -60,8 +60,12 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   if (!member) throw new AppError('NOT_BOUND', 'bind a phone to earn points');
   const id = `${input.platform}:${input.orderId}`;
 
+  /** Bound by this caller: the same WeChat record, or the member that bound it is (or was merged into) the caller's. */
+  const boundByCaller = async (bound: CardOrderDoc) =>
+    bound.recordId === record._id || (await liveMember(get, bound.memberId))?._id === member._id;
+
   const earlier = await services.store.get<CardOrderDoc>(CARD_ORDERS, id);
-  if (earlier && (earlier.recordId === record._id || earlier.memberId === member._id)) return replay(services, earlier, member._id);
+  if (earlier && (await boundByCaller(earlier))) return replay(services, earlier, member._id);
 
   const attribution = input.campaignId ? null : await get<AttributionDoc>(ATTRIBUTIONS, member._id);
   const campaignId = input.campaignId ?? attribution?.lastCampaignId ?? attribution?.campaignId;
@@ -101,7 +105,7 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error;
     const first = await services.store.get<CardOrderDoc>(CARD_ORDERS, id);
-    if (first && (first.recordId === record._id || first.memberId === member._id)) return replay(services, first, member._id);
+    if (first && (await boundByCaller(first))) return replay(services, first, member._id);
     throw new AppError('CONFLICT', 'this order was already bound');
   }
 }

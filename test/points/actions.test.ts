@@ -98,6 +98,20 @@ describe('points cloud function', () => {
       expect(third.nextCursor).toBeNull();
     });
 
+    it('shows a redemption that took from two accounts as one line, which a page never splits', async () => {
+      await services.store.transaction((tx) => postRedeem(tx, services, { key: 'redeem:r1', memberId: 'm1', points: 900, at: '2026-09-01T00:00:00Z', source: { channel: 'reward', ref: 'cup' } }));
+      const ledger = (await services.dump('ledger')).filter((e) => String(e._id).startsWith('redeem:r1'));
+      expect(ledger.map((e) => e.accountId).sort()).toEqual(['offline:C1', 'tmall:T1']);
+      type Page = { ok: true; data: { entries: { id: string; kind: string; points: number }[]; nextCursor: string | null } };
+      const first = (await call({ action: 'history', limit: 1 })) as Page;
+      expect(first.data.entries).toEqual([expect.objectContaining({ kind: 'redeem', points: -900 })]);
+      const second = (await call({ action: 'history', limit: 1, cursor: first.data.nextCursor })) as Page;
+      expect(second.data.entries).toEqual([expect.objectContaining({ kind: 'earn', points: 50 })]);
+      const all = (await call({ action: 'history' })) as Page;
+      expect(all.data.entries.map((e) => e.points)).toEqual([-900, 50, -100, 100, 500, 700]);
+      expect(all.data.entries[0]!.id).toBe(first.data.entries[0]!.id);
+    });
+
     it('defaults to 20 entries and gives each a stable id', async () => {
       const answer = (await call({ action: 'history' })) as { ok: true; data: { entries: { id: string }[]; nextCursor: null } };
       expect(answer.data.entries).toHaveLength(5);

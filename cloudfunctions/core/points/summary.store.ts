@@ -87,8 +87,26 @@ export async function pointsHistory(
     if (page.nextCursor) more = true;
   }
   found.sort(newestFirst);
-  const shown = found.slice(0, options.limit);
-  if (found.length > options.limit) more = true;
-  const last = shown[shown.length - 1];
-  return { entries: shown.map(historyEntry), nextCursor: more && last ? encodeCursor({ value: last.at, id: last._id }) : null };
+  // A redemption or adjustment that took from several accounts is one line: its parts share
+  // `group` and `at`, so they sit together here, and a page never ends between them.
+  const lines: LedgerEntry[][] = [];
+  let taken = 0;
+  for (const entry of found) {
+    const line = lines[lines.length - 1];
+    if (line && entry.group && line[0]!.group === entry.group) line.push(entry);
+    else if (lines.length < options.limit) lines.push([entry]);
+    else break;
+    taken += 1;
+  }
+  if (found.length > taken) more = true;
+  const lastLine = lines[lines.length - 1];
+  const last = lastLine?.[lastLine.length - 1];
+  return { entries: lines.map(historyLine), nextCursor: more && last ? encodeCursor({ value: last.at, id: last._id }) : null };
+}
+
+/** One history line for the parts of one operation (usually one entry), described by its head. */
+function historyLine(parts: LedgerEntry[]): PointsHistoryEntry {
+  const head = parts.find((p) => p._id === p.group) ?? parts[0]!;
+  const line = historyEntry(head);
+  return { ...line, points: parts.reduce((sum, p) => sum + p.points, 0), growth: parts.reduce((sum, p) => sum + p.growth, 0) };
 }

@@ -1,6 +1,8 @@
 /**
  * Bundles each cloud function (cloudfunctions/<name>/index.ts) into
- * dist/cloudfunctions/<name>/ as index.js + package.json, a folder WeChat
+ * dist/cloudfunctions/<name>/ as index.js + package.json, plus its config.json
+ * where it has one (the WeChat open APIs it may call: without that declaration
+ * a cloud call fails with -604101), a folder WeChat
  * DevTools uploads as it is ("upload and deploy: install dependencies in the
  * cloud"). wx-server-sdk stays external (installed in the cloud); nothing of
  * the embedded store may end up in a bundle.
@@ -8,7 +10,7 @@
  *   npx tsx scripts/build-functions.ts [--out DIR]
  */
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(__dirname, '..');
@@ -40,6 +42,8 @@ async function buildOne(name: string): Promise<number> {
   });
   const leaked = Object.keys(result.metafile.inputs).filter((input) => /better-sqlite3|core\/store\/sqlite|core\/local\//.test(input));
   if (leaked.length) throw new Error(`${name}: the embedded store leaked into the bundle via ${leaked.join(', ')}`);
+  const config = join(source, name, 'config.json');
+  if (existsSync(config)) copyFileSync(config, join(out, 'config.json'));
   writeFileSync(join(out, 'package.json'), `${JSON.stringify({ name, version: '1.0.0', main: 'index.js', private: true, dependencies: { 'wx-server-sdk': sdkVersion } }, null, 2)}\n`);
   return statSync(join(out, 'index.js')).size;
 }

@@ -56,6 +56,10 @@ describe('cloud function bundles', () => {
     expect(existsSync(join(out.dir, 'core'))).toBe(false);
   });
 
+  it('declares beside the member function the WeChat open API that phone binding calls (WeChat refuses an undeclared cloud call)', () => {
+    expect(JSON.parse(readFileSync(join(out.dir, 'member/config.json'), 'utf8'))).toEqual({ permissions: { openapi: ['phonenumber.getPhoneNumber'] } });
+  });
+
   it('logs the WeChat caller in through CloudBase, and finds the same member again', async () => {
     const first = await callMember({ action: 'login', userInfo: { openId: 'forged' } }, 'o_cloud_1');
     expect(first).toMatchObject({ ok: true, data: { memberId: expect.stringMatching(/^m_/), isNew: true } });

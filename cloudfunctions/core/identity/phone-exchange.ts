@@ -39,6 +39,8 @@ interface OpenApi {
   phonenumber: { getPhoneNumber(input: { code: string }): Promise<{ errCode?: number; phoneInfo?: { purePhoneNumber?: string; countryCode?: string; watermark?: { appid?: string } } }> };
 }
 
+const WECHAT_INVALID_CODE = 40029;
+
 /** Production: wx-server-sdk's openapi (cloud call, no access token needed). */
 export function wechatPhoneExchanger(openapi: OpenApi): PhoneCodeExchanger {
   return {
@@ -46,9 +48,12 @@ export function wechatPhoneExchanger(openapi: OpenApi): PhoneCodeExchanger {
       let answer;
       try {
         answer = await openapi.phonenumber.getPhoneNumber({ code });
-      } catch {
-        // 40029 invalid code, 40163 code used, expired: WeChat says no either way
-        throw new AppError('PHONE_CODE_INVALID', 'WeChat refused the phone code');
+      } catch (error) {
+        // 40029: the code is malformed, expired, used already or another app's
+        if ((error as { errCode?: unknown } | null)?.errCode === WECHAT_INVALID_CODE) throw new AppError('PHONE_CODE_INVALID', 'WeChat refused the phone code');
+        // Anything else is ours to fix, not the consumer's: -604101 means the member function was
+        // deployed without its config.json (the open API permission), -1 that WeChat is busy.
+        throw error;
       }
       const info = answer.phoneInfo;
       if (!info?.purePhoneNumber || (info.countryCode && info.countryCode !== '86')) {

@@ -55,7 +55,9 @@ export default function ScanPage() {
 
   const scan = async () => {
     try {
-      const res = await Taro.scanCode({ onlyFromCamera: false, scanType: ['qrCode', 'barCode'] })
+      // wxCode: our round mini-program codes (guides, stores, package cards); Taro's types predate it
+      const scanType = ['qrCode', 'barCode', 'wxCode'] as unknown as Taro.scanCode.Option['scanType']
+      const res = await Taro.scanCode({ onlyFromCamera: false, scanType })
       handle(res.result ?? '', (res as { path?: string }).path)
     } catch {
       // cancelled by the consumer: stay on the page

@@ -13,11 +13,14 @@ export function readScan(result: string, path?: string): Scanned {
   const text = result.trim()
   if (!text) return { kind: 'unknown' }
   if (/^https?:\/\//i.test(text)) {
-    // A guide's plain link joins; everything else (product codes) is redeemed.
-    if (/^https?:\/\/[^/]+\/g\//i.test(text)) return { kind: 'landing', q: text }
-    return { kind: 'redeem', input: { q: text } }
+    // Our printed links: /c/ a product unit (redeemed); /g/ /s/ /p/ a guide, store or package card (joins).
+    if (/^https?:\/\/[^/]+\/c\//i.test(text)) return { kind: 'redeem', input: { q: text } }
+    if (/^https?:\/\/[^/]+\/[gsp]\//i.test(text)) return { kind: 'landing', q: text }
+    return { kind: 'unknown' }
   }
-  if (/^[A-Za-z0-9_-]{4,64}$/.test(text)) return { kind: 'redeem', input: { code: text } }
+  // A product code alone is 22 to 30 letters and digits; a shop barcode (EAN, 8 to 14 digits) is
+  // not one of ours and must not count against the consumer's invalid scans.
+  if (/^[A-Za-z0-9]{22,30}$/.test(text)) return { kind: 'redeem', input: { code: text } }
   return { kind: 'unknown' }
 }
 

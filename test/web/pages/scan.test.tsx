@@ -102,6 +102,31 @@ describe('scan', () => {
     expect(callsOf('codes', 'redeem')).toHaveLength(0)
   })
 
+  it('weapp: asks the scanner for our round mini-program codes too; a store link or such a code goes to the landing page', async () => {
+    process.env.TARO_ENV = 'weapp'
+    ;(Taro.scanCode as jest.Mock)
+      .mockResolvedValueOnce({ result: 'https://brand.example/s/SH001' })
+      .mockResolvedValueOnce({ result: '', path: 'pages/member/index?scene=p%3DP11' })
+    mockApi({})
+    render(<ScanPage />)
+    fireEvent.click(screen.getByText('扫一扫'))
+    await waitFor(() => expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/join/landing/index?q=https%3A%2F%2Fbrand.example%2Fs%2FSH001' }))
+    expect((Taro.scanCode as jest.Mock).mock.calls[0][0].scanType).toEqual(expect.arrayContaining(['qrCode', 'barCode', 'wxCode']))
+    fireEvent.click(screen.getByText('扫一扫'))
+    await waitFor(() => expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/join/landing/index?scene=p%3DP11' }))
+    expect(callsOf('codes', 'redeem')).toHaveLength(0)
+  })
+
+  it('weapp: a shop barcode is not ours and is not sent to be redeemed', async () => {
+    process.env.TARO_ENV = 'weapp'
+    ;(Taro.scanCode as jest.Mock).mockResolvedValueOnce({ result: '6901234567892' })
+    mockApi({})
+    render(<ScanPage />)
+    fireEvent.click(screen.getByText('扫一扫'))
+    expect(await screen.findByText('没有识别到本品牌的二维码，请重新扫描')).toBeTruthy()
+    expect(callsOf('codes', 'redeem')).toHaveLength(0)
+  })
+
   it('weapp: says so when the scanned code is not ours', async () => {
     process.env.TARO_ENV = 'weapp'
     ;(Taro.scanCode as jest.Mock).mockResolvedValueOnce({ result: '这不是码' })

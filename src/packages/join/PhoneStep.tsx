@@ -7,22 +7,28 @@ interface Props {
   error: string | null
   /** The one-time code to exchange on the server (WeChat's phone button or the dev stand-in). */
   onCode: (code: string) => void
-  onRefused: () => void
+  /** No code: the consumer said no (`declined`), or WeChat could not give one (`failed`). */
+  onRefused: (reason: 'declined' | 'failed') => void
 }
 
 const PHONE = /^1[3-9]\d{9}$/
 
-/** WeChat: the phone-number button. Its code, never a number, goes to member.bindPhone. */
+/**
+ * WeChat: the phone-number button. Its code, never a number, goes to member.bindPhone. The
+ * consumer has just agreed to our terms, so the same tap records WeChat's privacy agreement
+ * (agreePrivacyAuthorization) instead of WeChat putting its own privacy popup over this step.
+ */
 function WechatPhoneButton({ busy, onCode, onRefused }: Omit<Props, 'error'>) {
   return (
     <TaroButton
       className="join-phone-button"
-      openType="getPhoneNumber"
+      openType="getPhoneNumber|agreePrivacyAuthorization"
       disabled={busy}
       onGetPhoneNumber={(e) => {
-        const code = (e.detail as { code?: string }).code
+        const { code, errMsg = '', errno } = e.detail as { code?: string; errMsg?: string; errno?: number }
         if (code) onCode(code)
-        else onRefused()
+        // "user deny", or 104: the privacy agreement was refused; anything else is WeChat's failure
+        else onRefused(/deny|cancel/i.test(errMsg) || errno === 104 ? 'declined' : 'failed')
       }}
     >
       {busy ? '正在绑定…' : '微信手机号一键绑定'}

@@ -99,7 +99,7 @@ export default function JoinPage() {
         <>
           <Steps current={step} />
           {step === 'terms' && <TermsStep version={member.termsVersion} busy={busy} error={error} onAgree={agree} />}
-          {step === 'phone' && <PhoneStep busy={busy} error={error} onCode={bind} onRefused={() => setError('需要授权手机号才能成为会员，您可以稍后再来')} />}
+          {step === 'phone' && <PhoneStep busy={busy} error={error} onCode={bind} onRefused={(reason) => setError(reason === 'declined' ? '需要授权手机号才能成为会员，您可以稍后再来' : '暂时无法获取微信手机号，请稍后再试')} />}
           {step === 'welcome' && (
             <Welcome phoneMasked={bound?.phoneMasked ?? null} channels={channels.state} attributionLabel={source} next={getNextStep()} onContinue={proceed} />
           )}

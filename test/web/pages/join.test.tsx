@@ -60,7 +60,10 @@ describe('join flow', () => {
     mockApi(flow({ 'member.login': CONSENTED, 'member.channels': { data: { wechat: true, phone: true, tmall: false, offline: false, jd: false } } }))
     render(<JoinPage />)
     phoneNumberDetail.current = { code: 'wx-code-1' }
-    fireEvent.click(await screen.findByText('微信手机号一键绑定'))
+    const button = await screen.findByText('微信手机号一键绑定')
+    // the tap also records WeChat's privacy agreement, so WeChat's own popup does not cover the step
+    expect(button.getAttribute('data-open-type')).toBe('getPhoneNumber|agreePrivacyAuthorization')
+    fireEvent.click(button)
     await waitFor(() => expect(callsOf('member', 'bindPhone')[0]?.event).toEqual({ action: 'bindPhone', code: 'wx-code-1' }))
     expect(await screen.findByText(/暂未找到您在天猫或门店的会员身份/)).toBeTruthy()
   })
@@ -72,6 +75,17 @@ describe('join flow', () => {
     phoneNumberDetail.current = { errMsg: 'getPhoneNumber:fail user deny' }
     fireEvent.click(await screen.findByText('微信手机号一键绑定'))
     expect(await screen.findByText('需要授权手机号才能成为会员，您可以稍后再来')).toBeTruthy()
+    expect(callsOf('member', 'bindPhone')).toHaveLength(0)
+    phoneNumberDetail.current = { code: 'wx-phone-code' }
+  })
+
+  it('weapp: tells a WeChat failure apart from the consumer saying no', async () => {
+    process.env.TARO_ENV = 'weapp'
+    mockApi(flow({ 'member.login': CONSENTED }))
+    render(<JoinPage />)
+    phoneNumberDetail.current = { errMsg: 'getPhoneNumber:fail no permission', errno: 1400001 }
+    fireEvent.click(await screen.findByText('微信手机号一键绑定'))
+    expect(await screen.findByText('暂时无法获取微信手机号，请稍后再试')).toBeTruthy()
     expect(callsOf('member', 'bindPhone')).toHaveLength(0)
     phoneNumberDetail.current = { code: 'wx-phone-code' }
   })

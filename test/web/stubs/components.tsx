@@ -57,7 +57,7 @@ const base: Record<string, unknown> = {
         'data-open-type': props.openType,
         onClick: (e: unknown) => {
           props.onClick?.(e)
-          if (props.openType === 'getPhoneNumber') props.onGetPhoneNumber?.({ detail: phoneNumberDetail.current })
+          if (String(props.openType ?? '').split('|').includes('getPhoneNumber')) props.onGetPhoneNumber?.({ detail: phoneNumberDetail.current })
         },
       },
       props.children,

@@ -37,6 +37,34 @@ export function h5Query(): Record<string, string> {
   return out
 }
 
+/** The home page, which takes the entry; a page a code opens directly reads its own query. */
+const HOME_PAGE = 'pages/member/index'
+
+/** Whether the app was opened (or brought back) on the home page; an unknown path counts as home. */
+export function opensHomePage(path: string | undefined): boolean {
+  const page = (path ?? '').replace(/^[#/]+/, '').split('?')[0]
+  return page === '' || page === HOME_PAGE
+}
+
+/** H5 (hash router): the page in the address. */
+export function h5Path(): string {
+  if (typeof window === 'undefined' || !window.location) return ''
+  return window.location.hash.replace(/^#/, '').split('?')[0] ?? ''
+}
+
+export type LaunchOptions = { path?: string; query?: Record<string, unknown> } | undefined
+
+/**
+ * The code the app was opened with, for the home page to route. A code that opens another page
+ * (the landing page, say) is that page's to read: handing it to the home page as well would
+ * open the landing page a second time when the consumer later goes home.
+ */
+export function launchEntry(options: LaunchOptions): Entry | null {
+  const h5 = process.env.TARO_ENV === 'h5'
+  if (!opensHomePage(h5 ? h5Path() : options?.path)) return null
+  return entryFrom(options?.query) ?? (h5 ? entryFrom(h5Query()) : null)
+}
+
 export function setPendingEntry(entry: Entry | null): void {
   pending = entry
 }

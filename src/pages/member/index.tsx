@@ -1,6 +1,6 @@
 import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
-import { useEffect } from 'react'
+import { useDidShow } from '@tarojs/taro'
 import { callFunction } from '../../api'
 import JoinInvite from '../../components/JoinInvite'
 import MemberCode from '../../components/MemberCode'
@@ -51,11 +51,12 @@ function MemberHome() {
 export default function MemberPage() {
   const { state, reload, joined } = useMembership()
 
-  // Opened from a guide's, store's, package card's or product's code: go to its landing page once.
-  useEffect(() => {
+  // Opened (or brought back from the background) through a guide's, store's, package card's or
+  // product's code: go to its landing page, once per code.
+  useDidShow(() => {
     const entry = takePendingEntry()
     if (entry) go(ROUTES.landing, { scene: entry.scene, q: entry.q })
-  }, [])
+  })
 
   return (
     <View className="mc-page">

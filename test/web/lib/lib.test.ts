@@ -1,7 +1,7 @@
 import { ApiError, errorTime } from '../../../src/api'
 import { ERROR_MESSAGES } from '../../../src/api/messages'
 import { ERROR_CODES } from '../../../cloudfunctions/core/contracts/errors'
-import { entryFrom } from '../../../src/launch/entry'
+import { entryFrom, launchEntry } from '../../../src/launch/entry'
 import { code128Bars } from '../../../src/lib/barcode'
 import { formatDate, formatDateTime, formatPoints, maskPhones, signedPoints } from '../../../src/lib/format'
 import { base64, gifDataUrl } from '../../../src/lib/gif'
@@ -47,6 +47,19 @@ describe('launch entries', () => {
     expect(entryFrom({ q: encodeURIComponent('https://brand.example/c/AB12CD34') })).toEqual({ q: 'https://brand.example/c/AB12CD34' })
     expect(entryFrom({ scene: '1001' })).toBeNull() // WeChat's numeric launch scene is not ours
     expect(entryFrom({})).toBeNull()
+  })
+  it('hands the home page only a code that opened the home page (weapp)', () => {
+    const env = process.env.TARO_ENV
+    process.env.TARO_ENV = 'weapp'
+    try {
+      expect(launchEntry({ path: 'pages/member/index', query: { scene: 'g%3DG001' } })).toEqual({ scene: 'g=G001' })
+      expect(launchEntry({ query: { scene: 'g%3DG001' } })).toEqual({ scene: 'g=G001' })
+      // the landing page opened by the code reads it itself; going home later must not open it again
+      expect(launchEntry({ path: 'packages/join/landing/index', query: { scene: 'g%3DG001' } })).toBeNull()
+      expect(launchEntry({ path: 'pages/member/index', query: {} })).toBeNull()
+    } finally {
+      process.env.TARO_ENV = env
+    }
   })
   it('reads a scan result', () => {
     expect(readScan('https://brand.example/c/AB12CD34')).toEqual({ kind: 'redeem', input: { q: 'https://brand.example/c/AB12CD34' } })

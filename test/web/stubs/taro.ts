@@ -2,8 +2,10 @@
  * A stand-in for @tarojs/taro in jsdom: what NutUI touches on import (getEnv, nextTick,
  * system info, selector queries, an event centre) and what the pages call (navigation,
  * storage, modals, scanCode, router params). Every call is a jest.fn to assert on.
- * Page lifecycle hooks do not fire outside Taro's runtime, except useRouter's params.
+ * Page lifecycle hooks do not fire outside Taro's runtime, except useRouter's params and a page's first show.
  */
+import { useEffect } from 'react'
+
 type Handler = (...args: unknown[]) => void
 
 class Events {
@@ -88,7 +90,8 @@ const Taro = {
 export default Taro
 export const { ENV_TYPE, getEnv, nextTick, getSystemInfoSync, getWindowInfo, getCurrentInstance, createSelectorQuery, eventCenter, pxTransform } = Taro
 export const useRouter = () => ({ params: router.params, path: '/' })
-export const useDidShow = (_fn: () => void) => {}
+/** A page's first show follows its mount, as in Taro; later shows do not happen in jsdom. */
+export const useDidShow = (fn: () => void) => useEffect(() => fn(), [])
 export const useDidHide = (_fn: () => void) => {}
 export const useReachBottom = (_fn: () => void) => {}
 export const usePageScroll = (_fn: () => void) => {}

@@ -21,7 +21,8 @@ export default defineConfig<'webpack5'>(async (merge, { mode }) => {
     plugins: ['@tarojs/plugin-html'],
     defineConstants: {
       // Cloud environment id for Taro.cloud.init in the weapp build.
-      CLOUD_ENV: JSON.stringify(process.env.MC_CLOUD_ENV || 'DYNAMIC_CURRENT_ENV'),
+      // Empty: the account's default environment (scripts/build-size.ts warns).
+      CLOUD_ENV: JSON.stringify(process.env.MC_CLOUD_ENV ?? ''),
     },
     framework: 'react',
     compiler: {

@@ -50,6 +50,10 @@ function checkWeapp(): boolean {
   const main = files.filter((f) => !roots.some((r) => inRoot(f, r)))
   const limitKb = Number(process.env.MC_WEAPP_MAIN_LIMIT_KB ?? 1536)
   console.log(`main package   ${kb(sum(main))} (limit ${limitKb} KB)`)
+  // DYNAMIC_CURRENT_ENV exists only inside cloud functions: the mini-program needs the id itself.
+  console.log(process.env.MC_CLOUD_ENV
+    ? `cloud env      ${process.env.MC_CLOUD_ENV}`
+    : 'cloud env      not set (MC_CLOUD_ENV): the mini-program will call the account\'s default cloud environment')
   for (const r of roots) console.log(`subpackage ${r.padEnd(12)} ${kb(sum(files.filter((f) => inRoot(f, r))))}`)
 
   const problems: string[] = []

@@ -4,13 +4,14 @@ import { ApiError } from './errors'
 
 let initialised = false
 
-/** Taro.cloud.init once per launch; CLOUD_ENV comes from defineConstants (env MC_CLOUD_ENV). */
+/**
+ * Taro.cloud.init once per launch. CLOUD_ENV comes from defineConstants (env MC_CLOUD_ENV at
+ * build time); without it the mini-program calls the account's default cloud environment.
+ */
 export function initTransport(): void {
   if (initialised) return
   initialised = true
-  const cloud = Taro.cloud as typeof Taro.cloud & { DYNAMIC_CURRENT_ENV?: string }
-  const env = CLOUD_ENV === 'DYNAMIC_CURRENT_ENV' ? cloud.DYNAMIC_CURRENT_ENV : CLOUD_ENV
-  cloud.init({ env, traceUser: true })
+  Taro.cloud.init(CLOUD_ENV ? { env: CLOUD_ENV, traceUser: true } : { traceUser: true })
 }
 
 export async function send(name: string, event: Record<string, unknown>): Promise<unknown> {

@@ -1,4 +1,5 @@
 import { Image, Text, View } from '@tarojs/components'
+import Taro, { useDidHide, useDidShow } from '@tarojs/taro'
 import { useEffect, useMemo, useState } from 'react'
 import { callFunction } from '../api'
 import { barcodeImage } from '../lib/barcode'
@@ -12,6 +13,34 @@ const REFRESH_EARLY_MS = 5_000
 const MIN_REFRESH_MS = 5_000
 
 /**
+ * The sideways barcode's length in px: the window's height less room for the hint, so the quiet
+ * zones at both ends stay on a short phone, where WeChat's title and tab bars take their share.
+ */
+function enlargedLength(): number {
+  try {
+    return Math.round(Math.min(640, Math.max(300, Taro.getWindowInfo().windowHeight - 80)))
+  } catch {
+    return 560
+  }
+}
+
+/** At the till: the screen at full brightness and kept on while the code is large (WeChat only). */
+async function tillScreen(on: boolean, restore: { brightness?: number }): Promise<void> {
+  if (process.env.TARO_ENV !== 'weapp') return
+  try {
+    if (on) {
+      restore.brightness = (await Taro.getScreenBrightness()).value
+      await Taro.setScreenBrightness({ value: 1 })
+    } else if (restore.brightness !== undefined) {
+      await Taro.setScreenBrightness({ value: restore.brightness })
+    }
+    await Taro.setKeepScreenOn({ keepScreenOn: on })
+  } catch {
+    // a phone that refuses leaves the screen as it was: the code still shows
+  }
+}
+
+/**
  * The dynamic member code shown at the till: QR of member.memberCode's token and barcode of its digits,
  * replaced shortly before it expires. Tapping the barcode shows it large.
  */
@@ -19,6 +48,11 @@ export default function MemberCode() {
   const { state, reload } = useRequest(() => callFunction('member', 'memberCode', {}))
   const [now, setNow] = useState(() => Date.now())
   const [enlarged, setEnlarged] = useState(false)
+  // Another tab or the background: no ticking and no fetching for a code nobody sees.
+  const [shown, setShown] = useState(true)
+  const [screen] = useState<{ brightness?: number }>({})
+  useDidHide(() => setShown(false))
+  useDidShow(() => setShown(true))
 
   const token = state.status === 'ready' ? state.data.token : null
   // the digits form prints at twice the density of the token, so a till's scanner reads it
@@ -27,15 +61,24 @@ export default function MemberCode() {
   const images = useMemo(() => (token && barcode ? { qr: qrImage(token), bar: barcodeImage(barcode) } : null), [token, barcode])
 
   useEffect(() => {
-    if (Number.isNaN(expiresAt)) return
-    const wait = Math.max(MIN_REFRESH_MS, expiresAt - Date.now() - REFRESH_EARLY_MS)
+    if (Number.isNaN(expiresAt) || !shown) return
+    const due = expiresAt - Date.now() - REFRESH_EARLY_MS
+    // back on screen with a code about to lapse: a new one at once
+    const wait = due <= 0 ? 0 : Math.max(MIN_REFRESH_MS, due)
     const refresh = setTimeout(() => reload({ quiet: true }), wait)
     const tick = setInterval(() => setNow(Date.now()), 1000)
     return () => {
       clearTimeout(refresh)
       clearInterval(tick)
     }
-  }, [expiresAt, reload])
+  }, [expiresAt, reload, shown])
+
+  useEffect(() => {
+    if (!enlarged || !shown) return
+    void tillScreen(true, screen)
+    return () => void tillScreen(false, screen)
+  }, [enlarged, shown, screen])
+  const length = useMemo(() => (enlarged ? enlargedLength() : 0), [enlarged])
 
   if (state.status === 'loading') return <LoadingView text="正在生成会员码…" compact />
   if (state.status === 'error') return <ErrorView error={state.error} title="会员码暂时无法显示" onRetry={() => reload()} compact />
@@ -51,8 +94,8 @@ export default function MemberCode() {
       <Text className="member-code__timer">动态码 · {seconds} 秒后自动刷新 · 点击条形码放大</Text>
       {enlarged && (
         <View className="member-code__overlay" onClick={() => setEnlarged(false)}>
-          <View className="member-code__overlay-inner">
-            <Image className="member-code__overlay-bar" src={images!.bar.src} mode="scaleToFill" aria-label="放大的会员条形码" />
+          <View className="member-code__overlay-inner" style={{ width: `${length}px` }}>
+            <Image className="member-code__overlay-bar" style={{ width: `${length}px` }} src={images!.bar.src} mode="scaleToFill" aria-label="放大的会员条形码" />
           </View>
           <Text className="member-code__overlay-hint">点击任意处关闭</Text>
         </View>

@@ -1,5 +1,6 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/react'
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import Taro from '@tarojs/taro'
+import { pageLifecycle } from '../stubs/taro'
 import MemberPage from '../../../src/pages/member/index'
 import { setPendingEntry } from '../../../src/launch/entry'
 import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
@@ -95,6 +96,48 @@ describe('会员 home', () => {
       await waitFor(() => expect(callsOf('member', 'memberCode')).toHaveLength(2))
     } finally {
       jest.useRealTimers()
+    }
+  })
+
+  it('stops refreshing the member code while the page is hidden, and gets a fresh one on coming back', async () => {
+    jest.useFakeTimers()
+    try {
+      let n = 0
+      mockApi({
+        'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS,
+        'member.memberCode': () => ({ data: { token: `MC1.m_000001.${1795000000 + n++}.tag`, expiresAt: new Date(Date.now() + 60_000).toISOString() } }),
+      })
+      render(<MemberPage />)
+      await waitFor(() => expect(callsOf('member', 'memberCode')).toHaveLength(1))
+      act(() => pageLifecycle.hide())
+      await jest.advanceTimersByTimeAsync(180_000)
+      expect(callsOf('member', 'memberCode')).toHaveLength(1)
+      act(() => pageLifecycle.show())
+      await waitFor(() => expect(callsOf('member', 'memberCode')).toHaveLength(2))
+    } finally {
+      jest.useRealTimers()
+    }
+  })
+
+  it('weapp: the enlarged barcode fits the window, with the screen bright and kept on until it closes', async () => {
+    process.env.TARO_ENV = 'weapp'
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    render(<MemberPage />)
+    fireEvent.click((await screen.findByAltText('会员条形码')).parentElement!)
+    const large = await screen.findByAltText('放大的会员条形码')
+    expect(large.style.width).toBe('640px') // 812 px high: the longest, 640
+    await waitFor(() => expect(Taro.setScreenBrightness).toHaveBeenCalledWith({ value: 1 }))
+    expect(Taro.setKeepScreenOn).toHaveBeenCalledWith({ keepScreenOn: true })
+    fireEvent.click(screen.getByText('点击任意处关闭'))
+    await waitFor(() => expect(Taro.setScreenBrightness).toHaveBeenLastCalledWith({ value: 0.4 }))
+    expect(Taro.setKeepScreenOn).toHaveBeenLastCalledWith({ keepScreenOn: false })
+    // an iPhone SE in WeChat: 554 px between the title bar and the tab bar
+    const short = jest.spyOn(Taro, 'getWindowInfo').mockReturnValue({ windowWidth: 375, windowHeight: 554 } as ReturnType<typeof Taro.getWindowInfo>)
+    try {
+      fireEvent.click(screen.getByAltText('会员条形码').parentElement!)
+      expect((await screen.findByAltText('放大的会员条形码')).style.width).toBe('474px')
+    } finally {
+      short.mockRestore()
     }
   })
 

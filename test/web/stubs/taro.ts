@@ -2,9 +2,10 @@
  * A stand-in for @tarojs/taro in jsdom: what NutUI touches on import (getEnv, nextTick,
  * system info, selector queries, an event centre) and what the pages call (navigation,
  * storage, modals, scanCode, router params). Every call is a jest.fn to assert on.
- * Page lifecycle hooks do not fire outside Taro's runtime, except useRouter's params and a page's first show.
+ * Page lifecycle hooks do not fire outside Taro's runtime, except useRouter's params, a page's first
+ * show, and the hide and show a test fires with `pageLifecycle`.
  */
-import { useEffect } from 'react'
+import { useEffect, useRef } from 'react'
 
 type Handler = (...args: unknown[]) => void
 
@@ -84,15 +85,36 @@ const Taro = {
   removeStorageSync: jest.fn((key: string) => void storage.delete(key)),
   clearStorageSync: () => storage.clear(),
   vibrateShort: jest.fn(),
+  getScreenBrightness: jest.fn(async () => ({ value: 0.4 })),
+  setScreenBrightness: jest.fn(async () => ({})),
+  setKeepScreenOn: jest.fn(async () => ({})),
   cloud: { init: jest.fn(), callFunction: jest.fn() },
 }
 
 export default Taro
 export const { ENV_TYPE, getEnv, nextTick, getSystemInfoSync, getWindowInfo, getCurrentInstance, createSelectorQuery, eventCenter, pxTransform } = Taro
 export const useRouter = () => ({ params: router.params, path: '/' })
-/** A page's first show follows its mount, as in Taro; later shows do not happen in jsdom. */
-export const useDidShow = (fn: () => void) => useEffect(() => fn(), [])
-export const useDidHide = (_fn: () => void) => {}
+/** The page going to the background and coming back: tests fire these with `pageLifecycle`. */
+const lifecycle = new Events()
+export const pageLifecycle = {
+  hide: () => void lifecycle.trigger('hide'),
+  show: () => void lifecycle.trigger('show'),
+}
+/** A hook calling the latest `fn` on a page event, as Taro's do. */
+function lifecycleHook(name: 'show' | 'hide', onMount: boolean) {
+  return (fn: () => void) => {
+    const latest = useRef(fn)
+    latest.current = fn
+    useEffect(() => {
+      const handler = () => latest.current()
+      lifecycle.on(name, handler)
+      if (onMount) handler() // a page's first show follows its mount
+      return () => void lifecycle.off(name, handler)
+    }, [])
+  }
+}
+export const useDidShow = lifecycleHook('show', true)
+export const useDidHide = lifecycleHook('hide', false)
 export const useReachBottom = (_fn: () => void) => {}
 export const usePageScroll = (_fn: () => void) => {}
 export const useLaunch = (_fn: () => void) => {}

@@ -5,6 +5,7 @@ import { callFunction, toApiError } from '../../api'
 import DevIdentitySwitcher from '../../components/DevIdentitySwitcher'
 import JoinInvite from '../../components/JoinInvite'
 import { ErrorView, LoadingView } from '../../components/StatusView'
+import { formatPoints } from '../../lib/format'
 import { ROUTES, go } from '../../lib/routes'
 import { useMembership } from '../../lib/useMembership'
 import { useRequest } from '../../lib/useRequest'
@@ -19,7 +20,7 @@ function Links({ joined, onDeleted }: { joined: boolean; onDeleted: () => void }
     try {
       // the balance the deletion forfeits, named before the consumer confirms (no figure if it cannot be read now)
       const available = await callFunction('points', 'summary', {}).then((summary) => summary.available, () => null)
-      const forfeited = available && available > 0 ? `您现有的 ${available.toLocaleString('zh-CN')} 积分（含天猫、门店带来的积分）将一并清零。` : ''
+      const forfeited = available && available > 0 ? `您现有的 ${formatPoints(available)} 积分（含天猫、门店带来的积分）将一并清零。` : ''
       const answer = await Taro.showModal({
         title: '删除我的数据',
         content: `将删除您的手机号、昵称、生日和各渠道的会员关联，且无法恢复。${forfeited}积分记录只以匿名形式保留。确定删除吗？`,

@@ -2,7 +2,7 @@ import { Image, Text, View } from '@tarojs/components'
 import Taro, { useDidHide, useDidShow } from '@tarojs/taro'
 import { useEffect, useMemo, useState } from 'react'
 import { callFunction } from '../api'
-import { barcodeImage } from '../lib/barcode'
+import { barcodeImage, crispWidth } from '../lib/barcode'
 import { qrImage } from '../lib/qr'
 import { useRequest } from '../lib/useRequest'
 import { ErrorView, LoadingView } from './StatusView'
@@ -16,11 +16,25 @@ const MIN_REFRESH_MS = 5_000
  * The sideways barcode's length in px: the window's height less room for the hint, so the quiet
  * zones at both ends stay on a short phone, where WeChat's title and tab bars take their share.
  */
-function enlargedLength(): number {
+function enlargedLength(win: WindowSize): number {
+  return Math.min(640, Math.max(300, win.height - 80))
+}
+
+/** The card's inner width: the page and the card each pad 32 of the 750 design units a side. */
+const cardWidth = (win: WindowSize) => (win.width * (750 - 4 * 32)) / 750
+
+interface WindowSize {
+  width: number
+  height: number
+  pixelRatio: number
+}
+
+function windowSize(): WindowSize {
   try {
-    return Math.round(Math.min(640, Math.max(300, Taro.getWindowInfo().windowHeight - 80)))
+    const { windowWidth, windowHeight, pixelRatio } = Taro.getWindowInfo()
+    return { width: windowWidth, height: windowHeight, pixelRatio: pixelRatio || 2 }
   } catch {
-    return 560
+    return { width: 375, height: 640, pixelRatio: 2 }
   }
 }
 
@@ -78,7 +92,11 @@ export default function MemberCode() {
     void tillScreen(true, screen)
     return () => void tillScreen(false, screen)
   }, [enlarged, shown, screen])
-  const length = useMemo(() => (enlarged ? enlargedLength() : 0), [enlarged])
+  // measured when the code is (re)drawn or enlarged, so a rotated or resized window is followed
+  const win = useMemo(() => windowSize(), [images, enlarged])
+  const modules = images?.bar.modules ?? 1
+  const barWidth = crispWidth(cardWidth(win), modules, win.pixelRatio)
+  const length = crispWidth(enlargedLength(win), modules, win.pixelRatio)
 
   if (state.status === 'loading') return <LoadingView text="正在生成会员码…" compact />
   if (state.status === 'error') return <ErrorView error={state.error} title="会员码暂时无法显示" onRetry={() => reload()} compact />
@@ -87,7 +105,7 @@ export default function MemberCode() {
   return (
     <View className="member-code">
       <View className="member-code__bar" onClick={() => setEnlarged(true)}>
-        <Image className="member-code__bar-image" src={images!.bar.src} mode="scaleToFill" aria-label="会员条形码" />
+        <Image className="member-code__bar-image" style={{ width: `${barWidth}px` }} src={images!.bar.src} mode="scaleToFill" aria-label="会员条形码" />
       </View>
       <Image className="member-code__qr" src={images!.qr.src} mode="aspectFit" aria-label="会员二维码" />
       <Text className="member-code__hint">结账时向店员出示，积分自动累积</Text>

@@ -2,7 +2,7 @@ import { ApiError, errorTime } from '../../../src/api'
 import { ERROR_MESSAGES } from '../../../src/api/messages'
 import { ERROR_CODES } from '../../../cloudfunctions/core/contracts/errors'
 import { entryFrom, launchEntry } from '../../../src/launch/entry'
-import { code128Bars } from '../../../src/lib/barcode'
+import { code128Bars, crispWidth } from '../../../src/lib/barcode'
 import { formatDate, formatDateTime, formatPoints, maskPhones, signedPoints } from '../../../src/lib/format'
 import { base64, gifDataUrl } from '../../../src/lib/gif'
 import { qrImage } from '../../../src/lib/qr'
@@ -77,6 +77,17 @@ describe('launch entries', () => {
 })
 
 describe('code images', () => {
+  it('sizes a barcode to whole device pixels per module, as wide as fits', () => {
+    expect(crispWidth(311, 165, 3)).toBe(275) // 933 device px: 5 per module
+    for (const [available, modules, ratio] of [[311, 165, 2], [474, 143, 3], [640, 201, 2.75], [50, 165, 1]]) {
+      const width = crispWidth(available, modules, ratio)
+      const perModule = (width * ratio) / modules
+      expect(Number.isInteger(Math.round(perModule * 1e9) / 1e9)).toBe(true)
+      // fits, and one device pixel more per module would not (or it is already the narrowest)
+      expect(width <= available || perModule === 1).toBe(true)
+      expect(width + modules / ratio > available).toBe(true)
+    }
+  })
   it('base64 matches Node', () => {
     for (const s of ['', 'a', 'ab', 'abc', 'abcd', '会员']) expect(base64(Buffer.from(s))).toBe(Buffer.from(s).toString('base64'))
   })

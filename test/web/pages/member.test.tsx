@@ -82,16 +82,21 @@ describe('会员 home', () => {
     expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/scan/index' })
   })
 
+  /** The member page, each member code living a minute; resolves once the first is shown. */
+  async function renderWithMinuteCodes() {
+    let n = 0
+    mockApi({
+      'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS,
+      'member.memberCode': () => ({ data: { token: `MC1.m_000001.${1795000000 + n++}.tag`, expiresAt: new Date(Date.now() + 60_000).toISOString() } }),
+    })
+    render(<MemberPage />)
+    await waitFor(() => expect(callsOf('member', 'memberCode')).toHaveLength(1))
+  }
+
   it('refreshes the member code before it expires', async () => {
     jest.useFakeTimers()
     try {
-      let n = 0
-      mockApi({
-        'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS,
-        'member.memberCode': () => ({ data: { token: `MC1.m_000001.${1795000000 + n++}.tag`, expiresAt: new Date(Date.now() + 60_000).toISOString() } }),
-      })
-      render(<MemberPage />)
-      await waitFor(() => expect(callsOf('member', 'memberCode')).toHaveLength(1))
+      await renderWithMinuteCodes()
       await jest.advanceTimersByTimeAsync(56_000)
       await waitFor(() => expect(callsOf('member', 'memberCode')).toHaveLength(2))
     } finally {
@@ -102,13 +107,7 @@ describe('会员 home', () => {
   it('stops refreshing the member code while the page is hidden, and gets a fresh one on coming back', async () => {
     jest.useFakeTimers()
     try {
-      let n = 0
-      mockApi({
-        'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS,
-        'member.memberCode': () => ({ data: { token: `MC1.m_000001.${1795000000 + n++}.tag`, expiresAt: new Date(Date.now() + 60_000).toISOString() } }),
-      })
-      render(<MemberPage />)
-      await waitFor(() => expect(callsOf('member', 'memberCode')).toHaveLength(1))
+      await renderWithMinuteCodes()
       act(() => pageLifecycle.hide())
       await jest.advanceTimersByTimeAsync(180_000)
       expect(callsOf('member', 'memberCode')).toHaveLength(1)

@@ -117,22 +117,17 @@ describe('scan', () => {
     expect(callsOf('codes', 'redeem')).toHaveLength(0)
   })
 
-  it('weapp: a shop barcode is not ours and is not sent to be redeemed', async () => {
+  it.each([
+    ['a shop barcode', '6901234567892'],
+    ['plain text', '这不是码'],
+    ['another site\'s link', 'https://example.com/pay?id=1'],
+  ])('weapp: says so when the scanned code is not ours (%s), without sending it to be redeemed', async (_name, result) => {
     process.env.TARO_ENV = 'weapp'
-    ;(Taro.scanCode as jest.Mock).mockResolvedValueOnce({ result: '6901234567892' })
+    ;(Taro.scanCode as jest.Mock).mockResolvedValueOnce({ result })
     mockApi({})
     render(<ScanPage />)
     fireEvent.click(screen.getByText('扫一扫'))
     expect(await screen.findByText('没有识别到本品牌的二维码，请重新扫描')).toBeTruthy()
     expect(callsOf('codes', 'redeem')).toHaveLength(0)
-  })
-
-  it('weapp: says so when the scanned code is not ours', async () => {
-    process.env.TARO_ENV = 'weapp'
-    ;(Taro.scanCode as jest.Mock).mockResolvedValueOnce({ result: '这不是码' })
-    mockApi({})
-    render(<ScanPage />)
-    fireEvent.click(screen.getByText('扫一扫'))
-    expect(await screen.findByText('没有识别到本品牌的二维码，请重新扫描')).toBeTruthy()
   })
 })

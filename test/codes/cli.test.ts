@@ -1,19 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Command } from 'commander';
-import { buildCli } from '../../cloudfunctions/core/local/cli';
 import { openLocalServices } from '../../cloudfunctions/core/local/services';
 import { createLocalServer } from '../../cloudfunctions/core/local/server';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
 import type { Services } from '../../cloudfunctions/core/runtime/services';
+import { runCli } from '../support/cli';
 import { tempDir } from '../support/temp';
-
-function throwingInsteadOfExiting(command: Command): Command {
-  command.exitOverride();
-  for (const sub of command.commands) throwingInsteadOfExiting(sub);
-  return command;
-}
 
 /** The operator's commands in-process, then a consumer in the dev runtime over HTTP, on one fresh database. */
 describe('codes, stores, guides and campaigns from the CLI', () => {
@@ -28,21 +21,7 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     temp.cleanup();
   });
 
-  const cli = async (...args: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
-    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
-    try {
-      await throwingInsteadOfExiting(buildCli()).parseAsync(['node', 'member-centre', '--db', db, ...args]);
-    } catch (error) {
-      return { out: out.join(''), err: err.join('') || String(error), failed: true };
-    } finally {
-      stdout.mockRestore();
-      stderr.mockRestore();
-    }
-    return { out: out.join(''), err: err.join(''), failed: false };
-  };
+  const cli = (...args: string[]) => runCli(db, ...args);
 
   async function devRuntime<T>(fn: (call: (fn: string, openid: string, event: object) => Promise<{ ok: boolean; data?: any; error?: any }>, services: Services) => Promise<T>): Promise<T> {
     const services = openLocalServices({ dbFile: db, log: silentLogger });

@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { existsSync, writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
-import { buildCli } from '../../cloudfunctions/core/local/cli';
+import { runCli } from '../support/cli';
 import { tempDir } from '../support/temp';
 
 /** The operator's commands in-process, as `member-centre …` runs them, on a fresh database. */
@@ -20,18 +19,13 @@ describe('points commands', () => {
     temp.cleanup();
   });
 
+  /** Prints what the command wrote to stdout; throws where it failed. */
   const cli = async (...args: string[]) => {
-    out = [];
-    err = [];
-    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
-    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
-    try {
-      await throwingInsteadOfExiting(buildCli()).parseAsync(['node', 'member-centre', '--db', db, ...args]);
-    } finally {
-      stdout.mockRestore();
-      stderr.mockRestore();
-    }
-    return out.join('');
+    const run = await runCli(db, ...args);
+    out = [run.out];
+    err = [run.err];
+    if (run.failed) throw run.error;
+    return run.out;
   };
   const file = (name: string, text: string) => (writeFileSync(temp.file(name), text), temp.file(name));
   const exported = async () =>
@@ -123,10 +117,3 @@ describe('points commands', () => {
     expect(await cli('points', 'expire', '--as-of', farAhead, '--allow-future')).toMatch(/expired 1 lot, 100 points/);
   });
 });
-
-/** Commander exits the process on errors; in a test every command throws instead. */
-function throwingInsteadOfExiting(command: Command): Command {
-  command.exitOverride();
-  for (const sub of command.commands) throwingInsteadOfExiting(sub);
-  return command;
-}

@@ -1,5 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, createReadStream, createWriteStream, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { readAhead } from './read-ahead';
 
@@ -41,12 +42,30 @@ function splitCsvLine(text: string): string[] {
 /** Reads one line of a file into a row; null for a line that is no row (blank, the CSV header). */
 type LineParser = (line: number, text: string) => RowItem | null;
 
+/** Every column the imports read (members and orders), as written in the README. */
+const KNOWN_COLUMNS = [
+  'channelMemberId', 'phone', 'phoneSha256', 'unionid', 'openid', 'email', 'name', 'points', 'growth', 'level', 'joinedAt', 'storeId', 'guideId',
+  'orderId', 'amountFen', 'amount', 'status', 'refundFen', 'paidAt',
+];
+const CANONICAL = new Map(KNOWN_COLUMNS.map((name) => [name.toLowerCase(), name]));
+
+/** A header cell as the imports name it: `ChannelMemberID ` reads as `channelMemberId`; unknown names stay as they are. */
+const columnName = (cell: string) => {
+  const name = cell.trim();
+  return CANONICAL.get(name.toLowerCase()) ?? name;
+};
+
+/** The text of a line read as UTF-8 had bytes that are not: the row's text would be stored garbled. */
+const NOT_UTF8 = '\uFFFD';
+
 function csvParser(): LineParser {
   let columns: string[] | null = null;
+  let header = '';
   return (line, raw) => {
     const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (!text.trim()) return null;
     if (text.length > MAX_LINE_BYTES) return { line, row: null, error: 'line_too_long' };
+    if (text.includes(NOT_UTF8)) return { line, row: null, error: 'not_utf8' };
     let fields: string[];
     try {
       fields = splitCsvLine(text);
@@ -55,9 +74,12 @@ function csvParser(): LineParser {
       throw new Error('the header row cannot be read');
     }
     if (!columns) {
-      columns = fields.map((name) => name.trim());
+      columns = fields.map(columnName);
+      header = columns.join(',');
       return null;
     }
+    // two exports pasted together: the second one's header is no member (first cell first: it is cheap)
+    if (columnName(fields[0] ?? '') === columns[0] && fields.map(columnName).join(',') === header) return { line, row: null, error: 'repeated_header' };
     const row: Row = {};
     columns.forEach((name, i) => {
       const value = fields[i];
@@ -67,9 +89,11 @@ function csvParser(): LineParser {
   };
 }
 
-const jsonParser = (): LineParser => (line, text) => {
+const jsonParser = (): LineParser => (line, raw) => {
+  const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
   if (!text.trim()) return null;
   if (text.length > MAX_LINE_BYTES) return { line, row: null, error: 'line_too_long' };
+  if (text.includes(NOT_UTF8)) return { line, row: null, error: 'not_utf8' };
   try {
     const value: unknown = JSON.parse(text);
     if (value && typeof value === 'object' && !Array.isArray(value)) return { line, row: value as Row };
@@ -117,10 +141,72 @@ export function readRows(file: string): FileRows {
   };
 }
 
+/** Bytes read to judge a file's encoding and header before importing it. */
+const SNIFF_BYTES = 64 * 1024;
+
+/**
+ * Refuses, before anything is imported, a file the import could only get wrong: not there, not
+ * UTF-8 (Excel on Chinese Windows saves "CSV" as GBK: its names would be stored garbled), or a
+ * CSV whose header lacks a required column (every row would be rejected). Header names are
+ * matched without regard to case.
+ */
+export function checkImportFile(file: string, requiredColumns: readonly string[]): void {
+  let size: number;
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new Error(`${file} is not a file`);
+    size = stat.size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no file ${file}`);
+    throw error;
+  }
+  const head = Buffer.alloc(Math.min(size, SNIFF_BYTES));
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    // stream: a character cut at the end of the sample is not an error
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+  } catch {
+    throw new Error(`${file} is not UTF-8 text (Excel on Chinese Windows saves "CSV" as GBK): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
+  }
+  if (isJsonLines(file) || requiredColumns.length === 0) return;
+  const firstLine = head.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
+  let columns: string[];
+  try {
+    columns = splitCsvLine(firstLine).map(columnName);
+  } catch {
+    throw new Error(`${file}: the header row cannot be read; nothing was imported`);
+  }
+  const missing = requiredColumns.filter((name) => !columns.includes(name));
+  if (!missing.length) return;
+  const separator = /\t/.test(firstLine) ? ' (it looks separated by tabs: columns must be separated by commas)'
+    : /;/.test(firstLine) ? ' (it looks separated by semicolons: columns must be separated by commas)' : '';
+  throw new Error(`${file} has no ${missing.join(', ')} column; its header is: ${firstLine.slice(0, 200)}${separator}; nothing was imported`);
+}
+
+/**
+ * Makes way for this run's rejects: an earlier run's file would otherwise stand beside a file
+ * that now imports cleanly. Refuses a place it could not write to before anything is imported.
+ */
+export function prepareOutputFile(file: string, what: string): void {
+  try {
+    accessSync(dirname(file), constants.W_OK);
+    rmSync(file, { force: true });
+  } catch {
+    throw new Error(`cannot write ${what} to ${file}: no such folder, or no permission`);
+  }
+}
+
 export interface FileImportOptions<S> {
   file: string;
-  /** Where rejected rows go, one JSON line each (created only if some are). */
+  /** Where rejected rows go, one JSON line each (created only if some are; an earlier run's is removed). */
   rejectsFile: string;
+  /** Columns a CSV header must have (checked before anything is imported). */
+  requiredColumns?: readonly string[];
   batchSize?: number;
   onProgress?: (bytesRead: number, size: number, summary: S) => void;
   /**
@@ -272,6 +358,8 @@ export async function importFileInBatches<S, C, P, R extends { line: number }>(
   planner: RowPlanner<C, P>,
   importBatch: (batch: P[], rejects: R[]) => Promise<void>,
 ): Promise<string | null> {
+  checkImportFile(options.file, options.requiredColumns ?? []);
+  prepareOutputFile(options.rejectsFile, 'rejected rows');
   const size = statSync(options.file).size;
   const batchSize = options.batchSize ?? 2000;
   const batches = options.readAhead

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { prepareOutputFile } from '../channels/rows';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
 import { plural } from '../local/wording';
@@ -34,9 +35,15 @@ export function registerCodeCommands({ program, run }: CliContext): void {
     .requiredOption('--points <n>', 'points one scan earns', integer)
     .requiredOption('--count <n>', 'number of codes (up to 33,554,431)', integer)
     .option('--valid-to <date>', 'last day a code can be redeemed (YYYY-MM-DD, Beijing time)', validTo)
-    .requiredOption('--out <file>', 'file for the printer')
-    .action((options: { sku: string; name: string; points: number; count: number; validTo?: string; out: string }) =>
+    .requiredOption('--out <file>', 'file for the printer (an existing file is kept unless --force)')
+    .option('--force', 'replace an existing --out file')
+    .action((options: { sku: string; name: string; points: number; count: number; validTo?: string; out: string; force?: boolean }) =>
       run(async (services) => {
+        // an earlier batch's printer file may be the only copy of its codes
+        if (existsSync(options.out) && !options.force) {
+          throw new Error(`${options.out} exists (an earlier batch's codes?): choose another --out, or add --force to replace it`);
+        }
+        prepareOutputFile(options.out, 'the codes');
         const bar = progressBar('生成一物一码');
         const started = Date.now();
         try {
@@ -95,7 +102,8 @@ export function registerCodeCommands({ program, run }: CliContext): void {
     .description('withdraw a batch: its unredeemed codes are refused from now on (within the batch cache time)')
     .action((batchId: string) => withServices(async (services) => {
       const done = await setBatchStatus(services, batchId, ['pending', 'active'], { status: 'revoked', revokedAt: new Date(services.clock.now()).toISOString() });
-      process.stdout.write(done ? `batch ${batchId} revoked\n` : `batch ${batchId} not found or already revoked\n`);
+      if (!done && !(await services.store.get<BatchDoc>(BATCHES, batchId))) throw new Error(`no batch ${batchId} (codes list shows them)`);
+      process.stdout.write(done ? `batch ${batchId} revoked\n` : `batch ${batchId} was revoked already\n`);
     })());
 
   codes
@@ -103,6 +111,12 @@ export function registerCodeCommands({ program, run }: CliContext): void {
     .description('revoke a code key for good: no new batch is signed with it and every batch it signed is revoked')
     .action((keyId: string) => withServices(async (services) => {
       if (!/^[A-Z0-9]{1,2}$/.test(keyId)) throw new Error('key ids are 1-2 characters A-Z 0-9');
+      // a typo must not read as a revocation while the leaked key stays live
+      const configured = services.secrets.codeKeys.some((key) => key.id === keyId);
+      const signed = await allBatches(services.store, { keyId }).next();
+      if (!configured && signed.done) {
+        throw new Error(`no key ${keyId}: the keys are ${services.secrets.codeKeys.map((key) => key.id).join(', ')} (MC_CODE_KEYS), and no batch names another`);
+      }
       const revoked = await revokeKey(services, keyId);
       process.stdout.write(`key ${keyId} revoked (since ${revoked.revokedAt}); ${plural(revoked.batches, 'batch', 'batches')} revoked with it; warm instances refuse their codes within codes.batchCacheSeconds. Then drop it from MC_CODE_KEYS.\n`);
     })());

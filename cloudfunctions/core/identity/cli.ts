@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { progressBar } from '../channels/progress';
+import { prepareOutputFile } from '../channels/rows';
 import type { CliContext } from '../local/cli';
 import { plural } from '../local/wording';
 import { importMembersFile } from './import';
@@ -45,6 +46,7 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
     .description('one JSON line per live member: memberId, identifiers, points, growth, level (phones as keyed hashes)')
     .option('--out <file>', 'write to a file instead of stdout')
     .action((options: { out?: string }) => run(async (services) => {
+      if (options.out) prepareOutputFile(options.out, 'the export');
       const out: NodeJS.WritableStream = options.out ? createWriteStream(options.out) : process.stdout;
       let count = 0;
       for await (const line of exportMembers(services)) {

@@ -3,7 +3,7 @@ import type { Services } from '../runtime/services';
 import { importFileInBatches, type FileImportOptions, type RowPlan, type RowPlanner } from '../channels/rows';
 import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, type RecordChange, type RecordDoc } from './graph.store';
-import { CHANNEL, recordFromRow, recordIdOf, type RecordFields } from './records';
+import { CHANNEL, checkImportChannel, recordFromRow, recordIdOf, type RecordFields } from './records';
 
 /**
  * `import members --channel CH --file F`: each row becomes (or updates) the
@@ -117,6 +117,7 @@ export interface ImportFileOptions extends FileImportOptions<ImportSummary> {
 
 export async function importMembersFile(services: Services, options: ImportFileOptions): Promise<ImportSummary & { rejectsFile: string | null }> {
   if (!CHANNEL.test(options.channel) || options.channel === 'wechat') throw new Error(`channel must be 2-16 lowercase letters or digits (not wechat), got ${options.channel}`);
+  checkImportChannel(options.channel, services.config.identity.priority);
   const summary = emptySummary();
   const planner: RowPlanner<Parameters<typeof planMemberRows>[0], PlannedRecord> = {
     module: __filename,
@@ -124,7 +125,7 @@ export async function importMembersFile(services: Services, options: ImportFileO
     create: planMemberRows,
     context: { channel: options.channel, phoneHashKey: services.secrets.phoneHashKey },
   };
-  const rejectsFile = await importFileInBatches(options, summary, planner, (batch, rejects: Reject[]) =>
+  const rejectsFile = await importFileInBatches({ ...options, requiredColumns: ['channelMemberId'] }, summary, planner, (batch, rejects: Reject[]) =>
     importMemberRows(services, options.channel, batch, summary, rejects));
   return { ...summary, rejectsFile };
 }

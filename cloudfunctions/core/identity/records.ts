@@ -28,6 +28,20 @@ export interface RowOutcome {
 }
 
 export const CHANNEL = /^[a-z][a-z0-9]{1,15}$/;
+
+/** Identity types in `identity.priority` that are identifiers, not channels a file comes from. */
+const IDENTIFIER_TYPES = new Set(['phone', 'email', 'unionid', 'openid', 'link', 'wechat']);
+
+/**
+ * The channel a member or order file comes from must be one of the brand's, as listed in the
+ * config's `identity.priority`: a typo (`tmal`) would otherwise make new channel records, join
+ * them by phone and pay their opening balances, or their orders' points, a second time.
+ */
+export function checkImportChannel(channel: string, priority: readonly string[]): void {
+  const known = priority.filter((type) => !IDENTIFIER_TYPES.has(type));
+  if (known.includes(channel)) return;
+  throw new Error(`unknown channel "${channel}": this brand's channels are ${known.join(', ')} (config identity.priority; add a new channel there first)`);
+}
 /** Ids printed on cards and in exports: short, no spaces or control characters. */
 const MEMBER_ID = /^[A-Za-z0-9][A-Za-z0-9_\-.:@]{0,63}$/;
 const OPENID = /^[A-Za-z0-9_-]{6,64}$/;

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../runtime/clock';
 import { loadConfig, type Config } from '../runtime/config';
@@ -28,6 +29,8 @@ export interface LocalServicesOptions {
 /** The embedded wiring used by the dev runtime, the CLI, tests and benchmarks. */
 export function openLocalServices(options: LocalServicesOptions): Services {
   const clock = options.clock ?? systemClock;
+  // A database that already holds data was written with its own keys: new ones would orphan its phone hashes.
+  const holdsData = !options.secrets && existsSync(options.dbFile) && statSync(options.dbFile).size > 0;
   return {
     store: new SqliteStore({ file: options.dbFile, durability: options.durability }),
     clock,
@@ -35,7 +38,7 @@ export function openLocalServices(options: LocalServicesOptions): Services {
     config: loadConfig(process.env, options.config),
     log: options.log ?? stderrLogger,
     // beside the database, so each database keeps the keys its phone hashes were made with
-    secrets: options.secrets ?? devSecrets(join(dirname(options.dbFile), 'secrets.json')),
+    secrets: options.secrets ?? devSecrets(join(dirname(options.dbFile), 'secrets.json'), process.env, { existingData: holdsData ? options.dbFile : undefined }),
     phoneCodes: devPhoneExchanger(clock),
   };
 }

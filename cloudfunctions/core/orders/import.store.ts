@@ -7,7 +7,7 @@ import { COLLECTION } from '../points/types';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { buyerRecordId, ensurePhoneBuyers } from '../identity/buyers';
-import { CHANNEL } from '../identity/records';
+import { CHANNEL, checkImportChannel } from '../identity/records';
 import { phoneKeyFromSha256 } from '../identity/normalize';
 import { buyerKeyOfRow, parseOrderRow, text, type Order } from './parse';
 
@@ -231,6 +231,7 @@ export async function importOrdersFile(services: Services, options: ImportOrders
   if (!CHANNEL.test(options.channel) || options.channel === 'wechat') {
     throw new Error(`channel must be 2-16 lowercase letters or digits (not wechat), got ${options.channel}`);
   }
+  checkImportChannel(options.channel, services.config.identity.priority);
   const summary = emptyOrderSummary();
   const context: OrderPlanContext = {
     channel: options.channel,
@@ -240,7 +241,7 @@ export async function importOrdersFile(services: Services, options: ImportOrders
     windowRows: options.windowRows,
   };
   const planner: RowPlanner<OrderPlanContext, PlannedOrder> = { module: __filename, name: planOrderRows.name, create: planOrderRows, context };
-  const rejectsFile = await importFileInBatches(options, summary, planner, (batch, rejects: OrderReject[]) =>
+  const rejectsFile = await importFileInBatches({ ...options, requiredColumns: ['orderId'] }, summary, planner, (batch, rejects: OrderReject[]) =>
     importPlannedOrders(services, context, batch, summary, rejects));
   return { ...summary, rejectsFile };
 }

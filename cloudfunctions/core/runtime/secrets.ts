@@ -52,9 +52,14 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): Secrets {
 }
 
 /** The environment's secrets when set, else the dev runtime's own, created on first use. */
-export function devSecrets(file: string, env: NodeJS.ProcessEnv = process.env): Secrets {
+export function devSecrets(file: string, env: NodeJS.ProcessEnv = process.env, { existingData }: { existingData?: string } = {}): Secrets {
   if (env[ENV.phoneHashKey]) return secretsFromEnv(env);
   if (!existsSync(file)) {
+    // A database copied or moved without its keys: fresh ones would hash the same phones differently,
+    // so members already there would no longer be found, and sealed phones could not be opened.
+    if (existingData) {
+      throw new Error(`${existingData} holds data but there is no ${file} beside it: copy the secrets.json that was next to the database originally (or set the MC_* keys), so its phone hashes still match`);
+    }
     const fresh = () => randomBytes(32).toString('base64');
     const values = { [ENV.phoneHashKey]: fresh(), [ENV.phoneEncKey]: fresh(), [ENV.memberCodeKey]: fresh(), [ENV.codeKeys]: `A:${fresh()}` };
     mkdirSync(dirname(file), { recursive: true });

@@ -1,0 +1,140 @@
+import Database from 'better-sqlite3';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../support/cli';
+import { tempDir } from '../support/temp';
+
+/**
+ * The files and slips an operator really has: a mistyped channel, Excel's GBK "CSV", a header
+ * that is not ours, two exports pasted together, a database copied without its keys, a printer
+ * file run twice. Each must be refused or rejected with a reason, never imported wrong.
+ */
+describe('the operator\'s files and slips', () => {
+  let temp: ReturnType<typeof tempDir>;
+  let db: string;
+  beforeEach(() => {
+    temp = tempDir();
+    db = temp.file('data/mc.db');
+  });
+  afterEach(() => {
+    process.exitCode = undefined;
+    temp.cleanup();
+  });
+
+  const cli = (...args: string[]) => runCli(db, ...args);
+  const file = (name: string, content: string | Buffer) => (writeFileSync(temp.file(name), content), temp.file(name));
+  /** Every table's row count: "nothing was written" means these do not change. */
+  const counts = () => {
+    if (!existsSync(db)) return null;
+    const store = new Database(db, { readonly: true });
+    const tables = store.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'doc_%'").pluck().all() as string[];
+    const result = Object.fromEntries(tables.map((t) => [t, store.prepare(`SELECT count(*) FROM ${t}`).pluck().get()]));
+    store.close();
+    return result;
+  };
+  const documents = () => Object.values(counts() ?? {}).reduce((sum: number, n) => sum + Number(n), 0);
+  const exported = async () => (await cli('members', 'export')).out.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { identifiers: { type: string; value: string }[]; points: { available: number } });
+  const members = 'channelMemberId,phone,name,points\nT1,13812345678,张三,100\n';
+
+  it('refuses a channel that is not the brand\'s (a typo would pay opening balances and orders twice)', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members));
+    const before = counts();
+    for (const [what, f] of [['members', file('again.csv', members)], ['orders', file('o.csv', 'orderId,channelMemberId,amountFen,status,paidAt\nA1,T1,1000,paid,2026-11-01\n')]]) {
+      const run = await cli('import', what!, '--channel', 'tmal', '--file', f!);
+      expect(run.failed).toBe(true);
+      expect(run.err).toMatch(/unknown channel "tmal": this brand's channels are tmall, offline, jd \(config identity.priority/);
+    }
+    expect(counts()).toEqual(before);
+    expect((await exported())[0]!.points.available).toBe(100);
+  });
+
+  it('refuses a GBK file before importing anything, and rejects a later line that is not UTF-8', async () => {
+    const gbk = Buffer.from([...Buffer.from('channelMemberId,name\nT1,'), 0xd5, 0xc5, 0xc8, 0xfd, 0x0a]); // 张三 in GBK
+    const run = await cli('import', 'members', '--channel', 'offline', '--file', file('gbk.csv', gbk));
+    expect(run.failed).toBe(true);
+    expect(run.err).toMatch(/is not UTF-8 text .* save it as "CSV UTF-8/);
+    expect(documents()).toBe(0);
+    // GBK only past the first 64 KB: that row is rejected, the others import
+    const ascii = Array.from({ length: 3000 }, (_, i) => `S${i},Customer ${String(i).padStart(20, '0')}`).join('\n');
+    const late = Buffer.concat([Buffer.from(`channelMemberId,name\n${ascii}\nLATE,`), Buffer.from([0xd5, 0xc5, 0x0a])]);
+    const f = file('late.csv', late);
+    expect((await cli('import', 'members', '--channel', 'offline', '--file', f)).out).toMatch(/3000 members created, .* 1 rejected/);
+    expect(readFileSync(`${f}.rejects.jsonl`, 'utf8')).toContain('"reason":"not_utf8"');
+  });
+
+  it('refuses a CSV whose header lacks the id column, naming what it found; matches header names in any case', async () => {
+    for (const [content, hint] of [
+      ['memberId,phone\nT1,13812345678\n', /has no channelMemberId column; its header is: memberId,phone; nothing was imported/],
+      ['channelMemberId\tphone\nT1\t13812345678\n', /separated by tabs/],
+      ['channelMemberId;phone\nT1;13812345678\n', /separated by semicolons/],
+    ] as const) {
+      const run = await cli('import', 'members', '--channel', 'tmall', '--file', file('h.csv', content));
+      expect(run.failed).toBe(true);
+      expect(run.err).toMatch(hint);
+    }
+    const orders = await cli('import', 'orders', '--channel', 'tmall', '--file', file('o.csv', 'id,amountFen\n1,100\n'));
+    expect(orders.err).toMatch(/has no orderId column/);
+    expect(documents()).toBe(0);
+    expect((await cli('import', 'members', '--channel', 'tmall', '--file', file('case.csv', 'ChannelMemberID, Phone \nT1,13812345678\n'))).out).toMatch(/1 member created/);
+    expect((await exported())[0]!.identifiers.map((i) => i.type).sort()).toEqual(['phone', 'tmall']);
+  });
+
+  it('rejects a header repeated inside the file (two exports pasted together) and reads a JSONL file saved with a BOM', async () => {
+    const f = file('two.csv', `${members}channelMemberId,phone,name,points\nT2,13912345678,李四,5\n`);
+    expect((await cli('import', 'members', '--channel', 'tmall', '--file', f)).out).toMatch(/2 members created, .* 1 rejected/);
+    expect(readFileSync(`${f}.rejects.jsonl`, 'utf8')).toBe('{"line":3,"reason":"repeated_header"}\n');
+    const jsonl = file('bom.jsonl', `\uFEFF${JSON.stringify({ channelMemberId: 'J1', points: 7 })}\n`);
+    expect((await cli('import', 'members', '--channel', 'jd', '--file', jsonl)).out).toMatch(/1 member created, .* 0 rejected/);
+  });
+
+  it('clears an earlier run\'s rejects, and refuses a rejects or export path it cannot write before doing anything', async () => {
+    const f = file('m.csv', 'channelMemberId,points\n,5\n');
+    await cli('import', 'members', '--channel', 'tmall', '--file', f);
+    expect(existsSync(`${f}.rejects.jsonl`)).toBe(true);
+    writeFileSync(f, members);
+    await cli('import', 'members', '--channel', 'tmall', '--file', f);
+    expect(existsSync(`${f}.rejects.jsonl`)).toBe(false);
+
+    const before = counts();
+    const nowhere = join(temp.dir, 'missing-folder', 'r.jsonl');
+    const run = await cli('import', 'members', '--channel', 'tmall', '--file', file('n.csv', 'channelMemberId\nT9\n'), '--rejects', nowhere);
+    expect(run.err).toMatch(/cannot write rejected rows to .*missing-folder.*: no such folder, or no permission/);
+    expect(counts()).toEqual(before);
+    expect((await cli('members', 'export', '--out', nowhere)).err).toMatch(/cannot write the export to/);
+    expect((await cli('import', 'members', '--channel', 'tmall', '--file', temp.file('nothere.csv'))).err).toMatch(/no file .*nothere\.csv/);
+  });
+
+  it('refuses a database copied without its secrets.json (new keys would orphan its phone hashes)', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members));
+    mkdirSync(temp.file('copy'));
+    const copy = temp.file('copy/mc.db');
+    copyFileSync(db, copy);
+    const run = await runCli(copy, 'import', 'members', '--channel', 'offline', '--file', file('s.csv', 'channelMemberId,phone\nC1,13812345678\n'));
+    expect(run.failed).toBe(true);
+    expect(run.err).toMatch(/holds data but there is no .*copy\/secrets\.json beside it: copy the secrets\.json/);
+    expect(existsSync(temp.file('copy/secrets.json'))).toBe(false);
+    // with its keys beside it, the copy finds the member by phone
+    copyFileSync(temp.file('data/secrets.json'), temp.file('copy/secrets.json'));
+    expect((await runCli(copy, 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/0 members created, 1 linked to existing members/);
+  });
+
+  it('keeps an earlier printer file unless told, and refuses to revoke a batch or key that does not exist', async () => {
+    const out = temp.file('codes.txt');
+    await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '3', '--out', out);
+    const first = readFileSync(out, 'utf8');
+    const again = await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '3', '--out', out);
+    expect(again.err).toMatch(/codes\.txt exists .*--force/);
+    expect(readFileSync(out, 'utf8')).toBe(first);
+    expect((await cli('codes', 'list')).out.trim().split('\n')).toHaveLength(1);
+    expect((await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '3', '--out', out, '--force')).failed).toBe(false);
+    expect(readFileSync(out, 'utf8')).not.toBe(first);
+
+    const batch = (await cli('codes', 'list')).out.split('\t')[0]!;
+    expect((await cli('codes', 'revoke-batch', 'NOPE')).err).toMatch(/no batch NOPE/);
+    expect((await cli('codes', 'revoke-batch', batch)).out).toMatch(/revoked/);
+    const retry = await cli('codes', 'revoke-batch', batch);
+    expect(retry).toMatchObject({ failed: false, out: `batch ${batch} was revoked already\n` });
+    expect((await cli('codes', 'revoke-key', 'Z')).err).toMatch(/no key Z: the keys are A/);
+    expect((await cli('codes', 'revoke-key', 'A')).out).toMatch(/key A revoked/);
+  });
+});

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { buildCli } from '../../cloudfunctions/core/local/cli';
+
+/** What one `member-centre …` run printed, and whether it failed (and with what). */
+export interface CliRun {
+  out: string;
+  err: string;
+  failed: boolean;
+  error?: unknown;
+}
+
+/** Commander exits the process on errors; in a test every command throws instead. */
+export function throwingInsteadOfExiting(command: Command): Command {
+  command.exitOverride();
+  for (const sub of command.commands) throwingInsteadOfExiting(sub);
+  return command;
+}
+
+/** The operator's commands in-process, as `member-centre --db DB …` runs them, capturing what they print. */
+export async function runCli(db: string, ...args: string[]): Promise<CliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
+  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
+  try {
+    await throwingInsteadOfExiting(buildCli()).parseAsync(['node', 'member-centre', '--db', db, ...args]);
+    return { out: out.join(''), err: err.join(''), failed: false };
+  } catch (error) {
+    return { out: out.join(''), err: err.join('') || String(error), failed: true, error };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}

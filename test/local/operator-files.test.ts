@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/cli';
@@ -111,12 +112,33 @@ describe('the operator\'s files and slips', () => {
     copyFileSync(db, copy);
     const run = await runCli(copy, 'import', 'members', '--channel', 'offline', '--file', file('s.csv', 'channelMemberId,phone\nC1,13812345678\n'));
     expect(run.failed).toBe(true);
-    expect(run.err).toMatch(/holds data but there is no .*copy\/secrets\.json beside it: copy the secrets\.json/);
+    expect(run.err).toMatch(/cannot open the database at .*copy\/mc\.db: .* holds data but there is no .*copy\/secrets\.json beside it: copy the secrets\.json/);
     expect(existsSync(temp.file('copy/secrets.json'))).toBe(false);
     // with its keys beside it, the copy finds the member by phone
     copyFileSync(temp.file('data/secrets.json'), temp.file('copy/secrets.json'));
     expect((await runCli(copy, 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/0 members created, 1 linked to existing members/);
+    // a folder given as the database
+    expect((await runCli(temp.file('copy'), 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).err).toMatch(/cannot open the database at .*copy: /);
   });
+
+  it('Ctrl-C in an import says what stays and how to finish; running it again finishes without doubling', async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => `T${i},${100 + (i % 50)}`).join('\n');
+    const f = file('big.csv', `channelMemberId,points\n${rows}\n`);
+    const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', db, 'import', 'members', '--channel', 'tmall', '--file', f], { cwd: join(__dirname, '../..') });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // interrupt once some batches have committed
+    for (let tries = 0; documents() === 0 && tries < 600; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/interrupted after \d+ rows: every batch written so far stays whole; run the same command again to finish/);
+    const again = await cli('import', 'members', '--channel', 'tmall', '--file', f);
+    expect(again.out).toMatch(/read 20000 rows .* 0 rejected/);
+    const everyone = await exported();
+    expect(everyone).toHaveLength(20_000);
+    expect(everyone.reduce((sum, m) => sum + m.points.available, 0)).toBe(Array.from({ length: 20_000 }, (_, i) => 100 + (i % 50)).reduce((a, b) => a + b, 0));
+  }, 60_000);
 
   it('keeps an earlier printer file unless told, and refuses to revoke a batch or key that does not exist', async () => {
     const out = temp.file('codes.txt');

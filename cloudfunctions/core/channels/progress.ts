@@ -1,8 +1,24 @@
 import { SingleBar, Presets } from 'cli-progress';
 
-/** A progress bar on a terminal; nothing when output is piped or in CI. */
+/** Without a terminal (cron, a pipe), a line this often says how far a long run is. */
+const LOG_EVERY_MS = 10_000;
+
+/**
+ * A progress bar on a terminal. Piped or in CI, a line on stderr every 10 seconds instead, so a
+ * cron log shows a long import moving (a short one prints nothing but its summary).
+ */
 export function progressBar(label: string): { update(done: number, total: number, note: string): void; stop(): void } {
-  if (!process.stderr.isTTY || process.env.CI) return { update: () => {}, stop: () => {} };
+  if (!process.stderr.isTTY || process.env.CI) {
+    let next = Date.now() + LOG_EVERY_MS;
+    return {
+      update(done, total, note) {
+        if (Date.now() < next) return;
+        next = Date.now() + LOG_EVERY_MS;
+        process.stderr.write(`${label}: ${total ? Math.floor((done / total) * 100) : 0}% | ${note}\n`);
+      },
+      stop: () => {},
+    };
+  }
   const bar = new SingleBar(
     { format: `${label} {bar} {percentage}% | {note}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
     Presets.shades_classic,
@@ -21,4 +37,18 @@ export function progressBar(label: string): { update(done: number, total: number
       started = false;
     },
   };
+}
+
+/**
+ * Ctrl-C during an import: say what stays and how to finish, rather than end silently. Every
+ * batch is one transaction, so what was written is whole, and running the command again adds
+ * nothing twice. Returns the function that stops listening.
+ */
+export function explainInterrupt(done: () => string): () => void {
+  const onInterrupt = () => {
+    process.stderr.write(`\ninterrupted after ${done()}: every batch written so far stays whole; run the same command again to finish (it adds nothing twice)\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  return () => void process.off('SIGINT', onInterrupt);
 }

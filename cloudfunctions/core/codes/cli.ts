@@ -3,7 +3,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { prepareOutputFile } from '../channels/rows';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
-import { plural } from '../local/wording';
+import { beijingTime, plural } from '../local/wording';
 import type { Services } from '../runtime/services';
 import { parseValidTo, type BatchDoc } from './batch';
 import { allBatches, BATCHES, revokeKey, setBatchStatus } from './batches.store';
@@ -11,7 +11,7 @@ import { countRedeemed, REPEATS, type RepeatDoc } from './claims.store';
 import { createBatch } from './create';
 
 const integer = (value: string) => {
-  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number 0 or more, at most 9 digits');
   return Number(value);
 };
 
@@ -44,7 +44,7 @@ export function registerCodeCommands({ program, run }: CliContext): void {
           throw new Error(`${options.out} exists (an earlier batch's codes?): choose another --out, or add --force to replace it`);
         }
         prepareOutputFile(options.out, 'the codes');
-        const bar = progressBar('生成一物一码');
+        const bar = progressBar('writing codes');
         const started = Date.now();
         try {
           const batch = await createBatch(services, {
@@ -56,7 +56,7 @@ export function registerCodeCommands({ program, run }: CliContext): void {
           const seconds = (Date.now() - started) / 1000;
           process.stdout.write(
             `batch ${batch._id}: ${plural(batch.count, 'code')} for ${batch.sku} (${batch.name}), ${plural(batch.points, 'point')} each, ` +
-              `valid ${batch.validTo ? `to ${batch.validTo}` : 'with no end'}, key ${batch.keyId}; written to ${options.out} in ${seconds.toFixed(1)} s\n`,
+              `valid ${batch.validTo ? `to ${beijingTime(batch.validTo)}` : 'with no end'}, key ${batch.keyId}; written to ${options.out} in ${seconds.toFixed(1)} s\n`,
           );
         } finally {
           bar.stop();
@@ -69,7 +69,7 @@ export function registerCodeCommands({ program, run }: CliContext): void {
     .description('every batch, oldest first')
     .action(withServices(async (services) => {
       for await (const b of allBatches(services.store)) {
-        process.stdout.write(`${b._id}\t${b.status}\t${b.sku}\t${b.name}\t${b.points} pts\t${plural(b.count, 'code')}\tkey ${b.keyId}\tvalid to ${b.validTo ?? '-'}\tcreated ${b.createdAt}\n`);
+        process.stdout.write(`${b._id}\t${b.status}\t${b.sku}\t${b.name}\t${b.points} pts\t${plural(b.count, 'code')}\tkey ${b.keyId}\tvalid to ${b.validTo ? beijingTime(b.validTo) : '-'}\tcreated ${beijingTime(b.createdAt)}\n`);
       }
     }));
 
@@ -94,7 +94,7 @@ export function registerCodeCommands({ program, run }: CliContext): void {
         cursor = page.nextCursor;
       } while (cursor);
       process.stdout.write(`batch ${batchId}: ${plural(redeemed, 'code')} redeemed, ${plural(repeats, 'repeat scan')} of redeemed codes\n`);
-      for (const signal of top) process.stdout.write(`  serial ${signal.serial}: ${plural(signal.repeats, 'repeat')}, last ${signal.lastRepeatAt}\n`);
+      for (const signal of top) process.stdout.write(`  serial ${signal.serial}: ${plural(signal.repeats, 'repeat')}, last ${beijingTime(signal.lastRepeatAt)}\n`);
     })());
 
   codes
@@ -118,6 +118,6 @@ export function registerCodeCommands({ program, run }: CliContext): void {
         throw new Error(`no key ${keyId}: the keys are ${services.secrets.codeKeys.map((key) => key.id).join(', ')} (MC_CODE_KEYS), and no batch names another`);
       }
       const revoked = await revokeKey(services, keyId);
-      process.stdout.write(`key ${keyId} revoked (since ${revoked.revokedAt}); ${plural(revoked.batches, 'batch', 'batches')} revoked with it; warm instances refuse their codes within codes.batchCacheSeconds. Then drop it from MC_CODE_KEYS.\n`);
+      process.stdout.write(`key ${keyId} revoked (since ${beijingTime(revoked.revokedAt)}); ${plural(revoked.batches, 'batch', 'batches')} revoked with it; warm instances refuse their codes within codes.batchCacheSeconds. Then drop it from MC_CODE_KEYS.\n`);
     })());
 }

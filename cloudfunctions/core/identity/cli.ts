@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { progressBar } from '../channels/progress';
+import { explainInterrupt, progressBar } from '../channels/progress';
 import { prepareOutputFile } from '../channels/rows';
 import type { CliContext } from '../local/cli';
 import { plural } from '../local/wording';
@@ -15,8 +15,10 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
     .requiredOption('--file <file>', 'CSV with a header row, or JSONL (.jsonl)')
     .option('--rejects <file>', 'where rejected rows and dropped fields go (default: FILE.rejects.jsonl)')
     .action((options: { channel: string; file: string; rejects?: string }) => run(async (services) => {
-      const bar = progressBar('导入会员');
+      const bar = progressBar('importing members');
       const started = Date.now();
+      let imported = 0;
+      const stopExplaining = explainInterrupt(() => plural(imported, 'row'));
       try {
         const summary = await importMembersFile(services, {
           channel: options.channel,
@@ -24,7 +26,10 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
           rejectsFile: options.rejects ?? `${options.file}.rejects.jsonl`,
           // parsing and hashing on the second core while this thread writes
           readAhead: true,
-          onProgress: (done, total, s) => bar.update(done, total, plural(s.read, 'row')),
+          onProgress: (done, total, s) => {
+            imported = s.read;
+            bar.update(done, total, plural(s.read, 'row'));
+          },
         });
         const seconds = (Date.now() - started) / 1000;
         bar.stop();
@@ -35,6 +40,7 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
         if (summary.quarantined) process.stdout.write(`${plural(summary.quarantined, 'phone or id', 'phones or ids')} newly set aside: shared by more records than allowed, or blocked test numbers; they join no one\n`);
         if (summary.rejectsFile) process.stdout.write(`rejected rows (reason) and fields dropped from imported rows (warning), by line: ${summary.rejectsFile}\n`);
       } finally {
+        stopExplaining();
         bar.stop();
       }
     }, { createsDatabase: true }));

@@ -86,7 +86,13 @@ export function buildCli(): Command {
     if (!options.createsDatabase && !existsSync(dbFile())) {
       fail(program, `no database at ${dbFile()}: check --db or MC_DB (serve, the imports, codes create, stores add and campaigns add start one)`);
     }
-    const services = open();
+    let services: Services;
+    try {
+      services = open();
+    } catch (error) {
+      // a folder given as --db, a database without its keys: said once, without a stack trace
+      return fail(program, `cannot open the database at ${dbFile()}: ${error instanceof Error ? error.message : String(error)}`);
+    }
     try {
       await fn(services);
     } catch (error) {

@@ -12,8 +12,10 @@ describe('order rows', () => {
   });
 
   it.each([
-    ['12.50', 1250], ['12.5', 1250], ['12', 1200], ['0.01', 1], ['¥8.80', 880], ['12.', 1200],
+    ['12.50', 1250], ['12.5', 1250], ['12', 1200], ['0.01', 1], ['¥8.80', 880], ['12.', 1200], ['1,299.00', 129900], ['¥12,345,678', 1234567800],
   ])('reads yuan %s as %i fen without floats', (yuan, fen) => expect(yuanToFen(yuan)).toBe(fen));
+
+  it.each(['1,29.00', '12,99', ',100', '1,,000', '1.234', 'abc', '-5'])('refuses %s as an amount', (yuan) => expect(yuanToFen(yuan)).toBeNull());
 
   it('gives the same fen for every two-decimal yuan amount', () => {
     fc.assert(fc.property(fc.nat(10_000_000), (fen) => yuanToFen(`${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`) === fen));

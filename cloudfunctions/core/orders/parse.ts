@@ -38,11 +38,16 @@ export const text = (value: unknown): string | undefined => {
   return s === '' ? undefined : s;
 };
 
-/** `12`, `12.5`, `12.50`, `¥12.50` yuan as fen; null if not an amount. */
+/**
+ * `12`, `12.5`, `12.50`, `¥12.50`, `1,299.00` (Excel's thousands separators, in groups of three)
+ * yuan as fen; null if not an amount.
+ */
 export function yuanToFen(input: string): number | null {
-  const m = /^[¥￥]?\s*(\d{1,13})(?:\.(\d{0,2}))?$/.exec(input);
+  const m = /^[¥￥]?\s*(\d{1,3}(?:,\d{3})+|\d{1,13})(?:\.(\d{0,2}))?$/.exec(input);
   if (!m) return null;
-  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+  const whole = m[1]!.replace(/,/g, '');
+  if (whole.length > 13) return null;
+  return Number(whole) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
 }
 
 function fenField(value: string | undefined): number | null | undefined {

@@ -1,8 +1,8 @@
 import { InvalidArgumentError } from 'commander';
 import { userInfo } from 'node:os';
-import { progressBar } from '../channels/progress';
+import { explainInterrupt, progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
-import { plural } from '../local/wording';
+import { beijingTime, plural } from '../local/wording';
 import { importOrdersFile } from '../orders/import.store';
 import { AppError } from '../runtime/errors';
 import { expirePoints } from './expire.store';
@@ -11,7 +11,7 @@ import { isoOrNull, parseBeijingTime } from './time';
 import { verifyPoints } from './verify.store';
 
 function parseDelta(value: string): number {
-  if (!/^[+-]?\d{1,9}$/.test(value) || Number(value) === 0) throw new InvalidArgumentError('must be a non-zero whole number of points, e.g. 50 or -30');
+  if (!/^[+-]?\d{1,9}$/.test(value) || Number(value) === 0) throw new InvalidArgumentError('must be a non-zero whole number of points, at most 9 digits, e.g. 50 or -30');
   return Number(value);
 }
 
@@ -40,8 +40,10 @@ export function registerPointsCommands({ program, importCommand, run }: CliConte
     .option('--rejects <file>', 'where rejected rows go (default: FILE.rejects.jsonl)')
     .option('--batch <n>', 'rows per transaction (default 2000)', parseBatch)
     .action((options: { channel: string; file: string; rejects?: string; batch?: number }) => run(async (services) => {
-      const bar = progressBar('导入订单');
+      const bar = progressBar('importing orders');
       const started = Date.now();
+      let imported = 0;
+      const stopExplaining = explainInterrupt(() => plural(imported, 'row'));
       try {
         const summary = await importOrdersFile(services, {
           channel: options.channel,
@@ -50,7 +52,10 @@ export function registerPointsCommands({ program, importCommand, run }: CliConte
           batchSize: options.batch,
           // parsing and hashing on the second core while this thread writes
           readAhead: true,
-          onProgress: (done, total, s) => bar.update(done, total, plural(s.read, 'row')),
+          onProgress: (done, total, s) => {
+            imported = s.read;
+            bar.update(done, total, plural(s.read, 'row'));
+          },
         });
         bar.stop();
         const seconds = (Date.now() - started) / 1000;
@@ -63,6 +68,7 @@ export function registerPointsCommands({ program, importCommand, run }: CliConte
         if (reasons.length) process.stdout.write(`rejected: ${reasons.map(([reason, n]) => `${reason} ${n}`).join(', ')}\n`);
         if (summary.rejectsFile) process.stdout.write(`rejected rows and reasons: ${summary.rejectsFile}\n`);
       } finally {
+        stopExplaining();
         bar.stop();
       }
     }, { createsDatabase: true }));
@@ -98,7 +104,7 @@ export function registerPointsCommands({ program, importCommand, run }: CliConte
         throw new AppError('INVALID_INPUT', `--as-of ${asOf} is in the future; lots due by then still belong to their members (add --allow-future to expire them anyway)`);
       }
       const summary = await expirePoints(services, asOf);
-      process.stdout.write(`as of ${asOf}: expired ${plural(summary.lots, 'lot')}, ${plural(summary.points, 'point')}, on ${plural(summary.accounts, 'account')}\n`);
+      process.stdout.write(`as of ${beijingTime(asOf)}: expired ${plural(summary.lots, 'lot')}, ${plural(summary.points, 'point')}, on ${plural(summary.accounts, 'account')}\n`);
     }));
 
   points

@@ -8,7 +8,7 @@ import { recruitReport } from './report';
 import { linkOf, sceneOf, type PlaceKind } from './scene';
 
 const integer = (value: string) => {
-  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number 0 or more, at most 9 digits');
   return Number(value);
 };
 

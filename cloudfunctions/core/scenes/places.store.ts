@@ -61,7 +61,8 @@ export async function addCampaign(services: Services, input: { id?: string; name
   invalid(
     idProblem(id) ?? nameProblem(input.name) ?? bonusProblem(input.bonus)
       ?? (CHANNEL.test(input.platform) ? null : 'platform must be an order channel such as tmall')
-      ?? (input.validTo !== undefined && (!validTo || Date.parse(validTo) <= services.clock.now()) ? 'valid-to must be a future date (YYYY-MM-DD)' : null),
+      ?? (input.validTo !== undefined && !validTo ? `valid-to ${input.validTo} is not a date (YYYY-MM-DD)` : null)
+      ?? (validTo && Date.parse(validTo) <= services.clock.now() ? `valid-to ${input.validTo} has passed: give a future date` : null),
   );
   const doc: CampaignDoc = {
     _id: id, name: input.name.trim(), platform: input.platform, bonus: input.bonus, validTo, joined: 0, bound: 0, createdAt: nowIso(services),

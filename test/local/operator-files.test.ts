@@ -88,6 +88,15 @@ describe('the operator\'s files and slips', () => {
     expect((await cli('import', 'members', '--channel', 'jd', '--file', jsonl)).out).toMatch(/1 member created, .* 0 rejected/);
   });
 
+  it('accounts for every row: a changed record is counted as updated, a member twice in one file is a warning', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members));
+    const moved = await cli('import', 'members', '--channel', 'tmall', '--file', file('moved.csv', 'channelMemberId,phone,name,points\nT1,13912345678,张三,100\n'));
+    expect(moved.out).toMatch(/read 1 row .* 0 members created, 0 linked to existing members, 1 updated, 0 merged, 0 unchanged/);
+    const twice = file('twice.csv', 'channelMemberId,name\nT7,王五\nT7,王五五\n');
+    expect((await cli('import', 'members', '--channel', 'tmall', '--file', twice)).out).toMatch(/read 2 rows .* 1 member created, .* 1 warning/);
+    expect(readFileSync(`${twice}.rejects.jsonl`, 'utf8')).toBe('{"line":3,"warning":"duplicate_in_file","channelMemberId":"T7"}\n');
+  });
+
   it('clears an earlier run\'s rejects, and refuses a rejects or export path it cannot write before doing anything', async () => {
     const f = file('m.csv', 'channelMemberId,points\n,5\n');
     await cli('import', 'members', '--channel', 'tmall', '--file', f);

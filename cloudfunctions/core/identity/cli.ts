@@ -35,7 +35,7 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
         bar.stop();
         process.stdout.write(
           `read ${plural(summary.read, 'row')} in ${seconds.toFixed(1)} s: ${plural(summary.created, 'member')} created, ${summary.linked} linked to existing members, ` +
-            `${summary.merged} merged, ${summary.unchanged} unchanged, ${summary.rejected} rejected, ${plural(summary.warnings, 'warning')}, ${plural(summary.conflicts, 'conflict')} for review\n`,
+            `${summary.updated} updated, ${summary.merged} merged, ${summary.unchanged} unchanged, ${summary.rejected} rejected, ${plural(summary.warnings, 'warning')}, ${plural(summary.conflicts, 'conflict')} for review\n`,
         );
         if (summary.quarantined) process.stdout.write(`${plural(summary.quarantined, 'phone or id', 'phones or ids')} newly set aside: shared by more records than allowed, or blocked test numbers; they join no one\n`);
         if (summary.rejectsFile) process.stdout.write(`rejected rows (reason) and fields dropped from imported rows (warning), by line: ${summary.rejectsFile}\n`);

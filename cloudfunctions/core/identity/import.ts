@@ -19,6 +19,8 @@ export interface ImportSummary {
   linked: number;
   /** Members absorbed by another. */
   merged: number;
+  /** Records already imported whose fields this file changed (a new phone, a name), or a later row of the same member. */
+  updated: number;
   unchanged: number;
   rejected: number;
   /** Fields dropped from rows that imported (a phone that is not a mainland mobile…), each listed in the rejects file. */
@@ -31,7 +33,7 @@ export interface ImportSummary {
 /** A line of the rejects file: a row rejected (`reason`), or a field dropped from a row that imported (`warning`). */
 export type Reject = { line: number; channelMemberId?: string } & ({ reason: string } | { warning: string });
 
-export const emptySummary = (): ImportSummary => ({ read: 0, created: 0, linked: 0, merged: 0, unchanged: 0, rejected: 0, warnings: 0, conflicts: 0, quarantined: 0 });
+export const emptySummary = (): ImportSummary => ({ read: 0, created: 0, linked: 0, merged: 0, updated: 0, unchanged: 0, rejected: 0, warnings: 0, conflicts: 0, quarantined: 0 });
 
 /** Fields that come from the channel file; everything else on the record is ours. */
 const sameFields = (a: RecordDoc, b: RecordFields) =>
@@ -84,11 +86,15 @@ export async function importMemberRows(services: Services, channel: string, item
       const before = pending ? pending.before : await cache.get<RecordDoc>('records', id);
       // Opening balances enter once per channel member: when its record is first seen.
       if (item.opening && !before && !pending) openings.push({ recordId: id, ...item.opening });
+      // the same member twice in one batch: the later row's fields win, and the rejects file says so
+      if (pending) refused.push({ line: item.line, warning: 'duplicate_in_file', channelMemberId: item.record.channelMemberId });
+      if (pending) counted.warnings++;
       if (before && sameFields(before, item.record) && !pending) {
         counted.unchanged++;
         continue;
       }
       if (!before) created.add(id);
+      else if (!pending) counted.updated++;
       const after: RecordDoc = {
         memberId: null, homeMemberId: null, apart: [], createdAt: at,
         ...before, ...item.record, _id: id, updatedAt: at,

@@ -22,10 +22,10 @@ export interface VerifyReport {
   details: Difference[];
 }
 
-async function* scan<T extends Doc>(store: DocStore, collection: string): AsyncGenerator<T> {
+async function* scan<T extends Doc>(store: DocStore, collection: string, orderBy = '_id'): AsyncGenerator<T> {
   let cursor: string | null = null;
   do {
-    const page: { items: T[]; nextCursor: string | null } = await store.query<T>(collection, { limit: 1000, cursor });
+    const page: { items: T[]; nextCursor: string | null } = await store.query<T>(collection, { orderBy, limit: 1000, cursor });
     yield* page.items;
     cursor = page.nextCursor;
   } while (cursor);
@@ -48,21 +48,8 @@ export async function verifyPoints(services: Services, options: { maxDetails?: n
     if (report.details.length < max) report.details.push(difference);
   };
 
-  const projector = new Projector();
-  for await (const entry of scan<LedgerEntry>(store, COLLECTION.ledger)) {
-    report.entries++;
-    for (const problem of entryProblems(entry)) add({ kind: 'entry', id: entry._id, problem });
-    projector.add(entry);
-  }
-  const { accounts: projected, orphanAllocations } = projector.finish();
-  for (const orphan of orphanAllocations) add({ kind: 'entry', id: orphan, problem: 'allocation from a lot no entry opened' });
-
   const empty: ProjectedAccount = { points: 0, growth: 0, lots: [], reversed: {}, entries: 0 };
-  const attached = new Map<string, string | null>();
-  for await (const account of scan<AccountDoc>(store, COLLECTION.accounts)) {
-    report.accounts++;
-    attached.set(account._id, account.memberId);
-    const expected = projected.get(account._id) ?? empty;
+  const compareAccount = (account: AccountDoc, expected: ProjectedAccount) => {
     const compare = (field: string, stored: unknown, ledger: unknown) => {
       if (stored !== ledger) add({ kind: 'account', id: account._id, problem: `${field} is ${String(stored)}, the ledger says ${String(ledger)}` });
     };
@@ -72,9 +59,42 @@ export async function verifyPoints(services: Services, options: { maxDetails?: n
     compare('lots', lotsOf(account), lotsOf(expected));
     compare('reversed', canonicalJson(account.reversed), canonicalJson(expected.reversed));
     compare('nextExpiry', account.nextExpiry, nextExpiryOf(expected.lots));
+  };
+
+  // The ledger one account at a time (in account order): each account's lots are projected,
+  // compared and dropped, so memory holds two numbers per account, not every lot of the brand.
+  const totals = new Map<string, { points: number; growth: number }>();
+  let projector = new Projector();
+  let current: string | null = null;
+  const settle = async () => {
+    if (current === null) return;
+    const { accounts: projected, orphanAllocations } = projector.finish();
+    for (const orphan of orphanAllocations) add({ kind: 'entry', id: orphan, problem: 'allocation from a lot no entry opened' });
+    const expected = projected.get(current) ?? empty;
+    totals.set(current, { points: expected.points, growth: expected.growth });
+    const stored = await store.get<AccountDoc>(COLLECTION.accounts, current);
+    if (stored) compareAccount(stored, expected);
+    else add({ kind: 'account', id: current, problem: 'has ledger entries but no account document' });
+    projector = new Projector();
+  };
+  for await (const entry of scan<LedgerEntry>(store, COLLECTION.ledger, 'accountId')) {
+    if (entry.accountId !== current) {
+      await settle();
+      current = entry.accountId;
+    }
+    report.entries++;
+    for (const problem of entryProblems(entry)) add({ kind: 'entry', id: entry._id, problem });
+    projector.add(entry);
+  }
+  await settle();
+
+  const attached = new Map<string, string | null>();
+  for await (const account of scan<AccountDoc>(store, COLLECTION.accounts)) {
+    report.accounts++;
+    attached.set(account._id, account.memberId);
+    if (!totals.has(account._id)) compareAccount(account, empty);
     for (const problem of stateProblems(account)) add({ kind: 'account', id: account._id, problem });
   }
-  for (const id of projected.keys()) if (!attached.has(id)) add({ kind: 'account', id, problem: 'has ledger entries but no account document' });
 
   // Balances: an active member's is the sum of the accounts of the records it lists; any other member's is zero.
   const owners = new Map<string, string>();
@@ -87,7 +107,7 @@ export async function verifyPoints(services: Services, options: { maxDetails?: n
     const total = { points: 0, growth: 0, owed: 0 };
     for (const recordId of new Set(member.records ?? [])) {
       owners.set(recordId, member._id);
-      const account = projected.get(recordId);
+      const account = totals.get(recordId);
       if (!account) continue;
       total.points += account.points;
       total.growth += account.growth;

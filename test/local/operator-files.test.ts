@@ -112,6 +112,10 @@ describe('the operator\'s files and slips', () => {
     expect(counts()).toEqual(before);
     expect((await cli('members', 'export', '--out', nowhere)).err).toMatch(/cannot write the export to/);
     expect((await cli('import', 'members', '--channel', 'tmall', '--file', temp.file('nothere.csv'))).err).toMatch(/no file .*nothere\.csv/);
+    expect((await cli('import', 'members', '--channel', 'tmall', '--file', file('empty.csv', ''))).err).toMatch(/empty\.csv has no header row \(is it empty\?\)/);
+    const own = file('own.csv', members);
+    expect((await cli('import', 'members', '--channel', 'tmall', '--file', own, '--rejects', own)).err).toMatch(/--rejects must not be the file being imported/);
+    expect(readFileSync(own, 'utf8')).toBe(members);
   });
 
   it('refuses a database copied without its secrets.json (new keys would orphan its phone hashes)', async () => {

@@ -1,6 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { accessSync, closeSync, constants, createReadStream, createWriteStream, openSync, readSync, rmSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { readAhead } from './read-ahead';
 
@@ -175,6 +175,7 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
   }
   if (isJsonLines(file) || requiredColumns.length === 0) return;
   const firstLine = head.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
+  if (!firstLine.trim()) throw new Error(`${file} has no header row (is it empty?); nothing was imported`);
   let columns: string[];
   try {
     columns = splitCsvLine(firstLine).map(columnName);
@@ -359,6 +360,8 @@ export async function importFileInBatches<S, C, P, R extends { line: number }>(
   importBatch: (batch: P[], rejects: R[]) => Promise<void>,
 ): Promise<string | null> {
   checkImportFile(options.file, options.requiredColumns ?? []);
+  // the rejects file is cleared first: it must never be the file being imported
+  if (resolve(options.rejectsFile) === resolve(options.file)) throw new Error(`--rejects must not be the file being imported (${options.file})`);
   prepareOutputFile(options.rejectsFile, 'rejected rows');
   const size = statSync(options.file).size;
   const batchSize = options.batchSize ?? 2000;

@@ -75,6 +75,18 @@ describe('points commands', () => {
     expect(adjust).toMatchObject({ kind: 'adjust', points: -500, reason: '补偿错误', operator: 'crm-alice' });
   });
 
+  it('an adjustment of more than 10,000 points needs --yes: without it nothing is written', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('members.csv', 'channelMemberId,points\nT1,100\n'));
+    const member = (await byTmall()).T1!.memberId;
+    await expect(cli('points', 'adjust', member, '100000', '--reason', '补发', '--request-id', 'big')).rejects.toThrow(/\+100000 points is more than 10000 points: check the number, then run again with --yes/);
+    await expect(cli('points', 'adjust', member, '-10001', '--reason', '扣回', '--request-id', 'big2')).rejects.toThrow(/--yes/);
+    expect((await byTmall()).T1).toMatchObject({ points: 100 });
+    // the limit itself needs no confirmation; above it, --yes goes through
+    expect(await cli('points', 'adjust', member, '10000', '--reason', '补发', '--request-id', 'edge')).toMatch(/adjusted: \+10000 points/);
+    expect(await cli('points', 'adjust', member, '100000', '--reason', '补发', '--request-id', 'big', '--yes')).toMatch(/adjusted: \+100000 points/);
+    expect((await byTmall()).T1).toMatchObject({ points: 110100 });
+  });
+
   it('points verify reports a tampered balance and exits non-zero', async () => {
     await cli('import', 'members', '--channel', 'tmall', '--file', file('members.csv', 'channelMemberId,points\nT1,100\n'));
     const store = new Database(db);

@@ -15,6 +15,9 @@ function parseDelta(value: string): number {
   return Number(value);
 }
 
+/** An adjustment bigger than this is checked twice: 100000 typed for 1000 would hand out a fortune that `points verify` cannot see as wrong. */
+export const LARGE_ADJUSTMENT = 10_000;
+
 function parseAsOf(value: string): string {
   const at = isoOrNull(value) ?? parseBeijingTime(value);
   if (!at) throw new InvalidArgumentError('must be a time, e.g. 2028-01-01 or 2028-01-01T00:00:00+08:00');
@@ -112,9 +115,13 @@ export function registerPointsCommands({ program, importCommand, run }: CliConte
     .description('add (or with a negative delta take away) points for a member, audited with the reason and $USER')
     .requiredOption('--reason <reason>', 'why, kept on the ledger entry')
     .option('--request-id <id>', 'makes a retried command replay instead of adjusting twice (default: a new id)')
-    .action((member: string, deltaText: string, options: { reason: string; requestId?: string }) => {
+    .option('--yes', `confirms an adjustment of more than ${LARGE_ADJUSTMENT.toLocaleString('en-US')} points`)
+    .action((member: string, deltaText: string, options: { reason: string; requestId?: string; yes?: boolean }) => {
       const delta = parseDelta(deltaText);
       return run(async (services) => {
+        if (Math.abs(delta) > LARGE_ADJUSTMENT && !options.yes) {
+          throw new AppError('INVALID_INPUT', `${delta > 0 ? '+' : ''}${plural(delta, 'point')} is more than ${plural(LARGE_ADJUSTMENT, 'point')}: check the number, then run again with --yes`);
+        }
         const requestId = options.requestId ?? services.ids.next('adj');
         const at = new Date(services.clock.now()).toISOString();
         const result = await services.store.transaction((tx) =>

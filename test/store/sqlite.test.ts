@@ -1,4 +1,5 @@
-import { StoreConflictError } from '../../cloudfunctions/core/store/port';
+import Database from 'better-sqlite3';
+import { StoreConflictError, StoreQueryError } from '../../cloudfunctions/core/store/port';
 import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
 import { tempDir } from '../support/temp';
 import { CONTRACT_COLLECTIONS, storeContract } from './contract';
@@ -56,6 +57,23 @@ describe('SQLite adapter', () => {
     expect(await store.get('things', 'x')).toEqual({ _id: 'x', kind: 'a', rank: 1 });
     expect(await store.get('things', 'y')).toBeNull();
     await store.close();
+    temp.cleanup();
+  });
+
+  it('drops an index a database still has from an earlier version once it is no longer declared, and keeps the rest', async () => {
+    const temp = tempDir();
+    const file = temp.file('s.db');
+    const before = new SqliteStore({ file, collections: { things: { indexes: [['kind', 'rank'], ['kind']] }, counters: { indexes: [] } } });
+    await before.transaction((tx) => tx.create('things', { _id: 'x', kind: 'a', rank: 1 }));
+    await before.close();
+    const after = new SqliteStore({ file, collections: { things: { indexes: [['kind', 'rank']] }, counters: { indexes: [] } } });
+    const raw = new Database(file, { readonly: true });
+    const indexes = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'doc_things' AND sql IS NOT NULL").pluck().all();
+    raw.close();
+    expect(indexes).toEqual(['doc_things__kind_rank']);
+    expect((await after.query('things', { where: { kind: 'a' }, orderBy: 'rank', limit: 10 })).items).toEqual([{ _id: 'x', kind: 'a', rank: 1 }]);
+    await expect(after.query('counters', { where: { kind: 'a' }, limit: 10 })).rejects.toBeInstanceOf(StoreQueryError);
+    await after.close();
     temp.cleanup();
   });
 });

@@ -9,9 +9,11 @@ import { MAX_PAGE, StoreQueryError, type QueryOptions } from './port';
 export type CollectionSpecs = Record<string, { indexes: readonly (readonly string[])[] }>;
 
 export const COLLECTIONS = {
-  // identity (OneID)
-  records: { indexes: [['memberId']] },
-  identifiers: { indexes: [['memberId']] },
+  // identity (OneID). A member's records are listed on the member, a record's values on the
+  // record, and an account's id is its record's: nothing is looked up by memberId, so no
+  // index pays for itself there (an import writes millions of these documents).
+  records: { indexes: [] },
+  identifiers: { indexes: [] },
   members: { indexes: [['status']] },
   merges: { indexes: [['absorbed'], ['survivor']] },
   conflicts: { indexes: [['at']] },
@@ -19,9 +21,9 @@ export const COLLECTIONS = {
   linkAttempts: { indexes: [] },
   linkRequests: { indexes: [['status']] },
   settings: { indexes: [] },
-  // points: the ledger by account for history; accounts by member and by next lot expiry for the expiry job
+  // points: the ledger by account for history; accounts by next lot expiry for the expiry job
   ledger: { indexes: [['accountId', 'at']] },
-  accounts: { indexes: [['memberId'], ['nextExpiry']] },
+  accounts: { indexes: [['nextExpiry']] },
   balances: { indexes: [] },
   // codes: batches by signing key (revocation) and age; repeat scans of redeemed codes by batch (counterfeit signals); revoked keys
   codeBatches: { indexes: [['keyId', 'createdAt'], ['createdAt']] },

@@ -125,10 +125,17 @@ export class SqliteStore implements DocStore {
       this.indexedFields.set(collection, fieldsOfTable);
       const columns = fieldsOfTable.map((field) => `, ${fieldExpr(field)}`).join('');
       this.writer.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, body TEXT NOT NULL${columns})`);
+      const declared = new Set<string>();
       for (const fields of spec.indexes) {
         const name = `${table}__${fields.join('_')}`;
+        declared.add(name);
         this.writer.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${table} (${fields.map(fieldExpr).join(', ')})`);
       }
+      // An index a database made by an earlier version still has, no longer declared: its
+      // column is not written any more, and every write would still pay for its entry.
+      const stale = this.writer.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name LIKE ? ESCAPE '\\'").pluck()
+        .all(table, `${table.replace(/_/g, '\\_')}\\_\\_%`) as string[];
+      for (const name of stale) if (!declared.has(name)) this.writer.exec(`DROP INDEX ${name}`);
     }
   }
 

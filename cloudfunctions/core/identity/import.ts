@@ -1,4 +1,4 @@
-import { postOpeningBalance } from '../points/opening';
+import { openingHash, postOpeningBalances } from '../points/opening';
 import type { Services } from '../runtime/services';
 import { importFileInBatches, type FileImportOptions, type RowPlan, type RowPlanner } from '../channels/rows';
 import { TxCache } from '../store/tx-cache';
@@ -43,7 +43,7 @@ const sameFields = (a: RecordDoc, b: RecordFields) =>
 /** A member row made ready for its transaction, or rejected. */
 export type PlannedRecord =
   | { line: number; reject: string; channelMemberId?: string }
-  | { line: number; record: RecordFields; opening?: { points: number; growth: number }; warnings?: string[] };
+  | { line: number; record: RecordFields; opening?: { points: number; growth: number; hash: string }; warnings?: string[] };
 
 /** Normalising and hashing each row (recordFromRow): pure, so it runs in the import's reading thread. */
 export function planMemberRows({ channel, phoneHashKey }: { channel: string; phoneHashKey: Uint8Array }): RowPlan<PlannedRecord> {
@@ -56,8 +56,16 @@ export function planMemberRows({ channel, phoneHashKey }: { channel: string; pho
         const channelMemberId = typeof item.row.channelMemberId === 'string' ? item.row.channelMemberId.slice(0, 64) : undefined;
         return { line: item.line, reject: outcome.reject!, channelMemberId };
       }
-      // most rows have none: no empty array to copy out of the reading thread
-      return { line: item.line, record: outcome.record, opening: outcome.opening, ...(outcome.warnings.length ? { warnings: outcome.warnings } : {}) };
+      const { opening } = outcome;
+      // the opening's entry hash is pure: computed here, off the writing thread
+      const recordId = recordIdOf(channel, outcome.record.channelMemberId);
+      return {
+        line: item.line,
+        record: outcome.record,
+        opening: opening && { ...opening, hash: openingHash({ recordId, ...opening }) },
+        // most rows have none: no empty array to copy out of the reading thread
+        ...(outcome.warnings.length ? { warnings: outcome.warnings } : {}),
+      };
     },
   };
 }
@@ -70,7 +78,7 @@ export async function importMemberRows(services: Services, channel: string, item
     const refused: Reject[] = [];
     const cache = new TxCache(tx);
     const changes = new Map<string, RecordChange>();
-    const openings: { recordId: string; points: number; growth: number }[] = [];
+    const openings: { recordId: string; points: number; growth: number; hash: string; at: string }[] = [];
     const created = new Set<string>();
     for (const item of items) {
       counted.read++;
@@ -85,7 +93,7 @@ export async function importMemberRows(services: Services, channel: string, item
       const pending = changes.get(id);
       const before = pending ? pending.before : await cache.get<RecordDoc>('records', id);
       // Opening balances enter once per channel member: when its record is first seen.
-      if (item.opening && !before && !pending) openings.push({ recordId: id, ...item.opening });
+      if (item.opening && !before && !pending) openings.push({ recordId: id, ...item.opening, at });
       // the same member twice in one batch: the later row's fields win, and the rejects file says so
       if (pending) refused.push({ line: item.line, warning: 'duplicate_in_file', channelMemberId: item.record.channelMemberId });
       if (pending) counted.warnings++;
@@ -103,7 +111,7 @@ export async function importMemberRows(services: Services, channel: string, item
     }
     // Opening balances first, on accounts not yet attached to anyone: the graph
     // then attaches them, and every document is written once.
-    for (const opening of openings) await postOpeningBalance(cache, services, { ...opening, at });
+    await postOpeningBalances(cache, services, openings);
     const graph = await applyRecordChanges(cache, services, [...changes.values()]);
     counted.created += graph.createdMembers.length;
     counted.merged += graph.merges.filter((m) => m.kind === 'merge').length;

@@ -3,7 +3,7 @@ import { account, balance, entry, pointsState, seedMember, source } from '../../
 import { AppError } from '../runtime/errors';
 import { syncMemberAccounts } from './accounts.store';
 import { verifyPoints } from './verify.store';
-import { expireAccount, postAdjust, postEarn, postOpeningBalance, postRedeem, postReverse } from './ledger';
+import { expireAccount, openingHash, postAdjust, postEarn, postOpeningBalance, postOpeningBalances, postRedeem, postReverse } from './ledger';
 
 describe('points ledger', () => {
   let services: TestServices;
@@ -250,6 +250,19 @@ describe('points ledger', () => {
       expect((await open('2026-11-24T02:00:00.000Z')).replayed).toBe(true);
       expect(await codeOf(open('2026-11-24T02:00:00.000Z', 400))).toBe('IDEMPOTENCY_MISMATCH');
       expect(await balance(services, 'm1')).toMatchObject({ points: 500, growth: 1200, level: 'silver' });
+    });
+
+    it('posts a batch of opening balances with hashes computed beforehand as one at a time would, and replays it', async () => {
+      const inputs = [{ recordId: 'tmall:T1', points: 500, growth: 1200 }, { recordId: 'wechat:o1', points: -20, growth: 0 }];
+      const at = '2026-11-23T02:00:00.000Z';
+      await tx((t) => postOpeningBalances(t, services, inputs.map((input) => ({ ...input, at, hash: openingHash(input) }))));
+      // the stored hashes are those the one-at-a-time path checks against: posting one again replays it
+      expect((await tx((t) => postOpeningBalance(t, services, { ...inputs[0]!, at }))).replayed).toBe(true);
+      expect(await codeOf(tx((t) => postOpeningBalance(t, services, { ...inputs[1]!, points: -30, at })))).toBe('IDEMPOTENCY_MISMATCH');
+      const again = await pointsState(services);
+      await tx((t) => postOpeningBalances(t, services, inputs.map((input) => ({ ...input, at }))));
+      expect(await pointsState(services)).toEqual(again);
+      expect(await balance(services, 'm1')).toMatchObject({ points: 480, owed: 20, growth: 1200 });
     });
 
     it('a negative opening balance is owed', async () => {

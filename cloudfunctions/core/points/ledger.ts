@@ -24,7 +24,8 @@
  *   expires by the configured rule. Throws INVALID_INPUT, IDEMPOTENCY_MISMATCH.
  * - `postOpeningBalance(tx, services, { recordId, points, growth, at })`: a
  *   channel's opening balance as a `migrate` entry, key `migrate:${recordId}`,
- *   once per record. Throws INVALID_INPUT, IDEMPOTENCY_MISMATCH.
+ *   once per record (`postOpeningBalances` posts a batch's in one session).
+ *   Throws INVALID_INPUT, IDEMPOTENCY_MISMATCH.
  * - `postReverse(tx, services, { key, of, points, growth, at, source })`: takes
  *   back (part of) credit `of`: from its own lot first, then the account's
  *   other lots oldest-expiring first, the rest owed (the account goes
@@ -122,9 +123,14 @@ function checkAmount(name: string, value: number, min: number): void {
   if (!Number.isSafeInteger(value) || value < min || value > MAX_POINTS) throw invalid(`${name} must be an integer from ${min} to ${MAX_POINTS}`);
 }
 
+/** The last time checked and its canonical form: an import batch posts thousands of entries at one time. */
+let lastAt = { input: '', iso: '' };
+
 function checkAt(at: string): string {
+  if (at === lastAt.input) return lastAt.iso;
   const iso = isoOrNull(at);
   if (!iso) throw invalid('at must be an ISO time');
+  lastAt = { input: at, iso };
   return iso;
 }
 
@@ -199,16 +205,32 @@ export async function earnIn(session: PointsSession, input: EarnInput, hash?: st
   return creditIn(session, { ...input, at, kind: 'earn', hash: hash ?? earnHash('earn', input) });
 }
 
-export async function openingBalanceIn(session: PointsSession, input: { recordId: string; points: number; growth: number; at: string }): Promise<PostResult> {
+export interface OpeningInput {
+  recordId: string;
+  points: number;
+  growth: number;
+  at: string;
+}
+
+/** A record's opening balance as a credit: key `migrate:${recordId}`, on the record's own account. */
+function openingSpec(input: Omit<OpeningInput, 'at'>): Omit<EarnInput, 'at'> {
+  const split = input.recordId.indexOf(':');
+  const source = { channel: input.recordId.slice(0, split), ref: input.recordId.slice(split + 1) };
+  return { key: `migrate:${input.recordId}`, accountId: input.recordId, points: input.points, growth: input.growth, source };
+}
+
+/** The content hash an opening balance's entry keeps (pure: an import computes it in its reading thread). */
+export const openingHash = (input: Omit<OpeningInput, 'at'>) => earnHash('migrate', openingSpec(input));
+
+/** `hash` may be passed when the caller already computed `openingHash(input)` (the member import does). */
+export async function openingBalanceIn(session: PointsSession, input: OpeningInput, hash?: string): Promise<PostResult> {
   if (!ACCOUNT.test(input.recordId)) throw invalid('recordId must be `channel:id`');
   checkAmount('points', input.points, -MAX_POINTS);
   checkAmount('growth', input.growth, 0);
   const at = checkAt(input.at);
-  const split = input.recordId.indexOf(':');
-  const source = { channel: input.recordId.slice(0, split), ref: input.recordId.slice(split + 1) };
-  const spec = { key: `migrate:${input.recordId}`, accountId: input.recordId, points: input.points, growth: input.growth, source };
+  const spec = openingSpec(input);
   checkKey(spec.key);
-  return creditIn(session, { ...spec, at, kind: 'migrate', hash: earnHash('migrate', spec) });
+  return creditIn(session, { ...spec, at, kind: 'migrate', hash: hash ?? earnHash('migrate', spec) });
 }
 
 /** `hash` may be passed when the caller already computed `reverseHash(input)`. */
@@ -377,8 +399,13 @@ async function inSession<R>(tx: Tx | TxCache, services: Services, fn: (session: 
 }
 
 export const postEarn = (tx: Tx | TxCache, services: Services, input: EarnInput) => inSession(tx, services, (s) => earnIn(s, input));
-export const postOpeningBalance = (tx: Tx | TxCache, services: Services, input: { recordId: string; points: number; growth: number; at: string }) =>
+export const postOpeningBalance = (tx: Tx | TxCache, services: Services, input: OpeningInput) =>
   inSession(tx, services, (s) => openingBalanceIn(s, input));
+/** Many records' opening balances in one session (an import batch's), each as `postOpeningBalance`; `hash` as `openingHash` gives it. */
+export const postOpeningBalances = (tx: Tx | TxCache, services: Services, inputs: (OpeningInput & { hash?: string })[]) =>
+  inSession(tx, services, async (s) => {
+    for (const { hash, ...input } of inputs) await openingBalanceIn(s, input, hash);
+  });
 export const postReverse = (tx: Tx | TxCache, services: Services, input: ReverseInput) => inSession(tx, services, (s) => reverseIn(s, input));
 export const postRedeem = (tx: Tx | TxCache, services: Services, input: RedeemInput) => inSession(tx, services, (s) => redeemIn(s, input));
 export const postAdjust = (tx: Tx | TxCache, services: Services, input: AdjustInput) => inSession(tx, services, (s) => adjustIn(s, input));

@@ -1,7 +1,8 @@
 /**
  * Opening balances from channel member imports (identity's `import members`
- * calls this inside its batch transaction, once per new record): a `migrate`
- * entry keyed `migrate:${recordId}`, so a re-import never credits twice. See
- * ledger.ts for the errors it throws.
+ * posts a batch's new records' inside its batch transaction): a `migrate`
+ * entry keyed `migrate:${recordId}`, so a re-import never credits twice; the
+ * entry's content hash can be computed beforehand, in the import's reading
+ * thread. See ledger.ts for the errors it throws.
  */
-export { postOpeningBalance } from './ledger';
+export { openingHash, postOpeningBalance, postOpeningBalances } from './ledger';

@@ -1,12 +1,10 @@
 /** @type {import('jest').Config} */
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022', transform: { react: { runtime: 'automatic' } } }, module: { type: 'commonjs' } }];
 
-// Jest's 5 s default is a timed assertion in disguise: a property test or an import test that
-// is simply slower on a busy or slow machine would fail without anything being wrong.
-const testTimeout = 60_000;
-
 module.exports = {
-  testTimeout,
+  // Jest's 5 s default is a timed assertion in disguise: a property test or an import test that
+  // is simply slower on a busy or slow machine would fail without anything being wrong.
+  testTimeout: 60_000,
   projects: [
     {
       displayName: 'core',

@@ -57,12 +57,11 @@ export function planMemberRows({ channel, phoneHashKey }: { channel: string; pho
         return { line: item.line, reject: outcome.reject!, channelMemberId };
       }
       const { opening } = outcome;
-      // the opening's entry hash is pure: computed here, off the writing thread
-      const recordId = recordIdOf(channel, outcome.record.channelMemberId);
       return {
         line: item.line,
         record: outcome.record,
-        opening: opening && { ...opening, hash: openingHash({ recordId, ...opening }) },
+        // the opening's entry hash is pure: computed here, off the writing thread
+        opening: opening && { ...opening, hash: openingHash({ recordId: recordIdOf(channel, outcome.record.channelMemberId), ...opening }) },
         // most rows have none: no empty array to copy out of the reading thread
         ...(outcome.warnings.length ? { warnings: outcome.warnings } : {}),
       };

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { importMembersFile } from '../../cloudfunctions/core/identity/import';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { importOrdersFile } from '../../cloudfunctions/core/orders/import.store';
 import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
@@ -76,6 +77,42 @@ describe('OneID across channel imports', () => {
     ]);
     // the rows imported without the dropped fields
     expect((await services.dump('records')).map((r) => r._id)).toEqual(['offline:W1', 'offline:W3']);
+  });
+
+
+  it('warns of a member repeated anywhere in the file, the same whichever batches its rows fall in, and the later row wins', async () => {
+    const rows = [
+      { channelMemberId: 'T1', name: '张三', points: '10' },
+      { channelMemberId: 'T2', name: '李四', points: '20' },
+      { channelMemberId: 'T1', name: '张三丰', points: '10' },
+      { channelMemberId: 'T3', name: '王五', points: '30' },
+      { channelMemberId: 'T2', name: '李四', points: '20' },
+    ];
+    const results = [];
+    // one batch; batches of two; one row a batch, prepared in the reading thread as the CLI does
+    for (const [batchSize, readAhead] of [[1000, false], [2, false], [1, true]] as const) {
+      const s = openTestServices();
+      try {
+        const file = writeRows(rows);
+        const { rejectsFile: _, ...summary } = await importMembersFile(s, { channel: 'tmall', file, rejectsFile: `${file}.rejects.jsonl`, batchSize, readAhead });
+        const names = new Map((await s.dump('records')).map((r) => [r._id, r.name]));
+        const lines = (await exportAll(s)).map((l) => {
+          const id = l.identifiers.find((i) => i.type === 'tmall')!.value;
+          return [id, names.get(`tmall:${id}`), l.points.available];
+        }).sort();
+        results.push({ summary, lines, rejects: readFileSync(`${file}.rejects.jsonl`, 'utf8') });
+      } finally {
+        await s.close();
+      }
+    }
+    expect(results[0]).toEqual({
+      summary: expect.objectContaining({ read: 5, created: 3, updated: 0, unchanged: 0, warnings: 2 }),
+      // an opening balance enters once per member, from its first row
+      lines: [['T1', '张三丰', 10], ['T2', '李四', 20], ['T3', '王五', 30]],
+      rejects: '{"line":4,"warning":"duplicate_in_file","channelMemberId":"T1"}\n{"line":6,"warning":"duplicate_in_file","channelMemberId":"T2"}\n',
+    });
+    expect(results[1]).toEqual(results[0]);
+    expect(results[2]).toEqual(results[0]);
   });
 
   it('reads JSONL too, rejecting a line that is not JSON', async () => {

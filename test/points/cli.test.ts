@@ -54,7 +54,9 @@ describe('points commands', () => {
     await cli('import', 'members', '--channel', 'tmall', '--file', file('more.csv', 'channelMemberId\nT3\n'));
     expect((await byTmall()).T3).toMatchObject({ points: 30, growth: 30 });
 
-    // A1 (2025) expires at the end of 2026; the migrated 100 (earned on import day) later.
+    // A1 (2025) expires at the end of 2026 Beijing time; the migrated 100 (earned on import day) later.
+    // A time without a zone is Beijing time whatever the machine's zone: 20:00 on 31 December is before it.
+    expect(await cli('points', 'expire', '--as-of', '2026-12-31T20:00', '--allow-future')).toMatch(/expired 0 lots/);
     expect(await cli('points', 'expire', '--as-of', '2027-01-01', '--allow-future')).toMatch(/expired 1 lot, 125 points, on 1 account/);
     expect(await cli('points', 'expire', '--as-of', '2027-01-01', '--allow-future')).toMatch(/expired 0 lots/);
     expect((await byTmall()).T1).toMatchObject({ points: 100, growth: 1025 });
@@ -122,6 +124,7 @@ describe('points commands', () => {
     await expect(cli('points', 'expyre')).rejects.toThrow();
     expect(err.join('')).toMatch(/--help lists the commands/);
     await expect(cli('points', 'expire', '--as-of', 'someday')).rejects.toThrow(/must be a time/);
+    await expect(cli('points', 'expire', '--as-of', '2026-02-30T00:00:00Z')).rejects.toThrow(/must be a time/);
   });
 
   it('a command that reads or corrects refuses a database that is not there, and creates none', async () => {

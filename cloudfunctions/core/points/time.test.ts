@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { expiryOf, parseBeijingTime } from './time';
+import { expiryOf, isoOrNull, parseBeijingTime } from './time';
 import { NEVER } from './types';
 
 describe('Beijing time', () => {
@@ -16,6 +16,21 @@ describe('Beijing time', () => {
 
   it.each(['', 'yesterday', '2026-02-30', '2025-02-29', '2026-13-01', '2026-11-01 24:00', '2026-11-01 12:60', '12/11/2026', '2026-11-01T12:30:00+15:00', '1700000000'])(
     'refuses %j', (input) => expect(parseBeijingTime(input)).toBeNull());
+
+  it.each([
+    ['2026-11-01T04:30:00.000Z', '2026-11-01T04:30:00.000Z'],
+    ['2024-02-29T23:59:59.999Z', '2024-02-29T23:59:59.999Z'],
+    ['2026-11-01T12:30:00+08:00', '2026-11-01T04:30:00.000Z'],
+    ['2026-11-01T12:30Z', '2026-11-01T12:30:00.000Z'],
+  ])('takes the ISO instant %s as %s', (input, iso) => expect(isoOrNull(input)).toBe(iso));
+
+  // without a zone it is no instant (the CLI then reads it as Beijing time, not the machine's zone)
+  it.each(['2026-02-30T00:00:00.000Z', '2025-02-29T00:00:00.000Z', '2026-13-01T00:00:00.000Z', '2026-11-01T24:00:00.000Z', '2026-11-01T12:60:00.000Z', '2026-11-01T12:30', '2026-11-01', 'soon'])(
+    'takes no ISO instant from %j', (input) => expect(isoOrNull(input)).toBeNull());
+
+  it('keeps every canonical instant as it is (property)', () => {
+    fc.assert(fc.property(fc.date({ min: new Date('1970-01-01'), max: new Date('2200-01-01'), noInvalidDate: true }), (date) => isoOrNull(date.toISOString()) === date.toISOString()));
+  });
 
   it('expires at 23:59:59 Beijing on 31 December of the next year', () => {
     const rule = { yearsAfterEarning: 1 };

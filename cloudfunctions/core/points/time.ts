@@ -55,9 +55,21 @@ export function expiryOf(at: string, rule: { yearsAfterEarning: number } | null)
 /** 23:59:59 Beijing time on 31 December, by year (an import asks for the same few years a million times). */
 const yearEnds = new Map<number, string>();
 
-/** A canonical ISO string, or null when `value` is not a valid instant. */
+const CANONICAL_ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/;
+const ZONED_ISO = /^\d{4}-\d{2}-\d{2}T.*(Z|z|[+-]\d{2}:?\d{2})$/;
+
+const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
+
+/**
+ * A canonical ISO string, or null when `value` is not an ISO instant with its zone (`Z` or an
+ * offset). Impossible dates are null, never rolled over (`Date.parse` reads `2026-02-30` as 2
+ * March). A canonical string (what this code writes) is returned as it is: an import checks a
+ * million of them.
+ */
 export function isoOrNull(value: string): string | null {
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value)) return null;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+  const m = CANONICAL_ISO.exec(value);
+  if (!m) return ZONED_ISO.test(value) ? parseBeijingTime(value) : null;
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const valid = month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59 && day <= daysIn(year, month);
+  return valid ? value : null;
 }

@@ -58,7 +58,7 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
       expect(await call('codes', 'dev-u1', { action: 'redeem', q: encodeURIComponent(lines[7]!) })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
       await call('member', 'dev-u1', { action: 'consent', version: login.termsVersion });
       expect(await call('member', 'dev-u1', { action: 'bindPhone', code: 'dev:13912345678' })).toMatchObject({ ok: true });
-      expect(await call('codes', 'dev-u1', { action: 'redeem', q: encodeURIComponent(lines[7]!) })).toEqual({ ok: true, data: { sku: 'CREAM-50', name: '面霜 50ml', points: 30, available: 30, redeemedAt: expect.any(String) } });
+      expect(await call('codes', 'dev-u1', { action: 'redeem', q: encodeURIComponent(lines[7]!) })).toEqual({ ok: true, data: { sku: 'CREAM-50', name: '面霜 50ml', points: 30, available: 30, redeemedAt: expect.any(String), repeated: false } });
       expect(await call('points', 'dev-u1', { action: 'summary' })).toMatchObject({ ok: true, data: { available: 30 } });
       expect(await call('codes', 'dev-u2', { action: 'redeem', q: lines[8] })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
       // a second consumer scanning the used code: refused, and counted on the code

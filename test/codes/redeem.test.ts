@@ -16,7 +16,7 @@ describe('codes.redeem', () => {
     await boundConsumer(services, 'u1', '13912345678');
     const { urls, batch } = await makeBatch(services, { points: 20 });
     const answer = await redeem(services, 'u1', { q: encodeURIComponent(urls[0]!) });
-    expect(answer).toEqual({ ok: true, data: { sku: batch.sku, name: batch.name, points: 20, available: 20, redeemedAt: '2026-11-23T02:00:00.000Z' } });
+    expect(answer).toEqual({ ok: true, data: { sku: batch.sku, name: batch.name, points: 20, available: 20, redeemedAt: '2026-11-23T02:00:00.000Z', repeated: false } });
     const second = await redeem(services, 'u1', { code: urls[1]!.split('/c/')[1] });
     expect(second).toMatchObject({ ok: true, data: { available: 40 } });
     const ledger = await services.dump('ledger');
@@ -36,8 +36,9 @@ describe('codes.redeem', () => {
     const first = await redeem(services, 'u1', { code: codes[0] });
     services.clock.advance(3_600_000);
     const again = await redeem(services, 'u1', { code: codes[0] });
-    // the first answer, its time included: the page tells a scan of long ago from a fresh one
-    expect(again).toEqual(first);
+    // the first answer, its time included, marked as a repeat: the page tells the same code scanned again from a fresh one
+    expect(first).toMatchObject({ ok: true, data: { repeated: false } });
+    expect(again).toEqual({ ...first, data: { ...(first.ok ? first.data : {}), repeated: true } });
     expect(again).toMatchObject({ ok: true, data: { redeemedAt: '2026-11-23T02:00:00.000Z' } });
     // the ledger entry is the claim; a retry by its own member is no repeat
     expect(await services.dump('ledger')).toEqual([expect.objectContaining({ _id: expect.stringMatching(/^scan:/), points: 15 })]);
@@ -72,11 +73,13 @@ describe('codes.redeem', () => {
     expect(balances.reduce((sum, b) => sum + (b.points as number), 0)).toBe(7);
   });
 
-  test('50 simultaneous scans of one code by its own member: one grant, every answer the same', async () => {
+  test('50 simultaneous scans of one code by its own member: one grant, every answer the same but for which one made it', async () => {
     await boundConsumer(services, 'u1', '13912345678');
     const { codes } = await makeBatch(services, { points: 9 });
     const answers = await Promise.all(Array.from({ length: 50 }, () => redeem(services, 'u1', { code: codes[0] })));
-    expect(new Set(answers.map((a) => JSON.stringify(a)))).toEqual(new Set([JSON.stringify({ ok: true, data: { sku: 'SKU-1', name: '面霜 50ml', points: 9, available: 9, redeemedAt: '2026-11-23T02:00:00.000Z' } })]));
+    const granted = { ok: true, data: { sku: 'SKU-1', name: '面霜 50ml', points: 9, available: 9, redeemedAt: '2026-11-23T02:00:00.000Z', repeated: false } };
+    expect(answers.filter((a) => JSON.stringify(a) === JSON.stringify(granted))).toHaveLength(1);
+    expect(answers.filter((a) => JSON.stringify(a) === JSON.stringify({ ...granted, data: { ...granted.data, repeated: true } }))).toHaveLength(49);
     expect(await services.dump('ledger')).toHaveLength(1);
   });
 

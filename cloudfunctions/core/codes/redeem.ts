@@ -107,14 +107,14 @@ export async function redeemCode(services: Services, openid: string, input: { co
       source: { channel: 'scan', ref: code.body, detail: { sku: batch.sku, batchId: batch._id } }, note: batch.name,
     });
     // read after the commit: the transaction itself moved the balance without reading it
-    return { sku: batch.sku, name: batch.name, points: batch.points, available: (await pointsNow()).available, redeemedAt: at };
+    return { sku: batch.sku, name: batch.name, points: batch.points, available: (await pointsNow()).available, redeemedAt: at, repeated: false };
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error;
   }
 
   const first = await findClaim(services, code.body);
   if (!first) throw new AppError('CONFLICT', 'this code is being redeemed: retry');
-  if (sameHolder(first, record)) return { sku: first.sku, name: first.name, points: first.points, available: (await pointsNow()).available, redeemedAt: first.at };
+  if (sameHolder(first, record)) return { sku: first.sku, name: first.name, points: first.points, available: (await pointsNow()).available, redeemedAt: first.at, repeated: true };
   limiter.hit(openid, services.clock.now());
   // a counterfeit signal: worth counting, not worth failing the answer for (a hot fake code collides often)
   await countRepeat(services, code).catch((error: unknown) => services.log.warn('code_repeat_not_counted', { error: error instanceof Error ? error.name : 'unknown' }));

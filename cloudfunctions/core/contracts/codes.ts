@@ -10,7 +10,8 @@ export const codesRedeem = {
   input: z
     .object({ action: z.literal('redeem'), code: z.optional(asciiField(40)), q: z.optional(asciiField(512)) })
     .check(z.refine((event) => (event.code === undefined) !== (event.q === undefined), 'give either code or q')),
-  output: z.object({ sku: z.string(), name: z.string(), points: z.number(), available: z.number(), redeemedAt: z.string() }),
+  /** `repeated`: this member had redeemed the code before this request (a retry, or the same code scanned again); nothing was added now. */
+  output: z.object({ sku: z.string(), name: z.string(), points: z.number(), available: z.number(), redeemedAt: z.string(), repeated: z.boolean() }),
 };
 
 export type CodesRedeemResult = z.infer<typeof codesRedeem.output>;

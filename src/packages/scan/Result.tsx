@@ -2,7 +2,7 @@ import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import type { ApiError } from '../../api'
 import { errorTime } from '../../api'
-import { creditedEarlier, formatDateTime, formatPoints } from '../../lib/format'
+import { formatDateTime, formatPoints } from '../../lib/format'
 
 export interface Redeemed {
   sku: string
@@ -11,6 +11,8 @@ export interface Redeemed {
   available: number
   /** When the code was redeemed: the first scan's time when this member scanned it before. */
   redeemedAt: string
+  /** This member had redeemed it before this request. */
+  repeated: boolean
 }
 
 interface Props {
@@ -19,6 +21,8 @@ interface Props {
   onAgain: () => void
   onPoints: () => void
   onRetry: () => void
+  /** The answer is to 重试 after a failed try: a redemption it finds already made is that try's, never seen. */
+  retried?: boolean
 }
 
 interface Look {
@@ -30,10 +34,11 @@ interface Look {
   secondary?: { text: string; onClick: () => void }
 }
 
-function look({ result, onJoin, onAgain, onPoints, onRetry }: Props, now: number): Look {
+function look({ result, onJoin, onAgain, onPoints, onRetry, retried }: Props): Look {
   if (result.ok) {
     const { data } = result
-    const earlier = creditedEarlier(data.redeemedAt, now)
+    // the same code scanned again says so, with when; a retry of a lost answer shows the credit
+    const earlier = data.repeated && !retried
     return {
       tone: 'ok',
       mark: '✓',
@@ -95,7 +100,7 @@ function usedLook(when: string | null, onAgain: () => void): Look {
 
 /** The outcome of one redemption: success (or scanned by this member before), already used (with when), invalid, expired, not a member, rate limited. */
 export default function Result(props: Props) {
-  const l = look(props, Date.now())
+  const l = look(props)
   return (
     <View className={`scan-result scan-result--${l.tone}`}>
       <View className="scan-result__mark">{l.mark}</View>

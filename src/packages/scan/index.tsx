@@ -14,7 +14,7 @@ type Input = { q: string } | { code: string }
 type ScanState =
   | { status: 'idle'; hint?: string }
   | { status: 'redeeming'; input: Input }
-  | { status: 'done'; input: Input; result: { ok: true; data: Redeemed } | { ok: false; error: ApiError } }
+  | { status: 'done'; input: Input; retried: boolean; result: { ok: true; data: Redeemed } | { ok: false; error: ApiError } }
 
 /**
  * Scan a product's one-item-one-code for points: WeChat's scanner in the mini-program; in a
@@ -25,13 +25,13 @@ export default function ScanPage() {
   const [state, setState] = useState<ScanState>({ status: 'idle' })
   const [text, setText] = useState('')
 
-  const redeem = useCallback(async (input: Input) => {
+  const redeem = useCallback(async (input: Input, retried = false) => {
     setState({ status: 'redeeming', input })
     try {
       const data = await callFunction('codes', 'redeem', input)
-      setState({ status: 'done', input, result: { ok: true, data } })
+      setState({ status: 'done', input, retried, result: { ok: true, data } })
     } catch (error) {
-      setState({ status: 'done', input, result: { ok: false, error: toApiError(error) } })
+      setState({ status: 'done', input, retried, result: { ok: false, error: toApiError(error) } })
     }
   }, [])
 
@@ -82,7 +82,8 @@ export default function ScanPage() {
             setState({ status: 'idle' })
           }}
           onPoints={() => replace(ROUTES.points)}
-          onRetry={() => void redeem(state.input)}
+          onRetry={() => void redeem(state.input, true)}
+          retried={state.retried}
         />
       </View>
     )

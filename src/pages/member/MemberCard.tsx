@@ -32,8 +32,9 @@ export default function MemberCard({ profile, points, onRetryPoints }: Props) {
           <Text className="member-card__link">点击重试</Text>
         </View>
       )}
-      {summary && <Text className="member-card__points">{formatPoints(summary.available)}</Text>}
-      {summary && summary.owed > 0 && <Text className="member-card__note">待抵扣 {formatPoints(summary.owed)} 积分（退款扣回，将从新获得的积分中抵扣）</Text>}
+      {/* points owed (a refund taken back, a negative store balance) show once, as what is owed, not also as a negative balance */}
+      {summary && <Text className="member-card__points">{formatPoints(Math.max(0, summary.available))}</Text>}
+      {summary && summary.owed > 0 && <Text className="member-card__note">待抵扣 {formatPoints(summary.owed)} 积分，将从之后获得的积分中扣除</Text>}
 
       {summary && (
         <View className="member-card__progress">

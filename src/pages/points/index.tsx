@@ -12,18 +12,23 @@ import HistoryList from './HistoryList'
 import { usePointsHistory } from './usePointsHistory'
 import './index.css'
 
-/** Within this long of expiring, points are worth a nudge; a year ahead, the date alone is enough. */
-const URGENT_MS = 30 * 86_400_000
+const DAY_MS = 86_400_000
+/**
+ * Within this long of expiring, the days left are worth counting; a year ahead, the date alone
+ * is enough. No call to use them: the mini-program has nowhere to spend points yet.
+ */
+const URGENT_MS = 30 * DAY_MS
 
 function Summary({ summary }: { summary: PointsSummaryResult }) {
   const soonest = summary.expiring.find((lot) => lot.points > 0)
-  const urgent = soonest !== undefined && Date.parse(soonest.at) - Date.now() < URGENT_MS
+  const left = soonest === undefined ? Infinity : Date.parse(soonest.at) - Date.now()
+  const urgent = left < URGENT_MS
   return (
     <View>
       <View className="points-summary">
         <View className="points-summary__main">
           <Text className="points-summary__label">可用积分</Text>
-          <Text className="points-summary__value">{formatPoints(summary.available)}</Text>
+          <Text className="points-summary__value">{formatPoints(Math.max(0, summary.available))}</Text>
         </View>
         <View className="points-summary__side">
           <Text className="points-summary__label">成长值</Text>
@@ -35,13 +40,13 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
         <View className="points-notice" role="note">
           <Text className="points-notice__mark">!</Text>
           <Text className="points-notice__text">
-            {formatPoints(soonest.points)} 积分将于 {formatDate(soonest.at)} 过期{urgent ? '，请尽快使用' : ''}
+            {formatPoints(soonest.points)} 积分将于 {formatDate(soonest.at)} 过期{urgent ? `（还剩 ${Math.max(1, Math.ceil(left / DAY_MS))} 天）` : ''}
           </Text>
         </View>
       )}
       {summary.owed > 0 && (
         <View className="points-notice points-notice--owed" role="note">
-          <Text className="points-notice__text">有 {formatPoints(summary.owed)} 积分因退款待抵扣，将从之后获得的积分中扣除</Text>
+          <Text className="points-notice__text">有 {formatPoints(summary.owed)} 积分待抵扣，将从之后获得的积分中扣除</Text>
         </View>
       )}
     </View>

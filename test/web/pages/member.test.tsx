@@ -66,6 +66,15 @@ describe('会员 home', () => {
     expect(container.textContent).not.toMatch(/1[3-9]\d{9}/)
   })
 
+  it('shows points owed once, as owed: no negative balance, no reason it cannot know', async () => {
+    const owed = { data: { ...SUMMARY.data, available: -150, owed: 150, expiring: [] } }
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': owed, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    render(<MemberPage />)
+    expect(await screen.findByText('待抵扣 150 积分，将从之后获得的积分中扣除')).toBeTruthy()
+    expect(screen.getByText('0')).toBeTruthy()
+    expect(screen.queryByText('-150')).toBeNull()
+  })
+
   it('keeps the card when points cannot load, with an inline retry', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { error: 'INTERNAL' }, 'member.channels': CHANNELS, 'member.memberCode': CODE })
     render(<MemberPage />)

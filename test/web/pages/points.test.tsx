@@ -53,17 +53,26 @@ describe('积分', () => {
     expect(callsOf('points', 'history').map((c) => c.event.cursor ?? null)).toEqual([null, 'c2'])
   })
 
-  it('asks to use points soon only within a month of their expiry', async () => {
+  it('counts the days left only within a month of an expiry, and never asks to use points it has nowhere to spend', async () => {
     mockApi({ 'member.login': JOINED, 'points.summary': { data: { ...SUMMARY.data, expiring: [{ points: 300, at: inDays(3) }] } }, 'points.history': { data: { entries: [], nextCursor: null } } })
     render(<PointsPage />)
-    expect(await screen.findByText(/^300 积分将于 .* 过期，请尽快使用$/)).toBeTruthy()
+    expect(await screen.findByText(/^300 积分将于 .* 过期（还剩 3 天）$/)).toBeTruthy()
+    expect(screen.queryByText(/尽快使用/)).toBeNull()
+  })
+
+  it('shows points owed once, as owed, with no reason it cannot know', async () => {
+    mockApi({ 'member.login': JOINED, 'points.summary': { data: { ...SUMMARY.data, available: -150, owed: 150, expiring: [] } }, 'points.history': { data: { entries: [], nextCursor: null } } })
+    render(<PointsPage />)
+    expect(await screen.findByText('有 150 积分待抵扣，将从之后获得的积分中扣除')).toBeTruthy()
+    expect(screen.queryByText('-150')).toBeNull()
+    expect(screen.getByText('0')).toBeTruthy()
   })
 
   it('says so when there is no history yet', async () => {
     mockApi({ 'member.login': JOINED, 'points.summary': { data: { ...SUMMARY.data, available: 0, expiring: [] } }, 'points.history': { data: { entries: [], nextCursor: null } } })
     render(<PointsPage />)
     expect(await screen.findByText('还没有积分记录')).toBeTruthy()
-    expect(screen.queryByText(/过期，请尽快使用/)).toBeNull()
+    expect(screen.queryByText(/过期/)).toBeNull()
   })
 
   it('shows an error with retry for the history and for the summary', async () => {

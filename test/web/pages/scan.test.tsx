@@ -17,7 +17,7 @@ function openWith(params: Record<string, string>) {
 
 describe('scan', () => {
   it('H5: redeems a pasted URL and shows the points and the new balance', async () => {
-    mockApi({ 'codes.redeem': { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: new Date().toISOString() } } })
+    mockApi({ 'codes.redeem': { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: new Date().toISOString(), repeated: false } } })
     render(<ScanPage />)
     expect(screen.getByText(/浏览器中无法使用相机/)).toBeTruthy()
     fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: URL } })
@@ -40,12 +40,24 @@ describe('scan', () => {
     expect((screen.getByPlaceholderText('例如 https://…/c/XXXX') as HTMLTextAreaElement).value).toBe(URL)
   })
 
-  it('tells a member who scanned this code before that its points were theirs already, and when', async () => {
-    mockApi({ 'codes.redeem': { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: '2026-11-20T06:30:00.000Z' } } })
+  it('tells a member who scanned this code before that its points were theirs already, and when, however recently', async () => {
+    const twoMinutesAgo = new Date(Date.now() - 120_000)
+    mockApi({ 'codes.redeem': { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: twoMinutesAgo.toISOString(), repeated: true } } })
     openWith({ q: URL })
     expect(await screen.findByText('这个码的积分您已领取过')).toBeTruthy()
-    expect(screen.getByText('已于 2026-11-20 14:30 领取 +50 积分')).toBeTruthy()
+    expect(screen.getByText(/^已于 .* 领取 \+50 积分$/)).toBeTruthy()
     expect(screen.queryByText(/积分已到账/)).toBeNull()
+  })
+
+  it('shows the credit when 重试 finds the failed try went through after all', async () => {
+    let tries = 0
+    mockApi({
+      'codes.redeem': () => (++tries === 1 ? { error: 'UNAVAILABLE' } : { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: new Date().toISOString(), repeated: true } }),
+    })
+    openWith({ q: URL })
+    fireEvent.click(await screen.findByText('重试'))
+    expect(await screen.findByText('积分已到账 +50')).toBeTruthy()
+    expect(screen.queryByText('这个码的积分您已领取过')).toBeNull()
   })
 
   it('redeems at once when opened with ?q=', async () => {

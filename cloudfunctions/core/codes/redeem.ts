@@ -18,6 +18,8 @@ export interface RedeemResult {
   available: number;
   /** When the code was redeemed: now for a first scan, the first scan's time for the same member's later ones (a retry's answer is the first answer). */
   redeemedAt: string;
+  /** The same member had redeemed it before this request: nothing was added now. */
+  repeated: boolean;
 }
 
 const limiters = new WeakMap<DocStore, InvalidScanLimiter>();

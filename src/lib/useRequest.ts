@@ -7,8 +7,10 @@ export type RequestState<T> =
   | { status: 'ready'; data: T }
 
 /**
- * Runs `load` on mount and whenever `reload` is called (or `deps` change). A reload
- * keeps showing the data it has (`quiet`) instead of flashing the loading view.
+ * Runs `load` on mount and whenever `reload` is called (or `deps` change). A quiet reload
+ * (coming back to a tab) keeps showing the data it has instead of flashing the loading view,
+ * and keeps it when it fails too: a phone with a weak signal at the till must not lose its
+ * card by switching tabs. The next show tries again.
  */
 export function useRequest<T>(load: () => Promise<T>, deps: unknown[] = []) {
   const [state, setState] = useState<RequestState<T>>({ status: 'loading' })
@@ -19,12 +21,13 @@ export function useRequest<T>(load: () => Promise<T>, deps: unknown[] = []) {
 
   useEffect(() => {
     let live = true
-    if (!quiet.current) setState({ status: 'loading' })
+    const isQuiet = quiet.current
+    if (!isQuiet) setState({ status: 'loading' })
     quiet.current = false
     loader
       .current()
       .then((data) => live && setState({ status: 'ready', data }))
-      .catch((error: unknown) => live && setState({ status: 'error', error: toApiError(error) }))
+      .catch((error: unknown) => live && setState((shown) => (isQuiet && shown.status === 'ready' ? shown : { status: 'error', error: toApiError(error) })))
     return () => {
       live = false
     }

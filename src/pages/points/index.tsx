@@ -55,11 +55,11 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
 
 function MemberPoints() {
   const summary = useRequest(() => callFunction('points', 'summary', {}))
-  const { history, reload, loadMore } = usePointsHistory()
+  const { history, reload, refresh, loadMore } = usePointsHistory()
   useReachBottom(loadMore)
   useShowAgain(() => {
     summary.reload({ quiet: true })
-    void reload()
+    void refresh()
   })
 
   return (

@@ -19,18 +19,19 @@ export function usePointsHistory() {
   const busy = useRef(false)
   const generation = useRef(0)
 
-  const fetchPage = useCallback(async (cursor: string | null, replace: boolean) => {
+  /** `quiet`: a refresh on coming back to the tab, which keeps the entries shown, even when it fails. */
+  const fetchPage = useCallback(async (cursor: string | null, replace: boolean, quiet = false) => {
     if (busy.current && !replace) return
     busy.current = true
     const mine = ++generation.current
-    setState((s) => ({ ...s, loading: replace ? 'first' : 'more', error: null }))
+    if (!quiet) setState((s) => ({ ...s, loading: replace ? 'first' : 'more', error: null }))
     try {
       const page = await callFunction('points', 'history', { cursor, limit: PAGE_SIZE })
       if (mine !== generation.current) return
       setState((s) => ({ entries: replace ? page.entries : [...s.entries, ...page.entries], nextCursor: page.nextCursor, loading: null, error: null }))
     } catch (error) {
       if (mine !== generation.current) return
-      setState((s) => ({ ...s, loading: null, error: toApiError(error) }))
+      setState((s) => (quiet && s.entries.length ? s : { ...s, loading: null, error: toApiError(error) }))
     } finally {
       if (mine === generation.current) busy.current = false
     }
@@ -41,9 +42,10 @@ export function usePointsHistory() {
   }, [fetchPage])
 
   const reload = useCallback(() => fetchPage(null, true), [fetchPage])
+  const refresh = useCallback(() => fetchPage(null, true, true), [fetchPage])
   const loadMore = useCallback(() => {
     if (state.nextCursor && !state.loading) void fetchPage(state.nextCursor, false)
   }, [fetchPage, state.nextCursor, state.loading])
 
-  return { history: state, reload, loadMore }
+  return { history: state, reload, refresh, loadMore }
 }

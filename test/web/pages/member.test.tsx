@@ -75,6 +75,28 @@ describe('会员 home', () => {
     expect(screen.queryByText('-150')).toBeNull()
   })
 
+  it('keeps the card, points and channels when coming back to the tab fails, and refreshes on the next show', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    render(<MemberPage />)
+    expect(await screen.findByText('1,280')).toBeTruthy()
+    expect(await screen.findByText('天猫旗舰店')).toBeTruthy()
+    // the signal drops while the consumer is on another tab
+    mockApi({})
+    act(() => pageLifecycle.hide())
+    act(() => pageLifecycle.show())
+    await waitFor(() => expect(callsOf('points', 'summary')).toHaveLength(1))
+    await waitFor(() => expect(callsOf('member', 'login')).toHaveLength(1))
+    expect(screen.getByText('1,280')).toBeTruthy()
+    expect(screen.getByText('138****8000')).toBeTruthy()
+    expect(screen.getByText('天猫旗舰店')).toBeTruthy()
+    expect(screen.queryByText(/暂时无法加载/)).toBeNull()
+    // back online: the next show brings the new balance
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { data: { ...SUMMARY.data, available: 1330 } }, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    act(() => pageLifecycle.hide())
+    act(() => pageLifecycle.show())
+    expect(await screen.findByText('1,330')).toBeTruthy()
+  })
+
   it('keeps the card when points cannot load, with an inline retry', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { error: 'INTERNAL' }, 'member.channels': CHANNELS, 'member.memberCode': CODE })
     render(<MemberPage />)

@@ -1,4 +1,5 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/react'
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
+import { pageLifecycle } from '../stubs/taro'
 import PointsPage from '../../../src/pages/points/index'
 import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
 
@@ -66,6 +67,24 @@ describe('积分', () => {
     expect(await screen.findByText('有 150 积分待抵扣，将从之后获得的积分中扣除')).toBeTruthy()
     expect(screen.queryByText('-150')).toBeNull()
     expect(screen.getByText('0')).toBeTruthy()
+  })
+
+  it('keeps the balance and the history when coming back to the tab fails, and refreshes them on the next show', async () => {
+    mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': { data: { entries: [entry(1, 120)], nextCursor: null } } })
+    render(<PointsPage />)
+    expect(await screen.findByText('天猫订单 1 消费得积分')).toBeTruthy()
+    mockApi({})
+    act(() => pageLifecycle.hide())
+    act(() => pageLifecycle.show())
+    await waitFor(() => expect(callsOf('points', 'history')).toHaveLength(1))
+    await waitFor(() => expect(callsOf('member', 'login')).toHaveLength(1))
+    expect(screen.getByText('1,500')).toBeTruthy()
+    expect(screen.getByText('天猫订单 1 消费得积分')).toBeTruthy()
+    expect(screen.queryByText(/暂时无法加载|点击重试/)).toBeNull()
+    mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': { data: { entries: [entry(2, 80), entry(1, 120)], nextCursor: null } } })
+    act(() => pageLifecycle.hide())
+    act(() => pageLifecycle.show())
+    expect(await screen.findByText('天猫订单 2 消费得积分')).toBeTruthy()
   })
 
   it('says so when there is no history yet', async () => {

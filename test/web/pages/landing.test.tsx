@@ -50,7 +50,7 @@ describe('landing', () => {
     resetAll()
     mockApi({ 'scenes.resolve': CARD, 'member.login': VISITOR })
     open({ scene: 'p=C11' })
-    expect(await screen.findByText('感谢购买！加入会员，绑定订单领积分')).toBeTruthy()
+    expect(await screen.findByText('感谢购买！加入会员，绑定订单领 100 积分')).toBeTruthy()
     expect(getNextStep()).toEqual({ kind: 'order', campaignId: 'C11', platform: 'tmall' })
   })
 

@@ -6,6 +6,7 @@ import { callFunction, toApiError, type ApiError } from '../../../api'
 import { EmptyView, ErrorView, LoadingView } from '../../../components/StatusView'
 import { entryFrom } from '../../../launch/entry'
 import { setAttribution, setNextStep, type Attribution } from '../../../launch/intent'
+import { formatPoints } from '../../../lib/format'
 import { ROUTES, go, replace } from '../../../lib/routes'
 import { recordAttribution } from '../attribution'
 import { productCodeIn, sceneLabel } from './resolve'
@@ -17,7 +18,7 @@ type LandingState =
   | { status: 'invalid' }
   | { status: 'ended'; name: string }
   | { status: 'error'; error: ApiError }
-  | { status: 'invite'; attribution: Attribution }
+  | { status: 'invite'; attribution: Attribution; bonus?: number }
   | { status: 'welcomeBack'; attribution: Attribution }
 
 const TITLES: Record<Attribution['kind'], string> = {
@@ -66,7 +67,8 @@ export default function LandingPage() {
         if (resolved.kind === 'packageCard') return replace(ROUTES.order, { campaign: resolved.campaignId, platform: resolved.platform })
         return live && setView({ status: 'welcomeBack', attribution })
       }
-      return live && setView({ status: 'invite', attribution })
+      // a package card names its bonus: the reason to join now
+      return live && setView({ status: 'invite', attribution, ...(resolved.kind === 'packageCard' ? { bonus: resolved.bonus } : {}) })
     }
     run().catch((error) => live && setView({ status: 'error', error: toApiError(error) }))
     return () => {
@@ -96,7 +98,9 @@ export default function LandingPage() {
       {(view.status === 'invite' || view.status === 'welcomeBack') && (
         <View className="join-step landing">
           <Text className="landing__badge">{view.attribution.label ?? '会员中心'}</Text>
-          <Text className="join-step__title">{view.status === 'invite' ? TITLES[view.attribution.kind] : '您已是会员，欢迎回来'}</Text>
+          <Text className="join-step__title">
+            {view.status === 'invite' ? (view.bonus ? `感谢购买！加入会员，绑定订单领 ${formatPoints(view.bonus)} 积分` : TITLES[view.attribution.kind]) : '您已是会员，欢迎回来'}
+          </Text>
           <Text className="join-step__desc">
             {view.status === 'invite'
               ? '授权手机号即可入会，天猫、门店的会员积分自动合并，消费和扫码都能累积积分。'

@@ -36,14 +36,3 @@ export function signedPoints(n: number): string {
 export function maskPhones(text: string): string {
   return text.replace(/(^|\D)(1[3-9]\d)\d{4}(\d{4})(?=\D|$)/g, '$1$2****$3') // no lookbehind: older iOS engines lack it
 }
-
-/**
- * A credit answered more than ten minutes after it was first made was not just
- * now: the member did this before (a retry of a lost answer comes within seconds;
- * the margin covers a phone clock that is a few minutes off).
- */
-export const EARLIER_MS = 10 * 60_000
-
-export function creditedEarlier(at: string, now = Date.now()): boolean {
-  return Date.parse(at) < now - EARLIER_MS
-}

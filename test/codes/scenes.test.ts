@@ -142,11 +142,11 @@ describe('scenes.bindOrder (package cards)', () => {
     const before = await available(memberId);
     await ok('u1', { action: 'join', scene: 'p=P11' });
     const result = await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' });
-    expect(result).toEqual({ platform: 'tmall', orderId: '1001', campaignId: 'P11', points: 50, available: before + 50, boundAt: new Date(services.clock.now()).toISOString() });
+    expect(result).toEqual({ platform: 'tmall', orderId: '1001', campaignId: 'P11', points: 50, available: before + 50, boundAt: new Date(services.clock.now()).toISOString(), repeated: false });
     // a retry later still answers the first binding, with its time
     services.clock.advance(3600_000);
-    expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' })).toEqual(result);
-    expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' })).toEqual(result);
+    expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' })).toEqual({ ...result, repeated: true });
+    expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' })).toEqual({ ...result, repeated: true });
     expect(await available(memberId)).toBe(before + 50);
     expect((await services.dump('ledger')).filter((e) => String(e._id).startsWith('card:'))).toHaveLength(1);
     expect(await services.dump('campaigns')).toEqual([expect.objectContaining({ bound: 1, joined: 1 })]);
@@ -223,7 +223,7 @@ describe('scenes.bindOrder (package cards)', () => {
 
     services.clock.advance(3600_000);
     const again = await ok('u2', { action: 'bindOrder', platform: 'tmall', orderId: '4001', campaignId: 'P11' });
-    expect(again).toEqual({ ...first, available: await available(survivor) });
+    expect(again).toEqual({ ...first, available: await available(survivor), repeated: true });
     expect((await services.dump('ledger')).filter((e) => String(e._id).startsWith('card:'))).toHaveLength(1);
   });
 

@@ -43,8 +43,8 @@ export const scenesBindOrder = {
     /** The card's campaign (`p=` of its scene); defaults to the member's first-touch campaign. */
     campaignId: z.optional(id),
   }),
-  /** `boundAt`: when the order was bound; a retry answers the first binding's time. */
-  output: z.object({ platform: z.string(), orderId: z.string(), campaignId: z.string(), points: z.number(), available: z.number(), boundAt: z.string() }),
+  /** `boundAt`: when the order was bound; a retry answers the first binding's time, with `repeated` (nothing was added now). */
+  output: z.object({ platform: z.string(), orderId: z.string(), campaignId: z.string(), points: z.number(), available: z.number(), boundAt: z.string(), repeated: z.boolean() }),
 };
 
 export type ScenesResolveResult = z.infer<typeof scenesResolve.output>;

@@ -32,11 +32,13 @@ export interface BindOrderResult {
   available: number;
   /** When the order was bound: a retry answers the first binding's time. */
   boundAt: string;
+  /** The member had bound it before this request: nothing was added now. */
+  repeated: boolean;
 }
 
 async function replay(services: Services, bound: CardOrderDoc, memberId: string): Promise<BindOrderResult> {
   const { available } = await memberPoints(services.store.get.bind(services.store), services, memberId);
-  return { platform: bound.platform, orderId: bound.orderId, campaignId: bound.campaignId, points: bound.points, available, boundAt: bound.at };
+  return { platform: bound.platform, orderId: bound.orderId, campaignId: bound.campaignId, points: bound.points, available, boundAt: bound.at, repeated: true };
 }
 
 /**
@@ -100,7 +102,7 @@ export async function bindOrder(services: Services, openid: string, input: { pla
       await session.flush();
       const current = await tx.get<typeof campaign>(CAMPAIGNS, campaign._id);
       if (current) await tx.update(CAMPAIGNS, campaign._id, { bound: current.bound + 1 });
-      return { platform: input.platform, orderId: input.orderId, campaignId: campaign._id, points: campaign.bonus, available: balance?.points ?? 0, boundAt: at };
+      return { platform: input.platform, orderId: input.orderId, campaignId: campaign._id, points: campaign.bonus, available: balance?.points ?? 0, boundAt: at, repeated: false };
     });
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error;

@@ -16,7 +16,7 @@ async function bind(orderId: string, placeholder = '天猫订单号') {
 describe('package card order', () => {
   it('binds a Tmall order with the card campaign and shows the points', async () => {
     router.params = { campaign: 'C11' }
-    mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { data: { platform: 'tmall', orderId: '2026112300001', campaignId: 'C11', points: 100, available: 1600, boundAt: new Date().toISOString() } } })
+    mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { data: { platform: 'tmall', orderId: '2026112300001', campaignId: 'C11', points: 100, available: 1600, boundAt: new Date().toISOString(), repeated: false } } })
     render(<OrderPage />)
     await bind('2026112300001')
     expect(await screen.findByText('订单绑定成功')).toBeTruthy()
@@ -25,19 +25,35 @@ describe('package card order', () => {
     expect(callsOf('scenes', 'bindOrder')[0]?.event).toEqual({ action: 'bindOrder', platform: 'tmall', orderId: '2026112300001', campaignId: 'C11' })
   })
 
-  it('tells a member who bound this order before that its points were theirs already, and when', async () => {
+  it.each([['long ago', '2026-11-11T04:00:00.000Z'], ['two minutes ago', new Date(Date.now() - 120_000).toISOString()]])(
+    'tells a member who bound this order before (%s) that its points were theirs already, and when', async (_when, boundAt) => {
+      router.params = { campaign: 'C11' }
+      mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { data: { platform: 'tmall', orderId: '2026112300001', campaignId: 'C11', points: 100, available: 1600, boundAt, repeated: true } } })
+      render(<OrderPage />)
+      await bind('2026112300001')
+      expect(await screen.findByText('这笔订单已绑定过')).toBeTruthy()
+      expect(screen.getByText(/^已于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 领取 \+100 积分$/)).toBeTruthy()
+      expect(screen.queryByText('订单绑定成功')).toBeNull()
+    })
+
+  it('shows the points when binding again after a try that seemed to fail finds it went through', async () => {
     router.params = { campaign: 'C11' }
-    mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { data: { platform: 'tmall', orderId: '2026112300001', campaignId: 'C11', points: 100, available: 1600, boundAt: '2026-11-11T04:00:00.000Z' } } })
+    let tries = 0
+    mockApi({
+      'member.login': JOINED,
+      'scenes.bindOrder': () => (++tries === 1 ? { error: 'UNAVAILABLE' } : { data: { platform: 'tmall', orderId: '2026112300001', campaignId: 'C11', points: 100, available: 1600, boundAt: new Date().toISOString(), repeated: true } }),
+    })
     render(<OrderPage />)
     await bind('2026112300001')
-    expect(await screen.findByText('这笔订单已绑定过')).toBeTruthy()
-    expect(screen.getByText('已于 2026-11-11 12:00 领取 +100 积分')).toBeTruthy()
-    expect(screen.queryByText('订单绑定成功')).toBeNull()
+    await waitFor(() => expect(callsOf('scenes', 'bindOrder')).toHaveLength(1))
+    await bind('2026112300001')
+    expect(await screen.findByText('订单绑定成功')).toBeTruthy()
+    expect(screen.queryByText('这笔订单已绑定过')).toBeNull()
   })
 
   it('names the card\'s platform and binds the order there', async () => {
     router.params = { campaign: 'C12', platform: 'jd' }
-    mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { data: { platform: 'jd', orderId: '301234567890', campaignId: 'C12', points: 50, available: 550, boundAt: new Date().toISOString() } } })
+    mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { data: { platform: 'jd', orderId: '301234567890', campaignId: 'C12', points: 50, available: 550, boundAt: new Date().toISOString(), repeated: false } } })
     render(<OrderPage />)
     expect(await screen.findByText('绑定京东订单')).toBeTruthy()
     await bind('301234567890', '京东订单号')

@@ -1,13 +1,13 @@
 import { Input, Text, View } from '@tarojs/components'
 import { useRouter } from '@tarojs/taro'
 import { Button } from '@nutui/nutui-react-taro'
-import { useState } from 'react'
+import { useRef, useState } from 'react'
 import { channelName } from '../../../../cloudfunctions/core/contracts/channel-names'
 import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors'
 import { callFunction, errorDetails, toApiError } from '../../../api'
 import { ErrorView, LoadingView } from '../../../components/StatusView'
 import { setNextStep } from '../../../launch/intent'
-import { creditedEarlier, formatDateTime, formatPoints } from '../../../lib/format'
+import { formatDateTime, formatPoints } from '../../../lib/format'
 import { ROUTES, decodeParam, go, replace } from '../../../lib/routes'
 import { useMembership } from '../../../lib/useMembership'
 import '../index.css'
@@ -27,7 +27,7 @@ const ORDER_MESSAGES: Partial<Record<ErrorCode, string>> = {
   CODE_EXPIRED: '该包裹卡活动已结束。',
 }
 
-/** `earlier`: bound before this visit, judged once when the answer came (the page may be looked at again much later). */
+/** `earlier`: bound before this try, judged once when the answer came (the page may be looked at again much later). */
 type Outcome = { tone: 'ok'; points: number; available: number; boundAt: string; earlier: boolean } | { tone: 'error'; code: ErrorCode; text: string }
 
 /**
@@ -45,6 +45,8 @@ export default function OrderPage() {
   const [orderId, setOrderId] = useState('')
   const [busy, setBusy] = useState(false)
   const [outcome, setOutcome] = useState<Outcome | null>(null)
+  // the order of a try that seemed to fail: binding it again may find that try went through
+  const failedTry = useRef<string | null>(null)
 
   const submit = async () => {
     const id = orderId.replace(/\s/g, '')
@@ -57,9 +59,12 @@ export default function OrderPage() {
     setOutcome(null)
     try {
       const result = await callFunction('scenes', 'bindOrder', { platform, orderId: id, ...(campaign ? { campaignId: campaign } : {}) })
-      setOutcome({ tone: 'ok', points: result.points, available: result.available, boundAt: result.boundAt, earlier: creditedEarlier(result.boundAt) })
+      const earlier = result.repeated && failedTry.current !== id
+      failedTry.current = null
+      setOutcome({ tone: 'ok', points: result.points, available: result.available, boundAt: result.boundAt, earlier })
     } catch (error) {
       const failure = toApiError(error)
+      failedTry.current = id
       const text = failure.code === 'FORBIDDEN' && errorDetails(failure).reason === 'refunded'
         ? '这笔订单已退款，不能领取包裹卡积分。'
         : ORDER_MESSAGES[failure.code] ?? failure.message

@@ -36,3 +36,11 @@ export function signedPoints(n: number): string {
 export function maskPhones(text: string): string {
   return text.replace(/(^|\D)(1[3-9]\d)\d{4}(\d{4})(?=\D|$)/g, '$1$2****$3') // no lookbehind: older iOS engines lack it
 }
+
+/**
+ * Points a member can spend, and points still to be made up, from a balance that may be
+ * negative (a refund took back points already spent). Only a negative total is owed: an
+ * account in debt beside another in credit is already netted in the balance.
+ */
+export const spendablePoints = (available: number) => Math.max(0, available)
+export const pointsOwed = (available: number) => Math.max(0, -available)

@@ -2,7 +2,7 @@ import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import type { ApiError } from '../../api'
 import { errorTime } from '../../api'
-import { formatDateTime, formatPoints } from '../../lib/format'
+import { formatDateTime, formatPoints, spendablePoints } from '../../lib/format'
 
 export interface Redeemed {
   sku: string
@@ -46,7 +46,7 @@ function look({ result, onJoin, onAgain, onPoints, onRetry, retried }: Props): L
       lines: [
         `${data.name} 正品验证通过`,
         ...(earlier ? [`已于 ${formatDateTime(data.redeemedAt)} 领取 +${formatPoints(data.points)} 积分`] : []),
-        `当前可用积分 ${formatPoints(data.available)}`,
+        `当前可用积分 ${formatPoints(spendablePoints(data.available))}`,
       ],
       primary: { text: '查看积分明细', onClick: onPoints },
       secondary: { text: '继续扫码', onClick: onAgain },

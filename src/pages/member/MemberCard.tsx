@@ -1,7 +1,7 @@
 import { Text, View } from '@tarojs/components'
 import type { PointsSummaryResult, ProfileResult } from '../../../cloudfunctions/core/contracts'
 import type { RequestState } from '../../lib/useRequest'
-import { formatDate, formatPoints } from '../../lib/format'
+import { formatDate, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
 
 interface Props {
   profile: ProfileResult | null
@@ -33,8 +33,8 @@ export default function MemberCard({ profile, points, onRetryPoints }: Props) {
         </View>
       )}
       {/* points owed (a refund taken back, a negative store balance) show once, as what is owed, not also as a negative balance */}
-      {summary && <Text className="member-card__points">{formatPoints(Math.max(0, summary.available))}</Text>}
-      {summary && summary.owed > 0 && <Text className="member-card__note">待抵扣 {formatPoints(summary.owed)} 积分，将从之后获得的积分中扣除</Text>}
+      {summary && <Text className="member-card__points">{formatPoints(spendablePoints(summary.available))}</Text>}
+      {summary && pointsOwed(summary.available) > 0 && <Text className="member-card__note">待抵扣 {formatPoints(pointsOwed(summary.available))} 积分，将从之后获得的积分中扣除</Text>}
 
       {summary && (
         <View className="member-card__progress">

@@ -20,8 +20,8 @@ function MemberHome() {
   const points = useRequest(() => callFunction('points', 'summary', {}))
   const channels = useRequest(() => callFunction('member', 'channels', {}))
   useShowAgain(() => {
-    points.reload({ quiet: true })
-    channels.reload({ quiet: true })
+    points.reload({ keep: true })
+    channels.reload({ keep: true })
   })
 
   return (

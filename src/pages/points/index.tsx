@@ -4,7 +4,7 @@ import type { PointsSummaryResult } from '../../../cloudfunctions/core/contracts
 import { callFunction } from '../../api'
 import JoinInvite from '../../components/JoinInvite'
 import { ErrorView, LoadingView } from '../../components/StatusView'
-import { formatDate, formatPoints } from '../../lib/format'
+import { formatDate, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
 import { useMembership } from '../../lib/useMembership'
 import { useRequest } from '../../lib/useRequest'
 import { useShowAgain } from '../../lib/useShowAgain'
@@ -13,6 +13,7 @@ import { usePointsHistory } from './usePointsHistory'
 import './index.css'
 
 const DAY_MS = 86_400_000
+const BEIJING_OFFSET_MS = 8 * 3_600_000
 /**
  * Within this long of expiring, the days left are worth counting; a year ahead, the date alone
  * is enough. No call to use them: the mini-program has nowhere to spend points yet.
@@ -23,12 +24,15 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
   const soonest = summary.expiring.find((lot) => lot.points > 0)
   const left = soonest === undefined ? Infinity : Date.parse(soonest.at) - Date.now()
   const urgent = left < URGENT_MS
+  // calendar days in Beijing, where lots expire at 23:59:59 (China keeps UTC+8 all year)
+  const beijingDay = (ms: number) => Math.floor((ms + BEIJING_OFFSET_MS) / DAY_MS)
+  const daysLeft = soonest === undefined ? 0 : beijingDay(Date.parse(soonest.at)) - beijingDay(Date.now())
   return (
     <View>
       <View className="points-summary">
         <View className="points-summary__main">
           <Text className="points-summary__label">可用积分</Text>
-          <Text className="points-summary__value">{formatPoints(Math.max(0, summary.available))}</Text>
+          <Text className="points-summary__value">{formatPoints(spendablePoints(summary.available))}</Text>
         </View>
         <View className="points-summary__side">
           <Text className="points-summary__label">成长值</Text>
@@ -40,13 +44,13 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
         <View className="points-notice" role="note">
           <Text className="points-notice__mark">!</Text>
           <Text className="points-notice__text">
-            {formatPoints(soonest.points)} 积分将于 {formatDate(soonest.at)} 过期{urgent ? `（还剩 ${Math.max(1, Math.ceil(left / DAY_MS))} 天）` : ''}
+            {formatPoints(soonest.points)} 积分将于 {formatDate(soonest.at)} 过期{urgent ? (daysLeft <= 0 ? '（今天到期）' : `（还剩 ${daysLeft} 天）`) : ''}
           </Text>
         </View>
       )}
-      {summary.owed > 0 && (
+      {pointsOwed(summary.available) > 0 && (
         <View className="points-notice points-notice--owed" role="note">
-          <Text className="points-notice__text">有 {formatPoints(summary.owed)} 积分待抵扣，将从之后获得的积分中扣除</Text>
+          <Text className="points-notice__text">有 {formatPoints(pointsOwed(summary.available))} 积分待抵扣，将从之后获得的积分中扣除</Text>
         </View>
       )}
     </View>
@@ -58,7 +62,7 @@ function MemberPoints() {
   const { history, reload, refresh, loadMore } = usePointsHistory()
   useReachBottom(loadMore)
   useShowAgain(() => {
-    summary.reload({ quiet: true })
+    summary.reload({ keep: true })
     void refresh()
   })
 

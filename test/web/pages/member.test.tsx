@@ -135,6 +135,26 @@ describe('会员 home', () => {
     }
   })
 
+  it('takes the member code away when renewing it fails: an expired one would be refused at the till', async () => {
+    jest.useFakeTimers()
+    try {
+      let n = 0
+      mockApi({
+        'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS,
+        'member.memberCode': () => (n++ === 0 ? { data: { token: 'MC1.m_000001.1795000000.tag', expiresAt: new Date(Date.now() + 60_000).toISOString() } } : { error: 'UNAVAILABLE' }),
+      })
+      render(<MemberPage />)
+      expect(await screen.findByAltText('会员二维码')).toBeTruthy()
+      await jest.advanceTimersByTimeAsync(60_000)
+      await waitFor(() => expect(screen.getByText(/会员码暂时无法显示/)).toBeTruthy())
+      expect(screen.queryByAltText('会员二维码')).toBeNull()
+      // the rest of the card stays
+      expect(screen.getByText('1,280')).toBeTruthy()
+    } finally {
+      jest.useRealTimers()
+    }
+  })
+
   it('stops refreshing the member code while the page is hidden, and gets a fresh one on coming back', async () => {
     jest.useFakeTimers()
     try {

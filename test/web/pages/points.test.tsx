@@ -61,12 +61,29 @@ describe('积分', () => {
     expect(screen.queryByText(/尽快使用/)).toBeNull()
   })
 
+  it('says 今天到期 on the Beijing day the points expire', async () => {
+    const day = 86_400_000
+    const beijing = 8 * 3_600_000
+    const endOfTodayInBeijing = Math.floor((Date.now() + beijing) / day) * day + day - 1000 - beijing
+    mockApi({ 'member.login': JOINED, 'points.summary': { data: { ...SUMMARY.data, expiring: [{ points: 300, at: new Date(endOfTodayInBeijing).toISOString() }] } }, 'points.history': { data: { entries: [], nextCursor: null } } })
+    render(<PointsPage />)
+    expect(await screen.findByText(/^300 积分将于 .* 过期（今天到期）$/)).toBeTruthy()
+  })
+
   it('shows points owed once, as owed, with no reason it cannot know', async () => {
     mockApi({ 'member.login': JOINED, 'points.summary': { data: { ...SUMMARY.data, available: -150, owed: 150, expiring: [] } }, 'points.history': { data: { entries: [], nextCursor: null } } })
     render(<PointsPage />)
     expect(await screen.findByText('有 150 积分待抵扣，将从之后获得的积分中扣除')).toBeTruthy()
     expect(screen.queryByText('-150')).toBeNull()
     expect(screen.getByText('0')).toBeTruthy()
+  })
+
+  it('owes nothing more when one channel\'s debt is already netted in a positive balance', async () => {
+    // Tmall +500, the store -150: 350 to spend, and nothing further will be taken
+    mockApi({ 'member.login': JOINED, 'points.summary': { data: { ...SUMMARY.data, available: 350, owed: 150, expiring: [] } }, 'points.history': { data: { entries: [], nextCursor: null } } })
+    render(<PointsPage />)
+    expect(await screen.findByText('350')).toBeTruthy()
+    expect(screen.queryByText(/待抵扣/)).toBeNull()
   })
 
   it('keeps the balance and the history when coming back to the tab fails, and refreshes them on the next show', async () => {

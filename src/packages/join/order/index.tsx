@@ -7,7 +7,7 @@ import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors
 import { callFunction, errorDetails, toApiError } from '../../../api'
 import { ErrorView, LoadingView } from '../../../components/StatusView'
 import { setNextStep } from '../../../launch/intent'
-import { formatDateTime, formatPoints } from '../../../lib/format'
+import { formatDateTime, formatPoints, spendablePoints } from '../../../lib/format'
 import { ROUTES, decodeParam, go, replace } from '../../../lib/routes'
 import { useMembership } from '../../../lib/useMembership'
 import '../index.css'
@@ -106,7 +106,7 @@ export default function OrderPage() {
               <Text className="order-points">+{formatPoints(outcome.points)} 积分</Text>
             </>
           )}
-          <Text className="join-welcome__phone">当前可用积分 {formatPoints(outcome.available)}</Text>
+          <Text className="join-welcome__phone">当前可用积分 {formatPoints(spendablePoints(outcome.available))}</Text>
           <Button type="primary" shape="round" block className="join-primary" onClick={() => replace(ROUTES.points)}>
             查看积分明细
           </Button>

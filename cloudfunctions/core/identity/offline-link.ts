@@ -57,13 +57,10 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     const card = await cache.get<RecordDoc>('records', cardId);
     if (!card) throw new AppError('NOT_FOUND', 'no store member with this card number');
     if (card.memberId === memberId) return { status: 'linked' as const, memberId };
-    // A card another consumer holds (they linked it, or bound the phone it carries) is never
-    // taken from them by someone who knows its number and digits: the store sorts it out.
-    const holder = card.memberId ? await cache.get<MemberDoc>('members', card.memberId) : null;
-    const heldByAnother = !!holder?.records.some((id) => id.startsWith(WECHAT_PREFIX) && id !== wechat._id);
 
+    // A card without a phone is left to staff, who check who holds it: nothing here tells a
+    // consumer that someone does before they have proved anything.
     if (!card.phoneMasked) {
-      if (heldByAnother) throw new AppError('CONFLICT', 'this card is held by another WeChat member; ask the store');
       const requestId = `${cardId}>${wechat._id}`;
       if (!(await tx.get('linkRequests', requestId))) {
         await tx.create('linkRequests', { _id: requestId, status: 'pending', cardRecordId: cardId, wechatRecordId: wechat._id, at } satisfies LinkRequestDoc);
@@ -72,7 +69,12 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     }
     if (!last4) throw new AppError('INVALID_INPUT', 'last4 is required for this card');
     if (card.phoneMasked.slice(-4) !== last4) return { status: 'mismatch' as const, memberId };
-    if (heldByAnother) throw new AppError('CONFLICT', 'this card is held by another WeChat member; ask the store');
+    // A card another consumer holds (they linked it, or bound the phone it carries) is never
+    // taken from them by someone who knows its number and digits: the store sorts it out.
+    const holder = card.memberId ? await cache.get<MemberDoc>('members', card.memberId) : null;
+    if (holder?.records.some((id) => id.startsWith(WECHAT_PREFIX) && id !== wechat._id)) {
+      throw new AppError('CONFLICT', 'this card is held by another WeChat member; ask the store');
+    }
 
     // Verified: the card's own (old) phone no longer decides whom it belongs to.
     const cardPhones = card.identifiers.filter((i) => i.type === 'phone').map(valueKey);

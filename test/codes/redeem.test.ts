@@ -30,6 +30,18 @@ describe('codes.redeem', () => {
     expect((await redeem(services, 'u1', { code: codes[1]!.toLowerCase() })).ok).toBe(true);
   });
 
+  test('an answer to the attempt that made the redemption is no repeat, a retry after a lost answer included', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { codes } = await makeBatch(services, { points: 15 });
+    const first = await redeem(services, 'u1', { code: codes[0], requestId: 'attempt-0001' });
+    services.clock.advance(5_000);
+    expect(await redeem(services, 'u1', { code: codes[0], requestId: 'attempt-0001' })).toEqual(first);
+    expect(await redeem(services, 'u1', { code: codes[0], requestId: 'attempt-0002' })).toMatchObject({ ok: true, data: { repeated: true, redeemedAt: '2026-11-23T02:00:00.000Z' } });
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: true, data: { repeated: true } });
+    expect(await redeem(services, 'u1', { code: codes[0], requestId: 'no' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await services.dump('ledger')).toEqual([expect.objectContaining({ points: 15 })]);
+  });
+
   test('the same member retrying gets the first result and earns once', async () => {
     await boundConsumer(services, 'u1', '13912345678');
     const { codes } = await makeBatch(services, { points: 15 });

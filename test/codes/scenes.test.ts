@@ -141,10 +141,12 @@ describe('scenes.bindOrder (package cards)', () => {
     const { memberId } = await boundConsumer(services, 'u1', '13912345678');
     const before = await available(memberId);
     await ok('u1', { action: 'join', scene: 'p=P11' });
-    const result = await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' });
+    const result = await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', requestId: 'attempt-0001' });
     expect(result).toEqual({ platform: 'tmall', orderId: '1001', campaignId: 'P11', points: 50, available: before + 50, boundAt: new Date(services.clock.now()).toISOString(), repeated: false });
-    // a retry later still answers the first binding, with its time
+    // a retry later still answers the first binding, with its time: its own attempt as it was, any other as a repeat
     services.clock.advance(3600_000);
+    expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', requestId: 'attempt-0001' })).toEqual(result);
+    expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', requestId: 'attempt-0002' })).toEqual({ ...result, repeated: true });
     expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' })).toEqual({ ...result, repeated: true });
     expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' })).toEqual({ ...result, repeated: true });
     expect(await available(memberId)).toBe(before + 50);

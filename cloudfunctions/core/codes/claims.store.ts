@@ -32,6 +32,8 @@ export interface Claim {
   name: string;
   points: number;
   at: string;
+  /** The attempt that made it, when the page named one. */
+  requestId: string | null;
 }
 
 export const claimKey = (body: string) => `scan:${body}`;
@@ -59,6 +61,7 @@ export async function findClaim(services: Services, body: string): Promise<Claim
   return {
     accountId: entry.accountId, memberId: entry.memberId, points: entry.points, at: entry.at,
     sku: String(entry.source.detail?.sku ?? ''), name: entry.note ?? '',
+    requestId: typeof entry.source.detail?.requestId === 'string' ? entry.source.detail.requestId : null,
   };
 }
 

@@ -18,7 +18,7 @@ export interface RedeemResult {
   available: number;
   /** When the code was redeemed: now for a first scan, the first scan's time for the same member's later ones (a retry's answer is the first answer). */
   redeemedAt: string;
-  /** The same member had redeemed it before this request: nothing was added now. */
+  /** The same member had redeemed it before, in another attempt than this request's `requestId`: nothing was added now. */
   repeated: boolean;
 }
 
@@ -81,9 +81,10 @@ const sameHolder = (claim: Claim, record: WechatRecordDoc) => claim.accountId ==
  * NOT_BOUND (with `redeemedAt` when the code was used already),
  * CODE_ALREADY_REDEEMED (by someone else; the message says when),
  * CONFLICT (a simultaneous scan is still settling: retry).
- * The same member's retry answers the first result again.
+ * The same member's retry answers the first result again (`repeated` unless it carries the
+ * `requestId` of the attempt that made the redemption).
  */
-export async function redeemCode(services: Services, openid: string, input: { code?: string; q?: string }): Promise<RedeemResult> {
+export async function redeemCode(services: Services, openid: string, input: { code?: string; q?: string; requestId?: string }): Promise<RedeemResult> {
   const limiter = limiterOf(services);
   if (limiter.blocked(openid, services.clock.now())) throw new AppError('RATE_LIMITED', 'too many invalid scans: try again later');
   const checked = await checkCode(services, codeFromInput(services, input));
@@ -106,7 +107,7 @@ export async function redeemCode(services: Services, openid: string, input: { co
   try {
     await claimAndEarn(services, {
       key: claimKey(code.body), accountId: record._id, points: batch.points, growth: 0, at,
-      source: { channel: 'scan', ref: code.body, detail: { sku: batch.sku, batchId: batch._id } }, note: batch.name,
+      source: { channel: 'scan', ref: code.body, detail: { sku: batch.sku, batchId: batch._id, ...(input.requestId ? { requestId: input.requestId } : {}) } }, note: batch.name,
     });
     // read after the commit: the transaction itself moved the balance without reading it
     return { sku: batch.sku, name: batch.name, points: batch.points, available: (await pointsNow()).available, redeemedAt: at, repeated: false };
@@ -116,7 +117,7 @@ export async function redeemCode(services: Services, openid: string, input: { co
 
   const first = await findClaim(services, code.body);
   if (!first) throw new AppError('CONFLICT', 'this code is being redeemed: retry');
-  if (sameHolder(first, record)) return { sku: first.sku, name: first.name, points: first.points, available: (await pointsNow()).available, redeemedAt: first.at, repeated: true };
+  if (sameHolder(first, record)) return { sku: first.sku, name: first.name, points: first.points, available: (await pointsNow()).available, redeemedAt: first.at, repeated: !input.requestId || first.requestId !== input.requestId };
   limiter.hit(openid, services.clock.now());
   // a counterfeit signal: worth counting, not worth failing the answer for (a hot fake code collides often)
   await countRepeat(services, code).catch((error: unknown) => services.log.warn('code_repeat_not_counted', { error: error instanceof Error ? error.name : 'unknown' }));

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { asciiField } from './codes';
+import { asciiField, requestIdField } from './codes';
 
 /** Events and answers of the `scenes` cloud function. */
 
@@ -42,8 +42,10 @@ export const scenesBindOrder = {
     orderId: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)),
     /** The card's campaign (`p=` of its scene); defaults to the member's first-touch campaign. */
     campaignId: z.optional(id),
+    /** The page's id for this attempt, kept across its retries (see codes.redeem). */
+    requestId: z.optional(requestIdField),
   }),
-  /** `boundAt`: when the order was bound; a retry answers the first binding's time, with `repeated` (nothing was added now). */
+  /** `boundAt`: when the order was bound; binding it again answers the first binding's time, `repeated` unless from the attempt that bound it. */
   output: z.object({ platform: z.string(), orderId: z.string(), campaignId: z.string(), points: z.number(), available: z.number(), boundAt: z.string(), repeated: z.boolean() }),
 };
 

@@ -13,7 +13,7 @@ export const scenesFunction: CloudFunction = {
     join: action({ input: contract.scenesJoin.input, run: (input, caller, services) => joinScene(services, callerOpenid(caller), input) }),
     bindOrder: action({
       input: contract.scenesBindOrder.input,
-      run: (input, caller, services) => bindOrder(services, callerOpenid(caller), { platform: input.platform, orderId: input.orderId, campaignId: input.campaignId }),
+      run: (input, caller, services) => bindOrder(services, callerOpenid(caller), { platform: input.platform, orderId: input.orderId, campaignId: input.campaignId, requestId: input.requestId }),
     }),
   },
 };

@@ -22,6 +22,8 @@ export interface CardOrderDoc extends Doc {
   memberId: string;
   points: number;
   at: string;
+  /** The page's attempt that bound it, when it named one. */
+  requestId?: string;
 }
 
 export interface BindOrderResult {
@@ -32,13 +34,14 @@ export interface BindOrderResult {
   available: number;
   /** When the order was bound: a retry answers the first binding's time. */
   boundAt: string;
-  /** The member had bound it before this request: nothing was added now. */
+  /** The member had bound it before, in another attempt than this request's `requestId`: nothing was added now. */
   repeated: boolean;
 }
 
-async function replay(services: Services, bound: CardOrderDoc, memberId: string): Promise<BindOrderResult> {
+async function replay(services: Services, bound: CardOrderDoc, memberId: string, requestId: string | undefined): Promise<BindOrderResult> {
   const { available } = await memberPoints(services.store.get.bind(services.store), services, memberId);
-  return { platform: bound.platform, orderId: bound.orderId, campaignId: bound.campaignId, points: bound.points, available, boundAt: bound.at, repeated: true };
+  const repeated = !requestId || bound.requestId !== requestId;
+  return { platform: bound.platform, orderId: bound.orderId, campaignId: bound.campaignId, points: bound.points, available, boundAt: bound.at, repeated };
 }
 
 /**
@@ -46,7 +49,8 @@ async function replay(services: Services, bound: CardOrderDoc, memberId: string)
  * imported for that platform and bought by this member (its buyer's channel
  * record is one of the member's records: joined through the phone or the
  * Tmall id). It earns its campaign's bonus once per order; the same member's
- * retry answers the first result.
+ * retry answers the first result (`repeated` unless it carries the `requestId` of the attempt
+ * that bound it).
  * The campaign is `campaignId`, else the package card the member last joined
  * through (scenes.join). Throws NOT_BOUND, INVALID_INPUT (no campaign; the
  * platform is not the campaign's), NOT_FOUND (campaign or
@@ -55,7 +59,7 @@ async function replay(services: Services, bound: CardOrderDoc, memberId: string)
  * (the caller's order, bound already by another member). Whether someone
  * else's order exists, was bound or refunded is not told.
  */
-export async function bindOrder(services: Services, openid: string, input: { platform: string; orderId: string; campaignId?: string }): Promise<BindOrderResult> {
+export async function bindOrder(services: Services, openid: string, input: { platform: string; orderId: string; campaignId?: string; requestId?: string }): Promise<BindOrderResult> {
   const get: Getter = services.store.get.bind(services.store);
   const record = await boundRecord(services, openid);
   const member = await liveMember(get, record.memberId);
@@ -67,7 +71,7 @@ export async function bindOrder(services: Services, openid: string, input: { pla
     bound.recordId === record._id || (await liveMember(get, bound.memberId))?._id === member._id;
 
   const earlier = await services.store.get<CardOrderDoc>(CARD_ORDERS, id);
-  if (earlier && (await boundByCaller(earlier))) return replay(services, earlier, member._id);
+  if (earlier && (await boundByCaller(earlier))) return replay(services, earlier, member._id, input.requestId);
 
   const attribution = input.campaignId ? null : await get<AttributionDoc>(ATTRIBUTIONS, member._id);
   const campaignId = input.campaignId ?? attribution?.lastCampaignId ?? attribution?.campaignId;
@@ -89,6 +93,7 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   const at = new Date(services.clock.now()).toISOString();
   const bound: CardOrderDoc = {
     _id: id, platform: input.platform, orderId: input.orderId, campaignId: campaign._id, recordId: record._id, memberId: member._id, points: campaign.bonus, at,
+    ...(input.requestId ? { requestId: input.requestId } : {}),
   };
   try {
     return await services.store.transaction(async (tx) => {
@@ -107,7 +112,7 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error;
     const first = await services.store.get<CardOrderDoc>(CARD_ORDERS, id);
-    if (first && (await boundByCaller(first))) return replay(services, first, member._id);
+    if (first && (await boundByCaller(first))) return replay(services, first, member._id, input.requestId);
     throw new AppError('CONFLICT', 'this order was already bound');
   }
 }

@@ -11,7 +11,7 @@ export interface Redeemed {
   available: number
   /** When the code was redeemed: the first scan's time when this member scanned it before. */
   redeemedAt: string
-  /** This member had redeemed it before this request. */
+  /** This member had redeemed it before, in another attempt. */
   repeated: boolean
 }
 
@@ -21,8 +21,6 @@ interface Props {
   onAgain: () => void
   onPoints: () => void
   onRetry: () => void
-  /** The answer is to 重试 after a failed try: a redemption it finds already made is that try's, never seen. */
-  retried?: boolean
 }
 
 interface Look {
@@ -34,11 +32,11 @@ interface Look {
   secondary?: { text: string; onClick: () => void }
 }
 
-function look({ result, onJoin, onAgain, onPoints, onRetry, retried }: Props): Look {
+function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
   if (result.ok) {
     const { data } = result
-    // the same code scanned again says so, with when; a retry of a lost answer shows the credit
-    const earlier = data.repeated && !retried
+    // the same code scanned again says so, with when (a 重试 of a lost answer is no repeat: it shows the credit)
+    const earlier = data.repeated
     return {
       tone: 'ok',
       mark: '✓',

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from 'react'
 import { ApiError, callFunction, toApiError } from '../../api'
 import { LoadingView } from '../../components/StatusView'
 import { setNextStep } from '../../launch/intent'
+import { newAttemptId } from '../../lib/attempt'
 import { ROUTES, decodeParam, go, replace } from '../../lib/routes'
 import Result, { type Redeemed } from './Result'
 import { readScan } from './scanned'
@@ -14,7 +15,7 @@ type Input = { q: string } | { code: string }
 type ScanState =
   | { status: 'idle'; hint?: string }
   | { status: 'redeeming'; input: Input }
-  | { status: 'done'; input: Input; retried: boolean; result: { ok: true; data: Redeemed } | { ok: false; error: ApiError } }
+  | { status: 'done'; input: Input; requestId: string; result: { ok: true; data: Redeemed } | { ok: false; error: ApiError } }
 
 /**
  * Scan a product's one-item-one-code for points: WeChat's scanner in the mini-program; in a
@@ -25,13 +26,14 @@ export default function ScanPage() {
   const [state, setState] = useState<ScanState>({ status: 'idle' })
   const [text, setText] = useState('')
 
-  const redeem = useCallback(async (input: Input, retried = false) => {
+  // a new scan is a new attempt; 重试 repeats the attempt, so an answer it finds already made is its own
+  const redeem = useCallback(async (input: Input, requestId = newAttemptId()) => {
     setState({ status: 'redeeming', input })
     try {
-      const data = await callFunction('codes', 'redeem', input)
-      setState({ status: 'done', input, retried, result: { ok: true, data } })
+      const data = await callFunction('codes', 'redeem', { ...input, requestId })
+      setState({ status: 'done', input, requestId, result: { ok: true, data } })
     } catch (error) {
-      setState({ status: 'done', input, retried, result: { ok: false, error: toApiError(error) } })
+      setState({ status: 'done', input, requestId, result: { ok: false, error: toApiError(error) } })
     }
   }, [])
 
@@ -82,8 +84,7 @@ export default function ScanPage() {
             setState({ status: 'idle' })
           }}
           onPoints={() => replace(ROUTES.points)}
-          onRetry={() => void redeem(state.input, true)}
-          retried={state.retried}
+          onRetry={() => void redeem(state.input, state.requestId)}
         />
       </View>
     )

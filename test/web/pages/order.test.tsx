@@ -22,7 +22,7 @@ describe('package card order', () => {
     expect(await screen.findByText('订单绑定成功')).toBeTruthy()
     expect(screen.getByText('+100 积分')).toBeTruthy()
     expect(screen.getByText('当前可用积分 1,600')).toBeTruthy()
-    expect(callsOf('scenes', 'bindOrder')[0]?.event).toEqual({ action: 'bindOrder', platform: 'tmall', orderId: '2026112300001', campaignId: 'C11' })
+    expect(callsOf('scenes', 'bindOrder')[0]?.event).toEqual({ action: 'bindOrder', platform: 'tmall', orderId: '2026112300001', campaignId: 'C11', requestId: expect.stringMatching(/^[a-z0-9]{8,64}$/) })
   })
 
   it.each([['long ago', '2026-11-11T04:00:00.000Z'], ['two minutes ago', new Date(Date.now() - 120_000).toISOString()]])(
@@ -36,19 +36,24 @@ describe('package card order', () => {
       expect(screen.queryByText('订单绑定成功')).toBeNull()
     })
 
-  it('shows the points when binding again after a try that seemed to fail finds it went through', async () => {
+  it('binding the same order again after a try that seemed to fail repeats that attempt; another order is a new one', async () => {
     router.params = { campaign: 'C11' }
     let tries = 0
     mockApi({
       'member.login': JOINED,
-      'scenes.bindOrder': () => (++tries === 1 ? { error: 'UNAVAILABLE' } : { data: { platform: 'tmall', orderId: '2026112300001', campaignId: 'C11', points: 100, available: 1600, boundAt: new Date().toISOString(), repeated: true } }),
+      'scenes.bindOrder': () => (++tries < 3 ? { error: 'UNAVAILABLE' } : { data: { platform: 'tmall', orderId: '2026112300002', campaignId: 'C11', points: 100, available: 1600, boundAt: new Date().toISOString(), repeated: false } }),
     })
     render(<OrderPage />)
     await bind('2026112300001')
     await waitFor(() => expect(callsOf('scenes', 'bindOrder')).toHaveLength(1))
-    await bind('2026112300001')
+    // a typo corrected: another order, another attempt
+    await bind('2026112300002')
+    await waitFor(() => expect(callsOf('scenes', 'bindOrder')).toHaveLength(2))
+    await bind('2026112300002')
     expect(await screen.findByText('订单绑定成功')).toBeTruthy()
-    expect(screen.queryByText('这笔订单已绑定过')).toBeNull()
+    const [first, other, retry] = callsOf('scenes', 'bindOrder').map((c) => c.event.requestId)
+    expect(other).not.toBe(first)
+    expect(retry).toBe(other)
   })
 
   it('names the card\'s platform and binds the order there', async () => {
@@ -58,7 +63,7 @@ describe('package card order', () => {
     expect(await screen.findByText('绑定京东订单')).toBeTruthy()
     await bind('301234567890', '京东订单号')
     expect(await screen.findByText('+50 积分')).toBeTruthy()
-    expect(callsOf('scenes', 'bindOrder')[0]?.event).toEqual({ action: 'bindOrder', platform: 'jd', orderId: '301234567890', campaignId: 'C12' })
+    expect(callsOf('scenes', 'bindOrder')[0]?.event).toEqual({ action: 'bindOrder', platform: 'jd', orderId: '301234567890', campaignId: 'C12', requestId: expect.any(String) })
   })
 
   it('takes ids with letters and dashes on platforms whose ids have them', async () => {

@@ -25,7 +25,7 @@ describe('scan', () => {
     expect(await screen.findByText('积分已到账 +50')).toBeTruthy()
     expect(screen.getByText('玫瑰精华水 正品验证通过')).toBeTruthy()
     expect(screen.getByText('当前可用积分 1,330')).toBeTruthy()
-    expect(callsOf('codes', 'redeem')[0]?.event).toEqual({ action: 'redeem', q: URL })
+    expect(callsOf('codes', 'redeem')[0]?.event).toEqual({ action: 'redeem', q: URL, requestId: expect.stringMatching(/^[a-z0-9]{8,64}$/) })
     // 继续扫码 starts from an empty box: one tap must not send the same code again
     fireEvent.click(screen.getByText('继续扫码'))
     expect((screen.getByPlaceholderText('例如 https://…/c/XXXX') as HTMLTextAreaElement).value).toBe('')
@@ -49,22 +49,30 @@ describe('scan', () => {
     expect(screen.queryByText(/积分已到账/)).toBeNull()
   })
 
-  it('shows the credit when 重试 finds the failed try went through after all', async () => {
+  it('repeats the same attempt on 重试, and a new one on the next scan', async () => {
     let tries = 0
     mockApi({
-      'codes.redeem': () => (++tries === 1 ? { error: 'UNAVAILABLE' } : { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: new Date().toISOString(), repeated: true } }),
+      'codes.redeem': () => (++tries === 1 ? { error: 'UNAVAILABLE' } : { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: new Date().toISOString(), repeated: false } }),
     })
-    openWith({ q: URL })
+    render(<ScanPage />)
+    fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: URL } })
+    fireEvent.click(screen.getByText('领取积分'))
     fireEvent.click(await screen.findByText('重试'))
     expect(await screen.findByText('积分已到账 +50')).toBeTruthy()
-    expect(screen.queryByText('这个码的积分您已领取过')).toBeNull()
+    fireEvent.click(screen.getByText('继续扫码'))
+    fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: URL } })
+    fireEvent.click(screen.getByText('领取积分'))
+    await waitFor(() => expect(callsOf('codes', 'redeem')).toHaveLength(3))
+    const [first, retry, again] = callsOf('codes', 'redeem').map((c) => c.event.requestId)
+    expect(retry).toBe(first)
+    expect(again).not.toBe(first)
   })
 
   it('redeems at once when opened with ?q=', async () => {
     mockApi({ 'codes.redeem': { pending: true } })
     openWith({ q: encodeURIComponent(URL) })
     expect(await screen.findByText('正在验证并领取积分…')).toBeTruthy()
-    expect(callsOf('codes', 'redeem')[0]?.event).toEqual({ action: 'redeem', q: URL })
+    expect(callsOf('codes', 'redeem')[0]?.event).toEqual({ action: 'redeem', q: URL, requestId: expect.stringMatching(/^[a-z0-9]{8,64}$/) })
   })
 
   it('says when an already used code was used', async () => {

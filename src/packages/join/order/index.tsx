@@ -7,6 +7,7 @@ import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors
 import { callFunction, errorDetails, toApiError } from '../../../api'
 import { ErrorView, LoadingView } from '../../../components/StatusView'
 import { setNextStep } from '../../../launch/intent'
+import { newAttemptId } from '../../../lib/attempt'
 import { formatDateTime, formatPoints, spendablePoints } from '../../../lib/format'
 import { ROUTES, decodeParam, go, replace } from '../../../lib/routes'
 import { useMembership } from '../../../lib/useMembership'
@@ -45,8 +46,8 @@ export default function OrderPage() {
   const [orderId, setOrderId] = useState('')
   const [busy, setBusy] = useState(false)
   const [outcome, setOutcome] = useState<Outcome | null>(null)
-  // the order of a try that seemed to fail: binding it again may find that try went through
-  const failedTry = useRef<string | null>(null)
+  // a try that seemed to fail: binding the same order again repeats that attempt, which may have gone through
+  const failedTry = useRef<{ orderId: string; requestId: string } | null>(null)
 
   const submit = async () => {
     const id = orderId.replace(/\s/g, '')
@@ -57,14 +58,14 @@ export default function OrderPage() {
     }
     setBusy(true)
     setOutcome(null)
+    const requestId = failedTry.current?.orderId === id ? failedTry.current.requestId : newAttemptId()
     try {
-      const result = await callFunction('scenes', 'bindOrder', { platform, orderId: id, ...(campaign ? { campaignId: campaign } : {}) })
-      const earlier = result.repeated && failedTry.current !== id
+      const result = await callFunction('scenes', 'bindOrder', { platform, orderId: id, ...(campaign ? { campaignId: campaign } : {}), requestId })
       failedTry.current = null
-      setOutcome({ tone: 'ok', points: result.points, available: result.available, boundAt: result.boundAt, earlier })
+      setOutcome({ tone: 'ok', points: result.points, available: result.available, boundAt: result.boundAt, earlier: result.repeated })
     } catch (error) {
       const failure = toApiError(error)
-      failedTry.current = id
+      failedTry.current = { orderId: id, requestId }
       const text = failure.code === 'FORBIDDEN' && errorDetails(failure).reason === 'refunded'
         ? '这笔订单已退款，不能领取包裹卡积分。'
         : ORDER_MESSAGES[failure.code] ?? failure.message

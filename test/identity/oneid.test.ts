@@ -65,6 +65,14 @@ describe('OneID across channel imports', () => {
     expect((await services.dump('records')).map((r) => r._id)).toEqual(['offline:C1', 'offline:C6']);
   });
 
+  it('imports a row whose quoted cell holds line breaks (Excel) as one member; later rejects keep their own line numbers', async () => {
+    const file = writeRows([], 'csv');
+    writeFileSync(file, ['channelMemberId,phone,name,note', 'E1,13800138011,"王五","第一行', '第二行"', ',13800138012,no id,x', 'E3,13800138013,ok,'].join('\r\n'));
+    expect(await importMembers(services, 'offline', file)).toMatchObject({ created: 2, rejected: 1 });
+    expect(readFileSync(`${file}.rejects.jsonl`, 'utf8').trim()).toBe(JSON.stringify({ line: 4, reason: 'missing_channelMemberId' }));
+    expect((await services.dump('records')).map((r) => r._id)).toEqual(['offline:E1', 'offline:E3']);
+  });
+
   it('lists each field dropped from an imported row in the rejects file, by line, beside the rejected rows', async () => {
     const file = writeRows([], 'csv');
     writeFileSync(file, ['channelMemberId,phone,email', 'W1,12345,ok@example.com', ',13912345678,', 'W3,13912345678,not-an-email'].join('\n'));

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tempDir } from '../../../test/support/temp';
-import { importFileInBatches, type Grouping, type RowItem } from './rows';
+import { importFileInBatches, MAX_RECORD_LINES, readRows, type Grouping, type RowItem } from './rows';
 
 describe('importFileInBatches', () => {
   let temp: ReturnType<typeof tempDir>;
@@ -68,5 +68,64 @@ describe('importFileInBatches', () => {
     const rows = batches.flat();
     expectGrouped(rows.slice(0, 4), ['b2:1', 'b1:2', 'b2:3', 'bad@5']);
     expectGrouped(rows.slice(4), ['b1:5', 'b3:6', 'b2:7']);
+  });
+});
+
+describe('readRows on a CSV', () => {
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(() => { temp = tempDir(); });
+  afterEach(() => temp.cleanup());
+
+  async function read(lines: string[], batchSize = 1000, eol = '\n') {
+    const file = temp.file('rows.csv');
+    writeFileSync(file, lines.join(eol));
+    const rows = readRows(file);
+    const batches: { line: number; row: unknown; error?: string }[][] = [];
+    for await (const batch of rows.batches(batchSize)) batches.push(batch.map(({ line, row, error }) => (error ? { line, row, error } : { line, row })));
+    return { items: batches.flat(), batches, rows };
+  }
+
+  it('reads a quoted field with line breaks (an Excel cell) as one record, numbered by its first line', async () => {
+    const { items } = await read(['id,name,note', '1,张三,"住址：', '上海市', '""静安区"""', '2,李四,ok', ''], 1000, '\r\n');
+    expect(items).toEqual([
+      { line: 2, row: { id: '1', name: '张三', note: '住址：\n上海市\n"静安区"' } },
+      { line: 5, row: { id: '2', name: '李四', note: 'ok' } },
+    ]);
+  });
+
+  it('rejects a line whose quote never closes and reads every line it held as rows of their own', async () => {
+    const { items, batches } = await read(['id,name', '1,"unclosed', '2,b', '3,c', '4,d'], 2);
+    expect(items).toEqual([
+      { line: 2, row: null, error: 'malformed_line' },
+      { line: 3, row: { id: '2', name: 'b' } },
+      { line: 4, row: { id: '3', name: 'c' } },
+      { line: 5, row: { id: '4', name: 'd' } },
+    ]);
+    // the lines handed on at once still come in batches of the size asked for
+    expect(batches.map((batch) => batch.length)).toEqual([2, 2]);
+  });
+
+  it('does not join a stray quote to a later quoted record that does not fit the header', async () => {
+    // joining lines 2..4 would make one record of 2 fields instead of 3: line 2 alone is rejected
+    const { items } = await read(['id,name,note', '1,"stray,x', '2,b,c', '3,"two', 'lines",z']);
+    expect(items).toEqual([
+      { line: 2, row: null, error: 'malformed_line' },
+      { line: 3, row: { id: '2', name: 'b', note: 'c' } },
+      { line: 4, row: { id: '3', name: 'two\nlines', note: 'z' } },
+    ]);
+  });
+
+  it(`holds an open quote for at most ${MAX_RECORD_LINES} lines`, async () => {
+    const rest = Array.from({ length: MAX_RECORD_LINES + 5 }, (_, i) => `${i + 2},r${i}`);
+    const { items } = await read(['id,name', '1,"open', ...rest.slice(0, MAX_RECORD_LINES + 2), 'x"', ...rest.slice(MAX_RECORD_LINES + 2)]);
+    expect(items[0]).toEqual({ line: 2, row: null, error: 'malformed_line' });
+    expect(items.filter((item) => item.row)).toHaveLength(rest.length);
+    // the closing quote far below is a malformed line of its own
+    expect(items.filter((item) => !item.row).map((item) => item.line)).toEqual([2, MAX_RECORD_LINES + 5]);
+  });
+
+  it('rejects a quote out of place at once, without holding lines', async () => {
+    const { items } = await read(['id,name', '1,a"b', '2,c']);
+    expect(items).toEqual([{ line: 2, row: null, error: 'malformed_line' }, { line: 3, row: { id: '2', name: 'c' } }]);
   });
 });

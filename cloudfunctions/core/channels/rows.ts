@@ -26,17 +26,103 @@ export const MAX_LINE_BYTES = 64 * 1024;
 export const isJsonLines = (file: string) => /\.(jsonl|ndjson)$/i.test(file);
 
 /**
- * CSV, one record per line. Channel exports never break a record across lines,
- * and holding to that keeps one stray quote from swallowing the rest of a
- * 2-million-row file: the bad line is rejected and the next one reads fine.
- * Lines without quotes are split directly (nearly all of them, and much
- * faster); quoted lines go through csv-parse.
+ * One CSV record's fields. Lines without quotes are split directly (nearly all
+ * of them, and much faster); quoted ones go through csv-parse, which also reads
+ * a record that `CsvRecords` joined from several lines.
  */
 function splitCsvLine(text: string): string[] {
   if (!text.includes('"')) return text.split(',');
   const [fields] = parseCsv(text, { relax_column_count: true }) as string[][];
   if (!fields) throw new Error('empty');
   return fields;
+}
+
+/** Most lines one CSV record may span: a quoted field with line breaks (an address, a note typed into an Excel cell). */
+export const MAX_RECORD_LINES = 100;
+
+/** Whether a text has an odd number of quotes: a quoted field is left open at its end, or a quote is out of place. */
+function oddQuotes(text: string): boolean {
+  let odd = false;
+  for (let at = text.indexOf('"'); at !== -1; at = text.indexOf('"', at + 1)) odd = !odd;
+  return odd;
+}
+
+/** Whether csv-parse reads the text as a record whose last quoted field runs on past the text (and nothing else wrong). */
+function opensQuotedField(text: string): boolean {
+  try {
+    parseCsv(text, { relax_column_count: true });
+    return false;
+  } catch (error) {
+    return (error as { code?: string }).code === 'CSV_QUOTE_NOT_CLOSED';
+  }
+}
+
+/** The number of fields a joined record holds, or -1 when csv-parse cannot read it as one record. */
+function fieldCount(text: string): number {
+  try {
+    const records = parseCsv(text, { relax_column_count: true }) as string[][];
+    return records.length === 1 ? records[0]!.length : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * A CSV file's lines as its records. A record may break across lines inside
+ * a quoted field, as Excel writes a cell with line breaks: a line that opens a
+ * quoted field and leaves it open takes the lines after it until the field
+ * closes. One stray quote must not swallow the rest of a 2-million-row file,
+ * so the joined record counts only when it closes within MAX_RECORD_LINES lines
+ * and MAX_LINE_BYTES, reads as one record and has the header's number of
+ * fields. Otherwise the opening line alone is handed on (to be rejected as
+ * malformed) and the lines it held are read again as records of their own.
+ */
+class CsvRecords {
+  private held: string[] = [];
+  private heldFrom = 0;
+  /** Fields of the header, the first record; a joined record must have as many. */
+  private columns = -1;
+
+  constructor(private readonly emit: (line: number, text: string) => void) {}
+
+  /** The file's next line, numbered from 1. */
+  push(line: number, text: string): void {
+    if (this.held.length) {
+      this.held.push(text);
+      this.extend();
+    } else if (text.length <= MAX_LINE_BYTES && text.includes('"') && oddQuotes(text) && this.columns > 0 && opensQuotedField(text)) {
+      this.held = [text];
+      this.heldFrom = line;
+    } else {
+      if (this.columns < 0 && text.trim()) this.columns = Math.max(fieldCount(text.replace(/^\uFEFF/, '')), 0);
+      this.emit(line, text);
+    }
+  }
+
+  /** The end of the file: a record still open was a stray quote. */
+  end(): void {
+    while (this.held.length) this.giveUp();
+  }
+
+  private extend(): void {
+    const joined = this.held.join('\n');
+    if (joined.length > MAX_LINE_BYTES) return this.giveUp();
+    if (oddQuotes(joined)) {
+      if (this.held.length >= MAX_RECORD_LINES) this.giveUp();
+      return;
+    }
+    if (fieldCount(joined) !== this.columns) return this.giveUp();
+    this.held = [];
+    this.emit(this.heldFrom, joined);
+  }
+
+  private giveUp(): void {
+    const [opening, ...rest] = this.held;
+    const from = this.heldFrom;
+    this.held = [];
+    this.emit(from, opening!);
+    rest.forEach((text, i) => this.push(from + 1 + i, text));
+  }
 }
 
 /** Reads one line of a file into a row; null for a line that is no row (blank, the CSV header). */
@@ -118,7 +204,8 @@ export interface FileRows {
 
 export function readRows(file: string): FileRows {
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
-  const parse = isJsonLines(file) ? jsonParser() : csvParser();
+  const jsonLines = isJsonLines(file);
+  const parse = jsonLines ? jsonParser() : csvParser();
   return {
     bytesRead: () => input.bytesRead,
     reread: (line, text) => parse(line, text)!,
@@ -126,16 +213,21 @@ export function readRows(file: string): FileRows {
     // await and object copy per line cost more than reading the line
     async *batches(batchSize) {
       let batch: LineItem[] = [];
+      const take = (line: number, text: string) => {
+        const item = parse(line, text);
+        if (item) batch.push({ line: item.line, row: item.row, error: item.error, text });
+      };
+      // a JSON line never breaks across lines: only a CSV's lines are joined into records
+      const records = jsonLines ? null : new CsvRecords(take);
       let line = 0;
       for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-        const item = parse(++line, text);
-        if (!item) continue;
-        batch.push({ line: item.line, row: item.row, error: item.error, text });
-        if (batch.length >= batchSize) {
-          yield batch;
-          batch = [];
-        }
+        if (records) records.push(++line, text);
+        else take(++line, text);
+        // a record given up on hands on the lines it held at once
+        while (batch.length >= batchSize) yield batch.splice(0, batchSize);
       }
+      records?.end();
+      while (batch.length >= batchSize) yield batch.splice(0, batchSize);
       if (batch.length) yield batch;
     },
   };

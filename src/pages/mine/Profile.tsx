@@ -5,6 +5,9 @@ import { useState } from 'react'
 import type { ProfileResult } from '../../../cloudfunctions/core/contracts'
 import { callFunction, toApiError } from '../../api'
 
+/** As member.updateProfile allows. */
+const NICKNAME_MAX = 20
+
 const today = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10)
 
 /** Nickname (any time) and birthday (once), saved with member.updateProfile. */
@@ -17,8 +20,8 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
   const changed = nickname.trim() !== (profile.nickname ?? '') || (birthday !== '' && birthday !== (profile.birthday ?? ''))
   const save = async () => {
     const name = nickname.trim()
-    if (name.length > 20) {
-      setMessage({ tone: 'error', text: '昵称最多 20 个字' })
+    if (name.length > NICKNAME_MAX) {
+      setMessage({ tone: 'error', text: `昵称最多 ${NICKNAME_MAX} 个字` })
       return
     }
     const settingBirthday = birthday !== '' && !profile.birthday
@@ -53,7 +56,9 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">昵称</Text>
-        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={20} placeholder="填写昵称" onInput={(e) => setNickname(e.detail.value)} />
+        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={NICKNAME_MAX} placeholder="填写昵称" onInput={(e) => setNickname(e.detail.value)} />
+        {/* the field stops taking characters at the limit: the count says why */}
+        <Text className={`mine-row__count ${nickname.length >= NICKNAME_MAX ? 'mine-row__count--full' : ''}`}>{nickname.length}/{NICKNAME_MAX}</Text>
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">生日</Text>

@@ -33,6 +33,14 @@ describe('我的', () => {
     await waitFor(() => expect(callsOf('member', 'updateProfile')[0]?.event).toEqual({ action: 'updateProfile', birthday: '1990-05-01' }))
   })
 
+  it('counts the nickname against its 20-character limit, since the field stops taking characters there', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE })
+    render(<MinePage />)
+    expect(await screen.findByText('2/20')).toBeTruthy()
+    fireEvent.change(screen.getByPlaceholderText('填写昵称'), { target: { value: '一二三四五六七八九十一二三四五六七八九十' } })
+    expect(screen.getByText('20/20').className).toContain('mine-row__count--full')
+  })
+
   it('clears an emptied nickname instead of keeping it', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'member.updateProfile': () => ({ data: { ...PROFILE.data, nickname: null } }) })
     render(<MinePage />)

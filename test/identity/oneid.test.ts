@@ -4,6 +4,7 @@ import { importMembersFile } from '../../cloudfunctions/core/identity/import';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { importOrdersFile } from '../../cloudfunctions/core/orders/import.store';
 import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
+import { silentLogger, type LogFields } from '../../cloudfunctions/core/runtime/log';
 import { openTestServices, type TestServices } from '../support/services';
 
 describe('OneID across channel imports', () => {
@@ -45,6 +46,21 @@ describe('OneID across channel imports', () => {
     services.clock.advance(3600_000);
     expect(await importMembers(services, 'tmall', file)).toMatchObject({ read: 2, created: 0, linked: 0, merged: 0, unchanged: 2 });
     expect({ members: await services.dump('members'), records: await services.dump('records'), ledger: await services.dump('ledger') }).toEqual(before);
+  });
+
+  it('warns of one connected part of the graph past 200 records, not of a big batch of separate people', async () => {
+    const warned: { event: string; fields?: LogFields }[] = [];
+    const watched = { ...services, log: { ...silentLogger, warn: (event: string, fields?: LogFields) => { warned.push({ event, fields }); } } };
+    const phone = (i: number) => `139${String(i).padStart(8, '0')}`;
+    // 2,100 people with a store card and a Tmall membership: the Tmall batch reaches 4,200 records in pairs
+    const people = Array.from({ length: 2100 }, (_, i) => i);
+    await importMembers(watched, 'offline', people.map((i) => ({ channelMemberId: `P${i}`, phone: phone(i) })), 2100);
+    expect(await importMembers(watched, 'tmall', people.map((i) => ({ channelMemberId: `T${i}`, phone: phone(i) })), 2100)).toMatchObject({ linked: 2100 });
+    expect(warned).toEqual([]);
+    // 250 JD members chained pairwise by an email, then a phone, then an email…: one part of 250 records
+    const chain = Array.from({ length: 250 }, (_, i) => ({ channelMemberId: `J${i}`, email: `c${Math.floor(i / 2)}@example.com`, phone: phone(5000 + Math.floor((i + 1) / 2)) }));
+    await importMembers(watched, 'jd', chain);
+    expect(warned).toEqual([{ event: 'identity_component_large', fields: { records: 250, region: 250 } }]);
   });
 
   it('rejects unusable rows with reasons and imports the rest, leaving no partial member', async () => {

@@ -78,8 +78,12 @@ export interface GraphOutcome {
 
 /** A value stops listing records past this; by then it is a shared value by any standard. */
 const RECORDS_CAP = 64;
-/** A region this large means a join key is shared but not yet quarantined: worth a warning. */
-const REGION_WARN = 2000;
+/**
+ * One connected part of the graph this large means a join key is shared but
+ * not yet quarantined: worth a warning. (A person has a record or two per
+ * channel; the region as a whole holds a whole batch's records and is no sign.)
+ */
+const COMPONENT_WARN = 200;
 
 /** Identifier types that are not a channel's membership id (so no record has them as its id). */
 const NOT_CHANNELS = new Set(['phone', 'email', 'unionid', 'openid', 'link']);
@@ -138,28 +142,36 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   const region = new Map<string, RecordDoc>();
   const excluded = new Set<string>();
   const valueDocs = new Map<string, ValueDoc>();
-  const queue = [...seeds];
-  const seen = new Set(queue);
-  while (queue.length) {
-    const record = await cache.get<RecordDoc>('records', queue.pop()!);
-    if (!record) continue;
-    region.set(record._id, record);
-    const next: string[] = [];
-    for (const identifier of record.identifiers) {
-      const key = valueKey(identifier);
-      if (record.ignored?.includes(key)) continue;
-      // a channel id is also carried by that channel's own record, if it exists
-      if (key !== record._id && !NOT_CHANNELS.has(identifier.type) && (await cache.get<RecordDoc>('records', key))) next.push(key);
-      const doc = await cache.get<ValueDoc>('identifiers', key);
-      if (!doc) continue;
-      valueDocs.set(key, doc);
-      if (doc.quarantined) excluded.add(key);
-      else next.push(...doc.records);
+  // walked one connected part at a time, to know the largest
+  const seen = new Set<string>();
+  let largestComponent = 0;
+  for (const seed of seeds) {
+    if (seen.has(seed)) continue;
+    seen.add(seed);
+    const queue = [seed];
+    const regionBefore = region.size;
+    while (queue.length) {
+      const record = await cache.get<RecordDoc>('records', queue.pop()!);
+      if (!record) continue;
+      region.set(record._id, record);
+      const next: string[] = [];
+      for (const identifier of record.identifiers) {
+        const key = valueKey(identifier);
+        if (record.ignored?.includes(key)) continue;
+        // a channel id is also carried by that channel's own record, if it exists
+        if (key !== record._id && !NOT_CHANNELS.has(identifier.type) && (await cache.get<RecordDoc>('records', key))) next.push(key);
+        const doc = await cache.get<ValueDoc>('identifiers', key);
+        if (!doc) continue;
+        valueDocs.set(key, doc);
+        if (doc.quarantined) excluded.add(key);
+        else next.push(...doc.records);
+      }
+      if (record.memberId) next.push(...((await cache.get<MemberDoc>('members', record.memberId))?.records ?? []));
+      for (const id of next) if (!seen.has(id)) { seen.add(id); queue.push(id); }
     }
-    if (record.memberId) next.push(...((await cache.get<MemberDoc>('members', record.memberId))?.records ?? []));
-    for (const id of next) if (!seen.has(id)) { seen.add(id); queue.push(id); }
+    largestComponent = Math.max(largestComponent, region.size - regionBefore);
   }
-  if (region.size > REGION_WARN) services.log.warn('identity_region_large', { records: region.size });
+  if (largestComponent > COMPONENT_WARN) services.log.warn('identity_component_large', { records: largestComponent, region: region.size });
 
   const clustering = cluster(
     [...region.values()].map((r) => ({ id: r._id, identifiers: r.ignored?.length ? r.identifiers.filter((i) => !r.ignored!.includes(valueKey(i))) : r.identifiers, apart: r.apart })),

@@ -124,6 +124,18 @@ describe('readRows on a CSV', () => {
     expect(items.filter((item) => !item.row).map((item) => item.line)).toEqual([2, MAX_RECORD_LINES + 5]);
   });
 
+  it('reports as progress the bytes of the rows handed out, not what the stream has read ahead', async () => {
+    const lines = ['id,name', ...Array.from({ length: 40_000 }, (_, i) => `${i},会员${i}`)];
+    const file = temp.file('big.csv');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const rows = readRows(file);
+    const progress: number[] = [];
+    for await (const batch of rows.batches(10_000)) progress.push(rows.bytesRead());
+    // as each batch is handed out: the bytes of the header and of the rows up to the batch's last
+    const bytesThrough = (row: number) => Buffer.byteLength(`${lines.slice(0, row + 1).join('\n')}\n`);
+    expect(progress).toEqual([10_000, 20_000, 30_000, 40_000].map(bytesThrough));
+  });
+
   it('rejects a quote out of place at once, without holding lines', async () => {
     const { items } = await read(['id,name', '1,a"b', '2,c']);
     expect(items).toEqual([{ line: 2, row: null, error: 'malformed_line' }, { line: 3, row: { id: '2', name: 'c' } }]);

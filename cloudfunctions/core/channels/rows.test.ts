@@ -116,12 +116,30 @@ describe('readRows on a CSV', () => {
   });
 
   it(`holds an open quote for at most ${MAX_RECORD_LINES} lines`, async () => {
-    const rest = Array.from({ length: MAX_RECORD_LINES + 5 }, (_, i) => `${i + 2},r${i}`);
+    // lines that could be inside a cell (no commas), and a closing quote too far below
+    const rest = Array.from({ length: MAX_RECORD_LINES + 5 }, (_, i) => `第${i}行`);
     const { items } = await read(['id,name', '1,"open', ...rest.slice(0, MAX_RECORD_LINES + 2), 'x"', ...rest.slice(MAX_RECORD_LINES + 2)]);
     expect(items[0]).toEqual({ line: 2, row: null, error: 'malformed_line' });
     expect(items.filter((item) => item.row)).toHaveLength(rest.length);
-    // the closing quote far below is a malformed line of its own
+    // the closing quote is a malformed line of its own
     expect(items.filter((item) => !item.row).map((item) => item.line)).toEqual([2, MAX_RECORD_LINES + 5]);
+    // within the limit, the same lines make one record
+    const within = await read(['id,name', '1,"open', ...rest.slice(0, MAX_RECORD_LINES - 2), 'x"', '2,b']);
+    expect(within.items).toEqual([
+      { line: 2, row: { id: '1', name: `open\n${rest.slice(0, MAX_RECORD_LINES - 2).join('\n')}\nx` } },
+      { line: MAX_RECORD_LINES + 2, row: { id: '2', name: 'b' } },
+    ]);
+  });
+
+  it('does not let a stray quote take the rows after it up to a cell that starts with a line break', async () => {
+    const { items } = await read(['id,name,note', '1,a,"VIP', '2,b,ok', '3,c,ok', '4,d,"', '上海市静安区"', '5,e,ok']);
+    expect(items).toEqual([
+      { line: 2, row: null, error: 'malformed_line' },
+      { line: 3, row: { id: '2', name: 'b', note: 'ok' } },
+      { line: 4, row: { id: '3', name: 'c', note: 'ok' } },
+      { line: 5, row: { id: '4', name: 'd', note: '上海市静安区' } },
+      { line: 7, row: { id: '5', name: 'e', note: 'ok' } },
+    ]);
   });
 
   it('reports as progress the bytes of the rows handed out, not what the stream has read ahead', async () => {

@@ -67,19 +67,30 @@ function fieldCount(text: string): number {
   }
 }
 
+/** Commas in a text: a line without quotes has one fewer than its fields. */
+function commas(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf(','); at !== -1; at = text.indexOf(',', at + 1)) count++;
+  return count;
+}
+
 /**
  * A CSV file's lines as its records. A record may break across lines inside
  * a quoted field, as Excel writes a cell with line breaks: a line that opens a
  * quoted field and leaves it open takes the lines after it until the field
- * closes. One stray quote must not swallow the rest of a 2-million-row file,
- * so the joined record counts only when it closes within MAX_RECORD_LINES lines
- * and MAX_LINE_BYTES, reads as one record and has the header's number of
- * fields. Otherwise the opening line alone is handed on (to be rejected as
- * malformed) and the lines it held are read again as records of their own.
+ * closes. One stray quote must not swallow the rows after it, so a joined
+ * record counts only when it closes within MAX_RECORD_LINES lines and
+ * MAX_LINE_BYTES characters, reads as one record with the header's number of
+ * fields, and holds no line inside it that reads as a row of its own (no
+ * quotes, the header's number of fields or more). Otherwise the opening line
+ * alone is handed on (to be rejected as malformed) and the lines it held are
+ * read again as records of their own.
  */
 class CsvRecords {
   private held: string[] = [];
   private heldFrom = 0;
+  /** Characters of the held lines once joined. */
+  private heldLength = 0;
   /** Fields of the header, the first record; a joined record must have as many. */
   private columns = -1;
 
@@ -88,11 +99,11 @@ class CsvRecords {
   /** The file's next line, numbered from 1. */
   push(line: number, text: string): void {
     if (this.held.length) {
-      this.held.push(text);
-      this.extend();
+      this.extend(text);
     } else if (text.length <= MAX_LINE_BYTES && text.includes('"') && oddQuotes(text) && this.columns > 0 && opensQuotedField(text)) {
       this.held = [text];
       this.heldFrom = line;
+      this.heldLength = text.length;
     } else {
       if (this.columns < 0 && text.trim()) this.columns = Math.max(fieldCount(text.replace(/^\uFEFF/, '')), 0);
       this.emit(line, text);
@@ -104,13 +115,18 @@ class CsvRecords {
     while (this.held.length) this.giveUp();
   }
 
-  private extend(): void {
-    const joined = this.held.join('\n');
-    if (joined.length > MAX_LINE_BYTES) return this.giveUp();
-    if (oddQuotes(joined)) {
+  /** The held record is open (an odd number of quotes so far): a line with an even number leaves it open. */
+  private extend(text: string): void {
+    this.held.push(text);
+    this.heldLength += 1 + text.length;
+    if (this.heldLength > MAX_LINE_BYTES) return this.giveUp();
+    if (!oddQuotes(text)) {
+      // a whole row inside the open field: the quote that opened it was a stray one
+      if (this.columns > 1 && !text.includes('"') && commas(text) >= this.columns - 1) return this.giveUp();
       if (this.held.length >= MAX_RECORD_LINES) this.giveUp();
       return;
     }
+    const joined = this.held.join('\n');
     if (fieldCount(joined) !== this.columns) return this.giveUp();
     this.held = [];
     this.emit(this.heldFrom, joined);

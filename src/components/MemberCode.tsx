@@ -5,12 +5,16 @@ import { callFunction } from '../api'
 import { barcodeImage, crispWidth } from '../lib/barcode'
 import { qrImage } from '../lib/qr'
 import { useRequest } from '../lib/useRequest'
+import { useShowAgain } from '../lib/useShowAgain'
 import { ErrorView, LoadingView } from './StatusView'
 import './MemberCode.css'
 
 /** Fetch a new token this long before the current one expires, so the till never sees a stale one. */
 const REFRESH_EARLY_MS = 5_000
 const MIN_REFRESH_MS = 5_000
+/** No code for want of a network: tried again this often while on screen, so it is back with the signal. */
+const RETRY_MS = 5_000
+const TRANSIENT: ReadonlySet<string> = new Set(['UNAVAILABLE', 'INTERNAL'])
 
 /**
  * The sideways barcode's length in px: the window's height less room for the hint, so the quiet
@@ -86,6 +90,17 @@ export default function MemberCode() {
       clearInterval(tick)
     }
   }, [expiresAt, reload, shown])
+
+  // a refusal (a deleted member) is final; a network failure is not, and the till is waiting
+  const retrying = state.status === 'error' && TRANSIENT.has(state.error.code)
+  useEffect(() => {
+    if (!retrying || !shown) return
+    const retry = setInterval(() => reload({ quiet: true }), RETRY_MS)
+    return () => clearInterval(retry)
+  }, [retrying, shown, reload])
+  useShowAgain(() => {
+    if (retrying) reload({ quiet: true })
+  })
 
   useEffect(() => {
     if (!enlarged || !shown) return

@@ -155,6 +155,45 @@ describe('会员 home', () => {
     }
   })
 
+  it('brings the member code back by itself once the network is back, while on screen and on coming back', async () => {
+    jest.useFakeTimers()
+    try {
+      let online = false
+      mockApi({
+        'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS,
+        'member.memberCode': () => (online ? { data: { token: 'MC1.m_000001.1795000000.tag', expiresAt: new Date(Date.now() + 60_000).toISOString() } } : { error: 'UNAVAILABLE' }),
+      })
+      render(<MemberPage />)
+      await waitFor(() => expect(screen.getByText(/会员码暂时无法显示/)).toBeTruthy())
+      // on screen: tried again every few seconds
+      await jest.advanceTimersByTimeAsync(5_000)
+      expect(callsOf('member', 'memberCode')).toHaveLength(2)
+      // hidden: not tried; back on screen: tried at once
+      act(() => pageLifecycle.hide())
+      await jest.advanceTimersByTimeAsync(60_000)
+      expect(callsOf('member', 'memberCode')).toHaveLength(2)
+      online = true
+      act(() => pageLifecycle.show())
+      expect(await screen.findByAltText('会员二维码')).toBeTruthy()
+      expect(callsOf('member', 'memberCode')).toHaveLength(3)
+    } finally {
+      jest.useRealTimers()
+    }
+  })
+
+  it('does not keep asking for a member code the server refused', async () => {
+    jest.useFakeTimers()
+    try {
+      mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': { error: 'NOT_BOUND' } })
+      render(<MemberPage />)
+      await waitFor(() => expect(screen.getByText(/会员码暂时无法显示/)).toBeTruthy())
+      await jest.advanceTimersByTimeAsync(30_000)
+      expect(callsOf('member', 'memberCode')).toHaveLength(1)
+    } finally {
+      jest.useRealTimers()
+    }
+  })
+
   it('stops refreshing the member code while the page is hidden, and gets a fresh one on coming back', async () => {
     jest.useFakeTimers()
     try {

@@ -13,6 +13,18 @@ export interface HistoryState {
   error: ApiError | null
 }
 
+/**
+ * The newest page, fetched on coming back to the tab, above the entries already shown: the
+ * consumer who scrolled far down keeps the list (and the place) they had. When the page does
+ * not reach them (more than a page of new entries), it replaces them.
+ */
+function mergeNewest(shown: HistoryState, page: { entries: PointsHistoryEntry[]; nextCursor: string | null }): HistoryState {
+  const fresh = new Set(page.entries.map((entry) => entry.id))
+  const reaches = shown.entries.some((entry) => fresh.has(entry.id))
+  if (!reaches) return { entries: page.entries, nextCursor: page.nextCursor, loading: null, error: null }
+  return { entries: [...page.entries, ...shown.entries.filter((entry) => !fresh.has(entry.id))], nextCursor: shown.nextCursor, loading: null, error: null }
+}
+
 /** points.history, newest first, one page at a time (`loadMore` on reaching the bottom). */
 export function usePointsHistory() {
   const [state, setState] = useState<HistoryState>({ entries: [], nextCursor: null, loading: 'first', error: null })
@@ -28,7 +40,7 @@ export function usePointsHistory() {
     try {
       const page = await callFunction('points', 'history', { cursor, limit: PAGE_SIZE })
       if (mine !== generation.current) return
-      setState((s) => ({ entries: replace ? page.entries : [...s.entries, ...page.entries], nextCursor: page.nextCursor, loading: null, error: null }))
+      setState((s) => (quiet ? mergeNewest(s, page) : { entries: replace ? page.entries : [...s.entries, ...page.entries], nextCursor: page.nextCursor, loading: null, error: null }))
     } catch (error) {
       if (mine !== generation.current) return
       setState((s) => (quiet && s.entries.length ? s : { ...s, loading: null, error: toApiError(error) }))

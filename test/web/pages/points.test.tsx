@@ -86,6 +86,27 @@ describe('积分', () => {
     expect(screen.queryByText(/待抵扣/)).toBeNull()
   })
 
+  it('on coming back to the tab, puts new entries above the pages already scrolled through instead of cutting the list to one page', async () => {
+    let newest = Array.from({ length: 20 }, (_, i) => entry(i + 1, 10))
+    mockApi({
+      'member.login': JOINED,
+      'points.summary': SUMMARY,
+      'points.history': (event) => (event.cursor === 'c2' ? { data: { entries: [entry(21, 5)], nextCursor: null } } : { data: { entries: newest, nextCursor: 'c2' } }),
+    })
+    render(<PointsPage />)
+    fireEvent.click(await screen.findByText('加载更多'))
+    expect(await screen.findByText('没有更多记录了')).toBeTruthy()
+    // a scan while away: one new entry on top, the oldest of the first page moves to the second
+    newest = [entry(0, 50, 'earn', '扫码得积分'), ...newest.slice(0, 19)]
+    act(() => pageLifecycle.hide())
+    act(() => pageLifecycle.show())
+    expect(await screen.findByText('扫码得积分')).toBeTruthy()
+    expect(screen.getByText('天猫订单 21 消费得积分')).toBeTruthy()
+    expect(screen.getAllByText(/天猫订单 20 消费得积分/)).toHaveLength(1)
+    expect(screen.getByText('没有更多记录了')).toBeTruthy()
+    expect(callsOf('points', 'history').map((c) => c.event.cursor ?? null)).toEqual([null, 'c2', null])
+  })
+
   it('keeps the balance and the history when coming back to the tab fails, and refreshes them on the next show', async () => {
     mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': { data: { entries: [entry(1, 120)], nextCursor: null } } })
     render(<PointsPage />)

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/react'
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import Taro from '@tarojs/taro'
 import LandingPage from '../../../src/packages/join/landing/index'
 import { getAttribution, getNextStep } from '../../../src/launch/intent'
@@ -54,10 +54,20 @@ describe('landing', () => {
     expect(getNextStep()).toEqual({ kind: 'order', campaignId: 'C11', platform: 'tmall' })
   })
 
-  it('an ended package-card campaign says so', async () => {
-    mockApi({ 'scenes.resolve': { data: { ...CARD.data, ended: true } } })
+  it('an ended package-card campaign says so, inviting a visitor to join and sending a member to the card', async () => {
+    mockApi({ 'scenes.resolve': { data: { ...CARD.data, ended: true } }, 'member.login': VISITOR })
     open({ scene: 'p=C11' })
     expect(await screen.findByText('包裹卡活动已结束')).toBeTruthy()
+    expect(await screen.findByText(/加入会员后，消费和扫码仍可累积积分/)).toBeTruthy()
+    fireEvent.click(screen.getByText('立即入会'))
+    expect(Taro.redirectTo).toHaveBeenLastCalledWith(expect.objectContaining({ url: expect.stringContaining('/packages/join/index') }))
+    cleanup()
+    resetAll()
+    mockApi({ 'scenes.resolve': { data: { ...CARD.data, ended: true } }, 'member.login': JOINED })
+    open({ scene: 'p=C11' })
+    expect(await screen.findByText(/出示会员码消费、扫码仍可累积积分/)).toBeTruthy()
+    expect(screen.queryByText('立即入会')).toBeNull()
+    expect(screen.getByText('查看我的会员卡')).toBeTruthy()
   })
 
   it('an unknown code is called unrecognised; a network failure can be retried', async () => {

@@ -16,7 +16,7 @@ import './index.css'
 type LandingState =
   | { status: 'loading' }
   | { status: 'invalid' }
-  | { status: 'ended'; name: string }
+  | { status: 'ended'; name: string; member: boolean }
   | { status: 'error'; error: ApiError }
   | { status: 'invite'; attribution: Attribution; bonus?: number }
   | { status: 'welcomeBack'; attribution: Attribution }
@@ -56,7 +56,11 @@ export default function LandingPage() {
         return live && setView({ status: 'error', error: failure })
       }
       if (resolved.kind === 'product') return replace(ROUTES.scan, entry.q ? { q: entry.q } : { code: resolved.code })
-      if (resolved.kind === 'packageCard' && resolved.ended) return live && setView({ status: 'ended', name: resolved.campaignName })
+      if (resolved.kind === 'packageCard' && resolved.ended) {
+        // a member is not invited to join, a visitor is given the way to
+        const caller = await callFunction('member', 'login', {}).catch(() => null)
+        return live && setView({ status: 'ended', name: resolved.campaignName, member: Boolean(caller?.consented && caller.phoneBound) })
+      }
 
       const attribution: Attribution = { ...input, kind: resolved.kind, label: sceneLabel(resolved) }
       setAttribution(attribution)
@@ -89,10 +93,20 @@ export default function LandingPage() {
         </EmptyView>
       )}
       {view.status === 'ended' && (
-        <EmptyView title="包裹卡活动已结束" description={`「${view.name}」活动已结束，感谢您的支持。您仍可加入会员累积积分。`} mark="!">
-          <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.member)}>
-            返回会员首页
-          </Button>
+        <EmptyView
+          title="包裹卡活动已结束"
+          description={view.member ? `「${view.name}」活动已结束，感谢您的支持。出示会员码消费、扫码仍可累积积分。` : `「${view.name}」活动已结束，感谢您的支持。加入会员后，消费和扫码仍可累积积分。`}
+          mark="!"
+        >
+          {view.member ? (
+            <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.member)}>
+              查看我的会员卡
+            </Button>
+          ) : (
+            <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.join)}>
+              立即入会
+            </Button>
+          )}
         </EmptyView>
       )}
       {(view.status === 'invite' || view.status === 'welcomeBack') && (

@@ -105,7 +105,7 @@ describe('join flow', () => {
     render(<JoinPage />)
     fireEvent.change(await screen.findByPlaceholderText('请输入 11 位手机号'), { target: { value: '13800008000' } })
     fireEvent.click(screen.getByText('验证并绑定'))
-    expect(await screen.findByText('导购推荐入会 · 导购 小林 · 南京西路店')).toBeTruthy()
+    expect(await screen.findByText('导购推荐入会 · 小林 · 南京西路店')).toBeTruthy()
     expect(callsOf('scenes', 'join')[0]?.event).toEqual({ action: 'join', scene: 'g=G001' })
     fireEvent.click(screen.getByText('继续领取扫码积分'))
     expect(Taro.redirectTo).toHaveBeenCalledWith({ url: '/packages/scan/index?q=https%3A%2F%2Fbrand.example%2Fc%2FABCD1234' })

@@ -11,7 +11,8 @@ export const KIND_LABELS: Record<PointsHistoryEntry['kind'], string> = {
   expire: '过期',
   reverse: '退款扣回',
   adjust: '调整',
-  migrate: '迁入',
+  // neutral: a store's opening balance may come in owed (negative)
+  migrate: '迁移',
 }
 
 function Entry({ entry }: { entry: PointsHistoryEntry }) {

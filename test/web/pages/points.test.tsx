@@ -125,6 +125,14 @@ describe('积分', () => {
     expect(await screen.findByText('天猫订单 2 消费得积分')).toBeTruthy()
   })
 
+  it('labels an opening balance 迁移 whichever its sign (a store may hand over points owed)', async () => {
+    mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': { data: { entries: [entry(1, -300, 'migrate', '门店会员积分迁移')], nextCursor: null } } })
+    render(<PointsPage />)
+    expect(await screen.findByText('门店会员积分迁移')).toBeTruthy()
+    expect(screen.getByText('迁移')).toBeTruthy()
+    expect(screen.getByText('-300')).toBeTruthy()
+  })
+
   it('says so when there is no history yet', async () => {
     mockApi({ 'member.login': JOINED, 'points.summary': { data: { ...SUMMARY.data, available: 0, expiring: [] } }, 'points.history': { data: { entries: [], nextCursor: null } } })
     render(<PointsPage />)

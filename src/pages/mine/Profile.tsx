@@ -39,6 +39,8 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
         ...(settingBirthday ? { birthday } : {}),
       })
       onSaved(next)
+      // the box shows what was saved: trimmed, or empty (with its placeholder) once cleared
+      setNickname(next.nickname ?? '')
       setMessage({ tone: 'ok', text: '已保存' })
       void Taro.showToast({ title: '已保存', icon: 'success' })
     } catch (error) {

@@ -47,6 +47,9 @@ describe('我的', () => {
     fireEvent.change(await screen.findByPlaceholderText('填写昵称'), { target: { value: '  ' } })
     fireEvent.click(screen.getByText('保存资料'))
     await waitFor(() => expect(callsOf('member', 'updateProfile')[0]?.event).toEqual({ action: 'updateProfile', nickname: null }))
+    // the spaces go too, and the placeholder shows again
+    await waitFor(() => expect((screen.getByPlaceholderText('填写昵称') as HTMLInputElement).value).toBe(''))
+    expect(screen.getByText('0/20')).toBeTruthy()
     expect(Taro.showModal).not.toHaveBeenCalled()
     expect(await screen.findByText('已保存')).toBeTruthy()
   })

@@ -214,7 +214,11 @@ describe('codes.redeem', () => {
     await boundConsumer(services, 'u1', '13912345678');
     const { codes } = await makeBatch(services);
     const revoked = { ...services, config: { ...services.config, codes: { ...services.config.codes, revokedKeys: ['A'] } } };
-    expect(await redeem(revoked, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+    // a code the key signed says it was withdrawn; a forged one with the key's letter is just invalid
+    expect(await redeem(revoked, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID', details: { reason: 'withdrawn' } } });
+    const forged = await redeem(revoked, 'u1', { code: `A${'2345'}${'22222'}${'3'.repeat(12)}` });
+    expect(forged).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+    expect(JSON.stringify(forged)).not.toContain('withdrawn');
     await expect(makeBatch(revoked)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 
@@ -224,7 +228,7 @@ describe('codes.redeem', () => {
     const { codes, batch } = await makeBatch(withTwo);
     expect(batch.keyId).toBe('A');
     expect(await revokeKey(withTwo, 'A')).toMatchObject({ batches: 1 });
-    expect(await redeem(withTwo, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+    expect(await redeem(withTwo, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID', details: { reason: 'withdrawn' } } });
     const next = await makeBatch(withTwo);
     expect(next.batch.keyId).toBe('C');
     expect(await redeem(withTwo, 'u1', { code: next.codes[0] })).toMatchObject({ ok: true });
@@ -238,7 +242,7 @@ describe('codes.redeem', () => {
     await services.store.transaction((tx) => tx.update('codeBatches', batch._id, { status: 'revoked' }));
     expect(await redeem(services, 'u1', { code: codes[1] })).toMatchObject({ ok: true });
     services.clock.advance(services.config.codes.batchCacheSeconds * 1000 + 1);
-    expect(await redeem(services, 'u1', { code: codes[2] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+    expect(await redeem(services, 'u1', { code: codes[2] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID', details: { reason: 'withdrawn' } } });
     expect(await setBatchStatus(services, batch._id, ['active'], {})).toBeNull();
   });
 });

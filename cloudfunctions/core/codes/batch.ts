@@ -61,7 +61,8 @@ export function batchIdFrom(seed: string): string {
   return encodeNumber(digest.readUInt32BE(0) % 32 ** BATCH_CHARS, BATCH_CHARS);
 }
 
-export type BatchCheck = 'ok' | 'invalid' | 'expired';
+/** `withdrawn`: a real batch an operator revoked (its goods are real; its points are stopped). */
+export type BatchCheck = 'ok' | 'invalid' | 'expired' | 'withdrawn';
 
 /**
  * Whether a code whose tag verified may be redeemed under its batch: the batch
@@ -69,8 +70,9 @@ export type BatchCheck = 'ok' | 'invalid' | 'expired';
  * still valid at `now`.
  */
 export function checkAgainstBatch(batch: BatchDoc | null, code: ParsedCode, now: number): BatchCheck {
-  if (!batch || batch.status !== 'active') return 'invalid';
+  if (!batch || batch.status === 'pending') return 'invalid';
   if (batch.keyId !== code.keyId || batch.tagChars !== code.tag.length || code.serial > batch.count) return 'invalid';
+  if (batch.status !== 'active') return 'withdrawn';
   if (batch.validTo !== null && Date.parse(batch.validTo) < now) return 'expired';
   return 'ok';
 }

@@ -1,7 +1,7 @@
 import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import type { ApiError } from '../../api'
-import { errorTime } from '../../api'
+import { errorDetails, errorTime } from '../../api'
 import { formatDateTime, formatPoints, spendablePoints } from '../../lib/format'
 
 export interface Redeemed {
@@ -55,6 +55,10 @@ function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
     case 'CODE_ALREADY_REDEEMED':
       return usedLook(errorTime(error), onAgain)
     case 'CODE_INVALID':
+      // a batch the brand withdrew: the goods may be genuine, so no word of fakes
+      if (errorDetails(error).reason === 'withdrawn') {
+        return { tone: 'warn', mark: '!', title: '该码已停用', lines: ['这批商品的扫码积分活动已停止，无法领取积分。如有疑问，请联系品牌客服。'], primary: { text: '继续扫码', onClick: onAgain } }
+      }
       return {
         tone: 'error',
         mark: '×',

@@ -102,6 +102,14 @@ describe('scan', () => {
     expect(screen.getByText(`错误码 ${code}`)).toBeTruthy()
   })
 
+  it('says a code of a withdrawn batch is stopped, not that the goods are fake', async () => {
+    mockApi({ 'codes.redeem': { error: 'CODE_INVALID', details: { details: { reason: 'withdrawn' } } } })
+    openWith({ code: 'ABCD1234' })
+    expect(await screen.findByText('该码已停用')).toBeTruthy()
+    expect(screen.getByText(/扫码积分活动已停止/)).toBeTruthy()
+    expect(screen.queryByText(/防伪码/)).toBeNull()
+  })
+
   it('sends a visitor to join, remembering the code to redeem after', async () => {
     mockApi({ 'codes.redeem': { error: 'NOT_BOUND' } })
     openWith({ q: URL })

@@ -13,7 +13,7 @@ export interface Attribution {
   label?: string
 }
 
-export type NextStep = { kind: 'redeem'; q?: string; code?: string } | { kind: 'order'; campaignId?: string; platform?: string }
+export type NextStep = { kind: 'redeem'; q?: string; code?: string } | { kind: 'order'; campaignId?: string; platform?: string; bonus?: number }
 
 interface Intent {
   attribution?: Attribution

@@ -87,7 +87,7 @@ export default function JoinPage() {
     const next = getNextStep()
     clearNextStep()
     if (next?.kind === 'redeem') replace(ROUTES.scan, { q: next.q, code: next.code })
-    else if (next?.kind === 'order') replace(ROUTES.order, { campaign: next.campaignId, platform: next.platform })
+    else if (next?.kind === 'order') replace(ROUTES.order, { campaign: next.campaignId, platform: next.platform, bonus: next.bonus === undefined ? undefined : String(next.bonus) })
     else replace(ROUTES.member)
   }
 

@@ -111,6 +111,16 @@ describe('join flow', () => {
     expect(Taro.redirectTo).toHaveBeenCalledWith({ url: '/packages/scan/index?q=https%3A%2F%2Fbrand.example%2Fc%2FABCD1234' })
   })
 
+  it('after joining from a package card, goes on to bind the order with the card\'s bonus named', async () => {
+    setNextStep({ kind: 'order', campaignId: 'C11', platform: 'jd', bonus: 100 })
+    mockApi(flow({ 'member.login': CONSENTED }))
+    render(<JoinPage />)
+    fireEvent.change(await screen.findByPlaceholderText('请输入 11 位手机号'), { target: { value: '13800008000' } })
+    fireEvent.click(screen.getByText('验证并绑定'))
+    fireEvent.click(await screen.findByText('绑定包裹订单领积分'))
+    expect(Taro.redirectTo).toHaveBeenCalledWith({ url: '/packages/join/order/index?campaign=C11&platform=jd&bonus=100' })
+  })
+
   it('greets a member who joined before as one, not as a newcomer', async () => {
     mockApi(flow({ 'member.login': { data: { ...VISITOR.data, consented: true, phoneBound: true } } }))
     render(<JoinPage />)

@@ -46,12 +46,12 @@ describe('landing', () => {
   it('a package card sends a member to bind the order, and a visitor to join first', async () => {
     mockApi({ 'scenes.resolve': CARD, 'member.login': JOINED, 'scenes.join': { data: {} } })
     open({ scene: 'p=C11' })
-    await waitFor(() => expect(Taro.redirectTo).toHaveBeenCalledWith({ url: '/packages/join/order/index?campaign=C11&platform=tmall' }))
+    await waitFor(() => expect(Taro.redirectTo).toHaveBeenCalledWith({ url: '/packages/join/order/index?campaign=C11&platform=tmall&bonus=100' }))
     resetAll()
     mockApi({ 'scenes.resolve': CARD, 'member.login': VISITOR })
     open({ scene: 'p=C11' })
     expect(await screen.findByText('感谢购买！加入会员，绑定订单领 100 积分')).toBeTruthy()
-    expect(getNextStep()).toEqual({ kind: 'order', campaignId: 'C11', platform: 'tmall' })
+    expect(getNextStep()).toEqual({ kind: 'order', campaignId: 'C11', platform: 'tmall', bonus: 100 })
   })
 
   it('an ended package-card campaign says so, inviting a visitor to join and sending a member to the card', async () => {

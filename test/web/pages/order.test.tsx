@@ -102,6 +102,20 @@ describe('package card order', () => {
     expect(callsOf('scenes', 'bindOrder')).toHaveLength(0)
   })
 
+  it('names the card\'s bonus in the title when the landing page passed it, and keeps it for after joining', async () => {
+    router.params = { campaign: 'C11', platform: 'jd', bonus: '100' }
+    mockApi({ 'member.login': JOINED })
+    render(<OrderPage />)
+    expect(await screen.findByText('绑定京东订单领 100 积分')).toBeTruthy()
+    resetAll()
+    router.params = { campaign: 'C11', platform: 'jd', bonus: 'lots' }
+    mockApi({ 'member.login': VISITOR })
+    render(<OrderPage />)
+    fireEvent.click(await screen.findByText('立即入会'))
+    // a bonus that is no number is not shown or kept
+    await waitFor(() => expect(getNextStep()).toEqual({ kind: 'order', campaignId: 'C11', platform: 'jd' }))
+  })
+
   it('asks a visitor to join first and comes back here after', async () => {
     router.params = { campaign: 'C11' }
     mockApi({ 'member.login': VISITOR })

@@ -64,11 +64,11 @@ export default function LandingPage() {
 
       const attribution: Attribution = { ...input, kind: resolved.kind, label: sceneLabel(resolved) }
       setAttribution(attribution)
-      if (resolved.kind === 'packageCard') setNextStep({ kind: 'order', campaignId: resolved.campaignId, platform: resolved.platform })
+      if (resolved.kind === 'packageCard') setNextStep({ kind: 'order', campaignId: resolved.campaignId, platform: resolved.platform, bonus: resolved.bonus })
       const member = await callFunction('member', 'login', {})
       if (member.consented && member.phoneBound) {
         await recordAttribution()
-        if (resolved.kind === 'packageCard') return replace(ROUTES.order, { campaign: resolved.campaignId, platform: resolved.platform })
+        if (resolved.kind === 'packageCard') return replace(ROUTES.order, { campaign: resolved.campaignId, platform: resolved.platform, bonus: String(resolved.bonus) })
         return live && setView({ status: 'welcomeBack', attribution })
       }
       // a package card names its bonus: the reason to join now

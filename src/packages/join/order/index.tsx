@@ -41,6 +41,9 @@ export default function OrderPage() {
   const params = useRouter().params
   const campaign = decodeParam(params.campaign)
   const platform = decodeParam(params.platform) ?? 'tmall'
+  // the card's bonus, as the landing page read it: shown only (the server decides what is credited)
+  const bonus = Number(decodeParam(params.bonus))
+  const namedBonus = Number.isSafeInteger(bonus) && bonus > 0 ? bonus : null
   const name = channelName(platform)
   const digitsOnly = DIGITS_ONLY.has(platform)
   const [orderId, setOrderId] = useState('')
@@ -76,7 +79,7 @@ export default function OrderPage() {
   }
 
   const joinFirst = () => {
-    setNextStep({ kind: 'order', campaignId: campaign, platform })
+    setNextStep({ kind: 'order', campaignId: campaign, platform, ...(namedBonus ? { bonus: namedBonus } : {}) })
     go(ROUTES.join)
   }
 
@@ -115,7 +118,7 @@ export default function OrderPage() {
       )}
       {state.status === 'ready' && joined && outcome?.tone !== 'ok' && (
         <View className="join-step">
-          <Text className="join-step__title">绑定{name}订单</Text>
+          <Text className="join-step__title">{namedBonus ? `绑定${name}订单领 ${formatPoints(namedBonus)} 积分` : `绑定${name}订单`}</Text>
           <Text className="join-step__desc">输入包裹对应的{name}订单号，每笔订单可领取一次包裹卡积分。</Text>
           <Input placeholderClass="mc-placeholder" className="join-input order-input" type={digitsOnly ? 'number' : 'text'} maxlength={digitsOnly ? 32 : 64} placeholder={`${name}订单号`} value={orderId} onInput={(e) => setOrderId(e.detail.value)} />
           {outcome?.tone === 'error' && <Text className="join-error">{outcome.text}</Text>}

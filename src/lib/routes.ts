@@ -20,16 +20,24 @@ export function withQuery(path: string, query: Record<string, string | undefined
   return pairs.length ? `${path}?${pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}` : path
 }
 
+/**
+ * A page that could not be opened says so: a subpackage is downloaded on first use, which a
+ * weak signal can fail, and a tap that does nothing looks broken.
+ */
+function opened(navigation: Promise<unknown> | undefined): void {
+  void navigation?.catch(() => Taro.showToast({ title: '网络不给力，页面打开失败，请稍后再试', icon: 'none' }))
+}
+
 /** Opens a page: tab pages with switchTab, others pushed on the stack. */
 export function go(path: string, query?: Record<string, string | undefined>): void {
-  if (TABS.includes(path)) void Taro.switchTab({ url: path })
-  else void Taro.navigateTo({ url: withQuery(path, query) })
+  if (TABS.includes(path)) opened(Taro.switchTab({ url: path }))
+  else opened(Taro.navigateTo({ url: withQuery(path, query) }))
 }
 
 /** Replaces the current page (a flow's next step that should not come back on "back"). */
 export function replace(path: string, query?: Record<string, string | undefined>): void {
-  if (TABS.includes(path)) void Taro.switchTab({ url: path })
-  else void Taro.redirectTo({ url: withQuery(path, query) })
+  if (TABS.includes(path)) opened(Taro.switchTab({ url: path }))
+  else opened(Taro.redirectTo({ url: withQuery(path, query) }))
 }
 
 /** Router params arrive URI-encoded in weapp and sometimes twice in H5: decode until stable. */

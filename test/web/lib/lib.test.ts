@@ -1,4 +1,7 @@
+import { waitFor } from '@testing-library/react'
+import Taro from '@tarojs/taro'
 import { ApiError, errorTime } from '../../../src/api'
+import { go, ROUTES } from '../../../src/lib/routes'
 import { ERROR_MESSAGES } from '../../../src/api/messages'
 import { ERROR_CODES } from '../../../cloudfunctions/core/contracts/errors'
 import { entryFrom, launchEntry } from '../../../src/launch/entry'
@@ -104,5 +107,17 @@ describe('code images', () => {
     const bars = code128Bars(token)
     expect(bars).toMatch(/^11010010000/) // START B
     expect(bars.endsWith('1100011101011')).toBe(true) // STOP
+  })
+})
+
+describe('page navigation', () => {
+  it('says so when a page cannot be opened (a subpackage that fails to download), instead of doing nothing', async () => {
+    ;(Taro.navigateTo as jest.Mock).mockRejectedValueOnce(new Error('navigateTo:fail'))
+    go(ROUTES.scan, { q: 'x' })
+    await waitFor(() => expect(Taro.showToast).toHaveBeenCalledWith({ title: '网络不给力，页面打开失败，请稍后再试', icon: 'none' }))
+    ;(Taro.showToast as jest.Mock).mockClear()
+    go(ROUTES.scan)
+    await new Promise((done) => setTimeout(done, 0))
+    expect(Taro.showToast).not.toHaveBeenCalled()
   })
 })

@@ -27,12 +27,14 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
   // calendar days in Beijing, where lots expire at 23:59:59 (China keeps UTC+8 all year)
   const beijingDay = (ms: number) => Math.floor((ms + BEIJING_OFFSET_MS) / DAY_MS)
   const daysLeft = soonest === undefined ? 0 : beijingDay(Date.parse(soonest.at)) - beijingDay(Date.now())
+  const available = formatPoints(spendablePoints(summary.available))
   return (
     <View>
       <View className="points-summary">
         <View className="points-summary__main">
           <Text className="points-summary__label">可用积分</Text>
-          <Text className="points-summary__value">{formatPoints(spendablePoints(summary.available))}</Text>
+          {/* eight digits and more (12,345,678) would push 成长值 off the card at full size */}
+          <Text className={`points-summary__value ${available.length >= 10 ? 'points-summary__value--long' : ''}`}>{available}</Text>
         </View>
         <View className="points-summary__side">
           <Text className="points-summary__label">成长值</Text>

@@ -74,6 +74,16 @@ describe('我的', () => {
     await waitFor(() => expect(callsOf('member', 'delete')[0]?.event).toEqual({ action: 'delete', confirm: true }))
   })
 
+  it('still warns that the points go when the balance cannot be read for the deletion dialog', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { error: 'UNAVAILABLE' } })
+    render(<MinePage />)
+    ;(Taro.showModal as jest.Mock).mockResolvedValueOnce({ confirm: false, cancel: true })
+    fireEvent.click(await screen.findByText('删除我的数据'))
+    await waitFor(() => expect(Taro.showModal).toHaveBeenCalledTimes(1))
+    expect((Taro.showModal as jest.Mock).mock.calls[0][0].content).toContain('您现有的积分（含天猫、门店带来的积分）将一并清零')
+    expect(callsOf('member', 'delete')).toHaveLength(0)
+  })
+
   it('ignores a second tap while the balance for the deletion dialog is read', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { pending: true } })
     render(<MinePage />)

@@ -37,7 +37,7 @@ describe('batches', () => {
     expect(batchIdFrom('cb_000001')).not.toBe(batchIdFrom('cb_000002'));
   });
 
-  test('a verified code is checked against its batch: status, key, tag length, serial range, validity', () => {
+  test('a verified code is checked against its batch: status (withdrawn), key, tag length, serial range, validity', () => {
     const batch: BatchDoc = {
       _id: 'K7QM', ...spec, keyId: 'A', tagChars: 12, validTo: '2026-12-31T15:59:59.999Z', status: 'active',
       createdAt: '', activatedAt: '', revokedAt: null,
@@ -47,7 +47,9 @@ describe('batches', () => {
     expect(checkAgainstBatch(batch, code, now)).toBe('ok');
     expect(checkAgainstBatch(null, code, now)).toBe('invalid');
     expect(checkAgainstBatch({ ...batch, status: 'pending' }, code, now)).toBe('invalid');
-    expect(checkAgainstBatch({ ...batch, status: 'revoked' }, code, now)).toBe('invalid');
+    // a withdrawn batch says so, for its own codes only
+    expect(checkAgainstBatch({ ...batch, status: 'revoked' }, code, now)).toBe('withdrawn');
+    expect(checkAgainstBatch({ ...batch, status: 'revoked', count: 99 }, code, now)).toBe('invalid');
     expect(checkAgainstBatch({ ...batch, keyId: 'B' }, code, now)).toBe('invalid');
     expect(checkAgainstBatch({ ...batch, tagChars: 13 }, code, now)).toBe('invalid');
     expect(checkAgainstBatch({ ...batch, count: 99 }, code, now)).toBe('invalid');

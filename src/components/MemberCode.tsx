@@ -1,20 +1,21 @@
 import { Image, Text, View } from '@tarojs/components'
 import Taro, { useDidHide, useDidShow } from '@tarojs/taro'
-import { useEffect, useMemo, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import { callFunction } from '../api'
 import { barcodeImage, crispWidth } from '../lib/barcode'
 import { qrImage } from '../lib/qr'
 import { useRequest } from '../lib/useRequest'
-import { useShowAgain } from '../lib/useShowAgain'
 import { ErrorView, LoadingView } from './StatusView'
 import './MemberCode.css'
 
 /** Fetch a new token this long before the current one expires, so the till never sees a stale one. */
 const REFRESH_EARLY_MS = 5_000
 const MIN_REFRESH_MS = 5_000
-/** No code for want of a network: tried again this often while on screen, so it is back with the signal. */
-const RETRY_MS = 5_000
-const TRANSIENT: ReadonlySet<string> = new Set(['UNAVAILABLE', 'INTERNAL'])
+/**
+ * No code for want of a network: tried again while on screen, so it is back with the signal;
+ * each try waits for the last one's answer, then 5 s, 10 s, then every 15 s.
+ */
+const RETRY_MS = [5_000, 10_000, 15_000]
 
 /**
  * The sideways barcode's length in px: the window's height less room for the hint, so the quiet
@@ -69,7 +70,14 @@ export default function MemberCode() {
   // Another tab or the background: no ticking and no fetching for a code nobody sees.
   const [shown, setShown] = useState(true)
   const [screen] = useState<{ brightness?: number }>({})
-  useDidHide(() => setShown(false))
+  // failed tries in a row, and whether the page was hidden without a code (back, it tries at once)
+  const failures = useRef(0)
+  const failing = useRef(false)
+  const away = useRef(false)
+  useDidHide(() => {
+    setShown(false)
+    away.current = failing.current
+  })
   useDidShow(() => setShown(true))
 
   const token = state.status === 'ready' ? state.data.token : null
@@ -91,16 +99,24 @@ export default function MemberCode() {
     }
   }, [expiresAt, reload, shown])
 
-  // a refusal (a deleted member) is final; a network failure is not, and the till is waiting
-  const retrying = state.status === 'error' && TRANSIENT.has(state.error.code)
+  // A refusal (a deleted member) or a server fault is final; a network failure is not, and the
+  // till is waiting. Each failed answer is a new error state: the next try is timed from it,
+  // never started over a try still in flight on a slow signal.
+  const failure = state.status === 'error' && state.error.code === 'UNAVAILABLE' ? state.error : null
+  failing.current = failure !== null
   useEffect(() => {
-    if (!retrying || !shown) return
-    const retry = setInterval(() => reload({ quiet: true }), RETRY_MS)
-    return () => clearInterval(retry)
-  }, [retrying, shown, reload])
-  useShowAgain(() => {
-    if (retrying) reload({ quiet: true })
-  })
+    if (state.status === 'ready') failures.current = 0
+  }, [state.status])
+  useEffect(() => {
+    if (!failure || !shown) return
+    const wait = away.current ? 0 : RETRY_MS[Math.min(failures.current, RETRY_MS.length - 1)]!
+    away.current = false
+    const retry = setTimeout(() => {
+      failures.current++
+      reload({ quiet: true })
+    }, wait)
+    return () => clearTimeout(retry)
+  }, [failure, shown, reload])
 
   useEffect(() => {
     if (!enlarged || !shown) return

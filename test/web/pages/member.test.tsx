@@ -1,6 +1,7 @@
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import Taro from '@tarojs/taro'
 import { pageLifecycle } from '../stubs/taro'
+import { registry } from '../stubs/transport'
 import MemberPage from '../../../src/pages/member/index'
 import { setPendingEntry } from '../../../src/launch/entry'
 import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
@@ -175,6 +176,29 @@ describe('会员 home', () => {
       online = true
       act(() => pageLifecycle.show())
       expect(await screen.findByAltText('会员二维码')).toBeTruthy()
+      expect(callsOf('member', 'memberCode')).toHaveLength(3)
+    } finally {
+      jest.useRealTimers()
+    }
+  })
+
+  it('waits for a slow answer before trying again, so a member code that takes seconds still comes back', async () => {
+    jest.useFakeTimers()
+    try {
+      let tries = 0
+      mockApi({
+        'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS,
+        'member.memberCode': () => (++tries < 3 ? { error: 'UNAVAILABLE' } : { data: { token: 'MC1.m_000001.1795000000.tag', expiresAt: new Date(Date.now() + 60_000).toISOString() } }),
+      })
+      // every member code answer takes 6 s
+      const answer = registry.handle
+      registry.handle = async (fn, event) => {
+        if (event.action === 'memberCode') await new Promise((done) => setTimeout(done, 6_000))
+        return answer(fn, event)
+      }
+      render(<MemberPage />)
+      for (let second = 0; second < 60; second++) await jest.advanceTimersByTimeAsync(1_000)
+      expect(screen.getByAltText('会员二维码')).toBeTruthy()
       expect(callsOf('member', 'memberCode')).toHaveLength(3)
     } finally {
       jest.useRealTimers()

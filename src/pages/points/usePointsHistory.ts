@@ -1,8 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
-import type { PointsHistoryEntry } from '../../../cloudfunctions/core/contracts'
+import type { PointsHistoryEntry, PointsHistoryResult } from '../../../cloudfunctions/core/contracts'
 import { ApiError, callFunction, toApiError } from '../../api'
 
 export const PAGE_SIZE = 20
+/** Most entries fetched again on coming back to the tab (a consumer scrolled far down keeps the first ones). */
+const REFRESH_MAX = 200
+/** points.history's most entries per call (HISTORY_MAX; a value from contracts would bring zod into the package). */
+const REFRESH_PAGE = 50
 
 export interface HistoryState {
   entries: PointsHistoryEntry[]
@@ -11,18 +15,6 @@ export interface HistoryState {
   /** first: the first page is loading; more: a further page is. */
   loading: 'first' | 'more' | null
   error: ApiError | null
-}
-
-/**
- * The newest page, fetched on coming back to the tab, above the entries already shown: the
- * consumer who scrolled far down keeps the list (and the place) they had. When the page does
- * not reach them (more than a page of new entries), it replaces them.
- */
-function mergeNewest(shown: HistoryState, page: { entries: PointsHistoryEntry[]; nextCursor: string | null }): HistoryState {
-  const fresh = new Set(page.entries.map((entry) => entry.id))
-  const reaches = shown.entries.some((entry) => fresh.has(entry.id))
-  if (!reaches) return { entries: page.entries, nextCursor: page.nextCursor, loading: null, error: null }
-  return { entries: [...page.entries, ...shown.entries.filter((entry) => !fresh.has(entry.id))], nextCursor: shown.nextCursor, loading: null, error: null }
 }
 
 /** points.history, newest first, one page at a time (`loadMore` on reaching the bottom). */
@@ -40,7 +32,7 @@ export function usePointsHistory() {
     try {
       const page = await callFunction('points', 'history', { cursor, limit: PAGE_SIZE })
       if (mine !== generation.current) return
-      setState((s) => (quiet ? mergeNewest(s, page) : { entries: replace ? page.entries : [...s.entries, ...page.entries], nextCursor: page.nextCursor, loading: null, error: null }))
+      setState((s) => ({ entries: replace ? page.entries : [...s.entries, ...page.entries], nextCursor: page.nextCursor, loading: null, error: null }))
     } catch (error) {
       if (mine !== generation.current) return
       setState((s) => (quiet && s.entries.length ? s : { ...s, loading: null, error: toApiError(error) }))
@@ -53,8 +45,37 @@ export function usePointsHistory() {
     void fetchPage(null, true)
   }, [fetchPage])
 
+  const shown = useRef(state.entries)
+  shown.current = state.entries
+
+  /**
+   * Coming back to the tab: the history fetched again from the top down to the last entry
+   * shown (at most REFRESH_MAX entries), so the consumer keeps the list and the place they had
+   * and sees whatever changed in it meanwhile: a scan on top, and an order credited with an
+   * older date in the middle. Quiet: a failure keeps what is shown.
+   */
+  const refresh = useCallback(async () => {
+    const last = shown.current[shown.current.length - 1]?.id
+    if (shown.current.length <= PAGE_SIZE || !last) return fetchPage(null, true, true)
+    busy.current = true
+    const mine = ++generation.current
+    try {
+      const entries: PointsHistoryEntry[] = []
+      let cursor: string | null = null
+      do {
+        const page: PointsHistoryResult = await callFunction('points', 'history', { cursor, limit: REFRESH_PAGE })
+        if (mine !== generation.current) return
+        entries.push(...page.entries)
+        cursor = page.nextCursor
+      } while (cursor && entries.length < REFRESH_MAX && !entries.some((entry) => entry.id === last))
+      setState({ entries, nextCursor: cursor, loading: null, error: null })
+    } catch {
+      // what is shown stays; the next show tries again
+    } finally {
+      if (mine === generation.current) busy.current = false
+    }
+  }, [fetchPage])
   const reload = useCallback(() => fetchPage(null, true), [fetchPage])
-  const refresh = useCallback(() => fetchPage(null, true, true), [fetchPage])
   const loadMore = useCallback(() => {
     if (state.nextCursor && !state.loading) void fetchPage(state.nextCursor, false)
   }, [fetchPage, state.nextCursor, state.loading])

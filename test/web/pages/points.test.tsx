@@ -2,6 +2,7 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import { pageLifecycle } from '../stubs/taro'
 import PointsPage from '../../../src/pages/points/index'
 import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
+import { HISTORY_MAX } from '../../../cloudfunctions/core/contracts/points'
 
 /** An expiry `days` from now (the notice's wording depends on how near it is). */
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString()
@@ -86,25 +87,33 @@ describe('积分', () => {
     expect(screen.queryByText(/待抵扣/)).toBeNull()
   })
 
-  it('on coming back to the tab, puts new entries above the pages already scrolled through instead of cutting the list to one page', async () => {
-    let newest = Array.from({ length: 20 }, (_, i) => entry(i + 1, 10))
+  it('on coming back to the tab, fetches the history again down to where the consumer had scrolled, changes included', async () => {
+    // the ledger as points.history pages it: newest first, the cursor an index
+    let ledger = Array.from({ length: 21 }, (_, i) => entry(i + 1, 10))
     mockApi({
       'member.login': JOINED,
       'points.summary': SUMMARY,
-      'points.history': (event) => (event.cursor === 'c2' ? { data: { entries: [entry(21, 5)], nextCursor: null } } : { data: { entries: newest, nextCursor: 'c2' } }),
+      'points.history': (event) => {
+        const limit = Number(event.limit)
+        if (limit > HISTORY_MAX) return { error: 'INVALID_INPUT' }
+        const from = event.cursor ? Number(String(event.cursor).slice(1)) : 0
+        const to = Math.min(ledger.length, from + limit)
+        return { data: { entries: ledger.slice(from, to), nextCursor: to < ledger.length ? `c${to}` : null } }
+      },
     })
     render(<PointsPage />)
     fireEvent.click(await screen.findByText('加载更多'))
     expect(await screen.findByText('没有更多记录了')).toBeTruthy()
-    // a scan while away: one new entry on top, the oldest of the first page moves to the second
-    newest = [entry(0, 50, 'earn', '扫码得积分'), ...newest.slice(0, 19)]
+    // while away: a scan on top, and an order credited with an older date, below the first page
+    ledger = [entry(0, 50, 'earn', '扫码得积分'), ...ledger.slice(0, 20), entry(99, 30, 'earn', '门店订单 99 消费得积分'), ...ledger.slice(20)]
     act(() => pageLifecycle.hide())
     act(() => pageLifecycle.show())
     expect(await screen.findByText('扫码得积分')).toBeTruthy()
+    expect(await screen.findByText('门店订单 99 消费得积分')).toBeTruthy()
     expect(screen.getByText('天猫订单 21 消费得积分')).toBeTruthy()
-    expect(screen.getAllByText(/天猫订单 20 消费得积分/)).toHaveLength(1)
+    expect(screen.getAllByText(/消费得积分|扫码得积分/)).toHaveLength(23)
     expect(screen.getByText('没有更多记录了')).toBeTruthy()
-    expect(callsOf('points', 'history').map((c) => c.event.cursor ?? null)).toEqual([null, 'c2', null])
+    expect(callsOf('points', 'history').map((c) => [c.event.cursor ?? null, c.event.limit])).toEqual([[null, 20], ['c20', 20], [null, HISTORY_MAX]])
   })
 
   it('keeps the balance and the history when coming back to the tab fails, and refreshes them on the next show', async () => {

@@ -41,6 +41,16 @@ describe('importFileInBatches', () => {
     expect(rejected).toEqual([5, 7]);
   });
 
+  it('ends its progress at the file size, a CRLF file too', async () => {
+    const path = temp.file('crlf.csv')
+    writeFileSync(path, ['id,buyer', '1,b1', '2,b2', '3,b3', '4,b4', ''].join('\r\n'))
+    const progress: number[] = []
+    const planner = { module: __filename, name: 'asRead', create: () => ({ prepare: (item: RowItem) => item }), context: null }
+    await importFileInBatches({ file: path, rejectsFile: temp.file('r.jsonl'), batchSize: 2, onProgress: (bytes, size) => progress.push(bytes / size) }, {}, planner, async () => {})
+    expect(progress.at(-1)).toBe(1)
+    expect(progress).toEqual([...progress].sort((a, b) => a - b))
+  })
+
   /** Each key's rows in one run, in file order; the runs in any order. */
   const expectGrouped = (rows: string[], file: string[]) => {
     const keyOfRow = (row: string) => row.split(':')[0]!.replace(/^bad@\d+$/, '');

@@ -504,6 +504,8 @@ export async function importFileInBatches<S, C, P, R extends { line: number }>(
     (rejectsOut as ReturnType<typeof createWriteStream> | null)?.end();
     throw error;
   }
+  // the whole file read (a CRLF line counts a byte short as it goes)
+  options.onProgress?.(size, size, summary);
   writeRejects();
   if (!rejectsOut) return null;
   const out: ReturnType<typeof createWriteStream> = rejectsOut;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { revokeKey, setBatchStatus } from '../../cloudfunctions/core/codes/batches.store';
-import { CODE_ALPHABET } from '../../cloudfunctions/core/codes/code';
+import { batchSigner, CODE_ALPHABET, tagCharsFor } from '../../cloudfunctions/core/codes/code';
 import { boundConsumer, memberOk } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 import { makeBatch, redeem, snapshot } from './support';
@@ -219,6 +219,11 @@ describe('codes.redeem', () => {
     const forged = await redeem(revoked, 'u1', { code: `A${'2345'}${'22222'}${'3'.repeat(12)}` });
     expect(forged).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
     expect(JSON.stringify(forged)).not.toContain('withdrawn');
+    // signed by the key, but for a batch that does not exist: no code either
+    const sign = batchSigner(services.secrets.codeKeys[0]!, 'ZZZZ', tagCharsFor(services.config.codes.tagBits));
+    const stray = await redeem(revoked, 'u1', { code: sign(1) });
+    expect(stray).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+    expect(JSON.stringify(stray)).not.toContain('withdrawn');
     await expect(makeBatch(revoked)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 

@@ -49,11 +49,12 @@ export async function checkCode(services: Services, text: string | null): Promis
   // may well be genuine, and the page must not call them fakes
   const withdrawn = () => new AppError('CODE_INVALID', 'this product code was withdrawn', { reason: 'withdrawn' });
   const verdict = verifyCode(code, services.secrets.codeKeys, services.config.codes.revokedKeys);
-  // (only for a code its key, still configured, signed: anything else with that key's letter is no code)
-  if (verdict === 'revoked_key') return verifyCode(code, services.secrets.codeKeys, []) === 'ok' ? withdrawn() : invalid();
-  if (verdict !== 'ok') return invalid();
+  // (only for a code its key, still configured, signed for a batch that exists: anything else is no code)
+  if (verdict === 'revoked_key' && verifyCode(code, services.secrets.codeKeys, []) !== 'ok') return invalid();
+  if (verdict !== 'ok' && verdict !== 'revoked_key') return invalid();
   const batch = await cachedBatch(services, code.batchId);
   const check = checkAgainstBatch(batch, code, services.clock.now());
+  if (verdict === 'revoked_key') return check === 'invalid' ? invalid() : withdrawn();
   if (check === 'expired') return new AppError('CODE_EXPIRED', 'this product code has expired');
   if (check === 'withdrawn') return withdrawn();
   if (check !== 'ok') return invalid();

@@ -25,7 +25,7 @@ export function withQuery(path: string, query: Record<string, string | undefined
  * weak signal can fail, and a tap that does nothing looks broken.
  */
 function opened(navigation: Promise<unknown> | undefined): void {
-  void navigation?.catch(() => Taro.showToast({ title: '网络不给力，页面打开失败，请稍后再试', icon: 'none' }))
+  void navigation?.catch(() => Taro.showToast({ title: '页面暂时无法打开，请稍后再试', icon: 'none' }))
 }
 
 /** Opens a page: tab pages with switchTab, others pushed on the stack. */

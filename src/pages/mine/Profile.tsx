@@ -58,7 +58,7 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">昵称</Text>
-        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={NICKNAME_MAX} placeholder="填写昵称" onInput={(e) => setNickname(e.detail.value)} />
+        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={NICKNAME_MAX} placeholder="填写昵称" disabled={saving} onInput={(e) => setNickname(e.detail.value)} />
         {/* the field stops taking characters at the limit: the count says why */}
         <Text className={`mine-row__count ${nickname.length >= NICKNAME_MAX ? 'mine-row__count--full' : ''}`}>{nickname.length}/{NICKNAME_MAX}</Text>
       </View>

@@ -114,7 +114,7 @@ describe('page navigation', () => {
   it('says so when a page cannot be opened (a subpackage that fails to download), instead of doing nothing', async () => {
     ;(Taro.navigateTo as jest.Mock).mockRejectedValueOnce(new Error('navigateTo:fail'))
     go(ROUTES.scan, { q: 'x' })
-    await waitFor(() => expect(Taro.showToast).toHaveBeenCalledWith({ title: '网络不给力，页面打开失败，请稍后再试', icon: 'none' }))
+    await waitFor(() => expect(Taro.showToast).toHaveBeenCalledWith({ title: '页面暂时无法打开，请稍后再试', icon: 'none' }))
     ;(Taro.showToast as jest.Mock).mockClear()
     go(ROUTES.scan)
     await new Promise((done) => setTimeout(done, 0))

@@ -45,19 +45,17 @@ export async function checkCode(services: Services, text: string | null): Promis
   const invalid = () => new AppError('CODE_INVALID', 'not a valid product code');
   const code = text === null ? null : parseCode(text);
   if (!code) return invalid();
-  // a withdrawn batch or retired key is still refused as invalid, but says so: the goods in hand
-  // may well be genuine, and the page must not call them fakes
-  const withdrawn = () => new AppError('CODE_INVALID', 'this product code was withdrawn', { reason: 'withdrawn' });
   const verdict = verifyCode(code, services.secrets.codeKeys, services.config.codes.revokedKeys);
-  // (only for a code its key, still configured, signed for a batch that exists: anything else is no code)
-  if (verdict === 'revoked_key' && verifyCode(code, services.secrets.codeKeys, []) !== 'ok') return invalid();
-  if (verdict !== 'ok' && verdict !== 'revoked_key') return invalid();
+  // a key revoked in config but still configured verifies its own codes, to tell them from fakes
+  const revokedKey = verdict === 'revoked_key' && verifyCode(code, services.secrets.codeKeys, []) === 'ok';
+  if (verdict !== 'ok' && !revokedKey) return invalid();
   const batch = await cachedBatch(services, code.batchId);
   const check = checkAgainstBatch(batch, code, services.clock.now());
-  if (verdict === 'revoked_key') return check === 'invalid' ? invalid() : withdrawn();
+  if (check === 'invalid') return invalid();
+  // a withdrawn batch or a retired key's batch is refused as invalid, but says so: the goods in
+  // hand may well be genuine, and the page must not call them fakes
+  if (revokedKey || check === 'withdrawn') return new AppError('CODE_INVALID', 'this product code was withdrawn', { reason: 'withdrawn' });
   if (check === 'expired') return new AppError('CODE_EXPIRED', 'this product code has expired');
-  if (check === 'withdrawn') return withdrawn();
-  if (check !== 'ok') return invalid();
   return { code, batch: batch! };
 }
 

@@ -14,7 +14,8 @@ const MAINLAND_MOBILE = /^1[3-9]\d{9}$/;
  */
 export function normalizePhone(input: string): string | null {
   if (input.length > 40) return null;
-  const halfWidth = input.replace(/[\uFF10-\uFF19]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0)).replace(/\uFF0B/g, '+');
+  // every full-width form (a Chinese IME in full-width mode types digits, ＋, －, ． and brackets so)
+  const halfWidth = input.replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
   const compact = halfWidth.replace(/[\s\-.()（）\u00A0]/g, '');
   if (!/^\+?\d+$/.test(compact)) return null;
   let digits = compact.replace(/^\+/, '');

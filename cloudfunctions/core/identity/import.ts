@@ -1,4 +1,5 @@
 import { openingHash, postOpeningBalances } from '../points/opening';
+import { COLLECTION } from '../points/types';
 import type { Services } from '../runtime/services';
 import { importFileInBatches, type FileImportOptions, type RowPlan, type RowPlanner } from '../channels/rows';
 import { TxCache } from '../store/tx-cache';
@@ -39,6 +40,15 @@ export const emptySummary = (): ImportSummary => ({ read: 0, created: 0, linked:
 const sameFields = (a: RecordDoc, b: RecordFields) =>
   JSON.stringify([a.identifiers, a.phoneMasked ?? null, a.name ?? null, a.joinedAt ?? null, a.storeId ?? null, a.guideId ?? null]) ===
   JSON.stringify([b.identifiers, b.phoneMasked ?? null, b.name ?? null, b.joinedAt ?? null, b.storeId ?? null, b.guideId ?? null]);
+
+/**
+ * Identifiers no channel file carries, put on a record by us (an operator's merge, `link:`):
+ * a re-import of the record keeps them, so it neither undoes the merge nor reads as a change.
+ */
+const withOurIdentifiers = (record: RecordFields, before: RecordDoc | null): RecordFields => {
+  const links = (before?.identifiers ?? []).filter((i) => i.type === 'link');
+  return links.length ? { ...record, identifiers: [...record.identifiers, ...links] } : record;
+};
 
 /** A member row made ready for its transaction, or rejected. */
 export type PlannedRecord =
@@ -88,6 +98,7 @@ export async function importMemberRows(services: Services, channel: string, item
     const changes = new Map<string, RecordChange>();
     const openings: { recordId: string; points: number; growth: number; hash: string; at: string }[] = [];
     const created = new Set<string>();
+    const updated = new Set<string>();
     for (const item of items) {
       counted.read++;
       if ('reject' in item) {
@@ -100,8 +111,10 @@ export async function importMemberRows(services: Services, channel: string, item
       const id = recordIdOf(channel, item.record.channelMemberId);
       const pending = changes.get(id);
       const before = pending ? pending.before : await cache.get<RecordDoc>('records', id);
-      // Opening balances enter once per channel member: when its record is first seen.
-      if (item.opening && !before && !pending) openings.push({ recordId: id, ...item.opening, at });
+      const record = withOurIdentifiers(item.record, before);
+      // Opening balances enter once per channel member: when its record is first seen. A record
+      // erased since (member.delete) comes back without its opening: that entered already.
+      if (item.opening && !before && !pending && !(await cache.get(COLLECTION.ledger, `migrate:${id}`))) openings.push({ recordId: id, ...item.opening, at });
       // The same member again later in the file (in this batch or an earlier one): the later
       // row's fields win, the rejects file says so, and the row counts as that warning alone.
       const repeated = !!pending || !!item.repeated;
@@ -109,18 +122,27 @@ export async function importMemberRows(services: Services, channel: string, item
         refused.push({ line: item.line, warning: 'duplicate_in_file', channelMemberId: item.record.channelMemberId });
         counted.warnings++;
       }
-      if (before && !pending && sameFields(before, item.record)) {
+      if (before && !pending && sameFields(before, record)) {
         if (!repeated) counted.unchanged++;
         continue;
       }
       if (!before) created.add(id);
-      else if (!repeated) counted.updated++;
+      else if (!repeated) updated.add(id);
       const after: RecordDoc = {
         memberId: null, homeMemberId: null, apart: [], createdAt: at,
-        ...before, ...item.record, _id: id, updatedAt: at,
+        ...before, ...record, _id: id, updatedAt: at,
       };
       changes.set(id, { before, after });
     }
+    // A member listed twice in this batch whose later row gives back what is stored (a re-import
+    // of the same file): nothing changed, nothing is written.
+    for (const [id, { before, after }] of changes) {
+      if (before && after && sameFields(before, after)) {
+        changes.delete(id);
+        if (updated.delete(id)) counted.unchanged++;
+      }
+    }
+    counted.updated += updated.size;
     // Opening balances first, on accounts not yet attached to anyone: the graph
     // then attaches them, and every document is written once.
     await postOpeningBalances(cache, services, openings);

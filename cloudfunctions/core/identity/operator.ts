@@ -22,14 +22,20 @@ export async function mergeMembers(services: Services, a: string, b: string): Pr
     if (left._id === right._id) throw new AppError('CONFLICT', 'these members are already one');
     const linkId = services.ids.next('link');
     const changes = [];
+    const linked = new Set<string>();
     for (const member of [left, right]) {
-      const record = (await cache.get<RecordDoc>('records', member.records[0]!))!;
+      // The link goes on a record the member is home to, not one an earlier merge brought it:
+      // undoing that earlier merge then takes only its own link away, never this one.
+      const records = await cache.getMany<RecordDoc>('records', member.records);
+      const record = member.records.map((id) => records.get(id)!).find((r) => r.homeMemberId === member._id) ?? records.get(member.records[0]!)!;
+      linked.add(record._id);
       const apart = record.apart.filter((id) => !(left.records.includes(id) || right.records.includes(id)));
       changes.push({ before: record, after: { ...record, apart, identifiers: [...record.identifiers, { type: 'link', value: linkId }] } });
     }
     // An earlier unmerge kept these apart: the operator now says otherwise.
     for (const member of [left, right]) {
-      for (const id of member.records.slice(1)) {
+      for (const id of member.records) {
+        if (linked.has(id)) continue;
         const record = (await cache.get<RecordDoc>('records', id))!;
         const apart = record.apart.filter((other) => !(left.records.includes(other) || right.records.includes(other)));
         if (apart.length !== record.apart.length) changes.push({ before: record, after: { ...record, apart } });

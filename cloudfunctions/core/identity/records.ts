@@ -79,13 +79,13 @@ export function recordFromRow(channel: string, row: Record<string, unknown>, pho
   let phoneMasked: string | null = null;
   const rawPhone = text(row.phone);
   const rawSha = text(row.phoneSha256);
-  if (rawPhone) {
-    const phone = normalizePhone(rawPhone);
-    if (phone) {
-      identifiers.push({ type: 'phone', value: phoneKey(phoneHashKey, phone) });
-      phoneMasked = maskPhone(phone);
-    } else warnings.push('phone_not_mainland_mobile');
+  const phone = rawPhone ? normalizePhone(rawPhone) : null;
+  if (rawPhone && !phone) warnings.push('phone_not_mainland_mobile');
+  if (phone) {
+    identifiers.push({ type: 'phone', value: phoneKey(phoneHashKey, phone) });
+    phoneMasked = maskPhone(phone);
   } else if (rawSha) {
+    // partners send the mobile masked for display (`139****5678`) beside its hash: the hash still joins
     const sha = normalizePhoneSha256(rawSha);
     if (sha) identifiers.push({ type: 'phone', value: phoneKeyFromSha256(phoneHashKey, sha) });
     else warnings.push('phoneSha256_invalid');

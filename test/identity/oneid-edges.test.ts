@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { phoneSha256 } from '../../cloudfunctions/core/identity/normalize';
+import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
+import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
+import { openTestServices, type TestServices } from '../support/services';
+
+/** Edge cases of OneID that cross features: re-imports after merges, erasure, odd partner rows. */
+describe('OneID edge cases', () => {
+  let services: TestServices;
+  beforeEach(() => { services = openTestServices(); });
+  afterEach(() => services.close());
+
+  const everything = async () => ({
+    members: await services.dump('members'),
+    records: await services.dump('records'),
+    identifiers: await services.dump('identifiers'),
+    merges: await services.dump('merges'),
+    ledger: await services.dump('ledger'),
+    accounts: await services.dump('accounts'),
+    balances: await services.dump('balances'),
+  });
+
+  it('keeps an operator merge when the same channel files are imported again', async () => {
+    const store = writeRows([{ channelMemberId: 'C1', phone: '13800138001', points: '300' }]);
+    const tmall = writeRows([{ channelMemberId: 'T1', email: 'li@x.cn', points: '120' }]);
+    await importMembers(services, 'offline', store);
+    await importMembers(services, 'tmall', tmall);
+    const [a, b] = (await exportAll(services)).map((l) => l.memberId);
+    const merge = await mergeMembers(services, a!, b!);
+    const merged = await everything();
+
+    services.clock.advance(3600_000);
+    expect(await importMembers(services, 'offline', store)).toMatchObject({ updated: 0, unchanged: 1 });
+    expect(await importMembers(services, 'tmall', tmall)).toMatchObject({ updated: 0, unchanged: 1 });
+    expect(await everything()).toEqual(merged);
+    expect(await partition(services)).toEqual([['offline:C1', 'tmall:T1']]);
+
+    // and the operator can still undo it afterwards
+    await unmergeMembers(services, merge._id);
+    expect(await partition(services)).toEqual([['offline:C1'], ['tmall:T1']]);
+  });
+
+  it('imports a channel file again after a member erased itself, whatever opening balance the file now gives', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678', points: '300', growth: '300' }]);
+    await boundConsumer(services, 'u1', '13912345678');
+    await memberOk(services, 'u1', { action: 'delete', confirm: true });
+    const ledger = await services.dump('ledger');
+
+    services.clock.advance(30 * 86400_000);
+    // the store's next export: the card's balance moved, and a new card came
+    const summary = await importMembers(services, 'offline', [
+      { channelMemberId: 'C1', phone: '13912345678', points: '350', growth: '300' },
+      { channelMemberId: 'C2', phone: '13912340002', points: '5' },
+    ]);
+    expect(summary).toMatchObject({ read: 2, created: 2, rejected: 0 });
+    // the card's opening balance entered once, when it was first imported; the new card's enters now
+    expect((await services.dump('ledger')).filter((e) => e._id === 'migrate:offline:C1')).toEqual(ledger.filter((e) => e._id === 'migrate:offline:C1'));
+    expect((await services.dump('ledger')).map((e) => e._id).sort()).toEqual(['migrate:offline:C1', 'migrate:offline:C2']);
+    expect(await partition(services)).toEqual([['offline:C1'], ['offline:C2']]);
+  });
+
+  it('joins by a partner\'s phoneSha256 when the row\'s phone column holds only a masked number', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678' }]);
+    // Tmall's export: the mobile masked for display, and its hash
+    const file = writeRows([{ channelMemberId: 'T1', phone: '139****5678', phoneSha256: phoneSha256('13912345678') }]);
+    expect(await importMembers(services, 'tmall', file)).toMatchObject({ created: 0, linked: 1, warnings: 1 });
+    expect(await partition(services)).toEqual([['offline:C1', 'tmall:T1']]);
+    expect(readFileSync(`${file}.rejects.jsonl`, 'utf8')).toBe('{"line":2,"warning":"phone_not_mainland_mobile","channelMemberId":"T1"}\n');
+  });
+
+  it('changes nothing when a file listing a member twice is imported again', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678' }]);
+    const file = writeRows([
+      { channelMemberId: 'T1', name: '张三', phone: '13912345678' },
+      { channelMemberId: 'T2', name: '李四' },
+      { channelMemberId: 'T1', name: '张三丰', phone: '13912340000' },
+    ]);
+    await importMembers(services, 'tmall', file);
+    const before = await everything();
+    services.clock.advance(3600_000);
+    expect(await importMembers(services, 'tmall', file)).toMatchObject({ updated: 0, unchanged: 2, merged: 0, warnings: 1 });
+    expect(await everything()).toEqual(before);
+  });
+
+  it('undoes only the merge it is asked to, leaving a later operator merge in place', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678', points: '1' }]);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', email: 'b@x.cn', points: '100' }]);
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', email: 'a@x.cn', points: '10' }]);
+    const [x, y, z] = (await exportAll(services)).map((l) => l.memberId);
+    const first = await mergeMembers(services, x!, y!);
+    const second = await mergeMembers(services, x!, z!);
+    expect(await partition(services)).toEqual([['jd:J1', 'offline:C1', 'tmall:T1']]);
+
+    // the first merge undone: the JD member goes, the Tmall member the second merge joined stays
+    expect(await unmergeMembers(services, first._id)).toEqual({ restored: y, survivor: x });
+    expect(await partition(services)).toEqual([['jd:J1'], ['offline:C1', 'tmall:T1']]);
+    expect((await exportAll(services)).map((l) => [l.memberId, l.points.available]).sort()).toEqual([[x, 11], [y, 100]].sort());
+    // and the second can still be undone on its own
+    expect(await unmergeMembers(services, second._id)).toEqual({ restored: z, survivor: x });
+    expect(await partition(services)).toEqual([['jd:J1'], ['offline:C1'], ['tmall:T1']]);
+  });
+});

@@ -199,6 +199,32 @@ describe('points ledger', () => {
       expect(await account(services, 'tmall:T1')).toMatchObject({ points: 0, growth: 0 });
     });
 
+    it('never takes points already due on another lot, whether or not the expiry job ran first', async () => {
+      const refundAfterExpiry = async (sweepFirst: boolean) => {
+        const s = openTestServices('2025-06-01T02:00:00Z');
+        try {
+          await seedMember(s, 'm1', ['tmall:T1']);
+          const post = (key: string, points: number, at: string) =>
+            s.store.transaction((t) => postEarn(t, s, { key, accountId: 'tmall:T1', points, growth: points, at, source: source(key.split(':').pop()!) }));
+          await post('order:tmall:B', 100, '2025-03-01T00:00:00Z');
+          await s.store.transaction((t) => postRedeem(t, s, { key: 'redeem:r1', memberId: 'm1', points: 60, at: '2025-06-01T02:00:00Z', source: { channel: 'reward', ref: 'cup' } }));
+          // an old order imported late: its lot is due at the end of 2025
+          await post('order:tmall:A', 50, '2024-03-01T00:00:00Z');
+          s.clock.set('2026-01-10T02:00:00Z');
+          if (sweepFirst) await s.store.transaction((t) => expireAccount(t, s, 'tmall:T1', '2026-01-10T02:00:00Z'));
+          await s.store.transaction((t) => postReverse(t, s, { key: 'refund:tmall:B', of: 'order:tmall:B', points: 100, growth: 100, at: '2026-01-10T02:00:00Z', source: source('B') }));
+          await s.store.transaction((t) => expireAccount(t, s, 'tmall:T1', '2026-01-10T02:00:00Z'));
+          expect((await verifyPoints(s)).differences).toBe(0);
+          return await balance(s, 'm1');
+        } finally {
+          await s.close();
+        }
+      };
+      // A's 50 points expired on 31 December: the refund takes B's 40 left and owes the 60 spent
+      expect(await refundAfterExpiry(false)).toMatchObject({ points: -60, owed: 60, growth: 50 });
+      expect(await refundAfterExpiry(true)).toMatchObject({ points: -60, owed: 60, growth: 50 });
+    });
+
     it('answers NOT_FOUND for a credit never posted and writes nothing', async () => {
       const seeded = await pointsState(services);
       expect(await codeOf(reverse('refund:tmall:x', 'order:tmall:x', 10))).toBe('NOT_FOUND');

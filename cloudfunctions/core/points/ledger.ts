@@ -27,8 +27,9 @@
  *   once per record (`postOpeningBalances` posts a batch's in one session).
  *   Throws INVALID_INPUT, IDEMPOTENCY_MISMATCH.
  * - `postReverse(tx, services, { key, of, points, growth, at, source })`: takes
- *   back (part of) credit `of`: from its own lot first, then the account's
- *   other lots oldest-expiring first, the rest owed (the account goes
+ *   back (part of) credit `of`, after expiring the account's lots due at `at`
+ *   (at most now): from its own lot first, then the account's other lots
+ *   oldest-expiring first, the rest owed (the account goes
  *   negative; later credits repay it). Never more than the credit brought,
  *   minus what already expired from its lot and earlier reversals. Throws
  *   INVALID_INPUT, NOT_FOUND (no such credit), IDEMPOTENCY_MISMATCH.
@@ -108,7 +109,8 @@ export interface AdjustInput {
 
 const KEY = /^[a-z][a-z0-9_]*:[^\s#]{1,200}$/;
 const ACCOUNT = /^[a-z][a-z0-9_]*:\S{1,100}$/;
-const MAX_POINTS = 1_000_000_000;
+/** The largest amount one entry may carry. */
+export const MAX_POINTS = 1_000_000_000;
 const CREDIT_KINDS: readonly EntryKind[] = ['earn', 'migrate', 'adjust'];
 
 const invalid = (message: string) => new AppError('INVALID_INPUT', message);
@@ -248,6 +250,8 @@ export async function reverseIn(session: PointsSession, input: ReverseInput, pre
   const credited = await session.entry(input.of);
   if (!credited) throw new AppError('NOT_FOUND', 'nothing to reverse: the credit was never posted');
   if (!CREDIT_KINDS.includes(credited.kind) || credited.points < 0) throw invalid('only a credit can be reversed');
+  // Lots already due at the refund are gone, swept or not: a refund must not take them (as a spend does not).
+  await expireIn(session, credited.accountId, at < session.now ? at : session.now);
   const before = await session.account(credited.accountId);
   const already = before.reversed[input.of] ?? { points: 0, growth: 0 };
   const expiry = credited.lot ? await session.entry(`expire:${credited.lot.id}`) : null;

@@ -46,6 +46,17 @@ describe('points cloud function', () => {
       expect(answer).toMatchObject({ ok: true, data: { available: 0, expiring: [], growth: 700 } });
     });
 
+    it('lists no expiry date for points that never expire', async () => {
+      const never = openTestServices('2026-11-23T02:00:00Z', { points: { ...services.config.points, expiry: null } });
+      try {
+        await seedMember(never, 'm1', ['wechat:o-alice', 'tmall:T1'], { openid: 'o-alice', phone: true });
+        await never.store.transaction((tx) => postEarn(tx, never, { key: 'order:tmall:1', accountId: 'tmall:T1', points: 100, growth: 100, at: '2026-05-01T00:00:00Z', source: source('1') }));
+        expect(await invoke(pointsFunction, { action: 'summary' }, callerOf('o-alice'), never)).toMatchObject({ ok: true, data: { available: 100, expiring: [] } });
+      } finally {
+        await never.close();
+      }
+    });
+
     it('shows an owed balance after a refund of points already spent', async () => {
       await earn('order:tmall:1', 'tmall:T1', 100, '2026-05-01T00:00:00Z');
       await services.store.transaction((tx) => postRedeem(tx, services, { key: 'redeem:r1', memberId: 'm1', points: 100, at: '2026-11-23T02:00:00Z', source: { channel: 'reward', ref: 'cup' } }));

@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor } from '../store/cursor';
 import type { MemberRef } from './accounts.store';
 import { describeEntry } from './describe';
 import { dueTotal } from './rules';
-import { COLLECTION, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
+import { COLLECTION, NEVER, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
 
 /** How many expiry dates the summary lists. */
 const EXPIRING_DATES = 3;
@@ -38,7 +38,8 @@ export async function pointsSummary(services: Services, member: MemberRef): Prom
 
   const byDate = new Map<string, number>();
   for (const lot of accounts.flatMap((a) => a.lots)) {
-    if (lot.expiresAt > now) byDate.set(lot.expiresAt, (byDate.get(lot.expiresAt) ?? 0) + lot.remaining);
+    // points that never expire (expiry switched off) have no date to show
+    if (lot.expiresAt > now && lot.expiresAt !== NEVER) byDate.set(lot.expiresAt, (byDate.get(lot.expiresAt) ?? 0) + lot.remaining);
   }
   const expiring = [...byDate.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))

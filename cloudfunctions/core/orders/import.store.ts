@@ -1,10 +1,9 @@
 import { importFileInBatches, type FileImportOptions, type RowItem, type RowPlan, type RowPlanner } from '../channels/rows';
 import { PointsSession } from '../points/accounts.store';
 import { earnRateOf, type EarnRate } from '../points/config';
-import { earnHash, earnIn, replayOf, reverseHash, reverseIn, type EarnInput, type ReverseInput } from '../points/ledger';
+import { earnHash, earnIn, MAX_POINTS, reverseHash, reverseIn, type EarnInput, type ReverseInput } from '../points/ledger';
 import { orderEarning } from '../points/rules';
 import { COLLECTION } from '../points/types';
-import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { buyerRecordId, ensurePhoneBuyers } from '../identity/buyers';
 import { CHANNEL, checkImportChannel } from '../identity/records';
@@ -117,6 +116,8 @@ export function planOrderRows(context: OrderPlanContext): RowPlan<PlannedOrder> 
       const order = parsed.order;
       const phoneKey = order.buyerPhoneSha256 ? phoneKeyFromSha256(hashKey, order.buyerPhoneSha256) : null;
       const { earn, reverse } = orderEntries(order, phoneKey, context);
+      // the ledger refuses an entry this large, which would abort the whole batch: reject the row alone
+      if (earn.points > MAX_POINTS || earn.growth > MAX_POINTS) return { line: item.line, reject: 'amount_invalid', orderId: order.orderId };
       return { ...order, line: item.line, phoneKey, earnHash: earnHash('earn', earn), reverseHash: reverse ? reverseHash(reverse) : '' };
     },
   };
@@ -136,45 +137,48 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
     planned.push({ line, order, phoneKey, ...orderEntries(order, phoneKey, context), hashes: { earn, reverse } });
   }
 
-  const phoneBuyers = planned.flatMap((p) => (p.phoneKey ? [p.phoneKey] : []));
   const outcomes = await services.store.transaction(async (tx) => {
-    if (phoneBuyers.length) await ensurePhoneBuyers(tx, services, channel, phoneBuyers);
     const session = new PointsSession(tx, services);
     // Read what the batch needs collection by collection in id order: each index is walked once, front to back.
     await session.prefetch(COLLECTION.ledger, planned.flatMap((p) => (p.reverse ? [p.earn.key, p.reverse.key] : [p.earn.key])));
-    const accountIds = planned.map((p) => p.earn.accountId);
+
+    // Refuse changed orders before anything is written (a rejected row must not even create its
+    // phone buyer), comparing with the ledger and with the rows before it in this batch.
+    const done: Outcome[] = [...early];
+    const accepted: typeof planned = [];
+    const hashes = new Map<string, string>();
+    const phoneBuyers: string[] = [];
+    const hashOf = async (key: string) => hashes.get(key) ?? (await session.entry(key))?.hash;
+    for (const p of planned) {
+      const earnSeen = await hashOf(p.earn.key);
+      const refundSeen = p.reverse ? await hashOf(p.reverse.key) : undefined;
+      const reject = earnSeen !== undefined && earnSeen !== p.hashes.earn ? 'order_changed'
+        : refundSeen !== undefined && refundSeen !== p.hashes.reverse ? 'refund_changed' : null;
+      if (reject) {
+        done.push({ line: p.line, reject, orderId: p.order.orderId });
+        continue;
+      }
+      // buyers of orders that earn now only: an order already in the ledger has its account
+      if (earnSeen === undefined && p.phoneKey) phoneBuyers.push(p.phoneKey);
+      hashes.set(p.earn.key, p.hashes.earn);
+      if (p.reverse) hashes.set(p.reverse.key, p.hashes.reverse);
+      accepted.push(p);
+    }
+
+    if (phoneBuyers.length) await ensurePhoneBuyers(tx, services, channel, phoneBuyers);
+    const accountIds = accepted.map((p) => p.earn.accountId);
     const accounts = await session.prefetch(COLLECTION.accounts, accountIds);
     const records = await session.prefetch('records', accountIds.filter((id) => !accounts.has(id)));
     const members = new Set<string>();
     for (const doc of [...accounts.values(), ...records.values()]) if (typeof doc.memberId === 'string') members.add(doc.memberId);
     await session.prefetch(COLLECTION.balances, members);
 
-    const done: Outcome[] = [...early];
-    for (const { line, order, earn, reverse, hashes } of planned) {
-      // Check both keys before writing anything, so a changed row leaves no half-applied order.
-      let earned: boolean;
-      let reversed = false;
-      try {
-        earned = (await replayOf(session, earn.key, hashes.earn)) !== null;
-      } catch (error) {
-        if (error instanceof AppError && error.code === 'IDEMPOTENCY_MISMATCH') {
-          done.push({ line, reject: 'order_changed', orderId: order.orderId });
-          continue;
-        }
-        throw error;
-      }
-      try {
-        reversed = reverse ? (await replayOf(session, reverse.key, hashes.reverse)) !== null : false;
-      } catch (error) {
-        if (error instanceof AppError && error.code === 'IDEMPOTENCY_MISMATCH') {
-          done.push({ line, reject: 'refund_changed', orderId: order.orderId });
-          continue;
-        }
-        throw error;
-      }
+    for (const { line, earn, reverse, hashes: own } of accepted) {
+      const earned = (await session.entry(earn.key)) !== null;
+      const reversed = reverse ? (await session.entry(reverse.key)) !== null : false;
       let pending = false;
-      if (!earned) pending = (await earnIn(session, earn, hashes.earn)).entry.memberId === null;
-      const back = reverse && !reversed ? (await reverseIn(session, reverse, hashes.reverse)).entry : null;
+      if (!earned) pending = (await earnIn(session, earn, own.earn)).entry.memberId === null;
+      const back = reverse && !reversed ? (await reverseIn(session, reverse, own.reverse)).entry : null;
       done.push({ line, credited: !earned, refunded: back !== null, pending, points: earned ? 0 : earn.points, reversed: back ? -back.points : 0 });
     }
     await session.flush();

@@ -101,6 +101,15 @@ describe('import orders', () => {
     expect(await pointsState(services)).toEqual(before);
   });
 
+  it('a row rejected as changed writes nothing, not even a buyer record for its phone', async () => {
+    await importFile(write('a.csv', 'orderId,phone,amountFen,paidAt\nF1,13912345678,10000,2026-03-01\n'));
+    const identity = async () => ({ records: await services.dump('records'), members: await services.dump('members'), identifiers: await services.dump('identifiers') });
+    const before = { ...(await pointsState(services)), ...(await identity()) };
+    const changed = await importFile(write('b.csv', 'orderId,phone,amountFen,paidAt\nF1,13712345678,10000,2026-03-01\n'));
+    expect(changed).toMatchObject({ rejected: 1, reasons: { order_changed: 1 } });
+    expect({ ...(await pointsState(services)), ...(await identity()) }).toEqual(before);
+  });
+
   it('keeps the points of buyers not imported yet until identity attaches their record', async () => {
     await importFile(write('a.jsonl', '{"orderId":"C1","channelMemberId":"T7","amount":88.8,"paidAt":"2026-10-01 12:00"}\n'));
     expect(await account(services, 'tmall:T7')).toMatchObject({ memberId: null, points: 88 });
@@ -122,6 +131,14 @@ describe('import orders', () => {
     const seeded = await pointsState(services);
     await expect(importFile(write('a.csv', 'orderId\n'), 'Tmall!')).rejects.toThrow(/channel/);
     expect(await pointsState(services)).toEqual(await seeded);
+  });
+
+  it('rejects a row whose amount earns more points than one entry may carry, and imports the rest', async () => {
+    const file = write('huge.csv', 'orderId,channelMemberId,amountFen,paidAt\nH1,T1,300000000000,2026-03-01\nH2,T1,10000,2026-03-01\n');
+    const summary = await importFile(file);
+    expect(summary).toMatchObject({ read: 2, credited: 1, rejected: 1, reasons: { amount_invalid: 1 } });
+    expect(await entry(services, 'order:tmall:H1')).toBeNull();
+    expect(await balance(services, 'm1')).toMatchObject({ points: 100 });
   });
 
   it('writes no rejects file when every row is good', async () => {

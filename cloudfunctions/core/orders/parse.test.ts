@@ -56,6 +56,8 @@ describe('order rows', () => {
     ['paid_at_invalid', { paidAt: '2026-02-30 10:00' }],
     ['paid_at_in_future', { paidAt: '2027-01-01' }],
     ['store_id_invalid', { storeId: 'S 1' }],
+    ['refunded_at_invalid', { status: 'refunded', refundedAt: 'soon' }],
+    ['refunded_at_in_future', { status: 'refunded', refundedAt: '2099-01-01' }],
   ])('rejects with %s', (reason, patch) => expect(parseOrderRow({ ...base, ...patch }, now)).toEqual({ reject: reason }));
 });
 

@@ -97,6 +97,8 @@ export function parseOrderRow(row: Record<string, unknown>, now: string): OrderO
   const refundedText = text(row.refundedAt);
   const refundedAt = refundedText ? parseBeijingTime(refundedText) : null;
   if (refundedText && !refundedAt) return { reject: 'refunded_at_invalid' };
+  // a refund dated ahead would sit at the top of the member's history until then
+  if (refundedAt && Date.parse(refundedAt) > Date.parse(now) + FUTURE_SLACK_MS) return { reject: 'refunded_at_in_future' };
 
   const store = text(row.storeId);
   if (store && !STORE_ID.test(store)) return { reject: 'store_id_invalid' };

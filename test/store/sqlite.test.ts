@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { StoreConflictError, StoreQueryError } from '../../cloudfunctions/core/store/port';
+import type { CollectionSpecs } from '../../cloudfunctions/core/store/collections';
+import { Doc, Page, Scalar, StoreConflictError, StoreQueryError } from '../../cloudfunctions/core/store/port';
 import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
 import { tempDir } from '../support/temp';
 import { CONTRACT_COLLECTIONS, storeContract } from './contract';
@@ -75,5 +76,98 @@ describe('SQLite adapter', () => {
     await expect(after.query('counters', { where: { kind: 'a' }, limit: 10 })).rejects.toBeInstanceOf(StoreQueryError);
     await after.close();
     temp.cleanup();
+  });
+
+  describe('a field indexed since its table was made', () => {
+    const before: CollectionSpecs = { things: { indexes: [['kind']] }, counters: { indexes: [] } };
+    const after: CollectionSpecs = { things: { indexes: [['kind'], ['tag']] }, counters: { indexes: [] } };
+    // one document per kind of value the field can hold, absent included
+    const docs: Doc[] = [
+      { _id: 's', kind: 'a', tag: 'x' },
+      { _id: 'n', kind: 'a', tag: 7 },
+      // past 2^53 JSON holds it in shortest form (1152921504606847000), not the exact double
+      { _id: 'big', kind: 'a', tag: 2 ** 60 },
+      { _id: 't', kind: 'a', tag: true },
+      { _id: 'f', kind: 'a', tag: false },
+      { _id: 'z', kind: 'a', tag: null },
+      { _id: 'u', kind: 'a' },
+      { _id: 'o', kind: 'a', tag: { deep: ['é', 1.5, null] } },
+    ];
+    const ids = (page: Page<Doc>) => page.items.map((doc) => doc._id);
+    /** The table as stored, with each column's storage class (better-sqlite3 reads 1 and 1.0 alike). */
+    const dump = (file: string) => {
+      const raw = new Database(file, { readonly: true });
+      const rows = raw.prepare('SELECT id, body, f_kind, f_tag, typeof(f_tag) AS tagType FROM doc_things ORDER BY id').all();
+      const schema = raw.prepare("SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'doc_things' ORDER BY name").all() as { type: string; name: string; sql: string | null }[];
+      raw.close();
+      return { rows, schema };
+    };
+    /** A database file made with `before` and holding `docs`. */
+    async function oldDatabase(file: string): Promise<void> {
+      const old = new SqliteStore({ file, collections: before });
+      await old.transaction(async (tx) => { for (const doc of docs) await tx.create('things', doc); });
+      await old.close();
+    }
+
+    it('gets its column on reopen, filled as a write would have filled it', async () => {
+      const temp = tempDir();
+      const file = temp.file('s.db');
+      await oldDatabase(file);
+      const store = new SqliteStore({ file, collections: after });
+      await store.close();
+      // the same documents written by a store that indexed the field from the start
+      const control = new SqliteStore({ file: temp.file('control.db'), collections: after });
+      await control.transaction(async (tx) => { for (const doc of docs) await tx.create('things', doc); });
+      await control.close();
+      expect(dump(file).rows).toEqual(dump(temp.file('control.db')).rows);
+      temp.cleanup();
+    });
+
+    it('is queried and ordered on for the documents written before, for each kind of value', async () => {
+      const temp = tempDir();
+      const file = temp.file('s.db');
+      await oldDatabase(file);
+      const store = new SqliteStore({ file, collections: after });
+      const where = async (tag: Scalar) => ids(await store.query('things', { where: { tag }, limit: 10 }));
+      expect(await where('x')).toEqual(['s']);
+      expect(await where(7)).toEqual(['n']);
+      expect(await where(2 ** 60)).toEqual(['big']);
+      expect(await where(true)).toEqual(['t']);
+      expect(await where(false)).toEqual(['f']);
+      expect(await where(null)).toEqual(['u', 'z']);
+      expect(await where('y')).toEqual([]);
+      // SQLite's order: NULL, then numbers (booleans as 1/0), then text (objects as their JSON)
+      expect(ids(await store.query('things', { orderBy: 'tag', limit: 10 }))).toEqual(['u', 'z', 'f', 't', 'n', 'big', 's', 'o']);
+      const firstPage = await store.query('things', { orderBy: 'tag', direction: 'desc', limit: 3 });
+      expect(ids(firstPage)).toEqual(['o', 's', 'big']);
+      expect(ids(await store.query('things', { orderBy: 'tag', direction: 'desc', limit: 3, cursor: firstPage.nextCursor! }))).toEqual(['n', 't', 'f']);
+      await store.close();
+      temp.cleanup();
+    });
+
+    it('takes new writes and queries after the upgrade, and a further reopen changes nothing', async () => {
+      const temp = tempDir();
+      const file = temp.file('s.db');
+      await oldDatabase(file);
+      const upgraded = new SqliteStore({ file, collections: after });
+      await upgraded.transaction(async (tx) => {
+        await tx.create('things', { _id: 'new', kind: 'b', tag: 'x' });
+        await tx.update('things', 'n', { tag: 'x' });
+        await tx.remove('things', 'z');
+      });
+      expect(ids(await upgraded.query('things', { where: { tag: 'x' }, limit: 10 }))).toEqual(['n', 'new', 's']);
+      expect(ids(await upgraded.query('things', { where: { tag: 7 }, limit: 10 }))).toEqual([]);
+      expect(ids(await upgraded.query('things', { where: { tag: null }, limit: 10 }))).toEqual(['u']);
+      expect(ids(await upgraded.query('things', { where: { kind: 'b' }, limit: 10 }))).toEqual(['new']);
+      await upgraded.close();
+      const once = dump(file);
+
+      const again = new SqliteStore({ file, collections: after });
+      expect(ids(await again.query('things', { where: { tag: 'x' }, orderBy: 'tag', limit: 10 }))).toEqual(['n', 'new', 's']);
+      await again.close();
+      expect(dump(file)).toEqual(once);
+      expect(once.schema.map((entry) => entry.name)).toEqual(['doc_things', 'doc_things__kind', 'doc_things__tag', 'sqlite_autoindex_doc_things_1']);
+      temp.cleanup();
+    });
   });
 });

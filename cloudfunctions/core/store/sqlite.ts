@@ -36,6 +36,20 @@ const bindable = (value: unknown): Scalar => {
   return JSON.stringify(value);
 };
 
+/**
+ * SQL giving, from a stored body, the value `bindable()` writes in `field`'s column (a checked
+ * IDENT). json_extract alone gives the same strings, NULL for null/absent, and for objects and
+ * arrays the same minified JSON text as JSON.stringify; but INTEGERs for integral numbers and
+ * booleans, where better-sqlite3 binds every JS number as a REAL. 1 = 1.0 in SQLite, yet an
+ * integer past 2^53 in shortest form (2^60 as 1152921504606847000) is not the double it stands
+ * for, which queries bind: CAST to REAL rounds it back. (A non-finite number is null in the body.)
+ */
+const storedExpr = (field: string) => {
+  const path = `'$.${field}'`;
+  return `CASE json_type(body, ${path}) WHEN 'integer' THEN CAST(json_extract(body, ${path}) AS REAL)`
+    + ` WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 ELSE json_extract(body, ${path}) END`;
+};
+
 /** Whether a row to write (id, body, indexed fields…) holds the indexed fields `known`. */
 function sameIndexed(known: Scalar[], row: Scalar[]): boolean {
   for (let i = 0; i < known.length; i++) if (known[i] !== row[i + 2]) return false;
@@ -123,20 +137,38 @@ export class SqliteStore implements DocStore {
       const fieldsOfTable = [...new Set(spec.indexes.flat())];
       for (const field of fieldsOfTable) if (!IDENT.test(field)) throw new Error(`bad index field ${field}`);
       this.indexedFields.set(collection, fieldsOfTable);
-      const columns = fieldsOfTable.map((field) => `, ${fieldExpr(field)}`).join('');
-      this.writer.exec(`CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, body TEXT NOT NULL${columns})`);
-      const declared = new Set<string>();
-      for (const fields of spec.indexes) {
-        const name = `${table}__${fields.join('_')}`;
-        declared.add(name);
-        this.writer.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${table} (${fields.map(fieldExpr).join(', ')})`);
-      }
-      // An index a database made by an earlier version still has, no longer declared: its
-      // column is not written any more, and every write would still pay for its entry.
-      const stale = this.writer.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name LIKE ? ESCAPE '\\'").pluck()
-        .all(table, `${table.replace(/_/g, '\\_')}\\_\\_%`) as string[];
-      for (const name of stale) if (!declared.has(name)) this.writer.exec(`DROP INDEX ${name}`);
+      // One transaction per table: a crash mid-upgrade must not leave a column added but unfilled,
+      // which the next start would take as filled.
+      this.writer.transaction(() => this.createTable(table, spec.indexes, fieldsOfTable)).immediate();
     }
+  }
+
+  private createTable(table: string, indexes: readonly (readonly string[])[], fieldsOfTable: string[]): void {
+    // SQLite column names are case-insensitive
+    const existing = new Set((this.writer.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name.toLowerCase()));
+    if (existing.size === 0) {
+      const columns = fieldsOfTable.map((field) => `, ${fieldExpr(field)}`).join('');
+      this.writer.exec(`CREATE TABLE ${table} (id TEXT PRIMARY KEY, body TEXT NOT NULL${columns})`);
+    } else {
+      // A table made by an earlier version lacks the columns of fields indexed since: add them and
+      // fill them from the bodies. A column no longer declared stays; nothing writes or reads it.
+      const missing = fieldsOfTable.filter((field) => !existing.has(fieldExpr(field).toLowerCase()));
+      for (const field of missing) this.writer.exec(`ALTER TABLE ${table} ADD COLUMN ${fieldExpr(field)}`);
+      if (missing.length) {
+        this.writer.exec(`UPDATE ${table} SET ${missing.map((field) => `${fieldExpr(field)} = ${storedExpr(field)}`).join(', ')}`);
+      }
+    }
+    const declared = new Set<string>();
+    for (const fields of indexes) {
+      const name = `${table}__${fields.join('_')}`;
+      declared.add(name);
+      this.writer.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${table} (${fields.map(fieldExpr).join(', ')})`);
+    }
+    // An index a database made by an earlier version still has, no longer declared: its
+    // column is not written any more, and every write would still pay for its entry.
+    const stale = this.writer.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name LIKE ? ESCAPE '\\'").pluck()
+      .all(table, `${table.replace(/_/g, '\\_')}\\_\\_%`) as string[];
+    for (const name of stale) if (!declared.has(name)) this.writer.exec(`DROP INDEX ${name}`);
   }
 
   private checkCollection(collection: string): string {

@@ -2,11 +2,12 @@ import { createWriteStream } from 'node:fs';
 import { explainInterrupt, progressBar } from '../channels/progress';
 import { prepareOutputFile } from '../channels/rows';
 import type { CliContext } from '../local/cli';
-import { plural } from '../local/wording';
+import { beijingTime, plural } from '../local/wording';
 import { importMembersFile } from './import';
+import { confirmLinkRequest, listLinkRequests, refuseLinkRequest } from './link-requests';
 import { exportMembers, mergeMembers, unmergeMembers } from './operator';
 
-/** `import members`, `members export|merge|unmerge`. */
+/** `import members`, `members export|merge|unmerge|link-requests|link-confirm|link-refuse`. */
 export function registerIdentityCommands({ program, importCommand, run }: CliContext): void {
   importCommand
     .command('members')
@@ -79,5 +80,39 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
     .action((mergeId: string) => run(async (services) => {
       const { restored, survivor } = await unmergeMembers(services, mergeId);
       process.stdout.write(`separated ${restored} from ${survivor}\n`);
+    }));
+
+  members
+    .command('link-requests')
+    .description('store cards without a phone that consumers asked to link (member.linkOffline), for staff to check at the store')
+    .option('--status <status>', 'pending, confirmed or refused', 'pending')
+    .option('--limit <n>', 'how many, oldest first (at most 1000)', '100')
+    .action((options: { status: string; limit: string }) => run(async (services) => {
+      if (!['pending', 'confirmed', 'refused'].includes(options.status)) throw new Error(`--status must be pending, confirmed or refused, got ${options.status}`);
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Error(`--limit must be a whole number from 1 to 1000, got ${options.limit}`);
+      const { requests, nextCursor } = await listLinkRequests(services, options.status as 'pending', limit);
+      for (const r of requests) {
+        const decided = r.decidedAt ? `, ${r.status} ${beijingTime(r.decidedAt)}${r.reason ? ` (${r.reason})` : ''}` : '';
+        process.stdout.write(`${r.requestId}  card ${r.cardNo}${r.cardName ? ` (${r.cardName})` : ''}, asked by ${r.requesterPhone ?? 'a consumer without a phone'} at ${beijingTime(r.at)}${decided}\n`);
+      }
+      process.stderr.write(`${plural(requests.length, `${options.status} request`)}${nextCursor ? ` (more: raise --limit)` : ''}${requests.length && options.status === 'pending' ? '; decide with: members link-confirm ID | members link-refuse ID --reason R' : ''}\n`);
+    }));
+
+  members
+    .command('link-confirm <requestId>')
+    .description('the card is the consumer\'s: join it to their member (its points and level count for them)')
+    .action((requestId: string) => run(async (services) => {
+      const { memberId } = await confirmLinkRequest(services, requestId);
+      process.stdout.write(`confirmed ${requestId}: the card now belongs to ${memberId}\n`);
+    }));
+
+  members
+    .command('link-refuse <requestId>')
+    .description('the card is not the consumer\'s: leave it as it is; the consumer is told to see the store')
+    .option('--reason <reason>', 'why, kept with the request')
+    .action((requestId: string, options: { reason?: string }) => run(async (services) => {
+      await refuseLinkRequest(services, requestId, options.reason?.trim().slice(0, 200) || null);
+      process.stdout.write(`refused ${requestId}\n`);
     }));
 }

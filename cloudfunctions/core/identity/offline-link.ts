@@ -11,19 +11,23 @@ import { ensureWechatMember } from './wechat';
 /**
  * A consumer links a store card the phone did not link (the card has no
  * phone, or an old one): card number plus the last four digits of the phone
- * the store has on file. A card without a phone waits for staff to confirm.
- * Five wrong tries lock the card for a day.
+ * the store has on file. A card without a phone waits for staff to confirm
+ * (link-requests.ts). Five wrong tries lock the card for a day.
  */
 
 interface AttemptsDoc extends Doc {
   failures: string[];
 }
 
-interface LinkRequestDoc extends Doc {
+/** `linkRequests/{cardRecordId}>{wechatRecordId}`: a card without a phone a consumer asked for, until staff decide. */
+export interface LinkRequestDoc extends Doc {
   status: 'pending' | 'confirmed' | 'refused';
   cardRecordId: string;
   wechatRecordId: string;
   at: string;
+  /** When staff confirmed or refused it, and why they refused. */
+  decidedAt?: string;
+  reason?: string | null;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -62,32 +66,21 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     // consumer that someone does before they have proved anything.
     if (!card.phoneMasked) {
       const requestId = `${cardId}>${wechat._id}`;
-      if (!(await tx.get('linkRequests', requestId))) {
+      const request = await tx.get<LinkRequestDoc>('linkRequests', requestId);
+      if (!request) {
         await tx.create('linkRequests', { _id: requestId, status: 'pending', cardRecordId: cardId, wechatRecordId: wechat._id, at } satisfies LinkRequestDoc);
+      } else if (request.status === 'refused') {
+        // asking again does not reopen what staff decided: the consumer is told to see the store
+        throw new AppError('FORBIDDEN', 'the store did not confirm this card for this member; ask the store');
+      } else if (request.status === 'confirmed') {
+        // confirmed, yet the card is not this member's (an operator separated them since)
+        throw new AppError('CONFLICT', 'this card belongs to another member; ask the store');
       }
       return { status: 'pending' as const, memberId };
     }
     if (!last4) throw new AppError('INVALID_INPUT', 'last4 is required for this card');
     if (card.phoneMasked.slice(-4) !== last4) return { status: 'mismatch' as const, memberId };
-    // A card another consumer holds (they linked it, or bound the phone it carries) is never
-    // taken from them by someone who knows its number and digits: the store sorts it out.
-    const holder = card.memberId ? await cache.get<MemberDoc>('members', card.memberId) : null;
-    if (holder?.records.some((id) => id.startsWith(WECHAT_PREFIX) && id !== wechat._id)) {
-      throw new AppError('CONFLICT', 'this card is held by another WeChat member; ask the store');
-    }
-
-    // Verified: the card's own (old) phone no longer decides whom it belongs to.
-    const cardPhones = card.identifiers.filter((i) => i.type === 'phone').map(valueKey);
-    const wechatPhone = wechat.identifiers.find((i) => i.type === 'phone');
-    const ignored = [...new Set([...(card.ignored ?? []), ...cardPhones.filter((key) => !wechatPhone || key !== valueKey(wechatPhone))])];
-    const linkedWechat = { ...wechat, identifiers: [...wechat.identifiers, { type: 'offline', value: cardNo }], updatedAt: at };
-    const result = await applyRecordChanges(cache, services, [
-      { before: card, after: { ...card, ignored, updatedAt: at } },
-      { before: wechat, after: linkedWechat },
-    ]);
-    const joined = result.assignment.get(cardId) === result.assignment.get(wechat._id);
-    if (!joined) throw new AppError('CONFLICT', 'this card belongs to a member that cannot be joined; ask the store');
-    return { status: 'linked' as const, memberId: result.assignment.get(wechat._id)! };
+    return { status: 'linked' as const, memberId: await joinCard(cache, services, card, wechat, at) };
   });
 
   if (outcome.status === 'mismatch') {
@@ -103,4 +96,30 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     throw new AppError('CARD_MISMATCH', 'the last four digits do not match the phone on this card', triesLeft > 0 ? { triesLeft } : { triesLeft, until: lockedUntil(failures, maxTries) });
   }
   return outcome;
+}
+
+/**
+ * Joins a store card to a WeChat record, once the card is proved theirs (the
+ * phone's last four digits, or staff): the card's own (old) phone no longer
+ * decides whom it belongs to. Answers the member both are now. CONFLICT when
+ * another WeChat consumer holds the card (they linked it, or bound the phone it
+ * carries: a card number and four digits are not proof enough to take it from
+ * them, the store sorts it out), or when a limit forbids the join.
+ */
+export async function joinCard(cache: TxCache, services: Services, card: RecordDoc, wechat: RecordDoc, at: string): Promise<string> {
+  const holder = card.memberId ? await cache.get<MemberDoc>('members', card.memberId) : null;
+  if (holder?.records.some((id) => id.startsWith(WECHAT_PREFIX) && id !== wechat._id)) {
+    throw new AppError('CONFLICT', 'this card is held by another WeChat member; ask the store');
+  }
+  const cardPhones = card.identifiers.filter((i) => i.type === 'phone').map(valueKey);
+  const wechatPhone = wechat.identifiers.find((i) => i.type === 'phone');
+  const ignored = [...new Set([...(card.ignored ?? []), ...cardPhones.filter((key) => !wechatPhone || key !== valueKey(wechatPhone))])];
+  const linkedWechat = { ...wechat, identifiers: [...wechat.identifiers, { type: card.channel, value: card.channelMemberId }], updatedAt: at };
+  const result = await applyRecordChanges(cache, services, [
+    { before: card, after: { ...card, ignored, updatedAt: at } },
+    { before: wechat, after: linkedWechat },
+  ]);
+  const memberId = result.assignment.get(wechat._id)!;
+  if (result.assignment.get(card._id) !== memberId) throw new AppError('CONFLICT', 'this card belongs to a member that cannot be joined; ask the store');
+  return memberId;
 }

@@ -19,7 +19,8 @@ export const COLLECTIONS = {
   conflicts: { indexes: [['at']] },
   phoneCodes: { indexes: [['recordId']] },
   linkAttempts: { indexes: [] },
-  linkRequests: { indexes: [['status']] },
+  // store cards without a phone asked for: staff's queue oldest first, and a consumer's own (member.channels)
+  linkRequests: { indexes: [['status', 'at'], ['wechatRecordId']] },
   settings: { indexes: [] },
   // points: the ledger by account for history; accounts by next lot expiry for the expiry job
   ledger: { indexes: [['accountId', 'at']] },

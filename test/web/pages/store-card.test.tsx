@@ -30,6 +30,7 @@ describe('store card', () => {
     ['CARD_MISMATCH', '会员卡号与手机号后四位不匹配，请核对后重试'],
     ['LOCKED', '尝试次数过多，已暂时锁定，请稍后再试'],
     ['NOT_FOUND', '没有找到这张会员卡，请核对卡号；新办的卡可能需要一天后才能关联。'],
+    ['FORBIDDEN', '门店未能确认这张会员卡属于您，请携带会员卡到门店处理。'],
   ])('explains %s', async (code, text) => {
     mockApi({ 'member.linkOffline': { error: code } })
     await link('VIP0001', '1234')

@@ -12,6 +12,7 @@ const CARD_NO = /^[A-Za-z0-9][A-Za-z0-9_\-.]{0,63}$/
 const CARD_MESSAGES: Partial<Record<ErrorCode, string>> = {
   NOT_FOUND: '没有找到这张会员卡，请核对卡号；新办的卡可能需要一天后才能关联。',
   CONFLICT: '这张会员卡已属于其他会员，请到门店处理。',
+  FORBIDDEN: '门店未能确认这张会员卡属于您，请携带会员卡到门店处理。',
   NOT_BOUND: '请先入会并绑定手机号，再关联门店会员卡。',
 }
 

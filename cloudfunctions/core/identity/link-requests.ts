@@ -1,0 +1,91 @@
+import { AppError } from '../runtime/errors';
+import type { Services } from '../runtime/services';
+import { TxCache } from '../store/tx-cache';
+import type { RecordDoc } from './graph.store';
+import type { WechatRecordDoc } from './lookup';
+import { joinCard, type LinkRequestDoc } from './offline-link';
+
+/**
+ * Staff's side of `member.linkOffline` for a store card without a phone: the
+ * consumer's request waits (`pending`) until staff, who can check the card at
+ * the store, confirm it (the card joins the consumer's member, as if the phone's
+ * digits had matched) or refuse it. A decision is final and answered the same
+ * when given again; the other decision is then CONFLICT.
+ */
+
+export interface LinkRequestView {
+  requestId: string;
+  status: LinkRequestDoc['status'];
+  /** The card's number, and the name the store has on it. */
+  cardNo: string;
+  cardName: string | null;
+  /** The consumer asking: their bound phone, masked, for staff to compare with the card holder. */
+  requesterPhone: string | null;
+  at: string;
+  decidedAt: string | null;
+  reason: string | null;
+}
+
+async function view(services: Services, request: LinkRequestDoc): Promise<LinkRequestView> {
+  const card = await services.store.get<RecordDoc>('records', request.cardRecordId);
+  const requester = await services.store.get<WechatRecordDoc>('records', request.wechatRecordId);
+  return {
+    requestId: request._id,
+    status: request.status,
+    cardNo: card?.channelMemberId ?? request.cardRecordId.slice(request.cardRecordId.indexOf(':') + 1),
+    cardName: card?.name ?? null,
+    requesterPhone: requester?.phoneMasked ?? null,
+    at: request.at,
+    decidedAt: request.decidedAt ?? null,
+    reason: request.reason ?? null,
+  };
+}
+
+/** Requests with the given status, oldest first (a page of up to 1000; `cursor` for the next). */
+export async function listLinkRequests(services: Services, status: LinkRequestDoc['status'], limit: number, cursor: string | null = null): Promise<{ requests: LinkRequestView[]; nextCursor: string | null }> {
+  const page = await services.store.query<LinkRequestDoc>('linkRequests', { where: { status }, orderBy: 'at', limit, cursor });
+  const requests = [];
+  for (const request of page.items) requests.push(await view(services, request));
+  return { requests, nextCursor: page.nextCursor };
+}
+
+/**
+ * Staff confirm the card is the consumer's: it joins their member. NOT_FOUND
+ * (no such request, or its card or consumer is gone: erased), CONFLICT (refused
+ * before; the card is held by another WeChat consumer; a limit forbids the join).
+ */
+export async function confirmLinkRequest(services: Services, requestId: string): Promise<{ requestId: string; status: 'confirmed'; memberId: string }> {
+  return services.store.transaction(async (tx) => {
+    const cache = new TxCache(tx);
+    const request = await cache.get<LinkRequestDoc>('linkRequests', requestId);
+    if (!request) throw new AppError('NOT_FOUND', 'no such link request');
+    if (request.status === 'refused') throw new AppError('CONFLICT', 'this request was refused');
+    const card = await cache.get<RecordDoc>('records', request.cardRecordId);
+    const wechat = await cache.get<RecordDoc>('records', request.wechatRecordId);
+    if (!card || !wechat) throw new AppError('NOT_FOUND', 'the card or the consumer who asked is no longer there');
+    const oneMember = !!card.memberId && card.memberId === wechat.memberId;
+    if (request.status === 'confirmed') {
+      // a retry answers the same; a card an operator separated since is not joined again by it
+      if (oneMember) return { requestId, status: 'confirmed' as const, memberId: wechat.memberId! };
+      throw new AppError('CONFLICT', 'this request was confirmed, and the card was separated from the member since');
+    }
+    const at = new Date(services.clock.now()).toISOString();
+    const memberId = oneMember ? card.memberId! : await joinCard(cache, services, card, wechat, at);
+    cache.put('linkRequests', { ...request, status: 'confirmed', decidedAt: at, reason: null });
+    await cache.flush();
+    return { requestId, status: 'confirmed' as const, memberId };
+  });
+}
+
+/** Staff refuse: the card stays as it is and the consumer is told to see the store. NOT_FOUND, CONFLICT (confirmed before). */
+export async function refuseLinkRequest(services: Services, requestId: string, reason: string | null): Promise<{ requestId: string; status: 'refused' }> {
+  return services.store.transaction(async (tx) => {
+    const request = await tx.get<LinkRequestDoc>('linkRequests', requestId);
+    if (!request) throw new AppError('NOT_FOUND', 'no such link request');
+    if (request.status === 'confirmed') throw new AppError('CONFLICT', 'this request was confirmed; separate the card with members unmerge if that was wrong');
+    if (request.status === 'pending') {
+      await tx.set('linkRequests', { ...request, status: 'refused', decidedAt: new Date(services.clock.now()).toISOString(), reason });
+    }
+    return { requestId, status: 'refused' as const };
+  });
+}

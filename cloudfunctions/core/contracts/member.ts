@@ -47,7 +47,11 @@ export const memberUpdateProfile = {
 
 export const memberChannels = {
   input: z.object({ action: z.literal('channels') }),
-  output: z.object({ wechat: z.boolean(), phone: z.boolean(), tmall: z.boolean(), offline: z.boolean(), jd: z.boolean() }),
+  output: z.object({
+    wechat: z.boolean(), phone: z.boolean(), tmall: z.boolean(), offline: z.boolean(), jd: z.boolean(),
+    /** No store card linked yet, and a card without a phone the caller submitted (linkOffline) waits for staff. */
+    offlinePending: z.boolean(),
+  }),
 };
 
 export const memberLinkOffline = {

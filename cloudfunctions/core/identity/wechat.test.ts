@@ -1,5 +1,6 @@
 import { openTestServices, type TestServices } from '../../../test/support/services';
 import { boundConsumer, importMembers, member, memberOk } from '../../../test/support/members';
+import { confirmLinkRequest, refuseLinkRequest } from './link-requests';
 import { verifyMemberCode } from './member-code';
 
 describe('member actions', () => {
@@ -127,7 +128,7 @@ describe('member actions', () => {
       await agree();
       const bound = await memberOk<{ memberId: string; merged: boolean }>(services, 'u1', { action: 'bindPhone', code: code() });
       expect(bound.merged).toBe(true);
-      expect(await memberOk(services, 'u1', { action: 'channels' })).toEqual({ wechat: true, phone: true, tmall: false, offline: true, jd: false });
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toEqual({ wechat: true, phone: true, tmall: false, offline: true, jd: false, offlinePending: false });
     });
 
     it('refuses a phone whose member cannot be joined (two Tmall memberships) and writes nothing', async () => {
@@ -228,6 +229,87 @@ describe('member actions', () => {
     it('refuses an unknown card and a consumer without a phone', async () => {
       expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'NOPE', last4: '1234' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
       expect(await member(services, 'u9', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
+    });
+  });
+
+  describe('channels', () => {
+    const NOTHING_YET = { wechat: true, phone: false, tmall: false, offline: false, jd: false, offlinePending: false };
+    const everything = async () => ({ ...(await snapshot()), linkRequests: await services.dump('linkRequests') });
+    const requestsOf = async (cardNo: string) => (await services.dump('linkRequests')).filter((r) => r.cardRecordId === `offline:${cardNo}`);
+
+    beforeEach(async () => {
+      await importMembers(services, 'offline', [
+        { channelMemberId: 'C100', phone: '13011112222' }, // an old phone
+        { channelMemberId: 'C200' }, // no phone on file
+        { channelMemberId: 'C300' }, // no phone on file
+      ]);
+      await boundConsumer(services, 'u1', '13912345678');
+    });
+
+    it('says a store card waits for staff once one without a phone is submitted; a retry answers the same and writes nothing', async () => {
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false, offlinePending: false });
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C200' })).toMatchObject({ status: 'pending' });
+      const answer = await memberOk(services, 'u1', { action: 'channels' });
+      expect(answer).toEqual({ wechat: true, phone: true, tmall: false, offline: false, jd: false, offlinePending: true });
+      const before = await everything();
+      services.clock.advance(60_000);
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toEqual(answer);
+      expect(await everything()).toEqual(before);
+    });
+
+    it('says nothing waits without a request of the caller, even when another consumer has one', async () => {
+      await boundConsumer(services, 'u2', '13700001111');
+      await memberOk(services, 'u2', { action: 'linkOffline', cardNo: 'C200' });
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false, offlinePending: false });
+      expect(await memberOk(services, 'u2', { action: 'channels' })).toMatchObject({ offline: false, offlinePending: true });
+    });
+
+    it('stops saying so once a store card is linked', async () => {
+      await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C200' });
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: true, offlinePending: false });
+      // the request itself is still waiting: the linked card is what answers
+      expect((await requestsOf('C200'))[0]).toMatchObject({ status: 'pending' });
+    });
+
+    it('stops saying so once staff refuse the request, unless another still waits', async () => {
+      await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C200' });
+      await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C300' });
+      await refuseLinkRequest(services, (await requestsOf('C300'))[0]!._id, null);
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offlinePending: true });
+      await refuseLinkRequest(services, (await requestsOf('C200'))[0]!._id, null);
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false, offlinePending: false });
+    });
+
+    it('says the card is linked once staff confirm it', async () => {
+      await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C200' });
+      await confirmLinkRequest(services, (await requestsOf('C200'))[0]!._id);
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: true, offlinePending: false });
+    });
+
+    it('finds a request written before this version, with no trace of it on the consumer\'s record', async () => {
+      const record = (await services.dump('records')).find((r) => r.channel === 'wechat')!;
+      const old = { _id: `offline:C200>${record._id}`, status: 'pending', cardRecordId: 'offline:C200', wechatRecordId: record._id, at: '2026-11-01T00:00:00.000Z' };
+      await services.store.transaction((tx) => tx.create('linkRequests', old));
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false, offlinePending: true });
+    });
+
+    it('answers a caller with no member yet, making the member as login does', async () => {
+      expect(await member(services, 'u5', { action: 'channels' })).toEqual({ ok: true, data: NOTHING_YET });
+      const after = await everything();
+      expect(await memberOk(services, 'u5', { action: 'channels' })).toEqual(NOTHING_YET);
+      expect(await everything()).toEqual(after);
+      expect((await memberOk<{ isNew: boolean }>(services, 'u5', { action: 'login' })).isNew).toBe(false);
+    });
+
+    it.each([
+      ['no caller identity', null, { action: 'channels' }, 'UNAUTHENTICATED'],
+      ['an event that is not an object', 'u5', 'channels', 'INVALID_INPUT'],
+      ['an event without an action', 'u5', {}, 'INVALID_INPUT'],
+    ])('answers %s with an error code and writes nothing', async (_name, openid, event, code) => {
+      const before = await everything();
+      expect(await member(services, openid, event as Record<string, unknown>)).toEqual({ ok: false, error: { code, message: expect.any(String) } });
+      expect(await everything()).toEqual(before);
     });
   });
 

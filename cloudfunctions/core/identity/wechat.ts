@@ -159,20 +159,26 @@ export async function updateProfile(services: Services, caller: Caller & { openi
   });
 }
 
-/** Which channels the caller's member is known in. */
+/** Which channels the caller's member is known in, and whether a store card they submitted waits for staff. */
 export async function channels(services: Services, caller: Caller & { openid: string }): Promise<Record<string, boolean>> {
-  return services.store.transaction(async (tx) => {
+  const { known, recordId } = await services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
-    const { memberId } = await ensureWechatMember(cache, services, caller);
+    const { record, memberId } = await ensureWechatMember(cache, services, caller);
     const member = await liveMember(cache.get.bind(cache), memberId);
     const held = new Set((member?.records ?? []).map((id) => id.slice(0, id.indexOf(':'))));
     const records = await cache.getMany<WechatRecordDoc>('records', member?.records ?? []);
     return {
-      wechat: true,
-      phone: [...records.values()].some((r) => r.channel === 'wechat' && hasPhone(r)),
-      tmall: held.has('tmall'),
-      offline: held.has('offline'),
-      jd: held.has('jd'),
+      recordId: record._id,
+      known: {
+        wechat: true,
+        phone: [...records.values()].some((r) => r.channel === 'wechat' && hasPhone(r)),
+        tmall: held.has('tmall'),
+        offline: held.has('offline'),
+        jd: held.has('jd'),
+      },
     };
   });
+  // a linked card answers the question, whatever became of the requests (queries run outside transactions)
+  const waiting = known.offline ? null : await services.store.query('linkRequests', { where: { wechatRecordId: recordId, status: 'pending' }, limit: 1 });
+  return { ...known, offlinePending: !!waiting?.items.length };
 }

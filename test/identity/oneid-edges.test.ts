@@ -99,4 +99,17 @@ describe('OneID edge cases', () => {
     expect(await unmergeMembers(services, second._id)).toEqual({ restored: z, survivor: x });
     expect(await partition(services)).toEqual([['jd:J1'], ['offline:C1'], ['tmall:T1']]);
   });
+
+  it('keeps a shared phone set aside when the records it lists drop it while others still carry it', async () => {
+    const shop = '15800001111';
+    const cards = Array.from({ length: 70 }, (_, i) => `C${String(i).padStart(3, '0')}`);
+    await importMembers(services, 'offline', cards.map((channelMemberId) => ({ channelMemberId, phone: shop })));
+    // the store corrects the first 64 cards (those the value lists); six still carry the shop's phone
+    await importMembers(services, 'offline', cards.slice(0, 64).map((channelMemberId) => ({ channelMemberId })));
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: shop }]);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: shop }]);
+    const groups = await partition(services);
+    expect(groups).toContainEqual(['tmall:T1']);
+    expect(groups).toContainEqual(['jd:J1']);
+  });
 });

@@ -113,9 +113,12 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
       if (!doc) continue;
       const records = doc.records.filter((r) => r !== id);
       const channel = channelOf(id);
-      // a value no record carries any more is forgotten (erasure leaves no phone hash behind)
-      if (records.length === 0) cache.remove('identifiers', key);
-      else cache.put('identifiers', { ...doc, records, channels: { ...doc.channels, [channel]: Math.max(0, (doc.channels[channel] ?? 1) - 1) } });
+      const channels = { ...doc.channels, [channel]: Math.max(0, (doc.channels[channel] ?? 1) - 1) };
+      // A value no record carries any more is forgotten (erasure leaves no phone hash behind). The
+      // counts say so, not the list: past RECORDS_CAP it lists only some, and a shared value whose
+      // listed records all dropped it must stay set aside for the others still carrying it.
+      if (Object.values(channels).every((count) => count === 0)) cache.remove('identifiers', key);
+      else cache.put('identifiers', { ...doc, records, channels });
     }
     for (const [key, identifier] of newKeys) {
       if (oldKeys.has(key)) continue;

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { CollectionSpecs } from '../../cloudfunctions/core/store/collections';
-import { Doc, Page, Scalar, StoreConflictError, StoreQueryError } from '../../cloudfunctions/core/store/port';
+import { Doc, Page, Scalar, StoreBusyError, StoreConflictError, StoreQueryError } from '../../cloudfunctions/core/store/port';
 import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
 import { tempDir } from '../support/temp';
 import { CONTRACT_COLLECTIONS, storeContract } from './contract';
@@ -21,6 +21,22 @@ describe('SQLite adapter', () => {
     const second = new SqliteStore({ file, collections: CONTRACT_COLLECTIONS });
     expect(await second.get('things', 'x')).toEqual({ _id: 'x', kind: 'a', rank: 1 });
     await second.close();
+    temp.cleanup();
+  });
+
+  it('refuses as busy, and goes on, the transactions waiting while another process holds the database', async () => {
+    const temp = tempDir();
+    const file = temp.file('s.db');
+    const store = new SqliteStore({ file, collections: CONTRACT_COLLECTIONS, busyTimeoutMs: 50 });
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    const waiting = [1, 2].map((n) => store.transaction((tx) => tx.create('things', { _id: `t${n}`, kind: 'a' })));
+    for (const refused of waiting) await expect(refused).rejects.toBeInstanceOf(StoreBusyError);
+    other.exec('ROLLBACK');
+    other.close();
+    await store.transaction((tx) => tx.create('things', { _id: 't3', kind: 'a' }));
+    expect((await store.query('things', { limit: 10 })).items.map((doc) => doc._id)).toEqual(['t3']);
+    await store.close();
     temp.cleanup();
   });
 
@@ -167,6 +183,26 @@ describe('SQLite adapter', () => {
       await again.close();
       expect(dump(file)).toEqual(once);
       expect(once.schema.map((entry) => entry.name)).toEqual(['doc_things', 'doc_things__kind', 'doc_things__tag', 'sqlite_autoindex_doc_things_1']);
+      temp.cleanup();
+    });
+
+    it('is filled again when indexed anew after a version that did not index it wrote its documents', async () => {
+      const temp = tempDir();
+      const file = temp.file('s.db');
+      const first = new SqliteStore({ file, collections: after });
+      await first.transaction(async (tx) => { for (const doc of docs) await tx.create('things', doc); });
+      await first.close();
+      // a version without the index (it drops it, keeps the column and no longer writes it)
+      const without = new SqliteStore({ file, collections: before });
+      await without.transaction(async (tx) => {
+        await tx.update('things', 's', { tag: 'y' });
+        await tx.create('things', { _id: 'late', kind: 'a', tag: 'x' });
+      });
+      await without.close();
+      const again = new SqliteStore({ file, collections: after });
+      expect(ids(await again.query('things', { where: { tag: 'x' }, limit: 10 }))).toEqual(['late']);
+      expect(ids(await again.query('things', { where: { tag: 'y' }, limit: 10 }))).toEqual(['s']);
+      await again.close();
       temp.cleanup();
     });
   });

@@ -5,7 +5,7 @@ import { checkQuery, COLLECTIONS, CollectionSpecs } from './collections';
 import { decodeCursor, encodeCursor } from './cursor';
 import { applyDeltas, applyPatch, checkIncrement } from './patch';
 import {
-  Doc, DocStore, MAX_PAGE, Page, Patch, QueryOptions, Scalar, StoreConflictError,
+  Doc, DocStore, MAX_PAGE, Page, Patch, QueryOptions, Scalar, StoreBusyError, StoreConflictError,
   StoreNotFoundError, StoreQueryError, Tx,
 } from './port';
 
@@ -18,6 +18,8 @@ export interface SqliteStoreOptions {
    * power cut); `normal` survives a process crash only. Default `full`.
    */
   durability?: 'full' | 'normal';
+  /** How long a write waits for another process's lock before it is refused as busy. Default 5 s. */
+  busyTimeoutMs?: number;
 }
 
 const IDENT = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -49,6 +51,8 @@ const storedExpr = (field: string) => {
   return `CASE json_type(body, ${path}) WHEN 'integer' THEN CAST(json_extract(body, ${path}) AS REAL)`
     + ` WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 ELSE json_extract(body, ${path}) END`;
 };
+
+const indexName = (table: string, fields: readonly string[]) => `${table}__${fields.join('_')}`;
 
 /** Whether a row to write (id, body, indexed fields…) holds the indexed fields `known`. */
 function sameIndexed(known: Scalar[], row: Scalar[]): boolean {
@@ -111,7 +115,7 @@ export class SqliteStore implements DocStore {
     this.writer = new Database(options.file);
     this.writer.pragma('journal_mode = WAL');
     this.writer.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
-    this.writer.pragma('busy_timeout = 5000');
+    this.writer.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     // a 64 MB page cache: imports touch the same index pages over and over
     this.writer.pragma('cache_size = -65536');
     // checkpoint every ~80 MB of WAL instead of 4 MB: hot index pages are copied back once, not per batch
@@ -126,7 +130,7 @@ export class SqliteStore implements DocStore {
       rollbackTo: this.writer.prepare('ROLLBACK TO logical'),
     };
     this.reader = new Database(options.file, { readonly: true });
-    this.reader.pragma('busy_timeout = 5000');
+    this.reader.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.reader.pragma('cache_size = -16384');
   }
 
@@ -150,17 +154,22 @@ export class SqliteStore implements DocStore {
       const columns = fieldsOfTable.map((field) => `, ${fieldExpr(field)}`).join('');
       this.writer.exec(`CREATE TABLE ${table} (id TEXT PRIMARY KEY, body TEXT NOT NULL${columns})`);
     } else {
-      // A table made by an earlier version lacks the columns of fields indexed since: add them and
-      // fill them from the bodies. A column no longer declared stays; nothing writes or reads it.
+      // A table made by an earlier version lacks the columns of fields indexed since: add them.
+      // A column no longer declared stays; nothing writes or reads it.
       const missing = fieldsOfTable.filter((field) => !existing.has(fieldExpr(field).toLowerCase()));
       for (const field of missing) this.writer.exec(`ALTER TABLE ${table} ADD COLUMN ${fieldExpr(field)}`);
-      if (missing.length) {
-        this.writer.exec(`UPDATE ${table} SET ${missing.map((field) => `${fieldExpr(field)} = ${storedExpr(field)}`).join(', ')}`);
+      // Fill, from the bodies, the fields of every index about to be made: a column that already
+      // exists may be stale too (an index dropped by an earlier version is not written any more,
+      // and a version that does not know a field writes rows without it and drops its index).
+      const present = new Set(this.writer.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?").pluck().all(table) as string[]);
+      const unindexed = [...new Set(indexes.filter((fields) => !present.has(indexName(table, fields))).flat())];
+      if (unindexed.length) {
+        this.writer.exec(`UPDATE ${table} SET ${unindexed.map((field) => `${fieldExpr(field)} = ${storedExpr(field)}`).join(', ')}`);
       }
     }
     const declared = new Set<string>();
     for (const fields of indexes) {
-      const name = `${table}__${fields.join('_')}`;
+      const name = indexName(table, fields);
       declared.add(name);
       this.writer.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${table} (${fields.map(fieldExpr).join(', ')})`);
     }
@@ -286,7 +295,14 @@ export class SqliteStore implements DocStore {
     try {
       while (this.queue.length) {
         const group: { item: Pending; outcome: { ok: true; value: unknown } | { ok: false; error: unknown } }[] = [];
-        this.control.begin.run();
+        try {
+          this.control.begin.run();
+        } catch (error) {
+          // Another process held the database past the busy timeout: none of the waiting
+          // transactions ran, each is refused as busy (safe to retry) and the store goes on.
+          for (const item of this.queue.splice(0)) item.reject(new StoreBusyError(error));
+          continue;
+        }
         // The first runs bare (alone, it costs no savepoint); a failure of it rolls back
         // the whole transaction, which holds nothing else yet. The rest run in savepoints.
         const first = this.queue.shift()!;

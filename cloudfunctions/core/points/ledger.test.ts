@@ -200,7 +200,7 @@ describe('points ledger', () => {
     });
 
     it('never takes points already due on another lot, whether or not the expiry job ran first', async () => {
-      const refundAfterExpiry = async (sweepFirst: boolean) => {
+      const refundAfterExpiry = async (sweepFirst: boolean, refundAt = '2026-01-10T02:00:00Z') => {
         const s = openTestServices('2025-06-01T02:00:00Z');
         try {
           await seedMember(s, 'm1', ['tmall:T1']);
@@ -212,7 +212,7 @@ describe('points ledger', () => {
           await post('order:tmall:A', 50, '2024-03-01T00:00:00Z');
           s.clock.set('2026-01-10T02:00:00Z');
           if (sweepFirst) await s.store.transaction((t) => expireAccount(t, s, 'tmall:T1', '2026-01-10T02:00:00Z'));
-          await s.store.transaction((t) => postReverse(t, s, { key: 'refund:tmall:B', of: 'order:tmall:B', points: 100, growth: 100, at: '2026-01-10T02:00:00Z', source: source('B') }));
+          await s.store.transaction((t) => postReverse(t, s, { key: 'refund:tmall:B', of: 'order:tmall:B', points: 100, growth: 100, at: refundAt, source: source('B') }));
           await s.store.transaction((t) => expireAccount(t, s, 'tmall:T1', '2026-01-10T02:00:00Z'));
           expect((await verifyPoints(s)).differences).toBe(0);
           return await balance(s, 'm1');
@@ -223,6 +223,9 @@ describe('points ledger', () => {
       // A's 50 points expired on 31 December: the refund takes B's 40 left and owes the 60 spent
       expect(await refundAfterExpiry(false)).toMatchObject({ points: -60, owed: 60, growth: 50 });
       expect(await refundAfterExpiry(true)).toMatchObject({ points: -60, owed: 60, growth: 50 });
+      // a refund dated back before A's expiry, recorded after it: the same, swept first or not
+      expect(await refundAfterExpiry(false, '2025-11-01T02:00:00Z')).toMatchObject({ points: -60, owed: 60, growth: 50 });
+      expect(await refundAfterExpiry(true, '2025-11-01T02:00:00Z')).toMatchObject({ points: -60, owed: 60, growth: 50 });
     });
 
     it('answers NOT_FOUND for a credit never posted and writes nothing', async () => {

@@ -27,8 +27,8 @@
  *   once per record (`postOpeningBalances` posts a batch's in one session).
  *   Throws INVALID_INPUT, IDEMPOTENCY_MISMATCH.
  * - `postReverse(tx, services, { key, of, points, growth, at, source })`: takes
- *   back (part of) credit `of`, after expiring the account's lots due at `at`
- *   (at most now): from its own lot first, then the account's other lots
+ *   back (part of) credit `of`, after expiring the account's lots due by the
+ *   time it is recorded: from its own lot first, then the account's other lots
  *   oldest-expiring first, the rest owed (the account goes
  *   negative; later credits repay it). Never more than the credit brought,
  *   minus what already expired from its lot and earlier reversals. Throws
@@ -250,8 +250,10 @@ export async function reverseIn(session: PointsSession, input: ReverseInput, pre
   const credited = await session.entry(input.of);
   if (!credited) throw new AppError('NOT_FOUND', 'nothing to reverse: the credit was never posted');
   if (!CREDIT_KINDS.includes(credited.kind) || credited.points < 0) throw invalid('only a credit can be reversed');
-  // Lots already due at the refund are gone, swept or not: a refund must not take them (as a spend does not).
-  await expireIn(session, credited.accountId, at < session.now ? at : session.now);
+  // Lots already due when the refund is recorded are gone, swept or not: a refund must not take
+  // them (as a spend does not). Due by now, not by its own date: a refund dated back still finds
+  // what the expiry job would have left, so the job's timing never changes the result.
+  await expireIn(session, credited.accountId, session.now);
   const before = await session.account(credited.accountId);
   const already = before.reversed[input.of] ?? { points: 0, growth: 0 };
   const expiry = credited.lot ? await session.entry(`expire:${credited.lot.id}`) : null;

@@ -112,4 +112,23 @@ describe('OneID edge cases', () => {
     expect(groups).toContainEqual(['tmall:T1']);
     expect(groups).toContainEqual(['jd:J1']);
   });
+
+  it('changes nothing when a file listing a member twice, batches apart, is imported again', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912340000', points: '100' }]);
+    const file = writeRows([
+      { channelMemberId: 'T1', phone: '13912345678' },
+      { channelMemberId: 'T2' },
+      { channelMemberId: 'T3' },
+      { channelMemberId: 'T4' },
+      { channelMemberId: 'T5' },
+      // the later row wins: T1 joins the card holder
+      { channelMemberId: 'T1', phone: '13912340000' },
+    ]);
+    await importMembers(services, 'tmall', file, 2);
+    expect(await partition(services)).toContainEqual(['offline:C1', 'tmall:T1']);
+    const before = await everything();
+    services.clock.advance(3600_000);
+    expect(await importMembers(services, 'tmall', file, 2)).toMatchObject({ updated: 0, merged: 0, unchanged: 5, warnings: 1 });
+    expect(await everything()).toEqual(before);
+  });
 });

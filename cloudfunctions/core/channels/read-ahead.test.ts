@@ -118,7 +118,7 @@ describe('imports with rows read ahead in a second thread', () => {
       seen.push(batch.length);
     });
     await expect(run).rejects.toThrow('disk full');
-    expect(seen).toEqual([2, 2]);
+    expect(seen).toHaveLength(2);
   });
 
   it('a planner the reading thread cannot find is an error, not a hang', async () => {

@@ -67,10 +67,26 @@ describe('importFileInBatches', () => {
     const { batches, progress, rejected } = await run({ keysForWindow: () => keyOf });
     expect(batches.flat()).toHaveLength(7);
     expectGrouped(batches.flat(), ['b2:1', 'b1:2', 'b2:3', 'bad@5', 'b1:5', 'b3:6', 'b2:7']);
-    expect(batches.every((batch) => batch.length <= 2)).toBe(true);
+    // a batch takes its 2 rows, then the rest of the group it stopped in: a key's rows share one batch
+    for (const key of ['b1', 'b2', 'b3']) expect(batches.filter((batch) => batch.some((row) => row.startsWith(`${key}:`)))).toHaveLength(1);
+    expect(batches.slice(0, -1).every((batch) => batch.length >= 2)).toBe(true);
     expect(rejected).toEqual([5, 7]);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect(progress.at(-1)).toBe(readFileSync(file()).length);
+  });
+
+  it('with inFileOrder hands over the groups in the order of their first rows', async () => {
+    const { batches } = await run({ keysForWindow: () => keyOf, inFileOrder: true });
+    expect(batches.flat()).toEqual(['b2:1', 'b2:3', 'b2:7', 'b1:2', 'b1:5', 'bad@5', 'b3:6']);
+  });
+
+  it('cuts a group too large to share one batch at four batches', async () => {
+    const path = temp.file('one-buyer.csv');
+    writeFileSync(path, ['id,buyer', ...Array.from({ length: 11 }, (_, i) => `${i + 1},b1`), ''].join('\n'));
+    const sizes: number[] = [];
+    const planner = { module: __filename, name: 'asRead', create: () => ({ prepare: (item: RowItem) => item, grouping: { keysForWindow: () => keyOf } }), context: null };
+    await importFileInBatches({ file: path, rejectsFile: temp.file('r.jsonl'), batchSize: 2 }, {}, planner, async (batch) => { sizes.push(batch.length); });
+    expect(sizes).toEqual([8, 3]);
   });
 
   it('groups only within a window when the file is bigger than one', async () => {

@@ -336,7 +336,7 @@ export interface FileImportOptions<S> {
  * Rows that share a key (one buyer's orders) imported in the same batch cost
  * their shared documents one read and one write instead of one per row. A file
  * is read a window of rows at a time, each window grouped by key (the file's
- * order kept within a key; the groups in no particular order), then imported
+ * order kept within a key; see `inFileOrder` for the order of the groups), then imported
  * batch by batch.
  */
 export interface Grouping {
@@ -348,6 +348,12 @@ export interface Grouping {
   keysForWindow(): (item: RowItem) => string;
   /** Rows held and sorted at a time; bounds the memory a huge file takes. */
   windowRows?: number;
+  /**
+   * Groups in the order of their first rows, so a file of distinct keys stays in file order
+   * (member ids inserted in file order fill the store's indexes about a third faster than
+   * shuffled); otherwise in the order of their keys' hashes (orders import faster so).
+   */
+  inFileOrder?: boolean;
 }
 
 /**
@@ -382,35 +388,48 @@ function keyHash(key: string): number {
 }
 
 /**
- * The rows of a window as three flat arrays: the line texts, their numbers and
- * the hash of their keys. A million rows held as objects would keep the
- * garbage collector busy for the whole import; numbers in arrays cost it nothing.
+ * The rows of a window as flat arrays: the line texts, their numbers and their
+ * group (rows are grouped by the hash of their key): the hash itself, or with
+ * `inFileOrder` the position in the window of the group's first row. A million
+ * rows held as objects would keep the garbage collector busy for the whole
+ * import; numbers in arrays cost it nothing.
  */
 class HeldRows {
   private texts: string[] = [];
   private lines: number[] = [];
-  private hashes: number[] = [];
+  private groups: number[] = [];
+  private firstOfHash = new Map<number, number>();
+
+  constructor(private readonly inFileOrder: boolean) {}
 
   get size(): number {
     return this.texts.length;
   }
 
   hold(key: string, line: number, text: string): void {
+    const hash = keyHash(key);
+    let group = hash;
+    if (this.inFileOrder) {
+      const first = this.firstOfHash.get(hash);
+      if (first === undefined) this.firstOfHash.set(hash, (group = this.texts.length));
+      else group = first;
+    }
     this.texts.push(text);
     this.lines.push(line);
-    this.hashes.push(keyHash(key));
+    this.groups.push(group);
   }
 
   /** The held rows grouped by key (file order within a key), as an order over them; the window is emptied. */
-  take(): { order: Uint32Array; lines: number[]; texts: string[] } {
-    const { texts, lines, hashes } = this;
+  take(): { order: Uint32Array; lines: number[]; texts: string[]; groups: number[] } {
+    const { texts, lines, groups } = this;
     this.texts = [];
     this.lines = [];
-    this.hashes = [];
+    this.groups = [];
+    this.firstOfHash = new Map();
     const order = new Uint32Array(texts.length);
     for (let i = 0; i < order.length; i++) order[i] = i;
-    order.sort((a, b) => hashes[a]! - hashes[b]! || lines[a]! - lines[b]!);
-    return { order, lines, texts };
+    order.sort((a, b) => groups[a]! - groups[b]! || a - b);
+    return { order, lines, texts, groups };
   }
 }
 
@@ -421,6 +440,21 @@ export interface PreparedBatch<P> {
   progress: number;
   /** No later batch holds an earlier line: the rejects so far can be written in line order. */
   settled: boolean;
+}
+
+/** A group's rows held together in one batch need not make it more than this many times the batch size. */
+const MAX_GROUP_BATCHES = 4;
+
+/**
+ * Where the batch starting at `start` of a grouped window ends: after `batchSize` rows, and
+ * then at the end of the group it stopped in, so a key's rows share a batch (a member listed
+ * twice is decided once); a group too large for that is cut at MAX_GROUP_BATCHES batches.
+ */
+function groupEnd(order: Uint32Array, groups: number[], start: number, batchSize: number): number {
+  let end = Math.min(order.length, start + batchSize);
+  const limit = Math.min(order.length, start + batchSize * MAX_GROUP_BATCHES);
+  while (end < limit && groups[order[end]!] === groups[order[end - 1]!]) end++;
+  return end;
 }
 
 /**
@@ -437,16 +471,17 @@ export async function* preparedBatches<P>(file: string, batchSize: number, plan:
     return;
   }
   const windowRows = Math.max(batchSize, grouping.windowRows ?? DEFAULT_WINDOW_ROWS);
-  const window = new HeldRows();
+  const window = new HeldRows(grouping.inFileOrder ?? false);
   let bytesDone = 0;
   function* takeWindow(): Generator<PreparedBatch<P>> {
     const from = bytesDone;
     const to = rows.bytesRead();
-    const { order, lines, texts } = window.take();
-    for (let start = 0; start < order.length; start += batchSize) {
-      const items = Array.from(order.subarray(start, start + batchSize), (i) => plan.prepare(rows.reread(lines[i]!, texts[i]!)));
-      const end = Math.min(order.length, start + batchSize);
+    const { order, lines, texts, groups } = window.take();
+    for (let start = 0; start < order.length;) {
+      const end = groupEnd(order, groups, start, batchSize);
+      const items = Array.from(order.subarray(start, end), (i) => plan.prepare(rows.reread(lines[i]!, texts[i]!)));
       yield { items, progress: Math.round(from + ((to - from) * end) / order.length), settled: end === order.length };
+      start = end;
     }
     bytesDone = to;
   }

@@ -1,7 +1,7 @@
 import { openingHash, postOpeningBalances } from '../points/opening';
 import { COLLECTION } from '../points/types';
 import type { Services } from '../runtime/services';
-import { importFileInBatches, type FileImportOptions, type RowPlan, type RowPlanner } from '../channels/rows';
+import { importFileInBatches, type FileImportOptions, type RowItem, type RowPlan, type RowPlanner } from '../channels/rows';
 import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, type RecordChange, type RecordDoc } from './graph.store';
 import { CHANNEL, checkImportChannel, recordFromRow, recordIdOf, type RecordFields } from './records';
@@ -60,11 +60,21 @@ export type PlannedRecord =
  * thread. One plan reads one file, in file order: it marks a member seen on an earlier line of
  * the file as `repeated`, whichever batch that line went to.
  */
+/** The grouping key of a member row: its channel member id as the import reads it; a row without one is a group alone. */
+function memberKeyOf(item: RowItem): string {
+  const id = item.row?.channelMemberId;
+  return typeof id === 'string' && id.trim() ? id.trim() : `#${item.line}`;
+}
+
 export function planMemberRows({ channel, phoneHashKey }: { channel: string; phoneHashKey: Uint8Array }): RowPlan<PlannedRecord> {
   const hashKey = Buffer.from(phoneHashKey);
   // about 60 bytes a member, in the reading thread's heap: 120 MB for a 2-million-row export
   const seen = new Set<string>();
   return {
+    // A member's rows share a batch (within a window of a million rows), so one listed twice is
+    // decided there once: a re-import of the file then finds the later row's fields stored and
+    // changes nothing, where rows a batch apart rewrote the record (and its merges) every time.
+    grouping: { keysForWindow: () => (item) => memberKeyOf(item), inFileOrder: true },
     prepare(item) {
       if (!item.row) return { line: item.line, reject: item.error ?? 'malformed_line' };
       const outcome = recordFromRow(channel, item.row, hashKey);

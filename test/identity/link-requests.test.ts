@@ -92,6 +92,13 @@ describe('store card link requests', () => {
     expect(await everything()).toEqual(before);
   });
 
+  it('forgets the requests of a consumer who erased themselves', async () => {
+    await ask('u1', 'C200');
+    await memberOk(services, 'u1', { action: 'delete', confirm: true });
+    expect(await services.dump('linkRequests')).toEqual([]);
+    expect((await listLinkRequests(services, 'pending', 10)).requests).toEqual([]);
+  });
+
   it('is there for the operator as member-centre commands', async () => {
     const temp = tempDir('mc-link-requests-');
     try {

@@ -287,7 +287,7 @@ describe('member actions', () => {
       expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: true, offlinePending: false });
     });
 
-    it('finds a request written before this version, with no trace of it on the consumer\'s record', async () => {
+    it('finds a pending request by the consumer\'s record id, however it was written', async () => {
       const record = (await services.dump('records')).find((r) => r.channel === 'wechat')!;
       const old = { _id: `offline:C200>${record._id}`, status: 'pending', cardRecordId: 'offline:C200', wechatRecordId: record._id, at: '2026-11-01T00:00:00.000Z' };
       await services.store.transaction((tx) => tx.create('linkRequests', old));

@@ -9,25 +9,22 @@ interface Row {
   /** What to do while unlinked. */
   hint: string
   action?: { text: string; onClick: () => void }
-  /** Shown instead of 未关联 while unlinked and without an action. */
-  state?: string
 }
 
 function rows(channels: ChannelsResult): Row[] {
-  // a card already submitted waits for the store: no action that invites submitting it again
+  // A card already submitted waits for the store: say so, and offer another card rather than
+  // inviting the same one again (the one submitted may have been mistyped).
   const offlinePending = !channels.offline && channels.offlinePending === true
   const list: Row[] = [
     { key: 'wechat', name: '微信小程序', linked: channels.wechat, hint: '' },
     { key: 'tmall', name: '天猫旗舰店', linked: channels.tmall, hint: '在天猫旗舰店用同一手机号入会，积分自动合并' },
-    offlinePending
-      ? { key: 'offline', name: '线下门店', linked: false, hint: '已提交会员卡关联申请，门店确认后自动关联', state: '待门店确认' }
-      : {
-          key: 'offline',
-          name: '线下门店',
-          linked: channels.offline,
-          hint: '已有门店会员卡？输入卡号和登记手机号后四位即可关联',
-          action: { text: '关联会员卡', onClick: () => go(ROUTES.storeCard) },
-        },
+    {
+      key: 'offline',
+      name: '线下门店',
+      linked: channels.offline,
+      hint: offlinePending ? '已提交的会员卡待门店确认，确认后自动关联' : '已有门店会员卡？输入卡号和登记手机号后四位即可关联',
+      action: { text: offlinePending ? '关联其他卡' : '关联会员卡', onClick: () => go(ROUTES.storeCard) },
+    },
   ]
   if (channels.jd) list.push({ key: 'jd', name: '京东旗舰店', linked: true, hint: '' })
   return list
@@ -51,7 +48,7 @@ export default function ChannelList({ channels }: { channels: ChannelsResult }) 
               {row.action.text}
             </Text>
           ) : (
-            <Text className="channels__state">{row.state ?? '未关联'}</Text>
+            <Text className="channels__state">未关联</Text>
           )}
         </View>
       ))}

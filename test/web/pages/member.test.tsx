@@ -114,24 +114,22 @@ describe('会员 home', () => {
     expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/scan/index' })
   })
 
-  it('shows a submitted store card as waiting for the store, with no action to submit it again', async () => {
+  it('shows a submitted store card as waiting for the store, offering another card instead of the same again', async () => {
     const pending = { data: { ...CHANNELS.data, offline: false, offlinePending: true } }
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': pending, 'member.memberCode': CODE })
     render(<MemberPage />)
-    const state = await screen.findByText('待门店确认')
-    expect(state.className).toBe('channels__state')
-    const row = state.closest('.channels__row') as HTMLElement
+    const hint = await screen.findByText('已提交的会员卡待门店确认，确认后自动关联')
+    const row = hint.closest('.channels__row') as HTMLElement
     expect(row.textContent).toContain('线下门店')
-    expect(row.textContent).toContain('已提交会员卡关联申请，门店确认后自动关联')
     expect(screen.queryByText('关联会员卡')).toBeNull()
     expect(screen.queryByText(/输入卡号和登记手机号后四位/)).toBeNull()
-    // Tmall, unlinked and without an action, still says 未关联: only the store row reads differently
-    expect(screen.getByText('未关联').closest('.channels__row')!.textContent).toContain('天猫旗舰店')
+    fireEvent.click(screen.getByText('关联其他卡'))
+    expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/account/store-card/index' })
     // once linked, the card shows as linked whatever became of the request
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': { data: { ...pending.data, offline: true } }, 'member.memberCode': CODE })
     act(() => pageLifecycle.hide())
     act(() => pageLifecycle.show())
-    await waitFor(() => expect(screen.queryByText('待门店确认')).toBeNull())
+    await waitFor(() => expect(screen.queryByText('关联其他卡')).toBeNull())
     expect(screen.getAllByText('已关联')).toHaveLength(2)
   })
 

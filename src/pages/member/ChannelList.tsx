@@ -22,7 +22,7 @@ function rows(channels: ChannelsResult): Row[] {
       key: 'offline',
       name: '线下门店',
       linked: channels.offline,
-      hint: offlinePending ? '已提交的会员卡待门店确认，确认后自动关联' : '已有门店会员卡？输入卡号和登记手机号后四位即可关联',
+      hint: offlinePending ? '会员卡已提交，待门店确认' : '已有门店会员卡？输入卡号和登记手机号后四位即可关联',
       action: { text: offlinePending ? '关联其他卡' : '关联会员卡', onClick: () => go(ROUTES.storeCard) },
     },
   ]

@@ -118,7 +118,7 @@ describe('会员 home', () => {
     const pending = { data: { ...CHANNELS.data, offline: false, offlinePending: true } }
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': pending, 'member.memberCode': CODE })
     render(<MemberPage />)
-    const hint = await screen.findByText('已提交的会员卡待门店确认，确认后自动关联')
+    const hint = await screen.findByText('会员卡已提交，待门店确认')
     const row = hint.closest('.channels__row') as HTMLElement
     expect(row.textContent).toContain('线下门店')
     expect(screen.queryByText('关联会员卡')).toBeNull()

@@ -7,9 +7,10 @@ import { findWechatRecord, liveMember } from './lookup';
 
 /**
  * The consumer's right to erasure: every record of the member (the WeChat
- * user and the channel memberships it was linked to), every identifier
- * they carried and their store-card link requests are removed; the member stays as an anonymous tombstone so
- * the ledger's totals still balance. A later login starts a new member.
+ * user and the channel memberships it was linked to), every identifier they
+ * carried and their store-card link requests are removed; the member stays as
+ * an anonymous tombstone so the ledger's totals still balance. A later login
+ * starts a new member.
  */
 export async function deleteMember(services: Services, caller: Caller & { openid: string }): Promise<{ deleted: true }> {
   const store = services.store;

@@ -50,6 +50,12 @@ const withOurIdentifiers = (record: RecordFields, before: RecordDoc | null): Rec
   return links.length ? { ...record, identifiers: [...record.identifiers, ...links] } : record;
 };
 
+/** The grouping key of a member row: its channel member id as the import reads it; a row without one is a group alone. */
+function memberKeyOf(item: RowItem): string {
+  const id = item.row?.channelMemberId;
+  return typeof id === 'string' && id.trim() ? id.trim() : `#${item.line}`;
+}
+
 /** A member row made ready for its transaction, or rejected. */
 export type PlannedRecord =
   | { line: number; reject: string; channelMemberId?: string }
@@ -57,15 +63,9 @@ export type PlannedRecord =
 
 /**
  * Normalising and hashing each row (recordFromRow): pure, so it runs in the import's reading
- * thread. One plan reads one file, in file order: it marks a member seen on an earlier line of
- * the file as `repeated`, whichever batch that line went to.
+ * thread. One plan reads one file, a member's rows in file order: it marks a member seen on an
+ * earlier line of the file as `repeated`.
  */
-/** The grouping key of a member row: its channel member id as the import reads it; a row without one is a group alone. */
-function memberKeyOf(item: RowItem): string {
-  const id = item.row?.channelMemberId;
-  return typeof id === 'string' && id.trim() ? id.trim() : `#${item.line}`;
-}
-
 export function planMemberRows({ channel, phoneHashKey }: { channel: string; phoneHashKey: Uint8Array }): RowPlan<PlannedRecord> {
   const hashKey = Buffer.from(phoneHashKey);
   // about 60 bytes a member, in the reading thread's heap: 120 MB for a 2-million-row export

@@ -150,6 +150,9 @@ export class SqliteStore implements DocStore {
   private createTable(table: string, indexes: readonly (readonly string[])[], fieldsOfTable: string[]): void {
     // SQLite column names are case-insensitive
     const existing = new Set((this.writer.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name.toLowerCase()));
+    // our own indexes on the table (the autoindex of its primary key is SQLite's)
+    const present = new Set((this.writer.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?").pluck().all(table) as string[])
+      .filter((name) => name.startsWith(`${table}__`)));
     if (existing.size === 0) {
       const columns = fieldsOfTable.map((field) => `, ${fieldExpr(field)}`).join('');
       this.writer.exec(`CREATE TABLE ${table} (id TEXT PRIMARY KEY, body TEXT NOT NULL${columns})`);
@@ -161,7 +164,6 @@ export class SqliteStore implements DocStore {
       // Fill, from the bodies, the fields of every index about to be made: a column that already
       // exists may be stale too (an index dropped by an earlier version is not written any more,
       // and a version that does not know a field writes rows without it and drops its index).
-      const present = new Set(this.writer.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?").pluck().all(table) as string[]);
       const unindexed = [...new Set(indexes.filter((fields) => !present.has(indexName(table, fields))).flat())];
       if (unindexed.length) {
         this.writer.exec(`UPDATE ${table} SET ${unindexed.map((field) => `${fieldExpr(field)} = ${storedExpr(field)}`).join(', ')}`);
@@ -175,9 +177,7 @@ export class SqliteStore implements DocStore {
     }
     // An index a database made by an earlier version still has, no longer declared: its
     // column is not written any more, and every write would still pay for its entry.
-    const stale = this.writer.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name LIKE ? ESCAPE '\\'").pluck()
-      .all(table, `${table.replace(/_/g, '\\_')}\\_\\_%`) as string[];
-    for (const name of stale) if (!declared.has(name)) this.writer.exec(`DROP INDEX ${name}`);
+    for (const name of present) if (!declared.has(name)) this.writer.exec(`DROP INDEX ${name}`);
   }
 
   private checkCollection(collection: string): string {

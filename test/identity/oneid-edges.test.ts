@@ -92,11 +92,11 @@ describe('OneID edge cases', () => {
     expect(await partition(services)).toEqual([['jd:J1', 'offline:C1', 'tmall:T1']]);
 
     // the first merge undone: the JD member goes, the Tmall member the second merge joined stays
-    expect(await unmergeMembers(services, first._id)).toEqual({ restored: y, survivor: x });
+    expect(await unmergeMembers(services, first._id)).toMatchObject({ restored: y, survivor: x });
     expect(await partition(services)).toEqual([['jd:J1'], ['offline:C1', 'tmall:T1']]);
     expect((await exportAll(services)).map((l) => [l.memberId, l.points.available]).sort()).toEqual([[x, 11], [y, 100]].sort());
     // and the second can still be undone on its own
-    expect(await unmergeMembers(services, second._id)).toEqual({ restored: z, survivor: x });
+    expect(await unmergeMembers(services, second._id)).toMatchObject({ restored: z, survivor: x });
     expect(await partition(services)).toEqual([['jd:J1'], ['offline:C1'], ['tmall:T1']]);
   });
 

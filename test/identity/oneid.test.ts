@@ -5,7 +5,11 @@ import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity
 import { importOrdersFile } from '../../cloudfunctions/core/orders/import.store';
 import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
 import { silentLogger, type LogFields } from '../../cloudfunctions/core/runtime/log';
+import { COLLECTIONS } from '../../cloudfunctions/core/store/collections';
 import { openTestServices, type TestServices } from '../support/services';
+
+/** Every document of every collection: "nothing was written" means this does not change. */
+const everything = async (s: TestServices) => Object.fromEntries(await Promise.all(Object.keys(COLLECTIONS).map(async (c) => [c, await s.dump(c)] as const)));
 
 describe('OneID across channel imports', () => {
   let services: TestServices;
@@ -201,19 +205,40 @@ describe('OneID across channel imports', () => {
     expect(await total()).toBe(420);
 
     const merge = await mergeMembers(services, a!, b!);
+    expect(merge.repeated).toBeUndefined();
     const merged = await exportAll(services);
     expect(merged).toHaveLength(1);
     expect(merged[0]).toMatchObject({ points: { available: 420 }, growth: 1300, level: 'silver' });
+    // a retry (the first answer lost) answers the same merge and writes nothing
+    const before = await everything(services);
+    expect(await mergeMembers(services, b!, a!)).toEqual({ ...merge, repeated: true });
+    expect(await everything(services)).toEqual(before);
+    expect(await exportAll(services)).toEqual(merged);
 
-    const { restored, survivor } = await unmergeMembers(services, merge._id);
-    expect(new Set([restored, survivor])).toEqual(new Set([a, b]));
+    const undone = await unmergeMembers(services, merge._id);
+    expect(new Set([undone.restored, undone.survivor])).toEqual(new Set([a, b]));
     const apart = await exportAll(services);
     expect(apart.map((l) => [l.memberId, l.points.available]).sort()).toEqual([[a, 300], [b, 120]].sort());
     expect(await total()).toBe(420);
-    await expect(unmergeMembers(services, merge._id)).rejects.toMatchObject({ code: 'CONFLICT' });
+    // so does a retry of the unmerge
+    expect(await unmergeMembers(services, merge._id)).toEqual({ ...undone, repeated: true });
+    expect(await exportAll(services)).toEqual(apart);
     // kept apart from then on, even though a re-import brings the same data
     await importMembers(services, 'tmall', [{ channelMemberId: 'T1', email: 'li@x.cn', points: '120', growth: '1000' }]);
     expect(await exportAll(services)).toHaveLength(2);
+  });
+
+  it('answers CONFLICT for two members already one when no merge of these two joined them', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', email: 'a@x.cn' }]);
+    await importMembers(services, 'offline', [{ channelMemberId: 'C2', email: 'b@x.cn' }]);
+    await importMembers(services, 'offline', [{ channelMemberId: 'C3', email: 'c@x.cn' }]);
+    const [a, b, c] = (await exportAll(services)).map((l) => l.memberId);
+    await mergeMembers(services, a!, b!);
+    await mergeMembers(services, a!, c!);
+    const before = await everything(services);
+    // b and c are one through a: no merge of b with c to answer again
+    await expect(mergeMembers(services, b!, c!)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await everything(services)).toEqual(before);
   });
 
   it('refuses an operator merge that a limit forbids', async () => {

@@ -97,6 +97,24 @@ describe('the operator\'s files and slips', () => {
     expect(readFileSync(`${twice}.rejects.jsonl`, 'utf8')).toBe('{"line":3,"warning":"duplicate_in_file","channelMemberId":"T7"}\n');
   });
 
+  it('answers a retried merge or unmerge as the first time, writing nothing (the first answer may have been lost)', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('t.csv', 'channelMemberId,email,points\nT1,a@x.cn,100\n'));
+    await cli('import', 'members', '--channel', 'offline', '--file', file('c.csv', 'channelMemberId,email,points\nC1,b@x.cn,50\n'));
+    const [a, b] = (await cli('members', 'export')).out.trim().split('\n').map((line) => (JSON.parse(line) as { memberId: string }).memberId);
+    const merged = await cli('members', 'merge', a!, b!);
+    const mergeId = /merge (mg\S+);/.exec(merged.out)![1]!;
+    const before = counts();
+    const again = await cli('members', 'merge', a!, b!);
+    expect(again).toMatchObject({ failed: false });
+    expect(again.out).toMatch(new RegExp(`^already one: ${b} was merged into ${a} at .*, nothing changed \\(merge ${mergeId}; undo with: members unmerge ${mergeId}\\)`));
+    expect(counts()).toEqual(before);
+    expect((await cli('members', 'unmerge', mergeId)).out).toBe(`separated ${b} from ${a}\n`);
+    const undoneAgain = await cli('members', 'unmerge', mergeId);
+    expect(undoneAgain).toMatchObject({ failed: false });
+    expect(undoneAgain.out).toMatch(new RegExp(`^already separated: ${b} from ${a} at .*, nothing changed`));
+    expect(await exported()).toHaveLength(2);
+  });
+
   it('clears an earlier run\'s rejects, and refuses a rejects or export path it cannot write before doing anything', async () => {
     const f = file('m.csv', 'channelMemberId,points\n,5\n');
     await cli('import', 'members', '--channel', 'tmall', '--file', f);

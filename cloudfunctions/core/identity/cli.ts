@@ -71,15 +71,16 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
     .description('join two members an operator knows are one person (limits still apply)')
     .action((a: string, b: string) => run(async (services) => {
       const merge = await mergeMembers(services, a, b);
-      process.stdout.write(`merged ${merge.absorbed} into ${merge.survivor} (merge ${merge._id}; undo with: members unmerge ${merge._id})\n`);
+      const already = merge.repeated ? `already one: ${merge.absorbed} was merged into ${merge.survivor} at ${beijingTime(merge.at)}, nothing changed` : `merged ${merge.absorbed} into ${merge.survivor}`;
+      process.stdout.write(`${already} (merge ${merge._id}; undo with: members unmerge ${merge._id})\n`);
     }));
 
   members
     .command('unmerge <mergeId>')
     .description('undo a merge: the absorbed side gets back its identifiers and the points they brought')
     .action((mergeId: string) => run(async (services) => {
-      const { restored, survivor } = await unmergeMembers(services, mergeId);
-      process.stdout.write(`separated ${restored} from ${survivor}\n`);
+      const { restored, survivor, undoneAt, repeated } = await unmergeMembers(services, mergeId);
+      process.stdout.write(repeated ? `already separated: ${restored} from ${survivor} at ${beijingTime(undoneAt)}, nothing changed\n` : `separated ${restored} from ${survivor}\n`);
     }));
 
   members

@@ -53,6 +53,8 @@ export interface MergeDoc extends Doc {
   records: string[];
   at: string;
   undoneAt: string | null;
+  /** Set by `members unmerge`: the two members the sides became, so a retry answers the same. */
+  undone?: { restored: string; survivor: string };
 }
 
 export interface ConflictDoc extends Doc, Omit<Conflict, 'between'> {

@@ -12,14 +12,17 @@ import { liveMember } from './lookup';
  * apart from then on; each side gets back its own id and its own accounts.
  */
 
-export async function mergeMembers(services: Services, a: string, b: string): Promise<MergeDoc> {
+/** A merge's answer; `repeated` when the two were already joined by this merge (a retry), and nothing was written. */
+export type MergeOutcome = MergeDoc & { repeated?: true };
+
+export async function mergeMembers(services: Services, a: string, b: string): Promise<MergeOutcome> {
   if (a === b) throw new AppError('INVALID_INPUT', 'a member cannot be merged with itself');
-  return services.store.transaction(async (tx) => {
+  const joined = await services.store.transaction(async (tx): Promise<MergeDoc | 'already one'> => {
     const cache = new TxCache(tx);
     const get = cache.get.bind(cache);
     const [left, right] = [await liveMember(get, a), await liveMember(get, b)];
     if (!left || !right) throw new AppError('NOT_FOUND', 'both members must exist and be live');
-    if (left._id === right._id) throw new AppError('CONFLICT', 'these members are already one');
+    if (left._id === right._id) return 'already one';
     const linkId = services.ids.next('link');
     const changes = [];
     const linked = new Set<string>();
@@ -46,14 +49,41 @@ export async function mergeMembers(services: Services, a: string, b: string): Pr
     if (!merge) throw new AppError('CONFLICT', 'a limit forbids joining these members (e.g. two different phones)');
     return merge;
   });
+  if (joined !== 'already one') return joined;
+  // A retry (the first answer was lost): the merge that joined these two, still in force, is the
+  // answer again. Queries cannot run inside a transaction; a read-only answer needs none.
+  const earlier = await mergeBetween(services, a, b);
+  if (!earlier) throw new AppError('CONFLICT', 'these members are already one (joined by a shared identifier, not by a merge of these two)');
+  return { ...earlier, repeated: true };
 }
 
-export async function unmergeMembers(services: Services, mergeId: string): Promise<{ restored: string; survivor: string }> {
+/** The merge in force in which one of the two absorbed the other, if any. */
+async function mergeBetween(services: Services, a: string, b: string): Promise<MergeDoc | null> {
+  for (const [absorbed, survivor] of [[a, b], [b, a]] as const) {
+    const { items } = await services.store.query<MergeDoc>('merges', { where: { absorbed }, limit: 100 });
+    const found = items.find((m) => m.kind === 'merge' && m.survivor === survivor && !m.undoneAt);
+    if (found) return found;
+  }
+  return null;
+}
+
+/** An unmerge's answer; `repeated` when the merge was undone before (a retry): the first answer again, nothing written. */
+export interface UnmergeOutcome {
+  restored: string;
+  survivor: string;
+  undoneAt: string;
+  repeated?: true;
+}
+
+export async function unmergeMembers(services: Services, mergeId: string): Promise<UnmergeOutcome> {
   return services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
     const merge = await cache.get<MergeDoc>('merges', mergeId);
     if (!merge || merge.kind !== 'merge') throw new AppError('NOT_FOUND', 'no such merge');
-    if (merge.undoneAt) throw new AppError('CONFLICT', 'this merge was already undone');
+    if (merge.undoneAt) {
+      const { restored, survivor } = merge.undone ?? { restored: merge.absorbed, survivor: merge.survivor };
+      return { restored, survivor, undoneAt: merge.undoneAt, repeated: true as const };
+    }
     const survivor = await liveMember(cache.get.bind(cache), merge.survivor);
     if (!survivor) throw new AppError('CONFLICT', 'the surviving member is gone');
     const back = merge.records.filter((id) => survivor.records.includes(id));
@@ -73,9 +103,10 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
       changes.push({ before: record, after: { ...record, identifiers, apart: [...new Set([...record.apart, ...others])] } });
     }
     const outcome = await applyRecordChanges(cache, services, changes);
-    const restored = outcome.assignment.get(back[0]!)!;
-    await tx.set('merges', { ...merge, undoneAt: new Date(services.clock.now()).toISOString() } satisfies MergeDoc);
-    return { restored, survivor: outcome.assignment.get(stay[0]!)! };
+    const undone = { restored: outcome.assignment.get(back[0]!)!, survivor: outcome.assignment.get(stay[0]!)! };
+    const undoneAt = new Date(services.clock.now()).toISOString();
+    await tx.set('merges', { ...merge, undoneAt, undone } satisfies MergeDoc);
+    return { ...undone, undoneAt };
   });
 }
 

@@ -143,10 +143,15 @@ describe('OneID across channel imports', () => {
     expect(results[2]).toEqual(results[0]);
   });
 
-  it('reads JSONL too, rejecting a line that is not JSON', async () => {
+  it('reads JSONL too, its keys in any case as CSV headers are, rejecting a line that is not JSON', async () => {
     const file = writeRows([], 'jsonl');
-    writeFileSync(file, '{"channelMemberId":"J1","phone":"13800138001"}\n{oops\n{"channelMemberId":"J2"}\n');
-    expect(await importMembers(services, 'jd', file)).toMatchObject({ read: 3, created: 2, rejected: 1 });
+    writeFileSync(file, '{"channelMemberId":"J1","phone":"13800138001"}\n{oops\n{"channelMemberId":"J2"}\n{"ChannelMemberID":"J3","Phone":"13800138001","phone":"13800138009"}\n');
+    expect(await importMembers(services, 'jd', file)).toMatchObject({ read: 4, created: 3, rejected: 1 });
+    // J3's own-spelled phone is the one read: it joins no one
+    expect(await partition(services)).toEqual([['jd:J1'], ['jd:J2'], ['jd:J3']]);
+    writeFileSync(file, '{"ChannelMemberID":"J4","PHONE":" 138 0013 8001 "}\n');
+    expect(await importMembers(services, 'jd', file)).toMatchObject({ read: 1, created: 0, linked: 1 });
+    expect(await partition(services)).toEqual([['jd:J1', 'jd:J4'], ['jd:J2'], ['jd:J3']]);
   });
 
   it('quarantines a shop phone typed for many customers, un-joining what it had joined', async () => {

@@ -191,6 +191,17 @@ function csvParser(): LineParser {
   };
 }
 
+/** A JSONL object's keys named as CSV headers are (`ChannelMemberID` reads as `channelMemberId`); copied only when one differs. */
+function withColumnNames(row: Row): Row {
+  const keys = Object.keys(row);
+  if (keys.every((key) => columnName(key) === key)) return row;
+  const named: Row = {};
+  // a key already in our spelling wins over another spelling of it on the same line
+  for (const key of keys) if (columnName(key) !== key && !(columnName(key) in row)) named[columnName(key)] = row[key];
+  for (const key of keys) if (columnName(key) === key) named[key] = row[key];
+  return named;
+}
+
 const jsonParser = (): LineParser => (line, raw) => {
   const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
   if (!text.trim()) return null;
@@ -198,7 +209,7 @@ const jsonParser = (): LineParser => (line, raw) => {
   if (text.includes(NOT_UTF8)) return { line, row: null, error: 'not_utf8' };
   try {
     const value: unknown = JSON.parse(text);
-    if (value && typeof value === 'object' && !Array.isArray(value)) return { line, row: value as Row };
+    if (value && typeof value === 'object' && !Array.isArray(value)) return { line, row: withColumnNames(value as Row) };
     return { line, row: null, error: 'not_an_object' };
   } catch {
     return { line, row: null, error: 'malformed_line' };

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
-import type { CollectionSpecs } from '../../cloudfunctions/core/store/collections';
-import { Doc, Page, Scalar, StoreBusyError, StoreConflictError, StoreQueryError } from '../../cloudfunctions/core/store/port';
+import { COLLECTIONS, type CollectionSpecs } from '../../cloudfunctions/core/store/collections';
+import { encodeCursor } from '../../cloudfunctions/core/store/cursor';
+import { Doc, Page, Scalar, StoreBusyError, StoreConflictError, StoreQueryError, type QueryOptions } from '../../cloudfunctions/core/store/port';
 import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
 import { tempDir } from '../support/temp';
 import { CONTRACT_COLLECTIONS, storeContract } from './contract';
@@ -87,10 +88,57 @@ describe('SQLite adapter', () => {
     const raw = new Database(file, { readonly: true });
     const indexes = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'doc_things' AND sql IS NOT NULL").pluck().all();
     raw.close();
-    expect(indexes).toEqual(['doc_things__kind_rank']);
+    expect(indexes).toEqual(['doc_things__kind_rank__id']);
     expect((await after.query('things', { where: { kind: 'a' }, orderBy: 'rank', limit: 10 })).items).toEqual([{ _id: 'x', kind: 'a', rank: 1 }]);
     await expect(after.query('counters', { where: { kind: 'a' }, limit: 10 })).rejects.toBeInstanceOf(StoreQueryError);
     await after.close();
+    temp.cleanup();
+  });
+
+  it('reads every page of the queries the core makes off an index, sorting nothing (a sort per page made an export quadratic)', async () => {
+    const temp = tempDir();
+    const store = new SqliteStore({ file: temp.file('s.db') });
+    const sorting: string[] = [];
+    for (const [collection, { indexes }] of Object.entries(COLLECTIONS)) {
+      for (const fields of indexes) {
+        const leading = Object.fromEntries(fields.slice(0, -1).map((field) => [field, 'x']));
+        const shapes: Omit<QueryOptions, 'limit'>[] = [
+          { where: leading, orderBy: fields[fields.length - 1]! },
+          { where: Object.fromEntries(fields.map((field) => [field, 'x'])) },
+        ];
+        for (const shape of shapes) {
+          for (const direction of ['asc', 'desc'] as const) {
+            // a later page: the cursor is where the previous one ended
+            const cursor = encodeCursor({ value: 'x', id: 'x' });
+            const plan = store.explainQuery(collection, { ...shape, direction, limit: 100, cursor });
+            if (plan.some((step) => step.includes('TEMP B-TREE'))) sorting.push(`${collection} ${JSON.stringify({ ...shape, direction })}: ${plan.join(' | ')}`);
+          }
+        }
+      }
+    }
+    expect(sorting).toEqual([]);
+    await store.close();
+    temp.cleanup();
+  });
+
+  it('makes again, with the id, an index an earlier version made without it', async () => {
+    const temp = tempDir();
+    const file = temp.file('s.db');
+    const specs: CollectionSpecs = { things: { indexes: [['kind']] }, counters: { indexes: [] } };
+    const first = new SqliteStore({ file, collections: specs });
+    await first.transaction((tx) => tx.create('things', { _id: 'x', kind: 'a' }));
+    await first.close();
+    // as an earlier version left it
+    const raw = new Database(file);
+    raw.exec('DROP INDEX doc_things__kind__id; CREATE INDEX doc_things__kind ON doc_things (f_kind)');
+    raw.close();
+    const reopened = new SqliteStore({ file, collections: specs });
+    const check = new Database(file, { readonly: true });
+    const indexes = check.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'doc_things' AND sql IS NOT NULL").pluck().all();
+    check.close();
+    expect(indexes).toEqual(['CREATE INDEX doc_things__kind__id ON doc_things (f_kind, id)']);
+    expect((await reopened.query('things', { where: { kind: 'a' }, limit: 10 })).items).toEqual([{ _id: 'x', kind: 'a' }]);
+    await reopened.close();
     temp.cleanup();
   });
 
@@ -182,7 +230,7 @@ describe('SQLite adapter', () => {
       expect(ids(await again.query('things', { where: { tag: 'x' }, orderBy: 'tag', limit: 10 }))).toEqual(['n', 'new', 's']);
       await again.close();
       expect(dump(file)).toEqual(once);
-      expect(once.schema.map((entry) => entry.name)).toEqual(['doc_things', 'doc_things__kind', 'doc_things__tag', 'sqlite_autoindex_doc_things_1']);
+      expect(once.schema.map((entry) => entry.name)).toEqual(['doc_things', 'doc_things__kind__id', 'doc_things__tag__id', 'sqlite_autoindex_doc_things_1']);
       temp.cleanup();
     });
 

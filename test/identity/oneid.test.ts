@@ -152,6 +152,10 @@ describe('OneID across channel imports', () => {
     writeFileSync(file, '{"ChannelMemberID":"J4","PHONE":" 138 0013 8001 "}\n');
     expect(await importMembers(services, 'jd', file)).toMatchObject({ read: 1, created: 0, linked: 1 });
     expect(await partition(services)).toEqual([['jd:J1', 'jd:J4'], ['jd:J2'], ['jd:J3']]);
+    // a `__proto__` key is a field like any other, not fields the row inherits
+    writeFileSync(file, '{"ChannelMemberID":"J5","__proto__":{"phone":"13800138001"}}\n');
+    expect(await importMembers(services, 'jd', file)).toMatchObject({ read: 1, created: 1, linked: 0 });
+    expect(await partition(services)).toEqual([['jd:J1', 'jd:J4'], ['jd:J2'], ['jd:J3'], ['jd:J5']]);
   });
 
   it('quarantines a shop phone typed for many customers, un-joining what it had joined', async () => {

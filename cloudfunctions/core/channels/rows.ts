@@ -195,11 +195,11 @@ function csvParser(): LineParser {
 function withColumnNames(row: Row): Row {
   const keys = Object.keys(row);
   if (keys.every((key) => columnName(key) === key)) return row;
-  const named: Row = {};
-  // a key already in our spelling wins over another spelling of it on the same line
-  for (const key of keys) if (columnName(key) !== key && !(columnName(key) in row)) named[columnName(key)] = row[key];
-  for (const key of keys) if (columnName(key) === key) named[key] = row[key];
-  return named;
+  // a key already in our spelling wins over another spelling of it on the same line; fromEntries
+  // defines each key as JSON.parse did (a `__proto__` key stays a plain field, never a prototype)
+  const renamed = keys.filter((key) => columnName(key) !== key && !Object.prototype.hasOwnProperty.call(row, columnName(key))).map((key) => [columnName(key), row[key]] as const);
+  const own = keys.filter((key) => columnName(key) === key).map((key) => [key, row[key]] as const);
+  return Object.fromEntries([...renamed, ...own]);
 }
 
 const jsonParser = (): LineParser => (line, raw) => {

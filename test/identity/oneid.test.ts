@@ -250,6 +250,30 @@ describe('OneID across channel imports', () => {
     expect(await everything(services)).toEqual(before);
   });
 
+  it('answers CONFLICT, not an import\'s merge, for two members an import joined', async () => {
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13800138001' }]);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', unionid: 'oU7a1Kx9UnionId01' }]);
+    const [a, b] = (await exportAll(services)).map((l) => l.memberId);
+    await importMembers(services, 'offline', [{ channelMemberId: 'O1', phone: '13800138001', unionid: 'oU7a1Kx9UnionId01' }]);
+    expect((await services.dump('merges')).filter((m) => m.kind === 'merge')).toHaveLength(1);
+    const before = await everything(services);
+    await expect(mergeMembers(services, a!, b!)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await everything(services)).toEqual(before);
+  });
+
+  it('answers a retried merge the same when one of the ids given had been merged before', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', email: 'a@x.cn' }]);
+    await importMembers(services, 'offline', [{ channelMemberId: 'C2', email: 'b@x.cn' }]);
+    await importMembers(services, 'offline', [{ channelMemberId: 'C3', email: 'c@x.cn' }]);
+    const [a, b, c] = (await exportAll(services)).map((l) => l.memberId);
+    await mergeMembers(services, a!, b!);
+    // b is a by now: the operator names it anyway
+    const merge = await mergeMembers(services, b!, c!);
+    const before = await everything(services);
+    expect(await mergeMembers(services, b!, c!)).toEqual({ ...merge, repeated: true });
+    expect(await everything(services)).toEqual(before);
+  });
+
   it('refuses an operator merge that a limit forbids', async () => {
     await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13800138001' }, { channelMemberId: 'T2', phone: '13800138002' }]);
     const [a, b] = (await exportAll(services)).map((l) => l.memberId);

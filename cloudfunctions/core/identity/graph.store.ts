@@ -53,6 +53,8 @@ export interface MergeDoc extends Doc {
   records: string[];
   at: string;
   undoneAt: string | null;
+  /** The two ids an operator's `members merge` was given (none on a merge an import made), so a retry finds it. */
+  requested?: [string, string];
   /** Set by `members unmerge`: the two members the sides became, so a retry answers the same. */
   undone?: { restored: string; survivor: string };
 }

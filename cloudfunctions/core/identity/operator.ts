@@ -47,21 +47,34 @@ export async function mergeMembers(services: Services, a: string, b: string): Pr
     const outcome = await applyRecordChanges(cache, services, changes);
     const merge = outcome.merges.find((m) => m.kind === 'merge');
     if (!merge) throw new AppError('CONFLICT', 'a limit forbids joining these members (e.g. two different phones)');
-    return merge;
+    // the ids as given, which a retry gives again (one may have been merged into another before)
+    const made: MergeDoc = { ...merge, requested: [a, b] };
+    await tx.set('merges', made);
+    return made;
   });
   if (joined !== 'already one') return joined;
-  // A retry (the first answer was lost): the merge that joined these two, still in force, is the
+  // A retry (the first answer was lost): the operator's merge of these two, still in force, is the
   // answer again. Queries cannot run inside a transaction; a read-only answer needs none.
-  const earlier = await mergeBetween(services, a, b);
-  if (!earlier) throw new AppError('CONFLICT', 'these members are already one (joined by a shared identifier, not by a merge of these two)');
+  const earlier = await operatorMergeOf(services, a, b);
+  if (!earlier) throw new AppError('CONFLICT', 'these members are already one (joined by a shared identifier or other merges, not by a merge of these two)');
   return { ...earlier, repeated: true };
 }
 
-/** The merge in force in which one of the two absorbed the other, if any. */
-async function mergeBetween(services: Services, a: string, b: string): Promise<MergeDoc | null> {
-  for (const [absorbed, survivor] of [[a, b], [b, a]] as const) {
+/** The operator's merge in force that was given these two ids, if any. */
+async function operatorMergeOf(services: Services, a: string, b: string): Promise<MergeDoc | null> {
+  // it absorbed one of the ids each side has gone by: the one given, or one it was merged into since
+  const ids = new Set<string>();
+  for (const given of [a, b]) {
+    let member = await services.store.get<MemberDoc>('members', given);
+    ids.add(given);
+    for (let hops = 0; member?.mergedInto && hops < 32; hops++) {
+      ids.add(member.mergedInto);
+      member = await services.store.get<MemberDoc>('members', member.mergedInto);
+    }
+  }
+  for (const absorbed of ids) {
     const { items } = await services.store.query<MergeDoc>('merges', { where: { absorbed }, limit: 100 });
-    const found = items.find((m) => m.kind === 'merge' && m.survivor === survivor && !m.undoneAt);
+    const found = items.find((m) => !m.undoneAt && m.requested && new Set([...m.requested, a, b]).size === 2);
     if (found) return found;
   }
   return null;

@@ -162,6 +162,11 @@ export class SqliteStore implements DocStore {
     // our own indexes on the table (the autoindex of its primary key is SQLite's)
     const present = new Set((this.writer.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?").pluck().all(table) as string[])
       .filter((name) => name.startsWith(`${table}__`)));
+    const declared = new Set(indexes.map((fields) => indexName(table, fields)));
+    // An index a database made by an earlier version, no longer declared (or made without the id):
+    // its column is not written any more, and every write would still pay for its entry. Dropped
+    // first, so that the refill below does not rewrite its entries on the way out.
+    for (const name of present) if (!declared.has(name)) this.writer.exec(`DROP INDEX ${name}`);
     if (existing.size === 0) {
       const columns = fieldsOfTable.map((field) => `, ${fieldExpr(field)}`).join('');
       this.writer.exec(`CREATE TABLE ${table} (id TEXT PRIMARY KEY, body TEXT NOT NULL${columns})`);
@@ -178,15 +183,7 @@ export class SqliteStore implements DocStore {
         this.writer.exec(`UPDATE ${table} SET ${unindexed.map((field) => `${fieldExpr(field)} = ${storedExpr(field)}`).join(', ')}`);
       }
     }
-    const declared = new Set<string>();
-    for (const fields of indexes) {
-      const name = indexName(table, fields);
-      declared.add(name);
-      this.writer.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${table} (${indexColumns(fields)})`);
-    }
-    // An index a database made by an earlier version still has, no longer declared: its
-    // column is not written any more, and every write would still pay for its entry.
-    for (const name of present) if (!declared.has(name)) this.writer.exec(`DROP INDEX ${name}`);
+    for (const fields of indexes) this.writer.exec(`CREATE INDEX IF NOT EXISTS ${indexName(table, fields)} ON ${table} (${indexColumns(fields)})`);
   }
 
   private checkCollection(collection: string): string {

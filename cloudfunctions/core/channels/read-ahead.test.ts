@@ -110,7 +110,7 @@ describe('imports with rows read ahead in a second thread', () => {
     const file = write('orders.csv', ORDERS);
     const planner = {
       module: require.resolve('../orders/import.store'), name: planOrderRows.name, create: planOrderRows,
-      context: { channel: 'tmall', rate: { pointsPerYuan: 1, growthPerYuan: 1 }, now: '2026-11-23T02:00:00.000Z', phoneHashKey: one.secrets.phoneHashKey },
+      context: { channel: 'tmall', rate: { pointsPerYuan: 1, growthPerYuan: 1 }, now: '2026-11-23T02:00:00.000Z', phoneHashKey: one.secrets.phoneHashKey, blockedPhoneKeys: [] },
     };
     const seen: number[] = [];
     const run = importFileInBatches({ file, rejectsFile: `${file}.rejects.jsonl`, batchSize: 2, readAhead: true }, {}, planner, async (batch) => {

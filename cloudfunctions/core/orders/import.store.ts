@@ -6,6 +6,8 @@ import { orderEarning } from '../points/rules';
 import { COLLECTION } from '../points/types';
 import type { Services } from '../runtime/services';
 import { buyerRecordId, ensurePhoneBuyers } from '../identity/buyers';
+import type { ValueDoc } from '../identity/graph.store';
+import { blockedPhoneKeys } from '../identity/identity.rules';
 import { CHANNEL, checkImportChannel } from '../identity/records';
 import { phoneKeyFromSha256 } from '../identity/normalize';
 import { buyerKeyOfRow, parseOrderRow, text, type Order } from './parse';
@@ -78,6 +80,8 @@ export interface OrderPlanContext {
   /** When the import started (ISO): the refund time of a refund the file does not date, and the "future" check of paidAt. */
   now: string;
   phoneHashKey: Uint8Array;
+  /** Keys of the blocked phones (`blockedPhoneKeys`): an order known only by one has no buyer. */
+  blockedPhoneKeys: string[];
   /** Rows grouped by buyer at a time (default DEFAULT_WINDOW_ROWS). */
   windowRows?: number;
 }
@@ -104,6 +108,7 @@ function orderEntries(order: Order, phoneKey: string | null, { channel, rate, no
  */
 export function planOrderRows(context: OrderPlanContext): RowPlan<PlannedOrder> {
   const hashKey = Buffer.from(context.phoneHashKey);
+  const blocked = new Set(context.blockedPhoneKeys);
   return {
     grouping: { keysForWindow: buyerGroups, windowRows: context.windowRows },
     prepare(item) {
@@ -115,6 +120,9 @@ export function planOrderRows(context: OrderPlanContext): RowPlan<PlannedOrder> 
       }
       const order = parsed.order;
       const phoneKey = order.buyerPhoneSha256 ? phoneKeyFromSha256(hashKey, order.buyerPhoneSha256) : null;
+      // A placeholder typed for walk-in customers (13800138000) is nobody's: its points could never
+      // reach anyone, and every such order would pile onto one account.
+      if (phoneKey && blocked.has(phoneKey)) return { line: item.line, reject: 'buyer_phone_blocked', orderId: order.orderId };
       const { earn, reverse } = orderEntries(order, phoneKey, context);
       // the ledger refuses an entry this large, which would abort the whole batch: reject the row alone
       if (earn.points > MAX_POINTS || earn.growth > MAX_POINTS) return { line: item.line, reject: 'amount_invalid', orderId: order.orderId };
@@ -159,7 +167,14 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
         continue;
       }
       // buyers of orders that earn now only: an order already in the ledger has its account
-      if (earnSeen === undefined && p.phoneKey) phoneBuyers.push(p.phoneKey);
+      if (earnSeen === undefined && p.phoneKey) {
+        // a phone set aside as shared by many (a shop's own number) leads to no one, ever (quarantine is for good)
+        if ((await tx.get<ValueDoc>('identifiers', `phone:${p.phoneKey}`))?.quarantined) {
+          done.push({ line: p.line, reject: 'buyer_phone_shared', orderId: p.order.orderId });
+          continue;
+        }
+        phoneBuyers.push(p.phoneKey);
+      }
       hashes.set(p.earn.key, p.hashes.earn);
       if (p.reverse) hashes.set(p.reverse.key, p.hashes.reverse);
       accepted.push(p);
@@ -242,6 +257,7 @@ export async function importOrdersFile(services: Services, options: ImportOrders
     rate: earnRateOf(services.config.points, options.channel),
     now: new Date(services.clock.now()).toISOString(),
     phoneHashKey: services.secrets.phoneHashKey,
+    blockedPhoneKeys: blockedPhoneKeys(services),
     windowRows: options.windowRows,
   };
   const planner: RowPlanner<OrderPlanContext, PlannedOrder> = { module: __filename, name: planOrderRows.name, create: planOrderRows, context };

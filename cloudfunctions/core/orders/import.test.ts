@@ -6,6 +6,7 @@ import { syncMemberAccounts } from '../points/accounts.store';
 import { postRedeem } from '../points/ledger';
 import { verifyPoints } from '../points/verify.store';
 import { countingStore } from '../../../test/codes/counting-store';
+import { importMembers } from '../../../test/support/members';
 import { importOrdersFile } from './import.store';
 
 describe('import orders', () => {
@@ -108,6 +109,30 @@ describe('import orders', () => {
     const changed = await importFile(write('b.csv', 'orderId,phone,amountFen,paidAt\nF1,13712345678,10000,2026-03-01\n'));
     expect(changed).toMatchObject({ rejected: 1, reasons: { order_changed: 1 } });
     expect({ ...(await pointsState(services)), ...(await identity()) }).toEqual(before);
+  });
+
+  it('rejects an order whose only buyer is a blocked placeholder phone or a phone set aside as shared, writing nothing for it', async () => {
+    const identity = async () => ({ records: await services.dump('records'), members: await services.dump('members'), identifiers: await services.dump('identifiers') });
+    const before = { ...(await pointsState(services)), ...(await identity()) };
+    // the placeholder a store types for walk-in customers, in any spelling
+    const placeholder = await importFile(write('walk-in.csv', 'orderId,phone,amountFen,paidAt\nW1,+86 138-0013-8000,10000,2026-03-01\nW2,13800138000,500,2026-03-02\n'));
+    expect(placeholder).toMatchObject({ read: 2, credited: 0, rejected: 2, reasons: { buyer_phone_blocked: 2 } });
+    expect({ ...(await pointsState(services)), ...(await identity()) }).toEqual(before);
+
+    // a shop's own number: credited while it looked like one person's, then set aside as shared
+    const shop = '13912340000';
+    const early = write('early.csv', `orderId,phone,amountFen,paidAt\nS1,${shop},10000,2026-03-01\n`);
+    expect(await importFile(early)).toMatchObject({ credited: 1 });
+    await importMembers(services, 'offline', [1, 2, 3, 4].map((n) => ({ channelMemberId: `C${n}`, phone: shop })));
+    const quarantined = { ...(await pointsState(services)), ...(await identity()) };
+    const later = await importFile(write('later.csv', `orderId,phone,amountFen,paidAt\nS2,${shop},20000,2026-04-01\nS3,13912345678,300,2026-04-01\n`));
+    expect(later).toMatchObject({ read: 2, credited: 1, rejected: 1, reasons: { buyer_phone_shared: 1 } });
+    expect(readFileSync(later.rejectsFile!, 'utf8')).toBe('{"line":2,"reason":"buyer_phone_shared","orderId":"S2"}\n');
+    expect(await entry(services, 'order:tmall:S2')).toBeNull();
+    // what was credited before stays, and its file imports again unchanged
+    expect(await importFile(early)).toMatchObject({ credited: 0, unchanged: 1, rejected: 0 });
+    expect((await pointsState(services)).ledger.length).toBe(quarantined.ledger.length + 1);
+    expect((await verifyPoints(services)).differences).toBe(0);
   });
 
   it('keeps the points of buyers not imported yet until identity attaches their record', async () => {

@@ -193,13 +193,13 @@ function csvParser(): LineParser {
 
 /** A JSONL object's keys named as CSV headers are (`ChannelMemberID` reads as `channelMemberId`); copied only when one differs. */
 function withColumnNames(row: Row): Row {
-  const keys = Object.keys(row);
-  if (keys.every((key) => columnName(key) === key)) return row;
-  // a key already in our spelling wins over another spelling of it on the same line; fromEntries
-  // defines each key as JSON.parse did (a `__proto__` key stays a plain field, never a prototype)
-  const renamed = keys.filter((key) => columnName(key) !== key && !Object.prototype.hasOwnProperty.call(row, columnName(key))).map((key) => [columnName(key), row[key]] as const);
-  const own = keys.filter((key) => columnName(key) === key).map((key) => [key, row[key]] as const);
-  return Object.fromEntries([...renamed, ...own]);
+  const named = Object.keys(row).map((key) => [key, columnName(key)] as const);
+  if (named.every(([key, name]) => key === name)) return row;
+  // a key already in our spelling wins over another spelling of it on the same line (it comes
+  // last); fromEntries defines each key as JSON.parse did (`__proto__` stays a plain field)
+  const others = named.filter(([key, name]) => key !== name && !Object.prototype.hasOwnProperty.call(row, name));
+  const ours = named.filter(([key, name]) => key === name);
+  return Object.fromEntries([...others, ...ours].map(([key, name]) => [name, row[key]]));
 }
 
 const jsonParser = (): LineParser => (line, raw) => {

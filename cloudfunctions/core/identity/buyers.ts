@@ -1,7 +1,8 @@
 import type { Services } from '../runtime/services';
 import type { Tx } from '../store/port';
 import { TxCache } from '../store/tx-cache';
-import { applyRecordChanges, type RecordDoc } from './graph.store';
+import { valueKey } from './cluster';
+import { applyRecordChanges, type RecordDoc, type ValueDoc } from './graph.store';
 
 /**
  * A buyer an order file knows only by phone (no channel member id) becomes a
@@ -11,6 +12,11 @@ import { applyRecordChanges, type RecordDoc } from './graph.store';
  * phone later finds them. It is not a channel membership, so no limit counts it.
  */
 export const buyerRecordId = (channel: string, phoneKey: string) => `buyer:${channel}-${phoneKey}`;
+
+/** Whether a phone was set aside as shared by many (a shop's own number): it leads to no one, ever (quarantine is for good). */
+export async function phoneSetAside(tx: Tx, phoneKey: string): Promise<boolean> {
+  return !!(await tx.get<ValueDoc>('identifiers', valueKey({ type: 'phone', value: phoneKey })))?.quarantined;
+}
 
 /** The buyer record of each phone key, created where missing, inside the caller's transaction. */
 export async function ensurePhoneBuyers(tx: Tx, services: Services, channel: string, phoneKeys: Iterable<string>): Promise<Map<string, string>> {

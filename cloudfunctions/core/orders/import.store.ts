@@ -5,8 +5,7 @@ import { earnHash, earnIn, MAX_POINTS, reverseHash, reverseIn, type EarnInput, t
 import { orderEarning } from '../points/rules';
 import { COLLECTION } from '../points/types';
 import type { Services } from '../runtime/services';
-import { buyerRecordId, ensurePhoneBuyers } from '../identity/buyers';
-import type { ValueDoc } from '../identity/graph.store';
+import { buyerRecordId, ensurePhoneBuyers, phoneSetAside } from '../identity/buyers';
 import { blockedPhoneKeys } from '../identity/identity.rules';
 import { CHANNEL, checkImportChannel } from '../identity/records';
 import { phoneKeyFromSha256 } from '../identity/normalize';
@@ -168,8 +167,7 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
       }
       // buyers of orders that earn now only: an order already in the ledger has its account
       if (earnSeen === undefined && p.phoneKey) {
-        // a phone set aside as shared by many (a shop's own number) leads to no one, ever (quarantine is for good)
-        if ((await tx.get<ValueDoc>('identifiers', `phone:${p.phoneKey}`))?.quarantined) {
+        if (await phoneSetAside(tx, p.phoneKey)) {
           done.push({ line: p.line, reject: 'buyer_phone_shared', orderId: p.order.orderId });
           continue;
         }

@@ -85,6 +85,30 @@ describe('OneID across channel imports', () => {
     expect((await services.dump('records')).map((r) => r._id)).toEqual(['offline:C1', 'offline:C6']);
   });
 
+  it('rejects an opening balance past what one ledger entry carries, and imports the rest of its batch', async () => {
+    const file = writeRows([], 'csv');
+    writeFileSync(file, [
+      'channelMemberId,phone,points,growth',
+      'B1,13800138021,100,100',
+      'B2,13800138022,99999999999,5',
+      'B3,13800138023,-1000000001,5',
+      'B4,13800138024,5,1000000001',
+      'B5,13800138025,-1000000000,1000000000',
+    ].join('\n'));
+    expect(await importMembers(services, 'offline', file)).toMatchObject({ created: 2, rejected: 3 });
+    const lines = readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      { line: 3, reason: 'points_too_large', channelMemberId: 'B2' },
+      { line: 4, reason: 'points_too_large', channelMemberId: 'B3' },
+      { line: 5, reason: 'growth_too_large', channelMemberId: 'B4' },
+    ]);
+    expect((await services.dump('records')).map((r) => r._id)).toEqual(['offline:B1', 'offline:B5']);
+    expect((await services.dump('ledger')).map((e) => [e._id, e.points, e.growth])).toEqual([['migrate:offline:B1', 100, 100], ['migrate:offline:B5', -1000000000, 1000000000]]);
+    // a retry writes nothing more
+    expect(await importMembers(services, 'offline', file)).toMatchObject({ created: 0, unchanged: 2, rejected: 3 });
+    expect(await services.dump('ledger')).toHaveLength(2);
+  });
+
   it('imports a row whose quoted cell holds line breaks (Excel) as one member; later rejects keep their own line numbers', async () => {
     const file = writeRows([], 'csv');
     writeFileSync(file, ['channelMemberId,phone,name,note', 'E1,13800138011,"王五","第一行', '第二行"', ',13800138012,no id,x', 'E3,13800138013,ok,'].join('\r\n'));

@@ -1,3 +1,4 @@
+import { MAX_POINTS } from '../points/ledger';
 import { parseBeijingTime } from '../points/time';
 import type { IdentifierValue } from './cluster';
 import { maskPhone, normalizeEmail, normalizePhone, normalizePhoneSha256, phoneKey, phoneKeyFromSha256 } from './normalize';
@@ -107,6 +108,9 @@ export function recordFromRow(channel: string, row: Record<string, unknown>, pho
   const error = points.error ?? growth.error;
   if (error) return { record: null, reject: error, warnings };
   if ((growth.value ?? 0) < 0) return { record: null, reject: 'growth_negative', warnings };
+  // past what one ledger entry may carry, the opening balance would fail its whole batch
+  if (Math.abs(points.value ?? 0) > MAX_POINTS) return { record: null, reject: 'points_too_large', warnings };
+  if ((growth.value ?? 0) > MAX_POINTS) return { record: null, reject: 'growth_too_large', warnings };
 
   const joined = text(row.joinedAt);
   const joinedAt = joined ? parseBeijingTime(joined) : null;

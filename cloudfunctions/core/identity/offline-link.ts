@@ -46,16 +46,19 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
   const cardId = recordIdOf('offline', cardNo);
   const now = services.clock.now();
   const at = new Date(now).toISOString();
-  const attempts = await services.store.get<AttemptsDoc>('linkAttempts', cardId);
   const maxTries = services.config.identity.offlineLinkMaxTries;
-  const recent = (attempts?.failures ?? []).filter((t) => now - Date.parse(t) < DAY_MS);
-  if (recent.length >= maxTries) {
-    const until = lockedUntil(recent, maxTries);
-    throw new AppError('LOCKED', `too many wrong tries for this card; try again after ${until}`, { until });
-  }
 
+  // The wrong tries are read, and a wrong try counted, in the transaction that weighs the try:
+  // checked before it, a burst of tries sent at once all passed the check, and sixty guesses
+  // at the four digits went through where five may.
   const outcome = await services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
+    const attempts = await cache.get<AttemptsDoc>('linkAttempts', cardId);
+    const recent = (attempts?.failures ?? []).filter((t) => now - Date.parse(t) < DAY_MS);
+    if (recent.length >= maxTries) {
+      const until = lockedUntil(recent, maxTries);
+      throw new AppError('LOCKED', `too many wrong tries for this card; try again after ${until}`, { until });
+    }
     const { record: wechat, memberId } = await ensureWechatMember(cache, services, caller);
     if (!hasPhone(wechat)) throw new AppError('NOT_BOUND', 'bind a phone first');
     const card = await cache.get<RecordDoc>('records', cardId);
@@ -79,18 +82,18 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
       return { status: 'pending' as const, memberId };
     }
     if (!last4) throw new AppError('INVALID_INPUT', 'last4 is required for this card');
-    if (card.phoneMasked.slice(-4) !== last4) return { status: 'mismatch' as const, memberId };
+    if (card.phoneMasked.slice(-4) !== last4) {
+      // answered, not thrown, so that the transaction commits the try it counts
+      const failures = [...recent, at];
+      cache.put('linkAttempts', { _id: cardId, failures } satisfies AttemptsDoc);
+      await cache.flush();
+      return { status: 'mismatch' as const, memberId, failures };
+    }
     return { status: 'linked' as const, memberId: await joinCard(cache, services, card, wechat, at) };
   });
 
   if (outcome.status === 'mismatch') {
-    // Counted outside the refused link's transaction, so the try is remembered.
-    const failures = await services.store.transaction(async (tx) => {
-      const current = await tx.get<AttemptsDoc>('linkAttempts', cardId);
-      const kept = [...(current?.failures ?? []).filter((t) => now - Date.parse(t) < DAY_MS), at];
-      await tx.set('linkAttempts', { _id: cardId, failures: kept });
-      return kept;
-    });
+    const { failures } = outcome;
     // the consumer is warned before the try that locks the card, and told until when after it
     const triesLeft = Math.max(0, maxTries - failures.length);
     throw new AppError('CARD_MISMATCH', 'the last four digits do not match the phone on this card', triesLeft > 0 ? { triesLeft } : { triesLeft, until: lockedUntil(failures, maxTries) });

@@ -205,6 +205,19 @@ describe('member actions', () => {
       expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });
     });
 
+    it('counts wrong tries sent all at once one by one: the sixth and later are locked out, the right digits too', async () => {
+      const guesses = Array.from({ length: 60 }, (_, i) => String(2170 + i).padStart(4, '0'));
+      expect(guesses).toContain('2222');
+      const answers = await Promise.all(guesses.map((last4) => member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4 })));
+      const codes = answers.map((answer) => (answer.ok ? 'linked' : answer.error.code));
+      // the right digits come 53rd in line, after five wrong tries locked the card
+      expect(codes.filter((code) => code === 'CARD_MISMATCH')).toHaveLength(5);
+      expect(codes.filter((code) => code === 'LOCKED')).toHaveLength(55);
+      expect((await services.dump('linkAttempts'))[0]).toMatchObject({ failures: expect.any(Array) });
+      expect(((await services.dump('linkAttempts'))[0] as unknown as { failures: string[] }).failures).toHaveLength(5);
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false });
+    });
+
     it('never takes a card from the consumer who holds it, and writes nothing', async () => {
       const first = await memberOk<{ memberId: string }>(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' });
       // the store's record of the card's owner by phone: a consumer who bound the phone the card carries

@@ -337,8 +337,11 @@ describe('member actions', () => {
       expect(verifyMemberCode(Buffer.alloc(32), token, services.clock.now())).toBeNull();
     });
 
-    it('refuses a consumer without a bound phone', async () => {
-      expect(await member(services, 'u1', { action: 'memberCode' })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
+    it('refuses a consumer without a bound phone, and makes no member of a caller never seen', async () => {
+      await memberOk(services, 'u2', { action: 'login' });
+      const before = { ...(await snapshot()), balances: await services.dump('balances') };
+      for (const caller of ['u1', 'u2']) expect(await member(services, caller, { action: 'memberCode' })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
+      expect({ ...(await snapshot()), balances: await services.dump('balances') }).toEqual(before);
     });
   });
 

@@ -177,9 +177,13 @@ describe('OneID across channel imports', () => {
     expect(await importMembers(services, 'jd', file)).toMatchObject({ read: 1, created: 0, linked: 1 });
     expect(await partition(services)).toEqual([['jd:J1', 'jd:J4'], ['jd:J2'], ['jd:J3']]);
     // a `__proto__` key is a field like any other, not fields the row inherits
-    writeFileSync(file, '{"ChannelMemberID":"J5","__proto__":{"phone":"13800138001"}}\n');
+    writeFileSync(file, '{"ChannelMemberID":"J5","__proto__":"13800138001"}\n');
     expect(await importMembers(services, 'jd', file)).toMatchObject({ read: 1, created: 1, linked: 0 });
     expect(await partition(services)).toEqual([['jd:J1', 'jd:J4'], ['jd:J2'], ['jd:J3'], ['jd:J5']]);
+    // a field holding an object or a list rejects its line alone (it used to stop the whole file)
+    writeFileSync(file, '{"channelMemberId":"J6"}\n{"channelMemberId":"J7","name":{"toString":1}}\n{"channelMemberId":"J8","points":[1]}\n{"channelMemberId":"J9"}\n');
+    expect(await importMembers(services, 'jd', file)).toMatchObject({ read: 4, created: 2, rejected: 2 });
+    expect(readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((line) => JSON.parse(line))).toEqual([{ line: 2, reason: 'nested_value' }, { line: 3, reason: 'nested_value' }]);
   });
 
   it('quarantines a shop phone typed for many customers, un-joining what it had joined', async () => {

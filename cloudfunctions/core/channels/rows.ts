@@ -147,7 +147,7 @@ type LineParser = (line: number, text: string) => RowItem | null;
 /** Every column the imports read (members and orders), as written in the README. */
 const KNOWN_COLUMNS = [
   'channelMemberId', 'phone', 'phoneSha256', 'unionid', 'openid', 'email', 'name', 'points', 'growth', 'level', 'joinedAt', 'storeId', 'guideId',
-  'orderId', 'amountFen', 'amount', 'status', 'refundFen', 'paidAt',
+  'orderId', 'amountFen', 'amount', 'status', 'refundFen', 'paidAt', 'refundedAt',
 ];
 const CANONICAL = new Map(KNOWN_COLUMNS.map((name) => [name.toLowerCase(), name]));
 
@@ -209,8 +209,11 @@ const jsonParser = (): LineParser => (line, raw) => {
   if (text.includes(NOT_UTF8)) return { line, row: null, error: 'not_utf8' };
   try {
     const value: unknown = JSON.parse(text);
-    if (value && typeof value === 'object' && !Array.isArray(value)) return { line, row: withColumnNames(value as Row) };
-    return { line, row: null, error: 'not_an_object' };
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return { line, row: null, error: 'not_an_object' };
+    // a field is text, a number, true/false or null, as a CSV cell would be: an object or a list in
+    // it (`{"toString":1}`, arrays 20,000 deep) made reading it throw and stopped the whole file
+    if (Object.values(value).some((field) => field !== null && typeof field === 'object')) return { line, row: null, error: 'nested_value' };
+    return { line, row: withColumnNames(value as Row) };
   } catch {
     return { line, row: null, error: 'malformed_line' };
   }

@@ -166,6 +166,27 @@ describe('import orders', () => {
     expect(await balance(services, 'm1')).toMatchObject({ points: 100 });
   });
 
+  it('rejects a JSONL line whose field holds an object or a list, and imports the rest of the file', async () => {
+    const deep = `${'['.repeat(20000)}${']'.repeat(20000)}`;
+    const file = write('nested.jsonl', [
+      '{"orderId":"N1","channelMemberId":"T1","amountFen":1000,"paidAt":"2026-03-01"}',
+      '{"orderId":"N2","channelMemberId":{"toString":1},"amountFen":1000,"paidAt":"2026-03-01"}',
+      `{"orderId":"N3","channelMemberId":"T1","amountFen":1000,"paidAt":"2026-03-01","storeId":${deep}}`,
+      '{"orderId":"N4","channelMemberId":"T2","amountFen":2000,"paidAt":"2026-03-01"}',
+    ].join('\n'));
+    expect(await importFile(file)).toMatchObject({ read: 4, credited: 2, rejected: 2, reasons: { nested_value: 2 } });
+    expect(readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((line) => JSON.parse(line).line)).toEqual([2, 3]);
+    expect([await balance(services, 'm1'), await balance(services, 'm2')]).toMatchObject([{ points: 10 }, { points: 20 }]);
+    // a retry writes nothing more
+    expect(await importFile(file)).toMatchObject({ credited: 0, unchanged: 2, rejected: 2 });
+  });
+
+  it('reads a refundedAt column spelled in any case, as every other column', async () => {
+    const file = write('case.csv', 'OrderID,ChannelMemberId,AmountFen,Status,RefundFen,PaidAt,RefundedAt\nR1,T1,1000,refunded,1000,2025-03-01,2025-03-05\n');
+    expect(await importFile(file)).toMatchObject({ credited: 1, refunded: 1, rejected: 0 });
+    expect(await entry(services, 'refund:tmall:R1')).toMatchObject({ at: '2025-03-04T16:00:00.000Z' });
+  });
+
   it('writes no rejects file when every row is good', async () => {
     const file = write('a.csv', 'orderId,channelMemberId,amountFen,paidAt\nE1,T1,100,2026-03-01\n');
     expect((await importFile(file)).rejectsFile).toBeNull();

@@ -34,13 +34,27 @@ export const memberProfile = {
 const birthday = z.string().check(
   z.regex(/^\d{4}-\d{2}-\d{2}$/),
   z.refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'not a date'),
+  // set once and never changed: a slip to year 0001 could not be put right
+  z.refine((value) => value >= '1900-01-01', 'birthday before 1900'),
+);
+
+/** Control characters, bidi overrides and lone surrogates garble or reorder a name where staff and exports show it. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
+/** Zero-width characters alone (a joiner inside an emoji is fine). */
+const INVISIBLE = /^[\u200b-\u200d\u2060\ufeff]*$/;
+
+const nickname = z.string().check(
+  z.trim(),
+  z.minLength(1),
+  z.maxLength(20),
+  z.refine((value) => !UNPRINTABLE.test(value) && !INVISIBLE.test(value), 'nickname must be visible text without control characters'),
 );
 
 export const memberUpdateProfile = {
   input: z.object({
     action: z.literal('updateProfile'),
     /** null clears it. */
-    nickname: z.optional(z.nullable(z.string().check(z.trim(), z.minLength(1), z.maxLength(20)))),
+    nickname: z.optional(z.nullable(nickname)),
     birthday: z.optional(birthday),
   }),
 };

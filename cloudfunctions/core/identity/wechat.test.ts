@@ -143,6 +143,10 @@ describe('member actions', () => {
   });
 
   describe('profile', () => {
+    it('keeps a nickname with emoji joined by zero-width joiners', async () => {
+      expect(await memberOk(services, 'u1', { action: 'updateProfile', nickname: '小美👨\u200d👩\u200d👧' })).toMatchObject({ nickname: '小美👨\u200d👩\u200d👧' });
+    });
+
     it('keeps a nickname and a birthday, the birthday only once', async () => {
       expect(await memberOk(services, 'u1', { action: 'updateProfile', nickname: ' 小美 ', birthday: '1995-02-28' })).toMatchObject({ nickname: '小美', birthday: '1995-02-28' });
       expect(await member(services, 'u1', { action: 'updateProfile', birthday: '1996-03-01' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
@@ -159,6 +163,12 @@ describe('member actions', () => {
       ['a date in the future', { birthday: '2099-01-01' }],
       ['a nickname over 20 characters', { nickname: '很'.repeat(21) }],
       ['an empty nickname', { nickname: '   ' }],
+      ['a birthday before 1900 (it could never be corrected)', { birthday: '0001-01-01' }],
+      ['a nickname with control characters', { nickname: 'a\u0000b' }],
+      ['a nickname with a line break', { nickname: '小\n美' }],
+      ['a nickname with a right-to-left override', { nickname: '\u202eabc' }],
+      ['a nickname with a lone surrogate', { nickname: 'ab\ud800' }],
+      ['a nickname of zero-width characters alone', { nickname: '\u200b\u200d\u2060' }],
     ])('refuses %s', async (_name, patch) => {
       await memberOk(services, 'u1', { action: 'login' });
       const before = await snapshot();

@@ -26,6 +26,13 @@ describe('order rows', () => {
     expect(parseOrderRow({ ...base, status: 'PAID', refundFen: '550' }, now).order?.refundFen).toBe(550);
   });
 
+  it('dates a refund written earlier on its payment\'s Beijing day (a date alone, or another clock) at the payment', () => {
+    const refunded = { ...base, status: 'refunded', paidAt: '2026-11-01 14:30' };
+    expect(parseOrderRow({ ...refunded, refundedAt: '2026-11-01' }, now).order?.refundedAt).toBe('2026-11-01T06:30:00.000Z');
+    expect(parseOrderRow({ ...refunded, refundedAt: '2026-11-01 14:29:58' }, now).order?.refundedAt).toBe('2026-11-01T06:30:00.000Z');
+    expect(parseOrderRow({ ...refunded, refundedAt: '2026-11-02' }, now).order?.refundedAt).toBe('2026-11-01T16:00:00.000Z');
+  });
+
   it('knows a buyer by phone, in any spelling, or by a partner phoneSha256, when there is no channel member id', () => {
     const bySpelling = parseOrderRow({ ...base, channelMemberId: '', phone: '+86 138-0000-0001' }, now).order;
     expect(bySpelling).toMatchObject({ channelMemberId: null, buyerPhoneSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
@@ -58,6 +65,8 @@ describe('order rows', () => {
     ['store_id_invalid', { storeId: 'S 1' }],
     ['refunded_at_invalid', { status: 'refunded', refundedAt: 'soon' }],
     ['refunded_at_in_future', { status: 'refunded', refundedAt: '2099-01-01' }],
+    ['refunded_before_paid', { status: 'refunded', refundedAt: '2026-10-31 23:59:59' }],
+    ['refunded_before_paid', { status: 'refunded', refundedAt: '2026-10-31T15:59:59Z', paidAt: '2026-11-01T00:00:00+08:00' }],
   ])('rejects with %s', (reason, patch) => expect(parseOrderRow({ ...base, ...patch }, now)).toEqual({ reject: reason }));
 });
 

@@ -1,5 +1,5 @@
 import { normalizePhone, normalizePhoneSha256, phoneSha256 } from '../identity/normalize';
-import { parseBeijingTime } from '../points/time';
+import { BEIJING_OFFSET_MS, parseBeijingTime } from '../points/time';
 
 /**
  * One order row (ARCHITECTURE §4 columns) as an order, or the reason it is
@@ -95,8 +95,15 @@ export function parseOrderRow(row: Record<string, unknown>, now: string): OrderO
   if (!paidAt) return { reject: 'paid_at_invalid' };
   if (Date.parse(paidAt) > Date.parse(now) + FUTURE_SLACK_MS) return { reject: 'paid_at_in_future' };
   const refundedText = text(row.refundedAt);
-  const refundedAt = refundedText ? parseBeijingTime(refundedText) : null;
+  let refundedAt = refundedText ? parseBeijingTime(refundedText) : null;
   if (refundedText && !refundedAt) return { reject: 'refunded_at_invalid' };
+  if (refundedAt && refundedAt < paidAt) {
+    // An export giving the refund's date alone, or a refund system's clock a little
+    // behind the shop's, dates it before its payment on the same day: record it at
+    // the payment. A day before is a wrong date, which once imported stands.
+    if (beijingDay(refundedAt) < beijingDay(paidAt)) return { reject: 'refunded_before_paid' };
+    refundedAt = paidAt;
+  }
   // a refund dated ahead would sit at the top of the member's history until then
   if (refundedAt && Date.parse(refundedAt) > Date.parse(now) + FUTURE_SLACK_MS) return { reject: 'refunded_at_in_future' };
 
@@ -104,6 +111,9 @@ export function parseOrderRow(row: Record<string, unknown>, now: string): OrderO
   if (store && !STORE_ID.test(store)) return { reject: 'store_id_invalid' };
   return { order: { orderId, channelMemberId, buyerPhoneSha256, amountFen, refundFen, paidAt, refundedAt, storeId: store ?? null } };
 }
+
+const DAY_MS = 86_400_000;
+const beijingDay = (iso: string): number => Math.floor((Date.parse(iso) + BEIJING_OFFSET_MS) / DAY_MS);
 
 /**
  * Which buyer a row is for, as written (the membership id, else the phone in

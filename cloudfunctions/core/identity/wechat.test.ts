@@ -131,6 +131,18 @@ describe('member actions', () => {
       expect(await memberOk(services, 'u1', { action: 'channels' })).toEqual({ wechat: true, phone: true, tmall: false, offline: true, jd: false, offlinePending: false });
     });
 
+    it('says merged when the phone takes the caller to the member holding it, away from the one their other phone is on', async () => {
+      await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13900000001', openid: 'openid_u1_xx' }]);
+      await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678' }]);
+      await memberOk(services, 'openid_u1_xx', { action: 'consent', version: terms() });
+      const before = await memberOk<{ memberId: string }>(services, 'openid_u1_xx', { action: 'login' });
+      expect(before.memberId).toMatch(/^m_/);
+      const bound = await memberOk<{ memberId: string; merged: boolean }>(services, 'openid_u1_xx', { action: 'bindPhone', code: code() });
+      expect(bound.memberId).not.toBe(before.memberId);
+      expect(bound.merged).toBe(true);
+      expect(await memberOk(services, 'openid_u1_xx', { action: 'channels' })).toMatchObject({ tmall: false, offline: true });
+    });
+
     it('refuses a phone whose member cannot be joined (two Tmall memberships) and writes nothing', async () => {
       await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678' }]);
       await importMembers(services, 'tmall', [{ channelMemberId: 'T2', openid: 'openid_u1_xx' }]);

@@ -110,7 +110,7 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
 
   return services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
-    const { record } = await ensureWechatMember(cache, services, caller);
+    const { record, memberId: memberBefore } = await ensureWechatMember(cache, services, caller);
     const key = phoneKey(services.secrets.phoneHashKey, phone);
     const identifiers = [...record.identifiers.filter((i) => i.type !== 'phone'), { type: 'phone', value: key }];
     const next: WechatRecordDoc = {
@@ -121,7 +121,9 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
     const holder = (await tx.get<Doc & { memberId: string | null; quarantined: boolean; records: string[] }>('identifiers', `phone:${key}`))!;
     const sharedWithOthers = holder.records.some((id) => id !== record._id && outcome.assignment.get(id) !== memberId);
     if (!holder.quarantined && sharedWithOthers) throw new AppError('PHONE_CONFLICT', 'this phone belongs to a member that cannot be joined');
-    const merged = outcome.merges.some((m) => m.kind === 'merge' && (m.survivor === memberId || m.absorbed === memberId));
+    // Joined the phone's member: by a merge, or by the caller's record leaving a
+    // member that keeps another phone (one phone per member), recorded as a split.
+    const merged = memberId !== memberBefore || outcome.merges.some((m) => m.kind === 'merge' && (m.survivor === memberId || m.absorbed === memberId));
     const result: BindPhoneResult = { memberId, phoneMasked: maskPhone(phone), merged };
     await tx.create('phoneCodes', { _id: codeDocId(code), recordId: record._id, result, at: nowIso(services) } satisfies PhoneCodeDoc);
     return result;

@@ -12,6 +12,12 @@ describe('batches', () => {
     for (const bad of ['2027-02-30', '2027-13-01', '31/12/2027', 'tomorrow', '']) expect(parseValidTo(bad)).toBeNull();
   });
 
+  test('valid-to: a time without a zone is Beijing time, whatever the machine\'s zone; an impossible one is refused in every form', () => {
+    expect(parseValidTo('2027-03-01T10:00:00')).toBe('2027-03-01T02:00:00.000Z');
+    expect(parseValidTo('2027-03-01 10:00')).toBe('2027-03-01T02:00:00.000Z');
+    for (const bad of ['2027-02-30T12:00', '2027-02-30T23:59:59+08:00', '2027-03-01T25:00', '2027-03-01T10:00+25:00']) expect(parseValidTo(bad)).toBeNull();
+  });
+
   test.each([
     [{ sku: '' }, /sku/],
     [{ sku: 'a b' }, /sku/],

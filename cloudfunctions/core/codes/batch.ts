@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseBeijingTime } from '../points/time';
 import type { Doc } from '../store/port';
 import { BATCH_CHARS, MAX_SERIAL, encodeNumber, type ParsedCode } from './code';
 
@@ -32,16 +33,17 @@ export interface BatchSpec {
 
 const SKU = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-/** `YYYY-MM-DD` is the end of that day in Beijing; a full ISO time is taken as it is. */
+const DAY_MS = 86_400_000;
+
+/**
+ * `YYYY-MM-DD` is the end of that day in Beijing; a time is read as imports read
+ * theirs (Beijing time unless it carries a zone), never in the machine's zone.
+ */
 export function parseValidTo(text: string): string | null {
-  const day = /^\d{4}-\d{2}-\d{2}$/.test(text);
-  const date = day ? new Date(`${text}T23:59:59.999+08:00`) : /^\d{4}-\d{2}-\d{2}T/.test(text) ? new Date(text) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) return null;
-  if (day) {
-    const midnight = new Date(`${text}T00:00:00Z`); // 2027-02-30 is not a day
-    if (Number.isNaN(midnight.getTime()) || midnight.toISOString().slice(0, 10) !== text) return null;
-  }
-  return date.toISOString();
+  const start = parseBeijingTime(text);
+  if (!start) return null;
+  if (!/^\d{4}[-/]\d{1,2}[-/]\d{1,2}$/.test(text.trim())) return start;
+  return new Date(Date.parse(start) + DAY_MS - 1).toISOString();
 }
 
 /** The reasons a batch request is refused, as one message; null when it is good. */

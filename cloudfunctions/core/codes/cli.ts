@@ -17,7 +17,7 @@ const integer = (value: string) => {
 
 const validTo = (value: string) => {
   const iso = parseValidTo(value);
-  if (!iso) throw new InvalidArgumentError('must be a date YYYY-MM-DD (end of that day, Beijing time) or an ISO time');
+  if (!iso) throw new InvalidArgumentError('must be a date YYYY-MM-DD (end of that day, Beijing time) or a time YYYY-MM-DD HH:MM (Beijing time unless it carries a zone)');
   return iso;
 };
 
@@ -34,7 +34,7 @@ export function registerCodeCommands({ program, run }: CliContext): void {
     .requiredOption('--name <name>', 'product name shown to the consumer')
     .requiredOption('--points <n>', 'points one scan earns', integer)
     .requiredOption('--count <n>', 'number of codes (up to 33,554,431)', integer)
-    .option('--valid-to <date>', 'last day a code can be redeemed (YYYY-MM-DD, Beijing time)', validTo)
+    .option('--valid-to <date>', 'last day a code can be redeemed (YYYY-MM-DD, to the end of that day, or YYYY-MM-DD HH:MM; Beijing time)', validTo)
     .requiredOption('--out <file>', 'file for the printer (an existing file is kept unless --force)')
     .option('--force', 'replace an existing --out file')
     .action((options: { sku: string; name: string; points: number; count: number; validTo?: string; out: string; force?: boolean }) =>

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/cli';
 import { tempDir } from '../support/temp';
@@ -134,6 +134,46 @@ describe('the operator\'s files and slips', () => {
     const own = file('own.csv', members);
     expect((await cli('import', 'members', '--channel', 'tmall', '--file', own, '--rejects', own)).err).toMatch(/--rejects must not be the file being imported/);
     expect(readFileSync(own, 'utf8')).toBe(members);
+  });
+
+  it('never writes an export, rejects or printer file over the database, its keys or anything but a plain file, and a refused codes create keeps the file it would replace', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members));
+    const keys = temp.file('data/secrets.json');
+    const secrets = readFileSync(keys, 'utf8');
+    const backup = temp.file('backup.db');
+    copyFileSync(db, backup);
+    const target = file('target.txt', 'kept');
+    const link = temp.file('link.txt');
+    symlinkSync(target, link);
+    for (const [out, refusal] of [[db, /the database's own files/], [`${db}-wal`, /the database's own files/], [keys, /the database's own files/], [backup, /an SQLite database/], [link, /not a plain file/], [temp.dir, /not a plain file/]] as const) {
+      const exportRun = await cli('members', 'export', '--out', out);
+      expect(exportRun).toMatchObject({ failed: true });
+      expect(exportRun.err).toMatch(refusal);
+      const importRun = await cli('import', 'members', '--channel', 'tmall', '--file', file('n.csv', 'channelMemberId\nT9\n'), '--rejects', out);
+      expect(importRun.err).toMatch(refusal);
+      const codesRun = await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '3', '--out', out, '--force');
+      expect(codesRun.err).toMatch(refusal);
+    }
+    expect(await exported()).toHaveLength(1);
+    expect(readFileSync(keys, 'utf8')).toBe(secrets);
+    expect(readFileSync(target, 'utf8')).toBe('kept');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect((await cli('codes', 'list')).out).toBe('');
+
+    const printed = temp.file('codes.txt');
+    await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '3', '--out', printed);
+    const first = readFileSync(printed, 'utf8');
+    const refused = await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '0', '--count', '3', '--out', printed, '--force');
+    expect(refused.err).toMatch(/INVALID_INPUT: points/);
+    expect(readFileSync(printed, 'utf8')).toBe(first);
+  });
+
+  it('says in one line when the export cannot be written', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members));
+    const run = await cli('members', 'export', '--out', '/proc/member-centre-export.jsonl');
+    expect(run).toMatchObject({ failed: true });
+    expect(run.err).toMatch(/cannot write the export to \/proc\/member-centre-export\.jsonl: /);
+    expect(run.err.trim().split('\n')).toHaveLength(1);
   });
 
   it('refuses a database copied without its secrets.json (new keys would orphan its phone hashes)', async () => {

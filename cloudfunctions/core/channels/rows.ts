@@ -1,5 +1,5 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import { accessSync, closeSync, constants, createReadStream, createWriteStream, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, createReadStream, createWriteStream, lstatSync, openSync, readSync, rmSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { readAhead } from './read-ahead';
@@ -317,23 +317,73 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
   throw new Error(`${file} has no ${missing.join(', ')} column; its header is: ${firstLine.slice(0, 200)}${separator}; nothing was imported`);
 }
 
+const SQLITE_HEADER = 'SQLite format 3\0';
+
+/**
+ * Refuses, before anything is written, a place an output file must not go: a missing folder
+ * or no permission; one of the database's own files (`dataFiles`: an export written over the
+ * database would delete it) or any SQLite database; anything but a plain file (a link would be
+ * replaced or written through, a folder, pipe or device is no file to keep).
+ */
+export function checkOutputFile(file: string, what: string, dataFiles: readonly string[] = []): void {
+  const path = resolve(file);
+  const refuse = (why: string): never => {
+    throw new Error(`cannot write ${what} to ${file}: ${why}`);
+  };
+  let existing: Stats | null = null;
+  try {
+    existing = lstatSync(path);
+  } catch {
+    // nothing there yet
+  }
+  const sameFile = (other: string) => {
+    if (resolve(other) === path) return true;
+    try {
+      const stat = statSync(other);
+      return existing !== null && stat.ino === existing.ino && stat.dev === existing.dev;
+    } catch {
+      return false;
+    }
+  };
+  if (dataFiles.some(sameFile)) refuse('it is one of the database\'s own files');
+  if (existing && !existing.isFile()) refuse('it is not a plain file (a folder, link, pipe or device)');
+  if (existing && startsWith(path, SQLITE_HEADER)) refuse('it is an SQLite database');
+  try {
+    accessSync(dirname(path), constants.W_OK);
+    if (existing) accessSync(path, constants.W_OK);
+  } catch {
+    refuse('no such folder, or no permission');
+  }
+}
+
+function startsWith(path: string, text: string): boolean {
+  const head = Buffer.alloc(text.length);
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    return readSync(fd, head, 0, head.length, 0) === head.length && head.toString('latin1') === text;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
 /**
  * Makes way for this run's rejects: an earlier run's file would otherwise stand beside a file
- * that now imports cleanly. Refuses a place it could not write to before anything is imported.
+ * that now imports cleanly. Refuses a place it may not write to before anything is imported.
  */
-export function prepareOutputFile(file: string, what: string): void {
-  try {
-    accessSync(dirname(file), constants.W_OK);
-    rmSync(file, { force: true });
-  } catch {
-    throw new Error(`cannot write ${what} to ${file}: no such folder, or no permission`);
-  }
+export function prepareOutputFile(file: string, what: string, dataFiles: readonly string[] = []): void {
+  checkOutputFile(file, what, dataFiles);
+  rmSync(file, { force: true });
 }
 
 export interface FileImportOptions<S> {
   file: string;
   /** Where rejected rows go, one JSON line each (created only if some are; an earlier run's is removed). */
   rejectsFile: string;
+  /** The database's own files, which the rejects must never replace (see `checkOutputFile`). */
+  dataFiles?: readonly string[];
   /** Columns a CSV header must have (checked before anything is imported). */
   requiredColumns?: readonly string[];
   batchSize?: number;
@@ -525,7 +575,7 @@ export async function importFileInBatches<S, C, P, R extends { line: number }>(
   checkImportFile(options.file, options.requiredColumns ?? []);
   // the rejects file is cleared first: it must never be the file being imported
   if (resolve(options.rejectsFile) === resolve(options.file)) throw new Error(`--rejects must not be the file being imported (${options.file})`);
-  prepareOutputFile(options.rejectsFile, 'rejected rows');
+  prepareOutputFile(options.rejectsFile, 'rejected rows', options.dataFiles);
   const size = statSync(options.file).size;
   const batchSize = options.batchSize ?? 2000;
   const batches = options.readAhead

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { createWriteStream, existsSync } from 'node:fs';
-import { prepareOutputFile } from '../channels/rows';
+import { checkOutputFile } from '../channels/rows';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
@@ -22,7 +22,7 @@ const validTo = (value: string) => {
 };
 
 /** `codes create|list|signals|revoke-batch|revoke-key`. */
-export function registerCodeCommands({ program, run }: CliContext): void {
+export function registerCodeCommands({ program, run, dataFiles }: CliContext): void {
   const withServices = (fn: (services: Services) => Promise<void>) => () => run(fn);
 
   const codes = program.command('codes').description('one-item-one-code batches for the printer');
@@ -43,7 +43,8 @@ export function registerCodeCommands({ program, run }: CliContext): void {
         if (existsSync(options.out) && !options.force) {
           throw new Error(`${options.out} exists (an earlier batch's codes?): choose another --out, or add --force to replace it`);
         }
-        prepareOutputFile(options.out, 'the codes');
+        // checked, not cleared: a refused batch leaves the file it would replace as it was
+        checkOutputFile(options.out, 'the codes', dataFiles());
         const bar = progressBar('writing codes');
         const started = Date.now();
         try {

@@ -1,6 +1,8 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { explainInterrupt, progressBar } from '../channels/progress';
-import { prepareOutputFile } from '../channels/rows';
+import { checkOutputFile } from '../channels/rows';
 import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
 import { importMembersFile } from './import';
@@ -8,7 +10,7 @@ import { confirmLinkRequest, listLinkRequests, refuseLinkRequest } from './link-
 import { exportMembers, mergeMembers, unmergeMembers } from './operator';
 
 /** `import members`, `members export|merge|unmerge|link-requests|link-confirm|link-refuse`. */
-export function registerIdentityCommands({ program, importCommand, run }: CliContext): void {
+export function registerIdentityCommands({ program, importCommand, run, dataFiles }: CliContext): void {
   importCommand
     .command('members')
     .description('import channel members (columns: channelMemberId, phone, phoneSha256, unionid, openid, email, name, points, growth, level, joinedAt, storeId, guideId)')
@@ -25,6 +27,7 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
           channel: options.channel,
           file: options.file,
           rejectsFile: options.rejects ?? `${options.file}.rejects.jsonl`,
+          dataFiles: dataFiles(),
           // parsing and hashing on the second core while this thread writes
           readAhead: true,
           onProgress: (done, total, s) => {
@@ -53,17 +56,23 @@ export function registerIdentityCommands({ program, importCommand, run }: CliCon
     .description('one JSON line per live member: memberId, identifiers, points, growth, level (phones as keyed hashes)')
     .option('--out <file>', 'write to a file instead of stdout')
     .action((options: { out?: string }) => run(async (services) => {
-      if (options.out) prepareOutputFile(options.out, 'the export');
-      const out: NodeJS.WritableStream = options.out ? createWriteStream(options.out) : process.stdout;
+      if (options.out) checkOutputFile(options.out, 'the export', dataFiles());
       let count = 0;
-      for await (const line of exportMembers(services)) {
-        if (!out.write(`${JSON.stringify(line)}\n`)) await new Promise<void>((done) => out.once('drain', () => done()));
-        count++;
+      const lines = Readable.from((async function* () {
+        for await (const line of exportMembers(services)) {
+          count++;
+          yield `${JSON.stringify(line)}\n`;
+        }
+      })());
+      if (!options.out) return pipeline(lines, process.stdout, { end: false });
+      try {
+        await pipeline(lines, createWriteStream(options.out));
+      } catch (error) {
+        // a disk that filled up: a part of the export would pass for all of it
+        rmSync(options.out, { force: true });
+        throw new Error(`cannot write the export to ${options.out}: ${error instanceof Error ? error.message : String(error)}`);
       }
-      if (options.out) {
-        await new Promise<void>((done) => out.end(() => done()));
-        process.stderr.write(`exported ${plural(count, 'member')} to ${options.out}\n`);
-      }
+      process.stderr.write(`exported ${plural(count, 'member')} to ${options.out}\n`);
     }));
 
   members

@@ -7,7 +7,7 @@ import { registerCodeCommands } from '../codes/cli';
 import { registerSceneCommands } from '../scenes/cli';
 import { isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
-import { openLocalServices, resolveDbPath } from './services';
+import { dataFilesOf, openLocalServices, resolveDbPath } from './services';
 import { createLocalServer } from './server';
 
 const DEFAULT_PORT = 10086;
@@ -19,6 +19,8 @@ export interface CliContext {
   importCommand: Command;
   /** Opens the embedded services on the `--db` database; close the store when done. */
   open(): Services;
+  /** The `--db` database's own files, which no output file may replace. */
+  dataFiles(): string[];
   /**
    * Runs a command on freshly opened services, reports a failure as `CODE: message` (exit 1), and closes them.
    * Only commands that bring data in (`createsDatabase`) may start a new database: for the others a
@@ -101,7 +103,7 @@ export function buildCli(): Command {
       await services.store.close();
     }
   };
-  const context: CliContext = { program, importCommand, open, run };
+  const context: CliContext = { program, importCommand, open, dataFiles: () => dataFilesOf(dbFile()), run };
   for (const register of [registerServe, ...registrars]) register(context);
   return program;
 }

@@ -26,6 +26,12 @@ export interface LocalServicesOptions {
   secrets?: Secrets;
 }
 
+/** Where a database's keys are kept: beside it, so each database keeps the keys its phone hashes were made with. */
+export const secretsFileOf = (dbFile: string): string => join(dirname(dbFile), 'secrets.json');
+
+/** A database's own files (itself, its journals, its keys), which no output file may replace. */
+export const dataFilesOf = (dbFile: string): string[] => [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`, secretsFileOf(dbFile)];
+
 /** The embedded wiring used by the dev runtime, the CLI, tests and benchmarks. */
 export function openLocalServices(options: LocalServicesOptions): Services {
   const clock = options.clock ?? systemClock;
@@ -37,8 +43,7 @@ export function openLocalServices(options: LocalServicesOptions): Services {
     ids: options.ids ?? timeOrderedIds,
     config: loadConfig(process.env, options.config),
     log: options.log ?? stderrLogger,
-    // beside the database, so each database keeps the keys its phone hashes were made with
-    secrets: options.secrets ?? devSecrets(join(dirname(options.dbFile), 'secrets.json'), process.env, { existingData: holdsData ? options.dbFile : undefined }),
+    secrets: options.secrets ?? devSecrets(secretsFileOf(options.dbFile), process.env, { existingData: holdsData ? options.dbFile : undefined }),
     phoneCodes: devPhoneExchanger(clock),
   };
 }

@@ -34,7 +34,7 @@ function parseBatch(value: string): number {
 const operatorName = () => process.env.USER || process.env.USERNAME || userInfo().username || 'unknown';
 
 /** `import orders`, `points verify|expire|adjust`. */
-export function registerPointsCommands({ program, importCommand, run }: CliContext): void {
+export function registerPointsCommands({ program, importCommand, run, dataFiles }: CliContext): void {
   importCommand
     .command('orders')
     .description('import channel orders for points (columns: orderId, channelMemberId or phone/phoneSha256, amountFen or amount, status, refundFen, paidAt, refundedAt, storeId)')
@@ -52,6 +52,7 @@ export function registerPointsCommands({ program, importCommand, run }: CliConte
           channel: options.channel,
           file: options.file,
           rejectsFile: options.rejects ?? `${options.file}.rejects.jsonl`,
+          dataFiles: dataFiles(),
           batchSize: options.batch,
           // parsing and hashing on the second core while this thread writes
           readAhead: true,

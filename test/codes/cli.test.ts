@@ -95,6 +95,10 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect((await cli('guides', 'scene', 'G001')).out).toBe('scene g=G001\nlink  https://mc.example.com/g/G001\n');
     expect((await cli('stores', 'scene', 'SH001')).out).toMatch(/^scene s=SH001\n/);
     expect((await cli('campaigns', 'add', '--bonus', '50', '--name', '双11包裹卡', '--id', 'P11')).out).toMatch(/campaign P11 added: 双11包裹卡, 50 points per tmall order\nscene p=P11\n/);
+    // a mistyped platform would print cards whose orders can never be imported or bound
+    expect((await cli('campaigns', 'add', '--bonus', '50', '--name', 'x', '--id', 'P13', '--platform', 'tmal')).err).toMatch(/INVALID_INPUT: unknown channel "tmal": this brand's channels are tmall, offline, jd/);
+    expect((await cli('campaigns', 'scene', 'P13')).err).toMatch(/NOT_FOUND/);
+    expect((await cli('campaigns', 'add', '--bonus', '20', '--name', '京东包裹卡', '--id', 'P14', '--platform', 'jd')).out).toMatch(/20 points per jd order/);
     expect((await cli('guides', 'scene', 'NOPE')).err).toMatch(/NOT_FOUND: no guide NOPE/);
     expect((await cli('guides', 'add', '--store', 'NOPE', '--name', 'x')).err).toMatch(/NOT_FOUND/);
     expect((await cli('stores', 'add', '--id', 'S'.repeat(31), '--name', 'x')).err).toMatch(/INVALID_INPUT/);

@@ -39,9 +39,15 @@ const IDENTIFIER_TYPES = new Set(['phone', 'email', 'unionid', 'openid', 'link',
  * them by phone and pay their opening balances, or their orders' points, a second time.
  */
 export function checkImportChannel(channel: string, priority: readonly string[]): void {
+  const problem = unknownChannelProblem(channel, priority);
+  if (problem) throw new Error(problem);
+}
+
+/** Why `channel` is not one of the brand's channels (see `checkImportChannel`), or null. */
+export function unknownChannelProblem(channel: string, priority: readonly string[]): string | null {
   const known = priority.filter((type) => !IDENTIFIER_TYPES.has(type));
-  if (known.includes(channel)) return;
-  throw new Error(`unknown channel "${channel}": this brand's channels are ${known.join(', ')} (config identity.priority; add a new channel there first)`);
+  if (known.includes(channel)) return null;
+  return `unknown channel "${channel}": this brand's channels are ${known.join(', ')} (config identity.priority; add a new channel there first)`;
 }
 /** Ids printed on cards and in exports: short, no spaces or control characters. */
 const MEMBER_ID = /^[A-Za-z0-9][A-Za-z0-9_\-.:@]{0,63}$/;

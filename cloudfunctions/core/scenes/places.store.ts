@@ -2,7 +2,8 @@ import { parseValidTo } from '../codes/batch';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { StoreConflictError, type DocStore } from '../store/port';
-import { bonusProblem, CHANNEL, idProblem, nameProblem, type CampaignDoc, type GuideDoc, type StoreDoc } from './places';
+import { unknownChannelProblem } from '../identity/records';
+import { bonusProblem, idProblem, nameProblem, type CampaignDoc, type GuideDoc, type StoreDoc } from './places';
 
 /** Operator side of stores, guides and campaigns (the CLI calls these). */
 
@@ -60,7 +61,8 @@ export async function addCampaign(services: Services, input: { id?: string; name
   const validTo = input.validTo === undefined ? null : parseValidTo(input.validTo);
   invalid(
     idProblem(id) ?? nameProblem(input.name) ?? bonusProblem(input.bonus)
-      ?? (CHANNEL.test(input.platform) ? null : 'platform must be an order channel such as tmall')
+      // the channel its orders are imported from: a card for any other could never bind one
+      ?? unknownChannelProblem(input.platform, services.config.identity.priority)
       ?? (input.validTo !== undefined && !validTo ? `valid-to ${input.validTo} is not a date (YYYY-MM-DD)` : null)
       ?? (validTo && Date.parse(validTo) <= services.clock.now() ? `valid-to ${input.validTo} has passed: give a future date` : null),
   );

@@ -37,7 +37,6 @@ export interface CampaignDoc extends Doc {
   createdAt: string;
 }
 
-export const CHANNEL = /^[a-z][a-z0-9]{1,15}$/;
 export const MAX_BONUS = 100_000;
 
 /** A display name: 1-40 characters, no control characters. */

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { confirmLinkRequest, listLinkRequests, refuseLinkRequest } from '../../cloudfunctions/core/identity/link-requests';
+import { unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { openLocalServices } from '../../cloudfunctions/core/local/services';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
 import { runCli } from '../support/cli';
@@ -55,6 +56,21 @@ describe('store card link requests', () => {
     services.clock.advance(60_000);
     expect(await confirmLinkRequest(services, id)).toEqual(confirmed);
     expect(await everything()).toEqual(after);
+  });
+
+  it('a confirmation names its merge, whose unmerge gives the card back its points and its number alone', async () => {
+    await ask('u1', 'C200');
+    const confirmed = await confirmLinkRequest(services, await requestOf('C200'));
+    expect(confirmed.mergeId).toMatch(/^mg_/);
+    const { restored, survivor } = await unmergeMembers(services, confirmed.mergeId!);
+    const lines = await exportAll(services);
+    const holders = lines.filter((l) => l.identifiers.some((i) => i.type === 'offline' && i.value === 'C200'));
+    expect(holders).toHaveLength(1);
+    expect(holders[0]).toMatchObject({ points: { available: 300 }, growth: 1200 });
+    expect([restored, survivor]).toContain(holders[0]!.memberId);
+    expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false });
+    const consumer = lines.find((l) => l.memberId !== holders[0]!.memberId && [restored, survivor].includes(l.memberId));
+    expect(consumer).toMatchObject({ points: { available: 0 } });
   });
 
   it('refusing leaves the card as it is and tells the consumer to see the store; a retry answers the same and writes nothing', async () => {
@@ -117,10 +133,15 @@ describe('store card link requests', () => {
       const listed = await runCli(db, 'members', 'link-requests');
       expect(listed).toMatchObject({ failed: false });
       expect(listed.out).toContain('card C500 (李雷), asked by 138****0000');
-      const id = listed.out.split(' ')[0]!;
-      expect(await runCli(db, 'members', 'link-confirm', id)).toMatchObject({ failed: false, out: expect.stringContaining(`confirmed ${id}`) });
-      expect(await runCli(db, 'members', 'link-confirm', id)).toMatchObject({ failed: false, out: expect.stringContaining(`confirmed ${id}`) });
-      expect(await runCli(db, 'members', 'link-refuse', id)).toMatchObject({ failed: true });
+      // printed quoted: the id's > would redirect the output of a command pasted unquoted
+      expect(listed.out).toMatch(/^'offline:C500>wechat:w_[^']+'  card/);
+      expect(listed.err).toMatch(/decide with: members link-confirm 'ID'/);
+      const id = listed.out.split("'")[1]!;
+      const confirmedRun = await runCli(db, 'members', 'link-confirm', id);
+      expect(confirmedRun.out).toMatch(new RegExp(`^confirmed '${id}': the card now belongs to m_\\w+ \\(merge (mg_\\w+); undo with: members unmerge \\1\\)\n$`));
+      expect(await runCli(db, 'members', 'link-confirm', id)).toEqual(confirmedRun);
+      const mergeId = /merge (mg_\w+)/.exec(confirmedRun.out)![1]!;
+      expect((await runCli(db, 'members', 'link-refuse', id)).err).toMatch(new RegExp(`CONFLICT: this request was confirmed; separate the card with members unmerge ${mergeId} if that was wrong`));
       expect(await runCli(db, 'members', 'link-requests', '--status', 'maybe')).toMatchObject({ failed: true });
     } finally {
       temp.cleanup();

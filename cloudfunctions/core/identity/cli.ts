@@ -9,6 +9,9 @@ import { importMembersFile } from './import';
 import { confirmLinkRequest, listLinkRequests, refuseLinkRequest } from './link-requests';
 import { exportMembers, mergeMembers, unmergeMembers } from './operator';
 
+/** A request id as the shell takes it: its `>` unquoted would redirect the command's output to a file. */
+const shellQuoted = (id: string) => `'${id}'`;
+
 /** `import members`, `members export|merge|unmerge|link-requests|link-confirm|link-refuse`. */
 export function registerIdentityCommands({ program, importCommand, run, dataFiles }: CliContext): void {
   importCommand
@@ -104,17 +107,18 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
       const { requests, nextCursor } = await listLinkRequests(services, options.status as 'pending', limit);
       for (const r of requests) {
         const decided = r.decidedAt ? `, ${r.status} ${beijingTime(r.decidedAt)}${r.reason ? ` (${r.reason})` : ''}` : '';
-        process.stdout.write(`${r.requestId}  card ${r.cardNo}${r.cardName ? ` (${r.cardName})` : ''}, asked by ${r.requesterPhone ?? 'a consumer without a phone'} at ${beijingTime(r.at)}${decided}\n`);
+        process.stdout.write(`${shellQuoted(r.requestId)}  card ${r.cardNo}${r.cardName ? ` (${r.cardName})` : ''}, asked by ${r.requesterPhone ?? 'a consumer without a phone'} at ${beijingTime(r.at)}${decided}\n`);
       }
-      process.stderr.write(`${plural(requests.length, `${options.status} request`)}${nextCursor ? ` (more: raise --limit)` : ''}${requests.length && options.status === 'pending' ? '; decide with: members link-confirm ID | members link-refuse ID --reason R' : ''}\n`);
+      process.stderr.write(`${plural(requests.length, `${options.status} request`)}${nextCursor ? ` (more: raise --limit)` : ''}${requests.length && options.status === 'pending' ? "; decide with: members link-confirm 'ID' | members link-refuse 'ID' --reason R" : ''}\n`);
     }));
 
   members
     .command('link-confirm <requestId>')
     .description('the card is the consumer\'s: join it to their member (its points and level count for them)')
     .action((requestId: string) => run(async (services) => {
-      const { memberId } = await confirmLinkRequest(services, requestId);
-      process.stdout.write(`confirmed ${requestId}: the card now belongs to ${memberId}\n`);
+      const { memberId, mergeId } = await confirmLinkRequest(services, requestId);
+      const undo = mergeId ? ` (merge ${mergeId}; undo with: members unmerge ${mergeId})` : '';
+      process.stdout.write(`confirmed ${shellQuoted(requestId)}: the card now belongs to ${memberId}${undo}\n`);
     }));
 
   members
@@ -123,6 +127,6 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
     .option('--reason <reason>', 'why, kept with the request')
     .action((requestId: string, options: { reason?: string }) => run(async (services) => {
       await refuseLinkRequest(services, requestId, options.reason?.trim().slice(0, 200) || null);
-      process.stdout.write(`refused ${requestId}\n`);
+      process.stdout.write(`refused ${shellQuoted(requestId)}\n`);
     }));
 }

@@ -54,7 +54,7 @@ export async function listLinkRequests(services: Services, status: LinkRequestDo
  * (no such request, or its card or consumer is gone: erased), CONFLICT (refused
  * before; the card is held by another WeChat consumer; a limit forbids the join).
  */
-export async function confirmLinkRequest(services: Services, requestId: string): Promise<{ requestId: string; status: 'confirmed'; memberId: string }> {
+export async function confirmLinkRequest(services: Services, requestId: string): Promise<{ requestId: string; status: 'confirmed'; memberId: string; mergeId: string | null }> {
   return services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
     const request = await cache.get<LinkRequestDoc>('linkRequests', requestId);
@@ -66,14 +66,14 @@ export async function confirmLinkRequest(services: Services, requestId: string):
     const oneMember = !!card.memberId && card.memberId === wechat.memberId;
     if (request.status === 'confirmed') {
       // a retry answers the same; a card an operator separated since is not joined again by it
-      if (oneMember) return { requestId, status: 'confirmed' as const, memberId: wechat.memberId! };
+      if (oneMember) return { requestId, status: 'confirmed' as const, memberId: wechat.memberId!, mergeId: request.mergeId ?? null };
       throw new AppError('CONFLICT', 'this request was confirmed, and the card was separated from the member since');
     }
     const at = new Date(services.clock.now()).toISOString();
-    const memberId = oneMember ? card.memberId! : await joinCard(cache, services, card, wechat, at);
-    cache.put('linkRequests', { ...request, status: 'confirmed', decidedAt: at, reason: null });
+    const { memberId, mergeId } = oneMember ? { memberId: card.memberId!, mergeId: null } : await joinCard(cache, services, card, wechat, at);
+    cache.put('linkRequests', { ...request, status: 'confirmed', decidedAt: at, reason: null, mergeId });
     await cache.flush();
-    return { requestId, status: 'confirmed' as const, memberId };
+    return { requestId, status: 'confirmed' as const, memberId, mergeId };
   });
 }
 
@@ -82,7 +82,7 @@ export async function refuseLinkRequest(services: Services, requestId: string, r
   return services.store.transaction(async (tx) => {
     const request = await tx.get<LinkRequestDoc>('linkRequests', requestId);
     if (!request) throw new AppError('NOT_FOUND', 'no such link request');
-    if (request.status === 'confirmed') throw new AppError('CONFLICT', 'this request was confirmed; separate the card with members unmerge if that was wrong');
+    if (request.status === 'confirmed') throw new AppError('CONFLICT', `this request was confirmed; separate the card with members unmerge ${request.mergeId ?? 'MERGE_ID'} if that was wrong`);
     if (request.status === 'pending') {
       await tx.set('linkRequests', { ...request, status: 'refused', decidedAt: new Date(services.clock.now()).toISOString(), reason });
     }

@@ -28,6 +28,8 @@ export interface LinkRequestDoc extends Doc {
   /** When staff confirmed or refused it, and why they refused. */
   decidedAt?: string;
   reason?: string | null;
+  /** The merge a confirmation made (null when the card was the consumer's already), for undoing it. */
+  mergeId?: string | null;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -89,7 +91,7 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
       await cache.flush();
       return { status: 'mismatch' as const, memberId, failures };
     }
-    return { status: 'linked' as const, memberId: await joinCard(cache, services, card, wechat, at) };
+    return { status: 'linked' as const, memberId: (await joinCard(cache, services, card, wechat, at)).memberId };
   });
 
   if (outcome.status === 'mismatch') {
@@ -109,7 +111,7 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
  * carries: a card number and four digits are not proof enough to take it from
  * them, the store sorts it out), or when a limit forbids the join.
  */
-export async function joinCard(cache: TxCache, services: Services, card: RecordDoc, wechat: RecordDoc, at: string): Promise<string> {
+export async function joinCard(cache: TxCache, services: Services, card: RecordDoc, wechat: RecordDoc, at: string): Promise<{ memberId: string; mergeId: string | null }> {
   const holder = card.memberId ? await cache.get<MemberDoc>('members', card.memberId) : null;
   if (holder?.records.some((id) => id.startsWith(WECHAT_PREFIX) && id !== wechat._id)) {
     throw new AppError('CONFLICT', 'this card is held by another WeChat member; ask the store');
@@ -117,12 +119,14 @@ export async function joinCard(cache: TxCache, services: Services, card: RecordD
   const cardPhones = card.identifiers.filter((i) => i.type === 'phone').map(valueKey);
   const wechatPhone = wechat.identifiers.find((i) => i.type === 'phone');
   const ignored = [...new Set([...(card.ignored ?? []), ...cardPhones.filter((key) => !wechatPhone || key !== valueKey(wechatPhone))])];
-  const linkedWechat = { ...wechat, identifiers: [...wechat.identifiers, { type: card.channel, value: card.channelMemberId }], updatedAt: at };
+  // A link of our own on both records, as an operator's merge makes: re-imports keep it, and
+  // unmerging takes it away, so the consumer's record does not go on carrying the card's number.
+  const link = { type: 'link', value: services.ids.next('link') };
   const result = await applyRecordChanges(cache, services, [
-    { before: card, after: { ...card, ignored, updatedAt: at } },
-    { before: wechat, after: linkedWechat },
+    { before: card, after: { ...card, ignored, identifiers: [...card.identifiers, link], updatedAt: at } },
+    { before: wechat, after: { ...wechat, identifiers: [...wechat.identifiers, link], updatedAt: at } },
   ]);
   const memberId = result.assignment.get(wechat._id)!;
   if (result.assignment.get(card._id) !== memberId) throw new AppError('CONFLICT', 'this card belongs to a member that cannot be joined; ask the store');
-  return memberId;
+  return { memberId, mergeId: result.merges.find((m) => m.kind === 'merge')?._id ?? null };
 }

@@ -86,6 +86,8 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', temp.file('a.txt'));
     expect((await cli('codes', 'revoke-key', 'A')).out).toMatch(/key A revoked .* 1 batch revoked/);
     expect((await cli('codes', 'list')).out).toMatch(/\trevoked\t/);
+    // run again (the first answer lost): says what this run did, which is nothing
+    expect((await cli('codes', 'revoke-key', 'A')).out).toMatch(/^key A was revoked already \(since .*\); no batch revoked now\n$/);
     expect((await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', temp.file('b.txt'))).err).toMatch(/UNAVAILABLE: no code key can sign/);
   });
 

@@ -232,7 +232,8 @@ describe('codes.redeem', () => {
     const withTwo = { ...services, secrets: { ...services.secrets, codeKeys: [...services.secrets.codeKeys, { id: 'C', key: randomBytes(32) }] } };
     const { codes, batch } = await makeBatch(withTwo);
     expect(batch.keyId).toBe('A');
-    expect(await revokeKey(withTwo, 'A')).toMatchObject({ batches: 1 });
+    expect(await revokeKey(withTwo, 'A')).toMatchObject({ batches: 1, revokedNow: 1, repeated: false });
+    expect(await revokeKey(withTwo, 'A')).toMatchObject({ batches: 1, revokedNow: 0, repeated: true });
     expect(await redeem(withTwo, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID', details: { reason: 'withdrawn' } } });
     const next = await makeBatch(withTwo);
     expect(next.batch.keyId).toBe('C');

@@ -1,5 +1,5 @@
 import type { Services } from '../runtime/services';
-import type { DocStore } from '../store/port';
+import type { Doc, DocStore } from '../store/port';
 import type { BatchDoc } from './batch';
 
 /**
@@ -12,7 +12,7 @@ export const BATCHES = 'codeBatches';
 /** `codeKeys/{keyId}`: a key an operator revoked (its batches are revoked with it). */
 export const KEYS = 'codeKeys';
 
-export interface KeyRevocationDoc {
+export interface KeyRevocationDoc extends Doc {
   _id: string;
   revokedAt: string;
   batches: number;
@@ -75,16 +75,22 @@ export const keyRevocation = (store: DocStore, keyId: string) => store.get<KeyRe
  * Revokes a key for good: records it (no new batch is signed with it) and
  * revokes every batch it signed, so their codes are refused.
  */
-export async function revokeKey(services: Services, keyId: string): Promise<KeyRevocationDoc> {
+export async function revokeKey(services: Services, keyId: string): Promise<KeyRevocationDoc & { revokedNow: number; repeated: boolean }> {
   const at = new Date(services.clock.now()).toISOString();
-  let batches = 0;
+  // The key is marked first, so that no batch signed from now on uses it; then its batches go.
+  const earlier = await services.store.transaction(async (tx) => {
+    const found = await tx.get<KeyRevocationDoc>(KEYS, keyId);
+    if (!found) await tx.set(KEYS, { _id: keyId, revokedAt: at, batches: 0 } satisfies KeyRevocationDoc);
+    return found;
+  });
+  let revokedNow = 0;
   for await (const batch of allBatches(services.store, { keyId })) {
-    if (await setBatchStatus(services, batch._id, ['pending', 'active'], { status: 'revoked', revokedAt: at })) batches++;
+    if (await setBatchStatus(services, batch._id, ['pending', 'active'], { status: 'revoked', revokedAt: at })) revokedNow++;
   }
   return services.store.transaction(async (tx) => {
-    const earlier = await tx.get<KeyRevocationDoc & { [k: string]: unknown }>(KEYS, keyId);
-    const doc = { _id: keyId, revokedAt: earlier?.revokedAt ?? at, batches: (earlier?.batches ?? 0) + batches };
+    const marked = (await tx.get<KeyRevocationDoc>(KEYS, keyId))!;
+    const doc = { ...marked, batches: marked.batches + revokedNow };
     await tx.set(KEYS, doc);
-    return doc;
+    return { ...doc, revokedNow, repeated: earlier !== null };
   });
 }

@@ -119,6 +119,10 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
         throw new Error(`no key ${keyId}: the keys are ${services.secrets.codeKeys.map((key) => key.id).join(', ')} (MC_CODE_KEYS), and no batch names another`);
       }
       const revoked = await revokeKey(services, keyId);
-      process.stdout.write(`key ${keyId} revoked (since ${beijingTime(revoked.revokedAt)}); ${plural(revoked.batches, 'batch', 'batches')} revoked with it; warm instances refuse their codes within codes.batchCacheSeconds. Then drop it from MC_CODE_KEYS.\n`);
+      if (revoked.repeated) {
+        process.stdout.write(`key ${keyId} was revoked already (since ${beijingTime(revoked.revokedAt)}); ${revoked.revokedNow ? `${plural(revoked.revokedNow, 'batch', 'batches')} it signed revoked now` : 'no batch revoked now'}\n`);
+        return;
+      }
+      process.stdout.write(`key ${keyId} revoked (since ${beijingTime(revoked.revokedAt)}); ${plural(revoked.revokedNow, 'batch', 'batches')} revoked with it; warm instances refuse their codes within codes.batchCacheSeconds. Then drop it from MC_CODE_KEYS.\n`);
     })());
 }

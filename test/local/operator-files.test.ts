@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/cli';
 import { tempDir } from '../support/temp';
@@ -174,6 +174,21 @@ describe('the operator\'s files and slips', () => {
     expect(run).toMatchObject({ failed: true });
     expect(run.err).toMatch(/cannot write the export to \/proc\/member-centre-export\.jsonl: /);
     expect(run.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a command that would start a database but is refused leaves none behind, so the mistyped path still reads as no database', async () => {
+    const typo = temp.file('fresh/typo.db');
+    for (const args of [['campaigns', 'add', '--bonus', '0', '--name', 'x'], ['codes', 'create', '--sku', 'S', '--name', 'x', '--points', '0', '--count', '1', '--out', temp.file('c.txt')], ['import', 'members', '--channel', 'tmal', '--file', file('m.csv', members)]]) {
+      expect(await runCli(typo, ...args)).toMatchObject({ failed: true });
+      expect(readdirSync(temp.file('fresh'))).toEqual([]);
+    }
+    expect((await runCli(typo, 'report', 'guides')).err).toMatch(/no database at .*typo\.db/);
+    // a database that was there stays, refused or not; as does the keys file another database uses
+    await cli('import', 'members', '--channel', 'tmall', '--file', temp.file('m.csv'));
+    expect(await cli('campaigns', 'add', '--bonus', '0', '--name', 'x')).toMatchObject({ failed: true });
+    expect(await exported()).toHaveLength(1);
+    expect(await runCli(temp.file('data/other.db'), 'campaigns', 'add', '--bonus', '0', '--name', 'x')).toMatchObject({ failed: true });
+    expect(readdirSync(temp.file('data')).filter((name) => !name.startsWith('mc.db'))).toEqual(['secrets.json']);
   });
 
   it('refuses a database copied without its secrets.json (new keys would orphan its phone hashes)', async () => {

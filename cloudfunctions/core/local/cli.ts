@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { registerIdentityCommands } from '../identity/cli';
 import { registerPointsCommands } from '../points/cli';
@@ -7,7 +7,8 @@ import { registerCodeCommands } from '../codes/cli';
 import { registerSceneCommands } from '../scenes/cli';
 import { isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
-import { dataFilesOf, openLocalServices, resolveDbPath } from './services';
+import { holdsNoDocuments } from '../store/sqlite';
+import { dataFilesOf, openLocalServices, resolveDbPath, secretsFileOf } from './services';
 import { createLocalServer } from './server';
 
 const DEFAULT_PORT = 10086;
@@ -76,6 +77,16 @@ function registerServe({ program, open }: CliContext): void {
     });
 }
 
+/**
+ * A command that starts a database and is then refused (a bonus of 0, a mistyped channel) leaves
+ * none behind, nor the keys it made for it: a mistyped --db would otherwise answer the next
+ * command as an empty database instead of as no database. One that wrote anything stays.
+ */
+function discardNewDatabase(file: string, withSecrets: boolean): void {
+  if (!existsSync(file) || !holdsNoDocuments(file)) return;
+  for (const made of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`, ...(withSecrets ? [secretsFileOf(file)] : [])]) rmSync(made, { force: true });
+}
+
 export function buildCli(): Command {
   const program = new Command('member-centre')
     .description('会员中心 operator CLI and local runtime')
@@ -88,6 +99,8 @@ export function buildCli(): Command {
     if (!options.createsDatabase && !existsSync(dbFile())) {
       fail(program, `no database at ${dbFile()}: check --db or MC_DB (serve, the imports, codes create, stores add and campaigns add start one)`);
     }
+    // what this run would start: removed again if the command is refused (see discardNewDatabase)
+    const starts = { database: !existsSync(dbFile()), secrets: !existsSync(secretsFileOf(dbFile())) };
     let services: Services;
     try {
       services = open();
@@ -95,13 +108,16 @@ export function buildCli(): Command {
       // a folder given as --db, a database without its keys: said once, without a stack trace
       return fail(program, `cannot open the database at ${dbFile()}: ${error instanceof Error ? error.message : String(error)}`);
     }
+    let failure: unknown = null;
     try {
       await fn(services);
     } catch (error) {
-      fail(program, isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error));
-    } finally {
-      await services.store.close();
+      failure = error;
     }
+    await services.store.close();
+    if (failure === null) return;
+    if (starts.database) discardNewDatabase(dbFile(), starts.secrets);
+    fail(program, isAppError(failure) ? `${failure.code}: ${failure.message}` : failure instanceof Error ? failure.message : String(failure));
   };
   const context: CliContext = { program, importCommand, open, dataFiles: () => dataFilesOf(dbFile()), run };
   for (const register of [registerServe, ...registrars]) register(context);

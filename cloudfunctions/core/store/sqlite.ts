@@ -94,6 +94,17 @@ interface Statements {
  * reads outside transactions go to a second connection so they never see
  * uncommitted writes.
  */
+/** Whether a database file (closed) holds no document in any collection, as one just made does. */
+export function holdsNoDocuments(file: string): boolean {
+  const db = new Database(file, { readonly: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'doc\\_%' ESCAPE '\\'").pluck().all() as string[];
+    return tables.every((table) => !db.prepare(`SELECT 1 FROM "${table}" LIMIT 1`).get());
+  } finally {
+    db.close();
+  }
+}
+
 export class SqliteStore implements DocStore {
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;

@@ -102,6 +102,8 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect((await cli('campaigns', 'scene', 'P13')).err).toMatch(/NOT_FOUND/);
     expect((await cli('campaigns', 'add', '--bonus', '20', '--name', '京东包裹卡', '--id', 'P14', '--platform', 'jd')).out).toMatch(/20 points per jd order/);
     expect((await cli('guides', 'scene', 'NOPE')).err).toMatch(/NOT_FOUND: no guide NOPE/);
+    expect((await cli('campaigns', 'scene', 'P99')).err).toMatch(/NOT_FOUND: no campaign P99/);
+    expect((await cli('stores', 'add', '--name', '店', '--city', ' ')).err).toMatch(/INVALID_INPUT: city must be 1-40 characters/);
     expect((await cli('guides', 'add', '--store', 'NOPE', '--name', 'x')).err).toMatch(/NOT_FOUND/);
     expect((await cli('stores', 'add', '--id', 'S'.repeat(31), '--name', 'x')).err).toMatch(/INVALID_INPUT/);
 

@@ -87,6 +87,10 @@ describe('points commands', () => {
     expect(await cli('points', 'adjust', member, '10000', '--reason', '补发', '--request-id', 'edge')).toMatch(/adjusted: \+10000 points/);
     expect(await cli('points', 'adjust', member, '100000', '--reason', '补发', '--request-id', 'big', '--yes')).toMatch(/adjusted: \+100000 points/);
     expect((await byTmall()).T1).toMatchObject({ points: 110100 });
+    // refusals that name what to fix
+    await expect(cli('points', 'adjust', member, '5', '--reason', '补发', '--request-id', 'a b')).rejects.toThrow(/--request-id must be 1-193 characters without spaces or #/);
+    await expect(cli('points', 'adjust', member, '1.5', '--reason', '补发')).rejects.toThrow(/delta 1\.5 must be a non-zero whole number/);
+    expect((await byTmall()).T1).toMatchObject({ points: 110100 });
   });
 
   it('points verify reports a tampered balance and exits non-zero', async () => {

@@ -11,7 +11,7 @@ import { countRedeemed, REPEATS, type RepeatDoc } from './claims.store';
 import { createBatch } from './create';
 
 const integer = (value: string) => {
-  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number 0 or more, at most 9 digits');
+  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number, at most 9 digits');
   return Number(value);
 };
 

@@ -11,7 +11,7 @@ import { isoOrNull, parseBeijingTime } from './time';
 import { verifyPoints } from './verify.store';
 
 function parseDelta(value: string): number {
-  if (!/^[+-]?\d{1,9}$/.test(value) || Number(value) === 0) throw new InvalidArgumentError('must be a non-zero whole number of points, at most 9 digits, e.g. 50 or -30');
+  if (!/^[+-]?\d{1,9}$/.test(value) || Number(value) === 0) throw new InvalidArgumentError(`delta ${value} must be a non-zero whole number of points, at most 9 digits, e.g. 50 or -30`);
   return Number(value);
 }
 
@@ -122,6 +122,10 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
       return run(async (services) => {
         if (Math.abs(delta) > LARGE_ADJUSTMENT && !options.yes) {
           throw new AppError('INVALID_INPUT', `${delta > 0 ? '+' : ''}${plural(delta, 'point')} is more than ${plural(LARGE_ADJUSTMENT, 'point')}: check the number, then run again with --yes`);
+        }
+        // the ledger key is `adjust:<id>`: said in the operator's terms rather than the key's
+        if (options.requestId !== undefined && !/^[^\s#]{1,193}$/.test(options.requestId)) {
+          throw new AppError('INVALID_INPUT', '--request-id must be 1-193 characters without spaces or #');
         }
         const requestId = options.requestId ?? services.ids.next('adj');
         const at = new Date(services.clock.now()).toISOString();

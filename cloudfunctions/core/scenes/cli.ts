@@ -8,7 +8,7 @@ import { recruitReport } from './report';
 import { linkOf, sceneOf, type PlaceKind } from './scene';
 
 const integer = (value: string) => {
-  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number 0 or more, at most 9 digits');
+  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number, at most 9 digits');
   return Number(value);
 };
 
@@ -25,7 +25,7 @@ export function registerSceneCommands({ program, run }: CliContext): void {
       .command('scene <id>')
       .description(`the ${kind} mini-program code's scene (at most 32 characters) and plain link`)
       .action((id: string) => run(async (services) => {
-        if (!(await find(services, id))) throw new AppError('NOT_FOUND', `no ${kind} ${id}`);
+        if (!(await find(services, id))) throw new AppError('NOT_FOUND', `no ${({ guide: 'guide', store: 'store', packageCard: 'campaign' } as const)[kind]} ${id}`);
         printScene(services, kind, id);
       }));
 

@@ -29,7 +29,7 @@ const nowIso = (services: Services) => new Date(services.clock.now()).toISOStrin
 /** Throws INVALID_INPUT, CONFLICT (the id is taken). */
 export async function addStore(services: Services, input: { id?: string; name: string; city?: string }): Promise<StoreDoc> {
   const id = input.id ?? services.ids.next('s');
-  invalid(idProblem(id) ?? nameProblem(input.name) ?? (input.city !== undefined ? nameProblem(input.city) : null));
+  invalid(idProblem(id) ?? nameProblem(input.name) ?? (input.city !== undefined ? nameProblem(input.city, 'city') : null));
   const doc: StoreDoc = { _id: id, name: input.name.trim(), city: input.city?.trim() ?? null, recruited: 0, createdAt: nowIso(services) };
   await createOnce(services, STORES, doc, 'store');
   return doc;

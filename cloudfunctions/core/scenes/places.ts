@@ -40,9 +40,9 @@ export interface CampaignDoc extends Doc {
 export const MAX_BONUS = 100_000;
 
 /** A display name: 1-40 characters, no control characters. */
-export function nameProblem(name: string): string | null {
+export function nameProblem(name: string, what = 'name'): string | null {
   const trimmed = name.trim();
-  return trimmed.length === 0 || trimmed.length > 40 || /[\u0000-\u001f\u007f]/.test(trimmed) ? 'name must be 1-40 characters' : null;
+  return trimmed.length === 0 || trimmed.length > 40 || /[\u0000-\u001f\u007f]/.test(trimmed) ? `${what} must be 1-40 characters` : null;
 }
 
 export function idProblem(id: string): string | null {

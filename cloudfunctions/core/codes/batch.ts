@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isDisplayableName } from '../contracts/text';
 import { parseBeijingTime } from '../points/time';
 import type { Doc } from '../store/port';
 import { BATCH_CHARS, MAX_SERIAL, encodeNumber, type ParsedCode } from './code';
@@ -50,7 +51,7 @@ export function parseValidTo(text: string): string | null {
 export function batchSpecProblem(spec: BatchSpec, maxPoints: number, now: number): string | null {
   if (!SKU.test(spec.sku)) return 'sku must be 1-64 letters, digits, _ . - (starting with a letter or digit)';
   const name = spec.name.trim();
-  if (name.length === 0 || name.length > 60 || /[\u0000-\u001f]/.test(name)) return 'name must be 1-60 characters';
+  if (name.length === 0 || name.length > 60 || !isDisplayableName(name)) return 'name must be 1-60 visible characters, without control or direction characters';
   if (!Number.isInteger(spec.points) || spec.points < 1 || spec.points > maxPoints) return `points must be an integer from 1 to ${maxPoints}`;
   if (!Number.isInteger(spec.count) || spec.count < 1 || spec.count > MAX_SERIAL) return `count must be an integer from 1 to ${MAX_SERIAL}`;
   if (spec.validTo !== null && Date.parse(spec.validTo) <= now) return 'valid-to must be in the future';

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { isDisplayableName } from './text';
 
 /** Events and answers of the `member` cloud function. */
 
@@ -38,16 +39,11 @@ const birthday = z.string().check(
   z.refine((value) => value >= '1900-01-01', 'birthday before 1900'),
 );
 
-/** Control characters, bidi overrides and lone surrogates garble or reorder a name where staff and exports show it. */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
-/** Zero-width characters alone (a joiner inside an emoji is fine). */
-const INVISIBLE = /^[\u200b-\u200d\u2060\ufeff]*$/;
-
 const nickname = z.string().check(
   z.trim(),
   z.minLength(1),
   z.maxLength(20),
-  z.refine((value) => !UNPRINTABLE.test(value) && !INVISIBLE.test(value), 'nickname must be visible text without control characters'),
+  z.refine(isDisplayableName, 'nickname must be visible text without control characters'),
 );
 
 export const memberUpdateProfile = {

@@ -1,3 +1,4 @@
+import { isDisplayableName } from '../contracts/text';
 import type { Doc } from '../store/port';
 import { PLACE_ID } from './scene';
 
@@ -42,7 +43,7 @@ export const MAX_BONUS = 100_000;
 /** A display name: 1-40 characters, no control characters. */
 export function nameProblem(name: string, what = 'name'): string | null {
   const trimmed = name.trim();
-  return trimmed.length === 0 || trimmed.length > 40 || /[\u0000-\u001f\u007f]/.test(trimmed) ? `${what} must be 1-40 characters` : null;
+  return trimmed.length === 0 || trimmed.length > 40 || !isDisplayableName(trimmed) ? `${what} must be 1-40 visible characters, without control or direction characters` : null;
 }
 
 export function idProblem(id: string): string | null {

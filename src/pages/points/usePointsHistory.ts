@@ -23,11 +23,20 @@ export function usePointsHistory() {
   const busy = useRef(false)
   const generation = useRef(0)
 
+  /**
+   * Starts a fetch that supersedes any in flight: their answers will be dropped, so a page
+   * shown as loading below the list stops being shown (loadMore would wait for it forever).
+   */
+  const supersede = useCallback(() => {
+    setState((s) => (s.loading === 'more' ? { ...s, loading: null } : s))
+    return ++generation.current
+  }, [])
+
   /** `quiet`: a refresh on coming back to the tab, which keeps the entries shown, even when it fails. */
   const fetchPage = useCallback(async (cursor: string | null, replace: boolean, quiet = false) => {
     if (busy.current && !replace) return
     busy.current = true
-    const mine = ++generation.current
+    const mine = supersede()
     if (!quiet) setState((s) => ({ ...s, loading: replace ? 'first' : 'more', error: null }))
     try {
       const page = await callFunction('points', 'history', { cursor, limit: PAGE_SIZE })
@@ -39,7 +48,7 @@ export function usePointsHistory() {
     } finally {
       if (mine === generation.current) busy.current = false
     }
-  }, [])
+  }, [supersede])
 
   useEffect(() => {
     void fetchPage(null, true)
@@ -58,7 +67,7 @@ export function usePointsHistory() {
     const last = shown.current[shown.current.length - 1]?.id
     if (shown.current.length <= PAGE_SIZE || !last) return fetchPage(null, true, true)
     busy.current = true
-    const mine = ++generation.current
+    const mine = supersede()
     try {
       const entries: PointsHistoryEntry[] = []
       let cursor: string | null = null
@@ -74,7 +83,7 @@ export function usePointsHistory() {
     } finally {
       if (mine === generation.current) busy.current = false
     }
-  }, [fetchPage])
+  }, [fetchPage, supersede])
   const reload = useCallback(() => fetchPage(null, true), [fetchPage])
   const loadMore = useCallback(() => {
     if (state.nextCursor && !state.loading) void fetchPage(state.nextCursor, false)

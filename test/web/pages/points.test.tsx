@@ -134,6 +134,23 @@ describe('积分', () => {
     expect(await screen.findByText('天猫订单 2 消费得积分')).toBeTruthy()
   })
 
+  it('a page still loading when the consumer leaves the tab is given up, and more can be loaded after coming back, even when that refresh failed', async () => {
+    const firstPage = { data: { entries: Array.from({ length: 20 }, (_, i) => entry(i + 1, 10)), nextCursor: 'c20' } }
+    mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': (event) => (event.cursor ? { pending: true } : firstPage) })
+    render(<PointsPage />)
+    fireEvent.click(await screen.findByText('加载更多'))
+    expect(await screen.findByText('正在加载更多…')).toBeTruthy()
+    // away while the signal drops: the refresh on coming back fails too
+    mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY })
+    act(() => pageLifecycle.hide())
+    act(() => pageLifecycle.show())
+    await waitFor(() => expect(callsOf('points', 'history')).toHaveLength(1))
+    mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': (event) => (event.cursor === 'c20' ? { data: { entries: [entry(21, 5)], nextCursor: null } } : firstPage) })
+    fireEvent.click(await screen.findByText('加载更多'))
+    expect(await screen.findByText('天猫订单 21 消费得积分')).toBeTruthy()
+    expect(screen.queryByText('正在加载更多…')).toBeNull()
+  })
+
   it('labels an opening balance 迁移 whichever its sign (a store may hand over points owed)', async () => {
     mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': { data: { entries: [entry(1, -300, 'migrate', '门店会员积分迁移')], nextCursor: null } } })
     render(<PointsPage />)

@@ -20,6 +20,8 @@ function MemberHome() {
   const points = useRequest(() => callFunction('points', 'summary', {}))
   const channels = useRequest(() => callFunction('member', 'channels', {}))
   useShowAgain(() => {
+    // the masked phone too: a card drawn without it (a failed first call) gets it back
+    profile.reload({ keep: true })
     points.reload({ keep: true })
     channels.reload({ keep: true })
   })

@@ -98,6 +98,17 @@ describe('会员 home', () => {
     expect(await screen.findByText('1,330')).toBeTruthy()
   })
 
+  it('brings the masked phone back on coming back to the tab when it could not be had at first', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': { error: 'UNAVAILABLE' }, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    render(<MemberPage />)
+    expect(await screen.findByText('1,280')).toBeTruthy()
+    expect(screen.queryByText('138****8000')).toBeNull()
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    act(() => pageLifecycle.hide())
+    act(() => pageLifecycle.show())
+    expect(await screen.findByText('138****8000')).toBeTruthy()
+  })
+
   it('keeps the card when points cannot load, with an inline retry', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { error: 'INTERNAL' }, 'member.channels': CHANNELS, 'member.memberCode': CODE })
     render(<MemberPage />)

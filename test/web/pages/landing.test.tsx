@@ -32,6 +32,9 @@ describe('landing', () => {
     mockApi({ 'scenes.resolve': { data: { kind: 'store', storeId: 'S01', storeName: '南京西路店' } }, 'member.login': JOINED, 'scenes.join': { data: { attributed: false } } })
     open({ scene: 's=S01' })
     expect(await screen.findByText('您已是会员，欢迎回来')).toBeTruthy()
+    // a returning member's scan is not recorded (only the first touch is): nothing says it was
+    expect(screen.getByText('到店消费时出示会员码，即可累积积分。')).toBeTruthy()
+    expect(screen.queryByText(/记录/)).toBeNull()
     expect(callsOf('scenes', 'join')[0]?.event).toEqual({ action: 'join', scene: 's=S01' })
     expect(getAttribution()).toBeUndefined()
   })

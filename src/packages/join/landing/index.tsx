@@ -118,7 +118,8 @@ export default function LandingPage() {
           <Text className="join-step__desc">
             {view.status === 'invite'
               ? '授权手机号即可入会，天猫、门店的会员积分自动合并，消费和扫码都能累积积分。'
-              : '已为您记录本次到店，出示会员码即可累积积分。'}
+              : // the server records only a member's first touch: nothing is said to be recorded
+                '到店消费时出示会员码，即可累积积分。'}
           </Text>
           {view.status === 'invite' ? (
             <Button type="primary" shape="round" block className="join-primary" onClick={() => replace(ROUTES.join)}>

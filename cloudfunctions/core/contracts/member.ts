@@ -42,7 +42,8 @@ const birthday = z.string().check(
 const nickname = z.string().check(
   z.trim(),
   z.minLength(1),
-  z.maxLength(20),
+  // in characters as the consumer sees them: an emoji is one, not two UTF-16 units
+  z.refine((value) => Array.from(value).length <= 20, 'nickname must be at most 20 characters'),
   z.refine(isDisplayableName, 'nickname must be visible text without control characters'),
 );
 

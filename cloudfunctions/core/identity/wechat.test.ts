@@ -155,6 +155,11 @@ describe('member actions', () => {
   });
 
   describe('profile', () => {
+    it('counts a nickname in characters: twenty emoji are twenty, not forty', async () => {
+      expect(await memberOk(services, 'u1', { action: 'updateProfile', nickname: '🌸'.repeat(20) })).toMatchObject({ nickname: '🌸'.repeat(20) });
+      expect(await member(services, 'u1', { action: 'updateProfile', nickname: '🌸'.repeat(21) })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    });
+
     it('keeps a nickname with emoji joined by zero-width joiners', async () => {
       expect(await memberOk(services, 'u1', { action: 'updateProfile', nickname: '小美👨\u200d👩\u200d👧' })).toMatchObject({ nickname: '小美👨\u200d👩\u200d👧' });
     });

@@ -3,10 +3,12 @@ import Taro from '@tarojs/taro'
 import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
 import type { ProfileResult } from '../../../cloudfunctions/core/contracts'
+import { isDisplayableName } from '../../../cloudfunctions/core/contracts/text'
 import { callFunction, toApiError } from '../../api'
 
-/** As member.updateProfile allows. */
+/** As member.updateProfile allows, in characters as the consumer sees them (an emoji is one). */
 const NICKNAME_MAX = 20
+const characters = (text: string) => Array.from(text).length
 
 const today = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10)
 
@@ -17,11 +19,17 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
   const [saving, setSaving] = useState(false)
   const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null)
 
+  // the box counts UTF-16 units, an emoji two: room for the characters still allowed
+  const nicknameRoom = nickname.length + Math.max(0, NICKNAME_MAX - characters(nickname))
   const changed = nickname.trim() !== (profile.nickname ?? '') || (birthday !== '' && birthday !== (profile.birthday ?? ''))
   const save = async () => {
     const name = nickname.trim()
-    if (name.length > NICKNAME_MAX) {
+    if (characters(name) > NICKNAME_MAX) {
       setMessage({ tone: 'error', text: `昵称最多 ${NICKNAME_MAX} 个字` })
+      return
+    }
+    if (name && !isDisplayableName(name)) {
+      setMessage({ tone: 'error', text: '昵称需包含可见文字' })
       return
     }
     const settingBirthday = birthday !== '' && !profile.birthday
@@ -58,16 +66,16 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">昵称</Text>
-        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={NICKNAME_MAX} placeholder="填写昵称" disabled={saving} onInput={(e) => setNickname(e.detail.value)} />
+        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={nicknameRoom} placeholder="填写昵称" disabled={saving} onInput={(e) => setNickname(e.detail.value)} />
         {/* the field stops taking characters at the limit: the count says why */}
-        <Text className={`mine-row__count ${nickname.length >= NICKNAME_MAX ? 'mine-row__count--full' : ''}`}>{nickname.length}/{NICKNAME_MAX}</Text>
+        <Text className={`mine-row__count ${characters(nickname) >= NICKNAME_MAX ? 'mine-row__count--full' : ''}`}>{characters(nickname)}/{NICKNAME_MAX}</Text>
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">生日</Text>
         {profile.birthday ? (
           <Text className="mine-row__value">{profile.birthday}</Text>
         ) : (
-          <Picker className="mine-row__picker" mode="date" value={birthday || '1995-01-01'} start="1920-01-01" end={today()} onChange={(e) => setBirthday(String(e.detail.value))}>
+          <Picker className="mine-row__picker" mode="date" value={birthday || '1995-01-01'} start="1900-01-01" end={today()} onChange={(e) => setBirthday(String(e.detail.value))}>
             <Text className={`mine-row__value ${birthday ? '' : 'mine-row__value--placeholder'}`}>{birthday || '选择生日（仅可设置一次）'}</Text>
           </Picker>
         )}

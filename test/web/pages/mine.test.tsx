@@ -41,6 +41,21 @@ describe('我的', () => {
     expect(screen.getByText('20/20').className).toContain('mine-row__count--full')
   })
 
+  it('counts an emoji as one character, as the consumer sees it, and says why a nickname of invisible characters is refused', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE })
+    render(<MinePage />)
+    const box = (await screen.findByPlaceholderText('填写昵称')) as HTMLInputElement
+    fireEvent.change(box, { target: { value: '🌸小美🌸' } })
+    expect(screen.getByText('4/20')).toBeTruthy()
+    // the box takes 20 of them, whatever their length in UTF-16
+    fireEvent.change(box, { target: { value: '🌸'.repeat(19) } })
+    expect(box.maxLength).toBe(39)
+    fireEvent.change(box, { target: { value: '\u200b\u200b' } })
+    fireEvent.click(screen.getByText('保存资料'))
+    expect(await screen.findByText('昵称需包含可见文字')).toBeTruthy()
+    expect(callsOf('member', 'updateProfile')).toHaveLength(0)
+  })
+
   it('clears an emptied nickname instead of keeping it', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'member.updateProfile': () => ({ data: { ...PROFILE.data, nickname: null } }) })
     render(<MinePage />)

@@ -226,6 +226,20 @@ describe('the operator\'s files and slips', () => {
     expect(everyone.reduce((sum, m) => sum + m.points.available, 0)).toBe(Array.from({ length: 20_000 }, (_, i) => 100 + (i % 50)).reduce((a, b) => a + b, 0));
   }, 60_000);
 
+  it('Ctrl-C in codes create withdraws the batch and removes its part-file, so no half-printed run is taken for a finished one', async () => {
+    const out = temp.file('codes.txt');
+    const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', db, 'codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '5000000', '--out', out], { cwd: join(__dirname, '../..') });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let tries = 0; !(existsSync(out) && lstatSync(out).size > 0) && tries < 600; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/interrupted: batch \w{4} withdrawn and .*codes\.txt removed; nothing of it will scan: run the command again/);
+    expect(existsSync(out)).toBe(false);
+    expect((await cli('codes', 'list')).out).toMatch(/^\w{4}\trevoked\t/);
+  }, 60_000);
+
   it('keeps an earlier printer file unless told, and refuses to revoke a batch or key that does not exist', async () => {
     const out = temp.file('codes.txt');
     await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '3', '--out', out);

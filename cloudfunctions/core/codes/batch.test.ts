@@ -52,7 +52,7 @@ describe('batches', () => {
     const code = parseCode(sign(100))!;
     expect(checkAgainstBatch(batch, code, now)).toBe('ok');
     expect(checkAgainstBatch(null, code, now)).toBe('invalid');
-    expect(checkAgainstBatch({ ...batch, status: 'pending' }, code, now)).toBe('invalid');
+    expect(checkAgainstBatch({ ...batch, status: 'pending' }, code, now)).toBe('withdrawn');
     // a withdrawn batch says so, for its own codes only
     expect(checkAgainstBatch({ ...batch, status: 'revoked' }, code, now)).toBe('withdrawn');
     expect(checkAgainstBatch({ ...batch, status: 'revoked', count: 99 }, code, now)).toBe('invalid');

@@ -73,8 +73,9 @@ export type BatchCheck = 'ok' | 'invalid' | 'expired' | 'withdrawn';
  * still valid at `now`.
  */
 export function checkAgainstBatch(batch: BatchDoc | null, code: ParsedCode, now: number): BatchCheck {
-  if (!batch || batch.status === 'pending') return 'invalid';
+  if (!batch) return 'invalid';
   if (batch.keyId !== code.keyId || batch.tagChars !== code.tag.length || code.serial > batch.count) return 'invalid';
+  // pending: never finished (an interrupted codes create); its codes are ours all the same, not forgeries
   if (batch.status !== 'active') return 'withdrawn';
   if (batch.validTo !== null && Date.parse(batch.validTo) < now) return 'expired';
   return 'ok';

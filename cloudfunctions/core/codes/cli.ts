@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, rmSync } from 'node:fs';
 import { checkOutputFile } from '../channels/rows';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
@@ -47,11 +47,23 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
         checkOutputFile(options.out, 'the codes', dataFiles());
         const bar = progressBar('writing codes');
         const started = Date.now();
+        // Ctrl-C: the batch is withdrawn and its part-file removed, not left pending beside a
+        // file that looks finished (a kill -9 leaves it pending: codes revoke-batch withdraws it)
+        let interrupted = false;
+        let recorded: string | null = null;
+        const onInterrupt = () => void (interrupted = true);
+        process.once('SIGINT', onInterrupt);
         try {
           const batch = await createBatch(services, {
             sku: options.sku, name: options.name, points: options.points, count: options.count, validTo: options.validTo ?? null,
-            open: () => createWriteStream(options.out),
-            onProgress: (done, total) => bar.update(done, total, `${done.toLocaleString('en')} codes`),
+            open: (pending) => {
+              recorded = pending._id;
+              return createWriteStream(options.out);
+            },
+            onProgress: (done, total) => {
+              if (interrupted) throw new Error('interrupted');
+              bar.update(done, total, `${done.toLocaleString('en')} codes`);
+            },
           });
           bar.stop();
           const seconds = (Date.now() - started) / 1000;
@@ -59,7 +71,15 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
             `batch ${batch._id}: ${plural(batch.count, 'code')} for ${batch.sku} (${batch.name}), ${plural(batch.points, 'point')} each, ` +
               `valid ${batch.validTo ? `to ${beijingTime(batch.validTo)}` : 'with no end'}, key ${batch.keyId}; written to ${options.out} in ${seconds.toFixed(1)} s\n`,
           );
+        } catch (error) {
+          if (!interrupted || !recorded) throw error;
+          bar.stop();
+          rmSync(options.out, { force: true });
+          await services.store.close();
+          process.stderr.write(`\ninterrupted: batch ${recorded} withdrawn and ${options.out} removed; nothing of it will scan: run the command again\n`);
+          process.exit(130);
         } finally {
+          process.off('SIGINT', onInterrupt);
           bar.stop();
         }
       }, { createsDatabase: true }),

@@ -7,8 +7,8 @@ import { createBatchDoc, keyRevocation, setBatchStatus } from './batches.store';
 import { batchSigner, canSignCodes, tagCharsFor, type CodeKey } from './code';
 
 export interface CreateBatchInput extends BatchSpec {
-  /** Opens where the scan URLs go, one per line (a file for the printer), once the batch is recorded; ended when complete. */
-  open(): NodeJS.WritableStream;
+  /** Opens where the scan URLs go, one per line (a file for the printer), once the batch is recorded (pending); ended when complete. */
+  open(batch: BatchDoc): NodeJS.WritableStream;
   onProgress?(done: number, total: number): void;
 }
 
@@ -79,7 +79,7 @@ export async function createBatch(services: Services, input: CreateBatchInput): 
   const sign = batchSigner(key, batch._id, tagChars);
   const prefix = linkOf(services.config.brandDomain, 'c', '');
   try {
-    const out = input.open();
+    const out = input.open(batch);
     const failure: { error?: Error } = {};
     out.on('error', (error: Error) => { failure.error = error; });
     for (let from = 1; from <= spec.count; from += LINES_PER_CHUNK) {

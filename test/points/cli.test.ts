@@ -87,10 +87,18 @@ describe('points commands', () => {
     expect(await cli('points', 'adjust', member, '10000', '--reason', '补发', '--request-id', 'edge')).toMatch(/adjusted: \+10000 points/);
     expect(await cli('points', 'adjust', member, '100000', '--reason', '补发', '--request-id', 'big', '--yes')).toMatch(/adjusted: \+100000 points/);
     expect((await byTmall()).T1).toMatchObject({ points: 110100 });
+    // without --request-id the id made for the run is told before anything is written, so a run cut
+    // off before its answer can be repeated safely
+    const first = await runCli(db, 'points', 'adjust', member, '7', '--reason', '补发');
+    const made = /run it again with --request-id (adj_\w+)/.exec(first.err)?.[1];
+    expect(made).toBeDefined();
+    expect(first.out).toMatch(new RegExp(`adjusted: \\+7 points for ${member} \\(request ${made}\\)`));
+    expect(await cli('points', 'adjust', member, '7', '--reason', '补发', '--request-id', made!)).toMatch(/already done/);
+    expect((await byTmall()).T1).toMatchObject({ points: 110107 });
     // refusals that name what to fix
     await expect(cli('points', 'adjust', member, '5', '--reason', '补发', '--request-id', 'a b')).rejects.toThrow(/--request-id must be 1-193 characters without spaces or #/);
     await expect(cli('points', 'adjust', member, '1.5', '--reason', '补发')).rejects.toThrow(/delta 1\.5 must be a non-zero whole number/);
-    expect((await byTmall()).T1).toMatchObject({ points: 110100 });
+    expect((await byTmall()).T1).toMatchObject({ points: 110107 });
   });
 
   it('points verify reports a tampered balance and exits non-zero', async () => {

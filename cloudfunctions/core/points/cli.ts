@@ -128,6 +128,8 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
           throw new AppError('INVALID_INPUT', '--request-id must be 1-193 characters without spaces or #');
         }
         const requestId = options.requestId ?? services.ids.next('adj');
+        // said before anything is written: a run cut off before its answer is repeated with it, not doubled
+        if (!options.requestId) process.stderr.write(`request ${requestId}: if this run is cut off before it answers, run it again with --request-id ${requestId}\n`);
         const at = new Date(services.clock.now()).toISOString();
         const result = await services.store.transaction((tx) =>
           postAdjust(tx, services, { key: `adjust:${requestId}`, memberId: member, points: delta, reason: options.reason, operator: operatorName(), at }),

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
 import { runCli } from '../support/cli';
 import { tempDir } from '../support/temp';
 
@@ -205,6 +206,10 @@ describe('the operator\'s files and slips', () => {
     expect((await runCli(copy, 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/0 members created, 1 linked to existing members/);
     // a folder given as the database
     expect((await runCli(temp.file('copy'), 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).err).toMatch(/cannot open the database at .*copy: /);
+    // a database holding its tables but no document (a first run killed before it wrote its keys) is new
+    mkdirSync(temp.file('killed'));
+    await new SqliteStore({ file: temp.file('killed/mc.db') }).close();
+    expect((await runCli(temp.file('killed/mc.db'), 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/1 member created/);
   });
 
   it('Ctrl-C in an import says what stays and how to finish; running it again finishes without doubling', async () => {

@@ -6,7 +6,7 @@ import { timeOrderedIds, type IdSource } from '../runtime/ids';
 import { stderrLogger, type Logger } from '../runtime/log';
 import { devSecrets, type Secrets } from '../runtime/secrets';
 import type { Services } from '../runtime/services';
-import { SqliteStore } from '../store/sqlite';
+import { holdsNoDocuments, SqliteStore } from '../store/sqlite';
 import { devPhoneExchanger } from '../identity/phone-exchange';
 
 export const DEFAULT_DB = '.data/member-centre.db';
@@ -32,11 +32,20 @@ export const secretsFileOf = (dbFile: string): string => join(dirname(dbFile), '
 /** A database's own files (itself, its journals, its keys), which no output file may replace. */
 export const dataFilesOf = (dbFile: string): string[] => [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`, secretsFileOf(dbFile)];
 
+function emptyDatabase(file: string): boolean {
+  try {
+    return holdsNoDocuments(file);
+  } catch {
+    return false; // unreadable here: taken to hold data, whose keys must not be replaced
+  }
+}
+
 /** The embedded wiring used by the dev runtime, the CLI, tests and benchmarks. */
 export function openLocalServices(options: LocalServicesOptions): Services {
   const clock = options.clock ?? systemClock;
   // A database that already holds data was written with its own keys: new ones would orphan its phone hashes.
-  const holdsData = !options.secrets && existsSync(options.dbFile) && statSync(options.dbFile).size > 0;
+  // (Its tables alone are no data: a first run killed before it wrote the keys made only those.)
+  const holdsData = !options.secrets && existsSync(options.dbFile) && statSync(options.dbFile).size > 0 && !emptyDatabase(options.dbFile);
   return {
     store: new SqliteStore({ file: options.dbFile, durability: options.durability }),
     clock,

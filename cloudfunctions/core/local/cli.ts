@@ -8,7 +8,7 @@ import { registerSceneCommands } from '../scenes/cli';
 import { isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { holdsNoDocuments } from '../store/sqlite';
-import { dataFilesOf, openLocalServices, resolveDbPath, secretsFileOf } from './services';
+import { databaseFilesOf, dataFilesOf, openLocalServices, resolveDbPath, secretsFileOf } from './services';
 import { createLocalServer } from './server';
 
 const DEFAULT_PORT = 10086;
@@ -84,7 +84,7 @@ function registerServe({ program, open }: CliContext): void {
  */
 function discardNewDatabase(file: string, withSecrets: boolean): void {
   if (!existsSync(file) || !holdsNoDocuments(file)) return;
-  for (const made of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`, ...(withSecrets ? [secretsFileOf(file)] : [])]) rmSync(made, { force: true });
+  for (const made of [...databaseFilesOf(file), ...(withSecrets ? [secretsFileOf(file)] : [])]) rmSync(made, { force: true });
 }
 
 export function buildCli(): Command {

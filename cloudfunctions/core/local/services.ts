@@ -29,8 +29,11 @@ export interface LocalServicesOptions {
 /** Where a database's keys are kept: beside it, so each database keeps the keys its phone hashes were made with. */
 export const secretsFileOf = (dbFile: string): string => join(dirname(dbFile), 'secrets.json');
 
+/** A database file and the journals SQLite keeps beside it. */
+export const databaseFilesOf = (dbFile: string): string[] => [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`];
+
 /** A database's own files (itself, its journals, its keys), which no output file may replace. */
-export const dataFilesOf = (dbFile: string): string[] => [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, `${dbFile}-journal`, secretsFileOf(dbFile)];
+export const dataFilesOf = (dbFile: string): string[] => [...databaseFilesOf(dbFile), secretsFileOf(dbFile)];
 
 function emptyDatabase(file: string): boolean {
   try {
@@ -43,16 +46,18 @@ function emptyDatabase(file: string): boolean {
 /** The embedded wiring used by the dev runtime, the CLI, tests and benchmarks. */
 export function openLocalServices(options: LocalServicesOptions): Services {
   const clock = options.clock ?? systemClock;
+  const secretsFile = secretsFileOf(options.dbFile);
   // A database that already holds data was written with its own keys: new ones would orphan its phone hashes.
-  // (Its tables alone are no data: a first run killed before it wrote the keys made only those.)
-  const holdsData = !options.secrets && existsSync(options.dbFile) && statSync(options.dbFile).size > 0 && !emptyDatabase(options.dbFile);
+  // Asked only when the keys are missing (it opens the database once more); its tables alone are no
+  // data: a first run killed before it wrote the keys made only those.
+  const holdsData = !options.secrets && !existsSync(secretsFile) && existsSync(options.dbFile) && statSync(options.dbFile).size > 0 && !emptyDatabase(options.dbFile);
   return {
     store: new SqliteStore({ file: options.dbFile, durability: options.durability }),
     clock,
     ids: options.ids ?? timeOrderedIds,
     config: loadConfig(process.env, options.config),
     log: options.log ?? stderrLogger,
-    secrets: options.secrets ?? devSecrets(secretsFileOf(options.dbFile), process.env, { existingData: holdsData ? options.dbFile : undefined }),
+    secrets: options.secrets ?? devSecrets(secretsFile, process.env, { existingData: holdsData ? options.dbFile : undefined }),
     phoneCodes: devPhoneExchanger(clock),
   };
 }

@@ -88,12 +88,6 @@ interface Statements {
   remove: Database.Statement;
 }
 
-/**
- * The embedded adapter. One writer connection runs transactions one after
- * another (SQLite has a single writer anyway), committing them in groups;
- * reads outside transactions go to a second connection so they never see
- * uncommitted writes.
- */
 /** Whether a database file (closed) holds no document in any collection, as one just made does. */
 export function holdsNoDocuments(file: string): boolean {
   const db = new Database(file, { readonly: true });
@@ -105,6 +99,12 @@ export function holdsNoDocuments(file: string): boolean {
   }
 }
 
+/**
+ * The embedded adapter. One writer connection runs transactions one after
+ * another (SQLite has a single writer anyway), committing them in groups;
+ * reads outside transactions go to a second connection so they never see
+ * uncommitted writes.
+ */
 export class SqliteStore implements DocStore {
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;

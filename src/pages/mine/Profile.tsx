@@ -20,7 +20,8 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
   const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null)
 
   // the box counts UTF-16 units, an emoji two: room for the characters still allowed
-  const nicknameRoom = nickname.length + Math.max(0, NICKNAME_MAX - characters(nickname))
+  const count = characters(nickname)
+  const nicknameRoom = nickname.length + Math.max(0, NICKNAME_MAX - count)
   const changed = nickname.trim() !== (profile.nickname ?? '') || (birthday !== '' && birthday !== (profile.birthday ?? ''))
   const save = async () => {
     const name = nickname.trim()
@@ -68,7 +69,7 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
         <Text className="mine-row__label">昵称</Text>
         <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={nicknameRoom} placeholder="填写昵称" disabled={saving} onInput={(e) => setNickname(e.detail.value)} />
         {/* the field stops taking characters at the limit: the count says why */}
-        <Text className={`mine-row__count ${characters(nickname) >= NICKNAME_MAX ? 'mine-row__count--full' : ''}`}>{characters(nickname)}/{NICKNAME_MAX}</Text>
+        <Text className={`mine-row__count ${count >= NICKNAME_MAX ? 'mine-row__count--full' : ''}`}>{count}/{NICKNAME_MAX}</Text>
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">生日</Text>

@@ -179,11 +179,53 @@ describe('transaction', () => {
       await tx.remove('members', 'r1');
       await tx.remove('members', 'never');
     });
-    expect(responder.actions()).toEqual([
-      'database.startTransaction', 'database.removeDocument', 'database.removeDocument', 'database.commitTransaction',
-    ]);
+    expect(responder.actions().slice(0, 2)).toEqual(['database.startTransaction', 'database.removeDocument']);
+    expect(responder.actions().at(-1)).toBe('database.commitTransaction');
     expect(responder.requests[1]).toMatchObject({ query: { _id: 'r1' }, body: { queryType: 'DOC', multi: false } });
     expect(responder.peek('members', 'r1')).toBeUndefined();
+  });
+
+  it('removing an absent document still claims its id, so two transactions cannot each remove what the other writes', async () => {
+    // Snapshot isolation alone lets a removal that matched nothing pass beside a concurrent write
+    // of the same id: T1 (remove a, set b) and T2 (remove b, set a) would both commit, leaving a
+    // and b, which neither order of the two gives.
+    let arrived = 0;
+    let release!: () => void;
+    const bothRemoved = new Promise<void>((resolve) => (release = resolve));
+    const removeThenSet = (gone: string, kept: string) => {
+      let firstRun = true;
+      return store.transaction(async (tx) => {
+        await tx.remove('members', gone);
+        if (firstRun) {
+          firstRun = false;
+          if (++arrived === 2) release();
+          await bothRemoved;
+        }
+        await tx.set('members', member(kept));
+      });
+    };
+    const outcomes = await Promise.allSettled([removeThenSet('skew-a', 'skew-b'), removeThenSet('skew-b', 'skew-a')]);
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(StoreBusyError);
+    }
+    expect(outcomes.some((outcome) => outcome.status === 'fulfilled')).toBe(true);
+    const present = ['skew-a', 'skew-b'].filter((id) => responder.peek('members', id));
+    expect(present).toHaveLength(1);
+  });
+
+  it('claims an absent id with an upsert and removes it again, touching a present one once', async () => {
+    responder.seed('members', member('there'));
+    await store.transaction(async (tx) => {
+      await tx.remove('members', 'there');
+      await tx.remove('members', 'not-there');
+    });
+    expect(responder.actions()).toEqual([
+      'database.startTransaction', 'database.removeDocument',
+      'database.removeDocument', 'database.modifyDocument', 'database.removeDocument', 'database.commitTransaction',
+    ]);
+    expect(responder.requests[3]).toMatchObject({ query: { _id: 'not-there' }, body: { queryType: 'DOC', upsert: true } });
+    expect(responder.peek('members', 'there')).toBeUndefined();
+    expect(responder.peek('members', 'not-there')).toBeUndefined();
   });
 
   it('rolls back every write when the callback throws, and rethrows its error', async () => {

@@ -313,6 +313,8 @@ export function storeContract(
           [[[{ steps: [{ op: 'create', id: 'x0', kind: 'a', rank: 1 }], fails: false }], [{ steps: [{ op: 'get', id: 'x0' }, { op: 'remove', id: 'x0' }, { op: 'set', id: 'x0', kind: 'a', rank: 2, note: '' }], fails: false }]]],
           // one transaction of a group changes an indexed field and is rolled back; the next writes the same change blind
           [[[{ steps: [{ op: 'create', id: 'x0', kind: 'a', rank: 1 }], fails: false }], [{ steps: [{ op: 'get', id: 'x0' }], fails: false }, { steps: [{ op: 'set', id: 'x0', kind: 'b', rank: 1, note: '' }], fails: true }, { steps: [{ op: 'set', id: 'x0', kind: 'b', rank: 1, note: 'y' }], fails: false }]]],
+          // each removes (absent) what the other writes: under snapshot isolation both could commit
+          [[[{ steps: [{ op: 'set', id: 'x0', kind: 'a', rank: 0, note: '' }, { op: 'remove', id: 'x1' }], fails: false }, { steps: [{ op: 'remove', id: 'x0' }, { op: 'set', id: 'x1', kind: 'a', rank: 0, note: '' }], fails: false }, { steps: [{ op: 'update', id: 'x0', kind: undefined, note: '' }], fails: false }]]],
         ],
       });
     });

@@ -13,7 +13,7 @@ interface SdkTxDoc {
   get(): Promise<{ data: unknown }>;
   set(options: { data: object }): Promise<unknown>;
   update(options: { data: object }): Promise<{ stats: { updated: number } }>;
-  remove(): Promise<unknown>;
+  remove(): Promise<{ stats: { removed: number } }>;
 }
 interface SdkTransaction {
   collection(name: string): { doc(id: string): SdkTxDoc; add(options: { data: object }): Promise<unknown> };
@@ -128,7 +128,12 @@ export class CloudBaseStore implements DocStore {
         for (const [field, delta] of Object.entries(deltas)) data[field] = this.db.command.inc(delta);
         return modify(collection, id, data);
       },
+      // A removal that matched nothing writes nothing, and MongoDB's snapshot isolation then lets it
+      // pass beside a concurrent write of the same id (two transactions each removing what the other
+      // writes both commit). Writing a placeholder and removing it claims the id, so they conflict.
       remove: async (collection, id) => {
+        if ((await ref(collection, id).remove()).stats.removed > 0) return;
+        await ref(collection, id).set({ data: { claimedForRemoval: true } });
         await ref(collection, id).remove();
       },
     };

@@ -5,6 +5,10 @@
  * - writes by document id happen inside `transaction`, which either commits all
  *   of them or none (a throw rolls back); the callback may run more than once on
  *   CloudBase, so it must have no side effects besides its `tx` calls;
+ * - concurrent transactions that write the same id (a removal of an absent
+ *   document counts as a write) do not both commit as they ran; plain reads take
+ *   no part in that on CloudBase (MongoDB's snapshot isolation), so a decision
+ *   resting on a document must write that document, as `create` does;
  * - uniqueness comes from document ids: `create` of an existing id fails with
  *   StoreConflictError, on every adapter;
  * - queries run outside transactions, on declared indexes, newest-first or

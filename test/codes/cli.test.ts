@@ -92,7 +92,11 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
   });
 
   it('stores, guides and campaigns print their scenes; the report counts recruits per guide and store', async () => {
-    expect((await cli('stores', 'add', '--id', 'SH001', '--name', '南京西路店', '--city', '上海')).out).toBe('store SH001 added: 南京西路店\nscene s=SH001\nlink  https://mc.example.com/s/SH001\n');
+    expect((await cli('stores', 'add', '--id', 'SH001', '--name', '南京西路店', '--city', '上海')).out).toBe('store SH001 added: 南京西路店 (上海)\nscene s=SH001\nlink  https://mc.example.com/s/SH001\n');
+    expect((await cli('stores', 'add', '--id', 'SH001', '--name', '南京西路店', '--city', '上海')).out).toMatch(/^store SH001 exists already \(unchanged\): 南京西路店 \(上海\)\nscene s=SH001\n/);
+    const generated = await cli('stores', 'add', '--name', '静安店');
+    expect((await cli('stores', 'add', '--name', '静安店')).out).toBe(generated.out.replace('added', 'exists already (unchanged)'));
+    expect((await cli('stores', 'add', '--id', 'SH001', '--name', '静安店')).err).toMatch(/CONFLICT: store SH001 already exists: 南京西路店 \(上海\)/);
     expect((await cli('guides', 'add', '--store', 'SH001', '--name', '小林', '--id', 'G001')).out).toMatch(/guide G001 added to store SH001: 小林\nscene g=G001\n/);
     expect((await cli('guides', 'scene', 'G001')).out).toBe('scene g=G001\nlink  https://mc.example.com/g/G001\n');
     expect((await cli('stores', 'scene', 'SH001')).out).toMatch(/^scene s=SH001\n/);
@@ -117,7 +121,8 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
       expect(await call('scenes', 'shopper', { action: 'resolve', scene: 'g%3DG001' })).toMatchObject({ ok: true, data: { kind: 'guide', guideName: '小林', storeName: '南京西路店' } });
       expect(await call('scenes', 'shopper', { action: 'join', scene: 'g=G001' })).toMatchObject({ ok: true, data: { attributed: true } });
     });
-    expect((await cli('report', 'guides')).out).toBe('store\tguide\tname\trecruited\nSH001\t\t南京西路店\t1\n\tG001\t小林\t1\ntotal\t\t\t1\n');
-    expect(JSON.parse((await cli('report', 'guides', '--json')).out)).toMatchObject({ total: 1, stores: [{ storeId: 'SH001', recruited: 1 }] });
+    const generatedId = /^store (\S+) added/.exec(generated.out)![1];
+    expect((await cli('report', 'guides')).out).toBe(`store\tguide\tname\trecruited\nSH001\t\t南京西路店\t1\n\tG001\t小林\t1\n${generatedId}\t\t静安店\t0\ntotal\t\t\t1\n`);
+    expect(JSON.parse((await cli('report', 'guides', '--json')).out)).toMatchObject({ total: 1, stores: [{ storeId: 'SH001', recruited: 1 }, { storeId: generatedId, recruited: 0 }] });
   });
 });

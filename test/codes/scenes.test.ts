@@ -246,7 +246,45 @@ describe('operator places', () => {
     await expect(addGuide(services, { storeId: 'NOPE', name: '小李' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(addCampaign(services, { name: 'x', platform: 'tmall', bonus: 0 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(addCampaign(services, { name: 'x', platform: 'tmall', bonus: 5, validTo: '2020-01-01' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    const guide = await addGuide(services, { storeId: 'SH002', name: '小李' });
+    const { doc: guide } = await addGuide(services, { storeId: 'SH002', name: '小李' });
     expect(`g=${guide._id}`.length).toBeLessThanOrEqual(32);
+  });
+
+  test('adding the same place again, with its id or without, answers the first and writes nothing', async () => {
+    const before = await snapshot(services);
+    const again = await Promise.all([
+      addStore(services, { id: 'SH001', name: '南京西路店', city: '上海' }),
+      addGuide(services, { id: 'G001', storeId: 'SH001', name: '小林' }),
+      addCampaign(services, { id: 'P11', name: '双11包裹卡', platform: 'tmall', bonus: 50 }),
+    ]);
+    expect(again.map((a) => [a.doc._id, a.repeated])).toEqual([['SH001', true], ['G001', true], ['P11', true]]);
+    expect(await snapshot(services)).toEqual(before);
+
+    // without --id, a run repeated after it seemed to fail gives the same place, not a second one
+    const store = await addStore(services, { name: '静安店', city: '上海' });
+    const guide = await addGuide(services, { storeId: store.doc._id, name: '小陈' });
+    const campaign = await addCampaign(services, { name: '双12包裹卡', platform: 'tmall', bonus: 30, validTo: '2027-01-31' });
+    expect([store.repeated, guide.repeated, campaign.repeated]).toEqual([false, false, false]);
+    const written = await snapshot(services);
+    const repeated = [
+      await addStore(services, { name: ' 静安店', city: '上海 ' }),
+      await addGuide(services, { storeId: store.doc._id, name: '小陈' }),
+      await addCampaign(services, { name: '双12包裹卡', platform: 'tmall', bonus: 30, validTo: '2027-01-31' }),
+    ];
+    expect(repeated.map((a) => [a.doc._id, a.repeated])).toEqual([[store.doc._id, true], [guide.doc._id, true], [campaign.doc._id, true]]);
+    expect(await snapshot(services)).toEqual(written);
+
+    // what differs is another place: a store of the same name in another city, another bonus
+    expect((await addStore(services, { name: '静安店', city: '苏州' })).doc._id).not.toBe(store.doc._id);
+    expect((await addGuide(services, { storeId: 'SH001', name: '小陈' })).doc._id).not.toBe(guide.doc._id);
+    expect((await addCampaign(services, { name: '双12包裹卡', platform: 'tmall', bonus: 40, validTo: '2027-01-31' })).doc._id).not.toBe(campaign.doc._id);
+  });
+
+  test('an id already given to a different place is refused, naming what holds it', async () => {
+    const before = await snapshot(services);
+    await expect(addStore(services, { id: 'SH001', name: '南京西路店' })).rejects.toMatchObject({ code: 'CONFLICT', message: 'store SH001 already exists: 南京西路店 (上海)' });
+    await expect(addGuide(services, { id: 'G001', storeId: 'SH002', name: '小林' })).rejects.toMatchObject({ code: 'CONFLICT', message: 'guide G001 already exists: 小林 of store SH001' });
+    await expect(addCampaign(services, { id: 'P11', name: '双11包裹卡', platform: 'tmall', bonus: 60 })).rejects.toMatchObject({ code: 'CONFLICT', message: 'campaign P11 already exists: 双11包裹卡, bonus 50 on tmall orders' });
+    expect(await snapshot(services)).toEqual(before);
   });
 });

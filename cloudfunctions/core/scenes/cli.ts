@@ -34,11 +34,11 @@ export function registerSceneCommands({ program, run }: CliContext): void {
     .command('add')
     .description('add a store')
     .requiredOption('--name <name>', 'store name')
-    .option('--id <id>', 'store code, 1-30 letters, digits, _ or - (default: generated)')
+    .option('--id <id>', 'store code, 1-30 letters, digits, _ or - (default: made from name and city, so a rerun adds no second store)')
     .option('--city <city>', 'city')
     .action((options: { id?: string; name: string; city?: string }) => run(async (services) => {
-      const store = await addStore(services, options);
-      out(`store ${store._id} added: ${store.name}`);
+      const { doc: store, repeated } = await addStore(services, options);
+      out(`store ${store._id} ${repeated ? 'exists already (unchanged)' : 'added'}: ${store.name}${store.city ? ` (${store.city})` : ''}`);
       printScene(services, 'store', store._id);
     }, { createsDatabase: true }));
   sceneCommand(stores, 'store', (s, id) => getStore(s.store, id));
@@ -49,10 +49,10 @@ export function registerSceneCommands({ program, run }: CliContext): void {
     .description('add a shopping guide to a store')
     .requiredOption('--store <storeId>', 'their store')
     .requiredOption('--name <name>', 'name shown to the consumer')
-    .option('--id <id>', 'guide id, 1-30 letters, digits, _ or - (default: generated)')
+    .option('--id <id>', 'guide id, 1-30 letters, digits, _ or - (default: made from store and name)')
     .action((options: { store: string; name: string; id?: string }) => run(async (services) => {
-      const guide = await addGuide(services, { id: options.id, storeId: options.store, name: options.name });
-      out(`guide ${guide._id} added to store ${guide.storeId}: ${guide.name}`);
+      const { doc: guide, repeated } = await addGuide(services, { id: options.id, storeId: options.store, name: options.name });
+      out(`guide ${guide._id} ${repeated ? 'exists already (unchanged) in' : 'added to'} store ${guide.storeId}: ${guide.name}${guide.status === 'left' ? ' (left)' : ''}`);
       printScene(services, 'guide', guide._id);
     }));
   sceneCommand(guides, 'guide', (s, id) => getGuide(s.store, id));
@@ -71,11 +71,11 @@ export function registerSceneCommands({ program, run }: CliContext): void {
     .requiredOption('--bonus <points>', 'points an order bound through the card earns', integer)
     .requiredOption('--name <name>', 'campaign name shown to the consumer')
     .option('--platform <channel>', 'the order channel the cards ship with', 'tmall')
-    .option('--id <id>', 'campaign id, 1-30 letters, digits, _ or - (default: generated)')
+    .option('--id <id>', 'campaign id, 1-30 letters, digits, _ or - (default: made from name, platform, bonus and end)')
     .option('--valid-to <date>', 'last day an order can be bound (YYYY-MM-DD, Beijing time)')
     .action((options: { bonus: number; name: string; platform: string; id?: string; validTo?: string }) => run(async (services) => {
-      const campaign = await addCampaign(services, options);
-      out(`campaign ${campaign._id} added: ${campaign.name}, ${plural(campaign.bonus, 'point')} per ${campaign.platform} order`);
+      const { doc: campaign, repeated } = await addCampaign(services, options);
+      out(`campaign ${campaign._id} ${repeated ? 'exists already (unchanged)' : 'added'}: ${campaign.name}, ${plural(campaign.bonus, 'point')} per ${campaign.platform} order`);
       printScene(services, 'packageCard', campaign._id);
     }, { createsDatabase: true }));
   sceneCommand(campaigns, 'packageCard', (s, id) => getCampaign(s.store, id));

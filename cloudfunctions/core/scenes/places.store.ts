@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { parseValidTo } from '../codes/batch';
 import { AppError } from '../runtime/errors';
+import { base32 } from '../runtime/ids';
 import type { Services } from '../runtime/services';
-import { StoreConflictError, type DocStore } from '../store/port';
+import type { Doc, DocStore } from '../store/port';
 import { unknownChannelProblem } from '../identity/records';
 import { bonusProblem, idProblem, nameProblem, type CampaignDoc, type GuideDoc, type StoreDoc } from './places';
 
@@ -15,34 +17,58 @@ const invalid = (problem: string | null) => {
   if (problem) throw new AppError('INVALID_INPUT', problem);
 };
 
-async function createOnce(services: Services, collection: string, doc: { _id: string }, what: string): Promise<void> {
-  try {
-    await services.store.transaction((tx) => tx.create(collection, doc));
-  } catch (error) {
-    if (error instanceof StoreConflictError) throw new AppError('CONFLICT', `${what} ${doc._id} already exists`);
-    throw error;
-  }
+/** A place added, or found already there (a repeated run): nothing was written then. */
+export interface Added<T> {
+  doc: T;
+  repeated: boolean;
+}
+
+/**
+ * Without --id a place's id comes from what defines it (a store's name and city, a guide's store and
+ * name, a campaign's name, platform, bonus and end), so an `add` run again after it seemed to fail
+ * answers the place it made instead of adding a second one.
+ */
+function contentId(prefix: string, parts: (string | number | null)[]): string {
+  return `${prefix}_${base32(createHash('sha256').update(JSON.stringify(parts)).digest()).slice(0, 16)}`;
+}
+
+/** Creates the place, or answers the one holding its id when that one is the same place. */
+async function addOnce<T extends Doc>(
+  services: Services, collection: string, doc: T, sameAs: (held: T) => boolean, describe: (held: T) => string,
+): Promise<Added<T>> {
+  return services.store.transaction(async (tx) => {
+    const held = await tx.get<T>(collection, doc._id);
+    if (!held) {
+      await tx.create(collection, doc);
+      return { doc, repeated: false };
+    }
+    if (sameAs(held)) return { doc: held, repeated: true };
+    throw new AppError('CONFLICT', describe(held));
+  });
 }
 
 const nowIso = (services: Services) => new Date(services.clock.now()).toISOString();
 
-/** Throws INVALID_INPUT, CONFLICT (the id is taken). */
-export async function addStore(services: Services, input: { id?: string; name: string; city?: string }): Promise<StoreDoc> {
-  const id = input.id ?? services.ids.next('s');
+/** Throws INVALID_INPUT, CONFLICT (the id is taken by another store). */
+export async function addStore(services: Services, input: { id?: string; name: string; city?: string }): Promise<Added<StoreDoc>> {
+  const name = input.name.trim();
+  const city = input.city?.trim() ?? null;
+  const id = input.id ?? contentId('s', [name, city]);
   invalid(idProblem(id) ?? nameProblem(input.name) ?? (input.city !== undefined ? nameProblem(input.city, 'city') : null));
-  const doc: StoreDoc = { _id: id, name: input.name.trim(), city: input.city?.trim() ?? null, recruited: 0, createdAt: nowIso(services) };
-  await createOnce(services, STORES, doc, 'store');
-  return doc;
+  const doc: StoreDoc = { _id: id, name, city, recruited: 0, createdAt: nowIso(services) };
+  return addOnce(services, STORES, doc, (held) => held.name === name && held.city === city,
+    (held) => `store ${id} already exists: ${held.name}${held.city ? ` (${held.city})` : ''}`);
 }
 
 /** Throws INVALID_INPUT, NOT_FOUND (no such store), CONFLICT. */
-export async function addGuide(services: Services, input: { id?: string; storeId: string; name: string }): Promise<GuideDoc> {
-  const id = input.id ?? services.ids.next('g');
+export async function addGuide(services: Services, input: { id?: string; storeId: string; name: string }): Promise<Added<GuideDoc>> {
+  const name = input.name.trim();
+  const id = input.id ?? contentId('g', [input.storeId, name]);
   invalid(idProblem(id) ?? nameProblem(input.name));
   if (!(await services.store.get<StoreDoc>(STORES, input.storeId))) throw new AppError('NOT_FOUND', `no store ${input.storeId}`);
-  const doc: GuideDoc = { _id: id, name: input.name.trim(), storeId: input.storeId, status: 'active', recruited: 0, createdAt: nowIso(services) };
-  await createOnce(services, GUIDES, doc, 'guide');
-  return doc;
+  const doc: GuideDoc = { _id: id, name, storeId: input.storeId, status: 'active', recruited: 0, createdAt: nowIso(services) };
+  return addOnce(services, GUIDES, doc, (held) => held.name === name && held.storeId === input.storeId,
+    (held) => `guide ${id} already exists: ${held.name} of store ${held.storeId}`);
 }
 
 /** A guide who left recruits no more; their earlier recruits stay credited. Throws NOT_FOUND. */
@@ -55,10 +81,11 @@ export async function guideLeft(services: Services, guideId: string): Promise<Gu
   });
 }
 
-/** Throws INVALID_INPUT, CONFLICT. */
-export async function addCampaign(services: Services, input: { id?: string; name: string; platform: string; bonus: number; validTo?: string }): Promise<CampaignDoc> {
-  const id = input.id ?? services.ids.next('p');
+/** Throws INVALID_INPUT, CONFLICT (the id is taken by another campaign). */
+export async function addCampaign(services: Services, input: { id?: string; name: string; platform: string; bonus: number; validTo?: string }): Promise<Added<CampaignDoc>> {
+  const name = input.name.trim();
   const validTo = input.validTo === undefined ? null : parseValidTo(input.validTo);
+  const id = input.id ?? contentId('p', [name, input.platform, input.bonus, validTo]);
   invalid(
     idProblem(id) ?? nameProblem(input.name) ?? bonusProblem(input.bonus)
       // the channel its orders are imported from: a card for any other could never bind one
@@ -67,10 +94,11 @@ export async function addCampaign(services: Services, input: { id?: string; name
       ?? (validTo && Date.parse(validTo) <= services.clock.now() ? `valid-to ${input.validTo} has passed: give a future date` : null),
   );
   const doc: CampaignDoc = {
-    _id: id, name: input.name.trim(), platform: input.platform, bonus: input.bonus, validTo, joined: 0, bound: 0, createdAt: nowIso(services),
+    _id: id, name, platform: input.platform, bonus: input.bonus, validTo, joined: 0, bound: 0, createdAt: nowIso(services),
   };
-  await createOnce(services, CAMPAIGNS, doc, 'campaign');
-  return doc;
+  return addOnce(services, CAMPAIGNS, doc,
+    (held) => held.name === name && held.platform === input.platform && held.bonus === input.bonus && held.validTo === validTo,
+    (held) => `campaign ${id} already exists: ${held.name}, bonus ${held.bonus} on ${held.platform} orders${held.validTo ? ` until ${held.validTo}` : ''}`);
 }
 
 export const getStore = (store: DocStore, id: string) => store.get<StoreDoc>(STORES, id);

@@ -212,9 +212,13 @@ describe('the operator\'s files and slips', () => {
     expect((await runCli(temp.file('killed/mc.db'), 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/1 member created/);
   });
 
-  it('Ctrl-C in an import says what stays and how to finish; running it again finishes without doubling', async () => {
-    const rows = Array.from({ length: 20_000 }, (_, i) => `T${i},${100 + (i % 50)}`).join('\n');
+  it('Ctrl-C in an import says what stays and how to finish, and lists the rows it rejected; running it again finishes without doubling', async () => {
+    // every 97th row has no channelMemberId: rejected, on line i + 2
+    const bad = (i: number) => i % 97 === 0;
+    const rows = Array.from({ length: 20_000 }, (_, i) => `${bad(i) ? '' : `T${i}`},${100 + (i % 50)}`).join('\n');
     const f = file('big.csv', `channelMemberId,points\n${rows}\n`);
+    const rejectsFile = `${f}.rejects.jsonl`;
+    writeFileSync(rejectsFile, '{"line":1,"reason":"from an earlier run"}\n');
     const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', db, 'import', 'members', '--channel', 'tmall', '--file', f], { cwd: join(__dirname, '../..') });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -224,11 +228,21 @@ describe('the operator\'s files and slips', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(stderr).toMatch(/interrupted after \d+ rows: every batch written so far stays whole; run the same command again to finish/);
+    expect(stderr).toContain(`rows rejected so far: ${rejectsFile}`);
+    // the rejects of every batch that committed are in the file, and nothing of the earlier run's
+    const imported = (await exported()).map((m) => Number(m.identifiers.find((i) => i.type === 'tmall')!.value.slice(1)));
+    const lastImportedLine = Math.max(...imported) + 2;
+    const listed = readFileSync(rejectsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { line: number; reason: string });
+    const expectedBefore = Array.from({ length: 20_000 }, (_, i) => i).filter((i) => bad(i) && i + 2 < lastImportedLine).map((i) => i + 2);
+    expect(listed.filter((r) => r.line < lastImportedLine).map((r) => [r.line, r.reason])).toEqual(expectedBefore.map((line) => [line, 'missing_channelMemberId']));
+
     const again = await cli('import', 'members', '--channel', 'tmall', '--file', f);
-    expect(again.out).toMatch(/read 20000 rows .* 0 rejected/);
+    const rejectedRows = Array.from({ length: 20_000 }, (_, i) => i).filter(bad).length;
+    expect(again.out).toMatch(new RegExp(`read 20000 rows .* ${rejectedRows} rejected`));
     const everyone = await exported();
-    expect(everyone).toHaveLength(20_000);
-    expect(everyone.reduce((sum, m) => sum + m.points.available, 0)).toBe(Array.from({ length: 20_000 }, (_, i) => 100 + (i % 50)).reduce((a, b) => a + b, 0));
+    expect(everyone).toHaveLength(20_000 - rejectedRows);
+    expect(everyone.reduce((sum, m) => sum + m.points.available, 0)).toBe(Array.from({ length: 20_000 }, (_, i) => (bad(i) ? 0 : 100 + (i % 50))).reduce((a, b) => a + b, 0));
+    expect(readFileSync(rejectsFile, 'utf8').trim().split('\n')).toHaveLength(rejectedRows);
   }, 60_000);
 
   it('Ctrl-C in codes create withdraws the batch and removes its part-file, so no half-printed run is taken for a finished one', async () => {

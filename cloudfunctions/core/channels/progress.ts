@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 
 /** Without a terminal (cron, a pipe), a line this often says how far a long run is. */
@@ -44,9 +45,13 @@ export function progressBar(label: string): { update(done: number, total: number
  * batch is one transaction, so what was written is whole, and running the command again adds
  * nothing twice. Returns the function that stops listening.
  */
-export function explainInterrupt(done: () => string): () => void {
+export function explainInterrupt(done: () => string, rejectsFile?: string): () => void {
   const onInterrupt = () => {
     process.stderr.write(`\ninterrupted after ${done()}: every batch written so far stays whole; run the same command again to finish (it adds nothing twice)\n`);
+    // Added now, this runs after the import's own exit listener has written its last rejects.
+    process.once('exit', () => {
+      if (rejectsFile && existsSync(rejectsFile)) process.stderr.write(`rows rejected so far: ${rejectsFile}\n`);
+    });
     process.exit(130);
   };
   process.once('SIGINT', onInterrupt);

@@ -1,5 +1,5 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import { accessSync, closeSync, constants, createReadStream, createWriteStream, lstatSync, openSync, readSync, rmSync, statSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, createReadStream, lstatSync, openSync, readSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { readAhead } from './read-ahead';
@@ -582,14 +582,17 @@ export async function importFileInBatches<S, C, P, R extends { line: number }>(
     ? readAhead(options.file, batchSize, planner)
     : preparedBatches(options.file, batchSize, planner.create(planner.context));
   const rejects: R[] = [];
-  let rejectsOut: ReturnType<typeof createWriteStream> | null = null;
-
+  // Written synchronously, batch by batch: a run stopped by Ctrl-C (process.exit) or killed keeps
+  // the rejects of every batch it committed, which a stream's unflushed buffer would lose.
+  let rejectsOut: number | null = null;
   const writeRejects = () => {
     if (!rejects.length) return;
-    rejectsOut ??= createWriteStream(options.rejectsFile);
+    rejectsOut ??= openSync(options.rejectsFile, 'w');
     rejects.sort((a, b) => a.line - b.line);
-    for (const reject of rejects.splice(0)) rejectsOut.write(`${JSON.stringify(reject)}\n`);
+    writeSync(rejectsOut, rejects.splice(0).map((reject) => `${JSON.stringify(reject)}\n`).join(''));
   };
+  // rejects held back for line order belong to committed batches too: on exit they are written as they are
+  process.on('exit', writeRejects);
 
   try {
     for await (const { items, progress, settled } of batches) {
@@ -597,17 +600,13 @@ export async function importFileInBatches<S, C, P, R extends { line: number }>(
       if (settled) writeRejects();
       options.onProgress?.(progress, size, summary);
     }
-  } catch (error) {
+    // the whole file read (a CRLF line counts a byte short as it goes)
+    options.onProgress?.(size, size, summary);
+  } finally {
     // rows rejected by batches that committed are reported even when a later batch fails
+    process.off('exit', writeRejects);
     writeRejects();
-    (rejectsOut as ReturnType<typeof createWriteStream> | null)?.end();
-    throw error;
+    if (rejectsOut !== null) closeSync(rejectsOut);
   }
-  // the whole file read (a CRLF line counts a byte short as it goes)
-  options.onProgress?.(size, size, summary);
-  writeRejects();
-  if (!rejectsOut) return null;
-  const out: ReturnType<typeof createWriteStream> = rejectsOut;
-  await new Promise<void>((done) => out.end(done));
-  return options.rejectsFile;
+  return rejectsOut === null ? null : options.rejectsFile;
 }

@@ -24,12 +24,13 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
       const bar = progressBar('importing members');
       const started = Date.now();
       let imported = 0;
-      const stopExplaining = explainInterrupt(() => plural(imported, 'row'));
+      const rejectsFile = options.rejects ?? `${options.file}.rejects.jsonl`;
+      const stopExplaining = explainInterrupt(() => plural(imported, 'row'), rejectsFile);
       try {
         const summary = await importMembersFile(services, {
           channel: options.channel,
           file: options.file,
-          rejectsFile: options.rejects ?? `${options.file}.rejects.jsonl`,
+          rejectsFile,
           dataFiles: dataFiles(),
           // parsing and hashing on the second core while this thread writes
           readAhead: true,

@@ -46,12 +46,13 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
       const bar = progressBar('importing orders');
       const started = Date.now();
       let imported = 0;
-      const stopExplaining = explainInterrupt(() => plural(imported, 'row'));
+      const rejectsFile = options.rejects ?? `${options.file}.rejects.jsonl`;
+      const stopExplaining = explainInterrupt(() => plural(imported, 'row'), rejectsFile);
       try {
         const summary = await importOrdersFile(services, {
           channel: options.channel,
           file: options.file,
-          rejectsFile: options.rejects ?? `${options.file}.rejects.jsonl`,
+          rejectsFile,
           dataFiles: dataFiles(),
           batchSize: options.batch,
           // parsing and hashing on the second core while this thread writes

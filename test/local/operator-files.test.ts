@@ -245,6 +245,34 @@ describe('the operator\'s files and slips', () => {
     expect(readFileSync(rejectsFile, 'utf8').trim().split('\n')).toHaveLength(rejectedRows);
   }, 60_000);
 
+  it('Ctrl-C in points expire says what stays and how to finish; running it again expires the rest once', async () => {
+    const rows = Array.from({ length: 12_000 }, (_, i) => `T${i},${10 + (i % 5)}`).join('\n');
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', `channelMemberId,points\n${rows}\n`));
+    const opening = Array.from({ length: 12_000 }, (_, i) => 10 + (i % 5)).reduce((a, b) => a + b, 0);
+    expect((await exported()).reduce((sum, m) => sum + m.points.available, 0)).toBe(opening);
+    const expiredSoFar = () => {
+      const store = new Database(db, { readonly: true });
+      const count = store.prepare("SELECT count(*) FROM doc_ledger WHERE id LIKE 'expire:%'").pluck().get() as number;
+      store.close();
+      return count;
+    };
+    const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', db, 'points', 'expire', '--as-of', '2040-01-01', '--allow-future'], { cwd: join(__dirname, '../..') });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let tries = 0; expiredSoFar() === 0 && tries < 600; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/interrupted after \d+ accounts: every batch written so far stays whole; run the same command again to finish/);
+    const before = expiredSoFar();
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThan(12_000);
+    const again = await cli('points', 'expire', '--as-of', '2040-01-01', '--allow-future');
+    expect(again.out).toMatch(new RegExp(`expired ${12_000 - before} lots`));
+    expect(expiredSoFar()).toBe(12_000);
+    expect((await exported()).reduce((sum, m) => sum + m.points.available, 0)).toBe(0);
+  }, 60_000);
+
   it('Ctrl-C in codes create withdraws the batch and removes its part-file, so no half-printed run is taken for a finished one', async () => {
     const out = temp.file('codes.txt');
     const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', db, 'codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '5000000', '--out', out], { cwd: join(__dirname, '../..') });

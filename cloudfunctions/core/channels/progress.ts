@@ -8,20 +8,21 @@ const LOG_EVERY_MS = 10_000;
  * A progress bar on a terminal. Piped or in CI, a line on stderr every 10 seconds instead, so a
  * cron log shows a long import moving (a short one prints nothing but its summary).
  */
-export function progressBar(label: string): { update(done: number, total: number, note: string): void; stop(): void } {
+export function progressBar(label: string, { counting = false } = {}): { update(done: number, total: number, note: string): void; stop(): void } {
   if (!process.stderr.isTTY || process.env.CI) {
     let next = Date.now() + LOG_EVERY_MS;
     return {
       update(done, total, note) {
         if (Date.now() < next) return;
         next = Date.now() + LOG_EVERY_MS;
-        process.stderr.write(`${label}: ${total ? Math.floor((done / total) * 100) : 0}% | ${note}\n`);
+        process.stderr.write(counting ? `${label}: ${note}\n` : `${label}: ${total ? Math.floor((done / total) * 100) : 0}% | ${note}\n`);
       },
       stop: () => {},
     };
   }
+  // `counting`: a run whose total is unknown until it ends (points expire) shows what it did so far
   const bar = new SingleBar(
-    { format: `${label} {bar} {percentage}% | {note}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+    { format: counting ? `${label} | {note}` : `${label} {bar} {percentage}% | {note}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
     Presets.shades_classic,
   );
   let started = false;
@@ -41,9 +42,9 @@ export function progressBar(label: string): { update(done: number, total: number
 }
 
 /**
- * Ctrl-C during an import: say what stays and how to finish, rather than end silently. Every
- * batch is one transaction, so what was written is whole, and running the command again adds
- * nothing twice. Returns the function that stops listening.
+ * Ctrl-C during an import or an expiry run: say what stays and how to finish, rather than end
+ * silently. Every batch is one transaction, so what was written is whole, and running the command
+ * again adds nothing twice. Returns the function that stops listening.
  */
 export function explainInterrupt(done: () => string, rejectsFile?: string): () => void {
   const onInterrupt = () => {

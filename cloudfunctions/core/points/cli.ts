@@ -108,7 +108,18 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
       if (Date.parse(asOf) > services.clock.now() && !options.allowFuture) {
         throw new AppError('INVALID_INPUT', `--as-of ${asOf} is in the future; lots due by then still belong to their members (add --allow-future to expire them anyway)`);
       }
-      const summary = await expirePoints(services, asOf);
+      const bar = progressBar('expiring points', { counting: true });
+      let accounts = 0;
+      const stopExplaining = explainInterrupt(() => plural(accounts, 'account'));
+      const summary = await expirePoints(services, asOf, {
+        onProgress: (s) => {
+          accounts = s.accounts;
+          bar.update(0, 0, `${plural(s.lots, 'lot')} on ${plural(s.accounts, 'account')} so far`);
+        },
+      }).finally(() => {
+        stopExplaining();
+        bar.stop();
+      });
       process.stdout.write(`as of ${beijingTime(asOf)}: expired ${plural(summary.lots, 'lot')}, ${plural(summary.points, 'point')}, on ${plural(summary.accounts, 'account')}\n`);
     }));
 

@@ -11,7 +11,8 @@
  * Anything else is answered with an error so a test notices. Transactions work on a snapshot taken at
  * start; commit copies the documents they touched. Write conflicts follow MongoDB's snapshot isolation:
  * a transaction writing a document that another open transaction has written, or that anyone committed
- * after its snapshot, is refused with a WriteConflict and can then only be aborted; reads never conflict.
+ * after its snapshot, is refused with a WriteConflict and can then only be aborted; reads never conflict,
+ * and neither does an update that leaves the document as it was (MongoDB writes nothing for it).
  * Inject other failures with `answerNext`.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -342,8 +343,10 @@ export class CloudBaseResponder {
         const hits = selected();
         for (const doc of hits) {
           const next = body.merge === false ? { _id: doc._id, ...data } : applyUpdate(doc, data);
-          // Like MongoDB's nModified: a write that changes nothing does not count.
-          if (!isDeepStrictEqual(next, doc)) updated += 1;
+          // Like MongoDB: a write that changes nothing is no write (not counted in nModified, and no
+          // write conflict either), so a domain "touch" meant to collide must change a value.
+          if (isDeepStrictEqual(next, doc)) continue;
+          updated += 1;
           touch(String(doc._id));
           docs.set(String(doc._id), next);
         }

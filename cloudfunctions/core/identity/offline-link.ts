@@ -17,6 +17,8 @@ import { ensureWechatMember } from './wechat';
 
 interface AttemptsDoc extends Doc {
   failures: string[];
+  /** Weighed tries, right or wrong: each writes it, so two tries at once never both commit. */
+  tries?: number;
 }
 
 /** `linkRequests/{cardRecordId}>{wechatRecordId}`: a card without a phone a consumer asked for, until staff decide. */
@@ -84,13 +86,18 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
       return { status: 'pending' as const, memberId };
     }
     if (!last4) throw new AppError('INVALID_INPUT', 'last4 is required for this card');
+    // The right guess rests on the count as much as a wrong one does, so it writes it too (with a
+    // value that changes): on CloudBase a try reading the count and writing nothing would commit
+    // beside the wrong try that locks the card, and a burst of guesses would all be weighed.
+    const tries = (attempts?.tries ?? 0) + 1;
     if (card.phoneMasked.slice(-4) !== last4) {
       // answered, not thrown, so that the transaction commits the try it counts
       const failures = [...recent, at];
-      cache.put('linkAttempts', { _id: cardId, failures } satisfies AttemptsDoc);
+      cache.put('linkAttempts', { _id: cardId, failures, tries } satisfies AttemptsDoc);
       await cache.flush();
       return { status: 'mismatch' as const, memberId, failures };
     }
+    cache.put('linkAttempts', { _id: cardId, failures: recent, tries } satisfies AttemptsDoc);
     return { status: 'linked' as const, memberId: (await joinCard(cache, services, card, wechat, at)).memberId };
   });
 

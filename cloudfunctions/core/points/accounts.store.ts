@@ -64,6 +64,10 @@ export class PointsSession {
     const found = await this.get<AccountDoc>(COLLECTION.accounts, accountId);
     if (found) return found;
     const record = await this.get<RecordRef>('records', accountId);
+    // No record yet: the account waits for its member. Removing the absent record claims its id, so
+    // on CloudBase an import creating the record meanwhile (which finds no account to attach) conflicts
+    // instead of leaving these points with no member; a record put later in this transaction wins.
+    if (!record) this.cache.remove('records', accountId);
     return {
       _id: accountId, memberId: record?.memberId ?? null, points: 0, growth: 0, lots: [], nextExpiry: NEVER,
       reversed: {}, entries: 0, updatedAt: this.now,

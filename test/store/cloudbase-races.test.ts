@@ -1,0 +1,118 @@
+/**
+ * Domain transactions racing on CloudBase, through the real wx-server-sdk against the responder
+ * with MongoDB's snapshot isolation: two transactions conflict only where both write one document,
+ * so a decision resting on a document that is only read can be overtaken (write skew). A gate
+ * holds each transaction's first run at its first read until both have started, so both work on
+ * one snapshot; whatever then commits must be what the two give one after the other.
+ */
+import { importMemberRows, emptySummary, type PlannedRecord } from '../../cloudfunctions/core/identity/import';
+import { blockedPhoneKeys } from '../../cloudfunctions/core/identity/identity.rules';
+import { linkOffline } from '../../cloudfunctions/core/identity/offline-link';
+import { recordFromRow } from '../../cloudfunctions/core/identity/records';
+import { emptyOrderSummary, importPlannedOrders, planOrderRows, type OrderPlanContext } from '../../cloudfunctions/core/orders/import.store';
+import { earnRateOf } from '../../cloudfunctions/core/points/config';
+import type { Services } from '../../cloudfunctions/core/runtime/services';
+import { CloudBaseStore } from '../../cloudfunctions/core/store/cloudbase';
+import { COLLECTIONS } from '../../cloudfunctions/core/store/collections';
+import type { Doc, DocStore, Tx } from '../../cloudfunctions/core/store/port';
+import { CloudBaseResponder } from '../support/cloudbase-responder';
+import { boundConsumer, importMembers } from '../support/members';
+import { callerOf, openTestServices, type TestServices } from '../support/services';
+
+const responder = new CloudBaseResponder();
+let cloud: typeof import('wx-server-sdk');
+
+beforeAll(async () => {
+  await responder.start();
+  Object.assign(process.env, {
+    TENCENTCLOUD_SECRETID: 'test-secret-id',
+    TENCENTCLOUD_SECRETKEY: 'test-secret-key',
+    TCB_CONTEXT_CNFG: JSON.stringify({ URL: responder.url }),
+    TENCENTCLOUD: 'true', // skips the SDK's probe of Tencent's metadata server (a network call)
+    SILENCE: 'true',
+  });
+  cloud = require('wx-server-sdk') as typeof import('wx-server-sdk');
+  cloud.init({ env: 'test-env' });
+});
+afterAll(() => responder.stop());
+
+/** Holds the first run of each of `parties` transactions at its first read until all have started; reruns pass. */
+function gated(inner: DocStore, parties: number): DocStore {
+  let arrived = 0;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return {
+    transaction: (fn) => {
+      let firstRun = true;
+      return inner.transaction((tx: Tx) => {
+        let held = firstRun;
+        firstRun = false;
+        const get: Tx['get'] = async (collection, id) => {
+          const doc = await tx.get(collection, id);
+          if (held) {
+            held = false;
+            if (++arrived === parties) open();
+            await opened;
+          }
+          return doc as never;
+        };
+        return fn({ ...tx, get });
+      });
+    },
+    get: (collection, id) => inner.get(collection, id),
+    updateIf: (collection, id, expected, patch) => inner.updateIf(collection, id, expected, patch),
+    query: (collection, options) => inner.query(collection, options),
+    close: () => inner.close(),
+  };
+}
+
+let base: TestServices;
+afterEach(() => base.close());
+
+/** The state built on SQLite, copied into the responder; the same keys, clock and config, on CloudBase. */
+async function onCloud(parties: number): Promise<Services> {
+  responder.reset();
+  for (const collection of Object.keys(COLLECTIONS)) for (const doc of await base.dump(collection)) responder.seed(collection, doc as Doc);
+  return { ...base, store: gated(new CloudBaseStore(cloud.database()), parties) };
+}
+
+it('a right guess at a store card beside the wrong try that locks it: the card is linked or locked, not both', async () => {
+  base = openTestServices();
+  await importMembers(base, 'offline', [{ channelMemberId: 'C100', phone: '13800001111' }]);
+  await boundConsumer(base, 'guesser', '13912345678');
+  const services = await onCloud(2);
+  // four wrong tries on record: the fifth locks the card for a day
+  const earlier = new Date(base.clock.now() - 60_000).toISOString();
+  responder.seed('linkAttempts', { _id: 'offline:C100', failures: [earlier, earlier, earlier, earlier] });
+
+  const caller = { ...callerOf('guesser'), openid: 'guesser' };
+  const [wrong, right] = await Promise.allSettled([linkOffline(services, caller, 'C100', '0000'), linkOffline(services, caller, 'C100', '1111')]);
+  const failures = (responder.peek('linkAttempts', 'offline:C100') as { failures: string[] }).failures.length;
+  const linked = !!(responder.peek('records', 'offline:C100') as { memberId: string | null }).memberId
+    && right.status === 'fulfilled';
+  // wrong first: the fifth failure is counted and the right guess is LOCKED;
+  // right first: the card is linked and the wrong try finds it linked, counting nothing
+  const serial = (failures === 5 && !linked && right.status === 'rejected' && (right.reason as { code?: string }).code === 'LOCKED')
+    || (failures === 4 && linked && wrong.status === 'fulfilled');
+  expect({ failures, linked, wrong: wrong.status, right: right.status, serial }).toMatchObject({ serial: true });
+});
+
+it('an order imported while its buyer\'s record is being imported: the points reach the member and its balance', async () => {
+  base = openTestServices();
+  const services = await onCloud(2);
+  const { record } = recordFromRow('tmall', { channelMemberId: 'T1', phone: '13800002222' }, Buffer.from(base.secrets.phoneHashKey));
+  const members: PlannedRecord[] = [{ line: 2, record: record! }];
+  const context: OrderPlanContext = {
+    channel: 'tmall', rate: earnRateOf(base.config.points, 'tmall'), now: new Date(base.clock.now()).toISOString(),
+    phoneHashKey: base.secrets.phoneHashKey, blockedPhoneKeys: blockedPhoneKeys(base),
+  };
+  const order = planOrderRows(context).prepare({ line: 2, row: { orderId: 'O1', channelMemberId: 'T1', amountFen: '10000', paidAt: '2026-11-20 10:00:00' } });
+  await Promise.all([
+    importMemberRows(services, 'tmall', members, emptySummary(), []),
+    importPlannedOrders(services, context, [order], emptyOrderSummary(), []),
+  ]);
+  const { memberId } = responder.peek('records', 'tmall:T1') as { memberId: string };
+  const account = responder.peek('accounts', 'tmall:T1') as { memberId: string | null; points: number; growth: number };
+  expect(account).toMatchObject({ memberId, points: 100, growth: 100 });
+  expect(responder.peek('balances', memberId)).toMatchObject({ points: 100, growth: 100 });
+});

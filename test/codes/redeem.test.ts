@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { revokeKey, setBatchStatus } from '../../cloudfunctions/core/codes/batches.store';
 import { batchSigner, CODE_ALPHABET, tagCharsFor } from '../../cloudfunctions/core/codes/code';
+import { createBatch } from '../../cloudfunctions/core/codes/create';
 import { boundConsumer, memberOk } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 import { makeBatch, redeem, snapshot } from './support';
@@ -238,6 +240,35 @@ describe('codes.redeem', () => {
     const next = await makeBatch(withTwo);
     expect(next.batch.keyId).toBe('C');
     expect(await redeem(withTwo, 'u1', { code: next.codes[0] })).toMatchObject({ ok: true });
+  });
+
+  test('a key revoked while a batch it signs is being written: the batch is withdrawn, not activated', async () => {
+    let text = '';
+    const out = new Writable({ write(chunk: Buffer, _encoding, done) { text += chunk.toString(); done(); } });
+    // revoke-key marked the key after this run chose it, and listed the key's batches before this one was recorded
+    const creating = createBatch(services, {
+      sku: 'SKU-1', name: '面霜 50ml', points: 20, count: 10, validTo: null,
+      open: () => {
+        void services.store.transaction((tx) => tx.set('codeKeys', { _id: 'A', revokedAt: new Date(services.clock.now()).toISOString(), batches: 0 }));
+        return out;
+      },
+    });
+    await expect(creating).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/key A was revoked while the batch was written: it is withdrawn/) });
+    expect(text.split('\n').filter(Boolean)).toHaveLength(10);
+    expect((await services.dump('codeBatches')).map((b) => b.status)).toEqual(['revoked']);
+  });
+
+  test('a batch revoked while it is being written is not reported as made', async () => {
+    const out = new Writable({ write(_chunk: Buffer, _encoding, done) { done(); } });
+    const creating = createBatch(services, {
+      sku: 'SKU-1', name: '面霜 50ml', points: 20, count: 10, validTo: null,
+      open: (batch) => {
+        void setBatchStatus(services, batch._id, ['pending'], { status: 'revoked', revokedAt: new Date(services.clock.now()).toISOString() });
+        return out;
+      },
+    });
+    await expect(creating).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/was revoked while it was written/) });
+    expect((await services.dump('codeBatches')).map((b) => b.status)).toEqual(['revoked']);
   });
 
   test('a revoked batch refuses its unused codes once the instance cache expires', async () => {

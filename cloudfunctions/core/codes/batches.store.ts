@@ -60,6 +60,29 @@ export async function setBatchStatus(services: Services, batchId: string, from: 
   return updated;
 }
 
+/**
+ * Makes a pending batch active once its file is complete, unless its key was revoked meanwhile:
+ * revoke-key marks the key before it lists the key's batches, so a batch recorded after that list
+ * is caught here, where the mark is read in the same transaction that would activate it. Answers
+ * the batch, `keyRevoked` (the batch is revoked instead), or `notPending` (revoked meanwhile).
+ */
+export async function activateBatch(services: Services, batchId: string): Promise<{ batch: BatchDoc } | { keyRevoked: string } | { notPending: true }> {
+  const at = new Date(services.clock.now()).toISOString();
+  const outcome = await services.store.transaction(async (tx) => {
+    const batch = await tx.get<BatchDoc>(BATCHES, batchId);
+    if (batch?.status !== 'pending') return { notPending: true as const };
+    if (await tx.get<KeyRevocationDoc>(KEYS, batch.keyId)) {
+      await tx.set(BATCHES, { ...batch, status: 'revoked', revokedAt: at });
+      return { keyRevoked: batch.keyId };
+    }
+    const active: BatchDoc = { ...batch, status: 'active', activatedAt: at };
+    await tx.set(BATCHES, active);
+    return { batch: active };
+  });
+  forgetBatch(services, batchId);
+  return outcome;
+}
+
 export async function* allBatches(store: DocStore, where: Record<string, string> = {}): AsyncGenerator<BatchDoc> {
   let cursor: string | null = null;
   do {

@@ -47,8 +47,8 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
         checkOutputFile(options.out, 'the codes', dataFiles());
         const bar = progressBar('writing codes');
         const started = Date.now();
-        // Ctrl-C: the batch is withdrawn and its part-file removed, not left pending beside a
-        // file that looks finished (a kill -9 leaves it pending: codes revoke-batch withdraws it)
+        // Ctrl-C or a failure: the batch is withdrawn and its part-file removed, not left pending beside
+        // a file that looks finished (a kill -9 leaves it pending: codes revoke-batch withdraws it)
         let interrupted = false;
         let recorded: string | null = null;
         const onInterrupt = () => void (interrupted = true);
@@ -72,9 +72,15 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
               `valid ${batch.validTo ? `to ${beijingTime(batch.validTo)}` : 'with no end'}, key ${batch.keyId}; written to ${options.out} in ${seconds.toFixed(1)} s\n`,
           );
         } catch (error) {
-          if (!interrupted || !recorded) throw error;
+          if (!recorded) throw error;
+          // the batch was recorded and is withdrawn (a write that failed, its key or itself revoked
+          // meanwhile): a file of codes that will not scan must not reach the printer
           bar.stop();
           rmSync(options.out, { force: true });
+          if (!interrupted) {
+            process.stderr.write(`batch ${recorded} withdrawn and ${options.out} removed: none of its codes will scan\n`);
+            throw error;
+          }
           await services.store.close();
           process.stderr.write(`\ninterrupted: batch ${recorded} withdrawn and ${options.out} removed; nothing of it will scan: run the command again\n`);
           process.exit(130);

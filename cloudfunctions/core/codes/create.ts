@@ -3,7 +3,7 @@ import type { Services } from '../runtime/services';
 import { StoreConflictError } from '../store/port';
 import { linkOf } from '../scenes/scene';
 import { batchIdFrom, batchSpecProblem, type BatchDoc, type BatchSpec } from './batch';
-import { createBatchDoc, keyRevocation, setBatchStatus } from './batches.store';
+import { activateBatch, createBatchDoc, keyRevocation, setBatchStatus } from './batches.store';
 import { batchSigner, canSignCodes, tagCharsFor, type CodeKey } from './code';
 
 export interface CreateBatchInput extends BatchSpec {
@@ -95,6 +95,10 @@ export async function createBatch(services: Services, input: CreateBatchInput): 
     await setBatchStatus(services, batch._id, ['pending'], { status: 'revoked', revokedAt: new Date(services.clock.now()).toISOString() });
     throw error;
   }
-  const active = await setBatchStatus(services, batch._id, ['pending'], { status: 'active', activatedAt: new Date(services.clock.now()).toISOString() });
-  return active ?? batch;
+  const activated = await activateBatch(services, batch._id);
+  if ('keyRevoked' in activated) {
+    throw new AppError('UNAVAILABLE', `key ${activated.keyRevoked} was revoked while the batch was written: it is withdrawn; run the command again to sign a new batch with the next key`);
+  }
+  if ('notPending' in activated) throw new AppError('CONFLICT', `batch ${batch._id} was revoked while it was written: none of its codes will scan`);
+  return activated.batch;
 }

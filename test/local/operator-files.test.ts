@@ -37,6 +37,16 @@ describe('the operator\'s files and slips', () => {
   const documents = () => Object.values(counts() ?? {}).reduce((sum: number, n) => sum + Number(n), 0);
   const exported = async () => (await cli('members', 'export')).out.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { identifiers: { type: string; value: string }[]; points: { available: number } });
   const members = 'channelMemberId,phone,name,points\nT1,13812345678,张三,100\n';
+  /** Runs the CLI in a child process, sends it Ctrl-C once `ready()` holds, and answers its exit code and stderr. */
+  const interruptedRun = async (args: string[], ready: () => boolean) => {
+    const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', db, ...args], { cwd: join(__dirname, '../..') });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let tries = 0; !ready() && tries < 1500; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGINT');
+    return { code: await exited, stderr };
+  };
 
   it('refuses a channel that is not the brand\'s (a typo would pay opening balances and orders twice)', async () => {
     await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members));
@@ -219,14 +229,9 @@ describe('the operator\'s files and slips', () => {
     const f = file('big.csv', `channelMemberId,points\n${rows}\n`);
     const rejectsFile = `${f}.rejects.jsonl`;
     writeFileSync(rejectsFile, '{"line":1,"reason":"from an earlier run"}\n');
-    const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', db, 'import', 'members', '--channel', 'tmall', '--file', f], { cwd: join(__dirname, '../..') });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    // interrupt once some batches have committed
-    for (let tries = 0; documents() === 0 && tries < 600; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
+    // interrupted once some batches have committed
+    const { code, stderr } = await interruptedRun(['import', 'members', '--channel', 'tmall', '--file', f], () => documents() > 0);
+    expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted after \d+ rows: every batch written so far stays whole; run the same command again to finish/);
     expect(stderr).toContain(`rows rejected so far: ${rejectsFile}`);
     // the rejects of every batch that committed are in the file, and nothing of the earlier run's
@@ -256,13 +261,8 @@ describe('the operator\'s files and slips', () => {
       store.close();
       return count;
     };
-    const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', db, 'points', 'expire', '--as-of', '2040-01-01', '--allow-future'], { cwd: join(__dirname, '../..') });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    for (let tries = 0; expiredSoFar() === 0 && tries < 600; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
+    const { code, stderr } = await interruptedRun(['points', 'expire', '--as-of', '2040-01-01', '--allow-future'], () => expiredSoFar() > 0);
+    expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted after \d+ accounts: every batch written so far stays whole; run the same command again to finish/);
     const before = expiredSoFar();
     expect(before).toBeGreaterThan(0);
@@ -275,13 +275,11 @@ describe('the operator\'s files and slips', () => {
 
   it('Ctrl-C in codes create withdraws the batch and removes its part-file, so no half-printed run is taken for a finished one', async () => {
     const out = temp.file('codes.txt');
-    const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', db, 'codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '5000000', '--out', out], { cwd: join(__dirname, '../..') });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    for (let tries = 0; !(existsSync(out) && lstatSync(out).size > 0) && tries < 600; tries++) await new Promise((resolve) => setTimeout(resolve, 50));
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
+    const { code, stderr } = await interruptedRun(
+      ['codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '5000000', '--out', out],
+      () => existsSync(out) && lstatSync(out).size > 0,
+    );
+    expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted: batch \w{4} withdrawn and .*codes\.txt removed; nothing of it will scan: run the command again/);
     expect(existsSync(out)).toBe(false);
     expect((await cli('codes', 'list')).out).toMatch(/^\w{4}\trevoked\t/);

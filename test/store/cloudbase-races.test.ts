@@ -24,15 +24,7 @@ let cloud: typeof import('wx-server-sdk');
 
 beforeAll(async () => {
   await responder.start();
-  Object.assign(process.env, {
-    TENCENTCLOUD_SECRETID: 'test-secret-id',
-    TENCENTCLOUD_SECRETKEY: 'test-secret-key',
-    TCB_CONTEXT_CNFG: JSON.stringify({ URL: responder.url }),
-    TENCENTCLOUD: 'true', // skips the SDK's probe of Tencent's metadata server (a network call)
-    SILENCE: 'true',
-  });
-  cloud = require('wx-server-sdk') as typeof import('wx-server-sdk');
-  cloud.init({ env: 'test-env' });
+  cloud = responder.sdk();
 });
 afterAll(() => responder.stop());
 

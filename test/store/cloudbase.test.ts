@@ -20,16 +20,7 @@ let ledgerStore: CloudBaseStore;
 
 beforeAll(async () => {
   await responder.start();
-  Object.assign(process.env, {
-    TENCENTCLOUD_SECRETID: 'test-secret-id',
-    TENCENTCLOUD_SECRETKEY: 'test-secret-key',
-    TCB_CONTEXT_CNFG: JSON.stringify({ URL: responder.url }),
-    TENCENTCLOUD: 'true', // skips the SDK's probe of Tencent's metadata server (a network call)
-    SILENCE: 'true', // no 3 s "slow request" timer, which a failed request leaves running
-  });
-  // Required only now, with the transport settings in place.
-  cloud = require('wx-server-sdk') as typeof import('wx-server-sdk');
-  cloud.init({ env: 'test-env' });
+  cloud = responder.sdk();
   store = new CloudBaseStore(cloud.database());
   ledgerStore = new CloudBaseStore(cloud.database(), { ledger: { indexes: [['memberId', 'at']] } });
 });

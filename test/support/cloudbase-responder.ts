@@ -159,6 +159,23 @@ export class CloudBaseResponder {
     return this;
   }
 
+  /**
+   * Points wx-server-sdk at this responder (call after `start`) and answers the SDK, required only
+   * now, with its transport settings in place, and initialised.
+   */
+  sdk(): typeof import('wx-server-sdk') {
+    Object.assign(process.env, {
+      TENCENTCLOUD_SECRETID: 'test-secret-id',
+      TENCENTCLOUD_SECRETKEY: 'test-secret-key',
+      TCB_CONTEXT_CNFG: JSON.stringify({ URL: this.url }),
+      TENCENTCLOUD: 'true', // skips the SDK's probe of Tencent's metadata server (a network call)
+      SILENCE: 'true', // no 3 s "slow request" timer, which a failed request leaves running
+    });
+    const cloud = require('wx-server-sdk') as typeof import('wx-server-sdk');
+    cloud.init({ env: 'test-env' });
+    return cloud;
+  }
+
   async stop(): Promise<void> {
     const server = this.server;
     if (!server) return;

@@ -280,6 +280,18 @@ describe('operator places', () => {
     expect((await addCampaign(services, { name: '双12包裹卡', platform: 'tmall', bonus: 40, validTo: '2027-01-31' })).doc._id).not.toBe(campaign.doc._id);
   });
 
+  test('a new guide named as one who left is a new guide, and adding them again answers the new one', async () => {
+    const { doc: first } = await addGuide(services, { storeId: 'SH002', name: '小陈' });
+    await guideLeft(services, first._id);
+    const hired = await addGuide(services, { storeId: 'SH002', name: '小陈' });
+    expect(hired).toMatchObject({ repeated: false, doc: { status: 'active' } });
+    expect(hired.doc._id).not.toBe(first._id);
+    const again = await addGuide(services, { storeId: 'SH002', name: '小陈' });
+    expect(again).toEqual({ doc: hired.doc, repeated: true });
+    // with an explicit id the id decides: the guide who left is answered as such
+    expect(await addGuide(services, { id: first._id, storeId: 'SH002', name: '小陈' })).toMatchObject({ repeated: true, doc: { status: 'left' } });
+  });
+
   test('an id already given to a different place is refused, naming what holds it', async () => {
     const before = await snapshot(services);
     await expect(addStore(services, { id: 'SH001', name: '南京西路店' })).rejects.toMatchObject({ code: 'CONFLICT', message: 'store SH001 already exists: 南京西路店 (上海)' });

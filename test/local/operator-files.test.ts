@@ -280,7 +280,7 @@ describe('the operator\'s files and slips', () => {
       () => existsSync(out) && lstatSync(out).size > 0,
     );
     expect(code).toBe(130);
-    expect(stderr).toMatch(/interrupted: batch \w{4} withdrawn and .*codes\.txt removed; nothing of it will scan: run the command again/);
+    expect(stderr).toMatch(/interrupted: batch \w{4} withdrawn and .*codes\.txt removed; none of its codes will scan: run the command again/);
     expect(existsSync(out)).toBe(false);
     expect((await cli('codes', 'list')).out).toMatch(/^\w{4}\trevoked\t/);
   }, 60_000);

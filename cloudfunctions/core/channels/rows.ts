@@ -582,8 +582,9 @@ export async function importFileInBatches<S, C, P, R extends { line: number }>(
     ? readAhead(options.file, batchSize, planner)
     : preparedBatches(options.file, batchSize, planner.create(planner.context));
   const rejects: R[] = [];
-  // Written synchronously, batch by batch: a run stopped by Ctrl-C (process.exit) or killed keeps
-  // the rejects of every batch it committed, which a stream's unflushed buffer would lose.
+  // Written synchronously as batches settle (a member import settles once per window of rows, to
+  // keep line order), and the rest on exit: a run stopped by Ctrl-C (process.exit) keeps the rejects
+  // of every batch it committed, which a stream's unflushed buffer lost. A kill -9 keeps the settled ones.
   let rejectsOut: number | null = null;
   const writeRejects = () => {
     if (!rejects.length) return;

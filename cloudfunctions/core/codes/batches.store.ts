@@ -83,6 +83,20 @@ export async function activateBatch(services: Services, batchId: string): Promis
   return outcome;
 }
 
+/**
+ * After a run that failed once its batch was recorded: revokes the batch if it is still pending.
+ * Answers what the batch is now, or null when the store cannot say (the file must then be kept
+ * until an operator withdraws the batch: it may be active).
+ */
+export async function withdrawBatch(services: Services, batchId: string): Promise<BatchDoc['status'] | null> {
+  try {
+    if (await setBatchStatus(services, batchId, ['pending'], { status: 'revoked', revokedAt: new Date(services.clock.now()).toISOString() })) return 'revoked';
+    return (await services.store.get<BatchDoc>(BATCHES, batchId))?.status ?? null;
+  } catch {
+    return null;
+  }
+}
+
 export async function* allBatches(store: DocStore, where: Record<string, string> = {}): AsyncGenerator<BatchDoc> {
   let cursor: string | null = null;
   do {

@@ -6,7 +6,7 @@ import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
 import type { Services } from '../runtime/services';
 import { parseValidTo, type BatchDoc } from './batch';
-import { allBatches, BATCHES, revokeKey, setBatchStatus } from './batches.store';
+import { allBatches, BATCHES, revokeKey, setBatchStatus, withdrawBatch } from './batches.store';
 import { countRedeemed, REPEATS, type RepeatDoc } from './claims.store';
 import { createBatch } from './create';
 
@@ -47,14 +47,16 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
         checkOutputFile(options.out, 'the codes', dataFiles());
         const bar = progressBar('writing codes');
         const started = Date.now();
-        // Ctrl-C or a failure: the batch is withdrawn and its part-file removed, not left pending beside
-        // a file that looks finished (a kill -9 leaves it pending: codes revoke-batch withdraws it)
+        // Ctrl-C or a failure once the batch is recorded: the batch is withdrawn and its file removed,
+        // not left pending beside a file that looks finished (a kill -9 leaves it pending: codes
+        // revoke-batch withdraws it); a file whose batch may be active is kept
         let interrupted = false;
         let recorded: string | null = null;
         const onInterrupt = () => void (interrupted = true);
         process.once('SIGINT', onInterrupt);
+        let batch: BatchDoc;
         try {
-          const batch = await createBatch(services, {
+          batch = await createBatch(services, {
             sku: options.sku, name: options.name, points: options.points, count: options.count, validTo: options.validTo ?? null,
             open: (pending) => {
               recorded = pending._id;
@@ -65,29 +67,30 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
               bar.update(done, total, `${done.toLocaleString('en')} codes`);
             },
           });
-          bar.stop();
-          const seconds = (Date.now() - started) / 1000;
-          process.stdout.write(
-            `batch ${batch._id}: ${plural(batch.count, 'code')} for ${batch.sku} (${batch.name}), ${plural(batch.points, 'point')} each, ` +
-              `valid ${batch.validTo ? `to ${beijingTime(batch.validTo)}` : 'with no end'}, key ${batch.keyId}; written to ${options.out} in ${seconds.toFixed(1)} s\n`,
-          );
         } catch (error) {
           if (!recorded) throw error;
-          // the batch was recorded and is withdrawn (a write that failed, its key or itself revoked
-          // meanwhile): a file of codes that will not scan must not reach the printer
           bar.stop();
-          rmSync(options.out, { force: true });
+          const status = await withdrawBatch(services, recorded);
+          if (status === 'revoked') rmSync(options.out, { force: true });
+          const fate = status === 'revoked' ? `batch ${recorded} withdrawn and ${options.out} removed; none of its codes will scan`
+            : status === 'active' ? `batch ${recorded} is active all the same: ${options.out} is kept and its codes scan`
+            : `batch ${recorded} could not be withdrawn: run codes revoke-batch ${recorded} before anything prints ${options.out}`;
           if (!interrupted) {
-            process.stderr.write(`batch ${recorded} withdrawn and ${options.out} removed: none of its codes will scan\n`);
+            process.stderr.write(`${fate}\n`);
             throw error;
           }
           await services.store.close();
-          process.stderr.write(`\ninterrupted: batch ${recorded} withdrawn and ${options.out} removed; nothing of it will scan: run the command again\n`);
+          process.stderr.write(`\ninterrupted: ${fate}: run the command again\n`);
           process.exit(130);
         } finally {
           process.off('SIGINT', onInterrupt);
           bar.stop();
         }
+        const seconds = (Date.now() - started) / 1000;
+        process.stdout.write(
+          `batch ${batch._id}: ${plural(batch.count, 'code')} for ${batch.sku} (${batch.name}), ${plural(batch.points, 'point')} each, ` +
+            `valid ${batch.validTo ? `to ${beijingTime(batch.validTo)}` : 'with no end'}, key ${batch.keyId}; written to ${options.out} in ${seconds.toFixed(1)} s\n`,
+        );
       }, { createsDatabase: true }),
     );
 

@@ -32,20 +32,33 @@ function contentId(prefix: string, parts: (string | number | null)[]): string {
   return `${prefix}_${base32(createHash('sha256').update(JSON.stringify(parts)).digest()).slice(0, 16)}`;
 }
 
-/** Creates the place, or answers the one holding its id when that one is the same place. */
+/**
+ * Creates the place, or answers the one holding its id when that one is the same place; null when
+ * the holder is one to pass over (`passOver`: a guide who left, whose name a new hire may share).
+ */
 async function addOnce<T extends Doc>(
   services: Services, collection: string, doc: T, sameAs: (held: T) => boolean, describe: (held: T) => string,
-): Promise<Added<T>> {
+  passOver: (held: T) => boolean = () => false,
+): Promise<Added<T> | null> {
   return services.store.transaction(async (tx) => {
     const held = await tx.get<T>(collection, doc._id);
     if (!held) {
       await tx.create(collection, doc);
       return { doc, repeated: false };
     }
+    if (passOver(held)) return null;
     if (sameAs(held)) return { doc: held, repeated: true };
     throw new AppError('CONFLICT', describe(held));
   });
 }
+
+/** addOnce for a place that is never passed over. */
+async function addPlace<T extends Doc>(services: Services, collection: string, doc: T, sameAs: (held: T) => boolean, describe: (held: T) => string): Promise<Added<T>> {
+  return (await addOnce(services, collection, doc, sameAs, describe))!;
+}
+
+/** Same-named guides one store may have had, each left in turn, before an add gives up. */
+const MAX_NAMESAKES = 100;
 
 const nowIso = (services: Services) => new Date(services.clock.now()).toISOString();
 
@@ -56,19 +69,27 @@ export async function addStore(services: Services, input: { id?: string; name: s
   const id = input.id ?? contentId('s', [name, city]);
   invalid(idProblem(id) ?? nameProblem(input.name) ?? (input.city !== undefined ? nameProblem(input.city, 'city') : null));
   const doc: StoreDoc = { _id: id, name, city, recruited: 0, createdAt: nowIso(services) };
-  return addOnce(services, STORES, doc, (held) => held.name === name && held.city === city,
+  return addPlace(services, STORES, doc, (held) => held.name === name && held.city === city,
     (held) => `store ${id} already exists: ${held.name}${held.city ? ` (${held.city})` : ''}`);
 }
 
 /** Throws INVALID_INPUT, NOT_FOUND (no such store), CONFLICT. */
 export async function addGuide(services: Services, input: { id?: string; storeId: string; name: string }): Promise<Added<GuideDoc>> {
   const name = input.name.trim();
-  const id = input.id ?? contentId('g', [input.storeId, name]);
-  invalid(idProblem(id) ?? nameProblem(input.name));
+  invalid((input.id === undefined ? null : idProblem(input.id)) ?? nameProblem(input.name));
   if (!(await services.store.get<StoreDoc>(STORES, input.storeId))) throw new AppError('NOT_FOUND', `no store ${input.storeId}`);
-  const doc: GuideDoc = { _id: id, name, storeId: input.storeId, status: 'active', recruited: 0, createdAt: nowIso(services) };
-  return addOnce(services, GUIDES, doc, (held) => held.name === name && held.storeId === input.storeId,
-    (held) => `guide ${id} already exists: ${held.name} of store ${held.storeId}`);
+  const sameAs = (held: GuideDoc) => held.name === name && held.storeId === input.storeId;
+  const describe = (held: GuideDoc) => `guide ${held._id} already exists: ${held.name} of store ${held.storeId}`;
+  const guide = (id: string): GuideDoc => ({ _id: id, name, storeId: input.storeId, status: 'active', recruited: 0, createdAt: nowIso(services) });
+  if (input.id !== undefined) return addPlace(services, GUIDES, guide(input.id), sameAs, describe);
+  // Without --id, a guide of that name who left is passed over: a new hire of the same name gets
+  // the next id of the name (and adding them again finds them there), not the code of the one who left.
+  for (let namesake = 0; namesake < MAX_NAMESAKES; namesake++) {
+    const id = contentId('g', namesake === 0 ? [input.storeId, name] : [input.storeId, name, namesake]);
+    const added = await addOnce(services, GUIDES, guide(id), sameAs, describe, (held) => held.status === 'left' && sameAs(held));
+    if (added) return added;
+  }
+  throw new AppError('CONFLICT', `${MAX_NAMESAKES} guides named ${name} have left store ${input.storeId}: give this one an --id`);
 }
 
 /** A guide who left recruits no more; their earlier recruits stay credited. Throws NOT_FOUND. */
@@ -96,7 +117,7 @@ export async function addCampaign(services: Services, input: { id?: string; name
   const doc: CampaignDoc = {
     _id: id, name, platform: input.platform, bonus: input.bonus, validTo, joined: 0, bound: 0, createdAt: nowIso(services),
   };
-  return addOnce(services, CAMPAIGNS, doc,
+  return addPlace(services, CAMPAIGNS, doc,
     (held) => held.name === name && held.platform === input.platform && held.bonus === input.bonus && held.validTo === validTo,
     (held) => `campaign ${id} already exists: ${held.name}, bonus ${held.bonus} on ${held.platform} orders${held.validTo ? ` until ${held.validTo}` : ''}`);
 }

@@ -8,7 +8,8 @@
  * - concurrent transactions that write the same id (a removal of an absent
  *   document counts as a write) do not both commit as they ran; plain reads take
  *   no part in that on CloudBase (MongoDB's snapshot isolation), so a decision
- *   resting on a document must write that document, as `create` does;
+ *   resting on a document must write that document, as `create` does, or be
+ *   re-checked by whoever changes it;
  * - uniqueness comes from document ids: `create` of an existing id fails with
  *   StoreConflictError, on every adapter;
  * - queries run outside transactions, on declared indexes, newest-first or

@@ -3,7 +3,7 @@ import type { Services } from '../runtime/services';
 import { StoreConflictError } from '../store/port';
 import { linkOf } from '../scenes/scene';
 import { batchIdFrom, batchSpecProblem, type BatchDoc, type BatchSpec } from './batch';
-import { activateBatch, createBatchDoc, keyRevocation, setBatchStatus } from './batches.store';
+import { activateBatch, createBatchDoc, keyRevocation, withdrawBatch } from './batches.store';
 import { batchSigner, canSignCodes, tagCharsFor, type CodeKey } from './code';
 
 export interface CreateBatchInput extends BatchSpec {
@@ -92,7 +92,7 @@ export async function createBatch(services: Services, input: CreateBatchInput): 
     }
     await finish(out);
   } catch (error) {
-    await setBatchStatus(services, batch._id, ['pending'], { status: 'revoked', revokedAt: new Date(services.clock.now()).toISOString() });
+    await withdrawBatch(services, batch._id);
     throw error;
   }
   const activated = await activateBatch(services, batch._id);

@@ -2,7 +2,7 @@ import { addCampaign, addGuide, addStore, guideLeft } from '../../cloudfunctions
 import { recruitReport } from '../../cloudfunctions/core/scenes/report';
 import { mergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
-import { openTestServices, type TestServices } from '../support/services';
+import { openTestServices, withStepBeforeTransaction, type TestServices } from '../support/services';
 import { importOrders, makeBatch, scenes, snapshot } from './support';
 
 let services: TestServices;
@@ -106,6 +106,16 @@ describe('scenes.join', () => {
     expect(report.stores[0]!.guides.reduce((sum, g) => sum + g.recruited, 0)).toBe(1);
   });
 
+  test('a guide who leaves while a recruit joins through their code: the store is credited, not the guide', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    // the guide leaves after the scene was read, before the join is recorded
+    const racing = withStepBeforeTransaction(services, () => guideLeft(services, 'G001'));
+    expect(await scenes(racing, 'u1', { action: 'join', scene: 'g=G001' }))
+      .toEqual({ ok: true, data: { attributed: true, kind: 'store', storeId: 'SH001', guideId: null, campaignId: null, at: '2026-11-23T02:00:00.000Z' } });
+    const report = await recruitReport(services);
+    expect(report.stores[0]).toMatchObject({ storeId: 'SH001', recruited: 1, guides: [{ guideId: 'G001', recruited: 0 }, { guideId: 'G002', recruited: 0 }] });
+  });
+
   test.each([
     ['unbound', 'NOT_BOUND', 'u0', { scene: 'g=G001' }],
     ['unknown guide', 'NOT_FOUND', 'u1', { scene: 'g=NOPE' }],
@@ -199,6 +209,20 @@ describe('scenes.bindOrder (package cards)', () => {
     expect(stranger).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     expect(stranger.ok || stranger.error).not.toHaveProperty('details');
     expect(stranger.ok || stranger.error.message).not.toMatch(/refund/);
+  });
+
+  test('an order refunded while its card is being bound earns no bonus', async () => {
+    const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+    const points = await available(memberId);
+    // the refund is imported after the order was read, before the binding is recorded
+    const racing = withStepBeforeTransaction(services, () => importOrders(services, 'tmall', [
+      { orderId: '1001', channelMemberId: 'T1', amountFen: 19900, status: 'refunded', paidAt: '2026-11-11 10:00:00' },
+    ]));
+    expect(await scenes(racing, 'u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' }))
+      .toMatchObject({ ok: false, error: { code: 'FORBIDDEN', details: { reason: 'refunded' } } });
+    expect(await services.dump('cardOrders')).toEqual([]);
+    expect((await services.dump('ledger')).filter((e) => String(e._id).startsWith('card:'))).toEqual([]);
+    expect(await available(memberId)).toBe(points - 199);
   });
 
   test('an ended campaign: CODE_EXPIRED', async () => {

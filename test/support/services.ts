@@ -41,3 +41,29 @@ export function openTestServices(start = '2026-11-23T02:00:00Z', config?: Partia
 
 /** A caller as the dev runtime makes it (appid `dev`, which dev phone codes are issued to). */
 export const callerOf = (openid: string | null): Caller => ({ openid, unionid: null, appid: 'dev' });
+
+/**
+ * The same services on the same store, except that `step` runs (through the real
+ * services) just before each of the first `times` transactions begins: another
+ * request landing in the window between an action's reads and its transaction.
+ */
+export function withStepBeforeTransaction<S extends Services>(services: S, step: () => Promise<unknown>, times = 1): S {
+  const { store } = services;
+  let left = times;
+  return {
+    ...services,
+    store: {
+      transaction: async (fn) => {
+        if (left > 0) {
+          left--;
+          await step();
+        }
+        return store.transaction(fn);
+      },
+      get: (collection, id) => store.get(collection, id),
+      updateIf: (collection, id, expected, patch) => store.updateIf(collection, id, expected, patch),
+      query: (collection, options) => store.query(collection, options),
+      close: () => store.close(),
+    },
+  };
+}

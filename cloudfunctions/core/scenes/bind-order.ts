@@ -81,14 +81,15 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   if (campaign.platform !== input.platform) throw new AppError('INVALID_INPUT', `this card is for ${campaign.platform} orders`);
   if (campaignEnded(campaign, services.clock.now())) throw new AppError('CODE_EXPIRED', 'this package card campaign has ended');
 
-  const order = await findImportedOrder(services.store, input.platform, input.orderId);
+  const order = await findImportedOrder(get, input.platform, input.orderId);
   if (!order) throw new AppError('NOT_FOUND', 'no such order (orders appear once imported)');
   const buyer = await get<{ _id: string; memberId: string | null }>('records', order.buyerRecordId);
   const buyerMember = buyer ? await liveMember(get, buyer.memberId) : null;
   if (buyerMember?._id !== member._id) throw new AppError('FORBIDDEN', 'this order is not linked to your membership');
   // Only its buyer learns that an order was bound (by a member they were once merged with) or refunded.
   if (earlier) throw new AppError('CONFLICT', 'this order was already bound');
-  if (fullyRefunded(order)) throw new AppError('FORBIDDEN', 'this order was refunded', { reason: 'refunded' });
+  const refunded = () => new AppError('FORBIDDEN', 'this order was refunded', { reason: 'refunded' });
+  if (fullyRefunded(order)) throw refunded();
 
   const at = new Date(services.clock.now()).toISOString();
   const bound: CardOrderDoc = {
@@ -97,6 +98,11 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   };
   try {
     return await services.store.transaction(async (tx) => {
+      // The refund is read again where the bonus is earned: one imported since the order was read
+      // stops it. (One committing beside this transaction on CloudBase is as if imported just after
+      // the binding, which keeps its bonus: the refund import reads nothing the binding writes.)
+      const imported = await findImportedOrder(tx.get.bind(tx), input.platform, input.orderId);
+      if (imported && fullyRefunded(imported)) throw refunded();
       await tx.create(CARD_ORDERS, bound);
       const session = new PointsSession(tx, services);
       const { entry } = await earnIn(session, {

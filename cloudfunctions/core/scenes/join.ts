@@ -3,7 +3,9 @@ import { liveMember } from '../identity/lookup';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { attributionFrom, creditsOf, viewOf, type AttributionDoc, type AttributionView } from './attribution';
-import { resolveScene } from './resolve';
+import type { GuideDoc } from './places';
+import { GUIDES } from './places.store';
+import { resolveScene, type Resolved } from './resolve';
 
 export const ATTRIBUTIONS = 'attributions';
 
@@ -37,7 +39,13 @@ export async function joinScene(services: Services, openid: string, input: { sce
       }
       return { attributed: false, ...viewOf(earlier) };
     }
-    const attribution = attributionFrom(resolved, member._id, record._id, at);
+    // Read again where the guide is credited: one who left since the scene was read hands the
+    // recruit to the store (on CloudBase the credit below writes the guide, so `guides left`
+    // committing meanwhile fails this transaction, which then reads the guide gone).
+    const touch: Resolved = resolved.kind === 'guide' && (await tx.get<GuideDoc>(GUIDES, resolved.guideId))?.status !== 'active'
+      ? { kind: 'store', storeId: resolved.storeId, storeName: resolved.storeName }
+      : resolved;
+    const attribution = attributionFrom(touch, member._id, record._id, at);
     await tx.create(ATTRIBUTIONS, attribution);
     for (const credit of creditsOf(attribution)) {
       const doc = await tx.get<{ _id: string } & Record<string, unknown>>(credit.collection, credit.id);

@@ -1,5 +1,5 @@
+import type { Getter } from '../identity/lookup';
 import type { LedgerEntry } from '../points/types';
-import type { DocStore } from '../store/port';
 
 /**
  * Imported orders as this capability sees them. An order exists once `import
@@ -19,10 +19,11 @@ export interface ImportedOrder {
 
 const numberOr = (value: unknown, fallback: number | null) => (typeof value === 'number' && Number.isFinite(value) ? value : fallback);
 
-export async function findImportedOrder(store: DocStore, platform: string, orderId: string): Promise<ImportedOrder | null> {
-  const earned = await store.get<LedgerEntry>('ledger', `order:${platform}:${orderId}`);
+/** The order as imported, read through a store, a transaction or a TxCache. */
+export async function findImportedOrder(get: Getter, platform: string, orderId: string): Promise<ImportedOrder | null> {
+  const earned = await get<LedgerEntry>('ledger', `order:${platform}:${orderId}`);
   if (!earned || earned.kind !== 'earn') return null;
-  const refund = await store.get<LedgerEntry>('ledger', `refund:${platform}:${orderId}`);
+  const refund = await get<LedgerEntry>('ledger', `refund:${platform}:${orderId}`);
   return {
     platform, orderId, buyerRecordId: earned.accountId, amountFen: numberOr(earned.source.detail?.amountFen, null),
     refundFen: refund ? numberOr(refund.source.detail?.refundFen, 0)! : 0, paidAt: earned.at,

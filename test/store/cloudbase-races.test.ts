@@ -5,6 +5,7 @@
  * holds each transaction's first run at its first read until both have started, so both work on
  * one snapshot; whatever then commits must be what the two give one after the other.
  */
+import { deleteMember } from '../../cloudfunctions/core/identity/erase';
 import { importMemberRows, emptySummary, type PlannedRecord } from '../../cloudfunctions/core/identity/import';
 import { blockedPhoneKeys } from '../../cloudfunctions/core/identity/identity.rules';
 import { linkOffline } from '../../cloudfunctions/core/identity/offline-link';
@@ -16,7 +17,7 @@ import { CloudBaseStore } from '../../cloudfunctions/core/store/cloudbase';
 import { COLLECTIONS } from '../../cloudfunctions/core/store/collections';
 import type { Doc, DocStore, Tx } from '../../cloudfunctions/core/store/port';
 import { CloudBaseResponder } from '../support/cloudbase-responder';
-import { boundConsumer, importMembers } from '../support/members';
+import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { callerOf, openTestServices, type TestServices } from '../support/services';
 
 const responder = new CloudBaseResponder();
@@ -107,4 +108,19 @@ it('an order imported while its buyer\'s record is being imported: the points re
   const account = responder.peek('accounts', 'tmall:T1') as { memberId: string | null; points: number; growth: number };
   expect(account).toMatchObject({ memberId, points: 100, growth: 100 });
   expect(responder.peek('balances', memberId)).toMatchObject({ points: 100, growth: 100 });
+});
+
+it('a store card asked for while the consumer erases themselves: no request is left naming the erased consumer', async () => {
+  base = openTestServices();
+  await importMembers(base, 'offline', [{ channelMemberId: 'C200' }]); // no phone on file: a request for staff
+  await boundConsumer(base, 'u1', '13800001111');
+  const services = await onCloud(2);
+  const caller = { ...callerOf('u1'), openid: 'u1' };
+  // erasure queries first, then both transactions work on one snapshot
+  const [erased, asked] = await Promise.allSettled([deleteMember(services, caller), linkOffline(services, caller, 'C200', undefined)]);
+  expect(erased.status).toBe('fulfilled');
+  // asked first: erased with the rest; erased first: the request finds a new visitor with no phone
+  expect(asked.status === 'fulfilled' || (asked.reason as { code?: string }).code === 'NOT_BOUND').toBe(true);
+  expect((await services.store.query('linkRequests', { limit: 10 })).items).toEqual([]);
+  expect((await services.store.query('records', { limit: 10 })).items.map((r) => r._id)).toEqual(['offline:C200']);
 });

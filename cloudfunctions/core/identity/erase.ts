@@ -1,42 +1,81 @@
+import { AppError } from '../runtime/errors';
 import type { Caller, Services } from '../runtime/services';
 import { syncMemberAccounts } from '../points/accounts.store';
-import type { Doc } from '../store/port';
+import type { Doc, DocStore } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, type MemberDoc, type RecordDoc } from './graph.store';
-import { findWechatRecord, liveMember } from './lookup';
+import { findWechatRecord, liveMember, type Getter, type WechatRecordDoc } from './lookup';
+
+/** Runs of the erasure that may find the consumer's trail moved on under them before it gives up. */
+const MAX_RUNS = 5;
+
+/** What erasure must find by query, outside its transaction (queries cannot run inside one). */
+interface Trail {
+  /** Each WeChat record of the member, with its `trail` count when the queries ran. */
+  counts: Map<string, number>;
+  /** Phone-code receipts carry the masked phone; store-card requests would ask staff about a consumer who is gone. */
+  docs: { collection: 'phoneCodes' | 'linkRequests'; id: string }[];
+}
+
+const wechatIdsOf = (member: MemberDoc | null, wechat: RecordDoc) => (member?.records ?? [wechat._id]).filter((id) => id.startsWith('wechat:'));
+
+async function countsOf(get: Getter, ids: string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const id of ids) counts.set(id, (await get<WechatRecordDoc>('records', id))?.trail ?? 0);
+  return counts;
+}
+
+async function trailOf(store: DocStore, wechat: WechatRecordDoc): Promise<Trail> {
+  const get: Getter = store.get.bind(store);
+  const counts = await countsOf(get, wechatIdsOf(await liveMember(get, wechat.memberId), wechat));
+  const docs: Trail['docs'] = [];
+  for (const id of counts.keys()) {
+    for (const doc of (await store.query<Doc>('phoneCodes', { where: { recordId: id }, limit: 1000 })).items) docs.push({ collection: 'phoneCodes', id: doc._id });
+    for (const doc of (await store.query<Doc>('linkRequests', { where: { wechatRecordId: id }, limit: 1000 })).items) docs.push({ collection: 'linkRequests', id: doc._id });
+  }
+  return { counts, docs };
+}
+
+const sameCounts = (a: Map<string, number>, b: Map<string, number>) => a.size === b.size && [...a].every(([id, count]) => b.get(id) === count);
 
 /**
  * The consumer's right to erasure: every record of the member (the WeChat
  * user and the channel memberships it was linked to), every identifier they
- * carried and their store-card link requests are removed; the member stays as
- * an anonymous tombstone so the ledger's totals still balance. A later login
- * starts a new member.
+ * carried, their phone-code receipts and store-card link requests are removed;
+ * the member stays as an anonymous tombstone so the ledger's totals still
+ * balance. A later login starts a new member.
+ *
+ * Receipts and requests are found by query before the transaction; each
+ * transaction writing one also counts it on its WeChat record (`trail`), so the
+ * erasure sees in its transaction whether one came meanwhile, and looks again.
+ * Throws CONFLICT when the consumer's trail kept moving through every run (the page says refresh and retry).
  */
 export async function deleteMember(services: Services, caller: Caller & { openid: string }): Promise<{ deleted: true }> {
   const store = services.store;
-  const wechat = await findWechatRecord(store.get.bind(store), caller.openid);
-  if (!wechat) return { deleted: true };
-  // Receipts of used phone codes carry the masked phone: they go too.
-  const receipts = await store.query<Doc>('phoneCodes', { where: { recordId: wechat._id }, limit: 1000 });
-  // So do the member's store-card link requests: staff would be asked about a consumer who is gone.
-  const wechatIds = ((await liveMember(store.get.bind(store), wechat.memberId))?.records ?? [wechat._id]).filter((id) => id.startsWith('wechat:'));
-  const requests: Doc[] = [];
-  for (const id of wechatIds) requests.push(...(await store.query<Doc>('linkRequests', { where: { wechatRecordId: id }, limit: 1000 })).items);
+  for (let run = 1; run <= MAX_RUNS; run++) {
+    const wechat = await findWechatRecord(store.get.bind(store), caller.openid);
+    if (!wechat) return { deleted: true };
+    const trail = await trailOf(store, wechat);
 
-  await store.transaction(async (tx) => {
-    const cache = new TxCache(tx);
-    const member = await liveMember(cache.get.bind(cache), wechat.memberId);
-    const recordIds = member?.records ?? [wechat._id];
-    const records = [...(await cache.getMany<RecordDoc>('records', recordIds)).values()];
-    await applyRecordChanges(cache, services, records.map((before) => ({ before, after: null })));
-    if (member) {
-      const tombstone: MemberDoc = { _id: member._id, status: 'deleted', records: [], createdAt: member.createdAt, mergedInto: null };
-      await tx.set('members', { ...tombstone, deletedAt: new Date(services.clock.now()).toISOString() });
-      // the erased records' accounts keep their totals but belong to no one
-      await syncMemberAccounts(tx, services, [{ memberId: member._id, recordIds: [] }, { memberId: null, recordIds }]);
-    }
-    for (const receipt of receipts.items) await tx.remove('phoneCodes', receipt._id);
-    for (const request of requests) await tx.remove('linkRequests', request._id);
-  });
-  return { deleted: true };
+    const erased = await store.transaction(async (tx) => {
+      const cache = new TxCache(tx);
+      const current = await cache.get<WechatRecordDoc>('records', wechat._id);
+      if (!current) return true; // erased meanwhile, by a retry of this request
+      const member = await liveMember(cache.get.bind(cache), current.memberId);
+      if (!sameCounts(await countsOf(cache.get.bind(cache), wechatIdsOf(member, wechat)), trail.counts)) return false;
+      const recordIds = member?.records ?? [current._id];
+      const records = [...(await cache.getMany<RecordDoc>('records', recordIds)).values()];
+      await applyRecordChanges(cache, services, records.map((before) => ({ before, after: null })));
+      if (member) {
+        const tombstone: MemberDoc = { _id: member._id, status: 'deleted', records: [], createdAt: member.createdAt, mergedInto: null };
+        await tx.set('members', { ...tombstone, deletedAt: new Date(services.clock.now()).toISOString() });
+        // the erased records' accounts keep their totals but belong to no one
+        await syncMemberAccounts(tx, services, [{ memberId: member._id, recordIds: [] }, { memberId: null, recordIds }]);
+      }
+      for (const doc of trail.docs) await tx.remove(doc.collection, doc.id);
+      return true;
+    });
+    if (erased) return { deleted: true };
+  }
+  throw new AppError('CONFLICT', 'the account kept changing during erasure; try again');
 }

@@ -10,6 +10,12 @@ export interface WechatRecordDoc extends RecordDoc {
   profile: { nickname: string | null; birthday: string | null };
   /** AES-GCM sealed phone, for the few places that need it in clear. */
   phoneSealed: string | null;
+  /**
+   * How many documents naming this record were written that erasure finds by query
+   * (phone-code receipts, store-card requests): each transaction writing one counts it
+   * here, so an erasure that queried before it can tell (identity/erase.ts).
+   */
+  trail?: number;
 }
 
 /** The mini-program user's record: the one `wechat` record the openid leads to. */

@@ -76,6 +76,9 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
       const request = await tx.get<LinkRequestDoc>('linkRequests', requestId);
       if (!request) {
         await tx.create('linkRequests', { _id: requestId, status: 'pending', cardRecordId: cardId, wechatRecordId: wechat._id, at } satisfies LinkRequestDoc);
+        // counted on the consumer's record, for an erasure under way (identity/erase.ts)
+        cache.put('records', { ...wechat, trail: (wechat.trail ?? 0) + 1 });
+        await cache.flush();
       } else if (request.status === 'refused') {
         // asking again does not reopen what staff decided: the consumer is told to see the store
         throw new AppError('FORBIDDEN', 'the store did not confirm this card for this member; ask the store');

@@ -1,4 +1,4 @@
-import { openTestServices, type TestServices } from '../../../test/support/services';
+import { openTestServices, withStepBeforeTransaction, type TestServices } from '../../../test/support/services';
 import { boundConsumer, importMembers, member, memberOk } from '../../../test/support/members';
 import { confirmLinkRequest, refuseLinkRequest } from './link-requests';
 import { verifyMemberCode } from './member-code';
@@ -388,6 +388,33 @@ describe('member actions', () => {
       expect(fresh).toMatchObject({ isNew: true, phoneBound: false });
       expect(fresh.memberId).not.toBe(memberId);
       expect(await memberOk(services, 'u1', { action: 'delete', confirm: true })).toEqual({ deleted: true });
+    });
+
+    it.each([
+      ['a phone-code receipt (a new phone bound)', (services: TestServices) => memberOk(services, 'u1', { action: 'bindPhone', code: `dev:13912345679:${services.clock.now()}` })],
+      ['a store-card request', (services: TestServices) => memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C200' })],
+    ])('erases %s the consumer wrote while it was under way', async (_name, step) => {
+      await importMembers(services, 'offline', [{ channelMemberId: 'C200' }]); // no phone on file: a request for staff
+      await boundConsumer(services, 'u1', '13912345678');
+      // from another page, after erasure looked for what to erase and before it erased the member
+      const racing = withStepBeforeTransaction(services, () => step(services));
+      expect(await memberOk(racing, 'u1', { action: 'delete', confirm: true })).toEqual({ deleted: true });
+      const after = await snapshot();
+      expect(after.phoneCodes).toEqual([]);
+      expect(after.records.map((r) => r._id)).toEqual(['offline:C200']);
+      expect(await services.dump('linkRequests')).toEqual([]);
+    });
+
+    it('answers CONFLICT, erasing nothing, when the consumer writes something new through every look; erases once left alone', async () => {
+      await boundConsumer(services, 'u1', '13912345678');
+      let phone = 13912345600;
+      const racing = withStepBeforeTransaction(services, () => memberOk(services, 'u1', { action: 'bindPhone', code: `dev:${++phone}:${services.clock.now()}` }), 5);
+      expect(await member(racing, 'u1', { action: 'delete', confirm: true })).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+      const before = await snapshot();
+      expect(before.records).toHaveLength(1);
+      expect(before.phoneCodes).toHaveLength(6);
+      expect(await memberOk(services, 'u1', { action: 'delete', confirm: true })).toEqual({ deleted: true });
+      expect(await snapshot()).toMatchObject({ records: [], identifiers: [], phoneCodes: [] });
     });
   });
 });

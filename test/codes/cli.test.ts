@@ -113,6 +113,10 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect((await cli('codes', 'create', '--sku', 'S1', '--name', '面\u202e霜', '--points', '5', '--count', '1', '--out', temp.file('rtl.txt'))).err).toMatch(/INVALID_INPUT: name must be 1-60 visible characters/);
     expect((await cli('guides', 'add', '--store', 'NOPE', '--name', 'x')).err).toMatch(/NOT_FOUND/);
     expect((await cli('stores', 'add', '--id', 'S'.repeat(31), '--name', 'x')).err).toMatch(/INVALID_INPUT/);
+    // `--id --help` would otherwise make a store named by the option it swallowed
+    expect((await cli('stores', 'add', '--id', '--help', '--name', 'x')).err).toMatch(/--id needs a value, not the option --help/);
+    expect((await cli('--db', '--help', 'report', 'guides')).err).toMatch(/--db needs a value, not the option --help/);
+    expect((await cli('guides', 'add', '--store', 'SH001', '--name', 'x', '--id', '-G1')).err).toMatch(/INVALID_INPUT: id must start with a letter or digit/);
 
     await devRuntime(async (call) => {
       const { data: login } = await call('member', 'shopper', { action: 'login' });

@@ -87,6 +87,19 @@ function discardNewDatabase(file: string, withSecrets: boolean): void {
   for (const made of [...databaseFilesOf(file), ...(withSecrets ? [secretsFileOf(file)] : [])]) rmSync(made, { force: true });
 }
 
+/**
+ * An option given another option as its value (`--id --help`, `--out --force`): commander takes it
+ * as the value, where the operator meant the option. No value of ours starts with `--`.
+ */
+function refuseOptionsAsValues(program: Command, command: Command): void {
+  for (const owner of [program, command]) {
+    for (const option of owner.options) {
+      const value: unknown = owner.getOptionValue(option.attributeName());
+      if (typeof value === 'string' && value.startsWith('--')) fail(program, `${option.long} needs a value, not the option ${value}`);
+    }
+  }
+}
+
 export function buildCli(): Command {
   const program = new Command('member-centre')
     .description('会员中心 operator CLI and local runtime')
@@ -119,6 +132,7 @@ export function buildCli(): Command {
     if (starts.database) discardNewDatabase(dbFile(), starts.secrets);
     fail(program, isAppError(failure) ? `${failure.code}: ${failure.message}` : failure instanceof Error ? failure.message : String(failure));
   };
+  program.hook('preAction', (_hooked, actionCommand) => refuseOptionsAsValues(program, actionCommand));
   const context: CliContext = { program, importCommand, open, dataFiles: () => dataFilesOf(dbFile()), run };
   for (const register of [registerServe, ...registrars]) register(context);
   return program;

@@ -46,8 +46,10 @@ export function nameProblem(name: string, what = 'name'): string | null {
   return trimmed.length === 0 || trimmed.length > 40 || !isDisplayableName(trimmed) ? `${what} must be 1-40 visible characters, without control or direction characters` : null;
 }
 
+/** A new place's id. (Scenes still resolve any PLACE_ID, but a new one must not read as a CLI option: `--id --help`.) */
 export function idProblem(id: string): string | null {
-  return PLACE_ID.test(id) ? null : 'id must be 1-30 letters, digits, _ or - (so its scene fits 32 characters)';
+  if (!PLACE_ID.test(id)) return 'id must be 1-30 letters, digits, _ or - (so its scene fits 32 characters)';
+  return /^[A-Za-z0-9]/.test(id) ? null : 'id must start with a letter or digit';
 }
 
 export function bonusProblem(bonus: number): string | null {

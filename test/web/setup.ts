@@ -33,6 +33,8 @@ globalThis.ResizeObserver ??= NoObserver as unknown as typeof ResizeObserver
 const consoleError = console.error
 console.error = (...args: unknown[]) => {
   if (typeof args[0] === 'string' && args[0].includes('not wrapped in act(')) return
+  // NutUI's loading icon sets `-webkitMask` inline (its code, not ours; browsers take it)
+  if (typeof args[0] === 'string' && args[0].includes('Unsupported style property %s') && args[1] === '-webkitMask') return
   consoleError(...args)
 }
 const consoleWarn = console.warn

@@ -222,6 +222,19 @@ describe('the operator\'s files and slips', () => {
     expect((await runCli(temp.file('killed/mc.db'), 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/1 member created/);
   });
 
+  it('an export stopped part-way (Ctrl-C) leaves the earlier export as it was and no part of the new one', async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => `T${i},${i % 50}`).join('\n');
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('big.csv', `channelMemberId,points\n${rows}\n`));
+    const out = temp.file('members.jsonl');
+    expect((await cli('members', 'export', '--out', out)).err).toBe(`exported 20000 members to ${out}\n`);
+    const earlier = readFileSync(out);
+    const { code, stderr } = await interruptedRun(['members', 'export', '--out', out], () => readdirSync(temp.file('.')).some((name) => name.startsWith('members.jsonl.part')));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: the export was not written; .*members\.jsonl is as it was/);
+    expect(readFileSync(out).equals(earlier)).toBe(true);
+    expect(readdirSync(temp.file('.')).filter((name) => name.startsWith('members.jsonl'))).toEqual(['members.jsonl']);
+  });
+
   it('Ctrl-C in an import says what stays and how to finish, and lists the rows it rejected; running it again finishes without doubling', async () => {
     // every 97th row has no channelMemberId: rejected, on line i + 2
     const bad = (i: number) => i % 97 === 0;

@@ -1,4 +1,4 @@
-import { createWriteStream, rmSync } from 'node:fs';
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { explainInterrupt, progressBar } from '../channels/progress';
@@ -69,14 +69,28 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
         }
       })());
       if (!options.out) return pipeline(lines, process.stdout, { end: false });
+      // Written beside the target and renamed over it once whole: a run stopped part-way (Ctrl-C,
+      // a full disk) leaves yesterday's export as it was, not a part of today's that passes for all.
+      const out = options.out;
+      const part = `${out}.part`;
+      const onSignal = (signal: NodeJS.Signals) => {
+        rmSync(part, { force: true });
+        process.stderr.write(`\ninterrupted: the export was not written; ${out} is as it was\n`);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       try {
-        await pipeline(lines, createWriteStream(options.out));
+        await pipeline(lines, createWriteStream(part));
+        renameSync(part, out);
       } catch (error) {
-        // a disk that filled up: a part of the export would pass for all of it
-        rmSync(options.out, { force: true });
-        throw new Error(`cannot write the export to ${options.out}: ${error instanceof Error ? error.message : String(error)}`);
+        rmSync(part, { force: true });
+        throw new Error(`cannot write the export to ${out}: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
-      process.stderr.write(`exported ${plural(count, 'member')} to ${options.out}\n`);
+      process.stderr.write(`exported ${plural(count, 'member')} to ${out}\n`);
     }));
 
   members

@@ -214,6 +214,20 @@ describe('the operator\'s files and slips', () => {
     // with its keys beside it, the copy finds the member by phone
     copyFileSync(temp.file('data/secrets.json'), temp.file('copy/secrets.json'));
     expect((await runCli(copy, 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/0 members created, 1 linked to existing members/);
+    // copied beside another database, whose keys are not its own
+    mkdirSync(temp.file('other'));
+    expect((await runCli(temp.file('other/new.db'), 'stores', 'add', '--name', '店')).failed).toBe(false);
+    const misplaced = temp.file('other/mc.db');
+    copyFileSync(db, misplaced);
+    const before = counts();
+    const wrongKeys = await runCli(misplaced, 'import', 'members', '--channel', 'jd', '--file', file('j.csv', 'channelMemberId,phone\nJ1,13812345678\n'));
+    expect(wrongKeys.failed).toBe(true);
+    expect(wrongKeys.err).toMatch(/the keys in .*other\/secrets\.json .* are not the ones .*other\/mc\.db was written with: .*the secrets\.json that was beside it/);
+    expect((await runCli(misplaced, 'members', 'export')).failed).toBe(true);
+    const copied = new Database(misplaced, { readonly: true });
+    expect(copied.prepare('SELECT count(*) FROM doc_records').pluck().get()).toBe(1); // J1 was not added
+    copied.close();
+    expect(counts()).toEqual(before);
     // a folder given as the database
     expect((await runCli(temp.file('copy'), 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).err).toMatch(/cannot open the database at .*copy: /);
     // a database holding its tables but no document (a first run killed before it wrote its keys) is new

@@ -5,6 +5,7 @@ import { registerIdentityCommands } from '../identity/cli';
 import { registerPointsCommands } from '../points/cli';
 import { registerCodeCommands } from '../codes/cli';
 import { registerSceneCommands } from '../scenes/cli';
+import { checkPhoneHashKey, recordPhoneHashKey } from '../identity/key-check';
 import { isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { holdsNoDocuments } from '../store/sqlite';
@@ -48,19 +49,31 @@ function fail(program: Command, message: string): never {
   return program.error(message);
 }
 
+const isKeysMismatch = (error: unknown) => isAppError(error) && error.details?.reason === 'keys';
+
+const keysMismatch = (dbFile: string) =>
+  `the keys in ${secretsFileOf(dbFile)} (or the MC_* keys set in the environment) are not the ones ${dbFile} was written with: `
+  + 'put back the secrets.json that was beside it originally (new members would be created for people already there, instead of found by phone)';
+
 function registerServe({ program, open }: CliContext): void {
   program
     .command('serve')
     .description('serve the cloud functions at POST /cloud/NAME (and the H5 app with --app) on 127.0.0.1')
     .option('--port <n>', `port (default: $PORT or ${DEFAULT_PORT})`, parsePort)
     .option('--app <dir>', 'folder of the built H5 app to serve at /')
-    .action((options: { port?: number; app?: string }) => {
+    .action(async (options: { port?: number; app?: string }) => {
       const port = options.port ?? (process.env.PORT ? parsePort(process.env.PORT) : DEFAULT_PORT);
       const appDir = options.app ? resolve(options.app) : undefined;
       if (appDir && !existsSync(resolve(appDir, 'index.html'))) {
         fail(program, `no H5 build in ${appDir}: run npm run build:h5 first`);
       }
       const services = open();
+      try {
+        if ((await checkPhoneHashKey(services)) === 'unrecorded') await recordPhoneHashKey(services);
+      } catch (error) {
+        await services.store.close();
+        fail(program, isKeysMismatch(error) ? keysMismatch(resolveDbPath(program.opts<{ db?: string }>().db)) : String(error));
+      }
       const server = createLocalServer({ services, appDir });
       server.once('error', (error: NodeJS.ErrnoException) => {
         const reason = error.code === 'EADDRINUSE'
@@ -123,12 +136,16 @@ export function buildCli(): Command {
     }
     let failure: unknown = null;
     try {
+      // recorded once the command succeeds: a refused one on a new database leaves none behind
+      const keys = await checkPhoneHashKey(services);
       await fn(services);
+      if (keys === 'unrecorded') await recordPhoneHashKey(services);
     } catch (error) {
       failure = error;
     }
     await services.store.close();
     if (failure === null) return;
+    if (isKeysMismatch(failure)) fail(program, keysMismatch(dbFile()));
     if (starts.database) discardNewDatabase(dbFile(), starts.secrets);
     fail(program, isAppError(failure) ? `${failure.code}: ${failure.message}` : failure instanceof Error ? failure.message : String(failure));
   };

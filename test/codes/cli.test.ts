@@ -114,8 +114,10 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect((await cli('guides', 'add', '--store', 'NOPE', '--name', 'x')).err).toMatch(/NOT_FOUND/);
     expect((await cli('stores', 'add', '--id', 'S'.repeat(31), '--name', 'x')).err).toMatch(/INVALID_INPUT/);
     // `--id --help` would otherwise make a store named by the option it swallowed
-    expect((await cli('stores', 'add', '--id', '--help', '--name', 'x')).err).toMatch(/--id needs a value, not the option --help/);
-    expect((await cli('--db', '--help', 'report', 'guides')).err).toMatch(/--db needs a value, not the option --help/);
+    expect((await cli('stores', 'add', '--id', '--help', '--name', 'x')).err).toMatch(/option '--id <id>' argument '--help' is invalid\. it needs a value, not the option --help/);
+    expect((await cli('--db', '--help', 'report', 'guides')).err).toMatch(/option '--db <path>' argument '--help' is invalid/);
+    expect((await cli('import', 'members', '--channel', '--file', 'm.csv')).err).toMatch(/option '--channel <channel>' argument '--file' is invalid/);
+    expect((await cli('points', 'adjust', 'm_1', '5', '--reason', '--request-id', 'abc12345')).err).toMatch(/option '--reason <reason>' argument '--request-id' is invalid/);
     expect((await cli('guides', 'add', '--store', 'SH001', '--name', 'x', '--id', '-G1')).err).toMatch(/INVALID_INPUT: id must start with a letter or digit/);
 
     await devRuntime(async (call) => {

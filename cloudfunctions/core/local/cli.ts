@@ -101,16 +101,20 @@ function discardNewDatabase(file: string, withSecrets: boolean): void {
 }
 
 /**
- * An option given another option as its value (`--id --help`, `--out --force`): commander takes it
- * as the value, where the operator meant the option. No value of ours starts with `--`.
+ * An option given another option as its value (`--id --help`, `--channel --file f.csv`): commander
+ * takes it as the value, and then complains of something else, or does the wrong thing. No value
+ * of ours starts with `--`, so every option's value is checked as it is parsed.
  */
-function refuseOptionsAsValues(program: Command, command: Command): void {
-  for (const owner of [program, command]) {
-    for (const option of owner.options) {
-      const value: unknown = owner.getOptionValue(option.attributeName());
-      if (typeof value === 'string' && value.startsWith('--')) fail(program, `${option.long} needs a value, not the option ${value}`);
-    }
+function refuseOptionsAsValues(command: Command): void {
+  for (const option of command.options) {
+    if (option.variadic || (!option.required && !option.optional)) continue;
+    const parse = option.parseArg as ((value: string, previous: unknown) => unknown) | undefined;
+    option.argParser((value: string, previous: unknown) => {
+      if (value.startsWith('--')) throw new InvalidArgumentError(`it needs a value, not the option ${value}.`);
+      return parse ? parse(value, previous) : value;
+    });
   }
+  for (const sub of command.commands) refuseOptionsAsValues(sub);
 }
 
 export function buildCli(): Command {
@@ -149,9 +153,9 @@ export function buildCli(): Command {
     if (starts.database) discardNewDatabase(dbFile(), starts.secrets);
     fail(program, isAppError(failure) ? `${failure.code}: ${failure.message}` : failure instanceof Error ? failure.message : String(failure));
   };
-  program.hook('preAction', (_hooked, actionCommand) => refuseOptionsAsValues(program, actionCommand));
   const context: CliContext = { program, importCommand, open, dataFiles: () => dataFilesOf(dbFile()), run };
   for (const register of [registerServe, ...registrars]) register(context);
+  refuseOptionsAsValues(program);
   return program;
 }
 

@@ -106,7 +106,7 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
       const asOf = options.asOf ?? new Date(services.clock.now()).toISOString();
       // An expiry cannot be undone: a date typed a year ahead would take points members still own.
       if (Date.parse(asOf) > services.clock.now() && !options.allowFuture) {
-        throw new AppError('INVALID_INPUT', `--as-of ${asOf} is in the future; lots due by then still belong to their members (add --allow-future to expire them anyway)`);
+        throw new AppError('INVALID_INPUT', `--as-of ${beijingTime(asOf)} is in the future; lots due by then still belong to their members (add --allow-future to expire them anyway)`);
       }
       const bar = progressBar('expiring points', { counting: true });
       let accounts = 0;

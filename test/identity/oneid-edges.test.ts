@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { phoneSha256 } from '../../cloudfunctions/core/identity/normalize';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
+import { runCli } from '../support/cli';
 import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
+import { tempDir } from '../support/temp';
 
 /** Edge cases of OneID that cross features: re-imports after merges, erasure, odd partner rows. */
 describe('OneID edge cases', () => {
@@ -18,6 +20,21 @@ describe('OneID edge cases', () => {
     ledger: await services.dump('ledger'),
     accounts: await services.dump('accounts'),
     balances: await services.dump('balances'),
+  });
+
+  it('lists the joins a limit refused for the CRM team, as the import summary says', async () => {
+    const temp = tempDir('mc-conflicts-');
+    try {
+      const db = temp.file('mc.db');
+      const file = writeRows([{ channelMemberId: 'T1', phone: '13800138001' }, { channelMemberId: 'T2', phone: '13800138001' }]);
+      expect((await runCli(db, 'import', 'members', '--channel', 'tmall', '--file', file)).out).toMatch(/, 1 conflict for review \(members conflicts lists them\)\n/);
+      const listed = await runCli(db, 'members', 'conflicts');
+      expect(listed.out).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d Beijing {2}phone shared by tmall:T1 \(member m_\w+\) and tmall:T2 \(member m_\w+\), not joined: at most 1 tmall per member \(identity\.limits\)\n$/);
+      expect(listed.err).toBe('1 conflict\n');
+      expect((await runCli(db, 'members', 'conflicts', '--limit', '0')).err).toMatch(/--limit must be a whole number from 1 to 1000/);
+    } finally {
+      temp.cleanup();
+    }
   });
 
   it('keeps an operator merge when the same channel files are imported again', async () => {

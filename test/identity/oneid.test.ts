@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { importMembersFile } from '../../cloudfunctions/core/identity/import';
-import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
+import { listConflicts, mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { importOrdersFile } from '../../cloudfunctions/core/orders/import.store';
 import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
 import { silentLogger, type LogFields } from '../../cloudfunctions/core/runtime/log';
@@ -209,6 +209,21 @@ describe('OneID across channel imports', () => {
     await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13800138001' }, { channelMemberId: 'T2', phone: '13800138001' }]);
     expect(await partition(services)).toEqual([['tmall:T1'], ['tmall:T2']]);
     expect(await services.dump('conflicts')).toEqual([expect.objectContaining({ type: 'phone', reason: 'limit', limitType: 'tmall', between: ['tmall:T1', 'tmall:T2'] })]);
+    // the CRM team reviews them, newest first, with the members each side is in now (a phone shown only as such)
+    services.clock.advance(60_000);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13800138002', unionid: 'oUnion1' }]);
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13800138003', unionid: 'oUnion1' }]);
+    const members = new Map((await exportAll(services)).map((line) => [line.identifiers.find((i) => !['phone', 'unionid'].includes(i.type))!.value, line.memberId]));
+    expect(await listConflicts(services, 10)).toEqual({
+      conflicts: [
+        { at: '2026-11-23T02:01:00.000Z', type: 'unionid', value: 'oUnion1', reason: 'limit', limitType: 'phone', limit: 1, between: [{ recordId: 'jd:J1', memberId: members.get('J1') }, { recordId: 'offline:C1', memberId: members.get('C1') }] },
+        { at: '2026-11-23T02:00:00.000Z', type: 'phone', value: null, reason: 'limit', limitType: 'tmall', limit: 1, between: [{ recordId: 'tmall:T1', memberId: members.get('T1') }, { recordId: 'tmall:T2', memberId: members.get('T2') }] },
+      ],
+      nextCursor: null,
+    });
+    const first = await listConflicts(services, 1);
+    expect(first.conflicts.map((c) => c.type)).toEqual(['unionid']);
+    expect((await listConflicts(services, 1, first.nextCursor)).conflicts.map((c) => c.type)).toEqual(['phone']);
   });
 
   it('gives the same members whatever order and files the records come in (property)', async () => {

@@ -7,7 +7,7 @@ import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
 import { importMembersFile } from './import';
 import { confirmLinkRequest, listLinkRequests, refuseLinkRequest } from './link-requests';
-import { exportMembers, mergeMembers, unmergeMembers } from './operator';
+import { exportMembers, listConflicts, mergeMembers, unmergeMembers } from './operator';
 
 /** A request id as the shell takes it: its `>` unquoted would redirect the command's output to a file. */
 const shellQuoted = (id: string) => `'${id}'`;
@@ -43,7 +43,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
         bar.stop();
         process.stdout.write(
           `read ${plural(summary.read, 'row')} in ${seconds.toFixed(1)} s: ${plural(summary.created, 'member')} created, ${summary.linked} linked to existing members, ` +
-            `${summary.updated} updated, ${summary.merged} merged, ${summary.unchanged} unchanged, ${summary.rejected} rejected, ${plural(summary.warnings, 'warning')}, ${plural(summary.conflicts, 'conflict')} for review\n`,
+            `${summary.updated} updated, ${summary.merged} merged, ${summary.unchanged} unchanged, ${summary.rejected} rejected, ${plural(summary.warnings, 'warning')}, ${plural(summary.conflicts, 'conflict')} for review${summary.conflicts ? ' (members conflicts lists them)' : ''}\n`,
         );
         if (summary.quarantined) process.stdout.write(`${plural(summary.quarantined, 'phone or id', 'phones or ids')} newly set aside: shared by more records than allowed, or blocked test numbers; they join no one\n`);
         if (summary.rejectsFile) process.stdout.write(`rejected rows (reason) and fields dropped from imported rows (warning), by line: ${summary.rejectsFile}\n`);
@@ -108,6 +108,22 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
     .action((mergeId: string) => run(async (services) => {
       const { restored, survivor, undoneAt, repeated } = await unmergeMembers(services, mergeId);
       process.stdout.write(repeated ? `already separated: ${restored} from ${survivor} at ${beijingTime(undoneAt)}, nothing changed\n` : `separated ${restored} from ${survivor}\n`);
+    }));
+
+  members
+    .command('conflicts')
+    .description('joins a limit refused (two phones on one member, say) or an unmerge keeps apart, newest first, for review')
+    .option('--limit <n>', 'how many (at most 1000)', '100')
+    .action((options: { limit: string }) => run(async (services) => {
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Error(`--limit must be a whole number from 1 to 1000, got ${options.limit}`);
+      const { conflicts, nextCursor } = await listConflicts(services, limit);
+      for (const c of conflicts) {
+        const sides = c.between.map((side) => `${side.recordId} (${side.memberId ? `member ${side.memberId}` : 'erased'})`).join(' and ');
+        const why = c.reason === 'limit' ? `at most ${c.limit} ${c.limitType} per member (identity.limits)` : 'an operator separated them (members unmerge)';
+        process.stdout.write(`${beijingTime(c.at)}  ${c.value === null ? c.type : `${c.type} ${c.value}`} shared by ${sides}, not joined: ${why}\n`);
+      }
+      process.stderr.write(`${plural(conflicts.length, 'conflict')}${nextCursor ? ' (more: raise --limit)' : ''}\n`);
     }));
 
   members

@@ -2,7 +2,7 @@ import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import type { Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
-import { applyRecordChanges, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
+import { applyRecordChanges, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { liveMember } from './lookup';
 
 /**
@@ -160,6 +160,39 @@ export async function* exportMembers(services: Services): AsyncGenerator<ExportL
     }
     cursor = page.nextCursor;
   } while (cursor);
+}
+
+/** A join a limit (or an operator's unmerge) refused, as the CRM team reviews it. */
+export interface ConflictView {
+  at: string;
+  /** The identifier the two sides share: a phone is shown only as one (its value is a keyed hash). */
+  type: string;
+  value: string | null;
+  reason: ConflictDoc['reason'];
+  /** For `limit`: the type a member may hold only `limit` of, which the join would have exceeded. */
+  limitType?: string;
+  limit?: number;
+  /** A record of each side, and the member it is in now (null once erased). */
+  between: { recordId: string; memberId: string | null }[];
+}
+
+/** Refused joins, newest first: a page of up to `limit` (1-1000) and the cursor of the next. */
+export async function listConflicts(services: Services, limit: number, cursor: string | null = null): Promise<{ conflicts: ConflictView[]; nextCursor: string | null }> {
+  const page = await services.store.query<ConflictDoc>('conflicts', { orderBy: 'at', direction: 'desc', limit, cursor });
+  const conflicts: ConflictView[] = [];
+  for (const doc of page.items) {
+    const between = [];
+    for (const recordId of doc.between) {
+      const record = await services.store.get<RecordDoc>('records', recordId);
+      between.push({ recordId, memberId: (await liveMember(services.store.get.bind(services.store), record?.memberId ?? null))?._id ?? null });
+    }
+    conflicts.push({
+      at: doc.at, type: doc.type, value: doc.type === 'phone' ? null : doc.value, reason: doc.reason,
+      ...(doc.limitType ? { limitType: doc.limitType, limit: services.config.identity.limits[doc.limitType] } : {}),
+      between,
+    });
+  }
+  return { conflicts, nextCursor: page.nextCursor };
 }
 
 export type { ValueDoc };

@@ -236,6 +236,33 @@ describe('the operator\'s files and slips', () => {
     expect((await runCli(temp.file('killed/mc.db'), 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/1 member created/);
   });
 
+  it('says which columns it does not read before importing (mobile is not phone), and fails an import that rejected every row', async () => {
+    const renamed = await cli('import', 'members', '--channel', 'tmall', '--file', file('renamed.csv', 'channelMemberId,mobile,Points,备注\nT1,13812345678,100,VIP\n'));
+    expect(renamed.err).toBe('ignored: columns mobile, 备注, which this import does not read (it reads channelMemberId, phone, phoneSha256, unionid, openid, email, name, points, growth, level, joinedAt, storeId, guideId)\n');
+    expect(renamed.out).toMatch(/1 member created/);
+    const orders = await cli('import', 'orders', '--channel', 'tmall', '--file', file('o.csv', 'orderId,buyer,amountFen,status,paidAt\nA1,T1,1000,paid,2026-11-01\nA2,T1,500,paid,2026-11-02\n'));
+    expect(orders.err).toMatch(/^ignored: column buyer, which this import does not read \(it reads orderId, channelMemberId, phone, .*\)\n/);
+    // no buyer column: every row rejected, which cron must see as a failure
+    expect(orders.failed).toBe(true);
+    expect(orders.out).toMatch(/read 2 rows .* 2 rejected/);
+    expect(orders.err).toMatch(/every row was rejected, so nothing was imported; the reasons are in .*o\.csv\.rejects\.jsonl/);
+    const partly = await cli('import', 'orders', '--channel', 'tmall', '--file', file('p.csv', 'orderId,channelMemberId,amountFen,status,paidAt\nA1,T1,1000,paid,2026-11-01\nA2,,500,paid,2026-11-02\n'));
+    expect(partly).toMatchObject({ failed: false, err: '' });
+  });
+
+  it('fails, saying so, when the rejects file cannot be written whole (a full disk wrote part of it)', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members)); // the database, under 1 MB
+    const rows = Array.from({ length: 40_000 }, (_, i) => `,name ${i}`).join('\n'); // 2 MB of rejects
+    const f = file('bad.csv', `channelMemberId,name\n${rows}\n`);
+    // a file size limit (1 MB) stands in for a full disk: the first write is cut short, the next fails
+    const child = spawn('bash', ['-c', `ulimit -f 1024 && exec "${process.execPath}" scripts/member-centre.js --db "${db}" import members --channel tmall --file "${f}"`], { cwd: join(__dirname, '../..') });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/cannot write the rejected rows to .*bad\.csv\.rejects\.jsonl \(.*\): the rows imported so far stay, but the file lacks some of the rejected ones; make room and run the same import again/);
+  });
+
   it('an export stopped part-way (Ctrl-C) leaves the earlier export as it was and no part of the new one', async () => {
     const rows = Array.from({ length: 20_000 }, (_, i) => `T${i},${i % 50}`).join('\n');
     await cli('import', 'members', '--channel', 'tmall', '--file', file('big.csv', `channelMemberId,points\n${rows}\n`));

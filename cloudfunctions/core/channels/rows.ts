@@ -278,7 +278,7 @@ const SNIFF_BYTES = 64 * 1024;
  * CSV whose header lacks a required column (every row would be rejected). Header names are
  * matched without regard to case.
  */
-export function checkImportFile(file: string, requiredColumns: readonly string[]): void {
+export function checkImportFile(file: string, requiredColumns: readonly string[], readColumns: readonly string[] = []): string[] {
   let size: number;
   try {
     const stat = statSync(file);
@@ -301,7 +301,7 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
   } catch {
     throw new Error(`${file} is not UTF-8 text (Excel on Chinese Windows saves "CSV" as GBK): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
   }
-  if (isJsonLines(file) || requiredColumns.length === 0) return;
+  if (isJsonLines(file) || requiredColumns.length === 0) return [];
   const firstLine = head.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
   if (!firstLine.trim()) throw new Error(`${file} has no header row (is it empty?); nothing was imported`);
   let columns: string[];
@@ -311,7 +311,8 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
     throw new Error(`${file}: the header row cannot be read; nothing was imported`);
   }
   const missing = requiredColumns.filter((name) => !columns.includes(name));
-  if (!missing.length) return;
+  // a column under another name (`mobile` for `phone`) would be dropped from every row without a word
+  if (!missing.length) return readColumns.length ? [...new Set(columns.filter((name) => name && !readColumns.includes(name)))] : [];
   const separator = /\t/.test(firstLine) ? ' (it looks separated by tabs: columns must be separated by commas)'
     : /;/.test(firstLine) ? ' (it looks separated by semicolons: columns must be separated by commas)' : '';
   throw new Error(`${file} has no ${missing.join(', ')} column; its header is: ${firstLine.slice(0, 200)}${separator}; nothing was imported`);
@@ -386,6 +387,9 @@ export interface FileImportOptions<S> {
   dataFiles?: readonly string[];
   /** Columns a CSV header must have (checked before anything is imported). */
   requiredColumns?: readonly string[];
+  /** Every column the import reads: others in a CSV header are told to `onIgnoredColumns` before it starts. */
+  readColumns?: readonly string[];
+  onIgnoredColumns?: (columns: string[]) => void;
   batchSize?: number;
   onProgress?: (bytesRead: number, size: number, summary: S) => void;
   /**
@@ -572,7 +576,8 @@ export async function importFileInBatches<S, C, P, R extends { line: number }>(
   planner: RowPlanner<C, P>,
   importBatch: (batch: P[], rejects: R[]) => Promise<void>,
 ): Promise<string | null> {
-  checkImportFile(options.file, options.requiredColumns ?? []);
+  const ignored = checkImportFile(options.file, options.requiredColumns ?? [], options.readColumns);
+  if (ignored.length) options.onIgnoredColumns?.(ignored);
   // the rejects file is cleared first: it must never be the file being imported
   if (resolve(options.rejectsFile) === resolve(options.file)) throw new Error(`--rejects must not be the file being imported (${options.file})`);
   prepareOutputFile(options.rejectsFile, 'rejected rows', options.dataFiles);
@@ -588,9 +593,16 @@ export async function importFileInBatches<S, C, P, R extends { line: number }>(
   let rejectsOut: number | null = null;
   const writeRejects = () => {
     if (!rejects.length) return;
-    rejectsOut ??= openSync(options.rejectsFile, 'w');
-    rejects.sort((a, b) => a.line - b.line);
-    writeSync(rejectsOut, rejects.splice(0).map((reject) => `${JSON.stringify(reject)}\n`).join(''));
+    try {
+      rejectsOut ??= openSync(options.rejectsFile, 'w');
+      rejects.sort((a, b) => a.line - b.line);
+      // a full disk first writes part of what was asked, and fails only on the next write
+      const text = Buffer.from(rejects.splice(0).map((reject) => `${JSON.stringify(reject)}\n`).join(''));
+      for (let written = 0; written < text.length;) written += writeSync(rejectsOut, text, written);
+    } catch (error) {
+      throw new Error(`cannot write the rejected rows to ${options.rejectsFile} (${error instanceof Error ? error.message : String(error)}): `
+        + 'the rows imported so far stay, but the file lacks some of the rejected ones; make room and run the same import again (it adds nothing twice and writes the file whole)');
+    }
   };
   // rejects held back for line order belong to committed batches too: on exit they are written as they are
   process.on('exit', writeRejects);
@@ -606,8 +618,11 @@ export async function importFileInBatches<S, C, P, R extends { line: number }>(
   } finally {
     // rows rejected by batches that committed are reported even when a later batch fails
     process.off('exit', writeRejects);
-    writeRejects();
-    if (rejectsOut !== null) closeSync(rejectsOut);
+    try {
+      writeRejects();
+    } finally {
+      if (rejectsOut !== null) closeSync(rejectsOut);
+    }
   }
   return rejectsOut === null ? null : options.rejectsFile;
 }

@@ -1,11 +1,11 @@
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { explainInterrupt, progressBar } from '../channels/progress';
+import { explainInterrupt, failIfAllRejected, progressBar, warnIgnoredColumns } from '../channels/progress';
 import { checkOutputFile } from '../channels/rows';
 import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
-import { importMembersFile } from './import';
+import { importMembersFile, MEMBER_COLUMNS } from './import';
 import { confirmLinkRequest, listLinkRequests, refuseLinkRequest } from './link-requests';
 import { exportMembers, listConflicts, mergeMembers, unmergeMembers } from './operator';
 
@@ -16,7 +16,7 @@ const shellQuoted = (id: string) => `'${id}'`;
 export function registerIdentityCommands({ program, importCommand, run, dataFiles }: CliContext): void {
   importCommand
     .command('members')
-    .description('import channel members (columns: channelMemberId, phone, phoneSha256, unionid, openid, email, name, points, growth, level, joinedAt, storeId, guideId)')
+    .description(`import channel members (columns: ${MEMBER_COLUMNS.join(', ')})`)
     .requiredOption('--channel <channel>', 'channel the file comes from, e.g. tmall, offline, jd')
     .requiredOption('--file <file>', 'CSV with a header row, or JSONL (.jsonl)')
     .option('--rejects <file>', 'where rejected rows and dropped fields go (default: FILE.rejects.jsonl)')
@@ -32,6 +32,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
           file: options.file,
           rejectsFile,
           dataFiles: dataFiles(),
+          onIgnoredColumns: warnIgnoredColumns(MEMBER_COLUMNS),
           // parsing and hashing on the second core while this thread writes
           readAhead: true,
           onProgress: (done, total, s) => {
@@ -47,6 +48,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
         );
         if (summary.quarantined) process.stdout.write(`${plural(summary.quarantined, 'phone or id', 'phones or ids')} newly set aside: shared by more records than allowed, or blocked test numbers; they join no one\n`);
         if (summary.rejectsFile) process.stdout.write(`rejected rows (reason) and fields dropped from imported rows (warning), by line: ${summary.rejectsFile}\n`);
+        failIfAllRejected(summary, summary.rejectsFile);
       } finally {
         stopExplaining();
         bar.stop();

@@ -173,6 +173,9 @@ export interface ImportFileOptions extends FileImportOptions<ImportSummary> {
   channel: string;
 }
 
+/** The columns a members file may have (README: import columns); `level` is read and not trusted. */
+export const MEMBER_COLUMNS = ['channelMemberId', 'phone', 'phoneSha256', 'unionid', 'openid', 'email', 'name', 'points', 'growth', 'level', 'joinedAt', 'storeId', 'guideId'];
+
 export async function importMembersFile(services: Services, options: ImportFileOptions): Promise<ImportSummary & { rejectsFile: string | null }> {
   if (!CHANNEL.test(options.channel) || options.channel === 'wechat') throw new Error(`channel must be 2-16 lowercase letters or digits (not wechat), got ${options.channel}`);
   checkImportChannel(options.channel, services.config.identity.priority);
@@ -183,7 +186,7 @@ export async function importMembersFile(services: Services, options: ImportFileO
     create: planMemberRows,
     context: { channel: options.channel, phoneHashKey: services.secrets.phoneHashKey },
   };
-  const rejectsFile = await importFileInBatches({ ...options, requiredColumns: ['channelMemberId'] }, summary, planner, (batch, rejects: Reject[]) =>
+  const rejectsFile = await importFileInBatches({ ...options, requiredColumns: ['channelMemberId'], readColumns: MEMBER_COLUMNS }, summary, planner, (batch, rejects: Reject[]) =>
     importMemberRows(services, options.channel, batch, summary, rejects));
   return { ...summary, rejectsFile };
 }

@@ -216,6 +216,9 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
   }
 }
 
+/** The columns an orders file may have (README: import columns). */
+export const ORDER_COLUMNS = ['orderId', 'channelMemberId', 'phone', 'phoneSha256', 'amountFen', 'amount', 'status', 'refundFen', 'paidAt', 'refundedAt', 'storeId'];
+
 export interface ImportOrdersOptions extends FileImportOptions<OrderImportSummary> {
   channel: string;
   /** Rows sorted by buyer at a time (default DEFAULT_WINDOW_ROWS). */
@@ -259,7 +262,7 @@ export async function importOrdersFile(services: Services, options: ImportOrders
     windowRows: options.windowRows,
   };
   const planner: RowPlanner<OrderPlanContext, PlannedOrder> = { module: __filename, name: planOrderRows.name, create: planOrderRows, context };
-  const rejectsFile = await importFileInBatches({ ...options, requiredColumns: ['orderId'] }, summary, planner, (batch, rejects: OrderReject[]) =>
+  const rejectsFile = await importFileInBatches({ ...options, requiredColumns: ['orderId'], readColumns: ORDER_COLUMNS }, summary, planner, (batch, rejects: OrderReject[]) =>
     importPlannedOrders(services, context, batch, summary, rejects));
   return { ...summary, rejectsFile };
 }

@@ -1,9 +1,9 @@
 import { InvalidArgumentError } from 'commander';
 import { userInfo } from 'node:os';
-import { explainInterrupt, progressBar } from '../channels/progress';
+import { explainInterrupt, failIfAllRejected, progressBar, warnIgnoredColumns } from '../channels/progress';
 import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
-import { importOrdersFile } from '../orders/import.store';
+import { importOrdersFile, ORDER_COLUMNS } from '../orders/import.store';
 import { AppError } from '../runtime/errors';
 import { expirePoints } from './expire.store';
 import { postAdjust } from './ledger';
@@ -54,6 +54,7 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
           file: options.file,
           rejectsFile,
           dataFiles: dataFiles(),
+          onIgnoredColumns: warnIgnoredColumns(ORDER_COLUMNS),
           batchSize: options.batch,
           // parsing and hashing on the second core while this thread writes
           readAhead: true,
@@ -72,6 +73,7 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
         const reasons = Object.entries(summary.reasons).sort(([, a], [, b]) => b - a);
         if (reasons.length) process.stdout.write(`rejected: ${reasons.map(([reason, n]) => `${reason} ${n}`).join(', ')}\n`);
         if (summary.rejectsFile) process.stdout.write(`rejected rows and reasons: ${summary.rejectsFile}\n`);
+        failIfAllRejected(summary, summary.rejectsFile);
       } finally {
         stopExplaining();
         bar.stop();

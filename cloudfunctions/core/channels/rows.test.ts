@@ -111,6 +111,16 @@ describe('readRows on a CSV', () => {
     return { items: batches.flat(), batches, rows };
   }
 
+  it('rejects a row with more filled fields than the header (an unquoted comma shifted its cells); empty extra fields and short rows are read', async () => {
+    const { items } = await read(['id,name,points', '1,张三,李四,100', '2,王五,200,,', '3,赵六', '4,"钱,七",300', '']);
+    expect(items).toEqual([
+      { line: 2, row: null, error: 'too_many_fields' },
+      { line: 3, row: { id: '2', name: '王五', points: '200' } },
+      { line: 4, row: { id: '3', name: '赵六' } },
+      { line: 5, row: { id: '4', name: '钱,七', points: '300' } },
+    ]);
+  });
+
   it('reads a quoted field with line breaks (an Excel cell) as one record, numbered by its first line', async () => {
     const { items } = await read(['id,name,note', '1,张三,"住址：', '上海市', '""静安区"""', '2,李四,ok', ''], 1000, '\r\n');
     expect(items).toEqual([

@@ -182,6 +182,8 @@ function csvParser(): LineParser {
     }
     // two exports pasted together: the second one's header is no member (first cell first: it is cheap)
     if (columnName(fields[0] ?? '') === columns[0] && fields.map(columnName).join(',') === header) return { line, row: null, error: 'repeated_header' };
+    // a cell beyond the header: an unquoted comma (in a name, an address) shifted the cells after it
+    if (fields.length > columns.length && fields.slice(columns.length).some((field) => field.trim())) return { line, row: null, error: 'too_many_fields' };
     const row: Row = {};
     columns.forEach((name, i) => {
       const value = fields[i];

@@ -29,6 +29,8 @@ module.exports = {
       roots: ['<rootDir>/test/web'],
       testMatch: ['**/*.test.ts?(x)'],
       setupFiles: ['<rootDir>/test/web/setup.ts'],
+      // the build's BRAND_DOMAIN (config/index.ts), as the pages' tests spell our links
+      globals: { BRAND_DOMAIN: 'brand.example' },
       moduleNameMapper: {
         '^@tarojs/components$': '<rootDir>/test/web/stubs/components.tsx',
         '^@tarojs/taro$': '<rootDir>/test/web/stubs/taro.ts',

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { defineConfig, type UserConfigExport } from '@tarojs/cli'
 
@@ -8,6 +9,13 @@ const contracts = path.resolve(__dirname, '..', 'cloudfunctions/core/contracts')
 const designWidth = (input?: unknown) => {
   const file = (input as { file?: string } | undefined)?.file ?? ''
   return file.replace(/\\+/g, '/').includes('@nutui') ? 375 : 750
+}
+
+/** config/member-centre.json's brandDomain, or that of the file MC_CONFIG names (as the functions read it). */
+function brandDomain(): string {
+  const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as { brandDomain?: string }
+  const override = process.env.MC_CONFIG ? read(process.env.MC_CONFIG).brandDomain : undefined
+  return override ?? read(path.resolve(__dirname, 'member-centre.json')).brandDomain!
 }
 
 export default defineConfig<'webpack5'>(async (merge, { mode }) => {
@@ -23,6 +31,8 @@ export default defineConfig<'webpack5'>(async (merge, { mode }) => {
       // Cloud environment id for Taro.cloud.init in the weapp build.
       // Empty: the account's default environment (scripts/build-size.ts warns).
       CLOUD_ENV: JSON.stringify(process.env.MC_CLOUD_ENV ?? ''),
+      // The brand's link host, as the functions read it: the scan page answers other sites' links itself.
+      BRAND_DOMAIN: JSON.stringify(brandDomain()),
     },
     framework: 'react',
     compiler: {

@@ -39,7 +39,7 @@ export default function ScanPage() {
 
   const handle = useCallback(
     (result: string, path?: string) => {
-      const scanned = readScan(result, path)
+      const scanned = readScan(result, BRAND_DOMAIN, path)
       if (scanned.kind === 'redeem') void redeem(scanned.input)
       else if (scanned.kind === 'landing') go(ROUTES.landing, { scene: scanned.scene, q: scanned.q })
       else setState({ status: 'idle', hint: '没有识别到本品牌的二维码，请重新扫描' })

@@ -7,15 +7,21 @@ export type Scanned =
   | { kind: 'landing'; scene?: string; q?: string }
   | { kind: 'unknown' }
 
-export function readScan(result: string, path?: string): Scanned {
+/**
+ * `brandDomain`: our printed links' host (BRAND_DOMAIN, from the same config the functions read);
+ * another site's link is answered here, not sent to count against the consumer's invalid scans.
+ */
+export function readScan(result: string, brandDomain: string, path?: string): Scanned {
   const scene = path ? /[?&]scene=([^&]+)/.exec(path)?.[1] : undefined
   if (scene) return { kind: 'landing', scene: safeDecode(scene) }
   const text = result.trim()
   if (!text) return { kind: 'unknown' }
   if (/^https?:\/\//i.test(text)) {
+    const link = /^https?:\/\/([^/?#]+)\/([a-z])\//i.exec(text)
+    if (!link || link[1]!.toLowerCase() !== brandDomain.toLowerCase()) return { kind: 'unknown' }
     // Our printed links: /c/ a product unit (redeemed); /g/ /s/ /p/ a guide, store or package card (joins).
-    if (/^https?:\/\/[^/]+\/c\//i.test(text)) return { kind: 'redeem', input: { q: text } }
-    if (/^https?:\/\/[^/]+\/[gsp]\//i.test(text)) return { kind: 'landing', q: text }
+    if (link[2]!.toLowerCase() === 'c') return { kind: 'redeem', input: { q: text } }
+    if (/^[gsp]$/i.test(link[2]!)) return { kind: 'landing', q: text }
     return { kind: 'unknown' }
   }
   // A product code alone is 22 to 30 letters and digits; a shop barcode (EAN, 8 to 14 digits) is

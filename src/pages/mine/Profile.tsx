@@ -19,9 +19,16 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
   const [saving, setSaving] = useState(false)
   const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null)
 
-  // the box counts UTF-16 units, an emoji two: room for the characters still allowed
+  // The box counts UTF-16 units, an emoji two: room for the characters still allowed, each as
+  // wide as an emoji, so a pasted name of 20 with emoji in it is not cut short (the count and the
+  // save still hold the line at 20 characters when a paste of plain ones goes past it).
   const count = characters(nickname)
-  const nicknameRoom = nickname.length + Math.max(0, NICKNAME_MAX - count)
+  const nicknameRoom = nickname.length + 2 * Math.max(0, NICKNAME_MAX - count)
+  // "已保存" is about what was saved: an edit after it is not
+  const edit = <T,>(set: (value: T) => void) => (value: T) => {
+    set(value)
+    setMessage(null)
+  }
   const changed = nickname.trim() !== (profile.nickname ?? '') || (birthday !== '' && birthday !== (profile.birthday ?? ''))
   const save = async () => {
     const name = nickname.trim()
@@ -67,7 +74,7 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">昵称</Text>
-        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={nicknameRoom} placeholder="填写昵称" disabled={saving} onInput={(e) => setNickname(e.detail.value)} />
+        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={nicknameRoom} placeholder="填写昵称" disabled={saving} onInput={(e) => edit(setNickname)(e.detail.value)} />
         {/* the field stops taking characters at the limit: the count says why */}
         <Text className={`mine-row__count ${count >= NICKNAME_MAX ? 'mine-row__count--full' : ''}`}>{count}/{NICKNAME_MAX}</Text>
       </View>
@@ -76,7 +83,7 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
         {profile.birthday ? (
           <Text className="mine-row__value">{profile.birthday}</Text>
         ) : (
-          <Picker className="mine-row__picker" mode="date" value={birthday || '1995-01-01'} start="1900-01-01" end={today()} onChange={(e) => setBirthday(String(e.detail.value))}>
+          <Picker className="mine-row__picker" mode="date" value={birthday || '1995-01-01'} start="1900-01-01" end={today()} onChange={(e) => edit(setBirthday)(String(e.detail.value))}>
             <Text className={`mine-row__value ${birthday ? '' : 'mine-row__value--placeholder'}`}>{birthday || '选择生日（仅可设置一次）'}</Text>
           </Picker>
         )}

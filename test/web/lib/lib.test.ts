@@ -65,16 +65,21 @@ describe('launch entries', () => {
     }
   })
   it('reads a scan result', () => {
-    expect(readScan('https://brand.example/c/AB12CD34')).toEqual({ kind: 'redeem', input: { q: 'https://brand.example/c/AB12CD34' } })
-    expect(readScan(' A2345678923456789ABCDE ')).toEqual({ kind: 'redeem', input: { code: 'A2345678923456789ABCDE' } })
+    expect(readScan('https://brand.example/c/AB12CD34', 'brand.example')).toEqual({ kind: 'redeem', input: { q: 'https://brand.example/c/AB12CD34' } })
+    expect(readScan(' A2345678923456789ABCDE ', 'brand.example')).toEqual({ kind: 'redeem', input: { code: 'A2345678923456789ABCDE' } })
     for (const place of ['g/G001', 's/SH001', 'p/P11']) {
-      expect(readScan(`https://brand.example/${place}`)).toEqual({ kind: 'landing', q: `https://brand.example/${place}` })
+      expect(readScan(`https://brand.example/${place}`, 'brand.example')).toEqual({ kind: 'landing', q: `https://brand.example/${place}` })
     }
     // a shop barcode or someone else's link is not sent to be redeemed (it would count as an invalid scan)
-    expect(readScan('6901234567892')).toEqual({ kind: 'unknown' })
-    expect(readScan('https://example.com/pay?id=1')).toEqual({ kind: 'unknown' })
-    expect(readScan('', 'pages/member/index?scene=s%3DS01')).toEqual({ kind: 'landing', scene: 's=S01' })
-    expect(readScan('你好')).toEqual({ kind: 'unknown' })
+    expect(readScan('6901234567892', 'brand.example')).toEqual({ kind: 'unknown' })
+    expect(readScan('https://example.com/pay?id=1', 'brand.example')).toEqual({ kind: 'unknown' })
+    // our kind of link on another site, or our site under another scheme's case, host case or port
+    expect(readScan('https://evil.example.org/c/AB12CD34', 'brand.example')).toEqual({ kind: 'unknown' })
+    expect(readScan('https://evil.example.org/g/G001', 'brand.example')).toEqual({ kind: 'unknown' })
+    expect(readScan('https://brand.example.evil.org/c/AB12CD34', 'brand.example')).toEqual({ kind: 'unknown' })
+    expect(readScan('HTTPS://Brand.Example/c/AB12CD34', 'brand.example')).toEqual({ kind: 'redeem', input: { q: 'HTTPS://Brand.Example/c/AB12CD34' } })
+    expect(readScan('', 'brand.example', 'pages/member/index?scene=s%3DS01')).toEqual({ kind: 'landing', scene: 's=S01' })
+    expect(readScan('你好', 'brand.example')).toEqual({ kind: 'unknown' })
     expect(productCodeIn('https://brand.example/c/AB12CD34?x=1')).toBe('AB12CD34')
   })
 })

@@ -19,6 +19,19 @@ describe('我的', () => {
     await waitFor(() => expect(callsOf('member', 'updateProfile')[0]?.event).toMatchObject({ nickname: '小李', birthday: '1990-05-01' }))
     expect(await screen.findByText('已保存')).toBeTruthy()
     expect(screen.getByText('1990-05-01')).toBeTruthy()
+    // an edit after saving is not saved: the word goes until it is
+    fireEvent.change(screen.getByPlaceholderText('填写昵称'), { target: { value: '小张' } })
+    expect(screen.queryByText('已保存')).toBeNull()
+  })
+
+  it('does not say 已保存 under a birthday picked after the nickname was saved', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'member.updateProfile': (e) => ({ data: { ...PROFILE.data, nickname: e.nickname } }) })
+    render(<MinePage />)
+    fireEvent.change(await screen.findByPlaceholderText('填写昵称'), { target: { value: '小李' } })
+    fireEvent.click(screen.getByText('保存资料'))
+    expect(await screen.findByText('已保存')).toBeTruthy()
+    fireEvent.change(screen.getByLabelText('picker'), { target: { value: '1990-05-01' } })
+    expect(screen.queryByText('已保存')).toBeNull()
   })
 
   it('asks before a birthday is saved for good, and sends nothing if the consumer looks again', async () => {
@@ -49,7 +62,13 @@ describe('我的', () => {
     expect(screen.getByText('4/20')).toBeTruthy()
     // the box takes 20 of them, whatever their length in UTF-16
     fireEvent.change(box, { target: { value: '🌸'.repeat(19) } })
-    expect(box.maxLength).toBe(39)
+    expect(box.maxLength).toBe(40)
+    // a name of 20 with two emoji, pasted into the empty box, fits whole
+    fireEvent.change(box, { target: { value: '' } })
+    const pasted = `🌸${'一二三四五六七八九'.repeat(2)}🌸`
+    expect(pasted.length).toBeLessThanOrEqual(box.maxLength)
+    fireEvent.change(box, { target: { value: pasted } })
+    expect(screen.getByText('20/20')).toBeTruthy()
     fireEvent.change(box, { target: { value: '\u200b\u200b' } })
     fireEvent.click(screen.getByText('保存资料'))
     expect(await screen.findByText('昵称需包含可见文字')).toBeTruthy()

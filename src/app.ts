@@ -1,19 +1,26 @@
 import type { PropsWithChildren } from 'react'
 import { useDidShow, useLaunch } from '@tarojs/taro'
 import { initTransport } from './api'
-import { launchEntry, setPendingEntry, type LaunchOptions } from './launch/entry'
+import { forgetH5Entry, launchEntry, setPendingEntry, type LaunchOptions } from './launch/entry'
 import './app.css'
+
+/** The launch's entry; in H5 it then leaves the address, so a reload does not open the code again. */
+function takeLaunchEntry(options: LaunchOptions) {
+  const entry = launchEntry(options)
+  if (entry && process.env.TARO_ENV === 'h5') forgetH5Entry()
+  return entry
+}
 
 function App({ children }: PropsWithChildren) {
   // Weapp: Taro.cloud.init once per launch. H5: nothing to set up.
   // Opened through a code (scene or q): the home page takes the entry and routes it.
   useLaunch((options) => {
     initTransport()
-    setPendingEntry(launchEntry(options as LaunchOptions))
+    setPendingEntry(takeLaunchEntry(options as LaunchOptions))
   })
   // Back from the background through another code (WeChat's hot start): the home page takes it when shown.
   useDidShow((options) => {
-    const entry = launchEntry(options as LaunchOptions)
+    const entry = takeLaunchEntry(options as LaunchOptions)
     if (entry) setPendingEntry(entry)
   })
   return children

@@ -65,6 +65,23 @@ export function launchEntry(options: LaunchOptions): Entry | null {
   return entryFrom(options?.query) ?? (h5 ? entryFrom(h5Query()) : null)
 }
 
+/**
+ * H5: the address without its entry once the app has taken it. WeChat hands a launch its code
+ * once; a browser keeps `?q=` in the address, and a reload (or the page shown again) opened the
+ * code again. The rest of the address stays, and no history entry is added.
+ */
+export function forgetH5Entry(): void {
+  if (typeof window === 'undefined' || !window.history?.replaceState) return
+  const withoutEntry = (query: string) => query.split('&').filter((pair) => pair && !/^(scene|q)=/.test(pair)).join('&')
+  const { pathname, search, hash } = window.location
+  const at = hash.indexOf('?')
+  const route = at < 0 ? hash : hash.slice(0, at)
+  const searchLeft = withoutEntry(search.replace(/^\?/, ''))
+  const hashLeft = at < 0 ? '' : withoutEntry(hash.slice(at + 1))
+  const next = `${pathname}${searchLeft ? `?${searchLeft}` : ''}${route}${hashLeft ? `?${hashLeft}` : ''}`
+  if (next !== `${pathname}${search}${hash}`) window.history.replaceState(window.history.state, '', next)
+}
+
 export function setPendingEntry(entry: Entry | null): void {
   pending = entry
 }

@@ -146,6 +146,13 @@ describe('consumer journey in Chromium', () => {
     await text(page, '该码已被使用');
     await text(page, /此码已于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 被扫描领取积分/);
     await shot(page, '13-scan-already-used');
+    // the browser keeps the address: the code left it once taken, so going home and reloading stays home
+    expect(await page.evaluate(() => location.search)).toBe('');
+    await page.evaluate(() => { location.hash = '#/pages/member/index'; });
+    await page.reload();
+    await text(page, '立即入会');
+    await page.waitForTimeout(1000); // time the home page would take to route an entry again
+    expect(await page.evaluate(() => location.hash)).toMatch(/^#\/pages\/member\/index/);
     await page.goto(`${runtime.base}/#/packages/scan/index?q=${encodeURIComponent(unusedUrl)}`);
     await text(page, '加入会员即可领取积分');
     await shot(page, '12-scan-not-member');

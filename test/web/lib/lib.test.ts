@@ -4,7 +4,7 @@ import { ApiError, errorTime } from '../../../src/api'
 import { go, ROUTES } from '../../../src/lib/routes'
 import { ERROR_MESSAGES } from '../../../src/api/messages'
 import { ERROR_CODES } from '../../../cloudfunctions/core/contracts/errors'
-import { entryFrom, launchEntry } from '../../../src/launch/entry'
+import { entryFrom, forgetH5Entry, launchEntry } from '../../../src/launch/entry'
 import { code128Bars, crispWidth } from '../../../src/lib/barcode'
 import { formatDate, formatDateTime, formatPoints, maskPhones, signedPoints } from '../../../src/lib/format'
 import { base64, gifDataUrl } from '../../../src/lib/gif'
@@ -64,6 +64,17 @@ describe('launch entries', () => {
       process.env.TARO_ENV = env
     }
   })
+  it('takes the entry out of the H5 address, keeping the rest, so a reload does not open the code again', () => {
+    window.history.replaceState(null, '', '/?q=https%3A%2F%2Fbrand.example%2Fc%2FAB12&from=ad#/pages/member/index?scene=g%3DG001&tab=1')
+    forgetH5Entry()
+    expect(window.location.pathname + window.location.search + window.location.hash).toBe('/?from=ad#/pages/member/index?tab=1')
+    window.history.replaceState(null, '', '/?scene=s%3DS01#/pages/member/index')
+    const length = window.history.length
+    forgetH5Entry()
+    expect(window.location.pathname + window.location.search + window.location.hash).toBe('/#/pages/member/index')
+    expect(window.history.length).toBe(length)
+  })
+
   it('reads a scan result', () => {
     expect(readScan('https://brand.example/c/AB12CD34', 'brand.example')).toEqual({ kind: 'redeem', input: { q: 'https://brand.example/c/AB12CD34' } })
     expect(readScan(' A2345678923456789ABCDE ', 'brand.example')).toEqual({ kind: 'redeem', input: { code: 'A2345678923456789ABCDE' } })

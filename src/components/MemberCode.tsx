@@ -88,6 +88,8 @@ export default function MemberCode() {
 
   useEffect(() => {
     if (Number.isNaN(expiresAt) || !shown) return
+    // the clock stood still while hidden: a new code counts down from now, not from then
+    setNow(Date.now())
     const due = expiresAt - Date.now() - REFRESH_EARLY_MS
     // back on screen with a code about to lapse: a new one at once
     const wait = due <= 0 ? 0 : Math.max(MIN_REFRESH_MS, due)

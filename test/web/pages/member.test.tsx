@@ -166,6 +166,22 @@ describe('会员 home', () => {
     }
   })
 
+  it('counts down from the new code\'s lifetime when coming back, not from the time the page was hidden', async () => {
+    jest.useFakeTimers()
+    try {
+      await renderWithMinuteCodes()
+      expect(await screen.findByText(/动态码 · 60 秒后自动刷新/)).toBeTruthy()
+      act(() => pageLifecycle.hide())
+      await jest.advanceTimersByTimeAsync(5 * 60_000)
+      act(() => pageLifecycle.show())
+      await waitFor(() => expect(callsOf('member', 'memberCode')).toHaveLength(2))
+      // at once, before the next second's tick
+      await waitFor(() => expect(screen.getByText(/动态码 · \d+ 秒后自动刷新/).textContent).toMatch(/· (60|59) 秒/))
+    } finally {
+      jest.useRealTimers()
+    }
+  })
+
   it('takes the member code away when renewing it fails: an expired one would be refused at the till', async () => {
     jest.useFakeTimers()
     try {

@@ -119,8 +119,8 @@ describe('codes.redeem', () => {
     }
     // no repeat counted, nothing written: an unbound caller never writes
     expect(await snapshot(services)).toEqual(before);
-    // an unused code: NOT_BOUND alone, the invitation to join
-    expect(await redeem(services, 'u0', { code: codes[1] })).toEqual({ ok: false, error: { code: 'NOT_BOUND', message: 'bind a phone to earn points' } });
+    // an unused code: the invitation to join, with the verdict a visitor scanned for (the product and its points)
+    expect(await redeem(services, 'u0', { code: codes[1] })).toEqual({ ok: false, error: { code: 'NOT_BOUND', message: 'bind a phone to earn points', details: { name: '面霜 50ml', points: 20 } } });
   });
 
   test('no caller: UNAUTHENTICATED', async () => {

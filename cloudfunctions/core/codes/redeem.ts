@@ -83,7 +83,7 @@ const sameHolder = (claim: Claim, record: WechatRecordDoc) => claim.accountId ==
  *
  * Errors: RATE_LIMITED (too many invalid scans this hour), CODE_INVALID
  * (malformed, forged, unknown or revoked batch or key), CODE_EXPIRED,
- * NOT_BOUND (with `redeemedAt` when the code was used already),
+ * NOT_BOUND (with `redeemedAt` when the code was used already; else the batch's `name` and `points`),
  * CODE_ALREADY_REDEEMED (by someone else; the message says when),
  * CONFLICT (a simultaneous scan is still settling: retry).
  * The same member's retry answers the first result again (`repeated` unless it carries the
@@ -104,6 +104,8 @@ export async function redeemCode(services: Services, openid: string, input: { co
   } catch (error) {
     const first = isAppError(error) && error.code === 'NOT_BOUND' ? await findClaim(services, code.body) : null;
     if (first) throw new AppError('NOT_BOUND', `bind a phone to earn points; this code was already redeemed at ${first.at}`, { redeemedAt: first.at });
+    // an unused code: the verdict the visitor scanned for (genuine, what it is and what joining brings)
+    if (isAppError(error) && error.code === 'NOT_BOUND') throw new AppError('NOT_BOUND', error.message, { name: batch.name, points: batch.points });
     throw error;
   }
 

@@ -72,11 +72,18 @@ function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
       // a used code: joining would not bring its points, so no invitation
       const usedAt = errorTime(error)
       if (usedAt) return usedLook(usedAt, onAgain)
+      // the code is genuine and unused: the server names the product and its points
+      const { name, points } = errorDetails(error)
+      const product = typeof name === 'string' ? name : null
+      const earns = typeof points === 'number' ? ` ${formatPoints(points)} ` : ''
       return {
         tone: 'warn',
         mark: '★',
         title: '加入会员即可领取积分',
-        lines: ['您还不是会员。入会只需同意隐私条款并绑定手机号，完成后即可领取这件商品的积分。'],
+        lines: [
+          ...(product ? [`${product} 正品验证通过`] : []),
+          `您还不是会员。入会只需同意隐私条款并绑定手机号，完成后即可领取这件商品的${earns}积分。`,
+        ],
         primary: { text: '立即入会领积分', onClick: onJoin },
       }
     }

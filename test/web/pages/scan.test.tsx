@@ -110,6 +110,14 @@ describe('scan', () => {
     expect(screen.queryByText(/防伪码/)).toBeNull()
   })
 
+  it('tells a visitor the product is genuine and what joining brings, as the home page\'s 先扫码验真 promises', async () => {
+    mockApi({ 'codes.redeem': { error: 'NOT_BOUND', details: { details: { name: '玫瑰精华水 100ml', points: 50 } } } })
+    openWith({ q: URL })
+    expect(await screen.findByText('加入会员即可领取积分')).toBeTruthy()
+    expect(screen.getByText('玫瑰精华水 100ml 正品验证通过')).toBeTruthy()
+    expect(screen.getByText(/入会只需同意隐私条款并绑定手机号，完成后即可领取这件商品的 50 积分/)).toBeTruthy()
+  })
+
   it('sends a visitor to join, remembering the code to redeem after', async () => {
     mockApi({ 'codes.redeem': { error: 'NOT_BOUND' } })
     openWith({ q: URL })

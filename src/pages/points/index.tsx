@@ -43,8 +43,9 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
         </View>
       </View>
       {soonest && (
-        <View className="points-notice" role="note">
-          <Text className="points-notice__mark">!</Text>
+        // a warning only when it is near: a year ahead it is a date to know, not an alarm
+        <View className={`points-notice ${urgent ? '' : 'points-notice--calm'}`} role="note">
+          {urgent && <Text className="points-notice__mark">!</Text>}
           <Text className="points-notice__text">
             {formatPoints(soonest.points)} 积分将于 {formatDate(soonest.at)} 过期{urgent ? (daysLeft <= 0 ? '（今天到期）' : `（还剩 ${daysLeft} 天）`) : ''}
           </Text>

@@ -29,8 +29,9 @@ describe('积分', () => {
     })
     render(<PointsPage />)
     expect(await screen.findByText('1,500')).toBeTruthy()
-    // more than a month ahead: the date, no hurry
+    // more than a month ahead: the date, no hurry, and no warning mark
     expect(screen.getByText(/^300 积分将于 \d{4}年\d{1,2}月\d{1,2}日 过期$/)).toBeTruthy()
+    expect(screen.queryByText('!')).toBeNull()
     expect(await screen.findByText('天猫订单 1 消费得积分')).toBeTruthy()
     expect(screen.getByText('+120')).toBeTruthy()
     expect(screen.getByText('-50')).toBeTruthy()
@@ -59,6 +60,7 @@ describe('积分', () => {
     mockApi({ 'member.login': JOINED, 'points.summary': { data: { ...SUMMARY.data, expiring: [{ points: 300, at: inDays(3) }] } }, 'points.history': { data: { entries: [], nextCursor: null } } })
     render(<PointsPage />)
     expect(await screen.findByText(/^300 积分将于 .* 过期（还剩 3 天）$/)).toBeTruthy()
+    expect(screen.getByText('!')).toBeTruthy()
     expect(screen.queryByText(/尽快使用/)).toBeNull()
   })
 

@@ -127,10 +127,27 @@ describe('points commands', () => {
     expect(process.exitCode).toBe(1);
   });
 
+  it('an adjustment of a member merged into another says whose points moved', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('members.csv', 'channelMemberId\nT1\n'));
+    await cli('import', 'members', '--channel', 'offline', '--file', file('cards.csv', 'channelMemberId\nC1\n'));
+    const [a, b] = (await exported()).map((m) => m.memberId);
+    const merged = await cli('members', 'merge', a!, b!);
+    const [, absorbed, survivor] = /merged (\S+) into (\S+)/.exec(merged)!;
+    expect(await cli('points', 'adjust', absorbed!, '5', '--reason', '补发', '--request-id', 'm1')).toBe(`adjusted: +5 points for ${survivor} (${absorbed} was merged into it) (request m1)\n`);
+    expect((await exported()).map((m) => [m.memberId, m.points.available])).toEqual([[survivor, 5]]);
+  });
+
   it('refuses bad arguments and unknown members with a clear error', async () => {
     await cli('import', 'members', '--channel', 'tmall', '--file', file('members.csv', 'channelMemberId\nT1\n'));
     await expect(cli('points', 'adjust', 'm_nobody', '0', '--reason', 'x')).rejects.toThrow(/non-zero/);
     await expect(cli('points', 'adjust', 'm_nobody', '5', '--reason', 'x')).rejects.toThrow(/NOT_FOUND/);
+    // a run refused before it could adjust names no request to repeat
+    for (const args of [['m_nobody', '5', '--reason', 'x'], ['m_nobody', '5', '--reason', '  ']]) {
+      const refused = await runCli(db, 'points', 'adjust', ...args);
+      expect(refused.failed).toBe(true);
+      expect(refused.err).not.toMatch(/run it again with --request-id/);
+    }
+    expect((await runCli(db, 'points', 'adjust', 'm_nobody', '5', '--reason', '  ')).err).toMatch(/INVALID_INPUT: reason must be 1-200 characters/);
     // an operation that failed: no pointer to --help; a mistyped command: the pointer
     expect(err.join('')).not.toMatch(/--help lists the commands/);
     await expect(cli('points', 'expyre')).rejects.toThrow();

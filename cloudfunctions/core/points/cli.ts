@@ -6,7 +6,8 @@ import { beijingTime, plural } from '../local/wording';
 import { importOrdersFile, ORDER_COLUMNS } from '../orders/import.store';
 import { AppError } from '../runtime/errors';
 import { expirePoints } from './expire.store';
-import { postAdjust } from './ledger';
+import { liveMember } from './accounts.store';
+import { checkAdjustReason, postAdjust } from './ledger';
 import { isoOrNull, parseBeijingTime } from './time';
 import { verifyPoints } from './verify.store';
 
@@ -141,6 +142,12 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
         if (options.requestId !== undefined && !/^[^\s#]{1,193}$/.test(options.requestId)) {
           throw new AppError('INVALID_INPUT', '--request-id must be 1-193 characters without spaces or #');
         }
+        // refused before the request is named: a run that cannot adjust has nothing to repeat
+        checkAdjustReason(options.reason);
+        const target = await liveMember(services.store.get.bind(services.store), member);
+        if (!target) throw new AppError('NOT_FOUND', `no live member ${member}`);
+        // a member merged into another: its points are the survivor's, and the message says whose
+        const whose = target._id === member ? member : `${target._id} (${member} was merged into it)`;
         const requestId = options.requestId ?? services.ids.next('adj');
         // said before anything is written: a run cut off before its answer is repeated with it, not doubled
         if (!options.requestId) process.stderr.write(`request ${requestId}: if this run is cut off before it answers, run it again with --request-id ${requestId}\n`);
@@ -149,7 +156,7 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
           postAdjust(tx, services, { key: `adjust:${requestId}`, memberId: member, points: delta, reason: options.reason, operator: operatorName(), at }),
         );
         const total = result.entries.reduce((sum, e) => sum + e.points, 0);
-        process.stdout.write(`${result.replayed ? 'already done' : 'adjusted'}: ${total > 0 ? '+' : ''}${plural(total, 'point')} for ${member} (request ${requestId})\n`);
+        process.stdout.write(`${result.replayed ? 'already done' : 'adjusted'}: ${total > 0 ? '+' : ''}${plural(total, 'point')} for ${whose} (request ${requestId})\n`);
       });
     });
 }

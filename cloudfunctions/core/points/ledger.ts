@@ -117,6 +117,13 @@ const invalid = (message: string) => new AppError('INVALID_INPUT', message);
 /** Negation without -0 (which JSON would store as 0 and tests would tell apart). */
 const neg = (n: number) => (n === 0 ? 0 : -n);
 
+/** An adjustment's reason, trimmed: 1-200 characters, or INVALID_INPUT. */
+export function checkAdjustReason(text: string): string {
+  const reason = text.trim();
+  if (reason.length === 0 || reason.length > 200) throw invalid('reason must be 1-200 characters');
+  return reason;
+}
+
 function checkKey(key: string): void {
   if (!KEY.test(key)) throw invalid('ledger key must be `kind:reference` without spaces or #');
 }
@@ -370,8 +377,7 @@ export async function adjustIn(session: PointsSession, input: AdjustInput): Prom
   checkKey(input.key);
   if (input.points === 0) throw invalid('an adjustment must change something');
   checkAmount('points', Math.abs(input.points), 1);
-  const reason = input.reason.trim();
-  if (reason.length === 0 || reason.length > 200) throw invalid('reason must be 1-200 characters');
+  const reason = checkAdjustReason(input.reason);
   if (!input.operator || input.operator.length > 64) throw invalid('operator must be named');
   const at = checkAt(input.at);
   const hash = contentHash({ op: 'adjust', memberId: input.memberId, points: input.points, reason });

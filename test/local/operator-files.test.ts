@@ -236,6 +236,14 @@ describe('the operator\'s files and slips', () => {
     expect((await runCli(temp.file('killed/mc.db'), 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/1 member created/);
   });
 
+  it('refuses a UTF-16 file without its BOM and JSON lines in a file not named .jsonl, saying what to do, before importing anything', async () => {
+    const utf16 = await cli('import', 'members', '--channel', 'tmall', '--file', file('u16.csv', Buffer.from('channelMemberId,name\nT1,张三\n', 'utf16le')));
+    expect(utf16.err).toMatch(/u16\.csv is not UTF-8 text \(it holds NUL bytes, as UTF-16 "Unicode text" does\): save it as "CSV UTF-8/);
+    const json = await cli('import', 'members', '--channel', 'tmall', '--file', file('m.json', '{"channelMemberId":"T1"}\n'));
+    expect(json.err).toMatch(/m\.json looks like JSON lines, which are read from a file named \.jsonl \(or \.ndjson\): rename it/);
+    expect(documents()).toBe(0);
+  });
+
   it('says which columns it does not read before importing (mobile is not phone), and fails an import that rejected every row', async () => {
     const renamed = await cli('import', 'members', '--channel', 'tmall', '--file', file('renamed.csv', 'channelMemberId,mobile,Points,备注\nT1,13812345678,100,VIP\n'));
     expect(renamed.err).toBe('ignored: columns mobile, 备注, which this import does not read (it reads channelMemberId, phone, phoneSha256, unionid, openid, email, name, points, growth, level, joinedAt, storeId, guideId)\n');

@@ -303,9 +303,16 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
   } catch {
     throw new Error(`${file} is not UTF-8 text (Excel on Chinese Windows saves "CSV" as GBK): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
   }
+  // valid UTF-8, yet no text of ours: UTF-16 without its BOM (Excel's "Unicode text") puts a NUL in every other byte
+  if (head.includes(0)) {
+    throw new Error(`${file} is not UTF-8 text (it holds NUL bytes, as UTF-16 "Unicode text" does): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
+  }
   if (isJsonLines(file) || requiredColumns.length === 0) return [];
   const firstLine = head.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
   if (!firstLine.trim()) throw new Error(`${file} has no header row (is it empty?); nothing was imported`);
+  if (/^\s*\{/.test(firstLine)) {
+    throw new Error(`${file} looks like JSON lines, which are read from a file named .jsonl (or .ndjson): rename it and import it again; nothing was imported`);
+  }
   let columns: string[];
   try {
     columns = splitCsvLine(firstLine).map(columnName);

@@ -81,4 +81,13 @@ describe('local runtime over HTTP', () => {
     expect(outcome.stderr).toMatch(new RegExp(`^port ${port} is already in use: stop what runs there, or choose another port with --port N .*\\n$`));
     expect(outcome.stderr).not.toMatch(/at .*\.ts:\d+/);
   });
+
+  it('`serve` with a PORT that is no port names PORT', async () => {
+    const outcome = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, ['scripts/member-centre.js', '--db', app.file('serve.db'), 'serve'], { timeout: 30_000, env: { ...process.env, PORT: 'abc' } }, (_error, _stdout, stderr) =>
+        resolve({ code: child.exitCode, stderr }));
+    });
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toBe('PORT=abc must be a port number 1-65535 (or leave PORT unset for 10086)\n');
+  });
 });

@@ -62,7 +62,14 @@ function registerServe({ program, open }: CliContext): void {
     .option('--port <n>', `port (default: $PORT or ${DEFAULT_PORT})`, parsePort)
     .option('--app <dir>', 'folder of the built H5 app to serve at /')
     .action(async (options: { port?: number; app?: string }) => {
-      const port = options.port ?? (process.env.PORT ? parsePort(process.env.PORT) : DEFAULT_PORT);
+      let port = options.port ?? DEFAULT_PORT;
+      if (options.port === undefined && process.env.PORT) {
+        try {
+          port = parsePort(process.env.PORT);
+        } catch (error) {
+          fail(program, `PORT=${process.env.PORT} ${(error as Error).message} (or leave PORT unset for ${DEFAULT_PORT})`);
+        }
+      }
       const appDir = options.app ? resolve(options.app) : undefined;
       if (appDir && !existsSync(resolve(appDir, 'index.html'))) {
         fail(program, `no H5 build in ${appDir}: run npm run build:h5 first`);

@@ -164,6 +164,10 @@ describe('the operator\'s files and slips', () => {
       expect(importRun.err).toMatch(refusal);
       const codesRun = await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '3', '--out', out, '--force');
       expect(codesRun.err).toMatch(refusal);
+      // without --force, refused for what it is: never offered --force over the database or a folder
+      const unforced = await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '3', '--out', out);
+      expect(unforced.err).toMatch(refusal);
+      expect(unforced.err).not.toMatch(/--force/);
     }
     expect(await exported()).toHaveLength(1);
     expect(readFileSync(keys, 'utf8')).toBe(secrets);

@@ -39,12 +39,13 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
     .option('--force', 'replace an existing --out file')
     .action((options: { sku: string; name: string; points: number; count: number; validTo?: string; out: string; force?: boolean }) =>
       run(async (services) => {
+        // checked, not cleared: a refused batch leaves the file it would replace as it was; first, so
+        // a folder or the database itself is refused as such, never offered --force
+        checkOutputFile(options.out, 'the codes', dataFiles());
         // an earlier batch's printer file may be the only copy of its codes
         if (existsSync(options.out) && !options.force) {
           throw new Error(`${options.out} exists (an earlier batch's codes?): choose another --out, or add --force to replace it`);
         }
-        // checked, not cleared: a refused batch leaves the file it would replace as it was
-        checkOutputFile(options.out, 'the codes', dataFiles());
         const bar = progressBar('writing codes');
         const started = Date.now();
         // Ctrl-C or a failure once the batch is recorded: the batch is withdrawn and its file removed,
@@ -98,9 +99,13 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
     .command('list')
     .description('every batch, oldest first')
     .action(withServices(async (services) => {
+      let batches = 0;
       for await (const b of allBatches(services.store)) {
+        batches++;
         process.stdout.write(`${b._id}\t${b.status}\t${b.sku}\t${b.name}\t${b.points} pts\t${plural(b.count, 'code')}\tkey ${b.keyId}\tvalid to ${b.validTo ? beijingTime(b.validTo) : '-'}\tcreated ${beijingTime(b.createdAt)}\n`);
       }
+      // on stderr, so the list itself stays one batch per line for a script
+      process.stderr.write(batches ? `${plural(batches, 'batch', 'batches')}\n` : 'no batches yet (codes create makes one)\n');
     }));
 
   codes

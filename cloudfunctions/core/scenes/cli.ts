@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { CliContext } from '../local/cli';
-import { plural } from '../local/wording';
+import { beijingTime, plural } from '../local/wording';
 import { AppError, isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { addCampaign, addGuide, addStore, getCampaign, getGuide, getStore, guideLeft } from './places.store';
@@ -75,7 +75,7 @@ export function registerSceneCommands({ program, run }: CliContext): void {
     .option('--valid-to <date>', 'last day an order can be bound (YYYY-MM-DD, Beijing time)')
     .action((options: { bonus: number; name: string; platform: string; id?: string; validTo?: string }) => run(async (services) => {
       const { doc: campaign, repeated } = await addCampaign(services, options);
-      out(`campaign ${campaign._id} ${repeated ? 'exists already (unchanged)' : 'added'}: ${campaign.name}, ${plural(campaign.bonus, 'point')} per ${campaign.platform} order`);
+      out(`campaign ${campaign._id} ${repeated ? 'exists already (unchanged)' : 'added'}: ${campaign.name}, ${plural(campaign.bonus, 'point')} per ${campaign.platform} order, ${campaign.validTo ? `until ${beijingTime(campaign.validTo)}` : 'no end date'}`);
       printScene(services, 'packageCard', campaign._id);
     }, { createsDatabase: true }));
   sceneCommand(campaigns, 'packageCard', (s, id) => getCampaign(s.store, id));

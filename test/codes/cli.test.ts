@@ -120,6 +120,8 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect((await cli('stores', 'add', '--id', '--help', '--name', 'x')).err).toMatch(/option '--id <id>' argument '--help' is invalid\. it needs a value, not the option --help/);
     expect((await cli('--db', '--help', 'report', 'guides')).err).toMatch(/option '--db <path>' argument '--help' is invalid/);
     expect((await cli('import', 'members', '--channel', '--file', 'm.csv')).err).toMatch(/option '--channel <channel>' argument '--file' is invalid/);
+    // given twice, the last would win without a word: offline members imported as tmall
+    expect((await cli('import', 'members', '--channel', 'offline', '--file', 'm.csv', '--channel', 'tmall')).err).toMatch(/option '--channel <channel>' argument 'tmall' is invalid\. --channel is given twice: give it once\./);
     expect((await cli('points', 'adjust', 'm_1', '5', '--reason', '--request-id', 'abc12345')).err).toMatch(/option '--reason <reason>' argument '--request-id' is invalid/);
     expect((await cli('guides', 'add', '--store', 'SH001', '--name', 'x', '--id', '-G1')).err).toMatch(/INVALID_INPUT: id must start with a letter or digit/);
 

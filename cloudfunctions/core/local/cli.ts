@@ -108,20 +108,22 @@ function discardNewDatabase(file: string, withSecrets: boolean): void {
 }
 
 /**
- * An option given another option as its value (`--id --help`, `--channel --file f.csv`): commander
- * takes it as the value, and then complains of something else, or does the wrong thing. No value
- * of ours starts with `--`, so every option's value is checked as it is parsed.
+ * Every option's value is checked as it is parsed: another option given for it (`--id --help`,
+ * `--channel --file f.csv`) is taken as the value by commander, which then complains of something
+ * else or does the wrong thing (no value of ours starts with `--`); and an option given twice
+ * (`--channel offline … --channel tmall`) would silently take the last.
  */
-function refuseOptionsAsValues(command: Command): void {
+function checkOptionValues(command: Command): void {
   for (const option of command.options) {
     if (option.variadic || (!option.required && !option.optional)) continue;
     const parse = option.parseArg as ((value: string, previous: unknown) => unknown) | undefined;
     option.argParser((value: string, previous: unknown) => {
       if (value.startsWith('--')) throw new InvalidArgumentError(`it needs a value, not the option ${value}.`);
+      if (previous !== undefined && previous !== option.defaultValue) throw new InvalidArgumentError(`${option.long} is given twice: give it once.`);
       return parse ? parse(value, previous) : value;
     });
   }
-  for (const sub of command.commands) refuseOptionsAsValues(sub);
+  for (const sub of command.commands) checkOptionValues(sub);
 }
 
 export function buildCli(): Command {
@@ -162,7 +164,7 @@ export function buildCli(): Command {
   };
   const context: CliContext = { program, importCommand, open, dataFiles: () => dataFilesOf(dbFile()), run };
   for (const register of [registerServe, ...registrars]) register(context);
-  refuseOptionsAsValues(program);
+  checkOptionValues(program);
   return program;
 }
 

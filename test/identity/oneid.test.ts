@@ -77,12 +77,15 @@ describe('OneID across channel imports', () => {
       `C4,13800138004,${'长'.repeat(500)},0`,
       'C5,13800138005,bad points,ten',
       'C6,13800138006,ok too,0',
+      'C7,13800138007,separated,"1,000"', // as Excel shows it: read as 1000
+      'C8,13800138008,misgrouped,"10,00"',
     ].join('\n'));
     const summary = await importMembers(services, 'offline', file);
-    expect(summary).toMatchObject({ created: 2, rejected: 4 });
+    expect(summary).toMatchObject({ created: 3, rejected: 5 });
     const reasons = readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l).reason);
-    expect(reasons.sort()).toEqual(['malformed_line', 'missing_channelMemberId', 'name_too_long', 'points_not_integer'].sort());
-    expect((await services.dump('records')).map((r) => r._id)).toEqual(['offline:C1', 'offline:C6']);
+    expect(reasons.sort()).toEqual(['malformed_line', 'missing_channelMemberId', 'name_too_long', 'points_not_integer', 'points_not_integer'].sort());
+    expect((await services.dump('records')).map((r) => r._id)).toEqual(['offline:C1', 'offline:C6', 'offline:C7']);
+    expect((await services.dump('ledger')).find((e) => e._id === 'migrate:offline:C7')).toMatchObject({ points: 1000 });
   });
 
   it('rejects an opening balance past what one ledger entry carries, and imports the rest of its batch', async () => {

@@ -62,11 +62,14 @@ const text = (value: unknown): string | undefined => {
   return s === '' ? undefined : s;
 };
 
+/** A whole number, with Excel's thousands separators or without (`1,000` as order amounts take them). */
 function integerField(value: unknown, name: string): { value?: number; error?: string } {
   const s = text(value);
   if (s === undefined) return {};
-  if (!/^-?\d{1,12}$/.test(s)) return { error: `${name}_not_integer` };
-  return { value: Number(s) };
+  if (!/^-?(\d{1,3}(,\d{3})+|\d{1,12})$/.test(s)) return { error: `${name}_not_integer` };
+  const digits = s.replace(/,/g, '');
+  if (digits.replace('-', '').length > 12) return { error: `${name}_not_integer` };
+  return { value: Number(digits) };
 }
 
 /**

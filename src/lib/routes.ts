@@ -20,12 +20,33 @@ export function withQuery(path: string, query: Record<string, string | undefined
   return pairs.length ? `${path}?${pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}` : path
 }
 
+const CANNOT_OPEN = '页面暂时无法打开，请稍后再试'
+
 /**
  * A page that could not be opened says so: a subpackage is downloaded on first use, which a
  * weak signal can fail, and a tap that does nothing looks broken.
  */
 function opened(navigation: Promise<unknown> | undefined): void {
-  void navigation?.catch(() => Taro.showToast({ title: '页面暂时无法打开，请稍后再试', icon: 'none' }))
+  void navigation?.catch(() => Taro.showToast({ title: CANNOT_OPEN, icon: 'none' }))
+}
+
+/**
+ * H5: a page whose script or style cannot be fetched (offline) fails outside any promise of ours
+ * (the tab bar's own switch, say): the old page stayed on screen without a word, and the router,
+ * already at the new address, took the next tap on that tab for the page it was on. So: said,
+ * and once the network is back the app reloads at the address it was asked for.
+ */
+export function watchPageLoadFailures(target: Pick<Window, 'addEventListener'> & { location: Pick<Location, 'reload'> } = window): void {
+  let reloadArmed = false
+  target.addEventListener('unhandledrejection', (event: PromiseRejectionEvent) => {
+    const reason = event.reason as { name?: string } | null
+    if (reason?.name !== 'ChunkLoadError') return
+    event.preventDefault()
+    void Taro.showToast({ title: CANNOT_OPEN, icon: 'none' })
+    if (reloadArmed) return
+    reloadArmed = true
+    target.addEventListener('online', () => target.location.reload(), { once: true })
+  })
 }
 
 /** Opens a page: tab pages with switchTab, others pushed on the stack. */

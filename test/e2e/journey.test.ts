@@ -197,6 +197,18 @@ describe('consumer journey in Chromium', () => {
     await jdBuyer.context().close();
   });
 
+  it('offline, a tab not loaded yet says it cannot open, and opens once the network is back', async () => {
+    const page = await phonePage(browser, `${runtime.base}/`, 'dev_journey_offline');
+    await text(page, '立即入会');
+    await page.context().setOffline(true);
+    await page.locator('.taro-tabbar__tabbar').getByText('我的', { exact: true }).click();
+    await text(page, '页面暂时无法打开，请稍后再试');
+    await page.context().setOffline(false);
+    await text(page, '会员隐私条款');
+    expect(await page.evaluate(() => location.hash)).toMatch(/^#\/pages\/mine\/index/);
+    await page.context().close();
+  });
+
   it('measures the H5 first contentful paint of the home page', async () => {
     const page = await phonePage(browser, runtime.base, 'dev_journey_a');
     await text(page, '可用积分');

@@ -1,7 +1,7 @@
 import { waitFor } from '@testing-library/react'
 import Taro from '@tarojs/taro'
 import { ApiError, errorTime } from '../../../src/api'
-import { go, ROUTES } from '../../../src/lib/routes'
+import { go, ROUTES, watchPageLoadFailures } from '../../../src/lib/routes'
 import { ERROR_MESSAGES } from '../../../src/api/messages'
 import { ERROR_CODES } from '../../../cloudfunctions/core/contracts/errors'
 import { entryFrom, forgetH5Entry, launchEntry } from '../../../src/launch/entry'
@@ -64,6 +64,28 @@ describe('launch entries', () => {
       process.env.TARO_ENV = env
     }
   })
+  it('H5: says a page could not be loaded (offline), and reloads at the page asked for once the network is back', () => {
+    const listeners: Record<string, ((event: unknown) => void)[]> = {}
+    const reload = jest.fn()
+    const target = { addEventListener: (type: string, listener: (event: unknown) => void) => (listeners[type] ??= []).push(listener), location: { reload } }
+    watchPageLoadFailures(target as never)
+    const fire = (type: string, event: unknown) => [...(listeners[type] ?? [])].forEach((listener) => listener(event))
+    const failed = () => ({ reason: Object.assign(new Error('Loading CSS chunk 68 failed.'), { name: 'ChunkLoadError' }), preventDefault: jest.fn() })
+    const first = failed()
+    fire('unhandledrejection', first)
+    fire('unhandledrejection', failed())
+    expect(Taro.showToast).toHaveBeenCalledWith({ title: '页面暂时无法打开，请稍后再试', icon: 'none' })
+    expect(first.preventDefault).toHaveBeenCalled()
+    expect(reload).not.toHaveBeenCalled()
+    fire('online', {})
+    expect(reload).toHaveBeenCalledTimes(1)
+    expect(listeners.online).toHaveLength(1) // armed once, however many pages failed
+    // any other failure is not ours to explain
+    const other = { reason: new Error('other'), preventDefault: jest.fn() }
+    fire('unhandledrejection', other)
+    expect(other.preventDefault).not.toHaveBeenCalled()
+  })
+
   it('takes the entry out of the H5 address, keeping the rest, so a reload does not open the code again', () => {
     window.history.replaceState(null, '', '/?q=https%3A%2F%2Fbrand.example%2Fc%2FAB12&from=ad#/pages/member/index?scene=g%3DG001&tab=1')
     forgetH5Entry()

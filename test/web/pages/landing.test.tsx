@@ -77,6 +77,8 @@ describe('landing', () => {
     mockApi({ 'scenes.resolve': { error: 'NOT_FOUND' } })
     open({ scene: 'g=NOPE' })
     expect(await screen.findByText('无法识别的二维码')).toBeTruthy()
+    // 会员码 is the consumer's own code at the till: not what a guide's or store's code is called
+    expect(screen.getByText(/不是本品牌的导购、门店或包裹卡二维码/)).toBeTruthy()
     resetAll()
     mockApi({ 'scenes.resolve': { error: 'UNAVAILABLE' } })
     open({ scene: 'g=G001' })

@@ -86,7 +86,7 @@ export default function LandingPage() {
       {view.status === 'loading' && <LoadingView text="正在识别二维码…" />}
       {view.status === 'error' && <ErrorView error={view.error} title="二维码暂时无法识别" onRetry={() => setAttempt((n) => n + 1)} />}
       {view.status === 'invalid' && (
-        <EmptyView title="无法识别的二维码" description="这个二维码不是本品牌的会员码，或已失效。" mark="?">
+        <EmptyView title="无法识别的二维码" description="这个二维码不是本品牌的导购、门店或包裹卡二维码，或已失效。" mark="?">
           <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.member)}>
             返回会员首页
           </Button>

@@ -120,6 +120,8 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect((await cli('stores', 'add', '--id', '--help', '--name', 'x')).err).toMatch(/option '--id <id>' argument '--help' is invalid\. it needs a value, not the option --help/);
     expect((await cli('--db', '--help', 'report', 'guides')).err).toMatch(/option '--db <path>' argument '--help' is invalid/);
     expect((await cli('import', 'members', '--channel', '--file', 'm.csv')).err).toMatch(/option '--channel <channel>' argument '--file' is invalid/);
+    // an option with a default given twice, the first time as its default
+    expect((await cli('campaigns', 'add', '--bonus', '5', '--name', 'X', '--platform', 'tmall', '--platform', 'jd')).err).toMatch(/--platform is given twice/);
     // given twice, the last would win without a word: offline members imported as tmall
     expect((await cli('import', 'members', '--channel', 'offline', '--file', 'm.csv', '--channel', 'tmall')).err).toMatch(/option '--channel <channel>' argument 'tmall' is invalid\. --channel is given twice: give it once\./);
     expect((await cli('points', 'adjust', 'm_1', '5', '--reason', '--request-id', 'abc12345')).err).toMatch(/option '--reason <reason>' argument '--request-id' is invalid/);

@@ -117,9 +117,12 @@ function checkOptionValues(command: Command): void {
   for (const option of command.options) {
     if (option.variadic || (!option.required && !option.optional)) continue;
     const parse = option.parseArg as ((value: string, previous: unknown) => unknown) | undefined;
+    // a CLI is built for one run: whether this option was seen is this run's
+    let given = false;
     option.argParser((value: string, previous: unknown) => {
       if (value.startsWith('--')) throw new InvalidArgumentError(`it needs a value, not the option ${value}.`);
-      if (previous !== undefined && previous !== option.defaultValue) throw new InvalidArgumentError(`${option.long} is given twice: give it once.`);
+      if (given) throw new InvalidArgumentError(`${option.long} is given twice: give it once.`);
+      given = true;
       return parse ? parse(value, previous) : value;
     });
   }

@@ -60,15 +60,16 @@ export type LaunchOptions = { path?: string; query?: Record<string, unknown> } |
  * open the landing page a second time when the consumer later goes home.
  */
 export function launchEntry(options: LaunchOptions): Entry | null {
-  const h5 = process.env.TARO_ENV === 'h5'
-  if (!opensHomePage(h5 ? h5Path() : options?.path)) return null
-  return entryFrom(options?.query) ?? (h5 ? entryFrom(h5Query()) : null)
+  // H5: the address only. Taro hands every show (each time the browser tab comes back) the
+  // launch's options, query and all, long after the entry was taken and left the address.
+  if (process.env.TARO_ENV === 'h5') return opensHomePage(h5Path()) ? entryFrom(h5Query()) : null
+  if (!opensHomePage(options?.path)) return null
+  return entryFrom(options?.query)
 }
 
 /**
  * H5: the address without its entry once the app has taken it. WeChat hands a launch its code
- * once; a browser keeps `?q=` in the address, and a reload (or the page shown again) opened the
- * code again. The rest of the address stays, and no history entry is added.
+ * once; a browser keeps `?q=` in the address, and a reload opened the code again. The rest of the address stays, and no history entry is added.
  */
 export function forgetH5Entry(): void {
   if (typeof window === 'undefined' || !window.history?.replaceState) return

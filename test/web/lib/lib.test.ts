@@ -86,6 +86,20 @@ describe('launch entries', () => {
     expect(other.preventDefault).not.toHaveBeenCalled()
   })
 
+  it('H5: reads the entry from the address only, not from the launch options Taro hands every show again', () => {
+    const env = process.env.TARO_ENV
+    process.env.TARO_ENV = 'h5'
+    try {
+      window.history.replaceState(null, '', '/#/pages/member/index?q=https%3A%2F%2Fbrand.example%2Fg%2FG001')
+      expect(launchEntry({ path: 'pages/member/index', query: { q: 'https%3A%2F%2Fbrand.example%2Fg%2FG001' } })).toEqual({ q: 'https://brand.example/g/G001' })
+      forgetH5Entry()
+      // the tab hidden and shown again: the same options, the entry gone from the address
+      expect(launchEntry({ path: 'pages/member/index', query: { q: 'https%3A%2F%2Fbrand.example%2Fg%2FG001' } })).toBeNull()
+    } finally {
+      process.env.TARO_ENV = env
+    }
+  })
+
   it('takes the entry out of the H5 address, keeping the rest, so a reload does not open the code again', () => {
     window.history.replaceState(null, '', '/?q=https%3A%2F%2Fbrand.example%2Fc%2FAB12&from=ad#/pages/member/index?scene=g%3DG001&tab=1')
     forgetH5Entry()

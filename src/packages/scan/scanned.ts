@@ -17,11 +17,12 @@ export function readScan(result: string, brandDomain: string, path?: string): Sc
   const text = result.trim()
   if (!text) return { kind: 'unknown' }
   if (/^https?:\/\//i.test(text)) {
-    const link = /^https?:\/\/([^/?#]+)\/([a-z])\//i.exec(text)
+    // As the server reads a link (scenes/scene.ts parseLink): https, the brand's host in any case,
+    // then /c/ a product unit (redeemed) or /g/ /s/ /p/ a guide, store or package card (joins).
+    const link = /^https:\/\/([^/?#]+)\/([a-z])\//.exec(text)
     if (!link || link[1]!.toLowerCase() !== brandDomain.toLowerCase()) return { kind: 'unknown' }
-    // Our printed links: /c/ a product unit (redeemed); /g/ /s/ /p/ a guide, store or package card (joins).
-    if (link[2]!.toLowerCase() === 'c') return { kind: 'redeem', input: { q: text } }
-    if (/^[gsp]$/i.test(link[2]!)) return { kind: 'landing', q: text }
+    if (link[2] === 'c') return { kind: 'redeem', input: { q: text } }
+    if (/^[gsp]$/.test(link[2]!)) return { kind: 'landing', q: text }
     return { kind: 'unknown' }
   }
   // A product code alone is 22 to 30 letters and digits; a shop barcode (EAN, 8 to 14 digits) is

@@ -120,11 +120,15 @@ describe('launch entries', () => {
     // a shop barcode or someone else's link is not sent to be redeemed (it would count as an invalid scan)
     expect(readScan('6901234567892', 'brand.example')).toEqual({ kind: 'unknown' })
     expect(readScan('https://example.com/pay?id=1', 'brand.example')).toEqual({ kind: 'unknown' })
-    // our kind of link on another site, or our site under another scheme's case, host case or port
+    // our kind of link on another site, or one the server would refuse (it counts as an invalid scan)
     expect(readScan('https://evil.example.org/c/AB12CD34', 'brand.example')).toEqual({ kind: 'unknown' })
     expect(readScan('https://evil.example.org/g/G001', 'brand.example')).toEqual({ kind: 'unknown' })
     expect(readScan('https://brand.example.evil.org/c/AB12CD34', 'brand.example')).toEqual({ kind: 'unknown' })
-    expect(readScan('HTTPS://Brand.Example/c/AB12CD34', 'brand.example')).toEqual({ kind: 'redeem', input: { q: 'HTTPS://Brand.Example/c/AB12CD34' } })
+    for (const refused of ['http://brand.example/c/AB12CD34', 'HTTPS://brand.example/c/AB12CD34', 'https://brand.example/C/AB12CD34']) {
+      expect(readScan(refused, 'brand.example')).toEqual({ kind: 'unknown' })
+    }
+    // the host in any case, as the server takes it
+    expect(readScan('https://Brand.Example/c/AB12CD34', 'brand.example')).toEqual({ kind: 'redeem', input: { q: 'https://Brand.Example/c/AB12CD34' } })
     expect(readScan('', 'brand.example', 'pages/member/index?scene=s%3DS01')).toEqual({ kind: 'landing', scene: 's=S01' })
     expect(readScan('你好', 'brand.example')).toEqual({ kind: 'unknown' })
     expect(productCodeIn('https://brand.example/c/AB12CD34?x=1')).toBe('AB12CD34')

@@ -20,14 +20,20 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
   const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null)
 
   // The box counts UTF-16 units, an emoji two: room for the characters still allowed, each as
-  // wide as an emoji, so a pasted name of 20 with emoji in it is not cut short (the count and the
-  // save still hold the line at 20 characters when a paste of plain ones goes past it).
+  // wide as an emoji, so a pasted name of 20 with emoji in it is not cut short; what goes past 20
+  // characters (plain ones pasted, an IME committing a word) is cut back to 20 below.
   const count = characters(nickname)
   const nicknameRoom = nickname.length + 2 * Math.max(0, NICKNAME_MAX - count)
   // "已保存" is about what was saved: an edit after it is not
   const edit = <T,>(set: (value: T) => void) => (value: T) => {
     set(value)
     setMessage(null)
+  }
+  const typeNickname = (value: string) => {
+    edit(setNickname)(value)
+    if (characters(value) <= NICKNAME_MAX) return
+    // shown as typed first: a mini-program's input keeps what it shows unless the bound value changes
+    setTimeout(() => setNickname(Array.from(value).slice(0, NICKNAME_MAX).join('')))
   }
   const changed = nickname.trim() !== (profile.nickname ?? '') || (birthday !== '' && birthday !== (profile.birthday ?? ''))
   const save = async () => {
@@ -74,7 +80,7 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">昵称</Text>
-        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={nicknameRoom} placeholder="填写昵称" disabled={saving} onInput={(e) => edit(setNickname)(e.detail.value)} />
+        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={nicknameRoom} placeholder="填写昵称" disabled={saving} onInput={(e) => typeNickname(e.detail.value)} />
         {/* the field stops taking characters at the limit: the count says why */}
         <Text className={`mine-row__count ${count >= NICKNAME_MAX ? 'mine-row__count--full' : ''}`}>{count}/{NICKNAME_MAX}</Text>
       </View>

@@ -69,6 +69,10 @@ describe('我的', () => {
     expect(pasted.length).toBeLessThanOrEqual(box.maxLength)
     fireEvent.change(box, { target: { value: pasted } })
     expect(screen.getByText('20/20')).toBeTruthy()
+    // past 20 (an IME committing a word at 18): cut back to 20 characters
+    fireEvent.change(box, { target: { value: `${'一'.repeat(18)}上海南京` } })
+    await waitFor(() => expect(box.value).toBe(`${'一'.repeat(18)}上海`))
+    expect(screen.getByText('20/20')).toBeTruthy()
     fireEvent.change(box, { target: { value: '\u200b\u200b' } })
     fireEvent.click(screen.getByText('保存资料'))
     expect(await screen.findByText('昵称需包含可见文字')).toBeTruthy()

@@ -286,6 +286,12 @@ describe('the operator\'s files and slips', () => {
     expect(stderr).toMatch(/interrupted: the export was not written; .*members\.jsonl is as it was/);
     expect(readFileSync(out).equals(earlier)).toBe(true);
     expect(readdirSync(temp.file('.')).filter((name) => name.startsWith('members.jsonl'))).toEqual(['members.jsonl']);
+    // a link left where the part file goes is refused, not written through
+    const precious = file('precious.txt', 'kept');
+    symlinkSync(precious, `${out}.part`);
+    expect((await cli('members', 'export', '--out', out)).err).toMatch(/cannot write the export to .*members\.jsonl\.part: it is not a plain file/);
+    expect(readFileSync(precious, 'utf8')).toBe('kept');
+    expect(readFileSync(out).equals(earlier)).toBe(true);
   });
 
   it('Ctrl-C in an import says what stays and how to finish, and lists the rows it rejected; running it again finishes without doubling', async () => {

@@ -75,6 +75,8 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
       // a full disk) leaves yesterday's export as it was, not a part of today's that passes for all.
       const out = options.out;
       const part = `${out}.part`;
+      // the part file is guarded as the export is (a link left there would be written through)
+      checkOutputFile(part, 'the export', dataFiles());
       const onSignal = (signal: NodeJS.Signals) => {
         rmSync(part, { force: true });
         process.stderr.write(`\ninterrupted: the export was not written; ${out} is as it was\n`);

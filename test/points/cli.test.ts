@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3';
 import { existsSync, writeFileSync } from 'node:fs';
+import { openLocalServices } from '../../cloudfunctions/core/local/services';
+import { silentLogger } from '../../cloudfunctions/core/runtime/log';
 import { runCli } from '../support/cli';
+import { boundConsumer, memberOk } from '../support/members';
 import { tempDir } from '../support/temp';
 
 /** The operator's commands in-process, as `member-centre …` runs them, on a fresh database. */
@@ -135,6 +138,20 @@ describe('points commands', () => {
     const [, absorbed, survivor] = /merged (\S+) into (\S+)/.exec(merged)!;
     expect(await cli('points', 'adjust', absorbed!, '5', '--reason', '补发', '--request-id', 'm1')).toBe(`adjusted: +5 points for ${survivor} (${absorbed} was merged into it) (request m1)\n`);
     expect((await exported()).map((m) => [m.memberId, m.points.available])).toEqual([[survivor, 5]]);
+  });
+
+  it('an adjustment run again after its member erased themselves replays instead of NOT_FOUND', async () => {
+    const local = openLocalServices({ dbFile: db, log: silentLogger });
+    try {
+      const { memberId } = await boundConsumer(local, 'u1', '13812340009');
+      expect(await cli('points', 'adjust', memberId, '5', '--reason', '补发', '--request-id', 'e1')).toMatch(/^adjusted: \+5 points/);
+      await memberOk(local, 'u1', { action: 'delete', confirm: true });
+      expect(await cli('points', 'adjust', memberId, '5', '--reason', '补发', '--request-id', 'e1')).toMatch(/^already done: \+5 points for /);
+      // a new request for the erased member is refused
+      await expect(cli('points', 'adjust', memberId, '5', '--reason', '补发', '--request-id', 'e2')).rejects.toThrow(/NOT_FOUND/);
+    } finally {
+      await local.store.close();
+    }
   });
 
   it('refuses bad arguments and unknown members with a clear error', async () => {

@@ -142,12 +142,14 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
         if (options.requestId !== undefined && !/^[^\s#]{1,193}$/.test(options.requestId)) {
           throw new AppError('INVALID_INPUT', '--request-id must be 1-193 characters without spaces or #');
         }
-        // refused before the request is named: a run that cannot adjust has nothing to repeat
+        // Refused before the request is named: a run that cannot adjust has nothing to repeat. A
+        // request already posted replays as it is, whatever became of the member since.
         checkAdjustReason(options.reason);
-        const target = await liveMember(services.store.get.bind(services.store), member);
-        if (!target) throw new AppError('NOT_FOUND', `no live member ${member}`);
+        const posted = options.requestId !== undefined && (await services.store.get('ledger', `adjust:${options.requestId}`)) !== null;
+        const target = posted ? null : await liveMember(services.store.get.bind(services.store), member);
+        if (!posted && !target) throw new AppError('NOT_FOUND', `no live member ${member}`);
         // a member merged into another: its points are the survivor's, and the message says whose
-        const whose = target._id === member ? member : `${target._id} (${member} was merged into it)`;
+        const whose = !target || target._id === member ? member : `${target._id} (${member} was merged into it)`;
         const requestId = options.requestId ?? services.ids.next('adj');
         // said before anything is written: a run cut off before its answer is repeated with it, not doubled
         if (!options.requestId) process.stderr.write(`request ${requestId}: if this run is cut off before it answers, run it again with --request-id ${requestId}\n`);

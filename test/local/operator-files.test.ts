@@ -2,7 +2,10 @@ import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { openLocalServices } from '../../cloudfunctions/core/local/services';
+import { silentLogger } from '../../cloudfunctions/core/runtime/log';
 import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
+import { boundConsumer } from '../support/members';
 import { runCli } from '../support/cli';
 import { tempDir } from '../support/temp';
 
@@ -292,6 +295,24 @@ describe('the operator\'s files and slips', () => {
     expect((await cli('members', 'export', '--out', out)).err).toMatch(/cannot write the export to .*members\.jsonl\.part: it is not a plain file/);
     expect(readFileSync(precious, 'utf8')).toBe('kept');
     expect(readFileSync(out).equals(earlier)).toBe(true);
+  });
+
+  it('tells a database made before the key fingerprint from other keys by a consumer\'s bound phone', async () => {
+    // written by the runtime alone (an earlier version never recorded the fingerprint)
+    const local = openLocalServices({ dbFile: db, log: silentLogger });
+    await boundConsumer(local, 'u1', '13812345678');
+    await local.store.close();
+    mkdirSync(temp.file('other'));
+    expect((await runCli(temp.file('other/new.db'), 'stores', 'add', '--name', '店')).failed).toBe(false);
+    const misplaced = temp.file('other/old.db');
+    copyFileSync(db, misplaced);
+    const wrongKeys = await runCli(misplaced, 'members', 'export');
+    expect(wrongKeys.err).toMatch(/the keys in .*other\/secrets\.json .* are not the ones .*other\/old\.db was written with/);
+    // with its own keys it opens, and records them from then on
+    expect((await runCli(db, 'members', 'export')).failed).toBe(false);
+    const copied = new Database(db, { readonly: true });
+    expect(copied.prepare("SELECT count(*) FROM doc_settings WHERE id = 'keys'").pluck().get()).toBe(1);
+    copied.close();
   });
 
   it('Ctrl-C in an import says what stays and how to finish, and lists the rows it rejected; running it again finishes without doubling', async () => {

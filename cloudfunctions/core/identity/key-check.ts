@@ -2,6 +2,8 @@ import { createHmac } from 'node:crypto';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import type { Doc } from '../store/port';
+import type { WechatRecordDoc } from './lookup';
+import { decryptPhone, phoneKey } from './normalize';
 
 /** `settings/keys`: which phone hash key the database's identifiers were made with, as a fingerprint (never the key). */
 interface KeysDoc extends Doc {
@@ -20,12 +22,33 @@ export const keyFingerprint = (key: Uint8Array): string =>
  * Throws CONFLICT (details.reason `keys`) when it holds another key's.
  */
 export async function checkPhoneHashKey(services: Pick<Services, 'store' | 'secrets'>): Promise<'matches' | 'unrecorded'> {
+  const mismatch = () => new AppError('CONFLICT', 'these keys are not the ones the database\'s phone hashes were made with', { reason: 'keys' });
   const held = await services.store.get<KeysDoc>('settings', KEYS_ID);
-  if (!held) return 'unrecorded';
-  if (held.phoneHashKey !== keyFingerprint(services.secrets.phoneHashKey)) {
-    throw new AppError('CONFLICT', 'these keys are not the ones the database\'s phone hashes were made with', { reason: 'keys' });
+  if (!held) {
+    // made before the fingerprint: a consumer's bound phone still tells, where there is one
+    if ((await boundPhoneAgrees(services)) === false) throw mismatch();
+    return 'unrecorded';
   }
+  if (held.phoneHashKey !== keyFingerprint(services.secrets.phoneHashKey)) throw mismatch();
   return 'matches';
+}
+
+/**
+ * Whether the keys are the ones a WeChat consumer's bound phone was stored with: its sealed phone
+ * opens with the encryption key, and hashes with the hash key to the phone identifier it carries.
+ * Null when no consumer has a phone (the last records by id are the `wechat:` ones, if any).
+ */
+async function boundPhoneAgrees(services: Pick<Services, 'store' | 'secrets'>): Promise<boolean | null> {
+  const { items } = await services.store.query<WechatRecordDoc>('records', { orderBy: '_id', direction: 'desc', limit: 100 });
+  const record = items.find((r) => r._id.startsWith('wechat:') && r.phoneSealed);
+  if (!record) return null;
+  let phone: string;
+  try {
+    phone = decryptPhone(services.secrets.phoneEncKey, record.phoneSealed!);
+  } catch {
+    return false;
+  }
+  return record.identifiers.some((i) => i.type === 'phone' && i.value === phoneKey(services.secrets.phoneHashKey, phone));
 }
 
 /** Records the fingerprint of the key in use, once; another key's recorded meanwhile is CONFLICT as above. */

@@ -41,7 +41,8 @@ const sameCounts = (a: Map<string, number>, b: Map<string, number>) => a.size ==
 /**
  * The consumer's right to erasure: every record of the member (the WeChat
  * user and the channel memberships it was linked to), every identifier they
- * carried, their phone-code receipts and store-card link requests are removed;
+ * carried, the refused joins recorded under those identifiers, their phone-code receipts and
+ * store-card link requests are removed;
  * the member stays as an anonymous tombstone so the ledger's totals still
  * balance. A later login starts a new member.
  *
@@ -65,6 +66,10 @@ export async function deleteMember(services: Services, caller: Caller & { openid
       if (!sameCounts(await countsOf(cache.get.bind(cache), wechatIdsOf(member, wechat)), trail.counts)) return false;
       const recordIds = member?.records ?? [current._id];
       const records = [...(await cache.getMany<RecordDoc>('records', recordIds)).values()];
+      // joins a limit refused are kept under the shared value (`email:li@…`): the erased one's go too
+      for (const id of new Set(records.flatMap((r) => r.identifiers.map((i) => `${i.type}:${i.value}`)))) {
+        if (await cache.get('conflicts', id)) cache.remove('conflicts', id);
+      }
       await applyRecordChanges(cache, services, records.map((before) => ({ before, after: null })));
       if (member) {
         const tombstone: MemberDoc = { _id: member._id, status: 'deleted', records: [], createdAt: member.createdAt, mergedInto: null };

@@ -390,6 +390,19 @@ describe('member actions', () => {
       expect(await memberOk(services, 'u1', { action: 'delete', confirm: true })).toEqual({ deleted: true });
     });
 
+    it('erases the refused joins recorded under its identifiers (they name its email, unionid or phone)', async () => {
+      await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678', email: 'li@example.com', unionid: 'oUnion1' }]);
+      await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13700000001', email: 'li@example.com', unionid: 'oUnion1' }]);
+      await importMembers(services, 'tmall', [{ channelMemberId: 'T9', phone: '13700000009' }, { channelMemberId: 'T8', phone: '13700000009' }]);
+      expect(await services.dump('conflicts')).toHaveLength(3);
+      await boundConsumer(services, 'u1', '13912345678');
+      expect(await memberOk(services, 'u1', { action: 'delete', confirm: true })).toEqual({ deleted: true });
+      const left = await services.dump('conflicts');
+      expect(JSON.stringify(left)).not.toMatch(/li@example\.com|oUnion1/);
+      // others' refused joins stay for review
+      expect(left.map((c) => c.between)).toEqual([['tmall:T8', 'tmall:T9']]);
+    });
+
     it.each([
       ['a phone-code receipt (a new phone bound)', (services: TestServices) => memberOk(services, 'u1', { action: 'bindPhone', code: `dev:13912345679:${services.clock.now()}` })],
       ['a store-card request', (services: TestServices) => memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C200' })],

@@ -22,7 +22,8 @@ const ANY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 /** What an order binding's refusal means for this order, where the general message would be vague. */
 const ORDER_MESSAGES: Partial<Record<ErrorCode, string>> = {
   NOT_FOUND: '没有找到这笔订单。请核对订单号；刚下的单需在发货后 1-2 天才能绑定。',
-  FORBIDDEN: '这笔订单不属于当前会员，请使用下单时的手机号入会后再绑定。',
+  // only members bind orders: joining again is no way on, the brand's service can join the two
+  FORBIDDEN: '这笔订单不属于当前会员：下单账号的手机号与您的会员手机号不同。如需合并会员身份，请联系品牌客服。',
   CONFLICT: '这笔订单已经绑定过，包裹卡积分每笔订单只能领取一次。',
   CODE_ALREADY_REDEEMED: '这笔订单已经绑定过，包裹卡积分每笔订单只能领取一次。',
   CODE_EXPIRED: '该包裹卡活动已结束。',

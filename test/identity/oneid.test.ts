@@ -32,7 +32,7 @@ describe('OneID across channel imports', () => {
     const s2 = await importMembers(services, 'tmall', tmall);
     expect(s2).toMatchObject({ read: 2, created: 1, linked: 1 });
     await boundConsumer(services, 'u1', '13800138001');
-    expect(await memberOk(services, 'u1', { action: 'channels' })).toEqual({ wechat: true, phone: true, tmall: true, offline: true, jd: false, offlinePending: false });
+    expect(await memberOk(services, 'u1', { action: 'channels' })).toEqual({ wechat: true, phone: true, tmall: true, offline: true, jd: false, offlinePending: false, offlineRefused: false });
 
     const lines = await exportAll(services);
     expect(lines).toHaveLength(4);

@@ -62,6 +62,8 @@ export const memberChannels = {
     wechat: z.boolean(), phone: z.boolean(), tmall: z.boolean(), offline: z.boolean(), jd: z.boolean(),
     /** No store card linked yet, and a card without a phone the caller submitted (linkOffline) waits for staff. */
     offlinePending: z.boolean(),
+    /** No store card linked, none waiting, and staff refused one the caller submitted. */
+    offlineRefused: z.boolean(),
   }),
 };
 

@@ -128,7 +128,7 @@ describe('member actions', () => {
       await agree();
       const bound = await memberOk<{ memberId: string; merged: boolean }>(services, 'u1', { action: 'bindPhone', code: code() });
       expect(bound.merged).toBe(true);
-      expect(await memberOk(services, 'u1', { action: 'channels' })).toEqual({ wechat: true, phone: true, tmall: false, offline: true, jd: false, offlinePending: false });
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toEqual({ wechat: true, phone: true, tmall: false, offline: true, jd: false, offlinePending: false, offlineRefused: false });
     });
 
     it('says merged when the phone takes the caller to the member holding it, away from the one their other phone is on', async () => {
@@ -273,7 +273,7 @@ describe('member actions', () => {
   });
 
   describe('channels', () => {
-    const NOTHING_YET = { wechat: true, phone: false, tmall: false, offline: false, jd: false, offlinePending: false };
+    const NOTHING_YET = { wechat: true, phone: false, tmall: false, offline: false, jd: false, offlinePending: false, offlineRefused: false };
     const everything = async () => ({ ...(await snapshot()), linkRequests: await services.dump('linkRequests') });
     const requestsOf = async (cardNo: string) => (await services.dump('linkRequests')).filter((r) => r.cardRecordId === `offline:${cardNo}`);
 
@@ -290,7 +290,7 @@ describe('member actions', () => {
       expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false, offlinePending: false });
       expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C200' })).toMatchObject({ status: 'pending' });
       const answer = await memberOk(services, 'u1', { action: 'channels' });
-      expect(answer).toEqual({ wechat: true, phone: true, tmall: false, offline: false, jd: false, offlinePending: true });
+      expect(answer).toEqual({ wechat: true, phone: true, tmall: false, offline: false, jd: false, offlinePending: true, offlineRefused: false });
       const before = await everything();
       services.clock.advance(60_000);
       expect(await memberOk(services, 'u1', { action: 'channels' })).toEqual(answer);
@@ -312,13 +312,18 @@ describe('member actions', () => {
       expect((await requestsOf('C200'))[0]).toMatchObject({ status: 'pending' });
     });
 
-    it('stops saying so once staff refuse the request, unless another still waits', async () => {
+    it('says the store refused once staff refuse the request, unless another still waits or a card is linked', async () => {
       await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C200' });
       await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C300' });
       await refuseLinkRequest(services, (await requestsOf('C300'))[0]!._id, null);
-      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offlinePending: true });
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offlinePending: true, offlineRefused: false });
       await refuseLinkRequest(services, (await requestsOf('C200'))[0]!._id, null);
-      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false, offlinePending: false });
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false, offlinePending: false, offlineRefused: true });
+      // another consumer's refusal is not this one's
+      await boundConsumer(services, 'u2', '13700001111');
+      expect(await memberOk(services, 'u2', { action: 'channels' })).toMatchObject({ offlineRefused: false });
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: true, offlineRefused: false });
     });
 
     it('says the card is linked once staff confirm it', async () => {

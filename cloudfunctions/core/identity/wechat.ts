@@ -182,6 +182,10 @@ export async function channels(services: Services, caller: Caller & { openid: st
     };
   });
   // a linked card answers the question, whatever became of the requests (queries run outside transactions)
-  const waiting = known.offline ? null : await services.store.query('linkRequests', { where: { wechatRecordId: recordId, status: 'pending' }, limit: 1 });
-  return { ...known, offlinePending: !!waiting?.items.length };
+  const requested = async (status: 'pending' | 'refused') =>
+    (await services.store.query('linkRequests', { where: { wechatRecordId: recordId, status }, limit: 1 })).items.length > 0;
+  const offlinePending = !known.offline && (await requested('pending'));
+  // a card staff refused, and nothing else waiting: the consumer is told, rather than invited to the same card again
+  const offlineRefused = !known.offline && !offlinePending && (await requested('refused'));
+  return { ...known, offlinePending, offlineRefused };
 }

@@ -15,6 +15,7 @@ function rows(channels: ChannelsResult): Row[] {
   // A card already submitted waits for the store: say so, and offer another card rather than
   // inviting the same one again (the one submitted may have been mistyped).
   const offlinePending = !channels.offline && channels.offlinePending === true
+  const offlineRefused = !channels.offline && !offlinePending && channels.offlineRefused === true
   const list: Row[] = [
     { key: 'wechat', name: '微信小程序', linked: channels.wechat, hint: '' },
     { key: 'tmall', name: '天猫旗舰店', linked: channels.tmall, hint: '在天猫旗舰店用同一手机号入会，积分自动合并' },
@@ -22,8 +23,10 @@ function rows(channels: ChannelsResult): Row[] {
       key: 'offline',
       name: '线下门店',
       linked: channels.offline,
-      hint: offlinePending ? '会员卡已提交，待门店确认' : '已有门店会员卡？输入卡号和登记手机号后四位即可关联',
-      action: { text: offlinePending ? '关联其他卡' : '关联会员卡', onClick: () => go(ROUTES.storeCard) },
+      hint: offlinePending ? '会员卡已提交，待门店确认'
+        : offlineRefused ? '门店未能确认您提交的会员卡，可到店咨询'
+        : '已有门店会员卡？输入卡号和登记手机号后四位即可关联',
+      action: { text: offlinePending || offlineRefused ? '关联其他卡' : '关联会员卡', onClick: () => go(ROUTES.storeCard) },
     },
   ]
   if (channels.jd) list.push({ key: 'jd', name: '京东旗舰店', linked: true, hint: '' })

@@ -144,6 +144,15 @@ describe('会员 home', () => {
     expect(screen.getAllByText('已关联')).toHaveLength(2)
   })
 
+  it('says a store card staff refused was not confirmed, offering another card instead of the same again', async () => {
+    const refused = { data: { ...CHANNELS.data, offline: false, offlinePending: false, offlineRefused: true } }
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': refused, 'member.memberCode': CODE })
+    render(<MemberPage />)
+    const hint = await screen.findByText('门店未能确认您提交的会员卡，可到店咨询')
+    expect((hint.closest('.channels__row') as HTMLElement).textContent).toContain('关联其他卡')
+    expect(screen.queryByText(/输入卡号和登记手机号后四位/)).toBeNull()
+  })
+
   /** The member page, each member code living a minute; resolves once the first is shown. */
   async function renderWithMinuteCodes() {
     let n = 0

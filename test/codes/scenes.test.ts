@@ -316,6 +316,20 @@ describe('operator places', () => {
     expect(await addGuide(services, { id: first._id, storeId: 'SH002', name: '小陈' })).toMatchObject({ repeated: true, doc: { status: 'left' } });
   });
 
+  test('added again without --id, a place added under another id (given with --id, or by an earlier version) is answered, not added twice', async () => {
+    // the beforeEach's SH001, G001 and P11 were added with --id
+    const before = await snapshot(services);
+    expect(await addStore(services, { name: '南京西路店', city: '上海' })).toMatchObject({ repeated: true, doc: { _id: 'SH001' } });
+    expect(await addGuide(services, { storeId: 'SH001', name: '小林' })).toMatchObject({ repeated: true, doc: { _id: 'G001' } });
+    expect(await addCampaign(services, { name: '双11包裹卡', platform: 'tmall', bonus: 50 })).toMatchObject({ repeated: true, doc: { _id: 'P11' } });
+    expect(await snapshot(services)).toEqual(before);
+    // a random id an earlier version gave
+    await services.store.transaction((tx) => tx.create('stores', { _id: 's_oldrandom01', name: '静安店', city: null, recruited: 3, createdAt: '2026-01-01T00:00:00.000Z' }));
+    expect(await addStore(services, { name: '静安店' })).toMatchObject({ repeated: true, doc: { _id: 's_oldrandom01', recruited: 3 } });
+    // another city is another store
+    expect(await addStore(services, { name: '静安店', city: '北京' })).toMatchObject({ repeated: false });
+  });
+
   test('an id already given to a different place is refused, naming what holds it', async () => {
     const before = await snapshot(services);
     await expect(addStore(services, { id: 'SH001', name: '南京西路店' })).rejects.toMatchObject({ code: 'CONFLICT', message: 'store SH001 already exists: 南京西路店 (上海)' });

@@ -57,6 +57,15 @@ async function addPlace<T extends Doc>(services: Services, collection: string, d
   return (await addOnce(services, collection, doc, sameAs, describe))!;
 }
 
+/**
+ * Without --id, the same place already added under another id (one given with --id, or a random
+ * one an earlier version made) is the one answered: running `add` again never adds a second.
+ */
+async function addedBefore<T extends Doc>(services: Services, collection: string, where: Record<string, string>, same: (held: T) => boolean): Promise<Added<T> | null> {
+  for await (const held of allDocs<T>(services.store, collection, where)) if (same(held)) return { doc: held, repeated: true };
+  return null;
+}
+
 /** Same-named guides one store may have had, each left in turn, before an add gives up. */
 const MAX_NAMESAKES = 100;
 
@@ -68,8 +77,13 @@ export async function addStore(services: Services, input: { id?: string; name: s
   const city = input.city?.trim() ?? null;
   const id = input.id ?? contentId('s', [name, city]);
   invalid(idProblem(id) ?? nameProblem(input.name) ?? (input.city !== undefined ? nameProblem(input.city, 'city') : null));
+  const sameAs = (held: StoreDoc) => held.name === name && held.city === city;
+  if (input.id === undefined) {
+    const before = await addedBefore(services, STORES, {}, sameAs);
+    if (before) return before;
+  }
   const doc: StoreDoc = { _id: id, name, city, recruited: 0, createdAt: nowIso(services) };
-  return addPlace(services, STORES, doc, (held) => held.name === name && held.city === city,
+  return addPlace(services, STORES, doc, sameAs,
     (held) => `store ${id} already exists: ${held.name}${held.city ? ` (${held.city})` : ''}`);
 }
 
@@ -82,6 +96,8 @@ export async function addGuide(services: Services, input: { id?: string; storeId
   const describe = (held: GuideDoc) => `guide ${held._id} already exists: ${held.name} of store ${held.storeId}`;
   const guide = (id: string): GuideDoc => ({ _id: id, name, storeId: input.storeId, status: 'active', recruited: 0, createdAt: nowIso(services) });
   if (input.id !== undefined) return addPlace(services, GUIDES, guide(input.id), sameAs, describe);
+  const before = await addedBefore<GuideDoc>(services, GUIDES, { storeId: input.storeId }, (held) => sameAs(held) && held.status === 'active');
+  if (before) return before;
   // Without --id, a guide of that name who left is passed over: a new hire of the same name gets
   // the next id of the name (and adding them again finds them there), not the code of the one who left.
   for (let namesake = 0; namesake < MAX_NAMESAKES; namesake++) {
@@ -114,11 +130,15 @@ export async function addCampaign(services: Services, input: { id?: string; name
       ?? (input.validTo !== undefined && !validTo ? `valid-to ${input.validTo} is not a date (YYYY-MM-DD)` : null)
       ?? (validTo && Date.parse(validTo) <= services.clock.now() ? `valid-to ${input.validTo} has passed: give a future date` : null),
   );
+  const sameAs = (held: CampaignDoc) => held.name === name && held.platform === input.platform && held.bonus === input.bonus && held.validTo === validTo;
+  if (input.id === undefined) {
+    const before = await addedBefore(services, CAMPAIGNS, {}, sameAs);
+    if (before) return before;
+  }
   const doc: CampaignDoc = {
     _id: id, name, platform: input.platform, bonus: input.bonus, validTo, joined: 0, bound: 0, createdAt: nowIso(services),
   };
-  return addPlace(services, CAMPAIGNS, doc,
-    (held) => held.name === name && held.platform === input.platform && held.bonus === input.bonus && held.validTo === validTo,
+  return addPlace(services, CAMPAIGNS, doc, sameAs,
     (held) => `campaign ${id} already exists: ${held.name}, bonus ${held.bonus} on ${held.platform} orders${held.validTo ? ` until ${held.validTo}` : ''}`);
 }
 

@@ -289,6 +289,13 @@ describe('the operator\'s files and slips', () => {
     expect(stderr).toMatch(/interrupted: the export was not written; .*members\.jsonl is as it was/);
     expect(readFileSync(out).equals(earlier)).toBe(true);
     expect(readdirSync(temp.file('.')).filter((name) => name.startsWith('members.jsonl'))).toEqual(['members.jsonl']);
+    // an export replaces an earlier export, not the CSV just imported unless told
+    const csv = temp.file('big.csv');
+    const imported = readFileSync(csv);
+    expect((await cli('members', 'export', '--out', csv)).err).toMatch(/big\.csv exists and is not an earlier export \(it does not start with a JSON line\): choose another --out, or add --force/);
+    expect(readFileSync(csv).equals(imported)).toBe(true);
+    expect((await cli('members', 'export', '--out', csv, '--force')).failed).toBe(false);
+    expect(readFileSync(csv, 'utf8').startsWith('{')).toBe(true);
     // a link left where the part file goes is refused, not written through
     const precious = file('precious.txt', 'kept');
     symlinkSync(precious, `${out}.part`);

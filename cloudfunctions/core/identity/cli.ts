@@ -1,4 +1,4 @@
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { explainInterrupt, failIfAllRejected, progressBar, warnIgnoredColumns } from '../channels/progress';
@@ -8,6 +8,20 @@ import { beijingTime, plural } from '../local/wording';
 import { importMembersFile, MEMBER_COLUMNS } from './import';
 import { confirmLinkRequest, listLinkRequests, refuseLinkRequest } from './link-requests';
 import { exportMembers, listConflicts, mergeMembers, unmergeMembers } from './operator';
+
+/** Nothing there, an empty file, or one starting with a JSON object line, as an export does. */
+function replaceableByExport(file: string): boolean {
+  if (!existsSync(file)) return true;
+  const head = Buffer.alloc(64);
+  const fd = openSync(file, 'r');
+  try {
+    const read = readSync(fd, head, 0, head.length, 0);
+    const text = head.subarray(0, read).toString('utf8').trimStart();
+    return text === '' || text.startsWith('{');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** A request id as the shell takes it: its `>` unquoted would redirect the command's output to a file. */
 const shellQuoted = (id: string) => `'${id}'`;
@@ -60,9 +74,16 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
   members
     .command('export')
     .description('one JSON line per live member: memberId, identifiers, points, growth, level (phones as keyed hashes)')
-    .option('--out <file>', 'write to a file instead of stdout')
-    .action((options: { out?: string }) => run(async (services) => {
-      if (options.out) checkOutputFile(options.out, 'the export', dataFiles());
+    .option('--out <file>', 'write to a file instead of stdout (an earlier export there is replaced)')
+    .option('--force', 'replace a file at --out that is not an earlier export')
+    .action((options: { out?: string; force?: boolean }) => run(async (services) => {
+      if (options.out) {
+        checkOutputFile(options.out, 'the export', dataFiles());
+        // yesterday's export is replaced as a matter of course; anything else (the CSV just imported) is asked for
+        if (!options.force && !replaceableByExport(options.out)) {
+          throw new Error(`${options.out} exists and is not an earlier export (it does not start with a JSON line): choose another --out, or add --force to replace it`);
+        }
+      }
       let count = 0;
       const lines = Readable.from((async function* () {
         for await (const line of exportMembers(services)) {

@@ -1,5 +1,4 @@
 import { pointsFunction } from '../../cloudfunctions/core/functions/points';
-import { expirePoints } from '../../cloudfunctions/core/points/expire.store';
 import { postEarn, postRedeem, postReverse } from '../../cloudfunctions/core/points/ledger';
 import { invoke } from '../../cloudfunctions/core/runtime/handler';
 import { callerOf, openTestServices, type TestServices } from '../support/services';
@@ -63,27 +62,6 @@ describe('points cloud function', () => {
       await services.store.transaction((tx) => postRedeem(tx, services, { key: 'redeem:r1', memberId: 'm1', points: 100, at: '2026-11-23T02:00:00Z', source: { channel: 'reward', ref: 'cup' } }));
       await services.store.transaction((tx) => postReverse(tx, services, { key: 'refund:tmall:1', of: 'order:tmall:1', points: 100, growth: 100, at: '2026-11-23T02:00:00Z', source: source('1') }));
       expect(await call({ action: 'summary' })).toMatchObject({ ok: true, data: { available: -100, owed: 100 } });
-    });
-
-    it('lists as expiring only what is left once the soonest lots repaid what is owed on another account, and history shows no settlement', async () => {
-      await earn('order:tmall:1', 'tmall:T1', 100, '2026-05-01T00:00:00Z');
-      await earn('scan:c1', 'wechat:o-alice', 80, '2025-06-01T00:00:00Z');
-      await earn('scan:c2', 'wechat:o-alice', 50, '2026-06-01T00:00:00Z');
-      // a redemption spends the soonest lots (the first scan's 80, then the order's 100); the order is then refunded
-      await services.store.transaction((tx) => postRedeem(tx, services, { key: 'redeem:r1', memberId: 'm1', points: 180, at: '2026-11-23T02:00:00Z', source: { channel: 'reward', ref: 'cup' } }));
-      await earn('scan:c3', 'wechat:o-alice', 130, '2026-11-01T00:00:00Z');
-      await services.store.transaction((tx) => postReverse(tx, services, { key: 'refund:tmall:1', of: 'order:tmall:1', points: 100, growth: 100, at: '2026-11-23T02:00:00Z', source: source('1') }));
-      // owed 100 on the Tmall account; 50 + 130 in lots due at the end of 2027
-      expect(await call({ action: 'summary' })).toMatchObject({ ok: true, data: { available: 80, owed: 100, expiring: [{ points: 80, at: '2027-12-31T15:59:59.000Z' }] } });
-      // the job settles as the summary said: 80 expire, and the debt is repaid
-      services.clock.set('2028-01-01T00:00:00Z');
-      expect(await call({ action: 'summary' })).toMatchObject({ ok: true, data: { available: 0, expiring: [] } });
-      await expirePoints(services, '2028-01-01T00:00:00Z');
-      expect(await call({ action: 'summary' })).toMatchObject({ ok: true, data: { available: 0, owed: 0, expiring: [] } });
-      const history = await call({ action: 'history', limit: 50 });
-      expect(history.ok && (history.data as { entries: { kind: string }[] }).entries.map((e) => e.kind)).not.toContain('settle');
-      const shown = history.ok ? (history.data as { entries: { points: number }[] }).entries.reduce((sum, e) => sum + e.points, 0) : NaN;
-      expect(shown).toBe(0); // the lines the member sees add up to the balance
     });
 
     it('follows a merge to the surviving member', async () => {

@@ -123,8 +123,7 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
         stopExplaining();
         bar.stop();
       });
-      const settled = summary.settled ? `; ${plural(summary.settled, 'point')} of due lots repaid what their members owed on other accounts instead` : '';
-      process.stdout.write(`as of ${beijingTime(asOf)}: expired ${plural(summary.lots, 'lot')}, ${plural(summary.points, 'point')}, on ${plural(summary.accounts, 'account')}${settled}\n`);
+      process.stdout.write(`as of ${beijingTime(asOf)}: expired ${plural(summary.lots, 'lot')}, ${plural(summary.points, 'point')}, on ${plural(summary.accounts, 'account')}\n`);
     }));
 
   points

@@ -26,8 +26,5 @@ export function describeEntry(entry: Pick<LedgerEntry, '_id' | 'kind' | 'source'
       return '客服调整';
     case 'redeem':
       return '积分兑换';
-    case 'settle':
-      // not in the member's history (it nets to nothing there); for the CRM team reading the ledger
-      return entry._id.includes('#') ? '待扣积分已由到期积分抵扣' : '到期积分抵扣待扣积分';
   }
 }

@@ -249,51 +249,6 @@ describe('points ledger', () => {
       expect(await pointsState(services)).toEqual(before);
       expect(await balance(services, 'm1')).toMatchObject({ points: 70, growth: 170 });
     });
-
-    it('repays what the member owes on another account from a due lot before it expires; the rest expires', async () => {
-      await seedMember(services, 'm1', ['tmall:T1', 'wechat:o1']);
-      await earn('order:tmall:1', 'tmall:T1', 100, '2025-02-01T00:00:00Z');
-      await earn('scan:c1', 'wechat:o1', 80, '2025-03-01T00:00:00Z');
-      await earn('scan:c2', 'wechat:o1', 50, '2026-03-01T00:00:00Z');
-      await redeem('redeem:r1', 'm1', 100); // the Tmall lot, earned first
-      await reverse('refund:tmall:1', 'order:tmall:1', 100); // spent already: owed on the Tmall account
-      expect(await balance(services, 'm1')).toMatchObject({ points: 30, owed: 100 });
-
-      const due = await tx((t) => expireAccount(t, services, 'wechat:o1', '2026-12-31T15:59:59.000Z'));
-      // the 80 due repay 80 of the 100 owed; nothing of it expires, and the member's total does not move
-      expect(due.map((e) => [e._id, e.kind, e.accountId, e.points])).toEqual([
-        ['settle:scan:c1', 'settle', 'wechat:o1', -80],
-        ['settle:scan:c1#2', 'settle', 'tmall:T1', 80],
-      ]);
-      expect(await balance(services, 'm1')).toMatchObject({ points: 30, owed: 20 });
-      expect(await account(services, 'tmall:T1')).toMatchObject({ points: -20, lots: [] });
-      expect(await account(services, 'wechat:o1')).toMatchObject({ points: 50 });
-      // the next year's lot repays the last 20 and the rest of it expires
-      const next = await tx((t) => expireAccount(t, services, 'wechat:o1', '2027-12-31T15:59:59.000Z'));
-      expect(next.map((e) => [e._id, e.points])).toEqual([['settle:scan:c2', -20], ['settle:scan:c2#2', 20], ['expire:scan:c2', -30]]);
-      expect(await balance(services, 'm1')).toMatchObject({ points: 0, owed: 0 });
-      // again as of the same date: nothing
-      const before = await pointsState(services);
-      expect(await tx((t) => expireAccount(t, services, 'wechat:o1', '2027-12-31T15:59:59.000Z'))).toEqual([]);
-      expect(await pointsState(services)).toEqual(before);
-      expect((await verifyPoints(services)).differences).toBe(0);
-    });
-
-    it('a redemption first lets due lots repay what is owed, and spends what that leaves', async () => {
-      await seedMember(services, 'm1', ['tmall:T1', 'wechat:o1']);
-      await earn('order:tmall:1', 'tmall:T1', 100, '2025-02-01T00:00:00Z');
-      await redeem('redeem:r0', 'm1', 100);
-      await reverse('refund:tmall:1', 'order:tmall:1', 100); // owed 100 on the Tmall account
-      await earn('scan:c1', 'wechat:o1', 80, '2025-03-01T00:00:00Z'); // due at the end of 2026
-      await earn('scan:c2', 'wechat:o1', 200, '2026-03-01T00:00:00Z');
-      services.clock.set('2027-01-02T00:00:00Z');
-      // the 80 due repay 80 of the debt: 200 - 20 = 180 to spend
-      expect(await codeOf(redeem('redeem:r1', 'm1', 181))).toBe('INSUFFICIENT_POINTS');
-      expect(await codeOf(redeem('redeem:r2', 'm1', 180))).toBe('ok');
-      // 20 left in the lot, 20 still owed: the member's total is 0, and that lot repays it when due
-      expect(await balance(services, 'm1')).toMatchObject({ points: 0, owed: 20 });
-      expect((await verifyPoints(services)).differences).toBe(0);
-    });
   });
 
   describe('adjustments and opening balances', () => {

@@ -45,8 +45,7 @@
  *   NOT_FOUND, INSUFFICIENT_POINTS, IDEMPOTENCY_MISMATCH.
  * - `expireAccount(tx, services, accountId, asOf)`: expires the account's lots
  *   due at `asOf`, one entry `expire:<lotId>` each, dated at the lot's expiry,
- *   so running it again, or later, as of the same date, changes nothing; what
- *   the member owes on other accounts is repaid from a lot first (`settle:`).
+ *   so running it again, or later, as of the same date, changes nothing.
  */
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
@@ -55,7 +54,7 @@ import type { TxCache } from '../store/tx-cache';
 import { liveMember, PointsSession, type MemberRef } from './accounts.store';
 import { contentHash, credit, debit, dueLots, expireLot, planSpend, reversalAmounts, take } from './rules';
 import { expiryOf, isoOrNull } from './time';
-import { COLLECTION, type AccountDoc, type Allocation, type EntryKind, type EntrySource, type LedgerEntry, type Lot } from './types';
+import { COLLECTION, type AccountDoc, type Allocation, type EntryKind, type EntrySource, type LedgerEntry } from './types';
 
 export interface PostResult {
   entry: LedgerEntry;
@@ -277,49 +276,16 @@ export async function reverseIn(session: PointsSession, input: ReverseInput, pre
   return { entry, replayed: false };
 }
 
-/**
- * The member's other accounts that owe points (a refund took back points already spent), in id
- * order: what a lot repays before it expires. Read only when the balance says something is owed.
- */
-async function owingAccounts(session: PointsSession, account: AccountDoc): Promise<AccountDoc[]> {
-  if (!account.memberId) return [];
-  const balance = await session.balance(account.memberId);
-  if (balance.owed <= Math.max(0, -account.points)) return [];
-  const member = await liveMember(session.get, account.memberId);
-  const owing: AccountDoc[] = [];
-  for (const id of [...new Set(member?.records ?? [])].sort()) {
-    if (id === account._id) continue;
-    const other = await session.get<AccountDoc>(COLLECTION.accounts, id);
-    if (other && other.points < 0) owing.push(other);
-  }
-  return owing;
-}
-
-/**
- * Expires what is due at `asOf` on one account. A due lot first repays what the member owes on
- * its other accounts (the next earnings repay a debt, whichever channel they came from: points
- * must not expire while the member is in debt): `settle:<lotId>` takes them from the lot and
- * `settle:<lotId>#2`, ... credit the owing accounts, the member's total unchanged. What is left
- * expires: `expire:<lotId>`, dated at the lot's expiry. Answers the entries written.
- */
+/** Expires what is due at `asOf` on one account: one `expire:<lotId>` entry per lot. */
 export async function expireIn(session: PointsSession, accountId: string, asOf: string): Promise<LedgerEntry[]> {
   const found = await session.get<AccountDoc>(COLLECTION.accounts, accountId);
   if (!found) return [];
-  const due = dueLots(found, asOf);
-  if (due.length === 0) return [];
   let account = found;
-  const owing = await owingAccounts(session, account);
   const entries: LedgerEntry[] = [];
-  for (const lot of due) {
+  for (const lot of dueLots(account, asOf)) {
     const key = `expire:${lot.id}`;
     if (await session.entry(key)) throw new Error(`ledger inconsistent: lot of ${accountId} already expired (run points verify)`);
-    const settled = await settleFromLot(session, account, lot, owing);
-    if (settled) {
-      account = settled.account;
-      entries.push(...settled.entries);
-    }
     const { state, points } = expireLot(account, lot.id);
-    if (points === 0) continue;
     const entry: LedgerEntry = {
       _id: key, accountId, memberId: account.memberId, kind: 'expire', points: neg(points), growth: 0, at: lot.expiresAt,
       source: { channel: 'system', ref: lot.id }, hash: contentHash({ op: 'expire', accountId, lotId: lot.id, points }),
@@ -330,44 +296,6 @@ export async function expireIn(session: PointsSession, accountId: string, asOf: 
     entries.push(entry);
   }
   return entries;
-}
-
-/** Repays the owing accounts (in order, updated in place) from a due lot; null when nothing is owed. */
-async function settleFromLot(session: PointsSession, account: AccountDoc, lot: Lot, owing: AccountDoc[]): Promise<{ account: AccountDoc; entries: LedgerEntry[] } | null> {
-  const key = `settle:${lot.id}`;
-  const repaid: { index: number; points: number }[] = [];
-  let left = lot.remaining;
-  for (const [index, debtor] of owing.entries()) {
-    if (left === 0) break;
-    const points = Math.min(left, -debtor.points);
-    if (points <= 0) continue;
-    repaid.push({ index, points });
-    left -= points;
-  }
-  if (repaid.length === 0) return null;
-  if (await session.entry(key)) throw new Error(`ledger inconsistent: lot of ${account._id} already settled (run points verify)`);
-  const total = lot.remaining - left;
-  const ids = repaid.map((_, i) => `${key}#${i + 2}`);
-  const source = { channel: 'system', ref: lot.id };
-  const head: LedgerEntry = {
-    _id: key, accountId: account._id, memberId: account.memberId, kind: 'settle', points: neg(total), growth: 0, at: lot.expiresAt, source,
-    hash: contentHash({ op: 'settle', accountId: account._id, lotId: lot.id, points: total }),
-    allocations: [{ accountId: account._id, lotId: lot.id, points: total }], owed: 0, group: key, parts: ids, recordedAt: session.now,
-  };
-  const after = await session.commitAccount(account, take(account, head.allocations!));
-  const entries = [head];
-  for (const [i, { index, points }] of repaid.entries()) {
-    const debtor = owing[index]!;
-    // a credit to an owing account repays it and opens no lot
-    const { state } = credit(debtor, { lotId: ids[i]!, points, growth: 0, at: lot.expiresAt, expiresAt: lot.expiresAt });
-    owing[index] = await session.commitAccount(debtor, state);
-    entries.push({
-      _id: ids[i]!, accountId: debtor._id, memberId: debtor.memberId, kind: 'settle', points, growth: 0, at: lot.expiresAt, source,
-      hash: contentHash({ op: 'settle', accountId: debtor._id, lotId: lot.id, points }), owed: 0, group: key, recordedAt: session.now,
-    });
-  }
-  for (const entry of entries) session.addEntry(entry);
-  return { account: after, entries };
 }
 
 async function memberOrThrow(session: PointsSession, memberId: string): Promise<MemberRef> {
@@ -402,13 +330,11 @@ async function spendIn(session: PointsSession, spec: SpendSpec): Promise<SpendRe
   const replayed = await replaySpend(session, spec.key, spec.hash);
   if (replayed) return replayed;
   const member = await memberOrThrow(session, spec.memberId);
-  const recordIds = [...new Set(member.records ?? [])].sort();
-  // every account's due lots first: one may repay what another owes (expireIn), so each is read after all
-  for (const id of recordIds) await expireIn(session, id, spec.at);
   const accounts: AccountDoc[] = [];
-  for (const id of recordIds) {
-    const account = await session.get<AccountDoc>(COLLECTION.accounts, id);
-    if (account) accounts.push(account);
+  for (const id of [...new Set(member.records ?? [])].sort()) {
+    if (!(await session.get<AccountDoc>(COLLECTION.accounts, id))) continue;
+    await expireIn(session, id, spec.at);
+    accounts.push((await session.get<AccountDoc>(COLLECTION.accounts, id))!);
   }
   const plan = planSpend(accounts.map((a) => ({ accountId: a._id, state: a })), spec.points, spec.at);
   if (!plan) {

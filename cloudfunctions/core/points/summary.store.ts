@@ -6,7 +6,7 @@ import type { Services } from '../runtime/services';
 import { decodeCursor, encodeCursor } from '../store/cursor';
 import type { MemberRef } from './accounts.store';
 import { describeEntry } from './describe';
-import { lotOrder } from './rules';
+import { dueTotal } from './rules';
 import { COLLECTION, NEVER, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
 
 /** How many expiry dates the summary lists. */
@@ -34,19 +34,12 @@ export async function pointsSummary(services: Services, member: MemberRef): Prom
   const points = stored?.points ?? sum((a) => a.points);
   const owed = stored?.owed ?? sum((a) => Math.max(0, -a.points));
   const growth = stored?.growth ?? sum((a) => a.growth);
+  const due = sum((a) => dueTotal(a, now));
 
-  // What will really expire: each lot, earliest first, repays what is owed before it expires
-  // (ledger.ts expireIn), so the owed points come off the soonest dates.
-  let owing = sum((a) => Math.max(0, -a.points));
-  let due = 0;
   const byDate = new Map<string, number>();
-  for (const lot of accounts.flatMap((a) => a.lots).sort(lotOrder)) {
-    const repays = Math.min(owing, lot.remaining);
-    owing -= repays;
-    const expires = lot.remaining - repays;
-    if (lot.expiresAt <= now) due += expires;
+  for (const lot of accounts.flatMap((a) => a.lots)) {
     // points that never expire (expiry switched off) have no date to show
-    else if (lot.expiresAt !== NEVER && expires > 0) byDate.set(lot.expiresAt, (byDate.get(lot.expiresAt) ?? 0) + expires);
+    if (lot.expiresAt > now && lot.expiresAt !== NEVER) byDate.set(lot.expiresAt, (byDate.get(lot.expiresAt) ?? 0) + lot.remaining);
   }
   const expiring = [...byDate.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -59,11 +52,7 @@ export async function pointsSummary(services: Services, member: MemberRef): Prom
 
 const entryId = (key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 16);
 
-/** An entry a member's history shows: all but a settlement, which moves points between the member's own accounts. */
-type ShownEntry = LedgerEntry & { kind: PointsHistoryEntry['kind'] };
-const shown = (entry: LedgerEntry): entry is ShownEntry => entry.kind !== 'settle';
-
-export function historyEntry(entry: ShownEntry): PointsHistoryEntry {
+export function historyEntry(entry: LedgerEntry): PointsHistoryEntry {
   return { id: entryId(entry._id), kind: entry.kind, points: entry.points, growth: entry.growth, at: entry.at, description: describeEntry(entry) };
 }
 
@@ -101,27 +90,23 @@ export async function pointsHistory(
   found.sort(newestFirst);
   // A redemption or adjustment that took from several accounts is one line: its parts share
   // `group` and `at`, so they sit together here, and a page never ends between them.
-  // A settlement is passed over (it nets to nothing for the member) but read past: the cursor is
-  // the last entry read, shown or not, so a page of them does not end the history early.
-  const lines: ShownEntry[][] = [];
+  const lines: LedgerEntry[][] = [];
   let taken = 0;
-  let last: LedgerEntry | undefined;
   for (const entry of found) {
     const line = lines[lines.length - 1];
-    if (!shown(entry)) {
-      if (lines.length >= options.limit) break;
-    } else if (line && entry.group && line[0]!.group === entry.group) line.push(entry);
+    if (line && entry.group && line[0]!.group === entry.group) line.push(entry);
     else if (lines.length < options.limit) lines.push([entry]);
     else break;
     taken += 1;
-    last = entry;
   }
   if (found.length > taken) more = true;
+  const lastLine = lines[lines.length - 1];
+  const last = lastLine?.[lastLine.length - 1];
   return { entries: lines.map(historyLine), nextCursor: more && last ? encodeCursor({ value: last.at, id: last._id }) : null };
 }
 
 /** One history line for the parts of one operation (usually one entry), described by its head. */
-function historyLine(parts: ShownEntry[]): PointsHistoryEntry {
+function historyLine(parts: LedgerEntry[]): PointsHistoryEntry {
   const head = parts.find((p) => p._id === p.group) ?? parts[0]!;
   const line = historyEntry(head);
   return { ...line, points: parts.reduce((sum, p) => sum + p.points, 0), growth: parts.reduce((sum, p) => sum + p.growth, 0) };

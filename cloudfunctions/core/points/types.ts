@@ -7,8 +7,7 @@ import type { Doc } from '../store/port';
  * `balances/{memberId}` in the same transaction as every entry.
  */
 
-/** `settle`: a due lot repaying what its member owes on another account, instead of expiring (net zero for the member). */
-export type EntryKind = 'earn' | 'redeem' | 'expire' | 'reverse' | 'adjust' | 'migrate' | 'settle';
+export type EntryKind = 'earn' | 'redeem' | 'expire' | 'reverse' | 'adjust' | 'migrate';
 
 /** Where an entry came from: the channel and its own reference (order id, code, request id). */
 export interface EntrySource {

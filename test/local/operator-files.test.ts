@@ -198,9 +198,13 @@ describe('the operator\'s files and slips', () => {
     const typo = temp.file('fresh/typo.db');
     for (const args of [['campaigns', 'add', '--bonus', '0', '--name', 'x'], ['codes', 'create', '--sku', 'S', '--name', 'x', '--points', '0', '--count', '1', '--out', temp.file('c.txt')], ['import', 'members', '--channel', 'tmal', '--file', file('m.csv', members)]]) {
       expect(await runCli(typo, ...args)).toMatchObject({ failed: true });
-      expect(readdirSync(temp.file('fresh'))).toEqual([]);
+      // neither the database, its keys nor the folder made for it
+      expect(existsSync(temp.file('fresh'))).toBe(false);
     }
     expect((await runCli(typo, 'report', 'guides')).err).toMatch(/no database at .*typo\.db/);
+    // nor the folders it made under a new path, deeper down
+    expect(await runCli(temp.file('new/deeper/typo.db'), 'campaigns', 'add', '--bonus', '0', '--name', 'x')).toMatchObject({ failed: true });
+    expect(existsSync(temp.file('new'))).toBe(false);
     // a database that was there stays, refused or not; as does the keys file another database uses
     await cli('import', 'members', '--channel', 'tmall', '--file', temp.file('m.csv'));
     expect(await cli('campaigns', 'add', '--bonus', '0', '--name', 'x')).toMatchObject({ failed: true });

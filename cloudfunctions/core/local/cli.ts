@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { registerIdentityCommands } from '../identity/cli';
 import { registerPointsCommands } from '../points/cli';
 import { registerCodeCommands } from '../codes/cli';
@@ -143,6 +143,9 @@ export function buildCli(): Command {
     }
     // what this run would start: removed again if the command is refused (see discardNewDatabase)
     const starts = { database: !existsSync(dbFile()), secrets: !existsSync(secretsFileOf(dbFile())) };
+    // and the folders it would make for it (a mistyped --db under a new path), deepest first
+    const newFolders: string[] = [];
+    for (let dir = dirname(resolve(dbFile())); !existsSync(dir) && dir !== dirname(dir); dir = dirname(dir)) newFolders.push(dir);
     let services: Services;
     try {
       services = open();
@@ -162,7 +165,10 @@ export function buildCli(): Command {
     await services.store.close();
     if (failure === null) return;
     if (isKeysMismatch(failure)) fail(program, keysMismatch(dbFile()));
-    if (starts.database) discardNewDatabase(dbFile(), starts.secrets);
+    if (starts.database) {
+      discardNewDatabase(dbFile(), starts.secrets);
+      for (const dir of newFolders) if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
+    }
     fail(program, isAppError(failure) ? `${failure.code}: ${failure.message}` : failure instanceof Error ? failure.message : String(failure));
   };
   const context: CliContext = { program, importCommand, open, dataFiles: () => dataFilesOf(dbFile()), run };

@@ -63,7 +63,7 @@ export function explainInterrupt(done: () => string, rejectsFile?: string): () =
  * Told before an import starts: the columns of its file it does not read. A column under another
  * name (`mobile` for `phone`) would otherwise be dropped from every row without a word.
  */
-export const warnIgnoredColumns = (readColumns: readonly string[]) => (columns: string[]) =>
+export const warnIgnoredColumns = (columns: string[], readColumns: readonly string[]) =>
   void process.stderr.write(`ignored: ${columns.length > 1 ? 'columns' : 'column'} ${columns.join(', ')}, which this import does not read (it reads ${readColumns.join(', ')})\n`);
 
 /** An import that rejected every row it read did nothing: a failure (exit 1) for cron to see, not a run that went fine. */

@@ -144,11 +144,12 @@ class CsvRecords {
 /** Reads one line of a file into a row; null for a line that is no row (blank, the CSV header). */
 type LineParser = (line: number, text: string) => RowItem | null;
 
-/** Every column the imports read (members and orders), as written in the README. */
-const KNOWN_COLUMNS = [
-  'channelMemberId', 'phone', 'phoneSha256', 'unionid', 'openid', 'email', 'name', 'points', 'growth', 'level', 'joinedAt', 'storeId', 'guideId',
-  'orderId', 'amountFen', 'amount', 'status', 'refundFen', 'paidAt', 'refundedAt',
-];
+/** The columns a members file may have (README: import columns); `level` is read and not trusted. */
+export const MEMBER_COLUMNS = ['channelMemberId', 'phone', 'phoneSha256', 'unionid', 'openid', 'email', 'name', 'points', 'growth', 'level', 'joinedAt', 'storeId', 'guideId'];
+/** The columns an orders file may have (README: import columns). */
+export const ORDER_COLUMNS = ['orderId', 'channelMemberId', 'phone', 'phoneSha256', 'amountFen', 'amount', 'status', 'refundFen', 'paidAt', 'refundedAt', 'storeId'];
+/** Every column the imports read, spelled as here whatever case a header gives it. */
+const KNOWN_COLUMNS = [...new Set([...MEMBER_COLUMNS, ...ORDER_COLUMNS])];
 const CANONICAL = new Map(KNOWN_COLUMNS.map((name) => [name.toLowerCase(), name]));
 
 /** A header cell as the imports name it: `ChannelMemberID ` reads as `channelMemberId`; unknown names stay as they are. */
@@ -366,16 +367,22 @@ export function checkOutputFile(file: string, what: string, dataFiles: readonly 
   }
 }
 
-function startsWith(path: string, text: string): boolean {
-  const head = Buffer.alloc(text.length);
-  let fd: number | null = null;
+/** The first `bytes` of a file (fewer if it is shorter). */
+export function fileHead(path: string, bytes: number): Buffer {
+  const head = Buffer.alloc(bytes);
+  const fd = openSync(path, 'r');
   try {
-    fd = openSync(path, 'r');
-    return readSync(fd, head, 0, head.length, 0) === head.length && head.toString('latin1') === text;
+    return head.subarray(0, readSync(fd, head, 0, bytes, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function startsWith(path: string, text: string): boolean {
+  try {
+    return fileHead(path, text.length).toString('latin1') === text;
   } catch {
     return false;
-  } finally {
-    if (fd !== null) closeSync(fd);
   }
 }
 
@@ -398,7 +405,7 @@ export interface FileImportOptions<S> {
   requiredColumns?: readonly string[];
   /** Every column the import reads: others in a CSV header are told to `onIgnoredColumns` before it starts. */
   readColumns?: readonly string[];
-  onIgnoredColumns?: (columns: string[]) => void;
+  onIgnoredColumns?: (ignored: string[], readColumns: readonly string[]) => void;
   batchSize?: number;
   onProgress?: (bytesRead: number, size: number, summary: S) => void;
   /**
@@ -586,7 +593,7 @@ export async function importFileInBatches<S, C, P, R extends { line: number }>(
   importBatch: (batch: P[], rejects: R[]) => Promise<void>,
 ): Promise<string | null> {
   const ignored = checkImportFile(options.file, options.requiredColumns ?? [], options.readColumns);
-  if (ignored.length) options.onIgnoredColumns?.(ignored);
+  if (ignored.length) options.onIgnoredColumns?.(ignored, options.readColumns ?? []);
   // the rejects file is cleared first: it must never be the file being imported
   if (resolve(options.rejectsFile) === resolve(options.file)) throw new Error(`--rejects must not be the file being imported (${options.file})`);
   prepareOutputFile(options.rejectsFile, 'rejected rows', options.dataFiles);

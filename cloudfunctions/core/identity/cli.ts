@@ -1,26 +1,19 @@
-import { closeSync, createWriteStream, existsSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { explainInterrupt, failIfAllRejected, progressBar, warnIgnoredColumns } from '../channels/progress';
-import { checkOutputFile } from '../channels/rows';
+import { checkOutputFile, fileHead, MEMBER_COLUMNS } from '../channels/rows';
 import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
-import { importMembersFile, MEMBER_COLUMNS } from './import';
+import { importMembersFile } from './import';
 import { confirmLinkRequest, listLinkRequests, refuseLinkRequest } from './link-requests';
 import { exportMembers, listConflicts, mergeMembers, unmergeMembers } from './operator';
 
 /** Nothing there, an empty file, or one starting with a JSON object line, as an export does. */
 function replaceableByExport(file: string): boolean {
   if (!existsSync(file)) return true;
-  const head = Buffer.alloc(64);
-  const fd = openSync(file, 'r');
-  try {
-    const read = readSync(fd, head, 0, head.length, 0);
-    const text = head.subarray(0, read).toString('utf8').trimStart();
-    return text === '' || text.startsWith('{');
-  } finally {
-    closeSync(fd);
-  }
+  const text = fileHead(file, 64).toString('utf8').trimStart();
+  return text === '' || text.startsWith('{');
 }
 
 /** A request id as the shell takes it: its `>` unquoted would redirect the command's output to a file. */
@@ -46,7 +39,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
           file: options.file,
           rejectsFile,
           dataFiles: dataFiles(),
-          onIgnoredColumns: warnIgnoredColumns(MEMBER_COLUMNS),
+          onIgnoredColumns: warnIgnoredColumns,
           // parsing and hashing on the second core while this thread writes
           readAhead: true,
           onProgress: (done, total, s) => {

@@ -1,7 +1,7 @@
 import { openingHash, postOpeningBalances } from '../points/opening';
 import { COLLECTION } from '../points/types';
 import type { Services } from '../runtime/services';
-import { importFileInBatches, type FileImportOptions, type RowItem, type RowPlan, type RowPlanner } from '../channels/rows';
+import { importFileInBatches, MEMBER_COLUMNS, type FileImportOptions, type RowItem, type RowPlan, type RowPlanner } from '../channels/rows';
 import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, type RecordChange, type RecordDoc } from './graph.store';
 import { CHANNEL, checkImportChannel, recordFromRow, recordIdOf, type RecordFields } from './records';
@@ -172,9 +172,6 @@ export async function importMemberRows(services: Services, channel: string, item
 export interface ImportFileOptions extends FileImportOptions<ImportSummary> {
   channel: string;
 }
-
-/** The columns a members file may have (README: import columns); `level` is read and not trusted. */
-export const MEMBER_COLUMNS = ['channelMemberId', 'phone', 'phoneSha256', 'unionid', 'openid', 'email', 'name', 'points', 'growth', 'level', 'joinedAt', 'storeId', 'guideId'];
 
 export async function importMembersFile(services: Services, options: ImportFileOptions): Promise<ImportSummary & { rejectsFile: string | null }> {
   if (!CHANNEL.test(options.channel) || options.channel === 'wechat') throw new Error(`channel must be 2-16 lowercase letters or digits (not wechat), got ${options.channel}`);

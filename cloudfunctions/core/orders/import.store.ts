@@ -1,4 +1,4 @@
-import { importFileInBatches, type FileImportOptions, type RowItem, type RowPlan, type RowPlanner } from '../channels/rows';
+import { importFileInBatches, ORDER_COLUMNS, type FileImportOptions, type RowItem, type RowPlan, type RowPlanner } from '../channels/rows';
 import { PointsSession } from '../points/accounts.store';
 import { earnRateOf, type EarnRate } from '../points/config';
 import { earnHash, earnIn, MAX_POINTS, reverseHash, reverseIn, type EarnInput, type ReverseInput } from '../points/ledger';
@@ -215,9 +215,6 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
     summary.reversedPoints += outcome.reversed;
   }
 }
-
-/** The columns an orders file may have (README: import columns). */
-export const ORDER_COLUMNS = ['orderId', 'channelMemberId', 'phone', 'phoneSha256', 'amountFen', 'amount', 'status', 'refundFen', 'paidAt', 'refundedAt', 'storeId'];
 
 export interface ImportOrdersOptions extends FileImportOptions<OrderImportSummary> {
   channel: string;

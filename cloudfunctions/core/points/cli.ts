@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { explainInterrupt, failIfAllRejected, progressBar, warnIgnoredColumns } from '../channels/progress';
 import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
-import { importOrdersFile, ORDER_COLUMNS } from '../orders/import.store';
+import { importOrdersFile } from '../orders/import.store';
 import { AppError } from '../runtime/errors';
 import { expirePoints } from './expire.store';
 import { liveMember } from './accounts.store';
@@ -55,7 +55,7 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
           file: options.file,
           rejectsFile,
           dataFiles: dataFiles(),
-          onIgnoredColumns: warnIgnoredColumns(ORDER_COLUMNS),
+          onIgnoredColumns: warnIgnoredColumns,
           batchSize: options.batch,
           // parsing and hashing on the second core while this thread writes
           readAhead: true,

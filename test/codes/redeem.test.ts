@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { revokeKey, setBatchStatus } from '../../cloudfunctions/core/codes/batches.store';
 import { batchSigner, CODE_ALPHABET, tagCharsFor } from '../../cloudfunctions/core/codes/code';
 import { createBatch } from '../../cloudfunctions/core/codes/create';
-import { boundConsumer, memberOk } from '../support/members';
+import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 import { makeBatch, redeem, snapshot } from './support';
 
@@ -57,6 +57,19 @@ describe('codes.redeem', () => {
     // the ledger entry is the claim; a retry by its own member is no repeat
     expect(await services.dump('ledger')).toEqual([expect.objectContaining({ _id: expect.stringMatching(/^scan:/), points: 15 })]);
     expect(await services.dump('codeRepeats')).toEqual([]);
+  });
+
+  test('a member who owes points on a Tmall card repays them with the scan, and the answer says what is left', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    // a Tmall card handed over owing 30 points joins the member by its phone
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678', points: -30 }]);
+    const { codes } = await makeBatch(services, { points: 20 });
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: true, data: { points: 20, available: -10 } });
+    const again = await redeem(services, 'u1', { code: codes[0] });
+    expect(again).toMatchObject({ ok: true, data: { available: -10, repeated: true } });
+    expect(await redeem(services, 'u1', { code: codes[1] })).toMatchObject({ ok: true, data: { available: 10 } });
+    const accounts = await services.dump('accounts');
+    expect(accounts.map((a) => [a._id, a.points])).toEqual([['tmall:T1', 0], [expect.stringMatching(/^wechat:/), 10]]);
   });
 
   test('someone else scanning a used code: CODE_ALREADY_REDEEMED with when, never who, counted on the code', async () => {

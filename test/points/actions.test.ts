@@ -123,6 +123,21 @@ describe('points cloud function', () => {
       expect(all.data.entries[0]!.id).toBe(first.data.entries[0]!.id);
     });
 
+    it('shows a credit that repaid what another account owed as one line, of what it brought', async () => {
+      await services.store.transaction((tx) => postRedeem(tx, services, { key: 'redeem:r1', memberId: 'm1', points: 1250, at: '2026-09-01T00:00:00Z', source: { channel: 'reward', ref: 'cup' } }));
+      await services.store.transaction((tx) => postReverse(tx, services, { key: 'refund:tmall:1', of: 'order:tmall:1', points: 700, growth: 700, at: '2026-10-01T00:00:00Z', source: source('1') }));
+      expect(await call({ action: 'summary' })).toMatchObject({ ok: true, data: { available: -700, owed: 700 } });
+      await earn('scan:c1', 'wechat:o-alice', 1000, '2026-11-01T00:00:00Z');
+      expect(await call({ action: 'summary' })).toMatchObject({ ok: true, data: { available: 300, owed: 0 } });
+      type Page = { ok: true; data: { entries: { kind: string; points: number; description: string }[]; nextCursor: string | null } };
+      const first = (await call({ action: 'history', limit: 1 })) as Page;
+      expect(first.data.entries).toEqual([expect.objectContaining({ kind: 'earn', points: 1000, description: '扫码积分' })]);
+      const second = (await call({ action: 'history', limit: 1, cursor: first.data.nextCursor })) as Page;
+      expect(second.data.entries).toEqual([expect.objectContaining({ kind: 'reverse', points: -700 })]);
+      const all = (await call({ action: 'history' })) as Page;
+      expect(all.data.entries.map((e) => e.points)).toEqual([1000, -700, -1250, 50, -100, 100, 500, 700]);
+    });
+
     it('defaults to 20 entries and gives each a stable id', async () => {
       const answer = (await call({ action: 'history' })) as { ok: true; data: { entries: { id: string }[]; nextCursor: null } };
       expect(answer.data.entries).toHaveLength(5);

@@ -40,17 +40,21 @@ export const claimKey = (body: string) => `scan:${body}`;
 
 /**
  * One transaction: the code's ledger entry (created; fails if taken), its
- * account and its member's balance (a blind increment). One read (the
- * account), three writes. Throws StoreConflictError when the code was
+ * account and its member's balance. Two reads (the account, and the balance,
+ * which says whether the member owes points elsewhere that these repay),
+ * three writes (more when they do repay). Answers the member's balance as
+ * the transaction left it. Throws StoreConflictError when the code was
  * already claimed.
  */
-export function claimAndEarn(services: Services, earn: EarnInput): Promise<void> {
+export function claimAndEarn(services: Services, earn: EarnInput): Promise<number> {
   return services.store.transaction(async (tx) => {
     const session = new PointsSession(tx, services);
     // the entry is written with create at flush, which fails if the code was claimed: no replay read
     session.cache.knownAbsent('ledger', earn.key);
-    await earnIn(session, earn);
+    const { entry } = await earnIn(session, earn);
+    const balance = entry.memberId ? (await session.balance(entry.memberId)).points : 0;
     await session.flush();
+    return balance;
   });
 }
 

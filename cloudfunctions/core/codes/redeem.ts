@@ -79,7 +79,7 @@ const sameHolder = (claim: Claim, record: WechatRecordDoc) => claim.accountId ==
  * the scanner to join for points that are gone). Then one transaction posts
  * `scan:<body>` to the ledger (the entry is the claim: created only if
  * absent), updates the account and moves the balance; the answer's balance is
- * read after it.
+ * the one it wrote.
  *
  * Errors: RATE_LIMITED (too many invalid scans this hour), CODE_INVALID
  * (malformed, forged, unknown or revoked batch or key), CODE_EXPIRED,
@@ -112,12 +112,11 @@ export async function redeemCode(services: Services, openid: string, input: { co
   const at = new Date(services.clock.now()).toISOString();
   const pointsNow = () => memberPoints(services.store.get.bind(services.store), services, record.memberId);
   try {
-    await claimAndEarn(services, {
+    const available = await claimAndEarn(services, {
       key: claimKey(code.body), accountId: record._id, points: batch.points, growth: 0, at,
       source: { channel: 'scan', ref: code.body, detail: { sku: batch.sku, batchId: batch._id, ...(input.requestId ? { requestId: input.requestId } : {}) } }, note: batch.name,
     });
-    // read after the commit: the transaction itself moved the balance without reading it
-    return { sku: batch.sku, name: batch.name, points: batch.points, available: (await pointsNow()).available, redeemedAt: at, repeated: false };
+    return { sku: batch.sku, name: batch.name, points: batch.points, available, redeemedAt: at, repeated: false };
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error;
   }

@@ -33,7 +33,7 @@ export const pointsHistory = {
       z.object({
         /** Stable per entry, for list keys. */
         id: z.string(),
-        kind: z.enum(['earn', 'redeem', 'expire', 'reverse', 'adjust', 'migrate']),
+        kind: z.enum(['earn', 'redeem', 'expire', 'reverse', 'adjust', 'migrate', 'settle']),
         points: z.number(),
         growth: z.number(),
         at: z.string(),

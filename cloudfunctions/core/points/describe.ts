@@ -26,5 +26,7 @@ export function describeEntry(entry: Pick<LedgerEntry, '_id' | 'kind' | 'source'
       return '客服调整';
     case 'redeem':
       return '积分兑换';
+    case 'settle':
+      return '抵还欠分';
   }
 }

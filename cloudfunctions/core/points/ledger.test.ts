@@ -4,6 +4,7 @@ import { AppError } from '../runtime/errors';
 import { syncMemberAccounts } from './accounts.store';
 import { verifyPoints } from './verify.store';
 import { expireAccount, openingHash, postAdjust, postEarn, postOpeningBalance, postOpeningBalances, postRedeem, postReverse } from './ledger';
+import type { LedgerEntry } from './types';
 
 describe('points ledger', () => {
   let services: TestServices;
@@ -235,6 +236,79 @@ describe('points ledger', () => {
     });
   });
 
+  describe('owed points across a member\'s accounts', () => {
+    beforeEach(() => seedMember(services, 'm1', ['tmall:T1', 'wechat:o1']));
+    const scan = (key: string, points: number, at = '2026-03-02T04:00:00.000Z') =>
+      tx((t) => postEarn(t, services, { key, accountId: 'wechat:o1', points, growth: 0, at, source: { channel: 'code', ref: key } }));
+    const expireAll = (asOf: string) => tx(async (t) => {
+      await expireAccount(t, services, 'tmall:T1', asOf);
+      await expireAccount(t, services, 'wechat:o1', asOf);
+    });
+    const settleEntries = async () => ((await services.dump('ledger')) as LedgerEntry[]).filter((e) => e.kind === 'settle');
+
+    it('a refund takes what its own account lacks from the member\'s other accounts before anything is owed', async () => {
+      await earn('order:tmall:1', 'tmall:T1', 100);
+      await scan('scan:c1', 300);
+      await redeem('redeem:r1', 'm1', 100); // the Tmall lot, earned first
+      const { entry: refund } = await reverse('refund:tmall:1', 'order:tmall:1', 100);
+      expect(refund).toMatchObject({ points: -100, owed: 100, group: 'refund:tmall:1', parts: ['refund:tmall:1#s1', 'refund:tmall:1#s2'] });
+      expect(await account(services, 'tmall:T1')).toMatchObject({ points: 0, lots: [] });
+      expect(await account(services, 'wechat:o1')).toMatchObject({ points: 200 });
+      expect(await balance(services, 'm1')).toMatchObject({ points: 200, owed: 0 });
+      expect((await settleEntries()).map((e) => [e.accountId, e.points])).toEqual([['tmall:T1', 100], ['wechat:o1', -100]]);
+      expect((await verifyPoints(services)).differences).toBe(0);
+      // what is left expires, and the member owes nothing (owing 100 while 300 expired took 100 twice)
+      await expireAll('2028-01-01T00:00:00.000Z');
+      expect(await balance(services, 'm1')).toMatchObject({ points: 0, owed: 0 });
+    });
+
+    it('earnings on any account repay what another owes, once, however often they are retried', async () => {
+      await earn('order:tmall:1', 'tmall:T1', 100);
+      await redeem('redeem:r1', 'm1', 100);
+      await reverse('refund:tmall:1', 'order:tmall:1', 100);
+      expect(await balance(services, 'm1')).toMatchObject({ points: -100, owed: 100 });
+      const { entry: earned } = await scan('scan:c1', 300);
+      expect(earned).toMatchObject({ points: 300, lot: { points: 300 }, group: 'scan:c1', parts: ['scan:c1#s1', 'scan:c1#s2'] });
+      expect(await account(services, 'tmall:T1')).toMatchObject({ points: 0 });
+      expect(await account(services, 'wechat:o1')).toMatchObject({ points: 200, lots: [{ id: 'scan:c1', remaining: 200 }] });
+      expect(await balance(services, 'm1')).toMatchObject({ points: 200, owed: 0 });
+      const settled = await pointsState(services);
+      expect((await scan('scan:c1', 300)).replayed).toBe(true);
+      expect(await pointsState(services)).toEqual(settled);
+      expect((await verifyPoints(services)).differences).toBe(0);
+      await expireAll('2028-01-01T00:00:00.000Z');
+      expect(await balance(services, 'm1')).toMatchObject({ points: 0, owed: 0 });
+    });
+
+    it('repays from lots still to come only: points already due are gone, swept or not', async () => {
+      await earn('order:tmall:1', 'tmall:T1', 100);
+      await redeem('redeem:r1', 'm1', 100);
+      await scan('scan:old', 50, '2025-01-05T00:00:00.000Z'); // due at the end of 2026
+      services.clock.set('2027-01-10T02:00:00Z');
+      await reverse('refund:tmall:1', 'order:tmall:1', 100);
+      expect(await balance(services, 'm1')).toMatchObject({ points: -100, owed: 100 });
+      expect(await account(services, 'wechat:o1')).toMatchObject({ points: 0, lots: [] });
+    });
+
+    it('a member made of two leaves what one side owes until its next credit or refund', async () => {
+      await seedMember(services, 'm2', ['offline:C1']);
+      await earn('order:tmall:1', 'tmall:T1', 100);
+      await redeem('redeem:r1', 'm1', 100);
+      await reverse('refund:tmall:1', 'order:tmall:1', 100);
+      await earn('order:offline:1', 'offline:C1', 70);
+      await tx(async (t) => {
+        await t.update('members', 'm2', { status: 'merged', mergedInto: 'm1', records: [] });
+        await t.update('members', 'm1', { records: ['tmall:T1', 'wechat:o1', 'offline:C1'] });
+        await t.update('records', 'offline:C1', { memberId: 'm1' });
+        await syncMemberAccounts(t, services, [{ memberId: 'm1', recordIds: ['tmall:T1', 'wechat:o1', 'offline:C1'] }, { memberId: 'm2', recordIds: [] }]);
+      });
+      expect(await balance(services, 'm1')).toMatchObject({ points: -30, owed: 100 });
+      await scan('scan:c1', 10);
+      expect(await balance(services, 'm1')).toMatchObject({ points: -20, owed: 20 });
+      expect(await account(services, 'offline:C1')).toMatchObject({ points: 0, lots: [] });
+    });
+  });
+
   describe('expiry', () => {
     it('expires whole lots as of a date, once', async () => {
       await seedMember(services, 'm1', ['tmall:T1']);
@@ -291,7 +365,8 @@ describe('points ledger', () => {
       const again = await pointsState(services);
       await tx((t) => postOpeningBalances(t, services, inputs.map((input) => ({ ...input, at }))));
       expect(await pointsState(services)).toEqual(again);
-      expect(await balance(services, 'm1')).toMatchObject({ points: 480, owed: 20, growth: 1200 });
+      // the member's own store owed 20: its 500 Tmall points repay them
+      expect(await balance(services, 'm1')).toMatchObject({ points: 480, owed: 0, growth: 1200 });
     });
 
     it('a negative opening balance is owed', async () => {

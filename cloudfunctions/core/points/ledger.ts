@@ -52,9 +52,9 @@ import type { Services } from '../runtime/services';
 import type { Tx } from '../store/port';
 import type { TxCache } from '../store/tx-cache';
 import { liveMember, PointsSession, type MemberRef } from './accounts.store';
-import { contentHash, credit, debit, dueLots, expireLot, planSpend, reversalAmounts, take } from './rules';
+import { contentHash, credit, debit, dueLots, expireLot, planSettlement, planSpend, reversalAmounts, take } from './rules';
 import { expiryOf, isoOrNull } from './time';
-import { COLLECTION, type AccountDoc, type Allocation, type EntryKind, type EntrySource, type LedgerEntry } from './types';
+import { COLLECTION, NEVER, type AccountDoc, type Allocation, type EntryKind, type EntrySource, type LedgerEntry } from './types';
 
 export interface PostResult {
   entry: LedgerEntry;
@@ -199,8 +199,58 @@ async function creditIn(session: PointsSession, spec: CreditSpec): Promise<PostR
     entry.owed = owed;
     await session.commitAccount(before, state);
   }
+  await settleOwed(session, entry);
   session.addEntry(entry);
   return { entry, replayed: false };
+}
+
+/**
+ * A member's points are one balance: while one of its accounts owes (a refund
+ * of points already spent), the points its other accounts hold repay it, at
+ * once, as part of the credit or refund that brought the two together. Lots
+ * due by now are expired first, so when the expiry job runs never changes
+ * what is repaid. The moves are `settle` entries `<key>#s1`, `#s2`, ... in the
+ * operation's group (`head` becomes its head): net zero for the member, one
+ * line in its history. A merge that puts an owing account beside another's
+ * lots leaves them until the member's next credit or refund: settling there
+ * would move points that an unmerge could not give back to the side that
+ * earned them.
+ */
+async function settleOwed(session: PointsSession, head: LedgerEntry): Promise<void> {
+  if (!head.memberId || (await session.balance(head.memberId)).owed === 0) return;
+  const member = await liveMember(session.get, head.memberId);
+  if (!member) return;
+  const accounts: AccountDoc[] = [];
+  for (const id of [...new Set(member.records ?? [])].sort()) {
+    if (!(await session.get<AccountDoc>(COLLECTION.accounts, id))) continue;
+    await expireIn(session, id, session.now);
+    accounts.push((await session.get<AccountDoc>(COLLECTION.accounts, id))!);
+  }
+  const { repaid, taken } = planSettlement(accounts.map((a) => ({ accountId: a._id, state: a })));
+  if (repaid.length === 0) return;
+
+  const parts: LedgerEntry[] = [];
+  const source = { channel: 'system', ref: head._id };
+  const settleEntry = (account: AccountDoc, points: number): LedgerEntry => ({
+    _id: `${head._id}#s${parts.length + 1}`, accountId: account._id, memberId: account.memberId, kind: 'settle', points, growth: 0, at: head.at, source,
+    hash: contentHash({ op: 'settle', of: head._id, accountId: account._id, points }), group: head._id, recordedAt: session.now,
+  });
+  for (const { accountId, points } of repaid) {
+    const before = (await session.get<AccountDoc>(COLLECTION.accounts, accountId))!;
+    // never more than it owes: no lot opens
+    await session.commitAccount(before, credit(before, { lotId: head._id, points, growth: 0, at: head.at, expiresAt: NEVER }).state);
+    parts.push(settleEntry(before, points));
+  }
+  const byAccount = new Map<string, Allocation[]>();
+  for (const allocation of taken) byAccount.set(allocation.accountId, [...(byAccount.get(allocation.accountId) ?? []), allocation]);
+  for (const [accountId, allocations] of byAccount) {
+    const before = (await session.get<AccountDoc>(COLLECTION.accounts, accountId))!;
+    await session.commitAccount(before, take(before, allocations));
+    parts.push({ ...settleEntry(before, neg(allocations.reduce((sum, a) => sum + a.points, 0))), allocations, owed: 0 });
+  }
+  head.group = head._id;
+  head.parts = parts.map((p) => p._id);
+  for (const part of parts) session.addEntry(part);
 }
 
 /** `hash` may be passed when the caller already computed `earnHash('earn', input)` (the order import does). */
@@ -272,6 +322,7 @@ export async function reverseIn(session: PointsSession, input: ReverseInput, pre
     _id: input.key, accountId: credited.accountId, memberId: before.memberId, kind: 'reverse', points: neg(amounts.points), growth: neg(amounts.growth),
     at, source: input.source, hash, of: input.of, allocations, owed, recordedAt: session.now,
   };
+  await settleOwed(session, entry);
   session.addEntry(entry);
   return { entry, replayed: false };
 }

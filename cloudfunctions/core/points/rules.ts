@@ -110,6 +110,37 @@ export function planSpend(accounts: readonly { accountId: string; state: Account
   return left === 0 ? allocations : null;
 }
 
+/**
+ * How a member's owing accounts are repaid from its other accounts' lots: each
+ * owing account, in id order, takes what it owes from the lots oldest-expiring
+ * first over all the accounts, as far as they reach. Lots already due must
+ * have been expired before. `repaid` is what each owing account gets back,
+ * `taken` the allocations from the lots that pay it.
+ */
+export function planSettlement(accounts: readonly { accountId: string; state: AccountState }[]): { repaid: { accountId: string; points: number }[]; taken: Allocation[] } {
+  const lots = accounts
+    .flatMap((a) => a.state.lots.map((lot) => ({ accountId: a.accountId, lotId: lot.id, left: lot.remaining, lot })))
+    .sort((x, y) => lotOrder(x.lot, y.lot) || (x.accountId < y.accountId ? -1 : 1));
+  const repaid: { accountId: string; points: number }[] = [];
+  const taken = new Map<string, Allocation>();
+  const owing = accounts.filter((a) => a.state.points < 0).sort((x, y) => (x.accountId < y.accountId ? -1 : 1));
+  for (const { accountId, state } of owing) {
+    let left = -state.points;
+    for (const source of lots) {
+      if (left === 0) break;
+      const points = Math.min(left, source.left);
+      if (points === 0) continue;
+      source.left -= points;
+      left -= points;
+      const key = `${source.accountId}\u0000${source.lotId}`;
+      const earlier = taken.get(key);
+      taken.set(key, { accountId: source.accountId, lotId: source.lotId, points: (earlier?.points ?? 0) + points });
+    }
+    if (left < -state.points) repaid.push({ accountId, points: -state.points - left });
+  }
+  return { repaid, taken: [...taken.values()] };
+}
+
 /** Lots whose expiry has come at `asOf` (a lot expiring at 23:59:59 is gone at that second). */
 export const dueLots = (state: AccountState, asOf: string): Lot[] => state.lots.filter((lot) => lot.expiresAt <= asOf);
 

@@ -81,15 +81,18 @@ export async function pointsHistory(
   let more = false;
   const found: LedgerEntry[] = [];
   for (const accountId of new Set(member.records ?? [])) {
+    // An operation leaves at most two entries on one account (a credit, and the settle part that
+    // took from its lot), so a page of `limit` lines holds at most twice that many of each account's.
     const page = await services.store.query<LedgerEntry>(COLLECTION.ledger, {
-      where: { accountId }, orderBy: 'at', direction: 'desc', limit: options.limit, cursor: options.cursor ?? null,
+      where: { accountId }, orderBy: 'at', direction: 'desc', limit: options.limit * 2, cursor: options.cursor ?? null,
     });
     found.push(...page.items);
     if (page.nextCursor) more = true;
   }
   found.sort(newestFirst);
-  // A redemption or adjustment that took from several accounts is one line: its parts share
-  // `group` and `at`, so they sit together here, and a page never ends between them.
+  // An operation written as several entries (a redemption across accounts, a credit or refund that
+  // settled what another account owed) is one line: its parts share `group` and `at`, so they sit
+  // together here, and a page never ends between them.
   const lines: LedgerEntry[][] = [];
   let taken = 0;
   for (const entry of found) {

@@ -7,7 +7,12 @@ import type { Doc } from '../store/port';
  * `balances/{memberId}` in the same transaction as every entry.
  */
 
-export type EntryKind = 'earn' | 'redeem' | 'expire' | 'reverse' | 'adjust' | 'migrate';
+/**
+ * `settle`: points moved between two accounts of one member, so that one does
+ * not owe while another holds points; always part of the credit or refund
+ * that called for it, and net zero for the member.
+ */
+export type EntryKind = 'earn' | 'redeem' | 'expire' | 'reverse' | 'adjust' | 'migrate' | 'settle';
 
 /** Where an entry came from: the channel and its own reference (order id, code, request id). */
 export interface EntrySource {
@@ -61,7 +66,10 @@ export interface LedgerEntry extends Doc {
   owed?: number;
   /** A reversal: the credit it reverses. */
   of?: string;
-  /** A multi-account redemption: the head's key (on every part) and the other parts (on the head). */
+  /**
+   * An operation written as several entries (a redemption across accounts, a credit or refund
+   * that settled what the member owed): the head's key (on every part) and the other parts (on the head).
+   */
   group?: string;
   parts?: string[];
   /** Shown instead of the generated description (a scan's product name, ...). */

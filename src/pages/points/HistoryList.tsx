@@ -13,6 +13,8 @@ export const KIND_LABELS: Record<PointsHistoryEntry['kind'], string> = {
   adjust: '调整',
   // neutral: a store's opening balance may come in owed (negative)
   migrate: '迁移',
+  // shown inside the credit or refund that settled it; a line of its own only if the server ever sends one
+  settle: '抵还欠分',
 }
 
 function Entry({ entry }: { entry: PointsHistoryEntry }) {

@@ -4,7 +4,7 @@ import { revokeKey, setBatchStatus } from '../../cloudfunctions/core/codes/batch
 import { batchSigner, CODE_ALPHABET, tagCharsFor } from '../../cloudfunctions/core/codes/code';
 import { createBatch } from '../../cloudfunctions/core/codes/create';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
-import { openTestServices, type TestServices } from '../support/services';
+import { openTestServices, withStepBeforeTransaction, type TestServices } from '../support/services';
 import { makeBatch, redeem, snapshot } from './support';
 
 let services: TestServices;
@@ -70,6 +70,16 @@ describe('codes.redeem', () => {
     expect(await redeem(services, 'u1', { code: codes[1] })).toMatchObject({ ok: true, data: { available: 10 } });
     const accounts = await services.dump('accounts');
     expect(accounts.map((a) => [a._id, a.points])).toEqual([['tmall:T1', 0], [expect.stringMatching(/^wechat:/), 10]]);
+  });
+
+  test('a consumer who erased their data while the scan was under way: NOT_BOUND, the code stays unused', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { codes } = await makeBatch(services);
+    const racing = withStepBeforeTransaction(services, () => memberOk(services, 'u1', { action: 'delete', confirm: true }));
+    expect(await redeem(racing, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
+    expect((await services.dump('ledger')).filter((e) => String(e._id).startsWith('scan:'))).toEqual([]);
+    await boundConsumer(services, 'u2', '13912345679');
+    expect(await redeem(services, 'u2', { code: codes[0] })).toMatchObject({ ok: true });
   });
 
   test('someone else scanning a used code: CODE_ALREADY_REDEEMED with when, never who, counted on the code', async () => {

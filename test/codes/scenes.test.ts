@@ -21,8 +21,8 @@ const ok = async (openid: string, event: Record<string, unknown>) => {
   if (!answer.ok) throw new Error(`${String(event.action)}: ${answer.error.code} ${answer.error.message}`);
   return answer.data as Record<string, unknown>;
 };
-const failure = async (openid: string | null, event: Record<string, unknown>) => {
-  const answer = await scenes(services, openid, event);
+const failure = async (openid: string | null, event: Record<string, unknown>, on: TestServices = services) => {
+  const answer = await scenes(on, openid, event);
   return answer.ok ? 'OK' : answer.error.code;
 };
 
@@ -223,6 +223,14 @@ describe('scenes.bindOrder (package cards)', () => {
     expect(await services.dump('cardOrders')).toEqual([]);
     expect((await services.dump('ledger')).filter((e) => String(e._id).startsWith('card:'))).toEqual([]);
     expect(await available(memberId)).toBe(points - 199);
+  });
+
+  test('a consumer who erased their data while the order was being bound: NOT_BOUND, the order stays unbound', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const racing = withStepBeforeTransaction(services, () => memberOk(services, 'u1', { action: 'delete', confirm: true }));
+    expect(await failure('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' }, racing)).toBe('NOT_BOUND');
+    expect(await services.dump('cardOrders')).toEqual([]);
+    expect((await services.dump('ledger')).filter((e) => String(e._id).startsWith('card:'))).toEqual([]);
   });
 
   test('an ended campaign: CODE_EXPIRED', async () => {

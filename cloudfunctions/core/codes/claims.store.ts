@@ -1,4 +1,5 @@
 import { earnIn, type EarnInput } from '../points/ledger';
+import { AppError } from '../runtime/errors';
 import { PointsSession } from '../points/accounts.store';
 import type { LedgerEntry } from '../points/types';
 import type { Services } from '../runtime/services';
@@ -44,7 +45,7 @@ export const claimKey = (body: string) => `scan:${body}`;
  * which says whether the member owes points elsewhere that these repay),
  * three writes (more when they do repay). Answers the member's balance as
  * the transaction left it. Throws StoreConflictError when the code was
- * already claimed.
+ * already claimed, NOT_BOUND when the consumer's record was erased meanwhile.
  */
 export function claimAndEarn(services: Services, earn: EarnInput): Promise<number> {
   return services.store.transaction(async (tx) => {
@@ -52,7 +53,9 @@ export function claimAndEarn(services: Services, earn: EarnInput): Promise<numbe
     // the entry is written with create at flush, which fails if the code was claimed: no replay read
     session.cache.knownAbsent('ledger', earn.key);
     const { entry } = await earnIn(session, earn);
-    const balance = entry.memberId ? (await session.balance(entry.memberId)).points : 0;
+    // the consumer's record was erased after it was read: the code stays unused, for no one
+    if (!entry.memberId) throw new AppError('NOT_BOUND', 'bind a phone to earn points');
+    const balance = (await session.balance(entry.memberId)).points;
     await session.flush();
     return balance;
   });

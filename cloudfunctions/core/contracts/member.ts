@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { isDisplayableName } from './text';
+import { isDisplayableName, userCharacters } from './text';
 
 /** Events and answers of the `member` cloud function. */
 
@@ -43,7 +43,7 @@ const nickname = z.string().check(
   z.trim(),
   z.minLength(1),
   // in characters as the consumer sees them: an emoji is one, not two UTF-16 units
-  z.refine((value) => Array.from(value).length <= 20, 'nickname must be at most 20 characters'),
+  z.refine((value) => userCharacters(value).length <= 20, 'nickname must be at most 20 characters'),
   z.refine(isDisplayableName, 'nickname must be visible text without control characters'),
 );
 

@@ -1,7 +1,47 @@
-/** Control characters, bidi overrides and lone surrogates garble or reorder a name where consumers, staff and exports show it. */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
-/** Zero-width characters alone (a joiner inside an emoji is fine). */
-const INVISIBLE = /^[\u200b-\u200d\u2060\ufeff]*$/;
+/**
+ * Control characters, line and paragraph separators, bidi overrides and lone surrogates garble,
+ * break or reorder a name where consumers, staff and exports show it.
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
+/** Characters that take room and show nothing: the Hangul fillers and the blank Braille pattern. */
+const BLANK = /[\u115f\u1160\u3164\uffa0\u2800]/g;
+/** Something to see: a letter, digit, punctuation mark or symbol (an emoji is a symbol). */
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
 
-/** Whether a name typed by a person shows as the text they meant: visible, in order, without control characters. */
-export const isDisplayableName = (text: string): boolean => !UNPRINTABLE.test(text) && !INVISIBLE.test(text);
+/**
+ * Whether a name typed by a person shows as the text they meant: something visible (not only
+ * zero-width, direction or blank characters, or accents on nothing), in order, on one line.
+ */
+export const isDisplayableName = (text: string): boolean => !UNPRINTABLE.test(text) && VISIBLE.test(text.replace(BLANK, ''));
+
+const MARK = /\p{M}/u;
+const ZWJ = 0x200d;
+const isRegional = (cp: number) => cp >= 0x1f1e6 && cp <= 0x1f1ff;
+/** What never starts a character of its own: variation selectors, skin tones, the keycap, emoji tags. */
+const isExtender = (cp: number, char: string) =>
+  (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0x1f3fb && cp <= 0x1f3ff) || cp === 0x20e3 || (cp >= 0xe0020 && cp <= 0xe007f) || MARK.test(char);
+
+/**
+ * The characters of a text as a person counts them, for length limits: an emoji joined of several
+ * (a family, a flag, a skin tone, a keycap) is one, as is a letter with its accents. Unicode's
+ * grapheme rules as far as names need them: Intl.Segmenter is not in every WeChat client.
+ */
+export function userCharacters(text: string): string[] {
+  const out: string[] = [];
+  let joined = false;
+  let openFlag = false;
+  for (const char of text) {
+    const cp = char.codePointAt(0)!;
+    const last = out.length - 1;
+    if (last >= 0 && (cp === ZWJ || joined || isExtender(cp, char) || (openFlag && isRegional(cp)))) {
+      out[last] += char;
+      joined = cp === ZWJ;
+      openFlag = false;
+      continue;
+    }
+    out.push(char);
+    joined = false;
+    openFlag = isRegional(cp);
+  }
+  return out;
+}

@@ -82,6 +82,14 @@ describe('member actions', () => {
       expect(stored).not.toContain('13912345678');
     });
 
+    it('refuses with CONSENT_REQUIRED, binding nothing, when the consumer erased their data while the code was being exchanged', async () => {
+      await agree();
+      const racing = withStepBeforeTransaction(services, () => memberOk(services, 'u1', { action: 'delete', confirm: true }));
+      expect(await member(racing, 'u1', { action: 'bindPhone', code: code() })).toMatchObject({ ok: false, error: { code: 'CONSENT_REQUIRED' } });
+      expect(await snapshot()).toMatchObject({ records: [], identifiers: [], phoneCodes: [] });
+      expect(await memberOk(services, 'u1', { action: 'login' })).toMatchObject({ phoneBound: false, consented: false });
+    });
+
     it('answers a retry of the same code with the first result, writing nothing more', async () => {
       await agree();
       const c = code();
@@ -155,6 +163,15 @@ describe('member actions', () => {
   });
 
   describe('profile', () => {
+    beforeEach(() => memberOk(services, 'u1', { action: 'consent', version: terms() }));
+
+    it('refuses to keep a nickname or birthday for a caller who has not agreed to the terms, and writes nothing', async () => {
+      await memberOk(services, 'u2', { action: 'login' });
+      const before = await snapshot();
+      expect(await member(services, 'u2', { action: 'updateProfile', nickname: '小明', birthday: '1990-05-01' })).toMatchObject({ ok: false, error: { code: 'CONSENT_REQUIRED' } });
+      expect(await snapshot()).toEqual(before);
+    });
+
     it('counts a nickname in characters: twenty emoji are twenty, not forty', async () => {
       expect(await memberOk(services, 'u1', { action: 'updateProfile', nickname: '🌸'.repeat(20) })).toMatchObject({ nickname: '🌸'.repeat(20) });
       expect(await member(services, 'u1', { action: 'updateProfile', nickname: '🌸'.repeat(21) })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
@@ -162,6 +179,11 @@ describe('member actions', () => {
 
     it('keeps a nickname with emoji joined by zero-width joiners', async () => {
       expect(await memberOk(services, 'u1', { action: 'updateProfile', nickname: '小美👨\u200d👩\u200d👧' })).toMatchObject({ nickname: '小美👨\u200d👩\u200d👧' });
+    });
+
+    it('counts an emoji joined of several as one character', async () => {
+      const family = '👨\u200d👩\u200d👧\u200d👦';
+      expect(await memberOk(services, 'u1', { action: 'updateProfile', nickname: family.repeat(6) })).toMatchObject({ nickname: family.repeat(6) });
     });
 
     it('keeps a nickname and a birthday, the birthday only once', async () => {
@@ -186,6 +208,10 @@ describe('member actions', () => {
       ['a nickname with a right-to-left override', { nickname: '\u202eabc' }],
       ['a nickname with a lone surrogate', { nickname: 'ab\ud800' }],
       ['a nickname of zero-width characters alone', { nickname: '\u200b\u200d\u2060' }],
+      ['a nickname of direction marks alone', { nickname: '\u200f\u061c' }],
+      ['a nickname of blank letters alone (Hangul filler, blank Braille)', { nickname: '\u3164\u2800' }],
+      ['a nickname of combining marks alone', { nickname: '\u0301\u0301' }],
+      ['a nickname with a line separator', { nickname: 'a\u2028b' }],
     ])('refuses %s', async (_name, patch) => {
       await memberOk(services, 'u1', { action: 'login' });
       const before = await snapshot();
@@ -207,6 +233,18 @@ describe('member actions', () => {
       expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toEqual({ status: 'linked', memberId: expect.any(String) });
       expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: true });
       expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });
+    });
+
+    it('leaves the card\'s old phone free: whoever holds that number now binds it as their own', async () => {
+      const { memberId } = await memberOk<{ memberId: string }>(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' });
+      const { termsVersion } = await memberOk<{ termsVersion: string }>(services, 'u2', { action: 'login' });
+      await memberOk(services, 'u2', { action: 'consent', version: termsVersion });
+      const bound = await memberOk<{ memberId: string; merged: boolean }>(services, 'u2', { action: 'bindPhone', code: `dev:13011112222:${services.clock.now()}` });
+      expect(bound).toMatchObject({ phoneMasked: '130****2222', merged: false });
+      expect(bound.memberId).not.toBe(memberId);
+      // the card stays with the consumer who proved it theirs
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: true });
+      expect(await memberOk(services, 'u2', { action: 'channels' })).toMatchObject({ offline: false, phone: true });
     });
 
     it('leaves a card without a phone for staff to confirm', async () => {

@@ -111,6 +111,8 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
   return services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
     const { record, memberId: memberBefore } = await ensureWechatMember(cache, services, caller);
+    // again here: an erasure while the code was being exchanged took the consent with it
+    if (record.consent?.version !== services.config.termsVersion) throw new AppError('CONSENT_REQUIRED', 'agree to the privacy terms first');
     const key = phoneKey(services.secrets.phoneHashKey, phone);
     const identifiers = [...record.identifiers.filter((i) => i.type !== 'phone'), { type: 'phone', value: key }];
     const next: WechatRecordDoc = {
@@ -119,8 +121,14 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
     };
     const outcome: GraphOutcome = await applyRecordChanges(cache, services, [{ before: record, after: next }]);
     const memberId = outcome.assignment.get(record._id)!;
-    const holder = (await tx.get<Doc & { memberId: string | null; quarantined: boolean; records: string[] }>('identifiers', `phone:${key}`))!;
-    const sharedWithOthers = holder.records.some((id) => id !== record._id && outcome.assignment.get(id) !== memberId);
+    const holder = (await cache.get<Doc & { memberId: string | null; quarantined: boolean; records: string[] }>('identifiers', `phone:${key}`))!;
+    let sharedWithOthers = false;
+    for (const id of holder.records) {
+      if (id === record._id || outcome.assignment.get(id) === memberId) continue;
+      // a store card proved someone's by other means carries its old phone without it deciding anything
+      if ((await cache.get<Doc & { ignored?: string[] }>('records', id))?.ignored?.includes(`phone:${key}`)) continue;
+      sharedWithOthers = true;
+    }
     if (!holder.quarantined && sharedWithOthers) throw new AppError('PHONE_CONFLICT', 'this phone belongs to a member that cannot be joined');
     // Joined the phone's member: by a merge, or by the caller's record leaving a
     // member that keeps another phone (one phone per member), recorded as a split.
@@ -145,10 +153,14 @@ export async function profile(services: Services, caller: Caller & { openid: str
   });
 }
 
-/** Nickname any time (null clears it); birthday once (birthday gifts would otherwise be farmed). */
+/**
+ * Nickname any time (null clears it); birthday once (birthday gifts would otherwise be farmed).
+ * Personal data, kept only for a consumer who agreed to the terms (CONSENT_REQUIRED).
+ */
 export async function updateProfile(services: Services, caller: Caller & { openid: string }, patch: { nickname?: string | null; birthday?: string }): Promise<ProfileView> {
   return services.store.transaction(async (tx) => {
     const { record, memberId } = await ensureWechatMember(new TxCache(tx), services, caller);
+    if (record.consent?.version !== services.config.termsVersion) throw new AppError('CONSENT_REQUIRED', 'agree to the privacy terms first');
     const { birthday } = record.profile;
     if (patch.birthday && birthday && patch.birthday !== birthday) throw new AppError('FORBIDDEN', 'birthday is set once');
     if (patch.birthday && patch.birthday > new Date(services.clock.now() + 8 * 3600_000).toISOString().slice(0, 10)) {

@@ -109,11 +109,13 @@ export async function bindOrder(services: Services, openid: string, input: { pla
         key: `card:${id}`, accountId: record._id, points: campaign.bonus, growth: 0, at,
         source: { channel: 'card', ref: id, detail: { campaignId: campaign._id } }, note: campaign.name,
       });
-      const balance = entry.memberId ? await session.balance(entry.memberId) : null;
+      // the consumer's record was erased after it was read: the order stays unbound, for no one
+      if (!entry.memberId) throw new AppError('NOT_BOUND', 'bind a phone to earn points');
+      const balance = await session.balance(entry.memberId);
       await session.flush();
       const current = await tx.get<typeof campaign>(CAMPAIGNS, campaign._id);
       if (current) await tx.update(CAMPAIGNS, campaign._id, { bound: current.bound + 1 });
-      return { platform: input.platform, orderId: input.orderId, campaignId: campaign._id, points: campaign.bonus, available: balance?.points ?? 0, boundAt: at, repeated: false };
+      return { platform: input.platform, orderId: input.orderId, campaignId: campaign._id, points: campaign.bonus, available: balance.points, boundAt: at, repeated: false };
     });
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error;

@@ -3,12 +3,12 @@ import Taro from '@tarojs/taro'
 import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
 import type { ProfileResult } from '../../../cloudfunctions/core/contracts'
-import { isDisplayableName } from '../../../cloudfunctions/core/contracts/text'
+import { isDisplayableName, userCharacters } from '../../../cloudfunctions/core/contracts/text'
 import { callFunction, toApiError } from '../../api'
 
 /** As member.updateProfile allows, in characters as the consumer sees them (an emoji is one). */
 const NICKNAME_MAX = 20
-const characters = (text: string) => Array.from(text).length
+const characters = (text: string) => userCharacters(text).length
 
 const today = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10)
 
@@ -33,7 +33,7 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
     edit(setNickname)(value)
     if (characters(value) <= NICKNAME_MAX) return
     // shown as typed first: a mini-program's input keeps what it shows unless the bound value changes
-    setTimeout(() => setNickname(Array.from(value).slice(0, NICKNAME_MAX).join('')))
+    setTimeout(() => setNickname(userCharacters(value).slice(0, NICKNAME_MAX).join('')))
   }
   const changed = nickname.trim() !== (profile.nickname ?? '') || (birthday !== '' && birthday !== (profile.birthday ?? ''))
   const save = async () => {

@@ -1,0 +1,23 @@
+import { isDisplayableName, userCharacters } from './text';
+
+describe('userCharacters', () => {
+  it.each([
+    ['plain text', '小美abc', 5],
+    ['an emoji of two UTF-16 units', '🌸', 1],
+    ['a family joined by zero-width joiners', '👨\u200d👩\u200d👧\u200d👦', 1],
+    ['a flag (two regional indicators)', '🇨🇳', 1],
+    ['two flags side by side', '🇨🇳🇭🇰', 2],
+    ['a skin tone', '👍🏽', 1],
+    ['a keycap', '1\ufe0f\u20e3', 1],
+    ['a letter with a combining accent', 'e\u0301', 1],
+    ['a heart with its variation selector', '❤\ufe0f', 1],
+  ])('counts %s', (_name, text, count) => {
+    expect(userCharacters(text)).toHaveLength(count);
+    expect(userCharacters(text).join('')).toBe(text);
+  });
+});
+
+describe('isDisplayableName', () => {
+  it.each(['小美', 'Lily 🌸', '👨\u200d👩\u200d👧', 'אבג', 'José'])('takes %j', (name) => expect(isDisplayableName(name)).toBe(true));
+  it.each(['\u200b', '\u200f\u061c', '\u3164', '\u2800\u2800', '\u0301', 'a\u2028b', 'a\u0000b', '\u202eabc'])('refuses %j', (name) => expect(isDisplayableName(name)).toBe(false));
+});

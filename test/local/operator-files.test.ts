@@ -150,6 +150,32 @@ describe('the operator\'s files and slips', () => {
     expect(readFileSync(own, 'utf8')).toBe(members);
   });
 
+  it('replaces only an earlier rejects file with rejects: a printer file, an export or a CSV named by mistake is refused and kept', async () => {
+    const printed = temp.file('codes.txt');
+    await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '3', '--out', printed);
+    const codes = readFileSync(printed, 'utf8');
+    const exportFile = temp.file('members.jsonl');
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members));
+    await cli('members', 'export', '--out', exportFile);
+    const exportText = readFileSync(exportFile, 'utf8');
+    const orders = file('orders.csv', 'orderId,channelMemberId,amountFen,paidAt\n4001,T1,100,2026-01-01\n');
+    for (const [out, kept] of [[printed, codes], [exportFile, exportText], [orders, readFileSync(orders, 'utf8')]] as const) {
+      const before = counts();
+      // a clean file: nothing to reject, which used to delete the file named
+      const clean = await cli('import', 'orders', '--channel', 'tmall', '--file', file('clean.csv', 'orderId,channelMemberId,amountFen,paidAt\n4002,T1,100,2026-01-01\n'), '--rejects', out);
+      expect(clean).toMatchObject({ failed: true });
+      expect(clean.err).toMatch(/cannot write rejected rows to .*: it holds something else than the rejects of an earlier import/);
+      expect(readFileSync(out, 'utf8')).toBe(kept);
+      expect(counts()).toEqual(before);
+    }
+    // an earlier import's rejects are replaced, and removed when there are none
+    const rejects = temp.file('r.jsonl');
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('bad.csv', 'channelMemberId,phone\n,13912345678\n'), '--rejects', rejects);
+    expect(readFileSync(rejects, 'utf8')).toMatch(/^\{"line":2/);
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('good.csv', 'channelMemberId\nT7\n'), '--rejects', rejects);
+    expect(existsSync(rejects)).toBe(false);
+  });
+
   it('never writes an export, rejects or printer file over the database, its keys or anything but a plain file, and a refused codes create keeps the file it would replace', async () => {
     await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members));
     const keys = temp.file('data/secrets.json');

@@ -1,5 +1,5 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import { accessSync, closeSync, constants, createReadStream, lstatSync, openSync, readSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, createReadStream, existsSync, lstatSync, openSync, readSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { readAhead } from './read-ahead';
@@ -392,6 +392,11 @@ function startsWith(path: string, text: string): boolean {
  */
 export function prepareOutputFile(file: string, what: string, dataFiles: readonly string[] = []): void {
   checkOutputFile(file, what, dataFiles);
+  // an earlier import's rejects (or an empty file) make way; anything else was named by mistake
+  // (the codes just printed, an export, a CSV) and is worth more than the rejects
+  if (existsSync(file) && !/^(\{"line":|$)/.test(fileHead(file, 16).toString('utf8').trimStart())) {
+    throw new Error(`cannot write ${what} to ${file}: it holds something else than the rejects of an earlier import; name another file`);
+  }
   rmSync(file, { force: true });
 }
 

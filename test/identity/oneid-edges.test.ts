@@ -57,6 +57,22 @@ describe('OneID edge cases', () => {
     expect(await partition(services)).toEqual([['offline:C1'], ['tmall:T1']]);
   });
 
+  it('enters an opening balance from the first row that gives one, in the same file or a later one, and never again', async () => {
+    // the card listed twice, its balance only on the later row
+    expect(await importMembers(services, 'offline', [{ channelMemberId: 'C300', name: '甲' }, { channelMemberId: 'C300', name: '甲', points: '500', growth: '1200' }]))
+      .toMatchObject({ created: 1, warnings: 1 });
+    // a first file without the balance, then the corrected one
+    await importMembers(services, 'offline', [{ channelMemberId: 'C301', name: '乙' }]);
+    expect(await importMembers(services, 'offline', [{ channelMemberId: 'C301', name: '乙', points: '500', growth: '1200' }])).toMatchObject({ updated: 1, unchanged: 0 });
+    const entered = await services.dump('ledger');
+    expect(entered.map((e) => [e._id, e.points, e.growth])).toEqual([['migrate:offline:C300', 500, 1200], ['migrate:offline:C301', 500, 1200]]);
+    // again, or with the balance the store shows a month later: entered once, as first given
+    expect(await importMembers(services, 'offline', [{ channelMemberId: 'C301', name: '乙', points: '500', growth: '1200' }])).toMatchObject({ updated: 0, unchanged: 1 });
+    expect(await importMembers(services, 'offline', [{ channelMemberId: 'C301', name: '乙', points: '999', growth: '1200' }])).toMatchObject({ updated: 0, unchanged: 1 });
+    expect(await services.dump('ledger')).toEqual(entered);
+    expect((await exportAll(services)).map((l) => [l.points.available, l.level])).toEqual([[500, 'silver'], [500, 'silver']]);
+  });
+
   it('imports a channel file again after a member erased itself, whatever opening balance the file now gives', async () => {
     await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678', points: '300', growth: '300' }]);
     await boundConsumer(services, 'u1', '13912345678');

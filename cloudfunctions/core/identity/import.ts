@@ -109,6 +109,7 @@ export async function importMemberRows(services: Services, channel: string, item
     const openings: { recordId: string; points: number; growth: number; hash: string; at: string }[] = [];
     const created = new Set<string>();
     const updated = new Set<string>();
+    const opened = new Set<string>();
     for (const item of items) {
       counted.read++;
       if ('reject' in item) {
@@ -122,9 +123,14 @@ export async function importMemberRows(services: Services, channel: string, item
       const pending = changes.get(id);
       const before = pending ? pending.before : await cache.get<RecordDoc>('records', id);
       const record = withOurIdentifiers(item.record, before);
-      // Opening balances enter once per channel member: when its record is first seen. A record
-      // erased since (member.delete) comes back without its opening: that entered already.
-      if (item.opening && !before && !pending && !(await cache.get(COLLECTION.ledger, `migrate:${id}`))) openings.push({ recordId: id, ...item.opening, at });
+      // Opening balances enter once per channel member: from the first row that gives one (a row
+      // or file without one leaves it to a later), never again. A record erased since
+      // (member.delete) comes back without its opening: that entered already.
+      const opening = !!item.opening && !opened.has(id) && !(await cache.get(COLLECTION.ledger, `migrate:${id}`));
+      if (opening) {
+        openings.push({ recordId: id, ...item.opening!, at });
+        opened.add(id);
+      }
       // The same member again later in the file (in this batch or an earlier one): the later
       // row's fields win, the rejects file says so, and the row counts as that warning alone.
       const repeated = !!pending || !!item.repeated;
@@ -133,7 +139,9 @@ export async function importMemberRows(services: Services, channel: string, item
         counted.warnings++;
       }
       if (before && !pending && sameFields(before, record)) {
-        if (!repeated) counted.unchanged++;
+        // the same fields, and its first opening balance: a change all the same
+        if (opening && !repeated) updated.add(id);
+        else if (!repeated) counted.unchanged++;
         continue;
       }
       if (!before) created.add(id);
@@ -149,7 +157,7 @@ export async function importMemberRows(services: Services, channel: string, item
     for (const [id, { before, after }] of changes) {
       if (before && after && sameFields(before, after)) {
         changes.delete(id);
-        if (updated.delete(id)) counted.unchanged++;
+        if (!opened.has(id) && updated.delete(id)) counted.unchanged++;
       }
     }
     counted.updated += updated.size;

@@ -337,6 +337,12 @@ describe('points ledger', () => {
       expect(await codeOf(adjust('adjust:a1', 31))).toBe('IDEMPOTENCY_MISMATCH');
     });
 
+    it('credits a channel account, not the stand-in record of a buyer known only by phone, when the member has no WeChat', async () => {
+      await seedMember(services, 'm2', ['buyer:tmall-5f3a', 'offline:C9']);
+      const { entries } = await tx((t) => postAdjust(t, services, { key: 'adjust:b1', memberId: 'm2', points: 5, reason: '补偿', operator: 'alice', at: '2026-11-23T02:00:00.000Z' }));
+      expect(entries[0]).toMatchObject({ accountId: 'offline:C9' });
+    });
+
     it('takes points away like a spend, never below zero', async () => {
       await adjust('adjust:a1', 30);
       expect(await codeOf(adjust('adjust:a2', -31))).toBe('INSUFFICIENT_POINTS');

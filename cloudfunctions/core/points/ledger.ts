@@ -447,10 +447,13 @@ export async function adjustIn(session: PointsSession, input: AdjustInput): Prom
   return { entries: [entry], replayed: false };
 }
 
-/** Where a member's own credits go: its WeChat record, else its first record. */
+/**
+ * Where a member's own credits go: its WeChat record, else its first channel record, else the
+ * stand-in record of a buyer known only by phone (`buyer:`, which no operator would look for).
+ */
 export function homeAccountOf(member: MemberRef): string | null {
   const records = [...(member.records ?? [])].sort();
-  return records.find((id) => id.startsWith('wechat:')) ?? records[0] ?? null;
+  return records.find((id) => id.startsWith('wechat:')) ?? records.find((id) => !id.startsWith('buyer:')) ?? records[0] ?? null;
 }
 
 /** Runs `fn` on a session over `tx` and writes what it did. */

@@ -273,9 +273,13 @@ describe('the operator\'s files and slips', () => {
     expect((await runCli(temp.file('killed/mc.db'), 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/1 member created/);
   });
 
-  it('refuses a UTF-16 file without its BOM and JSON lines in a file not named .jsonl, saying what to do, before importing anything', async () => {
+  it('refuses a UTF-16 file, with or without its BOM, and JSON lines in a file not named .jsonl, saying what to do, before importing anything', async () => {
     const utf16 = await cli('import', 'members', '--channel', 'tmall', '--file', file('u16.csv', Buffer.from('channelMemberId,name\nT1,张三\n', 'utf16le')));
     expect(utf16.err).toMatch(/u16\.csv is not UTF-8 text \(it holds NUL bytes, as UTF-16 "Unicode text" does\): save it as "CSV UTF-8/);
+    for (const [name, text] of [['le.csv', Buffer.from('\ufeffchannelMemberId\nT1\n', 'utf16le')], ['be.csv', Buffer.from('\ufeffchannelMemberId\nT1\n', 'utf16le').swap16()]] as const) {
+      const bom = await cli('import', 'members', '--channel', 'tmall', '--file', file(name, text));
+      expect(bom.err).toMatch(new RegExp(`${name.replace('.', '\\.')} is not UTF-8 text \\(it is UTF-16, as Excel's "Unicode text" saves\\): save it as "CSV UTF-8`));
+    }
     const json = await cli('import', 'members', '--channel', 'tmall', '--file', file('m.json', '{"channelMemberId":"T1"}\n'));
     expect(json.err).toMatch(/m\.json looks like JSON lines, which are read from a file named \.jsonl \(or \.ndjson\): rename it/);
     expect(documents()).toBe(0);

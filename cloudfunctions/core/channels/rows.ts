@@ -298,6 +298,10 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
   } finally {
     closeSync(fd);
   }
+  // UTF-16's BOM, either way round (Excel's "Unicode text"): not the GBK the check below would guess
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+    throw new Error(`${file} is not UTF-8 text (it is UTF-16, as Excel's "Unicode text" saves): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
+  }
   try {
     // stream: a character cut at the end of the sample is not an error
     new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });

@@ -13,6 +13,18 @@ describe('the production phone exchange', () => {
     await expect(exchanger.exchange('c')).resolves.toEqual({ phone: '13912345678', appid: 'wx123' });
   });
 
+  it('takes the country code as a number too (WeChat\'s own example writes it so)', async () => {
+    const exchanger = wechatPhoneExchanger(openapiAnswering(async () => ({ phoneInfo: { purePhoneNumber: '13912345678', countryCode: 86, watermark: { appid: 'wx123' } } })));
+    await expect(exchanger.exchange('c')).resolves.toEqual({ phone: '13912345678', appid: 'wx123' });
+    const abroad = wechatPhoneExchanger(openapiAnswering(async () => ({ phoneInfo: { purePhoneNumber: '4155550100', countryCode: 1 } })));
+    await expect(abroad.exchange('c')).rejects.toMatchObject({ code: 'PHONE_CODE_INVALID' });
+  });
+
+  it('answers WeChat\'s -1 (busy: try again later) as UNAVAILABLE, which the page offers to retry', async () => {
+    const exchanger = wechatPhoneExchanger(openapiAnswering(async () => { throw sdkError(-1, 'system error'); }));
+    await expect(exchanger.exchange('c')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
   it('refuses a number outside the mainland', async () => {
     const exchanger = wechatPhoneExchanger(openapiAnswering(async () => ({ phoneInfo: { purePhoneNumber: '4155550100', countryCode: '1' } })));
     await expect(exchanger.exchange('c')).rejects.toMatchObject({ code: 'PHONE_CODE_INVALID' });
@@ -25,7 +37,7 @@ describe('the production phone exchange', () => {
 
   it.each([
     [-604101, 'function has no permission to call this API'],
-    [-1, 'system error'],
+    [40013, 'invalid appid'],
   ])('passes WeChat\'s %d on as a failure of ours, not a consumer\'s bad code', async (errCode, errMsg) => {
     const failure = sdkError(errCode, errMsg);
     const exchanger = wechatPhoneExchanger(openapiAnswering(async () => { throw failure; }));

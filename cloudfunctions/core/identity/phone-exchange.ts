@@ -36,10 +36,11 @@ export function devPhoneExchanger(clock: Clock): PhoneCodeExchanger {
 }
 
 interface OpenApi {
-  phonenumber: { getPhoneNumber(input: { code: string }): Promise<{ errCode?: number; phoneInfo?: { purePhoneNumber?: string; countryCode?: string; watermark?: { appid?: string } } }> };
+  phonenumber: { getPhoneNumber(input: { code: string }): Promise<{ errCode?: number; phoneInfo?: { purePhoneNumber?: string; countryCode?: string | number | null; watermark?: { appid?: string } } }> };
 }
 
 const WECHAT_INVALID_CODE = 40029;
+const WECHAT_BUSY = -1;
 
 /** Production: wx-server-sdk's openapi (cloud call, no access token needed). */
 export function wechatPhoneExchanger(openapi: OpenApi): PhoneCodeExchanger {
@@ -50,13 +51,17 @@ export function wechatPhoneExchanger(openapi: OpenApi): PhoneCodeExchanger {
         answer = await openapi.phonenumber.getPhoneNumber({ code });
       } catch (error) {
         // 40029: the code is malformed, expired, used already or another app's
-        if ((error as { errCode?: unknown } | null)?.errCode === WECHAT_INVALID_CODE) throw new AppError('PHONE_CODE_INVALID', 'WeChat refused the phone code');
+        const errCode = (error as { errCode?: unknown } | null)?.errCode;
+        if (errCode === WECHAT_INVALID_CODE) throw new AppError('PHONE_CODE_INVALID', 'WeChat refused the phone code');
+        // -1: WeChat is busy, and asks to be tried again a little later
+        if (errCode === WECHAT_BUSY) throw new AppError('UNAVAILABLE', 'WeChat is busy: try again');
         // Anything else is ours to fix, not the consumer's: -604101 means the member function was
-        // deployed without its config.json (the open API permission), -1 that WeChat is busy.
+        // deployed without its config.json (the open API permission).
         throw error;
       }
       const info = answer.phoneInfo;
-      if (!info?.purePhoneNumber || (info.countryCode && info.countryCode !== '86')) {
+      // a string in WeChat's field table, a number in its example: either
+      if (!info?.purePhoneNumber || (info.countryCode !== undefined && info.countryCode !== null && String(info.countryCode) !== '86')) {
         throw new AppError('PHONE_CODE_INVALID', 'not a mainland mobile');
       }
       return { phone: info.purePhoneNumber, appid: info.watermark?.appid ?? '' };

@@ -5,13 +5,15 @@
  * a cloud call fails with -604101), a folder WeChat
  * DevTools uploads as it is ("upload and deploy: install dependencies in the
  * cloud"). wx-server-sdk stays external (installed in the cloud); nothing of
- * the embedded store may end up in a bundle.
+ * the embedded store may end up in a bundle. The brand's `MC_CONFIG` file, if
+ * set, is built in: the functions run with the config they were built with.
  *
  *   npx tsx scripts/build-functions.ts [--out DIR]
  */
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { configFile, loadConfig } from '../cloudfunctions/core/runtime/config';
 
 const root = resolve(__dirname, '..');
 const source = join(root, 'cloudfunctions');
@@ -23,7 +25,7 @@ export function functionNames(): string[] {
   return readdirSync(source).filter((name) => name !== 'core' && existsSync(join(source, name, 'index.ts')));
 }
 
-async function buildOne(name: string): Promise<number> {
+async function buildOne(name: string, brandConfig: object): Promise<number> {
   const out = join(outRoot, name);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -37,6 +39,7 @@ async function buildOne(name: string): Promise<number> {
     minify: true,
     legalComments: 'none',
     external: ['wx-server-sdk', 'better-sqlite3'],
+    define: { MC_BUILT_CONFIG: JSON.stringify(brandConfig) },
     metafile: true,
     logLevel: 'warning',
   });
@@ -48,10 +51,27 @@ async function buildOne(name: string): Promise<number> {
   return statSync(join(out, 'index.js')).size;
 }
 
+/**
+ * The brand's config file (`MC_CONFIG`) as the functions will run with it, checked now: a cloud
+ * function has no such file to read at run time, so it is built in (`{}`: the defaults alone).
+ */
+function brandConfig(): object {
+  const { MC_CONFIG } = process.env;
+  try {
+    const file = configFile(process.env);
+    loadConfig(process.env);
+    return file;
+  } catch (error) {
+    throw new Error(`MC_CONFIG=${MC_CONFIG}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 async function main(): Promise<void> {
+  const config = brandConfig();
+  process.stdout.write(`config: ${process.env.MC_CONFIG ? `${process.env.MC_CONFIG} built in over config/member-centre.json` : 'config/member-centre.json (MC_CONFIG not set)'}\n`);
   for (const name of functionNames()) {
     const started = Date.now();
-    const size = await buildOne(name);
+    const size = await buildOne(name, config);
     process.stdout.write(`cloud function ${name.padEnd(12)} ${(size / 1024).toFixed(1).padStart(7)} KB  ${Date.now() - started} ms  → ${join(outRoot, name)}\n`);
   }
 }

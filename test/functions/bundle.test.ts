@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { CloudBaseResponder } from '../support/cloudbase-responder';
@@ -20,7 +20,9 @@ describe('cloud function bundles', () => {
   const responder = new CloudBaseResponder();
 
   beforeAll(async () => {
-    await run('npx', ['tsx', 'scripts/build-functions.ts', '--out', out.dir], { cwd: root });
+    // the brand's own terms version, from the config file the functions are built with
+    writeFileSync(out.file('brand.json'), JSON.stringify({ termsVersion: '2027-01-01' }));
+    await run('npx', ['tsx', 'scripts/build-functions.ts', '--out', out.file('functions')], { cwd: root, env: { ...process.env, MC_CONFIG: out.file('brand.json') } });
     await responder.start();
   }, 60_000);
   afterAll(async () => {
@@ -32,7 +34,7 @@ describe('cloud function bundles', () => {
   const secrets = { MC_PHONE_HASH_KEY: key(), MC_PHONE_ENC_KEY: key(), MC_MEMBER_CODE_KEY: key(), MC_CODE_KEYS: `A:${key()}` };
 
   async function callMember(event: unknown, openid: string | null): Promise<unknown> {
-    const script = `require(${JSON.stringify(join(out.dir, 'member/index.js'))}).main(${JSON.stringify(event)}, {}).then((r) => process.stdout.write(JSON.stringify(r)))`;
+    const script = `require(${JSON.stringify(join(out.file('functions'), 'member/index.js'))}).main(${JSON.stringify(event)}, {}).then((r) => process.stdout.write(JSON.stringify(r)))`;
     const { stdout } = await run(process.execPath, ['-e', script], {
       env: {
         PATH: process.env.PATH,
@@ -41,6 +43,8 @@ describe('cloud function bundles', () => {
         TCB_CONTEXT_CNFG: JSON.stringify({ URL: responder.url }),
         TCB_ENV: 'test-env', SCF_NAMESPACE: 'test-env',
         WX_CONTEXT_KEYS: 'WX_OPENID,WX_APPID',
+        // set as the README once said: there is no such file in the cloud, and the built-in config is what counts
+        MC_CONFIG: '/var/user/member-centre.json',
         ...(openid ? { WX_OPENID: openid, WX_APPID: 'wx_test' } : {}),
         ...secrets,
       },
@@ -49,15 +53,15 @@ describe('cloud function bundles', () => {
   }
 
   it('writes an index.js and a package.json that depends on wx-server-sdk, without the embedded store', () => {
-    const pkg = JSON.parse(readFileSync(join(out.dir, 'member/package.json'), 'utf8'));
+    const pkg = JSON.parse(readFileSync(join(out.file('functions'), 'member/package.json'), 'utf8'));
     expect(pkg).toMatchObject({ main: 'index.js', dependencies: { 'wx-server-sdk': expect.any(String) } });
-    const bundle = readFileSync(join(out.dir, 'member/index.js'), 'utf8');
+    const bundle = readFileSync(join(out.file('functions'), 'member/index.js'), 'utf8');
     expect(bundle).not.toContain('better-sqlite3');
-    expect(existsSync(join(out.dir, 'core'))).toBe(false);
+    expect(existsSync(join(out.file('functions'), 'core'))).toBe(false);
   });
 
   it('declares beside the member function the WeChat open API that phone binding calls (WeChat refuses an undeclared cloud call)', () => {
-    expect(JSON.parse(readFileSync(join(out.dir, 'member/config.json'), 'utf8'))).toEqual({ permissions: { openapi: ['phonenumber.getPhoneNumber'] } });
+    expect(JSON.parse(readFileSync(join(out.file('functions'), 'member/config.json'), 'utf8'))).toEqual({ permissions: { openapi: ['phonenumber.getPhoneNumber'] } });
   });
 
   it('logs the WeChat caller in through CloudBase, and finds the same member again', async () => {
@@ -66,6 +70,10 @@ describe('cloud function bundles', () => {
     const again = await callMember({ action: 'login' }, 'o_cloud_1');
     expect(again).toEqual({ ok: true, data: { ...(first as { data: object }).data, isNew: false } });
     expect(responder.requests.some((r) => r.action === 'database.startTransaction')).toBe(true);
+  }, 30_000);
+
+  it('runs with the brand config it was built with', async () => {
+    expect(await callMember({ action: 'login' }, 'o_cloud_2')).toMatchObject({ ok: true, data: { termsVersion: '2027-01-01' } });
   }, 30_000);
 
   it('answers a call without a WeChat caller with UNAUTHENTICATED', async () => {

@@ -6,7 +6,8 @@ import { codesConfigSchema } from '../codes/config';
 
 /**
  * The brand's rules. Defaults live in config/member-centre.json (bundled into
- * each cloud function); `MC_CONFIG` names a JSON file whose fields replace them.
+ * each cloud function); `MC_CONFIG` names a JSON file whose fields replace them
+ * (read when the cloud functions are built, for them).
  */
 export const configSchema = z.object({
   termsVersion: z.string().check(z.minLength(1)),
@@ -34,8 +35,21 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/**
+ * In a cloud function bundle, the `MC_CONFIG` file it was built with (`{}` without one), put in by
+ * scripts/build-functions.ts: the cloud has no such file to read at run time. Undefined elsewhere.
+ */
+declare const MC_BUILT_CONFIG: Partial<Config> | undefined;
+const builtConfig = typeof MC_BUILT_CONFIG === 'undefined' ? undefined : MC_BUILT_CONFIG;
+
+/** The `MC_CONFIG` file's fields: read at run time locally, built in for the cloud. */
+export function configFile(env: NodeJS.ProcessEnv = process.env): Partial<Config> {
+  if (builtConfig) return builtConfig;
+  return env.MC_CONFIG ? (JSON.parse(readFileSync(env.MC_CONFIG, 'utf8')) as Partial<Config>) : {};
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
-  const fromFile = env.MC_CONFIG ? (JSON.parse(readFileSync(env.MC_CONFIG, 'utf8')) as Partial<Config>) : {};
+  const fromFile = configFile(env);
   const parsed = configSchema.safeParse({ ...defaults, ...fromFile, ...overrides });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');

@@ -1,7 +1,8 @@
 import { addCampaign, addGuide, addStore, guideLeft } from '../../cloudfunctions/core/scenes/places.store';
 import { recruitReport } from '../../cloudfunctions/core/scenes/report';
-import { mergeMembers } from '../../cloudfunctions/core/identity/operator';
+import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
+import { StoreConflictError } from '../../cloudfunctions/core/store/port';
 import { openTestServices, withStepBeforeTransaction, type TestServices } from '../support/services';
 import { importOrders, makeBatch, scenes, snapshot } from './support';
 
@@ -259,6 +260,33 @@ describe('scenes.bindOrder (package cards)', () => {
     const again = await ok('u2', { action: 'bindOrder', platform: 'tmall', orderId: '4001', campaignId: 'P11' });
     expect(again).toEqual({ ...first, available: await available(survivor), repeated: true });
     expect((await services.dump('ledger')).filter((e) => String(e._id).startsWith('card:'))).toHaveLength(1);
+  });
+
+  test('an order bound while its buyer was merged into another member, then unmerged: its buyer is told it was bound already', async () => {
+    await services.close();
+    const defaults = openTestServices();
+    services = openTestServices(undefined, { identity: { ...defaults.config.identity, limits: { ...defaults.config.identity.limits, phone: 2 } } });
+    await defaults.close();
+    await addCampaign(services, { id: 'P11', name: '双11包裹卡', platform: 'tmall', bonus: 50 });
+    const { memberId: survivor } = await boundConsumer(services, 'u2', '13700000002');
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T3', phone: '13600000003' }]);
+    await importOrders(services, 'tmall', [{ orderId: '4001', channelMemberId: 'T3', amountFen: 9900, status: 'paid', paidAt: '2026-11-11 10:00:00' }]);
+    const { memberId: absorbed } = await boundConsumer(services, 'u3', '13600000003');
+    const merge = await mergeMembers(services, survivor, absorbed);
+    await ok('u2', { action: 'bindOrder', platform: 'tmall', orderId: '4001', campaignId: 'P11' });
+    await unmergeMembers(services, merge._id);
+    expect(await scenes(services, 'u3', { action: 'bindOrder', platform: 'tmall', orderId: '4001', campaignId: 'P11' }))
+      .toMatchObject({ ok: false, error: { code: 'CONFLICT', details: { reason: 'bound' } } });
+  });
+
+  test('a binding that kept colliding with others (a busy campaign on CloudBase) answers CONFLICT as busy, not as bound already, and binds nothing', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    // the store gives up as the CloudBase adapter does after its reruns
+    const busy = { ...services, store: { ...services.store, get: services.store.get.bind(services.store), query: services.store.query.bind(services.store), transaction: async () => { throw new StoreConflictError('campaigns', 'P11'); } } } as TestServices;
+    const answer = await scenes(busy, 'u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' });
+    expect(answer).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+    expect(answer.ok || answer.error).not.toHaveProperty('details');
+    expect(await services.dump('cardOrders')).toEqual([]);
   });
 
   test('an order bound by its buyer cannot be bound by anyone else, who learns only that it is not theirs', async () => {

@@ -56,9 +56,13 @@ async function replay(services: Services, bound: CardOrderDoc, memberId: string,
  * platform is not the campaign's), NOT_FOUND (campaign or
  * order), CODE_EXPIRED (campaign ended), FORBIDDEN (another member's order;
  * the caller's own refunded order, with details.reason `refunded`), CONFLICT
- * (the caller's order, bound already by another member). Whether someone
+ * (the caller's order, bound already by another member, with details.reason
+ * `bound`; without it, the binding collided with others too often: retry). Whether someone
  * else's order exists, was bound or refunded is not told.
  */
+/** Told only to the order's buyer: bound by a member they are no longer one with. */
+const boundAlready = () => new AppError('CONFLICT', 'this order was already bound', { reason: 'bound' });
+
 export async function bindOrder(services: Services, openid: string, input: { platform: string; orderId: string; campaignId?: string; requestId?: string }): Promise<BindOrderResult> {
   const get: Getter = services.store.get.bind(services.store);
   const record = await boundRecord(services, openid);
@@ -87,7 +91,7 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   const buyerMember = buyer ? await liveMember(get, buyer.memberId) : null;
   if (buyerMember?._id !== member._id) throw new AppError('FORBIDDEN', 'this order is not linked to your membership');
   // Only its buyer learns that an order was bound (by a member they were once merged with) or refunded.
-  if (earlier) throw new AppError('CONFLICT', 'this order was already bound');
+  if (earlier) throw boundAlready();
   const refunded = () => new AppError('FORBIDDEN', 'this order was refunded', { reason: 'refunded' });
   if (fullyRefunded(order)) throw refunded();
 
@@ -121,6 +125,8 @@ export async function bindOrder(services: Services, openid: string, input: { pla
     if (!(error instanceof StoreConflictError)) throw error;
     const first = await services.store.get<CardOrderDoc>(CARD_ORDERS, id);
     if (first && (await boundByCaller(first))) return replay(services, first, member._id, input.requestId);
-    throw new AppError('CONFLICT', 'this order was already bound');
+    if (first) throw boundAlready();
+    // not bound by anyone: the transaction kept colliding with others (a busy campaign), retry
+    throw error;
   }
 }

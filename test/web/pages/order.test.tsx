@@ -78,13 +78,20 @@ describe('package card order', () => {
   it.each([
     ['NOT_FOUND', '没有找到这笔订单。请核对订单号；刚下的单需在发货后 1-2 天才能绑定。'],
     ['FORBIDDEN', '这笔订单不属于当前会员：下单账号的手机号与您的会员手机号不同。如需合并会员身份，请联系品牌客服。'],
-    ['CONFLICT', '这笔订单已经绑定过，包裹卡积分每笔订单只能领取一次。'],
+    ['CONFLICT', '当前领取人数较多，请稍后再点一次「绑定订单」。'],
     ['RATE_LIMITED', '操作过于频繁，请稍后再试'],
   ])('explains %s', async (code, text) => {
     mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { error: code } })
     render(<OrderPage />)
     await bind('2026112300001')
     expect(await screen.findByText(text)).toBeTruthy()
+  })
+
+  it('tells the buyer of an order bound already (by a member they were once one with) that it was', async () => {
+    mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { error: 'CONFLICT', details: { details: { reason: 'bound' } } } })
+    render(<OrderPage />)
+    await bind('2026112300001')
+    expect(await screen.findByText('这笔订单已经绑定过，包裹卡积分每笔订单只能领取一次。')).toBeTruthy()
   })
 
   it('tells the buyer of a refunded order that it was refunded, not that it is someone else\'s', async () => {

@@ -19,13 +19,16 @@ const DIGITS_ONLY = new Set(['tmall', 'jd', 'douyin'])
 const DIGIT_ID = /^\d{6,32}$/
 const ANY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 
+const ALREADY_BOUND = '这笔订单已经绑定过，包裹卡积分每笔订单只能领取一次。'
+
 /** What an order binding's refusal means for this order, where the general message would be vague. */
 const ORDER_MESSAGES: Partial<Record<ErrorCode, string>> = {
   NOT_FOUND: '没有找到这笔订单。请核对订单号；刚下的单需在发货后 1-2 天才能绑定。',
   // only members bind orders: joining again is no way on, the brand's service can join the two
   FORBIDDEN: '这笔订单不属于当前会员：下单账号的手机号与您的会员手机号不同。如需合并会员身份，请联系品牌客服。',
-  CONFLICT: '这笔订单已经绑定过，包裹卡积分每笔订单只能领取一次。',
-  CODE_ALREADY_REDEEMED: '这笔订单已经绑定过，包裹卡积分每笔订单只能领取一次。',
+  // without details.reason `bound`: the binding met too many others at once, and may be tried again
+  CONFLICT: '当前领取人数较多，请稍后再点一次「绑定订单」。',
+  CODE_ALREADY_REDEEMED: ALREADY_BOUND,
   CODE_EXPIRED: '该包裹卡活动已结束。',
 }
 
@@ -70,9 +73,12 @@ export default function OrderPage() {
     } catch (error) {
       const failure = toApiError(error)
       failedTry.current = { orderId: id, requestId }
-      const text = failure.code === 'FORBIDDEN' && errorDetails(failure).reason === 'refunded'
+      const reason = errorDetails(failure).reason
+      const text = failure.code === 'FORBIDDEN' && reason === 'refunded'
         ? '这笔订单已退款，不能领取包裹卡积分。'
-        : ORDER_MESSAGES[failure.code] ?? failure.message
+        : failure.code === 'CONFLICT' && reason === 'bound'
+          ? ALREADY_BOUND
+          : ORDER_MESSAGES[failure.code] ?? failure.message
       setOutcome({ tone: 'error', code: failure.code, text })
     } finally {
       setBusy(false)

@@ -90,7 +90,7 @@ describe('scenes.join', () => {
     expect(await ok('s1', { action: 'join', scene: 's=SH002' })).toMatchObject({ attributed: true, kind: 'store', storeId: 'SH002', guideId: null });
     expect(await ok('p1', { action: 'join', scene: 'p=P11' })).toMatchObject({ attributed: true, kind: 'packageCard', campaignId: 'P11', storeId: null });
     expect(await ok('c1', { action: 'join', q: `https://mc.example.com/c/${codes[0]}` })).toMatchObject({ attributed: true, kind: 'product' });
-    expect(await services.dump('campaigns')).toEqual([expect.objectContaining({ _id: 'P11', joined: 1 })]);
+    expect((await services.dump('attributions')).filter((a) => a.campaignId === 'P11')).toHaveLength(1);
     expect((await recruitReport(services)).stores.find((s) => s.storeId === 'SH002')?.recruited).toBe(1);
     // resolving or joining through a product link redeems nothing
     expect(await services.dump('ledger')).toEqual([]);
@@ -162,7 +162,8 @@ describe('scenes.bindOrder (package cards)', () => {
     expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' })).toEqual({ ...result, repeated: true });
     expect(await available(memberId)).toBe(before + 50);
     expect((await services.dump('ledger')).filter((e) => String(e._id).startsWith('card:'))).toHaveLength(1);
-    expect(await services.dump('campaigns')).toEqual([expect.objectContaining({ bound: 1, joined: 1 })]);
+    expect((await services.dump('attributions')).filter((a) => a.campaignId === 'P11')).toHaveLength(1);
+    expect((await services.dump('cardOrders')).filter((o) => o.campaignId === 'P11')).toHaveLength(1);
   });
 
   test('campaignId given explicitly works without a package-card join, and a returning member\'s latest card counts', async () => {

@@ -12,6 +12,9 @@ import { linkOffline } from '../../cloudfunctions/core/identity/offline-link';
 import { recordFromRow } from '../../cloudfunctions/core/identity/records';
 import { emptyOrderSummary, importPlannedOrders, planOrderRows, type OrderPlanContext } from '../../cloudfunctions/core/orders/import.store';
 import { earnRateOf } from '../../cloudfunctions/core/points/config';
+import { joinScene } from '../../cloudfunctions/core/scenes/join';
+import { addStore } from '../../cloudfunctions/core/scenes/places.store';
+import { recruitReport } from '../../cloudfunctions/core/scenes/report';
 import type { Services } from '../../cloudfunctions/core/runtime/services';
 import { CloudBaseStore } from '../../cloudfunctions/core/store/cloudbase';
 import { COLLECTIONS } from '../../cloudfunctions/core/store/collections';
@@ -123,4 +126,19 @@ it('a store card asked for while the consumer erases themselves: no request is l
   expect(asked.status === 'fulfilled' || (asked.reason as { code?: string }).code === 'NOT_BOUND').toBe(true);
   expect((await services.store.query('linkRequests', { limit: 10 })).items).toEqual([]);
   expect((await services.store.query('records', { limit: 10 })).items.map((r) => r._id)).toEqual(['offline:C200']);
+});
+
+it('two consumers joining through one store at once both commit on their first run: no store counter to collide on', async () => {
+  base = openTestServices();
+  await addStore(base, { id: 'SH001', name: '南京西路店', city: '上海' });
+  await boundConsumer(base, 'u1', '13912345601');
+  await boundConsumer(base, 'u2', '13912345602');
+  const services = await onCloud(2);
+  const answers = await Promise.all(['u1', 'u2'].map((openid) => joinScene(services, openid, { scene: 's=SH001' })));
+  expect(answers.map((a) => a.attributed)).toEqual([true, true]);
+  // one run each: neither was refused and run again
+  expect(responder.actions().filter((a) => a === 'database.startTransaction')).toHaveLength(2);
+  expect(responder.actions()).not.toContain('database.abortTransaction');
+  const report = await recruitReport(services);
+  expect(report.stores[0]).toMatchObject({ storeId: 'SH001', recruited: 2 });
 });

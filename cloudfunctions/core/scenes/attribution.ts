@@ -3,7 +3,8 @@ import type { Resolved } from './resolve';
 
 /**
  * `attributions/{memberId}`: how a member first came in (first touch), written
- * once. Pure rules: what the document says and whom it credits.
+ * once: the credit of the guide and their store, the store, or the campaign it
+ * names (report guides counts them). Pure rules: what the document says.
  */
 export interface AttributionDoc extends Doc {
   memberId: string;
@@ -38,15 +39,6 @@ export function attributionFrom(resolved: Resolved, memberId: string, recordId: 
     at,
     lastCampaignId: resolved.kind === 'packageCard' ? resolved.campaignId : null,
   };
-}
-
-/** The counters a first touch moves: the guide and their store, the store, or the campaign. */
-export function creditsOf(attribution: AttributionDoc): { collection: 'guides' | 'stores' | 'campaigns'; id: string; field: 'recruited' | 'joined' }[] {
-  const credits: ReturnType<typeof creditsOf> = [];
-  if (attribution.guideId) credits.push({ collection: 'guides', id: attribution.guideId, field: 'recruited' });
-  if (attribution.storeId) credits.push({ collection: 'stores', id: attribution.storeId, field: 'recruited' });
-  if (attribution.campaignId) credits.push({ collection: 'campaigns', id: attribution.campaignId, field: 'joined' });
-  return credits;
 }
 
 export const viewOf = (doc: AttributionDoc): AttributionView => ({ kind: doc.kind, storeId: doc.storeId, guideId: doc.guideId, campaignId: doc.campaignId, at: doc.at });

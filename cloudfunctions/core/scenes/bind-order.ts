@@ -116,9 +116,8 @@ export async function bindOrder(services: Services, openid: string, input: { pla
       // the consumer's record was erased after it was read: the order stays unbound, for no one
       if (!entry.memberId) throw new AppError('NOT_BOUND', 'bind a phone to earn points');
       const balance = await session.balance(entry.memberId);
+      // no campaign counter: every binding through one card run would collide on it
       await session.flush();
-      const current = await tx.get<typeof campaign>(CAMPAIGNS, campaign._id);
-      if (current) await tx.update(CAMPAIGNS, campaign._id, { bound: current.bound + 1 });
       return { platform: input.platform, orderId: input.orderId, campaignId: campaign._id, points: campaign.bonus, available: balance.points, boundAt: at, repeated: false };
     });
   } catch (error) {

@@ -2,7 +2,7 @@ import { boundRecord } from '../codes/redeem';
 import { liveMember } from '../identity/lookup';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
-import { attributionFrom, creditsOf, viewOf, type AttributionDoc, type AttributionView } from './attribution';
+import { attributionFrom, viewOf, type AttributionDoc, type AttributionView } from './attribution';
 import type { GuideDoc } from './places';
 import { GUIDES } from './places.store';
 import { resolveScene, type Resolved } from './resolve';
@@ -40,17 +40,15 @@ export async function joinScene(services: Services, openid: string, input: { sce
       return { attributed: false, ...viewOf(earlier) };
     }
     // Read again where the guide is credited: one who left since the scene was read hands the
-    // recruit to the store (on CloudBase the credit below writes the guide, so `guides left`
-    // committing meanwhile fails this transaction, which then reads the guide gone).
+    // recruit to the store. (A `guides left` committing beside this transaction on CloudBase is as
+    // if the guide left just after the join, which keeps the credit: a valid order of the two.)
     const touch: Resolved = resolved.kind === 'guide' && (await tx.get<GuideDoc>(GUIDES, resolved.guideId))?.status !== 'active'
       ? { kind: 'store', storeId: resolved.storeId, storeName: resolved.storeName }
       : resolved;
     const attribution = attributionFrom(touch, member._id, record._id, at);
+    // the attribution is the credit (report guides counts them): no store, guide or campaign
+    // counter is written here, which every join at an in-store event would collide on
     await tx.create(ATTRIBUTIONS, attribution);
-    for (const credit of creditsOf(attribution)) {
-      const doc = await tx.get<{ _id: string } & Record<string, unknown>>(credit.collection, credit.id);
-      if (doc) await tx.update(credit.collection, credit.id, { [credit.field]: Number(doc[credit.field] ?? 0) + 1 });
-    }
     return { attributed: true, ...viewOf(attribution) };
   });
 }

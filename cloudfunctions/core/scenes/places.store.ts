@@ -82,7 +82,7 @@ export async function addStore(services: Services, input: { id?: string; name: s
     const before = await addedBefore(services, STORES, {}, sameAs);
     if (before) return before;
   }
-  const doc: StoreDoc = { _id: id, name, city, recruited: 0, createdAt: nowIso(services) };
+  const doc: StoreDoc = { _id: id, name, city, createdAt: nowIso(services) };
   return addPlace(services, STORES, doc, sameAs,
     (held) => `store ${id} already exists: ${held.name}${held.city ? ` (${held.city})` : ''}`);
 }
@@ -94,7 +94,7 @@ export async function addGuide(services: Services, input: { id?: string; storeId
   if (!(await services.store.get<StoreDoc>(STORES, input.storeId))) throw new AppError('NOT_FOUND', `no store ${input.storeId}`);
   const sameAs = (held: GuideDoc) => held.name === name && held.storeId === input.storeId;
   const describe = (held: GuideDoc) => `guide ${held._id} already exists: ${held.name} of store ${held.storeId}`;
-  const guide = (id: string): GuideDoc => ({ _id: id, name, storeId: input.storeId, status: 'active', recruited: 0, createdAt: nowIso(services) });
+  const guide = (id: string): GuideDoc => ({ _id: id, name, storeId: input.storeId, status: 'active', createdAt: nowIso(services) });
   if (input.id !== undefined) return addPlace(services, GUIDES, guide(input.id), sameAs, describe);
   const before = await addedBefore<GuideDoc>(services, GUIDES, { storeId: input.storeId }, (held) => sameAs(held) && held.status === 'active');
   if (before) return before;
@@ -136,7 +136,7 @@ export async function addCampaign(services: Services, input: { id?: string; name
     if (before) return before;
   }
   const doc: CampaignDoc = {
-    _id: id, name, platform: input.platform, bonus: input.bonus, validTo, joined: 0, bound: 0, createdAt: nowIso(services),
+    _id: id, name, platform: input.platform, bonus: input.bonus, validTo, createdAt: nowIso(services),
   };
   return addPlace(services, CAMPAIGNS, doc, sameAs,
     (held) => `campaign ${id} already exists: ${held.name}, bonus ${held.bonus} on ${held.platform} orders${held.validTo ? ` until ${held.validTo}` : ''}`);

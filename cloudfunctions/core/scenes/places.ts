@@ -8,13 +8,13 @@ import { PLACE_ID } from './scene';
  * - `guides/{guideId}`: a shopping guide (导购) of one store;
  * - `campaigns/{campaignId}`: one print run of package cards (包裹卡), with the
  *   bonus an order bound through it earns.
- * `recruited` / `joined` / `bound` count first-touch joins and bound orders,
- * kept in the same transaction as the attribution or binding they count.
+ * Nothing on them counts joins or bound orders: `attributions` and
+ * `cardOrders` are counted instead (a counter every join at an in-store event
+ * wrote made those joins collide on CloudBase).
  */
 export interface StoreDoc extends Doc {
   name: string;
   city: string | null;
-  recruited: number;
   createdAt: string;
 }
 
@@ -23,7 +23,6 @@ export interface GuideDoc extends Doc {
   storeId: string;
   /** `left`: no longer recruits (their scene still resolves to the store). */
   status: 'active' | 'left';
-  recruited: number;
   createdAt: string;
 }
 
@@ -33,8 +32,6 @@ export interface CampaignDoc extends Doc {
   platform: string;
   bonus: number;
   validTo: string | null;
-  joined: number;
-  bound: number;
   createdAt: string;
 }
 

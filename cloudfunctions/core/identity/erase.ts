@@ -41,8 +41,8 @@ const sameCounts = (a: Map<string, number>, b: Map<string, number>) => a.size ==
 /**
  * The consumer's right to erasure: every record of the member (the WeChat
  * user and the channel memberships it was linked to), every identifier they
- * carried, the refused joins recorded under those identifiers, their phone-code receipts and
- * store-card link requests are removed;
+ * carried, the refused joins recorded under those identifiers, their phone-code receipts,
+ * store-card link requests and wrong store-card tries are removed;
  * the member stays as an anonymous tombstone so the ledger's totals still
  * balance. A later login starts a new member.
  *
@@ -70,6 +70,8 @@ export async function deleteMember(services: Services, caller: Caller & { openid
       for (const id of new Set(records.flatMap((r) => r.identifiers.map((i) => `${i.type}:${i.value}`)))) {
         if (await cache.get('conflicts', id)) cache.remove('conflicts', id);
       }
+      // the consumer's wrong store-card tries, kept under their WeChat record's id
+      if (await cache.get('linkAttempts', current._id)) cache.remove('linkAttempts', current._id);
       await applyRecordChanges(cache, services, records.map((before) => ({ before, after: null })));
       if (member) {
         const tombstone: MemberDoc = { _id: member._id, status: 'deleted', records: [], createdAt: member.createdAt, mergedInto: null };

@@ -12,9 +12,15 @@ import { ensureWechatMember } from './wechat';
  * A consumer links a store card the phone did not link (the card has no
  * phone, or an old one): card number plus the last four digits of the phone
  * the store has on file. A card without a phone waits for staff to confirm
- * (link-requests.ts). Five wrong tries lock the card for a day.
+ * (link-requests.ts). Five wrong tries lock the card for a day; a consumer's
+ * wrong tries over all cards (unknown card numbers too) are limited to twice
+ * that a day, so guesses spread over many cards take none.
  */
 
+/**
+ * `linkAttempts/{cardRecordId}`: a card's wrong tries; `linkAttempts/{wechatRecordId}`: a
+ * consumer's, over every card.
+ */
 interface AttemptsDoc extends Doc {
   failures: string[];
   /** Weighed tries, right or wrong: each writes it, so two tries at once never both commit. */
@@ -51,6 +57,8 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
   const now = services.clock.now();
   const at = new Date(now).toISOString();
   const maxTries = services.config.identity.offlineLinkMaxTries;
+  const consumerMaxTries = 2 * maxTries;
+  const recentOf = (attempts: AttemptsDoc | null) => (attempts?.failures ?? []).filter((t) => now - Date.parse(t) < DAY_MS);
 
   // The wrong tries are read, and a wrong try counted, in the transaction that weighs the try:
   // checked before it, a burst of tries sent at once all passed the check, and sixty guesses
@@ -58,15 +66,27 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
   const outcome = await services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
     const attempts = await cache.get<AttemptsDoc>('linkAttempts', cardId);
-    const recent = (attempts?.failures ?? []).filter((t) => now - Date.parse(t) < DAY_MS);
+    const recent = recentOf(attempts);
     if (recent.length >= maxTries) {
       const until = lockedUntil(recent, maxTries);
       throw new AppError('LOCKED', `too many wrong tries for this card; try again after ${until}`, { until });
     }
     const { record: wechat, memberId } = await ensureWechatMember(cache, services, caller);
     if (!hasPhone(wechat)) throw new AppError('NOT_BOUND', 'bind a phone first');
+    // Written with every wrong try of this consumer: two at once are weighed one after the other.
+    const mine = recentOf(await cache.get<AttemptsDoc>('linkAttempts', wechat._id));
+    if (mine.length >= consumerMaxTries) {
+      const until = lockedUntil(mine, consumerMaxTries);
+      throw new AppError('RATE_LIMITED', `too many wrong tries from this account; try again after ${until}`, { until });
+    }
+    const wrongTry = () => cache.put('linkAttempts', { _id: wechat._id, failures: [...mine, at] } satisfies AttemptsDoc);
     const card = await cache.get<RecordDoc>('records', cardId);
-    if (!card) throw new AppError('NOT_FOUND', 'no store member with this card number');
+    if (!card) {
+      // counted: trying card numbers one after another would otherwise tell which exist, for free
+      wrongTry();
+      await cache.flush();
+      return { status: 'unknown' as const, memberId };
+    }
     if (card.memberId === memberId) return { status: 'linked' as const, memberId };
 
     // A card without a phone is left to staff, who check who holds it: nothing here tells a
@@ -97,6 +117,7 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
       // answered, not thrown, so that the transaction commits the try it counts
       const failures = [...recent, at];
       cache.put('linkAttempts', { _id: cardId, failures, tries } satisfies AttemptsDoc);
+      wrongTry();
       await cache.flush();
       return { status: 'mismatch' as const, memberId, failures };
     }
@@ -104,6 +125,7 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     return { status: 'linked' as const, memberId: (await joinCard(cache, services, card, wechat, at)).memberId };
   });
 
+  if (outcome.status === 'unknown') throw new AppError('NOT_FOUND', 'no store member with this card number');
   if (outcome.status === 'mismatch') {
     const { failures } = outcome;
     // the consumer is warned before the try that locks the card, and told until when after it

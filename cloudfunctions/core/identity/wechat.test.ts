@@ -270,6 +270,28 @@ describe('member actions', () => {
       expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });
     });
 
+    it('stops a consumer after ten wrong tries in a day over any cards, unknown card numbers counted: spraying guesses over many cards takes none', async () => {
+      await importMembers(services, 'offline', ['C101', 'C102', 'C103'].map((channelMemberId, i) => ({ channelMemberId, phone: `1301111555${i + 1}` })));
+      const firstTry = services.clock.now();
+      const tries: [string, string][] = [['C101', '0000'], ['C101', '0001'], ['C101', '0002'], ['C101', '0003'], ['C102', '0000'], ['C102', '0001'], ['C102', '0002'], ['C102', '0003'], ['C999', '0000'], ['C998', '0000']];
+      for (const [cardNo, last4] of tries) {
+        expect(await member(services, 'u1', { action: 'linkOffline', cardNo, last4 })).toMatchObject({ ok: false, error: { code: cardNo.startsWith('C99') ? 'NOT_FOUND' : 'CARD_MISMATCH' } });
+      }
+      // the right digits of a card never tried: refused all the same, until a day after the first wrong try
+      const before = await services.dump('records');
+      expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'C103', last4: '5553' }))
+        .toMatchObject({ ok: false, error: { code: 'RATE_LIMITED', details: { until: new Date(firstTry + 24 * 3600_000).toISOString() } } });
+      expect(await services.dump('records')).toEqual(before);
+      // another consumer is not held back, and the cards tried were not locked for their owners
+      await boundConsumer(services, 'u2', '13011115551');
+      expect(await memberOk(services, 'u2', { action: 'channels' })).toMatchObject({ offline: true });
+      services.clock.advance(24 * 3600_000 + 1);
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C103', last4: '5553' })).toMatchObject({ status: 'linked' });
+      // erasure takes the consumer's count of wrong tries with it; the cards keep theirs
+      await memberOk(services, 'u1', { action: 'delete', confirm: true });
+      expect((await services.dump('linkAttempts')).map((d) => d._id)).toEqual(['offline:C101', 'offline:C102', 'offline:C103']);
+    });
+
     it('counts wrong tries sent all at once one by one: the sixth and later are locked out, the right digits too', async () => {
       const guesses = Array.from({ length: 60 }, (_, i) => String(2170 + i).padStart(4, '0'));
       expect(guesses).toContain('2222');

@@ -53,6 +53,12 @@ describe('store card', () => {
     expect(await screen.findByText('输错次数过多，这张卡已锁定，请于 2026-11-24 10:06 后再试。')).toBeTruthy()
   })
 
+  it('says until when a consumer who tried too many wrong cards may try again', async () => {
+    mockApi({ 'member.linkOffline': { error: 'RATE_LIMITED', details: { details: { until: '2026-11-24T02:05:30.123Z' } } } })
+    await link('VIP0001', '1234')
+    expect(await screen.findByText('输错次数过多，请于 2026-11-24 10:06 后再试。')).toBeTruthy()
+  })
+
   it('leads an unbound visitor to join', async () => {
     mockApi({ 'member.linkOffline': { error: 'NOT_BOUND' } })
     await link('VIP0001', '1234')

@@ -20,13 +20,16 @@ const CARD_MESSAGES: Partial<Record<ErrorCode, string>> = {
 function lockMessage(failure: ApiError): string | null {
   const { triesLeft } = errorDetails(failure)
   const until = errorTime(failure)
-  // the minute shown is the first one at which the card is open again
-  const locked = until ? `这张卡已锁定，请于 ${formatDateTime(new Date(Math.ceil(Date.parse(until) / 60_000) * 60_000).toISOString())} 后再试。` : '这张卡已暂时锁定，请稍后再试。'
+  // the minute shown is the first one at which trying is open again
+  const openAt = until ? formatDateTime(new Date(Math.ceil(Date.parse(until) / 60_000) * 60_000).toISOString()) : null
+  const locked = openAt ? `这张卡已锁定，请于 ${openAt} 后再试。` : '这张卡已暂时锁定，请稍后再试。'
   if (failure.code === 'CARD_MISMATCH' && typeof triesLeft === 'number') {
     if (triesLeft === 0) return `会员卡号与手机号后四位不匹配。输错次数过多，${locked}`
     if (triesLeft === 1) return '会员卡号与手机号后四位不匹配。再输错 1 次，这张卡将被暂时锁定，请仔细核对。'
     return `会员卡号与手机号后四位不匹配，请核对后重试（还可尝试 ${triesLeft} 次）。`
   }
+  // this consumer's wrong tries over every card
+  if (failure.code === 'RATE_LIMITED' && openAt) return `输错次数过多，请于 ${openAt} 后再试。`
   return failure.code === 'LOCKED' && until ? `输错次数过多，${locked}` : null
 }
 

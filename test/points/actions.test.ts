@@ -127,7 +127,8 @@ describe('points cloud function', () => {
       await services.store.transaction((tx) => postRedeem(tx, services, { key: 'redeem:r1', memberId: 'm1', points: 1250, at: '2026-09-01T00:00:00Z', source: { channel: 'reward', ref: 'cup' } }));
       await services.store.transaction((tx) => postReverse(tx, services, { key: 'refund:tmall:1', of: 'order:tmall:1', points: 700, growth: 700, at: '2026-10-01T00:00:00Z', source: source('1') }));
       expect(await call({ action: 'summary' })).toMatchObject({ ok: true, data: { available: -700, owed: 700 } });
-      await earn('scan:c1', 'wechat:o-alice', 1000, '2026-11-01T00:00:00Z');
+      // a scan in the mini-program: it repays the Tmall account's debt
+      await services.store.transaction((tx) => postEarn(tx, services, { key: 'scan:c1', accountId: 'wechat:o-alice', points: 1000, growth: 0, at: '2026-11-01T00:00:00Z', source: source('c1', 'code') }, { settle: true }));
       expect(await call({ action: 'summary' })).toMatchObject({ ok: true, data: { available: 300, owed: 0 } });
       type Page = { ok: true; data: { entries: { kind: string; points: number; description: string }[]; nextCursor: string | null } };
       const first = (await call({ action: 'history', limit: 1 })) as Page;
@@ -135,7 +136,7 @@ describe('points cloud function', () => {
       const second = (await call({ action: 'history', limit: 1, cursor: first.data.nextCursor })) as Page;
       expect(second.data.entries).toEqual([expect.objectContaining({ kind: 'reverse', points: -700 })]);
       const all = (await call({ action: 'history' })) as Page;
-      expect(all.data.entries.map((e) => e.points)).toEqual([1000, -700, -1250, 50, -100, 100, 500, 700]);
+      expect(all.data.entries.map((e) => [e.kind, e.points])).toEqual([['earn', 1000], ['reverse', -700], ['redeem', -1250], ['earn', 50], ['reverse', -100], ['earn', 100], ['earn', 500], ['earn', 700]]);
     });
 
     it('defaults to 20 entries and gives each a stable id', async () => {

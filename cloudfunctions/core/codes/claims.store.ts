@@ -52,7 +52,7 @@ export function claimAndEarn(services: Services, earn: EarnInput): Promise<numbe
     const session = new PointsSession(tx, services);
     // the entry is written with create at flush, which fails if the code was claimed: no replay read
     session.cache.knownAbsent('ledger', earn.key);
-    const { entry } = await earnIn(session, earn);
+    const { entry } = await earnIn(session, earn, { settle: true });
     // the consumer's record was erased after it was read: the code stays unused, for no one
     if (!entry.memberId) throw new AppError('NOT_BOUND', 'bind a phone to earn points');
     const balance = (await session.balance(entry.memberId)).points;

@@ -190,7 +190,7 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
       const earned = (await session.entry(earn.key)) !== null;
       const reversed = reverse ? (await session.entry(reverse.key)) !== null : false;
       let pending = false;
-      if (!earned) pending = (await earnIn(session, earn, own.earn)).entry.memberId === null;
+      if (!earned) pending = (await earnIn(session, earn, { hash: own.earn })).entry.memberId === null;
       const back = reverse && !reversed ? (await reverseIn(session, reverse, own.reverse)).entry : null;
       done.push({ line, credited: !earned, refunded: back !== null, pending, points: earned ? 0 : earn.points, reversed: back ? -back.points : 0 });
     }

@@ -3,7 +3,8 @@ import { account, balance, entry, pointsState, seedMember } from '../../../test/
 import { openTestServices, type TestServices } from '../../../test/support/services';
 import { tempDir } from '../../../test/support/temp';
 import { syncMemberAccounts } from '../points/accounts.store';
-import { postRedeem } from '../points/ledger';
+import { expirePoints } from '../points/expire.store';
+import { postEarn, postRedeem } from '../points/ledger';
 import { verifyPoints } from '../points/verify.store';
 import { countingStore } from '../../../test/codes/counting-store';
 import { importMembers } from '../../../test/support/members';
@@ -191,5 +192,45 @@ describe('import orders', () => {
     const file = write('a.csv', 'orderId,channelMemberId,amountFen,paidAt\nE1,T1,100,2026-03-01\n');
     expect((await importFile(file)).rejectsFile).toBeNull();
     expect(existsSync(`${file}.rejects.jsonl`)).toBe(false);
+  });
+});
+
+describe('import orders across one member\'s accounts', () => {
+  /**
+   * A member holding two Tmall cards and a WeChat account owes nothing yet; one file then refunds
+   * an order whose points were spent, on one card, and brings an old order on the other. The import
+   * meets the two buyers in the order its grouping gives (a hash of their ids): what the member
+   * keeps must not follow from that.
+   */
+  async function afterImport(rows: string[]): Promise<unknown> {
+    const services = openTestServices('2026-11-23T02:00:00Z');
+    const temp = tempDir();
+    try {
+      await seedMember(services, 'm1', ['tmall:T1', 'tmall:T2', 'wechat:o1']);
+      const head = 'orderId,channelMemberId,amountFen,status,refundFen,paidAt';
+      const file = (name: string, lines: string[]) => temp.write(name, [head, ...lines, ''].join('\n'));
+      const importOne = (path: string) => importOrdersFile(services, { channel: 'tmall', file: path, rejectsFile: `${path}.rejects.jsonl`, batchSize: 1, windowRows: 1 });
+      await importOne(file('a.csv', ['P1,T1,10000,paid,,2026-03-01']));
+      await services.store.transaction((tx) => postRedeem(tx, services, { key: 'redeem:r1', memberId: 'm1', points: 100, at: '2026-11-23T02:00:00.000Z', source: { channel: 'reward', ref: 'r' } }));
+      await services.store.transaction((tx) => postEarn(tx, services, { key: 'scan:c1', accountId: 'wechat:o1', points: 100, growth: 0, at: '2026-06-01T02:00:00.000Z', source: { channel: 'code', ref: 'c1' } }, { settle: true }));
+      await importOne(file('b.csv', rows));
+      services.clock.set('2027-01-05T02:00:00Z');
+      await expirePoints(services, '2027-01-05T02:00:00.000Z');
+      expect((await verifyPoints(services)).differences).toBe(0);
+      const held = (id: string) => account(services, id).then((a) => a && { points: a.points, lots: a.lots.map((l) => [l.id, l.remaining]) });
+      return { balance: await balance(services, 'm1').then((b) => b && { points: b.points, owed: b.owed }), T1: await held('tmall:T1'), T2: await held('tmall:T2'), o1: await held('wechat:o1') };
+    } finally {
+      await services.close();
+      temp.cleanup();
+    }
+  }
+
+  it('keeps the same points whichever buyer the import meets first', async () => {
+    const refund = 'P1,T1,10000,refunded,10000,2026-03-01';
+    const old = 'Q1,T2,10000,paid,,2025-06-01'; // expires at the end of 2026
+    const refundFirst = await afterImport([refund, old]);
+    expect(await afterImport([old, refund])).toEqual(refundFirst);
+    // each card's own ledger: the refund leaves T1 owing, Q1's points expire on T2, the scan's stay
+    expect(refundFirst).toMatchObject({ balance: { points: 0, owed: 100 }, T1: { points: -100 }, T2: { points: 0 }, o1: { points: 100 } });
   });
 });

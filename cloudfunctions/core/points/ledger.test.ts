@@ -238,37 +238,27 @@ describe('points ledger', () => {
 
   describe('owed points across a member\'s accounts', () => {
     beforeEach(() => seedMember(services, 'm1', ['tmall:T1', 'wechat:o1']));
+    // a scan in the mini-program: it repays what the member owes anywhere
     const scan = (key: string, points: number, at = '2026-03-02T04:00:00.000Z') =>
-      tx((t) => postEarn(t, services, { key, accountId: 'wechat:o1', points, growth: 0, at, source: { channel: 'code', ref: key } }));
+      tx((t) => postEarn(t, services, { key, accountId: 'wechat:o1', points, growth: 0, at, source: { channel: 'code', ref: key } }, { settle: true }));
     const expireAll = (asOf: string) => tx(async (t) => {
       await expireAccount(t, services, 'tmall:T1', asOf);
       await expireAccount(t, services, 'wechat:o1', asOf);
     });
     const settleEntries = async () => ((await services.dump('ledger')) as LedgerEntry[]).filter((e) => e.kind === 'settle');
-
-    it('a refund takes what its own account lacks from the member\'s other accounts before anything is owed', async () => {
-      await earn('order:tmall:1', 'tmall:T1', 100);
-      await scan('scan:c1', 300);
-      await redeem('redeem:r1', 'm1', 100); // the Tmall lot, earned first
-      const { entry: refund } = await reverse('refund:tmall:1', 'order:tmall:1', 100);
-      expect(refund).toMatchObject({ points: -100, owed: 100, group: 'refund:tmall:1', parts: ['refund:tmall:1#s1', 'refund:tmall:1#s2'] });
-      expect(await account(services, 'tmall:T1')).toMatchObject({ points: 0, lots: [] });
-      expect(await account(services, 'wechat:o1')).toMatchObject({ points: 200 });
-      expect(await balance(services, 'm1')).toMatchObject({ points: 200, owed: 0 });
-      expect((await settleEntries()).map((e) => [e.accountId, e.points])).toEqual([['tmall:T1', 100], ['wechat:o1', -100]]);
-      expect((await verifyPoints(services)).differences).toBe(0);
-      // what is left expires, and the member owes nothing (owing 100 while 300 expired took 100 twice)
-      await expireAll('2028-01-01T00:00:00.000Z');
-      expect(await balance(services, 'm1')).toMatchObject({ points: 0, owed: 0 });
-    });
-
-    it('earnings on any account repay what another owes, once, however often they are retried', async () => {
+    /** Tmall order 1 earned, its points spent, then refunded: the Tmall account owes 100. */
+    const owing = async () => {
       await earn('order:tmall:1', 'tmall:T1', 100);
       await redeem('redeem:r1', 'm1', 100);
       await reverse('refund:tmall:1', 'order:tmall:1', 100);
+    };
+
+    it('a scan repays what another account owes, once, however often it is retried', async () => {
+      await owing();
       expect(await balance(services, 'm1')).toMatchObject({ points: -100, owed: 100 });
       const { entry: earned } = await scan('scan:c1', 300);
       expect(earned).toMatchObject({ points: 300, lot: { points: 300 }, group: 'scan:c1', parts: ['scan:c1#s1', 'scan:c1#s2'] });
+      expect((await settleEntries()).map((e) => [e.accountId, e.points])).toEqual([['tmall:T1', 100], ['wechat:o1', -100]]);
       expect(await account(services, 'tmall:T1')).toMatchObject({ points: 0 });
       expect(await account(services, 'wechat:o1')).toMatchObject({ points: 200, lots: [{ id: 'scan:c1', remaining: 200 }] });
       expect(await balance(services, 'm1')).toMatchObject({ points: 200, owed: 0 });
@@ -276,25 +266,47 @@ describe('points ledger', () => {
       expect((await scan('scan:c1', 300)).replayed).toBe(true);
       expect(await pointsState(services)).toEqual(settled);
       expect((await verifyPoints(services)).differences).toBe(0);
+      // what is left expires, and the member owes nothing (owing 100 while 300 expired took 100 twice)
       await expireAll('2028-01-01T00:00:00.000Z');
       expect(await balance(services, 'm1')).toMatchObject({ points: 0, owed: 0 });
     });
 
+    it('an operator\'s credit repays it too; an imported order repays only its own account', async () => {
+      await owing();
+      await seedMember(services, 'm1', ['tmall:T1', 'wechat:o1', 'jd:J1']);
+      await earn('order:jd:1', 'jd:J1', 50);
+      expect(await balance(services, 'm1')).toMatchObject({ points: -50, owed: 100 });
+      await tx((t) => postAdjust(t, services, { key: 'adjust:a1', memberId: 'm1', points: 30, reason: '补偿', operator: 'alice', at: '2026-11-23T02:00:00.000Z' }));
+      // the JD lot, earned first, repays first
+      expect(await account(services, 'tmall:T1')).toMatchObject({ points: -20 });
+      expect(await account(services, 'jd:J1')).toMatchObject({ points: 0 });
+      expect(await balance(services, 'm1')).toMatchObject({ points: -20, owed: 20 });
+    });
+
     it('repays from lots still to come only: points already due are gone, swept or not', async () => {
-      await earn('order:tmall:1', 'tmall:T1', 100);
-      await redeem('redeem:r1', 'm1', 100);
-      await scan('scan:old', 50, '2025-01-05T00:00:00.000Z'); // due at the end of 2026
+      await owing();
+      await tx((t) => postEarn(t, services, { key: 'scan:old', accountId: 'wechat:o1', points: 50, growth: 0, at: '2025-01-05T00:00:00.000Z', source: { channel: 'code', ref: 'old' } })); // due at the end of 2026
       services.clock.set('2027-01-10T02:00:00Z');
-      await reverse('refund:tmall:1', 'order:tmall:1', 100);
-      expect(await balance(services, 'm1')).toMatchObject({ points: -100, owed: 100 });
+      await scan('scan:c1', 30, '2027-01-10T02:00:00.000Z');
+      expect(await balance(services, 'm1')).toMatchObject({ points: -70, owed: 70 });
       expect(await account(services, 'wechat:o1')).toMatchObject({ points: 0, lots: [] });
     });
 
-    it('a member made of two leaves what one side owes until its next credit or refund', async () => {
-      await seedMember(services, 'm2', ['offline:C1']);
+    it('a refund leaves owed what its own account cannot cover, the member\'s other points untouched until its next scan', async () => {
       await earn('order:tmall:1', 'tmall:T1', 100);
-      await redeem('redeem:r1', 'm1', 100);
+      await scan('scan:c1', 300);
+      await redeem('redeem:r1', 'm1', 100); // the Tmall lot, earned first
       await reverse('refund:tmall:1', 'order:tmall:1', 100);
+      expect(await account(services, 'tmall:T1')).toMatchObject({ points: -100 });
+      expect(await balance(services, 'm1')).toMatchObject({ points: 200, owed: 100 });
+      await scan('scan:c2', 10);
+      expect(await account(services, 'tmall:T1')).toMatchObject({ points: 0 });
+      expect(await balance(services, 'm1')).toMatchObject({ points: 210, owed: 0 });
+    });
+
+    it('a member made of two leaves what one side owes until its next scan', async () => {
+      await seedMember(services, 'm2', ['offline:C1']);
+      await owing();
       await earn('order:offline:1', 'offline:C1', 70);
       await tx(async (t) => {
         await t.update('members', 'm2', { status: 'merged', mergedInto: 'm1', records: [] });
@@ -371,8 +383,28 @@ describe('points ledger', () => {
       const again = await pointsState(services);
       await tx((t) => postOpeningBalances(t, services, inputs.map((input) => ({ ...input, at }))));
       expect(await pointsState(services)).toEqual(again);
-      // the member's own store owed 20: its 500 Tmall points repay them
-      expect(await balance(services, 'm1')).toMatchObject({ points: 480, owed: 0, growth: 1200 });
+      // imported openings settle nothing: the store's 20 stay owed beside the Tmall points
+      expect(await balance(services, 'm1')).toMatchObject({ points: 480, owed: 20, growth: 1200 });
+    });
+
+    it('a negative opening balance never takes points already due, whether or not the expiry job ran first', async () => {
+      const openingAfterExpiry = async (sweepFirst: boolean) => {
+        const s = openTestServices('2026-11-23T02:00:00Z');
+        try {
+          await seedMember(s, 'm1', ['tmall:T1']);
+          await s.store.transaction((t) => postEarn(t, s, { key: 'order:tmall:1', accountId: 'tmall:T1', points: 10, growth: 10, at: '2026-11-13T02:00:00Z', source: source('1') }));
+          s.clock.set('2028-01-10T02:00:00Z'); // the lot was due at the end of 2027
+          if (sweepFirst) await s.store.transaction((t) => expireAccount(t, s, 'tmall:T1', '2028-01-10T02:00:00Z'));
+          await s.store.transaction((t) => postOpeningBalance(t, s, { recordId: 'tmall:T1', points: -4, growth: 0, at: '2028-01-10T02:00:00Z' }));
+          await s.store.transaction((t) => expireAccount(t, s, 'tmall:T1', '2028-01-10T02:00:00Z'));
+          expect((await verifyPoints(s)).differences).toBe(0);
+          return await balance(s, 'm1');
+        } finally {
+          await s.close();
+        }
+      };
+      expect(await openingAfterExpiry(true)).toMatchObject({ points: -4, owed: 4 });
+      expect(await openingAfterExpiry(false)).toMatchObject({ points: -4, owed: 4 });
     });
 
     it('a negative opening balance is owed', async () => {

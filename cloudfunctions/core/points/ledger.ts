@@ -18,10 +18,12 @@
  * CloudBase requires); they write nothing until they succeed, and a throw
  * leaves your transaction to roll back.
  *
- * - `postEarn(tx, services, { key, accountId, points, growth, at, source, note? })`
+ * - `postEarn(tx, services, { key, accountId, points, growth, at, source, note? }, { settle? })`
  *   credits an account (created if absent, with its record's member or null
  *   until the record is imported): repays what it owes, then opens a lot that
- *   expires by the configured rule. Throws INVALID_INPUT, IDEMPOTENCY_MISMATCH.
+ *   expires by the configured rule; with `settle` (the mini-program's own
+ *   credits) the member's lots then repay what it owes on its other accounts
+ *   (`settleOwed`). Throws INVALID_INPUT, IDEMPOTENCY_MISMATCH.
  * - `postOpeningBalance(tx, services, { recordId, points, growth, at })`: a
  *   channel's opening balance as a `migrate` entry, key `migrate:${recordId}`,
  *   once per record (`postOpeningBalances` posts a batch's in one session).
@@ -41,7 +43,8 @@
  * - `postAdjust(tx, services, { key, memberId, points, reason, operator, at })`:
  *   an operator's correction, audited with reason and operator; a positive
  *   one credits the member's home account (its WeChat record, else its first
- *   record), a negative one spends like a redemption. Throws INVALID_INPUT,
+ *   channel record) and repays what the member owes elsewhere, a negative one
+ *   spends like a redemption. Throws INVALID_INPUT,
  *   NOT_FOUND, INSUFFICIENT_POINTS, IDEMPOTENCY_MISMATCH.
  * - `expireAccount(tx, services, accountId, asOf)`: expires the account's lots
  *   due at `asOf`, one entry `expire:<lotId>` each, dated at the lot's expiry,
@@ -177,6 +180,8 @@ interface CreditSpec extends EarnInput {
   hash: string;
   reason?: string;
   operator?: string;
+  /** Repays what the member owes on its other accounts (see settleOwed). */
+  settle: boolean;
 }
 
 /** A credit (or, for a negative opening balance, a debit) on one account. */
@@ -194,27 +199,34 @@ async function creditIn(session: PointsSession, spec: CreditSpec): Promise<PostR
     if (lot) entry.lot = lot;
     await session.commitAccount(before, state);
   } else {
-    const { state, allocations, owed } = debit(before, spec.accountId, { points: neg(spec.points), growth: neg(spec.growth) });
+    // lots already due are gone, swept or not: a debit never takes them (as a refund does not)
+    await expireIn(session, spec.accountId, session.now);
+    const current = await session.account(spec.accountId);
+    const { state, allocations, owed } = debit(current, spec.accountId, { points: neg(spec.points), growth: neg(spec.growth) });
     entry.allocations = allocations;
     entry.owed = owed;
-    await session.commitAccount(before, state);
+    await session.commitAccount(current, state);
   }
-  await settleOwed(session, entry);
+  if (spec.settle) await settleOwed(session, entry);
   session.addEntry(entry);
   return { entry, replayed: false };
 }
 
 /**
- * A member's points are one balance: while one of its accounts owes (a refund
- * of points already spent), the points its other accounts hold repay it, at
- * once, as part of the credit or refund that brought the two together. Lots
- * due by now are expired first, so when the expiry job runs never changes
- * what is repaid. The moves are `settle` entries `<key>#s1`, `#s2`, ... in the
- * operation's group (`head` becomes its head): net zero for the member, one
- * line in its history. A merge that puts an owing account beside another's
- * lots leaves them until the member's next credit or refund: settling there
- * would move points that an unmerge could not give back to the side that
- * earned them.
+ * What a member owes on any of its accounts (a refund of points already spent)
+ * is repaid by the points the consumer earns in the mini-program (a scan, a
+ * package card) and by an operator's credit, at once: the member's lots, the
+ * new one included, oldest-expiring first, after expiring what is due by now,
+ * so when the expiry job runs never changes what is repaid. The moves are
+ * `settle` entries `<key>#s1`, `#s2`, ... in the operation's group (`head`
+ * becomes its head): net zero for the member, one line in its history.
+ *
+ * Imports never settle: an order repays what its own account owes and a
+ * refund leaves owed what its own account cannot cover. Settling there would
+ * make the points a member keeps depend on the order an import meets its
+ * buyers in (a file's row order, or how it groups them), where each channel
+ * account's own ledger does not. Nor does a merge settle: it would move points
+ * that an unmerge could not give back to the side that earned them.
  */
 async function settleOwed(session: PointsSession, head: LedgerEntry): Promise<void> {
   if (!head.memberId || (await session.balance(head.memberId)).owed === 0) return;
@@ -253,15 +265,18 @@ async function settleOwed(session: PointsSession, head: LedgerEntry): Promise<vo
   for (const part of parts) session.addEntry(part);
 }
 
-/** `hash` may be passed when the caller already computed `earnHash('earn', input)` (the order import does). */
-export async function earnIn(session: PointsSession, input: EarnInput, hash?: string): Promise<PostResult> {
+/**
+ * `hash` may be passed when the caller already computed `earnHash('earn', input)` (the order
+ * import does); `settle`: the mini-program's own credits repay what the member owes elsewhere.
+ */
+export async function earnIn(session: PointsSession, input: EarnInput, { hash, settle = false }: { hash?: string; settle?: boolean } = {}): Promise<PostResult> {
   checkKey(input.key);
   if (!ACCOUNT.test(input.accountId)) throw invalid('accountId must be a record id `channel:id`');
   checkAmount('points', input.points, 0);
   checkAmount('growth', input.growth, 0);
   checkSource(input.source);
   const at = checkAt(input.at);
-  return creditIn(session, { ...input, at, kind: 'earn', hash: hash ?? earnHash('earn', input) });
+  return creditIn(session, { ...input, at, kind: 'earn', hash: hash ?? earnHash('earn', input), settle });
 }
 
 export interface OpeningInput {
@@ -289,7 +304,7 @@ export async function openingBalanceIn(session: PointsSession, input: OpeningInp
   const at = checkAt(input.at);
   const spec = openingSpec(input);
   checkKey(spec.key);
-  return creditIn(session, { ...spec, at, kind: 'migrate', hash: hash ?? earnHash('migrate', spec) });
+  return creditIn(session, { ...spec, at, kind: 'migrate', hash: hash ?? earnHash('migrate', spec), settle: false });
 }
 
 /** `hash` may be passed when the caller already computed `reverseHash(input)`. */
@@ -322,7 +337,6 @@ export async function reverseIn(session: PointsSession, input: ReverseInput, pre
     _id: input.key, accountId: credited.accountId, memberId: before.memberId, kind: 'reverse', points: neg(amounts.points), growth: neg(amounts.growth),
     at, source: input.source, hash, of: input.of, allocations, owed, recordedAt: session.now,
   };
-  await settleOwed(session, entry);
   session.addEntry(entry);
   return { entry, replayed: false };
 }
@@ -442,7 +456,7 @@ export async function adjustIn(session: PointsSession, input: AdjustInput): Prom
   const accountId = homeAccountOf(member);
   if (!accountId) throw new AppError('NOT_FOUND', 'the member has no channel record to credit');
   const { entry } = await creditIn(session, {
-    key: input.key, accountId, points: input.points, growth: 0, at, source, kind: 'adjust', hash, reason, operator: input.operator,
+    key: input.key, accountId, points: input.points, growth: 0, at, source, kind: 'adjust', hash, reason, operator: input.operator, settle: true,
   });
   return { entries: [entry], replayed: false };
 }
@@ -464,7 +478,8 @@ async function inSession<R>(tx: Tx | TxCache, services: Services, fn: (session: 
   return result;
 }
 
-export const postEarn = (tx: Tx | TxCache, services: Services, input: EarnInput) => inSession(tx, services, (s) => earnIn(s, input));
+export const postEarn = (tx: Tx | TxCache, services: Services, input: EarnInput, options: { settle?: boolean } = {}) =>
+  inSession(tx, services, (s) => earnIn(s, input, options));
 export const postOpeningBalance = (tx: Tx | TxCache, services: Services, input: OpeningInput) =>
   inSession(tx, services, (s) => openingBalanceIn(s, input));
 /** Many records' opening balances in one session (an import batch's), each as `postOpeningBalance`; `hash` as `openingHash` gives it. */

@@ -112,7 +112,7 @@ export async function bindOrder(services: Services, openid: string, input: { pla
       const { entry } = await earnIn(session, {
         key: `card:${id}`, accountId: record._id, points: campaign.bonus, growth: 0, at,
         source: { channel: 'card', ref: id, detail: { campaignId: campaign._id } }, note: campaign.name,
-      });
+      }, { settle: true });
       // the consumer's record was erased after it was read: the order stays unbound, for no one
       if (!entry.memberId) throw new AppError('NOT_BOUND', 'bind a phone to earn points');
       const balance = await session.balance(entry.memberId);

@@ -5,7 +5,7 @@ import { batchSigner, CODE_ALPHABET, tagCharsFor } from '../../cloudfunctions/co
 import { createBatch } from '../../cloudfunctions/core/codes/create';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { openTestServices, withStepBeforeTransaction, type TestServices } from '../support/services';
-import { makeBatch, redeem, snapshot } from './support';
+import { makeBatch, redeem, scenes, snapshot } from './support';
 
 let services: TestServices;
 beforeEach(() => {
@@ -208,6 +208,16 @@ describe('codes.redeem', () => {
     expect(await redeem(services, 'u2', { code: codes[1] })).toMatchObject({ ok: true });
     services.clock.advance(3600_000 + 1);
     expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: true });
+  });
+
+  test('checking codes on the landing page (scenes.resolve) counts towards the limit, and is refused past it', async () => {
+    const { urls } = await makeBatch(services);
+    const limit = services.config.codes.invalidPerHour;
+    const forged = (i: number) => `https://${services.config.brandDomain}/c/A2345${'22222'}${CODE_ALPHABET[i % 32]!.repeat(12)}`;
+    // a visitor, not joined: the landing page verifies codes for anyone
+    for (let i = 0; i < limit; i++) expect(await scenes(services, 'v1', { action: 'resolve', q: forged(i) })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+    expect(await scenes(services, 'v1', { action: 'resolve', q: urls[0] })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    expect(await scenes(services, 'v2', { action: 'resolve', q: urls[0] })).toMatchObject({ ok: true, data: { kind: 'product' } });
   });
 
   test('scanning used codes counts towards the limit too', async () => {

@@ -30,6 +30,19 @@ function limiterOf(services: Services): InvalidScanLimiter {
   return limiter;
 }
 
+/**
+ * checkCode behind the invalid-scan limit, for whoever checks codes (codes.redeem, and the
+ * landing page's scenes.resolve, which a visitor may call): a caller past the limit is refused
+ * (RATE_LIMITED) before the code is read, and a code that is not ours counts towards it.
+ */
+export async function checkCodeFor(services: Services, openid: string | null, code: string | null): ReturnType<typeof checkCode> {
+  const limiter = limiterOf(services);
+  if (openid && limiter.blocked(openid, services.clock.now())) throw new AppError('RATE_LIMITED', 'too many invalid scans: try again later');
+  const checked = await checkCode(services, code);
+  if (openid && checked instanceof AppError && checked.code === 'CODE_INVALID') limiter.hit(openid, services.clock.now());
+  return checked;
+}
+
 /** The code a `code` field or a scanned link carries, as written; null if the link is not a product link of ours. */
 export function codeFromInput(services: Services, input: { code?: string; q?: string }): string | null {
   if (input.code !== undefined) return input.code.trim();
@@ -91,12 +104,8 @@ const sameHolder = (claim: Claim, record: WechatRecordDoc) => claim.accountId ==
  */
 export async function redeemCode(services: Services, openid: string, input: { code?: string; q?: string; requestId?: string }): Promise<RedeemResult> {
   const limiter = limiterOf(services);
-  if (limiter.blocked(openid, services.clock.now())) throw new AppError('RATE_LIMITED', 'too many invalid scans: try again later');
-  const checked = await checkCode(services, codeFromInput(services, input));
-  if (checked instanceof AppError) {
-    if (checked.code === 'CODE_INVALID') limiter.hit(openid, services.clock.now());
-    throw checked;
-  }
+  const checked = await checkCodeFor(services, openid, codeFromInput(services, input));
+  if (checked instanceof AppError) throw checked;
   const { code, batch } = checked;
   let record: WechatRecordDoc & { memberId: string };
   try {

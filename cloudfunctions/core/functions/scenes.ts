@@ -9,7 +9,7 @@ import { resolveScene } from '../scenes/resolve';
 export const scenesFunction: CloudFunction = {
   name: 'scenes',
   actions: {
-    resolve: action({ input: contract.scenesResolve.input, run: (input, _caller, services) => resolveScene(services, input) }),
+    resolve: action({ input: contract.scenesResolve.input, run: (input, caller, services) => resolveScene(services, input, caller.openid) }),
     join: action({ input: contract.scenesJoin.input, run: (input, caller, services) => joinScene(services, callerOpenid(caller), input) }),
     bindOrder: action({
       input: contract.scenesBindOrder.input,

@@ -1,4 +1,4 @@
-import { checkCode } from '../codes/redeem';
+import { checkCodeFor } from '../codes/redeem';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { campaignEnded } from './places';
@@ -23,11 +23,11 @@ export function sceneRefOf(services: Services, input: { scene?: string; q?: stri
 }
 
 /** What a reference names, read from the store. Throws NOT_FOUND, CODE_INVALID, CODE_EXPIRED. */
-export async function resolveRef(services: Services, ref: SceneRef): Promise<Resolved> {
+export async function resolveRef(services: Services, ref: SceneRef, openid: string | null = null): Promise<Resolved> {
   const { store } = services;
   switch (ref.kind) {
     case 'product': {
-      const checked = await checkCode(services, ref.code);
+      const checked = await checkCodeFor(services, openid, ref.code);
       if (checked instanceof AppError) throw checked;
       return { kind: 'product', code: checked.code.code, sku: checked.batch.sku, name: checked.batch.name, points: checked.batch.points };
     }
@@ -60,4 +60,4 @@ export async function resolveRef(services: Services, ref: SceneRef): Promise<Res
  * show before the consumer joins. Reads only; a product code is verified but
  * not redeemed. Throws INVALID_INPUT, NOT_FOUND, CODE_INVALID, CODE_EXPIRED.
  */
-export const resolveScene = (services: Services, input: { scene?: string; q?: string }) => resolveRef(services, sceneRefOf(services, input));
+export const resolveScene = (services: Services, input: { scene?: string; q?: string }, openid: string | null = null) => resolveRef(services, sceneRefOf(services, input), openid);

@@ -101,6 +101,9 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect((await cli('stores', 'add', '--id', 'SH001', '--name', '静安店')).err).toMatch(/CONFLICT: store SH001 already exists: 南京西路店 \(上海\)/);
     expect((await cli('guides', 'add', '--store', 'SH001', '--name', '小林', '--id', 'G001')).out).toMatch(/guide G001 added to store SH001: 小林\nscene g=G001\n/);
     expect((await cli('guides', 'scene', 'G001')).out).toBe('scene g=G001\nlink  https://mc.example.com/g/G001\n');
+    await cli('guides', 'add', '--store', 'SH001', '--name', '小王', '--id', 'G009');
+    expect((await cli('guides', 'left', 'G009')).out).toBe('guide G009 marked as left; their scene now joins store SH001\n');
+    expect((await cli('guides', 'left', 'G009')).out).toBe('guide G009 had left already (unchanged); their scene joins store SH001\n');
     expect((await cli('stores', 'scene', 'SH001')).out).toMatch(/^scene s=SH001\n/);
     expect((await cli('campaigns', 'add', '--bonus', '50', '--name', '双11包裹卡', '--id', 'P11')).out).toMatch(/campaign P11 added: 双11包裹卡, 50 points per tmall order, no end date\nscene p=P11\n/);
     expect((await cli('campaigns', 'add', '--bonus', '30', '--name', '年货节包裹卡', '--valid-to', '2027-02-28', '--id', 'P12')).out).toMatch(/campaign P12 added: 年货节包裹卡, 30 points per tmall order, until 2027-02-28 23:59:59 Beijing\n/);
@@ -135,7 +138,7 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
       expect(await call('scenes', 'shopper', { action: 'join', scene: 'g=G001' })).toMatchObject({ ok: true, data: { attributed: true } });
     });
     const generatedId = /^store (\S+) added/.exec(generated.out)![1];
-    expect((await cli('report', 'guides')).out).toBe(`store\tguide\tname\trecruited\nSH001\t\t南京西路店\t1\n\tG001\t小林\t1\n${generatedId}\t\t静安店\t0\ntotal\t\t\t1\n`);
+    expect((await cli('report', 'guides')).out).toBe(`store\tguide\tname\trecruited\nSH001\t\t南京西路店\t1\n\tG001\t小林\t1\n\tG009\t小王 (left)\t0\n${generatedId}\t\t静安店\t0\ntotal\t\t\t1\n`);
     expect(JSON.parse((await cli('report', 'guides', '--json')).out)).toMatchObject({ total: 1, stores: [{ storeId: 'SH001', recruited: 1 }, { storeId: generatedId, recruited: 0 }] });
   });
 });

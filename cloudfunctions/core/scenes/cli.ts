@@ -61,7 +61,9 @@ export function registerSceneCommands({ program, run }: CliContext): void {
     .description('a guide who left: their code now leads to their store; earlier recruits stay credited')
     .action((id: string) => run(async (services) => {
       const guide = await guideLeft(services, id);
-      out(`guide ${guide._id} marked as left; their scene now joins store ${guide.storeId}`);
+      out(guide.already
+        ? `guide ${guide._id} had left already (unchanged); their scene joins store ${guide.storeId}`
+        : `guide ${guide._id} marked as left; their scene now joins store ${guide.storeId}`);
     }));
 
   const campaigns = program.command('campaigns').description('package-card print runs (scenes p=<id>)');

@@ -109,12 +109,13 @@ export async function addGuide(services: Services, input: { id?: string; storeId
 }
 
 /** A guide who left recruits no more; their earlier recruits stay credited. Throws NOT_FOUND. */
-export async function guideLeft(services: Services, guideId: string): Promise<GuideDoc> {
+export async function guideLeft(services: Services, guideId: string): Promise<GuideDoc & { already: boolean }> {
   return services.store.transaction(async (tx) => {
     const guide = await tx.get<GuideDoc>(GUIDES, guideId);
     if (!guide) throw new AppError('NOT_FOUND', `no guide ${guideId}`);
+    if (guide.status === 'left') return { ...guide, already: true };
     await tx.update(GUIDES, guideId, { status: 'left' });
-    return { ...guide, status: 'left' };
+    return { ...guide, status: 'left', already: false };
   });
 }
 

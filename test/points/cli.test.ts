@@ -60,6 +60,8 @@ describe('points commands', () => {
     // A1 (2025) expires at the end of 2026 Beijing time; the migrated 100 (earned on import day) later.
     // A time without a zone is Beijing time whatever the machine's zone: 20:00 on 31 December is before it.
     expect(await cli('points', 'expire', '--as-of', '2026-12-31T20:00', '--allow-future')).toMatch(/expired 0 lots/);
+    // a time unquoted after its date is an argument of its own: the refusal says to quote it
+    expect((await runCli(db, 'points', 'expire', '--as-of', '2026-12-31', '20:00', '--allow-future')).err).toMatch(/too many arguments for 'expire'.*\na date and time with a space between them is one value only in quotes: --as-of "2027-12-31 20:00"/s);
     expect(await cli('points', 'expire', '--as-of', '2027-01-01', '--allow-future')).toMatch(/expired 1 lot, 125 points, on 1 account/);
     expect(await cli('points', 'expire', '--as-of', '2027-01-01', '--allow-future')).toMatch(/expired 0 lots/);
     expect((await byTmall()).T1).toMatchObject({ points: 100, growth: 1025 });

@@ -133,7 +133,15 @@ export function buildCli(): Command {
   const program = new Command('member-centre')
     .description('会员中心 operator CLI and local runtime')
     .option('--db <path>', 'SQLite database file (default: $MC_DB or .data/member-centre.db)')
-    .showHelpAfterError('(member-centre --help lists the commands)');
+    .showHelpAfterError('(member-centre --help lists the commands)')
+    // `--as-of 2027-12-31 20:00` unquoted: the shell makes the time an argument of its own
+    .configureOutput({
+      outputError: (text, write) =>
+        // rawArgs: what the command line was given, kept by commander though not in its types
+        write(/too many arguments/.test(text) && (program as unknown as { rawArgs: string[] }).rawArgs.some((arg) => /^\d{1,2}:\d{2}(:\d{2})?$/.test(arg))
+          ? `${text}a date and time with a space between them is one value only in quotes: --as-of "2027-12-31 20:00"\n`
+          : text),
+    });
   const importCommand = program.command('import').description('import channel data (CSV with a header row, or JSONL)');
   const dbFile = () => resolveDbPath(program.opts<{ db?: string }>().db);
   const open = () => openLocalServices({ dbFile: dbFile() });

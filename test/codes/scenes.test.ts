@@ -242,8 +242,11 @@ describe('scenes.bindOrder (package cards)', () => {
     expect(await failure('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'OLD' })).toBe('CODE_EXPIRED');
   });
 
-  test('an order bound before its buyer was merged into another member: the survivor\'s other WeChat gets the first binding back', async () => {
-    // Two phones on one member need a brand that allows it; with one phone per member this cannot happen.
+  /**
+   * Two WeChat consumers with a phone each, who are one member once an operator merges them (two
+   * phones on one member need a brand that allows it); u3's phone bought Tmall order 4001.
+   */
+  async function twoPhonesOneBuyer(): Promise<{ survivor: string; absorbed: string }> {
     await services.close();
     const defaults = openTestServices();
     services = openTestServices(undefined, { identity: { ...defaults.config.identity, limits: { ...defaults.config.identity.limits, phone: 2 } } });
@@ -253,6 +256,11 @@ describe('scenes.bindOrder (package cards)', () => {
     await importMembers(services, 'tmall', [{ channelMemberId: 'T3', phone: '13600000003' }]);
     await importOrders(services, 'tmall', [{ orderId: '4001', channelMemberId: 'T3', amountFen: 9900, status: 'paid', paidAt: '2026-11-11 10:00:00' }]);
     const { memberId: absorbed } = await boundConsumer(services, 'u3', '13600000003');
+    return { survivor, absorbed };
+  }
+
+  test('an order bound before its buyer was merged into another member: the survivor\'s other WeChat gets the first binding back', async () => {
+    const { survivor, absorbed } = await twoPhonesOneBuyer();
     const first = await ok('u3', { action: 'bindOrder', platform: 'tmall', orderId: '4001', campaignId: 'P11' });
     const merge = await mergeMembers(services, survivor, absorbed);
     expect([merge.survivor, merge.absorbed]).toEqual([survivor, absorbed]);
@@ -264,15 +272,7 @@ describe('scenes.bindOrder (package cards)', () => {
   });
 
   test('an order bound while its buyer was merged into another member, then unmerged: its buyer is told it was bound already', async () => {
-    await services.close();
-    const defaults = openTestServices();
-    services = openTestServices(undefined, { identity: { ...defaults.config.identity, limits: { ...defaults.config.identity.limits, phone: 2 } } });
-    await defaults.close();
-    await addCampaign(services, { id: 'P11', name: '双11包裹卡', platform: 'tmall', bonus: 50 });
-    const { memberId: survivor } = await boundConsumer(services, 'u2', '13700000002');
-    await importMembers(services, 'tmall', [{ channelMemberId: 'T3', phone: '13600000003' }]);
-    await importOrders(services, 'tmall', [{ orderId: '4001', channelMemberId: 'T3', amountFen: 9900, status: 'paid', paidAt: '2026-11-11 10:00:00' }]);
-    const { memberId: absorbed } = await boundConsumer(services, 'u3', '13600000003');
+    const { survivor, absorbed } = await twoPhonesOneBuyer();
     const merge = await mergeMembers(services, survivor, absorbed);
     await ok('u2', { action: 'bindOrder', platform: 'tmall', orderId: '4001', campaignId: 'P11' });
     await unmergeMembers(services, merge._id);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { revokeKey, setBatchStatus } from '../../cloudfunctions/core/codes/batches.store';
 import { batchSigner, CODE_ALPHABET, tagCharsFor } from '../../cloudfunctions/core/codes/code';
+import { countRedeemed } from '../../cloudfunctions/core/codes/claims.store';
 import { createBatch } from '../../cloudfunctions/core/codes/create';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { openTestServices, withStepBeforeTransaction, type TestServices } from '../support/services';
@@ -70,6 +71,9 @@ describe('codes.redeem', () => {
     expect(await redeem(services, 'u1', { code: codes[1] })).toMatchObject({ ok: true, data: { available: 10 } });
     const accounts = await services.dump('accounts');
     expect(accounts.map((a) => [a._id, a.points])).toEqual([['tmall:T1', 0], [expect.stringMatching(/^wechat:/), 10]]);
+    // the scans' settle entries (scan:<code>#s1…) are no redeemed codes
+    const batchId = (await services.dump('codeBatches'))[0]!._id;
+    expect(await countRedeemed(services.store, codes[0]![0]!, batchId)).toBe(2);
   });
 
   test('a consumer who erased their data while the scan was under way: NOT_BOUND, the code stays unused', async () => {

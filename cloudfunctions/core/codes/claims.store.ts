@@ -89,7 +89,8 @@ export async function countRedeemed(store: DocStore, keyId: string, batchId: str
   while (cursor) {
     const page: { items: Doc[]; nextCursor: string | null } = await store.query<Doc>('ledger', { limit: 1000, cursor });
     const inBatch = page.items.filter((entry) => entry._id.startsWith(prefix));
-    count += inBatch.length;
+    // a claim's own id has no `#`: `scan:<code>#s1`, … are the settle entries of a scan that repaid a debt
+    count += inBatch.filter((entry) => !entry._id.includes('#')).length;
     cursor = inBatch.length === page.items.length ? page.nextCursor : null;
   }
   return count;

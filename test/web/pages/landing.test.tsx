@@ -39,11 +39,12 @@ describe('landing', () => {
     expect(getAttribution()).toBeUndefined()
   })
 
-  it('a product link goes straight to redeeming', async () => {
+  it('a product link goes straight to redeeming, checked once there (a code checked here too would count twice towards the invalid-scan limit)', async () => {
     const q = 'https://brand.example/c/ABCD1234'
     mockApi({ 'scenes.resolve': { data: { kind: 'product', code: 'ABCD1234', sku: 'S', name: '精华水', points: 50 } } })
     open({ q: encodeURIComponent(q) })
     await waitFor(() => expect(Taro.redirectTo).toHaveBeenCalledWith({ url: `/packages/scan/index?q=${encodeURIComponent(q)}` }))
+    expect(callsOf('scenes', 'resolve')).toHaveLength(0)
   })
 
   it('a package card sends a member to bind the order, and a visitor to join first', async () => {

@@ -43,15 +43,15 @@ export default function LandingPage() {
     let live = true
     const run = async () => {
       if (!entry) return setView({ status: 'invalid' })
+      // A product code needs no resolving to be redeemed: the scan page checks it, once (checked
+      // here as well, a misprinted code would count twice towards the invalid-scan limit).
+      if (productCodeIn(entry.q)) return replace(ROUTES.scan, { q: entry.q })
       const input = entry.scene ? { scene: entry.scene } : { q: entry.q ?? '' }
       let resolved
       try {
         resolved = await callFunction('scenes', 'resolve', input)
       } catch (error) {
         const failure = toApiError(error)
-        // A product code needs no resolving to be redeemed: the scan page checks it.
-        const code = productCodeIn(entry.q)
-        if (code && failure.code !== 'UNAVAILABLE') return replace(ROUTES.scan, { q: entry.q })
         if (['INVALID_INPUT', 'NOT_FOUND', 'CODE_INVALID', 'CODE_EXPIRED'].includes(failure.code)) return live && setView({ status: 'invalid' })
         return live && setView({ status: 'error', error: failure })
       }

@@ -222,6 +222,8 @@ describe('codes.redeem', () => {
     for (let i = 0; i < limit; i++) expect(await scenes(services, 'v1', { action: 'resolve', q: forged(i) })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
     expect(await scenes(services, 'v1', { action: 'resolve', q: urls[0] })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
     expect(await scenes(services, 'v2', { action: 'resolve', q: urls[0] })).toMatchObject({ ok: true, data: { kind: 'product' } });
+    // nor does joining through a product link tell a blocked caller which codes are real
+    for (const q of [forged(99), urls[0]]) expect(await scenes(services, 'v1', { action: 'join', q })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
   });
 
   test('scanning used codes counts towards the limit too', async () => {

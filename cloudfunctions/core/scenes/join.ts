@@ -16,15 +16,16 @@ export interface JoinResult extends AttributionView {
 
 /**
  * `scenes.join`: records how the caller's member first came in (channel,
- * store, guide, campaign, time), once per member, and credits the guide and
- * store (or the campaign) in the same transaction. A later join through any
+ * store, guide, campaign, time), once per member: the attribution is the
+ * guide's, the store's or the campaign's credit. A later join through any
  * scene answers the first attribution and changes nothing (but a package
  * card's campaign is remembered for bindOrder). Needs a bound
  * phone: a recruit counts when they become a member the brand can reach.
  * Throws INVALID_INPUT, NOT_FOUND, CODE_INVALID, CODE_EXPIRED, NOT_BOUND.
  */
 export async function joinScene(services: Services, openid: string, input: { scene?: string; q?: string }): Promise<JoinResult> {
-  const resolved = await resolveScene(services, input);
+  // a product link is checked under the caller's invalid-scan limit, as codes.redeem checks it
+  const resolved = await resolveScene(services, input, openid);
   const record = await boundRecord(services, openid);
   const member = await liveMember(services.store.get.bind(services.store), record.memberId);
   if (!member) throw new AppError('NOT_BOUND', 'bind a phone to join');

@@ -5,6 +5,7 @@ import { runCli } from '../support/cli';
 import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 import { tempDir } from '../support/temp';
+import { importOrders } from '../codes/support';
 
 /** Edge cases of OneID that cross features: re-imports after merges, erasure, odd partner rows. */
 describe('OneID edge cases', () => {
@@ -57,20 +58,20 @@ describe('OneID edge cases', () => {
     expect(await partition(services)).toEqual([['offline:C1'], ['tmall:T1']]);
   });
 
-  it('enters an opening balance from the first row that gives one, in the same file or a later one, and never again', async () => {
+  it('enters an opening balance from the file that first brings the member, from its first row that gives one, and never from a later file', async () => {
     // the card listed twice, its balance only on the later row
     expect(await importMembers(services, 'offline', [{ channelMemberId: 'C300', name: '甲' }, { channelMemberId: 'C300', name: '甲', points: '500', growth: '1200' }]))
       .toMatchObject({ created: 1, warnings: 1 });
-    // a first file without the balance, then the corrected one
-    await importMembers(services, 'offline', [{ channelMemberId: 'C301', name: '乙' }]);
-    expect(await importMembers(services, 'offline', [{ channelMemberId: 'C301', name: '乙', points: '500', growth: '1200' }])).toMatchObject({ updated: 1, unchanged: 0 });
-    const entered = await services.dump('ledger');
-    expect(entered.map((e) => [e._id, e.points, e.growth])).toEqual([['migrate:offline:C300', 500, 1200], ['migrate:offline:C301', 500, 1200]]);
-    // again, or with the balance the store shows a month later: entered once, as first given
-    expect(await importMembers(services, 'offline', [{ channelMemberId: 'C301', name: '乙', points: '500', growth: '1200' }])).toMatchObject({ updated: 0, unchanged: 1 });
-    expect(await importMembers(services, 'offline', [{ channelMemberId: 'C301', name: '乙', points: '999', growth: '1200' }])).toMatchObject({ updated: 0, unchanged: 1 });
-    expect(await services.dump('ledger')).toEqual(entered);
-    expect((await exportAll(services)).map((l) => [l.points.available, l.level])).toEqual([[500, 'silver'], [500, 'silver']]);
+    expect((await services.dump('ledger')).map((e) => [e._id, e.points, e.growth])).toEqual([['migrate:offline:C300', 500, 1200]]);
+    // a Tmall member handed over with no points, who then orders for 300 yuan: the next day's
+    // export shows the 300 the order earned, which must not enter a second time
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345601', points: '0', growth: '0' }]);
+    await importOrders(services, 'tmall', [{ orderId: '5001', channelMemberId: 'T1', amountFen: 30000, status: 'paid', paidAt: '2026-11-20 10:00:00' }]);
+    const before = await services.dump('ledger');
+    expect(await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345601', points: '300', growth: '300' }])).toMatchObject({ updated: 0, unchanged: 1 });
+    expect(await services.dump('ledger')).toEqual(before);
+    const tmall = (await exportAll(services)).find((l) => l.identifiers.some((i) => i.type === 'tmall'))!;
+    expect(tmall.points.available).toBe(300);
   });
 
   it('imports a channel file again after a member erased itself, whatever opening balance the file now gives', async () => {

@@ -123,12 +123,12 @@ export async function importMemberRows(services: Services, channel: string, item
       const pending = changes.get(id);
       const before = pending ? pending.before : await cache.get<RecordDoc>('records', id);
       const record = withOurIdentifiers(item.record, before);
-      // Opening balances enter once per channel member: from the first row that gives one (a row
-      // or file without one leaves it to a later), never again. A record erased since
-      // (member.delete) comes back without its opening: that entered already.
-      const opening = !!item.opening && !opened.has(id) && !(await cache.get(COLLECTION.ledger, `migrate:${id}`));
-      if (opening) {
-        openings.push({ recordId: id, ...item.opening!, at });
+      // Opening balances enter once per channel member, from the file that first brings it: its
+      // first row that gives one (a later row of the same member may, when the first had none).
+      // A later file's balance has moved with orders counted already, and never enters. A record
+      // erased since (member.delete) comes back without its opening: that entered already.
+      if (item.opening && !before && !opened.has(id) && !(await cache.get(COLLECTION.ledger, `migrate:${id}`))) {
+        openings.push({ recordId: id, ...item.opening, at });
         opened.add(id);
       }
       // The same member again later in the file (in this batch or an earlier one): the later
@@ -139,9 +139,7 @@ export async function importMemberRows(services: Services, channel: string, item
         counted.warnings++;
       }
       if (before && !pending && sameFields(before, record)) {
-        // the same fields, and its first opening balance: a change all the same
-        if (opening && !repeated) updated.add(id);
-        else if (!repeated) counted.unchanged++;
+        if (!repeated) counted.unchanged++;
         continue;
       }
       if (!before) created.add(id);
@@ -157,7 +155,7 @@ export async function importMemberRows(services: Services, channel: string, item
     for (const [id, { before, after }] of changes) {
       if (before && after && sameFields(before, after)) {
         changes.delete(id);
-        if (!opened.has(id) && updated.delete(id)) counted.unchanged++;
+        if (updated.delete(id)) counted.unchanged++;
       }
     }
     counted.updated += updated.size;

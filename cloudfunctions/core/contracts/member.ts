@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { isDisplayableName, userCharacters } from './text';
+import { isDisplayableName, NICKNAME_MAX_UNITS, userCharacters } from './text';
 
 /** Events and answers of the `member` cloud function. */
 
@@ -44,6 +44,8 @@ const nickname = z.string().check(
   z.minLength(1),
   // in characters as the consumer sees them: an emoji is one, not two UTF-16 units
   z.refine((value) => userCharacters(value).length <= 20, 'nickname must be at most 20 characters'),
+  // and in code units: accents stacked on one letter would otherwise count as one character
+  z.maxLength(NICKNAME_MAX_UNITS),
   z.refine(isDisplayableName, 'nickname must be visible text without control characters'),
 );
 

@@ -11,6 +11,7 @@ describe('userCharacters', () => {
     ['a keycap', '1\ufe0f\u20e3', 1],
     ['a letter with a combining accent', 'e\u0301', 1],
     ['a heart with its variation selector', '❤\ufe0f', 1],
+    ['letters a zero-width joiner stands between (it joins emoji only)', '美\u200d美\u200d美', 3],
   ])('counts %s', (_name, text, count) => {
     expect(userCharacters(text)).toHaveLength(count);
     expect(userCharacters(text).join('')).toBe(text);

@@ -15,6 +15,7 @@ const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
 export const isDisplayableName = (text: string): boolean => !UNPRINTABLE.test(text) && VISIBLE.test(text.replace(BLANK, ''));
 
 const MARK = /\p{M}/u;
+const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
 const ZWJ = 0x200d;
 const isRegional = (cp: number) => cp >= 0x1f1e6 && cp <= 0x1f1ff;
 /** What never starts a character of its own: variation selectors, skin tones, the keycap, emoji tags. */
@@ -27,13 +28,15 @@ const isExtender = (cp: number, char: string) =>
  * grapheme rules as far as names need them: Intl.Segmenter is not in every WeChat client.
  */
 export function userCharacters(text: string): string[] {
+  // (a run of accents stays one character: length limits bound a text's code units as well)
   const out: string[] = [];
+  // a zero-width joiner joins two emoji into one (a family); between letters it joins nothing
   let joined = false;
   let openFlag = false;
   for (const char of text) {
     const cp = char.codePointAt(0)!;
     const last = out.length - 1;
-    if (last >= 0 && (cp === ZWJ || joined || isExtender(cp, char) || (openFlag && isRegional(cp)))) {
+    if (last >= 0 && (cp === ZWJ || (joined && PICTOGRAPHIC.test(char)) || isExtender(cp, char) || (openFlag && isRegional(cp)))) {
       out[last] += char;
       joined = cp === ZWJ;
       openFlag = false;
@@ -45,3 +48,6 @@ export function userCharacters(text: string): string[] {
   }
   return out;
 }
+
+/** A nickname's most UTF-16 code units: room for emoji joined of several (six families are 66), none for accents stacked without end. */
+export const NICKNAME_MAX_UNITS = 120;

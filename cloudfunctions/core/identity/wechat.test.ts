@@ -212,6 +212,8 @@ describe('member actions', () => {
       ['a nickname of blank letters alone (Hangul filler, blank Braille)', { nickname: '\u3164\u2800' }],
       ['a nickname of combining marks alone', { nickname: '\u0301\u0301' }],
       ['a nickname with a line separator', { nickname: 'a\u2028b' }],
+      ['a nickname of letters strung on zero-width joiners', { nickname: '美\u200d'.repeat(500) }],
+      ['a nickname of one letter under thousands of accents', { nickname: `e${'\u0301'.repeat(5000)}` }],
     ])('refuses %s', async (_name, patch) => {
       await memberOk(services, 'u1', { action: 'login' });
       const before = await snapshot();

@@ -3,7 +3,7 @@ import Taro from '@tarojs/taro'
 import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
 import type { ProfileResult } from '../../../cloudfunctions/core/contracts'
-import { isDisplayableName, userCharacters } from '../../../cloudfunctions/core/contracts/text'
+import { isDisplayableName, NICKNAME_MAX_UNITS, userCharacters } from '../../../cloudfunctions/core/contracts/text'
 import { callFunction, toApiError } from '../../api'
 
 /** As member.updateProfile allows, in characters as the consumer sees them (an emoji is one). */
@@ -23,7 +23,7 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
   // wide as an emoji, so a pasted name of 20 with emoji in it is not cut short; what goes past 20
   // characters (plain ones pasted, an IME committing a word) is cut back to 20 below.
   const count = characters(nickname)
-  const nicknameRoom = nickname.length + 2 * Math.max(0, NICKNAME_MAX - count)
+  const nicknameRoom = Math.min(NICKNAME_MAX_UNITS, nickname.length + 2 * Math.max(0, NICKNAME_MAX - count))
   // "已保存" is about what was saved: an edit after it is not
   const edit = <T,>(set: (value: T) => void) => (value: T) => {
     set(value)
@@ -38,7 +38,7 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
   const changed = nickname.trim() !== (profile.nickname ?? '') || (birthday !== '' && birthday !== (profile.birthday ?? ''))
   const save = async () => {
     const name = nickname.trim()
-    if (characters(name) > NICKNAME_MAX) {
+    if (characters(name) > NICKNAME_MAX || name.length > NICKNAME_MAX_UNITS) {
       setMessage({ tone: 'error', text: `昵称最多 ${NICKNAME_MAX} 个字` })
       return
     }

@@ -142,3 +142,16 @@ it('two consumers joining through one store at once both commit on their first r
   const report = await recruitReport(services);
   expect(report.stores[0]).toMatchObject({ storeId: 'SH001', recruited: 2 });
 });
+
+it('one consumer\'s right guess beside their wrong try at another card: weighed one after the other, never side by side', async () => {
+  base = openTestServices();
+  await importMembers(base, 'offline', [{ channelMemberId: 'C101', phone: '13800001111' }, { channelMemberId: 'C102', phone: '13800002222' }]);
+  await boundConsumer(base, 'guesser', '13912345678');
+  const services = await onCloud(2);
+  const caller = { ...callerOf('guesser'), openid: 'guesser' };
+  const [wrong, right] = await Promise.allSettled([linkOffline(services, caller, 'C101', '0000'), linkOffline(services, caller, 'C102', '2222')]);
+  expect([wrong.status, right.status]).toEqual(['rejected', 'fulfilled']);
+  // both write the consumer's WeChat record: the second to commit was refused and ran again,
+  // so in a burst a right guess waits its turn behind the wrong tries that may stop it
+  expect(responder.actions().filter((a) => a === 'database.startTransaction').length).toBeGreaterThan(2);
+});

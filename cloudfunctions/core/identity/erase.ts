@@ -70,8 +70,8 @@ export async function deleteMember(services: Services, caller: Caller & { openid
       for (const id of new Set(records.flatMap((r) => r.identifiers.map((i) => `${i.type}:${i.value}`)))) {
         if (await cache.get('conflicts', id)) cache.remove('conflicts', id);
       }
-      // the consumer's wrong store-card tries, kept under their WeChat record's id
-      if (await cache.get('linkAttempts', current._id)) cache.remove('linkAttempts', current._id);
+      // the consumer's wrong store-card tries, kept under each WeChat record's id
+      for (const id of wechatIdsOf(member, current)) if (await cache.get('linkAttempts', id)) cache.remove('linkAttempts', id);
       await applyRecordChanges(cache, services, records.map((before) => ({ before, after: null })));
       if (member) {
         const tombstone: MemberDoc = { _id: member._id, status: 'deleted', records: [], createdAt: member.createdAt, mergedInto: null };

@@ -73,13 +73,19 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     }
     const { record: wechat, memberId } = await ensureWechatMember(cache, services, caller);
     if (!hasPhone(wechat)) throw new AppError('NOT_BOUND', 'bind a phone first');
-    // Written with every wrong try of this consumer: two at once are weighed one after the other.
     const mine = recentOf(await cache.get<AttemptsDoc>('linkAttempts', wechat._id));
     if (mine.length >= consumerMaxTries) {
       const until = lockedUntil(mine, consumerMaxTries);
       throw new AppError('RATE_LIMITED', `too many wrong tries from this account; try again after ${until}`, { until });
     }
-    const wrongTry = () => cache.put('linkAttempts', { _id: wechat._id, failures: [...mine, at] } satisfies AttemptsDoc);
+    // A wrong try writes the consumer's count and their WeChat record, which a right try writes too
+    // (joining the card): on CloudBase tries sent at once by one consumer are then weighed one after
+    // another, and a right guess in a burst cannot be weighed beside the wrong tries that stop it.
+    // The record's trail also makes an erasure under way look again (identity/erase.ts).
+    const wrongTry = () => {
+      cache.put('linkAttempts', { _id: wechat._id, failures: [...mine, at] } satisfies AttemptsDoc);
+      cache.put('records', { ...wechat, trail: (wechat.trail ?? 0) + 1 });
+    };
     const card = await cache.get<RecordDoc>('records', cardId);
     if (!card) {
       // counted: trying card numbers one after another would otherwise tell which exist, for free

@@ -1,3 +1,4 @@
+import { countingStore } from '../../../test/codes/counting-store';
 import { openTestServices, withStepBeforeTransaction, type TestServices } from '../../../test/support/services';
 import { boundConsumer, importMembers, member, memberOk } from '../../../test/support/members';
 import { confirmLinkRequest, refuseLinkRequest } from './link-requests';
@@ -88,6 +89,14 @@ describe('member actions', () => {
       expect(await member(racing, 'u1', { action: 'bindPhone', code: code() })).toMatchObject({ ok: false, error: { code: 'CONSENT_REQUIRED' } });
       expect(await snapshot()).toMatchObject({ records: [], identifiers: [], phoneCodes: [] });
       expect(await memberOk(services, 'u1', { action: 'login' })).toMatchObject({ phoneBound: false, consented: false });
+    });
+
+    it('binds a shop\'s phone shared by many store cards without reading each card: a shared phone joins no one', async () => {
+      await importMembers(services, 'offline', Array.from({ length: 40 }, (_, i) => ({ channelMemberId: `C${500 + i}`, phone: '13912340000' })));
+      await agree();
+      const store = countingStore(services.store);
+      expect(await member({ ...services, store }, 'u1', { action: 'bindPhone', code: code('13912340000') })).toMatchObject({ ok: true, data: { merged: false } });
+      expect(store.counts.detail['tx.get records'] ?? 0).toBeLessThan(5);
     });
 
     it('answers a retry of the same code with the first result, writing nothing more', async () => {
@@ -292,6 +301,15 @@ describe('member actions', () => {
       // erasure takes the consumer's count of wrong tries with it; the cards keep theirs
       await memberOk(services, 'u1', { action: 'delete', confirm: true });
       expect((await services.dump('linkAttempts')).map((d) => d._id)).toEqual(['offline:C101', 'offline:C102', 'offline:C103']);
+    });
+
+    it('erasure removes the wrong-try count of every WeChat account of the member', async () => {
+      services.clock.advance(1000); // a phone code of its own
+      await boundConsumer(services, 'u2', '13912345678'); // the same phone: one member with u1
+      for (const openid of ['u1', 'u2']) expect(await member(services, openid, { action: 'linkOffline', cardNo: 'C100', last4: '0000' })).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH' } });
+      expect((await services.dump('linkAttempts')).filter((d) => d._id.startsWith('wechat:'))).toHaveLength(2);
+      await memberOk(services, 'u1', { action: 'delete', confirm: true });
+      expect((await services.dump('linkAttempts')).map((d) => d._id)).toEqual(['offline:C100']);
     });
 
     it('counts wrong tries sent all at once one by one: the sixth and later are locked out, the right digits too', async () => {

@@ -122,14 +122,13 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
     const outcome: GraphOutcome = await applyRecordChanges(cache, services, [{ before: record, after: next }]);
     const memberId = outcome.assignment.get(record._id)!;
     const holder = (await cache.get<Doc & { memberId: string | null; quarantined: boolean; records: string[] }>('identifiers', `phone:${key}`))!;
-    let sharedWithOthers = false;
-    for (const id of holder.records) {
+    // a shared (quarantined) phone joins no one and refuses no one: its records are not read
+    for (const id of holder.quarantined ? [] : holder.records) {
       if (id === record._id || outcome.assignment.get(id) === memberId) continue;
       // a store card proved someone's by other means carries its old phone without it deciding anything
       if ((await cache.get<Doc & { ignored?: string[] }>('records', id))?.ignored?.includes(`phone:${key}`)) continue;
-      sharedWithOthers = true;
+      throw new AppError('PHONE_CONFLICT', 'this phone belongs to a member that cannot be joined');
     }
-    if (!holder.quarantined && sharedWithOthers) throw new AppError('PHONE_CONFLICT', 'this phone belongs to a member that cannot be joined');
     // Joined the phone's member: by a merge, or by the caller's record leaving a
     // member that keeps another phone (one phone per member), recorded as a split.
     const merged = memberId !== memberBefore || outcome.merges.some((m) => m.kind === 'merge' && (m.survivor === memberId || m.absorbed === memberId));

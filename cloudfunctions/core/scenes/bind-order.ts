@@ -125,7 +125,7 @@ export async function bindOrder(services: Services, openid: string, input: { pla
     const first = await services.store.get<CardOrderDoc>(CARD_ORDERS, id);
     if (first && (await boundByCaller(first))) return replay(services, first, member._id, input.requestId);
     if (first) throw boundAlready();
-    // not bound by anyone: the transaction kept colliding with others (a busy campaign), retry
+    // not bound by anyone: the transaction kept colliding with another writing what it writes, retry
     throw error;
   }
 }

@@ -1,4 +1,4 @@
-import { isDisplayableName, userCharacters } from './text';
+import { approximateCharacters, isDisplayableName, userCharacters } from './text';
 
 describe('userCharacters', () => {
   it.each([
@@ -15,6 +15,22 @@ describe('userCharacters', () => {
   ])('counts %s', (_name, text, count) => {
     expect(userCharacters(text)).toHaveLength(count);
     expect(userCharacters(text).join('')).toBe(text);
+  });
+});
+
+describe('userCharacters beyond emoji', () => {
+  it.each([
+    ['Thai with its marks', 'น้ำ', 1],
+    ['a Devanagari conjunct', 'क्षि', 1],
+    ['a Hangul syllable in jamo', '\u1100\u1161\u11a8', 1],
+    ['letters a zero-width non-joiner stands between', 'a\u200cb', 2],
+    ['a letter, a zero-width joiner and an emoji', 'a\u200d😀', 2],
+  ])('counts %s', (_name, text, count) => expect(userCharacters(text)).toHaveLength(count));
+
+  it('reads emoji and accents alike without Intl.Segmenter (a WeChat client may lack it)', () => {
+    for (const [text, count] of [['👨\u200d👩\u200d👧\u200d👦🇨🇳e\u0301', 3], ['美\u200d美', 2], ['\u1100\u1161\u11a8', 1], ['a\u200d😀', 2]] as const) {
+      expect(approximateCharacters(text)).toHaveLength(count);
+    }
   });
 });
 

@@ -20,14 +20,29 @@ const ZWJ = 0x200d;
 const isRegional = (cp: number) => cp >= 0x1f1e6 && cp <= 0x1f1ff;
 /** What never starts a character of its own: variation selectors, skin tones, the keycap, emoji tags. */
 const isExtender = (cp: number, char: string) =>
-  (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0x1f3fb && cp <= 0x1f3ff) || cp === 0x20e3 || (cp >= 0xe0020 && cp <= 0xe007f) || MARK.test(char);
+  (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0x1f3fb && cp <= 0x1f3ff) || cp === 0x20e3 || (cp >= 0xe0020 && cp <= 0xe007f) || cp === 0x200c
+  // Hangul vowel and final jamo: a syllable written in jamo (as some keyboards store it) is one
+  || (cp >= 0x1160 && cp <= 0x11ff) || MARK.test(char);
+
+type Segmenter = { segment(text: string): Iterable<{ segment: string }> };
+const graphemes: Segmenter | null = (() => {
+  const Segmenter = (Intl as unknown as { Segmenter?: new (locale: string, options: { granularity: 'grapheme' }) => Segmenter }).Segmenter;
+  return Segmenter ? new Segmenter('zh', { granularity: 'grapheme' }) : null;
+})();
 
 /**
  * The characters of a text as a person counts them, for length limits: an emoji joined of several
- * (a family, a flag, a skin tone, a keycap) is one, as is a letter with its accents. Unicode's
- * grapheme rules as far as names need them: Intl.Segmenter is not in every WeChat client.
+ * (a family, a flag, a skin tone, a keycap) is one, as is a letter with its accents, a Thai or
+ * Devanagari cluster, a Hangul syllable written in jamo. Unicode's grapheme clusters
+ * (Intl.Segmenter, as the cloud functions' Node has it); where a WeChat client lacks it, a close
+ * reading of the same rules (`approximateCharacters`).
  */
 export function userCharacters(text: string): string[] {
+  return graphemes ? Array.from(graphemes.segment(text), (s) => s.segment) : approximateCharacters(text);
+}
+
+/** Unicode's grapheme rules as far as names need them, for clients without Intl.Segmenter. */
+export function approximateCharacters(text: string): string[] {
   // (a run of accents stays one character: length limits bound a text's code units as well)
   const out: string[] = [];
   // a zero-width joiner joins two emoji into one (a family); between letters it joins nothing
@@ -36,7 +51,7 @@ export function userCharacters(text: string): string[] {
   for (const char of text) {
     const cp = char.codePointAt(0)!;
     const last = out.length - 1;
-    if (last >= 0 && (cp === ZWJ || (joined && PICTOGRAPHIC.test(char)) || isExtender(cp, char) || (openFlag && isRegional(cp)))) {
+    if (last >= 0 && (cp === ZWJ || (joined && PICTOGRAPHIC.test(char) && PICTOGRAPHIC.test(out[last]!)) || isExtender(cp, char) || (openFlag && isRegional(cp)))) {
       out[last] += char;
       joined = cp === ZWJ;
       openFlag = false;

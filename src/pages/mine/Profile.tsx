@@ -38,11 +38,18 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
   const changed = nickname.trim() !== (profile.nickname ?? '') || (birthday !== '' && birthday !== (profile.birthday ?? ''))
   const save = async () => {
     const name = nickname.trim()
-    if (characters(name) > NICKNAME_MAX || name.length > NICKNAME_MAX_UNITS) {
+    // checked only when edited: a nickname kept as saved is not sent (one saved before a rule
+    // tightened must not stop the birthday from being saved)
+    const renamed = name !== (profile.nickname ?? '')
+    if (renamed && characters(name) > NICKNAME_MAX) {
       setMessage({ tone: 'error', text: `昵称最多 ${NICKNAME_MAX} 个字` })
       return
     }
-    if (name && !isDisplayableName(name)) {
+    if (renamed && name.length > NICKNAME_MAX_UNITS) {
+      setMessage({ tone: 'error', text: '昵称过长，请减少表情或符号' })
+      return
+    }
+    if (renamed && name && !isDisplayableName(name)) {
       setMessage({ tone: 'error', text: '昵称需包含可见文字' })
       return
     }
@@ -57,7 +64,7 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
     try {
       const next = await callFunction('member', 'updateProfile', {
         // an emptied nickname is cleared
-        ...(name !== (profile.nickname ?? '') ? { nickname: name || null } : {}),
+        ...(renamed ? { nickname: name || null } : {}),
         ...(settingBirthday ? { birthday } : {}),
       })
       onSaved(next)

@@ -47,6 +47,13 @@ describe('landing', () => {
     expect(callsOf('scenes', 'resolve')).toHaveLength(0)
   })
 
+  it('a guide\'s link whose query carries /c/… is resolved as the guide\'s, not sent to redeeming', async () => {
+    mockApi({ 'scenes.resolve': { data: { kind: 'guide', guideId: 'G001', guideName: '小林', storeId: 'S01', storeName: '南京西路店' } }, 'member.login': VISITOR })
+    open({ q: encodeURIComponent('https://brand.example/g/G001?from=/c/ABCD1234') })
+    await waitFor(() => expect(callsOf('scenes', 'resolve')).toHaveLength(1))
+    expect(Taro.redirectTo).not.toHaveBeenCalledWith(expect.objectContaining({ url: expect.stringContaining('/packages/scan/') }))
+  })
+
   it('a package card sends a member to bind the order, and a visitor to join first', async () => {
     mockApi({ 'scenes.resolve': CARD, 'member.login': JOINED, 'scenes.join': { data: {} } })
     open({ scene: 'p=C11' })

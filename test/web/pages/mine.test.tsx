@@ -24,6 +24,16 @@ describe('我的', () => {
     expect(screen.queryByText('已保存')).toBeNull()
   })
 
+  it('saves a birthday beside a nickname saved before the length rule tightened, sending only the birthday', async () => {
+    const family = '👨\u200d👩\u200d👧\u200d👦'.repeat(11) // 11 characters, 121 UTF-16 units
+    mockApi({ 'member.login': JOINED, 'member.profile': { data: { ...PROFILE.data, nickname: family } }, 'member.updateProfile': (e) => ({ data: { ...PROFILE.data, nickname: family, birthday: e.birthday } }) })
+    render(<MinePage />)
+    expect(await screen.findByText('139****1234')).toBeTruthy()
+    fireEvent.change(screen.getByLabelText('picker'), { target: { value: '1990-05-01' } })
+    fireEvent.click(screen.getByText('保存资料'))
+    await waitFor(() => expect(callsOf('member', 'updateProfile')[0]?.event).toEqual({ action: 'updateProfile', birthday: '1990-05-01' }))
+  })
+
   it('does not say 已保存 under a birthday picked after the nickname was saved', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'member.updateProfile': (e) => ({ data: { ...PROFILE.data, nickname: e.nickname } }) })
     render(<MinePage />)

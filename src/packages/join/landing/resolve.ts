@@ -14,7 +14,7 @@ export function sceneLabel(resolved: ScenesResolveResult): string | undefined {
   }
 }
 
-/** A plain-link product code, read locally: https://<domain>/c/<code>. */
+/** A plain-link product code, read locally: https://<domain>/c/<code>, the path starting with it (a guide's link carrying `/c/…` in its query is no product). */
 export function productCodeIn(q: string | undefined): string | undefined {
-  return q ? /\/c\/([A-Za-z0-9_-]{4,64})(?:[/?#]|$)/.exec(q)?.[1] : undefined
+  return q ? /^https?:\/\/[^/?#]+\/c\/([A-Za-z0-9_-]{4,64})(?:[/?#]|$)/i.exec(q)?.[1] : undefined
 }

@@ -5,6 +5,7 @@ import { runCli } from '../support/cli';
 import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 import { tempDir } from '../support/temp';
+import { verifyPoints } from '../../cloudfunctions/core/points/verify.store';
 import { importOrders } from '../codes/support';
 
 /** Edge cases of OneID that cross features: re-imports after merges, erasure, odd partner rows. */
@@ -72,6 +73,19 @@ describe('OneID edge cases', () => {
     expect(await services.dump('ledger')).toEqual(before);
     const tmall = (await exportAll(services)).find((l) => l.identifiers.some((i) => i.type === 'tmall'))!;
     expect(tmall.points.available).toBe(300);
+  });
+
+  it('a card that came without a balance, erased and brought back by a later file, does not pay again the orders that file\'s balance counts', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678' }]);
+    await importOrders(services, 'offline', [{ orderId: 'S1', channelMemberId: 'C1', amountFen: 30000, status: 'paid', paidAt: '2026-11-20 10:00:00' }]);
+    await boundConsumer(services, 'u1', '13912345678');
+    await memberOk(services, 'u1', { action: 'delete', confirm: true });
+    // erasure marks the opening the card never had as entered (0 points): the next file cannot bring one
+    expect((await services.dump('ledger')).filter((e) => String(e._id).startsWith('migrate:')).map((e) => [e._id, e.points])).toEqual([['migrate:offline:C1', 0]]);
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678', points: '300', growth: '300' }]);
+    expect((await services.dump('ledger')).filter((e) => String(e._id).startsWith('migrate:')).map((e) => [e._id, e.points])).toEqual([['migrate:offline:C1', 0]]);
+    expect((await exportAll(services)).map((l) => l.points.available)).toEqual([300]);
+    expect((await verifyPoints(services)).differences).toBe(0);
   });
 
   it('imports a channel file again after a member erased itself, whatever opening balance the file now gives', async () => {

@@ -11,7 +11,9 @@ import { applyRecordChanges, type RecordDoc, type ValueDoc } from './graph.store
  * its account keeps the order's points meanwhile, and a member who binds the
  * phone later finds them. It is not a channel membership, so no limit counts it.
  */
-export const buyerRecordId = (channel: string, phoneKey: string) => `buyer:${channel}-${phoneKey}`;
+/** What the stand-in record of a buyer known only by phone starts with (never a channel's member). */
+export const BUYER_PREFIX = 'buyer:';
+export const buyerRecordId = (channel: string, phoneKey: string) => `${BUYER_PREFIX}${channel}-${phoneKey}`;
 
 /** Whether a phone was set aside as shared by many (a shop's own number): it leads to no one, ever (quarantine is for good). */
 export async function phoneSetAside(tx: Tx, phoneKey: string): Promise<boolean> {

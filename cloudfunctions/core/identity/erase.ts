@@ -1,8 +1,11 @@
 import { AppError } from '../runtime/errors';
 import type { Caller, Services } from '../runtime/services';
 import { syncMemberAccounts } from '../points/accounts.store';
+import { postOpeningBalances, type OpeningInput } from '../points/ledger';
+import { COLLECTION } from '../points/types';
 import type { Doc, DocStore } from '../store/port';
 import { TxCache } from '../store/tx-cache';
+import { BUYER_PREFIX } from './buyers';
 import { applyRecordChanges, type MemberDoc, type RecordDoc } from './graph.store';
 import { findWechatRecord, liveMember, type Getter, type WechatRecordDoc } from './lookup';
 
@@ -72,6 +75,16 @@ export async function deleteMember(services: Services, caller: Caller & { openid
       }
       // the consumer's wrong store-card tries, kept under each WeChat record's id
       for (const id of wechatIdsOf(member, current)) if (await cache.get('linkAttempts', id)) cache.remove('linkAttempts', id);
+      // A channel card that came without an opening balance gets one of 0 points: a later file
+      // bringing the card back carries a balance that counts the orders credited here already, and
+      // an opening enters once per card (identity/import.ts), so it must find one entered.
+      const at = new Date(services.clock.now()).toISOString();
+      const unopened: OpeningInput[] = [];
+      for (const record of records) {
+        if (record.channel === 'wechat' || record._id.startsWith(BUYER_PREFIX)) continue;
+        if (!(await cache.get(COLLECTION.ledger, `migrate:${record._id}`))) unopened.push({ recordId: record._id, points: 0, growth: 0, at });
+      }
+      await postOpeningBalances(cache, services, unopened);
       await applyRecordChanges(cache, services, records.map((before) => ({ before, after: null })));
       if (member) {
         const tombstone: MemberDoc = { _id: member._id, status: 'deleted', records: [], createdAt: member.createdAt, mergedInto: null };

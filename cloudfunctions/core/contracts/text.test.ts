@@ -28,9 +28,11 @@ describe('userCharacters beyond emoji', () => {
   ])('counts %s', (_name, text, count) => expect(userCharacters(text)).toHaveLength(count));
 
   it('reads emoji and accents alike without Intl.Segmenter (a WeChat client may lack it)', () => {
-    for (const [text, count] of [['👨\u200d👩\u200d👧\u200d👦🇨🇳e\u0301', 3], ['美\u200d美', 2], ['\u1100\u1161\u11a8', 1], ['a\u200d😀', 2]] as const) {
-      expect(approximateCharacters(text)).toHaveLength(count);
-    }
+    const cases = [
+      ['👨\u200d👩\u200d👧\u200d👦🇨🇳e\u0301', 3], ['美\u200d美', 2], ['\u1100\u1161\u11a8', 1], ['\u1100\u1100\u1161', 1], ['a\u1161', 2], ['a\u200d😀', 2],
+      ['น้ำ', 1], ['กำ', 1], ['ສຳ', 1], ['ស្រី', 1], ['क्षि', 1], ['ｶﾞ', 1], ['a\u200cb', 2],
+    ] as const;
+    for (const [text, count] of cases) expect([text, approximateCharacters(text).length]).toEqual([text, count]);
   });
 });
 

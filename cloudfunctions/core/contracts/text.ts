@@ -18,14 +18,25 @@ const MARK = /\p{M}/u;
 const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
 const ZWJ = 0x200d;
 const isRegional = (cp: number) => cp >= 0x1f1e6 && cp <= 0x1f1ff;
-/** What never starts a character of its own: variation selectors, skin tones, the keycap, emoji tags. */
+/**
+ * What never starts a character of its own: accents and other marks, variation selectors, skin
+ * tones, the keycap, emoji tags, the zero-width non-joiner, Thai and Lao AM (letters by category,
+ * yet part of the syllable before them), half-width kana voicing marks.
+ */
 const isExtender = (cp: number, char: string) =>
   (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0x1f3fb && cp <= 0x1f3ff) || cp === 0x20e3 || (cp >= 0xe0020 && cp <= 0xe007f) || cp === 0x200c
-  // Hangul vowel and final jamo: a syllable written in jamo (as some keyboards store it) is one
-  || (cp >= 0x1160 && cp <= 0x11ff) || MARK.test(char);
+  || cp === 0x0e33 || cp === 0x0eb3 || cp === 0xff9e || cp === 0xff9f || MARK.test(char);
+/** Hangul initial jamo, and vowel or final jamo: a syllable written in jamo (as some keyboards store it) is one. */
+const isLeadJamo = (cp: number) => cp >= 0x1100 && cp <= 0x115f;
+const isTrailJamo = (cp: number) => cp >= 0x1160 && cp <= 0x11ff;
+const isHangul = (cp: number) => isLeadJamo(cp) || isTrailJamo(cp) || (cp >= 0xac00 && cp <= 0xd7a3);
+/** A virama that joins the next letter into one cluster (a Devanagari conjunct, a Khmer subscript). */
+const isLinker = (cp: number) => cp === 0x094d || cp === 0x17d2;
 
 type Segmenter = { segment(text: string): Iterable<{ segment: string }> };
 const graphemes: Segmenter | null = (() => {
+  // an engine built without Intl has no Intl at all
+  if (typeof Intl === 'undefined') return null;
   const Segmenter = (Intl as unknown as { Segmenter?: new (locale: string, options: { granularity: 'grapheme' }) => Segmenter }).Segmenter;
   return Segmenter ? new Segmenter('zh', { granularity: 'grapheme' }) : null;
 })();
@@ -48,18 +59,22 @@ export function approximateCharacters(text: string): string[] {
   // a zero-width joiner joins two emoji into one (a family); between letters it joins nothing
   let joined = false;
   let openFlag = false;
+  let previous = 0;
   for (const char of text) {
     const cp = char.codePointAt(0)!;
     const last = out.length - 1;
-    if (last >= 0 && (cp === ZWJ || (joined && PICTOGRAPHIC.test(char) && PICTOGRAPHIC.test(out[last]!)) || isExtender(cp, char) || (openFlag && isRegional(cp)))) {
+    const joins = cp === ZWJ || (joined && PICTOGRAPHIC.test(char) && PICTOGRAPHIC.test(out[last]!)) || isExtender(cp, char) || (openFlag && isRegional(cp))
+      || (isTrailJamo(cp) && isHangul(previous)) || (isLeadJamo(cp) && isLeadJamo(previous)) || isLinker(previous);
+    if (last >= 0 && joins) {
       out[last] += char;
       joined = cp === ZWJ;
       openFlag = false;
-      continue;
+    } else {
+      out.push(char);
+      joined = false;
+      openFlag = isRegional(cp);
     }
-    out.push(char);
-    joined = false;
-    openFlag = isRegional(cp);
+    previous = cp;
   }
   return out;
 }

@@ -59,7 +59,8 @@ function brandConfig(): object {
   const { MC_CONFIG } = process.env;
   try {
     const file = configFile(process.env);
-    loadConfig(process.env);
+    // checked over the defaults as the functions will merge it (the file read once)
+    loadConfig({}, file);
     return file;
   } catch (error) {
     throw new Error(`MC_CONFIG=${MC_CONFIG}: ${error instanceof Error ? error.message : String(error)}`);

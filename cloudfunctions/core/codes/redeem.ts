@@ -31,8 +31,8 @@ function limiterOf(services: Services): InvalidScanLimiter {
 }
 
 /**
- * checkCode behind the invalid-scan limit, for whoever checks codes (codes.redeem, and the
- * landing page's scenes.resolve, which a visitor may call): a caller past the limit is refused
+ * checkCode behind the invalid-scan limit, for whoever checks codes (codes.redeem, and
+ * scenes.resolve and scenes.join, which a visitor may call): a caller past the limit is refused
  * (RATE_LIMITED) before the code is read, and a code that is not ours counts towards it.
  */
 export async function checkCodeFor(services: Services, openid: string | null, code: string | null): ReturnType<typeof checkCode> {

@@ -5,7 +5,9 @@ import { batchSigner, CODE_ALPHABET, tagCharsFor } from '../../cloudfunctions/co
 import { countRedeemed } from '../../cloudfunctions/core/codes/claims.store';
 import { createBatch } from '../../cloudfunctions/core/codes/create';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
-import { openTestServices, withStepBeforeTransaction, type TestServices } from '../support/services';
+import { pointsFunction } from '../../cloudfunctions/core/functions/points';
+import { invoke } from '../../cloudfunctions/core/runtime/handler';
+import { callerOf, openTestServices, withStepBeforeTransaction, type TestServices } from '../support/services';
 import { makeBatch, redeem, scenes, snapshot } from './support';
 
 let services: TestServices;
@@ -224,6 +226,32 @@ describe('codes.redeem', () => {
     expect(await scenes(services, 'v2', { action: 'resolve', q: urls[0] })).toMatchObject({ ok: true, data: { kind: 'product' } });
     // nor does joining through a product link tell a blocked caller which codes are real
     for (const q of [forged(99), urls[0]]) expect(await scenes(services, 'v1', { action: 'join', q })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+  });
+
+  test('scans of a withdrawn batch do not count towards the limit: the goods may be genuine', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const withdrawn = await makeBatch(services, { count: 15 });
+    const { codes } = await makeBatch(services, { sku: 'SKU-2' });
+    await setBatchStatus(services, withdrawn.batch._id, ['active'], { status: 'revoked', revokedAt: new Date(services.clock.now()).toISOString() });
+    services.clock.advance(60_000); // past the instance's batch cache
+    for (const code of withdrawn.codes) {
+      expect(await redeem(services, 'u1', { code })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID', details: { reason: 'withdrawn' } } });
+    }
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: true });
+  });
+
+  test('the answer\'s available points leave out points due to expire that the nightly job has not swept yet, as points.summary does', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    // a Tmall card opened in 2024: its 300 points expired at the end of 2025, and no expiry job has run
+    services.clock.set('2024-06-01T02:00:00Z');
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678', points: 300 }]);
+    services.clock.set('2026-11-23T02:00:00Z');
+    const { codes } = await makeBatch(services, { points: 20 });
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: true, data: { points: 20, available: 20 } });
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: true, data: { available: 20, repeated: true } });
+    expect(await memberOk(services, 'u1', { action: 'login' })).toBeTruthy();
+    const summary = await invoke(pointsFunction, { action: 'summary' }, callerOf('u1'), services);
+    expect(summary).toMatchObject({ ok: true, data: { available: 20 } });
   });
 
   test('scanning used codes counts towards the limit too', async () => {

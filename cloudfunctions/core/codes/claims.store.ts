@@ -43,11 +43,12 @@ export const claimKey = (body: string) => `scan:${body}`;
  * One transaction: the code's ledger entry (created; fails if taken), its
  * account and its member's balance. Two reads (the account, and the balance,
  * which says whether the member owes points elsewhere that these repay),
- * three writes (more when they do repay). Answers the member's balance as
- * the transaction left it. Throws StoreConflictError when the code was
- * already claimed, NOT_BOUND when the consumer's record was erased meanwhile.
+ * three writes (more when they do repay). Answers the member credited (the
+ * survivor, if the record's member was merged meanwhile). Throws
+ * StoreConflictError when the code was already claimed, NOT_BOUND when the
+ * consumer's record was erased meanwhile.
  */
-export function claimAndEarn(services: Services, earn: EarnInput): Promise<number> {
+export function claimAndEarn(services: Services, earn: EarnInput): Promise<string> {
   return services.store.transaction(async (tx) => {
     const session = new PointsSession(tx, services);
     // the entry is written with create at flush, which fails if the code was claimed: no replay read
@@ -55,9 +56,8 @@ export function claimAndEarn(services: Services, earn: EarnInput): Promise<numbe
     const { entry } = await earnIn(session, earn, { settle: true });
     // the consumer's record was erased after it was read: the code stays unused, for no one
     if (!entry.memberId) throw new AppError('NOT_BOUND', 'bind a phone to earn points');
-    const balance = (await session.balance(entry.memberId)).points;
     await session.flush();
-    return balance;
+    return entry.memberId;
   });
 }
 

@@ -1,5 +1,5 @@
 import { findWechatRecord, hasPhone, type WechatRecordDoc } from '../identity/lookup';
-import { memberPoints } from '../points/accounts.store';
+import { availableNow } from '../points/summary.store';
 import { AppError, isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { StoreConflictError, type DocStore } from '../store/port';
@@ -14,7 +14,7 @@ export interface RedeemResult {
   sku: string;
   name: string;
   points: number;
-  /** The member's points after the scan. */
+  /** The member's available points after the scan, as points.summary counts them. */
   available: number;
   /** When the code was redeemed: now for a first scan, the first scan's time for the same member's later ones (a retry's answer is the first answer). */
   redeemedAt: string;
@@ -33,13 +33,17 @@ function limiterOf(services: Services): InvalidScanLimiter {
 /**
  * checkCode behind the invalid-scan limit, for whoever checks codes (codes.redeem, and
  * scenes.resolve and scenes.join, which a visitor may call): a caller past the limit is refused
- * (RATE_LIMITED) before the code is read, and a code that is not ours counts towards it.
+ * (RATE_LIMITED) before the code is read, and a code that is not ours counts towards it (a
+ * withdrawn one of ours does not).
  */
 export async function checkCodeFor(services: Services, openid: string | null, code: string | null): ReturnType<typeof checkCode> {
   const limiter = limiterOf(services);
   if (openid && limiter.blocked(openid, services.clock.now())) throw new AppError('RATE_LIMITED', 'too many invalid scans: try again later');
   const checked = await checkCode(services, code);
-  if (openid && checked instanceof AppError && checked.code === 'CODE_INVALID') limiter.hit(openid, services.clock.now());
+  // A withdrawn code was signed by us (its tag verified): the goods may be genuine, and no guess
+  // gets that far, so it costs the honest holder of a recalled batch nothing.
+  const guessed = checked instanceof AppError && checked.code === 'CODE_INVALID' && checked.details?.reason !== 'withdrawn';
+  if (openid && guessed) limiter.hit(openid, services.clock.now());
   return checked;
 }
 
@@ -91,8 +95,8 @@ const sameHolder = (claim: Claim, record: WechatRecordDoc) => claim.accountId ==
  * NOT_BOUND carries `redeemedAt`, so the page says so rather than inviting
  * the scanner to join for points that are gone). Then one transaction posts
  * `scan:<body>` to the ledger (the entry is the claim: created only if
- * absent), updates the account and moves the balance; the answer's balance is
- * the one it wrote.
+ * absent), updates the account and moves the balance; the answer's available
+ * points are then read as points.summary counts them.
  *
  * Errors: RATE_LIMITED (too many invalid scans this hour), CODE_INVALID
  * (malformed, forged, unknown or revoked batch or key), CODE_EXPIRED,
@@ -119,20 +123,19 @@ export async function redeemCode(services: Services, openid: string, input: { co
   }
 
   const at = new Date(services.clock.now()).toISOString();
-  const pointsNow = () => memberPoints(services.store.get.bind(services.store), services, record.memberId);
   try {
-    const available = await claimAndEarn(services, {
+    const credited = await claimAndEarn(services, {
       key: claimKey(code.body), accountId: record._id, points: batch.points, growth: 0, at,
       source: { channel: 'scan', ref: code.body, detail: { sku: batch.sku, batchId: batch._id, ...(input.requestId ? { requestId: input.requestId } : {}) } }, note: batch.name,
     });
-    return { sku: batch.sku, name: batch.name, points: batch.points, available, redeemedAt: at, repeated: false };
+    return { sku: batch.sku, name: batch.name, points: batch.points, available: await availableNow(services, credited), redeemedAt: at, repeated: false };
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error;
   }
 
   const first = await findClaim(services, code.body);
   if (!first) throw new AppError('CONFLICT', 'this code is being redeemed: retry');
-  if (sameHolder(first, record)) return { sku: first.sku, name: first.name, points: first.points, available: (await pointsNow()).available, redeemedAt: first.at, repeated: !input.requestId || first.requestId !== input.requestId };
+  if (sameHolder(first, record)) return { sku: first.sku, name: first.name, points: first.points, available: await availableNow(services, record.memberId), redeemedAt: first.at, repeated: !input.requestId || first.requestId !== input.requestId };
   limiter.hit(openid, services.clock.now());
   // a counterfeit signal: worth counting, not worth failing the answer for (a hot fake code collides often)
   await countRepeat(services, code).catch((error: unknown) => services.log.warn('code_repeat_not_counted', { error: error instanceof Error ? error.name : 'unknown' }));

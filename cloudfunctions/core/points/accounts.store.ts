@@ -167,10 +167,3 @@ export async function syncMemberAccounts(
   }
   await session.flush();
 }
-
-/** A member's points as `members export` shows them (`get` may be the store: a read outside a transaction). */
-export async function memberPoints(get: Getter, services: Pick<Services, 'config'>, memberId: string): Promise<{ available: number; owed: number; growth: number; level: string }> {
-  const balance = await get<BalanceDoc>(COLLECTION.balances, memberId);
-  const level = balance?.level ?? levelFor(0, services.config.levels).code;
-  return { available: balance?.points ?? 0, owed: balance?.owed ?? 0, growth: balance?.growth ?? 0, level };
-}

@@ -4,7 +4,7 @@ import { levelFor, nextLevelFor } from '../levels/rules';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { decodeCursor, encodeCursor } from '../store/cursor';
-import type { MemberRef } from './accounts.store';
+import { liveMember, type MemberRef } from './accounts.store';
 import { describeEntry } from './describe';
 import { dueTotal } from './rules';
 import { COLLECTION, NEVER, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
@@ -12,13 +12,11 @@ import { COLLECTION, NEVER, type AccountDoc, type BalanceDoc, type LedgerEntry }
 /** How many expiry dates the summary lists. */
 const EXPIRING_DATES = 3;
 
+/** Read side by side: on CloudBase each read is a round trip, and a scan's answer waits for these. */
 async function accountsOf(services: Services, member: MemberRef): Promise<AccountDoc[]> {
-  const accounts: AccountDoc[] = [];
-  for (const id of new Set(member.records ?? [])) {
-    const account = await services.store.get<AccountDoc>(COLLECTION.accounts, id);
-    if (account) accounts.push(account);
-  }
-  return accounts;
+  const ids = [...new Set(member.records ?? [])];
+  const accounts = await Promise.all(ids.map((id) => services.store.get<AccountDoc>(COLLECTION.accounts, id)));
+  return accounts.filter((account): account is AccountDoc => account !== null);
 }
 
 /**
@@ -48,6 +46,16 @@ export async function pointsSummary(services: Services, member: MemberRef): Prom
 
   const levels = services.config.levels;
   return { available: points - due, owed, expiring, growth, level: levelFor(growth, levels), nextLevel: nextLevelFor(growth, levels) };
+}
+
+/**
+ * The available points an action that credited the member answers (a scan, a package card):
+ * the figure points.summary shows, points due to expire that the expiry job has not swept yet
+ * left out, read once the credit committed. Follows merges; 0 for a member erased meanwhile.
+ */
+export async function availableNow(services: Services, memberId: string): Promise<number> {
+  const member = await liveMember(services.store.get.bind(services.store), memberId);
+  return member ? (await pointsSummary(services, member)).available : 0;
 }
 
 const entryId = (key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 16);

@@ -1,6 +1,7 @@
 import { boundRecord } from '../codes/redeem';
 import { liveMember, type Getter } from '../identity/lookup';
-import { memberPoints, PointsSession } from '../points/accounts.store';
+import { PointsSession } from '../points/accounts.store';
+import { availableNow } from '../points/summary.store';
 import { earnIn } from '../points/ledger';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
@@ -39,7 +40,7 @@ export interface BindOrderResult {
 }
 
 async function replay(services: Services, bound: CardOrderDoc, memberId: string, requestId: string | undefined): Promise<BindOrderResult> {
-  const { available } = await memberPoints(services.store.get.bind(services.store), services, memberId);
+  const available = await availableNow(services, memberId);
   const repeated = !requestId || bound.requestId !== requestId;
   return { platform: bound.platform, orderId: bound.orderId, campaignId: bound.campaignId, points: bound.points, available, boundAt: bound.at, repeated };
 }
@@ -101,7 +102,7 @@ export async function bindOrder(services: Services, openid: string, input: { pla
     ...(input.requestId ? { requestId: input.requestId } : {}),
   };
   try {
-    return await services.store.transaction(async (tx) => {
+    const credited = await services.store.transaction(async (tx) => {
       // The refund is read again where the bonus is earned: one imported since the order was read
       // stops it. (One committing beside this transaction on CloudBase is as if imported just after
       // the binding, which keeps its bonus: the refund import reads nothing the binding writes.)
@@ -115,11 +116,11 @@ export async function bindOrder(services: Services, openid: string, input: { pla
       }, { settle: true });
       // the consumer's record was erased after it was read: the order stays unbound, for no one
       if (!entry.memberId) throw new AppError('NOT_BOUND', 'bind a phone to earn points');
-      const balance = await session.balance(entry.memberId);
       // no campaign counter: every binding through one card run would collide on it
       await session.flush();
-      return { platform: input.platform, orderId: input.orderId, campaignId: campaign._id, points: campaign.bonus, available: balance.points, boundAt: at, repeated: false };
+      return entry.memberId;
     });
+    return { platform: input.platform, orderId: input.orderId, campaignId: campaign._id, points: campaign.bonus, available: await availableNow(services, credited), boundAt: at, repeated: false };
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error;
     const first = await services.store.get<CardOrderDoc>(CARD_ORDERS, id);

@@ -105,8 +105,12 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect((await cli('guides', 'left', 'G009')).out).toBe('guide G009 marked as left; their scene now joins store SH001\n');
     expect((await cli('guides', 'left', 'G009')).out).toBe('guide G009 had left already (unchanged); their scene joins store SH001\n');
     expect((await cli('stores', 'scene', 'SH001')).out).toMatch(/^scene s=SH001\n/);
-    expect((await cli('campaigns', 'add', '--bonus', '50', '--name', '双11包裹卡', '--id', 'P11')).out).toMatch(/campaign P11 added: 双11包裹卡, 50 points per tmall order, no end date\nscene p=P11\n/);
-    expect((await cli('campaigns', 'add', '--bonus', '30', '--name', '年货节包裹卡', '--valid-to', '2027-02-28', '--id', 'P12')).out).toMatch(/campaign P12 added: 年货节包裹卡, 30 points per tmall order, until 2027-02-28 23:59:59 Beijing\n/);
+    // by default, orders paid from 30 days before the campaign is added (parcels still in the warehouse)
+    const thirtyDaysAgo = new Date(Date.now() + 8 * 3600_000 - 30 * 86400_000).toISOString().slice(0, 10);
+    expect((await cli('campaigns', 'add', '--bonus', '50', '--name', '双11包裹卡', '--id', 'P11')).out).toMatch(new RegExp(`campaign P11 added: 双11包裹卡, 50 points per tmall order paid from ${thirtyDaysAgo}, no end date\nscene p=P11\n`));
+    expect((await cli('campaigns', 'add', '--bonus', '30', '--name', '年货节包裹卡', '--valid-to', '2099-02-28', '--orders-from', '2099-01-01', '--id', 'P12')).out).toMatch(/campaign P12 added: 年货节包裹卡, 30 points per tmall order paid from 2099-01-01, until 2099-02-28 23:59:59 Beijing\n/);
+    expect((await cli('campaigns', 'add', '--bonus', '30', '--name', 'x', '--orders-from', '2099-1-1')).err).toMatch(/INVALID_INPUT: orders-from 2099-1-1 is not a date \(YYYY-MM-DD\)/);
+    expect((await cli('campaigns', 'add', '--bonus', '30', '--name', 'x', '--orders-from', '2099-03-01', '--valid-to', '2099-02-28')).err).toMatch(/INVALID_INPUT: orders-from 2099-03-01 is after valid-to 2099-02-28/);
     // a mistyped platform would print cards whose orders can never be imported or bound
     expect((await cli('campaigns', 'add', '--bonus', '50', '--name', 'x', '--id', 'P13', '--platform', 'tmal')).err).toMatch(/INVALID_INPUT: unknown channel "tmal": this brand's channels are tmall, offline, jd/);
     expect((await cli('campaigns', 'scene', 'P13')).err).toMatch(/NOT_FOUND/);
@@ -138,7 +142,7 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
       expect(await call('scenes', 'shopper', { action: 'join', scene: 'g=G001' })).toMatchObject({ ok: true, data: { attributed: true } });
     });
     const generatedId = /^store (\S+) added/.exec(generated.out)![1];
-    expect((await cli('report', 'guides')).out).toBe(`store\tguide\tname\trecruited\nSH001\t\t南京西路店\t1\n\tG001\t小林\t1\n\tG009\t小王 (left)\t0\n${generatedId}\t\t静安店\t0\ntotal\t\t\t1\n`);
+    expect((await cli('report', 'guides')).out).toBe(`store\tguide\tname\trecruited\talready members\nSH001\t\t南京西路店\t1\t0\n\tG001\t小林\t1\t0\n\tG009\t小王 (left)\t0\t0\n${generatedId}\t\t静安店\t0\t0\ntotal\t\t\t1\t0\n`);
     expect(JSON.parse((await cli('report', 'guides', '--json')).out)).toMatchObject({ total: 1, stores: [{ storeId: 'SH001', recruited: 1 }, { storeId: generatedId, recruited: 0 }] });
   });
 });

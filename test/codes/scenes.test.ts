@@ -117,6 +117,71 @@ describe('scenes.join', () => {
     expect(report.stores[0]).toMatchObject({ storeId: 'SH001', recruited: 1, guides: [{ guideId: 'G001', recruited: 0 }, { guideId: 'G002', recruited: 0 }] });
   });
 
+  test('a member who bound their phone more than a day before scanning a guide\'s code is no recruit of the guide', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await boundConsumer(services, 'u2', '13912345679');
+    // u2 scans the next morning: a join kept for a later try still counts
+    services.clock.advance(23 * 3600_000);
+    expect(await ok('u2', { action: 'join', scene: 'g=G001' })).toMatchObject({ attributed: true, guideId: 'G001' });
+    // u1, a member for a day already, scans the code at the till
+    services.clock.advance(2 * 3600_000);
+    const late = await ok('u1', { action: 'join', scene: 'g=G001' });
+    expect(late).toMatchObject({ attributed: false, kind: 'guide', guideId: 'G001', storeId: 'SH001' });
+    // the first code seen stays the answer; no later code makes them a recruit either
+    expect(await ok('u1', { action: 'join', scene: 'g=G002' })).toEqual(late);
+    const report = await recruitReport(services);
+    expect(report.stores[0]).toMatchObject({ storeId: 'SH001', recruited: 1, guides: [{ guideId: 'G001', recruited: 1 }, { guideId: 'G002', recruited: 0 }] });
+    expect(report.total).toBe(1);
+  });
+
+  test('a Tmall or store member who joins the mini-program through a guide counts apart from new members', async () => {
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678' }]);
+    await boundConsumer(services, 'u1', '13912345678');
+    await boundConsumer(services, 'u2', '13912345679');
+    expect(await ok('u1', { action: 'join', scene: 'g=G001' })).toMatchObject({ attributed: true, guideId: 'G001' });
+    expect(await ok('u2', { action: 'join', scene: 'g=G001' })).toMatchObject({ attributed: true, guideId: 'G001' });
+    const report = await recruitReport(services);
+    expect(report.stores[0]).toMatchObject({ storeId: 'SH001', recruited: 1, alreadyMembers: 1, guides: [{ guideId: 'G001', recruited: 1, alreadyMembers: 1 }, { guideId: 'G002', recruited: 0, alreadyMembers: 0 }] });
+    expect(report).toMatchObject({ total: 1, alreadyMembers: 1 });
+  });
+
+  test('erasure takes the member out of their guide\'s recruits: erasing and binding one phone again and again counts once', async () => {
+    for (let round = 0; round < 3; round++) {
+      if (round) {
+        await memberOk(services, 'g-phone', { action: 'delete', confirm: true });
+        services.clock.advance(60_000);
+      }
+      await boundConsumer(services, 'g-phone', '13760000009');
+      expect(await ok('g-phone', { action: 'join', scene: 'g=G001' })).toMatchObject({ attributed: true });
+    }
+    expect((await recruitReport(services)).stores[0]!.guides[0]).toMatchObject({ guideId: 'G001', recruited: 1 });
+    expect(await services.dump('attributions')).toHaveLength(1);
+    await memberOk(services, 'g-phone', { action: 'delete', confirm: true });
+    expect(await services.dump('attributions')).toEqual([]);
+    expect((await recruitReport(services)).total).toBe(0);
+  });
+
+  test('two members each recruited, merged by an operator, are one recruit: the earliest join\'s', async () => {
+    await services.close();
+    const defaults = openTestServices();
+    services = openTestServices(undefined, { identity: { ...defaults.config.identity, limits: { ...defaults.config.identity.limits, phone: 2 } } });
+    await defaults.close();
+    await addStore(services, { id: 'SH001', name: '南京西路店', city: '上海' });
+    await addGuide(services, { id: 'G001', storeId: 'SH001', name: '小林' });
+    await addGuide(services, { id: 'G002', storeId: 'SH001', name: '小王' });
+    const { memberId: a } = await boundConsumer(services, 'u1', '13912345678');
+    await ok('u1', { action: 'join', scene: 'g=G002' });
+    services.clock.advance(60_000);
+    const { memberId: b } = await boundConsumer(services, 'u2', '13912345679');
+    await ok('u2', { action: 'join', scene: 'g=G001' });
+    const merge = await mergeMembers(services, b, a);
+    const report = await recruitReport(services);
+    expect(report.total).toBe(1);
+    expect(report.stores[0]!.guides).toMatchObject([{ guideId: 'G002', recruited: 1 }, { guideId: 'G001', recruited: 0 }]);
+    await unmergeMembers(services, merge._id);
+    expect((await recruitReport(services)).total).toBe(2);
+  });
+
   test.each([
     ['unbound', 'NOT_BOUND', 'u0', { scene: 'g=G001' }],
     ['unknown guide', 'NOT_FOUND', 'u1', { scene: 'g=NOPE' }],
@@ -233,6 +298,29 @@ describe('scenes.bindOrder (package cards)', () => {
     expect(await failure('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' }, racing)).toBe('NOT_BOUND');
     expect(await services.dump('cardOrders')).toEqual([]);
     expect((await services.dump('ledger')).filter((e) => String(e._id).startsWith('card:'))).toEqual([]);
+  });
+
+  test('an order paid before the campaign\'s cards could ship with it, or with nothing paid, earns no bonus; only its buyer is told why', async () => {
+    await importOrders(services, 'tmall', [
+      // P11 was added on 2026-11-23: by default it takes orders paid from 30 days before
+      { orderId: '1003', channelMemberId: 'T1', amountFen: 19900, status: 'paid', paidAt: '2026-10-23 23:00:00' },
+      { orderId: '1004', channelMemberId: 'T1', amountFen: 19900, status: 'paid', paidAt: '2026-10-24 00:00:00' },
+      { orderId: '1005', channelMemberId: 'T1', amountFen: 0, status: 'paid', paidAt: '2026-11-12 10:00:00' },
+      { orderId: '2003', channelMemberId: 'T2', amountFen: 0, status: 'paid', paidAt: '2026-11-12 10:00:00' },
+    ]);
+    await addCampaign(services, { id: 'P12', name: '双12包裹卡', platform: 'tmall', bonus: 30, ordersFrom: '2026-11-12' });
+    await boundConsumer(services, 'u1', '13912345678');
+    const before = await snapshot(services);
+    expect(await scenes(services, 'u1', { action: 'bindOrder', platform: 'tmall', orderId: '1003', campaignId: 'P11' }))
+      .toMatchObject({ ok: false, error: { code: 'FORBIDDEN', details: { reason: 'before_campaign', ordersFrom: '2026-10-23T16:00:00.000Z' } } });
+    expect(await scenes(services, 'u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P12' }))
+      .toMatchObject({ ok: false, error: { code: 'FORBIDDEN', details: { reason: 'before_campaign', ordersFrom: '2026-11-11T16:00:00.000Z' } } });
+    expect(await scenes(services, 'u1', { action: 'bindOrder', platform: 'tmall', orderId: '1005', campaignId: 'P11' }))
+      .toMatchObject({ ok: false, error: { code: 'FORBIDDEN', details: { reason: 'unpaid' } } });
+    const stranger = await scenes(services, 'u1', { action: 'bindOrder', platform: 'tmall', orderId: '2003', campaignId: 'P11' });
+    expect(stranger.ok || stranger.error).not.toHaveProperty('details');
+    expect(await snapshot(services)).toEqual(before);
+    expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1004', campaignId: 'P11' })).toMatchObject({ points: 50 });
   });
 
   test('an ended campaign: CODE_EXPIRED', async () => {

@@ -45,7 +45,7 @@ const sameCounts = (a: Map<string, number>, b: Map<string, number>) => a.size ==
  * The consumer's right to erasure: every record of the member (the WeChat
  * user and the channel memberships it was linked to), every identifier they
  * carried, the refused joins recorded under those identifiers, their phone-code receipts,
- * store-card link requests and wrong store-card tries are removed;
+ * store-card link requests, wrong store-card tries and how they joined are removed;
  * the member stays as an anonymous tombstone so the ledger's totals still
  * balance. A later login starts a new member.
  *
@@ -75,6 +75,9 @@ export async function deleteMember(services: Services, caller: Caller & { openid
       }
       // the consumer's wrong store-card tries, kept under each WeChat record's id
       for (const id of wechatIdsOf(member, current)) if (await cache.get('linkAttempts', id)) cache.remove('linkAttempts', id);
+      // how they joined (scenes/join.ts): it names their WeChat record, and a recruit who left is
+      // none (a guide erasing and binding one phone again would count it each time)
+      if (member && (await cache.get('attributions', member._id))) cache.remove('attributions', member._id);
       // A channel card that came without an opening balance gets one of 0 points: a later file
       // bringing the card back carries a balance that counts the orders credited here already, and
       // an opening enters once per card (identity/import.ts), so it must find one entered.

@@ -10,6 +10,8 @@ export interface WechatRecordDoc extends RecordDoc {
   profile: { nickname: string | null; birthday: string | null };
   /** AES-GCM sealed phone, for the few places that need it in clear. */
   phoneSealed: string | null;
+  /** When a phone was first bound: the consumer joined (a scene's recruit joins within a day of it). Absent on records bound before it was kept. */
+  phoneBoundAt?: string;
   /**
    * How many documents naming this record were written that erasure finds by query
    * (phone-code receipts, store-card requests): each transaction writing one counts it

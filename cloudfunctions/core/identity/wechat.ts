@@ -117,6 +117,8 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
     const identifiers = [...record.identifiers.filter((i) => i.type !== 'phone'), { type: 'phone', value: key }];
     const next: WechatRecordDoc = {
       ...record, identifiers, phoneMasked: maskPhone(phone), phoneSealed: encryptPhone(services.secrets.phoneEncKey, phone), updatedAt: nowIso(services),
+      // a change of phone later is no new joining
+      ...(hasPhone(record) ? {} : { phoneBoundAt: nowIso(services) }),
       trail: (record.trail ?? 0) + 1, // the receipt written below
     };
     const outcome: GraphOutcome = await applyRecordChanges(cache, services, [{ before: record, after: next }]);

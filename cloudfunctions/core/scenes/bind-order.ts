@@ -8,7 +8,7 @@ import type { Services } from '../runtime/services';
 import { StoreConflictError, type Doc } from '../store/port';
 import type { AttributionDoc } from './attribution';
 import { ATTRIBUTIONS } from './join';
-import { campaignEnded } from './places';
+import { campaignEnded, ordersFromOf } from './places';
 import { CAMPAIGNS, getCampaign } from './places.store';
 import { findImportedOrder, fullyRefunded } from './orders.store';
 
@@ -56,7 +56,8 @@ async function replay(services: Services, bound: CardOrderDoc, memberId: string,
  * through (scenes.join). Throws NOT_BOUND, INVALID_INPUT (no campaign; the
  * platform is not the campaign's), NOT_FOUND (campaign or
  * order), CODE_EXPIRED (campaign ended), FORBIDDEN (another member's order;
- * the caller's own refunded order, with details.reason `refunded`), CONFLICT
+ * the caller's own order with details.reason `refunded`, `before_campaign` (paid
+ * before the campaign's `ordersFrom`, given in details) or `unpaid` (0 paid)), CONFLICT
  * (the caller's order, bound already by another member, with details.reason
  * `bound`; without it, the binding collided with others too often: retry). Whether someone
  * else's order exists, was bound or refunded is not told.
@@ -95,6 +96,11 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   if (earlier) throw boundAlready();
   const refunded = () => new AppError('FORBIDDEN', 'this order was refunded', { reason: 'refunded' });
   if (fullyRefunded(order)) throw refunded();
+  // A card rides in the parcel of an order paid while its print run shipped: an older order (any
+  // in the member's history, under whichever card pays most) could not have carried it.
+  const ordersFrom = ordersFromOf(campaign);
+  if (order.paidAt < ordersFrom) throw new AppError('FORBIDDEN', 'this order was paid before the package card campaign', { reason: 'before_campaign', ordersFrom });
+  if (order.amountFen === 0) throw new AppError('FORBIDDEN', 'nothing was paid for this order', { reason: 'unpaid' });
 
   const at = new Date(services.clock.now()).toISOString();
   const bound: CardOrderDoc = {

@@ -5,6 +5,7 @@ import { AppError, isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { addCampaign, addGuide, addStore, getCampaign, getGuide, getStore, guideLeft } from './places.store';
 import { recruitReport } from './report';
+import { ORDER_LEAD_DAYS, ordersFromOf } from './places';
 import { linkOf, sceneOf, type PlaceKind } from './scene';
 
 const integer = (value: string) => {
@@ -75,9 +76,10 @@ export function registerSceneCommands({ program, run }: CliContext): void {
     .option('--platform <channel>', 'the order channel the cards ship with', 'tmall')
     .option('--id <id>', 'campaign id, 1-30 letters, digits, _ or - (default: made from name, platform, bonus and end)')
     .option('--valid-to <date>', 'last day an order can be bound (YYYY-MM-DD, Beijing time)')
-    .action((options: { bonus: number; name: string; platform: string; id?: string; validTo?: string }) => run(async (services) => {
+    .option('--orders-from <date>', `first day an order bound through the card may have been paid (YYYY-MM-DD, Beijing time; default: ${ORDER_LEAD_DAYS} days before today)`)
+    .action((options: { bonus: number; name: string; platform: string; id?: string; validTo?: string; ordersFrom?: string }) => run(async (services) => {
       const { doc: campaign, repeated } = await addCampaign(services, options);
-      out(`campaign ${campaign._id} ${repeated ? 'exists already (unchanged)' : 'added'}: ${campaign.name}, ${plural(campaign.bonus, 'point')} per ${campaign.platform} order, ${campaign.validTo ? `until ${beijingTime(campaign.validTo)}` : 'no end date'}`);
+      out(`campaign ${campaign._id} ${repeated ? 'exists already (unchanged)' : 'added'}: ${campaign.name}, ${plural(campaign.bonus, 'point')} per ${campaign.platform} order paid from ${beijingTime(ordersFromOf(campaign)).slice(0, 10)}, ${campaign.validTo ? `until ${beijingTime(campaign.validTo)}` : 'no end date'}`);
       printScene(services, 'packageCard', campaign._id);
     }, { createsDatabase: true }));
   sceneCommand(campaigns, 'packageCard', (s, id) => getCampaign(s.store, id));
@@ -85,7 +87,7 @@ export function registerSceneCommands({ program, run }: CliContext): void {
   const report = program.command('report').description('operator reports');
   report
     .command('guides')
-    .description('members recruited (first touch) per store and per shopping guide')
+    .description('members recruited (first touch, joined through the code) per store and per shopping guide: new members, and Tmall or store members apart')
     .option('--json', 'one JSON document instead of a table')
     .action((options: { json?: boolean }) => run(async (services) => {
       const result = await recruitReport(services);
@@ -93,11 +95,11 @@ export function registerSceneCommands({ program, run }: CliContext): void {
         out(JSON.stringify(result));
         return;
       }
-      out(`store\tguide\tname\trecruited`);
+      out(`store\tguide\tname\trecruited\talready members`);
       for (const store of result.stores) {
-        out(`${store.storeId}\t\t${store.name}\t${store.recruited}`);
-        for (const guide of store.guides) out(`\t${guide.guideId}\t${guide.name}${guide.status === 'left' ? ' (left)' : ''}\t${guide.recruited}`);
+        out(`${store.storeId}\t\t${store.name}\t${store.recruited}\t${store.alreadyMembers}`);
+        for (const guide of store.guides) out(`\t${guide.guideId}\t${guide.name}${guide.status === 'left' ? ' (left)' : ''}\t${guide.recruited}\t${guide.alreadyMembers}`);
       }
-      out(`total\t\t\t${result.total}`);
+      out(`total\t\t\t${result.total}\t${result.alreadyMembers}`);
     }));
 }

@@ -2,7 +2,8 @@ import { boundRecord } from '../codes/redeem';
 import { liveMember } from '../identity/lookup';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
-import { attributionFrom, viewOf, type AttributionDoc, type AttributionView } from './attribution';
+import { BUYER_PREFIX } from '../identity/buyers';
+import { attributionFrom, joinedNow, viewOf, type AttributionDoc, type AttributionView } from './attribution';
 import type { GuideDoc } from './places';
 import { GUIDES } from './places.store';
 import { resolveScene, type Resolved } from './resolve';
@@ -10,14 +11,17 @@ import { resolveScene, type Resolved } from './resolve';
 export const ATTRIBUTIONS = 'attributions';
 
 export interface JoinResult extends AttributionView {
-  /** True when this call recorded the member's first touch; false when it was recorded before. */
+  /** True when this call recorded the member's first touch as the scene's recruit; false when it was recorded before, or the member joined long before. */
   attributed: boolean;
 }
 
 /**
  * `scenes.join`: records how the caller's member first came in (channel,
  * store, guide, campaign, time), once per member: the attribution is the
- * guide's, the store's or the campaign's credit. A later join through any
+ * guide's, the store's or the campaign's credit when the scene brought them
+ * in, that is when they bound their phone within a day before (`attributed`).
+ * A member for longer who scans a guide's code at the till is no one's
+ * recruit: the scene is kept as theirs, crediting no one. A later join through any
  * scene answers the first attribution and changes nothing (but a package
  * card's campaign is remembered for bindOrder). Needs a bound
  * phone: a recruit counts when they become a member the brand can reach.
@@ -46,10 +50,13 @@ export async function joinScene(services: Services, openid: string, input: { sce
     const touch: Resolved = resolved.kind === 'guide' && (await tx.get<GuideDoc>(GUIDES, resolved.guideId))?.status !== 'active'
       ? { kind: 'store', storeId: resolved.storeId, storeName: resolved.storeName }
       : resolved;
-    const attribution = attributionFrom(touch, member._id, record._id, at);
+    const recruit = joinedNow(record.phoneBoundAt, services.clock.now());
+    // a Tmall or store card joined through the phone: the brand knew them before the guide did
+    const alreadyMember = member.records.some((id) => !id.startsWith('wechat:') && !id.startsWith(BUYER_PREFIX));
+    const attribution = attributionFrom(touch, member._id, record._id, at, { recruit, alreadyMember });
     // the attribution is the credit (report guides counts them): no store, guide or campaign
     // counter is written here, which every join at an in-store event would collide on
     await tx.create(ATTRIBUTIONS, attribution);
-    return { attributed: true, ...viewOf(attribution) };
+    return { attributed: recruit, ...viewOf(attribution) };
   });
 }

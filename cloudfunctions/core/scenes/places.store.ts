@@ -5,13 +5,17 @@ import { base32 } from '../runtime/ids';
 import type { Services } from '../runtime/services';
 import type { Doc, DocStore } from '../store/port';
 import { unknownChannelProblem } from '../identity/records';
-import { bonusProblem, idProblem, nameProblem, type CampaignDoc, type GuideDoc, type StoreDoc } from './places';
+import { parseBeijingTime } from '../points/time';
+import { beijingDayStart, bonusProblem, idProblem, nameProblem, ORDER_LEAD_DAYS, ordersFromOf, type CampaignDoc, type GuideDoc, type StoreDoc } from './places';
 
 /** Operator side of stores, guides and campaigns (the CLI calls these). */
 
 export const STORES = 'stores';
 export const GUIDES = 'guides';
 export const CAMPAIGNS = 'campaigns';
+
+/** `--orders-from YYYY-MM-DD`: that day's Beijing midnight, or null. */
+const parseOrdersFrom = (date: string) => (/^\d{4}-\d{2}-\d{2}$/.test(date) ? parseBeijingTime(date) : null);
 
 const invalid = (problem: string | null) => {
   if (problem) throw new AppError('INVALID_INPUT', problem);
@@ -120,24 +124,29 @@ export async function guideLeft(services: Services, guideId: string): Promise<Gu
 }
 
 /** Throws INVALID_INPUT, CONFLICT (the id is taken by another campaign). */
-export async function addCampaign(services: Services, input: { id?: string; name: string; platform: string; bonus: number; validTo?: string }): Promise<Added<CampaignDoc>> {
+export async function addCampaign(services: Services, input: { id?: string; name: string; platform: string; bonus: number; validTo?: string; ordersFrom?: string }): Promise<Added<CampaignDoc>> {
   const name = input.name.trim();
   const validTo = input.validTo === undefined ? null : parseValidTo(input.validTo);
+  const ordersFrom = input.ordersFrom === undefined ? beijingDayStart(services.clock.now(), ORDER_LEAD_DAYS) : parseOrdersFrom(input.ordersFrom);
   const id = input.id ?? contentId('p', [name, input.platform, input.bonus, validTo]);
   invalid(
     idProblem(id) ?? nameProblem(input.name) ?? bonusProblem(input.bonus)
       // the channel its orders are imported from: a card for any other could never bind one
       ?? unknownChannelProblem(input.platform, services.config.identity.priority)
       ?? (input.validTo !== undefined && !validTo ? `valid-to ${input.validTo} is not a date (YYYY-MM-DD)` : null)
-      ?? (validTo && Date.parse(validTo) <= services.clock.now() ? `valid-to ${input.validTo} has passed: give a future date` : null),
+      ?? (validTo && Date.parse(validTo) <= services.clock.now() ? `valid-to ${input.validTo} has passed: give a future date` : null)
+      ?? (!ordersFrom ? `orders-from ${input.ordersFrom} is not a date (YYYY-MM-DD)` : null)
+      ?? (validTo && ordersFrom && ordersFrom > validTo ? `orders-from ${input.ordersFrom} is after valid-to ${input.validTo}` : null),
   );
-  const sameAs = (held: CampaignDoc) => held.name === name && held.platform === input.platform && held.bonus === input.bonus && held.validTo === validTo;
+  // the default order window moves with the day a rerun is made on: only a window given decides sameness
+  const sameAs = (held: CampaignDoc) => held.name === name && held.platform === input.platform && held.bonus === input.bonus && held.validTo === validTo
+    && (input.ordersFrom === undefined || ordersFromOf(held) === ordersFrom);
   if (input.id === undefined) {
     const before = await addedBefore(services, CAMPAIGNS, {}, sameAs);
     if (before) return before;
   }
   const doc: CampaignDoc = {
-    _id: id, name, platform: input.platform, bonus: input.bonus, validTo, createdAt: nowIso(services),
+    _id: id, name, platform: input.platform, bonus: input.bonus, validTo, ordersFrom: ordersFrom!, createdAt: nowIso(services),
   };
   return addPlace(services, CAMPAIGNS, doc, sameAs,
     (held) => `campaign ${id} already exists: ${held.name}, bonus ${held.bonus} on ${held.platform} orders${held.validTo ? ` until ${held.validTo}` : ''}`);

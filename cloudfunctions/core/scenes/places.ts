@@ -1,4 +1,5 @@
 import { isDisplayableName } from '../contracts/text';
+import { BEIJING_OFFSET_MS } from '../points/time';
 import type { Doc } from '../store/port';
 import { PLACE_ID } from './scene';
 
@@ -32,10 +33,17 @@ export interface CampaignDoc extends Doc {
   platform: string;
   bonus: number;
   validTo: string | null;
+  /**
+   * The first instant (a Beijing midnight) an order bound through the card may have been paid:
+   * a card rides in the parcel of an order paid after its print run began. Absent on campaigns
+   * added before it was kept: ORDER_LEAD_DAYS before the campaign was added.
+   */
+  ordersFrom?: string;
   createdAt: string;
 }
 
 export const MAX_BONUS = 100_000;
+const DAY_MS = 24 * 3600_000;
 
 /** A display name: 1-40 characters, no control characters. */
 export function nameProblem(name: string, what = 'name'): string | null {
@@ -52,5 +60,17 @@ export function idProblem(id: string): string | null {
 export function bonusProblem(bonus: number): string | null {
   return Number.isInteger(bonus) && bonus >= 1 && bonus <= MAX_BONUS ? null : `bonus must be an integer from 1 to ${MAX_BONUS}`;
 }
+
+/** How long before a campaign is added the orders its cards ship with may have been paid, by default (parcels still in the warehouse). */
+export const ORDER_LEAD_DAYS = 30;
+
+/** The Beijing midnight that starts the day `days` days before the instant `at`. */
+export function beijingDayStart(at: number, days = 0): string {
+  const wall = at + BEIJING_OFFSET_MS - days * DAY_MS;
+  return new Date(wall - (wall % DAY_MS) - BEIJING_OFFSET_MS).toISOString();
+}
+
+/** The earliest payment time of an order the campaign's card may be bound to. */
+export const ordersFromOf = (campaign: CampaignDoc): string => campaign.ordersFrom ?? beijingDayStart(Date.parse(campaign.createdAt), ORDER_LEAD_DAYS);
 
 export const campaignEnded = (campaign: CampaignDoc, now: number) => campaign.validTo !== null && Date.parse(campaign.validTo) < now;

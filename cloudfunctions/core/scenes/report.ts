@@ -1,45 +1,71 @@
+import { liveMember } from '../identity/lookup';
 import type { Services } from '../runtime/services';
 import type { GuideDoc, StoreDoc } from './places';
 import type { AttributionDoc } from './attribution';
 import { ATTRIBUTIONS } from './join';
 import { allDocs, GUIDES, STORES } from './places.store';
 
+interface Counts {
+  /** New members: the brand knew them in no channel before. */
+  recruited: number;
+  /** Tmall or store members who came into the mini-program through them. */
+  alreadyMembers: number;
+}
+
 export interface RecruitReport {
-  stores: {
+  stores: (Counts & {
     storeId: string;
     name: string;
     /** Members whose first touch was this store or one of its guides. */
-    recruited: number;
-    guides: { guideId: string; name: string; status: GuideDoc['status']; recruited: number }[];
-  }[];
-  /** Members first touched through any store or guide. */
+    guides: (Counts & { guideId: string; name: string; status: GuideDoc['status'] })[];
+  })[];
+  /** New members first touched through any store or guide. */
   total: number;
+  /** Channel members first touched through any store or guide. */
+  alreadyMembers: number;
 }
 
 /**
  * Members recruited per store and per guide (the operator's `report guides`), counted from the
  * first touches themselves (`attributions`: one document per member, a few seconds a million).
+ * A person counts once: members merged since are one (their earliest recruiting join), and a
+ * member erased since counts no more. A join by a member of longer standing recruits no one.
  * Most recruits first.
  */
 export async function recruitReport(services: Services): Promise<RecruitReport> {
-  const byStore = new Map<string, number>();
-  const byGuide = new Map<string, number>();
-  const add = (counts: Map<string, number>, id: string | null) => {
-    if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
-  };
+  const get = services.store.get.bind(services.store);
+  // the earliest recruiting join of each person (the member it led to now)
+  const firstOf = new Map<string, AttributionDoc>();
   for await (const attribution of allDocs<AttributionDoc>(services.store, ATTRIBUTIONS)) {
-    add(byStore, attribution.storeId);
-    add(byGuide, attribution.guideId);
+    if (attribution.recruit === false) continue;
+    const member = await liveMember(get, attribution.memberId);
+    if (!member) continue;
+    const held = firstOf.get(member._id);
+    if (!held || attribution.at < held.at) firstOf.set(member._id, attribution);
   }
+  const byStore = new Map<string, Counts>();
+  const byGuide = new Map<string, Counts>();
+  const add = (counts: Map<string, Counts>, id: string | null, already: boolean) => {
+    if (!id) return;
+    let c = counts.get(id);
+    if (!c) counts.set(id, (c = { recruited: 0, alreadyMembers: 0 }));
+    if (already) c.alreadyMembers++;
+    else c.recruited++;
+  };
+  for (const attribution of firstOf.values()) {
+    add(byStore, attribution.storeId, attribution.alreadyMember === true);
+    add(byGuide, attribution.guideId, attribution.alreadyMember === true);
+  }
+  const none: Counts = { recruited: 0, alreadyMembers: 0 };
   const stores: RecruitReport['stores'] = [];
   for await (const shop of allDocs<StoreDoc>(services.store, STORES)) {
     const guides: RecruitReport['stores'][number]['guides'] = [];
     for await (const guide of allDocs<GuideDoc>(services.store, GUIDES, { storeId: shop._id })) {
-      guides.push({ guideId: guide._id, name: guide.name, status: guide.status, recruited: byGuide.get(guide._id) ?? 0 });
+      guides.push({ guideId: guide._id, name: guide.name, status: guide.status, ...(byGuide.get(guide._id) ?? none) });
     }
-    guides.sort((a, b) => b.recruited - a.recruited || a.guideId.localeCompare(b.guideId));
-    stores.push({ storeId: shop._id, name: shop.name, recruited: byStore.get(shop._id) ?? 0, guides });
+    guides.sort((a, b) => b.recruited - a.recruited || b.alreadyMembers - a.alreadyMembers || a.guideId.localeCompare(b.guideId));
+    stores.push({ storeId: shop._id, name: shop.name, ...(byStore.get(shop._id) ?? none), guides });
   }
-  stores.sort((a, b) => b.recruited - a.recruited || a.storeId.localeCompare(b.storeId));
-  return { stores, total: stores.reduce((sum, s) => sum + s.recruited, 0) };
+  stores.sort((a, b) => b.recruited - a.recruited || b.alreadyMembers - a.alreadyMembers || a.storeId.localeCompare(b.storeId));
+  return { stores, total: stores.reduce((sum, s) => sum + s.recruited, 0), alreadyMembers: stores.reduce((sum, s) => sum + s.alreadyMembers, 0) };
 }

@@ -101,6 +101,16 @@ describe('package card order', () => {
     expect(await screen.findByText('这笔订单已退款，不能领取包裹卡积分。')).toBeTruthy()
   })
 
+  it.each([
+    [{ reason: 'before_campaign', ordersFrom: '2026-10-23T16:00:00.000Z' }, '这笔订单在本次包裹卡活动开始前支付，不能领取包裹卡积分（限 2026年10月24日及以后支付的订单）。'],
+    [{ reason: 'unpaid' }, '这笔订单没有实付金额，不能领取包裹卡积分。'],
+  ])('tells the buyer why their own order earns no bonus: %j', async (details, text) => {
+    mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { error: 'FORBIDDEN', details: { details } } })
+    render(<OrderPage />)
+    await bind('2026112300001')
+    expect(await screen.findByText(text)).toBeTruthy()
+  })
+
   it('checks the order id before sending it', async () => {
     mockApi({ 'member.login': JOINED })
     render(<OrderPage />)

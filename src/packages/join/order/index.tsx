@@ -4,11 +4,11 @@ import { Button } from '@nutui/nutui-react-taro'
 import { useRef, useState } from 'react'
 import { channelName } from '../../../../cloudfunctions/core/contracts/channel-names'
 import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors'
-import { callFunction, errorDetails, toApiError } from '../../../api'
+import { callFunction, errorDetails, toApiError, type ApiError } from '../../../api'
 import { ErrorView, LoadingView } from '../../../components/StatusView'
 import { setNextStep } from '../../../launch/intent'
 import { newAttemptId } from '../../../lib/attempt'
-import { formatDateTime, formatPoints, spendablePoints } from '../../../lib/format'
+import { formatDate, formatDateTime, formatPoints, spendablePoints } from '../../../lib/format'
 import { ROUTES, decodeParam, go, replace } from '../../../lib/routes'
 import { useMembership } from '../../../lib/useMembership'
 import '../index.css'
@@ -30,6 +30,20 @@ const ORDER_MESSAGES: Partial<Record<ErrorCode, string>> = {
   CONFLICT: '当前领取人数较多，请稍后再点一次「绑定订单」。',
   CODE_ALREADY_REDEEMED: ALREADY_BOUND,
   CODE_EXPIRED: '该包裹卡活动已结束。',
+}
+
+/** What a refusal says: the buyer's own order is told why it earns nothing (details.reason). */
+function refusalText(failure: ApiError): string {
+  const details = errorDetails(failure)
+  if (failure.code === 'FORBIDDEN') {
+    if (details.reason === 'refunded') return '这笔订单已退款，不能领取包裹卡积分。'
+    if (details.reason === 'unpaid') return '这笔订单没有实付金额，不能领取包裹卡积分。'
+    if (details.reason === 'before_campaign' && typeof details.ordersFrom === 'string') {
+      return `这笔订单在本次包裹卡活动开始前支付，不能领取包裹卡积分（限 ${formatDate(details.ordersFrom)}及以后支付的订单）。`
+    }
+  }
+  if (failure.code === 'CONFLICT' && details.reason === 'bound') return ALREADY_BOUND
+  return ORDER_MESSAGES[failure.code] ?? failure.message
 }
 
 /** `earlier`: bound before this try, judged once when the answer came (the page may be looked at again much later). */
@@ -73,13 +87,7 @@ export default function OrderPage() {
     } catch (error) {
       const failure = toApiError(error)
       failedTry.current = { orderId: id, requestId }
-      const reason = errorDetails(failure).reason
-      const text = failure.code === 'FORBIDDEN' && reason === 'refunded'
-        ? '这笔订单已退款，不能领取包裹卡积分。'
-        : failure.code === 'CONFLICT' && reason === 'bound'
-          ? ALREADY_BOUND
-          : ORDER_MESSAGES[failure.code] ?? failure.message
-      setOutcome({ tone: 'error', code: failure.code, text })
+      setOutcome({ tone: 'error', code: failure.code, text: refusalText(failure) })
     } finally {
       setBusy(false)
     }

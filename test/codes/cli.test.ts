@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openLocalServices } from '../../cloudfunctions/core/local/services';
@@ -49,8 +49,12 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect(new Set(lines).size).toBe(1000);
     for (const line of lines) expect(line).toMatch(/^https:\/\/mc\.example\.com\/c\/A[2-9A-HJ-NP-Z]{21}$/);
     expect(await cli('codes', 'list')).toMatchObject({ out: expect.stringMatching(/\tactive\tCREAM-50\t面霜 50ml\t30 pts\t1000 codes\tkey A\t/), err: '1 batch\n' });
+    // every line scans for points: readable by its owner alone, as the secrets are, also when --force replaces a file
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     const otherFile = temp.file('print-2.txt');
-    await cli('codes', 'create', '--sku', 'MASK-1', '--name', '面膜', '--points', '5', '--count', '3', '--out', otherFile);
+    writeFileSync(otherFile, 'an old file\n', { mode: 0o644 });
+    await cli('codes', 'create', '--sku', 'MASK-1', '--name', '面膜', '--points', '5', '--count', '3', '--out', otherFile, '--force');
+    expect(statSync(otherFile).mode & 0o777).toBe(0o600);
     const otherLines = readFileSync(otherFile, 'utf8').trim().split('\n');
 
     await devRuntime(async (call) => {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { createWriteStream, existsSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, fchmodSync, openSync, rmSync } from 'node:fs';
 import { checkOutputFile } from '../channels/rows';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
@@ -61,7 +61,11 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
             sku: options.sku, name: options.name, points: options.points, count: options.count, validTo: options.validTo ?? null,
             open: (pending) => {
               recorded = pending._id;
-              return createWriteStream(options.out);
+              // every line scans for points: readable by its owner alone, as the secrets are (a
+              // file --force replaces is made so too; the mode given to open applies only to new ones)
+              const fd = openSync(options.out, 'w', 0o600);
+              fchmodSync(fd, 0o600);
+              return createWriteStream('', { fd });
             },
             onProgress: (done, total) => {
               if (interrupted) throw new Error('interrupted');

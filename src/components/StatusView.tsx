@@ -27,7 +27,6 @@ export function ErrorView({ error, title = '暂时无法加载', onRetry, compac
           重新加载
         </Button>
       )}
-      <Text className="status-view__code">错误码 {error.code}</Text>
     </View>
   )
 }

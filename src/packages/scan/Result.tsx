@@ -127,8 +127,6 @@ export default function Result(props: Props) {
           {l.secondary.text}
         </Button>
       )}
-      {/* the code, for support: under refusals, not under an invitation to join */}
-      {!props.result.ok && props.result.error.code !== 'NOT_BOUND' && <Text className="scan-result__code">错误码 {props.result.error.code}</Text>}
     </View>
   )
 }

@@ -49,10 +49,31 @@ export function watchPageLoadFailures(target: Pick<Window, 'addEventListener'> &
   })
 }
 
-/** Opens a page: tab pages with switchTab, others pushed on the stack. */
+/** How long a push may go unanswered before taps open pages again. */
+const PUSH_TIMEOUT_MS = 1000
+
+/**
+ * The push under way, if any: a second tap before its page has opened would push the page a
+ * second time (and one back would land on it again), so taps meanwhile are let go.
+ */
+let pushing: object | null = null
+
+/** Opens a page: tab pages with switchTab, others pushed on the stack, once per tap however quick the second. */
 export function go(path: string, query?: Record<string, string | undefined>): void {
-  if (TABS.includes(path)) opened(Taro.switchTab({ url: path }))
-  else opened(Taro.navigateTo({ url: withQuery(path, query) }))
+  if (TABS.includes(path)) return opened(Taro.switchTab({ url: path }))
+  if (pushing) return
+  const push = {}
+  pushing = push
+  const release = () => {
+    if (pushing === push) pushing = null
+  }
+  const timer = setTimeout(release, PUSH_TIMEOUT_MS)
+  const navigation = Taro.navigateTo({ url: withQuery(path, query) })
+  void Promise.resolve(navigation).catch(() => undefined).then(() => {
+    clearTimeout(timer)
+    release()
+  })
+  opened(navigation)
 }
 
 /** Replaces the current page (a flow's next step that should not come back on "back"). */

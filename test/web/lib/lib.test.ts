@@ -176,4 +176,37 @@ describe('page navigation', () => {
     await new Promise((done) => setTimeout(done, 0))
     expect(Taro.showToast).not.toHaveBeenCalled()
   })
+
+  it('opens a page once for a double tap: one back then returns to the page tapped on', async () => {
+    const navigateTo = Taro.navigateTo as jest.Mock
+    let opening!: () => void
+    navigateTo.mockClear()
+    navigateTo.mockImplementationOnce(() => new Promise<void>((done) => (opening = done)))
+    go(ROUTES.scan)
+    go(ROUTES.scan)
+    go(ROUTES.join)
+    expect(navigateTo).toHaveBeenCalledTimes(1)
+    opening()
+    await new Promise((done) => setTimeout(done, 0))
+    // once it has opened, the next tap (coming back to the page) opens the next one
+    go(ROUTES.join)
+    expect(navigateTo).toHaveBeenCalledTimes(2)
+  })
+
+  it('a page whose opening is never answered does not hold every later tap', async () => {
+    jest.useFakeTimers()
+    try {
+      const navigateTo = Taro.navigateTo as jest.Mock
+      navigateTo.mockClear()
+      navigateTo.mockImplementationOnce(() => new Promise(() => undefined))
+      go(ROUTES.scan)
+      go(ROUTES.scan)
+      expect(navigateTo).toHaveBeenCalledTimes(1)
+      jest.advanceTimersByTime(1500)
+      go(ROUTES.scan)
+      expect(navigateTo).toHaveBeenCalledTimes(2)
+    } finally {
+      jest.useRealTimers()
+    }
+  })
 })

@@ -44,3 +44,7 @@ export function maskPhones(text: string): string {
  */
 export const spendablePoints = (available: number) => Math.max(0, available)
 export const pointsOwed = (available: number) => Math.max(0, -available)
+
+/** Said after a credit that left the member still owing: the points went to the debt, not to 可用. */
+export const owedNote = (available: number): string | null =>
+  pointsOwed(available) > 0 ? `还有 ${formatPoints(pointsOwed(available))} 积分待抵扣，将从之后获得的积分中扣除` : null

@@ -2,7 +2,7 @@ import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import type { ApiError } from '../../api'
 import { errorDetails, errorTime } from '../../api'
-import { formatDateTime, formatPoints, spendablePoints } from '../../lib/format'
+import { formatDateTime, formatPoints, owedNote, spendablePoints } from '../../lib/format'
 
 export interface Redeemed {
   sku: string
@@ -45,6 +45,8 @@ function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
         `${data.name} 正品验证通过`,
         ...(earlier ? [`已于 ${formatDateTime(data.redeemedAt)} 领取 +${formatPoints(data.points)} 积分`] : []),
         `当前可用积分 ${formatPoints(spendablePoints(data.available))}`,
+        // the points went to what the member owed: without this, +50 and 可用 0 look like a loss
+        ...(owedNote(data.available) ? [owedNote(data.available)!] : []),
       ],
       primary: { text: '查看积分明细', onClick: onPoints },
       secondary: { text: '继续扫码', onClick: onAgain },

@@ -25,6 +25,15 @@ describe('package card order', () => {
     expect(callsOf('scenes', 'bindOrder')[0]?.event).toEqual({ action: 'bindOrder', platform: 'tmall', orderId: '2026112300001', campaignId: 'C11', requestId: expect.stringMatching(/^[a-z0-9]{8,64}$/) })
   })
 
+  it('says what is still owed when the bonus went to a debt', async () => {
+    router.params = { campaign: 'C11' }
+    mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { data: { platform: 'tmall', orderId: '2026112300001', campaignId: 'C11', points: 100, available: -20, boundAt: new Date().toISOString(), repeated: false } } })
+    render(<OrderPage />)
+    await bind('2026112300001')
+    expect(await screen.findByText('当前可用积分 0')).toBeTruthy()
+    expect(screen.getByText('还有 20 积分待抵扣，将从之后获得的积分中扣除')).toBeTruthy()
+  })
+
   it.each([['long ago', '2026-11-11T04:00:00.000Z'], ['two minutes ago', new Date(Date.now() - 120_000).toISOString()]])(
     'tells a member who bound this order before (%s) that its points were theirs already, and when', async (_when, boundAt) => {
       router.params = { campaign: 'C11' }

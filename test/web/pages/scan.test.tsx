@@ -31,6 +31,16 @@ describe('scan', () => {
     expect((screen.getByPlaceholderText('例如 https://…/c/XXXX') as HTMLTextAreaElement).value).toBe('')
   })
 
+  it('says where the points went when the member still owes: 可用 0 after +50 is no loss', async () => {
+    mockApi({ 'codes.redeem': { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: -430, redeemedAt: new Date().toISOString(), repeated: false } } })
+    render(<ScanPage />)
+    fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: URL } })
+    fireEvent.click(screen.getByText('领取积分'))
+    expect(await screen.findByText('积分已到账 +50')).toBeTruthy()
+    expect(screen.getByText('当前可用积分 0')).toBeTruthy()
+    expect(screen.getByText('还有 430 积分待抵扣，将从之后获得的积分中扣除')).toBeTruthy()
+  })
+
   it('keeps a refused code in the box, to be corrected', async () => {
     mockApi({ 'codes.redeem': { error: 'CODE_INVALID' } })
     render(<ScanPage />)

@@ -8,7 +8,7 @@ import { callFunction, errorDetails, toApiError, type ApiError } from '../../../
 import { ErrorView, LoadingView } from '../../../components/StatusView'
 import { setNextStep } from '../../../launch/intent'
 import { newAttemptId } from '../../../lib/attempt'
-import { formatDate, formatDateTime, formatPoints, spendablePoints } from '../../../lib/format'
+import { formatDate, formatDateTime, formatPoints, owedNote, spendablePoints } from '../../../lib/format'
 import { ROUTES, decodeParam, go, replace } from '../../../lib/routes'
 import { useMembership } from '../../../lib/useMembership'
 import '../index.css'
@@ -126,6 +126,7 @@ export default function OrderPage() {
             </>
           )}
           <Text className="join-welcome__phone">当前可用积分 {formatPoints(spendablePoints(outcome.available))}</Text>
+          {owedNote(outcome.available) && <Text className="join-welcome__phone">{owedNote(outcome.available)}</Text>}
           <Button type="primary" shape="round" block className="join-primary" onClick={() => replace(ROUTES.points)}>
             查看积分明细
           </Button>

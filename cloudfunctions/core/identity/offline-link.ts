@@ -12,7 +12,8 @@ import { ensureWechatMember } from './wechat';
  * A consumer links a store card the phone did not link (the card has no
  * phone, or an old one): card number plus the last four digits of the phone
  * the store has on file. A card without a phone waits for staff to confirm
- * (link-requests.ts). Five wrong tries lock the card for a day; a consumer's
+ * (link-requests.ts). Five wrong tries lock the card for a day (a right one
+ * forgives them); a consumer's
  * wrong tries over all cards (unknown card numbers too) are limited to twice
  * that a day, so guesses spread over many cards take none.
  */
@@ -127,7 +128,9 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
       await cache.flush();
       return { status: 'mismatch' as const, memberId, failures };
     }
-    cache.put('linkAttempts', { _id: cardId, failures: recent, tries } satisfies AttemptsDoc);
+    // right: the card's wrong tries are forgiven, as a PIN's are (only someone who knows the digits
+    // gets here); the consumer's own count over all cards stays, or linking one's own card would reset it
+    cache.put('linkAttempts', { _id: cardId, failures: [], tries } satisfies AttemptsDoc);
     return { status: 'linked' as const, memberId: (await joinCard(cache, services, card, wechat, at)).memberId };
   });
 

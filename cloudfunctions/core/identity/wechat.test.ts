@@ -281,6 +281,13 @@ describe('member actions', () => {
       expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });
     });
 
+    it('a right try clears the card\'s wrong ones: its holder\'s fumbles do not lock the next consumer out at their first try', async () => {
+      for (let i = 0; i < 4; i++) await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' });
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });
+      await boundConsumer(services, 'u2', '13912340002');
+      expect(await member(services, 'u2', { action: 'linkOffline', cardNo: 'C100', last4: '0000' })).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH', details: { triesLeft: 4 } } });
+    });
+
     it('stops a consumer after ten wrong tries in a day over any cards, unknown card numbers counted: spraying guesses over many cards takes none', async () => {
       await importMembers(services, 'offline', ['C101', 'C102', 'C103'].map((channelMemberId, i) => ({ channelMemberId, phone: `1301111555${i + 1}` })));
       const firstTry = services.clock.now();

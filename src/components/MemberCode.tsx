@@ -18,7 +18,7 @@ const MIN_REFRESH_MS = 5_000
 const RETRY_MS = [5_000, 10_000, 15_000]
 
 /**
- * The sideways barcode's length in px: the window's height less room for the hint, so the quiet
+ * The sideways barcode's length in px: the window's height less room at the ends, so the quiet
  * zones at both ends stay on a short phone, where WeChat's title and tab bars take their share.
  */
 function enlargedLength(win: WindowSize): number {
@@ -145,10 +145,11 @@ export default function MemberCode() {
       <Text className="member-code__timer">动态码 · {seconds} 秒后自动刷新 · 点击条形码放大</Text>
       {enlarged && (
         <View className="member-code__overlay" onClick={() => setEnlarged(false)}>
+          {/* the hint turns with the code, beside it: under the code's end it covered the last bars and the quiet zone a till needs */}
           <View className="member-code__overlay-inner" style={{ width: `${length}px` }}>
             <Image className="member-code__overlay-bar" style={{ width: `${length}px` }} src={images!.bar.src} mode="scaleToFill" aria-label="放大的会员条形码" />
+            <Text className="member-code__overlay-hint">点击任意处关闭</Text>
           </View>
-          <Text className="member-code__overlay-hint">点击任意处关闭</Text>
         </View>
       )}
     </View>

@@ -30,14 +30,32 @@ function opened(navigation: Promise<unknown> | undefined): void {
   void navigation?.catch(() => Taro.showToast({ title: CANNOT_OPEN, icon: 'none' }))
 }
 
+/** How often H5 asks whether the server answers again, after a page could not be fetched. */
+const SERVER_PROBE_MS = 5_000
+
+/** Whether the server that served the app answers (H5). */
+const serverAnswers = (): Promise<boolean> =>
+  fetch(window.location.href, { method: 'HEAD', cache: 'no-store' }).then((response) => response.ok, () => false)
+
 /**
- * H5: a page whose script or style cannot be fetched (offline) fails outside any promise of ours
- * (the tab bar's own switch, say): the old page stayed on screen without a word, and the router,
- * already at the new address, took the next tap on that tab for the page it was on. So: said,
- * and once the network is back the app reloads at the address it was asked for.
+ * H5: a page whose script or style cannot be fetched (offline, or the server down) fails outside
+ * any promise of ours (the tab bar's own switch, say): the old page stayed on screen without a
+ * word, and the router, already at the new address, took the next tap on that tab for the page it
+ * was on. So: said, and once the network is back, or the server answers again (the browser stays
+ * `online` when only the server is down), the app reloads at the address it was asked for.
  */
-export function watchPageLoadFailures(target: Pick<Window, 'addEventListener'> & { location: Pick<Location, 'reload'> } = window): void {
+export function watchPageLoadFailures(
+  target: Pick<Window, 'addEventListener'> & { location: Pick<Location, 'reload'> } = window,
+  probe: () => Promise<boolean> = serverAnswers,
+): void {
   let reloadArmed = false
+  let reloaded = false
+  const reload = () => {
+    if (reloaded) return
+    reloaded = true
+    target.location.reload()
+  }
+  const poll = () => setTimeout(() => void probe().then((up) => (up ? reload() : reloaded || poll())), SERVER_PROBE_MS)
   target.addEventListener('unhandledrejection', (event: PromiseRejectionEvent) => {
     const reason = event.reason as { name?: string } | null
     if (reason?.name !== 'ChunkLoadError') return
@@ -45,7 +63,8 @@ export function watchPageLoadFailures(target: Pick<Window, 'addEventListener'> &
     void Taro.showToast({ title: CANNOT_OPEN, icon: 'none' })
     if (reloadArmed) return
     reloadArmed = true
-    target.addEventListener('online', () => target.location.reload(), { once: true })
+    target.addEventListener('online', reload, { once: true })
+    poll()
   })
 }
 

@@ -68,7 +68,7 @@ describe('launch entries', () => {
     const listeners: Record<string, ((event: unknown) => void)[]> = {}
     const reload = jest.fn()
     const target = { addEventListener: (type: string, listener: (event: unknown) => void) => (listeners[type] ??= []).push(listener), location: { reload } }
-    watchPageLoadFailures(target as never)
+    watchPageLoadFailures(target as never, async () => false)
     const fire = (type: string, event: unknown) => [...(listeners[type] ?? [])].forEach((listener) => listener(event))
     const failed = () => ({ reason: Object.assign(new Error('Loading CSS chunk 68 failed.'), { name: 'ChunkLoadError' }), preventDefault: jest.fn() })
     const first = failed()
@@ -84,6 +84,32 @@ describe('launch entries', () => {
     const other = { reason: new Error('other'), preventDefault: jest.fn() }
     fire('unhandledrejection', other)
     expect(other.preventDefault).not.toHaveBeenCalled()
+  })
+
+  it('H5: with only the server down (the browser stays online), reloads once the server answers again', async () => {
+    jest.useFakeTimers()
+    try {
+      const listeners: Record<string, ((event: unknown) => void)[]> = {}
+      const reload = jest.fn()
+      const target = { addEventListener: (type: string, listener: (event: unknown) => void) => (listeners[type] ??= []).push(listener), location: { reload } }
+      let up = false
+      const probe = jest.fn(async () => up)
+      watchPageLoadFailures(target as never, probe)
+      listeners.unhandledrejection!.forEach((listener) => listener({ reason: Object.assign(new Error('Loading chunk 7 failed.'), { name: 'ChunkLoadError' }), preventDefault: jest.fn() }))
+      await jest.advanceTimersByTimeAsync(10_000)
+      expect(probe).toHaveBeenCalledTimes(2)
+      expect(reload).not.toHaveBeenCalled()
+      up = true
+      await jest.advanceTimersByTimeAsync(5_000)
+      expect(reload).toHaveBeenCalledTimes(1)
+      // the network coming back later reloads no second time, and the asking stops
+      listeners.online!.forEach((listener) => listener({}))
+      await jest.advanceTimersByTimeAsync(20_000)
+      expect(reload).toHaveBeenCalledTimes(1)
+      expect(probe).toHaveBeenCalledTimes(3)
+    } finally {
+      jest.useRealTimers()
+    }
   })
 
   it('H5: reads the entry from the address only, not from the launch options Taro hands every show again', () => {

@@ -3,7 +3,7 @@ import Taro from '@tarojs/taro'
 import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
 import type { ProfileResult } from '../../../cloudfunctions/core/contracts'
-import { isDisplayableName, NICKNAME_MAX_UNITS, userCharacters } from '../../../cloudfunctions/core/contracts/text'
+import { hasUnprintable, isDisplayableName, NICKNAME_MAX_UNITS, userCharacters } from '../../../cloudfunctions/core/contracts/text'
 import { callFunction, toApiError } from '../../api'
 
 /** As member.updateProfile allows, in characters as the consumer sees them (an emoji is one). */
@@ -50,7 +50,7 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
       return
     }
     if (renamed && name && !isDisplayableName(name)) {
-      setMessage({ tone: 'error', text: '昵称需包含可见文字' })
+      setMessage({ tone: 'error', text: hasUnprintable(name) ? '昵称含有无法显示的特殊字符（如换行或文字方向控制符），请删除后再保存' : '昵称需包含可见文字' })
       return
     }
     const settingBirthday = birthday !== '' && !profile.birthday

@@ -86,6 +86,10 @@ describe('我的', () => {
     fireEvent.change(box, { target: { value: '\u200b\u200b' } })
     fireEvent.click(screen.getByText('保存资料'))
     expect(await screen.findByText('昵称需包含可见文字')).toBeTruthy()
+    // visible letters around a direction override: the character is named, not the letters
+    fireEvent.change(box, { target: { value: 'a\u202eb' } })
+    fireEvent.click(screen.getByText('保存资料'))
+    expect(await screen.findByText('昵称含有无法显示的特殊字符（如换行或文字方向控制符），请删除后再保存')).toBeTruthy()
     expect(callsOf('member', 'updateProfile')).toHaveLength(0)
   })
 

@@ -45,6 +45,23 @@ export function maskPhones(text: string): string {
 export const spendablePoints = (available: number) => Math.max(0, available)
 export const pointsOwed = (available: number) => Math.max(0, -available)
 
+const DAY_MS = 86_400_000
+/**
+ * Within this long of expiring, the days left are worth counting; a year ahead, the date alone
+ * is enough. No call to use them: the mini-program has nowhere to spend points yet.
+ */
+const URGENT_MS = 30 * DAY_MS
+
+/** What the next expiry says, the same on the card and on 积分: 300 积分将于 2026年12月31日 过期（还剩 25 天）, urgent within a month. */
+export function expiryNotice(lot: { points: number; at: string }, now = Date.now()): { text: string; urgent: boolean } {
+  const urgent = Date.parse(lot.at) - now < URGENT_MS
+  // calendar days in Beijing, where lots expire at 23:59:59 (China keeps UTC+8 all year)
+  const beijingDay = (ms: number) => Math.floor((ms + BEIJING_MS) / DAY_MS)
+  const daysLeft = beijingDay(Date.parse(lot.at)) - beijingDay(now)
+  const left = urgent ? (daysLeft <= 0 ? '（今天到期）' : `（还剩 ${daysLeft} 天）`) : ''
+  return { text: `${formatPoints(lot.points)} 积分将于 ${formatDate(lot.at)} 过期${left}`, urgent }
+}
+
 /** Said after a credit that left the member still owing: the points went to the debt, not to 可用. */
 export const owedNote = (available: number): string | null =>
   pointsOwed(available) > 0 ? `还有 ${formatPoints(pointsOwed(available))} 积分待抵扣，将从之后获得的积分中扣除` : null

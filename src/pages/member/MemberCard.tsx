@@ -1,7 +1,7 @@
 import { Text, View } from '@tarojs/components'
 import type { PointsSummaryResult, ProfileResult } from '../../../cloudfunctions/core/contracts'
 import type { RequestState } from '../../lib/useRequest'
-import { formatDate, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
+import { expiryNotice, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
 
 interface Props {
   profile: ProfileResult | null
@@ -49,11 +49,8 @@ export default function MemberCard({ profile, points, onRetryPoints }: Props) {
         </View>
       )}
 
-      {expiring && (
-        <Text className="member-card__expiring">
-          {formatPoints(expiring.points)} 积分将于 {formatDate(expiring.at)} 过期
-        </Text>
-      )}
+      {/* as 积分 says it: the days left within a month */}
+      {expiring && <Text className="member-card__expiring">{expiryNotice(expiring).text}</Text>}
     </View>
   )
 }

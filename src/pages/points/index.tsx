@@ -4,7 +4,7 @@ import type { PointsSummaryResult } from '../../../cloudfunctions/core/contracts
 import { callFunction } from '../../api'
 import JoinInvite from '../../components/JoinInvite'
 import { ErrorView, LoadingView } from '../../components/StatusView'
-import { formatDate, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
+import { expiryNotice, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
 import { useMembership } from '../../lib/useMembership'
 import { useRequest } from '../../lib/useRequest'
 import { useShowAgain } from '../../lib/useShowAgain'
@@ -12,21 +12,9 @@ import HistoryList from './HistoryList'
 import { usePointsHistory } from './usePointsHistory'
 import './index.css'
 
-const DAY_MS = 86_400_000
-const BEIJING_OFFSET_MS = 8 * 3_600_000
-/**
- * Within this long of expiring, the days left are worth counting; a year ahead, the date alone
- * is enough. No call to use them: the mini-program has nowhere to spend points yet.
- */
-const URGENT_MS = 30 * DAY_MS
-
 function Summary({ summary }: { summary: PointsSummaryResult }) {
   const soonest = summary.expiring.find((lot) => lot.points > 0)
-  const left = soonest === undefined ? Infinity : Date.parse(soonest.at) - Date.now()
-  const urgent = left < URGENT_MS
-  // calendar days in Beijing, where lots expire at 23:59:59 (China keeps UTC+8 all year)
-  const beijingDay = (ms: number) => Math.floor((ms + BEIJING_OFFSET_MS) / DAY_MS)
-  const daysLeft = soonest === undefined ? 0 : beijingDay(Date.parse(soonest.at)) - beijingDay(Date.now())
+  const expiry = soonest ? expiryNotice(soonest) : null
   const available = formatPoints(spendablePoints(summary.available))
   return (
     <View>
@@ -42,13 +30,11 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
           <Text className="points-summary__level">{summary.level.name}</Text>
         </View>
       </View>
-      {soonest && (
+      {expiry && (
         // a warning only when it is near: a year ahead it is a date to know, not an alarm
-        <View className={`points-notice ${urgent ? '' : 'points-notice--calm'}`} role="note">
-          {urgent && <Text className="points-notice__mark">!</Text>}
-          <Text className="points-notice__text">
-            {formatPoints(soonest.points)} 积分将于 {formatDate(soonest.at)} 过期{urgent ? (daysLeft <= 0 ? '（今天到期）' : `（还剩 ${daysLeft} 天）`) : ''}
-          </Text>
+        <View className={`points-notice ${expiry.urgent ? '' : 'points-notice--calm'}`} role="note">
+          {expiry.urgent && <Text className="points-notice__mark">!</Text>}
+          <Text className="points-notice__text">{expiry.text}</Text>
         </View>
       )}
       {pointsOwed(summary.available) > 0 && (

@@ -118,6 +118,13 @@ describe('会员 home', () => {
     expect(screen.getByText('138****8000')).toBeTruthy()
   })
 
+  it('counts the days left before an expiry within a month, as 积分 does', async () => {
+    const inThreeDays = new Date(Date.now() + 3 * 86_400_000).toISOString()
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { data: { ...SUMMARY.data, expiring: [{ points: 300, at: inThreeDays }] } }, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    render(<MemberPage />)
+    expect(await screen.findByText(/^300 积分将于 .* 过期（还剩 3 天）$/)).toBeTruthy()
+  })
+
   it('links a store card from the unlinked channel row and opens the scanner', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': { data: { ...CHANNELS.data, offline: false } }, 'member.memberCode': CODE })
     render(<MemberPage />)

@@ -18,7 +18,7 @@ function rows(channels: ChannelsResult): Row[] {
   const offlineRefused = !channels.offline && !offlinePending && channels.offlineRefused === true
   const list: Row[] = [
     { key: 'wechat', name: '微信小程序', linked: channels.wechat, hint: '' },
-    { key: 'tmall', name: '天猫旗舰店', linked: channels.tmall, hint: '在天猫旗舰店用同一手机号入会，积分自动合并' },
+    { key: 'tmall', name: '天猫旗舰店', linked: channels.tmall, hint: '天猫会员使用同一手机号即可自动合并积分，数据同步后显示' },
     {
       key: 'offline',
       name: '线下门店',

@@ -29,6 +29,7 @@ module.exports = {
       roots: ['<rootDir>/test/web'],
       testMatch: ['**/*.test.ts?(x)'],
       setupFiles: ['<rootDir>/test/web/setup.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/web/each.ts'],
       // the build's BRAND_DOMAIN (config/index.ts), as the pages' tests spell our links
       globals: { BRAND_DOMAIN: 'brand.example' },
       moduleNameMapper: {

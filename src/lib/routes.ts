@@ -68,30 +68,35 @@ export function watchPageLoadFailures(
   })
 }
 
-/** How long a push may go unanswered before taps open pages again. */
-const PUSH_TIMEOUT_MS = 1000
+/** A double tap's second tap comes within this of the first (H5 answers a push at once, before the page shows). */
+const DOUBLE_TAP_MS = 600
+/** How long a push may go unanswered (a subpackage downloading) before taps open pages again. */
+const PUSH_TIMEOUT_MS = 3000
 
 /**
- * The push under way, if any: a second tap before its page has opened would push the page a
- * second time (and one back would land on it again), so taps meanwhile are let go.
+ * The last push: a second tap before its page has opened would push the page a second time (and
+ * one back would land on it again), so taps are let go while it is unanswered and within a
+ * double tap of it. A push that failed holds nothing: the tap may be tried again at once.
  */
-let pushing: object | null = null
+let lastPush: { at: number; answered: boolean } | null = null
+
+/** Forgets the last push, as if it were long ago (the page tests, each of which starts afresh). */
+export function forgetLastPush(): void {
+  lastPush = null
+}
 
 /** Opens a page: tab pages with switchTab, others pushed on the stack, once per tap however quick the second. */
 export function go(path: string, query?: Record<string, string | undefined>): void {
   if (TABS.includes(path)) return opened(Taro.switchTab({ url: path }))
-  if (pushing) return
-  const push = {}
-  pushing = push
-  const release = () => {
-    if (pushing === push) pushing = null
-  }
-  const timer = setTimeout(release, PUSH_TIMEOUT_MS)
+  const now = Date.now()
+  if (lastPush && now - lastPush.at < (lastPush.answered ? DOUBLE_TAP_MS : PUSH_TIMEOUT_MS)) return
+  const push = { at: now, answered: false }
+  lastPush = push
   const navigation = Taro.navigateTo({ url: withQuery(path, query) })
-  void Promise.resolve(navigation).catch(() => undefined).then(() => {
-    clearTimeout(timer)
-    release()
-  })
+  void Promise.resolve(navigation).then(
+    () => void (push.answered = true),
+    () => void (lastPush === push && (lastPush = null)),
+  )
   opened(navigation)
 }
 

@@ -1,3 +1,4 @@
+import { forgetLastPush } from '../../../src/lib/routes'
 import { fireEvent, render, screen, waitFor } from '@testing-library/react'
 import Taro from '@tarojs/taro'
 import ScanPage from '../../../src/packages/scan/index'
@@ -157,6 +158,8 @@ describe('scan', () => {
     fireEvent.click(screen.getByText('扫一扫'))
     await waitFor(() => expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/join/landing/index?q=https%3A%2F%2Fbrand.example%2Fs%2FSH001' }))
     expect((Taro.scanCode as jest.Mock).mock.calls[0][0].scanType).toEqual(expect.arrayContaining(['qrCode', 'barCode', 'wxCode']))
+    // back from that page later, the next scan
+    forgetLastPush()
     fireEvent.click(screen.getByText('扫一扫'))
     await waitFor(() => expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/join/landing/index?scene=p%3DP11' }))
     expect(callsOf('codes', 'redeem')).toHaveLength(0)

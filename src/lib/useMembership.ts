@@ -1,11 +1,23 @@
+import { useEffect } from 'react'
 import { callFunction } from '../api'
+import { recordAttribution } from '../launch/attribution'
+import { getAttribution } from '../launch/intent'
 import { useRequest } from './useRequest'
 import { useShowAgain } from './useShowAgain'
 
-/** member.login on mount and again (quietly, keeping what it had if that fails) each time the page comes back into view. */
+/**
+ * member.login on mount and again (quietly, keeping what it had if that fails) each time the page
+ * comes back into view. A joined member's scene join that could not be sent when they bound their
+ * phone (no signal, or an in-store crowd colliding) is sent now: the server counts the consumer as
+ * the scene's recruit only within days of binding.
+ */
 export function useMembership() {
   const request = useRequest(() => callFunction('member', 'login', {}))
   useShowAgain(() => request.reload({ keep: true }))
   const member = request.state.status === 'ready' ? request.state.data : null
-  return { ...request, member, joined: Boolean(member?.consented && member.phoneBound) }
+  const joined = Boolean(member?.consented && member.phoneBound)
+  useEffect(() => {
+    if (joined && getAttribution()) void recordAttribution()
+  }, [joined, member])
+  return { ...request, member, joined }
 }

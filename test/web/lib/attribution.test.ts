@@ -1,5 +1,6 @@
 import { getAttribution, setAttribution } from '../../../src/launch/intent'
-import { recordAttribution } from '../../../src/packages/join/attribution'
+import { recordAttribution } from '../../../src/launch/attribution'
+import { registry } from '../stubs/transport'
 import { callsOf, mockApi, resetAll } from '../support/api'
 
 describe('recording where a member came from', () => {
@@ -22,6 +23,25 @@ describe('recording where a member came from', () => {
       await recordAttribution()
       expect(getAttribution()).toMatchObject({ scene: 'g=G001' })
     }
+  })
+
+  it('asked twice at once, sends the saved join once; a code scanned meanwhile is kept for its own join, not cleared with the first', async () => {
+    fromGuide()
+    let release!: () => void
+    const joins: unknown[] = []
+    registry.handle = async (_fn, event) => {
+      joins.push(event)
+      if (joins.length === 1) await new Promise<void>((done) => (release = done))
+      return { ok: true, data: { attributed: true } }
+    }
+    const first = recordAttribution()
+    const second = recordAttribution()
+    await new Promise((done) => setTimeout(done, 0))
+    setAttribution({ kind: 'store', scene: 's=SH002' })
+    release()
+    await Promise.all([first, second])
+    expect(joins).toEqual([{ action: 'join', scene: 'g=G001' }, { action: 'join', scene: 's=SH002' }])
+    expect(getAttribution()).toBeUndefined()
   })
 
   it('drops it when the server refuses it for good', async () => {

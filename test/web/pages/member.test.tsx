@@ -5,6 +5,7 @@ import { pageLifecycle } from '../stubs/taro'
 import { registry } from '../stubs/transport'
 import MemberPage from '../../../src/pages/member/index'
 import { setPendingEntry } from '../../../src/launch/entry'
+import { getAttribution, setAttribution } from '../../../src/launch/intent'
 import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
 import { barcodeImage } from '../../../src/lib/barcode'
 
@@ -118,6 +119,24 @@ describe('会员 home', () => {
     render(<MemberPage />)
     expect(await screen.findByText('积分暂时无法显示（系统开小差了，请稍后再试）')).toBeTruthy()
     expect(screen.getByText('138****8000')).toBeTruthy()
+  })
+
+  it('sends a scene join kept from binding (no signal then) once the member is found joined, and then forgets it', async () => {
+    setAttribution({ kind: 'guide', scene: 'g=G001', label: '导购 小林' })
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': CODE, 'scenes.join': { data: { attributed: true } } })
+    render(<MemberPage />)
+    await waitFor(() => expect(callsOf('scenes', 'join')).toHaveLength(1))
+    expect(callsOf('scenes', 'join')[0]!.event).toEqual({ action: 'join', scene: 'g=G001' })
+    await waitFor(() => expect(getAttribution()).toBeUndefined())
+  })
+
+  it('keeps a visitor\'s scene for after they join', async () => {
+    setAttribution({ kind: 'guide', scene: 'g=G001', label: '导购 小林' })
+    mockApi({ 'member.login': VISITOR })
+    render(<MemberPage />)
+    expect(await screen.findByText('立即入会')).toBeTruthy()
+    expect(callsOf('scenes', 'join')).toHaveLength(0)
+    expect(getAttribution()).toMatchObject({ scene: 'g=G001' })
   })
 
   it('counts the days left before an expiry within a month, as 积分 does', async () => {

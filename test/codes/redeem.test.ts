@@ -228,6 +228,32 @@ describe('codes.redeem', () => {
     for (const q of [forged(99), urls[0]]) expect(await scenes(services, 'v1', { action: 'join', q })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
   });
 
+  test('a credited scan whose answer\'s balance cannot be read afterwards answers the credit, with the balance its transaction wrote', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { codes } = await makeBatch(services, { points: 20 });
+    // every read fails once the scan's transaction has committed (a network blip on CloudBase)
+    let committed = false;
+    const store = services.store;
+    const flaky = {
+      ...services,
+      store: {
+        ...store,
+        query: store.query.bind(store),
+        get: async (collection: string, id: string) => {
+          if (committed) throw new Error('network');
+          return store.get(collection, id);
+        },
+        transaction: async <R>(fn: (tx: Parameters<Parameters<typeof store.transaction>[0]>[0]) => Promise<R>) => {
+          const result = await store.transaction(fn);
+          committed = true;
+          return result;
+        },
+      },
+    } as TestServices;
+    expect(await redeem(flaky, 'u1', { code: codes[0] })).toMatchObject({ ok: true, data: { points: 20, available: 20, repeated: false } });
+    expect(await services.dump('ledger')).toHaveLength(1);
+  });
+
   test('scans of a withdrawn batch do not count towards the limit: the goods may be genuine', async () => {
     await boundConsumer(services, 'u1', '13912345678');
     const withdrawn = await makeBatch(services, { count: 15 });

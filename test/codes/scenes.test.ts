@@ -63,6 +63,10 @@ describe('scenes.resolve', () => {
     const before = await snapshot(services);
     expect(await failure('u1', { action: 'resolve', ...fields })).toBe(code);
     expect(await snapshot(services)).toEqual(before);
+    // the same campaign but for the orders it takes, added without --id: told how to add it
+    const { doc: p12 } = await addCampaign(services, { name: '双12包裹卡', platform: 'tmall', bonus: 30, ordersFrom: '2026-12-01' });
+    await expect(addCampaign(services, { name: '双12包裹卡', platform: 'tmall', bonus: 30, ordersFrom: '2026-12-05' }))
+      .rejects.toMatchObject({ code: 'CONFLICT', message: `campaign ${p12._id} already exists: 双12包裹卡, bonus 30 on tmall orders paid from 2026-12-01 (give --id for a campaign of its own)` });
   });
 });
 
@@ -117,13 +121,13 @@ describe('scenes.join', () => {
     expect(report.stores[0]).toMatchObject({ storeId: 'SH001', recruited: 1, guides: [{ guideId: 'G001', recruited: 0 }, { guideId: 'G002', recruited: 0 }] });
   });
 
-  test('a member who bound their phone more than a day before scanning a guide\'s code is no recruit of the guide', async () => {
+  test('a member who bound their phone more than a week before scanning a guide\'s code is no recruit of the guide', async () => {
     await boundConsumer(services, 'u1', '13912345678');
     await boundConsumer(services, 'u2', '13912345679');
-    // u2 scans the next morning: a join kept for a later try still counts
-    services.clock.advance(23 * 3600_000);
+    // u2's join, kept when it could not be sent, goes when the app opens days later: it still counts
+    services.clock.advance(7 * 24 * 3600_000 - 3600_000);
     expect(await ok('u2', { action: 'join', scene: 'g=G001' })).toMatchObject({ attributed: true, guideId: 'G001' });
-    // u1, a member for a day already, scans the code at the till
+    // u1, a member for over a week, scans the code at the till
     services.clock.advance(2 * 3600_000);
     const late = await ok('u1', { action: 'join', scene: 'g=G001' });
     expect(late).toMatchObject({ attributed: false, kind: 'guide', guideId: 'G001', storeId: 'SH001' });
@@ -132,6 +136,28 @@ describe('scenes.join', () => {
     const report = await recruitReport(services);
     expect(report.stores[0]).toMatchObject({ storeId: 'SH001', recruited: 1, guides: [{ guideId: 'G001', recruited: 1 }, { guideId: 'G002', recruited: 0 }] });
     expect(report.total).toBe(1);
+  });
+
+  test('a member of long standing binding their phone again from a second WeChat is no recruit', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    services.clock.advance(200 * 24 * 3600_000);
+    const again = await boundConsumer(services, 'u1-new-phone', '13912345678');
+    expect(again.merged).toBe(true);
+    expect(await ok('u1-new-phone', { action: 'join', scene: 'g=G001' })).toMatchObject({ attributed: false });
+    expect((await recruitReport(services)).total).toBe(0);
+  });
+
+  test('a store card imported after the join that says it joined before makes the recruit an already member', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await boundConsumer(services, 'u2', '13912345679');
+    await ok('u1', { action: 'join', scene: 'g=G001' });
+    await ok('u2', { action: 'join', scene: 'g=G001' });
+    await importMembers(services, 'offline', [
+      { channelMemberId: 'C1', phone: '13912345678', joinedAt: '2020-05-01' },
+      // joined the store after the mini-program: the guide brought them to both
+      { channelMemberId: 'C2', phone: '13912345679', joinedAt: '2026-11-24' },
+    ]);
+    expect(await recruitReport(services)).toMatchObject({ total: 1, alreadyMembers: 1 });
   });
 
   test('a Tmall or store member who joins the mini-program through a guide counts apart from new members', async () => {
@@ -180,6 +206,10 @@ describe('scenes.join', () => {
     expect(report.stores[0]!.guides).toMatchObject([{ guideId: 'G002', recruited: 1 }, { guideId: 'G001', recruited: 0 }]);
     await unmergeMembers(services, merge._id);
     expect((await recruitReport(services)).total).toBe(2);
+    // merged again and erased: the first touches of both, under either id, go
+    await mergeMembers(services, b, a);
+    await memberOk(services, 'u2', { action: 'delete', confirm: true });
+    expect(await services.dump('attributions')).toEqual([]);
   });
 
   test.each([
@@ -193,6 +223,10 @@ describe('scenes.join', () => {
     const before = await snapshot(services);
     expect(await failure(openid, { action: 'join', ...fields })).toBe(code);
     expect(await snapshot(services)).toEqual(before);
+    // the same campaign but for the orders it takes, added without --id: told how to add it
+    const { doc: p12 } = await addCampaign(services, { name: '双12包裹卡', platform: 'tmall', bonus: 30, ordersFrom: '2026-12-01' });
+    await expect(addCampaign(services, { name: '双12包裹卡', platform: 'tmall', bonus: 30, ordersFrom: '2026-12-05' }))
+      .rejects.toMatchObject({ code: 'CONFLICT', message: `campaign ${p12._id} already exists: 双12包裹卡, bonus 30 on tmall orders paid from 2026-12-01 (give --id for a campaign of its own)` });
   });
 });
 
@@ -459,7 +493,11 @@ describe('operator places', () => {
     const before = await snapshot(services);
     await expect(addStore(services, { id: 'SH001', name: '南京西路店' })).rejects.toMatchObject({ code: 'CONFLICT', message: 'store SH001 already exists: 南京西路店 (上海)' });
     await expect(addGuide(services, { id: 'G001', storeId: 'SH002', name: '小林' })).rejects.toMatchObject({ code: 'CONFLICT', message: 'guide G001 already exists: 小林 of store SH001' });
-    await expect(addCampaign(services, { id: 'P11', name: '双11包裹卡', platform: 'tmall', bonus: 60 })).rejects.toMatchObject({ code: 'CONFLICT', message: 'campaign P11 already exists: 双11包裹卡, bonus 50 on tmall orders' });
+    await expect(addCampaign(services, { id: 'P11', name: '双11包裹卡', platform: 'tmall', bonus: 60 })).rejects.toMatchObject({ code: 'CONFLICT', message: 'campaign P11 already exists: 双11包裹卡, bonus 50 on tmall orders paid from 2026-10-24' });
     expect(await snapshot(services)).toEqual(before);
+    // the same campaign but for the orders it takes, added without --id: told how to add it
+    const { doc: p12 } = await addCampaign(services, { name: '双12包裹卡', platform: 'tmall', bonus: 30, ordersFrom: '2026-12-01' });
+    await expect(addCampaign(services, { name: '双12包裹卡', platform: 'tmall', bonus: 30, ordersFrom: '2026-12-05' }))
+      .rejects.toMatchObject({ code: 'CONFLICT', message: `campaign ${p12._id} already exists: 双12包裹卡, bonus 30 on tmall orders paid from 2026-12-01 (give --id for a campaign of its own)` });
   });
 });

@@ -44,11 +44,11 @@ export const claimKey = (body: string) => `scan:${body}`;
  * account and its member's balance. Two reads (the account, and the balance,
  * which says whether the member owes points elsewhere that these repay),
  * three writes (more when they do repay). Answers the member credited (the
- * survivor, if the record's member was merged meanwhile). Throws
+ * survivor, if the record's member was merged meanwhile) and the balance it wrote. Throws
  * StoreConflictError when the code was already claimed, NOT_BOUND when the
  * consumer's record was erased meanwhile.
  */
-export function claimAndEarn(services: Services, earn: EarnInput): Promise<string> {
+export function claimAndEarn(services: Services, earn: EarnInput): Promise<{ memberId: string; balance: number }> {
   return services.store.transaction(async (tx) => {
     const session = new PointsSession(tx, services);
     // the entry is written with create at flush, which fails if the code was claimed: no replay read
@@ -56,8 +56,9 @@ export function claimAndEarn(services: Services, earn: EarnInput): Promise<strin
     const { entry } = await earnIn(session, earn, { settle: true });
     // the consumer's record was erased after it was read: the code stays unused, for no one
     if (!entry.memberId) throw new AppError('NOT_BOUND', 'bind a phone to earn points');
+    const balance = (await session.balance(entry.memberId)).points;
     await session.flush();
-    return entry.memberId;
+    return { memberId: entry.memberId, balance };
   });
 }
 

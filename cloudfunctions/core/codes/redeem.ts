@@ -128,7 +128,7 @@ export async function redeemCode(services: Services, openid: string, input: { co
       key: claimKey(code.body), accountId: record._id, points: batch.points, growth: 0, at,
       source: { channel: 'scan', ref: code.body, detail: { sku: batch.sku, batchId: batch._id, ...(input.requestId ? { requestId: input.requestId } : {}) } }, note: batch.name,
     });
-    return { sku: batch.sku, name: batch.name, points: batch.points, available: await availableNow(services, credited), redeemedAt: at, repeated: false };
+    return { sku: batch.sku, name: batch.name, points: batch.points, available: await availableNow(services, credited.memberId, credited.balance), redeemedAt: at, repeated: false };
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error;
   }

@@ -16,8 +16,12 @@ const MAX_RUNS = 5;
 interface Trail {
   /** Each WeChat record of the member, with its `trail` count when the queries ran. */
   counts: Map<string, number>;
-  /** Phone-code receipts carry the masked phone; store-card requests would ask staff about a consumer who is gone. */
-  docs: { collection: 'phoneCodes' | 'linkRequests'; id: string }[];
+  /**
+   * Phone-code receipts carry the masked phone; store-card requests would ask staff about a
+   * consumer who is gone; first touches name the WeChat record that joined (those of members
+   * merged into this one are kept under their own ids).
+   */
+  docs: { collection: 'phoneCodes' | 'linkRequests' | 'attributions'; id: string }[];
 }
 
 const wechatIdsOf = (member: MemberDoc | null, wechat: RecordDoc) => (member?.records ?? [wechat._id]).filter((id) => id.startsWith('wechat:'));
@@ -35,6 +39,7 @@ async function trailOf(store: DocStore, wechat: WechatRecordDoc): Promise<Trail>
   for (const id of counts.keys()) {
     for (const doc of (await store.query<Doc>('phoneCodes', { where: { recordId: id }, limit: 1000 })).items) docs.push({ collection: 'phoneCodes', id: doc._id });
     for (const doc of (await store.query<Doc>('linkRequests', { where: { wechatRecordId: id }, limit: 1000 })).items) docs.push({ collection: 'linkRequests', id: doc._id });
+    for (const doc of (await store.query<Doc>('attributions', { where: { recordId: id }, limit: 1000 })).items) docs.push({ collection: 'attributions', id: doc._id });
   }
   return { counts, docs };
 }
@@ -95,7 +100,8 @@ export async function deleteMember(services: Services, caller: Caller & { openid
         // the erased records' accounts keep their totals but belong to no one
         await syncMemberAccounts(tx, services, [{ memberId: member._id, recordIds: [] }, { memberId: null, recordIds }]);
       }
-      for (const doc of trail.docs) await tx.remove(doc.collection, doc.id);
+      // the member's own first touch went above (it may have come after the queries)
+      for (const doc of trail.docs) if (!(doc.collection === 'attributions' && doc.id === member?._id)) await tx.remove(doc.collection, doc.id);
       return true;
     });
     if (erased) return { deleted: true };

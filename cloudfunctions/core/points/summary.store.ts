@@ -26,8 +26,7 @@ async function accountsOf(services: Services, member: MemberRef): Promise<Accoun
  */
 export async function pointsSummary(services: Services, member: MemberRef): Promise<PointsSummaryResult> {
   const now = new Date(services.clock.now()).toISOString();
-  const accounts = await accountsOf(services, member);
-  const stored = await services.store.get<BalanceDoc>(COLLECTION.balances, member._id);
+  const [accounts, stored] = await Promise.all([accountsOf(services, member), services.store.get<BalanceDoc>(COLLECTION.balances, member._id)]);
   const sum = (f: (a: AccountDoc) => number) => accounts.reduce((total, a) => total + f(a), 0);
   const points = stored?.points ?? sum((a) => a.points);
   const owed = stored?.owed ?? sum((a) => Math.max(0, -a.points));
@@ -52,10 +51,19 @@ export async function pointsSummary(services: Services, member: MemberRef): Prom
  * The available points an action that credited the member answers (a scan, a package card):
  * the figure points.summary shows, points due to expire that the expiry job has not swept yet
  * left out, read once the credit committed. Follows merges; 0 for a member erased meanwhile.
+ * Should that read fail, `written` (the balance the credit's transaction wrote), when given.
  */
-export async function availableNow(services: Services, memberId: string): Promise<number> {
-  const member = await liveMember(services.store.get.bind(services.store), memberId);
-  return member ? (await pointsSummary(services, member)).available : 0;
+export async function availableNow(services: Services, memberId: string, written?: number): Promise<number> {
+  try {
+    const member = await liveMember(services.store.get.bind(services.store), memberId);
+    return member ? (await pointsSummary(services, member)).available : 0;
+  } catch (error) {
+    // the points are credited: a read that fails now must not answer the credit as a failure
+    // (a replay credited nothing now: its failure is answered, and the page retries)
+    if (written === undefined) throw error;
+    services.log.warn('available_not_read', { error: error instanceof Error ? error.name : 'unknown' });
+    return written;
+  }
 }
 
 const entryId = (key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 16);

@@ -1,3 +1,4 @@
+import { BUYER_PREFIX } from '../identity/buyers';
 import type { Doc } from '../store/port';
 import type { Resolved } from './resolve';
 
@@ -20,20 +21,32 @@ export interface AttributionDoc extends Doc {
   /** The package card the member scanned last (bindOrder's default campaign); first touch or not. */
   lastCampaignId: string | null;
   /**
-   * Whether the scene brought the member in (they bound their phone within JOIN_WINDOW_MS
+   * Whether the scene brought the member in (they first bound a phone within JOIN_WINDOW_MS
    * before): the guide's, store's or campaign's credit. false: a member for longer, whose first
    * scene scanned is kept but credits no one. Absent on attributions written before: all were.
    */
   recruit?: boolean;
-  /** Already a member of another channel (a Tmall or store card) when joining: counted apart from new members. */
+  /**
+   * Already a member of another channel (a Tmall or store card) when joining, as far as was known
+   * then; the report also finds a card imported later that says it joined before.
+   */
   alreadyMember?: boolean;
 }
 
-/** How long after binding their phone a consumer's first join still counts as the scene's recruit (a join the page keeps for a later try comes the next time the app opens). */
-export const JOIN_WINDOW_MS = 24 * 3600_000;
+/**
+ * How long after first binding a phone a consumer's first join still counts as the scene's
+ * recruit: the page joins right after binding, and a join it kept (no signal, a crowd colliding)
+ * is sent the next time a page finds the member joined.
+ */
+export const JOIN_WINDOW_MS = 7 * 24 * 3600_000;
 
-/** Whether a join at `now` is the joining of a consumer who bound their phone at `phoneBoundAt`. */
-export const joinedNow = (phoneBoundAt: string | undefined, now: number) => phoneBoundAt !== undefined && now - Date.parse(phoneBoundAt) <= JOIN_WINDOW_MS;
+/**
+ * Whether a join at `now` is the joining of a member whose WeChat records first bound a phone
+ * at these times (undefined: bound before the time was kept, long ago): all within the window,
+ * so a member of long standing who binds their phone again from a second WeChat is no recruit.
+ */
+export const joinedNow = (phoneBoundAts: (string | undefined)[], now: number) =>
+  phoneBoundAts.length > 0 && phoneBoundAts.every((at) => at !== undefined && now - Date.parse(at) <= JOIN_WINDOW_MS);
 
 export interface AttributionView {
   kind: Resolved['kind'];
@@ -42,6 +55,9 @@ export interface AttributionView {
   campaignId: string | null;
   at: string;
 }
+
+/** A channel membership the brand knew the person by (a Tmall or store card), not the mini-program's own record nor an order's phone-only buyer. */
+export const isChannelCard = (recordId: string) => !recordId.startsWith('wechat:') && !recordId.startsWith(BUYER_PREFIX);
 
 export function attributionFrom(resolved: Resolved, memberId: string, recordId: string, at: string, joining: { recruit: boolean; alreadyMember: boolean }): AttributionDoc {
   return {

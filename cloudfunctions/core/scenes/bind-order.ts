@@ -122,11 +122,13 @@ export async function bindOrder(services: Services, openid: string, input: { pla
       }, { settle: true });
       // the consumer's record was erased after it was read: the order stays unbound, for no one
       if (!entry.memberId) throw new AppError('NOT_BOUND', 'bind a phone to earn points');
+      const balance = (await session.balance(entry.memberId)).points;
       // no campaign counter: every binding through one card run would collide on it
       await session.flush();
-      return entry.memberId;
+      return { memberId: entry.memberId, balance };
     });
-    return { platform: input.platform, orderId: input.orderId, campaignId: campaign._id, points: campaign.bonus, available: await availableNow(services, credited), boundAt: at, repeated: false };
+    const available = await availableNow(services, credited.memberId, credited.balance);
+    return { platform: input.platform, orderId: input.orderId, campaignId: campaign._id, points: campaign.bonus, available, boundAt: at, repeated: false };
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error;
     const first = await services.store.get<CardOrderDoc>(CARD_ORDERS, id);

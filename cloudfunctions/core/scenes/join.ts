@@ -1,9 +1,8 @@
 import { boundRecord } from '../codes/redeem';
-import { liveMember } from '../identity/lookup';
+import { hasPhone, liveMember, type WechatRecordDoc } from '../identity/lookup';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
-import { BUYER_PREFIX } from '../identity/buyers';
-import { attributionFrom, joinedNow, viewOf, type AttributionDoc, type AttributionView } from './attribution';
+import { attributionFrom, isChannelCard, joinedNow, viewOf, type AttributionDoc, type AttributionView } from './attribution';
 import type { GuideDoc } from './places';
 import { GUIDES } from './places.store';
 import { resolveScene, type Resolved } from './resolve';
@@ -19,7 +18,7 @@ export interface JoinResult extends AttributionView {
  * `scenes.join`: records how the caller's member first came in (channel,
  * store, guide, campaign, time), once per member: the attribution is the
  * guide's, the store's or the campaign's credit when the scene brought them
- * in, that is when they bound their phone within a day before (`attributed`).
+ * in, that is when they first bound a phone within a week before (`attributed`).
  * A member for longer who scans a guide's code at the till is no one's
  * recruit: the scene is kept as theirs, crediting no one. A later join through any
  * scene answers the first attribution and changes nothing (but a package
@@ -50,9 +49,12 @@ export async function joinScene(services: Services, openid: string, input: { sce
     const touch: Resolved = resolved.kind === 'guide' && (await tx.get<GuideDoc>(GUIDES, resolved.guideId))?.status !== 'active'
       ? { kind: 'store', storeId: resolved.storeId, storeName: resolved.storeName }
       : resolved;
-    const recruit = joinedNow(record.phoneBoundAt, services.clock.now());
+    // every WeChat of the member that bound a phone: a second one of a member of long standing is no new member
+    const wechats = (await Promise.all(member.records.filter((id) => id.startsWith('wechat:') && id !== record._id).map((id) => tx.get<WechatRecordDoc>('records', id))))
+      .filter((other): other is WechatRecordDoc => other !== null && hasPhone(other));
+    const recruit = joinedNow([record, ...wechats].map((r) => r.phoneBoundAt), services.clock.now());
     // a Tmall or store card joined through the phone: the brand knew them before the guide did
-    const alreadyMember = member.records.some((id) => !id.startsWith('wechat:') && !id.startsWith(BUYER_PREFIX));
+    const alreadyMember = member.records.some(isChannelCard);
     const attribution = attributionFrom(touch, member._id, record._id, at, { recruit, alreadyMember });
     // the attribution is the credit (report guides counts them): no store, guide or campaign
     // counter is written here, which every join at an in-store event would collide on

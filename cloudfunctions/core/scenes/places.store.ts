@@ -5,7 +5,7 @@ import { base32 } from '../runtime/ids';
 import type { Services } from '../runtime/services';
 import type { Doc, DocStore } from '../store/port';
 import { unknownChannelProblem } from '../identity/records';
-import { parseBeijingTime } from '../points/time';
+import { BEIJING_OFFSET_MS, parseBeijingTime } from '../points/time';
 import { beijingDayStart, bonusProblem, idProblem, nameProblem, ORDER_LEAD_DAYS, ordersFromOf, type CampaignDoc, type GuideDoc, type StoreDoc } from './places';
 
 /** Operator side of stores, guides and campaigns (the CLI calls these). */
@@ -13,6 +13,9 @@ import { beijingDayStart, bonusProblem, idProblem, nameProblem, ORDER_LEAD_DAYS,
 export const STORES = 'stores';
 export const GUIDES = 'guides';
 export const CAMPAIGNS = 'campaigns';
+
+/** The Beijing calendar day of an instant: 2026-11-12. */
+const beijingDate = (iso: string) => new Date(Date.parse(iso) + BEIJING_OFFSET_MS).toISOString().slice(0, 10);
 
 /** `--orders-from YYYY-MM-DD`: that day's Beijing midnight, or null. */
 const parseOrdersFrom = (date: string) => (/^\d{4}-\d{2}-\d{2}$/.test(date) ? parseBeijingTime(date) : null);
@@ -149,7 +152,8 @@ export async function addCampaign(services: Services, input: { id?: string; name
     _id: id, name, platform: input.platform, bonus: input.bonus, validTo, ordersFrom: ordersFrom!, createdAt: nowIso(services),
   };
   return addPlace(services, CAMPAIGNS, doc, sameAs,
-    (held) => `campaign ${id} already exists: ${held.name}, bonus ${held.bonus} on ${held.platform} orders${held.validTo ? ` until ${held.validTo}` : ''}`);
+    (held) => `campaign ${id} already exists: ${held.name}, bonus ${held.bonus} on ${held.platform} orders paid from ${beijingDate(ordersFromOf(held))}${held.validTo ? ` until ${held.validTo}` : ''}`
+      + (input.id === undefined ? ' (give --id for a campaign of its own)' : ''));
 }
 
 export const getStore = (store: DocStore, id: string) => store.get<StoreDoc>(STORES, id);

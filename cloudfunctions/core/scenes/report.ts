@@ -1,7 +1,8 @@
-import { liveMember } from '../identity/lookup';
+import type { RecordDoc } from '../identity/graph.store';
+import { liveMember, type Getter } from '../identity/lookup';
 import type { Services } from '../runtime/services';
 import type { GuideDoc, StoreDoc } from './places';
-import type { AttributionDoc } from './attribution';
+import { isChannelCard, type AttributionDoc } from './attribution';
 import { ATTRIBUTIONS } from './join';
 import { allDocs, GUIDES, STORES } from './places.store';
 
@@ -25,23 +26,45 @@ export interface RecruitReport {
   alreadyMembers: number;
 }
 
+/** What the report keeps of a person's recruiting join. */
+interface Recruit {
+  at: string;
+  storeId: string | null;
+  guideId: string | null;
+  alreadyMember: boolean;
+}
+
+/** Whether one of the member's channel cards says the person had joined that channel before `at` (a card imported after the join included). */
+async function heldCardBefore(get: Getter, records: string[], at: string): Promise<boolean> {
+  for (const id of records.filter(isChannelCard)) {
+    const card = await get<RecordDoc>('records', id);
+    if (card && (card.joinedAt ?? card.createdAt) < at) return true;
+  }
+  return false;
+}
+
 /**
  * Members recruited per store and per guide (the operator's `report guides`), counted from the
- * first touches themselves (`attributions`: one document per member, a few seconds a million).
- * A person counts once: members merged since are one (their earliest recruiting join), and a
- * member erased since counts no more. A join by a member of longer standing recruits no one.
- * Most recruits first.
+ * first touches themselves (`attributions`: one document per member). A person counts once:
+ * members merged since are one (their earliest recruiting join), and a member erased since
+ * counts no more; a join by a member of longer standing recruits no one. Already members are
+ * those with a Tmall or store card that joined its channel before the join, known then or
+ * imported since. It reads each attribution's member (and its cards, for those not known as
+ * members of another channel then) and keeps a few fields per person: on SQLite, seconds and
+ * some 200 MB a million. Most recruits first.
  */
 export async function recruitReport(services: Services): Promise<RecruitReport> {
-  const get = services.store.get.bind(services.store);
+  const get: Getter = services.store.get.bind(services.store);
   // the earliest recruiting join of each person (the member it led to now)
-  const firstOf = new Map<string, AttributionDoc>();
+  const firstOf = new Map<string, Recruit>();
   for await (const attribution of allDocs<AttributionDoc>(services.store, ATTRIBUTIONS)) {
     if (attribution.recruit === false) continue;
     const member = await liveMember(get, attribution.memberId);
     if (!member) continue;
     const held = firstOf.get(member._id);
-    if (!held || attribution.at < held.at) firstOf.set(member._id, attribution);
+    if (held && held.at <= attribution.at) continue;
+    const alreadyMember = attribution.alreadyMember === true || (await heldCardBefore(get, member.records, attribution.at));
+    firstOf.set(member._id, { at: attribution.at, storeId: attribution.storeId, guideId: attribution.guideId, alreadyMember });
   }
   const byStore = new Map<string, Counts>();
   const byGuide = new Map<string, Counts>();

@@ -34,7 +34,8 @@ export const COLLECTIONS = {
   stores: { indexes: [] },
   guides: { indexes: [['storeId']] },
   campaigns: { indexes: [] },
-  attributions: { indexes: [['guideId'], ['storeId'], ['campaignId']] },
+  // attributions by the WeChat record that joined: erasure finds those of members merged into the erased one
+  attributions: { indexes: [['guideId'], ['storeId'], ['campaignId'], ['recordId']] },
   cardOrders: { indexes: [['memberId']] },
 } as const satisfies CollectionSpecs;
 

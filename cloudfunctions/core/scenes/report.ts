@@ -50,7 +50,7 @@ async function heldCardBefore(get: Getter, records: string[], at: string): Promi
  * counts no more; a join by a member of longer standing recruits no one. Already members are
  * those with a Tmall or store card that joined its channel before the join, known then or
  * imported since. It reads each attribution's member (and its cards, for those not known as
- * members of another channel then) and keeps a few fields per person: on SQLite, 190 MB a million (a third with a card). Most recruits first.
+ * members of another channel then) and keeps a few fields per person: on SQLite, 10 s and 190 MB a million (a third with a card). Most recruits first.
  */
 export async function recruitReport(services: Services): Promise<RecruitReport> {
   const get: Getter = services.store.get.bind(services.store);

@@ -193,6 +193,23 @@ describe('codes.redeem', () => {
     expect(await snapshot(services)).toEqual(before);
   });
 
+  test('its own member scanning a redeemed code again after the batch expired or was withdrawn gets the first answer, not a refusal', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await boundConsumer(services, 'u2', '13912345679');
+    const { codes, batch } = await makeBatch(services, { points: 20, validTo: '2026-11-30T15:59:59.999Z' });
+    const first = await redeem(services, 'u1', { code: codes[0], requestId: 'attempt-0001' });
+    services.clock.set('2026-12-01T00:00:00Z');
+    expect(await redeem(services, 'u1', { code: codes[0] })).toEqual({ ok: true, data: { ...(first as { data: object }).data, repeated: true } });
+    expect(await redeem(services, 'u1', { code: codes[0], requestId: 'attempt-0001' })).toEqual(first);
+    // anyone else, and an unused code, are refused as before
+    expect(await redeem(services, 'u2', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'CODE_EXPIRED' } });
+    expect(await redeem(services, 'u1', { code: codes[1] })).toMatchObject({ ok: false, error: { code: 'CODE_EXPIRED' } });
+    await setBatchStatus(services, batch._id, ['active'], { status: 'revoked', revokedAt: new Date(services.clock.now()).toISOString() });
+    services.clock.advance(60_000);
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: true, data: { repeated: true, available: 20 } });
+    expect(await redeem(services, 'u2', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID', details: { reason: 'withdrawn' } } });
+  });
+
   test('an expired batch: CODE_EXPIRED, nothing written', async () => {
     await boundConsumer(services, 'u1', '13912345678');
     const { codes } = await makeBatch(services, { validTo: '2026-11-30T15:59:59.999Z' });

@@ -83,6 +83,24 @@ export async function boundRecord(services: Services, openid: string): Promise<W
   return record as WechatRecordDoc & { memberId: string };
 }
 
+/**
+ * A code its own member redeemed, scanned again after its batch expired or was withdrawn: the
+ * first answer (as before the batch ended), not a refusal that reads as if the points were
+ * lost. Null when the refusal stands.
+ */
+async function ownRedemptionOfEndedBatch(services: Services, openid: string, text: string | null, requestId: string | undefined, refusal: AppError): Promise<RedeemResult | null> {
+  const ended = refusal.code === 'CODE_EXPIRED' || (refusal.code === 'CODE_INVALID' && refusal.details?.reason === 'withdrawn');
+  const code = ended && text !== null ? parseCode(text) : null;
+  if (!code) return null;
+  const first = await findClaim(services, code.body);
+  const record = first ? await findWechatRecord(services.store.get.bind(services.store), openid) : null;
+  if (!first || !record?.memberId || !sameHolder(first, record)) return null;
+  return {
+    sku: first.sku, name: first.name, points: first.points, available: await availableNow(services, record.memberId), redeemedAt: first.at,
+    repeated: !requestId || first.requestId !== requestId,
+  };
+}
+
 const sameHolder = (claim: Claim, record: WechatRecordDoc) => claim.accountId === record._id || (!!claim.memberId && claim.memberId === record.memberId);
 
 /**
@@ -108,8 +126,13 @@ const sameHolder = (claim: Claim, record: WechatRecordDoc) => claim.accountId ==
  */
 export async function redeemCode(services: Services, openid: string, input: { code?: string; q?: string; requestId?: string }): Promise<RedeemResult> {
   const limiter = limiterOf(services);
-  const checked = await checkCodeFor(services, openid, codeFromInput(services, input));
-  if (checked instanceof AppError) throw checked;
+  const text = codeFromInput(services, input);
+  const checked = await checkCodeFor(services, openid, text);
+  if (checked instanceof AppError) {
+    const own = await ownRedemptionOfEndedBatch(services, openid, text, input.requestId, checked);
+    if (own) return own;
+    throw checked;
+  }
   const { code, batch } = checked;
   let record: WechatRecordDoc & { memberId: string };
   try {

@@ -26,6 +26,8 @@ describe('normalizePhone', () => {
     ['ten digits', '1380013800'],
     ['twelve digits', '138001380001'],
     ['a Hong Kong mobile', '+852 91234567'],
+    ['a US number whose 11 digits look like a mainland mobile', '+1 (415) 555-0100'],
+    ['a UK number', '+44 1512345678'],
     ['letters', '1380013800a'],
     ['empty', ''],
     ['a huge field', '1'.repeat(10_000)],

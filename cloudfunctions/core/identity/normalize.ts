@@ -18,6 +18,8 @@ export function normalizePhone(input: string): string | null {
   const halfWidth = input.replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
   const compact = halfWidth.replace(/[\s\-.()（）\u00A0]/g, '');
   if (!/^\+?\d+$/.test(compact)) return null;
+  // a country code other than China's (+1 415 555 0100 has 11 digits starting 14) is no mainland mobile
+  if (compact.startsWith('+') && !compact.startsWith('+86')) return null;
   let digits = compact.replace(/^\+/, '');
   if (digits.length === 15 && digits.startsWith('0086')) digits = digits.slice(4);
   else if (digits.length === 13 && digits.startsWith('86')) digits = digits.slice(2);

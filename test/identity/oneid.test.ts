@@ -88,6 +88,12 @@ describe('OneID across channel imports', () => {
     expect((await services.dump('ledger')).find((e) => e._id === 'migrate:offline:C7')).toMatchObject({ points: 1000 });
   });
 
+  it('a long cell in a column it does not read (an address, a note) does not cost the row', async () => {
+    const file = writeRows([], 'csv');
+    writeFileSync(file, ['channelMemberId,phone,name,备注', `N1,13800138031,王,${'门店备注'.repeat(40)}`].join('\n'));
+    expect(await importMembers(services, 'offline', file)).toMatchObject({ created: 1, rejected: 0 });
+  });
+
   it('rejects an opening balance past what one ledger entry carries, and imports the rest of its batch', async () => {
     const file = writeRows([], 'csv');
     writeFileSync(file, [

@@ -2,6 +2,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { accessSync, closeSync, constants, createReadStream, existsSync, lstatSync, openSync, readSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { MEMBER_COLUMNS } from '../identity/records';
 import { readAhead } from './read-ahead';
 
 /**
@@ -144,8 +145,7 @@ class CsvRecords {
 /** Reads one line of a file into a row; null for a line that is no row (blank, the CSV header). */
 type LineParser = (line: number, text: string) => RowItem | null;
 
-/** The columns a members file may have (README: import columns); `level` is read and not trusted. */
-export const MEMBER_COLUMNS = ['channelMemberId', 'phone', 'phoneSha256', 'unionid', 'openid', 'email', 'name', 'points', 'growth', 'level', 'joinedAt', 'storeId', 'guideId'];
+export { MEMBER_COLUMNS };
 /** The columns an orders file may have (README: import columns). */
 export const ORDER_COLUMNS = ['orderId', 'channelMemberId', 'phone', 'phoneSha256', 'amountFen', 'amount', 'status', 'refundFen', 'paidAt', 'refundedAt', 'storeId'];
 /** Every column the imports read, spelled as here whatever case a header gives it. */

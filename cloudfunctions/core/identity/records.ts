@@ -53,6 +53,8 @@ export function unknownChannelProblem(channel: string, priority: readonly string
 const MEMBER_ID = /^[A-Za-z0-9][A-Za-z0-9_\-.:@]{0,63}$/;
 const OPENID = /^[A-Za-z0-9_-]{6,64}$/;
 const MAX_TEXT = 100;
+/** The columns a members file may have (ARCHITECTURE §4, README: import columns); `level` is read and not trusted. */
+export const MEMBER_COLUMNS = ['channelMemberId', 'phone', 'phoneSha256', 'unionid', 'openid', 'email', 'name', 'points', 'growth', 'level', 'joinedAt', 'storeId', 'guideId'];
 
 export const recordIdOf = (channel: string, channelMemberId: string) => `${channel}:${channelMemberId}`;
 
@@ -81,7 +83,9 @@ export function recordFromRow(channel: string, row: Record<string, unknown>, pho
   const id = text(row.channelMemberId);
   if (!id) return { record: null, reject: 'missing_channelMemberId', warnings };
   if (!MEMBER_ID.test(id)) return { record: null, reject: id.length > 64 ? 'channelMemberId_too_long' : 'channelMemberId_invalid', warnings };
-  for (const [field, value] of Object.entries(row)) {
+  // the columns it reads: a long address or note in one it does not read costs the row nothing
+  for (const field of MEMBER_COLUMNS) {
+    const value = row[field];
     if (typeof value === 'string' && value.length > MAX_TEXT) return { record: null, reject: `${field}_too_long`, warnings };
   }
 

@@ -164,6 +164,8 @@ const NOT_UTF8 = '\uFFFD';
 function csvParser(): LineParser {
   let columns: string[] | null = null;
   let header = '';
+  /** Whether the file's rows end with empty cells past the header (some exports write every row so): its first row says. */
+  let trailingCells: boolean | null = null;
   return (line, raw) => {
     const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (!text.trim()) return null;
@@ -183,8 +185,12 @@ function csvParser(): LineParser {
     }
     // two exports pasted together: the second one's header is no member (first cell first: it is cheap)
     if (columnName(fields[0] ?? '') === columns[0] && fields.map(columnName).join(',') === header) return { line, row: null, error: 'repeated_header' };
-    // a cell beyond the header: an unquoted comma (in a name, an address) shifted the cells after it
-    if (fields.length > columns.length && fields.slice(columns.length).some((field) => field.trim())) return { line, row: null, error: 'too_many_fields' };
+    // A cell beyond the header: an unquoted comma (in a name, an address) shifted the cells after
+    // it. Empty, it is the same shift when the row's last cell was empty, unless the file's rows
+    // all end so (as its first row shows).
+    const extra = fields.length > columns.length;
+    trailingCells ??= extra && fields.slice(columns.length).every((field) => !field.trim());
+    if (extra && (!trailingCells || fields.slice(columns.length).some((field) => field.trim()))) return { line, row: null, error: 'too_many_fields' };
     const row: Row = {};
     columns.forEach((name, i) => {
       const value = fields[i];

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { failureMessage } from '../../cloudfunctions/core/local/cli';
 import { openLocalServices } from '../../cloudfunctions/core/local/services';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
 import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
@@ -73,7 +74,8 @@ describe('the operator\'s files and slips', () => {
     const ascii = Array.from({ length: 3000 }, (_, i) => `S${i},Customer ${String(i).padStart(20, '0')}`).join('\n');
     const late = Buffer.concat([Buffer.from(`channelMemberId,name\n${ascii}\nLATE,`), Buffer.from([0xd5, 0xc5, 0x0a])]);
     const f = file('late.csv', late);
-    expect((await cli('import', 'members', '--channel', 'offline', '--file', f)).out).toMatch(/3000 members created, .* 1 rejected/);
+    // the summary names why, not only how many
+    expect((await cli('import', 'members', '--channel', 'offline', '--file', f)).out).toMatch(/3000 members created, .* 1 rejected.*\nrejected or dropped: not_utf8 1\n/);
     expect(readFileSync(`${f}.rejects.jsonl`, 'utf8')).toContain('"reason":"not_utf8"');
   });
 
@@ -310,6 +312,24 @@ describe('the operator\'s files and slips', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(1);
     expect(stderr).toMatch(/cannot write the rejected rows to .*bad\.csv\.rejects\.jsonl \(.*\): the rows imported so far stay, but the file lacks some of the rejected ones; make room and run the same import again/);
+  });
+
+  it('an export sent to a full disk (> file) says so in a line and fails, without a stack trace', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', 'channelMemberId,points\nT1,5\n'));
+    const full = openSync('/dev/full', 'w');
+    const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', db, 'members', 'export'], { cwd: join(__dirname, '../..'), stdio: ['ignore', full, 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    closeSync(full);
+    expect(code).toBe(1);
+    expect(stderr).toBe('member-centre: cannot write the output: no space left on the disk; what was written is incomplete\n');
+  });
+
+  it('a command failing on a full disk says what stays and what to do', () => {
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    expect(failureMessage(full)).toBe('database or disk is full: the disk is full. What earlier transactions wrote stays (an import keeps the batches before this one); make room and run the same command again');
+    expect(failureMessage(new Error('other'))).toBe('other');
   });
 
   it('an export stopped part-way (Ctrl-C) leaves the earlier export as it was and no part of the new one', async () => {

@@ -29,12 +29,14 @@ export interface ImportSummary {
   conflicts: number;
   /** Values set aside by this import (shared by too many records of a channel, or blocked test numbers): they join no one. */
   quarantined: number;
+  /** Rejected rows and dropped fields by reason (`not_utf8`, `phone_not_mainland_mobile`…), for the summary line. */
+  reasons: Record<string, number>;
 }
 
 /** A line of the rejects file: a row rejected (`reason`), or a field dropped from a row that imported (`warning`). */
 export type Reject = { line: number; channelMemberId?: string } & ({ reason: string } | { warning: string });
 
-export const emptySummary = (): ImportSummary => ({ read: 0, created: 0, linked: 0, merged: 0, updated: 0, unchanged: 0, rejected: 0, warnings: 0, conflicts: 0, quarantined: 0 });
+export const emptySummary = (): ImportSummary => ({ read: 0, created: 0, linked: 0, merged: 0, updated: 0, unchanged: 0, rejected: 0, warnings: 0, conflicts: 0, quarantined: 0, reasons: {} });
 
 /** Fields that come from the channel file; everything else on the record is ours. */
 const sameFields = (a: RecordDoc, b: RecordFields) =>
@@ -171,7 +173,11 @@ export async function importMemberRows(services: Services, channel: string, item
     for (const id of created) if (!fresh.has(graph.assignment.get(id)!)) counted.linked++;
     return { batch: counted, rejected: refused };
   });
-  for (const key of Object.keys(batch) as (keyof ImportSummary)[]) summary[key] += batch[key];
+  for (const key of Object.keys(batch) as (keyof ImportSummary)[]) if (key !== 'reasons') summary[key] += batch[key];
+  for (const line of rejected) {
+    const reason = 'reason' in line ? line.reason : line.warning;
+    summary.reasons[reason] = (summary.reasons[reason] ?? 0) + 1;
+  }
   rejects.push(...rejected);
 }
 

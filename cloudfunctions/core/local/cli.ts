@@ -107,6 +107,16 @@ function discardNewDatabase(file: string, withSecrets: boolean): void {
   for (const made of [...databaseFilesOf(file), ...(withSecrets ? [secretsFileOf(file)] : [])]) rmSync(made, { force: true });
 }
 
+/** What a failed command says: an error's code and message, and for a full disk what is kept and what to do. */
+export function failureMessage(failure: unknown): string {
+  if (isAppError(failure)) return `${failure.code}: ${failure.message}`;
+  const message = failure instanceof Error ? failure.message : String(failure);
+  if ((failure as { code?: unknown } | null)?.code === 'SQLITE_FULL') {
+    return `${message}: the disk is full. What earlier transactions wrote stays (an import keeps the batches before this one); make room and run the same command again`;
+  }
+  return message;
+}
+
 /**
  * Every option's value is checked as it is parsed: another option given for it (`--id --help`,
  * `--channel --file f.csv`) is taken as the value by commander, which then complains of something
@@ -170,14 +180,22 @@ export function buildCli(): Command {
     } catch (error) {
       failure = error;
     }
-    await services.store.close();
+    try {
+      await services.store.close();
+    } catch (error) {
+      failure ??= error;
+    }
     if (failure === null) return;
     if (isKeysMismatch(failure)) fail(program, keysMismatch(dbFile()));
     if (starts.database) {
-      discardNewDatabase(dbFile(), starts.secrets);
-      for (const dir of newFolders) if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
+      try {
+        discardNewDatabase(dbFile(), starts.secrets);
+        for (const dir of newFolders) if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
+      } catch {
+        // a database that cannot even be read back (the disk is full) stays: the failure says why
+      }
     }
-    fail(program, isAppError(failure) ? `${failure.code}: ${failure.message}` : failure instanceof Error ? failure.message : String(failure));
+    fail(program, failureMessage(failure));
   };
   const context: CliContext = { program, importCommand, open, dataFiles: () => dataFilesOf(dbFile()), run };
   for (const register of [registerServe, ...registrars]) register(context);

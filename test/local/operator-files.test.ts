@@ -326,6 +326,20 @@ describe('the operator\'s files and slips', () => {
     expect(stderr).toBe('member-centre: cannot write the output: no space left on the disk; what was written is incomplete\n');
   });
 
+  it('a folder given as --db, and a database another command is writing, are refused saying what to do', async () => {
+    mkdirSync(temp.file('folder'));
+    expect((await runCli(temp.file('folder'), 'members', 'export')).err).toMatch(/cannot open the database at .*folder: .*: it is a folder; give the database file's path \(for example .*folder\/member-centre\.db\)/);
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', 'channelMemberId\nT1\n'));
+    const writer = new Database(db);
+    writer.exec('BEGIN IMMEDIATE');
+    try {
+      expect((await cli('stores', 'add', '--name', 'x')).err).toMatch(/cannot open the database at .*: database is locked: another command or the server is writing it; run this again once it has finished/);
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
+  });
+
   it('a command failing on a full disk says what stays and what to do', () => {
     const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
     expect(failureMessage(full)).toBe('database or disk is full: the disk is full. What earlier transactions wrote stays (an import keeps the batches before this one); make room and run the same command again');

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { registerIdentityCommands } from '../identity/cli';
 import { registerPointsCommands } from '../points/cli';
 import { registerCodeCommands } from '../codes/cli';
@@ -107,6 +107,14 @@ function discardNewDatabase(file: string, withSecrets: boolean): void {
   for (const made of [...databaseFilesOf(file), ...(withSecrets ? [secretsFileOf(file)] : [])]) rmSync(made, { force: true });
 }
 
+/** Why a database could not be opened, with what to do where it is the operator's to do. */
+function openFailure(file: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (existsSync(file) && statSync(file).isDirectory()) return `${message}: it is a folder; give the database file's path (for example ${join(file, 'member-centre.db')})`;
+  if ((error as { code?: unknown } | null)?.code === 'SQLITE_BUSY') return `${message}: another command or the server is writing it; run this again once it has finished`;
+  return message;
+}
+
 /** What a failed command says: an error's code and message, and for a full disk what is kept and what to do. */
 export function failureMessage(failure: unknown): string {
   if (isAppError(failure)) return `${failure.code}: ${failure.message}`;
@@ -169,7 +177,7 @@ export function buildCli(): Command {
       services = open();
     } catch (error) {
       // a folder given as --db, a database without its keys: said once, without a stack trace
-      return fail(program, `cannot open the database at ${dbFile()}: ${error instanceof Error ? error.message : String(error)}`);
+      return fail(program, `cannot open the database at ${dbFile()}: ${openFailure(dbFile(), error)}`);
     }
     let failure: unknown = null;
     try {

@@ -203,40 +203,34 @@ describe('page navigation', () => {
     expect(Taro.showToast).not.toHaveBeenCalled()
   })
 
-  it('opens a page once for a double tap, also when the push is answered at once (H5): one back then returns to the page tapped on', async () => {
-    jest.useFakeTimers()
-    try {
-      const navigateTo = Taro.navigateTo as jest.Mock
-      navigateTo.mockClear()
+  describe('the double-tap guard', () => {
+    beforeEach(() => {
+      jest.useFakeTimers()
+      ;(Taro.navigateTo as jest.Mock).mockClear()
+    })
+    afterEach(() => jest.useRealTimers())
+
+    it('opens a page once for a double tap, also when the push is answered at once (H5): one back then returns to the page tapped on', async () => {
       go(ROUTES.scan)
       await jest.advanceTimersByTimeAsync(100)
       go(ROUTES.scan)
       go(ROUTES.join)
-      expect(navigateTo).toHaveBeenCalledTimes(1)
+      expect(Taro.navigateTo).toHaveBeenCalledTimes(1)
       // back on this page, a tap later opens the next one
       await jest.advanceTimersByTimeAsync(1000)
       go(ROUTES.join)
-      expect(navigateTo).toHaveBeenCalledTimes(2)
-    } finally {
-      jest.useRealTimers()
-    }
-  })
+      expect(Taro.navigateTo).toHaveBeenCalledTimes(2)
+    })
 
-  it('holds taps while a push goes unanswered (a subpackage downloading), but not for ever', async () => {
-    jest.useFakeTimers()
-    try {
-      const navigateTo = Taro.navigateTo as jest.Mock
-      navigateTo.mockClear()
-      navigateTo.mockImplementationOnce(() => new Promise(() => undefined))
+    it('holds taps while a push goes unanswered (a subpackage downloading), but not for ever', async () => {
+      ;(Taro.navigateTo as jest.Mock).mockImplementationOnce(() => new Promise(() => undefined))
       go(ROUTES.scan)
       await jest.advanceTimersByTimeAsync(1500)
       go(ROUTES.scan)
-      expect(navigateTo).toHaveBeenCalledTimes(1)
+      expect(Taro.navigateTo).toHaveBeenCalledTimes(1)
       await jest.advanceTimersByTimeAsync(2000)
       go(ROUTES.scan)
-      expect(navigateTo).toHaveBeenCalledTimes(2)
-    } finally {
-      jest.useRealTimers()
-    }
+      expect(Taro.navigateTo).toHaveBeenCalledTimes(2)
+    })
   })
 })

@@ -75,7 +75,7 @@ describe('the operator\'s files and slips', () => {
     const late = Buffer.concat([Buffer.from(`channelMemberId,name\n${ascii}\nLATE,`), Buffer.from([0xd5, 0xc5, 0x0a])]);
     const f = file('late.csv', late);
     // the summary names why, not only how many
-    expect((await cli('import', 'members', '--channel', 'offline', '--file', f)).out).toMatch(/3000 members created, .* 1 rejected.*\nrejected or dropped: not_utf8 1\n/);
+    expect((await cli('import', 'members', '--channel', 'offline', '--file', f)).out).toMatch(/3000 members created, .* 1 rejected.*\nrejects and warnings by reason: not_utf8 1\n/);
     expect(readFileSync(`${f}.rejects.jsonl`, 'utf8')).toContain('"reason":"not_utf8"');
   });
 

@@ -111,22 +111,27 @@ describe('readRows on a CSV', () => {
     return { items: batches.flat(), batches, rows };
   }
 
-  it('rejects a row with more filled fields than the header (an unquoted comma shifted its cells); empty extra fields (in a file whose first row has them) and short rows are read', async () => {
-    const { items } = await read(['id,name,points', '2,王五,200,,', '1,张三,李四,100', '3,赵六', '4,"钱,七",300', '']);
+  it('rejects a row with more filled fields than the header (an unquoted comma shifted its cells); short rows are read', async () => {
+    const { items } = await read(['id,name,points', '1,张三,李四,100', '2,王五,200', '3,赵六', '4,"钱,七",300', '']);
     expect(items).toEqual([
-      { line: 2, row: { id: '2', name: '王五', points: '200' } },
-      { line: 3, row: null, error: 'too_many_fields' },
+      { line: 2, row: null, error: 'too_many_fields' },
+      { line: 3, row: { id: '2', name: '王五', points: '200' } },
       { line: 4, row: { id: '3', name: '赵六' } },
       { line: 5, row: { id: '4', name: '钱,七', points: '300' } },
     ]);
   });
 
-  it('rejects a row with an empty cell past the header when the file\'s rows do not end so: its last cell was shifted there by an unquoted comma', async () => {
-    const { items } = await read(['channelMemberId,phone,name,joinedAt,storeId,guideId', 'S0,13712340000,李,2024-01-05,S001,G1', 'S1,13712340001,王,小明,2024-01-05,S001,', 'S2,13712340002,赵,2024-01-05,S001,']);
-    expect(items.map((item) => item.error ?? 'ok')).toEqual(['ok', 'too_many_fields', 'ok']);
-    // a file whose rows all end with a comma (as some exports write them) is read as it is
-    const trailing = await read(['id,name', '1,a,', '2,b,', '3,c']);
-    expect(trailing.items.map((item) => item.error ?? 'ok')).toEqual(['ok', 'ok', 'ok']);
+  it('an empty cell past the header passes only where the file\'s rows usually end with one: else it is the same shift, the row\'s last cell being empty', async () => {
+    const verdicts = async (lines: string[]) => (await read(lines)).items.map((item) => item.error ?? 'ok');
+    const header = 'channelMemberId,phone,name,joinedAt,storeId,guideId';
+    // rows end at the header: 王,小明 shifted the store into guideId
+    expect(await verdicts([header, 'S0,13712340000,李,2024-01-05,S001,G1', 'S1,13712340001,王,小明,2024-01-05,S001,', 'S2,13712340002,赵,2024-01-05,S001,G2'])).toEqual(['ok', 'too_many_fields', 'ok']);
+    // an export ending every row with a comma, its first row shorter, one row shifted (two cells past the header)
+    expect(await verdicts([header, 'S0,13712340000,李,2024-01-05,S001', 'S1,13712340001,王,2024-01-05,S001,G1,', 'S2,13712340002,王,小明,2024-01-05,S001,,', 'S3,13712340003,赵,2024-01-05,S001,G3,'])).toEqual(['ok', 'ok', 'too_many_fields', 'ok']);
+    // its first row the shifted one
+    expect(await verdicts([header, 'S0,13712340000,王,小明,2024-01-05,S001,G1,', 'S1,13712340001,李,2024-01-05,S001,G1,', 'S2,13712340002,赵,2024-01-05,S001,G2,'])).toEqual(['too_many_fields', 'ok', 'ok']);
+    // a second export pasted after the first, ending its rows with a comma
+    expect(await verdicts([header, 'S0,13712340000,李,2024-01-05,S001,G1', 'S1,13712340001,赵,2024-01-05,S001,G1', header, 'S2,13712340002,钱,2024-01-05,S001,G2,'])).toEqual(['ok', 'ok', 'repeated_header', 'ok']);
   });
 
   it('reads a quoted field with line breaks (an Excel cell) as one record, numbered by its first line', async () => {

@@ -161,11 +161,39 @@ const columnName = (cell: string) => {
 /** The text of a line read as UTF-8 had bytes that are not: the row's text would be stored garbled. */
 const NOT_UTF8 = '\uFFFD';
 
-function csvParser(): LineParser {
+/** How much of a CSV is read first to learn how many cells its rows usually have. */
+const WIDTH_SAMPLE_BYTES = 64 * 1024;
+
+/**
+ * How many cells the rows of a CSV usually have: the commonest count among the lines of its
+ * first 64 KB, the header's line not counted (null when there are none). Some exports end every
+ * row with a comma, one empty cell past the header; most end at the header's last column.
+ */
+export function usualWidth(file: string): number | null {
+  const head = fileHead(file, WIDTH_SAMPLE_BYTES);
+  const lines = head.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
+  // a sample that filled its bytes ends in the middle of a line
+  if (head.length === WIDTH_SAMPLE_BYTES) lines.pop();
+  const counts = new Map<number, number>();
+  for (const text of lines.filter((l) => l.trim()).slice(1)) {
+    try {
+      const width = splitCsvLine(text).length;
+      counts.set(width, (counts.get(width) ?? 0) + 1);
+    } catch {
+      // a malformed line or part of a record across lines: not a width
+    }
+  }
+  let usual: number | null = null;
+  for (const [width, n] of counts) if (usual === null || n > counts.get(usual)! || (n === counts.get(usual)! && width < usual)) usual = width;
+  return usual;
+}
+
+/** `usual`: how many cells the file's rows usually have (usualWidth). */
+function csvParser(usual: number | null): LineParser {
   let columns: string[] | null = null;
   let header = '';
-  /** Whether the file's rows end with empty cells past the header (some exports write every row so): its first row says. */
-  let trailingCells: boolean | null = null;
+  /** The most cells a row may have, the ones past the header empty: the header's, or one more in a file whose rows usually end with a comma. */
+  let allowed = 0;
   return (line, raw) => {
     const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (!text.trim()) return null;
@@ -181,16 +209,19 @@ function csvParser(): LineParser {
     if (!columns) {
       columns = fields.map(columnName);
       header = columns.join(',');
+      allowed = Math.max(columns.length, usual ?? 0);
       return null;
     }
     // two exports pasted together: the second one's header is no member (first cell first: it is cheap)
-    if (columnName(fields[0] ?? '') === columns[0] && fields.map(columnName).join(',') === header) return { line, row: null, error: 'repeated_header' };
+    if (columnName(fields[0] ?? '') === columns[0] && fields.map(columnName).join(',') === header) {
+      // what the rows after it usually end with is not known: an empty cell past the header passes
+      allowed = Math.max(allowed, columns.length + 1);
+      return { line, row: null, error: 'repeated_header' };
+    }
     // A cell beyond the header: an unquoted comma (in a name, an address) shifted the cells after
     // it. Empty, it is the same shift when the row's last cell was empty, unless the file's rows
-    // all end so (as its first row shows).
-    const extra = fields.length > columns.length;
-    trailingCells ??= extra && fields.slice(columns.length).every((field) => !field.trim());
-    if (extra && (!trailingCells || fields.slice(columns.length).some((field) => field.trim()))) return { line, row: null, error: 'too_many_fields' };
+    // usually end so.
+    if (fields.length > allowed || fields.slice(columns.length).some((field) => field.trim())) return { line, row: null, error: 'too_many_fields' };
     const row: Row = {};
     columns.forEach((name, i) => {
       const value = fields[i];
@@ -244,7 +275,7 @@ export interface FileRows {
 export function readRows(file: string): FileRows {
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   const jsonLines = isJsonLines(file);
-  const parse = jsonLines ? jsonParser() : csvParser();
+  const parse = jsonLines ? jsonParser() : csvParser(usualWidth(file));
   // bytes of the lines handed out so far (the stream reads a megabyte ahead, a sixth of a
   // 100k-row file); a CRLF counts one byte short, until the end
   let consumed = 0;

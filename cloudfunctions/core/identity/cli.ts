@@ -55,7 +55,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
         );
         if (summary.quarantined) process.stdout.write(`${plural(summary.quarantined, 'phone or id', 'phones or ids')} newly set aside: shared by more records than allowed, or blocked test numbers; they join no one\n`);
         const reasons = Object.entries(summary.reasons).sort(([, a], [, b]) => b - a);
-        if (reasons.length) process.stdout.write(`rejected or dropped: ${reasons.map(([reason, n]) => `${reason} ${n}`).join(', ')}\n`);
+        if (reasons.length) process.stdout.write(`rejects and warnings by reason: ${reasons.map(([reason, n]) => `${reason} ${n}`).join(', ')}\n`);
         if (summary.rejectsFile) process.stdout.write(`rejected rows (reason) and fields dropped from imported rows (warning), by line: ${summary.rejectsFile}\n`);
         failIfAllRejected(summary, summary.rejectsFile);
       } finally {

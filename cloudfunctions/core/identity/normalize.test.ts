@@ -16,6 +16,7 @@ describe('normalizePhone', () => {
     ['１３８－００１３－８０００', '13800138000'],
     ['（＋８６）１３８．００１３．８０００', '13800138000'],
     ['  19912345678 ', '19912345678'],
+    ['+0086 138 0013 8000', '13800138000'],
   ])('reads %s as %s', (input, expected) => {
     expect(normalizePhone(input)).toBe(expected);
   });

@@ -19,7 +19,8 @@ export function normalizePhone(input: string): string | null {
   const compact = halfWidth.replace(/[\s\-.()（）\u00A0]/g, '');
   if (!/^\+?\d+$/.test(compact)) return null;
   // a country code other than China's (+1 415 555 0100 has 11 digits starting 14) is no mainland mobile
-  if (compact.startsWith('+') && !compact.startsWith('+86')) return null;
+  // (+0086 is 0086 typed with a plus)
+  if (compact.startsWith('+') && !compact.startsWith('+86') && !compact.startsWith('+0086')) return null;
   let digits = compact.replace(/^\+/, '');
   if (digits.length === 15 && digits.startsWith('0086')) digits = digits.slice(4);
   else if (digits.length === 13 && digits.startsWith('86')) digits = digits.slice(2);

@@ -51,7 +51,8 @@ export async function pointsSummary(services: Services, member: MemberRef): Prom
  * The available points an action that credited the member answers (a scan, a package card):
  * the figure points.summary shows, points due to expire that the expiry job has not swept yet
  * left out, read once the credit committed. Follows merges; 0 for a member erased meanwhile.
- * Should that read fail, `written` (the balance the credit's transaction wrote), when given.
+ * Should that read fail, `written` (the balance the credit's transaction wrote, which may still
+ * count points due but not swept), when given.
  */
 export async function availableNow(services: Services, memberId: string, written?: number): Promise<number> {
   try {

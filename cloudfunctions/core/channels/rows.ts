@@ -221,7 +221,7 @@ function csvParser(usual: number | null): LineParser {
     // A cell beyond the header: an unquoted comma (in a name, an address) shifted the cells after
     // it. Empty, it is the same shift when the row's last cell was empty, unless the file's rows
     // usually end so.
-    if (fields.length > allowed || fields.slice(columns.length).some((field) => field.trim())) return { line, row: null, error: 'too_many_fields' };
+    if (fields.length > columns.length && (fields.length > allowed || fields.slice(columns.length).some((field) => field.trim()))) return { line, row: null, error: 'too_many_fields' };
     const row: Row = {};
     columns.forEach((name, i) => {
       const value = fields[i];

@@ -55,6 +55,7 @@ const OPENID = /^[A-Za-z0-9_-]{6,64}$/;
 const MAX_TEXT = 100;
 /** The columns a members file may have (ARCHITECTURE §4, README: import columns); `level` is read and not trusted. */
 export const MEMBER_COLUMNS = ['channelMemberId', 'phone', 'phoneSha256', 'unionid', 'openid', 'email', 'name', 'points', 'growth', 'level', 'joinedAt', 'storeId', 'guideId'];
+const READ_COLUMNS = new Set(MEMBER_COLUMNS);
 
 export const recordIdOf = (channel: string, channelMemberId: string) => `${channel}:${channelMemberId}`;
 
@@ -84,9 +85,8 @@ export function recordFromRow(channel: string, row: Record<string, unknown>, pho
   if (!id) return { record: null, reject: 'missing_channelMemberId', warnings };
   if (!MEMBER_ID.test(id)) return { record: null, reject: id.length > 64 ? 'channelMemberId_too_long' : 'channelMemberId_invalid', warnings };
   // the columns it reads: a long address or note in one it does not read costs the row nothing
-  for (const field of MEMBER_COLUMNS) {
-    const value = row[field];
-    if (typeof value === 'string' && value.length > MAX_TEXT) return { record: null, reject: `${field}_too_long`, warnings };
+  for (const [field, value] of Object.entries(row)) {
+    if (typeof value === 'string' && value.length > MAX_TEXT && READ_COLUMNS.has(field)) return { record: null, reject: `${field}_too_long`, warnings };
   }
 
   const identifiers: IdentifierValue[] = [{ type: channel, value: id }];

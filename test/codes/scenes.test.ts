@@ -357,6 +357,20 @@ describe('scenes.bindOrder (package cards)', () => {
     expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1004', campaignId: 'P11' })).toMatchObject({ points: 50 });
   });
 
+  test('trying order ids that are not one\'s own is limited: which exist cannot be learnt by trying them one after another', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await boundConsumer(services, 'u2', '13700000002');
+    for (let i = 0; i < 9; i++) expect(await failure('u1', { action: 'bindOrder', platform: 'tmall', orderId: String(9000 + i), campaignId: 'P11' })).toBe('NOT_FOUND');
+    expect(await failure('u1', { action: 'bindOrder', platform: 'tmall', orderId: '2001', campaignId: 'P11' })).toBe('FORBIDDEN');
+    const before = await snapshot(services);
+    expect(await failure('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' })).toBe('RATE_LIMITED');
+    expect(await snapshot(services)).toEqual(before);
+    // someone else is not held back; the caller is, for an hour
+    expect(await ok('u2', { action: 'bindOrder', platform: 'tmall', orderId: '2001', campaignId: 'P11' })).toMatchObject({ points: 50 });
+    services.clock.advance(3600_000 + 1);
+    expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' })).toMatchObject({ points: 50 });
+  });
+
   test('an ended campaign: CODE_EXPIRED', async () => {
     await addCampaign(services, { id: 'OLD', name: '旧包裹卡', platform: 'tmall', bonus: 10, validTo: '2026-11-30' });
     await boundConsumer(services, 'u1', '13912345678');

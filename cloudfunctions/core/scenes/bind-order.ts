@@ -5,7 +5,8 @@ import { availableNow } from '../points/summary.store';
 import { earnIn } from '../points/ledger';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
-import { StoreConflictError, type Doc } from '../store/port';
+import { StoreConflictError, type Doc, type DocStore } from '../store/port';
+import { InvalidScanLimiter } from '../codes/rate-limit';
 import type { AttributionDoc } from './attribution';
 import { ATTRIBUTIONS } from './join';
 import { campaignEnded, ordersFromOf } from './places';
@@ -59,9 +60,20 @@ async function replay(services: Services, bound: CardOrderDoc, memberId: string,
  * the caller's own order with details.reason `refunded`, `before_campaign` (paid
  * before the campaign's `ordersFrom`, given in details) or `unpaid` (0 paid)), CONFLICT
  * (the caller's order, bound already by another member, with details.reason
- * `bound`; without it, the binding collided with others too often: retry). Whether someone
+ * `bound`; without it, the binding collided with others too often: retry), RATE_LIMITED
+ * (more than WRONG_ORDERS_PER_HOUR order ids that were not the caller's). Whether someone
  * else's order exists, was bound or refunded is not told.
  */
+/** Order ids a caller may try in an hour that turn out not to be theirs (a buyer mistyping theirs needs a few). */
+export const WRONG_ORDERS_PER_HOUR = 10;
+const orderLimiters = new WeakMap<DocStore, InvalidScanLimiter>();
+
+function orderLimiterOf(services: Services): InvalidScanLimiter {
+  let limiter = orderLimiters.get(services.store);
+  if (!limiter) orderLimiters.set(services.store, (limiter = new InvalidScanLimiter(WRONG_ORDERS_PER_HOUR)));
+  return limiter;
+}
+
 /** Told only to the order's buyer: bound by a member they are no longer one with. */
 const boundAlready = () => new AppError('CONFLICT', 'this order was already bound', { reason: 'bound' });
 
@@ -87,11 +99,22 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   if (campaign.platform !== input.platform) throw new AppError('INVALID_INPUT', `this card is for ${campaign.platform} orders`);
   if (campaignEnded(campaign, services.clock.now())) throw new AppError('CODE_EXPIRED', 'this package card campaign has ended');
 
+  // an order id that is no order of the caller's: counted, so that trying ids one after another
+  // (which tells those that exist, FORBIDDEN, from those that do not) is slow
+  const limiter = orderLimiterOf(services);
+  const now = services.clock.now();
+  if (limiter.blocked(openid, now)) throw new AppError('RATE_LIMITED', 'too many order numbers that are not yours: try again later');
   const order = await findImportedOrder(get, input.platform, input.orderId);
-  if (!order) throw new AppError('NOT_FOUND', 'no such order (orders appear once imported)');
+  if (!order) {
+    limiter.hit(openid, now);
+    throw new AppError('NOT_FOUND', 'no such order (orders appear once imported)');
+  }
   const buyer = await get<{ _id: string; memberId: string | null }>('records', order.buyerRecordId);
   const buyerMember = buyer ? await liveMember(get, buyer.memberId) : null;
-  if (buyerMember?._id !== member._id) throw new AppError('FORBIDDEN', 'this order is not linked to your membership');
+  if (buyerMember?._id !== member._id) {
+    limiter.hit(openid, now);
+    throw new AppError('FORBIDDEN', 'this order is not linked to your membership');
+  }
   // Only its buyer learns that an order was bound (by a member they were once merged with) or refunded.
   if (earlier) throw boundAlready();
   const refunded = () => new AppError('FORBIDDEN', 'this order was refunded', { reason: 'refunded' });

@@ -88,7 +88,7 @@ describe('package card order', () => {
     ['NOT_FOUND', '没有找到这笔订单。请核对订单号；刚下的单需在发货后 1-2 天才能绑定。'],
     ['FORBIDDEN', '这笔订单不属于当前会员：下单账号的手机号与您的会员手机号不同。如需合并会员身份，请联系品牌客服。'],
     ['CONFLICT', '当前领取人数较多，请稍后再点一次「绑定订单」。'],
-    ['RATE_LIMITED', '操作过于频繁，请稍后再试'],
+    ['RATE_LIMITED', '输入的订单号多次未能匹配您的订单，请一小时后再试；如确认订单号无误，请联系品牌客服。'],
   ])('explains %s', async (code, text) => {
     mockApi({ 'member.login': JOINED, 'scenes.bindOrder': { error: code } })
     render(<OrderPage />)

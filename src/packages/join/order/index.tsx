@@ -30,6 +30,7 @@ const ORDER_MESSAGES: Partial<Record<ErrorCode, string>> = {
   CONFLICT: '当前领取人数较多，请稍后再点一次「绑定订单」。',
   CODE_ALREADY_REDEEMED: ALREADY_BOUND,
   CODE_EXPIRED: '该包裹卡活动已结束。',
+  RATE_LIMITED: '输入的订单号多次未能匹配您的订单，请一小时后再试；如确认订单号无误，请联系品牌客服。',
 }
 
 /** What a refusal says: the buyer's own order is told why it earns nothing (details.reason). */

@@ -10,7 +10,7 @@ export interface WechatRecordDoc extends RecordDoc {
   profile: { nickname: string | null; birthday: string | null };
   /** AES-GCM sealed phone, for the few places that need it in clear. */
   phoneSealed: string | null;
-  /** When a phone was first bound: the consumer joined (a scene's recruit joins within a day of it). Absent on records bound before it was kept. */
+  /** When a phone was first bound: the consumer joined (a scene's recruit joins within a week of it, scenes/attribution.ts). Absent on records bound before it was kept. */
   phoneBoundAt?: string;
   /**
    * How many documents naming this record were written that erasure finds by query

@@ -27,7 +27,7 @@ export interface AttributionDoc extends Doc {
    */
   recruit?: boolean;
   /**
-   * Already a member of another channel (a Tmall or store card) when joining, as far as was known
+   * Already a member of another channel (a Tmall, store or JD card) when joining, as far as was known
    * then; the report also finds a card imported later that says it joined before.
    */
   alreadyMember?: boolean;
@@ -56,7 +56,7 @@ export interface AttributionView {
   at: string;
 }
 
-/** A channel membership the brand knew the person by (a Tmall or store card), not the mini-program's own record nor an order's phone-only buyer. */
+/** A channel membership the brand knew the person by (a Tmall, store or JD card…), not the mini-program's own record nor an order's phone-only buyer. */
 export const isChannelCard = (recordId: string) => !recordId.startsWith('wechat:') && !recordId.startsWith(BUYER_PREFIX);
 
 export function attributionFrom(resolved: Resolved, memberId: string, recordId: string, at: string, joining: { recruit: boolean; alreadyMember: boolean }): AttributionDoc {

@@ -87,7 +87,7 @@ export function registerSceneCommands({ program, run }: CliContext): void {
   const report = program.command('report').description('operator reports');
   report
     .command('guides')
-    .description('members recruited (first touch, joined through the code) per store and per shopping guide: new members, and Tmall or store members apart')
+    .description('members recruited (first touch, joined through the code) per store and per shopping guide: new members, and members of another channel apart')
     .option('--json', 'one JSON document instead of a table')
     .action((options: { json?: boolean }) => run(async (services) => {
       const result = await recruitReport(services);

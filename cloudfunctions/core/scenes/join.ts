@@ -53,7 +53,7 @@ export async function joinScene(services: Services, openid: string, input: { sce
     const wechats = (await Promise.all(member.records.filter((id) => id.startsWith('wechat:') && id !== record._id).map((id) => tx.get<WechatRecordDoc>('records', id))))
       .filter((other): other is WechatRecordDoc => other !== null && hasPhone(other));
     const recruit = joinedNow([record, ...wechats].map((r) => r.phoneBoundAt), services.clock.now());
-    // a Tmall or store card joined through the phone: the brand knew them before the guide did
+    // a channel card (Tmall, store, JD…) joined through the phone: the brand knew them before the guide did
     const alreadyMember = member.records.some(isChannelCard);
     const attribution = attributionFrom(touch, member._id, record._id, at, { recruit, alreadyMember });
     // the attribution is the credit (report guides counts them): no store, guide or campaign

@@ -9,7 +9,7 @@ import { allDocs, GUIDES, STORES } from './places.store';
 interface Counts {
   /** New members: the brand knew them in no channel before. */
   recruited: number;
-  /** Tmall or store members who came into the mini-program through them. */
+  /** Members of another channel (Tmall, store, JD…) who came into the mini-program through them. */
   alreadyMembers: number;
 }
 
@@ -48,9 +48,9 @@ async function heldCardBefore(get: Getter, records: string[], at: string): Promi
  * first touches themselves (`attributions`: one document per member). A person counts once:
  * members merged since are one (their earliest recruiting join), and a member erased since
  * counts no more; a join by a member of longer standing recruits no one. Already members are
- * those with a Tmall or store card that joined its channel before the join, known then or
+ * those with a channel card (Tmall, store, JD…) that joined its channel before the join, known then or
  * imported since. It reads each attribution's member (and its cards, for those not known as
- * members of another channel then) and keeps a few fields per person: on SQLite, 10 s and 190 MB a million (a third with a card). Most recruits first.
+ * members of another channel then) and keeps a few fields per person: on SQLite, 10 to 11 s and 140 to 190 MB a million, a third with a card (bench/report.ts). Most recruits first.
  */
 export async function recruitReport(services: Services): Promise<RecruitReport> {
   const get: Getter = services.store.get.bind(services.store);

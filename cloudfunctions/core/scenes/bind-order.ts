@@ -46,6 +46,19 @@ async function replay(services: Services, bound: CardOrderDoc, memberId: string,
   return { platform: bound.platform, orderId: bound.orderId, campaignId: bound.campaignId, points: bound.points, available, boundAt: bound.at, repeated };
 }
 
+/** Order ids a caller may try in an hour that turn out not to be theirs (a buyer mistyping theirs needs a few). */
+export const WRONG_ORDERS_PER_HOUR = 10;
+const orderLimiters = new WeakMap<DocStore, InvalidScanLimiter>();
+
+function orderLimiterOf(services: Services): InvalidScanLimiter {
+  let limiter = orderLimiters.get(services.store);
+  if (!limiter) orderLimiters.set(services.store, (limiter = new InvalidScanLimiter(WRONG_ORDERS_PER_HOUR)));
+  return limiter;
+}
+
+/** Told only to the order's buyer: bound by a member they are no longer one with. */
+const boundAlready = () => new AppError('CONFLICT', 'this order was already bound', { reason: 'bound' });
+
 /**
  * `scenes.bindOrder`: the package card's promise. The order must have been
  * imported for that platform and bought by this member (its buyer's channel
@@ -64,19 +77,6 @@ async function replay(services: Services, bound: CardOrderDoc, memberId: string,
  * (more than WRONG_ORDERS_PER_HOUR order ids that were not the caller's). Whether someone
  * else's order exists, was bound or refunded is not told.
  */
-/** Order ids a caller may try in an hour that turn out not to be theirs (a buyer mistyping theirs needs a few). */
-export const WRONG_ORDERS_PER_HOUR = 10;
-const orderLimiters = new WeakMap<DocStore, InvalidScanLimiter>();
-
-function orderLimiterOf(services: Services): InvalidScanLimiter {
-  let limiter = orderLimiters.get(services.store);
-  if (!limiter) orderLimiters.set(services.store, (limiter = new InvalidScanLimiter(WRONG_ORDERS_PER_HOUR)));
-  return limiter;
-}
-
-/** Told only to the order's buyer: bound by a member they are no longer one with. */
-const boundAlready = () => new AppError('CONFLICT', 'this order was already bound', { reason: 'bound' });
-
 export async function bindOrder(services: Services, openid: string, input: { platform: string; orderId: string; campaignId?: string; requestId?: string }): Promise<BindOrderResult> {
   const get: Getter = services.store.get.bind(services.store);
   const record = await boundRecord(services, openid);

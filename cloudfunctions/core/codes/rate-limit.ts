@@ -1,3 +1,5 @@
+import type { DocStore } from '../store/port';
+
 /**
  * Invalid scans per caller in a sliding hour, kept in the memory of the
  * instance that answers (time passed in). A forged or used code therefore
@@ -36,4 +38,15 @@ export class InvalidScanLimiter {
     this.hits.delete(key);
     this.hits.set(key, [...live, now].slice(-this.limit));
   }
+}
+
+const limiters = new WeakMap<DocStore, Map<string, InvalidScanLimiter>>();
+
+/** The instance's limiter of one kind of invalid attempt (`scans`, `orders`), per store, made on first use. */
+export function limiterFor(store: DocStore, kind: string, limit: number): InvalidScanLimiter {
+  let kinds = limiters.get(store);
+  if (!kinds) limiters.set(store, (kinds = new Map()));
+  let limiter = kinds.get(kind);
+  if (!limiter) kinds.set(kind, (limiter = new InvalidScanLimiter(limit)));
+  return limiter;
 }

@@ -2,13 +2,13 @@ import { findWechatRecord, hasPhone, type WechatRecordDoc } from '../identity/lo
 import { availableNow } from '../points/summary.store';
 import { AppError, isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
-import { StoreConflictError, type DocStore } from '../store/port';
+import { StoreConflictError } from '../store/port';
 import { parseLink } from '../scenes/scene';
 import { checkAgainstBatch, type BatchDoc } from './batch';
 import { cachedBatch } from './batches.store';
 import { claimAndEarn, claimKey, countRepeat, findClaim, type Claim } from './claims.store';
 import { parseCode, verifyCode, type ParsedCode } from './code';
-import { InvalidScanLimiter } from './rate-limit';
+import { limiterFor } from './rate-limit';
 
 export interface RedeemResult {
   sku: string;
@@ -22,13 +22,7 @@ export interface RedeemResult {
   repeated: boolean;
 }
 
-const limiters = new WeakMap<DocStore, InvalidScanLimiter>();
-
-function limiterOf(services: Services): InvalidScanLimiter {
-  let limiter = limiters.get(services.store);
-  if (!limiter) limiters.set(services.store, (limiter = new InvalidScanLimiter(services.config.codes.invalidPerHour)));
-  return limiter;
-}
+const limiterOf = (services: Services) => limiterFor(services.store, 'scans', services.config.codes.invalidPerHour);
 
 /**
  * checkCode behind the invalid-scan limit, for whoever checks codes (codes.redeem, and

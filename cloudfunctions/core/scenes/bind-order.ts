@@ -5,8 +5,8 @@ import { availableNow } from '../points/summary.store';
 import { earnIn } from '../points/ledger';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
-import { StoreConflictError, type Doc, type DocStore } from '../store/port';
-import { InvalidScanLimiter } from '../codes/rate-limit';
+import { StoreConflictError, type Doc } from '../store/port';
+import { limiterFor } from '../codes/rate-limit';
 import type { AttributionDoc } from './attribution';
 import { ATTRIBUTIONS } from './join';
 import { campaignEnded, ordersFromOf } from './places';
@@ -48,13 +48,7 @@ async function replay(services: Services, bound: CardOrderDoc, memberId: string,
 
 /** Order ids a caller may try in an hour that turn out not to be theirs (a buyer mistyping theirs needs a few). */
 export const WRONG_ORDERS_PER_HOUR = 10;
-const orderLimiters = new WeakMap<DocStore, InvalidScanLimiter>();
-
-function orderLimiterOf(services: Services): InvalidScanLimiter {
-  let limiter = orderLimiters.get(services.store);
-  if (!limiter) orderLimiters.set(services.store, (limiter = new InvalidScanLimiter(WRONG_ORDERS_PER_HOUR)));
-  return limiter;
-}
+const orderLimiterOf = (services: Services) => limiterFor(services.store, 'orders', WRONG_ORDERS_PER_HOUR);
 
 /** Told only to the order's buyer: bound by a member they are no longer one with. */
 const boundAlready = () => new AppError('CONFLICT', 'this order was already bound', { reason: 'bound' });

@@ -2,8 +2,8 @@ import { importFileInBatches, ORDER_COLUMNS, type FileImportOptions, type RowIte
 import { PointsSession } from '../points/accounts.store';
 import { earnRateOf, type EarnRate } from '../points/config';
 import { earnHash, earnIn, MAX_POINTS, reverseHash, reverseIn, type EarnInput, type ReverseInput } from '../points/ledger';
-import { orderEarning } from '../points/rules';
-import { COLLECTION } from '../points/types';
+import { canonicalJson, orderEarning, refundAtEarnedRate } from '../points/rules';
+import { COLLECTION, type LedgerEntry } from '../points/types';
 import type { Services } from '../runtime/services';
 import { buyerRecordId, ensurePhoneBuyers, phoneSetAside } from '../identity/buyers';
 import { blockedPhoneKeys } from '../identity/identity.rules';
@@ -22,8 +22,9 @@ import { buyerKeyOfRow, parseOrderRow, text, type Order } from './parse';
  * them as soon as identity imports the record. A buyer known only by phone
  * gets a buyer record of that phone (identity/buyers.ts), which joins the
  * member holding the phone, now or when one binds it. Re-importing a file changes
- * nothing; an order whose content changed since (another amount, buyer or
- * paidAt, another refund) is rejected as `order_changed` / `refund_changed`.
+ * nothing, also after the brand changed its earn rate; an order whose content
+ * changed since (another amount, buyer or paidAt, another refund) is rejected
+ * as `order_changed` / `refund_changed`.
  */
 
 export interface OrderImportSummary {
@@ -101,6 +102,11 @@ function orderEntries(order: Order, phoneKey: string | null, { channel, rate, no
   return { earn, reverse };
 }
 
+/** What makes an order the same order: its buyer's account, when it was paid, its amount and store (`source.detail`). */
+const orderFacts = (earn: Pick<EarnInput, 'accountId' | 'at' | 'source'>) => canonicalJson({ accountId: earn.accountId, at: earn.at, source: earn.source });
+/** What makes a refund the same refund: the order and the amount refunded (its time may be the import's). */
+const refundFacts = (refund: { of?: string; source: ReverseInput['source'] }) => canonicalJson({ of: refund.of, source: refund.source });
+
 /**
  * Parsing, keys and content hashes of each order row: pure, so it runs in the
  * import's reading thread; rows are grouped by buyer (see `buyerGroups`).
@@ -130,6 +136,18 @@ export function planOrderRows(context: OrderPlanContext): RowPlan<PlannedOrder> 
   };
 }
 
+/**
+ * A refund as the order earned: planned at today's earn rate, it takes back the
+ * share of the order's credit the refunded yuan brought when the order was
+ * credited under another rate.
+ */
+async function atEarnedRate(session: PointsSession, earn: EarnInput, reverse: ReverseInput, order: Order, hash: string): Promise<[ReverseInput, string]> {
+  const credited = await session.entry(earn.key);
+  if (!credited || (credited.points === earn.points && credited.growth === earn.growth)) return [reverse, hash];
+  const asEarned = { ...reverse, ...refundAtEarnedRate(credited, order.amountFen, order.refundFen) };
+  return [asEarned, reverseHash(asEarned)];
+}
+
 /** Imports one batch of planned rows in one transaction and adds what happened to `summary` once it committed. */
 export async function importPlannedOrders(services: Services, context: OrderPlanContext, rows: PlannedOrder[], summary: OrderImportSummary, rejects: OrderReject[]): Promise<void> {
   const { channel } = context;
@@ -155,18 +173,25 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
     const accepted: typeof planned = [];
     const hashes = new Map<string, string>();
     const phoneBuyers: string[] = [];
-    const hashOf = async (key: string) => hashes.get(key) ?? (await session.entry(key))?.hash;
+    // Whether the entry at `key` is this row's: undefined when there is none yet. A stored entry
+    // whose hash differs may still be the same order or refund, hashed with the points of the
+    // earn rate then: the rate is the brand's to change, the order's own facts are what count.
+    const sameAs = async <T>(key: string, hash: string, mine: T, factsOf: (entry: T | LedgerEntry) => string): Promise<boolean | undefined> => {
+      const inBatch = hashes.get(key);
+      if (inBatch !== undefined) return inBatch === hash;
+      const stored = await session.entry(key);
+      return stored ? stored.hash === hash || factsOf(stored) === factsOf(mine) : undefined;
+    };
     for (const p of planned) {
-      const earnSeen = await hashOf(p.earn.key);
-      const refundSeen = p.reverse ? await hashOf(p.reverse.key) : undefined;
-      const reject = earnSeen !== undefined && earnSeen !== p.hashes.earn ? 'order_changed'
-        : refundSeen !== undefined && refundSeen !== p.hashes.reverse ? 'refund_changed' : null;
+      const earnSame = await sameAs(p.earn.key, p.hashes.earn, p.earn, orderFacts);
+      const refundSame = p.reverse ? await sameAs(p.reverse.key, p.hashes.reverse, p.reverse, refundFacts) : undefined;
+      const reject = earnSame === false ? 'order_changed' : refundSame === false ? 'refund_changed' : null;
       if (reject) {
         done.push({ line: p.line, reject, orderId: p.order.orderId });
         continue;
       }
       // buyers of orders that earn now only: an order already in the ledger has its account
-      if (earnSeen === undefined && p.phoneKey) {
+      if (earnSame === undefined && p.phoneKey) {
         if (await phoneSetAside(tx, p.phoneKey)) {
           done.push({ line: p.line, reject: 'buyer_phone_shared', orderId: p.order.orderId });
           continue;
@@ -186,12 +211,12 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
     for (const doc of [...accounts.values(), ...records.values()]) if (typeof doc.memberId === 'string') members.add(doc.memberId);
     await session.prefetch(COLLECTION.balances, members);
 
-    for (const { line, earn, reverse, hashes: own } of accepted) {
+    for (const { line, order, earn, reverse, hashes: own } of accepted) {
       const earned = (await session.entry(earn.key)) !== null;
       const reversed = reverse ? (await session.entry(reverse.key)) !== null : false;
       let pending = false;
       if (!earned) pending = (await earnIn(session, earn, { hash: own.earn })).entry.memberId === null;
-      const back = reverse && !reversed ? (await reverseIn(session, reverse, own.reverse)).entry : null;
+      const back = reverse && !reversed ? (await reverseIn(session, ...(await atEarnedRate(session, earn, reverse, order, own.reverse)))).entry : null;
       done.push({ line, credited: !earned, refunded: back !== null, pending, points: earned ? 0 : earn.points, reversed: back ? -back.points : 0 });
     }
     await session.flush();

@@ -103,6 +103,58 @@ describe('import orders', () => {
     expect(await pointsState(services)).toEqual(before);
   });
 
+  it('an order imported before the earn rate changed is still the same order: unchanged on re-import, refunded at the rate it earned', async () => {
+    const paid = write('paid.csv', 'orderId,channelMemberId,amountFen,paidAt\nK1,T1,10000,2026-03-01\nK2,T1,10000,2026-03-01\n');
+    await importFile(paid);
+    expect(await balance(services, 'm1')).toMatchObject({ points: 200, growth: 200 });
+    // the brand doubles Tmall points from now on
+    services.config.points.earn.channels.tmall = { pointsPerYuan: 2, growthPerYuan: 2 };
+    const before = await pointsState(services);
+    expect(await importFile(paid)).toMatchObject({ read: 2, unchanged: 2, rejected: 0 });
+    expect(await pointsState(services)).toEqual(before);
+    // half of K1 refunded: the 50 points and 50 growth those 50 yuan earned, not 100
+    const refund = write('refund.csv', 'orderId,channelMemberId,amountFen,status,refundFen,paidAt\nK1,T1,10000,refunded,5000,2026-03-01\n');
+    expect(await importFile(refund)).toMatchObject({ refunded: 1, rejected: 0, reversedPoints: 50 });
+    expect(await balance(services, 'm1')).toMatchObject({ points: 150, growth: 150 });
+    // the rate changes again: the same files are still the same orders and the same refund
+    services.config.points.earn.channels.tmall = { pointsPerYuan: 3, growthPerYuan: 1 };
+    const refunded = await pointsState(services);
+    expect(await importFile(refund)).toMatchObject({ unchanged: 1, rejected: 0 });
+    expect(await importFile(paid)).toMatchObject({ unchanged: 2, rejected: 0 });
+    expect(await pointsState(services)).toEqual(refunded);
+    // what did change is still refused
+    const changed = await importFile(write('changed.csv', 'orderId,channelMemberId,amountFen,status,refundFen,paidAt\nK1,T1,10000,refunded,6000,2026-03-01\nK2,T1,20000,paid,,2026-03-01\n'));
+    expect(changed.reasons).toEqual({ order_changed: 1, refund_changed: 1 });
+    expect(await pointsState(services)).toEqual(refunded);
+    expect((await verifyPoints(services)).differences).toBe(0);
+  });
+
+  it('an order whose points expired before it was imported repays nothing owed: the result does not depend on which file came first', async () => {
+    const spend = (s: TestServices) => s.store.transaction((tx) => postRedeem(tx, s, { key: 'redeem:r1', memberId: 'm1', points: 100, at: '2026-11-23T02:00:00Z', source: { channel: 'reward', ref: 'cup' } }));
+    const recent = 'orderId,channelMemberId,amountFen,status,paidAt\nN1,T1,10000,paid,2026-11-01\n';
+    const refund = 'orderId,channelMemberId,amountFen,status,paidAt\nN1,T1,10000,refunded,2026-11-01\n';
+    // paid in 2024: its points expired at the end of 2025, a year before this import
+    const old = 'orderId,channelMemberId,amountFen,status,paidAt\nOLD1,T1,10000,paid,2024-03-01\n';
+    const outcome = async (files: string[]) => {
+      const other = openTestServices('2026-11-23T02:00:00Z');
+      try {
+        await seedMember(other, 'm1', ['tmall:T1']);
+        for (const [i, text] of files.entries()) {
+          const file = write(`f${i}-${files.length}-${files.indexOf(old)}.csv`, text);
+          await importOrdersFile(other, { channel: 'tmall', file, rejectsFile: `${file}.rejects.jsonl` });
+          if (text === recent) await spend(other);
+        }
+        expect((await verifyPoints(other)).differences).toBe(0);
+        return await balance(other, 'm1');
+      } finally {
+        await other.close();
+      }
+    };
+    const oldFirst = await outcome([old, recent, refund]);
+    expect(oldFirst).toMatchObject({ points: -100, owed: 100, growth: 100 });
+    expect(await outcome([recent, refund, old])).toEqual(oldFirst);
+  });
+
   it('a row rejected as changed writes nothing, not even a buyer record for its phone', async () => {
     await importFile(write('a.csv', 'orderId,phone,amountFen,paidAt\nF1,13912345678,10000,2026-03-01\n'));
     const identity = async () => ({ records: await services.dump('records'), members: await services.dump('members'), identifiers: await services.dump('identifiers') });

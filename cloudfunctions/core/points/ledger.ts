@@ -195,9 +195,14 @@ async function creditIn(session: PointsSession, spec: CreditSpec): Promise<PostR
   }, spec);
   if (spec.points >= 0) {
     const expiresAt = expiryOf(spec.at, session.services.config.points.expiry);
-    const { state, lot } = credit(before, { lotId: spec.key, points: spec.points, growth: spec.growth, at: spec.at, expiresAt });
+    // Points due before they are recorded (an order paid years ago, imported late) are gone on
+    // arrival, as a refund or a spend finds due lots: they repay nothing owed, or what a member
+    // owes would depend on whether the old order's file came before the debt or after it.
+    const due = expiresAt <= session.now;
+    const { state, lot } = credit(before, { lotId: spec.key, points: spec.points, growth: spec.growth, at: spec.at, expiresAt }, { repay: !due });
     if (lot) entry.lot = lot;
     await session.commitAccount(before, state);
+    if (due) await expireIn(session, spec.accountId, session.now);
   } else {
     // lots already due are gone, swept or not: a debit never takes them (as a refund does not)
     await expireIn(session, spec.accountId, session.now);

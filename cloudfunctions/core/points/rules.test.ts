@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { earnHash, reverseHash } from './ledger';
-import { canonicalJson } from './rules';
+import { canonicalJson, refundAtEarnedRate } from './rules';
 
 /** JSON with every object's keys sorted: what canonicalJson promises, said the slow way. */
 const sortedJson = (value: unknown): string => {
@@ -33,5 +33,18 @@ describe('content hashes', () => {
         v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v) as unknown;
       expect(canonicalJson(reversed)).toBe(canonicalJson(value));
     }), { numRuns: 500 });
+  });
+});
+
+describe('a refund at the rate its order earned', () => {
+  it.each([
+    // credited, amountFen, refundFen, taken back
+    [{ points: 100, growth: 100 }, 10000, 5000, { points: 50, growth: 50 }], // earned at 1 a yuan, half refunded
+    [{ points: 200, growth: 100 }, 10000, 10000, { points: 200, growth: 100 }], // all of it
+    [{ points: 300, growth: 0 }, 10099, 5099, { points: 150, growth: 0 }], // whole yuan, as the credit counted them
+    [{ points: 0, growth: 0 }, 99, 99, { points: 0, growth: 0 }], // under a yuan earned nothing
+    [{ points: 1_000_000_000, growth: 1_000_000_000 }, 100_000_000_000, 99_999_999_900, { points: 999_999_999, growth: 999_999_999 }], // past 2^53 before the division
+  ])('%j for %d fen, %d refunded: %j', (credited, amountFen, refundFen, expected) => {
+    expect(refundAtEarnedRate(credited, amountFen, refundFen)).toEqual(expected);
   });
 });

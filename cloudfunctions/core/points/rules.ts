@@ -30,13 +30,15 @@ export function orderEarning(amountFen: number, rate: EarnRate): { points: numbe
 
 /**
  * A credit of `points` (≥ 0): repays what the account owes first, then opens a
- * lot with the rest.
+ * lot with the rest. Without `repay`, the lot takes it all: a credit due
+ * already, which the caller expires at once.
  */
 export function credit(
   state: AccountState,
   input: { lotId: string; points: number; growth: number; at: string; expiresAt: string },
+  { repay = true }: { repay?: boolean } = {},
 ): { state: AccountState; lot: OpenedLot | null } {
-  const owed = Math.max(0, -state.points);
+  const owed = repay ? Math.max(0, -state.points) : 0;
   const lotPoints = input.points - Math.min(input.points, owed);
   const lots = state.lots.slice();
   let lot: OpenedLot | null = null;
@@ -151,6 +153,20 @@ export function expireLot(state: AccountState, lotId: string): { state: AccountS
   const lot = state.lots.find((l) => l.id === lotId);
   if (!lot) return { state, points: 0 };
   return { state: { ...state, points: state.points - lot.remaining, lots: state.lots.filter((l) => l.id !== lotId) }, points: lot.remaining };
+}
+
+/**
+ * What a refund of `refundFen` takes back of an order that paid `amountFen` and
+ * was credited `credited`: the same share, so at the rate the order earned,
+ * whatever the brand's rate is when the refund is imported.
+ */
+export function refundAtEarnedRate(credited: { points: number; growth: number }, amountFen: number, refundFen: number): { points: number; growth: number } {
+  const yuan = Math.floor(amountFen / 100);
+  if (yuan === 0) return { points: 0, growth: 0 };
+  const refundYuan = BigInt(Math.min(yuan, Math.floor(refundFen / 100)));
+  // in BigInt: a billion points times a refund of millions of yuan is past 2^53
+  const share = (earned: number) => Number((BigInt(earned) * refundYuan) / BigInt(yuan));
+  return { points: share(credited.points), growth: share(credited.growth) };
 }
 
 /**

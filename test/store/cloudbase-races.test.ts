@@ -128,6 +128,21 @@ it('a store card asked for while the consumer erases themselves: no request is l
   expect((await services.store.query('records', { limit: 10 })).items.map((r) => r._id)).toEqual(['offline:C200']);
 });
 
+it('a scene join sent while the consumer erases themselves: no first touch is left naming the erased member', async () => {
+  base = openTestServices();
+  await addStore(base, { id: 'SH001', name: '南京西路店', city: '上海' });
+  const { memberId } = await boundConsumer(base, 'u1', '13912345601');
+  const services = await onCloud(2);
+  const caller = { ...callerOf('u1'), openid: 'u1' };
+  // the page sends a join it kept while the consumer is on the erasure page
+  const [erased, joined] = await Promise.allSettled([deleteMember(services, caller), joinScene(services, 'u1', { scene: 's=SH001' })]);
+  expect(erased.status).toBe('fulfilled');
+  // joined first: erased with the rest; erased first: the join finds no one bound
+  expect(joined.status === 'fulfilled' || (joined.reason as { code?: string }).code === 'NOT_BOUND').toBe(true);
+  expect(responder.peek('members', memberId)).toMatchObject({ status: 'deleted' });
+  expect((await services.store.query('attributions', { limit: 10 })).items).toEqual([]);
+});
+
 it('two consumers joining through one store at once both commit on their first run: no store counter to collide on', async () => {
   base = openTestServices();
   await addStore(base, { id: 'SH001', name: '南京西路店', city: '上海' });

@@ -81,8 +81,10 @@ export async function deleteMember(services: Services, caller: Caller & { openid
       // the consumer's wrong store-card tries, kept under each WeChat record's id
       for (const id of wechatIdsOf(member, current)) if (await cache.get('linkAttempts', id)) cache.remove('linkAttempts', id);
       // how they joined (scenes/join.ts): it names their WeChat record, and a recruit who left is
-      // none (a guide erasing and binding one phone again would count it each time)
-      if (member && (await cache.get('attributions', member._id))) cache.remove('attributions', member._id);
+      // none (a guide erasing and binding one phone again would count it each time). Removed even
+      // when absent: the removal claims the id, so a join committing beside this one collides with
+      // it on CloudBase and runs again, finding no one bound.
+      if (member) cache.remove('attributions', member._id);
       // A channel card that came without an opening balance gets one of 0 points: a later file
       // bringing the card back carries a balance that counts the orders credited here already, and
       // an opening enters once per card (identity/import.ts), so it must find one entered.

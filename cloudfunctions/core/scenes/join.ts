@@ -35,6 +35,11 @@ export async function joinScene(services: Services, openid: string, input: { sce
   const at = new Date(services.clock.now()).toISOString();
 
   return services.store.transaction(async (tx) => {
+    // Read again in the transaction: a consumer erasing themselves meanwhile (the page sends a
+    // join it kept, whichever page is open) leaves no record, and no first touch may name them.
+    // Erasure removes the attribution's id even when absent, so on CloudBase the two collide.
+    const current = await tx.get<WechatRecordDoc>('records', record._id);
+    if (!current || current.memberId !== member._id || !hasPhone(current)) throw new AppError('NOT_BOUND', 'bind a phone to join');
     const earlier = await tx.get<AttributionDoc>(ATTRIBUTIONS, member._id);
     if (earlier) {
       // not a first touch, but the package card in hand is the one an order is bound through next
@@ -50,9 +55,13 @@ export async function joinScene(services: Services, openid: string, input: { sce
       ? { kind: 'store', storeId: resolved.storeId, storeName: resolved.storeName }
       : resolved;
     // every WeChat of the member that bound a phone: a second one of a member of long standing is no new member
-    const wechats = (await Promise.all(member.records.filter((id) => id.startsWith('wechat:') && id !== record._id).map((id) => tx.get<WechatRecordDoc>('records', id))))
-      .filter((other): other is WechatRecordDoc => other !== null && hasPhone(other));
-    const recruit = joinedNow([record, ...wechats].map((r) => r.phoneBoundAt), services.clock.now());
+    // one read after another: a CloudBase transaction is one session, not for requests side by side
+    const wechats: WechatRecordDoc[] = [];
+    for (const id of member.records.filter((other) => other.startsWith('wechat:') && other !== record._id)) {
+      const other = await tx.get<WechatRecordDoc>('records', id);
+      if (other !== null && hasPhone(other)) wechats.push(other);
+    }
+    const recruit = joinedNow([current, ...wechats].map((r) => r.phoneBoundAt), services.clock.now());
     // a channel card (Tmall, store, JD…) joined through the phone: the brand knew them before the guide did
     const alreadyMember = member.records.some(isChannelCard);
     const attribution = attributionFrom(touch, member._id, record._id, at, { recruit, alreadyMember });

@@ -33,9 +33,13 @@ describe('cloud function bundles', () => {
   const key = () => randomBytes(32).toString('base64');
   const secrets = { MC_PHONE_HASH_KEY: key(), MC_PHONE_ENC_KEY: key(), MC_MEMBER_CODE_KEY: key(), MC_CODE_KEYS: `A:${key()}` };
 
-  async function callMember(event: unknown, openid: string | null): Promise<unknown> {
+  async function callMember(event: unknown, openid: string | null, env: Record<string, string | undefined> = secrets): Promise<unknown> {
+    return JSON.parse((await runMember(event, openid, env)).stdout);
+  }
+
+  function runMember(event: unknown, openid: string | null, env: Record<string, string | undefined>) {
     const script = `require(${JSON.stringify(join(out.file('functions'), 'member/index.js'))}).main(${JSON.stringify(event)}, {}).then((r) => process.stdout.write(JSON.stringify(r)))`;
-    const { stdout } = await run(process.execPath, ['-e', script], {
+    return run(process.execPath, ['-e', script], {
       env: {
         PATH: process.env.PATH,
         NODE_PATH: join(root, 'node_modules'),
@@ -46,10 +50,9 @@ describe('cloud function bundles', () => {
         // set as the README once said: there is no such file in the cloud, and the built-in config is what counts
         MC_CONFIG: '/var/user/member-centre.json',
         ...(openid ? { WX_OPENID: openid, WX_APPID: 'wx_test' } : {}),
-        ...secrets,
+        ...env,
       },
     });
-    return JSON.parse(stdout);
   }
 
   it('writes an index.js and a package.json that depends on wx-server-sdk, without the embedded store', () => {
@@ -74,6 +77,16 @@ describe('cloud function bundles', () => {
 
   it('runs with the brand config it was built with', async () => {
     expect(await callMember({ action: 'login' }, 'o_cloud_2')).toMatchObject({ ok: true, data: { termsVersion: '2027-01-01' } });
+  }, 30_000);
+
+  it('answers INTERNAL, logging which variable is wrong, when a deployment lacks a key', async () => {
+    const { MC_PHONE_ENC_KEY: _missing, ...partial } = secrets;
+    const { stdout, stderr } = await runMember({ action: 'login' }, 'o_cloud_3', partial);
+    expect(JSON.parse(stdout)).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'internal error' } });
+    const logged = stderr.trim().split('\n').map((line) => JSON.parse(line));
+    expect(logged).toContainEqual(expect.objectContaining({ event: 'instance_setup_failed', fn: 'member', error: expect.stringContaining('MC_PHONE_ENC_KEY') }));
+    // nothing of the keys that are set reaches the log
+    expect(stderr).not.toContain(secrets.MC_PHONE_HASH_KEY);
   }, 30_000);
 
   it('answers a call without a WeChat caller with UNAUTHENTICATED', async () => {

@@ -34,7 +34,14 @@ function trustedCaller(): Caller {
 /** A WeChat cloud function's `main` for one of our function definitions. */
 export function cloudEntry(fn: CloudFunction): (event: unknown) => Promise<unknown> {
   return async (event) => {
-    services ??= cloudServices();
+    try {
+      services ??= cloudServices();
+    } catch (error) {
+      // A deployment without a key or with a bad config: the consumer gets the envelope, and the
+      // function's log says what to set (our messages name the variable, never its value).
+      stderrLogger.error('instance_setup_failed', { fn: fn.name, error: error instanceof Error ? error.message.slice(0, 300) : typeof error });
+      return { ok: false, error: { code: 'INTERNAL', message: 'internal error' } };
+    }
     return invoke(fn, event, trustedCaller(), services);
   };
 }

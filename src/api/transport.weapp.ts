@@ -1,5 +1,6 @@
 // Weapp transport: WeChat cloud functions, event = { action, ...input }.
 import Taro from '@tarojs/taro'
+import { callFailureCode } from './callFailure'
 import { ApiError } from './errors'
 
 let initialised = false
@@ -19,7 +20,10 @@ export async function send(name: string, event: Record<string, unknown>): Promis
   try {
     const res = await Taro.cloud.callFunction({ name, data: event })
     return res.result
-  } catch {
-    throw new ApiError('UNAVAILABLE') // network failure, or the function could not be invoked
+  } catch (error) {
+    // in WeChat DevTools' console and vConsole: which environment or function, what WeChat said
+    const { errCode, errMsg } = (error ?? {}) as { errCode?: unknown; errMsg?: unknown }
+    console.error('callFunction failed', name, errCode, errMsg ?? String(error))
+    throw new ApiError(callFailureCode(error))
   }
 }

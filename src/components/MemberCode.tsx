@@ -3,6 +3,7 @@ import Taro, { useDidHide, useDidShow } from '@tarojs/taro'
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { callFunction } from '../api'
 import { barcodeImage, crispWidth } from '../lib/barcode'
+import { tillScreenControl } from '../lib/tillScreen'
 import { qrImage } from '../lib/qr'
 import { useRequest } from '../lib/useRequest'
 import { ErrorView, LoadingView } from './StatusView'
@@ -43,20 +44,15 @@ function windowSize(): WindowSize {
   }
 }
 
-/** At the till: the screen at full brightness and kept on while the code is large (WeChat only). */
-async function tillScreen(on: boolean, restore: { brightness?: number }): Promise<void> {
-  if (process.env.TARO_ENV !== 'weapp') return
-  try {
-    if (on) {
-      restore.brightness = (await Taro.getScreenBrightness()).value
-      await Taro.setScreenBrightness({ value: 1 })
-    } else if (restore.brightness !== undefined) {
-      await Taro.setScreenBrightness({ value: restore.brightness })
-    }
-    await Taro.setKeepScreenOn({ keepScreenOn: on })
-  } catch {
-    // a phone that refuses leaves the screen as it was: the code still shows
-  }
+/** The screen at the till (WeChat only: H5 has no brightness to set). */
+function weappScreen(): (on: boolean) => Promise<void> {
+  if (process.env.TARO_ENV !== 'weapp') return async () => {}
+  return tillScreenControl({
+    platform: () => Taro.getDeviceInfo().platform,
+    getBrightness: async () => (await Taro.getScreenBrightness()).value,
+    setBrightness: (value) => Taro.setScreenBrightness({ value }),
+    keepOn: (keepScreenOn) => Taro.setKeepScreenOn({ keepScreenOn }),
+  })
 }
 
 /**
@@ -69,7 +65,7 @@ export default function MemberCode() {
   const [enlarged, setEnlarged] = useState(false)
   // Another tab or the background: no ticking and no fetching for a code nobody sees.
   const [shown, setShown] = useState(true)
-  const [screen] = useState<{ brightness?: number }>({})
+  const [tillScreen] = useState(weappScreen)
   // failed tries in a row, and whether the page was hidden without a code (back, it tries at once)
   const failures = useRef(0)
   const failing = useRef(false)
@@ -122,9 +118,9 @@ export default function MemberCode() {
 
   useEffect(() => {
     if (!enlarged || !shown) return
-    void tillScreen(true, screen)
-    return () => void tillScreen(false, screen)
-  }, [enlarged, shown, screen])
+    void tillScreen(true)
+    return () => void tillScreen(false)
+  }, [enlarged, shown, tillScreen])
   // measured when the code is (re)drawn or enlarged, so a rotated or resized window is followed
   const win = useMemo(() => windowSize(), [images, enlarged])
   const modules = images?.bar.modules ?? 1

@@ -1,13 +1,13 @@
 import type { PropsWithChildren } from 'react'
 import { useDidShow, useLaunch } from '@tarojs/taro'
 import { initTransport } from './api'
-import { forgetH5Entry, launchEntry, setPendingEntry, type LaunchOptions } from './launch/entry'
+import { forgetH5Entry, newEntry, setPendingEntry, type LaunchOptions } from './launch/entry'
 import { watchPageLoadFailures } from './lib/routes'
 import './app.css'
 
-/** The launch's entry; in H5 it then leaves the address, so a reload does not open the code again. */
+/** The launch's entry, once; in H5 it then leaves the address, so a reload does not open the code again. */
 function takeLaunchEntry(options: LaunchOptions) {
-  const entry = launchEntry(options)
+  const entry = newEntry(options)
   if (entry && process.env.TARO_ENV === 'h5') forgetH5Entry()
   return entry
 }

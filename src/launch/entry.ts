@@ -67,6 +67,26 @@ export function launchEntry(options: LaunchOptions): Entry | null {
   return entryFrom(options?.query)
 }
 
+/** WeChat's launch or show options of the entry last taken (weapp). */
+let lastTaken: string | null = null
+
+/**
+ * The code the app was opened or brought back with, once per entry. WeChat hands every return to
+ * the foreground (back from the camera, the phone unlocked at the till) the options of the entry
+ * that last brought the app up, on some clients query and all: taken again, it opened the landing
+ * page a second time at the next visit home. A plain-link code's query carries its scan time
+ * (`scancode_time`), so scanning it again is a new entry; the same mini-program code scanned
+ * again while the app still runs is not told apart, and leads where it led already.
+ */
+export function newEntry(options: LaunchOptions): Entry | null {
+  const entry = launchEntry(options)
+  if (!entry || process.env.TARO_ENV === 'h5') return entry
+  const taken = JSON.stringify([options?.path ?? '', options?.query ?? {}])
+  if (taken === lastTaken) return null
+  lastTaken = taken
+  return entry
+}
+
 /**
  * H5: the address without its entry once the app has taken it. WeChat hands a launch its code
  * once; a browser keeps `?q=` in the address, and a reload opened the code again. The rest of the address stays, and no history entry is added.

@@ -4,7 +4,7 @@ import { ApiError, errorTime } from '../../../src/api'
 import { go, ROUTES, watchPageLoadFailures } from '../../../src/lib/routes'
 import { ERROR_MESSAGES } from '../../../src/api/messages'
 import { ERROR_CODES } from '../../../cloudfunctions/core/contracts/errors'
-import { entryFrom, forgetH5Entry, launchEntry } from '../../../src/launch/entry'
+import { entryFrom, forgetH5Entry, launchEntry, newEntry } from '../../../src/launch/entry'
 import { code128Bars, crispWidth } from '../../../src/lib/barcode'
 import { formatDate, formatDateTime, formatPoints, maskPhones, signedPoints } from '../../../src/lib/format'
 import { base64, gifDataUrl } from '../../../src/lib/gif'
@@ -60,6 +60,25 @@ describe('launch entries', () => {
       // the landing page opened by the code reads it itself; going home later must not open it again
       expect(launchEntry({ path: 'packages/join/landing/index', query: { scene: 'g%3DG001' } })).toBeNull()
       expect(launchEntry({ path: 'pages/member/index', query: {} })).toBeNull()
+    } finally {
+      process.env.TARO_ENV = env
+    }
+  })
+  it('takes a WeChat entry once: a return to the foreground with the same options opens nothing again (weapp)', () => {
+    const env = process.env.TARO_ENV
+    process.env.TARO_ENV = 'weapp'
+    try {
+      const guide = { path: 'pages/member/index', query: { scene: 'g%3DG002' }, scene: 1047 }
+      expect(newEntry(guide)).toEqual({ scene: 'g=G002' }) // the launch
+      expect(newEntry(guide)).toBeNull() // its show, and back from the camera
+      expect(newEntry({ path: 'pages/member/index', query: {} })).toBeNull()
+      expect(newEntry(guide)).toBeNull()
+      // another code, and a plain-link code scanned again (WeChat adds the scan's time)
+      expect(newEntry({ path: 'pages/member/index', query: { scene: 's%3DSH001' } })).toEqual({ scene: 's=SH001' })
+      const card = (time: string) => ({ path: 'pages/member/index', query: { q: 'https%3A%2F%2Fbrand.example%2Fp%2FC1', scancode_time: time } })
+      expect(newEntry(card('1765000000'))).toEqual({ q: 'https://brand.example/p/C1' })
+      expect(newEntry(card('1765000000'))).toBeNull()
+      expect(newEntry(card('1765000300'))).toEqual({ q: 'https://brand.example/p/C1' })
     } finally {
       process.env.TARO_ENV = env
     }

@@ -61,8 +61,13 @@ export default function ScanPage() {
       const scanType = ['qrCode', 'barCode', 'wxCode'] as unknown as Taro.scanCode.Option['scanType']
       const res = await Taro.scanCode({ onlyFromCamera: false, scanType })
       handle(res.result ?? '', (res as { path?: string }).path)
-    } catch {
-      // cancelled by the consumer: stay on the page
+    } catch (error) {
+      // cancelled by the consumer: stay on the page. Otherwise the camera would not open (WeChat
+      // or the mini-program denied it), and a button that does nothing would be all they saw.
+      const message = (error as { errMsg?: unknown } | null)?.errMsg
+      if (typeof message === 'string' && !/cancel/i.test(message)) {
+        setState({ status: 'idle', hint: '无法打开扫码，请在手机设置中允许微信使用相机后重试' })
+      }
     }
   }
 

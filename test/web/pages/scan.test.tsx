@@ -148,6 +148,22 @@ describe('scan', () => {
     expect(callsOf('codes', 'redeem')).toHaveLength(0)
   })
 
+  it('weapp: a scanner that cannot open (no camera permission) says so; a cancelled scan says nothing', async () => {
+    process.env.TARO_ENV = 'weapp'
+    ;(Taro.scanCode as jest.Mock)
+      .mockRejectedValueOnce({ errMsg: 'scanCode:fail cancel' })
+      .mockRejectedValueOnce({ errMsg: 'scanCode:fail auth deny' })
+    mockApi({})
+    render(<ScanPage />)
+    fireEvent.click(screen.getByText('扫一扫'))
+    await waitFor(() => expect(Taro.scanCode).toHaveBeenCalledTimes(1))
+    await Promise.resolve()
+    expect(screen.queryByText(/相机/)).toBeNull()
+    fireEvent.click(screen.getByText('扫一扫'))
+    expect(await screen.findByText('无法打开扫码，请在手机设置中允许微信使用相机后重试')).toBeTruthy()
+    expect(callsOf('codes', 'redeem')).toHaveLength(0)
+  })
+
   it('weapp: asks the scanner for our round mini-program codes too; a store link or such a code goes to the landing page', async () => {
     process.env.TARO_ENV = 'weapp'
     ;(Taro.scanCode as jest.Mock)

@@ -149,4 +149,30 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect((await cli('report', 'guides')).out).toBe(`store\tguide\tname\trecruited\talready members\nSH001\t\t南京西路店\t1\t0\n\tG001\t小林\t1\t0\n\tG009\t小王 (left)\t0\t0\n${generatedId}\t\t静安店\t0\t0\ntotal\t\t\t1\t0\n`);
     expect(JSON.parse((await cli('report', 'guides', '--json')).out)).toMatchObject({ total: 1, stores: [{ storeId: 'SH001', recruited: 1 }, { storeId: generatedId, recruited: 0 }] });
   });
+
+  it('lists the stores, guides (all, or one store\'s) and campaigns, one per line for a script, with the count on stderr', async () => {
+    expect(await cli('stores', 'list')).toMatchObject({ err: expect.stringMatching(/no database at/) });
+    await cli('stores', 'add', '--id', 'SH001', '--name', '南京西路店', '--city', '上海');
+    expect(await cli('guides', 'list')).toMatchObject({ out: '', err: 'no guides yet (guides add makes one)\n' });
+    expect(await cli('campaigns', 'list')).toMatchObject({ out: '', err: 'no campaigns yet (campaigns add makes one)\n' });
+    await cli('stores', 'add', '--id', 'BJ01', '--name', '三里屯店');
+    await cli('guides', 'add', '--store', 'SH001', '--name', '小林', '--id', 'G001');
+    await cli('guides', 'add', '--store', 'BJ01', '--name', '小赵', '--id', 'G002');
+    await cli('guides', 'add', '--store', 'SH001', '--name', '小王', '--id', 'G009');
+    await cli('guides', 'left', 'G009');
+    await cli('campaigns', 'add', '--bonus', '30', '--name', '年货节包裹卡', '--valid-to', '2099-02-28', '--orders-from', '2099-01-01', '--id', 'P12');
+    await cli('campaigns', 'add', '--bonus', '20', '--name', '京东包裹卡', '--orders-from', '2026-01-01', '--id', 'P14', '--platform', 'jd');
+
+    const stores = await cli('stores', 'list');
+    expect(stores.out).toMatch(/^BJ01\t三里屯店\t-\tadded \d{4}-\d\d-\d\d \d\d:\d\d:\d\d Beijing\nSH001\t南京西路店\t上海\tadded .* Beijing\n$/);
+    expect(stores.err).toBe('2 stores\n');
+    expect(await cli('guides', 'list')).toMatchObject({ out: 'G001\tSH001\t小林\tactive\nG002\tBJ01\t小赵\tactive\nG009\tSH001\t小王\tleft\n', err: '3 guides\n' });
+    expect(await cli('guides', 'list', '--store', 'SH001')).toMatchObject({ out: 'G001\tSH001\t小林\tactive\nG009\tSH001\t小王\tleft\n', err: '2 guides\n' });
+    expect((await cli('guides', 'list', '--store', 'NOPE')).err).toMatch(/NOT_FOUND: no store NOPE/);
+    expect(await cli('campaigns', 'list')).toMatchObject({
+      out: 'P12\t年货节包裹卡\ttmall\t30 points\torders from 2099-01-01\tuntil 2099-02-28 23:59:59 Beijing\n'
+        + 'P14\t京东包裹卡\tjd\t20 points\torders from 2026-01-01\tno end date\n',
+      err: '2 campaigns\n',
+    });
+  });
 });

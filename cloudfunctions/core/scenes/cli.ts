@@ -3,9 +3,9 @@ import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
 import { AppError, isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
-import { addCampaign, addGuide, addStore, getCampaign, getGuide, getStore, guideLeft } from './places.store';
+import { addCampaign, addGuide, addStore, allCampaigns, allGuides, allStores, getCampaign, getGuide, getStore, guideLeft } from './places.store';
 import { recruitReport } from './report';
-import { ORDER_LEAD_DAYS, ordersFromOf } from './places';
+import { campaignEnded, ORDER_LEAD_DAYS, ordersFromOf } from './places';
 import { linkOf, sceneOf, type PlaceKind } from './scene';
 
 const integer = (value: string) => {
@@ -13,7 +13,7 @@ const integer = (value: string) => {
   return Number(value);
 };
 
-/** `stores add|scene`, `guides add|scene|left`, `campaigns add|scene`, `report guides`. */
+/** `stores add|list|scene`, `guides add|list|scene|left`, `campaigns add|list|scene`, `report guides`. */
 export function registerSceneCommands({ program, run }: CliContext): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   /** The scene for wxacode.getUnlimited and the plain link for a printed QR code. */
@@ -21,6 +21,16 @@ export function registerSceneCommands({ program, run }: CliContext): void {
     out(`scene ${sceneOf(kind, id)}`);
     out(`link  ${linkOf(services.config.brandDomain, ({ guide: 'g', store: 's', packageCard: 'p' } as const)[kind], id)}`);
   };
+  /** One place per line on stdout, for a script; how many on stderr, or that there are none yet. */
+  const listCommand = <T>(parent: ReturnType<typeof program.command>, what: [string, string], places: (s: Services) => AsyncIterable<T>, line: (place: T, s: Services) => string) =>
+    async (services: Services) => {
+      let count = 0;
+      for await (const place of places(services)) {
+        count++;
+        out(line(place, services));
+      }
+      process.stderr.write(count ? `${plural(count, what[0], what[1])}\n` : `no ${what[1]} yet (${parent.name()} add makes one)\n`);
+    };
   const sceneCommand = (parent: ReturnType<typeof program.command>, kind: PlaceKind, find: (s: Services, id: string) => Promise<unknown>) =>
     parent
       .command('scene <id>')
@@ -42,6 +52,11 @@ export function registerSceneCommands({ program, run }: CliContext): void {
       out(`store ${store._id} ${repeated ? 'exists already (unchanged)' : 'added'}: ${store.name}${store.city ? ` (${store.city})` : ''}`);
       printScene(services, 'store', store._id);
     }, { createsDatabase: true }));
+  stores
+    .command('list')
+    .description('every store, by id: id, name, city, when added')
+    .action(() => run(listCommand(stores, ['store', 'stores'], (s) => allStores(s.store),
+      (store) => `${store._id}\t${store.name}\t${store.city ?? '-'}\tadded ${beijingTime(store.createdAt)}`)));
   sceneCommand(stores, 'store', (s, id) => getStore(s.store, id));
 
   const guides = program.command('guides').description('shopping guides (导购; scenes g=<id>)');
@@ -55,6 +70,15 @@ export function registerSceneCommands({ program, run }: CliContext): void {
       const { doc: guide, repeated } = await addGuide(services, { id: options.id, storeId: options.store, name: options.name });
       out(`guide ${guide._id} ${repeated ? 'exists already (unchanged) in' : 'added to'} store ${guide.storeId}: ${guide.name}${guide.status === 'left' ? ' (left)' : ''}`);
       printScene(services, 'guide', guide._id);
+    }));
+  guides
+    .command('list')
+    .description('every shopping guide, by id, or one store\'s: id, store, name, active or left')
+    .option('--store <storeId>', 'only this store\'s guides')
+    .action((options: { store?: string }) => run(async (services) => {
+      if (options.store !== undefined && !(await getStore(services.store, options.store))) throw new AppError('NOT_FOUND', `no store ${options.store}`);
+      await listCommand(guides, ['guide', 'guides'], (s) => allGuides(s.store, options.store),
+        (guide) => `${guide._id}\t${guide.storeId}\t${guide.name}\t${guide.status}`)(services);
     }));
   sceneCommand(guides, 'guide', (s, id) => getGuide(s.store, id));
   guides
@@ -82,6 +106,13 @@ export function registerSceneCommands({ program, run }: CliContext): void {
       out(`campaign ${campaign._id} ${repeated ? 'exists already (unchanged)' : 'added'}: ${campaign.name}, ${plural(campaign.bonus, 'point')} per ${campaign.platform} order paid from ${beijingTime(ordersFromOf(campaign)).slice(0, 10)}, ${campaign.validTo ? `until ${beijingTime(campaign.validTo)}` : 'no end date'}`);
       printScene(services, 'packageCard', campaign._id);
     }, { createsDatabase: true }));
+  campaigns
+    .command('list')
+    .description('every package-card campaign, by id: id, name, platform, bonus, first day of orders, end')
+    .action(() => run(listCommand(campaigns, ['campaign', 'campaigns'], (s) => allCampaigns(s.store), (campaign, s) => {
+      const end = campaign.validTo ? `${campaignEnded(campaign, s.clock.now()) ? 'ended' : 'until'} ${beijingTime(campaign.validTo)}` : 'no end date';
+      return `${campaign._id}\t${campaign.name}\t${campaign.platform}\t${plural(campaign.bonus, 'point')}\torders from ${beijingTime(ordersFromOf(campaign)).slice(0, 10)}\t${end}`;
+    })));
   sceneCommand(campaigns, 'packageCard', (s, id) => getCampaign(s.store, id));
 
   const report = program.command('report').description('operator reports');

@@ -168,3 +168,18 @@ export async function* allDocs<T extends { _id: string }>(store: DocStore, colle
     cursor = page.nextCursor;
   } while (cursor);
 }
+
+/** Every place of a collection in id order, a page at a time (`where`: a guide's store). */
+async function* allOf<T extends Doc>(store: DocStore, collection: string, where: Record<string, string> = {}): AsyncGenerator<T> {
+  let cursor: string | null = null;
+  do {
+    const page: { items: T[]; nextCursor: string | null } = await store.query<T>(collection, { where, limit: 500, cursor });
+    yield* page.items;
+    cursor = page.nextCursor;
+  } while (cursor);
+}
+
+export const allStores = (store: DocStore) => allOf<StoreDoc>(store, STORES);
+/** Every guide, or one store's (off the guides' `storeId` index). */
+export const allGuides = (store: DocStore, storeId?: string) => allOf<GuideDoc>(store, GUIDES, storeId === undefined ? {} : { storeId });
+export const allCampaigns = (store: DocStore) => allOf<CampaignDoc>(store, CAMPAIGNS);

@@ -169,9 +169,10 @@ describe('readRows on a CSV', () => {
     const rest = Array.from({ length: MAX_RECORD_LINES + 5 }, (_, i) => `第${i}行`);
     const { items } = await read(['id,name', '1,"open', ...rest.slice(0, MAX_RECORD_LINES + 2), 'x"', ...rest.slice(MAX_RECORD_LINES + 2)]);
     expect(items[0]).toEqual({ line: 2, row: null, error: 'malformed_line' });
-    expect(items.filter((item) => item.row)).toHaveLength(rest.length);
-    // the closing quote is a malformed line of its own
-    expect(items.filter((item) => !item.row).map((item) => item.line)).toEqual([2, MAX_RECORD_LINES + 5]);
+    expect(items.filter((item) => !item.row).map((item) => item.line)).toEqual([2]);
+    // the line with the closing quote is a row of its own, its quote part of its cell (the import then judges its id)
+    expect(items.filter((item) => item.row)).toHaveLength(rest.length + 1);
+    expect(items).toContainEqual({ line: MAX_RECORD_LINES + 5, row: { id: 'x"' } });
     // within the limit, the same lines make one record
     const within = await read(['id,name', '1,"open', ...rest.slice(0, MAX_RECORD_LINES - 2), 'x"', '2,b']);
     expect(within.items).toEqual([
@@ -203,8 +204,17 @@ describe('readRows on a CSV', () => {
     expect(progress).toEqual([10_000, 20_000, 30_000, 40_000].map(bytesThrough));
   });
 
-  it('rejects a quote out of place at once, without holding lines', async () => {
-    const { items } = await read(['id,name', '1,a"b', '2,c']);
+  it('reads a quote inside an unquoted cell as part of it, as Excel does, without holding lines', async () => {
+    const { items } = await read(['id,name,note', '1,张"三,5" 屏', '2,c,"quoted, as ever"', '3,a""b,x']);
+    expect(items).toEqual([
+      { line: 2, row: { id: '1', name: '张"三', note: '5" 屏' } },
+      { line: 3, row: { id: '2', name: 'c', note: 'quoted, as ever' } },
+      { line: 4, row: { id: '3', name: 'a""b', note: 'x' } },
+    ]);
+  });
+
+  it('rejects a quoted cell with text after its closing quote at once, without holding lines', async () => {
+    const { items } = await read(['id,name', '1,"a"b', '2,c']);
     expect(items).toEqual([{ line: 2, row: null, error: 'malformed_line' }, { line: 3, row: { id: '2', name: 'c' } }]);
   });
 });

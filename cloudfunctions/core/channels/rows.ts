@@ -33,9 +33,23 @@ export const isJsonLines = (file: string) => /\.(jsonl|ndjson)$/i.test(file);
  */
 function splitCsvLine(text: string): string[] {
   if (!text.includes('"')) return text.split(',');
-  const [fields] = parseCsv(text, { relax_column_count: true }) as string[][];
+  const [fields] = parseQuoted(text);
   if (!fields) throw new Error('empty');
   return fields;
+}
+
+/**
+ * csv-parse's records of a text. A quote inside a cell that does not start with one (`张"三`,
+ * `5" 屏`, as exports that quote nothing write them) is part of the cell, as Excel reads it;
+ * strict parsing alone rejected the member's whole row.
+ */
+function parseQuoted(text: string): string[][] {
+  try {
+    return parseCsv(text, { relax_column_count: true }) as string[][];
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'INVALID_OPENING_QUOTE') throw error;
+    return parseCsv(text, { relax_column_count: true, relax_quotes: true }) as string[][];
+  }
 }
 
 /** Most lines one CSV record may span: a quoted field with line breaks (an address, a note typed into an Excel cell). */

@@ -250,6 +250,8 @@ describe('the operator\'s files and slips', () => {
     expect(run.failed).toBe(true);
     expect(run.err).toMatch(/cannot open the database at .*copy\/mc\.db: .* holds data but there is no .*copy\/secrets\.json beside it: copy the secrets\.json/);
     expect(existsSync(temp.file('copy/secrets.json'))).toBe(false);
+    // nor journals beside it: the refusal comes before the database is opened
+    expect(readdirSync(temp.file('copy'))).toEqual(['mc.db']);
     // with its keys beside it, the copy finds the member by phone
     copyFileSync(temp.file('data/secrets.json'), temp.file('copy/secrets.json'));
     expect((await runCli(copy, 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/0 members created, 1 linked to existing members/);
@@ -262,6 +264,7 @@ describe('the operator\'s files and slips', () => {
     const wrongKeys = await runCli(misplaced, 'import', 'members', '--channel', 'jd', '--file', file('j.csv', 'channelMemberId,phone\nJ1,13812345678\n'));
     expect(wrongKeys.failed).toBe(true);
     expect(wrongKeys.err).toMatch(/the keys in .*other\/secrets\.json .* are not the ones .*other\/mc\.db was written with: .*the secrets\.json that was beside it/);
+    expect(readdirSync(temp.file('other')).sort()).toEqual(['mc.db', 'new.db', 'secrets.json']);
     expect((await runCli(misplaced, 'members', 'export')).failed).toBe(true);
     const copied = new Database(misplaced, { readonly: true });
     expect(copied.prepare('SELECT count(*) FROM doc_records').pluck().get()).toBe(1); // J1 was not added

@@ -90,7 +90,8 @@ interface Statements {
 
 /** Whether a database file (closed) holds no document in any collection, as one just made does. */
 export function holdsNoDocuments(file: string): boolean {
-  const db = new Database(file, { readonly: true });
+  // not read-only: a read-only connection to a WAL database leaves its -wal and -shm behind when it closes
+  const db = new Database(file, { fileMustExist: true });
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'doc\\_%' ESCAPE '\\'").pluck().all() as string[];
     return tables.every((table) => !db.prepare(`SELECT 1 FROM "${table}" LIMIT 1`).get());

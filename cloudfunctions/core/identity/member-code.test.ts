@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { timeOrderedIds } from '../runtime/ids';
-import { signMemberBarcode, signMemberCode, verifyMemberBarcode, verifyMemberCode } from './member-code';
+import { MAX_CODE_AHEAD_SECONDS, signMemberBarcode, signMemberCode, verifyMemberBarcode, verifyMemberCode } from './member-code';
 
 describe('member codes for the till', () => {
   const key = randomBytes(32);
@@ -30,5 +30,30 @@ describe('member codes for the till', () => {
 
   it('has no barcode for an id the time-ordered source did not make', () => {
     expect(signMemberBarcode(key, 'm_000001', expires)).toBeNull();
+  });
+});
+
+describe('member codes a till would accept', () => {
+  const key = randomBytes(32);
+  const memberId = timeOrderedIds.next('m');
+  const now = Date.parse('2026-11-23T12:00:00Z');
+
+  it('refuses a code that expires further ahead than any member code is issued for (the longest TTL, 600 s, and a minute of a slow till clock)', () => {
+    // a till holds the key that signs: one that minted a code for years would have it accepted everywhere
+    const decades = Date.parse('2100-01-01T00:00:00Z') / 1000;
+    expect(verifyMemberCode(key, signMemberCode(key, memberId, decades), now)).toBeNull();
+    expect(verifyMemberBarcode(key, signMemberBarcode(key, memberId, decades)!, now)).toBeNull();
+    const furthest = now / 1000 + MAX_CODE_AHEAD_SECONDS;
+    expect(verifyMemberCode(key, signMemberCode(key, memberId, furthest), now)).toBe(memberId);
+    expect(verifyMemberCode(key, signMemberCode(key, memberId, furthest + 1), now)).toBeNull();
+    expect(verifyMemberBarcode(key, signMemberBarcode(key, memberId, furthest)!, now)).toBe(memberId);
+    expect(verifyMemberBarcode(key, signMemberBarcode(key, memberId, furthest + 1)!, now)).toBeNull();
+  });
+
+  it('has one spelling: a token with its expiry written with a leading zero is refused (a till remembering tokens seen would take it for a new one)', () => {
+    const token = signMemberCode(key, memberId, now / 1000 + 60);
+    const [prefix, id, expires, tag] = token.split('.');
+    expect(verifyMemberCode(key, `${prefix}.${id}.0${expires}.${tag}`, now)).toBeNull();
+    expect(verifyMemberCode(key, token, now)).toBe(memberId);
   });
 });

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { base32, base32Decode } from '../runtime/ids';
+import { MAX_MEMBER_CODE_TTL_SECONDS } from '../runtime/config';
 import { AppError } from '../runtime/errors';
 import type { Caller, Services } from '../runtime/services';
 import { TxCache } from '../store/tx-cache';
@@ -21,16 +22,27 @@ export function signMemberCode(key: Buffer, memberId: string, expires: number): 
   return `${PREFIX}.${memberId}.${expires}.${tagOf(key, memberId, expires)}`;
 }
 
-/** The member id, or null when the token is forged, malformed or expired at `nowMs`. */
+/**
+ * How far ahead a code's expiry may lie: the longest TTL the config allows (600 s) and a minute of
+ * a till clock running slow. A till holds the key that signs, so a code one minted for years ahead
+ * would otherwise be taken by every till.
+ */
+export const MAX_CODE_AHEAD_SECONDS = MAX_MEMBER_CODE_TTL_SECONDS + 60;
+
+/** Whether a code expiring at `expires` (unix s) is valid at `nowMs`. */
+const current = (expires: number, nowMs: number) => nowMs < expires * 1000 && expires * 1000 <= nowMs + MAX_CODE_AHEAD_SECONDS * 1000;
+
+/** The member id, or null when the token is forged, malformed, expired at `nowMs` or expiring too far ahead. */
 export function verifyMemberCode(key: Buffer, token: string, nowMs: number): string | null {
   const parts = token.split('.');
-  if (parts.length !== 4 || parts[0] !== PREFIX || !/^\d{1,12}$/.test(parts[2]!)) return null;
+  // one spelling: no leading zero (a till that remembers tokens seen must not see a new one)
+  if (parts.length !== 4 || parts[0] !== PREFIX || !/^[1-9]\d{0,11}$/.test(parts[2]!)) return null;
   const [, memberId, expiresText, tag] = parts as [string, string, string, string];
   const expires = Number(expiresText);
   const expected = Buffer.from(tagOf(key, memberId, expires));
   const given = Buffer.from(tag);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  return nowMs < expires * 1000 ? memberId : null;
+  return current(expires, nowMs) ? memberId : null;
 }
 
 /**
@@ -53,7 +65,7 @@ export function signMemberBarcode(key: Buffer, memberId: string, expires: number
   return BigInt(`0x${all.toString('hex')}`).toString().padStart(BARCODE_DIGITS, '0');
 }
 
-/** The member id of a till barcode, or null when it is forged, malformed or expired at `nowMs`. */
+/** The member id of a till barcode, or null when it is forged, malformed, expired at `nowMs` or expiring too far ahead. */
 export function verifyMemberBarcode(key: Buffer, digits: string, nowMs: number): string | null {
   if (digits.length !== BARCODE_DIGITS || !/^\d+$/.test(digits)) return null;
   const hex = BigInt(digits).toString(16);
@@ -61,7 +73,7 @@ export function verifyMemberBarcode(key: Buffer, digits: string, nowMs: number):
   const all = Buffer.from(hex.padStart(44, '0'), 'hex');
   const body = all.subarray(0, 14);
   if (!timingSafeEqual(all.subarray(14), barcodeTag(key, body))) return null;
-  return nowMs < body.readUInt32BE(10) * 1000 ? `m_${base32(body.subarray(0, 10))}` : null;
+  return current(body.readUInt32BE(10), nowMs) ? `m_${base32(body.subarray(0, 10))}` : null;
 }
 
 export async function issueMemberCode(services: Services, caller: Caller & { openid: string }): Promise<{ token: string; barcode: string | null; expiresAt: string }> {

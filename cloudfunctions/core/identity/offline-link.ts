@@ -3,7 +3,8 @@ import type { Caller, Services } from '../runtime/services';
 import type { Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { valueKey } from './cluster';
-import { applyRecordChanges, type MemberDoc, type RecordDoc } from './graph.store';
+import { blockedPhoneKeys } from './identity.rules';
+import { applyRecordChanges, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { hasPhone } from './lookup';
 import { recordIdOf } from './records';
 import { ensureWechatMember } from './wechat';
@@ -66,12 +67,8 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
   // at the four digits went through where five may.
   const outcome = await services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
-    const attempts = await cache.get<AttemptsDoc>('linkAttempts', cardId);
-    const recent = recentOf(attempts);
-    if (recent.length >= maxTries) {
-      const until = lockedUntil(recent, maxTries);
-      throw new AppError('LOCKED', `too many wrong tries for this card; try again after ${until}`, { until });
-    }
+    // the consumer first: a caller without a bound phone, or past their tries for the day, learns
+    // nothing of the card, not even that it is locked
     const { record: wechat, memberId } = await ensureWechatMember(cache, services, caller);
     if (!hasPhone(wechat)) throw new AppError('NOT_BOUND', 'bind a phone first');
     const mine = recentOf(await cache.get<AttemptsDoc>('linkAttempts', wechat._id));
@@ -79,33 +76,38 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
       const until = lockedUntil(mine, consumerMaxTries);
       throw new AppError('RATE_LIMITED', `too many wrong tries from this account; try again after ${until}`, { until });
     }
-    // A wrong try writes the consumer's count and their WeChat record, which a right try writes too
+    // Every try that does not link counts (a wrong one, an unknown or locked card, a card asked for
+    // without its digits, a new request for staff): each of those answers tells that a card
+    // exists, or what it holds, and trying numbers one after another must not tell that for free.
+    // A try writes the consumer's count and their WeChat record, which a right try writes too
     // (joining the card): on CloudBase tries sent at once by one consumer are then weighed one after
     // another, and a right guess in a burst cannot be weighed beside the wrong tries that stop it.
     // The record's trail also makes an erasure under way look again (identity/erase.ts).
-    const wrongTry = () => {
+    const counted = async <T>(answer: T): Promise<T> => {
       cache.put('linkAttempts', { _id: wechat._id, failures: [...mine, at] } satisfies AttemptsDoc);
       cache.put('records', { ...wechat, trail: (wechat.trail ?? 0) + 1 });
-    };
-    const card = await cache.get<RecordDoc>('records', cardId);
-    if (!card) {
-      // counted: trying card numbers one after another would otherwise tell which exist, for free
-      wrongTry();
       await cache.flush();
-      return { status: 'unknown' as const, memberId };
-    }
+      return answer;
+    };
+    // The card's wrong tries are read, and a wrong try counted, in the transaction that weighs the
+    // try: checked before it, a burst of tries sent at once all passed the check, and sixty
+    // guesses at the four digits went through where five may.
+    const attempts = await cache.get<AttemptsDoc>('linkAttempts', cardId);
+    const recent = recentOf(attempts);
+    if (recent.length >= maxTries) return counted({ status: 'locked' as const, until: lockedUntil(recent, maxTries) });
+    const card = await cache.get<RecordDoc>('records', cardId);
+    if (!card) return counted({ status: 'unknown' as const, memberId });
     if (card.memberId === memberId) return { status: 'linked' as const, memberId };
 
     // A card without a phone is left to staff, who check who holds it: nothing here tells a
-    // consumer that someone does before they have proved anything.
-    if (!card.phoneMasked) {
+    // consumer that someone does before they have proved anything. So is a card whose phone is a
+    // placeholder (13800138000) or a number many cards share (a shop's): everyone knows its digits.
+    if (!card.phoneMasked || (await phoneKnownToAll(cache, services, card))) {
       const requestId = `${cardId}>${wechat._id}`;
       const request = await tx.get<LinkRequestDoc>('linkRequests', requestId);
       if (!request) {
         await tx.create('linkRequests', { _id: requestId, status: 'pending', cardRecordId: cardId, wechatRecordId: wechat._id, at } satisfies LinkRequestDoc);
-        // counted on the consumer's record, for an erasure under way (identity/erase.ts)
-        cache.put('records', { ...wechat, trail: (wechat.trail ?? 0) + 1 });
-        await cache.flush();
+        return counted({ status: 'pending' as const, memberId });
       } else if (request.status === 'refused') {
         // asking again does not reopen what staff decided: the consumer is told to see the store
         throw new AppError('FORBIDDEN', 'the store did not confirm this card for this member; ask the store');
@@ -115,7 +117,7 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
       }
       return { status: 'pending' as const, memberId };
     }
-    if (!last4) throw new AppError('INVALID_INPUT', 'last4 is required for this card');
+    if (!last4) return counted({ status: 'last4Required' as const, memberId });
     // The right guess rests on the count as much as a wrong one does, so it writes it too (with a
     // value that changes): on CloudBase a try reading the count and writing nothing would commit
     // beside the wrong try that locks the card, and a burst of guesses would all be weighed.
@@ -124,9 +126,7 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
       // answered, not thrown, so that the transaction commits the try it counts
       const failures = [...recent, at];
       cache.put('linkAttempts', { _id: cardId, failures, tries } satisfies AttemptsDoc);
-      wrongTry();
-      await cache.flush();
-      return { status: 'mismatch' as const, memberId, failures };
+      return counted({ status: 'mismatch' as const, memberId, failures });
     }
     // right: the card's wrong tries are forgiven, as a PIN's are (only someone who knows the digits
     // gets here); the consumer's own count over all cards stays, or linking one's own card would reset it
@@ -134,6 +134,8 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     return { status: 'linked' as const, memberId: (await joinCard(cache, services, card, wechat, at)).memberId };
   });
 
+  if (outcome.status === 'locked') throw new AppError('LOCKED', `too many wrong tries for this card; try again after ${outcome.until}`, { until: outcome.until });
+  if (outcome.status === 'last4Required') throw new AppError('INVALID_INPUT', 'last4 is required for this card');
   if (outcome.status === 'unknown') throw new AppError('NOT_FOUND', 'no store member with this card number');
   if (outcome.status === 'mismatch') {
     const { failures } = outcome;
@@ -142,6 +144,20 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     throw new AppError('CARD_MISMATCH', 'the last four digits do not match the phone on this card', triesLeft > 0 ? { triesLeft } : { triesLeft, until: lockedUntil(failures, maxTries) });
   }
   return outcome;
+}
+
+/**
+ * Whether the phone a card carries proves nothing: a blocked placeholder (typed for walk-in
+ * customers) or a number set aside as shared by many cards, whose last four digits anyone knows.
+ */
+async function phoneKnownToAll(cache: TxCache, services: Services, card: RecordDoc): Promise<boolean> {
+  const phones = card.identifiers.filter((i) => i.type === 'phone');
+  if (phones.length === 0) return false;
+  const blocked = new Set(blockedPhoneKeys(services));
+  for (const phone of phones) {
+    if (blocked.has(phone.value) || (await cache.get<ValueDoc>('identifiers', valueKey(phone)))?.quarantined) return true;
+  }
+  return false;
 }
 
 /**

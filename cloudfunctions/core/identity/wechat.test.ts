@@ -265,6 +265,53 @@ describe('member actions', () => {
       expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false });
     });
 
+    it('leaves for staff a card whose phone on file is a blocked placeholder or a shop\'s shared number: anyone knows its last four digits', async () => {
+      await importMembers(services, 'offline', [
+        { channelMemberId: 'W1', phone: '13800138000', points: '5000' }, // typed for a walk-in customer (identity.blockedPhones)
+        ...['S1', 'S2', 'S3', 'S4'].map((channelMemberId) => ({ channelMemberId, phone: '13912340000', points: '300' })), // quarantined as shared
+      ]);
+      const { memberId } = await memberOk<{ memberId: string }>(services, 'u1', { action: 'login' });
+      const points = async () => ((await services.store.get<{ _id: string; points: number }>('balances', memberId))?.points);
+      const before = await points();
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'W1', last4: '8000' })).toMatchObject({ status: 'pending' });
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'S2', last4: '0000' })).toMatchObject({ status: 'pending' });
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false, offlinePending: true });
+      expect(await points()).toBe(before);
+      expect((await services.dump('linkRequests')).map((r) => r._id)).toEqual([expect.stringMatching(/^offline:S2>wechat:/), expect.stringMatching(/^offline:W1>wechat:/)]);
+    });
+
+    it('counts every try that does not link towards the consumer\'s ten a day: no card number tells for free that it exists', async () => {
+      await importMembers(services, 'offline', [{ channelMemberId: 'C101', phone: '13011115551' }, ...['C201', 'C202'].map((channelMemberId) => ({ channelMemberId }))]);
+      // C100 locked by someone else's wrong tries
+      await boundConsumer(services, 'u2', '13912340002');
+      for (let i = 0; i < 5; i++) await member(services, 'u2', { action: 'linkOffline', cardNo: 'C100', last4: '0000' });
+      const tries: [string, string | undefined, string][] = [
+        ['C100', '2222', 'LOCKED'], ['C100', undefined, 'LOCKED'], // locked: says so, and counts
+        ['C101', undefined, 'INVALID_INPUT'], ['C101', undefined, 'INVALID_INPUT'], // a card with a phone, asked without its digits
+        ['C200', undefined, 'pending'], ['C200', undefined, 'pending'], // a request for staff: the first counts, asking again does not
+        ['C201', undefined, 'pending'], ['C999', undefined, 'NOT_FOUND'], ['C998', '1234', 'NOT_FOUND'], ['C101', '0000', 'CARD_MISMATCH'],
+      ];
+      for (const [cardNo, last4, expected] of tries) {
+        const answer = await member(services, 'u1', { action: 'linkOffline', cardNo, ...(last4 ? { last4 } : {}) });
+        expect(answer.ok ? (answer.data as { status: string }).status : answer.error.code).toBe(expected);
+      }
+      // nine counted: one more, then every card answers alike
+      expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'C997' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      for (const cardNo of ['C100', 'C101', 'C202', 'C996']) {
+        expect(await member(services, 'u1', { action: 'linkOffline', cardNo })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      }
+      expect((await services.dump('linkRequests')).map((r) => r.cardRecordId).sort()).toEqual(['offline:C200', 'offline:C201']);
+    });
+
+    it('tells a caller without a bound phone nothing of a card, locked or not', async () => {
+      await boundConsumer(services, 'u2', '13912340002');
+      for (let i = 0; i < 5; i++) await member(services, 'u2', { action: 'linkOffline', cardNo: 'C100', last4: '0000' });
+      await memberOk(services, 'u3', { action: 'login' });
+      for (const cardNo of ['C100', 'C200', 'C999']) {
+        expect(await member(services, 'u3', { action: 'linkOffline', cardNo, last4: '2222' })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
+      }
+    });
+
     it('locks the card for a day after five wrong tries', async () => {
       const firstTry = services.clock.now();
       for (let i = 0; i < 5; i++) {
@@ -324,9 +371,11 @@ describe('member actions', () => {
       expect(guesses).toContain('2222');
       const answers = await Promise.all(guesses.map((last4) => member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4 })));
       const codes = answers.map((answer) => (answer.ok ? 'linked' : answer.error.code));
-      // the right digits come 53rd in line, after five wrong tries locked the card
+      // the right digits come 53rd in line, after five wrong tries locked the card and five more
+      // tries at the locked card used up the consumer's ten a day
       expect(codes.filter((code) => code === 'CARD_MISMATCH')).toHaveLength(5);
-      expect(codes.filter((code) => code === 'LOCKED')).toHaveLength(55);
+      expect(codes.filter((code) => code === 'LOCKED')).toHaveLength(5);
+      expect(codes.filter((code) => code === 'RATE_LIMITED')).toHaveLength(50);
       expect((await services.dump('linkAttempts'))[0]).toMatchObject({ failures: expect.any(Array) });
       expect(((await services.dump('linkAttempts'))[0] as unknown as { failures: string[] }).failures).toHaveLength(5);
       expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false });

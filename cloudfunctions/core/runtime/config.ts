@@ -9,6 +9,9 @@ import { codesConfigSchema } from '../codes/config';
  * each cloud function); `MC_CONFIG` names a JSON file whose fields replace them
  * (read when the cloud functions are built, for them).
  */
+/** The longest a member code may live: a till refuses one expiring further ahead (identity/member-code.ts). */
+export const MAX_MEMBER_CODE_TTL_SECONDS = 600;
+
 export const configSchema = z.object({
   termsVersion: z.string().check(z.minLength(1)),
   brandDomain: z.string().check(z.minLength(1)),
@@ -23,7 +26,7 @@ export const configSchema = z.object({
     blockedPhones: z.array(z.string()),
     /** Wrong last-four tries before linking a store card is locked for a day. */
     offlineLinkMaxTries: z.number().check(z.int(), z.minimum(1)),
-    memberCodeTtlSeconds: z.number().check(z.int(), z.minimum(10), z.maximum(600)),
+    memberCodeTtlSeconds: z.number().check(z.int(), z.minimum(10), z.maximum(MAX_MEMBER_CODE_TTL_SECONDS)),
   }),
   /** Earning rates per channel and the expiry rule (points/config.ts). */
   points: pointsConfigSchema,

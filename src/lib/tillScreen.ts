@@ -18,6 +18,7 @@ export function tillScreenControl(api: ScreenApi): (on: boolean) => Promise<void
   let chain: Promise<void> = Promise.resolve()
   let restore: number | undefined
   const apply = async (on: boolean): Promise<void> => {
+    // each step on its own: a brightness the phone refuses must not keep the screen from sleeping again
     try {
       if (on && restore === undefined) {
         restore = api.platform() === 'android' ? -1 : await api.getBrightness()
@@ -27,9 +28,13 @@ export function tillScreenControl(api: ScreenApi): (on: boolean) => Promise<void
         restore = undefined
         await api.setBrightness(value)
       }
+    } catch {
+      // a phone that refuses leaves the brightness as it was: the code still shows
+    }
+    try {
       await api.keepOn(on)
     } catch {
-      // a phone that refuses leaves the screen as it was: the code still shows
+      // nor is the code any less readable for a screen that may dim
     }
   }
   return (on) => (chain = chain.then(() => apply(on)))

@@ -54,6 +54,22 @@ describe('the screen at the till', () => {
     expect(log).toEqual(['get', 'set 1', 'keepOn true', 'keepOn true', 'set 0.4', 'keepOn false', 'keepOn false'])
   })
 
+  it('a brightness the phone refuses to give back still lets the screen sleep again', async () => {
+    const log: string[] = []
+    const screen = tillScreenControl({
+      platform: () => 'android',
+      getBrightness: async () => 0.4,
+      setBrightness: async (value) => {
+        log.push(`set ${value}`)
+        if (value === -1) throw new Error('setScreenBrightness:fail')
+      },
+      keepOn: async (on) => void log.push(`keepOn ${on}`),
+    })
+    await screen(true)
+    await screen(false)
+    expect(log).toEqual(['set 1', 'keepOn true', 'set -1', 'keepOn false'])
+  })
+
   it('a phone that refuses leaves the next calls working', async () => {
     const screen = tillScreenControl({
       platform: () => 'ios',
@@ -75,6 +91,7 @@ describe('a failed cloud call', () => {
     // the signal's: try again later
     [{ errMsg: 'cloud.callFunction:fail request:fail timeout' }, 'UNAVAILABLE'],
     [{ errCode: -501004, errMsg: 'concurrent requests over the quota' }, 'UNAVAILABLE'],
+    [{ errCode: -501000, errMsg: 'cloud.callFunction:fail Error: errCode: -501000 | errMsg: [ResourceUnavailable] try again' }, 'UNAVAILABLE'], // -501000 alone says little
     [{ errCode: -1, errMsg: 'cloud.callFunction:fail' }, 'UNAVAILABLE'],
     [new Error('network'), 'UNAVAILABLE'],
     [undefined, 'UNAVAILABLE'],

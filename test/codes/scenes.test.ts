@@ -86,6 +86,23 @@ describe('scenes.join', () => {
     expect(report.total).toBe(1);
   });
 
+  test('a consumer who erased themselves while the join was on its way is credited to no one', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    // the erasure commits between the join's first reads and its transaction
+    const racing = withStepBeforeTransaction(services, () => memberOk(services, 'u1', { action: 'delete', confirm: true }));
+    expect(await failure('u1', { action: 'join', scene: 'g=G001' }, racing)).toBe('NOT_BOUND');
+    expect(await services.dump('attributions')).toEqual([]);
+  });
+
+  test('a consumer merged into another member while the join was on its way joins as that member', async () => {
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1' }]); // no phone: the merge breaks no limit
+    const [tmall] = await services.dump('members');
+    const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+    const racing = withStepBeforeTransaction(services, () => mergeMembers(services, tmall!._id, memberId));
+    expect(await failure('u1', { action: 'join', scene: 'g=G001' }, racing)).toBe('OK');
+    expect((await services.dump('attributions')).map((a) => a._id)).toEqual([tmall!._id]);
+  });
+
   test('store, package-card and product scenes', async () => {
     await boundConsumer(services, 's1', '13912345671');
     await boundConsumer(services, 'p1', '13912345672');

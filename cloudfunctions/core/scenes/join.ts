@@ -30,16 +30,17 @@ export async function joinScene(services: Services, openid: string, input: { sce
   // a product link is checked under the caller's invalid-scan limit, as codes.redeem checks it
   const resolved = await resolveScene(services, input, openid);
   const record = await boundRecord(services, openid);
-  const member = await liveMember(services.store.get.bind(services.store), record.memberId);
-  if (!member) throw new AppError('NOT_BOUND', 'bind a phone to join');
   const at = new Date(services.clock.now()).toISOString();
 
   return services.store.transaction(async (tx) => {
-    // Read again in the transaction: a consumer erasing themselves meanwhile (the page sends a
-    // join it kept, whichever page is open) leaves no record, and no first touch may name them.
-    // Erasure removes the attribution's id even when absent, so on CloudBase the two collide.
+    // The caller's record and member, read in the transaction: a consumer erasing themselves
+    // meanwhile (the page sends a join it kept, whichever page is open) leaves no record, and no
+    // first touch may name them; one merged meanwhile joins as the member they are now. Erasure
+    // removes the attribution's id even when absent, so on CloudBase a join and an erasure
+    // committing side by side collide, and the one run again sees the other.
     const current = await tx.get<WechatRecordDoc>('records', record._id);
-    if (!current || current.memberId !== member._id || !hasPhone(current)) throw new AppError('NOT_BOUND', 'bind a phone to join');
+    const member = current && hasPhone(current) ? await liveMember(tx.get.bind(tx), current.memberId) : null;
+    if (!current || !member) throw new AppError('NOT_BOUND', 'bind a phone to join');
     const earlier = await tx.get<AttributionDoc>(ATTRIBUTIONS, member._id);
     if (earlier) {
       // not a first touch, but the package card in hand is the one an order is bound through next

@@ -179,4 +179,58 @@ describe('OneID edge cases', () => {
     expect(await importMembers(services, 'tmall', file, 2)).toMatchObject({ updated: 0, merged: 0, unchanged: 5, warnings: 1 });
     expect(await everything()).toEqual(before);
   });
+
+  /** Each live member's channel records, `channel:id` sorted, by member id. */
+  const cards = async () => Object.fromEntries((await exportAll(services)).map((line) => [line.memberId,
+    line.identifiers.filter((i) => !['phone', 'email', 'unionid', 'openid'].includes(i.type)).map((i) => `${i.type}:${i.value}`).sort().join(' ')]));
+  const memberOf = async (recordId: string) => Object.entries(await cards()).find(([, ids]) => ids.split(' ').includes(recordId))![0];
+
+  it('unmerge gives the survivor back its own records and id, and a record joined since through the absorbed side goes with that side', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', name: 'Li', points: '100' }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T2', email: 'li@x.cn', points: '200' }]);
+    const [a, b] = [await memberOf('offline:C1'), await memberOf('tmall:T2')];
+    const merge = await mergeMembers(services, a, b);
+    services.clock.advance(60_000);
+    // a JD card with T2's email, imported while the two are one
+    await importMembers(services, 'jd', [{ channelMemberId: 'J5', email: 'li@x.cn', points: '50' }]);
+    expect(await unmergeMembers(services, merge._id)).toMatchObject({ restored: b, survivor: a });
+    expect(await cards()).toEqual({ [a]: 'offline:C1', [b]: 'jd:J5 tmall:T2' });
+    // and it stays so when the files come again
+    await importMembers(services, 'jd', [{ channelMemberId: 'J5', email: 'li@x.cn', points: '50' }]);
+    expect(await cards()).toEqual({ [a]: 'offline:C1', [b]: 'jd:J5 tmall:T2' });
+    expect((await verifyPoints(services)).differences).toBe(0);
+  });
+
+  it('a member split by a phone found shared late keeps its id on the record that founded it', async () => {
+    const shop = '13912340000';
+    await importMembers(services, 'offline', [{ channelMemberId: 'Z9', phone: shop, points: '500' }]);
+    const founder = await memberOf('offline:Z9');
+    services.clock.advance(60_000); // a later file
+    await importMembers(services, 'offline', [{ channelMemberId: 'A1', phone: shop }, { channelMemberId: 'A2', phone: shop }]);
+    expect(await memberOf('offline:A1')).toBe(founder);
+    await importMembers(services, 'offline', [{ channelMemberId: 'A3', phone: shop }]); // the fourth: set aside as shared
+    expect(await memberOf('offline:Z9')).toBe(founder);
+    expect(await memberOf('offline:A1')).not.toBe(founder);
+    expect((await verifyPoints(services)).differences).toBe(0);
+  });
+
+  it('a consumer who binds another phone keeps their member id; the store card that joined them through the old one leaves', async () => {
+    const { memberId } = await boundConsumer(services, 'u1', '13912345001');
+    services.clock.advance(60_000);
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345001', points: '100' }]);
+    expect(await memberOf('offline:C1')).toBe(memberId);
+    services.clock.advance(1000);
+    await memberOk(services, 'u1', { action: 'bindPhone', code: `dev:13912345002:${services.clock.now()}` });
+    expect((await memberOk<{ memberId: string }>(services, 'u1', { action: 'login' })).memberId).toBe(memberId);
+    expect(await memberOf('offline:C1')).not.toBe(memberId);
+  });
+
+  it('exports a consumer who linked a store card with one phone: the card\'s old one is no longer theirs', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C9', phone: '13912345679' }]);
+    await boundConsumer(services, 'u1', '13912345688');
+    await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C9', last4: '5679' });
+    const line = (await exportAll(services)).find((l) => l.identifiers.some((i) => i.value === 'C9'))!;
+    expect(line.identifiers.filter((i) => i.type === 'phone')).toHaveLength(1);
+  });
 });

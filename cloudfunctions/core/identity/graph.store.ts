@@ -189,7 +189,7 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   const createdAt = new Map<string, string>();
   const oldMembers = new Map<string, MemberDoc>();
   for (const record of region.values()) {
-    states.set(record._id, { memberId: record.memberId, homeMemberId: record.homeMemberId });
+    states.set(record._id, { memberId: record.memberId, homeMemberId: record.homeMemberId, createdAt: record.createdAt });
     for (const memberId of [record.memberId, record.homeMemberId]) {
       if (!memberId || oldMembers.has(memberId)) continue;
       const member = await cache.get<MemberDoc>('members', memberId);

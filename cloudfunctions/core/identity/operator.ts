@@ -3,6 +3,8 @@ import type { Services } from '../runtime/services';
 import type { Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
+import { cluster, valueKey } from './cluster';
+import { identityRules } from './identity.rules';
 import { liveMember } from './lookup';
 
 /**
@@ -99,19 +101,19 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
     }
     const survivor = await liveMember(cache.get.bind(cache), merge.survivor);
     if (!survivor) throw new AppError('CONFLICT', 'the surviving member is gone');
-    const back = merge.records.filter((id) => survivor.records.includes(id));
-    const stay = survivor.records.filter((id) => !back.includes(id));
-    if (!back.length || !stay.length) throw new AppError('CONFLICT', 'nothing left to separate');
+    const records = new Map<string, RecordDoc>();
+    for (const id of survivor.records) records.set(id, (await cache.get<RecordDoc>('records', id))!);
+    const brought = merge.records.filter((id) => records.has(id));
+    if (!brought.length || brought.length === records.size) throw new AppError('CONFLICT', 'nothing left to separate');
+    // The manual links between the two sides go; identifiers they really share stay, kept apart.
+    const linksOf = (ids: Iterable<string>) => new Set([...ids].flatMap((id) => records.get(id)!.identifiers.filter((i) => i.type === 'link').map((i) => i.value)));
+    const broughtLinks = linksOf(brought);
+    const links = new Set([...linksOf(survivor.records.filter((id) => !brought.includes(id)))].filter((link) => broughtLinks.has(link)));
+    const { back, stay } = await sidesOf(cache, services, [...records.values()], brought, links);
 
     const changes = [];
-    for (const id of survivor.records) {
-      const record = (await cache.get<RecordDoc>('records', id))!;
-      const others = back.includes(id) ? stay : back;
-      // manual links between the two sides go; identifiers they really share stay, kept apart
-      const links = new Set<string>();
-      for (const other of others) {
-        for (const i of (await cache.get<RecordDoc>('records', other))!.identifiers) if (i.type === 'link') links.add(i.value);
-      }
+    for (const record of records.values()) {
+      const others = back.includes(record._id) ? stay : back;
       const identifiers = record.identifiers.filter((i) => !(i.type === 'link' && links.has(i.value)));
       changes.push({ before: record, after: { ...record, identifiers, apart: [...new Set([...record.apart, ...others])] } });
     }
@@ -121,6 +123,27 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
     await tx.set('merges', { ...merge, undoneAt, undone } satisfies MergeDoc);
     return { ...undone, undoneAt };
   });
+}
+
+/**
+ * The two sides an unmerge separates: the records the absorbed member brought,
+ * with every record joined to them without the merge's links (a card imported
+ * since that shares an email with one of them), and the rest. A record joined
+ * to both sides by what they really share stays with the survivor, as do all
+ * when nothing but the links told them apart.
+ */
+async function sidesOf(cache: TxCache, services: Services, records: RecordDoc[], brought: string[], links: ReadonlySet<string>): Promise<{ back: string[]; stay: string[] }> {
+  const excluded = new Set<string>();
+  const unlinked = [];
+  for (const record of records) {
+    const identifiers = record.identifiers.filter((i) => !(i.type === 'link' && links.has(i.value)) && !record.ignored?.includes(valueKey(i)));
+    for (const i of identifiers) if ((await cache.get<ValueDoc>('identifiers', valueKey(i)))?.quarantined) excluded.add(valueKey(i));
+    unlinked.push({ id: record._id, identifiers, apart: record.apart });
+  }
+  const { groups } = cluster(unlinked, excluded, identityRules(services));
+  const joined = new Set(groups.filter((group) => group.some((id) => brought.includes(id))).flat());
+  const back = joined.size < records.length ? joined : new Set(brought);
+  return { back: [...back], stay: records.map((r) => r._id).filter((id) => !back.has(id)) };
 }
 
 export interface ExportLine {
@@ -146,7 +169,8 @@ export async function* exportMembers(services: Services): AsyncGenerator<ExportL
       const identifiers = new Map<string, { type: string; value: string }>();
       for (const id of member.records) {
         const record = await services.store.get<RecordDoc>('records', id);
-        for (const i of record?.identifiers ?? []) if (i.type !== 'link') identifiers.set(`${i.type}:${i.value}`, i);
+        // not a value the record no longer goes by (a linked store card's old phone is its new holder's)
+        for (const i of record?.identifiers ?? []) if (i.type !== 'link' && !record!.ignored?.includes(valueKey(i))) identifiers.set(valueKey(i), i);
       }
       const balance = await services.store.get<BalanceDoc>('balances', member._id);
       const level = typeof balance?.level === 'object' ? balance.level.code : balance?.level ?? 'normal';

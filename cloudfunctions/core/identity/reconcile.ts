@@ -1,8 +1,13 @@
 /**
- * Gives the groups of a fresh clustering their member ids, keeping ids stable:
- * a group takes the earliest-created of its records' home members that no
- * earlier group has taken, so a merge keeps the older member, and an unmerge
- * gives the absorbed side its own id back. Pure.
+ * Gives the groups of a fresh clustering their member ids, keeping ids stable.
+ * A member id goes first to the group holding its founding record (the
+ * earliest-created record whose home it is), older members first: when a
+ * shared value found late, or a consumer's new phone, splits a member, the id
+ * stays with the record it began with, not with whichever record joined it
+ * later and sorts first. A group holding no founder takes the earliest-created
+ * of its records' home (then current) members no group has taken. So a merge
+ * keeps the older member, and an unmerge gives the absorbed side its own id
+ * back. Pure.
  */
 
 export interface RecordState {
@@ -10,6 +15,8 @@ export interface RecordState {
   memberId: string | null;
   /** The member the record came home to first; an unmerge restores it. */
   homeMemberId: string | null;
+  /** When the record was made: the earliest of a member's home records founded it. */
+  createdAt?: string;
 }
 
 export interface Reconciled {
@@ -39,11 +46,30 @@ export function reconcile(
   const earliest = (ids: Iterable<string>) =>
     [...new Set(ids)].filter((id) => !claimed.has(id)).sort((a, b) => (age(a) < age(b) ? -1 : age(a) > age(b) ? 1 : a < b ? -1 : a > b ? 1 : 0))[0];
 
-  for (const group of groups) {
+  // each live member's founding record among these, and the group holding it
+  const founders = new Map<string, { id: string; at: string }>();
+  for (const [id, state] of records) {
+    const home = state.homeMemberId;
+    if (!home || !createdAt.has(home)) continue;
+    const at = state.createdAt ?? '\uffff';
+    const known = founders.get(home);
+    if (!known || at < known.at || (at === known.at && id < known.id)) founders.set(home, { id, at });
+  }
+  const groupOf = new Map<string, number>();
+  groups.forEach((group, index) => group.forEach((id) => groupOf.set(id, index)));
+  const founded = new Map<number, string>();
+  for (const memberId of [...founders.keys()].sort((a, b) => (age(a) < age(b) ? -1 : age(a) > age(b) ? 1 : a < b ? -1 : 1))) {
+    const index = groupOf.get(founders.get(memberId)!.id);
+    if (index === undefined || founded.has(index)) continue;
+    founded.set(index, memberId);
+    claimed.add(memberId);
+  }
+
+  for (const [index, group] of groups.entries()) {
     const states = group.map((id) => records.get(id));
     const homes = states.map((s) => s?.homeMemberId).filter((id): id is string => !!id);
     const current = states.map((s) => s?.memberId).filter((id): id is string => !!id);
-    let memberId = earliest(homes) ?? earliest(current);
+    let memberId = founded.get(index) ?? earliest(homes) ?? earliest(current);
     if (!memberId) {
       memberId = newMemberId();
       created.push(memberId);

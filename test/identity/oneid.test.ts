@@ -235,6 +235,28 @@ describe('OneID across channel imports', () => {
     expect((await listConflicts(services, 1, first.nextCursor)).conflicts.map((c) => c.type)).toEqual(['phone']);
   });
 
+  it('counts a refused join once, and lists each refused join on a value, newest first; a value set aside as shared refuses nothing more', async () => {
+    const phone = '13912345671';
+    expect(await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone }, { channelMemberId: 'T2', phone }])).toMatchObject({ conflicts: 1 });
+    services.clock.advance(60_000);
+    // a store card joins one side: nothing new is refused
+    expect(await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone }])).toMatchObject({ conflicts: 0 });
+    services.clock.advance(60_000);
+    // a third Tmall card on the phone: a new refusal, listed first
+    expect(await importMembers(services, 'tmall', [{ channelMemberId: 'T3', phone }])).toMatchObject({ conflicts: 1 });
+    const listed = (await listConflicts(services, 10)).conflicts;
+    expect(listed.map((c) => [c.at, c.between.map((side) => side.recordId)])).toEqual([
+      ['2026-11-23T02:02:00.000Z', [expect.stringMatching(/^(offline:C1|tmall:T1)$/), 'tmall:T3']],
+      ['2026-11-23T02:00:00.000Z', ['tmall:T1', 'tmall:T2']],
+    ]);
+    // importing the files again refuses nothing new
+    expect(await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone }, { channelMemberId: 'T2', phone }, { channelMemberId: 'T3', phone }])).toMatchObject({ conflicts: 0 });
+    expect((await listConflicts(services, 10)).conflicts).toHaveLength(2);
+    // a fourth Tmall card: the phone is set aside as shared, and joins (and refuses) no one
+    expect(await importMembers(services, 'tmall', [{ channelMemberId: 'T4', phone }])).toMatchObject({ conflicts: 0, quarantined: 1 });
+    expect((await listConflicts(services, 10)).conflicts).toEqual([]);
+  });
+
   it('gives the same members whatever order and files the records come in (property)', async () => {
     const phones = ['13800138001', '+86 13800138001', '13800138002', '13800138003', '13900000000'];
     const rowArb = fc.record({

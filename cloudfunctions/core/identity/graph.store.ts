@@ -59,10 +59,28 @@ export interface MergeDoc extends Doc {
   undone?: { restored: string; survivor: string };
 }
 
-export interface ConflictDoc extends Doc, Omit<Conflict, 'between'> {
+/** One refused join: a record of each side, why, and when it was first refused. */
+export interface Refusal extends Omit<Conflict, 'type' | 'value' | 'between'> {
   between: string[];
   at: string;
 }
+
+/**
+ * `conflicts/{type:value}`: the joins a value was refused, for the CRM team. The top-level fields
+ * are the latest refusal (`at` orders the list); `refusals` lists each pair of sides once (a doc
+ * written before it was kept holds its one refusal in the top-level fields alone).
+ */
+export interface ConflictDoc extends Doc, Omit<Conflict, 'between'> {
+  between: string[];
+  at: string;
+  refusals?: Refusal[];
+}
+
+/** A value's refusals stop being listed past this many; by then it is a value to look at anyway. */
+const REFUSALS_CAP = 50;
+
+export const refusalsOf = (doc: ConflictDoc): Refusal[] =>
+  doc.refusals ?? [{ between: doc.between, reason: doc.reason, at: doc.at, ...(doc.limitType ? { limitType: doc.limitType } : {}) }];
 
 export interface RecordChange {
   before: RecordDoc | null;
@@ -76,6 +94,7 @@ export interface GraphOutcome {
   createdMembers: string[];
   /** Merge and split events written. */
   merges: MergeDoc[];
+  /** Joins refused for the first time (recorded in `conflicts`). */
   conflicts: number;
   quarantined: string[];
 }
@@ -241,9 +260,22 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
     const fresh = await cache.get<ValueDoc>('identifiers', doc._id);
     if (fresh && fresh.memberId !== memberId) cache.put('identifiers', { ...fresh, memberId });
   }
-  for (const conflict of clustering.conflicts) {
-    const id = `${conflict.type}:${conflict.value}`;
-    if (!(await cache.get('conflicts', id))) cache.put('conflicts', { _id: id, ...conflict, at } satisfies ConflictDoc);
+  // A value set aside as shared joins no one, so it refuses no one either: its refusals go.
+  for (const key of flipped) if (await cache.get('conflicts', key)) cache.remove('conflicts', key);
+  // Each refused join is recorded, and counted, once: the region is walked again by every later
+  // change near it, and finds the same refusals again, named by each side's smallest record id,
+  // which a record joining a side since may have changed. The same refusal is between the same two
+  // members.
+  let refusedNow = 0;
+  const sidesOf = (pair: readonly string[]) => pair.map((id) => plan.assignment.get(id) ?? `?${id}`).sort().join('\n');
+  for (const { type, value, between, reason, limitType } of clustering.conflicts) {
+    const id = `${type}:${value}`;
+    const doc = await cache.get<ConflictDoc>('conflicts', id);
+    const refusals = doc ? refusalsOf(doc) : [];
+    if (refusals.some((r) => sidesOf(r.between) === sidesOf(between)) || refusals.length >= REFUSALS_CAP) continue;
+    const refusal: Refusal = { between, reason, at, ...(limitType ? { limitType } : {}) };
+    cache.put('conflicts', { _id: id, type, value, ...refusal, refusals: [...refusals, refusal] } satisfies ConflictDoc);
+    refusedNow++;
   }
 
   // points share this transaction's cache: every document is written once, below
@@ -253,7 +285,7 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
     assignment: plan.assignment,
     createdMembers: plan.created,
     merges,
-    conflicts: clustering.conflicts.length,
+    conflicts: refusedNow,
     quarantined: flipped,
   };
 }

@@ -2,7 +2,7 @@ import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import type { Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
-import { applyRecordChanges, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
+import { applyRecordChanges, refusalsOf, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { cluster, valueKey } from './cluster';
 import { identityRules } from './identity.rules';
 import { liveMember } from './lookup';
@@ -205,16 +205,19 @@ export async function listConflicts(services: Services, limit: number, cursor: s
   const page = await services.store.query<ConflictDoc>('conflicts', { orderBy: 'at', direction: 'desc', limit, cursor });
   const conflicts: ConflictView[] = [];
   for (const doc of page.items) {
-    const between = [];
-    for (const recordId of doc.between) {
-      const record = await services.store.get<RecordDoc>('records', recordId);
-      between.push({ recordId, memberId: (await liveMember(services.store.get.bind(services.store), record?.memberId ?? null))?._id ?? null });
+    // a value's refusals, newest first (a page holds `limit` values, each with all of its refusals)
+    for (const refusal of refusalsOf(doc).slice().reverse()) {
+      const between = [];
+      for (const recordId of refusal.between) {
+        const record = await services.store.get<RecordDoc>('records', recordId);
+        between.push({ recordId, memberId: (await liveMember(services.store.get.bind(services.store), record?.memberId ?? null))?._id ?? null });
+      }
+      conflicts.push({
+        at: refusal.at, type: doc.type, value: doc.type === 'phone' ? null : doc.value, reason: refusal.reason,
+        ...(refusal.limitType ? { limitType: refusal.limitType, limit: services.config.identity.limits[refusal.limitType] } : {}),
+        between,
+      });
     }
-    conflicts.push({
-      at: doc.at, type: doc.type, value: doc.type === 'phone' ? null : doc.value, reason: doc.reason,
-      ...(doc.limitType ? { limitType: doc.limitType, limit: services.config.identity.limits[doc.limitType] } : {}),
-      between,
-    });
   }
   return { conflicts, nextCursor: page.nextCursor };
 }

@@ -39,6 +39,8 @@ export interface OrderImportSummary {
   pending: number;
   rejected: number;
   points: number;
+  /** Of `points`: points of orders whose lot was due before they were imported (expired as they entered). */
+  expiredPoints: number;
   reversedPoints: number;
   reasons: Record<string, number>;
 }
@@ -50,12 +52,12 @@ export interface OrderReject {
 }
 
 export const emptyOrderSummary = (): OrderImportSummary => ({
-  read: 0, credited: 0, refunded: 0, unchanged: 0, pending: 0, rejected: 0, points: 0, reversedPoints: 0, reasons: {},
+  read: 0, credited: 0, refunded: 0, unchanged: 0, pending: 0, rejected: 0, points: 0, expiredPoints: 0, reversedPoints: 0, reasons: {},
 });
 
 type Outcome =
   | { line: number; reject: string; orderId?: string }
-  | { line: number; credited: boolean; refunded: boolean; pending: boolean; points: number; reversed: number };
+  | { line: number; credited: boolean; refunded: boolean; pending: boolean; points: number; expired: number; reversed: number };
 
 
 /**
@@ -215,9 +217,14 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
       const earned = (await session.entry(earn.key)) !== null;
       const reversed = reverse ? (await session.entry(reverse.key)) !== null : false;
       let pending = false;
-      if (!earned) pending = (await earnIn(session, earn, { hash: own.earn })).entry.memberId === null;
+      let expired = 0;
+      if (!earned) {
+        const { entry } = await earnIn(session, earn, { hash: own.earn });
+        pending = entry.memberId === null;
+        expired = entry.lot && (await session.entry(`expire:${entry.lot.id}`)) ? entry.lot.points : 0;
+      }
       const back = reverse && !reversed ? (await reverseIn(session, ...(await atEarnedRate(session, earn, reverse, order, own.reverse)))).entry : null;
-      done.push({ line, credited: !earned, refunded: back !== null, pending, points: earned ? 0 : earn.points, reversed: back ? -back.points : 0 });
+      done.push({ line, credited: !earned, refunded: back !== null, pending, points: earned ? 0 : earn.points, expired, reversed: back ? -back.points : 0 });
     }
     await session.flush();
     return done;
@@ -237,6 +244,7 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
     if (!outcome.credited && !outcome.refunded) summary.unchanged++;
     if (outcome.pending) summary.pending++;
     summary.points += outcome.points;
+    summary.expiredPoints += outcome.expired;
     summary.reversedPoints += outcome.reversed;
   }
 }

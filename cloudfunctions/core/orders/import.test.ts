@@ -129,6 +129,13 @@ describe('import orders', () => {
     expect((await verifyPoints(services)).differences).toBe(0);
   });
 
+  it('counts apart the points of orders that expired as they entered (paid before the end of the year before last)', async () => {
+    const file = write('old.csv', 'orderId,channelMemberId,amountFen,paidAt\nOLD1,T1,10000,2024-03-01\nNEW1,T1,5000,2026-03-01\n');
+    expect(await importFile(file)).toMatchObject({ credited: 2, points: 150, expiredPoints: 100 });
+    expect(await balance(services, 'm1')).toMatchObject({ points: 50, growth: 150 });
+    expect(await importFile(file)).toMatchObject({ credited: 0, unchanged: 2, points: 0, expiredPoints: 0 });
+  });
+
   it('an order whose points expired before it was imported repays nothing owed: the result does not depend on which file came first', async () => {
     const spend = (s: TestServices) => s.store.transaction((tx) => postRedeem(tx, s, { key: 'redeem:r1', memberId: 'm1', points: 100, at: '2026-11-23T02:00:00Z', source: { channel: 'reward', ref: 'cup' } }));
     const recent = 'orderId,channelMemberId,amountFen,status,paidAt\nN1,T1,10000,paid,2026-11-01\n';

@@ -68,7 +68,8 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
         const seconds = (Date.now() - started) / 1000;
         process.stdout.write(
           `read ${plural(summary.read, 'row')} in ${seconds.toFixed(1)} s: ${plural(summary.credited, 'order')} earned ${plural(summary.points, 'point')} ` +
-            `(${summary.pending} for buyers not imported yet, kept until they are), ${plural(summary.refunded, 'refund')} took back ${plural(summary.reversedPoints, 'point')}, ` +
+            `(${summary.pending} for buyers not imported yet, kept until they are${summary.expiredPoints ? `; ${plural(summary.expiredPoints, 'point')} of orders paid too long ago expired as they entered` : ''}), ` +
+            `${plural(summary.refunded, 'refund')} took back ${plural(summary.reversedPoints, 'point')}, ` +
             `${summary.unchanged} unchanged, ${summary.rejected} rejected\n`,
         );
         const reasons = Object.entries(summary.reasons).sort(([, a], [, b]) => b - a);

@@ -169,10 +169,9 @@ describe('readRows on a CSV', () => {
     const rest = Array.from({ length: MAX_RECORD_LINES + 5 }, (_, i) => `第${i}行`);
     const { items } = await read(['id,name', '1,"open', ...rest.slice(0, MAX_RECORD_LINES + 2), 'x"', ...rest.slice(MAX_RECORD_LINES + 2)]);
     expect(items[0]).toEqual({ line: 2, row: null, error: 'malformed_line' });
-    expect(items.filter((item) => !item.row).map((item) => item.line)).toEqual([2]);
-    // the line with the closing quote is a row of its own, its quote part of its cell (the import then judges its id)
-    expect(items.filter((item) => item.row)).toHaveLength(rest.length + 1);
-    expect(items).toContainEqual({ line: MAX_RECORD_LINES + 5, row: { id: 'x"' } });
+    expect(items.filter((item) => item.row)).toHaveLength(rest.length);
+    // the closing quote is a malformed line of its own
+    expect(items.filter((item) => !item.row).map((item) => item.line)).toEqual([2, MAX_RECORD_LINES + 5]);
     // within the limit, the same lines make one record
     const within = await read(['id,name', '1,"open', ...rest.slice(0, MAX_RECORD_LINES - 2), 'x"', '2,b']);
     expect(within.items).toEqual([
@@ -210,6 +209,19 @@ describe('readRows on a CSV', () => {
       { line: 2, row: { id: '1', name: '张"三', note: '5" 屏' } },
       { line: 3, row: { id: '2', name: 'c', note: 'quoted, as ever' } },
       { line: 4, row: { id: '3', name: 'a""b', note: 'x' } },
+    ]);
+  });
+
+  it('does not read the last line of a cell with line breaks, whose start was lost, as a row of its own', async () => {
+    // Excel reads lines 2 and 3 as one row; here line 2 is malformed (a quote inside a cell and a
+    // quoted cell), and line 3, which ends a cell with a quote, is no member 2 named b"
+    const { items } = await read(['id,name,note', '1,张"三,"第一行', '2,b",c', '3,d,e', '4,"a"b', 'VIP,2024"']);
+    expect(items).toEqual([
+      { line: 2, row: null, error: 'malformed_line' },
+      { line: 3, row: null, error: 'malformed_line' },
+      { line: 4, row: { id: '3', name: 'd', note: 'e' } },
+      { line: 5, row: null, error: 'malformed_line' },
+      { line: 6, row: null, error: 'malformed_line' },
     ]);
   });
 

@@ -39,16 +39,20 @@ function splitCsvLine(text: string): string[] {
 }
 
 /**
- * csv-parse's records of a text. A quote inside a cell that does not start with one (`张"三`,
- * `5" 屏`, as exports that quote nothing write them) is part of the cell, as Excel reads it;
- * strict parsing alone rejected the member's whole row.
+ * csv-parse's records of a text. A quote inside a cell (`张"三`, `5" 屏`, as exports that quote
+ * nothing write them) is part of the cell, as Excel reads it: strict parsing alone rejected the
+ * member's whole row. Only in a line with no quoted cell at all, and none that ends with a quote:
+ * such a cell (`VIP,2024"`) is the last line of a cell with line breaks whose start was lost,
+ * not a row of its own.
  */
 function parseQuoted(text: string): string[][] {
   try {
     return parseCsv(text, { relax_column_count: true }) as string[][];
   } catch (error) {
-    if ((error as { code?: string }).code !== 'INVALID_OPENING_QUOTE') throw error;
-    return parseCsv(text, { relax_column_count: true, relax_quotes: true }) as string[][];
+    const cells = text.split(',');
+    const quotesInside = cells.every((cell) => !cell.startsWith('"') && !cell.endsWith('"'));
+    if ((error as { code?: string }).code !== 'INVALID_OPENING_QUOTE' || !quotesInside) throw error;
+    return [cells];
   }
 }
 

@@ -241,6 +241,22 @@ describe('the operator\'s files and slips', () => {
     expect(readdirSync(temp.file('data')).filter((name) => !name.startsWith('mc.db'))).toEqual(['secrets.json']);
   });
 
+  it('leaves a database refused for want of its keys byte for byte as it was, its write-ahead log too', async () => {
+    // copied while a server had writes in its log not yet checkpointed into the file
+    const live = new SqliteStore({ file: temp.file('live/mc.db') });
+    await live.transaction(async (tx) => tx.set('stores', { _id: 'S1', name: '店', city: null, createdAt: '2026-11-23T02:00:00.000Z' }));
+    mkdirSync(temp.file('copied'));
+    for (const name of ['mc.db', 'mc.db-wal']) copyFileSync(temp.file(`live/${name}`), temp.file(`copied/${name}`));
+    await live.close();
+    const bytes = () => ['mc.db', 'mc.db-wal'].map((name) => readFileSync(temp.file(`copied/${name}`)).toString('base64'));
+    const before = bytes();
+    expect(before[1]!.length).toBeGreaterThan(0);
+    const run = await runCli(temp.file('copied/mc.db'), 'stores', 'list');
+    expect(run.err).toMatch(/holds data but there is no .*secrets\.json beside it/);
+    expect(bytes()).toEqual(before);
+    expect(readdirSync(temp.file('copied')).sort()).toEqual(['mc.db', 'mc.db-wal']);
+  });
+
   it('refuses a database copied without its secrets.json (new keys would orphan its phone hashes)', async () => {
     await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members));
     mkdirSync(temp.file('copy'));
@@ -270,8 +286,10 @@ describe('the operator\'s files and slips', () => {
     expect(copied.prepare('SELECT count(*) FROM doc_records').pluck().get()).toBe(1); // J1 was not added
     copied.close();
     expect(counts()).toEqual(before);
-    // a folder given as the database
-    expect((await runCli(temp.file('copy'), 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).err).toMatch(/cannot open the database at .*copy: /);
+    // a folder given as the database: told so, not that it holds data without its keys
+    const folder = await runCli(temp.file('copy'), 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'));
+    expect(folder.err).toMatch(/cannot open the database at .*copy: .*it is a folder; give the database file's path/);
+    expect(folder.err).not.toMatch(/holds data/);
     // a database holding its tables but no document (a first run killed before it wrote its keys) is new
     mkdirSync(temp.file('killed'));
     await new SqliteStore({ file: temp.file('killed/mc.db') }).close();

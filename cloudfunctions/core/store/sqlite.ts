@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkQuery, COLLECTIONS, CollectionSpecs } from './collections';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -90,13 +90,17 @@ interface Statements {
 
 /** Whether a database file (closed) holds no document in any collection, as one just made does. */
 export function holdsNoDocuments(file: string): boolean {
-  // not read-only: a read-only connection to a WAL database leaves its -wal and -shm behind when it closes
-  const db = new Database(file, { fileMustExist: true });
+  // Read-only, so the database is left byte for byte as it was; a read-only connection to a WAL
+  // database leaves behind the -wal and -shm it made, so those that were not there go again (no
+  // other connection was open then, or they would have been).
+  const journals = [`${file}-wal`, `${file}-shm`].filter((journal) => !existsSync(journal));
+  const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'doc\\_%' ESCAPE '\\'").pluck().all() as string[];
     return tables.every((table) => !db.prepare(`SELECT 1 FROM "${table}" LIMIT 1`).get());
   } finally {
     db.close();
+    for (const journal of journals) if (existsSync(journal) && (!journal.endsWith('-wal') || statSync(journal).size === 0)) rmSync(journal, { force: true });
   }
 }
 

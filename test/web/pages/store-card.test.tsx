@@ -24,6 +24,8 @@ describe('store card', () => {
     mockApi({ 'member.linkOffline': { data: { status: 'pending', memberId: 'm_1' } } })
     await link('VIP0002', '')
     expect(await screen.findByText('已提交，等待门店确认')).toBeTruthy()
+    // also said of a card whose phone on file is a placeholder: nothing claims it has none
+    expect(await screen.findByText('这张卡需要门店核实，核实后会自动关联，无需再次提交。')).toBeTruthy()
   })
 
   it.each([
@@ -53,10 +55,11 @@ describe('store card', () => {
     expect(await screen.findByText('输错次数过多，这张卡已锁定，请于 2026-11-24 10:06 后再试。')).toBeTruthy()
   })
 
-  it('says until when a consumer who tried too many wrong cards may try again', async () => {
+  it('says until when a consumer who tried too many cards may try again', async () => {
     mockApi({ 'member.linkOffline': { error: 'RATE_LIMITED', details: { details: { until: '2026-11-24T02:05:30.123Z' } } } })
     await link('VIP0001', '1234')
-    expect(await screen.findByText('输错次数过多，请于 2026-11-24 10:06 后再试。')).toBeTruthy()
+    // not 输错: tries of locked or unknown cards, or without the digits, count too
+    expect(await screen.findByText('尝试次数过多，请于 2026-11-24 10:06 后再试。')).toBeTruthy()
   })
 
   it('leads an unbound visitor to join', async () => {

@@ -29,7 +29,7 @@ function lockMessage(failure: ApiError): string | null {
     return `会员卡号与手机号后四位不匹配，请核对后重试（还可尝试 ${triesLeft} 次）。`
   }
   // this consumer's wrong tries over every card
-  if (failure.code === 'RATE_LIMITED' && openAt) return `输错次数过多，请于 ${openAt} 后再试。`
+  if (failure.code === 'RATE_LIMITED' && openAt) return `尝试次数过多，请于 ${openAt} 后再试。`
   return failure.code === 'LOCKED' && until ? `输错次数过多，${locked}` : null
 }
 
@@ -68,7 +68,7 @@ export default function StoreCardPage() {
           <View className={`card-link__mark ${linked ? '' : 'card-link__mark--pending'}`}>{linked ? '✓' : '…'}</View>
           <Text className="card-link__title">{linked ? '门店会员卡已关联' : '已提交，等待门店确认'}</Text>
           <Text className="card-link__desc">
-            {linked ? '门店积分和等级已合并到您的会员账户。' : '这张卡没有登记手机号，门店核实后会自动关联，无需再次提交。'}
+            {linked ? '门店积分和等级已合并到您的会员账户。' : '这张卡需要门店核实，核实后会自动关联，无需再次提交。'}
           </Text>
           <Button type="primary" shape="round" block className="card-link__action" onClick={() => replace(ROUTES.member)}>
             返回会员首页

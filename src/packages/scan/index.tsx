@@ -66,7 +66,7 @@ export default function ScanPage() {
       // or the mini-program denied it), and a button that does nothing would be all they saw.
       const message = (error as { errMsg?: unknown } | null)?.errMsg
       if (typeof message === 'string' && !/cancel/i.test(message)) {
-        setState({ status: 'idle', hint: '无法打开扫码，请在手机设置中允许微信使用相机后重试' })
+        setState({ status: 'idle', hint: '未能完成扫码，请重试；如相机无法打开，请在手机设置中允许微信使用相机' })
       }
     }
   }

@@ -160,7 +160,7 @@ describe('scan', () => {
     await Promise.resolve()
     expect(screen.queryByText(/相机/)).toBeNull()
     fireEvent.click(screen.getByText('扫一扫'))
-    expect(await screen.findByText('无法打开扫码，请在手机设置中允许微信使用相机后重试')).toBeTruthy()
+    expect(await screen.findByText('未能完成扫码，请重试；如相机无法打开，请在手机设置中允许微信使用相机')).toBeTruthy()
     expect(callsOf('codes', 'redeem')).toHaveLength(0)
   })
 

@@ -233,4 +233,57 @@ describe('OneID edge cases', () => {
     const line = (await exportAll(services)).find((l) => l.identifiers.some((i) => i.value === 'C9'))!;
     expect(line.identifiers.filter((i) => i.type === 'phone')).toHaveLength(1);
   });
+
+  it('undoing a first merge leaves a member an operator merged in afterwards with the survivor, and that merge can still be undone', async () => {
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912340001', points: '100' }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'offline', [{ channelMemberId: 'C2', email: 'li@x.cn', points: '20' }]);
+    const [a, b] = [await memberOf('tmall:T1'), await memberOf('offline:C2')];
+    const first = await mergeMembers(services, a, b);
+    services.clock.advance(60_000);
+    // a JD card with C2's email while the two are one
+    await importMembers(services, 'jd', [{ channelMemberId: 'J5', email: 'li@x.cn', points: '5' }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'offline', [{ channelMemberId: 'C9', email: 'c9@x.cn', points: '7' }]);
+    const c = await memberOf('offline:C9');
+    const second = await mergeMembers(services, a, c);
+    expect(second).toMatchObject({ survivor: a, absorbed: c });
+    services.clock.advance(60_000);
+    await unmergeMembers(services, first._id);
+    expect(await cards()).toEqual({ [a]: 'offline:C9 tmall:T1', [b]: 'jd:J5 offline:C2' });
+    await expect(unmergeMembers(services, second._id)).resolves.toMatchObject({ restored: c, survivor: a });
+    expect(await cards()).toEqual({ [a]: 'tmall:T1', [b]: 'jd:J5 offline:C2', [c]: 'offline:C9' });
+    expect((await verifyPoints(services)).differences).toBe(0);
+  });
+
+  it('a member keeps its id when a card that joined it from elsewhere (an older record) leaves again', async () => {
+    const shop = '13912340000';
+    await importMembers(services, 'offline', [{ channelMemberId: 'B1', phone: shop }, { channelMemberId: 'B2', phone: shop }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', email: 'li@x.cn', points: '80' }]);
+    const jd = await memberOf('jd:J1');
+    services.clock.advance(60_000);
+    // B2 gives J1's email as the shop's phone is found shared: B2 joins J1's member
+    await importMembers(services, 'offline', [{ channelMemberId: 'B2', phone: shop, email: 'li@x.cn' }, { channelMemberId: 'B3', phone: shop }, { channelMemberId: 'B4', phone: shop }]);
+    expect(await memberOf('offline:B2')).toBe(jd);
+    services.clock.advance(60_000);
+    // the store corrects B2: J1's member began with J1 and keeps its id
+    await importMembers(services, 'offline', [{ channelMemberId: 'B2', phone: shop }]);
+    expect(await memberOf('jd:J1')).toBe(jd);
+    expect((await verifyPoints(services)).differences).toBe(0);
+  });
+
+  it('the older member survives when two members become one, also when its founding record went to a third', async () => {
+    const shop = '13912340000';
+    await importMembers(services, 'tmall', [{ channelMemberId: 'Z1', email: 'z@x.cn' }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'offline', [{ channelMemberId: 'A1', phone: shop }, { channelMemberId: 'A2', phone: shop }]);
+    const a = await memberOf('offline:A1');
+    services.clock.advance(60_000);
+    await importMembers(services, 'jd', [{ channelMemberId: 'B1', email: 'b@x.cn' }]);
+    services.clock.advance(60_000);
+    // the shop phone is found shared; A1 gives Z1's email, A2 gives B1's: A2 (of a) and B1 are one, and a is older
+    await importMembers(services, 'offline', [{ channelMemberId: 'A1', phone: shop, email: 'z@x.cn' }, { channelMemberId: 'A2', phone: shop, email: 'b@x.cn' }, { channelMemberId: 'A3', phone: shop }, { channelMemberId: 'A4', phone: shop }]);
+    expect(await memberOf('jd:B1')).toBe(a);
+  });
 });

@@ -247,7 +247,8 @@ describe('OneID across channel imports', () => {
     const listed = (await listConflicts(services, 10)).conflicts;
     expect(listed.map((c) => [c.at, c.between.map((side) => side.recordId)])).toEqual([
       ['2026-11-23T02:02:00.000Z', [expect.stringMatching(/^(offline:C1|tmall:T1)$/), 'tmall:T3']],
-      ['2026-11-23T02:00:00.000Z', ['tmall:T1', 'tmall:T2']],
+      // as it stands: C1 is on T1's side now
+      ['2026-11-23T02:00:00.000Z', [expect.stringMatching(/^(offline:C1|tmall:T1)$/), 'tmall:T2']],
     ]);
     // importing the files again refuses nothing new
     expect(await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone }, { channelMemberId: 'T2', phone }, { channelMemberId: 'T3', phone }])).toMatchObject({ conflicts: 0 });
@@ -255,6 +256,38 @@ describe('OneID across channel imports', () => {
     // a fourth Tmall card: the phone is set aside as shared, and joins (and refuses) no one
     expect(await importMembers(services, 'tmall', [{ channelMemberId: 'T4', phone }])).toMatchObject({ conflicts: 0, quarantined: 1 });
     expect((await listConflicts(services, 10)).conflicts).toEqual([]);
+  });
+
+  it('lists refused joins newest first across identifiers', async () => {
+    const phone = '13912345671';
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone }, { channelMemberId: 'T2', phone }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', email: 'x@x.cn', phone: '13912345672' }, { channelMemberId: 'J2', email: 'x@x.cn', phone: '13912345673' }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T3', phone }]);
+    expect((await listConflicts(services, 10)).conflicts.map((c) => c.at)).toEqual(['2026-11-23T02:02:00.000Z', '2026-11-23T02:01:00.000Z', '2026-11-23T02:00:00.000Z']);
+  });
+
+  it('erasing a consumer keeps the refused join between two others on the same email, and a later import near it counts nothing new', async () => {
+    const email = 'shared@x.cn';
+    expect(await importMembers(services, 'tmall', [{ channelMemberId: 'T1', email }, { channelMemberId: 'T2', email }])).toMatchObject({ conflicts: 1 });
+    services.clock.advance(60_000);
+    expect(await importMembers(services, 'tmall', [{ channelMemberId: 'T3', email, phone: '13912345688' }])).toMatchObject({ conflicts: 1 });
+    services.clock.advance(60_000);
+    await boundConsumer(services, 'u1', '13912345688'); // one with T3
+    await memberOk(services, 'u1', { action: 'delete', confirm: true });
+    expect((await listConflicts(services, 10)).conflicts.map((c) => c.between.map((b) => b.recordId))).toEqual([['tmall:T1', 'tmall:T2']]);
+    services.clock.advance(60_000);
+    expect(await importMembers(services, 'offline', [{ channelMemberId: 'C1', email }])).toMatchObject({ conflicts: 0 });
+  });
+
+  it('counts a refused join once when the record that named one side leaves it, and lists it as it stands', async () => {
+    const email = 'li@x.cn';
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912345671' }]);
+    expect(await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345671', email }, { channelMemberId: 'T2', email }])).toMatchObject({ conflicts: 1 });
+    services.clock.advance(60_000);
+    expect(await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912345679' }])).toMatchObject({ conflicts: 0 });
+    expect((await listConflicts(services, 10)).conflicts.map((c) => [c.at, c.between.map((b) => b.recordId)])).toEqual([['2026-11-23T02:00:00.000Z', ['tmall:T1', 'tmall:T2']]]);
   });
 
   it('gives the same members whatever order and files the records come in (property)', async () => {

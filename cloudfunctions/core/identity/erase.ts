@@ -6,7 +6,7 @@ import { COLLECTION } from '../points/types';
 import type { Doc, DocStore } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { BUYER_PREFIX } from './buyers';
-import { applyRecordChanges, type MemberDoc, type RecordDoc } from './graph.store';
+import { applyRecordChanges, refusalsOf, type ConflictDoc, type MemberDoc, type RecordDoc } from './graph.store';
 import { findWechatRecord, liveMember, type Getter, type WechatRecordDoc } from './lookup';
 
 /** Runs of the erasure that may find the consumer's trail moved on under them before it gives up. */
@@ -75,8 +75,14 @@ export async function deleteMember(services: Services, caller: Caller & { openid
       const recordIds = member?.records ?? [current._id];
       const records = [...(await cache.getMany<RecordDoc>('records', recordIds)).values()];
       // joins a limit refused are kept under the shared value (`email:li@…`): the erased one's go too
+      // (only the refusals naming an erased record: two others refused on the same email stay for review)
+      const erased = new Set(records.map((r) => r._id));
       for (const id of new Set(records.flatMap((r) => r.identifiers.map((i) => `${i.type}:${i.value}`)))) {
-        if (await cache.get('conflicts', id)) cache.remove('conflicts', id);
+        const doc = await cache.get<ConflictDoc>('conflicts', id);
+        if (!doc) continue;
+        const left = refusalsOf(doc).filter((refusal) => !refusal.between.some((recordId) => erased.has(recordId)));
+        if (left.length === 0) cache.remove('conflicts', id);
+        else cache.put('conflicts', { ...doc, ...left[left.length - 1]!, refusals: left } satisfies ConflictDoc);
       }
       // the consumer's wrong store-card tries, kept under each WeChat record's id
       for (const id of wechatIdsOf(member, current)) if (await cache.get('linkAttempts', id)) cache.remove('linkAttempts', id);

@@ -43,6 +43,12 @@ export interface MemberDoc extends Doc {
   records: string[];
   createdAt: string;
   mergedInto: string | null;
+  /**
+   * The record the member was made for: a split leaves the id with it (reconcile.ts). Kept from
+   * the first time a member's document is written since it was kept; before, the earliest-created
+   * of its home records stands in.
+   */
+  founder?: string;
 }
 
 export interface MergeDoc extends Doc {
@@ -206,6 +212,7 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   );
   const states = new Map<string, RecordState>();
   const createdAt = new Map<string, string>();
+  const founders = new Map<string, string>();
   const oldMembers = new Map<string, MemberDoc>();
   for (const record of region.values()) {
     states.set(record._id, { memberId: record.memberId, homeMemberId: record.homeMemberId, createdAt: record.createdAt });
@@ -215,15 +222,17 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
       if (member) {
         oldMembers.set(memberId, member);
         if (member.status !== 'deleted') createdAt.set(memberId, member.createdAt);
+        if (member.founder) founders.set(memberId, member.founder);
       }
     }
   }
-  const plan = reconcile(clustering.groups, states, createdAt, () => services.ids.next('m'));
+  const plan = reconcile(clustering.groups, states, createdAt, () => services.ids.next('m'), founders);
 
   const touched: { memberId: string; recordIds: string[] }[] = [];
   for (const [memberId, recordIds] of plan.members) {
     const old = oldMembers.get(memberId);
-    const doc: MemberDoc = { _id: memberId, status: 'active', records: recordIds, createdAt: old?.createdAt ?? at, mergedInto: null };
+    const founder = old?.founder ?? plan.founders.get(memberId);
+    const doc: MemberDoc = { _id: memberId, status: 'active', records: recordIds, createdAt: old?.createdAt ?? at, mergedInto: null, ...(founder ? { founder } : {}) };
     if (!old || old.status !== 'active' || old.mergedInto || !sameList(old.records, recordIds)) cache.put('members', doc);
     touched.push({ memberId, recordIds });
   }
@@ -262,20 +271,33 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   }
   // A value set aside as shared joins no one, so it refuses no one either: its refusals go.
   for (const key of flipped) if (await cache.get('conflicts', key)) cache.remove('conflicts', key);
-  // Each refused join is recorded, and counted, once: the region is walked again by every later
-  // change near it, and finds the same refusals again, named by each side's smallest record id,
-  // which a record joining a side since may have changed. The same refusal is between the same two
-  // members.
+  // Each refused join is recorded, and counted, once. The region holds every record of a value
+  // that refuses a join (a value is walked whole), so its refusals found now are all it has: those
+  // recorded stay with their time (the same two members, or renamed, a side's smallest record id
+  // having joined or left it), those that no longer hold go, and only refusals past the number
+  // recorded are new. (A value that refuses nothing now keeps its document until it does again.)
   let refusedNow = 0;
   const sidesOf = (pair: readonly string[]) => pair.map((id) => plan.assignment.get(id) ?? `?${id}`).sort().join('\n');
-  for (const { type, value, between, reason, limitType } of clustering.conflicts) {
-    const id = `${type}:${value}`;
+  const byValue = new Map<string, typeof clustering.conflicts>();
+  for (const conflict of clustering.conflicts) {
+    const id = `${conflict.type}:${conflict.value}`;
+    byValue.set(id, [...(byValue.get(id) ?? []), conflict]);
+  }
+  for (const [id, found] of byValue) {
     const doc = await cache.get<ConflictDoc>('conflicts', id);
-    const refusals = doc ? refusalsOf(doc) : [];
-    if (refusals.some((r) => sidesOf(r.between) === sidesOf(between)) || refusals.length >= REFUSALS_CAP) continue;
-    const refusal: Refusal = { between, reason, at, ...(limitType ? { limitType } : {}) };
-    cache.put('conflicts', { _id: id, type, value, ...refusal, refusals: [...refusals, refusal] } satisfies ConflictDoc);
-    refusedNow++;
+    const recorded = doc ? refusalsOf(doc) : [];
+    const unmatched = recorded.filter((old) => !found.some((now) => sidesOf(now.between) === sidesOf(old.between)));
+    const refusals: Refusal[] = [];
+    for (const { between, reason, limitType } of found.slice(0, REFUSALS_CAP)) {
+      const same = recorded.find((old) => sidesOf(old.between) === sidesOf(between)) ?? unmatched.shift();
+      if (!same) refusedNow++;
+      refusals.push({ between, reason, at: same?.at ?? at, ...(limitType ? { limitType } : {}) });
+    }
+    refusals.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
+    const latest = refusals[refusals.length - 1]!;
+    const { type, value } = found[0]!;
+    const next: ConflictDoc = { _id: id, type, value, ...latest, refusals };
+    if (!doc || JSON.stringify(refusalsOf(doc)) !== JSON.stringify(refusals)) cache.put('conflicts', next);
   }
 
   // points share this transaction's cache: every document is written once, below

@@ -29,10 +29,15 @@ export async function mergeMembers(services: Services, a: string, b: string): Pr
     const changes = [];
     const linked = new Set<string>();
     for (const member of [left, right]) {
-      // The link goes on a record the member is home to, not one an earlier merge brought it:
-      // undoing that earlier merge then takes only its own link away, never this one.
+      // The link goes on the member's founding record if it still holds it, else on a record the
+      // member is home to, never on one an earlier merge brought it or that joined it since:
+      // undoing that earlier merge then takes only its own link away, never this one, and the
+      // record carrying this link stays on this member's side of it.
       const records = await cache.getMany<RecordDoc>('records', member.records);
-      const record = member.records.map((id) => records.get(id)!).find((r) => r.homeMemberId === member._id) ?? records.get(member.records[0]!)!;
+      const homes = member.records.map((id) => records.get(id)!).filter((r) => r.homeMemberId === member._id);
+      const founded = homes.find((r) => r._id === member.founder)
+        ?? homes.sort((x, y) => (x.createdAt < y.createdAt ? -1 : x.createdAt > y.createdAt ? 1 : x._id < y._id ? -1 : 1))[0];
+      const record = founded ?? records.get(member.records[0]!)!;
       linked.add(record._id);
       const apart = record.apart.filter((id) => !(left.records.includes(id) || right.records.includes(id)));
       changes.push({ before: record, after: { ...record, apart, identifiers: [...record.identifiers, { type: 'link', value: linkId }] } });
@@ -109,7 +114,7 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
     const linksOf = (ids: Iterable<string>) => new Set([...ids].flatMap((id) => records.get(id)!.identifiers.filter((i) => i.type === 'link').map((i) => i.value)));
     const broughtLinks = linksOf(brought);
     const links = new Set([...linksOf(survivor.records.filter((id) => !brought.includes(id)))].filter((link) => broughtLinks.has(link)));
-    const { back, stay } = await sidesOf(cache, services, [...records.values()], brought, links);
+    const { back, stay } = await sidesOf(cache, services, [...records.values()], brought);
 
     const changes = [];
     for (const record of records.values()) {
@@ -127,16 +132,18 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
 
 /**
  * The two sides an unmerge separates: the records the absorbed member brought,
- * with every record joined to them without the merge's links (a card imported
- * since that shares an email with one of them), and the rest. A record joined
- * to both sides by what they really share stays with the survivor, as do all
- * when nothing but the links told them apart.
+ * with every record joined to them by what they really share (a card imported
+ * since with the same email as one of them), and the rest. Operators' links
+ * are left out: this merge's, and those of later merges, which joined a member
+ * to the survivor, not to a record that happens to carry the link. A record
+ * joined to both sides stays with the survivor, as do all when nothing but the
+ * links told them apart.
  */
-async function sidesOf(cache: TxCache, services: Services, records: RecordDoc[], brought: string[], links: ReadonlySet<string>): Promise<{ back: string[]; stay: string[] }> {
+async function sidesOf(cache: TxCache, services: Services, records: RecordDoc[], brought: string[]): Promise<{ back: string[]; stay: string[] }> {
   const excluded = new Set<string>();
   const unlinked = [];
   for (const record of records) {
-    const identifiers = record.identifiers.filter((i) => !(i.type === 'link' && links.has(i.value)) && !record.ignored?.includes(valueKey(i)));
+    const identifiers = record.identifiers.filter((i) => i.type !== 'link' && !record.ignored?.includes(valueKey(i)));
     for (const i of identifiers) if ((await cache.get<ValueDoc>('identifiers', valueKey(i)))?.quarantined) excluded.add(valueKey(i));
     unlinked.push({ id: record._id, identifiers, apart: record.apart });
   }
@@ -219,6 +226,8 @@ export async function listConflicts(services: Services, limit: number, cursor: s
       });
     }
   }
+  // newest first within the page: a value's document sits where its latest refusal puts it
+  conflicts.sort((x, y) => (x.at > y.at ? -1 : x.at < y.at ? 1 : 0));
   return { conflicts, nextCursor: page.nextCursor };
 }
 

@@ -1,13 +1,15 @@
 /**
  * Gives the groups of a fresh clustering their member ids, keeping ids stable.
- * A member id goes first to the group holding its founding record (the
- * earliest-created record whose home it is), older members first: when a
- * shared value found late, or a consumer's new phone, splits a member, the id
- * stays with the record it began with, not with whichever record joined it
- * later and sorts first. A group holding no founder takes the earliest-created
- * of its records' home (then current) members no group has taken. So a merge
- * keeps the older member, and an unmerge gives the absorbed side its own id
- * back. Pure.
+ * Members are placed oldest first: each takes the group holding its founding
+ * record (the record it was made for, `founders`; else its earliest-created
+ * home record) when no older member took that group, else the first group no
+ * member took that holds one of its home records. So a merge keeps the older
+ * member, an unmerge gives the absorbed side its own id back, and when a shared
+ * value found late or a consumer's new phone splits a member, its id stays with
+ * the record it began with, not with whichever record joined it later and
+ * sorts first. A group left over takes the earliest of its records' home, then
+ * current, members no group has taken, else a new member founded on its
+ * earliest-created record. Pure.
  */
 
 export interface RecordState {
@@ -15,7 +17,7 @@ export interface RecordState {
   memberId: string | null;
   /** The member the record came home to first; an unmerge restores it. */
   homeMemberId: string | null;
-  /** When the record was made: the earliest of a member's home records founded it. */
+  /** When the record was made. */
   createdAt?: string;
 }
 
@@ -29,6 +31,8 @@ export interface Reconciled {
   retired: { memberId: string; into: string; records: string[] }[];
   /** Records whose home member is set or changes. */
   rehomed: Map<string, string>;
+  /** The founding record of each member in `members` (the record a new member was made for). */
+  founders: Map<string, string>;
 }
 
 export function reconcile(
@@ -36,45 +40,62 @@ export function reconcile(
   records: ReadonlyMap<string, RecordState>,
   createdAt: ReadonlyMap<string, string>,
   newMemberId: () => string,
+  /** Founding records members keep (`members.founder`); a member without one is founded on its earliest-created home record. */
+  knownFounders: ReadonlyMap<string, string> = new Map(),
 ): Reconciled {
   const claimed = new Set<string>();
   const assignment = new Map<string, string>();
   const members = new Map<string, string[]>();
   const created: string[] = [];
   const rehomed = new Map<string, string>();
+  const founders = new Map<string, string>();
   const age = (id: string) => createdAt.get(id) ?? '\uffff';
-  const earliest = (ids: Iterable<string>) =>
-    [...new Set(ids)].filter((id) => !claimed.has(id)).sort((a, b) => (age(a) < age(b) ? -1 : age(a) > age(b) ? 1 : a < b ? -1 : a > b ? 1 : 0))[0];
+  const byAge = (a: string, b: string) => (age(a) < age(b) ? -1 : age(a) > age(b) ? 1 : a < b ? -1 : a > b ? 1 : 0);
+  const earliest = (ids: Iterable<string>) => [...new Set(ids)].filter((id) => !claimed.has(id)).sort(byAge)[0];
+  const madeAt = (id: string) => records.get(id)?.createdAt ?? '\uffff';
+  const firstMade = (ids: readonly string[]) => [...ids].sort((a, b) => (madeAt(a) < madeAt(b) ? -1 : madeAt(a) > madeAt(b) ? 1 : a < b ? -1 : 1))[0]!;
 
-  // each live member's founding record among these, and the group holding it
-  const founders = new Map<string, { id: string; at: string }>();
-  for (const [id, state] of records) {
-    const home = state.homeMemberId;
-    if (!home || !createdAt.has(home)) continue;
-    const at = state.createdAt ?? '\uffff';
-    const known = founders.get(home);
-    if (!known || at < known.at || (at === known.at && id < known.id)) founders.set(home, { id, at });
-  }
   const groupOf = new Map<string, number>();
   groups.forEach((group, index) => group.forEach((id) => groupOf.set(id, index)));
-  const founded = new Map<number, string>();
-  for (const memberId of [...founders.keys()].sort((a, b) => (age(a) < age(b) ? -1 : age(a) > age(b) ? 1 : a < b ? -1 : 1))) {
-    const index = groupOf.get(founders.get(memberId)!.id);
-    if (index === undefined || founded.has(index)) continue;
-    founded.set(index, memberId);
+  const taken = new Map<number, string>();
+  const take = (index: number, memberId: string) => {
+    taken.set(index, memberId);
     claimed.add(memberId);
+  };
+  // every live member with a home record here, oldest first, and the groups holding its home records
+  const homesOf = new Map<string, number[]>();
+  for (const [index, group] of groups.entries()) {
+    for (const id of group) {
+      const home = records.get(id)?.homeMemberId;
+      if (home && createdAt.has(home) && !homesOf.get(home)?.includes(index)) homesOf.set(home, [...(homesOf.get(home) ?? []), index]);
+    }
+  }
+  for (const memberId of [...homesOf.keys()].sort(byAge)) {
+    const known = knownFounders.get(memberId);
+    const founder = known !== undefined && groupOf.has(known) ? known
+      : firstMade(groups.flatMap((group) => group.filter((id) => records.get(id)?.homeMemberId === memberId)));
+    const founded = groupOf.get(founder)!;
+    const index = !taken.has(founded) ? founded : homesOf.get(memberId)!.find((i) => !taken.has(i));
+    if (index === undefined) continue;
+    take(index, memberId);
+    founders.set(memberId, known ?? founder);
   }
 
   for (const [index, group] of groups.entries()) {
-    const states = group.map((id) => records.get(id));
-    const homes = states.map((s) => s?.homeMemberId).filter((id): id is string => !!id);
-    const current = states.map((s) => s?.memberId).filter((id): id is string => !!id);
-    let memberId = founded.get(index) ?? earliest(homes) ?? earliest(current);
+    let memberId = taken.get(index);
     if (!memberId) {
-      memberId = newMemberId();
-      created.push(memberId);
+      const states = group.map((id) => records.get(id));
+      memberId = earliest(states.map((s) => s?.homeMemberId).filter((id): id is string => !!id)) ?? earliest(states.map((s) => s?.memberId).filter((id): id is string => !!id));
+      if (memberId) {
+        const known = knownFounders.get(memberId);
+        founders.set(memberId, known ?? firstMade(group));
+      } else {
+        memberId = newMemberId();
+        created.push(memberId);
+        founders.set(memberId, firstMade(group));
+      }
+      claimed.add(memberId);
     }
-    claimed.add(memberId);
     members.set(memberId, group);
     for (const id of group) assignment.set(id, memberId);
   }
@@ -99,5 +120,5 @@ export function reconcile(
     const into = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
     if (into) retired.push({ memberId, into, records: ids.sort() });
   }
-  return { assignment, members, created, retired, rehomed };
+  return { assignment, members, created, retired, rehomed, founders };
 }

@@ -62,20 +62,23 @@ export function reconcile(
     taken.set(index, memberId);
     claimed.add(memberId);
   };
-  // every live member with a home record here, oldest first, and the groups holding its home records
-  const homesOf = new Map<string, number[]>();
-  for (const [index, group] of groups.entries()) {
+  // every live member with a home record here, oldest first: its home records, in group order
+  const homeRecords = new Map<string, string[]>();
+  for (const group of groups) {
     for (const id of group) {
       const home = records.get(id)?.homeMemberId;
-      if (home && createdAt.has(home) && !homesOf.get(home)?.includes(index)) homesOf.set(home, [...(homesOf.get(home) ?? []), index]);
+      if (!home || !createdAt.has(home)) continue;
+      const ids = homeRecords.get(home);
+      if (ids) ids.push(id);
+      else homeRecords.set(home, [id]);
     }
   }
-  for (const memberId of [...homesOf.keys()].sort(byAge)) {
+  for (const memberId of [...homeRecords.keys()].sort(byAge)) {
+    const homes = homeRecords.get(memberId)!;
     const known = knownFounders.get(memberId);
-    const founder = known !== undefined && groupOf.has(known) ? known
-      : firstMade(groups.flatMap((group) => group.filter((id) => records.get(id)?.homeMemberId === memberId)));
+    const founder = known !== undefined && groupOf.has(known) ? known : firstMade(homes);
     const founded = groupOf.get(founder)!;
-    const index = !taken.has(founded) ? founded : homesOf.get(memberId)!.find((i) => !taken.has(i));
+    const index = !taken.has(founded) ? founded : homes.map((id) => groupOf.get(id)!).find((i) => !taken.has(i));
     if (index === undefined) continue;
     take(index, memberId);
     founders.set(memberId, known ?? founder);

@@ -286,4 +286,44 @@ describe('OneID edge cases', () => {
     await importMembers(services, 'offline', [{ channelMemberId: 'A1', phone: shop, email: 'z@x.cn' }, { channelMemberId: 'A2', phone: shop, email: 'b@x.cn' }, { channelMemberId: 'A3', phone: shop }, { channelMemberId: 'A4', phone: shop }]);
     expect(await memberOf('jd:B1')).toBe(a);
   });
+
+  it('a member none of whose records changed keeps its id when its founding record, gone home to another member, leaves that one', async () => {
+    await importMembers(services, 'jd', [{ channelMemberId: 'J2', email: 'a@x.cn' }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J3', phone: '13912340002', email: 'b@x.cn' }]); // founded on J3
+    services.clock.advance(60_000);
+    await importMembers(services, 'offline', [{ channelMemberId: 'O5', email: 'b@x.cn' }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'offline', [{ channelMemberId: 'O4', phone: '13912340002', email: 'a@x.cn' }]); // the two become one
+    services.clock.advance(60_000);
+    // J1 takes O5 (email b; J3's phone refuses J1): O5's member comes back on O5 and J1, J3 stays with the other
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912340001', email: 'b@x.cn' }]);
+    const kept = await memberOf('offline:O5');
+    expect(await memberOf('jd:J1')).toBe(kept);
+    services.clock.advance(60_000);
+    // J3 changes phone and leaves: O5 and J1 were not touched
+    await importMembers(services, 'jd', [{ channelMemberId: 'J3', phone: '13912340003', email: 'b@x.cn' }]);
+    expect([await memberOf('offline:O5'), await memberOf('jd:J1')]).toEqual([kept, kept]);
+    for (const member of await services.dump('members')) {
+      const doc = member as unknown as { status: string; records: string[]; founder?: string };
+      if (doc.status === 'active' && doc.founder) expect(doc.records).toContain(doc.founder);
+    }
+  });
+
+  it('refuses an operator merge a limit forbids, instead of splitting one of the members to make it', async () => {
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912340001' }]);
+    const a = await memberOf('jd:J1');
+    services.clock.advance(60_000);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J3' }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'offline', [{ channelMemberId: 'O1', phone: '13912340004', email: 'a@x.cn' }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J3', email: 'a@x.cn' }]); // J3 and O1 are one person
+    const b = await memberOf('jd:J3');
+    expect(await memberOf('offline:O1')).toBe(b);
+    const before = await everything();
+    // J1 and O1 hold two phones: joining all of both is forbidden
+    await expect(mergeMembers(services, b, a)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await everything()).toEqual(before);
+  });
 });

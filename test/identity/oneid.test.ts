@@ -290,6 +290,18 @@ describe('OneID across channel imports', () => {
     expect((await listConflicts(services, 10)).conflicts.map((c) => [c.at, c.between.map((b) => b.recordId)])).toEqual([['2026-11-23T02:00:00.000Z', ['tmall:T1', 'tmall:T2']]]);
   });
 
+  it('drops a refused join that no longer holds, and counts a later different one on the same value', async () => {
+    const email = 'li@x.cn';
+    const listed = async () => (await listConflicts(services, 10)).conflicts.map((c) => `${c.type} ${c.between.map((b) => b.recordId).join('|')}`);
+    expect(await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345671', email }, { channelMemberId: 'T2', phone: '13912345672', email }])).toMatchObject({ conflicts: 1 });
+    services.clock.advance(60_000);
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T2', phone: '13912345672' }]); // T2 drops the email
+    expect(await listed()).toEqual([]);
+    services.clock.advance(60_000);
+    expect(await importMembers(services, 'jd', [{ channelMemberId: 'J3', phone: '13912345673', email }])).toMatchObject({ conflicts: 1 });
+    expect((await listConflicts(services, 10)).conflicts.map((c) => [c.at, `${c.type} ${c.between.map((b) => b.recordId).join('|')}`])).toEqual([['2026-11-23T02:02:00.000Z', 'email jd:J3|tmall:T1']]);
+  });
+
   it('gives the same members whatever order and files the records come in (property)', async () => {
     const phones = ['13800138001', '+86 13800138001', '13800138002', '13800138003', '13900000000'];
     const rowArb = fc.record({

@@ -37,7 +37,7 @@ export interface Conflict {
   /** The identifier whose join was refused. */
   type: string;
   value: string;
-  /** The smallest record id of each side. */
+  /** A record of each side that carries the value. */
   between: [string, string];
   reason: 'limit' | 'apart';
   /** The limited type that would have been exceeded. */
@@ -141,17 +141,19 @@ export function cluster(records: readonly ClusterRecord[], excluded: ReadonlySet
 
   const conflicts: Conflict[] = [];
   for (const { identifier, records: carrying } of edges) {
-    // Each carrier joins the first group of this value that will take it.
+    // Each carrier joins the first group of this value that will take it. A refusal names two
+    // records that carry the value: this one and the first carrier of the group it was refused.
     const roots: string[] = [];
+    const firstCarriers: string[] = [];
     for (const id of carrying) {
       let joined = false;
-      let refused: { root: string; why: Pick<Conflict, 'reason' | 'limitType'> } | null = null;
+      let refused: { carrier: string; why: Pick<Conflict, 'reason' | 'limitType'> } | null = null;
       for (let i = 0; i < roots.length; i++) {
         const mine = find(id);
         const theirs = find(roots[i]!);
         if (mine === theirs) { joined = true; break; }
         const why = refusal(groups.get(mine)!, groups.get(theirs)!);
-        if (why) { refused ??= { root: theirs, why }; continue; }
+        if (why) { refused ??= { carrier: firstCarriers[i]!, why }; continue; }
         union(mine, theirs);
         roots[i] = find(theirs);
         joined = true;
@@ -159,8 +161,9 @@ export function cluster(records: readonly ClusterRecord[], excluded: ReadonlySet
       }
       if (!joined) {
         roots.push(find(id));
+        firstCarriers.push(id);
         if (refused) {
-          const pair = [minOf(groups.get(find(id))!), minOf(groups.get(refused.root)!)].sort() as [string, string];
+          const pair = [id, refused.carrier].sort() as [string, string];
           conflicts.push({ type: identifier.type, value: identifier.value, between: pair, ...refused.why });
         }
       }
@@ -170,10 +173,4 @@ export function cluster(records: readonly ClusterRecord[], excluded: ReadonlySet
   const result = [...groups.values()].map((group) => [...group.records].sort());
   result.sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
   return { groups: result, conflicts };
-}
-
-function minOf(group: Group): string {
-  let min: string | undefined;
-  for (const id of group.records) if (min === undefined || id < min) min = id;
-  return min!;
 }

@@ -82,7 +82,7 @@ export async function deleteMember(services: Services, caller: Caller & { openid
         if (!doc) continue;
         const left = refusalsOf(doc).filter((refusal) => !refusal.between.some((recordId) => erased.has(recordId)));
         if (left.length === 0) cache.remove('conflicts', id);
-        else cache.put('conflicts', { ...doc, ...left[left.length - 1]!, refusals: left } satisfies ConflictDoc);
+        else cache.put('conflicts', { _id: doc._id, type: doc.type, value: doc.value, ...left[left.length - 1]!, refusals: left } satisfies ConflictDoc);
       }
       // the consumer's wrong store-card tries, kept under each WeChat record's id
       for (const id of wechatIdsOf(member, current)) if (await cache.get('linkAttempts', id)) cache.remove('linkAttempts', id);

@@ -36,6 +36,8 @@ export interface ValueDoc extends Doc {
   channels: Record<string, number>;
   quarantined: boolean;
   memberId: string | null;
+  /** Set while `conflicts/{type:value}` lists refusals on the value: a walk that finds none drops them. */
+  refused?: true;
 }
 
 export interface MemberDoc extends Doc {
@@ -129,6 +131,7 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   const at = new Date(services.clock.now()).toISOString();
   const seeds = new Set<string>();
   const flipped: string[] = [];
+  const dropped = new Set<string>();
 
   for (const { before, after } of changes) {
     const id = (after ?? before)!._id;
@@ -140,6 +143,7 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
       if (newKeys.has(key)) continue;
       const doc = await cache.get<ValueDoc>('identifiers', key);
       if (!doc) continue;
+      dropped.add(key);
       const records = doc.records.filter((r) => r !== id);
       const channel = channelOf(id);
       const channels = { ...doc.channels, [channel]: Math.max(0, (doc.channels[channel] ?? 1) - 1) };
@@ -165,6 +169,9 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   }
   // A value that just became shared may have joined records earlier: look at them again.
   for (const key of flipped) for (const id of (await cache.get<ValueDoc>('identifiers', key))!.records) seeds.add(id);
+  // A value a record dropped may have refused a join through it: its other records are looked at
+  // again, and a refusal on it that no longer holds goes (below).
+  for (const key of dropped) for (const id of (await cache.get<ValueDoc>('identifiers', key))?.records ?? []) seeds.add(id);
   // Records removed from a member leave its other records to be looked at again.
   for (const { before, after } of changes) {
     if (before?.memberId && !after) for (const id of (await cache.get<MemberDoc>('members', before.memberId))?.records ?? []) seeds.add(id);
@@ -231,9 +238,11 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   const touched: { memberId: string; recordIds: string[] }[] = [];
   for (const [memberId, recordIds] of plan.members) {
     const old = oldMembers.get(memberId);
-    const founder = old?.founder ?? plan.founders.get(memberId);
+    const founder = plan.founders.get(memberId) ?? old?.founder;
     const doc: MemberDoc = { _id: memberId, status: 'active', records: recordIds, createdAt: old?.createdAt ?? at, mergedInto: null, ...(founder ? { founder } : {}) };
-    if (!old || old.status !== 'active' || old.mergedInto || !sameList(old.records, recordIds)) cache.put('members', doc);
+    // a member whose records stay as they were is not written for a founder it did not keep yet
+    const founderMoved = old?.founder !== undefined && old.founder !== founder;
+    if (!old || old.status !== 'active' || old.mergedInto || !sameList(old.records, recordIds) || founderMoved) cache.put('members', doc);
     touched.push({ memberId, recordIds });
   }
   const merges: MergeDoc[] = [];
@@ -283,13 +292,30 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
     const id = `${conflict.type}:${conflict.value}`;
     byValue.set(id, [...(byValue.get(id) ?? []), conflict]);
   }
+  // A value walked here that refuses nothing now (a record dropped it, or a limit no longer bites):
+  // its refusals no longer hold.
+  const refusing = new Set([...dropped, ...[...valueDocs.values()].filter((doc) => doc.refused).map((doc) => doc._id)]);
+  for (const key of refusing) {
+    if (byValue.has(key)) continue;
+    if (await cache.get('conflicts', key)) cache.remove('conflicts', key);
+    const value = await cache.get<ValueDoc>('identifiers', key);
+    if (value?.refused) {
+      const { refused: _gone, ...rest } = value;
+      cache.put('identifiers', rest);
+    }
+  }
   for (const [id, found] of byValue) {
     const doc = await cache.get<ConflictDoc>('conflicts', id);
     const recorded = doc ? refusalsOf(doc) : [];
     const unmatched = recorded.filter((old) => !found.some((now) => sidesOf(now.between) === sidesOf(old.between)));
     const refusals: Refusal[] = [];
     for (const { between, reason, limitType } of found.slice(0, REFUSALS_CAP)) {
-      const same = recorded.find((old) => sidesOf(old.between) === sidesOf(between)) ?? unmatched.shift();
+      // the same two members; or renamed: a record that named a side of it is still on one of its sides
+      const sides = new Set(between.map((recordId) => plan.assignment.get(recordId)));
+      const exact = recorded.find((old) => sidesOf(old.between) === sidesOf(between));
+      const renamed = exact ? undefined : unmatched.find((old) => old.between.some((recordId) => sides.has(plan.assignment.get(recordId))));
+      if (renamed) unmatched.splice(unmatched.indexOf(renamed), 1);
+      const same = exact ?? renamed;
       if (!same) refusedNow++;
       refusals.push({ between, reason, at: same?.at ?? at, ...(limitType ? { limitType } : {}) });
     }
@@ -298,6 +324,8 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
     const { type, value } = found[0]!;
     const next: ConflictDoc = { _id: id, type, value, ...latest, refusals };
     if (!doc || JSON.stringify(refusalsOf(doc)) !== JSON.stringify(refusals)) cache.put('conflicts', next);
+    const carried = await cache.get<ValueDoc>('identifiers', id);
+    if (carried && !carried.refused) cache.put('identifiers', { ...carried, refused: true });
   }
 
   // points share this transaction's cache: every document is written once, below

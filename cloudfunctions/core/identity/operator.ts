@@ -53,7 +53,10 @@ export async function mergeMembers(services: Services, a: string, b: string): Pr
     }
     const outcome = await applyRecordChanges(cache, services, changes);
     const merge = outcome.merges.find((m) => m.kind === 'merge');
-    if (!merge) throw new AppError('CONFLICT', 'a limit forbids joining these members (e.g. two different phones)');
+    // all of both, or nothing: the link, tried first, may join one side's records while a limit
+    // then tears the other member apart (the transaction is rolled back)
+    const joined = new Set([...left.records, ...right.records].map((id) => outcome.assignment.get(id)));
+    if (!merge || joined.size !== 1) throw new AppError('CONFLICT', 'a limit forbids joining these members (e.g. two different phones)');
     // the ids as given, which a retry gives again (one may have been merged into another before)
     const made: MergeDoc = { ...merge, requested: [a, b] };
     await tx.set('merges', made);

@@ -75,13 +75,15 @@ export function reconcile(
   }
   for (const memberId of [...homeRecords.keys()].sort(byAge)) {
     const homes = homeRecords.get(memberId)!;
+    // the founder kept, while it is still one of the member's home records (a merge's survivor may have rehomed it)
     const known = knownFounders.get(memberId);
-    const founder = known !== undefined && groupOf.has(known) ? known : firstMade(homes);
+    const founder = known !== undefined && records.get(known)?.homeMemberId === memberId && groupOf.has(known) ? known : firstMade(homes);
     const founded = groupOf.get(founder)!;
     const index = !taken.has(founded) ? founded : homes.map((id) => groupOf.get(id)!).find((i) => !taken.has(i));
     if (index === undefined) continue;
     take(index, memberId);
-    founders.set(memberId, known ?? founder);
+    // its founder went to an older member's group: the member is now founded on what it keeps
+    founders.set(memberId, index === founded ? founder : firstMade(homes.filter((id) => groupOf.get(id) === index)));
   }
 
   for (const [index, group] of groups.entries()) {
@@ -91,7 +93,7 @@ export function reconcile(
       memberId = earliest(states.map((s) => s?.homeMemberId).filter((id): id is string => !!id)) ?? earliest(states.map((s) => s?.memberId).filter((id): id is string => !!id));
       if (memberId) {
         const known = knownFounders.get(memberId);
-        founders.set(memberId, known ?? firstMade(group));
+        founders.set(memberId, known !== undefined && group.includes(known) ? known : firstMade(group));
       } else {
         memberId = newMemberId();
         created.push(memberId);

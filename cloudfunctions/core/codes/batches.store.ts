@@ -1,4 +1,5 @@
 import type { Services } from '../runtime/services';
+import { allDocs } from '../store/all-docs';
 import type { Doc, DocStore } from '../store/port';
 import type { BatchDoc } from './batch';
 
@@ -97,14 +98,7 @@ export async function withdrawBatch(services: Services, batchId: string): Promis
   }
 }
 
-export async function* allBatches(store: DocStore, where: Record<string, string> = {}): AsyncGenerator<BatchDoc> {
-  let cursor: string | null = null;
-  do {
-    const page: { items: BatchDoc[]; nextCursor: string | null } = await store.query<BatchDoc>(BATCHES, { where, orderBy: 'createdAt', limit: 500, cursor });
-    yield* page.items;
-    cursor = page.nextCursor;
-  } while (cursor);
-}
+export const allBatches = (store: DocStore, where: Record<string, string> = {}) => allDocs<BatchDoc>(store, BATCHES, { where, orderBy: 'createdAt' });
 
 export const keyRevocation = (store: DocStore, keyId: string) => store.get<KeyRevocationDoc & { [k: string]: unknown }>(KEYS, keyId);
 

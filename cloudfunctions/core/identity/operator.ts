@@ -1,4 +1,5 @@
 import { AppError } from '../runtime/errors';
+import { allDocs } from '../store/all-docs';
 import type { Services } from '../runtime/services';
 import type { Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
@@ -172,28 +173,23 @@ interface BalanceDoc extends Doc {
 
 /** Every live member, as `members export` writes it: phones only as their keyed hash. */
 export async function* exportMembers(services: Services): AsyncGenerator<ExportLine> {
-  let cursor: string | null = null;
-  do {
-    const page: { items: MemberDoc[]; nextCursor: string | null } = await services.store.query<MemberDoc>('members', { where: { status: 'active' }, limit: 500, cursor });
-    for (const member of page.items) {
-      const identifiers = new Map<string, { type: string; value: string }>();
-      for (const id of member.records) {
-        const record = await services.store.get<RecordDoc>('records', id);
-        // not a value the record no longer goes by (a linked store card's old phone is its new holder's)
-        for (const i of record?.identifiers ?? []) if (i.type !== 'link' && !record!.ignored?.includes(valueKey(i))) identifiers.set(valueKey(i), i);
-      }
-      const balance = await services.store.get<BalanceDoc>('balances', member._id);
-      const level = typeof balance?.level === 'object' ? balance.level.code : balance?.level ?? 'normal';
-      yield {
-        memberId: member._id,
-        identifiers: [...identifiers.values()].sort((x, y) => (x.type + x.value < y.type + y.value ? -1 : 1)),
-        points: { available: balance?.points ?? 0 },
-        growth: balance?.growth ?? 0,
-        level,
-      };
+  for await (const member of allDocs<MemberDoc>(services.store, 'members', { where: { status: 'active' } })) {
+    const identifiers = new Map<string, { type: string; value: string }>();
+    for (const id of member.records) {
+      const record = await services.store.get<RecordDoc>('records', id);
+      // not a value the record no longer goes by (a linked store card's old phone is its new holder's)
+      for (const i of record?.identifiers ?? []) if (i.type !== 'link' && !record!.ignored?.includes(valueKey(i))) identifiers.set(valueKey(i), i);
     }
-    cursor = page.nextCursor;
-  } while (cursor);
+    const balance = await services.store.get<BalanceDoc>('balances', member._id);
+    const level = typeof balance?.level === 'object' ? balance.level.code : balance?.level ?? 'normal';
+    yield {
+      memberId: member._id,
+      identifiers: [...identifiers.values()].sort((x, y) => (x.type + x.value < y.type + y.value ? -1 : 1)),
+      points: { available: balance?.points ?? 0 },
+      growth: balance?.growth ?? 0,
+      level,
+    };
+  }
 }
 
 /** A join a limit (or an operator's unmerge) refused, as the CRM team reviews it. */

@@ -1,5 +1,6 @@
 import { levelFor } from '../levels/rules';
 import type { Services } from '../runtime/services';
+import { allDocs } from '../store/all-docs';
 import type { Doc, DocStore } from '../store/port';
 import type { MemberRef } from './accounts.store';
 import { canonicalJson, entryProblems, nextExpiryOf, Projector, stateProblems, type ProjectedAccount } from './rules';
@@ -22,14 +23,8 @@ export interface VerifyReport {
   details: Difference[];
 }
 
-async function* scan<T extends Doc>(store: DocStore, collection: string, orderBy = '_id'): AsyncGenerator<T> {
-  let cursor: string | null = null;
-  do {
-    const page: { items: T[]; nextCursor: string | null } = await store.query<T>(collection, { orderBy, limit: 1000, cursor });
-    yield* page.items;
-    cursor = page.nextCursor;
-  } while (cursor);
-}
+/** A whole collection in `orderBy` order, a thousand documents a page. */
+const scan = <T extends Doc>(store: DocStore, collection: string, orderBy = '_id') => allDocs<T>(store, collection, { orderBy, pageSize: 1000 });
 
 const lotsOf = (state: { lots: AccountDoc['lots'] }) => canonicalJson(state.lots.map((l) => [l.id, l.points, l.remaining, l.expiresAt]));
 

@@ -3,6 +3,7 @@ import { parseValidTo } from '../codes/batch';
 import { AppError } from '../runtime/errors';
 import { base32 } from '../runtime/ids';
 import type { Services } from '../runtime/services';
+import { allDocs } from '../store/all-docs';
 import type { Doc, DocStore } from '../store/port';
 import { unknownChannelProblem } from '../identity/records';
 import { BEIJING_OFFSET_MS, parseBeijingTime } from '../points/time';
@@ -69,7 +70,7 @@ async function addPlace<T extends Doc>(services: Services, collection: string, d
  * one an earlier version made) is the one answered: running `add` again never adds a second.
  */
 async function addedBefore<T extends Doc>(services: Services, collection: string, where: Record<string, string>, same: (held: T) => boolean): Promise<Added<T> | null> {
-  for await (const held of allDocs<T>(services.store, collection, where)) if (same(held)) return { doc: held, repeated: true };
+  for await (const held of allDocs<T>(services.store, collection, { where })) if (same(held)) return { doc: held, repeated: true };
   return null;
 }
 
@@ -160,26 +161,7 @@ export const getStore = (store: DocStore, id: string) => store.get<StoreDoc>(STO
 export const getGuide = (store: DocStore, id: string) => store.get<GuideDoc>(GUIDES, id);
 export const getCampaign = (store: DocStore, id: string) => store.get<CampaignDoc>(CAMPAIGNS, id);
 
-export async function* allDocs<T extends { _id: string }>(store: DocStore, collection: string, where: Record<string, string> = {}): AsyncGenerator<T> {
-  let cursor: string | null = null;
-  do {
-    const page: { items: T[]; nextCursor: string | null } = await store.query<T & { [k: string]: unknown }>(collection, { where, limit: 500, cursor });
-    yield* page.items;
-    cursor = page.nextCursor;
-  } while (cursor);
-}
-
-/** Every place of a collection in id order, a page at a time (`where`: a guide's store). */
-async function* allOf<T extends Doc>(store: DocStore, collection: string, where: Record<string, string> = {}): AsyncGenerator<T> {
-  let cursor: string | null = null;
-  do {
-    const page: { items: T[]; nextCursor: string | null } = await store.query<T>(collection, { where, limit: 500, cursor });
-    yield* page.items;
-    cursor = page.nextCursor;
-  } while (cursor);
-}
-
-export const allStores = (store: DocStore) => allOf<StoreDoc>(store, STORES);
+export const allStores = (store: DocStore) => allDocs<StoreDoc>(store, STORES);
 /** Every guide, or one store's (off the guides' `storeId` index). */
-export const allGuides = (store: DocStore, storeId?: string) => allOf<GuideDoc>(store, GUIDES, storeId === undefined ? {} : { storeId });
-export const allCampaigns = (store: DocStore) => allOf<CampaignDoc>(store, CAMPAIGNS);
+export const allGuides = (store: DocStore, storeId?: string) => allDocs<GuideDoc>(store, GUIDES, storeId === undefined ? {} : { where: { storeId } });
+export const allCampaigns = (store: DocStore) => allDocs<CampaignDoc>(store, CAMPAIGNS);

@@ -4,7 +4,8 @@ import type { Services } from '../runtime/services';
 import type { GuideDoc, StoreDoc } from './places';
 import { isChannelCard, type AttributionDoc } from './attribution';
 import { ATTRIBUTIONS } from './join';
-import { allDocs, GUIDES, STORES } from './places.store';
+import { allDocs } from '../store/all-docs';
+import { GUIDES, STORES } from './places.store';
 
 interface Counts {
   /** New members: the brand knew them in no channel before. */
@@ -82,7 +83,7 @@ export async function recruitReport(services: Services): Promise<RecruitReport> 
   const stores: RecruitReport['stores'] = [];
   for await (const shop of allDocs<StoreDoc>(services.store, STORES)) {
     const guides: RecruitReport['stores'][number]['guides'] = [];
-    for await (const guide of allDocs<GuideDoc>(services.store, GUIDES, { storeId: shop._id })) {
+    for await (const guide of allDocs<GuideDoc>(services.store, GUIDES, { where: { storeId: shop._id } })) {
       guides.push({ guideId: guide._id, name: guide.name, status: guide.status, ...(byGuide.get(guide._id) ?? none) });
     }
     guides.sort((a, b) => b.recruited - a.recruited || b.alreadyMembers - a.alreadyMembers || a.guideId.localeCompare(b.guideId));

@@ -326,4 +326,19 @@ describe('OneID edge cases', () => {
     await expect(mergeMembers(services, b, a)).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(await everything()).toEqual(before);
   });
+
+  it('undoing an operator\'s merge leaves a store card the consumer linked since with the consumer', async () => {
+    const record = async (id: string) => (await services.store.get<{ _id: string; memberId: string | null; identifiers: { type: string }[] }>('records', id))!;
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', email: 'j@x.cn', points: '10' }]);
+    services.clock.advance(1000);
+    const { memberId: consumer } = await boundConsumer(services, 'u1', '13912340001');
+    await importMembers(services, 'offline', [{ channelMemberId: 'O1', phone: '13912340003', points: '30' }]);
+    const merge = await mergeMembers(services, (await record('jd:J1')).memberId!, consumer);
+    await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'O1', last4: '0003' });
+    await unmergeMembers(services, merge._id);
+    const mine = (await memberOk<{ memberId: string }>(services, 'u1', { action: 'login' })).memberId;
+    expect((await record('offline:O1')).memberId).toBe(mine);
+    expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: true });
+    expect((await verifyPoints(services)).differences).toBe(0);
+  });
 });

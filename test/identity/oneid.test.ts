@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { importMembersFile } from '../../cloudfunctions/core/identity/import';
+import type { ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { listConflicts, mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { importOrdersFile } from '../../cloudfunctions/core/orders/import.store';
 import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
@@ -300,6 +301,40 @@ describe('OneID across channel imports', () => {
     services.clock.advance(60_000);
     expect(await importMembers(services, 'jd', [{ channelMemberId: 'J3', phone: '13912345673', email }])).toMatchObject({ conflicts: 1 });
     expect((await listConflicts(services, 10)).conflicts.map((c) => [c.at, `${c.type} ${c.between.map((b) => b.recordId).join('|')}`])).toEqual([['2026-11-23T02:02:00.000Z', 'email jd:J3|tmall:T1']]);
+  });
+
+  it('a refusal recorded before refusals were flagged on their value goes once it no longer holds', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'O1', phone: '13912340001', email: 'a@x.cn' }]);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912340002', email: 'a@x.cn' }]);
+    expect((await listConflicts(services, 10)).conflicts).toHaveLength(1);
+    // as an earlier version left it: no flag on the value, and no note that the flags were set
+    await services.store.transaction(async (tx) => {
+      const { refused: _flag, ...doc } = (await tx.get<ValueDoc>('identifiers', 'email:a@x.cn'))!;
+      await tx.set('identifiers', doc);
+      await tx.remove('settings', 'refusalsFlagged');
+    });
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912340001', email: 'a@x.cn' }]);
+    expect((await partition(services)).filter((group) => group.includes('jd:J1'))).toEqual([['jd:J1', 'offline:O1']]);
+    expect((await listConflicts(services, 10)).conflicts).toEqual([]);
+  });
+
+  it('a refusal on a linked store card\'s old phone goes: the card no longer goes by it', async () => {
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T2', unionid: 'oUNION1' }]);
+    await importMembers(services, 'offline', [{ channelMemberId: 'O1', unionid: 'oUNION1', phone: '13912340001' }]);
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912340001' }]); // refused: two Tmall ids
+    expect((await listConflicts(services, 10)).conflicts).toHaveLength(1);
+    await boundConsumer(services, 'u1', '13912340009');
+    await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'O1', last4: '0001' });
+    expect((await listConflicts(services, 10)).conflicts).toEqual([]);
+  });
+
+  it('a card refused for the first time is dated and counted as new, not as an older refusal renamed', async () => {
+    const row = (channelMemberId: string, phone: string) => ({ channelMemberId, phone });
+    expect((await importMembers(services, 'tmall', [row('T1', '13912340001'), row('T2', '13912340001')])).conflicts).toBe(1);
+    services.clock.advance(3_600_000);
+    expect((await importMembers(services, 'tmall', [row('T2', ''), row('T3', '13912340001')])).conflicts).toBe(1);
+    const { conflicts } = await listConflicts(services, 10);
+    expect(conflicts.map((c) => [c.at, c.between.map((b) => b.recordId)])).toEqual([['2026-11-23T03:00:00.000Z', ['tmall:T1', 'tmall:T3']]]);
   });
 
   it('gives the same members whatever order and files the records come in (property)', async () => {

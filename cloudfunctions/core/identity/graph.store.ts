@@ -1,5 +1,6 @@
 import { syncMemberAccounts } from '../points/accounts.store';
 import type { Services } from '../runtime/services';
+import { allDocs } from '../store/all-docs';
 import type { Doc } from '../store/port';
 import type { TxCache } from '../store/tx-cache';
 import { cluster, valueKey, type Conflict } from './cluster';
@@ -53,6 +54,14 @@ export interface MemberDoc extends Doc {
   founder?: string;
 }
 
+/**
+ * The prefix of a link a consumer's proof makes (a store card linked with its digits or by staff),
+ * beside an operator's merge links (`link_…`): an unmerge separates what an operator joined, never
+ * a card its holder proved theirs. Card links made before it was kept are `link_…` too.
+ */
+export const CARD_LINK = 'card';
+export const isCardLink = (identifier: { type: string; value: string }) => identifier.type === 'link' && identifier.value.startsWith(`${CARD_LINK}_`);
+
 export interface MergeDoc extends Doc {
   kind: 'merge' | 'split';
   survivor: string;
@@ -63,6 +72,8 @@ export interface MergeDoc extends Doc {
   undoneAt: string | null;
   /** The two ids an operator's `members merge` was given (none on a merge an import made), so a retry finds it. */
   requested?: [string, string];
+  /** The link value an operator's merge put on one record of each side, which its unmerge takes away. */
+  link?: string;
   /** Set by `members unmerge`: the two members the sides became, so a retry answers the same. */
   undone?: { restored: string; survivor: string };
 }
@@ -136,6 +147,8 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   for (const { before, after } of changes) {
     const id = (after ?? before)!._id;
     seeds.add(id);
+    // a value the record now ignores (a linked store card's old phone) no longer joins or refuses through it
+    for (const key of after?.ignored ?? []) if (!before?.ignored?.includes(key)) dropped.add(key);
     // A record's own channel id needs no identifiers document: its key is the record's id.
     const oldKeys = new Set((before?.identifiers ?? []).map(valueKey).filter((key) => key !== id));
     const newKeys = new Map((after?.identifiers ?? []).map((i) => [valueKey(i), i] as const).filter(([key]) => key !== id));
@@ -281,10 +294,9 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   // A value set aside as shared joins no one, so it refuses no one either: its refusals go.
   for (const key of flipped) if (await cache.get('conflicts', key)) cache.remove('conflicts', key);
   // Each refused join is recorded, and counted, once. The region holds every record of a value
-  // that refuses a join (a value is walked whole), so its refusals found now are all it has: those
-  // recorded stay with their time (the same two members, or renamed, a side's smallest record id
-  // having joined or left it), those that no longer hold go, and only refusals past the number
-  // recorded are new. (A value that refuses nothing now keeps its document until it does again.)
+  // that refuses a join (a value is walked whole), so its refusals found now are all it has: one
+  // recorded before whose two records are on the two sides of one found now is that one and keeps
+  // its time; the others recorded no longer hold and go; the rest found are new.
   let refusedNow = 0;
   const sidesOf = (pair: readonly string[]) => pair.map((id) => plan.assignment.get(id) ?? `?${id}`).sort().join('\n');
   const byValue = new Map<string, typeof clustering.conflicts>();
@@ -307,15 +319,10 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   for (const [id, found] of byValue) {
     const doc = await cache.get<ConflictDoc>('conflicts', id);
     const recorded = doc ? refusalsOf(doc) : [];
-    const unmatched = recorded.filter((old) => !found.some((now) => sidesOf(now.between) === sidesOf(old.between)));
     const refusals: Refusal[] = [];
     for (const { between, reason, limitType } of found.slice(0, REFUSALS_CAP)) {
-      // the same two members; or renamed: a record that named a side of it is still on one of its sides
-      const sides = new Set(between.map((recordId) => plan.assignment.get(recordId)));
-      const exact = recorded.find((old) => sidesOf(old.between) === sidesOf(between));
-      const renamed = exact ? undefined : unmatched.find((old) => old.between.some((recordId) => sides.has(plan.assignment.get(recordId))));
-      if (renamed) unmatched.splice(unmatched.indexOf(renamed), 1);
-      const same = exact ?? renamed;
+      // the same refusal: the records it named (carriers of the value) are on its two sides now
+      const same = recorded.find((old) => sidesOf(old.between) === sidesOf(between));
       if (!same) refusedNow++;
       refusals.push({ between, reason, at: same?.at ?? at, ...(limitType ? { limitType } : {}) });
     }
@@ -342,4 +349,25 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Set once every value listed in `conflicts` carries its `refused` flag (see flagRefusedValues). */
+const REFUSALS_FLAGGED = 'refusalsFlagged';
+
+/**
+ * Refusals recorded before values carried the `refused` flag: each one's value is flagged once,
+ * so that a walk finding the value refuses nothing drops them. Reads one settings document after
+ * it has run; writes nothing on a database without refusals.
+ */
+export async function flagRefusedValues(services: Services): Promise<void> {
+  if (await services.store.get('settings', REFUSALS_FLAGGED)) return;
+  let seen = 0;
+  for await (const conflict of allDocs<ConflictDoc>(services.store, 'conflicts')) {
+    seen++;
+    await services.store.transaction(async (tx) => {
+      const value = await tx.get<ValueDoc>('identifiers', conflict._id);
+      if (value && !value.refused) await tx.set('identifiers', { ...value, refused: true });
+    });
+  }
+  if (seen > 0) await services.store.transaction((tx) => tx.set('settings', { _id: REFUSALS_FLAGGED, at: new Date(services.clock.now()).toISOString() }));
 }

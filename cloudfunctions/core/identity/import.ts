@@ -3,7 +3,7 @@ import { COLLECTION } from '../points/types';
 import type { Services } from '../runtime/services';
 import { importFileInBatches, MEMBER_COLUMNS, type FileImportOptions, type RowItem, type RowPlan, type RowPlanner } from '../channels/rows';
 import { TxCache } from '../store/tx-cache';
-import { applyRecordChanges, type RecordChange, type RecordDoc } from './graph.store';
+import { applyRecordChanges, flagRefusedValues, type RecordChange, type RecordDoc } from './graph.store';
 import { CHANNEL, checkImportChannel, recordFromRow, recordIdOf, type RecordFields } from './records';
 
 /**
@@ -188,6 +188,8 @@ export interface ImportFileOptions extends FileImportOptions<ImportSummary> {
 export async function importMembersFile(services: Services, options: ImportFileOptions): Promise<ImportSummary & { rejectsFile: string | null }> {
   if (!CHANNEL.test(options.channel) || options.channel === 'wechat') throw new Error(`channel must be 2-16 lowercase letters or digits (not wechat), got ${options.channel}`);
   checkImportChannel(options.channel, services.config.identity.priority);
+  // refusals an earlier version recorded: flagged on their values first, so this import can drop those that no longer hold
+  await flagRefusedValues(services);
   const summary = emptySummary();
   const planner: RowPlanner<Parameters<typeof planMemberRows>[0], PlannedRecord> = {
     module: __filename,

@@ -4,7 +4,7 @@ import type { Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { valueKey } from './cluster';
 import { blockedPhoneKeys } from './identity.rules';
-import { applyRecordChanges, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
+import { applyRecordChanges, CARD_LINK, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { hasPhone } from './lookup';
 import { recordIdOf } from './records';
 import { ensureWechatMember } from './wechat';
@@ -178,12 +178,17 @@ export async function joinCard(cache: TxCache, services: Services, card: RecordD
   const ignored = [...new Set([...(card.ignored ?? []), ...cardPhones.filter((key) => !wechatPhone || key !== valueKey(wechatPhone))])];
   // A link of our own on both records, as an operator's merge makes: re-imports keep it, and
   // unmerging takes it away, so the consumer's record does not go on carrying the card's number.
-  const link = { type: 'link', value: services.ids.next('link') };
+  const link = { type: 'link', value: services.ids.next(CARD_LINK) };
   const result = await applyRecordChanges(cache, services, [
     { before: card, after: { ...card, ignored, identifiers: [...card.identifiers, link], updatedAt: at } },
     { before: wechat, after: { ...wechat, identifiers: [...wechat.identifiers, link], updatedAt: at } },
   ]);
   const memberId = result.assignment.get(wechat._id)!;
   if (result.assignment.get(card._id) !== memberId) throw new AppError('CONFLICT', 'this card belongs to a member that cannot be joined; ask the store');
-  return { memberId, mergeId: result.merges.find((m) => m.kind === 'merge')?._id ?? null };
+  const merge = result.merges.find((m) => m.kind === 'merge');
+  if (!merge) return { memberId, mergeId: null };
+  // the link the merge made, which `members unmerge` of it takes away (staff confirmed a card wrongly)
+  cache.put('merges', { ...merge, link: link.value });
+  await cache.flush();
+  return { memberId, mergeId: merge._id };
 }

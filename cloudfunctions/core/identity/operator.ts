@@ -3,7 +3,7 @@ import { allDocs } from '../store/all-docs';
 import type { Services } from '../runtime/services';
 import type { Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
-import { applyRecordChanges, refusalsOf, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
+import { applyRecordChanges, isCardLink, refusalsOf, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { cluster, valueKey } from './cluster';
 import { identityRules } from './identity.rules';
 import { liveMember } from './lookup';
@@ -59,7 +59,7 @@ export async function mergeMembers(services: Services, a: string, b: string): Pr
     const joined = new Set([...left.records, ...right.records].map((id) => outcome.assignment.get(id)));
     if (!merge || joined.size !== 1) throw new AppError('CONFLICT', 'a limit forbids joining these members (e.g. two different phones)');
     // the ids as given, which a retry gives again (one may have been merged into another before)
-    const made: MergeDoc = { ...merge, requested: [a, b] };
+    const made: MergeDoc = { ...merge, requested: [a, b], link: linkId };
     await tx.set('merges', made);
     return made;
   });
@@ -114,10 +114,11 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
     for (const id of survivor.records) records.set(id, (await cache.get<RecordDoc>('records', id))!);
     const brought = merge.records.filter((id) => records.has(id));
     if (!brought.length || brought.length === records.size) throw new AppError('CONFLICT', 'nothing left to separate');
-    // The manual links between the two sides go; identifiers they really share stay, kept apart.
-    const linksOf = (ids: Iterable<string>) => new Set([...ids].flatMap((id) => records.get(id)!.identifiers.filter((i) => i.type === 'link').map((i) => i.value)));
+    // This merge's link goes (one made before merges kept theirs: the operators' links both sides
+    // carry); identifiers they really share stay, kept apart, as does a card its holder linked.
+    const linksOf = (ids: Iterable<string>) => new Set([...ids].flatMap((id) => records.get(id)!.identifiers.filter((i) => i.type === 'link' && !isCardLink(i)).map((i) => i.value)));
     const broughtLinks = linksOf(brought);
-    const links = new Set([...linksOf(survivor.records.filter((id) => !brought.includes(id)))].filter((link) => broughtLinks.has(link)));
+    const links = merge.link ? new Set([merge.link]) : new Set([...linksOf(survivor.records.filter((id) => !brought.includes(id)))].filter((link) => broughtLinks.has(link)));
     const { back, stay } = await sidesOf(cache, services, [...records.values()], brought);
 
     const changes = [];
@@ -139,15 +140,15 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
  * with every record joined to them by what they really share (a card imported
  * since with the same email as one of them), and the rest. Operators' links
  * are left out: this merge's, and those of later merges, which joined a member
- * to the survivor, not to a record that happens to carry the link. A record
- * joined to both sides stays with the survivor, as do all when nothing but the
- * links told them apart.
+ * to the survivor, not to a record that happens to carry the link (a card a
+ * consumer linked stays joined to them). A record joined to both sides stays
+ * with the survivor, as do all when nothing but the links told them apart.
  */
 async function sidesOf(cache: TxCache, services: Services, records: RecordDoc[], brought: string[]): Promise<{ back: string[]; stay: string[] }> {
   const excluded = new Set<string>();
   const unlinked = [];
   for (const record of records) {
-    const identifiers = record.identifiers.filter((i) => i.type !== 'link' && !record.ignored?.includes(valueKey(i)));
+    const identifiers = record.identifiers.filter((i) => (i.type !== 'link' || isCardLink(i)) && !record.ignored?.includes(valueKey(i)));
     for (const i of identifiers) if ((await cache.get<ValueDoc>('identifiers', valueKey(i)))?.quarantined) excluded.add(valueKey(i));
     unlinked.push({ id: record._id, identifiers, apart: record.apart });
   }

@@ -163,7 +163,11 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
       // A value no record carries any more is forgotten (erasure leaves no phone hash behind). The
       // counts say so, not the list: past RECORDS_CAP it lists only some, and a shared value whose
       // listed records all dropped it must stay set aside for the others still carrying it.
-      if (Object.values(channels).every((count) => count === 0)) cache.remove('identifiers', key);
+      if (Object.values(channels).every((count) => count === 0)) {
+        cache.remove('identifiers', key);
+        // and so are the joins it refused
+        if (doc.refused) cache.remove('conflicts', key);
+      }
       else cache.put('identifiers', { ...doc, records, channels });
     }
     for (const [key, identifier] of newKeys) {
@@ -306,7 +310,8 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   }
   // A value walked here that refuses nothing now (a record dropped it, or a limit no longer bites):
   // its refusals no longer hold.
-  const refusing = new Set([...dropped, ...[...valueDocs.values()].filter((doc) => doc.refused).map((doc) => doc._id)]);
+  const refusing = new Set([...valueDocs.values()].filter((doc) => doc.refused).map((doc) => doc._id));
+  for (const key of dropped) if ((await cache.get<ValueDoc>('identifiers', key))?.refused) refusing.add(key);
   for (const key of refusing) {
     if (byValue.has(key)) continue;
     if (await cache.get('conflicts', key)) cache.remove('conflicts', key);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { phoneSha256 } from '../../cloudfunctions/core/identity/normalize';
+import { confirmLinkRequest } from '../../cloudfunctions/core/identity/link-requests';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { runCli } from '../support/cli';
 import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
@@ -339,6 +340,23 @@ describe('OneID edge cases', () => {
     const mine = (await memberOk<{ memberId: string }>(services, 'u1', { action: 'login' })).memberId;
     expect((await record('offline:O1')).memberId).toBe(mine);
     expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: true });
+    expect((await verifyPoints(services)).differences).toBe(0);
+  });
+
+  it('undoing a card staff confirmed sends a JD card joined since by the card\'s email with the card, when the consumer is the older member', async () => {
+    const record = async (id: string) => (await services.store.get<{ _id: string; memberId: string | null }>('records', id))!;
+    const { memberId: consumer } = await boundConsumer(services, 'u1', '13912340001');
+    services.clock.advance(1000);
+    await importMembers(services, 'offline', [{ channelMemberId: 'O1', email: 'o@x.cn', points: '30' }]);
+    await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'O1' }); // no phone on file: for staff
+    const [request] = await services.dump('linkRequests');
+    const { mergeId } = await confirmLinkRequest(services, request!._id);
+    services.clock.advance(1000);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', email: 'o@x.cn', points: '5' }]);
+    await unmergeMembers(services, mergeId!);
+    const card = (await record('offline:O1')).memberId;
+    expect(card).not.toBe(consumer);
+    expect((await record('jd:J1')).memberId).toBe(card);
     expect((await verifyPoints(services)).differences).toBe(0);
   });
 });

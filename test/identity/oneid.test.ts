@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { importMembersFile } from '../../cloudfunctions/core/identity/import';
-import type { ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
+import type { ConflictDoc, ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { listConflicts, mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { importOrdersFile } from '../../cloudfunctions/core/orders/import.store';
 import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
@@ -315,6 +315,22 @@ describe('OneID across channel imports', () => {
     });
     await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912340001', email: 'a@x.cn' }]);
     expect((await partition(services)).filter((group) => group.includes('jd:J1'))).toEqual([['jd:J1', 'offline:O1']]);
+    expect((await listConflicts(services, 10)).conflicts).toEqual([]);
+  });
+
+  it('a refusal an earlier version left on a value no record carries any more goes at the next member import', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'O1', phone: '13912340001', email: 'a@x.cn' }]);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912340002', email: 'a@x.cn' }]);
+    const legacy = (await services.store.get<ConflictDoc>('conflicts', 'email:a@x.cn'))!;
+    await importMembers(services, 'offline', [{ channelMemberId: 'O1', phone: '13912340001' }]);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912340002' }]);
+    // as an earlier version left it: the refusal kept after the value went, and no note that flags were set
+    await services.store.transaction(async (tx) => {
+      await tx.set('conflicts', legacy);
+      await tx.remove('settings', 'refusalsFlagged');
+    });
+    expect(await services.store.get('identifiers', 'email:a@x.cn')).toBeNull();
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T9', phone: '13912340009' }]);
     expect((await listConflicts(services, 10)).conflicts).toEqual([]);
   });
 

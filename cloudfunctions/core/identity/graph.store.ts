@@ -372,6 +372,8 @@ export async function flagRefusedValues(services: Services): Promise<void> {
     await services.store.transaction(async (tx) => {
       const value = await tx.get<ValueDoc>('identifiers', conflict._id);
       if (value && !value.refused) await tx.set('identifiers', { ...value, refused: true });
+      // a value no record carries any more (a channel's id is its record's own and has no document)
+      if (!value && !(await tx.get('records', conflict._id))) await tx.remove('conflicts', conflict._id);
     });
   }
   if (seen > 0) await services.store.transaction((tx) => tx.set('settings', { _id: REFUSALS_FLAGGED, at: new Date(services.clock.now()).toISOString() }));

@@ -119,7 +119,7 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
     const linksOf = (ids: Iterable<string>) => new Set([...ids].flatMap((id) => records.get(id)!.identifiers.filter((i) => i.type === 'link' && !isCardLink(i)).map((i) => i.value)));
     const broughtLinks = linksOf(brought);
     const links = merge.link ? new Set([merge.link]) : new Set([...linksOf(survivor.records.filter((id) => !brought.includes(id)))].filter((link) => broughtLinks.has(link)));
-    const { back, stay } = await sidesOf(cache, services, [...records.values()], brought);
+    const { back, stay } = await sidesOf(cache, services, [...records.values()], brought, links);
 
     const changes = [];
     for (const record of records.values()) {
@@ -144,11 +144,12 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
  * consumer linked stays joined to them). A record joined to both sides stays
  * with the survivor, as do all when nothing but the links told them apart.
  */
-async function sidesOf(cache: TxCache, services: Services, records: RecordDoc[], brought: string[]): Promise<{ back: string[]; stay: string[] }> {
+async function sidesOf(cache: TxCache, services: Services, records: RecordDoc[], brought: string[], undone: ReadonlySet<string>): Promise<{ back: string[]; stay: string[] }> {
   const excluded = new Set<string>();
   const unlinked = [];
   for (const record of records) {
-    const identifiers = record.identifiers.filter((i) => (i.type !== 'link' || isCardLink(i)) && !record.ignored?.includes(valueKey(i)));
+    // card links stay, but not the one this unmerge takes away (staff confirmed a card wrongly)
+    const identifiers = record.identifiers.filter((i) => (i.type !== 'link' || (isCardLink(i) && !undone.has(i.value))) && !record.ignored?.includes(valueKey(i)));
     for (const i of identifiers) if ((await cache.get<ValueDoc>('identifiers', valueKey(i)))?.quarantined) excluded.add(valueKey(i));
     unlinked.push({ id: record._id, identifiers, apart: record.apart });
   }

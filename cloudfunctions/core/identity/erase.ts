@@ -6,7 +6,7 @@ import { COLLECTION } from '../points/types';
 import type { Doc, DocStore } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { BUYER_PREFIX } from './buyers';
-import { applyRecordChanges, refusalsOf, type ConflictDoc, type MemberDoc, type RecordDoc } from './graph.store';
+import { applyRecordChanges, conflictDoc, refusalsOf, type ConflictDoc, type MemberDoc, type RecordDoc } from './graph.store';
 import { findWechatRecord, liveMember, type Getter, type WechatRecordDoc } from './lookup';
 
 /** Runs of the erasure that may find the consumer's trail moved on under them before it gives up. */
@@ -82,7 +82,7 @@ export async function deleteMember(services: Services, caller: Caller & { openid
         if (!doc) continue;
         const left = refusalsOf(doc).filter((refusal) => !refusal.between.some((recordId) => erased.has(recordId)));
         if (left.length === 0) cache.remove('conflicts', id);
-        else cache.put('conflicts', { _id: doc._id, type: doc.type, value: doc.value, ...left[left.length - 1]!, refusals: left } satisfies ConflictDoc);
+        else cache.put('conflicts', conflictDoc(doc._id, doc.type, doc.value, left));
       }
       // the consumer's wrong store-card tries, kept under each WeChat record's id
       for (const id of wechatIdsOf(member, current)) if (await cache.get('linkAttempts', id)) cache.remove('linkAttempts', id);

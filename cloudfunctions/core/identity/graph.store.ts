@@ -98,6 +98,10 @@ export interface ConflictDoc extends Doc, Omit<Conflict, 'between'> {
 /** A value's refusals stop being listed past this many; by then it is a value to look at anyway. */
 const REFUSALS_CAP = 50;
 
+/** A value's conflicts document listing `refusals` (oldest first; at least one): the latest on top. */
+export const conflictDoc = (id: string, type: string, value: string, refusals: Refusal[]): ConflictDoc =>
+  ({ _id: id, type, value, ...refusals[refusals.length - 1]!, refusals });
+
 export const refusalsOf = (doc: ConflictDoc): Refusal[] =>
   doc.refusals ?? [{ between: doc.between, reason: doc.reason, at: doc.at, ...(doc.limitType ? { limitType: doc.limitType } : {}) }];
 
@@ -295,22 +299,20 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
     const fresh = await cache.get<ValueDoc>('identifiers', doc._id);
     if (fresh && fresh.memberId !== memberId) cache.put('identifiers', { ...fresh, memberId });
   }
-  // A value set aside as shared joins no one, so it refuses no one either: its refusals go.
-  for (const key of flipped) if (await cache.get('conflicts', key)) cache.remove('conflicts', key);
   // Each refused join is recorded, and counted, once. The region holds every record of a value
   // that refuses a join (a value is walked whole), so its refusals found now are all it has: one
   // recorded before whose two records are on the two sides of one found now is that one and keeps
   // its time; the others recorded no longer hold and go; the rest found are new.
   let refusedNow = 0;
-  const sidesOf = (pair: readonly string[]) => pair.map((id) => plan.assignment.get(id) ?? `?${id}`).sort().join('\n');
+  const sidesKey = (pair: readonly string[]) => pair.map((id) => plan.assignment.get(id) ?? `?${id}`).sort().join('\n');
   const byValue = new Map<string, typeof clustering.conflicts>();
   for (const conflict of clustering.conflicts) {
     const id = `${conflict.type}:${conflict.value}`;
     byValue.set(id, [...(byValue.get(id) ?? []), conflict]);
   }
-  // A value walked here that refuses nothing now (a record dropped it, or a limit no longer bites):
-  // its refusals no longer hold.
-  const refusing = new Set([...valueDocs.values()].filter((doc) => doc.refused).map((doc) => doc._id));
+  // A value walked here that refuses nothing now (a record dropped it, a limit no longer bites, or
+  // it was set aside as shared, joining and so refusing no one): its refusals no longer hold.
+  const refusing = new Set([...flipped, ...[...valueDocs.values()].filter((doc) => doc.refused).map((doc) => doc._id)]);
   for (const key of dropped) if ((await cache.get<ValueDoc>('identifiers', key))?.refused) refusing.add(key);
   for (const key of refusing) {
     if (byValue.has(key)) continue;
@@ -327,15 +329,13 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
     const refusals: Refusal[] = [];
     for (const { between, reason, limitType } of found.slice(0, REFUSALS_CAP)) {
       // the same refusal: the records it named (carriers of the value) are on its two sides now
-      const same = recorded.find((old) => sidesOf(old.between) === sidesOf(between));
+      const same = recorded.find((old) => sidesKey(old.between) === sidesKey(between));
       if (!same) refusedNow++;
       refusals.push({ between, reason, at: same?.at ?? at, ...(limitType ? { limitType } : {}) });
     }
     refusals.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
-    const latest = refusals[refusals.length - 1]!;
     const { type, value } = found[0]!;
-    const next: ConflictDoc = { _id: id, type, value, ...latest, refusals };
-    if (!doc || JSON.stringify(refusalsOf(doc)) !== JSON.stringify(refusals)) cache.put('conflicts', next);
+    if (!doc || JSON.stringify(refusalsOf(doc)) !== JSON.stringify(refusals)) cache.put('conflicts', conflictDoc(id, type, value, refusals));
     const carried = await cache.get<ValueDoc>('identifiers', id);
     if (carried && !carried.refused) cache.put('identifiers', { ...carried, refused: true });
   }

@@ -50,7 +50,8 @@ export function openLocalServices(options: LocalServicesOptions): Services {
   // A database that already holds data was written with its own keys: new ones would orphan its phone hashes.
   // Asked only when the keys are missing (it opens the database once more); its tables alone are no
   // data: a first run killed before it wrote the keys made only those.
-  const holdsData = !options.secrets && !existsSync(secretsFile) && existsSync(options.dbFile) && statSync(options.dbFile).isFile() && statSync(options.dbFile).size > 0 && !emptyDatabase(options.dbFile);
+  const file = existsSync(options.dbFile) ? statSync(options.dbFile) : null;
+  const holdsData = !options.secrets && !existsSync(secretsFile) && !!file?.isFile() && file.size > 0 && !emptyDatabase(options.dbFile);
   // keys and config first: a refusal then leaves the database's folder as it found it (no -wal, no -shm)
   const config = loadConfig(process.env, options.config);
   const secrets = options.secrets ?? devSecrets(secretsFile, process.env, { existingData: holdsData ? options.dbFile : undefined });

@@ -79,7 +79,7 @@ describe('scenes.join', () => {
     expect(await ok('u1', { action: 'join', scene: 'g=G001' })).toEqual({ ...first, attributed: false });
     expect(await ok('u1', { action: 'join', scene: 's=SH002' })).toEqual({ ...first, attributed: false });
     const [attribution] = await services.dump('attributions');
-    expect(attribution).toMatchObject({ _id: memberId, channel: 'wechat', guideId: 'G001', storeId: 'SH001' });
+    expect(attribution).toMatchObject({ memberId, channel: 'wechat', guideId: 'G001', storeId: 'SH001' });
     const report = await recruitReport(services);
     expect(report.stores[0]).toMatchObject({ storeId: 'SH001', recruited: 1, guides: [{ guideId: 'G001', recruited: 1 }, { guideId: 'G002', recruited: 0 }] });
     expect(report.stores[1]).toMatchObject({ storeId: 'SH002', recruited: 0 });
@@ -100,7 +100,7 @@ describe('scenes.join', () => {
     const { memberId } = await boundConsumer(services, 'u1', '13912345678');
     const racing = withStepBeforeTransaction(services, () => mergeMembers(services, tmall!._id, memberId));
     expect(await failure('u1', { action: 'join', scene: 'g=G001' }, racing)).toBe('OK');
-    expect((await services.dump('attributions')).map((a) => a._id)).toEqual([tmall!._id]);
+    expect((await services.dump('attributions')).map((a) => a.memberId)).toEqual([tmall!._id]);
   });
 
   test('store, package-card and product scenes', async () => {

@@ -18,8 +18,8 @@ interface Trail {
   counts: Map<string, number>;
   /**
    * Phone-code receipts carry the masked phone; store-card requests would ask staff about a
-   * consumer who is gone; first touches name the WeChat record that joined (those of members
-   * merged into this one are kept under their own ids).
+   * consumer who is gone; first touches name the WeChat record that joined (earlier versions kept
+   * them under the member's id, those of members merged into this one under their own ids).
    */
   docs: { collection: 'phoneCodes' | 'linkRequests' | 'attributions'; id: string }[];
 }
@@ -86,11 +86,13 @@ export async function deleteMember(services: Services, caller: Caller & { openid
       }
       // the consumer's wrong store-card tries, kept under each WeChat record's id
       for (const id of wechatIdsOf(member, current)) if (await cache.get('linkAttempts', id)) cache.remove('linkAttempts', id);
-      // how they joined (scenes/join.ts): it names their WeChat record, and a recruit who left is
-      // none (a guide erasing and binding one phone again would count it each time). Removed even
-      // when absent: the removal claims the id, so a join committing beside this one collides with
-      // it on CloudBase and runs again, finding no one bound.
-      if (member) cache.remove('attributions', member._id);
+      // how they joined (scenes/join.ts), kept under each WeChat record that joined (and under the
+      // member's id by earlier versions): a recruit who left is none (a guide erasing and binding one
+      // phone again would count it each time). Removed even when absent: the removal claims the id,
+      // so a join committing beside this one collides with it on CloudBase and runs again, finding
+      // no one bound.
+      const touches = [...wechatIdsOf(member, current), ...(member ? [member._id] : [])];
+      for (const id of touches) cache.remove('attributions', id);
       // A channel card that came without an opening balance gets one of 0 points: a later file
       // bringing the card back carries a balance that counts the orders credited here already, and
       // an opening enters once per card (identity/import.ts), so it must find one entered.
@@ -108,8 +110,8 @@ export async function deleteMember(services: Services, caller: Caller & { openid
         // the erased records' accounts keep their totals but belong to no one
         await syncMemberAccounts(tx, services, [{ memberId: member._id, recordIds: [] }, { memberId: null, recordIds }]);
       }
-      // the member's own first touch went above (it may have come after the queries)
-      for (const doc of trail.docs) if (!(doc.collection === 'attributions' && doc.id === member?._id)) await tx.remove(doc.collection, doc.id);
+      // the member's own first touches went above (they may have come after the queries)
+      for (const doc of trail.docs) if (!(doc.collection === 'attributions' && touches.includes(doc.id))) await tx.remove(doc.collection, doc.id);
       return true;
     });
     if (erased) return { deleted: true };

@@ -3,11 +3,14 @@ import type { Doc } from '../store/port';
 import type { Resolved } from './resolve';
 
 /**
- * `attributions/{memberId}`: how a member first came in (first touch), written
- * once: the credit of the guide and their store, the store, or the campaign it
- * names (report guides counts them). Pure rules: what the document says.
+ * `attributions/{wechatRecordId}`: how a member first came in (first touch), written once, under
+ * the WeChat record that joined: the credit of the guide and their store, the store, or the
+ * campaign it names (report guides counts them). Kept by record, not by member, since a merge or
+ * an unmerge moves records between members and the first touch must go with the consumer who
+ * scanned. (Earlier versions kept it under the member's id.) Pure rules: what the document says.
  */
 export interface AttributionDoc extends Doc {
+  /** The member the record was in when it joined (the report follows `recordId`, which a merge moves). */
   memberId: string;
   /** The `wechat:` record that joined. */
   recordId: string;
@@ -20,6 +23,8 @@ export interface AttributionDoc extends Doc {
   at: string;
   /** The package card the member scanned last (bindOrder's default campaign); first touch or not. */
   lastCampaignId: string | null;
+  /** When that card was scanned (absent: at the first touch, or before it was kept). */
+  lastCampaignAt?: string;
   /**
    * Whether the scene brought the member in (they first bound a phone within JOIN_WINDOW_MS
    * before): the guide's, store's or campaign's credit. false: a member for longer, whose first
@@ -61,13 +66,14 @@ export const isChannelCard = (recordId: string) => !recordId.startsWith('wechat:
 
 export function attributionFrom(resolved: Resolved, memberId: string, recordId: string, at: string, joining: { recruit: boolean; alreadyMember: boolean }): AttributionDoc {
   return {
-    _id: memberId, memberId, recordId, kind: resolved.kind, channel: 'wechat', ...joining,
+    _id: recordId, memberId, recordId, kind: resolved.kind, channel: 'wechat', ...joining,
     storeId: resolved.kind === 'guide' || resolved.kind === 'store' ? resolved.storeId : null,
     guideId: resolved.kind === 'guide' ? resolved.guideId : null,
     campaignId: resolved.kind === 'packageCard' ? resolved.campaignId : null,
     sku: resolved.kind === 'product' ? resolved.sku : null,
     at,
-    lastCampaignId: resolved.kind === 'packageCard' ? resolved.campaignId : null,
+    // an ended card is no card an order can be bound through
+    lastCampaignId: resolved.kind === 'packageCard' && !resolved.ended ? resolved.campaignId : null,
   };
 }
 

@@ -2,12 +2,11 @@ import { boundRecord } from '../codes/redeem';
 import { hasPhone, liveMember, type WechatRecordDoc } from '../identity/lookup';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
-import { attributionFrom, isChannelCard, joinedNow, viewOf, type AttributionDoc, type AttributionView } from './attribution';
+import { attributionFrom, isChannelCard, joinedNow, viewOf, type AttributionView } from './attribution';
+import { ATTRIBUTIONS, firstTouchesOf, lastCardOf } from './attributions.store';
 import type { GuideDoc } from './places';
 import { GUIDES } from './places.store';
 import { resolveScene, type Resolved } from './resolve';
-
-export const ATTRIBUTIONS = 'attributions';
 
 export interface JoinResult extends AttributionView {
   /** True when this call recorded the member's first touch as the scene's recruit; false when it was recorded before, or the member joined long before. */
@@ -16,7 +15,8 @@ export interface JoinResult extends AttributionView {
 
 /**
  * `scenes.join`: records how the caller's member first came in (channel,
- * store, guide, campaign, time), once per member: the attribution is the
+ * store, guide, campaign, time), once per member, under the caller's WeChat
+ * record (attributions.store.ts): the attribution is the
  * guide's, the store's or the campaign's credit when the scene brought them
  * in, that is when they first bound a phone within a week before (`attributed`).
  * A member for longer who scans a guide's code at the till is no one's
@@ -41,11 +41,14 @@ export async function joinScene(services: Services, openid: string, input: { sce
     const current = await tx.get<WechatRecordDoc>('records', record._id);
     const member = current && hasPhone(current) ? await liveMember(tx.get.bind(tx), current.memberId) : null;
     if (!current || !member) throw new AppError('NOT_BOUND', 'bind a phone to join');
-    const earlier = await tx.get<AttributionDoc>(ATTRIBUTIONS, member._id);
+    // the member's first touch, through whichever of its WeChat records joined (one merged into it
+    // since included; one an unmerge took away is no longer the member's)
+    const touches = await firstTouchesOf(tx.get.bind(tx), member);
+    const earlier = touches[0];
     if (earlier) {
       // not a first touch, but the package card in hand is the one an order is bound through next
-      if (resolved.kind === 'packageCard' && earlier.lastCampaignId !== resolved.campaignId) {
-        await tx.update(ATTRIBUTIONS, member._id, { lastCampaignId: resolved.campaignId });
+      if (resolved.kind === 'packageCard' && !resolved.ended && lastCardOf(touches) !== resolved.campaignId) {
+        await tx.update(ATTRIBUTIONS, earlier._id, { lastCampaignId: resolved.campaignId, lastCampaignAt: at });
       }
       return { attributed: false, ...viewOf(earlier) };
     }

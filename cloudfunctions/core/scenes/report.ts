@@ -3,7 +3,7 @@ import { liveMember, type Getter } from '../identity/lookup';
 import type { Services } from '../runtime/services';
 import type { GuideDoc, StoreDoc } from './places';
 import { isChannelCard, type AttributionDoc } from './attribution';
-import { ATTRIBUTIONS } from './join';
+import { ATTRIBUTIONS } from './attributions.store';
 import { allDocs } from '../store/all-docs';
 import { GUIDES, STORES } from './places.store';
 
@@ -35,6 +35,34 @@ interface Recruit {
   alreadyMember: boolean;
 }
 
+/**
+ * Keys that name one person, grouped as they are found together (union-find): `join` puts its keys
+ * in one group and answers the group's key, and the keys of groups it joined into it, which stop
+ * being groups' keys.
+ */
+class KeyGroups {
+  private readonly parent = new Map<string, string>();
+
+  private rootOf(key: string): string {
+    let root = key;
+    for (let up = this.parent.get(root); up !== undefined && up !== root; up = this.parent.get(root)) root = up;
+    // the next lookups go straight to the root
+    for (let at = key; at !== root;) {
+      const up = this.parent.get(at)!;
+      this.parent.set(at, root);
+      at = up;
+    }
+    return root;
+  }
+
+  join(keys: string[]): { key: string; absorbed: string[] } {
+    const roots = [...new Set(keys.map((key) => (this.parent.has(key) ? this.rootOf(key) : key)))];
+    const [key, ...absorbed] = roots as [string, ...string[]];
+    for (const other of [...keys, ...absorbed]) this.parent.set(other, key);
+    return { key, absorbed: absorbed.filter((other) => other !== key) };
+  }
+}
+
 /** Whether one of the member's channel cards says the person had joined that channel before `at` (a card imported after the join included). */
 async function heldCardBefore(get: Getter, records: string[], at: string): Promise<boolean> {
   for (const id of records.filter(isChannelCard)) {
@@ -46,25 +74,40 @@ async function heldCardBefore(get: Getter, records: string[], at: string): Promi
 
 /**
  * Members recruited per store and per guide (the operator's `report guides`), counted from the
- * first touches themselves (`attributions`: one document per member). A person counts once:
- * members merged since are one (their earliest recruiting join), and a member erased since
- * counts no more; a join by a member of longer standing recruits no one. Already members are
+ * first touches themselves (`attributions`: one document per WeChat record that joined). A person
+ * counts once: each first touch is followed through its WeChat record to the member it is in now
+ * (a merge or an unmerge moves records), members merged since are one (their earliest recruiting
+ * join), and WeChat accounts that bound one phone are one person also when they are members of
+ * their own (the phone set aside as shared once a fourth bound it); a member erased since counts
+ * no more; a join by a member of longer standing recruits no one. Already members are
  * those with a channel card (Tmall, store, JD…) that joined its channel before the join, known then or
- * imported since. It reads each attribution's member (and its cards, for those not known as
+ * imported since. It reads each attribution's record and member (and its cards, for those not known as
  * members of another channel then) and keeps a few fields per person: on SQLite, 10 to 11 s and 140 to 190 MB a million, a third with a card (bench/report.ts). Most recruits first.
  */
 export async function recruitReport(services: Services): Promise<RecruitReport> {
   const get: Getter = services.store.get.bind(services.store);
-  // the earliest recruiting join of each person (the member it led to now)
+  // the earliest recruiting join of each person, under the key of one of the names they go by:
+  // the member, and the phones its WeChat records bound
   const firstOf = new Map<string, Recruit>();
+  const people = new KeyGroups();
   for await (const attribution of allDocs<AttributionDoc>(services.store, ATTRIBUTIONS)) {
     if (attribution.recruit === false) continue;
-    const member = await liveMember(get, attribution.memberId);
-    if (!member) continue;
-    const held = firstOf.get(member._id);
+    const record = await get<RecordDoc>('records', attribution.recordId);
+    const member = record ? await liveMember(get, record.memberId) : null;
+    if (!record || !member) continue;
+    const phones = record.identifiers.filter((i) => i.type === 'phone').map((i) => `phone:${i.value}`);
+    const { key: person, absorbed } = people.join([member._id, ...phones]);
+    // two people found to be one: the earlier join stands
+    let held = firstOf.get(person);
+    for (const other of absorbed) {
+      const theirs = firstOf.get(other);
+      firstOf.delete(other);
+      if (theirs && (!held || theirs.at < held.at)) held = theirs;
+    }
+    if (held) firstOf.set(person, held);
     if (held && held.at <= attribution.at) continue;
     const alreadyMember = attribution.alreadyMember === true || (await heldCardBefore(get, member.records, attribution.at));
-    firstOf.set(member._id, { at: attribution.at, storeId: attribution.storeId, guideId: attribution.guideId, alreadyMember });
+    firstOf.set(person, { at: attribution.at, storeId: attribution.storeId, guideId: attribution.guideId, alreadyMember });
   }
   const byStore = new Map<string, Counts>();
   const byGuide = new Map<string, Counts>();

@@ -34,7 +34,7 @@ export const COLLECTIONS = {
   stores: { indexes: [] },
   guides: { indexes: [['storeId']] },
   campaigns: { indexes: [] },
-  // attributions by the WeChat record that joined: erasure finds those of members merged into the erased one
+  // attributions by the WeChat record that joined: erasure finds those earlier versions kept under member ids
   attributions: { indexes: [['guideId'], ['storeId'], ['campaignId'], ['recordId']] },
   cardOrders: { indexes: [['memberId']] },
 } as const satisfies CollectionSpecs;

@@ -1,7 +1,7 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import Taro from '@tarojs/taro'
 import LandingPage from '../../../src/packages/join/landing/index'
-import { getAttribution, getNextStep } from '../../../src/launch/intent'
+import { getAttribution, getNextStep, setAttribution } from '../../../src/launch/intent'
 import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -37,6 +37,25 @@ describe('landing', () => {
     expect(screen.queryByText(/记录/)).toBeNull()
     expect(callsOf('scenes', 'join')[0]?.event).toEqual({ action: 'join', scene: 's=S01' })
     expect(getAttribution()).toBeUndefined()
+  })
+
+  it('a join kept on the phone (no signal when the member bound their phone) is sent before the next code scanned, so it stays the first touch', async () => {
+    setAttribution({ scene: 'g=G001', kind: 'guide', label: '导购 小林 · 南京西路店' })
+    mockApi({ 'scenes.resolve': { data: { kind: 'store', storeId: 'S02', storeName: '淮海路店' } }, 'member.login': JOINED, 'scenes.join': { data: { attributed: false } } })
+    open({ scene: 's=S02' })
+    expect(await screen.findByText('您已是会员，欢迎回来')).toBeTruthy()
+    expect(callsOf('scenes', 'join').map((call) => call.event)).toEqual([{ action: 'join', scene: 'g=G001' }, { action: 'join', scene: 's=S02' }])
+    expect(getAttribution()).toBeUndefined()
+  })
+
+  it('a kept join that cannot be sent now either stays kept, in place of the code scanned after it', async () => {
+    const kept = { scene: 'g=G001', kind: 'guide' as const, label: '导购 小林 · 南京西路店' }
+    setAttribution(kept)
+    mockApi({ 'scenes.resolve': { data: { kind: 'store', storeId: 'S02', storeName: '淮海路店' } }, 'member.login': JOINED, 'scenes.join': { error: 'UNAVAILABLE' } })
+    open({ scene: 's=S02' })
+    expect(await screen.findByText('您已是会员，欢迎回来')).toBeTruthy()
+    expect(callsOf('scenes', 'join').map((call) => call.event)).toEqual([{ action: 'join', scene: 'g=G001' }])
+    expect(getAttribution()).toEqual(kept)
   })
 
   it('a product link goes straight to redeeming, checked once there (a code checked here too would count twice towards the invalid-scan limit)', async () => {

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react'
 import { callFunction, toApiError, type ApiError } from '../../../api'
 import { EmptyView, ErrorView, LoadingView } from '../../../components/StatusView'
 import { entryFrom } from '../../../launch/entry'
-import { setAttribution, setNextStep, type Attribution } from '../../../launch/intent'
+import { getAttribution, setAttribution, setNextStep, type Attribution } from '../../../launch/intent'
 import { formatPoints } from '../../../lib/format'
 import { ROUTES, go, replace } from '../../../lib/routes'
 import { recordAttribution } from '../attribution'
@@ -63,14 +63,21 @@ export default function LandingPage() {
       }
 
       const attribution: Attribution = { ...input, kind: resolved.kind, label: sceneLabel(resolved) }
-      setAttribution(attribution)
       if (resolved.kind === 'packageCard') setNextStep({ kind: 'order', campaignId: resolved.campaignId, platform: resolved.platform, bonus: resolved.bonus })
       const member = await callFunction('member', 'login', {})
       if (member.consented && member.phoneBound) {
-        await recordAttribution()
+        // a join kept on the phone (no signal when they bound it) is their first touch: it goes
+        // first, and stays kept, in place of this one, when it cannot be sent now either
+        if (getAttribution()) await recordAttribution()
+        if (!getAttribution()) {
+          setAttribution(attribution)
+          await recordAttribution()
+        }
         if (resolved.kind === 'packageCard') return replace(ROUTES.order, { campaign: resolved.campaignId, platform: resolved.platform, bonus: String(resolved.bonus) })
         return live && setView({ status: 'welcomeBack', attribution })
       }
+      // a visitor joins through the code scanned last, the one that brought them to join
+      setAttribution(attribution)
       // a package card names its bonus: the reason to join now
       return live && setView({ status: 'invite', attribution, ...(resolved.kind === 'packageCard' ? { bonus: resolved.bonus } : {}) })
     }

@@ -393,3 +393,53 @@ describe('codes.redeem', () => {
     expect(await setBatchStatus(services, batch._id, ['active'], {})).toBeNull();
   });
 });
+
+describe('codes.redeem: holders across merges, and the limit on probing', () => {
+  const forged = (i: number) => `A2345${'22222'}${CODE_ALPHABET[i % 32]!.repeat(11)}${CODE_ALPHABET[(i >> 5) % 32]}`;
+
+  test('a member\'s second WeChat (joined to the member by binding the same phone) re-scanning a code the member redeemed gets the first answer, is not counted as a counterfeit repeat nor as an invalid scan', async () => {
+    // wa opens the app first (older member) but binds later; wb binds and scans
+    await memberOk(services, 'wa', { action: 'login' });
+    services.clock.advance(1000);
+    await boundConsumer(services, 'wb', '13912345678');
+    const { codes } = await makeBatch(services, { points: 20 });
+    const first = await redeem(services, 'wb', { code: codes[0] });
+    expect(first).toMatchObject({ ok: true, data: { repeated: false } });
+    services.clock.advance(1000);
+    const joined = await boundConsumer(services, 'wa', '13912345678');
+    expect(joined.merged).toBe(true);
+    // both WeChats are now one member, holding the 20 points
+    const bMember = (await memberOk<{ memberId: string }>(services, 'wb', { action: 'login' })).memberId;
+    expect(bMember).toBe(joined.memberId);
+
+    // the same person, from their other phone: the code is theirs already
+    const again = await redeem(services, 'wa', { code: codes[0] });
+    expect(again).toMatchObject({ ok: true, data: { points: 20, available: 20, repeated: true } });
+    // and no counterfeit signal was recorded against the genuine unit
+    expect(await services.dump('codeRepeats')).toEqual([]);
+  });
+
+  test('a burst of simultaneous forged scans from one caller is held to the invalid-scan limit', async () => {
+    await boundConsumer(services, 'farmer', '13912345678');
+    await makeBatch(services);
+    const limit = services.config.codes.invalidPerHour;
+    const answers = await Promise.all(Array.from({ length: limit * 5 }, (_, i) => redeem(services, 'farmer', { code: forged(i) })));
+    const tried = answers.filter((a) => !a.ok && a.error.code === 'CODE_INVALID').length;
+    // each CODE_INVALID answer is one guess checked; past the limit they must be RATE_LIMITED
+    expect(tried).toBeLessThanOrEqual(limit);
+  });
+
+  test('a caller without a bound phone cannot sort genuine codes into used and unused without limit', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await memberOk(services, 'sorter', { action: 'login' });
+    const limit = services.config.codes.invalidPerHour;
+    const { codes } = await makeBatch(services, { count: limit + 5 });
+    for (const code of codes) expect(await redeem(services, 'u1', { code })).toMatchObject({ ok: true });
+    // the same scans by a bound caller are limited (test/codes/redeem.test.ts: scanning used codes counts towards the limit too)
+    const answers = [];
+    for (const code of codes) answers.push(await redeem(services, 'sorter', { code }));
+    const told = answers.filter((a) => !a.ok && a.error.code === 'NOT_BOUND' && (a.error as { details?: { redeemedAt?: string } }).details?.redeemedAt).length;
+    expect(told).toBeLessThanOrEqual(limit);
+    expect(answers.slice(limit).every((a) => !a.ok && a.error.code === 'RATE_LIMITED')).toBe(true);
+  });
+});

@@ -388,6 +388,13 @@ describe('scenes.bindOrder (package cards)', () => {
     expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' })).toMatchObject({ points: 50 });
   });
 
+  test('order ids tried side by side are held to the limit too: each passed the check made before its answer', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => failure('u1', { action: 'bindOrder', platform: 'tmall', orderId: String(9000 + i), campaignId: 'P11' })));
+    expect(answers.filter((code) => code === 'NOT_FOUND')).toHaveLength(10);
+    expect(answers.filter((code) => code === 'RATE_LIMITED')).toHaveLength(30);
+  });
+
   test('an ended campaign: CODE_EXPIRED', async () => {
     await addCampaign(services, { id: 'OLD', name: '旧包裹卡', platform: 'tmall', bonus: 10, validTo: '2026-11-30' });
     await boundConsumer(services, 'u1', '13912345678');

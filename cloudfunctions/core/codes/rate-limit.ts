@@ -27,6 +27,17 @@ export class InvalidScanLimiter {
     return this.recent(key, now).length >= this.limit;
   }
 
+  /**
+   * Counts one invalid attempt and answers whether it may be answered as such: false when the
+   * caller had made `limit` already. Attempts sent side by side all pass the check made before
+   * them (their answers come after an await), so the one past the limit is stopped here.
+   */
+  admit(key: string, now: number): boolean {
+    if (this.blocked(key, now)) return false;
+    this.hit(key, now);
+    return true;
+  }
+
   /** Counts one invalid attempt. */
   hit(key: string, now: number): void {
     const live = this.recent(key, now);

@@ -1,5 +1,6 @@
 import { findWechatRecord, hasPhone, type WechatRecordDoc } from '../identity/lookup';
 import { availableNow } from '../points/summary.store';
+import { COLLECTION } from '../points/types';
 import { AppError, isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { StoreConflictError } from '../store/port';
@@ -32,14 +33,16 @@ const limiterOf = (services: Services) => limiterFor(services.store, 'scans', se
  */
 export async function checkCodeFor(services: Services, openid: string | null, code: string | null): ReturnType<typeof checkCode> {
   const limiter = limiterOf(services);
-  if (openid && limiter.blocked(openid, services.clock.now())) throw new AppError('RATE_LIMITED', 'too many invalid scans: try again later');
+  if (openid && limiter.blocked(openid, services.clock.now())) throw tooManyScans();
   const checked = await checkCode(services, code);
   // A withdrawn code was signed by us (its tag verified): the goods may be genuine, and no guess
   // gets that far, so it costs the honest holder of a recalled batch nothing.
   const guessed = checked instanceof AppError && checked.code === 'CODE_INVALID' && checked.details?.reason !== 'withdrawn';
-  if (openid && guessed) limiter.hit(openid, services.clock.now());
+  if (openid && guessed && !limiter.admit(openid, services.clock.now())) throw tooManyScans();
   return checked;
 }
+
+const tooManyScans = () => new AppError('RATE_LIMITED', 'too many invalid scans: try again later');
 
 /** The code a `code` field or a scanned link carries, as written; null if the link is not a product link of ours. */
 export function codeFromInput(services: Services, input: { code?: string; q?: string }): string | null {
@@ -88,14 +91,23 @@ async function ownRedemptionOfEndedBatch(services: Services, openid: string, tex
   if (!code) return null;
   const first = await findClaim(services, code.body);
   const record = first ? await findWechatRecord(services.store.get.bind(services.store), openid) : null;
-  if (!first || !record?.memberId || !sameHolder(first, record)) return null;
+  if (!first || !record?.memberId || !(await holdsClaim(services, first, record))) return null;
   return {
     sku: first.sku, name: first.name, points: first.points, available: await availableNow(services, record.memberId), redeemedAt: first.at,
     repeated: !requestId || first.requestId !== requestId,
   };
 }
 
-const sameHolder = (claim: Claim, record: WechatRecordDoc) => claim.accountId === record._id || (!!claim.memberId && claim.memberId === record.memberId);
+/**
+ * Whether the caller's member holds the code's points now: the account the scan credited is the
+ * caller's, or belongs to the caller's member (another WeChat of theirs that scanned it, joined
+ * since or before; an unmerge takes the account, and the claim, to the other side).
+ */
+async function holdsClaim(services: Services, claim: Claim, record: WechatRecordDoc): Promise<boolean> {
+  if (claim.accountId === record._id) return true;
+  const account = await services.store.get<{ _id: string; memberId: string | null }>(COLLECTION.accounts, claim.accountId);
+  return !!record.memberId && account?.memberId === record.memberId;
+}
 
 /**
  * `codes.redeem`: the first valid scan of a unit earns its batch's points, once.
@@ -133,6 +145,9 @@ export async function redeemCode(services: Services, openid: string, input: { co
     record = await boundRecord(services, openid);
   } catch (error) {
     const first = isAppError(error) && error.code === 'NOT_BOUND' ? await findClaim(services, code.body) : null;
+    // a used code counts towards the limit as a bound caller's scan of it does: sorting harvested
+    // codes into used and unused must not be free for want of a phone
+    if (first && !limiter.admit(openid, services.clock.now())) throw tooManyScans();
     if (first) throw new AppError('NOT_BOUND', `bind a phone to earn points; this code was already redeemed at ${first.at}`, { redeemedAt: first.at });
     // an unused code: the verdict the visitor scanned for (genuine, what it is and what joining brings)
     if (isAppError(error) && error.code === 'NOT_BOUND') throw new AppError('NOT_BOUND', error.message, { name: batch.name, points: batch.points });
@@ -152,8 +167,8 @@ export async function redeemCode(services: Services, openid: string, input: { co
 
   const first = await findClaim(services, code.body);
   if (!first) throw new AppError('CONFLICT', 'this code is being redeemed: retry');
-  if (sameHolder(first, record)) return { sku: first.sku, name: first.name, points: first.points, available: await availableNow(services, record.memberId), redeemedAt: first.at, repeated: !input.requestId || first.requestId !== input.requestId };
-  limiter.hit(openid, services.clock.now());
+  if (await holdsClaim(services, first, record)) return { sku: first.sku, name: first.name, points: first.points, available: await availableNow(services, record.memberId), redeemedAt: first.at, repeated: !input.requestId || first.requestId !== input.requestId };
+  if (!limiter.admit(openid, services.clock.now())) throw tooManyScans();
   // a counterfeit signal: worth counting, not worth failing the answer for (a hot fake code collides often)
   await countRepeat(services, code).catch((error: unknown) => services.log.warn('code_repeat_not_counted', { error: error instanceof Error ? error.name : 'unknown' }));
   throw new AppError('CODE_ALREADY_REDEEMED', `already redeemed at ${first.at}`, { redeemedAt: first.at });

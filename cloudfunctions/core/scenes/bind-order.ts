@@ -49,6 +49,8 @@ async function replay(services: Services, bound: CardOrderDoc, memberId: string,
 export const WRONG_ORDERS_PER_HOUR = 10;
 const orderLimiterOf = (services: Services) => limiterFor(services.store, 'orders', WRONG_ORDERS_PER_HOUR);
 
+const tooManyOrders = () => new AppError('RATE_LIMITED', 'too many order numbers that are not yours: try again later');
+
 /** Told only to the order's buyer: bound by a member they are no longer one with. */
 const boundAlready = () => new AppError('CONFLICT', 'this order was already bound', { reason: 'bound' });
 
@@ -95,16 +97,17 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   // (which tells those that exist, FORBIDDEN, from those that do not) is slow
   const limiter = orderLimiterOf(services);
   const now = services.clock.now();
-  if (limiter.blocked(openid, now)) throw new AppError('RATE_LIMITED', 'too many order numbers that are not yours: try again later');
+  if (limiter.blocked(openid, now)) throw tooManyOrders();
   const order = await findImportedOrder(get, input.platform, input.orderId);
   if (!order) {
-    limiter.hit(openid, now);
+    // tries sent side by side all passed the check above: the one past the limit is stopped here
+    if (!limiter.admit(openid, now)) throw tooManyOrders();
     throw new AppError('NOT_FOUND', 'no such order (orders appear once imported)');
   }
   const buyer = await get<{ _id: string; memberId: string | null }>('records', order.buyerRecordId);
   const buyerMember = buyer ? await liveMember(get, buyer.memberId) : null;
   if (buyerMember?._id !== member._id) {
-    limiter.hit(openid, now);
+    if (!limiter.admit(openid, now)) throw tooManyOrders();
     throw new AppError('FORBIDDEN', 'this order is not linked to your membership');
   }
   // Only its buyer learns that an order was bound (by a member they were once merged with) or refunded.

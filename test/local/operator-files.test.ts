@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { failureMessage } from '../../cloudfunctions/core/local/cli';
 import { openLocalServices } from '../../cloudfunctions/core/local/services';
@@ -42,13 +42,13 @@ describe('the operator\'s files and slips', () => {
   const exported = async () => (await cli('members', 'export')).out.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { identifiers: { type: string; value: string }[]; points: { available: number } });
   const members = 'channelMemberId,phone,name,points\nT1,13812345678,张三,100\n';
   /** Runs the CLI in a child process, sends it Ctrl-C once `ready()` holds, and answers its exit code and stderr. */
-  const interruptedRun = async (args: string[], ready: () => boolean) => {
+  const interruptedRun = async (args: string[], ready: () => boolean, signal: NodeJS.Signals = 'SIGINT') => {
     const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', db, ...args], { cwd: join(__dirname, '../..') });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     for (let tries = 0; !ready() && tries < 1500; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
-    child.kill('SIGINT');
+    child.kill(signal);
     return { code: await exited, stderr };
   };
 
@@ -462,17 +462,32 @@ describe('the operator\'s files and slips', () => {
     expect((await exported()).reduce((sum, m) => sum + m.points.available, 0)).toBe(0);
   }, 60_000);
 
-  it('Ctrl-C in codes create withdraws the batch and removes its part-file, so no half-printed run is taken for a finished one', async () => {
+  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s (Ctrl-C; kill, timeout, a job stopped) in codes create withdraws the batch and removes its part-file, and nothing ever shows at --out (a printer\'s hot folder) before the batch is active', async (signal, exitCode) => {
     const out = temp.file('codes.txt');
+    let seenAtOut = false;
     const { code, stderr } = await interruptedRun(
       ['codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '5000000', '--out', out],
-      () => existsSync(out) && lstatSync(out).size > 0,
+      () => {
+        seenAtOut ||= existsSync(out);
+        return existsSync(`${out}.part`) && lstatSync(`${out}.part`).size > 0;
+      },
+      signal,
     );
-    expect(code).toBe(130);
-    expect(stderr).toMatch(/interrupted: batch \w{4} withdrawn and .*codes\.txt removed; none of its codes will scan: run the command again/);
-    expect(existsSync(out)).toBe(false);
+    expect(code).toBe(exitCode);
+    expect(stderr).toMatch(/interrupted: batch \w{4} withdrawn and .*codes\.txt\.part removed; none of its codes will scan: run the command again/);
+    expect([seenAtOut, existsSync(out), existsSync(`${out}.part`)]).toEqual([false, false, false]);
     expect((await cli('codes', 'list')).out).toMatch(/^\w{4}\trevoked\t/);
   }, 60_000);
+
+  it('codes create over a part-file a killed run left says whose it is, and writes the file whole at --out', async () => {
+    const out = temp.file('codes.txt');
+    writeFileSync(`${out}.part`, 'https://brand.example/c/half\n');
+    const run = await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '10', '--count', '3', '--out', out);
+    expect(run.err).toMatch(/replacing .*codes\.txt\.part, left by a run stopped outright: its batch stays pending in codes list .*codes revoke-batch/);
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(3);
+    expect(existsSync(`${out}.part`)).toBe(false);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+  });
 
   it('keeps an earlier printer file unless told, and refuses to revoke a batch or key that does not exist', async () => {
     const out = temp.file('codes.txt');

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { createWriteStream, existsSync, fchmodSync, openSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, fchmodSync, openSync, renameSync, rmSync } from 'node:fs';
 import { checkOutputFile } from '../channels/rows';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
@@ -46,15 +46,24 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
         if (existsSync(options.out) && !options.force) {
           throw new Error(`${options.out} exists (an earlier batch's codes?): choose another --out, or add --force to replace it`);
         }
+        // Written beside the target and renamed to it once the batch is active: a printer's hot
+        // folder, or anyone copying the file, never finds a part of a run at --out.
+        const part = `${options.out}.part`;
+        checkOutputFile(part, 'the codes', dataFiles());
+        if (existsSync(part)) {
+          process.stderr.write(`replacing ${part}, left by a run stopped outright: its batch stays pending in codes list (its codes scan as withdrawn); withdraw it with codes revoke-batch\n`);
+        }
         const bar = progressBar('writing codes');
         const started = Date.now();
-        // Ctrl-C or a failure once the batch is recorded: the batch is withdrawn and its file removed,
-        // not left pending beside a file that looks finished (a kill -9 leaves it pending: codes
-        // revoke-batch withdraws it); a file whose batch may be active is kept
-        let interrupted = false;
+        // Ctrl-C, a stop (SIGTERM: kill, timeout, a job stopped; SIGHUP: the terminal closed) or a
+        // failure once the batch is recorded: the batch is withdrawn and its file removed, not left
+        // pending beside a file that looks finished (a kill -9 leaves it pending: codes revoke-batch
+        // withdraws it); a file whose batch may be active is kept
+        let interrupted: NodeJS.Signals | null = null;
         let recorded: string | null = null;
-        const onInterrupt = () => void (interrupted = true);
-        process.once('SIGINT', onInterrupt);
+        const onInterrupt = (signal: NodeJS.Signals) => void (interrupted = signal);
+        const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+        for (const signal of signals) process.once(signal, onInterrupt);
         let batch: BatchDoc;
         try {
           batch = await createBatch(services, {
@@ -62,33 +71,38 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
             open: (pending) => {
               recorded = pending._id;
               // every line scans for points: readable by its owner alone, as the secrets are (a
-              // file --force replaces is made so too; the mode given to open applies only to new ones)
-              const fd = openSync(options.out, 'w', 0o600);
+              // file left by an earlier run is made so too; the mode given to open applies only to
+              // new ones). flush: on disk before the batch is activated, so a power cut then
+              // cannot leave an active batch beside a cut-off file.
+              const fd = openSync(part, 'w', 0o600);
               fchmodSync(fd, 0o600);
-              return createWriteStream('', { fd });
+              return createWriteStream('', { fd, flush: true });
             },
             onProgress: (done, total) => {
               if (interrupted) throw new Error('interrupted');
               bar.update(done, total, `${done.toLocaleString('en')} codes`);
             },
           });
+          renameSync(part, options.out);
         } catch (error) {
           if (!recorded) throw error;
           bar.stop();
           const status = await withdrawBatch(services, recorded);
-          if (status === 'revoked') rmSync(options.out, { force: true });
-          const fate = status === 'revoked' ? `batch ${recorded} withdrawn and ${options.out} removed; none of its codes will scan`
-            : status === 'active' ? `batch ${recorded} is active all the same: ${options.out} is kept and its codes scan`
-            : `batch ${recorded} could not be withdrawn: run codes revoke-batch ${recorded} before anything prints ${options.out}`;
+          if (status === 'revoked') rmSync(part, { force: true });
+          // active: the file was written whole (and flushed) before the batch was activated
+          const kept = existsSync(part) ? part : options.out;
+          const fate = status === 'revoked' ? `batch ${recorded} withdrawn and ${part} removed; none of its codes will scan`
+            : status === 'active' ? `batch ${recorded} is active all the same: ${kept} is kept and its codes scan`
+            : `batch ${recorded} could not be withdrawn: run codes revoke-batch ${recorded} before anything prints ${part}`;
           if (!interrupted) {
             process.stderr.write(`${fate}\n`);
             throw error;
           }
           await services.store.close();
           process.stderr.write(`\ninterrupted: ${fate}: run the command again\n`);
-          process.exit(130);
+          process.exit(interrupted === 'SIGINT' ? 130 : interrupted === 'SIGHUP' ? 129 : 143);
         } finally {
-          process.off('SIGINT', onInterrupt);
+          for (const signal of signals) process.off(signal, onInterrupt);
           bar.stop();
         }
         const seconds = (Date.now() - started) / 1000;

@@ -5,7 +5,7 @@ import { postOpeningBalances, type OpeningInput } from '../points/ledger';
 import { COLLECTION } from '../points/types';
 import type { Doc, DocStore } from '../store/port';
 import { TxCache } from '../store/tx-cache';
-import { BUYER_PREFIX } from './buyers';
+import { BUYER_PREFIX, nextBuyerEra } from './buyers';
 import { applyRecordChanges, conflictDoc, refusalsOf, type ConflictDoc, type MemberDoc, type RecordDoc } from './graph.store';
 import { findWechatRecord, liveMember, type Getter, type WechatRecordDoc } from './lookup';
 
@@ -103,6 +103,8 @@ export async function deleteMember(services: Services, caller: Caller & { openid
         if (!(await cache.get(COLLECTION.ledger, `migrate:${record._id}`))) unopened.push({ recordId: record._id, points: 0, growth: 0, at });
       }
       await postOpeningBalances(cache, services, unopened);
+      // the phone's orders from now on go to a buyer record of a new era, whoever holds the number next
+      for (const record of records) if (record._id.startsWith(BUYER_PREFIX)) nextBuyerEra(cache, record);
       await applyRecordChanges(cache, services, records.map((before) => ({ before, after: null })));
       if (member) {
         const tombstone: MemberDoc = { _id: member._id, status: 'deleted', records: [], createdAt: member.createdAt, mergedInto: null };

@@ -5,7 +5,7 @@ import { earnHash, earnIn, MAX_POINTS, reverseHash, reverseIn, type EarnInput, t
 import { canonicalJson, orderEarning, refundAtEarnedRate } from '../points/rules';
 import { COLLECTION, type LedgerEntry } from '../points/types';
 import type { Services } from '../runtime/services';
-import { buyerRecordId, ensurePhoneBuyers, phoneSetAside } from '../identity/buyers';
+import { buyerRecordId, ensurePhoneBuyers, phoneSetAside, withoutEra } from '../identity/buyers';
 import { blockedPhoneKeys } from '../identity/identity.rules';
 import { CHANNEL, checkImportChannel } from '../identity/records';
 import { phoneKeyFromSha256 } from '../identity/normalize';
@@ -104,8 +104,8 @@ function orderEntries(order: Order, phoneKey: string | null, { channel, rate, no
   return { earn, reverse };
 }
 
-/** What makes an order the same order: its buyer's account, when it was paid, its amount and store (`source.detail`). */
-const orderFacts = (earn: Pick<EarnInput, 'accountId' | 'at' | 'source'>) => canonicalJson({ accountId: earn.accountId, at: earn.at, source: earn.source });
+/** What makes an order the same order: its buyer's account (a phone's, in any era), when it was paid, its amount and store (`source.detail`). */
+const orderFacts = (earn: Pick<EarnInput, 'accountId' | 'at' | 'source'>) => canonicalJson({ accountId: withoutEra(earn.accountId), at: earn.at, source: earn.source });
 /** What makes a refund the same refund: the order and the amount refunded (its time may be the import's). */
 const refundFacts = (refund: { of?: string; source: ReverseInput['source'] }) => canonicalJson({ of: refund.of, source: refund.source });
 
@@ -174,7 +174,8 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
     const done: Outcome[] = [...early];
     const accepted: typeof planned = [];
     const hashes = new Map<string, string>();
-    const phoneBuyers: string[] = [];
+    /** Rows earning now whose buyer is known only by phone. */
+    const phoneBuyers: typeof planned = [];
     // Whether the entry at `key` is this row's: undefined when there is none yet. A stored entry
     // whose hash differs may still be the same order or refund, hashed with the points of the
     // earn rate then: the rate is the brand's to change, the order's own facts are what count.
@@ -198,14 +199,23 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
           done.push({ line: p.line, reject: 'buyer_phone_shared', orderId: p.order.orderId });
           continue;
         }
-        phoneBuyers.push(p.phoneKey);
+        phoneBuyers.push(p);
       }
       hashes.set(p.earn.key, p.hashes.earn);
       if (p.reverse) hashes.set(p.reverse.key, p.hashes.reverse);
       accepted.push(p);
     }
 
-    if (phoneBuyers.length) await ensurePhoneBuyers(tx, services, channel, phoneBuyers);
+    if (phoneBuyers.length) {
+      // a phone whose buyer erasure took away buys under a record of a later era (identity/buyers.ts)
+      const buyers = await ensurePhoneBuyers(tx, services, channel, phoneBuyers.map((p) => p.phoneKey!));
+      for (const p of phoneBuyers) {
+        const buyer = buyers.get(p.phoneKey!)!;
+        if (buyer === p.earn.accountId) continue;
+        p.earn = { ...p.earn, accountId: buyer };
+        p.hashes.earn = earnHash('earn', p.earn);
+      }
+    }
     const accountIds = accepted.map((p) => p.earn.accountId);
     const accounts = await session.prefetch(COLLECTION.accounts, accountIds);
     const records = await session.prefetch('records', accountIds.filter((id) => !accounts.has(id)));

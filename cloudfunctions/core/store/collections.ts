@@ -22,6 +22,8 @@ export const COLLECTIONS = {
   // store cards without a phone asked for: staff's queue oldest first, and a consumer's own (member.channels)
   linkRequests: { indexes: [['status', 'at'], ['wechatRecordId']] },
   settings: { indexes: [] },
+  // the era of a phone's next buyer record, once erasure took one away (identity/buyers.ts)
+  buyerEras: { indexes: [] },
   // points: the ledger by account for history; accounts by next lot expiry for the expiry job
   ledger: { indexes: [['accountId', 'at']] },
   accounts: { indexes: [['nextExpiry']] },

@@ -1,0 +1,147 @@
+import { pointsFunction } from '../../cloudfunctions/core/functions/points';
+import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
+import { postAdjust, postEarn, postRedeem, postReverse } from '../../cloudfunctions/core/points/ledger';
+import type { PointsHistoryResult, PointsSummaryResult } from '../../cloudfunctions/core/contracts/points';
+import { invoke } from '../../cloudfunctions/core/runtime/handler';
+import { verifyPoints } from '../../cloudfunctions/core/points/verify.store';
+import { importOrders } from '../codes/support';
+import { boundConsumer, exportAll, importMembers, memberOk } from '../support/members';
+import { callerOf, openTestServices, type TestServices } from '../support/services';
+import { seedMember, source } from './support';
+
+/** What a consumer sees of their points (points.summary and points.history) after erasures, unmerges and debts. */
+describe('points the consumer sees', () => {
+  let services: TestServices;
+  beforeEach(() => { services = openTestServices('2026-11-23T02:00:00Z'); });
+  afterEach(() => services.close());
+
+  async function ok<T>(openid: string, event: Record<string, unknown>): Promise<T> {
+    const answer = await invoke(pointsFunction, event, callerOf(openid), services);
+    if (!answer.ok) throw new Error(`${String(event.action)}: ${answer.error.code} ${answer.error.message}`);
+    return answer.data as T;
+  }
+  const summary = (openid: string) => ok<PointsSummaryResult>(openid, { action: 'summary' });
+  async function history(openid: string) {
+    const lines: PointsHistoryResult['entries'] = [];
+    let cursor: string | null = null;
+    do {
+      const page: PointsHistoryResult = await ok<PointsHistoryResult>(openid, { action: 'history', cursor, limit: 50 });
+      lines.push(...page.entries);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return lines;
+  }
+
+  it('after an unmerge, a scan that repaid the other side\'s debt while merged still shows what the scan earned', async () => {
+    const { memberId: consumer } = await boundConsumer(services, 'u1', '13912345678');
+    // a Tmall card (no phone) that owes 700: its order's points were spent, then the order refunded
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1' }]);
+    await importOrders(services, 'tmall', [{ orderId: 'A1', channelMemberId: 'T1', amountFen: 70000, status: 'paid', paidAt: '2026-11-20 10:00:00' }]);
+    const card = (await exportAll(services)).find((l) => l.identifiers.some((i) => i.type === 'tmall'))!.memberId;
+    await services.store.transaction((tx) => postAdjust(tx, services, { key: 'adjust:spent', memberId: card, points: -700, reason: '兑换', operator: 'op', at: '2026-11-21T00:00:00Z' }));
+    await importOrders(services, 'tmall', [{ orderId: 'A1', channelMemberId: 'T1', amountFen: 70000, status: 'refunded', paidAt: '2026-11-20 10:00:00', refundedAt: '2026-11-22 10:00:00' }]);
+    const merge = await mergeMembers(services, consumer, card);
+
+    // the consumer scans a product worth 1,000 while merged: 700 of it repays the card's debt
+    const wechat = (await services.dump('records')).find((r) => String(r._id).startsWith('wechat:'))!._id as string;
+    await services.store.transaction((tx) => postEarn(tx, services, {
+      key: 'scan:c1', accountId: wechat, points: 1000, growth: 0, at: '2026-11-23T02:00:00Z', source: { channel: 'scan', ref: 'c1' }, note: '玻尿酸面膜',
+    }, { settle: true }));
+    expect((await history('u1'))[0]).toMatchObject({ kind: 'earn', description: '玻尿酸面膜', points: 1000 });
+
+    await unmergeMembers(services, merge._id);
+    const lines = await history('u1');
+    // the balance is right (300: the repaid points stay spent) ...
+    expect((await summary('u1')).available).toBe(300);
+    expect(lines.reduce((sum, line) => sum + line.points, 0)).toBe(300);
+    // ... but the scan's own line must not change its amount after the fact: it earned 1,000, and
+    // the 700 that left for the other member's debt is a line of its own (as a redemption would be)
+    expect(lines.find((line) => line.description === '玻尿酸面膜')).toMatchObject({ kind: 'earn', points: 1000 });
+    expect(lines.find((line) => line.description === '抵还欠分')).toMatchObject({ kind: 'settle', points: -700 });
+  });
+
+  it('erasure: a consumer who binds the same phone again does not get the erased member\'s phone-only orders back', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    // a Tmall order known only by the buyer's phone: its points wait on buyer:tmall-<phone key>
+    await importOrders(services, 'tmall', [{ orderId: 'A1', phone: '13912345678', amountFen: 30000, status: 'paid', paidAt: '2026-11-20 10:00:00' }]);
+    expect((await summary('u1')).available).toBe(300);
+    // the consumer erases themselves: the confirmation said these 300 points are forfeited
+    await memberOk(services, 'u1', { action: 'delete', confirm: true });
+
+    // later (or a new holder of the recycled number) binds the phone again and buys again
+    await boundConsumer(services, 'u1', '13912345678');
+    expect(await history('u1')).toEqual([]);
+    await importOrders(services, 'tmall', [{ orderId: 'A2', phone: '13912345678', amountFen: 1000, status: 'paid', paidAt: '2026-11-22 10:00:00' }]);
+
+    const lines = await history('u1');
+    // only the new order: the erased member's order and its points stay erased
+    expect(lines.map((line) => line.description)).toEqual(['天猫订单 A2 消费得积分']);
+    expect((await summary('u1')).available).toBe(10);
+  });
+
+  it('after erasure, the erased buyer\'s order files imported again change nothing, their refunds come off the erased account, and the new era\'s orders are theirs', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const a1 = { orderId: 'A1', phone: '13912345678', amountFen: 30000, status: 'paid', paidAt: '2026-11-20 10:00:00' };
+    await importOrders(services, 'tmall', [a1]);
+    await memberOk(services, 'u1', { action: 'delete', confirm: true });
+    const a2 = { orderId: 'A2', phone: '+86 139-1234-5678', amountFen: 1000, status: 'paid', paidAt: '2026-11-22 10:00:00' };
+    expect(await importOrders(services, 'tmall', [a1, a2])).toMatchObject({ credited: 1, unchanged: 1, rejected: 0 });
+    // the next holder binds the number; the old file comes again, with A1 refunded
+    await boundConsumer(services, 'u2', '13912345678');
+    expect(await importOrders(services, 'tmall', [{ ...a1, status: 'refunded', refundedAt: '2026-11-23 09:00:00' }, a2])).toMatchObject({ credited: 0, refunded: 1, unchanged: 1, rejected: 0 });
+    expect((await summary('u2')).available).toBe(10);
+    expect((await history('u2')).map((line) => line.description)).toEqual(['天猫订单 A2 消费得积分']);
+    expect((await verifyPoints(services)).differences).toBe(0);
+    // a second erasure: the phone's orders go to a third era
+    await memberOk(services, 'u2', { action: 'delete', confirm: true });
+    await importOrders(services, 'tmall', [{ ...a2, orderId: 'A3' }]);
+    await boundConsumer(services, 'u3', '13912345678');
+    expect((await history('u3')).map((line) => line.description)).toEqual(['天猫订单 A3 消费得积分']);
+  });
+
+  it('erasure\'s bookkeeping opening of 0 is no line in the history of the card\'s next holder', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678' }]);
+    await importOrders(services, 'offline', [{ orderId: 'S1', channelMemberId: 'C1', amountFen: 30000, status: 'paid', paidAt: '2026-11-20 10:00:00' }]);
+    await boundConsumer(services, 'u1', '13912345678');
+    services.clock.set('2026-11-25T02:00:00Z');
+    await memberOk(services, 'u1', { action: 'delete', confirm: true });
+    services.clock.set('2026-12-20T02:00:00Z');
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678', points: '300', growth: '300' }]);
+    await boundConsumer(services, 'u1', '13912345678');
+
+    const lines = await history('u1');
+    // a "门店会员积分迁移 0" line dated at the erasure says something happened that did not
+    expect(lines.filter((line) => line.points === 0 && line.growth === 0)).toEqual([]);
+  });
+
+  it('describes an order of a channel the brand added (identity.priority) in Chinese, not by its config code', async () => {
+    const base = services.config;
+    await services.close();
+    services = openTestServices('2026-11-23T02:00:00Z', { identity: { ...base.identity, priority: [...base.identity.priority, 'suning', 'lazada'] } });
+    await boundConsumer(services, 'u1', '13912345678');
+    await importOrders(services, 'suning', [{ orderId: 'N1', phone: '13912345678', amountFen: 5000, status: 'paid', paidAt: '2026-11-20 10:00:00' }]);
+    await importOrders(services, 'lazada', [{ orderId: 'L1', phone: '13912345678', amountFen: 2000, status: 'paid', paidAt: '2026-11-21 10:00:00' }]);
+    expect((await history('u1')).map(({ kind, points, description }) => ({ kind, points, description }))).toEqual([
+      { kind: 'earn', points: 20, description: '其他渠道订单 L1 消费得积分' },
+      { kind: 'earn', points: 50, description: '苏宁订单 N1 消费得积分' },
+    ]);
+  });
+
+  it('lists no points as expiring beyond what the member has: a debt on one channel nets them away', async () => {
+    await seedMember(services, 'm1', ['wechat:o-alice', 'tmall:T1', 'offline:C1'], { openid: 'o-alice', phone: true });
+    const earn = (key: string, accountId: string, points: number, at: string) =>
+      services.store.transaction((tx) => postEarn(tx, services, { key, accountId, points, growth: points, at, source: source(key.split(':')[2]!, key.split(':')[1]) }));
+    await earn('order:tmall:1', 'tmall:T1', 300, '2025-05-01T00:00:00Z');
+    await earn('order:offline:2', 'offline:C1', 100, '2026-05-01T00:00:00Z');
+    // the Tmall points are spent, then that order is refunded: Tmall owes 300, the store card holds 100
+    await services.store.transaction((tx) => postRedeem(tx, services, { key: 'redeem:r1', memberId: 'm1', points: 300, at: '2026-11-01T00:00:00Z', source: { channel: 'reward', ref: 'cup' } }));
+    await services.store.transaction((tx) => postReverse(tx, services, { key: 'refund:tmall:1', of: 'order:tmall:1', points: 300, growth: 300, at: '2026-11-20T00:00:00Z', source: source('1') }));
+
+    const s = await summary('o-alice');
+    expect(s).toMatchObject({ available: -200, owed: 300 });
+    // The page shows 可用 0 and 待抵扣 200, and beside them "100 积分将于 2027年12月31日 过期":
+    // points the consumer is never shown to have, and cannot spend (redemption is refused).
+    const expiring = s.expiring.reduce((sum, e) => sum + e.points, 0);
+    expect(expiring).toBeLessThanOrEqual(Math.max(0, s.available));
+  });
+});

@@ -13,6 +13,14 @@ const CHANNEL_NAMES = new Map([
   ['pos', '门店'],
   ['wechat', '小程序'],
   ['youzan', '有赞'],
+  ['taobao', '淘宝'],
+  ['suning', '苏宁'],
+  ['vip', '唯品会'],
+  ['kuaishou', '快手'],
+  ['xiaohongshu', '小红书'],
+  ['meituan', '美团'],
+  ['eleme', '饿了么'],
 ]);
 
-export const channelName = (channel: string): string => CHANNEL_NAMES.get(channel) ?? channel;
+/** A channel a brand added whose name this list does not know is told as another channel: never its config code. */
+export const channelName = (channel: string): string => CHANNEL_NAMES.get(channel) ?? '其他渠道';

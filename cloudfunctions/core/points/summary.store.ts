@@ -38,13 +38,20 @@ export async function pointsSummary(services: Services, member: MemberRef): Prom
     // points that never expire (expiry switched off) have no date to show
     if (lot.expiresAt > now && lot.expiresAt !== NEVER) byDate.set(lot.expiresAt, (byDate.get(lot.expiresAt) ?? 0) + lot.remaining);
   }
-  const expiring = [...byDate.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .slice(0, EXPIRING_DATES)
-    .map(([at, lotPoints]) => ({ points: lotPoints, at }));
+  const available = points - due;
+  // Never more than the member has: lots on one account while another owes more are points the
+  // consumer is not shown to have and cannot spend (available nets them away), so the nearest
+  // expiries are listed up to the available points, and none while the member owes on balance.
+  let shown = Math.max(0, available);
+  const expiring: PointsSummaryResult['expiring'] = [];
+  for (const [at, lotPoints] of [...byDate.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (shown === 0 || expiring.length === EXPIRING_DATES) break;
+    expiring.push({ points: Math.min(lotPoints, shown), at });
+    shown -= Math.min(lotPoints, shown);
+  }
 
   const levels = services.config.levels;
-  return { available: points - due, owed, expiring, growth, level: levelFor(growth, levels), nextLevel: nextLevelFor(growth, levels) };
+  return { available, owed, expiring, growth, level: levelFor(growth, levels), nextLevel: nextLevelFor(growth, levels) };
 }
 
 /**
@@ -113,6 +120,11 @@ export async function pointsHistory(
   const lines: LedgerEntry[][] = [];
   let taken = 0;
   for (const entry of found) {
+    // a bookkeeping entry that moves nothing (erasure's opening of 0 for a card it releases) is no line
+    if (entry.points === 0 && entry.growth === 0 && !entry.group) {
+      taken += 1;
+      continue;
+    }
     const line = lines[lines.length - 1];
     if (line && entry.group && line[0]!.group === entry.group) line.push(entry);
     else if (lines.length < options.limit) lines.push([entry]);
@@ -122,12 +134,20 @@ export async function pointsHistory(
   if (found.length > taken) more = true;
   const lastLine = lines[lines.length - 1];
   const last = lastLine?.[lastLine.length - 1];
-  return { entries: lines.map(historyLine), nextCursor: more && last ? encodeCursor({ value: last.at, id: last._id }) : null };
+  return { entries: lines.flatMap(historyLines), nextCursor: more && last ? encodeCursor({ value: last.at, id: last._id }) : null };
 }
 
-/** One history line for the parts of one operation (usually one entry), described by its head. */
-function historyLine(parts: LedgerEntry[]): PointsHistoryEntry {
+/**
+ * The history line of the parts of one operation (usually one entry), described by its head, or
+ * two: when the settle moves among its parts on the member's accounts do not net to zero (some
+ * went with an account an unmerge gave back to another member), the head keeps its own amount and
+ * the moves are a line of their own (抵还欠分), so a scan's line never changes after the fact.
+ */
+function historyLines(parts: LedgerEntry[]): PointsHistoryEntry[] {
   const head = parts.find((p) => p._id === p.group) ?? parts[0]!;
-  const line = historyEntry(head);
-  return { ...line, points: parts.reduce((sum, p) => sum + p.points, 0), growth: parts.reduce((sum, p) => sum + p.growth, 0) };
+  const sum = (entries: LedgerEntry[]) => ({ points: entries.reduce((total, p) => total + p.points, 0), growth: entries.reduce((total, p) => total + p.growth, 0) });
+  const moves = parts.filter((p) => p !== head && p.kind === 'settle');
+  const moved = sum(moves);
+  if (head._id !== head.group || (moved.points === 0 && moved.growth === 0)) return [{ ...historyEntry(head), ...sum(parts) }];
+  return [{ ...historyEntry(head), ...sum(parts.filter((p) => !moves.includes(p))) }, { ...historyEntry(moves[0]!), ...moved }];
 }

@@ -8,6 +8,8 @@ interface Props {
   busy: boolean
   error: string | null
   onAgree: () => void
+  /** A member agreeing again to terms the brand updated since they joined. */
+  renewing?: boolean
 }
 
 const POINTS = [
@@ -17,12 +19,12 @@ const POINTS = [
 ]
 
 /** Privacy terms first: nothing personal is collected before the consumer agrees (member.consent). */
-export default function TermsStep({ version, busy, error, onAgree }: Props) {
+export default function TermsStep({ version, busy, error, onAgree, renewing = false }: Props) {
   const [checked, setChecked] = useState(false)
   return (
     <View className="join-step">
-      <Text className="join-step__title">会员隐私条款</Text>
-      <Text className="join-step__desc">加入会员前，请阅读以下要点：</Text>
+      <Text className="join-step__title">{renewing ? '会员隐私条款已更新' : '会员隐私条款'}</Text>
+      <Text className="join-step__desc">{renewing ? '请阅读更新后的要点，同意后继续使用会员服务：' : '加入会员前，请阅读以下要点：'}</Text>
       <View className="join-terms">
         {POINTS.map((p) => (
           <Text className="join-terms__item" key={p}>

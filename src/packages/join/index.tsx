@@ -47,6 +47,8 @@ export default function JoinPage() {
 
   const member = login.state.status === 'ready' ? login.state.data : null
   const step: Step | null = override ?? (member ? stepOf(member) : null)
+  // a member whose consent is to earlier terms (the brand updated them) agrees again and goes back
+  const renewing = Boolean(member?.phoneBound && !member.consented)
 
   const agree = async () => {
     if (!member) return
@@ -54,6 +56,7 @@ export default function JoinPage() {
     setError(null)
     try {
       const next = await callFunction('member', 'consent', { version: member.termsVersion })
+      if (renewing && next.phoneBound) return proceed()
       setOverride(stepOf(next))
     } catch (e) {
       const failure = toApiError(e)
@@ -97,8 +100,8 @@ export default function JoinPage() {
       {login.state.status === 'error' && <ErrorView error={login.state.error} onRetry={() => login.reload()} />}
       {member && step && (
         <>
-          <Steps current={step} />
-          {step === 'terms' && <TermsStep version={member.termsVersion} busy={busy} error={error} onAgree={agree} />}
+          {!renewing && <Steps current={step} />}
+          {step === 'terms' && <TermsStep version={member.termsVersion} busy={busy} error={error} onAgree={agree} renewing={renewing} />}
           {step === 'phone' && <PhoneStep busy={busy} error={error} onCode={bind} onRefused={(reason) => setError(reason === 'declined' ? '需要授权手机号才能成为会员，您可以稍后再来' : '暂时无法获取微信手机号，请稍后再试')} />}
           {step === 'welcome' && (
             <Welcome phoneMasked={bound?.phoneMasked ?? null} channels={channels.state} attributionLabel={source} next={getNextStep()} onContinue={proceed} />

@@ -4,6 +4,7 @@ import { useDidShow } from '@tarojs/taro'
 import { callFunction } from '../../api'
 import JoinInvite from '../../components/JoinInvite'
 import MemberCode from '../../components/MemberCode'
+import TermsUpdated from '../../components/TermsUpdated'
 import { ErrorView, LoadingView } from '../../components/StatusView'
 import { takePendingEntry } from '../../launch/entry'
 import { ROUTES, go } from '../../lib/routes'
@@ -51,7 +52,7 @@ function MemberHome() {
 }
 
 export default function MemberPage() {
-  const { state, reload, joined } = useMembership()
+  const { state, reload, joined, termsOutdated } = useMembership()
 
   // Opened (or brought back from the background) through a guide's, store's, package card's or
   // product's code: go to its landing page, once per code.
@@ -65,6 +66,7 @@ export default function MemberPage() {
       {state.status === 'loading' && <LoadingView text="正在加载会员信息…" />}
       {state.status === 'error' && <ErrorView error={state.error} title="暂时无法加载会员信息" onRetry={() => reload()} />}
       {state.status === 'ready' && !joined && <JoinInvite />}
+      {state.status === 'ready' && termsOutdated && <TermsUpdated />}
       {state.status === 'ready' && joined && <MemberHome />}
       {state.status === 'ready' && !joined && (
         <Text className="member-page__scan-link" onClick={() => go(ROUTES.scan)}>

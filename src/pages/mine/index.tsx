@@ -4,6 +4,7 @@ import { useState } from 'react'
 import { callFunction, toApiError } from '../../api'
 import DevIdentitySwitcher from '../../components/DevIdentitySwitcher'
 import JoinInvite from '../../components/JoinInvite'
+import TermsUpdated from '../../components/TermsUpdated'
 import { ErrorView, LoadingView } from '../../components/StatusView'
 import { formatPoints } from '../../lib/format'
 import { ROUTES, go } from '../../lib/routes'
@@ -73,12 +74,13 @@ function MemberProfile() {
 }
 
 export default function MinePage() {
-  const { state, reload, joined } = useMembership()
+  const { state, reload, joined, termsOutdated } = useMembership()
   return (
     <View className="mc-page">
       {state.status === 'loading' && <LoadingView text="正在加载…" />}
       {state.status === 'error' && <ErrorView error={state.error} onRetry={() => reload()} />}
       {state.status === 'ready' && !joined && <JoinInvite title="入会后可管理个人资料" />}
+      {state.status === 'ready' && termsOutdated && <TermsUpdated />}
       {state.status === 'ready' && joined && (
         <>
           <View className="mc-section-title">个人资料</View>

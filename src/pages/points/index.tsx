@@ -3,6 +3,7 @@ import { useReachBottom } from '@tarojs/taro'
 import type { PointsSummaryResult } from '../../../cloudfunctions/core/contracts'
 import { callFunction } from '../../api'
 import JoinInvite from '../../components/JoinInvite'
+import TermsUpdated from '../../components/TermsUpdated'
 import { ErrorView, LoadingView } from '../../components/StatusView'
 import { expiryNotice, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
 import { useMembership } from '../../lib/useMembership'
@@ -70,12 +71,13 @@ function MemberPoints() {
 }
 
 export default function PointsPage() {
-  const { state, reload, joined } = useMembership()
+  const { state, reload, joined, termsOutdated } = useMembership()
   return (
     <View className="mc-page">
       {state.status === 'loading' && <LoadingView text="正在加载…" />}
       {state.status === 'error' && <ErrorView error={state.error} onRetry={() => reload()} />}
       {state.status === 'ready' && !joined && <JoinInvite title="入会后即可累积和查看积分" />}
+      {state.status === 'ready' && termsOutdated && <TermsUpdated />}
       {state.status === 'ready' && joined && <MemberPoints />}
     </View>
   )

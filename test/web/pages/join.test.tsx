@@ -35,6 +35,17 @@ describe('join flow', () => {
     expect(await screen.findByText('绑定手机号')).toBeTruthy()
   })
 
+  it('a member whose consent is to earlier terms agrees to the new ones and goes back to the card, with no joining steps', async () => {
+    const outdated = { data: { ...VISITOR.data, isNew: false, phoneBound: true, consented: false, termsVersion: '2026-12-05' } }
+    mockApi(flow({ 'member.login': outdated, 'member.consent': { data: { ...outdated.data, consented: true } } }))
+    render(<JoinPage />)
+    expect(await screen.findByText('会员隐私条款已更新')).toBeTruthy()
+    expect(screen.queryByText('绑定手机')).toBeNull()
+    await agree()
+    await waitFor(() => expect(Taro.switchTab).toHaveBeenCalledWith({ url: '/pages/member/index' }))
+    expect(callsOf('member', 'consent')[0]?.event).toEqual({ action: 'consent', version: '2026-12-05' })
+  })
+
   it('H5: refuses a malformed phone, then sends dev:<phone>:<time> and welcomes with the memberships found', async () => {
     mockApi(flow())
     render(<JoinPage />)

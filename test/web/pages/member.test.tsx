@@ -54,6 +54,16 @@ describe('会员 home', () => {
     expect(callsOf('points', 'summary')).toHaveLength(0)
   })
 
+  it('a member whose consent is to earlier terms keeps their card and member code, and is asked to agree to the new ones', async () => {
+    mockApi({ 'member.login': { data: { ...JOINED.data, consented: false, termsVersion: '2026-12-05' } }, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    render(<MemberPage />)
+    expect(await screen.findByText('1,280')).toBeTruthy()
+    expect(screen.queryByText('立即入会')).toBeNull()
+    await waitFor(() => expect(callsOf('member', 'memberCode')).toHaveLength(1))
+    fireEvent.click(screen.getByText('查看并同意'))
+    expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/join/index' })
+  })
+
   it('shows the card of a joined member: masked phone, level, points, progress, expiry, channels, member code', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': CODE })
     const { container } = render(<MemberPage />)

@@ -1,0 +1,23 @@
+import { Text, View } from '@tarojs/components'
+import { Button } from '@nutui/nutui-react-taro'
+import { ROUTES, go } from '../lib/routes'
+import './TermsUpdated.css'
+
+/**
+ * For a member whose consent is to an earlier version of the privacy terms: their card stays (at the
+ * till the member code must not vanish because the brand updated its terms), with the way to read
+ * and agree to the new version.
+ */
+export default function TermsUpdated() {
+  return (
+    <View className="terms-updated" role="alert">
+      <View className="terms-updated__text">
+        <Text className="terms-updated__title">会员隐私条款已更新</Text>
+        <Text className="terms-updated__desc">请阅读并同意新版条款，以便继续修改资料、关联会员卡等操作。</Text>
+      </View>
+      <Button type="primary" size="small" shape="round" className="terms-updated__action" onClick={() => go(ROUTES.join)}>
+        查看并同意
+      </Button>
+    </View>
+  )
+}

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
-import { createWriteStream, existsSync, fchmodSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { checkOutputFile } from '../channels/rows';
 import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
@@ -9,6 +10,20 @@ import { parseValidTo, type BatchDoc } from './batch';
 import { allBatches, BATCHES, revokeKey, setBatchStatus, withdrawBatch } from './batches.store';
 import { countRedeemed, REPEATS, type RepeatDoc } from './claims.store';
 import { createBatch } from './create';
+
+/** The rename on disk too (best effort: some file systems refuse to sync a folder). */
+function syncFolderOf(file: string): void {
+  try {
+    const fd = openSync(dirname(resolve(file)), 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // the file itself is on disk; only its new name may wait for the next sync
+  }
+}
 
 const integer = (value: string) => {
   if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number, at most 9 digits');
@@ -84,6 +99,7 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
             },
           });
           renameSync(part, options.out);
+          syncFolderOf(options.out);
         } catch (error) {
           if (!recorded) throw error;
           bar.stop();

@@ -1,3 +1,4 @@
+import { WriteStream } from 'node:fs';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { StoreConflictError } from '../store/port';
@@ -39,11 +40,17 @@ function write(out: NodeJS.WritableStream, chunk: string): Promise<void> {
   });
 }
 
-/** Ends the stream and waits until everything written has left (for a file: is on disk). */
+/**
+ * Ends the stream and waits until everything written has left. A file stream is waited for until
+ * it closes: its end callback comes before the fsync a `flush: true` stream makes at closing, and
+ * the batch must not be activated before its codes are on disk.
+ */
 function finish(out: NodeJS.WritableStream): Promise<void> {
+  const file = out instanceof WriteStream;
   return new Promise((resolve, reject) => {
     out.once('error', reject);
-    out.end((error?: Error | null) => (error ? reject(error) : resolve()));
+    if (file) out.once('close', () => resolve());
+    out.end((error?: Error | null) => (error ? reject(error) : file ? undefined : resolve()));
   });
 }
 

@@ -134,3 +134,36 @@ describe('first touches kept as earlier versions kept them, and package cards', 
     expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' })).toMatchObject({ campaignId: 'P12', points: 30 });
   });
 });
+
+describe('first touches kept by an earlier version under a member id that a merge absorbed since', () => {
+  /** The document the version before this change wrote for a join: `attributions/<memberId>`. */
+  const legacyTouch = async (memberId: string, extra: Record<string, unknown>) => {
+    const [record] = (await services.dump('records')).filter((r) => String(r._id).startsWith('wechat:'));
+    await services.store.transaction(async (tx) => {
+      await tx.set('attributions', {
+        _id: memberId, memberId, recordId: record!._id, kind: 'guide', channel: 'wechat', storeId: 'SH001', guideId: 'G001', campaignId: null, sku: null,
+        at: new Date(services.clock.now()).toISOString(), lastCampaignId: null, recruit: true, alreadyMember: false, ...extra,
+      });
+    });
+  };
+
+  test('a recruit who joined before the upgrade and was merged into their older Tmall member: a later scan answers the first touch, not a second one', async () => {
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1' }]);
+    const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+    await legacyTouch(memberId, {});
+    // after the upgrade the next Tmall export carries the phone: the WeChat member is absorbed
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678' }]);
+    services.clock.advance(2 * 24 * 3600_000);
+    expect(await ok('u1', { action: 'join', scene: 'g=G002' })).toMatchObject({ attributed: false, guideId: 'G001' });
+    expect(await services.dump('attributions')).toHaveLength(1);
+  });
+
+  test('and its package card stays the card bindOrder defaults to', async () => {
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1' }]);
+    const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+    await legacyTouch(memberId, { kind: 'packageCard', storeId: null, guideId: null, campaignId: 'P11', lastCampaignId: 'P11' });
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678' }]);
+    await importOrders(services, 'tmall', [{ orderId: '1001', channelMemberId: 'T1', amountFen: 19900, status: 'paid', paidAt: '2026-11-11 10:00:00' }]);
+    expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' })).toMatchObject({ campaignId: 'P11', points: 50 });
+  });
+});

@@ -2,6 +2,7 @@ import { boundRecord } from '../codes/redeem';
 import { hasPhone, liveMember, type WechatRecordDoc } from '../identity/lookup';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
+import { TxCache } from '../store/tx-cache';
 import { attributionFrom, isChannelCard, joinedNow, viewOf, type AttributionView } from './attribution';
 import { ATTRIBUTIONS, firstTouchesOf, lastCardOf } from './attributions.store';
 import type { GuideDoc } from './places';
@@ -38,17 +39,21 @@ export async function joinScene(services: Services, openid: string, input: { sce
     // first touch may name them; one merged meanwhile joins as the member they are now. Erasure
     // removes the attribution's id even when absent, so on CloudBase a join and an erasure
     // committing side by side collide, and the one run again sees the other.
-    const current = await tx.get<WechatRecordDoc>('records', record._id);
-    const member = current && hasPhone(current) ? await liveMember(tx.get.bind(tx), current.memberId) : null;
+    // reads through a cache: the member's WeChat records are read for its first touches and again for its joining
+    const get = new TxCache(tx).get;
+    const current = await get<WechatRecordDoc>('records', record._id);
+    const member = current && hasPhone(current) ? await liveMember(get, current.memberId) : null;
     if (!current || !member) throw new AppError('NOT_BOUND', 'bind a phone to join');
     // the member's first touch, through whichever of its WeChat records joined (one merged into it
     // since included; one an unmerge took away is no longer the member's)
-    const touches = await firstTouchesOf(tx.get.bind(tx), member);
+    const touches = await firstTouchesOf(get, member);
     const earlier = touches[0];
     if (earlier) {
-      // not a first touch, but the package card in hand is the one an order is bound through next
+      // not a first touch, but the package card in hand is the one an order is bound through next:
+      // kept on the caller's own first touch if they have one (an unmerge takes it with them)
       if (resolved.kind === 'packageCard' && !resolved.ended && lastCardOf(touches) !== resolved.campaignId) {
-        await tx.update(ATTRIBUTIONS, earlier._id, { lastCampaignId: resolved.campaignId, lastCampaignAt: at });
+        const own = touches.find((touch) => touch._id === record._id) ?? earlier;
+        await tx.update(ATTRIBUTIONS, own._id, { lastCampaignId: resolved.campaignId, lastCampaignAt: at });
       }
       return { attributed: false, ...viewOf(earlier) };
     }
@@ -62,7 +67,7 @@ export async function joinScene(services: Services, openid: string, input: { sce
     // one read after another: a CloudBase transaction is one session, not for requests side by side
     const wechats: WechatRecordDoc[] = [];
     for (const id of member.records.filter((other) => other.startsWith('wechat:') && other !== record._id)) {
-      const other = await tx.get<WechatRecordDoc>('records', id);
+      const other = await get<WechatRecordDoc>('records', id);
       if (other !== null && hasPhone(other)) wechats.push(other);
     }
     const recruit = joinedNow([current, ...wechats].map((r) => r.phoneBoundAt), services.clock.now());

@@ -35,34 +35,6 @@ interface Recruit {
   alreadyMember: boolean;
 }
 
-/**
- * Keys that name one person, grouped as they are found together (union-find): `join` puts its keys
- * in one group and answers the group's key, and the keys of groups it joined into it, which stop
- * being groups' keys.
- */
-class KeyGroups {
-  private readonly parent = new Map<string, string>();
-
-  private rootOf(key: string): string {
-    let root = key;
-    for (let up = this.parent.get(root); up !== undefined && up !== root; up = this.parent.get(root)) root = up;
-    // the next lookups go straight to the root
-    for (let at = key; at !== root;) {
-      const up = this.parent.get(at)!;
-      this.parent.set(at, root);
-      at = up;
-    }
-    return root;
-  }
-
-  join(keys: string[]): { key: string; absorbed: string[] } {
-    const roots = [...new Set(keys.map((key) => (this.parent.has(key) ? this.rootOf(key) : key)))];
-    const [key, ...absorbed] = roots as [string, ...string[]];
-    for (const other of [...keys, ...absorbed]) this.parent.set(other, key);
-    return { key, absorbed: absorbed.filter((other) => other !== key) };
-  }
-}
-
 /** Whether one of the member's channel cards says the person had joined that channel before `at` (a card imported after the join included). */
 async function heldCardBefore(get: Getter, records: string[], at: string): Promise<boolean> {
   for (const id of records.filter(isChannelCard)) {
@@ -86,25 +58,43 @@ async function heldCardBefore(get: Getter, records: string[], at: string): Promi
  */
 export async function recruitReport(services: Services): Promise<RecruitReport> {
   const get: Getter = services.store.get.bind(services.store);
-  // the earliest recruiting join of each person, under the key of one of the names they go by:
-  // the member, and the phones its WeChat records bound
+  // the earliest recruiting join of each person, under the id of a member they are: WeChat
+  // accounts that bound one phone are one person also when they are members of their own (the
+  // phone set aside as shared), so a member found to share a phone with another person's member
+  // joins them (`sameAs`, rare: a phone no one set aside is held by one member)
   const firstOf = new Map<string, Recruit>();
-  const people = new KeyGroups();
+  const personOfPhone = new Map<string, string>();
+  const sameAs = new Map<string, string>();
+  const personOf = (memberId: string) => {
+    let person = memberId;
+    for (let next = sameAs.get(person); next !== undefined; next = sameAs.get(person)) person = next;
+    return person;
+  };
   for await (const attribution of allDocs<AttributionDoc>(services.store, ATTRIBUTIONS)) {
     if (attribution.recruit === false) continue;
     const record = await get<RecordDoc>('records', attribution.recordId);
     const member = record ? await liveMember(get, record.memberId) : null;
     if (!record || !member) continue;
-    const phones = record.identifiers.filter((i) => i.type === 'phone').map((i) => `phone:${i.value}`);
-    const { key: person, absorbed } = people.join([member._id, ...phones]);
-    // two people found to be one: the earlier join stands
-    let held = firstOf.get(person);
-    for (const other of absorbed) {
-      const theirs = firstOf.get(other);
-      firstOf.delete(other);
-      if (theirs && (!held || theirs.at < held.at)) held = theirs;
+    let person = personOf(member._id);
+    for (const phone of record.identifiers.filter((i) => i.type === 'phone')) {
+      // 96 bits of the keyed hash tell phones apart well enough, at a third of the memory
+      const key = phone.value.slice(0, 16);
+      const known = personOfPhone.get(key);
+      if (known === undefined) {
+        personOfPhone.set(key, person);
+        continue;
+      }
+      const theirs = personOf(known);
+      if (theirs === person) continue;
+      // two people found to be one: the earlier join stands
+      sameAs.set(person, theirs);
+      const mine = firstOf.get(person);
+      firstOf.delete(person);
+      const held = firstOf.get(theirs);
+      if (mine && (!held || mine.at < held.at)) firstOf.set(theirs, mine);
+      person = theirs;
     }
-    if (held) firstOf.set(person, held);
+    const held = firstOf.get(person);
     if (held && held.at <= attribution.at) continue;
     const alreadyMember = attribution.alreadyMember === true || (await heldCardBefore(get, member.records, attribution.at));
     firstOf.set(person, { at: attribution.at, storeId: attribution.storeId, guideId: attribution.guideId, alreadyMember });

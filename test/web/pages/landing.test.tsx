@@ -58,6 +58,13 @@ describe('landing', () => {
     expect(getAttribution()).toEqual(kept)
   })
 
+  it('a guide code resolved while member.login cannot be reached (an in-store crowd, no signal) is kept for the join', async () => {
+    mockApi({ 'scenes.resolve': GUIDE, 'member.login': { error: 'UNAVAILABLE' } })
+    open({ scene: 'g=G001' })
+    expect(await screen.findByText('二维码暂时无法识别')).toBeTruthy()
+    expect(getAttribution()).toEqual({ scene: 'g=G001', kind: 'guide', label: '导购 小林 · 南京西路店' })
+  })
+
   it('a product link goes straight to redeeming, checked once there (a code checked here too would count twice towards the invalid-scan limit)', async () => {
     const q = 'https://brand.example/c/ABCD1234'
     mockApi({ 'scenes.resolve': { data: { kind: 'product', code: 'ABCD1234', sku: 'S', name: '精华水', points: 50 } } })

@@ -64,12 +64,15 @@ export default function LandingPage() {
 
       const attribution: Attribution = { ...input, kind: resolved.kind, label: sceneLabel(resolved) }
       if (resolved.kind === 'packageCard') setNextStep({ kind: 'order', campaignId: resolved.campaignId, platform: resolved.platform, bonus: resolved.bonus })
+      // kept before anything else can fail (a weak signal in a crowded store), unless a join kept
+      // earlier waits to be sent: for a member that one is the first touch
+      const kept = getAttribution()
+      if (!kept) setAttribution(attribution)
       const member = await callFunction('member', 'login', {})
       if (member.consented && member.phoneBound) {
-        // a join kept on the phone (no signal when they bound it) is their first touch: it goes
-        // first, and stays kept, in place of this one, when it cannot be sent now either
-        if (getAttribution()) await recordAttribution()
-        if (!getAttribution()) {
+        // the kept join goes first, and stays kept, in place of this one, when it cannot be sent now either
+        await recordAttribution()
+        if (kept && !getAttribution()) {
           setAttribution(attribution)
           await recordAttribution()
         }

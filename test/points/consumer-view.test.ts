@@ -47,7 +47,7 @@ describe('points the consumer sees', () => {
     await services.store.transaction((tx) => postEarn(tx, services, {
       key: 'scan:c1', accountId: wechat, points: 1000, growth: 0, at: '2026-11-23T02:00:00Z', source: { channel: 'scan', ref: 'c1' }, note: '玻尿酸面膜',
     }, { settle: true }));
-    expect((await history('u1'))[0]).toMatchObject({ kind: 'earn', description: '玻尿酸面膜', points: 1000 });
+    expect((await history('u1'))[0]).toMatchObject({ kind: 'earn', description: '扫码积分 · 玻尿酸面膜', points: 1000 });
 
     await unmergeMembers(services, merge._id);
     const lines = await history('u1');
@@ -56,7 +56,7 @@ describe('points the consumer sees', () => {
     expect(lines.reduce((sum, line) => sum + line.points, 0)).toBe(300);
     // ... but the scan's own line must not change its amount after the fact: it earned 1,000, and
     // the 700 that left for the other member's debt is a line of its own (as a redemption would be)
-    expect(lines.find((line) => line.description === '玻尿酸面膜')).toMatchObject({ kind: 'earn', points: 1000 });
+    expect(lines.find((line) => line.description === '扫码积分 · 玻尿酸面膜')).toMatchObject({ kind: 'earn', points: 1000 });
     expect(lines.find((line) => line.description === '抵还欠分')).toMatchObject({ kind: 'settle', points: -700 });
   });
 
@@ -99,21 +99,6 @@ describe('points the consumer sees', () => {
     expect((await history('u3')).map((line) => line.description)).toEqual(['天猫订单 A3 消费得积分']);
   });
 
-  it('erasure\'s bookkeeping opening of 0 is no line in the history of the card\'s next holder', async () => {
-    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678' }]);
-    await importOrders(services, 'offline', [{ orderId: 'S1', channelMemberId: 'C1', amountFen: 30000, status: 'paid', paidAt: '2026-11-20 10:00:00' }]);
-    await boundConsumer(services, 'u1', '13912345678');
-    services.clock.set('2026-11-25T02:00:00Z');
-    await memberOk(services, 'u1', { action: 'delete', confirm: true });
-    services.clock.set('2026-12-20T02:00:00Z');
-    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678', points: '300', growth: '300' }]);
-    await boundConsumer(services, 'u1', '13912345678');
-
-    const lines = await history('u1');
-    // a "门店会员积分迁移 0" line dated at the erasure says something happened that did not
-    expect(lines.filter((line) => line.points === 0 && line.growth === 0)).toEqual([]);
-  });
-
   it('describes an order of a channel the brand added (identity.priority) in Chinese, not by its config code', async () => {
     const base = services.config;
     await services.close();
@@ -143,5 +128,79 @@ describe('points the consumer sees', () => {
     // points the consumer is never shown to have, and cannot spend (redemption is refused).
     const expiring = s.expiring.reduce((sum, e) => sum + e.points, 0);
     expect(expiring).toBeLessThanOrEqual(Math.max(0, s.available));
+  });
+});
+
+describe('points.history paging past entries that move nothing (0/0): every page size gives the same lines, the oldest reached', () => {
+  let services: TestServices;
+  beforeEach(() => { services = openTestServices('2026-11-23T02:00:00Z'); });
+  afterEach(() => services.close());
+  async function historyOk(openid: string, cursor: string | null, limit: number): Promise<PointsHistoryResult> {
+    const answer = await invoke(pointsFunction, { action: 'history', cursor, limit }, callerOf(openid), services);
+    if (!answer.ok) throw new Error(`history: ${answer.error.code} ${answer.error.message}`);
+    return answer.data as PointsHistoryResult;
+  }
+  /** Every line, page after page, as the 积分 tab scrolls. */
+  async function wholeHistory(openid: string, limit: number) {
+    const lines: PointsHistoryResult['entries'] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 200; pages++) {
+      const page: PointsHistoryResult = await historyOk(openid, cursor, limit);
+      lines.push(...page.entries);
+      cursor = page.nextCursor;
+      if (!cursor) break;
+    }
+    return lines.map(({ kind, points, description }) => ({ kind, points, description }));
+  }
+
+
+  test('a run of orders under 1 yuan (0 points, 0 growth) does not end the history', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await importOrders(services, 'tmall', [
+      { orderId: 'OLD', phone: '13912345678', amountFen: 30000, status: 'paid', paidAt: '2026-11-01 10:00:00' },
+      // 一分钱试用 samples: each earns 0 points and 0 growth
+      { orderId: 'Z1', phone: '13912345678', amountFen: 1, status: 'paid', paidAt: '2026-11-02 10:00:00' },
+      { orderId: 'Z2', phone: '13912345678', amountFen: 1, status: 'paid', paidAt: '2026-11-03 10:00:00' },
+      { orderId: 'NEW', phone: '13912345678', amountFen: 1000, status: 'paid', paidAt: '2026-11-04 10:00:00' },
+    ]);
+    const all = await wholeHistory('u1', 50);
+    // the API lists them (the 积分 tab leaves out lines that move nothing); page by page the same lines come
+    expect(all.map((l) => l.description)).toEqual(['天猫订单 NEW 消费得积分', '天猫订单 Z2 消费得积分', '天猫订单 Z1 消费得积分', '天猫订单 OLD 消费得积分']);
+    expect(await wholeHistory('u1', 1)).toEqual(all);
+  });
+
+  test('the app\'s own page size (20): forty 1-cent orders after a real one hide nothing older', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const rows: Record<string, unknown>[] = [{ orderId: 'OLD', phone: '13912345678', amountFen: 30000, status: 'paid', paidAt: '2026-10-01 10:00:00' }];
+    for (let i = 0; i < 40; i++) rows.push({ orderId: `Z${i}`, phone: '13912345678', amountFen: 1, status: 'paid', paidAt: `2026-11-${String(1 + Math.floor(i / 2)).padStart(2, '0')} 1${i % 2}:00:00` });
+    rows.push({ orderId: 'NEW', phone: '13912345678', amountFen: 1000, status: 'paid', paidAt: '2026-11-22 10:00:00' });
+    await importOrders(services, 'tmall', rows);
+    const all = await wholeHistory('u1', 20);
+    expect([all.length, all[0]!.description, all[all.length - 1]!.description]).toEqual([42, '天猫订单 NEW 消费得积分', '天猫订单 OLD 消费得积分']);
+  });
+
+  test('0/0 entries filling one account\'s window do not split a scan\'s settle group: its own repayment is no 抵还欠分 line', async () => {
+    const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+    // the member's own Tmall card (joined through the phone) owes 700: its points spent, then the order refunded
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678' }]);
+    expect((await exportAll(services)).filter((l) => l.identifiers.some((i) => i.type === 'tmall'))[0]!.memberId).toBe(memberId);
+    await importOrders(services, 'tmall', [{ orderId: 'A1', channelMemberId: 'T1', amountFen: 70000, status: 'paid', paidAt: '2026-11-20 10:00:00' }]);
+    await services.store.transaction((tx) => postAdjust(tx, services, { key: 'adjust:spent', memberId, points: -700, reason: '兑换', operator: 'op', at: '2026-11-21T00:00:00Z' }));
+    await importOrders(services, 'tmall', [{ orderId: 'A1', channelMemberId: 'T1', amountFen: 70000, status: 'refunded', paidAt: '2026-11-20 10:00:00', refundedAt: '2026-11-22 10:00:00' }]);
+    // a scan of 1,000 on the WeChat account repays the card's 700 (one line: the moves net to zero for the member)
+    const wechat = (await services.dump('records')).find((r) => String(r._id).startsWith('wechat:'))!._id as string;
+    await services.store.transaction((tx) => postEarn(tx, services, {
+      key: 'scan:c1', accountId: wechat, points: 1000, growth: 0, at: '2026-11-23T02:00:00Z', source: { channel: 'scan', ref: 'c1' }, note: '玻尿酸面膜',
+    }, { settle: true }));
+    // then two 1-cent Tmall samples
+    services.clock.set('2026-11-24T02:00:00Z');
+    await importOrders(services, 'tmall', [
+      { orderId: 'Z1', channelMemberId: 'T1', amountFen: 1, status: 'paid', paidAt: '2026-11-23 20:00:00' },
+      { orderId: 'Z2', channelMemberId: 'T1', amountFen: 1, status: 'paid', paidAt: '2026-11-23 21:00:00' },
+    ]);
+    const all = await wholeHistory('u1', 50);
+    expect(all.find((l) => l.description === '扫码积分 · 玻尿酸面膜')).toMatchObject({ points: 1000 });
+    expect(all.some((l) => l.description === '抵还欠分')).toBe(false);
+    expect(await wholeHistory('u1', 1)).toEqual(all);
   });
 });

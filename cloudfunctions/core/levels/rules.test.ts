@@ -22,7 +22,7 @@ describe('levels by growth', () => {
 
   it('names levels in Chinese by default', () => {
     expect(levels.map((l) => [l.code, l.name, l.minGrowth])).toEqual([
-      ['normal', '普通会员', 0], ['silver', '银卡', 1000], ['gold', '金卡', 5000], ['diamond', '钻石', 20000],
+      ['normal', '普通会员', 0], ['silver', '银卡', 1000], ['gold', '金卡', 5000], ['diamond', '钻石卡', 20000],
     ]);
   });
 

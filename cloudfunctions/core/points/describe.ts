@@ -7,8 +7,11 @@ import type { LedgerEntry } from './types';
  * (a scanned product's name, ...).
  */
 export function describeEntry(entry: Pick<LedgerEntry, '_id' | 'kind' | 'source' | 'note' | 'of'>): string {
-  if (entry.note) return entry.note;
   const prefix = entry._id.slice(0, entry._id.indexOf(':'));
+  // what the points came from, then its name: 扫码积分 · 玫瑰精华水, 包裹卡 · 双11包裹卡
+  if (entry.note && entry.kind === 'earn' && prefix === 'scan') return `扫码积分 · ${entry.note}`;
+  if (entry.note && entry.kind === 'earn' && (prefix === 'card' || prefix === 'package')) return `包裹卡 · ${entry.note}`;
+  if (entry.note) return entry.note;
   const channel = channelName(entry.source.channel);
   switch (entry.kind) {
     case 'earn':
@@ -19,7 +22,8 @@ export function describeEntry(entry: Pick<LedgerEntry, '_id' | 'kind' | 'source'
     case 'reverse':
       return entry.of?.startsWith('order:') ? `${channel}订单 ${entry.source.ref} 退款扣回积分` : '退款扣回积分';
     case 'migrate':
-      return `${channel}会员积分迁移`;
+      // the points the membership held when it came in (an opening balance; may be owed)
+      return `${channel}会员原有积分`;
     case 'expire':
       return '积分过期';
     case 'adjust':

@@ -120,11 +120,6 @@ export async function pointsHistory(
   const lines: LedgerEntry[][] = [];
   let taken = 0;
   for (const entry of found) {
-    // a bookkeeping entry that moves nothing (erasure's opening of 0 for a card it releases) is no line
-    if (entry.points === 0 && entry.growth === 0 && !entry.group) {
-      taken += 1;
-      continue;
-    }
     const line = lines[lines.length - 1];
     if (line && entry.group && line[0]!.group === entry.group) line.push(entry);
     else if (lines.length < options.limit) lines.push([entry]);

@@ -2,7 +2,7 @@ import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import type { ApiError } from '../../api'
 import { errorDetails, errorTime } from '../../api'
-import { formatDateTime, formatPoints, owedNote, spendablePoints } from '../../lib/format'
+import { creditTitle, formatDateTime, formatPoints, owedNote, repaidNote, spendablePoints } from '../../lib/format'
 
 export interface Redeemed {
   sku: string
@@ -40,10 +40,11 @@ function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
     return {
       tone: 'ok',
       mark: '✓',
-      title: earlier ? '这个码的积分您已领取过' : `积分已到账 +${formatPoints(data.points)}`,
+      title: earlier ? '这个码的积分您已领取过' : creditTitle(data.points, data.available),
       lines: [
         `${data.name} 正品验证通过`,
         ...(earlier ? [`已于 ${formatDateTime(data.redeemedAt)} 领取 +${formatPoints(data.points)} 积分`] : []),
+        ...(!earlier && repaidNote(data.points, data.available) ? [repaidNote(data.points, data.available)!] : []),
         `当前可用积分 ${formatPoints(spendablePoints(data.available))}`,
         // the points went to what the member owed: without this, +50 and 可用 0 look like a loss
         ...(owedNote(data.available) ? [owedNote(data.available)!] : []),

@@ -12,7 +12,7 @@ export const KIND_LABELS: Record<PointsHistoryEntry['kind'], string> = {
   reverse: '退款扣回',
   adjust: '调整',
   // neutral: a store's opening balance may come in owed (negative)
-  migrate: '迁移',
+  migrate: '转入',
   // shown inside the credit or refund that settled it; a line of its own only if the server ever sends one
   settle: '抵还欠分',
 }
@@ -33,6 +33,24 @@ function Entry({ entry }: { entry: PointsHistoryEntry }) {
   )
 }
 
+/**
+ * The lines the consumer reads: the lots of one expiry night are one 积分过期 line (every order
+ * of a year expires at 23:59:59 on 31 December, and the server lists each lot, also across pages),
+ * and an entry that moves nothing (an order under one yuan, the opening of 0 erasure writes for a
+ * card it releases) is no line.
+ */
+export function shownLines(entries: PointsHistoryEntry[]): PointsHistoryEntry[] {
+  const lines: PointsHistoryEntry[] = []
+  for (const entry of entries) {
+    if (entry.points === 0 && entry.growth === 0) continue
+    const last = lines[lines.length - 1]
+    if (last && entry.kind === 'expire' && last.kind === 'expire' && last.at === entry.at) {
+      lines[lines.length - 1] = { ...last, points: last.points + entry.points, growth: last.growth + entry.growth }
+    } else lines.push(entry)
+  }
+  return lines
+}
+
 interface Props {
   history: HistoryState
   onRetry: () => void
@@ -43,12 +61,13 @@ export default function HistoryList({ history, onRetry, onMore }: Props) {
   const { entries, loading, error, nextCursor } = history
   if (loading === 'first') return <LoadingView text="正在加载积分明细…" compact />
   if (error && entries.length === 0) return <ErrorView error={error} title="积分明细暂时无法加载" onRetry={onRetry} compact />
-  if (entries.length === 0) {
+  const lines = shownLines(entries)
+  if (lines.length === 0 && !nextCursor) {
     return <EmptyView title="还没有积分记录" description="在天猫、门店消费或扫描商品防伪码，积分都会记在这里" />
   }
   return (
     <View className="history">
-      {entries.map((entry) => (
+      {lines.map((entry) => (
         <Entry entry={entry} key={entry.id} />
       ))}
       <View className="history__footer">

@@ -31,6 +31,7 @@ describe('package card order', () => {
     render(<OrderPage />)
     await bind('2026112300001')
     expect(await screen.findByText('当前可用积分 0')).toBeTruthy()
+    expect(screen.getByText('+100 积分已抵扣欠分')).toBeTruthy()
     expect(screen.getByText('还有 20 积分待抵扣，将从之后获得的积分中扣除')).toBeTruthy()
   })
 

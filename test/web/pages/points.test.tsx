@@ -153,12 +153,28 @@ describe('积分', () => {
     expect(screen.queryByText('正在加载更多…')).toBeNull()
   })
 
-  it('labels an opening balance 迁移 whichever its sign (a store may hand over points owed)', async () => {
-    mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': { data: { entries: [entry(1, -300, 'migrate', '门店会员积分迁移')], nextCursor: null } } })
+  it('labels an opening balance 转入 whichever its sign (a store may hand over points owed)', async () => {
+    mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': { data: { entries: [entry(1, -300, 'migrate', '门店会员原有积分')], nextCursor: null } } })
     render(<PointsPage />)
-    expect(await screen.findByText('门店会员积分迁移')).toBeTruthy()
-    expect(screen.getByText('迁移')).toBeTruthy()
+    expect(await screen.findByText('门店会员原有积分')).toBeTruthy()
+    expect(screen.getByText('转入')).toBeTruthy()
     expect(screen.getByText('-300')).toBeTruthy()
+  })
+
+  it('shows one 积分过期 line for the lots of one expiry night, also across pages, and no line for what moves nothing', async () => {
+    const expired = (i: number, points: number) => ({ ...entry(i, points, 'expire', '积分过期'), growth: 0, at: '2026-12-31T15:59:59.000Z' })
+    const firstPage = { data: { entries: [entry(1, 50), expired(2, -10), expired(3, -20)], nextCursor: 'c3' } }
+    mockApi({
+      'member.login': JOINED, 'points.summary': SUMMARY,
+      'points.history': (event) => (event.cursor === 'c3' ? { data: { entries: [expired(4, -30), { ...entry(5, 0), description: '天猫订单 5 消费得积分' }, entry(6, 7)], nextCursor: null } } : firstPage),
+    })
+    render(<PointsPage />)
+    expect(await screen.findByText('-30')).toBeTruthy()
+    fireEvent.click(screen.getByText('加载更多'))
+    expect(await screen.findByText('-60')).toBeTruthy()
+    expect(screen.getAllByText('积分过期')).toHaveLength(1)
+    expect(screen.queryByText('天猫订单 5 消费得积分')).toBeNull()
+    expect(screen.getByText('天猫订单 6 消费得积分')).toBeTruthy()
   })
 
   it('says so when there is no history yet', async () => {

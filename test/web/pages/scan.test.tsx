@@ -37,9 +37,19 @@ describe('scan', () => {
     render(<ScanPage />)
     fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: URL } })
     fireEvent.click(screen.getByText('领取积分'))
-    expect(await screen.findByText('积分已到账 +50')).toBeTruthy()
+    expect(await screen.findByText('+50 积分已抵扣欠分')).toBeTruthy()
     expect(screen.getByText('当前可用积分 0')).toBeTruthy()
     expect(screen.getByText('还有 430 积分待抵扣，将从之后获得的积分中扣除')).toBeTruthy()
+  })
+
+  it('says how much of a scan repaid what the member owed when part of it did', async () => {
+    mockApi({ 'codes.redeem': { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 20, redeemedAt: new Date().toISOString(), repeated: false } } })
+    render(<ScanPage />)
+    fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: URL } })
+    fireEvent.click(screen.getByText('领取积分'))
+    expect(await screen.findByText('积分已到账 +50')).toBeTruthy()
+    expect(screen.getByText('其中 30 积分已抵扣欠分')).toBeTruthy()
+    expect(screen.getByText('当前可用积分 20')).toBeTruthy()
   })
 
   it('keeps a refused code in the box, to be corrected', async () => {

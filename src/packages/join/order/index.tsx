@@ -8,7 +8,7 @@ import { callFunction, errorDetails, toApiError, type ApiError } from '../../../
 import { ErrorView, LoadingView } from '../../../components/StatusView'
 import { setNextStep } from '../../../launch/intent'
 import { newAttemptId } from '../../../lib/attempt'
-import { formatDate, formatDateTime, formatPoints, owedNote, spendablePoints } from '../../../lib/format'
+import { formatDate, formatDateTime, formatPoints, owedNote, repaidBy, repaidNote, spendablePoints } from '../../../lib/format'
 import { ROUTES, decodeParam, go, replace } from '../../../lib/routes'
 import { useMembership } from '../../../lib/useMembership'
 import '../index.css'
@@ -123,7 +123,8 @@ export default function OrderPage() {
           ) : (
             <>
               <Text className="join-welcome__title">订单绑定成功</Text>
-              <Text className="order-points">+{formatPoints(outcome.points)} 积分</Text>
+              <Text className="order-points">{repaidBy(outcome.points, outcome.available) === outcome.points ? `+${formatPoints(outcome.points)} 积分已抵扣欠分` : `+${formatPoints(outcome.points)} 积分`}</Text>
+              {repaidNote(outcome.points, outcome.available) && <Text className="join-welcome__phone">{repaidNote(outcome.points, outcome.available)}</Text>}
             </>
           )}
           <Text className="join-welcome__phone">当前可用积分 {formatPoints(spendablePoints(outcome.available))}</Text>

@@ -14,6 +14,12 @@ export function formatDate(iso: string): string {
   return d ? `${d.getUTCFullYear()}年${d.getUTCMonth() + 1}月${d.getUTCDate()}日` : ''
 }
 
+/** A calendar day as written (`1995-01-01`, a birthday: no time zone) in words: 1995年1月1日. */
+export function formatDay(day: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day)
+  return match ? `${match[1]}年${Number(match[2])}月${Number(match[3])}日` : day
+}
+
 /** 2026-11-23 10:30 */
 export function formatDateTime(iso: string): string {
   const d = beijing(iso)
@@ -58,7 +64,8 @@ export function expiryNotice(lot: { points: number; at: string }, now = Date.now
   // calendar days in Beijing, where lots expire at 23:59:59 (China keeps UTC+8 all year)
   const beijingDay = (ms: number) => Math.floor((ms + BEIJING_MS) / DAY_MS)
   const daysLeft = beijingDay(Date.parse(lot.at)) - beijingDay(now)
-  const left = urgent ? (daysLeft <= 0 ? '（今天到期）' : `（还剩 ${daysLeft} 天）`) : ''
+  // no-break spaces: the days left stay on one line (with keep-all in the notice's style)
+  const left = urgent ? (daysLeft <= 0 ? '（今天到期）' : `（还剩\u00a0${daysLeft}\u00a0天）`) : ''
   return { text: `${formatPoints(lot.points)} 积分将于 ${formatDate(lot.at)} 过期${left}`, urgent }
 }
 

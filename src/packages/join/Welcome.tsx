@@ -53,7 +53,7 @@ export default function Welcome({ phoneMasked, channels, attributionLabel, next,
           </>
         )}
         {channels.status === 'ready' && found.length === 0 && (
-          <Text className="join-welcome__text">暂未找到您在天猫或门店的会员身份。已是天猫或门店会员的，数据同步后会自动关联；以后用同一手机号入会，积分也会自动合并。</Text>
+          <Text className="join-welcome__text">暂未找到您在天猫或门店的会员身份。已是天猫或门店会员的，数据同步后会自动关联；以后在天猫、门店使用此手机号，积分也会自动合并。</Text>
         )}
       </View>
 

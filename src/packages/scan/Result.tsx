@@ -91,7 +91,7 @@ function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
       }
     }
     case 'RATE_LIMITED':
-      return { tone: 'warn', mark: '…', title: '操作太频繁了', lines: ['无效扫码次数过多，请一小时后再试。'], primary: { text: '返回', onClick: onAgain } }
+      return { tone: 'warn', mark: '!', title: '操作太频繁了', lines: ['无效扫码次数过多，请一小时后再试。'], primary: { text: '返回', onClick: onAgain } }
     default:
       return { tone: 'error', mark: '!', title: '暂时无法领取积分', lines: [error.message], primary: { text: '重试', onClick: onRetry }, secondary: { text: '返回', onClick: onAgain } }
   }

@@ -50,7 +50,7 @@ export default function MemberCard({ profile, points, onRetryPoints }: Props) {
       )}
 
       {/* as 积分 says it: the days left within a month */}
-      {expiring && <Text className="member-card__expiring">{expiryNotice(expiring).text}</Text>}
+      {expiring && <Text className="member-card__expiring mc-keep-words">{expiryNotice(expiring).text}</Text>}
     </View>
   )
 }

@@ -5,6 +5,7 @@ import { useState } from 'react'
 import type { ProfileResult } from '../../../cloudfunctions/core/contracts'
 import { hasUnprintable, isDisplayableName, NICKNAME_MAX_UNITS, userCharacters } from '../../../cloudfunctions/core/contracts/text'
 import { callFunction, toApiError } from '../../api'
+import { formatDay } from '../../lib/format'
 
 /** As member.updateProfile allows, in characters as the consumer sees them (an emoji is one). */
 const NICKNAME_MAX = 20
@@ -19,11 +20,11 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
   const [saving, setSaving] = useState(false)
   const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null)
 
-  // The box counts UTF-16 units, an emoji two: room for the characters still allowed, each as
-  // wide as an emoji, so a pasted name of 20 with emoji in it is not cut short; what goes past 20
-  // characters (plain ones pasted, an IME committing a word) is cut back to 20 below.
+  // The box counts UTF-16 units (an emoji two) and reckons its limit against what it holds before
+  // an edit, so a limit of 20 characters there cut short a name pasted over a full one: the box
+  // takes the server's longest, and what goes past 20 characters (pasted, or an IME committing a
+  // word) is cut back to 20 below, saying so.
   const count = characters(nickname)
-  const nicknameRoom = Math.min(NICKNAME_MAX_UNITS, nickname.length + 2 * Math.max(0, NICKNAME_MAX - count))
   // "已保存" is about what was saved: an edit after it is not
   const edit = <T,>(set: (value: T) => void) => (value: T) => {
     set(value)
@@ -33,7 +34,10 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
     edit(setNickname)(value)
     if (characters(value) <= NICKNAME_MAX) return
     // shown as typed first: a mini-program's input keeps what it shows unless the bound value changes
-    setTimeout(() => setNickname(userCharacters(value).slice(0, NICKNAME_MAX).join('')))
+    setTimeout(() => {
+      setNickname(userCharacters(value).slice(0, NICKNAME_MAX).join(''))
+      setMessage({ tone: 'error', text: `昵称最多 ${NICKNAME_MAX} 个字，超出的部分已去掉` })
+    })
   }
   const changed = nickname.trim() !== (profile.nickname ?? '') || (birthday !== '' && birthday !== (profile.birthday ?? ''))
   const save = async () => {
@@ -56,7 +60,7 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
     const settingBirthday = birthday !== '' && !profile.birthday
     // the birthday cannot be changed once saved: a stray tap on the picker's 确定 must not lock it in
     if (settingBirthday) {
-      const answer = await Taro.showModal({ title: '确认生日', content: `生日保存后不能修改，确认是 ${birthday} 吗？`, confirmText: '确认', cancelText: '再看看' })
+      const answer = await Taro.showModal({ title: '确认生日', content: `生日保存后不能修改，确认是 ${formatDay(birthday)} 吗？`, confirmText: '确认', cancelText: '再看看' })
       if (!answer.confirm) return
     }
     setSaving(true)
@@ -87,17 +91,17 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">昵称</Text>
-        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={nicknameRoom} placeholder="填写昵称" disabled={saving} onInput={(e) => typeNickname(e.detail.value)} />
+        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={NICKNAME_MAX_UNITS} placeholder="填写昵称" disabled={saving} onInput={(e) => typeNickname(e.detail.value)} />
         {/* the field stops taking characters at the limit: the count says why */}
         <Text className={`mine-row__count ${count >= NICKNAME_MAX ? 'mine-row__count--full' : ''}`}>{count}/{NICKNAME_MAX}</Text>
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">生日</Text>
         {profile.birthday ? (
-          <Text className="mine-row__value">{profile.birthday}</Text>
+          <Text className="mine-row__value">{formatDay(profile.birthday)}</Text>
         ) : (
           <Picker className="mine-row__picker" mode="date" value={birthday || '1995-01-01'} start="1900-01-01" end={today()} onChange={(e) => edit(setBirthday)(String(e.detail.value))}>
-            <Text className={`mine-row__value ${birthday ? '' : 'mine-row__value--placeholder'}`}>{birthday || '选择生日（仅可设置一次）'}</Text>
+            <Text className={`mine-row__value ${birthday ? '' : 'mine-row__value--placeholder'}`}>{birthday ? formatDay(birthday) : '选择生日（仅可设置一次）'}</Text>
           </Picker>
         )}
       </View>

@@ -35,7 +35,7 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
         // a warning only when it is near: a year ahead it is a date to know, not an alarm
         <View className={`points-notice ${expiry.urgent ? '' : 'points-notice--calm'}`} role="note">
           {expiry.urgent && <Text className="points-notice__mark">!</Text>}
-          <Text className="points-notice__text">{expiry.text}</Text>
+          <Text className="points-notice__text mc-keep-words">{expiry.text}</Text>
         </View>
       )}
       {pointsOwed(summary.available) > 0 && (

@@ -76,7 +76,7 @@ describe('join flow', () => {
     expect(button.getAttribute('data-open-type')).toBe('getPhoneNumber|agreePrivacyAuthorization')
     fireEvent.click(button)
     await waitFor(() => expect(callsOf('member', 'bindPhone')[0]?.event).toEqual({ action: 'bindPhone', code: 'wx-code-1' }))
-    expect(await screen.findByText('暂未找到您在天猫或门店的会员身份。已是天猫或门店会员的，数据同步后会自动关联；以后用同一手机号入会，积分也会自动合并。')).toBeTruthy()
+    expect(await screen.findByText('暂未找到您在天猫或门店的会员身份。已是天猫或门店会员的，数据同步后会自动关联；以后在天猫、门店使用此手机号，积分也会自动合并。')).toBeTruthy()
   })
 
   it('weapp: explains when the consumer declines the phone button', async () => {

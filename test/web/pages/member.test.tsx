@@ -153,7 +153,7 @@ describe('会员 home', () => {
     const inThreeDays = new Date(Date.now() + 3 * 86_400_000).toISOString()
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { data: { ...SUMMARY.data, expiring: [{ points: 300, at: inThreeDays }] } }, 'member.channels': CHANNELS, 'member.memberCode': CODE })
     render(<MemberPage />)
-    expect(await screen.findByText(/^300 积分将于 .* 过期（还剩 3 天）$/)).toBeTruthy()
+    expect(await screen.findByText(/^300 积分将于 .* 过期（还剩\s3\s天）$/)).toBeTruthy()
   })
 
   it('links a store card from the unlinked channel row and opens the scanner', async () => {

@@ -18,7 +18,7 @@ describe('我的', () => {
     fireEvent.click(screen.getByText('保存资料'))
     await waitFor(() => expect(callsOf('member', 'updateProfile')[0]?.event).toMatchObject({ nickname: '小李', birthday: '1990-05-01' }))
     expect(await screen.findByText('已保存')).toBeTruthy()
-    expect(screen.getByText('1990-05-01')).toBeTruthy()
+    expect(screen.getByText('1990年5月1日')).toBeTruthy()
     // an edit after saving is not saved: the word goes until it is
     fireEvent.change(screen.getByPlaceholderText('填写昵称'), { target: { value: '小张' } })
     expect(screen.queryByText('已保存')).toBeNull()
@@ -50,7 +50,7 @@ describe('我的', () => {
     fireEvent.change(await screen.findByLabelText('picker'), { target: { value: '1990-05-01' } })
     ;(Taro.showModal as jest.Mock).mockResolvedValueOnce({ confirm: false, cancel: true })
     fireEvent.click(screen.getByText('保存资料'))
-    await waitFor(() => expect(Taro.showModal).toHaveBeenCalledWith(expect.objectContaining({ content: '生日保存后不能修改，确认是 1990-05-01 吗？' })))
+    await waitFor(() => expect(Taro.showModal).toHaveBeenCalledWith(expect.objectContaining({ content: '生日保存后不能修改，确认是 1990年5月1日 吗？' })))
     expect(callsOf('member', 'updateProfile')).toHaveLength(0)
     fireEvent.click(screen.getByText('保存资料'))
     await waitFor(() => expect(callsOf('member', 'updateProfile')[0]?.event).toEqual({ action: 'updateProfile', birthday: '1990-05-01' }))
@@ -70,19 +70,21 @@ describe('我的', () => {
     const box = (await screen.findByPlaceholderText('填写昵称')) as HTMLInputElement
     fireEvent.change(box, { target: { value: '🌸小美🌸' } })
     expect(screen.getByText('4/20')).toBeTruthy()
-    // the box takes 20 of them, whatever their length in UTF-16
-    fireEvent.change(box, { target: { value: '🌸'.repeat(19) } })
-    expect(box.maxLength).toBe(40)
-    // a name of 20 with two emoji, pasted into the empty box, fits whole
-    fireEvent.change(box, { target: { value: '' } })
-    const pasted = `🌸${'一二三四五六七八九'.repeat(2)}🌸`
+    // the box takes 20 of them, whatever their length in UTF-16, also pasted over a full name
+    fireEvent.change(box, { target: { value: '一'.repeat(20) } })
+    const pasted = `🎉小明😀${'一二三四五'.repeat(2)}的店🌸`
     expect(pasted.length).toBeLessThanOrEqual(box.maxLength)
     fireEvent.change(box, { target: { value: pasted } })
+    expect(screen.getByText('17/20')).toBeTruthy()
+    const twenty = `🌸${'一二三四五六七八九'.repeat(2)}🌸`
+    expect(twenty.length).toBeLessThanOrEqual(box.maxLength)
+    fireEvent.change(box, { target: { value: twenty } })
     expect(screen.getByText('20/20')).toBeTruthy()
-    // past 20 (an IME committing a word at 18): cut back to 20 characters
+    // past 20 (an IME committing a word at 18): cut back to 20 characters, saying so
     fireEvent.change(box, { target: { value: `${'一'.repeat(18)}上海南京` } })
     await waitFor(() => expect(box.value).toBe(`${'一'.repeat(18)}上海`))
     expect(screen.getByText('20/20')).toBeTruthy()
+    expect(screen.getByText('昵称最多 20 个字，超出的部分已去掉')).toBeTruthy()
     fireEvent.change(box, { target: { value: '\u200b\u200b' } })
     fireEvent.click(screen.getByText('保存资料'))
     expect(await screen.findByText('昵称需包含可见文字')).toBeTruthy()

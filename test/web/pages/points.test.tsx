@@ -59,7 +59,7 @@ describe('积分', () => {
   it('counts the days left only within a month of an expiry, and never asks to use points it has nowhere to spend', async () => {
     mockApi({ 'member.login': JOINED, 'points.summary': { data: { ...SUMMARY.data, expiring: [{ points: 300, at: inDays(3) }] } }, 'points.history': { data: { entries: [], nextCursor: null } } })
     render(<PointsPage />)
-    expect(await screen.findByText(/^300 积分将于 .* 过期（还剩 3 天）$/)).toBeTruthy()
+    expect(await screen.findByText(/^300 积分将于 .* 过期（还剩\s3\s天）$/)).toBeTruthy()
     expect(screen.getByText('!')).toBeTruthy()
     expect(screen.queryByText(/尽快使用/)).toBeNull()
   })

@@ -31,7 +31,7 @@ module.exports = {
       setupFiles: ['<rootDir>/test/web/setup.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/web/each.ts'],
       // the build's BRAND_DOMAIN (config/index.ts), as the pages' tests spell our links
-      globals: { BRAND_DOMAIN: 'brand.example' },
+      globals: { BRAND_DOMAIN: 'brand.example', BRAND_NAME: '会员中心' },
       moduleNameMapper: {
         '^@tarojs/components$': '<rootDir>/test/web/stubs/components.tsx',
         '^@tarojs/taro$': '<rootDir>/test/web/stubs/taro.ts',

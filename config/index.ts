@@ -11,11 +11,11 @@ const designWidth = (input?: unknown) => {
   return file.replace(/\\+/g, '/').includes('@nutui') ? 375 : 750
 }
 
-/** config/member-centre.json's brandDomain, or that of the file MC_CONFIG names (as the functions read it). */
-function brandDomain(): string {
-  const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as { brandDomain?: string }
-  const override = process.env.MC_CONFIG ? read(process.env.MC_CONFIG).brandDomain : undefined
-  return override ?? read(path.resolve(__dirname, 'member-centre.json')).brandDomain!
+/** A field of config/member-centre.json, or of the file MC_CONFIG names when it has it (as the functions read them). */
+function brandSetting(field: 'brandDomain' | 'brandName'): string {
+  const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, string | undefined>
+  const override = process.env.MC_CONFIG ? read(process.env.MC_CONFIG)[field] : undefined
+  return override ?? read(path.resolve(__dirname, 'member-centre.json'))[field]!
 }
 
 export default defineConfig<'webpack5'>(async (merge, { mode }) => {
@@ -32,7 +32,9 @@ export default defineConfig<'webpack5'>(async (merge, { mode }) => {
       // Empty: the account's default environment (scripts/build-size.ts warns).
       CLOUD_ENV: JSON.stringify(process.env.MC_CLOUD_ENV ?? ''),
       // The brand's link host, as the functions read it: the scan page answers other sites' links itself.
-      BRAND_DOMAIN: JSON.stringify(brandDomain()),
+      BRAND_DOMAIN: JSON.stringify(brandSetting('brandDomain')),
+      // The brand's name on the member card and the invitation.
+      BRAND_NAME: JSON.stringify(brandSetting('brandName')),
     },
     framework: 'react',
     compiler: {

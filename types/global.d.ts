@@ -11,6 +11,8 @@ declare const CLOUD_ENV: string
 
 /** The host of the brand's printed links (config brandDomain, as the functions read it; config/index.ts). */
 declare const BRAND_DOMAIN: string
+/** The brand's name (config brandName), built into the pages. */
+declare const BRAND_NAME: string
 
 declare namespace NodeJS {
   interface ProcessEnv {

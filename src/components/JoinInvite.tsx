@@ -14,7 +14,7 @@ export default function JoinInvite({ title = '加入会员，积分一处通用'
   return (
     <View className="join-invite">
       <View className="join-invite__card">
-        <Text className="join-invite__brand">会员中心</Text>
+        <Text className="join-invite__brand">{BRAND_NAME}</Text>
         <Text className="join-invite__title">{title}</Text>
         <Text className="join-invite__desc">授权手机号即可入会，已有的天猫、门店会员身份会自动关联</Text>
       </View>

@@ -15,6 +15,8 @@ export const MAX_MEMBER_CODE_TTL_SECONDS = 600;
 export const configSchema = z.object({
   termsVersion: z.string().check(z.minLength(1)),
   brandDomain: z.string().check(z.minLength(1)),
+  /** The brand as the pages name it on the card and the invitation (built into the pages). */
+  brandName: z.string().check(z.minLength(1), z.maxLength(16)),
   identity: z.object({
     /** A value on more than this many records of one channel is shared, never a join key. */
     quarantineThreshold: z.number().check(z.int(), z.minimum(1)),

@@ -19,7 +19,7 @@ export default function MemberCard({ profile, points, onRetryPoints }: Props) {
   return (
     <View className="member-card">
       <View className="member-card__top">
-        <Text className="member-card__brand">会员中心</Text>
+        <Text className="member-card__brand">{BRAND_NAME}</Text>
         <Text className="member-card__level">{summary ? summary.level.name : '会员'}</Text>
       </View>
       <Text className="member-card__phone">{profile?.phoneMasked ?? ''}</Text>

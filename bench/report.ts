@@ -35,7 +35,7 @@ async function main(): Promise<void> {
           const id = `m_${String(i).padStart(9, '0')}`;
           const card = i % 3 === 0 ? `tmall:T${i}` : null;
           await tx.set('members', { _id: id, status: 'active', records: [`wechat:o${i}`, ...(card ? [card] : [])], createdAt: at, mergedInto: null });
-          await tx.set('records', { _id: `wechat:o${i}`, memberId: id, channel: 'wechat', channelMemberId: `o${i}`, identifiers: [{ type: 'phone', value: createHash('sha256').update(`p${i}`).digest('hex') }], createdAt: at, updatedAt: at });
+          await tx.set('records', { _id: `wechat:o${i}`, memberId: id, channel: 'wechat', channelMemberId: `o${i}`, identifiers: [{ type: 'phone', value: createHash('sha256').update(`p${i}`).digest('base64url') }], createdAt: at, updatedAt: at });
           await tx.set('attributions', { _id: `wechat:o${i}`, memberId: id, recordId: `wechat:o${i}`, kind: 'guide', channel: 'wechat', storeId: 'S1', guideId: `G${i % GUIDES}`, campaignId: null, sku: null, at, lastCampaignId: null, recruit: true, alreadyMember: false });
           if (card) await tx.set('records', { _id: card, memberId: id, channel: 'tmall', channelMemberId: `T${i}`, identifiers: [], joinedAt: '2020-01-01T00:00:00.000Z', createdAt: at, updatedAt: at });
         }

@@ -167,3 +167,30 @@ describe('first touches kept by an earlier version under a member id that a merg
     expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001' })).toMatchObject({ campaignId: 'P11', points: 50 });
   });
 });
+
+describe('legacy first touch (attributions/<memberId>) of a WeChat record that joined an existing member', () => {
+  test('a Tmall member joined in the mini-program before the upgrade, whose member is then merged into an older store member: a later guide scan answers the first touch', async () => {
+    // the oldest member: a store card without a phone
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1' }]);
+    // a Tmall member with the phone; the consumer binds that phone in the mini-program (joins the Tmall member)
+    services.clock.advance(60_000);
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678' }]);
+    services.clock.advance(60_000);
+    const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+    const [record] = (await services.dump('records')).filter((r) => String(r._id).startsWith('wechat:'));
+    // the version before 715592c wrote the join's first touch under the member joined as
+    await services.store.transaction(async (tx) => {
+      await tx.set('attributions', {
+        _id: memberId, memberId, recordId: record!._id, kind: 'guide', channel: 'wechat', storeId: 'SH001', guideId: 'G001', campaignId: null, sku: null,
+        at: new Date(services.clock.now()).toISOString(), lastCampaignId: null, recruit: true, alreadyMember: true,
+      });
+    });
+    // after the upgrade the store export carries the phone: the Tmall member is merged into the older store member
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678' }]);
+    const after = (await services.dump('records')).find((r) => r._id === record!._id)!;
+    expect(after.memberId).not.toBe(memberId); // merged away
+    services.clock.advance(2 * 24 * 3600_000);
+    expect(await ok('u1', { action: 'join', scene: 'g=G002' })).toMatchObject({ attributed: false, guideId: 'G001' });
+    expect(await services.dump('attributions')).toHaveLength(1);
+  });
+});

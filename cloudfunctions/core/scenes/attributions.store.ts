@@ -1,17 +1,35 @@
-import type { MemberDoc, RecordDoc } from '../identity/graph.store';
+import type { MemberDoc, MergeDoc, RecordDoc } from '../identity/graph.store';
 import type { Getter } from '../identity/lookup';
+import type { DocStore } from '../store/port';
 import type { AttributionDoc } from './attribution';
 
 export const ATTRIBUTIONS = 'attributions';
 
+/** Most members found absorbed into one (merges of merges): a member of more is a shared value's doing anyway. */
+const ABSORBED_CAP = 100;
+
+/**
+ * The members merged into this one, and into those, by merges in force: where earlier versions
+ * kept first touches (`attributions/<memberId>`, the member a record joined as). A query, so it
+ * runs before a transaction.
+ */
+export async function membersAbsorbedBy(store: DocStore, memberId: string): Promise<string[]> {
+  const found: string[] = [];
+  for (let next = 0, at: string | undefined = memberId; at !== undefined && found.length < ABSORBED_CAP; at = found[next++]) {
+    const { items } = await store.query<MergeDoc>('merges', { where: { survivor: at }, limit: 100 });
+    for (const merge of items) if (merge.kind === 'merge' && !merge.undoneAt && !found.includes(merge.absorbed)) found.push(merge.absorbed);
+  }
+  return found.slice(0, ABSORBED_CAP);
+}
+
 /**
  * The first touches of a member: one under each of its WeChat records that joined (a merge or an
  * unmerge moves the record, and its first touch with it), and those earlier versions kept under the
- * id of the member a record joined as (`homeMemberId`, which a merge may have absorbed since) or
- * under this member's id, when they name one of its records. Oldest first: the first is the
- * member's first touch. Reads by id only, so it runs inside a transaction.
+ * id of a member: the one a record first joined as (`homeMemberId`), this one, or one merged into it
+ * (`absorbed`, from membersAbsorbedBy), when they name one of its records. Oldest first: the first
+ * is the member's first touch. Reads by id only, so it runs inside a transaction.
  */
-export async function firstTouchesOf(get: Getter, member: MemberDoc): Promise<AttributionDoc[]> {
+export async function firstTouchesOf(get: Getter, member: MemberDoc, absorbed: string[] = []): Promise<AttributionDoc[]> {
   const ids = new Set<string>();
   // one read after another: a CloudBase transaction is one session, not for requests side by side
   for (const id of member.records.filter((record) => record.startsWith('wechat:'))) {
@@ -20,6 +38,7 @@ export async function firstTouchesOf(get: Getter, member: MemberDoc): Promise<At
     if (home) ids.add(home);
   }
   ids.add(member._id);
+  for (const id of absorbed) ids.add(id);
   const touches: AttributionDoc[] = [];
   for (const id of ids) {
     const touch = await get<AttributionDoc>(ATTRIBUTIONS, id);

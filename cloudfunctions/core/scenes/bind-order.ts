@@ -7,7 +7,7 @@ import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { StoreConflictError, type Doc } from '../store/port';
 import { limiterFor } from '../codes/rate-limit';
-import { firstTouchesOf, lastCardOf } from './attributions.store';
+import { firstTouchesOf, lastCardOf, membersAbsorbedBy } from './attributions.store';
 import { campaignEnded, ordersFromOf } from './places';
 import { CAMPAIGNS, getCampaign } from './places.store';
 import { findImportedOrder, fullyRefunded } from './orders.store';
@@ -86,7 +86,7 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   const earlier = await services.store.get<CardOrderDoc>(CARD_ORDERS, id);
   if (earlier && (await boundByCaller(earlier))) return replay(services, earlier, member._id, input.requestId);
 
-  const campaignId = input.campaignId ?? (lastCardOf(await firstTouchesOf(get, member)) ?? undefined);
+  const campaignId = input.campaignId ?? (lastCardOf(await firstTouchesOf(get, member, await membersAbsorbedBy(services.store, member._id))) ?? undefined);
   if (!campaignId) throw new AppError('INVALID_INPUT', 'campaignId is required: scan the package card first');
   const campaign = await getCampaign(services.store, campaignId);
   if (!campaign) throw new AppError('NOT_FOUND', 'unknown package card campaign');

@@ -4,7 +4,7 @@ import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { TxCache } from '../store/tx-cache';
 import { attributionFrom, isChannelCard, joinedNow, viewOf, type AttributionView } from './attribution';
-import { ATTRIBUTIONS, firstTouchesOf, lastCardOf } from './attributions.store';
+import { ATTRIBUTIONS, firstTouchesOf, lastCardOf, membersAbsorbedBy } from './attributions.store';
 import type { GuideDoc } from './places';
 import { GUIDES } from './places.store';
 import { resolveScene, type Resolved } from './resolve';
@@ -32,6 +32,8 @@ export async function joinScene(services: Services, openid: string, input: { sce
   const resolved = await resolveScene(services, input, openid);
   const record = await boundRecord(services, openid);
   const at = new Date(services.clock.now()).toISOString();
+  // where earlier versions kept a first touch of the member: found by query, before the transaction
+  const absorbed = await membersAbsorbedBy(services.store, (await liveMember(services.store.get.bind(services.store), record.memberId))?._id ?? record.memberId);
 
   return services.store.transaction(async (tx) => {
     // The caller's record and member, read in the transaction: a consumer erasing themselves
@@ -46,7 +48,7 @@ export async function joinScene(services: Services, openid: string, input: { sce
     if (!current || !member) throw new AppError('NOT_BOUND', 'bind a phone to join');
     // the member's first touch, through whichever of its WeChat records joined (one merged into it
     // since included; one an unmerge took away is no longer the member's)
-    const touches = await firstTouchesOf(get, member);
+    const touches = await firstTouchesOf(get, member, absorbed);
     const earlier = touches[0];
     if (earlier) {
       // not a first touch, but the package card in hand is the one an order is bound through next:

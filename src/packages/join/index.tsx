@@ -56,7 +56,11 @@ export default function JoinPage() {
     setError(null)
     try {
       const next = await callFunction('member', 'consent', { version: member.termsVersion })
-      if (renewing && next.phoneBound) return proceed()
+      // back to the card: a next step kept for a join long ago is no errand of this visit
+      if (renewing && next.phoneBound) {
+        clearNextStep()
+        return replace(ROUTES.member)
+      }
       setOverride(stepOf(next))
     } catch (e) {
       const failure = toApiError(e)

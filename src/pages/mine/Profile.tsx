@@ -14,7 +14,8 @@ const characters = (text: string) => userCharacters(text).length
 const today = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10)
 
 /** Nickname (any time) and birthday (once), saved with member.updateProfile. */
-export default function Profile({ profile, onSaved }: { profile: ProfileResult; onSaved: (next: ProfileResult) => void }) {
+/** `locked`: the member's consent is to earlier terms, and the server keeps no personal data until they agree again. */
+export default function Profile({ profile, onSaved, locked = false }: { profile: ProfileResult; onSaved: (next: ProfileResult) => void; locked?: boolean }) {
   const [nickname, setNickname] = useState(profile.nickname ?? '')
   const [birthday, setBirthday] = useState(profile.birthday ?? '')
   const [saving, setSaving] = useState(false)
@@ -106,7 +107,8 @@ export default function Profile({ profile, onSaved }: { profile: ProfileResult; 
         )}
       </View>
       {message && <Text className={`mine-message mine-message--${message.tone}`}>{message.text}</Text>}
-      <Button type="primary" shape="round" block className="mine-save" disabled={!changed || saving} loading={saving} onClick={save}>
+      {locked && <Text className="mine-message">同意新版会员隐私条款后可修改资料</Text>}
+      <Button type="primary" shape="round" block className="mine-save" disabled={locked || !changed || saving} loading={saving} onClick={save}>
         保存资料
       </Button>
     </View>

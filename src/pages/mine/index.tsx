@@ -66,11 +66,11 @@ function Links({ joined, onDeleted }: { joined: boolean; onDeleted: () => void }
   )
 }
 
-function MemberProfile() {
+function MemberProfile({ locked }: { locked: boolean }) {
   const profile = useRequest(() => callFunction('member', 'profile', {}))
   if (profile.state.status === 'loading') return <LoadingView text="正在加载个人资料…" />
   if (profile.state.status === 'error') return <ErrorView error={profile.state.error} title="个人资料暂时无法加载" onRetry={() => profile.reload()} />
-  return <Profile profile={profile.state.data} onSaved={(data) => profile.setState({ status: 'ready', data })} />
+  return <Profile profile={profile.state.data} locked={locked} onSaved={(data) => profile.setState({ status: 'ready', data })} />
 }
 
 export default function MinePage() {
@@ -84,7 +84,7 @@ export default function MinePage() {
       {state.status === 'ready' && joined && (
         <>
           <View className="mc-section-title">个人资料</View>
-          <MemberProfile />
+          <MemberProfile locked={termsOutdated} />
         </>
       )}
       {state.status !== 'loading' && (

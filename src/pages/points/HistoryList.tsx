@@ -1,4 +1,5 @@
 import { Text, View } from '@tarojs/components'
+import { useEffect } from 'react'
 import type { PointsHistoryEntry } from '../../../cloudfunctions/core/contracts'
 import { EmptyView, ErrorView, LoadingView } from '../../components/StatusView'
 import { formatDateTime, maskPhones, signedPoints } from '../../lib/format'
@@ -57,11 +58,20 @@ interface Props {
   onMore: () => void
 }
 
+/** Fewer lines than this may not fill the screen, and a list that cannot scroll never reaches its bottom. */
+const SCREENFUL = 10
+
 export default function HistoryList({ history, onRetry, onMore }: Props) {
   const { entries, loading, error, nextCursor } = history
+  const lines = shownLines(entries)
+  // a page whose entries folded into lines already shown (one expiry night's lots) or were hidden
+  // adds little: the next one is fetched without waiting for a scroll that cannot come
+  const short = !loading && !error && nextCursor !== null && lines.length < SCREENFUL
+  useEffect(() => {
+    if (short) onMore()
+  }, [short, entries.length, onMore])
   if (loading === 'first') return <LoadingView text="正在加载积分明细…" compact />
   if (error && entries.length === 0) return <ErrorView error={error} title="积分明细暂时无法加载" onRetry={onRetry} compact />
-  const lines = shownLines(entries)
   if (lines.length === 0 && !nextCursor) {
     return <EmptyView title="还没有积分记录" description="在天猫、门店消费或扫描商品防伪码，积分都会记在这里" />
   }

@@ -95,6 +95,15 @@ describe('我的', () => {
     expect(callsOf('member', 'updateProfile')).toHaveLength(0)
   })
 
+  it('a member whose consent is to earlier terms sees their profile, and saves it only once they agree again', async () => {
+    mockApi({ 'member.login': { data: { ...JOINED.data, consented: false, termsVersion: '2026-12-05' } }, 'member.profile': PROFILE })
+    render(<MinePage />)
+    expect(await screen.findByText('会员隐私条款已更新')).toBeTruthy()
+    expect(await screen.findByText('同意新版会员隐私条款后可修改资料')).toBeTruthy()
+    fireEvent.change(screen.getByPlaceholderText('填写昵称'), { target: { value: '小李' } })
+    expect(screen.getByText('保存资料').closest('button')?.className).toContain('nut-button-disabled')
+  })
+
   it('clears an emptied nickname instead of keeping it', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'member.updateProfile': () => ({ data: { ...PROFILE.data, nickname: null } }) })
     render(<MinePage />)

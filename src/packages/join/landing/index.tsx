@@ -59,17 +59,17 @@ export default function LandingPage() {
       if (resolved.kind === 'packageCard' && resolved.ended) {
         // a member is not invited to join, a visitor is given the way to
         const caller = await callFunction('member', 'login', {}).catch(() => null)
-        return live && setView({ status: 'ended', name: resolved.campaignName, member: Boolean(caller?.consented && caller.phoneBound) })
+        // a member whose consent is to earlier terms is a member all the same (the tabs show their card)
+        return live && setView({ status: 'ended', name: resolved.campaignName, member: Boolean(caller?.phoneBound) })
       }
 
       const attribution: Attribution = { ...input, kind: resolved.kind, label: sceneLabel(resolved) }
-      if (resolved.kind === 'packageCard') setNextStep({ kind: 'order', campaignId: resolved.campaignId, platform: resolved.platform, bonus: resolved.bonus })
       // kept before anything else can fail (a weak signal in a crowded store), unless a join kept
       // earlier waits to be sent: for a member that one is the first touch
       const kept = getAttribution()
       if (!kept) setAttribution(attribution)
       const member = await callFunction('member', 'login', {})
-      if (member.consented && member.phoneBound) {
+      if (member.phoneBound) {
         // the kept join goes first, and stays kept, in place of this one, when it cannot be sent now either
         await recordAttribution()
         if (kept && !getAttribution()) {
@@ -79,8 +79,10 @@ export default function LandingPage() {
         if (resolved.kind === 'packageCard') return replace(ROUTES.order, { campaign: resolved.campaignId, platform: resolved.platform, bonus: String(resolved.bonus) })
         return live && setView({ status: 'welcomeBack', attribution })
       }
-      // a visitor joins through the code scanned last, the one that brought them to join
+      // a visitor joins through the code scanned last, the one that brought them to join, and a
+      // package card's order is bound right after joining (a member goes to it straight away)
       setAttribution(attribution)
+      if (resolved.kind === 'packageCard') setNextStep({ kind: 'order', campaignId: resolved.campaignId, platform: resolved.platform, bonus: resolved.bonus })
       // a package card names its bonus: the reason to join now
       return live && setView({ status: 'invite', attribution, ...(resolved.kind === 'packageCard' ? { bonus: resolved.bonus } : {}) })
     }

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { COLLECTIONS, type CollectionSpecs } from '../../cloudfunctions/core/store/collections';
 import { encodeCursor } from '../../cloudfunctions/core/store/cursor';
@@ -22,6 +23,16 @@ describe('SQLite adapter', () => {
     const second = new SqliteStore({ file, collections: CONTRACT_COLLECTIONS });
     expect(await second.get('things', 'x')).toEqual({ _id: 'x', kind: 'a', rank: 1 });
     await second.close();
+    temp.cleanup();
+  });
+
+  it('makes a new database, and its -wal and -shm, readable by its owner alone (it holds sealed phones and nicknames)', async () => {
+    const temp = tempDir();
+    const file = temp.file('private/store.db');
+    const store = new SqliteStore({ file, collections: CONTRACT_COLLECTIONS });
+    await store.transaction((tx) => tx.create('things', { _id: 'x', kind: 'a', rank: 1 }));
+    expect([file, `${file}-wal`, `${file}-shm`].map((f) => statSync(f).mode & 0o777)).toEqual([0o600, 0o600, 0o600]);
+    await store.close();
     temp.cleanup();
   });
 

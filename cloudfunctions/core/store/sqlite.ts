@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkQuery, COLLECTIONS, CollectionSpecs } from './collections';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -137,6 +137,9 @@ export class SqliteStore implements DocStore {
   constructor(options: SqliteStoreOptions) {
     this.collections = options.collections ?? COLLECTIONS;
     mkdirSync(dirname(options.file), { recursive: true });
+    // a new database is readable by its owner alone, as the keys beside it are: it holds sealed
+    // phones, keyed phone hashes, nicknames and birthdays (SQLite gives its -wal and -shm the same mode)
+    if (!existsSync(options.file)) closeSync(openSync(options.file, 'a', 0o600));
     this.writer = new Database(options.file);
     this.writer.pragma('journal_mode = WAL');
     this.writer.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);

@@ -1,4 +1,5 @@
 import { parse as parseCsv } from 'csv-parse/sync';
+import { isUtf8 } from 'node:buffer';
 import { accessSync, closeSync, constants, createReadStream, existsSync, lstatSync, openSync, readSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -260,13 +261,51 @@ function withColumnNames(row: Row): Row {
   return Object.fromEntries([...others, ...ours].map(([key, name]) => [name, row[key]]));
 }
 
+/** Digits past which a JSON number is no longer exact (2^53 has 16). */
+const EXACT_DIGITS = 15;
+const LONG_DIGITS = new RegExp(`\\d{${EXACT_DIGITS + 1}}`);
+
+/**
+ * The line with every integer of more than 15 digits written as text: JSON.parse reads numbers as
+ * doubles, and a Tmall order id or a long member id written as a number (2400000000000000001)
+ * came out rounded, so that two orders became one. Quoted as text they are read as a CSV cell is.
+ */
+export function quoteLongIntegers(line: string): string {
+  if (!LONG_DIGITS.test(line)) return line;
+  let out = '';
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      continue;
+    }
+    if (c !== '-' && (c < '0' || c > '9')) continue;
+    let end = i + 1;
+    while (end < line.length && /[0-9.eE+-]/.test(line[end]!)) end++;
+    const token = line.slice(i, end);
+    if (/^-?\d+$/.test(token) && token.replace('-', '').length > EXACT_DIGITS) {
+      out += `${line.slice(from, i)}"${token}"`;
+      from = end;
+    }
+    i = end - 1;
+  }
+  return from === 0 ? line : out + line.slice(from);
+}
+
 const jsonParser = (): LineParser => (line, raw) => {
   const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
   if (!text.trim()) return null;
   if (text.length > MAX_LINE_BYTES) return { line, row: null, error: 'line_too_long' };
   if (text.includes(NOT_UTF8)) return { line, row: null, error: 'not_utf8' };
   try {
-    const value: unknown = JSON.parse(text);
+    const value: unknown = JSON.parse(quoteLongIntegers(text));
     if (!value || typeof value !== 'object' || Array.isArray(value)) return { line, row: null, error: 'not_an_object' };
     // a field is text, a number, true/false or null, as a CSV cell would be: an object or a list in
     // it (`{"toString":1}`, arrays 20,000 deep) made reading it throw and stopped the whole file
@@ -329,6 +368,59 @@ export function readRows(file: string): FileRows {
 
 /** Bytes read to judge a file's encoding and header before importing it. */
 const SNIFF_BYTES = 64 * 1024;
+const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+/** Bytes read at a time to check a whole file is UTF-8 (a 160 MB export in about a second). */
+const CHECK_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * The number of the first line of a file that is not UTF-8, or null. The whole file: a GBK name
+ * far down a file mostly of ASCII may still read as valid UTF-8 (郑桐 as ֣ͩ), so rejecting the
+ * lines that do not read left others stored garbled; a file with any such line is refused.
+ * Lines are checked whole (a newline byte is never part of a UTF-8 character).
+ */
+/** How many bytes at the end of `data` begin a UTF-8 character that the next bytes complete. */
+function cutCharacter(data: Buffer): number {
+  for (let back = 1; back <= 4 && back <= data.length; back++) {
+    const byte = data[data.length - back]!;
+    if (byte < 0x80) return 0;
+    if (byte >= 0xc0) {
+      const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+      return length > back ? back : 0;
+    }
+  }
+  return 0;
+}
+
+function firstLineNotUtf8(file: string): number | null {
+  const fd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.alloc(CHECK_CHUNK);
+    let carry = Buffer.alloc(0);
+    let line = 1;
+    for (;;) {
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
+      // whole lines now; the last, cut off, goes with the next chunk (all of it at the end; a line
+      // longer than a chunk is checked up to its last whole character, so no chunk piles up)
+      let cut = read === 0 ? data.length : data.lastIndexOf(0x0a) + 1;
+      if (cut === 0 && data.length > CHECK_CHUNK) cut = data.length - cutCharacter(data);
+      const whole = data.subarray(0, cut);
+      if (!isUtf8(whole)) {
+        for (let from = 0; from < whole.length; line++) {
+          const end = whole.indexOf(0x0a, from);
+          const next = end === -1 ? whole.length : end + 1;
+          if (!isUtf8(whole.subarray(from, next))) return line;
+          from = next;
+        }
+      }
+      if (read === 0) return null;
+      for (let at = whole.indexOf(0x0a); at !== -1; at = whole.indexOf(0x0a, at + 1)) line++;
+      carry = Buffer.from(data.subarray(cut));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * Refuses, before anything is imported, a file the import could only get wrong: not there, not
@@ -357,11 +449,13 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
   if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
     throw new Error(`${file} is not UTF-8 text (it is UTF-16, as Excel's "Unicode text" saves): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
   }
-  try {
-    // stream: a character cut at the end of the sample is not an error
-    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
-  } catch {
-    throw new Error(`${file} is not UTF-8 text (Excel on Chinese Windows saves "CSV" as GBK): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
+  // a zip's signature: the workbook itself (.xlsx), not a CSV saved from it
+  if (head.subarray(0, 4).equals(ZIP_SIGNATURE)) {
+    throw new Error(`${file} is an Excel workbook (.xlsx) or another zip file, not CSV text: in Excel choose 另存为 "CSV UTF-8 (逗号分隔)" and import that file; nothing was imported`);
+  }
+  const notUtf8 = firstLineNotUtf8(file);
+  if (notUtf8 !== null) {
+    throw new Error(`${file} is not UTF-8 text (line ${notUtf8} is the first that is not; Excel on Chinese Windows saves "CSV" as GBK): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
   }
   // valid UTF-8, yet no text of ours: UTF-16 without its BOM (Excel's "Unicode text") puts a NUL in every other byte
   if (head.includes(0)) {

@@ -4,7 +4,7 @@ import type { Services } from '../runtime/services';
 import { importFileInBatches, MEMBER_COLUMNS, type FileImportOptions, type RowItem, type RowPlan, type RowPlanner } from '../channels/rows';
 import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, flagRefusedValues, type RecordChange, type RecordDoc } from './graph.store';
-import { CHANNEL, checkImportChannel, recordFromRow, recordIdOf, type RecordFields } from './records';
+import { CHANNEL, checkImportChannel, recordFromRow, recordIdOf, text, type RecordFields } from './records';
 
 /**
  * `import members --channel CH --file F`: each row becomes (or updates) the
@@ -52,10 +52,13 @@ const withOurIdentifiers = (record: RecordFields, before: RecordDoc | null): Rec
   return links.length ? { ...record, identifiers: [...record.identifiers, ...links] } : record;
 };
 
-/** The grouping key of a member row: its channel member id as the import reads it; a row without one is a group alone. */
+/**
+ * The grouping key of a member row: its channel member id as the import reads it (a JSON number
+ * too, as JD exports write them: it was a group of its own, so a member listed twice was rewritten
+ * by each row on every import); a row without one is a group alone.
+ */
 function memberKeyOf(item: RowItem): string {
-  const id = item.row?.channelMemberId;
-  return typeof id === 'string' && id.trim() ? id.trim() : `#${item.line}`;
+  return text(item.row?.channelMemberId) ?? `#${item.line}`;
 }
 
 /** A member row made ready for its transaction, or rejected. */

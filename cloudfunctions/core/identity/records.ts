@@ -59,7 +59,8 @@ const READ_COLUMNS = new Set(MEMBER_COLUMNS);
 
 export const recordIdOf = (channel: string, channelMemberId: string) => `${channel}:${channelMemberId}`;
 
-const text = (value: unknown): string | undefined => {
+/** A field as text, as a CSV cell is (a JSON number or `true` included), trimmed; undefined when empty. */
+export const text = (value: unknown): string | undefined => {
   if (value === undefined || value === null) return undefined;
   const s = String(value).trim();
   return s === '' ? undefined : s;

@@ -7,7 +7,7 @@ import { recruitReport } from '../../cloudfunctions/core/scenes/report';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
-import { importOrders, scenes } from './support';
+import { importOrders, scenesOk } from './support';
 
 let services: TestServices;
 beforeEach(async () => {
@@ -19,11 +19,7 @@ beforeEach(async () => {
 });
 afterEach(() => services.close());
 
-const ok = async (openid: string, event: Record<string, unknown>) => {
-  const answer = await scenes(services, openid, event);
-  if (!answer.ok) throw new Error(`${String(event.action)}: ${answer.error.code} ${answer.error.message}`);
-  return answer.data as Record<string, unknown>;
-};
+const ok = (openid: string, event: Record<string, unknown>) => scenesOk(services, openid, event);
 
 const guideCounts = async () => {
   const report = await recruitReport(services);

@@ -4,7 +4,7 @@ import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity
 import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { StoreConflictError } from '../../cloudfunctions/core/store/port';
 import { openTestServices, withStepBeforeTransaction, type TestServices } from '../support/services';
-import { importOrders, makeBatch, scenes, snapshot } from './support';
+import { importOrders, makeBatch, scenes, scenesOk, snapshot } from './support';
 
 let services: TestServices;
 beforeEach(async () => {
@@ -17,11 +17,7 @@ beforeEach(async () => {
 });
 afterEach(() => services.close());
 
-const ok = async (openid: string, event: Record<string, unknown>) => {
-  const answer = await scenes(services, openid, event);
-  if (!answer.ok) throw new Error(`${String(event.action)}: ${answer.error.code} ${answer.error.message}`);
-  return answer.data as Record<string, unknown>;
-};
+const ok = (openid: string, event: Record<string, unknown>) => scenesOk(services, openid, event);
 const failure = async (openid: string | null, event: Record<string, unknown>, on: TestServices = services) => {
   const answer = await scenes(on, openid, event);
   return answer.ok ? 'OK' : answer.error.code;

@@ -21,6 +21,13 @@ export async function makeBatch(services: Services, spec: Partial<{ sku: string;
 export const codes = (services: Services, openid: string | null, event: Record<string, unknown>) => invoke(codesFunction, event, callerOf(openid), services);
 export const scenes = (services: Services, openid: string | null, event: Record<string, unknown>) => invoke(scenesFunction, event, callerOf(openid), services);
 
+/** A scenes action's data, or the test fails with its error code. */
+export async function scenesOk(services: Services, openid: string, event: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const answer = await scenes(services, openid, event);
+  if (!answer.ok) throw new Error(`${String(event.action)}: ${answer.error.code} ${answer.error.message}`);
+  return answer.data as Record<string, unknown>;
+}
+
 export const redeem = (services: Services, openid: string | null, fields: Record<string, unknown>) => codes(services, openid, { action: 'redeem', ...fields });
 
 /** Every document of the collections a scan, join or binding may touch: for "nothing was written". */

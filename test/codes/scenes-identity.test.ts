@@ -6,8 +6,8 @@ import { addCampaign, addGuide, addStore } from '../../cloudfunctions/core/scene
 import { recruitReport } from '../../cloudfunctions/core/scenes/report';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
-import { openTestServices, type TestServices } from '../support/services';
-import { importOrders, scenesOk } from './support';
+import { openTestServices, withStepBeforeTransaction, type TestServices } from '../support/services';
+import { importOrders, scenes, scenesOk } from './support';
 
 let services: TestServices;
 beforeEach(async () => {
@@ -187,6 +187,33 @@ describe('legacy first touch (attributions/<memberId>) of a WeChat record that j
     expect(after.memberId).not.toBe(memberId); // merged away
     services.clock.advance(2 * 24 * 3600_000);
     expect(await ok('u1', { action: 'join', scene: 'g=G002' })).toMatchObject({ attributed: false, guideId: 'G001' });
+    expect(await services.dump('attributions')).toHaveLength(1);
+  });
+});
+
+describe('a merge landing between the join\'s query of merges and its transaction', () => {
+  test('the legacy first touch under the caller\'s member is found when an import merges that member away just before the transaction', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1' }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678' }]);
+    services.clock.advance(60_000);
+    const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+    const [record] = (await services.dump('records')).filter((r) => String(r._id).startsWith('wechat:'));
+    // written by the version that kept a join's first touch under the member joined as
+    await services.store.transaction(async (tx) => {
+      await tx.set('attributions', {
+        _id: memberId, memberId, recordId: record!._id, kind: 'guide', channel: 'wechat', storeId: 'SH001', guideId: 'G001', campaignId: null, sku: null,
+        at: new Date(services.clock.now()).toISOString(), lastCampaignId: null, recruit: true, alreadyMember: true,
+      });
+    });
+    services.clock.advance(2 * 24 * 3600_000);
+    // the store export bringing the phone is imported while the consumer's scan is under way:
+    // it commits after membersAbsorbedBy read the merges and before the join's transaction
+    const racing = withStepBeforeTransaction(services, () => importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678' }]));
+    const answer = await scenes(racing, 'u1', { action: 'join', scene: 'g=G002' });
+    expect((await services.dump('records')).find((r) => r._id === record!._id)!.memberId).not.toBe(memberId); // merged away meanwhile
+    // README: "Later joins answer the first attribution"; a member has one first touch
+    expect(answer).toMatchObject({ ok: true, data: { attributed: false, guideId: 'G001' } });
     expect(await services.dump('attributions')).toHaveLength(1);
   });
 });

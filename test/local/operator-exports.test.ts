@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { checkImportFile } from '../../cloudfunctions/core/channels/rows';
+import { writeRows } from '../support/members';
 import { runCli } from '../support/cli';
 import { tempDir } from '../support/temp';
 
@@ -84,5 +86,33 @@ describe('the operator CLI on real exports', () => {
     expect(run.failed).toBe(true);
     expect(run.err).not.toMatch(/UTF-16/);
     expect(run.err).toMatch(/xlsx|workbook|Excel file/i);
+  });
+});
+
+describe('import files: line numbers and ids as the import reads them', () => {
+  afterEach(() => {
+    process.exitCode = undefined;
+  });
+  test('a file whose lines end with CR alone (as the import reads them, one row a line) names the GBK line, not line 1', () => {
+    const temp = tempDir();
+    const file = temp.file('mac.csv');
+    writeFileSync(file, Buffer.concat([Buffer.from('channelMemberId,name\rT1,a\rT2,'), Buffer.from([0xd5, 0xc5, 0xc8, 0xfd]), Buffer.from('\r')]));
+    let message = '';
+    try {
+      checkImportFile(file, ['channelMemberId']);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    temp.cleanup();
+    expect(message).toMatch(/line 3 is the first that is not/);
+  });
+
+  test('a rejected row names its numeric channelMemberId in the rejects file, as a text id is named', async () => {
+    const temp = tempDir();
+    const file = writeRows([{ channelMemberId: 800000001, points: 'abc' }, { channelMemberId: '800000002', points: 'abc' }, { channelMemberId: 'ok1' }], 'jsonl');
+    await runCli(temp.file('mc.db'), 'import', 'members', '--channel', 'jd', '--file', file);
+    const rejects = readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { channelMemberId?: string });
+    temp.cleanup();
+    expect(rejects.map((r) => r.channelMemberId)).toEqual(['800000001', '800000002']);
   });
 });

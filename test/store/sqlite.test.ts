@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { COLLECTIONS, type CollectionSpecs } from '../../cloudfunctions/core/store/collections';
 import { encodeCursor } from '../../cloudfunctions/core/store/cursor';
@@ -34,6 +34,19 @@ describe('SQLite adapter', () => {
     expect([file, `${file}-wal`, `${file}-shm`].map((f) => statSync(f).mode & 0o777)).toEqual([0o600, 0o600, 0o600]);
     await store.close();
     temp.cleanup();
+  });
+
+  it('an empty file already at the path (a first run killed before SQLite wrote its header) becomes a database readable by its owner alone', async () => {
+    const temp = tempDir();
+    const file = temp.file('mc.db');
+    writeFileSync(file, '');
+    chmodSync(file, 0o644);
+    const store = new SqliteStore({ file, collections: CONTRACT_COLLECTIONS });
+    await store.transaction((tx) => tx.create('things', { _id: 'x', kind: 'a', rank: 1 }));
+    const modes = [file, `${file}-wal`, `${file}-shm`].map((f) => statSync(f).mode & 0o777);
+    await store.close();
+    temp.cleanup();
+    expect(modes).toEqual([0o600, 0o600, 0o600]);
   });
 
   it('refuses as busy, and goes on, the transactions waiting while another process holds the database', async () => {

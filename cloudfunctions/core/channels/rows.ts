@@ -263,7 +263,8 @@ function withColumnNames(row: Row): Row {
 
 /** Digits past which a JSON number is no longer exact (2^53 has 16). */
 const EXACT_DIGITS = 15;
-const LONG_DIGITS = new RegExp(`\\d{${EXACT_DIGITS + 1}}`);
+/** A number of more than 15 digits where a value starts (an id already quoted as text does not match). */
+const LONG_DIGITS = new RegExp(`[:[,]\\s*-?\\d{${EXACT_DIGITS + 1}}`);
 
 /**
  * The line with every integer of more than 15 digits written as text: JSON.parse reads numbers as
@@ -402,24 +403,54 @@ function firstLineNotUtf8(file: string): number | null {
       const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
       // whole lines now; the last, cut off, goes with the next chunk (all of it at the end; a line
       // longer than a chunk is checked up to its last whole character, so no chunk piles up)
-      let cut = read === 0 ? data.length : data.lastIndexOf(0x0a) + 1;
+      let cut = read === 0 ? data.length : afterLastLineEnd(data);
       if (cut === 0 && data.length > CHECK_CHUNK) cut = data.length - cutCharacter(data);
       const whole = data.subarray(0, cut);
-      if (!isUtf8(whole)) {
+      if (isUtf8(whole)) {
+        line += lineEndsIn(whole);
+      } else {
+        // line by line, as the import numbers them: a line ends with LF, CRLF or a CR alone
         for (let from = 0; from < whole.length; line++) {
-          const end = whole.indexOf(0x0a, from);
-          const next = end === -1 ? whole.length : end + 1;
+          const next = afterLineEnd(whole, from);
           if (!isUtf8(whole.subarray(from, next))) return line;
           from = next;
         }
       }
       if (read === 0) return null;
-      for (let at = whole.indexOf(0x0a); at !== -1; at = whole.indexOf(0x0a, at + 1)) line++;
       carry = Buffer.from(data.subarray(cut));
     }
   } finally {
     closeSync(fd);
   }
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** How many lines end in `data`: its LFs, and its CRs that no LF follows. */
+function lineEndsIn(data: Buffer): number {
+  let ends = 0;
+  for (let at = data.indexOf(LF); at !== -1; at = data.indexOf(LF, at + 1)) ends++;
+  for (let at = data.indexOf(CR); at !== -1; at = data.indexOf(CR, at + 1)) if (data[at + 1] !== LF) ends++;
+  return ends;
+}
+
+/** Where the line starting at `from` ends, its LF, CRLF or CR included (the data's end if it does not). */
+function afterLineEnd(data: Buffer, from: number): number {
+  for (let i = from; i < data.length; i++) {
+    if (data[i] === LF) return i + 1;
+    if (data[i] === CR) return data[i + 1] === LF ? i + 2 : i + 1;
+  }
+  return data.length;
+}
+
+/** Just past the last whole line's end (0 if none): a CR last in the data may be half a CRLF, whose LF comes next. */
+function afterLastLineEnd(data: Buffer): number {
+  for (let i = data.length - 1; i >= 0; i--) {
+    if (data[i] === LF) return i + 1;
+    if (data[i] === CR && i < data.length - 1) return i + 1;
+  }
+  return 0;
 }
 
 /**

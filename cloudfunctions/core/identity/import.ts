@@ -84,7 +84,7 @@ export function planMemberRows({ channel, phoneHashKey }: { channel: string; pho
       if (!item.row) return { line: item.line, reject: item.error ?? 'malformed_line' };
       const outcome = recordFromRow(channel, item.row, hashKey);
       if (!outcome.record) {
-        const channelMemberId = typeof item.row.channelMemberId === 'string' ? item.row.channelMemberId.slice(0, 64) : undefined;
+        const channelMemberId = text(item.row.channelMemberId)?.slice(0, 64);
         return { line: item.line, reject: outcome.reject!, channelMemberId };
       }
       const { opening } = outcome;

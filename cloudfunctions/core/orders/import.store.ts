@@ -122,7 +122,7 @@ export function planOrderRows(context: OrderPlanContext): RowPlan<PlannedOrder> 
       if (!item.row) return { line: item.line, reject: item.error ?? 'malformed_line' };
       const parsed = parseOrderRow(item.row, context.now);
       if (!parsed.order) {
-        const orderId = typeof item.row.orderId === 'string' ? item.row.orderId.slice(0, 64) : undefined;
+        const orderId = text(item.row.orderId)?.slice(0, 64);
         return { line: item.line, reject: parsed.reject, orderId };
       }
       const order = parsed.order;

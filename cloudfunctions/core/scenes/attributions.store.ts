@@ -9,13 +9,14 @@ export const ATTRIBUTIONS = 'attributions';
 const ABSORBED_CAP = 100;
 
 /**
- * The members merged into this one, and into those, by merges in force: where earlier versions
+ * The member and those merged into it, and into those, by merges in force: where earlier versions
  * kept first touches (`attributions/<memberId>`, the member a record joined as). A query, so it
- * runs before a transaction.
+ * runs before a transaction; the member itself is listed, since a merge committing between the
+ * query and the transaction may take it away from the member the transaction finds.
  */
 export async function membersAbsorbedBy(store: DocStore, memberId: string): Promise<string[]> {
-  const found: string[] = [];
-  for (let next = 0, at: string | undefined = memberId; at !== undefined && found.length < ABSORBED_CAP; at = found[next++]) {
+  const found: string[] = [memberId];
+  for (let next = 1, at: string | undefined = memberId; at !== undefined && found.length < ABSORBED_CAP; at = found[next++]) {
     const { items } = await store.query<MergeDoc>('merges', { where: { survivor: at }, limit: 100 });
     for (const merge of items) if (merge.kind === 'merge' && !merge.undoneAt && !found.includes(merge.absorbed)) found.push(merge.absorbed);
   }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkQuery, COLLECTIONS, CollectionSpecs } from './collections';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -139,7 +139,9 @@ export class SqliteStore implements DocStore {
     mkdirSync(dirname(options.file), { recursive: true });
     // a new database is readable by its owner alone, as the keys beside it are: it holds sealed
     // phones, keyed phone hashes, nicknames and birthdays (SQLite gives its -wal and -shm the same mode)
+    // (an empty file there too: a first run stopped before SQLite wrote its header)
     if (!existsSync(options.file)) closeSync(openSync(options.file, 'a', 0o600));
+    else if (statSync(options.file).size === 0) chmodSync(options.file, 0o600);
     this.writer = new Database(options.file);
     this.writer.pragma('journal_mode = WAL');
     this.writer.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);

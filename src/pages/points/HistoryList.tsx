@@ -62,14 +62,16 @@ interface Props {
 const SCREENFUL = 10
 
 export default function HistoryList({ history, onRetry, onMore }: Props) {
-  const { entries, loading, error, nextCursor } = history
+  const { entries, loading, error, nextCursor, answers } = history
   const lines = shownLines(entries)
   // a page whose entries folded into lines already shown (one expiry night's lots) or were hidden
   // adds little: the next one is fetched without waiting for a scroll that cannot come
   const short = !loading && !error && nextCursor !== null && lines.length < SCREENFUL
+  // after every answer, not only one that lengthens the list: a quiet refresh on coming back to
+  // the tab sets the same entries again, after superseding (and so dropping) a next page asked for
   useEffect(() => {
     if (short) onMore()
-  }, [short, entries.length, onMore])
+  }, [short, answers, onMore])
   if (loading === 'first') return <LoadingView text="正在加载积分明细…" compact />
   if (error && entries.length === 0) return <ErrorView error={error} title="积分明细暂时无法加载" onRetry={onRetry} compact />
   if (lines.length === 0 && !nextCursor) {

@@ -15,11 +15,13 @@ export interface HistoryState {
   /** first: the first page is loading; more: a further page is. */
   loading: 'first' | 'more' | null
   error: ApiError | null
+  /** Answers set so far: one that sets the same entries again (a quiet refresh) still counts. */
+  answers: number
 }
 
 /** points.history, newest first, one page at a time (`loadMore` on reaching the bottom). */
 export function usePointsHistory() {
-  const [state, setState] = useState<HistoryState>({ entries: [], nextCursor: null, loading: 'first', error: null })
+  const [state, setState] = useState<HistoryState>({ entries: [], nextCursor: null, loading: 'first', error: null, answers: 0 })
   const busy = useRef(false)
   const generation = useRef(0)
 
@@ -41,7 +43,7 @@ export function usePointsHistory() {
     try {
       const page = await callFunction('points', 'history', { cursor, limit: PAGE_SIZE })
       if (mine !== generation.current) return
-      setState((s) => ({ entries: replace ? page.entries : [...s.entries, ...page.entries], nextCursor: page.nextCursor, loading: null, error: null }))
+      setState((s) => ({ entries: replace ? page.entries : [...s.entries, ...page.entries], nextCursor: page.nextCursor, loading: null, error: null, answers: s.answers + 1 }))
     } catch (error) {
       if (mine !== generation.current) return
       setState((s) => (quiet && s.entries.length ? s : { ...s, loading: null, error: toApiError(error) }))
@@ -77,7 +79,7 @@ export function usePointsHistory() {
         entries.push(...page.entries)
         cursor = page.nextCursor
       } while (cursor && entries.length < REFRESH_MAX && !entries.some((entry) => entry.id === last))
-      setState({ entries, nextCursor: cursor, loading: null, error: null })
+      setState((s) => ({ entries, nextCursor: cursor, loading: null, error: null, answers: s.answers + 1 }))
     } catch {
       // what is shown stays; the next show tries again
     } finally {

@@ -65,6 +65,18 @@ describe('landing', () => {
     expect(getAttribution()).toEqual({ scene: 'g=G001', kind: 'guide', label: '导购 小林 · 南京西路店' })
   })
 
+  it('keeps the order binding for after the join, as it keeps the attribution (a visitor in a crowded store, no signal)', async () => {
+    const CARD = { data: { kind: 'packageCard', campaignId: 'C11', campaignName: '双11 包裹卡', platform: 'tmall', bonus: 100, ended: false } }
+    mockApi({ 'scenes.resolve': CARD, 'member.login': { error: 'UNAVAILABLE' } })
+    open({ scene: 'p=C11' })
+    expect(await screen.findByText('二维码暂时无法识别')).toBeTruthy()
+    // the join through the card is kept (landing.test: "… is kept for the join")
+    expect(getAttribution()).toMatchObject({ scene: 'p=C11', kind: 'packageCard' })
+    // and so must be the order binding the card promises: a visitor who joins from the 会员 tab
+    // later is sent to bind the order (before this change it was kept before member.login)
+    expect(getNextStep()).toEqual({ kind: 'order', campaignId: 'C11', platform: 'tmall', bonus: 100 })
+  })
+
   it('a product link goes straight to redeeming, checked once there (a code checked here too would count twice towards the invalid-scan limit)', async () => {
     const q = 'https://brand.example/c/ABCD1234'
     mockApi({ 'scenes.resolve': { data: { kind: 'product', code: 'ABCD1234', sku: 'S', name: '精华水', points: 50 } } })

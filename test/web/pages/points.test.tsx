@@ -204,3 +204,34 @@ describe('积分', () => {
     expect(await screen.findByText('客服调整 138****8000')).toBeTruthy()
   })
 })
+
+describe('积分 history fetching on while fewer than ten lines show', () => {
+  const SUMMARY = { data: { available: 0, owed: 0, expiring: [], growth: 1200, level: { code: 'silver', name: '银卡' }, nextLevel: null } }
+  // 20 lots of one expiry night: one 积分过期 line; the older history is on the next page
+  const lots = Array.from({ length: 20 }, (_, i) => ({ id: `x${i}`, kind: 'expire', points: -10, growth: 0, at: '2026-12-31T15:59:59.000Z', description: '积分过期' }))
+  const older = { id: 'o1', kind: 'earn', points: 120, growth: 120, at: '2025-11-20T02:00:00.000Z', description: '天猫订单 O1 消费得积分' }
+
+  it('goes on by itself after coming back to the tab while the automatic next page was loading', async () => {
+    // the first request for the next page is lost to a weak signal (never answers); later ones answer
+    let nextPageTries = 0
+    mockApi({
+      'member.login': JOINED,
+      'points.summary': SUMMARY,
+      'points.history': (event) => {
+        if (event.cursor !== 'c20') return { data: { entries: lots, nextCursor: 'c20' } }
+        nextPageTries++
+        return nextPageTries === 1 ? { pending: true } : { data: { entries: [older], nextCursor: null } }
+      },
+    })
+    render(<PointsPage />)
+    expect(await screen.findByText('-200')).toBeTruthy()
+    // the one line cannot fill the screen: the next page is asked for without a scroll
+    await waitFor(() => expect(callsOf('points', 'history').map((c) => c.event.cursor ?? null)).toEqual([null, 'c20']))
+    // the consumer looks at the 会员 tab and comes back: the quiet refresh supersedes that page
+    act(() => pageLifecycle.hide())
+    act(() => pageLifecycle.show())
+    await waitFor(() => expect(callsOf('points', 'history')).toHaveLength(3))
+    // the list is still one line that cannot scroll: it must go on to the next page by itself
+    await waitFor(() => expect(screen.getByText('天猫订单 O1 消费得积分')).toBeTruthy(), { timeout: 2000 })
+  })
+})

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react'
 import { callFunction, toApiError, type ApiError } from '../../../api'
 import { EmptyView, ErrorView, LoadingView } from '../../../components/StatusView'
 import { entryFrom } from '../../../launch/entry'
-import { getAttribution, setAttribution, setNextStep, type Attribution } from '../../../launch/intent'
+import { clearNextStep, getAttribution, setAttribution, setNextStep, type Attribution } from '../../../launch/intent'
 import { formatPoints } from '../../../lib/format'
 import { ROUTES, go, replace } from '../../../lib/routes'
 import { recordAttribution } from '../attribution'
@@ -68,8 +68,13 @@ export default function LandingPage() {
       // earlier waits to be sent: for a member that one is the first touch
       const kept = getAttribution()
       if (!kept) setAttribution(attribution)
+      // so is a package card's order, bound right after joining (a member goes to it straight away)
+      if (resolved.kind === 'packageCard') setNextStep({ kind: 'order', campaignId: resolved.campaignId, platform: resolved.platform, bonus: resolved.bonus })
       const member = await callFunction('member', 'login', {})
       if (member.phoneBound) {
+        // no errand for a later join: a member binds the order now, and a step kept would send
+        // them to this card's order page again when they next agree to updated terms
+        clearNextStep()
         // the kept join goes first, and stays kept, in place of this one, when it cannot be sent now either
         await recordAttribution()
         if (kept && !getAttribution()) {
@@ -79,10 +84,8 @@ export default function LandingPage() {
         if (resolved.kind === 'packageCard') return replace(ROUTES.order, { campaign: resolved.campaignId, platform: resolved.platform, bonus: String(resolved.bonus) })
         return live && setView({ status: 'welcomeBack', attribution })
       }
-      // a visitor joins through the code scanned last, the one that brought them to join, and a
-      // package card's order is bound right after joining (a member goes to it straight away)
+      // a visitor joins through the code scanned last, the one that brought them to join
       setAttribution(attribution)
-      if (resolved.kind === 'packageCard') setNextStep({ kind: 'order', campaignId: resolved.campaignId, platform: resolved.platform, bonus: resolved.bonus })
       // a package card names its bonus: the reason to join now
       return live && setView({ status: 'invite', attribution, ...(resolved.kind === 'packageCard' ? { bonus: resolved.bonus } : {}) })
     }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { checkImportFile } from '../../cloudfunctions/core/channels/rows';
 import { writeRows } from '../support/members';
 import { runCli } from '../support/cli';
@@ -89,6 +90,27 @@ describe('the operator CLI on real exports', () => {
   });
 });
 
+const MB = 1024 * 1024;
+
+/** The line the import reads as not UTF-8, numbered as readRows numbers lines. */
+async function importLineNotUtf8(file: string): Promise<number | null> {
+  let line = 0;
+  for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+    line++;
+    if (text.includes('\uFFFD')) return line;
+  }
+  return null;
+}
+
+function checkedLine(file: string): string {
+  try {
+    checkImportFile(file, []);
+    return 'accepted';
+  } catch (error) {
+    return /line (\d+) is the first/.exec((error as Error).message)?.[1] ?? (error as Error).message;
+  }
+}
+
 describe('import files: line numbers and ids as the import reads them', () => {
   afterEach(() => {
     process.exitCode = undefined;
@@ -114,5 +136,18 @@ describe('import files: line numbers and ids as the import reads them', () => {
     const rejects = readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { channelMemberId?: string });
     temp.cleanup();
     expect(rejects.map((r) => r.channelMemberId)).toEqual(['800000001', '800000002']);
+  });
+
+  test('a line longer than a 4 MB chunk whose CRLF is split at the end of the data counts one line end, not two', async () => {
+    const temp = tempDir();
+    const file = temp.file('long.jsonl');
+    // line 1: 8 MB - 1 bytes then CRLF, its CR the last byte of the second 4 MB read (carry + chunk);
+    // line 2: a GBK byte
+    writeFileSync(file, Buffer.concat([Buffer.alloc(8 * MB - 1, 'x'), Buffer.from('\r\n'), Buffer.from([0xff, 0x0a])]));
+    const imported = await importLineNotUtf8(file);
+    const checked = checkedLine(file);
+    temp.cleanup();
+    expect(imported).toBe(2);
+    expect(checked).toBe('2');
   });
 });

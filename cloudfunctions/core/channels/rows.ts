@@ -404,7 +404,8 @@ function firstLineNotUtf8(file: string): number | null {
       // whole lines now; the last, cut off, goes with the next chunk (all of it at the end; a line
       // longer than a chunk is checked up to its last whole character, so no chunk piles up)
       let cut = read === 0 ? data.length : afterLastLineEnd(data);
-      if (cut === 0 && data.length > CHECK_CHUNK) cut = data.length - cutCharacter(data);
+      // (a CR last there may be half a CRLF: it goes with the next chunk, whose LF ends the line once)
+      if (cut === 0 && data.length > CHECK_CHUNK) cut = data.length - (data[data.length - 1] === CR ? 1 : cutCharacter(data));
       const whole = data.subarray(0, cut);
       if (isUtf8(whole)) {
         line += lineEndsIn(whole);
@@ -446,11 +447,10 @@ function afterLineEnd(data: Buffer, from: number): number {
 
 /** Just past the last whole line's end (0 if none): a CR last in the data may be half a CRLF, whose LF comes next. */
 function afterLastLineEnd(data: Buffer): number {
-  for (let i = data.length - 1; i >= 0; i--) {
-    if (data[i] === LF) return i + 1;
-    if (data[i] === CR && i < data.length - 1) return i + 1;
-  }
-  return 0;
+  const lf = data.lastIndexOf(LF);
+  // a CR last in the data is left out (a negative offset would count from the end)
+  const cr = data.length >= 2 ? data.lastIndexOf(CR, data.length - 2) : -1;
+  return Math.max(lf, cr) + 1;
 }
 
 /**

@@ -46,7 +46,8 @@ export function usePointsHistory() {
       setState((s) => ({ entries: replace ? page.entries : [...s.entries, ...page.entries], nextCursor: page.nextCursor, loading: null, error: null, answers: s.answers + 1 }))
     } catch (error) {
       if (mine !== generation.current) return
-      setState((s) => (quiet && s.entries.length ? s : { ...s, loading: null, error: toApiError(error) }))
+      // a quiet refresh that failed still counts as an answer: it superseded a next page asked for
+      setState((s) => (quiet && s.entries.length ? { ...s, answers: s.answers + 1 } : { ...s, loading: null, error: toApiError(error) }))
     } finally {
       if (mine === generation.current) busy.current = false
     }
@@ -81,7 +82,9 @@ export function usePointsHistory() {
       } while (cursor && entries.length < REFRESH_MAX && !entries.some((entry) => entry.id === last))
       setState((s) => ({ entries, nextCursor: cursor, loading: null, error: null, answers: s.answers + 1 }))
     } catch {
-      // what is shown stays; the next show tries again
+      // what is shown stays (the next show tries again), and counts as an answer: the refresh
+      // superseded a next page asked for
+      if (mine === generation.current) setState((s) => ({ ...s, answers: s.answers + 1 }))
     } finally {
       if (mine === generation.current) busy.current = false
     }

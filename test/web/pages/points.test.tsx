@@ -234,4 +234,30 @@ describe('积分 history fetching on while fewer than ten lines show', () => {
     // the list is still one line that cannot scroll: it must go on to the next page by itself
     await waitFor(() => expect(screen.getByText('天猫订单 O1 消费得积分')).toBeTruthy(), { timeout: 2000 })
   })
+
+  it('goes on by itself when the quiet refresh on coming back fails after superseding the automatic next page', async () => {
+    let firstPageTries = 0
+    let nextPageTries = 0
+    mockApi({
+      'member.login': JOINED,
+      'points.summary': SUMMARY,
+      'points.history': (event) => {
+        if (event.cursor !== 'c20') {
+          firstPageTries++
+          // the quiet refresh on coming back is lost to a weak signal
+          return firstPageTries === 1 ? { data: { entries: lots, nextCursor: 'c20' } } : { error: 'UNAVAILABLE' }
+        }
+        nextPageTries++
+        return nextPageTries === 1 ? { pending: true } : { data: { entries: [older], nextCursor: null } }
+      },
+    })
+    render(<PointsPage />)
+    expect(await screen.findByText('-200')).toBeTruthy()
+    await waitFor(() => expect(callsOf('points', 'history').map((c) => c.event.cursor ?? null)).toEqual([null, 'c20']))
+    act(() => pageLifecycle.hide())
+    act(() => pageLifecycle.show())
+    await waitFor(() => expect(callsOf('points', 'history')).toHaveLength(3))
+    // the page asked for was dropped by the refresh, which failed: still one line that cannot scroll
+    await waitFor(() => expect(screen.getByText('天猫订单 O1 消费得积分')).toBeTruthy(), { timeout: 2000 })
+  })
 })

@@ -164,26 +164,33 @@ describe('first touches kept by an earlier version under a member id that a merg
   });
 });
 
+/**
+ * A store card without a phone (the oldest member), a Tmall member with phone 139…678 whom the
+ * consumer u1 joined by binding that phone, and the first touch of u1's join through G001 as the
+ * version before first touches were kept by record wrote it: under the member joined as.
+ */
+async function tmallJoinerWithLegacyTouch(): Promise<{ memberId: string; record: { _id: string } }> {
+  await importMembers(services, 'offline', [{ channelMemberId: 'C1' }]);
+  services.clock.advance(60_000);
+  await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678' }]);
+  services.clock.advance(60_000);
+  const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+  const record = (await services.dump('records')).find((r) => String(r._id).startsWith('wechat:'))!;
+  await services.store.transaction(async (tx) => {
+    await tx.set('attributions', {
+      _id: memberId, memberId, recordId: record._id, kind: 'guide', channel: 'wechat', storeId: 'SH001', guideId: 'G001', campaignId: null, sku: null,
+      at: new Date(services.clock.now()).toISOString(), lastCampaignId: null, recruit: true, alreadyMember: true,
+    });
+  });
+  return { memberId, record: { _id: String(record._id) } };
+}
+
 describe('legacy first touch (attributions/<memberId>) of a WeChat record that joined an existing member', () => {
   test('a Tmall member joined in the mini-program before the upgrade, whose member is then merged into an older store member: a later guide scan answers the first touch', async () => {
-    // the oldest member: a store card without a phone
-    await importMembers(services, 'offline', [{ channelMemberId: 'C1' }]);
-    // a Tmall member with the phone; the consumer binds that phone in the mini-program (joins the Tmall member)
-    services.clock.advance(60_000);
-    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678' }]);
-    services.clock.advance(60_000);
-    const { memberId } = await boundConsumer(services, 'u1', '13912345678');
-    const [record] = (await services.dump('records')).filter((r) => String(r._id).startsWith('wechat:'));
-    // the version before 715592c wrote the join's first touch under the member joined as
-    await services.store.transaction(async (tx) => {
-      await tx.set('attributions', {
-        _id: memberId, memberId, recordId: record!._id, kind: 'guide', channel: 'wechat', storeId: 'SH001', guideId: 'G001', campaignId: null, sku: null,
-        at: new Date(services.clock.now()).toISOString(), lastCampaignId: null, recruit: true, alreadyMember: true,
-      });
-    });
+    const { memberId, record } = await tmallJoinerWithLegacyTouch();
     // after the upgrade the store export carries the phone: the Tmall member is merged into the older store member
     await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678' }]);
-    const after = (await services.dump('records')).find((r) => r._id === record!._id)!;
+    const after = (await services.dump('records')).find((r) => r._id === record._id)!;
     expect(after.memberId).not.toBe(memberId); // merged away
     services.clock.advance(2 * 24 * 3600_000);
     expect(await ok('u1', { action: 'join', scene: 'g=G002' })).toMatchObject({ attributed: false, guideId: 'G001' });
@@ -193,25 +200,13 @@ describe('legacy first touch (attributions/<memberId>) of a WeChat record that j
 
 describe('a merge landing between the join\'s query of merges and its transaction', () => {
   test('the legacy first touch under the caller\'s member is found when an import merges that member away just before the transaction', async () => {
-    await importMembers(services, 'offline', [{ channelMemberId: 'C1' }]);
-    services.clock.advance(60_000);
-    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678' }]);
-    services.clock.advance(60_000);
-    const { memberId } = await boundConsumer(services, 'u1', '13912345678');
-    const [record] = (await services.dump('records')).filter((r) => String(r._id).startsWith('wechat:'));
-    // written by the version that kept a join's first touch under the member joined as
-    await services.store.transaction(async (tx) => {
-      await tx.set('attributions', {
-        _id: memberId, memberId, recordId: record!._id, kind: 'guide', channel: 'wechat', storeId: 'SH001', guideId: 'G001', campaignId: null, sku: null,
-        at: new Date(services.clock.now()).toISOString(), lastCampaignId: null, recruit: true, alreadyMember: true,
-      });
-    });
+    const { memberId, record } = await tmallJoinerWithLegacyTouch();
     services.clock.advance(2 * 24 * 3600_000);
     // the store export bringing the phone is imported while the consumer's scan is under way:
     // it commits after membersAbsorbedBy read the merges and before the join's transaction
     const racing = withStepBeforeTransaction(services, () => importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678' }]));
     const answer = await scenes(racing, 'u1', { action: 'join', scene: 'g=G002' });
-    expect((await services.dump('records')).find((r) => r._id === record!._id)!.memberId).not.toBe(memberId); // merged away meanwhile
+    expect((await services.dump('records')).find((r) => r._id === record._id)!.memberId).not.toBe(memberId); // merged away meanwhile
     // README: "Later joins answer the first attribution"; a member has one first touch
     expect(answer).toMatchObject({ ok: true, data: { attributed: false, guideId: 'G001' } });
     expect(await services.dump('attributions')).toHaveLength(1);

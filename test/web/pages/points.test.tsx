@@ -211,53 +211,33 @@ describe('积分 history fetching on while fewer than ten lines show', () => {
   const lots = Array.from({ length: 20 }, (_, i) => ({ id: `x${i}`, kind: 'expire', points: -10, growth: 0, at: '2026-12-31T15:59:59.000Z', description: '积分过期' }))
   const older = { id: 'o1', kind: 'earn', points: 120, growth: 120, at: '2025-11-20T02:00:00.000Z', description: '天猫订单 O1 消费得积分' }
 
-  it('goes on by itself after coming back to the tab while the automatic next page was loading', async () => {
-    // the first request for the next page is lost to a weak signal (never answers); later ones answer
-    let nextPageTries = 0
-    mockApi({
-      'member.login': JOINED,
-      'points.summary': SUMMARY,
-      'points.history': (event) => {
-        if (event.cursor !== 'c20') return { data: { entries: lots, nextCursor: 'c20' } }
-        nextPageTries++
-        return nextPageTries === 1 ? { pending: true } : { data: { entries: [older], nextCursor: null } }
-      },
-    })
-    render(<PointsPage />)
-    expect(await screen.findByText('-200')).toBeTruthy()
-    // the one line cannot fill the screen: the next page is asked for without a scroll
-    await waitFor(() => expect(callsOf('points', 'history').map((c) => c.event.cursor ?? null)).toEqual([null, 'c20']))
-    // the consumer looks at the 会员 tab and comes back: the quiet refresh supersedes that page
-    act(() => pageLifecycle.hide())
-    act(() => pageLifecycle.show())
-    await waitFor(() => expect(callsOf('points', 'history')).toHaveLength(3))
-    // the list is still one line that cannot scroll: it must go on to the next page by itself
-    await waitFor(() => expect(screen.getByText('天猫订单 O1 消费得积分')).toBeTruthy(), { timeout: 2000 })
-  })
-
-  it('goes on by itself when the quiet refresh on coming back fails after superseding the automatic next page', async () => {
+  /**
+   * The first page (one expiry night's lots) answers its first try with the lots, and later ones as
+   * `later` says; the first try of the next page never answers (a weak signal), later ones with the older entry.
+   */
+  function historyOnAWeakSignal(later: 'answers' | 'fails') {
     let firstPageTries = 0
     let nextPageTries = 0
     mockApi({
       'member.login': JOINED,
       'points.summary': SUMMARY,
       'points.history': (event) => {
-        if (event.cursor !== 'c20') {
-          firstPageTries++
-          // the quiet refresh on coming back is lost to a weak signal
-          return firstPageTries === 1 ? { data: { entries: lots, nextCursor: 'c20' } } : { error: 'UNAVAILABLE' }
-        }
-        nextPageTries++
-        return nextPageTries === 1 ? { pending: true } : { data: { entries: [older], nextCursor: null } }
+        if (event.cursor !== 'c20') return ++firstPageTries === 1 || later === 'answers' ? { data: { entries: lots, nextCursor: 'c20' } } : { error: 'UNAVAILABLE' }
+        return ++nextPageTries === 1 ? { pending: true } : { data: { entries: [older], nextCursor: null } }
       },
     })
+  }
+
+  // the refresh on coming back supersedes the next page the one line asked for without a scroll;
+  // whether it answers or is lost to the weak signal too, the list must go on by itself
+  it.each(['answers', 'fails'] as const)('goes on by itself after coming back to the tab while the automatic next page was loading (the refresh %s)', async (later) => {
+    historyOnAWeakSignal(later)
     render(<PointsPage />)
     expect(await screen.findByText('-200')).toBeTruthy()
     await waitFor(() => expect(callsOf('points', 'history').map((c) => c.event.cursor ?? null)).toEqual([null, 'c20']))
     act(() => pageLifecycle.hide())
     act(() => pageLifecycle.show())
     await waitFor(() => expect(callsOf('points', 'history')).toHaveLength(3))
-    // the page asked for was dropped by the refresh, which failed: still one line that cannot scroll
     await waitFor(() => expect(screen.getByText('天猫订单 O1 消费得积分')).toBeTruthy(), { timeout: 2000 })
   })
 })

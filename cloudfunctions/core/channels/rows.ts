@@ -373,12 +373,6 @@ const ZIP_SIGNATURE = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 /** Bytes read at a time to check a whole file is UTF-8 (a 160 MB export in about a second). */
 const CHECK_CHUNK = 4 * 1024 * 1024;
 
-/**
- * The number of the first line of a file that is not UTF-8, or null. The whole file: a GBK name
- * far down a file mostly of ASCII may still read as valid UTF-8 (郑桐 as ֣ͩ), so rejecting the
- * lines that do not read left others stored garbled; a file with any such line is refused.
- * Lines are checked whole (a newline byte is never part of a UTF-8 character).
- */
 /** How many bytes at the end of `data` begin a UTF-8 character that the next bytes complete. */
 function cutCharacter(data: Buffer): number {
   for (let back = 1; back <= 4 && back <= data.length; back++) {
@@ -392,6 +386,12 @@ function cutCharacter(data: Buffer): number {
   return 0;
 }
 
+/**
+ * The number of the first line of a file that is not UTF-8, or null. The whole file: a GBK name
+ * far down a file mostly of ASCII may still read as valid UTF-8 (郑桐 as ֣ͩ), so rejecting the
+ * lines that do not read left others stored garbled; a file with any such line is refused.
+ * Lines are checked whole (a newline byte is never part of a UTF-8 character).
+ */
 function firstLineNotUtf8(file: string): number | null {
   const fd = openSync(file, 'r');
   try {

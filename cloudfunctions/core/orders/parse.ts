@@ -1,4 +1,5 @@
 import { normalizePhone, normalizePhoneSha256, phoneSha256 } from '../identity/normalize';
+import { text } from '../identity/records';
 import { BEIJING_OFFSET_MS, parseBeijingTime } from '../points/time';
 
 /**
@@ -32,11 +33,8 @@ const MAX_FEN = 1e13;
 /** Orders paid more than this after "now" are a wrong clock or a wrong column. */
 const FUTURE_SLACK_MS = 24 * 3600 * 1000;
 
-export const text = (value: unknown): string | undefined => {
-  if (value === undefined || value === null) return undefined;
-  const s = String(value).trim();
-  return s === '' ? undefined : s;
-};
+/** A cell as text, as the member import reads it (one rule for both imports). */
+export { text };
 
 /**
  * `12`, `12.5`, `12.50`, `¥12.50`, `1,299.00` (Excel's thousands separators, in groups of three)

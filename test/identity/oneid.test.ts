@@ -108,9 +108,9 @@ describe('OneID across channel imports', () => {
     expect(await importMembers(services, 'offline', file)).toMatchObject({ created: 2, rejected: 3 });
     const lines = readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
-      { line: 3, reason: 'points_too_large', channelMemberId: 'B2' },
-      { line: 4, reason: 'points_too_large', channelMemberId: 'B3' },
-      { line: 5, reason: 'growth_too_large', channelMemberId: 'B4' },
+      { line: 3, reason: 'points_too_large', channelMemberId: 'B2', text: 'B2,13800138022,99999999999,5' },
+      { line: 4, reason: 'points_too_large', channelMemberId: 'B3', text: 'B3,13800138023,-1000000001,5' },
+      { line: 5, reason: 'growth_too_large', channelMemberId: 'B4', text: 'B4,13800138024,5,1000000001' },
     ]);
     expect((await services.dump('records')).map((r) => r._id)).toEqual(['offline:B1', 'offline:B5']);
     expect((await services.dump('ledger')).map((e) => [e._id, e.points, e.growth])).toEqual([['migrate:offline:B1', 100, 100], ['migrate:offline:B5', -1000000000, 1000000000]]);
@@ -123,7 +123,7 @@ describe('OneID across channel imports', () => {
     const file = writeRows([], 'csv');
     writeFileSync(file, ['channelMemberId,phone,name,note', 'E1,13800138011,"王五","第一行', '第二行"', ',13800138012,no id,x', 'E3,13800138013,ok,'].join('\r\n'));
     expect(await importMembers(services, 'offline', file)).toMatchObject({ created: 2, rejected: 1 });
-    expect(readFileSync(`${file}.rejects.jsonl`, 'utf8').trim()).toBe(JSON.stringify({ line: 4, reason: 'missing_channelMemberId' }));
+    expect(readFileSync(`${file}.rejects.jsonl`, 'utf8').trim()).toBe(JSON.stringify({ line: 4, reason: 'missing_channelMemberId', text: ',13800138012,no id,x' }));
     expect((await services.dump('records')).map((r) => r._id)).toEqual(['offline:E1', 'offline:E3']);
   });
 
@@ -134,7 +134,7 @@ describe('OneID across channel imports', () => {
     const lines = readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
       { line: 2, warning: 'phone_not_mainland_mobile', channelMemberId: 'W1' },
-      { line: 3, reason: 'missing_channelMemberId' },
+      { line: 3, reason: 'missing_channelMemberId', text: ',13912345678,' },
       { line: 4, warning: 'email_invalid', channelMemberId: 'W3' },
     ]);
     // the rows imported without the dropped fields
@@ -193,7 +193,10 @@ describe('OneID across channel imports', () => {
     // a field holding an object or a list rejects its line alone (it used to stop the whole file)
     writeFileSync(file, '{"channelMemberId":"J6"}\n{"channelMemberId":"J7","name":{"toString":1}}\n{"channelMemberId":"J8","points":[1]}\n{"channelMemberId":"J9"}\n');
     expect(await importMembers(services, 'jd', file)).toMatchObject({ read: 4, created: 2, rejected: 2 });
-    expect(readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((line) => JSON.parse(line))).toEqual([{ line: 2, reason: 'nested_value' }, { line: 3, reason: 'nested_value' }]);
+    expect(readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((line) => JSON.parse(line))).toEqual([
+      { line: 2, reason: 'nested_value', text: '{"channelMemberId":"J7","name":{"toString":1}}' },
+      { line: 3, reason: 'nested_value', text: '{"channelMemberId":"J8","points":[1]}' },
+    ]);
   });
 
   it('quarantines a shop phone typed for many customers, un-joining what it had joined', async () => {

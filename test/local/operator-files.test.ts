@@ -99,19 +99,48 @@ describe('the operator\'s files and slips', () => {
 
   it('rejects a header repeated inside the file (two exports pasted together) and reads a JSONL file saved with a BOM', async () => {
     const f = file('two.csv', `${members}channelMemberId,phone,name,points\nT2,13912345678,李四,5\n`);
-    expect((await cli('import', 'members', '--channel', 'tmall', '--file', f)).out).toMatch(/2 members created, .* 1 rejected/);
-    expect(readFileSync(`${f}.rejects.jsonl`, 'utf8')).toBe('{"line":3,"reason":"repeated_header"}\n');
+    expect((await cli('import', 'members', '--channel', 'tmall', '--file', f)).out).toMatch(/1 rejected; 2 members created/);
+    expect(readFileSync(`${f}.rejects.jsonl`, 'utf8')).toBe('{"line":3,"reason":"repeated_header","text":"channelMemberId,phone,name,points"}\n');
     const jsonl = file('bom.jsonl', `\uFEFF${JSON.stringify({ channelMemberId: 'J1', points: 7 })}\n`);
-    expect((await cli('import', 'members', '--channel', 'jd', '--file', jsonl)).out).toMatch(/1 member created, .* 0 rejected/);
+    expect((await cli('import', 'members', '--channel', 'jd', '--file', jsonl)).out).toMatch(/0 rejected; 1 member created/);
   });
 
   it('accounts for every row: a changed record is counted as updated, a member twice in one file is a warning', async () => {
     await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members));
     const moved = await cli('import', 'members', '--channel', 'tmall', '--file', file('moved.csv', 'channelMemberId,phone,name,points\nT1,13912345678,张三,100\n'));
-    expect(moved.out).toMatch(/read 1 row .* 0 members created, 0 linked to existing members, 1 updated, 0 merged, 0 unchanged/);
+    expect(moved.out).toMatch(/read 1 row .*: 0 new, 1 updated, 0 unchanged, 0 repeating a member listed earlier in the file, 0 rejected; 0 members created, 0 records linked to existing members, 0 merged/);
     const twice = file('twice.csv', 'channelMemberId,name\nT7,王五\nT7,王五五\n');
-    expect((await cli('import', 'members', '--channel', 'tmall', '--file', twice)).out).toMatch(/read 2 rows .* 1 member created, .* 1 warning/);
+    expect((await cli('import', 'members', '--channel', 'tmall', '--file', twice)).out).toMatch(/read 2 rows .*: 1 new, 0 updated, 0 unchanged, 1 repeating a member listed earlier in the file, 0 rejected; 1 member created, .* 1 warning/);
     expect(readFileSync(`${twice}.rejects.jsonl`, 'utf8')).toBe('{"line":3,"warning":"duplicate_in_file","channelMemberId":"T7"}\n');
+  });
+
+  it('counts each row read once in its summary line, so the rows add up to those read', async () => {
+    await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', 'channelMemberId,phone,name\nT1,13812345678,张三\nT2,13912345678,李四\n'));
+    // T1 as it was, T2 with a new name, T3 and T4 new (sharing a phone: one member), T3 again, two rows unusable
+    const rows = ['channelMemberId,phone,name', 'T1,13812345678,张三', 'T2,13912345678,李四四', 'T3,13700137000,王五', 'T4,13700137000,赵六', 'T3,13700137000,王五五', ',13600136000,无号', 'T5,13500135000,"未闭合'];
+    const run = await cli('import', 'members', '--channel', 'tmall', '--file', file('next.csv', `${rows.join('\n')}\n`));
+    const counted = run.out.match(/read (\d+) rows .*: (\d+) new, (\d+) updated, (\d+) unchanged, (\d+) repeating a member listed earlier in the file, (\d+) rejected; (\d+) members? created, (\d+) records? linked/);
+    // T3 and T4 are two Tmall members on one phone: two members, and a conflict for review
+    expect(counted?.slice(1).map(Number)).toEqual([7, 2, 1, 1, 1, 2, 2, 0]);
+    const [read, ...parts] = counted!.slice(1, 7).map(Number);
+    expect(parts.reduce((a, b) => a + b, 0)).toBe(read);
+  });
+
+  it('lists each rejected row as it stands in the file, for the operator to correct and import again, in a file only they can read', async () => {
+    const long = `T3,13700137000,${'x'.repeat(70_000)},`;
+    const rows = ['channelMemberId,phone,name,note', ',13812345678,"张三","第一行', '第二行"', 'T2,13912345678,"李四,', long, 'T4,13600136000,王五,'];
+    const f = file('m.csv', `${rows.join('\r\n')}\r\n`);
+    expect((await cli('import', 'members', '--channel', 'tmall', '--file', f)).out).toMatch(/read 4 rows .* 1 new, .* 3 rejected/);
+    const rejects = readFileSync(`${f}.rejects.jsonl`, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rejects).toEqual([
+      // a record whose quoted cell holds a line break is listed whole, its lines joined by a line break
+      { line: 2, reason: 'missing_channelMemberId', text: ',13812345678,"张三","第一行\n第二行"' },
+      { line: 4, reason: 'malformed_line', text: 'T2,13912345678,"李四,' },
+      // a row too long to use is listed as far as a row may go
+      { line: 5, reason: 'line_too_long', text: long.slice(0, 65_536), textCut: true },
+    ]);
+    // the rows, phones and names included, are for the operator's eyes only, as the database is
+    expect(statSync(`${f}.rejects.jsonl`).mode & 0o777).toBe(0o600);
   });
 
   it('answers a retried merge or unmerge as the first time, writing nothing (the first answer may have been lost)', async () => {
@@ -271,7 +300,7 @@ describe('the operator\'s files and slips', () => {
     expect(readdirSync(temp.file('copy'))).toEqual(['mc.db']);
     // with its keys beside it, the copy finds the member by phone
     copyFileSync(temp.file('data/secrets.json'), temp.file('copy/secrets.json'));
-    expect((await runCli(copy, 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/0 members created, 1 linked to existing members/);
+    expect((await runCli(copy, 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/0 members created, 1 record linked to existing members/);
     // copied beside another database, whose keys are not its own
     mkdirSync(temp.file('other'));
     expect((await runCli(temp.file('other/new.db'), 'stores', 'add', '--name', '店')).failed).toBe(false);

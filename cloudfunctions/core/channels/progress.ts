@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
+import { plural } from '../local/wording';
 
 /** Without a terminal (cron, a pipe), a line this often says how far a long run is. */
 const LOG_EVERY_MS = 10_000;
@@ -39,6 +40,15 @@ export function progressBar(label: string, { counting = false } = {}): { update(
       started = false;
     },
   };
+}
+
+/**
+ * An import's progress note: the rows imported, and while the next window of rows is read (a
+ * million, grouped before any is written: 20 to 30 s at the start of a big file) how many are in.
+ */
+export function progressNote(imported: number, reading?: number): string {
+  const done = plural(imported, 'row') + ' imported';
+  return reading ? `${done}, reading the next rows (${reading.toLocaleString('en-US')} so far; they are written once read and grouped)` : done;
 }
 
 /**

@@ -97,6 +97,31 @@ describe('imports with rows read ahead in a second thread', () => {
     expect(await dumpAll(two, collections)).toEqual(await dumpAll(one, collections));
   });
 
+  it('tells how many rows are read while the first window fills, before any is written, as one thread does', async () => {
+    const rows = Array.from({ length: 120_000 }, (_, i) => `A${i},T${i % 5000},100,2026-04-01`);
+    const file = write('big.csv', `orderId,channelMemberId,amountFen,paidAt\n${rows.join('\n')}\n`);
+    const planner = {
+      module: require.resolve('../orders/import.store'), name: planOrderRows.name, create: planOrderRows,
+      context: { channel: 'tmall', rate: { pointsPerYuan: 1, growthPerYuan: 1 }, now: '2026-11-23T02:00:00.000Z', phoneHashKey: one.secrets.phoneHashKey, blockedPhoneKeys: [] },
+    };
+    const runs = [];
+    for (const readAhead of [false, true]) {
+      const seen: string[] = [];
+      await importFileInBatches(
+        { file, rejectsFile: `${file}.${readAhead}.jsonl`, readAhead, onProgress: (_done, _size, _summary, reading) => void (reading && seen.push(`reading ${reading}`)) },
+        {},
+        planner,
+        async (batch) => void seen.push(`batch ${batch.length}`),
+      );
+      runs.push(seen);
+    }
+    // both notes come before the first batch: nothing is written until the window is read
+    expect(runs[0]!.slice(0, 2)).toEqual(['reading 50000', 'reading 100000']);
+    expect(runs[0]!.slice(2).every((step) => step.startsWith('batch '))).toBe(true);
+    expect(runs[0]!.slice(2).reduce((rows, step) => rows + Number(step.slice(6)), 0)).toBe(120_000);
+    expect(runs[1]).toEqual(runs[0]);
+  });
+
   it('a file that cannot be read fails with the same error and writes nothing', async () => {
     const file = write('bad.csv', '"orderId,channelMemberId\nA1,T1\n');
     const rejectsFile = `${file}.rejects.jsonl`;

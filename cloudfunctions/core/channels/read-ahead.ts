@@ -31,13 +31,16 @@ interface PackedBatch {
   fields: string[];
   columns: unknown[][];
   rows: number;
+  lines: number[];
+  texts: string[];
   progress: number;
   settled: boolean;
+  reading?: number;
 }
 
 type FromReader = { batch: PackedBatch } | { done: true } | { failed: string };
 
-function pack<P>({ items, progress, settled }: PreparedBatch<P>): PackedBatch {
+function pack<P>({ items, ...rest }: PreparedBatch<P>): PackedBatch {
   const fields: string[] = [];
   const columns: unknown[][] = [];
   const index = new Map<string, number>();
@@ -52,11 +55,11 @@ function pack<P>({ items, progress, settled }: PreparedBatch<P>): PackedBatch {
       columns[i]![row] = value;
     }
   });
-  return { fields, columns, rows: items.length, progress, settled };
+  return { ...rest, fields, columns, rows: items.length };
 }
 
 /** The rows back as objects; a field a row did not have stays absent. */
-function unpack<P>({ fields, columns, rows, progress, settled }: PackedBatch): PreparedBatch<P> {
+function unpack<P>({ fields, columns, rows, ...rest }: PackedBatch): PreparedBatch<P> {
   const items: P[] = [];
   for (let row = 0; row < rows; row++) {
     const item: Record<string, unknown> = {};
@@ -66,7 +69,7 @@ function unpack<P>({ fields, columns, rows, progress, settled }: PackedBatch): P
     }
     items.push(item as P);
   }
-  return { items, progress, settled };
+  return { ...rest, items };
 }
 
 export async function* readAhead<C, P>(file: string, batchSize: number, planner: RowPlanner<C, P>): AsyncGenerator<PreparedBatch<P>> {
@@ -99,7 +102,8 @@ export async function* readAhead<C, P>(file: string, batchSize: number, planner:
       if (!message) throw stopped!;
       if ('failed' in message) throw new Error(message.failed);
       if ('done' in message) return;
-      reader.postMessage('next');
+      // a note of rows read so far (no rows) takes no turn of the reader's
+      if (message.batch.rows) reader.postMessage('next');
       yield unpack<P>(message.batch);
     }
   } finally {
@@ -123,8 +127,10 @@ export async function runReader(): Promise<void> {
     if (typeof create !== 'function') throw new Error(`${start.module} exports no ${start.name}`);
     const plan = (create as (context: unknown) => RowPlan<unknown>)(start.context);
     for await (const batch of preparedBatches(start.file, start.batchSize, plan)) {
-      while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
-      credits--;
+      if (batch.items.length) {
+        while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+        credits--;
+      }
       port.postMessage({ batch: pack(batch) } satisfies FromReader);
     }
     port.postMessage({ done: true } satisfies FromReader);

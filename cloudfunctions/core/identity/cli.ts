@@ -1,7 +1,7 @@
 import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { explainInterrupt, failIfAllRejected, progressBar, warnIgnoredColumns } from '../channels/progress';
+import { explainInterrupt, failIfAllRejected, progressBar, progressNote, warnIgnoredColumns } from '../channels/progress';
 import { checkOutputFile, fileHead, MEMBER_COLUMNS } from '../channels/rows';
 import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
@@ -42,16 +42,19 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
           onIgnoredColumns: warnIgnoredColumns,
           // parsing and hashing on the second core while this thread writes
           readAhead: true,
-          onProgress: (done, total, s) => {
+          onProgress: (done, total, s, reading) => {
             imported = s.read;
-            bar.update(done, total, plural(s.read, 'row'));
+            bar.update(done, total, progressNote(s.read, reading));
           },
         });
         const seconds = (Date.now() - started) / 1000;
         bar.stop();
         process.stdout.write(
-          `read ${plural(summary.read, 'row')} in ${seconds.toFixed(1)} s: ${plural(summary.created, 'member')} created, ${summary.linked} linked to existing members, ` +
-            `${summary.updated} updated, ${summary.merged} merged, ${summary.unchanged} unchanged, ${summary.rejected} rejected, ${plural(summary.warnings, 'warning')}, ${plural(summary.conflicts, 'conflict')} for review${summary.conflicts ? ' (members conflicts lists them)' : ''}\n`,
+          // the rows first, each counted once, so they add up to those read; then what they did to members
+          `read ${plural(summary.read, 'row')} in ${seconds.toFixed(1)} s: ${summary.added} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ` +
+            `${summary.repeated} repeating a member listed earlier in the file, ${summary.rejected} rejected; ` +
+            `${plural(summary.created, 'member')} created, ${plural(summary.linked, 'record')} linked to existing members, ${summary.merged} merged, ` +
+            `${plural(summary.warnings, 'warning')}, ${plural(summary.conflicts, 'conflict')} for review${summary.conflicts ? ' (members conflicts lists them)' : ''}\n`,
         );
         if (summary.quarantined) process.stdout.write(`${plural(summary.quarantined, 'phone or id', 'phones or ids')} newly set aside: shared by more records than allowed, or blocked test numbers; they join no one\n`);
         const reasons = Object.entries(summary.reasons).sort(([, a], [, b]) => b - a);

@@ -14,6 +14,11 @@ import { CHANNEL, checkImportChannel, recordFromRow, recordIdOf, text, type Reco
 
 export interface ImportSummary {
   read: number;
+  /**
+   * Rows bringing a channel member new to the store. Every row read counts once in `added`,
+   * `updated`, `unchanged`, `repeated` or `rejected`.
+   */
+  added: number;
   /** Members created for records that joined no one. */
   created: number;
   /** Records that joined an existing member. */
@@ -23,6 +28,8 @@ export interface ImportSummary {
   /** Records already imported whose fields this file changed (a new phone, a name). A later row of a member the file already had is a `duplicate_in_file` warning instead. */
   updated: number;
   unchanged: number;
+  /** Later rows of a member listed earlier in the file (its `duplicate_in_file` warning): the later row's fields win. */
+  repeated: number;
   rejected: number;
   /** Fields dropped from rows that imported (a phone that is not a mainland mobile…), each listed in the rejects file. */
   warnings: number;
@@ -36,7 +43,9 @@ export interface ImportSummary {
 /** A line of the rejects file: a row rejected (`reason`), or a field dropped from a row that imported (`warning`). */
 export type Reject = { line: number; channelMemberId?: string } & ({ reason: string } | { warning: string });
 
-export const emptySummary = (): ImportSummary => ({ read: 0, created: 0, linked: 0, merged: 0, updated: 0, unchanged: 0, rejected: 0, warnings: 0, conflicts: 0, quarantined: 0, reasons: {} });
+export const emptySummary = (): ImportSummary => ({
+  read: 0, added: 0, created: 0, linked: 0, merged: 0, updated: 0, unchanged: 0, repeated: 0, rejected: 0, warnings: 0, conflicts: 0, quarantined: 0, reasons: {},
+});
 
 /** Fields that come from the channel file; everything else on the record is ours. */
 const sameFields = (a: RecordDoc, b: RecordFields) =>
@@ -142,6 +151,7 @@ export async function importMemberRows(services: Services, channel: string, item
       if (repeated) {
         refused.push({ line: item.line, warning: 'duplicate_in_file', channelMemberId: item.record.channelMemberId });
         counted.warnings++;
+        counted.repeated++;
       }
       if (before && !pending && sameFields(before, record)) {
         if (!repeated) counted.unchanged++;
@@ -164,6 +174,7 @@ export async function importMemberRows(services: Services, channel: string, item
       }
     }
     counted.updated += updated.size;
+    counted.added += created.size;
     // Opening balances first, on accounts not yet attached to anyone: the graph
     // then attaches them, and every document is written once.
     await postOpeningBalances(cache, services, openings);

@@ -187,7 +187,7 @@ describe('import orders', () => {
     const quarantined = { ...(await pointsState(services)), ...(await identity()) };
     const later = await importFile(write('later.csv', `orderId,phone,amountFen,paidAt\nS2,${shop},20000,2026-04-01\nS3,13912345678,300,2026-04-01\n`));
     expect(later).toMatchObject({ read: 2, credited: 1, rejected: 1, reasons: { buyer_phone_shared: 1 } });
-    expect(readFileSync(later.rejectsFile!, 'utf8')).toBe('{"line":2,"reason":"buyer_phone_shared","orderId":"S2"}\n');
+    expect(readFileSync(later.rejectsFile!, 'utf8')).toBe('{"line":2,"reason":"buyer_phone_shared","orderId":"S2","text":"S2,13912340000,20000,2026-04-01"}\n');
     expect(await entry(services, 'order:tmall:S2')).toBeNull();
     // what was credited before stays, and its file imports again unchanged
     expect(await importFile(early)).toMatchObject({ credited: 0, unchanged: 1, rejected: 0 });

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { userInfo } from 'node:os';
-import { explainInterrupt, failIfAllRejected, progressBar, warnIgnoredColumns } from '../channels/progress';
+import { explainInterrupt, failIfAllRejected, progressBar, progressNote, warnIgnoredColumns } from '../channels/progress';
 import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
 import { importOrdersFile } from '../orders/import.store';
@@ -59,9 +59,9 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
           batchSize: options.batch,
           // parsing and hashing on the second core while this thread writes
           readAhead: true,
-          onProgress: (done, total, s) => {
+          onProgress: (done, total, s, reading) => {
             imported = s.read;
-            bar.update(done, total, plural(s.read, 'row'));
+            bar.update(done, total, progressNote(s.read, reading));
           },
         });
         bar.stop();

@@ -20,8 +20,12 @@ describe('the production phone exchange', () => {
     await expect(abroad.exchange('c')).rejects.toMatchObject({ code: 'PHONE_CODE_INVALID' });
   });
 
-  it('answers WeChat\'s -1 (busy: try again later) as UNAVAILABLE, which the page offers to retry', async () => {
-    const exchanger = wechatPhoneExchanger(openapiAnswering(async () => { throw sdkError(-1, 'system error'); }));
+  it.each([
+    [-1, 'system error'],
+    // the mini-program's minute quota of this API is used up (many joins at once: a launch, a live stream)
+    [45011, 'api minute-quota reach limit mustslower retry next minute'],
+  ])('answers WeChat\'s %d (busy: try again later) as UNAVAILABLE, which the page offers to retry', async (errCode, errMsg) => {
+    const exchanger = wechatPhoneExchanger(openapiAnswering(async () => { throw sdkError(errCode, errMsg); }));
     await expect(exchanger.exchange('c')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 

@@ -41,6 +41,8 @@ interface OpenApi {
 
 const WECHAT_INVALID_CODE = 40029;
 const WECHAT_BUSY = -1;
+/** The mini-program called the API more often than its minute quota allows: busy too, for a minute. */
+const WECHAT_QUOTA_REACHED = 45011;
 
 /** Production: wx-server-sdk's openapi (cloud call, no access token needed). */
 export function wechatPhoneExchanger(openapi: OpenApi): PhoneCodeExchanger {
@@ -53,8 +55,8 @@ export function wechatPhoneExchanger(openapi: OpenApi): PhoneCodeExchanger {
         // 40029: the code is malformed, expired, used already or another app's
         const errCode = (error as { errCode?: unknown } | null)?.errCode;
         if (errCode === WECHAT_INVALID_CODE) throw new AppError('PHONE_CODE_INVALID', 'WeChat refused the phone code');
-        // -1: WeChat is busy, and asks to be tried again a little later
-        if (errCode === WECHAT_BUSY) throw new AppError('UNAVAILABLE', 'WeChat is busy: try again');
+        // -1 and 45011: WeChat is busy, or the app's quota is used up, and asks to be tried again a little later
+        if (errCode === WECHAT_BUSY || errCode === WECHAT_QUOTA_REACHED) throw new AppError('UNAVAILABLE', 'WeChat is busy: try again');
         // Anything else is ours to fix, not the consumer's: -604101 means the member function was
         // deployed without its config.json (the open API permission).
         throw error;

@@ -36,15 +36,19 @@ const isDuplicate = (error: unknown) =>
   || /DATABASE_DUPLICATE_WRITE|E11000 duplicate key/.test(messageOf(error));
 
 /**
- * Another transaction wrote what this one touched: the commit says so with its code, an operation
- * inside the callback only through the server's message (see isDuplicate). A transaction the server
- * already dropped (TransactionNotExist) committed nothing either. All are safe to run again.
+ * Another transaction wrote what this one touched, or holds its lock (TransactionBusy), or the server
+ * already dropped this one (TransactionNotExist, past 30 s): none committed anything, and all are
+ * safe to run again. The commit (node-sdk's TcbError) says so with its code, DATABASE_TRANSACTION_CONFLICT
+ * or DATABASE_TRANSACTION_FAIL; an operation inside the callback only through the server's message,
+ * `[ResourceUnavailable.TransactionBusy] …`, since wx-server-sdk replaces codes it has no number for
+ * with -501001 (see isDuplicate).
  */
 const isTransactionConflict = (error: unknown) => {
   const { code, errCode } = (error ?? {}) as { code?: unknown; errCode?: unknown };
-  if (code === 'DATABASE_TRANSACTION_CONFLICT') return true;
+  if (code === 'DATABASE_TRANSACTION_CONFLICT' || code === 'DATABASE_TRANSACTION_FAIL') return true;
   // only the SDK's own errors (they carry errCode): never one of ours whose message quotes user text
-  return errCode !== undefined && /DATABASE_TRANSACTION_CONFLICT|WriteConflict|Transaction ?Conflict|TransactionNotExist/i.test(messageOf(error));
+  return errCode !== undefined
+    && /DATABASE_TRANSACTION_(CONFLICT|FAIL)|WriteConflict|Transaction ?Conflict|TransactionNotExist|TransactionBusy/i.test(messageOf(error));
 };
 
 /** Runs of one transaction before it is given up as busy. */

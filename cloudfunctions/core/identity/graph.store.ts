@@ -74,6 +74,8 @@ export interface MergeDoc extends Doc {
   requested?: [string, string];
   /** The link value an operator's merge put on one record of each side, which its unmerge takes away. */
   link?: string;
+  /** On a store card's link: the card's phones the link set it to ignore, which its unmerge lets decide again. */
+  ignoredByLink?: string[];
   /** Set by `members unmerge`: the two members the sides became, so a retry answers the same. */
   undone?: { restored: string; survivor: string };
 }
@@ -153,6 +155,8 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
     seeds.add(id);
     // a value the record now ignores (a linked store card's old phone) no longer joins or refuses through it
     for (const key of after?.ignored ?? []) if (!before?.ignored?.includes(key)) dropped.add(key);
+    // and one it takes into account again (the link undone) may join it to the value's other records
+    for (const key of before?.ignored ?? []) if (after && !after.ignored?.includes(key)) dropped.add(key);
     // A record's own channel id needs no identifiers document: its key is the record's id.
     const oldKeys = new Set((before?.identifiers ?? []).map(valueKey).filter((key) => key !== id));
     const newKeys = new Map((after?.identifiers ?? []).map((i) => [valueKey(i), i] as const).filter(([key]) => key !== id));

@@ -113,7 +113,7 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
         throw new AppError('FORBIDDEN', 'the store did not confirm this card for this member; ask the store');
       } else if (request.status === 'confirmed') {
         // confirmed, yet the card is not this member's (an operator separated them since)
-        throw new AppError('CONFLICT', 'this card belongs to another member; ask the store');
+        throw new AppError('CONFLICT', 'this card belongs to another member; ask the store', { reason: 'card_held' });
       }
       return { status: 'pending' as const, memberId };
     }
@@ -171,11 +171,12 @@ async function phoneKnownToAll(cache: TxCache, services: Services, card: RecordD
 export async function joinCard(cache: TxCache, services: Services, card: RecordDoc, wechat: RecordDoc, at: string): Promise<{ memberId: string; mergeId: string | null }> {
   const holder = card.memberId ? await cache.get<MemberDoc>('members', card.memberId) : null;
   if (holder?.records.some((id) => id.startsWith(WECHAT_PREFIX) && id !== wechat._id)) {
-    throw new AppError('CONFLICT', 'this card is held by another WeChat member; ask the store');
+    throw new AppError('CONFLICT', 'this card is held by another WeChat member; ask the store', { reason: 'card_held' });
   }
   const cardPhones = card.identifiers.filter((i) => i.type === 'phone').map(valueKey);
   const wechatPhone = wechat.identifiers.find((i) => i.type === 'phone');
-  const ignored = [...new Set([...(card.ignored ?? []), ...cardPhones.filter((key) => !wechatPhone || key !== valueKey(wechatPhone))])];
+  const newlyIgnored = cardPhones.filter((key) => (!wechatPhone || key !== valueKey(wechatPhone)) && !card.ignored?.includes(key));
+  const ignored = [...new Set([...(card.ignored ?? []), ...newlyIgnored])];
   // A link of our own on both records, as an operator's merge makes: re-imports keep it, and
   // unmerging takes it away, so the consumer's record does not go on carrying the card's number.
   const link = { type: 'link', value: services.ids.next(CARD_LINK) };
@@ -184,11 +185,12 @@ export async function joinCard(cache: TxCache, services: Services, card: RecordD
     { before: wechat, after: { ...wechat, identifiers: [...wechat.identifiers, link], updatedAt: at } },
   ]);
   const memberId = result.assignment.get(wechat._id)!;
-  if (result.assignment.get(card._id) !== memberId) throw new AppError('CONFLICT', 'this card belongs to a member that cannot be joined; ask the store');
+  if (result.assignment.get(card._id) !== memberId) throw new AppError('CONFLICT', 'this card belongs to a member that cannot be joined; ask the store', { reason: 'cannot_join' });
   const merge = result.merges.find((m) => m.kind === 'merge');
   if (!merge) return { memberId, mergeId: null };
-  // the link the merge made, which `members unmerge` of it takes away (staff confirmed a card wrongly)
-  cache.put('merges', { ...merge, link: link.value });
+  // the link the merge made, which `members unmerge` of it takes away (staff confirmed a card
+  // wrongly), and the card's phones it ignores since, which then decide whom the card joins again
+  cache.put('merges', { ...merge, link: link.value, ignoredByLink: [...new Set(newlyIgnored)] });
   await cache.flush();
   return { memberId, mergeId: merge._id };
 }

@@ -125,7 +125,17 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
     for (const record of records.values()) {
       const others = back.includes(record._id) ? stay : back;
       const identifiers = record.identifiers.filter((i) => !(i.type === 'link' && links.has(i.value)));
-      changes.push({ before: record, after: { ...record, identifiers, apart: [...new Set([...record.apart, ...others])] } });
+      const after = { ...record, identifiers, apart: [...new Set([...record.apart, ...others])] };
+      // a store card this merge's link joined: the phones the link made it ignore decide again
+      // (a merge recorded before they were kept: the card's own phones, the only ones a link ignores)
+      if (merge.link && record.ignored?.length && record.identifiers.some((i) => i.type === 'link' && i.value === merge.link)) {
+        const cardPhones = isCardLink({ type: 'link', value: merge.link }) ? record.identifiers.filter((i) => i.type === 'phone').map(valueKey) : [];
+        const again = new Set(merge.ignoredByLink ?? cardPhones);
+        const ignored = record.ignored.filter((key) => !again.has(key));
+        if (ignored.length) after.ignored = ignored;
+        else delete after.ignored;
+      }
+      changes.push({ before: record, after });
     }
     const outcome = await applyRecordChanges(cache, services, changes);
     const undone = { restored: outcome.assignment.get(back[0]!)!, survivor: outcome.assignment.get(stay[0]!)! };

@@ -197,7 +197,8 @@ describe('member actions', () => {
 
     it('keeps a nickname and a birthday, the birthday only once', async () => {
       expect(await memberOk(services, 'u1', { action: 'updateProfile', nickname: ' 小美 ', birthday: '1995-02-28' })).toMatchObject({ nickname: '小美', birthday: '1995-02-28' });
-      expect(await member(services, 'u1', { action: 'updateProfile', birthday: '1996-03-01' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+      // the saved one is told, for the page to show (the first answer may have been lost)
+      expect(await member(services, 'u1', { action: 'updateProfile', birthday: '1996-03-01' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN', details: { reason: 'birthday_set', birthday: '1995-02-28' } } });
       expect(await memberOk(services, 'u1', { action: 'updateProfile', birthday: '1995-02-28' })).toMatchObject({ birthday: '1995-02-28' });
       expect(await memberOk(services, 'u1', { action: 'profile' })).toEqual({ memberId: 'm_000001', nickname: '小美', birthday: '1995-02-28', phoneMasked: null });
       // a cleared nickname is cleared, and stays so on a retry
@@ -390,7 +391,8 @@ describe('member actions', () => {
       const everything = async () => ({ ...(await snapshot()), linkAttempts: await services.dump('linkAttempts'), linkRequests: await services.dump('linkRequests'), accounts: await services.dump('accounts'), balances: await services.dump('balances') });
       const before = await everything();
       for (const [cardNo, last4] of [['C100', '2222'], ['C300', '6666']]) {
-        expect(await member(services, 'u2', { action: 'linkOffline', cardNo, last4 })).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+        // the reason tells the page this is the store's to sort out, not a collision to tap again after
+        expect(await member(services, 'u2', { action: 'linkOffline', cardNo, last4 })).toMatchObject({ ok: false, error: { code: 'CONFLICT', details: { reason: 'card_held' } } });
       }
       expect(await everything()).toEqual(before);
       expect(await memberOk(services, 'u2', { action: 'channels' })).toMatchObject({ offline: false });

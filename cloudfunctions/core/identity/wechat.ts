@@ -163,7 +163,8 @@ export async function updateProfile(services: Services, caller: Caller & { openi
     const { record, memberId } = await ensureWechatMember(new TxCache(tx), services, caller);
     if (record.consent?.version !== services.config.termsVersion) throw new AppError('CONSENT_REQUIRED', 'agree to the privacy terms first');
     const { birthday } = record.profile;
-    if (patch.birthday && birthday && patch.birthday !== birthday) throw new AppError('FORBIDDEN', 'birthday is set once');
+    // the saved one is told: the page shows it (an earlier save's answer was lost, or another device saved it)
+    if (patch.birthday && birthday && patch.birthday !== birthday) throw new AppError('FORBIDDEN', 'birthday is set once', { reason: 'birthday_set', birthday });
     if (patch.birthday && patch.birthday > new Date(services.clock.now() + 8 * 3600_000).toISOString().slice(0, 10)) {
       throw new AppError('INVALID_INPUT', 'birthday in the future');
     }

@@ -4,7 +4,7 @@ import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
 import type { ProfileResult } from '../../../cloudfunctions/core/contracts'
 import { hasUnprintable, isDisplayableName, NICKNAME_MAX_UNITS, userCharacters } from '../../../cloudfunctions/core/contracts/text'
-import { callFunction, toApiError } from '../../api'
+import { callFunction, errorDetails, toApiError } from '../../api'
 import { formatDay } from '../../lib/format'
 
 /** As member.updateProfile allows, in characters as the consumer sees them (an emoji is one). */
@@ -78,7 +78,17 @@ export default function Profile({ profile, onSaved, locked = false }: { profile:
       setMessage({ tone: 'ok', text: '已保存' })
       void Taro.showToast({ title: '已保存', icon: 'success' })
     } catch (error) {
-      setMessage({ tone: 'error', text: toApiError(error).message })
+      const failure = toApiError(error)
+      const { reason, birthday: saved } = errorDetails(failure)
+      if (failure.code === 'FORBIDDEN' && reason === 'birthday_set' && typeof saved === 'string') {
+        // saved before (an answer lost on a weak signal, or another device): the card shows that one,
+        // and the rest of this save (a new nickname) waits for another tap
+        onSaved({ ...profile, birthday: saved })
+        setBirthday(saved)
+        setMessage({ tone: 'error', text: `生日已设置为 ${formatDay(saved)}，不能修改${renamed ? '；昵称尚未保存，请再点「保存资料」' : ''}` })
+      } else {
+        setMessage({ tone: 'error', text: failure.message })
+      }
     } finally {
       setSaving(false)
     }

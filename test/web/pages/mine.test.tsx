@@ -125,6 +125,23 @@ describe('我的', () => {
     expect(await screen.findByText('没有权限进行此操作')).toBeTruthy()
   })
 
+  it('shows the birthday saved already when the server refuses another (an earlier answer lost, or another device), and that the nickname waits', async () => {
+    mockApi({
+      'member.login': JOINED, 'member.profile': PROFILE,
+      'member.updateProfile': { error: 'FORBIDDEN', details: { details: { reason: 'birthday_set', birthday: '1990-05-01' } } },
+    })
+    render(<MinePage />)
+    fireEvent.change(await screen.findByPlaceholderText('填写昵称'), { target: { value: '小李' } })
+    fireEvent.change(screen.getByLabelText('picker'), { target: { value: '1990-05-02' } })
+    fireEvent.click(screen.getByText('保存资料'))
+    expect(await screen.findByText('生日已设置为 1990年5月1日，不能修改；昵称尚未保存，请再点「保存资料」')).toBeTruthy()
+    expect(screen.queryByText('没有权限进行此操作')).toBeNull()
+    // the card shows the saved birthday, no picker, and the nickname is saved with another tap
+    expect(screen.getByText('1990年5月1日')).toBeTruthy()
+    expect(screen.queryByLabelText('picker')).toBeNull()
+    expect(screen.getByDisplayValue('小李')).toBeTruthy()
+  })
+
   it('deletes my data only after confirmation naming the points it forfeits, with confirm: true', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { data: { available: 12399 } }, 'member.delete': { data: { deleted: true } } })
     render(<MinePage />)

@@ -62,6 +62,17 @@ describe('store card', () => {
     expect(await screen.findByText('尝试次数过多，请于 2026-11-24 10:06 后再试。')).toBeTruthy()
   })
 
+  it.each([
+    [{ reason: 'card_held' }, '这张会员卡已属于其他会员，请到门店处理。'],
+    [{ reason: 'cannot_join' }, '这张会员卡暂时无法关联到您的账户，请到门店处理。'],
+    // no reason: the try met other requests at once, or the store was busy; nothing was decided
+    [{}, '当前请求较多，请稍后再点一次「关联会员卡」。'],
+  ])('tells a card held by someone else apart from a try that only needs another tap: %j', async (details, text) => {
+    mockApi({ 'member.linkOffline': { error: 'CONFLICT', details: { details } } })
+    await link('VIP0001', '1234')
+    expect(await screen.findByText(text)).toBeTruthy()
+  })
+
   it('leads an unbound visitor to join', async () => {
     mockApi({ 'member.linkOffline': { error: 'NOT_BOUND' } })
     await link('VIP0001', '1234')

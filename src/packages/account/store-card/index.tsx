@@ -11,9 +11,16 @@ const CARD_NO = /^[A-Za-z0-9][A-Za-z0-9_\-.]{0,63}$/
 
 const CARD_MESSAGES: Partial<Record<ErrorCode, string>> = {
   NOT_FOUND: '没有找到这张会员卡，请核对卡号；新办的卡可能需要一天后才能关联。',
-  CONFLICT: '这张会员卡已属于其他会员，请到门店处理。',
+  // without details.reason: the try met other requests at once (or the store was busy), and nothing was decided
+  CONFLICT: '当前请求较多，请稍后再点一次「关联会员卡」。',
   FORBIDDEN: '门店未能确认这张会员卡属于您，请携带会员卡到门店处理。',
   NOT_BOUND: '请先入会并绑定手机号，再关联门店会员卡。',
+}
+
+/** Why a card cannot be linked here (details.reason of a CONFLICT): the store sorts it out. */
+const CONFLICT_REASONS: Record<string, string> = {
+  card_held: '这张会员卡已属于其他会员，请到门店处理。',
+  cannot_join: '这张会员卡暂时无法关联到您的账户，请到门店处理。',
 }
 
 /** Wrong digits say how many tries are left before the card locks; a lock says until when. */
@@ -53,7 +60,10 @@ export default function StoreCardPage() {
       setOutcome({ kind: result.status })
     } catch (error) {
       const failure = toApiError(error)
-      const text = failure.code === 'INVALID_INPUT' && !last4 ? '请填写办卡时登记手机号的后四位' : lockMessage(failure) ?? CARD_MESSAGES[failure.code] ?? failure.message
+      const { reason } = errorDetails(failure)
+      const text = failure.code === 'INVALID_INPUT' && !last4
+        ? '请填写办卡时登记手机号的后四位'
+        : lockMessage(failure) ?? (failure.code === 'CONFLICT' && typeof reason === 'string' ? CONFLICT_REASONS[reason] : undefined) ?? CARD_MESSAGES[failure.code] ?? failure.message
       setOutcome({ kind: 'error', code: failure.code, text })
     } finally {
       setBusy(false)

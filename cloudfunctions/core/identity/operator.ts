@@ -1,7 +1,10 @@
+import { levelFor } from '../levels/rules';
+import { dueTotal } from '../points/rules';
+import { COLLECTION, type AccountDoc } from '../points/types';
 import { AppError } from '../runtime/errors';
 import { allDocs } from '../store/all-docs';
 import type { Services } from '../runtime/services';
-import type { Doc } from '../store/port';
+import type { Doc, Page } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, isCardLink, refusalsOf, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { cluster, valueKey } from './cluster';
@@ -180,11 +183,32 @@ export interface ExportLine {
 interface BalanceDoc extends Doc {
   points?: number;
   growth?: number;
-  level?: string | { code: string };
+}
+
+/**
+ * Points due to expire that the expiry job has not swept yet, by member: `points.summary` does
+ * not count them as available, and neither does the export. Found through the accounts' next
+ * expiry, so a store whose job runs nightly reads only the few due since.
+ */
+async function dueByMember(services: Services): Promise<Map<string, number>> {
+  const now = new Date(services.clock.now()).toISOString();
+  const due = new Map<string, number>();
+  let cursor: string | null = null;
+  do {
+    const page: Page<AccountDoc> = await services.store.query<AccountDoc>(COLLECTION.accounts, { orderBy: 'nextExpiry', direction: 'asc', limit: 500, cursor });
+    for (const account of page.items) {
+      if (account.nextExpiry > now) return due;
+      if (account.memberId) due.set(account.memberId, (due.get(account.memberId) ?? 0) + dueTotal(account, now));
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  return due;
 }
 
 /** Every live member, as `members export` writes it: phones only as their keyed hash. */
 export async function* exportMembers(services: Services): AsyncGenerator<ExportLine> {
+  const due = await dueByMember(services);
+  const { levels } = services.config;
   for await (const member of allDocs<MemberDoc>(services.store, 'members', { where: { status: 'active' } })) {
     const identifiers = new Map<string, { type: string; value: string }>();
     for (const id of member.records) {
@@ -193,13 +217,14 @@ export async function* exportMembers(services: Services): AsyncGenerator<ExportL
       for (const i of record?.identifiers ?? []) if (i.type !== 'link' && !record!.ignored?.includes(valueKey(i))) identifiers.set(valueKey(i), i);
     }
     const balance = await services.store.get<BalanceDoc>('balances', member._id);
-    const level = typeof balance?.level === 'object' ? balance.level.code : balance?.level ?? 'normal';
+    const growth = balance?.growth ?? 0;
     yield {
       memberId: member._id,
       identifiers: [...identifiers.values()].sort((x, y) => (x.type + x.value < y.type + y.value ? -1 : 1)),
-      points: { available: balance?.points ?? 0 },
-      growth: balance?.growth ?? 0,
-      level,
+      points: { available: (balance?.points ?? 0) - (due.get(member._id) ?? 0) },
+      growth,
+      // as the configured thresholds give it now, as points.summary does (the stored one waits for `points relevel`)
+      level: levelFor(growth, levels).code,
     };
   }
 }

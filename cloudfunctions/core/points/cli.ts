@@ -8,6 +8,7 @@ import { AppError } from '../runtime/errors';
 import { expirePoints } from './expire.store';
 import { liveMember } from './accounts.store';
 import { checkAdjustReason, postAdjust } from './ledger';
+import { relevel } from './relevel.store';
 import { isoOrNull, parseBeijingTime } from './time';
 import { verifyPoints } from './verify.store';
 
@@ -99,6 +100,14 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
       for (const d of report.details) process.stdout.write(`  ${d.kind} ${d.id}: ${d.problem}\n`);
       if (report.differences > report.details.length) process.stdout.write(`  … and ${report.differences - report.details.length} more\n`);
       process.exitCode = 1;
+    }));
+
+  points
+    .command('relevel')
+    .description('after a change of level thresholds in the config: give every member the level their growth now gives (idempotent)')
+    .action(() => run(async (services) => {
+      const summary = await relevel(services);
+      process.stdout.write(`checked ${plural(summary.balances, 'balance')}: ${plural(summary.changed, 'level')} changed to the configured thresholds\n`);
     }));
 
   points

@@ -52,7 +52,7 @@
  */
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
-import type { Tx } from '../store/port';
+import type { Doc, Tx } from '../store/port';
 import type { TxCache } from '../store/tx-cache';
 import { liveMember, PointsSession, type MemberRef } from './accounts.store';
 import { contentHash, credit, debit, dueLots, expireLot, planSettlement, planSpend, reversalAmounts, take } from './rules';
@@ -458,7 +458,7 @@ export async function adjustIn(session: PointsSession, input: AdjustInput): Prom
   const replayed = await replaySpend(session, input.key, hash);
   if (replayed) return replayed;
   const member = await memberOrThrow(session, input.memberId);
-  const accountId = homeAccountOf(member);
+  const accountId = await ownAccountOf(session, member);
   if (!accountId) throw new AppError('NOT_FOUND', 'the member has no channel record to credit');
   const { entry } = await creditIn(session, {
     key: input.key, accountId, points: input.points, growth: 0, at, source, kind: 'adjust', hash, reason, operator: input.operator, settle: true,
@@ -473,6 +473,19 @@ export async function adjustIn(session: PointsSession, input: AdjustInput): Prom
 export function homeAccountOf(member: MemberRef): string | null {
   const records = [...(member.records ?? [])].sort();
   return records.find((id) => id.startsWith('wechat:')) ?? records.find((id) => !id.startsWith('buyer:')) ?? records[0] ?? null;
+}
+
+/**
+ * Where a credit given to this member goes (an operator's adjustment): as `homeAccountOf`, among
+ * the records the member is home to first, so that undoing a merge leaves the credit with the
+ * member the operator named, not with the side the merge brought in.
+ */
+async function ownAccountOf(session: PointsSession, member: MemberRef): Promise<string | null> {
+  const own: string[] = [];
+  for (const id of member.records ?? []) {
+    if ((await session.get<{ homeMemberId?: string | null } & Doc>('records', id))?.homeMemberId === member._id) own.push(id);
+  }
+  return homeAccountOf({ ...member, records: own }) ?? homeAccountOf(member);
 }
 
 /** Runs `fn` on a session over `tx` and writes what it did. */

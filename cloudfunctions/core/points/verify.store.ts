@@ -126,7 +126,7 @@ export async function verifyPoints(services: Services, options: { maxDetails?: n
       if (balance[field] !== expected[field]) add({ kind: 'balance', id: balance._id, problem: `${field} is ${balance[field]}, the ledger says ${expected[field]}` });
     }
     const level = levelFor(expected.growth, levels).code;
-    if (balance.level !== level) add({ kind: 'balance', id: balance._id, problem: `level is ${balance.level}, growth ${expected.growth} gives ${level}` });
+    if (balance.level !== level) add({ kind: 'balance', id: balance._id, problem: `level is ${balance.level}, growth ${expected.growth} gives ${level} (after a change of level thresholds in the config, points relevel sets them)` });
   }
   for (const [memberId, expected] of expectedBalances) {
     // every active member has one from its creation: points move it by blind increments

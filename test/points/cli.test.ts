@@ -46,8 +46,8 @@ describe('points commands', () => {
       'A4,T3,30,paid,,2026-05-01',
       '',
     ].join('\n'));
-    expect(await cli('import', 'orders', '--channel', 'tmall', '--file', orders)).toMatch(/read 4 rows .* 4 orders earned 6205 points \(1 for buyers not imported yet, kept until they are\), 1 refund took back 50 points, 0 unchanged, 0 rejected/);
-    expect(await cli('import', 'orders', '--channel', 'tmall', '--file', orders)).toMatch(/0 orders earned 0 points .* 4 unchanged/);
+    expect(await cli('import', 'orders', '--channel', 'tmall', '--file', orders)).toMatch(/read 4 rows .*: 4 new orders, 0 refunds of orders imported before, 0 unchanged, 0 rejected; 6205 points earned \(1 order for buyers not imported yet, kept until they are\), 1 refund took back 50 points/);
+    expect(await cli('import', 'orders', '--channel', 'tmall', '--file', orders)).toMatch(/: 0 new orders, 0 refunds of orders imported before, 4 unchanged, 0 rejected; 0 points earned/);
     expect(await byTmall()).toEqual({
       T1: expect.objectContaining({ points: 225, growth: 1025, level: 'silver' }),
       T2: expect.objectContaining({ points: 6000, growth: 6000, level: 'gold' }),
@@ -80,6 +80,11 @@ describe('points commands', () => {
     const adjust = JSON.parse((store.prepare("SELECT body FROM doc_ledger WHERE id = 'adjust:req1'").pluck().get() as string)) as Record<string, unknown>;
     store.close();
     expect(adjust).toMatchObject({ kind: 'adjust', points: -500, reason: '补偿错误', operator: 'crm-alice' });
+
+    // a later export refunding an order imported before, beside a new one: each row counted once
+    const later = file('later.csv', 'orderId,channelMemberId,amount,status,refundFen,paidAt\nA3,T2,6000,paid,100000,2026-05-01\nA5,T2,10,paid,,2026-05-02\n');
+    expect(await cli('import', 'orders', '--channel', 'tmall', '--file', later)).toMatch(/read 2 rows .*: 1 new order, 1 refund of orders imported before, 0 unchanged, 0 rejected; 10 points earned .* 1 refund took back 1000 points/);
+    expect((await byTmall()).T2).toMatchObject({ points: 4510 });
   });
 
   it('an adjustment of more than 10,000 points needs --yes: without it nothing is written', async () => {

@@ -33,6 +33,11 @@ export interface OrderImportSummary {
   credited: number;
   /** Refunds taken back now. */
   refunded: number;
+  /**
+   * Of `refunded`: rows refunding an order imported before. Every row read counts once in
+   * `credited`, `refundedEarlier`, `unchanged` or `rejected`.
+   */
+  refundedEarlier: number;
   /** Rows already imported with the same content (nothing written). */
   unchanged: number;
   /** Of `credited`: orders whose buyer has no member yet (points wait on the account). */
@@ -52,7 +57,7 @@ export interface OrderReject {
 }
 
 export const emptyOrderSummary = (): OrderImportSummary => ({
-  read: 0, credited: 0, refunded: 0, unchanged: 0, pending: 0, rejected: 0, points: 0, expiredPoints: 0, reversedPoints: 0, reasons: {},
+  read: 0, credited: 0, refunded: 0, refundedEarlier: 0, unchanged: 0, pending: 0, rejected: 0, points: 0, expiredPoints: 0, reversedPoints: 0, reasons: {},
 });
 
 type Outcome =
@@ -252,6 +257,7 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
     }
     if (outcome.credited) summary.credited++;
     if (outcome.refunded) summary.refunded++;
+    if (outcome.refunded && !outcome.credited) summary.refundedEarlier++;
     if (!outcome.credited && !outcome.refunded) summary.unchanged++;
     if (outcome.pending) summary.pending++;
     summary.points += outcome.points;

@@ -68,10 +68,12 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
         bar.stop();
         const seconds = (Date.now() - started) / 1000;
         process.stdout.write(
-          `read ${plural(summary.read, 'row')} in ${seconds.toFixed(1)} s: ${plural(summary.credited, 'order')} earned ${plural(summary.points, 'point')} ` +
-            `(${summary.pending} for buyers not imported yet, kept until they are${summary.expiredPoints ? `; ${plural(summary.expiredPoints, 'point')} of orders paid too long ago expired as they entered` : ''}), ` +
-            `${plural(summary.refunded, 'refund')} took back ${plural(summary.reversedPoints, 'point')}, ` +
-            `${summary.unchanged} unchanged, ${summary.rejected} rejected\n`,
+          // the rows first, each counted once, so they add up to those read; then what they did to points
+          `read ${plural(summary.read, 'row')} in ${seconds.toFixed(1)} s: ${summary.credited} new ${summary.credited === 1 ? 'order' : 'orders'}, ` +
+            `${plural(summary.refundedEarlier, 'refund')} of orders imported before, ${summary.unchanged} unchanged, ${summary.rejected} rejected; ` +
+            `${plural(summary.points, 'point')} earned (${plural(summary.pending, 'order')} for buyers not imported yet, kept until they are` +
+            `${summary.expiredPoints ? `; ${plural(summary.expiredPoints, 'point')} of orders paid too long ago expired as they entered` : ''}), ` +
+            `${plural(summary.refunded, 'refund')} took back ${plural(summary.reversedPoints, 'point')}\n`,
         );
         const reasons = Object.entries(summary.reasons).sort(([, a], [, b]) => b - a);
         if (reasons.length) process.stdout.write(`rejected: ${reasons.map(([reason, n]) => `${reason} ${n}`).join(', ')}\n`);

@@ -142,6 +142,14 @@ describe('OneID across channel imports', () => {
   });
 
 
+  it('lists a rejected first line of a JSONL file saved with a BOM without the BOM, so its text imports again', async () => {
+    const file = writeRows([], 'jsonl');
+    writeFileSync(file, '\uFEFF{"channelMemberId":"J1","name":{"a":1}}\n{"channelMemberId":"J2"}\n');
+    expect(await importMembers(services, 'jd', file)).toMatchObject({ read: 2, added: 1, rejected: 1 });
+    const [reject] = readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { text: string });
+    expect(reject).toEqual({ line: 1, reason: 'nested_value', text: '{"channelMemberId":"J1","name":{"a":1}}' });
+  });
+
   it('warns of a member repeated anywhere in the file, the same whichever batches its rows fall in, and the later row wins', async () => {
     const rows = [
       { channelMemberId: 'T1', name: '张三', points: '10' },

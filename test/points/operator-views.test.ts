@@ -5,7 +5,10 @@ import { fixedClock } from '../../cloudfunctions/core/runtime/clock';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
 import type { MemberRef } from '../../cloudfunctions/core/points/accounts.store';
 import { runCli } from '../support/cli';
-import { importMembers } from '../support/members';
+import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
+import { postAdjust } from '../../cloudfunctions/core/points/ledger';
+import { exportAll, importMembers } from '../support/members';
+import { openTestServices, type TestServices } from '../support/services';
 import { tempDir } from '../support/temp';
 
 /** What the operator sees of points and levels, through the CLI on a real temp SQLite database. */
@@ -89,5 +92,31 @@ describe('points and levels as the operator sees them', () => {
     // the operator credited the survivor: the wrong merge being undone must not hand its points to the other person
     expect((await holding('tmall', 'T1'))).toMatchObject({ memberId: survivor, points: { available: 100 } });
     expect((await holding('offline', 'C1'))).toMatchObject({ memberId: absorbed, points: { available: 0 } });
+  });
+
+  describe('through the service', () => {
+    let services: TestServices;
+    beforeEach(() => { services = openTestServices(); });
+    afterEach(() => services.close());
+
+    const memberOf = async (type: string, value: string) => (await exportAll(services)).find((l) => l.identifiers.some((i) => i.type === type && i.value === value))!;
+
+    it('an adjustment given to a member merged into another stays with the member named when that merge is undone', async () => {
+      // T1's member is older and survives; C1's member is absorbed
+      await importMembers(services, 'tmall', [{ channelMemberId: 'T1' }]);
+      services.clock.advance(1000);
+      await importMembers(services, 'offline', [{ channelMemberId: 'C1' }]);
+      const survivor = (await memberOf('tmall', 'T1')).memberId;
+      const named = (await memberOf('offline', 'C1')).memberId;
+      const merge = await mergeMembers(services, survivor, named);
+      expect(merge.absorbed).toBe(named);
+      // the operator credits C1's person by the id they know (the CLI passes the id as given: `points adjust <named> 100`)
+      await services.store.transaction((tx) => postAdjust(tx, services, {
+        key: 'adjust:goodwill-c1', memberId: named, points: 100, reason: '补发', operator: 'ops', at: new Date(services.clock.now()).toISOString(),
+      }));
+      await unmergeMembers(services, merge._id);
+      expect(await memberOf('offline', 'C1')).toMatchObject({ memberId: named, points: { available: 100 } });
+      expect(await memberOf('tmall', 'T1')).toMatchObject({ memberId: survivor, points: { available: 0 } });
+    });
   });
 });

@@ -347,7 +347,9 @@ export function readRows(file: string): FileRows {
       let batch: LineItem[] = [];
       const take = (line: number, text: string) => {
         const item = parse(line, text);
-        if (item) batch.push({ line: item.line, row: item.row, error: item.error, text });
+        // the row as the operator corrects and imports it again: without the file's BOM, which
+        // parse drops too (inside a line of another file it would make the line unreadable)
+        if (item) batch.push({ line: item.line, row: item.row, error: item.error, text: line === 1 ? text.replace(/^\uFEFF/, '') : text });
       };
       // a JSON line never breaks across lines: only a CSV's lines are joined into records
       const records = jsonLines ? null : new CsvRecords(take);

@@ -458,7 +458,7 @@ export async function adjustIn(session: PointsSession, input: AdjustInput): Prom
   const replayed = await replaySpend(session, input.key, hash);
   if (replayed) return replayed;
   const member = await memberOrThrow(session, input.memberId);
-  const accountId = await ownAccountOf(session, member);
+  const accountId = await ownAccountOf(session, member, input.memberId);
   if (!accountId) throw new AppError('NOT_FOUND', 'the member has no channel record to credit');
   const { entry } = await creditIn(session, {
     key: input.key, accountId, points: input.points, growth: 0, at, source, kind: 'adjust', hash, reason, operator: input.operator, settle: true,
@@ -476,16 +476,16 @@ export function homeAccountOf(member: MemberRef): string | null {
 }
 
 /**
- * Where a credit given to this member goes (an operator's adjustment): as `homeAccountOf`, among
- * the records the member is home to first, so that undoing a merge leaves the credit with the
- * member the operator named, not with the side the merge brought in.
+ * Where a credit given to a member goes (an operator's adjustment): as `homeAccountOf`, among the
+ * records at home with the member as named first (one merged away since is credited through its
+ * survivor, on its own records), then those at home with the survivor, so that undoing a merge
+ * leaves the credit with the member the operator named, not with the other side.
  */
-async function ownAccountOf(session: PointsSession, member: MemberRef): Promise<string | null> {
-  const own: string[] = [];
-  for (const id of member.records ?? []) {
-    if ((await session.get<{ homeMemberId?: string | null } & Doc>('records', id))?.homeMemberId === member._id) own.push(id);
-  }
-  return homeAccountOf({ ...member, records: own }) ?? homeAccountOf(member);
+async function ownAccountOf(session: PointsSession, member: MemberRef, named: string): Promise<string | null> {
+  const homes = new Map<string, string | null>();
+  for (const id of member.records ?? []) homes.set(id, (await session.get<{ homeMemberId?: string | null } & Doc>('records', id))?.homeMemberId ?? null);
+  const homeTo = (memberId: string) => homeAccountOf({ ...member, records: [...homes].filter(([, home]) => home === memberId).map(([id]) => id) });
+  return homeTo(named) ?? homeTo(member._id) ?? homeAccountOf(member);
 }
 
 /** Runs `fn` on a session over `tx` and writes what it did. */

@@ -98,14 +98,15 @@ export default function StoreCardPage() {
         <Text className="card-link__label">登记手机号后四位</Text>
         <Input placeholderClass="mc-placeholder" className="card-link__input" type="number" maxlength={4} placeholder="例如 8000" value={last4} onInput={(e) => setLast4(e.detail.value)} />
         {outcome?.kind === 'error' && (
-          <Text className="card-link__error">
-            {outcome.text}
+          // the link beside the message, not inside its text: WeChat fires no tap on a text inside a text on older clients and on Mac
+          <View className="card-link__error">
+            <Text>{outcome.text}</Text>
             {outcome.code === 'NOT_BOUND' && (
               <Text className="card-link__join" onClick={() => go(ROUTES.join)}>
                 {' '}去入会
               </Text>
             )}
-          </Text>
+          </View>
         )}
         <Button type="primary" shape="round" block className="card-link__action" loading={busy} disabled={busy || !cardNo.trim()} onClick={submit}>
           关联会员卡

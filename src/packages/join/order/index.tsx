@@ -114,7 +114,7 @@ export default function OrderPage() {
       )}
       {state.status === 'ready' && joined && outcome?.tone === 'ok' && (
         <View className="join-step join-welcome">
-          <View className="join-welcome__mark">✓</View>
+          <View className="join-welcome__mark join-welcome__mark--credited">✓</View>
           {outcome.earlier ? (
             <>
               <Text className="join-welcome__title">这笔订单已绑定过</Text>

@@ -91,7 +91,13 @@ function registerServe({ program, open }: CliContext): void {
       server.listen(port, '127.0.0.1', () => {
         process.stdout.write(`会员中心 running at http://127.0.0.1:${port}/\n`);
       });
-      const stop = () => server.close(() => void services.store.close().then(() => process.exit(0)));
+      const stop = () => {
+        server.close(() => void services.store.close().then(() => process.exit(0)));
+        server.closeIdleConnections();
+        // requests under way get a moment to be answered; a client holding one half-sent would
+        // otherwise keep the server up until Node's five-minute request timeout
+        setTimeout(() => server.closeAllConnections(), 3000).unref();
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });

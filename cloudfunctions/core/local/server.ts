@@ -1,6 +1,6 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, isAbsolute, join, normalize, relative, resolve } from 'node:path';
 import type { Envelope } from '../contracts/errors';
 import { cloudFunctions } from '../functions';
 import { invoke, statusOf, type CloudFunction } from '../runtime/handler';
@@ -27,18 +27,37 @@ function send(res: ServerResponse, envelope: Envelope<unknown>, status = statusO
   res.end(body);
 }
 
-/** The body as text, or null when it passes MAX_BODY (the rest is drained, not kept). */
+/** The body as text, or null as soon as it passes MAX_BODY (the caller answers and closes the connection: a client that never stops is not read on). */
 function readBody(req: IncomingMessage): Promise<string | null> {
   return new Promise((resolveBody, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_BODY) chunks.push(chunk);
-    });
-    req.on('end', () => resolveBody(size > MAX_BODY ? null : Buffer.concat(chunks).toString('utf8')));
+      if (size <= MAX_BODY) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.pause();
+      resolveBody(null);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/**
+ * The dev caller is whoever a request's header names, so only pages served from this machine may
+ * call: a web page whose name a DNS rebinding points at 127.0.0.1 would otherwise act as any member.
+ */
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
+
+/** A request's path, decoded; null when it is not one (a malformed escape, not a URL). */
+function pathOf(req: IncomingMessage): string | null {
+  try {
+    return decodeURIComponent(new URL(req.url ?? '/', 'http://local').pathname);
+  } catch {
+    return null;
+  }
 }
 
 /** In this dev runtime only, the caller is whoever the X-WX-OPENID header says. */
@@ -50,7 +69,11 @@ function devCaller(req: IncomingMessage): Caller {
 
 async function handleFunction(req: IncomingMessage, res: ServerResponse, fn: CloudFunction, services: Services): Promise<void> {
   const raw = await readBody(req);
-  if (raw === null) return send(res, { ok: false, error: { code: 'INVALID_INPUT', message: 'body too large' } }, 413);
+  if (raw === null) {
+    res.setHeader('connection', 'close');
+    res.once('finish', () => req.destroy());
+    return send(res, { ok: false, error: { code: 'INVALID_INPUT', message: 'body too large' } }, 413);
+  }
   let event: unknown;
   try {
     event = JSON.parse(raw);
@@ -60,11 +83,12 @@ async function handleFunction(req: IncomingMessage, res: ServerResponse, fn: Clo
   send(res, await invoke(fn, event, devCaller(req), services));
 }
 
-function serveStatic(req: IncomingMessage, res: ServerResponse, appDir: string): void {
-  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://local').pathname);
+function serveStatic(res: ServerResponse, path: string, appDir: string): void {
   const root = resolve(appDir);
   let file = normalize(join(root, path));
-  if (!file.startsWith(root)) file = join(root, 'index.html');
+  // inside the app folder only: not `app-private/` beside `app/` (a decoded `..%2F` gets this far)
+  const inside = relative(root, file);
+  if (inside.startsWith('..') || isAbsolute(inside)) file = join(root, 'index.html');
   const missing = !existsSync(file) || statSync(file).isDirectory();
   // a page's path falls back to the app; a missing script or image is missing (HTML in its place only confuses the browser)
   if (missing && extname(path)) {
@@ -79,16 +103,28 @@ function serveStatic(req: IncomingMessage, res: ServerResponse, appDir: string):
     return;
   }
   const cache = file.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable';
-  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': cache });
-  createReadStream(file).pipe(res);
+  // headers once the file is open: one that cannot be read (its mode, removed meanwhile) is a 500, not the end of the server
+  createReadStream(file)
+    .once('open', function (this: NodeJS.ReadableStream) {
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': cache });
+      this.pipe(res);
+    })
+    .once('error', () => {
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('cannot read the file');
+    });
 }
 
 /** The dev runtime: every cloud function at POST /cloud/NAME, and the H5 app at `/`. */
 export function createLocalServer(options: LocalServerOptions): Server {
   const functions = options.functions ?? cloudFunctions;
   return createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://local');
-    const match = /^\/cloud\/([A-Za-z]+)$/.exec(url.pathname);
+    const host = req.headers.host;
+    if (host !== undefined && !LOOPBACK_HOST.test(host)) return send(res, { ok: false, error: { code: 'FORBIDDEN', message: 'this dev server answers pages of this machine only (open it at 127.0.0.1 or localhost)' } }, 403);
+    const path = pathOf(req);
+    if (path === null) return send(res, { ok: false, error: { code: 'INVALID_INPUT', message: 'not a path' } }, 400);
+    const match = /^\/cloud\/([A-Za-z]+)$/.exec(path);
     if (match) {
       const fn = Object.hasOwn(functions, match[1]!) ? functions[match[1]!] : undefined;
       if (req.method !== 'POST') return send(res, { ok: false, error: { code: 'INVALID_INPUT', message: 'use POST' } }, 405);
@@ -98,7 +134,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
       });
       return;
     }
-    if (options.appDir && (req.method === 'GET' || req.method === 'HEAD')) return serveStatic(req, res, options.appDir);
+    if (options.appDir && (req.method === 'GET' || req.method === 'HEAD')) return serveStatic(res, path, options.appDir);
     send(res, { ok: false, error: { code: 'NOT_FOUND', message: 'not found' } });
   });
 }

@@ -65,5 +65,14 @@ export function devSecrets(file: string, env: NodeJS.ProcessEnv = process.env, {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `${JSON.stringify(values, null, 2)}\n`, { mode: 0o600 });
   }
-  return secretsFromEnv(JSON.parse(readFileSync(file, 'utf8')) as NodeJS.ProcessEnv);
+  let values: unknown;
+  try {
+    values = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${file} cannot be read as the database's keys (${error instanceof Error ? error.message : String(error)}): put back the secrets.json that was beside the database (a backup of it), since new keys would no longer find its members`);
+  }
+  if (!values || typeof values !== 'object' || Array.isArray(values)) {
+    throw new Error(`${file} holds no keys (it is not a JSON object): put back the secrets.json that was beside the database (a backup of it), since new keys would no longer find its members`);
+  }
+  return secretsFromEnv(values as NodeJS.ProcessEnv);
 }

@@ -77,6 +77,8 @@ interface Pending {
 
 /** Most logical transactions one COMMIT carries. */
 const MAX_GROUP = 256;
+/** How often a group waiting for another process's write lock tries again. */
+const BUSY_RETRY_MS = 10;
 
 interface Statements {
   /** The body and the indexed fields as stored, as one array. */
@@ -120,6 +122,8 @@ export class SqliteStore implements DocStore {
   private readonly indexedFields = new Map<string, string[]>();
   private readonly queue: Pending[] = [];
   private flushing = false;
+  /** How long a group waits for another process's write lock before its transactions are refused as busy. */
+  private readonly busyTimeoutMs: number;
   /**
    * The indexed fields, as stored, of each document the running logical
    * transaction has read or written, so that rewriting a document whose
@@ -159,6 +163,11 @@ export class SqliteStore implements DocStore {
       release: this.writer.prepare('RELEASE logical'),
       rollbackTo: this.writer.prepare('ROLLBACK TO logical'),
     };
+    // From here the writer waits for another process's lock between turns of the event loop
+    // (beginGroup), not inside SQLite, which would hold up every other request of a server
+    // for as long: in WAL mode only BEGIN IMMEDIATE waits, a COMMIT holding the lock never does.
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.writer.pragma('busy_timeout = 0');
     this.reader = new Database(options.file, { readonly: true });
     this.reader.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.reader.pragma('cache_size = -16384');
@@ -317,13 +326,27 @@ export class SqliteStore implements DocStore {
     });
   }
 
+  /** BEGIN IMMEDIATE, tried again every few milliseconds while another process holds the write lock, up to the busy timeout. */
+  private async beginGroup(): Promise<void> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (;;) {
+      try {
+        this.control.begin.run();
+        return;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(BUSY_RETRY_MS, Math.max(1, deadline - Date.now()))));
+      }
+    }
+  }
+
   private async runGroups(): Promise<void> {
     this.flushing = true;
     try {
       while (this.queue.length) {
         const group: { item: Pending; outcome: { ok: true; value: unknown } | { ok: false; error: unknown } }[] = [];
         try {
-          this.control.begin.run();
+          await this.beginGroup();
         } catch (error) {
           // Another process held the database past the busy timeout: none of the waiting
           // transactions ran, each is refused as busy (safe to retry) and the store goes on.

@@ -76,10 +76,18 @@ export default function MemberCode() {
   })
   useDidShow(() => setShown(true))
 
-  const token = state.status === 'ready' ? state.data.token : null
+  const code = state.status === 'ready' ? state.data : null
+  const token = code?.token ?? null
   // the digits form prints at twice the density of the token, so a till's scanner reads it
-  const barcode = state.status === 'ready' ? (state.data.barcode ?? state.data.token) : null
-  const expiresAt = state.status === 'ready' ? Date.parse(state.data.expiresAt) : NaN
+  const barcode = code ? (code.barcode ?? code.token) : null
+  // When the code lapses, on this phone's clock: its life on the server's clock, counted from its
+  // arrival. The server's expiry against a phone set minutes fast would refresh at once and then
+  // stand at 0 (the same second's code again); set slow, the till would refuse it long before.
+  // (A function deployed before `issuedAt` leaves the server's expiry as it is.)
+  const expiresAt = useMemo(() => {
+    if (!code) return NaN
+    return code.issuedAt ? Date.now() + (Date.parse(code.expiresAt) - Date.parse(code.issuedAt)) : Date.parse(code.expiresAt)
+  }, [code])
   const images = useMemo(() => (token && barcode ? { qr: qrImage(token), bar: barcodeImage(barcode) } : null), [token, barcode])
 
   useEffect(() => {

@@ -80,8 +80,12 @@ export const memberLinkOffline = {
 
 export const memberMemberCode = {
   input: z.object({ action: z.literal('memberCode') }),
-  /** `token` for the QR code; `barcode` (digits) for a Code 128 barcode at the till. */
-  output: z.object({ token: z.string(), barcode: z.nullable(z.string()), expiresAt: z.string() }),
+  /**
+   * `token` for the QR code; `barcode` (digits) for a Code 128 barcode at the till. `issuedAt` and
+   * `expiresAt` are the server's clock: the page times the code's life from their difference, since
+   * a phone's clock may be set minutes off.
+   */
+  output: z.object({ token: z.string(), barcode: z.nullable(z.string()), issuedAt: z.string(), expiresAt: z.string() }),
 };
 
 export const memberDelete = {

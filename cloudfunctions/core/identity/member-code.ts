@@ -76,14 +76,20 @@ export function verifyMemberBarcode(key: Buffer, digits: string, nowMs: number):
   return current(body.readUInt32BE(10), nowMs) ? `m_${base32(body.subarray(0, 10))}` : null;
 }
 
-export async function issueMemberCode(services: Services, caller: Caller & { openid: string }): Promise<{ token: string; barcode: string | null; expiresAt: string }> {
+export async function issueMemberCode(services: Services, caller: Caller & { openid: string }): Promise<{ token: string; barcode: string | null; issuedAt: string; expiresAt: string }> {
   // refused inside the transaction, so that a caller never seen (or erased) is not made a member by asking
   const { memberId } = await services.store.transaction(async (tx) => {
     const found = await ensureWechatMember(new TxCache(tx), services, caller);
     if (!hasPhone(found.record)) throw new AppError('NOT_BOUND', 'bind a phone to get a member code');
     return found;
   });
-  const expires = Math.floor(services.clock.now() / 1000) + services.config.identity.memberCodeTtlSeconds;
+  const issued = Math.floor(services.clock.now() / 1000);
+  const expires = issued + services.config.identity.memberCodeTtlSeconds;
   const key = services.secrets.memberCodeKey;
-  return { token: signMemberCode(key, memberId, expires), barcode: signMemberBarcode(key, memberId, expires), expiresAt: new Date(expires * 1000).toISOString() };
+  return {
+    token: signMemberCode(key, memberId, expires),
+    barcode: signMemberBarcode(key, memberId, expires),
+    issuedAt: new Date(issued * 1000).toISOString(),
+    expiresAt: new Date(expires * 1000).toISOString(),
+  };
 }

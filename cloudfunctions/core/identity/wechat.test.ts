@@ -499,7 +499,9 @@ describe('member actions', () => {
   describe('memberCode', () => {
     it('gives a short-lived token a till verifies with the brand key', async () => {
       const { memberId } = await boundConsumer(services, 'u1', '13912345678');
-      const { token, expiresAt } = await memberOk<{ token: string; expiresAt: string }>(services, 'u1', { action: 'memberCode' });
+      const { token, issuedAt, expiresAt } = await memberOk<{ token: string; issuedAt: string; expiresAt: string }>(services, 'u1', { action: 'memberCode' });
+      // the code's life on the server's clock, which the page counts on the phone's from its arrival
+      expect(Date.parse(expiresAt) - Date.parse(issuedAt)).toBe(services.config.identity.memberCodeTtlSeconds * 1000);
       const key = services.secrets.memberCodeKey;
       expect(verifyMemberCode(key, token, services.clock.now())).toBe(memberId);
       expect(verifyMemberCode(key, token, Date.parse(expiresAt))).toBeNull();

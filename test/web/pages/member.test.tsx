@@ -23,7 +23,7 @@ const SUMMARY = {
 const PROFILE = { data: { memberId: 'm_1', nickname: null, birthday: null, phoneMasked: '138****8000' } }
 const CHANNELS = { data: { wechat: true, phone: true, tmall: false, offline: true, jd: false } }
 const BARCODE = '012345678901234567890123456789012345678901234567890123'
-const CODE = { data: { token: 'MC1.m_000001.1795000000.AbCdEfGhIjKlMnOp', barcode: BARCODE, expiresAt: new Date(Date.now() + 60_000).toISOString() } }
+const CODE = { data: { token: 'MC1.m_000001.1795000000.AbCdEfGhIjKlMnOp', barcode: BARCODE, issuedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() } }
 
 beforeEach(resetAll)
 
@@ -200,7 +200,7 @@ describe('会员 home', () => {
     let n = 0
     mockApi({
       'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS,
-      'member.memberCode': () => ({ data: { token: `MC1.m_000001.${1795000000 + n++}.tag`, expiresAt: new Date(Date.now() + 60_000).toISOString() } }),
+      'member.memberCode': () => ({ data: { token: `MC1.m_000001.${1795000000 + n++}.tag`, issuedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() } }),
     })
     render(<MemberPage />)
     await waitFor(() => expect(callsOf('member', 'memberCode')).toHaveLength(1))
@@ -239,7 +239,7 @@ describe('会员 home', () => {
       let n = 0
       mockApi({
         'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS,
-        'member.memberCode': () => (n++ === 0 ? { data: { token: 'MC1.m_000001.1795000000.tag', expiresAt: new Date(Date.now() + 60_000).toISOString() } } : { error: 'UNAVAILABLE' }),
+        'member.memberCode': () => (n++ === 0 ? { data: { token: 'MC1.m_000001.1795000000.tag', issuedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() } } : { error: 'UNAVAILABLE' }),
       })
       render(<MemberPage />)
       expect(await screen.findByAltText('会员二维码')).toBeTruthy()
@@ -259,7 +259,7 @@ describe('会员 home', () => {
       let online = false
       mockApi({
         'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS,
-        'member.memberCode': () => (online ? { data: { token: 'MC1.m_000001.1795000000.tag', expiresAt: new Date(Date.now() + 60_000).toISOString() } } : { error: 'UNAVAILABLE' }),
+        'member.memberCode': () => (online ? { data: { token: 'MC1.m_000001.1795000000.tag', issuedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() } } : { error: 'UNAVAILABLE' }),
       })
       render(<MemberPage />)
       await waitFor(() => expect(screen.getByText(/会员码暂时无法显示/)).toBeTruthy())
@@ -285,7 +285,7 @@ describe('会员 home', () => {
       let tries = 0
       mockApi({
         'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS,
-        'member.memberCode': () => (++tries < 3 ? { error: 'UNAVAILABLE' } : { data: { token: 'MC1.m_000001.1795000000.tag', expiresAt: new Date(Date.now() + 60_000).toISOString() } }),
+        'member.memberCode': () => (++tries < 3 ? { error: 'UNAVAILABLE' } : { data: { token: 'MC1.m_000001.1795000000.tag', issuedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() } }),
       })
       // every member code answer takes 6 s
       const answer = registry.handle
@@ -365,5 +365,58 @@ describe('会员 home', () => {
     mockApi({ 'member.login': VISITOR })
     render(<MemberPage />)
     expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/join/landing/index?scene=g%3DG001' })
+  })
+})
+
+/** The member page with codes signed by a server whose clock is `skewMs` behind the phone's (negative: ahead). */
+async function renderWithServerSkew(skewMs: number) {
+  let n = 0
+  mockApi({
+    'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS,
+    'member.memberCode': () => {
+      const serverNowS = Math.floor((Date.now() - skewMs) / 1000)
+      return { data: { token: `MC1.m_000001.${serverNowS + 60}.tag${n++}`, barcode: null, issuedAt: new Date(serverNowS * 1000).toISOString(), expiresAt: new Date((serverNowS + 60) * 1000).toISOString() } }
+    },
+  })
+  render(<MemberPage />)
+  await waitFor(() => expect(callsOf('member', 'memberCode')).toHaveLength(1))
+}
+
+/** The server signs `expiresAt` with its own clock; a phone's clock may be off by minutes (set by hand). */
+describe('member code refresh whatever the phone\'s clock says', () => {
+  it('keeps renewing the member code about once a minute when the phone\'s clock runs two minutes ahead of the server\'s', async () => {
+    jest.useFakeTimers()
+    try {
+      await renderWithServerSkew(120_000)
+      for (let second = 0; second < 180; second++) await jest.advanceTimersByTimeAsync(1_000)
+      // each code lives 60 s on the server: over three minutes the till needs three or four of them
+      expect(callsOf('member', 'memberCode').length).toBeGreaterThanOrEqual(3)
+      expect(callsOf('member', 'memberCode').length).toBeLessThanOrEqual(6)
+    } finally {
+      jest.useRealTimers()
+    }
+  })
+
+  it('renews the member code before the server\'s expiry when the phone\'s clock runs two minutes behind', async () => {
+    jest.useFakeTimers()
+    try {
+      await renderWithServerSkew(-120_000)
+      for (let second = 0; second < 58; second++) await jest.advanceTimersByTimeAsync(1_000)
+      // the first code lapses at the till 60 s after it was issued: a new one is on screen before then
+      expect(callsOf('member', 'memberCode').length).toBeGreaterThanOrEqual(2)
+    } finally {
+      jest.useRealTimers()
+    }
+  })
+
+  it('counts down the code\'s real life (60 s), not the gap between the phone\'s clock and the server\'s expiry', async () => {
+    jest.useFakeTimers()
+    try {
+      await renderWithServerSkew(-120_000)
+      expect(await screen.findByText(/动态码 · \d+ 秒后自动刷新/)).toBeTruthy()
+      expect(screen.getByText(/动态码 · \d+ 秒后自动刷新/).textContent).toMatch(/· (60|59) 秒/)
+    } finally {
+      jest.useRealTimers()
+    }
   })
 })

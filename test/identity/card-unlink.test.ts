@@ -1,6 +1,7 @@
 import { confirmLinkRequest } from '../../cloudfunctions/core/identity/link-requests';
 import { unmergeMembers } from '../../cloudfunctions/core/identity/operator';
-import { phoneSha256 } from '../../cloudfunctions/core/identity/normalize';
+import { phoneKey, phoneSha256 } from '../../cloudfunctions/core/identity/normalize';
+import { COLLECTIONS } from '../../cloudfunctions/core/store/collections';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 
@@ -53,5 +54,17 @@ describe('undoing a store-card link', () => {
     expect((await card('offline:C1')).memberId).toBe((await memberOk<{ memberId: string }>(services, 'u2', { action: 'login' })).memberId);
     expect(await memberOk(services, 'u2', { action: 'channels' })).toMatchObject({ offline: true });
     expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false });
+  });
+
+  it('erasure after a link leaves no hash of the phone the card carried, not even on the merge that linked it', async () => {
+    const OLD = '13700009999';
+    await importMembers(services, 'offline', [{ channelMemberId: 'C2', phone: OLD, name: '韩梅' }]);
+    await boundConsumer(services, 'u1', '13912345678');
+    expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C2', last4: '9999' })).toMatchObject({ status: 'linked' });
+    expect(await memberOk(services, 'u1', { action: 'delete', confirm: true })).toEqual({ deleted: true });
+    const key = phoneKey(services.secrets.phoneHashKey, OLD);
+    const holding: string[] = [];
+    for (const collection of Object.keys(COLLECTIONS)) if (JSON.stringify(await services.dump(collection)).includes(key)) holding.push(collection);
+    expect(holding).toEqual([]);
   });
 });

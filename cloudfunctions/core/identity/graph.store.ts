@@ -74,8 +74,6 @@ export interface MergeDoc extends Doc {
   requested?: [string, string];
   /** The link value an operator's merge put on one record of each side, which its unmerge takes away. */
   link?: string;
-  /** On a store card's link: the card's phones the link set it to ignore, which its unmerge lets decide again. */
-  ignoredByLink?: string[];
   /** Set by `members unmerge`: the two members the sides became, so a retry answers the same. */
   undone?: { restored: string; survivor: string };
 }

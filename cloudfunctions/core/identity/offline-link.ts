@@ -175,8 +175,7 @@ export async function joinCard(cache: TxCache, services: Services, card: RecordD
   }
   const cardPhones = card.identifiers.filter((i) => i.type === 'phone').map(valueKey);
   const wechatPhone = wechat.identifiers.find((i) => i.type === 'phone');
-  const newlyIgnored = cardPhones.filter((key) => (!wechatPhone || key !== valueKey(wechatPhone)) && !card.ignored?.includes(key));
-  const ignored = [...new Set([...(card.ignored ?? []), ...newlyIgnored])];
+  const ignored = [...new Set([...(card.ignored ?? []), ...cardPhones.filter((key) => !wechatPhone || key !== valueKey(wechatPhone))])];
   // A link of our own on both records, as an operator's merge makes: re-imports keep it, and
   // unmerging takes it away, so the consumer's record does not go on carrying the card's number.
   const link = { type: 'link', value: services.ids.next(CARD_LINK) };
@@ -189,8 +188,8 @@ export async function joinCard(cache: TxCache, services: Services, card: RecordD
   const merge = result.merges.find((m) => m.kind === 'merge');
   if (!merge) return { memberId, mergeId: null };
   // the link the merge made, which `members unmerge` of it takes away (staff confirmed a card
-  // wrongly), and the card's phones it ignores since, which then decide whom the card joins again
-  cache.put('merges', { ...merge, link: link.value, ignoredByLink: [...new Set(newlyIgnored)] });
+  // wrongly): the card's phones, ignored since, then decide whom it joins again
+  cache.put('merges', { ...merge, link: link.value });
   await cache.flush();
   return { memberId, mergeId: merge._id };
 }

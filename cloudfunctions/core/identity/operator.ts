@@ -129,11 +129,10 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
       const others = back.includes(record._id) ? stay : back;
       const identifiers = record.identifiers.filter((i) => !(i.type === 'link' && links.has(i.value)));
       const after = { ...record, identifiers, apart: [...new Set([...record.apart, ...others])] };
-      // a store card this merge's link joined: the phones the link made it ignore decide again
-      // (a merge recorded before they were kept: the card's own phones, the only ones a link ignores)
-      if (merge.link && record.ignored?.length && record.identifiers.some((i) => i.type === 'link' && i.value === merge.link)) {
-        const cardPhones = isCardLink({ type: 'link', value: merge.link }) ? record.identifiers.filter((i) => i.type === 'phone').map(valueKey) : [];
-        const again = new Set(merge.ignoredByLink ?? cardPhones);
+      // a store card this merge's link joined: its phones, which the link made it ignore (only a
+      // card's link ignores anything; the merge keeps no phone of it, which erasure would leave), decide again
+      if (merge.link && isCardLink({ type: 'link', value: merge.link }) && record.ignored?.length && record.identifiers.some((i) => i.type === 'link' && i.value === merge.link)) {
+        const again = new Set(record.identifiers.filter((i) => i.type === 'phone').map(valueKey));
         const ignored = record.ignored.filter((key) => !again.has(key));
         if (ignored.length) after.ignored = ignored;
         else delete after.ignored;

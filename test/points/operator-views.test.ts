@@ -6,6 +6,7 @@ import { silentLogger } from '../../cloudfunctions/core/runtime/log';
 import type { MemberRef } from '../../cloudfunctions/core/points/accounts.store';
 import { runCli } from '../support/cli';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
+import { expirePoints } from '../../cloudfunctions/core/points/expire.store';
 import { postAdjust } from '../../cloudfunctions/core/points/ledger';
 import { exportAll, importMembers } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
@@ -117,6 +118,12 @@ describe('points and levels as the operator sees them', () => {
       await unmergeMembers(services, merge._id);
       expect(await memberOf('offline', 'C1')).toMatchObject({ memberId: named, points: { available: 100 } });
       expect(await memberOf('tmall', 'T1')).toMatchObject({ memberId: survivor, points: { available: 0 } });
+    });
+
+    it('stops the expiry run, naming points verify, for an account listing an expiry it has no lot for (it would loop for ever)', async () => {
+      await importMembers(services, 'tmall', [{ channelMemberId: 'T1', points: 100 }]);
+      await services.store.transaction((tx) => tx.update('accounts', 'tmall:T1', { nextExpiry: '2020-01-01T00:00:00.000Z' }));
+      await expect(expirePoints(services, new Date(services.clock.now()).toISOString())).rejects.toThrow(/expiry made no progress: .* \(run points verify\)/);
     });
   });
 });

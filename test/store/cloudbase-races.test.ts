@@ -12,6 +12,9 @@ import { linkOffline } from '../../cloudfunctions/core/identity/offline-link';
 import { recordFromRow } from '../../cloudfunctions/core/identity/records';
 import { emptyOrderSummary, importPlannedOrders, planOrderRows, type OrderPlanContext } from '../../cloudfunctions/core/orders/import.store';
 import { earnRateOf } from '../../cloudfunctions/core/points/config';
+import { expirePoints } from '../../cloudfunctions/core/points/expire.store';
+import { postEarn, postReverse } from '../../cloudfunctions/core/points/ledger';
+import { verifyPoints } from '../../cloudfunctions/core/points/verify.store';
 import { joinScene } from '../../cloudfunctions/core/scenes/join';
 import { addStore } from '../../cloudfunctions/core/scenes/places.store';
 import { recruitReport } from '../../cloudfunctions/core/scenes/report';
@@ -169,4 +172,71 @@ it('one consumer\'s right guess beside their wrong try at another card: weighed 
   // both write the consumer's WeChat record: the second to commit was refused and ran again,
   // so in a burst a right guess waits its turn behind the wrong tries that may stop it
   expect(responder.actions().filter((a) => a === 'database.startTransaction').length).toBeGreaterThan(2);
+});
+
+/**
+ * A store whose transactions' first run waits at its first read (its snapshot taken) until
+ * `release` settles; `arrived` resolves when it waits. Reruns pass.
+ */
+function heldUntil(inner: DocStore, release: () => Promise<unknown>): { store: DocStore; arrived: Promise<void> } {
+  let arrive!: () => void;
+  const arrived = new Promise<void>((resolve) => (arrive = resolve));
+  let first = true;
+  const store: DocStore = {
+    transaction: (fn) => {
+      let held = first;
+      first = false;
+      return inner.transaction((tx: Tx) => {
+        const run = held;
+        held = false;
+        let waiting = run;
+        const get: Tx['get'] = async (collection, id) => {
+          const doc = await tx.get(collection, id);
+          if (waiting) {
+            waiting = false;
+            arrive();
+            await release().catch(() => undefined);
+          }
+          return doc as never;
+        };
+        return fn({ ...tx, get });
+      });
+    },
+    get: (collection, id) => inner.get(collection, id),
+    updateIf: (collection, id, expected, patch) => inner.updateIf(collection, id, expected, patch),
+    query: (collection, options) => inner.query(collection, options),
+    close: () => inner.close(),
+  };
+  return { store, arrived };
+}
+
+it('the nightly expiry beside a refund on the same account: the job finishes, as it does one after the other', async () => {
+  // an old order's lot due at the end of 2026, a newer one's a year later
+  base = openTestServices('2025-06-01T02:00:00Z');
+  await importMembers(base, 'tmall', [{ channelMemberId: 'T1', phone: '13800004444' }]);
+  const earn = (orderId: string, paidAt: string) => base.store.transaction((tx) => postEarn(tx, base, {
+    key: `order:tmall:${orderId}`, accountId: 'tmall:T1', points: 100, growth: 100, at: paidAt, source: { channel: 'tmall', ref: orderId },
+  }));
+  await earn('O2', '2025-05-01T02:00:00.000Z');
+  base.clock.set('2026-05-02T02:00:00Z');
+  await earn('O1', '2026-05-01T02:00:00.000Z');
+  base.clock.set('2027-01-05T02:00:00Z'); // O2's lot is due, O1's is not
+  // (the clock moved on: a rewrite refreshing updatedAt alone is a write, as on CloudBase)
+  const services = await onCloud(1);
+  const now = new Date(services.clock.now()).toISOString();
+
+  // the job has listed the due account and opened its transaction when the refund commits
+  let settled!: () => void;
+  const refundSettled = new Promise<void>((resolve) => (settled = resolve));
+  const { store, arrived } = heldUntil(new CloudBaseStore(cloud.database()), () => refundSettled);
+  const expiring = expirePoints({ ...services, store }, now);
+  await arrived;
+  await services.store.transaction((tx) => postReverse(tx, services, {
+    key: 'refund:tmall:O1', of: 'order:tmall:O1', points: 50, growth: 50, at: now, source: { channel: 'tmall', ref: 'O1' },
+  })).finally(settled);
+  // the refund expired O2's lot, as a refund does (due lots are gone, swept or not); the job's
+  // transaction collides with it and runs again over its old list, finds nothing due on that
+  // account, and goes on (it stopped the night's run with "expiry made no progress")
+  await expect(expiring).resolves.toMatchObject({ lots: 0 });
+  expect((await verifyPoints(services)).differences).toBe(0);
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -93,6 +94,14 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     // run again (the first answer lost): says what this run did, which is nothing
     expect((await cli('codes', 'revoke-key', 'A')).out).toMatch(/^key A was revoked already \(since .*\); no batch revoked now\n$/);
     expect((await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', temp.file('b.txt'))).err).toMatch(/UNAVAILABLE: no code key can sign/);
+    // rotated as the README says, a new key first in MC_CODE_KEYS (the dev runtime's other keys stay in secrets.json)
+    const { MC_CODE_KEYS: old } = JSON.parse(readFileSync(temp.file('secrets.json'), 'utf8')) as { MC_CODE_KEYS: string };
+    process.env.MC_CODE_KEYS = `B:${randomBytes(32).toString('base64')},${old}`;
+    try {
+      expect((await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', temp.file('c.txt'))).out).toMatch(/key B/);
+    } finally {
+      delete process.env.MC_CODE_KEYS;
+    }
   });
 
   it('stores, guides and campaigns print their scenes; the report counts recruits per guide and store', async () => {

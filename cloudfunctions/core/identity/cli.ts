@@ -25,7 +25,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
     .command('members')
     .description(`import channel members (columns: ${MEMBER_COLUMNS.join(', ')})`)
     .requiredOption('--channel <channel>', 'channel the file comes from, e.g. tmall, offline, jd')
-    .requiredOption('--file <file>', 'CSV with a header row, or JSONL (.jsonl)')
+    .requiredOption('--file <file>', 'CSV with a header row, or JSON lines (.jsonl or .ndjson)')
     .option('--rejects <file>', 'where rejected rows and dropped fields go (default: FILE.rejects.jsonl)')
     .action((options: { channel: string; file: string; rejects?: string }) => run(async (services) => {
       const bar = progressBar('importing members');

@@ -41,7 +41,7 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
     .command('orders')
     .description('import channel orders for points (columns: orderId, channelMemberId or phone/phoneSha256, amountFen or amount, status, refundFen, paidAt, refundedAt, storeId)')
     .requiredOption('--channel <channel>', 'channel the file comes from, e.g. tmall, offline, jd')
-    .requiredOption('--file <file>', 'CSV with a header row, or JSONL (.jsonl)')
+    .requiredOption('--file <file>', 'CSV with a header row, or JSON lines (.jsonl or .ndjson)')
     .option('--rejects <file>', 'where rejected rows go (default: FILE.rejects.jsonl)')
     .option('--batch <n>', 'rows per transaction (default 2000)', parseBatch)
     .action((options: { channel: string; file: string; rejects?: string; batch?: number }) => run(async (services) => {

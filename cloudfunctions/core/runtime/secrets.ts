@@ -51,7 +51,11 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): Secrets {
   };
 }
 
-/** The environment's secrets when set, else the dev runtime's own, created on first use. */
+/**
+ * The environment's secrets when set, else the dev runtime's own, created on first use. The
+ * product-code keys alone may come from the environment over the file's (`MC_CODE_KEYS`): an
+ * operator rotates them there, a new key first, as the README says.
+ */
 export function devSecrets(file: string, env: NodeJS.ProcessEnv = process.env, { existingData }: { existingData?: string } = {}): Secrets {
   if (env[ENV.phoneHashKey]) return secretsFromEnv(env);
   if (!existsSync(file)) {
@@ -74,5 +78,6 @@ export function devSecrets(file: string, env: NodeJS.ProcessEnv = process.env, {
   if (!values || typeof values !== 'object' || Array.isArray(values)) {
     throw new Error(`${file} holds no keys (it is not a JSON object): put back the secrets.json that was beside the database (a backup of it), since new keys would no longer find its members`);
   }
-  return secretsFromEnv(values as NodeJS.ProcessEnv);
+  const codeKeys = env[ENV.codeKeys];
+  return secretsFromEnv({ ...(values as NodeJS.ProcessEnv), ...(codeKeys ? { [ENV.codeKeys]: codeKeys } : {}) });
 }

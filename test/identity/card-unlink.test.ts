@@ -11,7 +11,7 @@ describe('undoing a store-card link', () => {
   beforeEach(() => { services = openTestServices(); });
   afterEach(() => services.close());
 
-  const card = async (id: string) => (await services.store.get<{ _id: string; memberId: string | null }>('records', id))!;
+  const card = async (id: string) => (await services.store.get<{ _id: string; memberId: string | null; ignored?: string[] }>('records', id))!;
 
   it('undoing the merge a store-card link made gives the card back its phone: whoever holds that number and binds it gets the card again', async () => {
     // a store card with an old phone; its holder has a new one and links it with the last four digits
@@ -66,5 +66,24 @@ describe('undoing a store-card link', () => {
     const holding: string[] = [];
     for (const collection of Object.keys(COLLECTIONS)) if (JSON.stringify(await services.dump(collection)).includes(key)) holding.push(collection);
     expect(holding).toEqual([]);
+  });
+
+  it('after a link is undone the card ignores none of the phones the link set aside, also when the store took the card\'s phone off meanwhile', async () => {
+    const OLD = '13011112222';
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: OLD, points: '100' }]);
+    await boundConsumer(services, 'u1', '13912345678');
+    expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C1', last4: '2222' })).toMatchObject({ status: 'linked' });
+    // the store takes the number off the card while it is linked (its holder asked; a new number
+    // would split the card from the consumer, one member cannot carry two phones)
+    services.clock.advance(1000);
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '', points: '100' }]);
+    const merge = (await services.dump('merges')).find((m) => (m as unknown as { kind: string }).kind === 'merge')!;
+    await unmergeMembers(services, merge._id);
+    expect((await card('offline:C1')).ignored ?? []).not.toContain(`phone:${phoneKey(services.secrets.phoneHashKey, OLD)}`);
+    // the store puts the old number back; its holder gets the card, as before any link
+    services.clock.advance(1000);
+    await boundConsumer(services, 'u2', OLD);
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: OLD, points: '100' }]);
+    expect((await card('offline:C1')).memberId).toBe((await memberOk<{ memberId: string }>(services, 'u2', { action: 'login' })).memberId);
   });
 });

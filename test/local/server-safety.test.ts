@@ -7,6 +7,9 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createLocalServer } from '../../cloudfunctions/core/local/server';
+import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
+import { StoreBusyError } from '../../cloudfunctions/core/store/port';
+import { CONTRACT_COLLECTIONS } from '../store/contract';
 import { runCli } from '../support/cli';
 import { openTestServices, type TestServices } from '../support/services';
 import { tempDir } from '../support/temp';
@@ -251,13 +254,49 @@ describe('dev secrets file', () => {
   it.each([
     ['JSON cut short', '{"MC_PHONE_HASH_KEY": "abc",'],
     ['null', 'null'],
+    ['an object without the keys', '{}'],
+    ['a key cut short', '{"MC_PHONE_HASH_KEY":"abc"}'],
   ])('refuses a corrupt secrets.json (%s) naming that file, not as a database that cannot be opened', async (_name, text) => {
-    const dir = temp.file(`db-${text.length}`);
+    const dir = temp.file(`db-${Buffer.from(text).toString('hex')}`);
     mkdirSync(dir);
     writeFileSync(join(dir, 'secrets.json'), text);
-    const file = temp.write(`members-${text.length}.csv`, 'channelMemberId,phone\nT1,13912345678\n');
+    const file = temp.write(`members-${Buffer.from(text).toString('hex')}.csv`, 'channelMemberId,phone\nT1,13912345678\n');
     const run = await runCli(join(dir, 'member-centre.db'), 'import', 'members', '--channel', 'tmall', '--file', file);
     expect(run.failed).toBe(true);
     expect(run.err).toContain(join(dir, 'secrets.json'));
+  });
+});
+
+describe('the store waiting for another process\'s lock', () => {
+  const temp = tempDir('mc-busy-queue-');
+  afterAll(() => temp.cleanup());
+
+  it('gives a transaction that arrives while an earlier one waits for the lock its own busy timeout, not the earlier one\'s', async () => {
+    // each waits its own busy timeout from when it was asked for: a second write asked for while the
+    // first waits is not refused with it (the wait no longer blocks the event loop, so it queues meanwhile)
+    const file = temp.file('late.db');
+    const store = new SqliteStore({ file, collections: CONTRACT_COLLECTIONS, busyTimeoutMs: 1000 });
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE'); // the CLI importing into the same database holds the write lock
+    try {
+      const outcomes: string[] = [];
+      // the first write waits for the lock; once it is refused, the other process lets go at once
+      const first = store.transaction(async (tx) => tx.set('counters', { _id: 'first' }))
+        .then(() => outcomes.push('first written'), (error) => {
+          outcomes.push(error instanceof StoreBusyError ? 'first busy' : `first ${String(error)}`);
+          other.exec('ROLLBACK');
+        });
+      // a second write, a few hundred ms into the first one's wait: its own wait would end long after the lock is free
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const second = store.transaction(async (tx) => tx.set('counters', { _id: 'second' }))
+        .then(() => outcomes.push('second written'), (error) => outcomes.push(error instanceof StoreBusyError ? 'second busy' : `second ${String(error)}`));
+      await Promise.all([first, second]);
+      expect(outcomes).toEqual(['first busy', 'second written']);
+      expect(await store.get('counters', 'second')).toEqual({ _id: 'second' });
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      await store.close();
+    }
   });
 });

@@ -129,13 +129,11 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
       const others = back.includes(record._id) ? stay : back;
       const identifiers = record.identifiers.filter((i) => !(i.type === 'link' && links.has(i.value)));
       const after = { ...record, identifiers, apart: [...new Set([...record.apart, ...others])] };
-      // a store card this merge's link joined: its phones, which the link made it ignore (only a
-      // card's link ignores anything; the merge keeps no phone of it, which erasure would leave), decide again
+      // a store card this merge's link joined ignores nothing any more: only a card's link sets
+      // phones aside (the card's own, also one the store took off it since), and the card has one
+      // link at a time; the merge keeps no phone of it, which erasure would leave behind
       if (merge.link && isCardLink({ type: 'link', value: merge.link }) && record.ignored?.length && record.identifiers.some((i) => i.type === 'link' && i.value === merge.link)) {
-        const again = new Set(record.identifiers.filter((i) => i.type === 'phone').map(valueKey));
-        const ignored = record.ignored.filter((key) => !again.has(key));
-        if (ignored.length) after.ignored = ignored;
-        else delete after.ignored;
+        delete after.ignored;
       }
       changes.push({ before: record, after });
     }

@@ -73,6 +73,8 @@ interface Pending {
   fn: (tx: Tx) => Promise<unknown>;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** When it was asked for: it waits for another process's lock its own busy timeout from then. */
+  queuedAt: number;
 }
 
 /** Most logical transactions one COMMIT carries. */
@@ -313,7 +315,7 @@ export class SqliteStore implements DocStore {
    */
   transaction<R>(fn: (tx: Tx) => Promise<R>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject, queuedAt: Date.now() });
       if (!this.flushing && !this.scheduled) {
         // Start on the next turn of the event loop, not now: requests that arrived together
         // (read in the same poll of the sockets) then share one group and one fsync.
@@ -326,16 +328,25 @@ export class SqliteStore implements DocStore {
     });
   }
 
-  /** BEGIN IMMEDIATE, tried again every few milliseconds while another process holds the write lock, up to the busy timeout. */
-  private async beginGroup(): Promise<void> {
-    const deadline = Date.now() + this.busyTimeoutMs;
+  /**
+   * BEGIN IMMEDIATE, tried again every few milliseconds while another process holds the write
+   * lock. Each queued transaction waits its own busy timeout from when it was asked for, then is
+   * refused as busy (safe to retry); none ran. False when none is left to run.
+   */
+  private async beginGroup(): Promise<boolean> {
     for (;;) {
       try {
         this.control.begin.run();
-        return;
+        return true;
       } catch (error) {
-        if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(BUSY_RETRY_MS, Math.max(1, deadline - Date.now()))));
+        const now = Date.now();
+        const busy = (error as { code?: unknown }).code === 'SQLITE_BUSY';
+        const expired = busy ? this.queue.filter((item) => now >= item.queuedAt + this.busyTimeoutMs) : this.queue;
+        for (const item of expired) item.reject(new StoreBusyError(error));
+        if (expired.length) this.queue.splice(0, this.queue.length, ...this.queue.filter((item) => !expired.includes(item)));
+        if (!this.queue.length) return false;
+        const soonest = Math.min(...this.queue.map((item) => item.queuedAt + this.busyTimeoutMs)) - now;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(BUSY_RETRY_MS, Math.max(1, soonest))));
       }
     }
   }
@@ -345,14 +356,8 @@ export class SqliteStore implements DocStore {
     try {
       while (this.queue.length) {
         const group: { item: Pending; outcome: { ok: true; value: unknown } | { ok: false; error: unknown } }[] = [];
-        try {
-          await this.beginGroup();
-        } catch (error) {
-          // Another process held the database past the busy timeout: none of the waiting
-          // transactions ran, each is refused as busy (safe to retry) and the store goes on.
-          for (const item of this.queue.splice(0)) item.reject(new StoreBusyError(error));
-          continue;
-        }
+        // another process holding the database past a transaction's busy timeout refuses it, and the store goes on
+        if (!(await this.beginGroup())) continue;
         // The first runs bare (alone, it costs no savepoint); a failure of it rolls back
         // the whole transaction, which holds nothing else yet. The rest run in savepoints.
         const first = this.queue.shift()!;
@@ -468,8 +473,8 @@ export class SqliteStore implements DocStore {
   }
 
   async close(): Promise<void> {
-    // queued behind every pending transaction
-    await this.transaction(async () => undefined);
+    // queued behind every pending transaction (refused as busy, it has nothing to wait for)
+    await this.transaction(async () => undefined).catch(() => undefined);
     this.reader.close();
     this.writer.close();
   }

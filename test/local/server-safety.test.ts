@@ -1,12 +1,14 @@
 // The dev runtime (local/server.ts, the `serve` command, the dev secrets file) against requests
 // and circumstances that must not take it down, leak a file or let a web page act as a member.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createLocalServer } from '../../cloudfunctions/core/local/server';
+import { devSecrets } from '../../cloudfunctions/core/runtime/secrets';
 import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
 import { StoreBusyError } from '../../cloudfunctions/core/store/port';
 import { CONTRACT_COLLECTIONS } from '../store/contract';
@@ -298,5 +300,63 @@ describe('the store waiting for another process\'s lock', () => {
       other.close();
       await store.close();
     }
+  });
+
+  it('goes on with 200,000 queued transactions once the lock is free, rather than the group loop dying of a RangeError (an unhandled rejection that ends the process)', () => {
+    // run apart: the store's group loop runs detached (void this.runGroups()), so what it throws
+    // ends the process, as it would end the dev server or the CLI
+    const script = temp.write('many.ts', `
+      const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+      const { SqliteStore } = require(${JSON.stringify(join(__dirname, '../../cloudfunctions/core/store/sqlite.ts'))});
+      const { CONTRACT_COLLECTIONS } = require(${JSON.stringify(join(__dirname, '../store/contract.ts'))});
+      (async () => {
+        const file = ${JSON.stringify(temp.file('many.db'))};
+        // a busy timeout far longer than the run: no transaction is refused, each waits for the lock
+        const store = new SqliteStore({ file, collections: CONTRACT_COLLECTIONS, busyTimeoutMs: 600000, durability: 'normal' });
+        const other = new Database(file);
+        other.exec('BEGIN IMMEDIATE'); // another process (the CLI importing) holds the write lock
+        const count = 200000;
+        const all = Promise.all(Array.from({ length: count }, (_, i) => store.transaction(async (tx) => tx.set('counters', { _id: 'c' + i }))));
+        // the group loop starts on the next turn and finds the lock taken; then the other process lets go
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve));
+        other.exec('ROLLBACK');
+        other.close();
+        const written = await all;
+        process.stdout.write('written ' + written.length + '\\n');
+        await store.close();
+      })();
+    `);
+    const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', script], { cwd: join(__dirname, '../..'), encoding: 'utf8' });
+    expect(run.stderr).not.toMatch(/RangeError/);
+    if (!run.stdout) process.stderr.write(`child: ${run.status} ${run.error ?? ''} ${run.stderr.slice(-1500)}\n`);
+    expect(run.stdout).toContain('written 200000');
+    expect(run.status).toBe(0);
+  }, 120_000);
+});
+
+describe('dev secrets: MC_CODE_KEYS in the environment replaces the file\'s code keys', () => {
+  const temp = tempDir('mc-code-keys-');
+  const key = () => randomBytes(32).toString('base64');
+  afterAll(() => temp.cleanup());
+
+  it('uses the environment\'s code keys when the file\'s own code keys are unusable (they are replaced, never read)', () => {
+    const dir = temp.file('db');
+    mkdirSync(dir);
+    const file = join(dir, 'secrets.json');
+    // the three keys that find the members are sound; the code keys the operator replaces in the environment are not
+    writeFileSync(file, JSON.stringify({ MC_PHONE_HASH_KEY: key(), MC_PHONE_ENC_KEY: key(), MC_MEMBER_CODE_KEY: key(), MC_CODE_KEYS: 'a:short' }));
+    const fromEnv = `B:${key()}`;
+    const secrets = devSecrets(file, { MC_CODE_KEYS: fromEnv });
+    expect(secrets.codeKeys.map((k) => k.id)).toEqual(['B']);
+  });
+
+  it('uses the environment\'s code keys when the file lists none', () => {
+    const dir = temp.file('db2');
+    mkdirSync(dir);
+    const file = join(dir, 'secrets.json');
+    writeFileSync(file, JSON.stringify({ MC_PHONE_HASH_KEY: key(), MC_PHONE_ENC_KEY: key(), MC_MEMBER_CODE_KEY: key() }));
+    const secrets = devSecrets(file, { MC_CODE_KEYS: `B:${key()}` });
+    expect(secrets.codeKeys.map((k) => k.id)).toEqual(['B']);
   });
 });

@@ -78,12 +78,12 @@ export function devSecrets(file: string, env: NodeJS.ProcessEnv = process.env, {
   if (!values || typeof values !== 'object' || Array.isArray(values)) {
     throw new Error(`${file} holds no keys (it is not a JSON object): put back the secrets.json that was beside the database (a backup of it), since new keys would no longer find its members`);
   }
-  let fromFile: Secrets;
+  // the environment's code keys, checked on their own (an error names MC_CODE_KEYS), stand in for the file's
+  const codeKeys = env[ENV.codeKeys];
+  if (codeKeys) parseCodeKeys(codeKeys);
   try {
-    fromFile = secretsFromEnv(values as NodeJS.ProcessEnv);
+    return secretsFromEnv({ ...(values as NodeJS.ProcessEnv), ...(codeKeys ? { [ENV.codeKeys]: codeKeys } : {}) });
   } catch (error) {
     throw new Error(`${file} holds no usable keys (${error instanceof Error ? error.message : String(error)}): put back the secrets.json that was beside the database (a backup of it), since new keys would no longer find its members`);
   }
-  const codeKeys = env[ENV.codeKeys];
-  return codeKeys ? { ...fromFile, codeKeys: parseCodeKeys(codeKeys) } : fromFile;
 }

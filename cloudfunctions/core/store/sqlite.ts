@@ -341,12 +341,21 @@ export class SqliteStore implements DocStore {
       } catch (error) {
         const now = Date.now();
         const busy = (error as { code?: unknown }).code === 'SQLITE_BUSY';
-        const expired = busy ? this.queue.filter((item) => now >= item.queuedAt + this.busyTimeoutMs) : this.queue;
-        for (const item of expired) item.reject(new StoreBusyError(error));
-        if (expired.length) this.queue.splice(0, this.queue.length, ...this.queue.filter((item) => !expired.includes(item)));
-        if (!this.queue.length) return false;
-        const soonest = Math.min(...this.queue.map((item) => item.queuedAt + this.busyTimeoutMs)) - now;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(BUSY_RETRY_MS, Math.max(1, soonest))));
+        // in place, in one pass, and no spread of the queue: it may hold a flood of a hundred thousand
+        let kept = 0;
+        let soonest = Infinity;
+        for (const item of this.queue) {
+          const deadline = item.queuedAt + this.busyTimeoutMs;
+          if (!busy || now >= deadline) {
+            item.reject(new StoreBusyError(error));
+          } else {
+            this.queue[kept++] = item;
+            soonest = Math.min(soonest, deadline);
+          }
+        }
+        this.queue.length = kept;
+        if (!kept) return false;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(BUSY_RETRY_MS, Math.max(1, soonest - now))));
       }
     }
   }

@@ -35,23 +35,20 @@ beforeAll(async () => {
 });
 afterAll(() => responder.stop());
 
-/** Holds the first run of each of `parties` transactions at its first read until all have started; reruns pass. */
-function gated(inner: DocStore, parties: number): DocStore {
-  let arrived = 0;
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
+/** `inner`, with the first run of each transaction paused after its first read (its snapshot taken) on what `pauseOf` gives for it (null: not paused); reruns pass. */
+function pausingAtFirstRead(inner: DocStore, pauseOf: () => (() => Promise<void>) | null): DocStore {
   return {
     transaction: (fn) => {
-      let firstRun = true;
+      let pause = pauseOf();
       return inner.transaction((tx: Tx) => {
-        let held = firstRun;
-        firstRun = false;
+        let waiting = pause;
+        pause = null;
         const get: Tx['get'] = async (collection, id) => {
           const doc = await tx.get(collection, id);
-          if (held) {
-            held = false;
-            if (++arrived === parties) open();
-            await opened;
+          if (waiting) {
+            const wait = waiting;
+            waiting = null;
+            await wait();
           }
           return doc as never;
         };
@@ -63,6 +60,17 @@ function gated(inner: DocStore, parties: number): DocStore {
     query: (collection, options) => inner.query(collection, options),
     close: () => inner.close(),
   };
+}
+
+/** Holds the first run of each of `parties` transactions at its first read until all have started; reruns pass. */
+function gated(inner: DocStore, parties: number): DocStore {
+  let arrived = 0;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return pausingAtFirstRead(inner, () => async () => {
+    if (++arrived === parties) open();
+    await opened;
+  });
 }
 
 let base: TestServices;
@@ -175,38 +183,21 @@ it('one consumer\'s right guess beside their wrong try at another card: weighed 
 });
 
 /**
- * A store whose transactions' first run waits at its first read (its snapshot taken) until
- * `release` settles; `arrived` resolves when it waits. Reruns pass.
+ * A store whose first transaction's first run waits at its first read (its snapshot taken) until
+ * `release` settles; `arrived` resolves when it waits. Reruns, and other transactions, pass.
  */
 function heldUntil(inner: DocStore, release: () => Promise<unknown>): { store: DocStore; arrived: Promise<void> } {
   let arrive!: () => void;
   const arrived = new Promise<void>((resolve) => (arrive = resolve));
   let first = true;
-  const store: DocStore = {
-    transaction: (fn) => {
-      let held = first;
-      first = false;
-      return inner.transaction((tx: Tx) => {
-        const run = held;
-        held = false;
-        let waiting = run;
-        const get: Tx['get'] = async (collection, id) => {
-          const doc = await tx.get(collection, id);
-          if (waiting) {
-            waiting = false;
-            arrive();
-            await release().catch(() => undefined);
-          }
-          return doc as never;
-        };
-        return fn({ ...tx, get });
-      });
-    },
-    get: (collection, id) => inner.get(collection, id),
-    updateIf: (collection, id, expected, patch) => inner.updateIf(collection, id, expected, patch),
-    query: (collection, options) => inner.query(collection, options),
-    close: () => inner.close(),
-  };
+  const store = pausingAtFirstRead(inner, () => {
+    if (!first) return null;
+    first = false;
+    return async () => {
+      arrive();
+      await release().catch(() => undefined);
+    };
+  });
   return { store, arrived };
 }
 

@@ -124,7 +124,7 @@ export class SqliteStore implements DocStore {
   private readonly indexedFields = new Map<string, string[]>();
   private readonly queue: Pending[] = [];
   private flushing = false;
-  /** How long a group waits for another process's write lock before its transactions are refused as busy. */
+  /** How long a transaction waits for another process's write lock, from when it is asked for, before it is refused as busy. */
   private readonly busyTimeoutMs: number;
   /**
    * The indexed fields, as stored, of each document the running logical

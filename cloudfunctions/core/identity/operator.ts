@@ -4,7 +4,7 @@ import { COLLECTION, type AccountDoc } from '../points/types';
 import { AppError } from '../runtime/errors';
 import { allDocs } from '../store/all-docs';
 import type { Services } from '../runtime/services';
-import type { Doc, Page } from '../store/port';
+import type { Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, isCardLink, refusalsOf, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { cluster, valueKey } from './cluster';
@@ -190,15 +190,10 @@ interface BalanceDoc extends Doc {
 async function dueByMember(services: Services): Promise<Map<string, number>> {
   const now = new Date(services.clock.now()).toISOString();
   const due = new Map<string, number>();
-  let cursor: string | null = null;
-  do {
-    const page: Page<AccountDoc> = await services.store.query<AccountDoc>(COLLECTION.accounts, { orderBy: 'nextExpiry', direction: 'asc', limit: 500, cursor });
-    for (const account of page.items) {
-      if (account.nextExpiry > now) return due;
-      if (account.memberId) due.set(account.memberId, (due.get(account.memberId) ?? 0) + dueTotal(account, now));
-    }
-    cursor = page.nextCursor;
-  } while (cursor);
+  for await (const account of allDocs<AccountDoc>(services.store, COLLECTION.accounts, { orderBy: 'nextExpiry', direction: 'asc' })) {
+    if (account.nextExpiry > now) break;
+    if (account.memberId) due.set(account.memberId, (due.get(account.memberId) ?? 0) + dueTotal(account, now));
+  }
   return due;
 }
 

@@ -51,6 +51,9 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): Secrets {
   };
 }
 
+/** What to do about a dev secrets file that cannot be used. */
+const RESTORE_SECRETS = 'put back the secrets.json that was beside the database (a backup of it), since new keys would no longer find its members';
+
 /**
  * The environment's secrets when set, else the dev runtime's own, created on first use. The
  * product-code keys alone may come from the environment over the file's (`MC_CODE_KEYS`): an
@@ -73,10 +76,10 @@ export function devSecrets(file: string, env: NodeJS.ProcessEnv = process.env, {
   try {
     values = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`${file} cannot be read as the database's keys (${error instanceof Error ? error.message : String(error)}): put back the secrets.json that was beside the database (a backup of it), since new keys would no longer find its members`);
+    throw new Error(`${file} cannot be read as the database's keys (${error instanceof Error ? error.message : String(error)}): ${RESTORE_SECRETS}`);
   }
   if (!values || typeof values !== 'object' || Array.isArray(values)) {
-    throw new Error(`${file} holds no keys (it is not a JSON object): put back the secrets.json that was beside the database (a backup of it), since new keys would no longer find its members`);
+    throw new Error(`${file} holds no keys (it is not a JSON object): ${RESTORE_SECRETS}`);
   }
   // the environment's code keys, checked on their own (an error names MC_CODE_KEYS), stand in for the file's
   const codeKeys = env[ENV.codeKeys];
@@ -84,6 +87,6 @@ export function devSecrets(file: string, env: NodeJS.ProcessEnv = process.env, {
   try {
     return secretsFromEnv({ ...(values as NodeJS.ProcessEnv), ...(codeKeys ? { [ENV.codeKeys]: codeKeys } : {}) });
   } catch (error) {
-    throw new Error(`${file} holds no usable keys (${error instanceof Error ? error.message : String(error)}): put back the secrets.json that was beside the database (a backup of it), since new keys would no longer find its members`);
+    throw new Error(`${file} holds no usable keys (${error instanceof Error ? error.message : String(error)}): ${RESTORE_SECRETS}`);
   }
 }

@@ -257,6 +257,29 @@ describe('OneID edge cases', () => {
     expect((await verifyPoints(services)).differences).toBe(0);
   });
 
+  it('an unmerge answers the member the absorbed side became, also when a split since gave the absorbed id to another record', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', name: 'Li', points: '10' }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', email: 'li@x.cn', points: '20' }]);
+    services.clock.advance(60_000);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', email: 'li@x.cn', points: '30' }]);
+    const [a, b] = [await memberOf('offline:C1'), await memberOf('tmall:T1')];
+    const merge = await mergeMembers(services, a, b);
+    services.clock.advance(60_000);
+    // the email is found shared by four JD cards: J1 leaves, and takes up the absorbed member's id again
+    await importMembers(services, 'jd', ['J2', 'J3', 'J4'].map((channelMemberId) => ({ channelMemberId, email: 'li@x.cn' })));
+    expect(await memberOf('jd:J1')).toBe(b);
+    const undone = await unmergeMembers(services, merge._id);
+    // T1 leaves the survivor for a member of its own: the answer names that one, not b (J1's)
+    expect(undone).toMatchObject({ survivor: a, restored: await memberOf('tmall:T1') });
+    expect(undone.restored).not.toBe(b);
+    expect(await cards()).toMatchObject({ [a]: 'offline:C1', [b]: 'jd:J1', [undone.restored]: 'tmall:T1' });
+    expect((await exportAll(services)).find((l) => l.memberId === undone.restored)!.points.available).toBe(20);
+    expect((await verifyPoints(services)).differences).toBe(0);
+    // a retry answers the same
+    expect(await unmergeMembers(services, merge._id)).toEqual({ ...undone, repeated: true });
+  });
+
   it('a member keeps its id when a card that joined it from elsewhere (an older record) leaves again', async () => {
     const shop = '13912340000';
     await importMembers(services, 'offline', [{ channelMemberId: 'B1', phone: shop }, { channelMemberId: 'B2', phone: shop }]);

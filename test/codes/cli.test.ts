@@ -87,6 +87,14 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect((await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '5', '--valid-to', '2027-02-30', '--out', file)).failed).toBe(true);
   });
 
+  it('signals and revoke-batch find a batch whose id is typed in lower case, as codes are read in any case', async () => {
+    const created = await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '5', '--count', '3', '--out', temp.file('lower.txt'));
+    const batchId = /^batch ([2-9A-Z]{4}):/.exec(created.out)![1]!;
+    expect(await cli('codes', 'signals', ` ${batchId.toLowerCase()}`)).toMatchObject({ failed: false, out: `batch ${batchId}: 0 codes redeemed, 0 repeat scans of redeemed codes\n` });
+    expect(await cli('codes', 'revoke-batch', batchId.toLowerCase())).toMatchObject({ failed: false, out: `batch ${batchId} revoked\n` });
+    expect((await cli('codes', 'revoke-batch', 'zzzz')).err).toMatch(/no batch ZZZZ/);
+  });
+
   it('revoke-key revokes the batches it signed', async () => {
     await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', temp.file('a.txt'));
     expect((await cli('codes', 'revoke-key', 'A')).out).toMatch(/key A revoked .* 1 batch revoked/);

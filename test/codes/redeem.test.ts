@@ -392,6 +392,25 @@ describe('codes.redeem', () => {
     expect(await redeem(services, 'u1', { code: codes[2] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID', details: { reason: 'withdrawn' } } });
     expect(await setBatchStatus(services, batch._id, ['active'], {})).toBeNull();
   });
+
+  // CloudBase has no CLI: a batch document loaded there by other means is the only thing between a typo and the ledger
+  test.each([
+    ['past codes.maxPoints', 2_000_000],
+    ['negative', -50],
+    ['not whole', 2.5],
+  ])('a batch document whose points are %s is stopped as withdrawn: nothing paid, nothing written', async (_, points) => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { codes, batch } = await makeBatch(services, { points: 20, count: 2 });
+    await services.store.transaction((tx) => tx.update('codeBatches', batch._id, { points }));
+    services.clock.advance(services.config.codes.batchCacheSeconds * 1000 + 1);
+    const before = await snapshot(services);
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID', details: { reason: 'withdrawn' } } });
+    expect(await snapshot(services)).toEqual(before);
+    // and once the batch is put right, the same code pays
+    await services.store.transaction((tx) => tx.update('codeBatches', batch._id, { points: 20 }));
+    services.clock.advance(services.config.codes.batchCacheSeconds * 1000 + 1);
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: true, data: { points: 20 } });
+  });
 });
 
 describe('codes.redeem: holders across merges, and the limit on probing', () => {

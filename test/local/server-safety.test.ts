@@ -359,4 +359,13 @@ describe('dev secrets: MC_CODE_KEYS in the environment replaces the file\'s code
     const secrets = devSecrets(file, { MC_CODE_KEYS: `B:${key()}` });
     expect(secrets.codeKeys.map((k) => k.id)).toEqual(['B']);
   });
+
+  it('refuses two keys with one id: a code is checked against the first key of its id alone, so the old batches would read as fakes', () => {
+    const dir = temp.file('db3');
+    mkdirSync(dir);
+    const file = join(dir, 'secrets.json');
+    writeFileSync(file, JSON.stringify({ MC_PHONE_HASH_KEY: key(), MC_PHONE_ENC_KEY: key(), MC_MEMBER_CODE_KEY: key(), MC_CODE_KEYS: `A:${key()}` }));
+    expect(() => devSecrets(file, { MC_CODE_KEYS: `A:${key()},A:${key()}` })).toThrow(/MC_CODE_KEYS: key id A is listed twice; give a new key a new id/);
+    expect(() => devSecrets(file, { MC_CODE_KEYS: `B:${key()},A:${key()}` })).not.toThrow();
+  });
 });

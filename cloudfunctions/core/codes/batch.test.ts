@@ -9,6 +9,9 @@ describe('batches', () => {
   test('valid-to: a date is the end of that day in Beijing; impossible dates are refused', () => {
     expect(parseValidTo('2027-12-31')).toBe('2027-12-31T15:59:59.999Z');
     expect(parseValidTo('2027-06-01T12:00:00+08:00')).toBe('2027-06-01T04:00:00.000Z');
+    // a date with a zone: to the end of that day there, not its first second
+    expect(parseValidTo('2027-12-31+08:00')).toBe('2027-12-31T15:59:59.999Z');
+    expect(parseValidTo('2027-12-31Z')).toBe('2027-12-31T23:59:59.999Z');
     for (const bad of ['2027-02-30', '2027-13-01', '31/12/2027', 'tomorrow', '']) expect(parseValidTo(bad)).toBeNull();
   });
 
@@ -43,23 +46,30 @@ describe('batches', () => {
     expect(batchIdFrom('cb_000001')).not.toBe(batchIdFrom('cb_000002'));
   });
 
-  test('a verified code is checked against its batch: status (withdrawn), key, tag length, serial range, validity', () => {
+  test('a verified code is checked against its batch: status (withdrawn), key, tag length, serial range, points, validity', () => {
+    const MAX = 10_000;
     const batch: BatchDoc = {
       _id: 'K7QM', ...spec, keyId: 'A', tagChars: 12, validTo: '2026-12-31T15:59:59.999Z', status: 'active',
       createdAt: '', activatedAt: '', revokedAt: null,
     };
     const sign = batchSigner({ id: 'A', key: Buffer.alloc(32, 1) }, 'K7QM', 12);
     const code = parseCode(sign(100))!;
-    expect(checkAgainstBatch(batch, code, now)).toBe('ok');
-    expect(checkAgainstBatch(null, code, now)).toBe('invalid');
-    expect(checkAgainstBatch({ ...batch, status: 'pending' }, code, now)).toBe('withdrawn');
+    expect(checkAgainstBatch(batch, code, now, MAX)).toBe('ok');
+    expect(checkAgainstBatch(null, code, now, MAX)).toBe('invalid');
+    expect(checkAgainstBatch({ ...batch, status: 'pending' }, code, now, MAX)).toBe('withdrawn');
     // a withdrawn batch says so, for its own codes only
-    expect(checkAgainstBatch({ ...batch, status: 'revoked' }, code, now)).toBe('withdrawn');
-    expect(checkAgainstBatch({ ...batch, status: 'revoked', count: 99 }, code, now)).toBe('invalid');
-    expect(checkAgainstBatch({ ...batch, keyId: 'B' }, code, now)).toBe('invalid');
-    expect(checkAgainstBatch({ ...batch, tagChars: 13 }, code, now)).toBe('invalid');
-    expect(checkAgainstBatch({ ...batch, count: 99 }, code, now)).toBe('invalid');
-    expect(checkAgainstBatch(batch, code, Date.parse('2027-01-01T00:00:00Z'))).toBe('expired');
+    expect(checkAgainstBatch({ ...batch, status: 'revoked' }, code, now, MAX)).toBe('withdrawn');
+    expect(checkAgainstBatch({ ...batch, status: 'revoked', count: 99 }, code, now, MAX)).toBe('invalid');
+    expect(checkAgainstBatch({ ...batch, keyId: 'B' }, code, now, MAX)).toBe('invalid');
+    expect(checkAgainstBatch({ ...batch, tagChars: 13 }, code, now, MAX)).toBe('invalid');
+    expect(checkAgainstBatch({ ...batch, count: 99 }, code, now, MAX)).toBe('invalid');
+    expect(checkAgainstBatch(batch, code, Date.parse('2027-01-01T00:00:00Z'), MAX)).toBe('expired');
+    // points past the cap or not a whole positive number (a batch document loaded by hand): stopped, as withdrawn
+    expect(checkAgainstBatch({ ...batch, points: MAX }, code, now, MAX)).toBe('ok');
+    expect(checkAgainstBatch({ ...batch, points: MAX + 1 }, code, now, MAX)).toBe('withdrawn');
+    expect(checkAgainstBatch({ ...batch, points: 0 }, code, now, MAX)).toBe('withdrawn');
+    expect(checkAgainstBatch({ ...batch, points: -5 }, code, now, MAX)).toBe('withdrawn');
+    expect(checkAgainstBatch({ ...batch, points: 2.5 }, code, now, MAX)).toBe('withdrawn');
   });
 });
 

@@ -43,7 +43,8 @@ const DAY_MS = 86_400_000;
 export function parseValidTo(text: string): string | null {
   const start = parseBeijingTime(text);
   if (!start) return null;
-  if (!/^\d{4}[-/]\d{1,2}[-/]\d{1,2}$/.test(text.trim())) return start;
+  // a date, with or without a zone, runs to the end of that day (in that zone)
+  if (!/^\d{4}[-/]\d{1,2}[-/]\d{1,2}\s*(?:[Zz]|[+-]\d{2}:?\d{2})?$/.test(text.trim())) return start;
   return new Date(Date.parse(start) + DAY_MS - 1).toISOString();
 }
 
@@ -72,11 +73,14 @@ export type BatchCheck = 'ok' | 'invalid' | 'expired' | 'withdrawn';
  * exists and is active, the code matches how the batch was made, and it is
  * still valid at `now`.
  */
-export function checkAgainstBatch(batch: BatchDoc | null, code: ParsedCode, now: number): BatchCheck {
+export function checkAgainstBatch(batch: BatchDoc | null, code: ParsedCode, now: number, maxPoints: number): BatchCheck {
   if (!batch) return 'invalid';
   if (batch.keyId !== code.keyId || batch.tagChars !== code.tag.length || code.serial > batch.count) return 'invalid';
   // pending: never finished (an interrupted codes create); its codes are ours all the same, not forgeries
   if (batch.status !== 'active') return 'withdrawn';
+  // a batch document that reached the store by other means than codes create (CloudBase has no
+  // CLI) is held to the same cap: a typo in its points is stopped, not paid out
+  if (!Number.isInteger(batch.points) || batch.points < 1 || batch.points > maxPoints) return 'withdrawn';
   if (batch.validTo !== null && Date.parse(batch.validTo) < now) return 'expired';
   return 'ok';
 }

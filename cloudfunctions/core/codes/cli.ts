@@ -37,6 +37,9 @@ const validTo = (value: string) => {
 };
 
 /** `codes create|list|signals|revoke-batch|revoke-key`. */
+/** A batch id as the operator typed it: ids are upper case, as codes are, which are read in any case. */
+const batchIdAsTyped = (typed: string) => typed.trim().toUpperCase();
+
 export function registerCodeCommands({ program, run, dataFiles }: CliContext): void {
   const withServices = (fn: (services: Services) => Promise<void>) => () => run(fn);
 
@@ -146,7 +149,8 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
     .command('signals <batch>')
     .description('counterfeit signals of a batch: codes redeemed and repeat scans of redeemed codes')
     .option('--top <n>', 'show the most repeated codes', integer, 10)
-    .action((batchId: string, options: { top: number }) => withServices(async (services) => {
+    .action((typed: string, options: { top: number }) => withServices(async (services) => {
+      const batchId = batchIdAsTyped(typed);
       const batch = await services.store.get<BatchDoc>(BATCHES, batchId);
       if (!batch) throw new Error(`no batch ${batchId}`);
       const redeemed = await countRedeemed(services.store, batch.keyId, batchId);
@@ -169,7 +173,8 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
   codes
     .command('revoke-batch <batch>')
     .description('withdraw a batch: its unredeemed codes are refused from now on (within the batch cache time)')
-    .action((batchId: string) => withServices(async (services) => {
+    .action((typed: string) => withServices(async (services) => {
+      const batchId = batchIdAsTyped(typed);
       const done = await setBatchStatus(services, batchId, ['pending', 'active'], { status: 'revoked', revokedAt: new Date(services.clock.now()).toISOString() });
       if (!done && !(await services.store.get<BatchDoc>(BATCHES, batchId))) throw new Error(`no batch ${batchId} (codes list shows them)`);
       process.stdout.write(done ? `batch ${batchId} revoked\n` : `batch ${batchId} was revoked already\n`);

@@ -64,8 +64,9 @@ export async function checkCode(services: Services, text: string | null): Promis
   const revokedKey = verdict === 'revoked_key' && verifyCode(code, services.secrets.codeKeys, []) === 'ok';
   if (verdict !== 'ok' && !revokedKey) return invalid();
   const batch = await cachedBatch(services, code.batchId);
-  const check = checkAgainstBatch(batch, code, services.clock.now());
+  const check = checkAgainstBatch(batch, code, services.clock.now(), services.config.codes.maxPoints);
   if (check === 'invalid') return invalid();
+  if (check === 'withdrawn' && batch!.status === 'active') services.log.warn('batch_points_out_of_range', { batchId: batch!._id, points: batch!.points });
   // a withdrawn batch or a retired key's batch is refused as invalid, but says so: the goods in
   // hand may well be genuine, and the page must not call them fakes
   if (revokedKey || check === 'withdrawn') return new AppError('CODE_INVALID', 'this product code was withdrawn', { reason: 'withdrawn' });

@@ -35,11 +35,16 @@ function key32(name: string, base64: string | undefined): Buffer {
 function parseCodeKeys(value: string | undefined): Secrets['codeKeys'] {
   const entries = (value ?? '').split(',').map((part) => part.trim()).filter(Boolean);
   if (entries.length === 0) throw new Error(`${ENV.codeKeys} must list at least one key`);
-  return entries.map((entry) => {
+  const keys = entries.map((entry) => {
     const [id, base64] = entry.split(':');
     if (!id || !/^[A-Z0-9]{1,2}$/.test(id)) throw new Error(`${ENV.codeKeys}: key ids are 1-2 characters A-Z 0-9`);
     return { id, key: key32(`${ENV.codeKeys} ${id}`, base64) };
   });
+  // a code names its key by id and is checked against the first key of that id alone: a new key
+  // given an old key's id would leave every code of the old batches refused as a fake
+  const repeated = keys.find((k, i) => keys.findIndex((other) => other.id === k.id) !== i);
+  if (repeated) throw new Error(`${ENV.codeKeys}: key id ${repeated.id} is listed twice; give a new key a new id`);
+  return keys;
 }
 
 export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): Secrets {

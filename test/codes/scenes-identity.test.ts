@@ -75,6 +75,38 @@ describe('first touch across merges and unmerges', () => {
   });
 });
 
+describe('after an operator undoes a wrong merge', () => {
+  test('a consumer wrongly merged with a Tmall card when they joined is a new recruit once the merge is undone, not an already member', async () => {
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1' }]);
+    const [tmall] = await services.dump('members');
+    const { memberId } = await boundConsumer(services, 'a', '13912345678');
+    const merge = await mergeMembers(services, tmall!._id, memberId);
+    expect(await ok('a', { action: 'join', scene: 'g=G001' })).toMatchObject({ attributed: true, guideId: 'G001' });
+    expect((await guideCounts()).G001).toEqual({ recruited: 0, alreadyMembers: 1 });
+    await unmergeMembers(services, merge._id);
+    // the consumer holds no Tmall, store or JD card any more: the brand knew them in no channel
+    expect(await memberOk(services, 'a', { action: 'channels' })).toMatchObject({ tmall: false, offline: false, jd: false });
+    expect((await guideCounts()).G001).toEqual({ recruited: 1, alreadyMembers: 0 });
+  });
+
+  test('an order that stopped being the caller\'s before its binding committed earns the caller nothing, and its buyer can still bind it', async () => {
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1' }]);
+    const [tmall] = await services.dump('members');
+    await importOrders(services, 'tmall', [{ orderId: '5001', channelMemberId: 'T1', amountFen: 9900, status: 'paid', paidAt: '2026-11-11 10:00:00' }]);
+    const { memberId } = await boundConsumer(services, 'u1', '13912345678');
+    const merge = await mergeMembers(services, tmall!._id, memberId);
+    // the operator undoes the wrong merge after bindOrder checked the buyer, before its transaction
+    const racing = withStepBeforeTransaction(services, () => unmergeMembers(services, merge._id));
+    const answer = await scenes(racing, 'u1', { action: 'bindOrder', platform: 'tmall', orderId: '5001', campaignId: 'P11' });
+    expect(answer).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await services.dump('cardOrders')).toEqual([]);
+    // T1's owner gets the phone on the card and binds their own order
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13700000002' }]);
+    await boundConsumer(services, 'u2', '13700000002');
+    expect(await ok('u2', { action: 'bindOrder', platform: 'tmall', orderId: '5001', campaignId: 'P11' })).toMatchObject({ points: 50 });
+  });
+});
+
 describe('a phone set aside as shared', () => {
   test('one phone bound from five WeChat accounts, each joining through one guide, is one recruit', async () => {
     // WeChat's phone button lets any account verify a number by SMS: a guide's own phone on their spare accounts

@@ -173,6 +173,20 @@ describe('scenes.join', () => {
     expect(await recruitReport(services)).toMatchObject({ total: 1, alreadyMembers: 1 });
   });
 
+  test('a store card dated only by the day of the join (signed up at the till that evening) leaves the recruit the guide\'s', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    // 10:00 Beijing on 2026-11-23: recruited into the mini-program by G001
+    expect(await ok('u1', { action: 'join', scene: 'g=G001' })).toMatchObject({ attributed: true });
+    // that evening the guide signs them up at the till; the POS export dates cards by the day alone
+    services.clock.advance(8 * 3600_000);
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678', joinedAt: '2026-11-23' }]);
+    const guide = async () => (await recruitReport(services)).stores.find((s) => s.storeId === 'SH001')!.guides.find((g) => g.guideId === 'G001')!;
+    expect(await guide()).toMatchObject({ recruited: 1, alreadyMembers: 0 });
+    // a card dated the day before came first
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678', joinedAt: '2026-11-22' }]);
+    expect(await guide()).toMatchObject({ recruited: 0, alreadyMembers: 1 });
+  });
+
   test('a Tmall or store member who joins the mini-program through a guide counts apart from new members', async () => {
     await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345678' }]);
     await boundConsumer(services, 'u1', '13912345678');
@@ -382,6 +396,18 @@ describe('scenes.bindOrder (package cards)', () => {
     expect(await ok('u2', { action: 'bindOrder', platform: 'tmall', orderId: '2001', campaignId: 'P11' })).toMatchObject({ points: 50 });
     services.clock.advance(3600_000 + 1);
     expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1001', campaignId: 'P11' })).toMatchObject({ points: 50 });
+  });
+
+  test('one order id tried again and again before it is imported counts once: its buyer binds it when it arrives', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    // the page says 刚下的单需在发货后 1-2 天才能绑定; the buyer tries the same number again a few times
+    for (let i = 0; i < 11; i++) expect(await failure('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1009', campaignId: 'P11' })).toBe('NOT_FOUND');
+    await importOrders(services, 'tmall', [{ orderId: '1009', channelMemberId: 'T1', amountFen: 19900, status: 'paid', paidAt: '2026-11-20 10:00:00' }]);
+    services.clock.advance(60_000);
+    expect(await ok('u1', { action: 'bindOrder', platform: 'tmall', orderId: '1009', campaignId: 'P11' })).toMatchObject({ points: 50 });
+    // distinct ids still count one each
+    for (let i = 0; i < 9; i++) expect(await failure('u1', { action: 'bindOrder', platform: 'tmall', orderId: String(9000 + i), campaignId: 'P11' })).toBe('NOT_FOUND');
+    expect(await failure('u1', { action: 'bindOrder', platform: 'tmall', orderId: '9100', campaignId: 'P11' })).toBe('RATE_LIMITED');
   });
 
   test('order ids tried side by side are held to the limit too: each passed the check made before its answer', async () => {

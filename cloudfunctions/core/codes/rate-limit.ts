@@ -38,6 +38,18 @@ export class InvalidScanLimiter {
     return true;
   }
 
+  /**
+   * As `admit`, but one attempt (an order id) tried again within the window is not counted
+   * again: it tells the caller nothing new, and a buyer told to wait for their order may well try it twice.
+   */
+  admitDistinct(key: string, attempt: string, now: number): boolean {
+    const tried = `${key}\n${attempt}`;
+    if (this.recent(tried, now).length > 0) return true;
+    if (!this.admit(key, now)) return false;
+    this.hit(tried, now);
+    return true;
+  }
+
   /** Counts one invalid attempt. */
   hit(key: string, now: number): void {
     const live = this.recent(key, now);

@@ -36,6 +36,8 @@ export interface AttributionDoc extends Doc {
    * then; the report also finds a card imported later that says it joined before.
    */
   alreadyMember?: boolean;
+  /** The channel cards the member held when joining (absent on attributions written before). */
+  cards?: string[];
 }
 
 /**
@@ -64,7 +66,7 @@ export interface AttributionView {
 /** A channel membership the brand knew the person by (a Tmall, store or JD card…), not the mini-program's own record nor an order's phone-only buyer. */
 export const isChannelCard = (recordId: string) => !recordId.startsWith('wechat:') && !recordId.startsWith(BUYER_PREFIX);
 
-export function attributionFrom(resolved: Resolved, memberId: string, recordId: string, at: string, joining: { recruit: boolean; alreadyMember: boolean }): AttributionDoc {
+export function attributionFrom(resolved: Resolved, memberId: string, recordId: string, at: string, joining: { recruit: boolean; alreadyMember: boolean; cards: string[] }): AttributionDoc {
   return {
     _id: recordId, memberId, recordId, kind: resolved.kind, channel: 'wechat', ...joining,
     storeId: resolved.kind === 'guide' || resolved.kind === 'store' ? resolved.storeId : null,

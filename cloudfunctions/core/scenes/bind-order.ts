@@ -101,13 +101,13 @@ export async function bindOrder(services: Services, openid: string, input: { pla
   const order = await findImportedOrder(get, input.platform, input.orderId);
   if (!order) {
     // tries sent side by side all passed the check above: the one past the limit is stopped here
-    if (!limiter.admit(openid, now)) throw tooManyOrders();
+    if (!limiter.admitDistinct(openid, id, now)) throw tooManyOrders();
     throw new AppError('NOT_FOUND', 'no such order (orders appear once imported)');
   }
   const buyer = await get<{ _id: string; memberId: string | null }>('records', order.buyerRecordId);
   const buyerMember = buyer ? await liveMember(get, buyer.memberId) : null;
   if (buyerMember?._id !== member._id) {
-    if (!limiter.admit(openid, now)) throw tooManyOrders();
+    if (!limiter.admitDistinct(openid, id, now)) throw tooManyOrders();
     throw new AppError('FORBIDDEN', 'this order is not linked to your membership');
   }
   // Only its buyer learns that an order was bound (by a member they were once merged with) or refunded.
@@ -132,6 +132,15 @@ export async function bindOrder(services: Services, openid: string, input: { pla
       // the binding, which keeps its bonus: the refund import reads nothing the binding writes.)
       const imported = await findImportedOrder(tx.get.bind(tx), input.platform, input.orderId);
       if (imported && fullyRefunded(imported)) throw refunded();
+      // the buyer is read again too: an unmerge or a card unlink since the check makes it someone else's
+      const txGet: Getter = tx.get.bind(tx);
+      const caller = await txGet<Doc & { memberId: string | null }>('records', record._id);
+      const callerMember = caller ? await liveMember(txGet, caller.memberId) : null;
+      if (!callerMember) throw new AppError('NOT_BOUND', 'bind a phone to earn points');
+      const buyerNow = await txGet<Doc & { memberId: string | null }>('records', order.buyerRecordId);
+      if (!buyerNow || (await liveMember(txGet, buyerNow.memberId))?._id !== callerMember._id) {
+        throw new AppError('FORBIDDEN', 'this order is not linked to your membership');
+      }
       await tx.create(CARD_ORDERS, bound);
       const session = new PointsSession(tx, services);
       const { entry } = await earnIn(session, {

@@ -74,8 +74,8 @@ export async function joinScene(services: Services, openid: string, input: { sce
     }
     const recruit = joinedNow([current, ...wechats].map((r) => r.phoneBoundAt), services.clock.now());
     // a channel card (Tmall, store, JD…) joined through the phone: the brand knew them before the guide did
-    const alreadyMember = member.records.some(isChannelCard);
-    const attribution = attributionFrom(touch, member._id, record._id, at, { recruit, alreadyMember });
+    const cards = member.records.filter(isChannelCard);
+    const attribution = attributionFrom(touch, member._id, record._id, at, { recruit, alreadyMember: cards.length > 0, cards });
     // the attribution is the credit (report guides counts them): no store, guide or campaign
     // counter is written here, which every join at an in-store event would collide on
     await tx.create(ATTRIBUTIONS, attribution);

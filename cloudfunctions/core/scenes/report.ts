@@ -6,6 +6,7 @@ import { isChannelCard, type AttributionDoc } from './attribution';
 import { ATTRIBUTIONS } from './attributions.store';
 import { allDocs } from '../store/all-docs';
 import { GUIDES, STORES } from './places.store';
+import { BEIJING_OFFSET_MS } from '../points/time';
 
 interface Counts {
   /** New members: the brand knew them in no channel before. */
@@ -53,11 +54,19 @@ const BASE64URL_VALUE = (() => {
   return values;
 })();
 
+/** A card's joining time before the join: a day alone (a Beijing midnight, as a date-only export reads) counts only on an earlier day. */
+function cardBefore(joined: string, at: string): boolean {
+  const ms = Date.parse(joined);
+  const day = (t: number) => Math.floor((t + BEIJING_OFFSET_MS) / 86_400_000);
+  if ((ms + BEIJING_OFFSET_MS) % 86_400_000 === 0) return day(ms) < day(Date.parse(at));
+  return joined < at;
+}
+
 /** Whether one of the member's channel cards says the person had joined that channel before `at` (a card imported after the join included). */
 async function heldCardBefore(get: Getter, records: string[], at: string): Promise<boolean> {
   for (const id of records.filter(isChannelCard)) {
     const card = await get<RecordDoc>('records', id);
-    if (card && (card.joinedAt ?? card.createdAt) < at) return true;
+    if (card && cardBefore(card.joinedAt ?? card.createdAt, at)) return true;
   }
   return false;
 }
@@ -113,7 +122,9 @@ export async function recruitReport(services: Services): Promise<RecruitReport> 
     }
     const held = firstOf.get(person);
     if (held && held.at <= attribution.at) continue;
-    const alreadyMember = attribution.alreadyMember === true || (await heldCardBefore(get, member.records, attribution.at));
+    // a card known at the join counts while the member still holds it (an unmerge takes a wrongly merged one away)
+    const knownThen = attribution.cards ? attribution.cards.some((id) => member.records.includes(id)) : attribution.alreadyMember === true;
+    const alreadyMember = knownThen || (await heldCardBefore(get, member.records, attribution.at));
     firstOf.set(person, { at: attribution.at, storeId: attribution.storeId, guideId: attribution.guideId, alreadyMember });
   }
   const byStore = new Map<string, Counts>();

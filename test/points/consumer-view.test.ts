@@ -1,12 +1,14 @@
 import { pointsFunction } from '../../cloudfunctions/core/functions/points';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { postAdjust, postEarn, postRedeem, postReverse } from '../../cloudfunctions/core/points/ledger';
+import { expirePoints } from '../../cloudfunctions/core/points/expire.store';
+import type { Services } from '../../cloudfunctions/core/runtime/services';
 import type { PointsHistoryResult, PointsSummaryResult } from '../../cloudfunctions/core/contracts/points';
 import { invoke } from '../../cloudfunctions/core/runtime/handler';
 import { verifyPoints } from '../../cloudfunctions/core/points/verify.store';
 import { importOrders } from '../codes/support';
 import { boundConsumer, exportAll, importMembers, memberOk } from '../support/members';
-import { callerOf, openTestServices, type TestServices } from '../support/services';
+import { callerOf, openTestServices, withStepBeforeRead, type TestServices } from '../support/services';
 import { seedMember, source } from './support';
 
 /** What a consumer sees of their points (points.summary and points.history) after erasures, unmerges and debts. */
@@ -202,5 +204,69 @@ describe('points.history paging past entries that move nothing (0/0): every page
     expect(all.find((l) => l.description === '扫码积分 · 玻尿酸面膜')).toMatchObject({ points: 1000 });
     expect(all.some((l) => l.description === '抵还欠分')).toBe(false);
     expect(await wholeHistory('u1', 1)).toEqual(all);
+  });
+});
+
+/** Another request committing between the reads of one summary or history answer. */
+describe('points the consumer sees, read while other writes commit', () => {
+  let services: TestServices;
+  beforeEach(async () => {
+    services = openTestServices('2026-11-23T02:00:00Z');
+    await seedMember(services, 'm1', ['wechat:o-alice', 'tmall:T1'], { openid: 'o-alice', phone: true });
+  });
+  afterEach(() => services.close());
+
+  const call = async <T>(on: Services, event: Record<string, unknown>): Promise<T> => {
+    const answer = await invoke(pointsFunction, event, callerOf('o-alice'), on);
+    if (!answer.ok) throw new Error(`${String(event.action)}: ${answer.error.code} ${answer.error.message}`);
+    return answer.data as T;
+  };
+
+  it.each([
+    ['after the accounts, before the balance', 'balances', null],
+    ['between the two accounts', 'accounts', 'tmall:T1'],
+  ])('takes points due at the year end off once when the expiry sweep commits while the summary is read (%s)', async (_, collection, id) => {
+    // 100 points from 2025 (due 2026-12-31 23:59:59 Beijing) and 50 from 2026
+    await services.store.transaction((tx) => postEarn(tx, services, { key: 'order:tmall:1', accountId: 'tmall:T1', points: 100, growth: 100, at: '2025-06-01T00:00:00Z', source: source('1') }));
+    await services.store.transaction((tx) => postEarn(tx, services, { key: 'order:tmall:2', accountId: 'tmall:T1', points: 50, growth: 50, at: '2026-06-01T00:00:00Z', source: source('2') }));
+    services.clock.set('2027-01-01T00:00:00Z'); // 08:00 on 1 January in Beijing: the 100 are due, not swept yet
+    expect(await call<PointsSummaryResult>(services, { action: 'summary' })).toMatchObject({ available: 50, owed: 0, growth: 150 });
+    // the nightly sweep (or a refund, which sweeps what is due first) commits as the summary reads
+    const sweeping = withStepBeforeRead(services, (kind, name, target) => kind === 'get' && name === collection && (id === null || target === id),
+      () => expirePoints(services, '2027-01-01T00:00:00Z'));
+    expect(await call<PointsSummaryResult>(sweeping, { action: 'summary' })).toMatchObject({ available: 50, owed: 0, growth: 150 });
+  });
+
+  it('shows a scan that settled a debt as one line when it commits between two accounts\' queries, and pages on past it', async () => {
+    // Tmall owes 700: its order's points were spent, then the order refunded
+    await services.store.transaction((tx) => postEarn(tx, services, { key: 'order:tmall:A1', accountId: 'tmall:T1', points: 700, growth: 700, at: '2026-11-20T02:00:00Z', source: source('A1') }));
+    await services.store.transaction((tx) => postRedeem(tx, services, { key: 'redeem:r1', memberId: 'm1', points: 700, at: '2026-11-21T02:00:00Z', source: { channel: 'reward', ref: 'cup' } }));
+    await services.store.transaction((tx) => postReverse(tx, services, { key: 'refund:tmall:A1', of: 'order:tmall:A1', points: 700, growth: 700, at: '2026-11-22T02:00:00Z', source: source('A1') }));
+    const scan = () => services.store.transaction((tx) => postEarn(tx, services, {
+      key: 'scan:c1', accountId: 'wechat:o-alice', points: 1000, growth: 0, at: '2026-11-23T02:00:00.000Z', source: { channel: 'scan', ref: 'c1' }, note: '玻尿酸面膜',
+    }, { settle: true }));
+    // the WeChat account is queried before the scan commits, the Tmall account after it
+    const scanning = withStepBeforeRead(services, (kind, collection, options) => kind === 'query' && collection === 'ledger'
+      && (options as { where?: { accountId?: string } }).where?.accountId === 'tmall:T1', scan);
+    const first = await call<PointsHistoryResult>(scanning, { action: 'history', limit: 1 });
+    expect(first.entries).toEqual([expect.objectContaining({ kind: 'earn', points: 1000, description: '扫码积分 · 玻尿酸面膜' })]);
+    // the next pages bring the rest once each, as a read with nothing committing meanwhile does
+    const lines = [...first.entries];
+    for (let cursor = first.nextCursor; cursor;) {
+      const page: PointsHistoryResult = await call<PointsHistoryResult>(services, { action: 'history', cursor, limit: 1 });
+      lines.push(...page.entries);
+      cursor = page.nextCursor;
+    }
+    expect(lines).toEqual((await call<PointsHistoryResult>(services, { action: 'history', limit: 50 })).entries);
+  });
+
+  it('pages past an operator adjustment whose request id is Chinese: the cursor it gives out is one it takes', async () => {
+    await services.store.transaction((tx) => postEarn(tx, services, { key: 'order:tmall:1', accountId: 'tmall:T1', points: 100, growth: 100, at: '2026-11-01T00:00:00Z', source: source('1') }));
+    // `points adjust --request-id` takes 1-193 characters without spaces or #: Chinese ones too
+    const requestId = '双十一补发积分'.repeat(27).slice(0, 193);
+    await services.store.transaction((tx) => postAdjust(tx, services, { key: `adjust:${requestId}`, memberId: 'm1', points: 20, reason: '补发', operator: 'op', at: '2026-11-23T02:00:00Z' }));
+    const first = await call<PointsHistoryResult>(services, { action: 'history', limit: 1 });
+    expect(first.entries.map((e) => e.description)).toEqual(['客服调整']);
+    expect(await call<PointsHistoryResult>(services, { action: 'history', cursor: first.nextCursor, limit: 1 })).toMatchObject({ entries: [{ description: '天猫订单 1 消费得积分' }], nextCursor: null });
   });
 });

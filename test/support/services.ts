@@ -67,3 +67,38 @@ export function withStepBeforeTransaction<S extends Services>(services: S, step:
     },
   };
 }
+
+/**
+ * The same services on the same store, except that `step` runs once (through the real services)
+ * just before the first read outside a transaction that `when` picks: another request committing
+ * between two reads of one action (on CloudBase each read is its own round trip).
+ */
+export function withStepBeforeRead<S extends Services>(
+  services: S,
+  when: (kind: 'get' | 'query', collection: string, target: unknown) => boolean,
+  step: () => Promise<unknown>,
+): S {
+  const { store } = services;
+  let pending = true;
+  const before = async (kind: 'get' | 'query', collection: string, target: unknown) => {
+    if (!pending || !when(kind, collection, target)) return;
+    pending = false;
+    await step();
+  };
+  return {
+    ...services,
+    store: {
+      transaction: (fn) => store.transaction(fn),
+      get: async (collection, id) => {
+        await before('get', collection, id);
+        return store.get(collection, id);
+      },
+      updateIf: (collection, id, expected, patch) => store.updateIf(collection, id, expected, patch),
+      query: async (collection, options) => {
+        await before('query', collection, options);
+        return store.query(collection, options);
+      },
+      close: () => store.close(),
+    },
+  };
+}

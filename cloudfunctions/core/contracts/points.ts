@@ -24,8 +24,11 @@ export const HISTORY_MAX = 50;
 export const pointsHistory = {
   input: z.object({
     action: z.literal('history'),
-    /** `nextCursor` of the previous page; absent or null for the newest. */
-    cursor: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(512)))),
+    /**
+     * `nextCursor` of the previous page; absent or null for the newest. It carries an entry's key,
+     * which an operator's request id (up to 193 characters, Chinese ones three bytes each) is part of.
+     */
+    cursor: z.optional(z.nullable(z.string().check(z.minLength(1), z.maxLength(2048)))),
     limit: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(HISTORY_MAX))),
   }),
   output: z.object({

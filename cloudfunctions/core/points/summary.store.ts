@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor } from '../store/cursor';
 import { liveMember, type MemberRef } from './accounts.store';
 import { describeEntry } from './describe';
 import { dueTotal } from './rules';
-import { COLLECTION, NEVER, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
+import { COLLECTION, NEVER, type AccountDoc, type LedgerEntry } from './types';
 
 /** How many expiry dates the summary lists. */
 const EXPIRING_DATES = 3;
@@ -26,11 +26,14 @@ async function accountsOf(services: Services, member: MemberRef): Promise<Accoun
  */
 export async function pointsSummary(services: Services, member: MemberRef): Promise<PointsSummaryResult> {
   const now = new Date(services.clock.now()).toISOString();
-  const [accounts, stored] = await Promise.all([accountsOf(services, member), services.store.get<BalanceDoc>(COLLECTION.balances, member._id)]);
+  // Every figure from the accounts, each of which holds its points and the lots due on it: the
+  // member's balance document, read beside them, could be read after an expiry sweep (or a refund,
+  // which sweeps first) that the accounts were read before, and the due points be taken off twice.
+  const accounts = await accountsOf(services, member);
   const sum = (f: (a: AccountDoc) => number) => accounts.reduce((total, a) => total + f(a), 0);
-  const points = stored?.points ?? sum((a) => a.points);
-  const owed = stored?.owed ?? sum((a) => Math.max(0, -a.points));
-  const growth = stored?.growth ?? sum((a) => a.growth);
+  const points = sum((a) => a.points);
+  const owed = sum((a) => Math.max(0, -a.points));
+  const growth = sum((a) => a.growth);
   const due = sum((a) => dueTotal(a, now));
 
   const byDate = new Map<string, number>();
@@ -127,9 +130,37 @@ export async function pointsHistory(
     taken += 1;
   }
   if (found.length > taken) more = true;
+  await completeLines(services, member, lines);
   const lastLine = lines[lines.length - 1];
   const last = lastLine?.[lastLine.length - 1];
   return { entries: lines.flatMap(historyLines), nextCursor: more && last ? encodeCursor({ value: last.at, id: last._id }) : null };
+}
+
+/**
+ * Adds to each line the parts of its operation on the member's accounts that the queries missed:
+ * one committed between two accounts' queries (a scan that settled what the Tmall card owed,
+ * queried on WeChat before it and on Tmall after) would otherwise show as its settle part alone,
+ * and the cursor, past it already, would never bring the rest. The line's last part stays its
+ * oldest key, which the cursor is made from.
+ */
+async function completeLines(services: Services, member: MemberRef, lines: LedgerEntry[][]): Promise<void> {
+  const own = new Set(member.records ?? []);
+  for (const line of lines) {
+    const group = line[0]!.group;
+    if (!group) continue;
+    const head = line.find((p) => p._id === group) ?? (await services.store.get<LedgerEntry>(COLLECTION.ledger, group));
+    if (!head) continue;
+    let added = false;
+    for (const id of [group, ...(head.parts ?? [])]) {
+      if (line.some((p) => p._id === id)) continue;
+      const part = id === group ? head : await services.store.get<LedgerEntry>(COLLECTION.ledger, id);
+      if (part && own.has(part.accountId)) {
+        line.push(part);
+        added = true;
+      }
+    }
+    if (added) line.sort(newestFirst);
+  }
 }
 
 /**

@@ -39,7 +39,8 @@ export default function MemberCard({ profile, points, onRetryPoints }: Props) {
       {summary && (
         <View className="member-card__progress">
           <View className="member-card__track">
-            <View className="member-card__fill" style={{ width: `${Math.round(progress * 100)}%` }} />
+            {/* rounded down: a bar drawn full beside 再得 1 升级 would say the level is reached */}
+            <View className="member-card__fill" style={{ width: `${Math.floor(progress * 100)}%` }} />
           </View>
           <Text className="member-card__progress-text">
             {next

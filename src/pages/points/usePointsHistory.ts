@@ -46,8 +46,9 @@ export function usePointsHistory() {
       setState((s) => ({ entries: replace ? page.entries : [...s.entries, ...page.entries], nextCursor: page.nextCursor, loading: null, error: null, answers: s.answers + 1 }))
     } catch (error) {
       if (mine !== generation.current) return
-      // a quiet refresh that failed still counts as an answer: it superseded a next page asked for
-      setState((s) => (quiet && s.entries.length ? { ...s, answers: s.answers + 1 } : { ...s, loading: null, error: toApiError(error) }))
+      // a quiet refresh that failed still counts as an answer: it superseded a next page asked for;
+      // the list shown stays, an empty one (还没有积分记录) included
+      setState((s) => (quiet && s.answers > 0 ? { ...s, answers: s.answers + 1 } : { ...s, loading: null, error: toApiError(error) }))
     } finally {
       if (mine === generation.current) busy.current = false
     }

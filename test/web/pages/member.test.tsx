@@ -82,6 +82,14 @@ describe('会员 home', () => {
     expect(container.textContent).not.toMatch(/1[3-9]\d{9}/)
   })
 
+  it.each([[999, 1000, 1], [4995, 5000, 5], [19_900, 20_000, 100]])('never draws the progress bar full short of the next level (growth %i)', async (growth, minGrowth, growthNeeded) => {
+    const near = { data: { ...SUMMARY.data, growth, nextLevel: { ...SUMMARY.data.nextLevel, minGrowth, growthNeeded } } }
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': near, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    const { container } = render(<MemberPage />)
+    expect(await screen.findByText(new RegExp(`再得 ${growthNeeded} 升级银卡`))).toBeTruthy()
+    expect((container.querySelector('.member-card__fill') as HTMLElement).style.width).toBe('99%')
+  })
+
   it('shows points owed once, as owed: no negative balance, no reason it cannot know', async () => {
     const owed = { data: { ...SUMMARY.data, available: -150, owed: 150, expiring: [] } }
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': owed, 'member.channels': CHANNELS, 'member.memberCode': CODE })

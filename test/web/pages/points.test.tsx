@@ -136,6 +136,19 @@ describe('积分', () => {
     expect(await screen.findByText('天猫订单 2 消费得积分')).toBeTruthy()
   })
 
+  it('keeps an empty history (还没有积分记录) when coming back to the tab fails', async () => {
+    mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': { data: { entries: [], nextCursor: null } } })
+    render(<PointsPage />)
+    expect(await screen.findByText('还没有积分记录')).toBeTruthy()
+    mockApi({})
+    act(() => pageLifecycle.hide())
+    act(() => pageLifecycle.show())
+    await waitFor(() => expect(callsOf('points', 'history')).toHaveLength(1))
+    await waitFor(() => expect(callsOf('member', 'login')).toHaveLength(1))
+    expect(screen.getByText('还没有积分记录')).toBeTruthy()
+    expect(screen.queryByText(/暂时无法加载|重新加载/)).toBeNull()
+  })
+
   it('a page still loading when the consumer leaves the tab is given up, and more can be loaded after coming back, even when that refresh failed', async () => {
     const firstPage = { data: { entries: Array.from({ length: 20 }, (_, i) => entry(i + 1, 10)), nextCursor: 'c20' } }
     mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': (event) => (event.cursor ? { pending: true } : firstPage) })

@@ -17,6 +17,10 @@ export default function JoinInvite({ title = '加入会员，积分一处通用'
         <Text className="join-invite__brand">{BRAND_NAME}</Text>
         <Text className="join-invite__title">{title}</Text>
         <Text className="join-invite__desc">授权手机号即可入会，已有的天猫、门店会员身份会自动关联</Text>
+        {/* in the card, not below the benefits: on a 320 × 568 phone that was below the fold */}
+        <Button shape="round" block className="join-invite__action" onClick={() => go(ROUTES.join)}>
+          立即入会
+        </Button>
       </View>
       <View className="join-invite__benefits">
         {BENEFITS.map((b) => (
@@ -26,9 +30,6 @@ export default function JoinInvite({ title = '加入会员，积分一处通用'
           </View>
         ))}
       </View>
-      <Button type="primary" shape="round" block className="join-invite__action" onClick={() => go(ROUTES.join)}>
-        立即入会
-      </Button>
     </View>
   )
 }

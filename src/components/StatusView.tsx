@@ -21,7 +21,7 @@ export function ErrorView({ error, title = '暂时无法加载', onRetry, compac
     <View className={`status-view ${compact ? 'status-view--compact' : ''}`} role="alert">
       <View className="status-view__mark status-view__mark--error">!</View>
       <Text className="status-view__title">{title}</Text>
-      <Text className="status-view__desc">{error.message}</Text>
+      <Text className="status-view__desc mc-keep-words">{error.message}</Text>
       {onRetry && (
         <Button type="primary" shape="round" className="status-view__action" onClick={onRetry}>
           重新加载
@@ -37,7 +37,7 @@ export function EmptyView({ title, description, mark = '○', children }: { titl
     <View className="status-view status-view--compact">
       <View className="status-view__mark status-view__mark--empty">{mark}</View>
       <Text className="status-view__title">{title}</Text>
-      {description && <Text className="status-view__desc">{description}</Text>}
+      {description && <Text className="status-view__desc mc-keep-words">{description}</Text>}
       {children}
     </View>
   )

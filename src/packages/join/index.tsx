@@ -1,5 +1,6 @@
 import { Text, View } from '@tarojs/components'
-import { useState } from 'react'
+import Taro from '@tarojs/taro'
+import { useEffect, useState } from 'react'
 import type { BindPhoneResult, MemberLoginResult } from '../../../cloudfunctions/core/contracts'
 import { callFunction, toApiError } from '../../api'
 import { ErrorView, LoadingView } from '../../components/StatusView'
@@ -49,6 +50,10 @@ export default function JoinPage() {
   const step: Step | null = override ?? (member ? stepOf(member) : null)
   // a member whose consent is to earlier terms (the brand updated them) agrees again and goes back
   const renewing = Boolean(member?.phoneBound && !member.consented)
+  // a member agreeing to updated terms is not joining: the page's title (加入会员) says what it is
+  useEffect(() => {
+    if (renewing) void Taro.setNavigationBarTitle({ title: '会员隐私条款' }).catch(() => undefined)
+  }, [renewing])
 
   const agree = async () => {
     if (!member) return

@@ -86,7 +86,7 @@ export default function HistoryList({ history, onRetry, onMore }: Props) {
         {loading === 'more' && <Text>正在加载更多…</Text>}
         {!loading && error && (
           <Text className="history__more" onClick={onMore}>
-            {error.message}，点击重试
+            加载失败，点击重试
           </Text>
         )}
         {!loading && !error && nextCursor && (

@@ -136,6 +136,18 @@ describe('积分', () => {
     expect(await screen.findByText('天猫订单 2 消费得积分')).toBeTruthy()
   })
 
+  it('offers one thing to do when a later page fails: 加载失败，点击重试', async () => {
+    mockApi({
+      'member.login': JOINED,
+      'points.summary': SUMMARY,
+      'points.history': (event) => (event.cursor ? { error: 'UNAVAILABLE' } : { data: { entries: Array.from({ length: 20 }, (_, i) => entry(i + 1, 10)), nextCursor: 'c20' } }),
+    })
+    render(<PointsPage />)
+    fireEvent.click(await screen.findByText('加载更多'))
+    expect(await screen.findByText('加载失败，点击重试')).toBeTruthy()
+    expect(screen.queryByText(/请稍后再试/)).toBeNull()
+  })
+
   it('keeps an empty history (还没有积分记录) when coming back to the tab fails', async () => {
     mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': { data: { entries: [], nextCursor: null } } })
     render(<PointsPage />)

@@ -54,6 +54,8 @@ describe('agreeing again to updated terms', () => {
     mockApi({ 'member.login': OUTDATED, 'member.consent': { data: { ...OUTDATED.data, consented: true } }, 'member.channels': { data: { wechat: true } } })
     render(<JoinPage />)
     expect(await screen.findByText('会员隐私条款已更新')).toBeTruthy()
+    // a member, not joining: the page is not titled 加入会员
+    expect(Taro.setNavigationBarTitle).toHaveBeenCalledWith({ title: '会员隐私条款' })
     fireEvent.click(await screen.findByRole('checkbox'))
     fireEvent.click(screen.getByText('同意并继续'))
     await waitFor(() => expect(callsOf('member', 'consent')).toHaveLength(1))

@@ -75,6 +75,7 @@ const Taro = {
   reLaunch: jest.fn(async () => ({})),
   navigateBack: jest.fn(async () => ({})),
   showToast: jest.fn(async () => ({})),
+  setNavigationBarTitle: jest.fn(async () => ({})),
   hideToast: jest.fn(),
   showLoading: jest.fn(),
   hideLoading: jest.fn(),

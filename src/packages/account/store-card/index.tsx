@@ -37,7 +37,8 @@ function lockMessage(failure: ApiError): string | null {
   }
   // this consumer's wrong tries over every card
   if (failure.code === 'RATE_LIMITED' && openAt) return `尝试次数过多，请于 ${openAt} 后再试。`
-  return failure.code === 'LOCKED' && until ? `输错次数过多，${locked}` : null
+  // locked by tries that may not have been this consumer's (the card is locked for everyone)
+  return failure.code === 'LOCKED' && until ? `这张卡因多次验证失败已暂时锁定，请于 ${openAt} 后再试，或携带会员卡到门店办理。` : null
 }
 
 type Outcome = { kind: 'linked' | 'pending' } | { kind: 'error'; code: ErrorCode; text: string }

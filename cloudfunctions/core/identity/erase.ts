@@ -8,6 +8,7 @@ import { TxCache } from '../store/tx-cache';
 import { BUYER_PREFIX, nextBuyerEra } from './buyers';
 import { applyRecordChanges, conflictDoc, refusalsOf, type ConflictDoc, type MemberDoc, type RecordDoc } from './graph.store';
 import { findWechatRecord, liveMember, type Getter, type WechatRecordDoc } from './lookup';
+import { consumerTriesId, DAY_MS, type AttemptsDoc } from './offline-link';
 
 /** Runs of the erasure that may find the consumer's trail moved on under them before it gives up. */
 const MAX_RUNS = 5;
@@ -84,8 +85,20 @@ export async function deleteMember(services: Services, caller: Caller & { openid
         if (left.length === 0) cache.remove('conflicts', id);
         else cache.put('conflicts', conflictDoc(doc._id, doc.type, doc.value, left));
       }
-      // the consumer's wrong store-card tries, kept under each WeChat record's id
-      for (const id of wechatIdsOf(member, current)) if (await cache.get('linkAttempts', id)) cache.remove('linkAttempts', id);
+      // the consumer's wrong store-card tries: those of the last day stay, times alone under a keyed
+      // hash, or erasing and binding again would clear them (offline-link.ts); older ones go, as do
+      // those earlier versions kept under each WeChat record's id
+      const now = services.clock.now();
+      for (const record of records.filter((r) => r._id.startsWith('wechat:'))) {
+        if (await cache.get('linkAttempts', record._id)) cache.remove('linkAttempts', record._id);
+        for (const openid of record.identifiers.filter((i) => i.type === 'openid').map((i) => i.value)) {
+          const tries = await cache.get<AttemptsDoc>('linkAttempts', consumerTriesId(services, openid));
+          if (!tries) continue;
+          const failures = tries.failures.filter((t) => now - Date.parse(t) < DAY_MS);
+          if (failures.length) cache.put('linkAttempts', { _id: tries._id, failures } satisfies AttemptsDoc);
+          else cache.remove('linkAttempts', tries._id);
+        }
+      }
       // how they joined (scenes/join.ts), kept under each WeChat record that joined (and under the
       // member's id by earlier versions): a recruit who left is none (a guide erasing and binding one
       // phone again would count it each time). Removed even when absent: the removal claims the id,

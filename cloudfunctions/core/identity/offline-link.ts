@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { AppError } from '../runtime/errors';
 import type { Caller, Services } from '../runtime/services';
 import type { Doc } from '../store/port';
@@ -20,10 +21,10 @@ import { ensureWechatMember } from './wechat';
  */
 
 /**
- * `linkAttempts/{cardRecordId}`: a card's wrong tries; `linkAttempts/{wechatRecordId}`: a
- * consumer's, over every card.
+ * `linkAttempts/{cardRecordId}`: a card's wrong tries; `linkAttempts/consumer:…` (`consumerTriesId`):
+ * a consumer's, over every card (earlier versions kept them under the WeChat record's id).
  */
-interface AttemptsDoc extends Doc {
+export interface AttemptsDoc extends Doc {
   failures: string[];
   /** Weighed tries, right or wrong: each writes it, so two tries at once never both commit. */
   tries?: number;
@@ -42,7 +43,16 @@ export interface LinkRequestDoc extends Doc {
   mergeId?: string | null;
 }
 
-const DAY_MS = 24 * 3600 * 1000;
+export const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Where a consumer's wrong tries are kept: under a keyed hash of their openid, not under their
+ * WeChat record, which erasure removes (the next login makes a new one): erasing and binding the
+ * phone again would otherwise clear the count, and a card-number guesser would have as many tries
+ * as fresh phone codes. It names no one, and erasure keeps it only while its tries still count.
+ */
+export const consumerTriesId = (services: Services, openid: string) =>
+  `consumer:${createHmac('sha256', services.secrets.phoneHashKey).update(`store-card tries:${openid}`).digest('base64url').slice(0, 24)}`;
 const WECHAT_PREFIX = recordIdOf('wechat', '');
 
 /**
@@ -71,7 +81,8 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     // nothing of the card, not even that it is locked
     const { record: wechat, memberId } = await ensureWechatMember(cache, services, caller);
     if (!hasPhone(wechat)) throw new AppError('NOT_BOUND', 'bind a phone first');
-    const mine = recentOf(await cache.get<AttemptsDoc>('linkAttempts', wechat._id));
+    const triesId = consumerTriesId(services, caller.openid);
+    const mine = recentOf(await cache.get<AttemptsDoc>('linkAttempts', triesId));
     if (mine.length >= consumerMaxTries) {
       const until = lockedUntil(mine, consumerMaxTries);
       throw new AppError('RATE_LIMITED', `too many wrong tries from this account; try again after ${until}`, { until });
@@ -84,7 +95,7 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     // another, and a right guess in a burst cannot be weighed beside the wrong tries that stop it.
     // The record's trail also makes an erasure under way look again (identity/erase.ts).
     const counted = async <T>(answer: T): Promise<T> => {
-      cache.put('linkAttempts', { _id: wechat._id, failures: [...mine, at] } satisfies AttemptsDoc);
+      cache.put('linkAttempts', { _id: triesId, failures: [...mine, at] } satisfies AttemptsDoc);
       cache.put('records', { ...wechat, trail: (wechat.trail ?? 0) + 1 });
       await cache.flush();
       return answer;

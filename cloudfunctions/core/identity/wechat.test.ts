@@ -353,18 +353,39 @@ describe('member actions', () => {
       expect(await memberOk(services, 'u2', { action: 'channels' })).toMatchObject({ offline: true });
       services.clock.advance(24 * 3600_000 + 1);
       expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C103', last4: '5553' })).toMatchObject({ status: 'linked' });
-      // erasure takes the consumer's count of wrong tries with it; the cards keep theirs
+      // erasure a day after them takes the consumer's count of wrong tries with it; the cards keep theirs
       await memberOk(services, 'u1', { action: 'delete', confirm: true });
       expect((await services.dump('linkAttempts')).map((d) => d._id)).toEqual(['offline:C101', 'offline:C102', 'offline:C103']);
     });
 
-    it('erasure removes the wrong-try count of every WeChat account of the member', async () => {
+    it('erasing and binding again leaves a consumer the tries the day left them: card numbers cannot be tried by an erasure loop', async () => {
+      for (let i = 0; i < 10; i++) expect(await member(services, 'u1', { action: 'linkOffline', cardNo: `C99${i}` })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'C980' })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      await memberOk(services, 'u1', { action: 'delete', confirm: true });
+      services.clock.advance(1000); // a phone code of its own
+      await boundConsumer(services, 'u1', '13912345678');
+      expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'C981' })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      // the count kept names no one: times alone, under an id that is not the openid
+      const kept = (await services.dump('linkAttempts')).filter((d) => !d._id.startsWith('offline:'));
+      expect(kept).toEqual([{ _id: expect.stringMatching(/^consumer:[\w-]{24}$/), failures: expect.any(Array) }]);
+      expect(JSON.stringify(kept)).not.toMatch(/u1/);
+      // a day after the first wrong try, tries open again
+      services.clock.advance(24 * 3600_000);
+      expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'C982' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    });
+
+    it('erasure keeps the day\'s wrong tries of every WeChat account of the member, and drops older ones', async () => {
       services.clock.advance(1000); // a phone code of its own
       await boundConsumer(services, 'u2', '13912345678'); // the same phone: one member with u1
       for (const openid of ['u1', 'u2']) expect(await member(services, openid, { action: 'linkOffline', cardNo: 'C100', last4: '0000' })).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH' } });
-      expect((await services.dump('linkAttempts')).filter((d) => d._id.startsWith('wechat:'))).toHaveLength(2);
+      services.clock.advance(12 * 3600_000);
+      expect(await member(services, 'u2', { action: 'linkOffline', cardNo: 'C100', last4: '0001' })).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH' } });
+      services.clock.advance(12 * 3600_000); // u1's try is a day old, u2's second is not
+      const consumers = async () => (await services.dump('linkAttempts')).filter((d) => d._id.startsWith('consumer:')).map((d) => (d as unknown as { failures: string[] }).failures.length).sort();
+      expect(await consumers()).toEqual([1, 2]);
       await memberOk(services, 'u1', { action: 'delete', confirm: true });
-      expect((await services.dump('linkAttempts')).map((d) => d._id)).toEqual(['offline:C100']);
+      expect(await consumers()).toEqual([1]);
+      expect((await services.dump('linkAttempts')).filter((d) => !d._id.startsWith('consumer:')).map((d) => d._id)).toEqual(['offline:C100']);
     });
 
     it('counts wrong tries sent all at once one by one: the sixth and later are locked out, the right digits too', async () => {
@@ -377,8 +398,8 @@ describe('member actions', () => {
       expect(codes.filter((code) => code === 'CARD_MISMATCH')).toHaveLength(5);
       expect(codes.filter((code) => code === 'LOCKED')).toHaveLength(5);
       expect(codes.filter((code) => code === 'RATE_LIMITED')).toHaveLength(50);
-      expect((await services.dump('linkAttempts'))[0]).toMatchObject({ failures: expect.any(Array) });
-      expect(((await services.dump('linkAttempts'))[0] as unknown as { failures: string[] }).failures).toHaveLength(5);
+      const card = (await services.dump('linkAttempts')).find((d) => d._id === 'offline:C100') as unknown as { failures: string[] };
+      expect(card.failures).toHaveLength(5);
       expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false });
     });
 

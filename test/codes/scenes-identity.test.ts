@@ -107,6 +107,23 @@ describe('after an operator undoes a wrong merge', () => {
   });
 });
 
+describe('first touches written before attributions named the cards held at the join', () => {
+  test('an unmerge that takes the wrongly merged Tmall card away makes the recruit new', async () => {
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1' }]);
+    const [tmall] = await services.dump('members');
+    const { memberId } = await boundConsumer(services, 'a', '13912345678');
+    const merge = await mergeMembers(services, tmall!._id, memberId);
+    await ok('a', { action: 'join', scene: 'g=G001' });
+    // the attribution as the earlier version wrote it: alreadyMember, no cards
+    const [touch] = await services.dump('attributions');
+    const { cards: _cards, ...legacy } = touch as typeof touch & { cards?: string[] };
+    await services.store.transaction((tx) => tx.set('attributions', legacy));
+    expect((await guideCounts()).G001).toEqual({ recruited: 0, alreadyMembers: 1 });
+    await unmergeMembers(services, merge._id);
+    expect((await guideCounts()).G001).toEqual({ recruited: 1, alreadyMembers: 0 });
+  });
+});
+
 describe('a phone set aside as shared', () => {
   test('one phone bound from five WeChat accounts, each joining through one guide, is one recruit', async () => {
     // WeChat's phone button lets any account verify a number by SMS: a guide's own phone on their spare accounts

@@ -237,6 +237,16 @@ describe('points the consumer sees, read while other writes commit', () => {
     expect(await call<PointsSummaryResult>(sweeping, { action: 'summary' })).toMatchObject({ available: 50, owed: 0, growth: 150 });
   });
 
+  it('members export takes points due at the year end off once when the sweep commits while it reads', async () => {
+    await services.store.transaction((tx) => postEarn(tx, services, { key: 'order:tmall:1', accountId: 'tmall:T1', points: 100, growth: 100, at: '2025-06-01T00:00:00Z', source: source('1') }));
+    await services.store.transaction((tx) => postEarn(tx, services, { key: 'order:tmall:2', accountId: 'tmall:T1', points: 50, growth: 50, at: '2026-06-01T00:00:00Z', source: source('2') }));
+    services.clock.set('2027-01-01T00:00:00Z'); // the 100 are due, not swept yet
+    expect((await exportAll(services))[0]!.points.available).toBe(50);
+    const sweeping = withStepBeforeRead(services, (kind, collection) => kind === 'get' && collection === 'balances', () => expirePoints(services, '2027-01-01T00:00:00Z'));
+    expect((await exportAll(sweeping))[0]!.points.available).toBe(50);
+    expect((await exportAll(services))[0]!.points.available).toBe(50);
+  });
+
   it('shows a scan that settled a debt as one line when it commits between two accounts\' queries, and pages on past it', async () => {
     // Tmall owes 700: its order's points were spent, then the order refunded
     await services.store.transaction((tx) => postEarn(tx, services, { key: 'order:tmall:A1', accountId: 'tmall:T1', points: 700, growth: 700, at: '2026-11-20T02:00:00Z', source: source('A1') }));

@@ -49,7 +49,8 @@ export const DAY_MS = 24 * 3600 * 1000;
  * Where a consumer's wrong tries are kept: under a keyed hash of their openid, not under their
  * WeChat record, which erasure removes (the next login makes a new one): erasing and binding the
  * phone again would otherwise clear the count, and a card-number guesser would have as many tries
- * as fresh phone codes. It names no one, and erasure keeps it only while its tries still count.
+ * as fresh phone codes. It names no one; erasure keeps only the tries of the last day, and the
+ * account's next try drops those past a day.
  */
 export const consumerTriesId = (services: Services, openid: string) =>
   `consumer:${createHmac('sha256', services.secrets.phoneHashKey).update(`store-card tries:${openid}`).digest('base64url').slice(0, 24)}`;

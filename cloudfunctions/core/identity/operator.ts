@@ -1,5 +1,6 @@
 import { levelFor } from '../levels/rules';
 import { dueTotal } from '../points/rules';
+import { pointsSummary } from '../points/summary.store';
 import { COLLECTION, type AccountDoc } from '../points/types';
 import { AppError } from '../runtime/errors';
 import { allDocs } from '../store/all-docs';
@@ -213,7 +214,9 @@ export async function* exportMembers(services: Services): AsyncGenerator<ExportL
     yield {
       memberId: member._id,
       identifiers: [...identifiers.values()].sort((x, y) => (x.type + x.value < y.type + y.value ? -1 : 1)),
-      points: { available: (balance?.points ?? 0) - (due.get(member._id) ?? 0) },
+      // a member with points due: from their accounts, as points.summary counts (a sweep committing
+      // since the accounts were scanned would otherwise be taken off twice)
+      points: { available: due.has(member._id) ? (await pointsSummary(services, member)).available : balance?.points ?? 0 },
       growth,
       // as the configured thresholds give it now, as points.summary does (the stored one waits for `points relevel`)
       level: levelFor(growth, levels).code,

@@ -89,6 +89,15 @@ export function devSecrets(file: string, env: NodeJS.ProcessEnv = process.env, {
   // the environment's code keys, checked on their own (an error names MC_CODE_KEYS), stand in for the file's
   const codeKeys = env[ENV.codeKeys];
   if (codeKeys) parseCodeKeys(codeKeys);
+  // the file's own code keys, edited by an operator rotating them: a mistake there is theirs to put right, not a lost file
+  const fileKeys = (values as Record<string, unknown>)[ENV.codeKeys];
+  if (!codeKeys && typeof fileKeys === 'string' && fileKeys.trim()) {
+    try {
+      parseCodeKeys(fileKeys);
+    } catch (error) {
+      throw new Error(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   try {
     return secretsFromEnv({ ...(values as NodeJS.ProcessEnv), ...(codeKeys ? { [ENV.codeKeys]: codeKeys } : {}) });
   } catch (error) {

@@ -123,7 +123,7 @@ export async function recruitReport(services: Services): Promise<RecruitReport> 
     const held = firstOf.get(person);
     if (held && held.at <= attribution.at) continue;
     // a card known at the join counts while the member still holds it (an unmerge takes a wrongly merged one away)
-    const knownThen = attribution.cards ? attribution.cards.some((id) => member.records.includes(id)) : attribution.alreadyMember === true;
+    const knownThen = attribution.cards ? attribution.cards.some((id) => member.records.includes(id)) : attribution.alreadyMember === true && member.records.some(isChannelCard);
     const alreadyMember = knownThen || (await heldCardBefore(get, member.records, attribution.at));
     firstOf.set(person, { at: attribution.at, storeId: attribution.storeId, guideId: attribution.guideId, alreadyMember });
   }

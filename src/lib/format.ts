@@ -20,11 +20,18 @@ export function formatDay(day: string): string {
   return match ? `${match[1]}年${Number(match[2])}月${Number(match[3])}日` : day
 }
 
-/** 2026-11-23 10:30 */
+/** 2026-11-23 10:30: compact, for lists (积分明细) */
 export function formatDateTime(iso: string): string {
   const d = beijing(iso)
   if (!d) return ''
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`
+}
+
+/** 2026年11月23日 10:30: a time inside a sentence (请于 … 后再试), written as the dates beside it are */
+export function formatDateTimeWords(iso: string): string {
+  const d = beijing(iso)
+  if (!d) return ''
+  return `${formatDate(iso)} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`
 }
 
 /** 1,280 */

@@ -2,7 +2,7 @@ import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import type { ApiError } from '../../api'
 import { errorDetails, errorTime } from '../../api'
-import { creditTitle, formatDateTime, formatPoints, owedNote, repaidNote, spendablePoints } from '../../lib/format'
+import { creditTitle, formatDateTimeWords, formatPoints, owedNote, repaidNote, spendablePoints } from '../../lib/format'
 
 export interface Redeemed {
   sku: string
@@ -43,7 +43,7 @@ function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
       title: earlier ? '这个码的积分您已领取过' : creditTitle(data.points, data.available),
       lines: [
         `${data.name} 正品验证通过`,
-        ...(earlier ? [`已于 ${formatDateTime(data.redeemedAt)} 领取 +${formatPoints(data.points)} 积分`] : []),
+        ...(earlier ? [`已于 ${formatDateTimeWords(data.redeemedAt)} 领取 +${formatPoints(data.points)} 积分`] : []),
         ...(!earlier && repaidNote(data.points, data.available) ? [repaidNote(data.points, data.available)!] : []),
         `当前可用积分 ${formatPoints(spendablePoints(data.available))}`,
         // the points went to what the member owed: without this, +50 and 可用 0 look like a loss
@@ -103,7 +103,7 @@ function usedLook(when: string | null, onAgain: () => void): Look {
     mark: '!',
     title: '该码已被使用',
     lines: [
-      when ? `此码已于 ${formatDateTime(when)} 被扫描领取积分。` : '此码的积分已被领取。',
+      when ? `此码已于 ${formatDateTimeWords(when)} 被扫描领取积分。` : '此码的积分已被领取。',
       '每件商品的防伪码只能领取一次积分。如果您刚购买的商品显示已被使用，请通过官方渠道核实商品来源。',
     ],
     primary: { text: '继续扫码', onClick: onAgain },

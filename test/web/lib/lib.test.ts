@@ -6,7 +6,7 @@ import { ERROR_MESSAGES } from '../../../src/api/messages'
 import { ERROR_CODES } from '../../../cloudfunctions/core/contracts/errors'
 import { entryFrom, forgetH5Entry, launchEntry, newEntry } from '../../../src/launch/entry'
 import { code128Bars, crispWidth } from '../../../src/lib/barcode'
-import { formatDate, formatDateTime, formatPoints, maskPhones, signedPoints } from '../../../src/lib/format'
+import { formatDate, formatDateTime, formatDateTimeWords, formatPoints, maskPhones, signedPoints } from '../../../src/lib/format'
 import { base64, gifDataUrl } from '../../../src/lib/gif'
 import { qrImage } from '../../../src/lib/qr'
 import { readScan } from '../../../src/packages/scan/scanned'
@@ -31,6 +31,9 @@ describe('formats', () => {
   it('shows times in Beijing time', () => {
     expect(formatDate('2027-12-31T15:59:59Z')).toBe('2027年12月31日')
     expect(formatDateTime('2026-11-23T02:05:00Z')).toBe('2026-11-23 10:05')
+    // inside a sentence, as the dates beside it: Beijing time, across the day's edge
+    expect(formatDateTimeWords('2026-12-07T21:19:00Z')).toBe('2026年12月8日 05:19')
+    expect(formatDateTimeWords('not a time')).toBe('')
     expect(formatDate('nonsense')).toBe('')
   })
   it('groups and signs points', () => {

@@ -42,7 +42,7 @@ describe('package card order', () => {
       render(<OrderPage />)
       await bind('2026112300001')
       expect(await screen.findByText('这笔订单已绑定过')).toBeTruthy()
-      expect(screen.getByText(/^已于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 领取 \+100 积分$/)).toBeTruthy()
+      expect(screen.getByText(/^已于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2} 领取 \+100 积分$/)).toBeTruthy()
       expect(screen.queryByText('订单绑定成功')).toBeNull()
     })
 

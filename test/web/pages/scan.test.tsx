@@ -100,14 +100,14 @@ describe('scan', () => {
     mockApi({ 'codes.redeem': { error: 'CODE_ALREADY_REDEEMED', details: { details: { redeemedAt: '2026-11-20T06:30:00.000Z' } } } })
     openWith({ q: URL })
     expect(await screen.findByText('该码已被使用')).toBeTruthy()
-    expect(screen.getByText('此码已于 2026-11-20 14:30 被扫描领取积分。')).toBeTruthy()
+    expect(screen.getByText('此码已于 2026年11月20日 14:30 被扫描领取积分。')).toBeTruthy()
   })
 
   it('tells a visitor a used code is used, without inviting them to join for it', async () => {
     mockApi({ 'codes.redeem': { error: 'NOT_BOUND', details: { details: { redeemedAt: '2026-11-20T06:30:00.000Z' } } } })
     openWith({ q: URL })
     expect(await screen.findByText('该码已被使用')).toBeTruthy()
-    expect(screen.getByText('此码已于 2026-11-20 14:30 被扫描领取积分。')).toBeTruthy()
+    expect(screen.getByText('此码已于 2026年11月20日 14:30 被扫描领取积分。')).toBeTruthy()
     expect(screen.queryByText('立即入会领积分')).toBeNull()
   })
 

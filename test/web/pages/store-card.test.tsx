@@ -42,7 +42,7 @@ describe('store card', () => {
   it.each([
     [{ triesLeft: 3 }, '会员卡号与手机号后四位不匹配，请核对后重试（还可尝试 3 次）。'],
     [{ triesLeft: 1 }, '会员卡号与手机号后四位不匹配。再输错 1 次，这张卡将被暂时锁定，请仔细核对。'],
-    [{ triesLeft: 0, until: '2026-11-24T02:05:00.000Z' }, '会员卡号与手机号后四位不匹配。输错次数过多，这张卡已锁定，请于 2026-11-24 10:05 后再试。'],
+    [{ triesLeft: 0, until: '2026-11-24T02:05:00.000Z' }, '会员卡号与手机号后四位不匹配。输错次数过多，这张卡已锁定，请于 2026年11月24日 10:05 后再试。'],
   ])('counts the tries left after wrong digits (%o)', async (details, text) => {
     mockApi({ 'member.linkOffline': { error: 'CARD_MISMATCH', details: { details } } })
     await link('VIP0001', '1234')
@@ -52,7 +52,7 @@ describe('store card', () => {
   it('says until when a locked card stays locked, in Beijing time, rounded up to the minute it opens, blaming no one (the tries may have been another\'s)', async () => {
     mockApi({ 'member.linkOffline': { error: 'LOCKED', details: { details: { until: '2026-11-24T02:05:30.123Z' } } } })
     await link('VIP0001', '1234')
-    expect(await screen.findByText('这张卡因多次验证失败已暂时锁定，请于 2026-11-24 10:06 后再试，或携带会员卡到门店办理。')).toBeTruthy()
+    expect(await screen.findByText('这张卡因多次验证失败已暂时锁定，请于 2026年11月24日 10:06 后再试，或携带会员卡到门店办理。')).toBeTruthy()
     expect(screen.queryByText(/输错次数过多/)).toBeNull()
   })
 
@@ -60,7 +60,7 @@ describe('store card', () => {
     mockApi({ 'member.linkOffline': { error: 'RATE_LIMITED', details: { details: { until: '2026-11-24T02:05:30.123Z' } } } })
     await link('VIP0001', '1234')
     // not 输错: tries of locked or unknown cards, or without the digits, count too
-    expect(await screen.findByText('尝试次数过多，请于 2026-11-24 10:06 后再试。')).toBeTruthy()
+    expect(await screen.findByText('尝试次数过多，请于 2026年11月24日 10:06 后再试。')).toBeTruthy()
   })
 
   it.each([

@@ -3,7 +3,7 @@ import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
 import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors'
 import { ApiError, callFunction, errorDetails, errorTime, toApiError } from '../../../api'
-import { formatDateTime } from '../../../lib/format'
+import { formatDateTimeWords } from '../../../lib/format'
 import { ROUTES, go, replace } from '../../../lib/routes'
 import './index.css'
 
@@ -28,7 +28,7 @@ function lockMessage(failure: ApiError): string | null {
   const { triesLeft } = errorDetails(failure)
   const until = errorTime(failure)
   // the minute shown is the first one at which trying is open again
-  const openAt = until ? formatDateTime(new Date(Math.ceil(Date.parse(until) / 60_000) * 60_000).toISOString()) : null
+  const openAt = until ? formatDateTimeWords(new Date(Math.ceil(Date.parse(until) / 60_000) * 60_000).toISOString()) : null
   const locked = openAt ? `这张卡已锁定，请于 ${openAt} 后再试。` : '这张卡已暂时锁定，请稍后再试。'
   if (failure.code === 'CARD_MISMATCH' && typeof triesLeft === 'number') {
     if (triesLeft === 0) return `会员卡号与手机号后四位不匹配。输错次数过多，${locked}`

@@ -8,7 +8,7 @@ import { callFunction, errorDetails, toApiError, type ApiError } from '../../../
 import { ErrorView, LoadingView } from '../../../components/StatusView'
 import { setNextStep } from '../../../launch/intent'
 import { newAttemptId } from '../../../lib/attempt'
-import { formatDate, formatDateTime, formatPoints, owedNote, repaidBy, repaidNote, spendablePoints } from '../../../lib/format'
+import { formatDate, formatDateTimeWords, formatPoints, owedNote, repaidBy, repaidNote, spendablePoints } from '../../../lib/format'
 import { ROUTES, decodeParam, go, replace } from '../../../lib/routes'
 import { useMembership } from '../../../lib/useMembership'
 import '../index.css'
@@ -118,7 +118,7 @@ export default function OrderPage() {
           {outcome.earlier ? (
             <>
               <Text className="join-welcome__title">这笔订单已绑定过</Text>
-              <Text className="join-welcome__phone">已于 {formatDateTime(outcome.boundAt)} 领取 +{formatPoints(outcome.points)} 积分</Text>
+              <Text className="join-welcome__phone">已于 {formatDateTimeWords(outcome.boundAt)} 领取 +{formatPoints(outcome.points)} 积分</Text>
             </>
           ) : (
             <>

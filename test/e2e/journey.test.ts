@@ -144,7 +144,7 @@ describe('consumer journey in Chromium', () => {
     // opened as WeChat's scanner opens the mini-program: the scanned link in the launch query
     const page = await phonePage(browser, `${runtime.base}/?q=${encodeURIComponent(scanUrl)}`, 'dev_journey_b');
     await text(page, '该码已被使用');
-    await text(page, /此码已于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 被扫描领取积分/);
+    await text(page, /此码已于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2} 被扫描领取积分/);
     await shot(page, '13-scan-already-used');
     // the browser keeps the address: the code left it once taken, so going home and reloading stays home
     expect(await page.evaluate(() => location.search)).toBe('');

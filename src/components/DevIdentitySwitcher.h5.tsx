@@ -2,6 +2,7 @@ import { Text, View } from '@tarojs/components'
 import Taro from '@tarojs/taro'
 import { useState } from 'react'
 import { getDevOpenid, setDevOpenid } from '../api/devIdentity'
+import { forgetIntent } from '../launch/intent'
 import { ROUTES } from '../lib/routes'
 import './DevIdentitySwitcher.css'
 
@@ -28,6 +29,7 @@ export default function DevIdentitySwitcher() {
 
   const switchTo = (openid: string) => {
     setDevOpenid(openid)
+    forgetIntent()
     setCurrent(openid)
     void Taro.reLaunch({ url: ROUTES.member })
   }

@@ -47,3 +47,6 @@ export const clearAttribution = (): void => write({ ...read(), attribution: unde
 export const getNextStep = (): NextStep | undefined => read().next
 export const setNextStep = (next: NextStep): void => write({ ...read(), next })
 export const clearNextStep = (): void => write({ ...read(), next: undefined })
+
+/** Forgets what the phone kept for a join: after an erasure, or another identity. */
+export const forgetIntent = (): void => write({})

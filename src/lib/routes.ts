@@ -26,8 +26,12 @@ const CANNOT_OPEN = '页面暂时无法打开，请稍后再试'
  * A page that could not be opened says so: a subpackage is downloaded on first use, which a
  * weak signal can fail, and a tap that does nothing looks broken.
  */
-function opened(navigation: Promise<unknown> | undefined): void {
-  void navigation?.catch(() => Taro.showToast({ title: CANNOT_OPEN, icon: 'none' }))
+/** Says so when a page cannot be opened; answers whether it was. */
+function opened(navigation: Promise<unknown> | undefined): Promise<boolean> {
+  return Promise.resolve(navigation).then(() => true, () => {
+    void Taro.showToast({ title: CANNOT_OPEN, icon: 'none' })
+    return false
+  })
 }
 
 /** How often H5 asks whether the server answers again, after a page could not be fetched. */
@@ -87,7 +91,10 @@ export function forgetLastPush(): void {
 
 /** Opens a page: tab pages with switchTab, others pushed on the stack, once per tap however quick the second. */
 export function go(path: string, query?: Record<string, string | undefined>): void {
-  if (TABS.includes(path)) return opened(Taro.switchTab({ url: path }))
+  if (TABS.includes(path)) {
+    void opened(Taro.switchTab({ url: path }))
+    return
+  }
   const now = Date.now()
   if (lastPush && now - lastPush.at < (lastPush.answered ? DOUBLE_TAP_MS : PUSH_TIMEOUT_MS)) return
   const push = { at: now, answered: false }
@@ -97,13 +104,12 @@ export function go(path: string, query?: Record<string, string | undefined>): vo
     () => void (push.answered = true),
     () => void (lastPush === push && (lastPush = null)),
   )
-  opened(navigation)
+  void opened(navigation)
 }
 
-/** Replaces the current page (a flow's next step that should not come back on "back"). */
-export function replace(path: string, query?: Record<string, string | undefined>): void {
-  if (TABS.includes(path)) opened(Taro.switchTab({ url: path }))
-  else opened(Taro.redirectTo({ url: withQuery(path, query) }))
+/** Replaces the current page (a flow's next step that should not come back on "back"); answers whether it opened. */
+export function replace(path: string, query?: Record<string, string | undefined>): Promise<boolean> {
+  return opened(TABS.includes(path) ? Taro.switchTab({ url: path }) : Taro.redirectTo({ url: withQuery(path, query) }))
 }
 
 /** Router params arrive URI-encoded in weapp and sometimes twice in H5: decode until stable. */

@@ -1,10 +1,10 @@
 import { Text, View } from '@tarojs/components'
 import Taro from '@tarojs/taro'
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { BindPhoneResult, MemberLoginResult } from '../../../cloudfunctions/core/contracts'
 import { callFunction, toApiError } from '../../api'
 import { ErrorView, LoadingView } from '../../components/StatusView'
-import { clearNextStep, getNextStep } from '../../launch/intent'
+import { clearNextStep, getNextStep, setNextStep } from '../../launch/intent'
 import { ROUTES, replace } from '../../lib/routes'
 import { useRequest } from '../../lib/useRequest'
 import { attributionText, recordAttribution } from './attribution'
@@ -95,12 +95,23 @@ export default function JoinPage() {
     }
   }
 
-  const proceed = () => {
+  // a second tap while the next page opens (a subpackage on a weak signal) would find the step taken
+  // and send the consumer home, closing the page that was opening
+  const leaving = useRef(false)
+  const proceed = async () => {
+    if (leaving.current) return
+    leaving.current = true
     const next = getNextStep()
     clearNextStep()
-    if (next?.kind === 'redeem') replace(ROUTES.scan, { q: next.q, code: next.code })
-    else if (next?.kind === 'order') replace(ROUTES.order, { campaign: next.campaignId, platform: next.platform, bonus: next.bonus === undefined ? undefined : String(next.bonus) })
-    else replace(ROUTES.member)
+    const opened = next?.kind === 'redeem'
+      ? replace(ROUTES.scan, { q: next.q, code: next.code })
+      : next?.kind === 'order'
+        ? replace(ROUTES.order, { campaign: next.campaignId, platform: next.platform, bonus: next.bonus === undefined ? undefined : String(next.bonus) })
+        : replace(ROUTES.member)
+    if (await opened) return
+    // it could not open: the step stays for another tap
+    if (next) setNextStep(next)
+    leaving.current = false
   }
 
   return (

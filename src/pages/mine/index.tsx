@@ -6,6 +6,7 @@ import DevIdentitySwitcher from '../../components/DevIdentitySwitcher'
 import JoinInvite from '../../components/JoinInvite'
 import TermsUpdated from '../../components/TermsUpdated'
 import { ErrorView, LoadingView } from '../../components/StatusView'
+import { forgetIntent } from '../../launch/intent'
 import { formatPoints } from '../../lib/format'
 import { ROUTES, go } from '../../lib/routes'
 import { useMembership } from '../../lib/useMembership'
@@ -35,6 +36,7 @@ function Links({ joined, onDeleted }: { joined: boolean; onDeleted: () => void }
       if (!answer.confirm) return
       setBusy('deleting')
       await callFunction('member', 'delete', { confirm: true })
+      forgetIntent() // the scene and the scan kept for a join were the erased member's
       void Taro.showToast({ title: '已删除', icon: 'success' })
       onDeleted()
     } catch (error) {

@@ -9,7 +9,7 @@ import { ErrorView, LoadingView } from '../../../components/StatusView'
 import { setNextStep } from '../../../launch/intent'
 import { newAttemptId } from '../../../lib/attempt'
 import { formatDate, formatDateTimeWords, formatPoints, owedNote, repaidBy, repaidNote, spendablePoints } from '../../../lib/format'
-import { ROUTES, decodeParam, go, replace } from '../../../lib/routes'
+import { ROUTES, decodeParam, replace } from '../../../lib/routes'
 import { useMembership } from '../../../lib/useMembership'
 import '../index.css'
 import './index.css'
@@ -96,7 +96,7 @@ export default function OrderPage() {
 
   const joinFirst = () => {
     setNextStep({ kind: 'order', campaignId: campaign, platform, ...(namedBonus ? { bonus: namedBonus } : {}) })
-    go(ROUTES.join)
+    replace(ROUTES.join) // the join comes back here (redirectTo): pushed, this page would stay below it
   }
 
   return (

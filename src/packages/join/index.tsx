@@ -50,9 +50,10 @@ export default function JoinPage() {
   const step: Step | null = override ?? (member ? stepOf(member) : null)
   // a member whose consent is to earlier terms (the brand updated them) agrees again and goes back
   const renewing = Boolean(member?.phoneBound && !member.consented)
-  // a member agreeing to updated terms is not joining: the page's title (加入会员) says what it is
+  // a member agreeing to updated terms is not joining: the page's title (加入会员) says what it is.
+  // Set both ways: H5 keeps the last title set for the path and shows it on the join page's next load
   useEffect(() => {
-    if (renewing) void Taro.setNavigationBarTitle({ title: '会员隐私条款' }).catch(() => undefined)
+    void Taro.setNavigationBarTitle({ title: renewing ? '会员隐私条款' : '加入会员' }).catch(() => undefined)
   }, [renewing])
 
   const agree = async () => {

@@ -76,7 +76,7 @@ export default function PointsPage() {
     <View className="mc-page">
       {state.status === 'loading' && <LoadingView text="正在加载…" />}
       {state.status === 'error' && <ErrorView error={state.error} onRetry={() => reload()} />}
-      {state.status === 'ready' && !joined && <JoinInvite title="入会后即可累积和查看积分" />}
+      {state.status === 'ready' && !joined && <JoinInvite title="入会后累积和查看积分" />}
       {state.status === 'ready' && termsOutdated && <TermsUpdated />}
       {state.status === 'ready' && joined && <MemberPoints />}
     </View>

@@ -140,3 +140,15 @@ describe('landing', () => {
     expect(callsOf('scenes', 'resolve')).toHaveLength(0)
   })
 })
+
+describe('a landing page whose next page could not open', () => {
+  it('offers 重新加载 instead of spinning when the scan page could not open (its subpackage not downloaded)', async () => {
+    const q = 'https://brand.example/c/ABCD1234'
+    ;(Taro.redirectTo as jest.Mock).mockImplementationOnce(() => Promise.reject(new Error('subpackage download failed')))
+    mockApi({})
+    router.params = { q: encodeURIComponent(q) }
+    render(<LandingPage />)
+    await waitFor(() => expect(Taro.showToast).toHaveBeenCalledWith(expect.objectContaining({ icon: 'none' })))
+    expect(await screen.findByText('重新加载')).toBeTruthy()
+  })
+})

@@ -17,7 +17,7 @@ describe('积分', () => {
   it('invites a visitor to join instead of showing points', async () => {
     mockApi({ 'member.login': VISITOR })
     render(<PointsPage />)
-    expect(await screen.findByText('入会后即可累积和查看积分')).toBeTruthy()
+    expect(await screen.findByText('入会后累积和查看积分')).toBeTruthy()
     expect(callsOf('points', 'history')).toHaveLength(0)
   })
 

@@ -6,7 +6,7 @@ import Taro from '@tarojs/taro'
 import JoinPage from '../../../src/packages/join/index'
 import LandingPage from '../../../src/packages/join/landing/index'
 import PointsPage from '../../../src/pages/points/index'
-import { JOINED, callsOf, mockApi, resetAll } from '../support/api'
+import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { router } = require('@tarojs/taro')
@@ -61,6 +61,45 @@ describe('agreeing again to updated terms', () => {
     await waitFor(() => expect(callsOf('member', 'consent')).toHaveLength(1))
     await waitFor(() => expect(Taro.switchTab).toHaveBeenCalledWith({ url: '/pages/member/index' }))
     expect(Taro.redirectTo).not.toHaveBeenCalled()
+  })
+})
+
+/**
+ * The title the page shows: H5's router keeps the last title set for a path and shows it on every
+ * later load of that path; weapp keeps it for the page instance. Without any call, the config's 加入会员.
+ */
+function shownTitle(): string {
+  const calls = (Taro.setNavigationBarTitle as jest.Mock).mock.calls
+  return calls.length ? (calls[calls.length - 1]![0] as { title: string }).title : '加入会员'
+}
+
+describe('the join page\'s title', () => {
+  it('is 加入会员 again for a join after a renewal (H5 keeps the last title of the path)', async () => {
+    mockApi({ 'member.login': OUTDATED })
+    render(<JoinPage />)
+    expect(await screen.findByText('会员隐私条款已更新')).toBeTruthy()
+    expect(shownTitle()).toBe('会员隐私条款')
+    cleanup()
+    // the member agreed, later erased their data in 我的, and taps 立即入会: a new join page, same path
+    mockApi({ 'member.login': VISITOR })
+    render(<JoinPage />)
+    expect(await screen.findByText('加入会员前，请阅读以下要点：')).toBeTruthy()
+    expect(shownTitle()).toBe('加入会员')
+  })
+
+  it('is 加入会员 again when the same page stops renewing (the member erased on another phone meanwhile)', async () => {
+    let logins = 0
+    mockApi({
+      // after TERMS_OUTDATED the page logs in again and finds a visitor
+      'member.login': () => (logins++ === 0 ? OUTDATED : VISITOR),
+      'member.consent': { error: 'TERMS_OUTDATED' },
+    })
+    render(<JoinPage />)
+    expect(await screen.findByText('会员隐私条款已更新')).toBeTruthy()
+    fireEvent.click(screen.getByRole('checkbox'))
+    fireEvent.click(screen.getByText('同意并继续'))
+    expect(await screen.findByText('加入会员前，请阅读以下要点：')).toBeTruthy()
+    expect(shownTitle()).toBe('加入会员')
   })
 })
 

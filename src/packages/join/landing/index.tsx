@@ -2,7 +2,7 @@ import { Text, View } from '@tarojs/components'
 import { useRouter } from '@tarojs/taro'
 import { Button } from '@nutui/nutui-react-taro'
 import { useEffect, useState } from 'react'
-import { callFunction, toApiError, type ApiError } from '../../../api'
+import { ApiError, callFunction, toApiError } from '../../../api'
 import { EmptyView, ErrorView, LoadingView } from '../../../components/StatusView'
 import { entryFrom } from '../../../launch/entry'
 import { clearNextStep, getAttribution, setAttribution, setNextStep, type Attribution } from '../../../launch/intent'
@@ -41,11 +41,15 @@ export default function LandingPage() {
 
   useEffect(() => {
     let live = true
+    // a next page that could not open (its subpackage not downloaded) leaves a retry, not a spinner
+    const onTo = async (path: string, query?: Record<string, string | undefined>) => {
+      if (!(await replace(path, query)) && live) setView({ status: 'error', error: new ApiError('UNAVAILABLE') })
+    }
     const run = async () => {
       if (!entry) return setView({ status: 'invalid' })
       // A product code needs no resolving to be redeemed: the scan page checks it, once (checked
       // here as well, a misprinted code would count twice towards the invalid-scan limit).
-      if (productCodeIn(entry.q)) return replace(ROUTES.scan, { q: entry.q })
+      if (productCodeIn(entry.q)) return onTo(ROUTES.scan, { q: entry.q })
       const input = entry.scene ? { scene: entry.scene } : { q: entry.q ?? '' }
       let resolved
       try {
@@ -55,7 +59,7 @@ export default function LandingPage() {
         if (['INVALID_INPUT', 'NOT_FOUND', 'CODE_INVALID', 'CODE_EXPIRED'].includes(failure.code)) return live && setView({ status: 'invalid' })
         return live && setView({ status: 'error', error: failure })
       }
-      if (resolved.kind === 'product') return replace(ROUTES.scan, entry.q ? { q: entry.q } : { code: resolved.code })
+      if (resolved.kind === 'product') return onTo(ROUTES.scan, entry.q ? { q: entry.q } : { code: resolved.code })
       if (resolved.kind === 'packageCard' && resolved.ended) {
         // a member is not invited to join, a visitor is given the way to
         const caller = await callFunction('member', 'login', {}).catch(() => null)
@@ -81,7 +85,7 @@ export default function LandingPage() {
           setAttribution(attribution)
           await recordAttribution()
         }
-        if (resolved.kind === 'packageCard') return replace(ROUTES.order, { campaign: resolved.campaignId, platform: resolved.platform, bonus: String(resolved.bonus) })
+        if (resolved.kind === 'packageCard') return onTo(ROUTES.order, { campaign: resolved.campaignId, platform: resolved.platform, bonus: String(resolved.bonus) })
         return live && setView({ status: 'welcomeBack', attribution })
       }
       // a visitor joins through the code scanned last, the one that brought them to join

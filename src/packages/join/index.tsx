@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'react'
 import type { BindPhoneResult, MemberLoginResult } from '../../../cloudfunctions/core/contracts'
 import { callFunction, toApiError } from '../../api'
 import { ErrorView, LoadingView } from '../../components/StatusView'
-import { clearNextStep, getNextStep, setNextStep } from '../../launch/intent'
+import { clearNextStep, getNextStep } from '../../launch/intent'
 import { ROUTES, replace } from '../../lib/routes'
 import { useRequest } from '../../lib/useRequest'
 import { attributionText, recordAttribution } from './attribution'
@@ -103,15 +103,17 @@ export default function JoinPage() {
     if (leaving.current) return
     leaving.current = true
     const next = getNextStep()
-    clearNextStep()
     const opened = next?.kind === 'redeem'
       ? replace(ROUTES.scan, { q: next.q, code: next.code })
       : next?.kind === 'order'
         ? replace(ROUTES.order, { campaign: next.campaignId, platform: next.platform, bonus: next.bonus === undefined ? undefined : String(next.bonus) })
         : replace(ROUTES.member)
-    if (await opened) return
-    // it could not open: the step stays for another tap
-    if (next) setNextStep(next)
+    if (await opened) {
+      // taken only once its page opened, and only if no page kept another step meanwhile
+      if (JSON.stringify(getNextStep()) === JSON.stringify(next)) clearNextStep()
+      return
+    }
+    // it could not open: the step stays (never taken) for another tap, and the button still names it
     leaving.current = false
   }
 

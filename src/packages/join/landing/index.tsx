@@ -38,12 +38,20 @@ export default function LandingPage() {
   const entry = entryFrom(params)
   const [view, setView] = useState<LandingState>({ status: 'loading' })
   const [attempt, setAttempt] = useState(0)
+  // a next page that could not open: 重新加载 tries it again, not the resolve and the join already done
+  const [stuck, setStuck] = useState<{ path: string; query?: Record<string, string | undefined> } | null>(null)
+  const retryStuck = async (to: NonNullable<typeof stuck>) => {
+    setView({ status: 'loading' })
+    if (!(await replace(to.path, to.query))) setView({ status: 'error', error: new ApiError('UNAVAILABLE') })
+  }
 
   useEffect(() => {
     let live = true
     // a next page that could not open (its subpackage not downloaded) leaves a retry, not a spinner
     const onTo = async (path: string, query?: Record<string, string | undefined>) => {
-      if (!(await replace(path, query)) && live) setView({ status: 'error', error: new ApiError('UNAVAILABLE') })
+      if (await replace(path, query) || !live) return
+      setStuck({ path, query })
+      setView({ status: 'error', error: new ApiError('UNAVAILABLE') })
     }
     const run = async () => {
       if (!entry) return setView({ status: 'invalid' })
@@ -103,7 +111,7 @@ export default function LandingPage() {
   return (
     <View className="mc-page">
       {view.status === 'loading' && <LoadingView text="正在识别二维码…" />}
-      {view.status === 'error' && <ErrorView error={view.error} title="二维码暂时无法识别" onRetry={() => setAttempt((n) => n + 1)} />}
+      {view.status === 'error' && <ErrorView error={view.error} title={stuck ? '页面暂时无法打开' : '二维码暂时无法识别'} onRetry={() => (stuck ? void retryStuck(stuck) : setAttempt((n) => n + 1))} />}
       {view.status === 'invalid' && (
         <EmptyView title="无法识别的二维码" description="这个二维码不是本品牌的导购、门店或包裹卡二维码，或已失效。" mark="?">
           <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.member)}>

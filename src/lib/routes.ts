@@ -24,9 +24,9 @@ const CANNOT_OPEN = '页面暂时无法打开，请稍后再试'
 
 /**
  * A page that could not be opened says so: a subpackage is downloaded on first use, which a
- * weak signal can fail, and a tap that does nothing looks broken.
+ * weak signal can fail, and a tap that does nothing looks broken. Answers whether it opened
+ * (in H5, Taro answers once the address changed, before the page's script has loaded).
  */
-/** Says so when a page cannot be opened; answers whether it was. */
 function opened(navigation: Promise<unknown> | undefined): Promise<boolean> {
   return Promise.resolve(navigation).then(() => true, () => {
     void Taro.showToast({ title: CANNOT_OPEN, icon: 'none' })

@@ -36,10 +36,10 @@ const validTo = (value: string) => {
   return iso;
 };
 
-/** `codes create|list|signals|revoke-batch|revoke-key`. */
 /** A batch id as the operator typed it: ids are upper case, as codes are, which are read in any case. */
 const batchIdAsTyped = (typed: string) => typed.trim().toUpperCase();
 
+/** `codes create|list|signals|revoke-batch|revoke-key`. */
 export function registerCodeCommands({ program, run, dataFiles }: CliContext): void {
   const withServices = (fn: (services: Services) => Promise<void>) => () => run(fn);
 

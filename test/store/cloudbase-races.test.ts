@@ -11,12 +11,15 @@ import { blockedPhoneKeys } from '../../cloudfunctions/core/identity/identity.ru
 import { linkOffline } from '../../cloudfunctions/core/identity/offline-link';
 import { recordFromRow } from '../../cloudfunctions/core/identity/records';
 import { emptyOrderSummary, importPlannedOrders, planOrderRows, type OrderPlanContext } from '../../cloudfunctions/core/orders/import.store';
+import { importOrders } from '../codes/support';
 import { earnRateOf } from '../../cloudfunctions/core/points/config';
 import { expirePoints } from '../../cloudfunctions/core/points/expire.store';
 import { postEarn, postReverse } from '../../cloudfunctions/core/points/ledger';
 import { verifyPoints } from '../../cloudfunctions/core/points/verify.store';
+import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
+import { bindOrder } from '../../cloudfunctions/core/scenes/bind-order';
 import { joinScene } from '../../cloudfunctions/core/scenes/join';
-import { addStore } from '../../cloudfunctions/core/scenes/places.store';
+import { addCampaign, addStore } from '../../cloudfunctions/core/scenes/places.store';
 import { recruitReport } from '../../cloudfunctions/core/scenes/report';
 import type { Services } from '../../cloudfunctions/core/runtime/services';
 import { CloudBaseStore } from '../../cloudfunctions/core/store/cloudbase';
@@ -229,5 +232,29 @@ it('the nightly expiry beside a refund on the same account: the job finishes, as
   // transaction collides with it and runs again over its old list, finds nothing due on that
   // account, and goes on (it stopped the night's run with "expiry made no progress")
   await expect(expiring).resolves.toMatchObject({ lots: 0 });
+  expect((await verifyPoints(services)).differences).toBe(0);
+});
+
+it('a package card\'s order bound while an operator undoes the merge that made it the caller\'s: bound before the unmerge, or refused after it', async () => {
+  base = openTestServices();
+  await addCampaign(base, { id: 'P11', name: '双11包裹卡', platform: 'tmall', bonus: 50 });
+  await importMembers(base, 'tmall', [{ channelMemberId: 'T1' }]);
+  const [tmall] = await base.dump('members');
+  await importOrders(base, 'tmall', [{ orderId: '5001', channelMemberId: 'T1', amountFen: 9900, status: 'paid', paidAt: '2026-11-11 10:00:00' }]);
+  const { memberId } = await boundConsumer(base, 'u1', '13912345678');
+  const merge = await mergeMembers(base, tmall!._id, memberId);
+  const services = await onCloud(2);
+  // the binding's transaction runs, counted: run again, it lost to the unmerge, which committed first
+  let bindingRuns = 0;
+  const binding = { ...services, store: { ...services.store, transaction: <T>(fn: (tx: Tx) => Promise<T>) => services.store.transaction((tx) => (bindingRuns++, fn(tx))) } };
+  // both transactions work on one snapshot: the binding's re-read still finds the order the caller's
+  const [unmerged, bound] = await Promise.allSettled([unmergeMembers(services, merge._id), bindOrder(binding, 'u1', { platform: 'tmall', orderId: '5001', campaignId: 'P11' })]);
+  expect(unmerged.status).toBe('fulfilled');
+  const cardOrders = (await services.store.query('cardOrders', { limit: 10 })).items;
+  // bound first: the bonus was the merged member's, and stays with the caller's record; unmerged
+  // first: the order is T1's alone and the binding, run again, is refused, binding nothing
+  const serial = (bindingRuns === 1 && bound.status === 'fulfilled' && cardOrders.length === 1)
+    || (bindingRuns > 1 && bound.status === 'rejected' && (bound.reason as { code?: string }).code === 'FORBIDDEN' && cardOrders.length === 0);
+  expect({ bindingRuns, bound: bound.status, cardOrders: cardOrders.length, serial }).toMatchObject({ serial: true });
   expect((await verifyPoints(services)).differences).toBe(0);
 });

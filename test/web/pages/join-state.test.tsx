@@ -1,10 +1,11 @@
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react'
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import Taro from '@tarojs/taro'
 import MinePage from '../../../src/pages/mine/index'
 import OrderPage from '../../../src/packages/join/order/index'
 import JoinPage from '../../../src/packages/join/index'
 import DevIdentitySwitcher from '../../../src/components/DevIdentitySwitcher.h5'
 import { getAttribution, getNextStep, setAttribution, setNextStep } from '../../../src/launch/intent'
+import { registry } from '../stubs/transport'
 import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -18,6 +19,43 @@ beforeEach(resetAll)
 function keepIntent() {
   setAttribution({ scene: 'g=G001', kind: 'guide', label: '导购 小林 · 南京西路店' })
   setNextStep({ kind: 'redeem', q: 'https://brand.example/c/ABCD1234ABCD1234ABCD12' })
+}
+
+/** A visitor who agreed already, on the join page, binds their phone (`also`: more answers to stand in). */
+async function bindOnJoinPage(also: Parameters<typeof mockApi>[0] = {}) {
+  mockApi({
+    'member.login': { data: { ...VISITOR.data, consented: true } },
+    'member.bindPhone': { data: { memberId: 'm_9', phoneMasked: '138****8000', merged: false } },
+    'member.channels': { data: { wechat: true, phone: true, tmall: false, offline: false, jd: false } },
+    ...also,
+  })
+  render(<JoinPage />)
+  fireEvent.change(await screen.findByPlaceholderText('请输入 11 位手机号'), { target: { value: '13800008000' } })
+  fireEvent.click(screen.getByText('验证并绑定'))
+}
+
+const REDEEM = { kind: 'redeem' as const, q: 'https://brand.example/c/ABCD1234ABCD1234ABCD12' }
+
+function deferred<T>() {
+  let resolve!: (value: T) => void
+  let reject!: (reason: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+/** As bindOnJoinPage, with member.channels answering only once the answer given back is released. */
+async function bindWithSlowChannels() {
+  const channels = deferred<void>()
+  const handle = registry.handle
+  registry.handle = async (fn, event) => {
+    if (fn === 'member' && event.action === 'channels') await channels.promise
+    return handle(fn, event)
+  }
+  await bindOnJoinPage()
+  return channels
 }
 
 /** The page stack after the navigation calls made so far, in the order they were made. */
@@ -59,15 +97,7 @@ describe('what the phone keeps for a join', () => {
     await waitFor(() => expect(Taro.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '已删除' })))
     cleanup()
     // the same WeChat user joins again later, from 我的's invitation (no code scanned)
-    mockApi({
-      'member.login': { data: { ...VISITOR.data, consented: true } },
-      'member.bindPhone': { data: { memberId: 'm_9', phoneMasked: '138****8000', merged: false } },
-      'member.channels': { data: { wechat: true, phone: true, tmall: false, offline: false, jd: false } },
-      'scenes.join': { data: { attributed: true } },
-    })
-    render(<JoinPage />)
-    fireEvent.change(await screen.findByPlaceholderText('请输入 11 位手机号'), { target: { value: '13800008000' } })
-    fireEvent.click(screen.getByText('验证并绑定'))
+    await bindOnJoinPage({ 'scenes.join': { data: { attributed: true } } })
     expect(await screen.findByText('欢迎加入会员')).toBeTruthy()
     // the new member would be recorded as guide G001's recruit, and the welcome names 小林
     expect(callsOf('scenes', 'join')).toHaveLength(0)
@@ -96,14 +126,7 @@ describe('navigation around the join', () => {
     cleanup()
 
     router.params = {}
-    mockApi({
-      'member.login': { data: { ...VISITOR.data, consented: true } },
-      'member.bindPhone': { data: { memberId: 'm_9', phoneMasked: '138****8000', merged: false } },
-      'member.channels': { data: { wechat: true, phone: true, tmall: false, offline: false, jd: false } },
-    })
-    render(<JoinPage />)
-    fireEvent.change(await screen.findByPlaceholderText('请输入 11 位手机号'), { target: { value: '13800008000' } })
-    fireEvent.click(screen.getByText('验证并绑定'))
+    await bindOnJoinPage()
     fireEvent.click(await screen.findByText('绑定包裹订单领积分'))
     await waitFor(() => expect(Taro.redirectTo).toHaveBeenCalled())
     // one back from the order page must not land on another order page (the visitor's, asking to join)
@@ -115,14 +138,7 @@ describe('navigation around the join', () => {
     setNextStep({ kind: 'redeem', q: 'https://brand.example/c/ABCD1234ABCD1234ABCD12' })
     // the scan subpackage downloading on a weak signal: the redirect is not answered yet
     ;(Taro.redirectTo as jest.Mock).mockImplementationOnce(() => new Promise(() => {}))
-    mockApi({
-      'member.login': { data: { ...VISITOR.data, consented: true } },
-      'member.bindPhone': { data: { memberId: 'm_9', phoneMasked: '138****8000', merged: false } },
-      'member.channels': { data: { wechat: true, phone: true, tmall: false, offline: false, jd: false } },
-    })
-    render(<JoinPage />)
-    fireEvent.change(await screen.findByPlaceholderText('请输入 11 位手机号'), { target: { value: '13800008000' } })
-    fireEvent.click(screen.getByText('验证并绑定'))
+    await bindOnJoinPage()
     const next = await screen.findByText('继续领取扫码积分')
     fireEvent.click(next)
     fireEvent.click(next)
@@ -134,14 +150,7 @@ describe('navigation around the join', () => {
   it('a scan page that could not open (offline) leaves the step for another tap, which opens it', async () => {
     setNextStep({ kind: 'redeem', q: 'https://brand.example/c/ABCD1234ABCD1234ABCD12' })
     ;(Taro.redirectTo as jest.Mock).mockImplementationOnce(() => Promise.reject(new Error('subpackage download failed')))
-    mockApi({
-      'member.login': { data: { ...VISITOR.data, consented: true } },
-      'member.bindPhone': { data: { memberId: 'm_9', phoneMasked: '138****8000', merged: false } },
-      'member.channels': { data: { wechat: true, phone: true, tmall: false, offline: false, jd: false } },
-    })
-    render(<JoinPage />)
-    fireEvent.change(await screen.findByPlaceholderText('请输入 11 位手机号'), { target: { value: '13800008000' } })
-    fireEvent.click(screen.getByText('验证并绑定'))
+    await bindOnJoinPage()
     fireEvent.click(await screen.findByText('继续领取扫码积分'))
     await waitFor(() => expect(Taro.showToast).toHaveBeenCalledWith(expect.objectContaining({ icon: 'none' })))
     await waitFor(() => expect(getNextStep()).toMatchObject({ kind: 'redeem' }))
@@ -149,5 +158,38 @@ describe('navigation around the join', () => {
     await waitFor(() => expect(Taro.redirectTo).toHaveBeenCalledTimes(2))
     expect((Taro.redirectTo as jest.Mock).mock.calls[1]![0].url).toMatch(/^\/packages\/scan\/index\?q=/)
     expect(Taro.switchTab).not.toHaveBeenCalled()
+  })
+})
+
+describe('the welcome\'s next step around a navigation that fails', () => {
+  it('after the scan page could not open, the button still says where it goes (the channels answered meanwhile)', async () => {
+    setNextStep(REDEEM)
+    const navigation = deferred<unknown>()
+    ;(Taro.redirectTo as jest.Mock).mockImplementationOnce(() => navigation.promise)
+    const channels = await bindWithSlowChannels()
+    // a weak signal: the consumer taps before member.channels has answered
+    fireEvent.click(await screen.findByText('继续领取扫码积分'))
+    await act(async () => channels.resolve())
+    await act(async () => navigation.reject(new Error('subpackage download failed')))
+    await waitFor(() => expect(getNextStep()).toEqual(REDEEM))
+    // the step is kept and the next tap opens the scan page: the button must not say 查看我的会员卡
+    expect(screen.queryByText('查看我的会员卡')).toBeNull()
+    expect(screen.getByText('继续领取扫码积分')).toBeTruthy()
+  })
+
+  it('a navigation that fails after the consumer left does not put its step over one kept since', async () => {
+    setNextStep(REDEEM)
+    const navigation = deferred<unknown>()
+    ;(Taro.redirectTo as jest.Mock).mockImplementationOnce(() => navigation.promise)
+    const channels = await bindWithSlowChannels()
+    await act(async () => channels.resolve())
+    fireEvent.click(await screen.findByText('继续领取扫码积分'))
+    // meanwhile the consumer went back and a package card's landing kept its order
+    cleanup()
+    const newer = { kind: 'order' as const, campaignId: 'C12', platform: 'jd', bonus: 50 }
+    setNextStep(newer)
+    await act(async () => navigation.reject(new Error('subpackage download failed')))
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(getNextStep()).toEqual(newer)
   })
 })

@@ -151,4 +151,20 @@ describe('a landing page whose next page could not open', () => {
     await waitFor(() => expect(Taro.showToast).toHaveBeenCalledWith(expect.objectContaining({ icon: 'none' })))
     expect(await screen.findByText('重新加载')).toBeTruthy()
   })
+
+  it('retries the order page alone, without sending the member\'s scene join a second time', async () => {
+    const CARD = { data: { kind: 'packageCard', campaignId: 'C11', campaignName: '双11 包裹卡', platform: 'tmall', bonus: 100, ended: false } }
+    mockApi({ 'scenes.resolve': CARD, 'member.login': JOINED, 'scenes.join': { data: { attributed: false } } })
+    ;(Taro.redirectTo as jest.Mock).mockImplementationOnce(() => Promise.reject(new Error('subpackage download failed')))
+    router.params = { scene: 'p=C11' }
+    render(<LandingPage />)
+    // the code was read: what failed is the page it leads to
+    expect(await screen.findByText('页面暂时无法打开')).toBeTruthy()
+    fireEvent.click(await screen.findByText('重新加载'))
+    await waitFor(() => expect(Taro.redirectTo).toHaveBeenCalledTimes(2))
+    expect((Taro.redirectTo as jest.Mock).mock.calls[1]![0].url).toMatch(/^\/packages\/join\/order\/index\?campaign=C11/)
+    // the retry is of the navigation: the code was resolved and the join sent once, on a weak signal each a call that can fail again
+    expect(callsOf('scenes', 'join')).toHaveLength(1)
+    expect(callsOf('scenes', 'resolve')).toHaveLength(1)
+  })
 })

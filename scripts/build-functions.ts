@@ -63,7 +63,8 @@ function brandConfig(): object {
     loadConfig({}, file);
     return file;
   } catch (error) {
-    throw new Error(`MC_CONFIG=${MC_CONFIG}: ${error instanceof Error ? error.message : String(error)}`);
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(message.startsWith('MC_CONFIG=') ? message : `MC_CONFIG=${MC_CONFIG}: ${message}`);
   }
 }
 

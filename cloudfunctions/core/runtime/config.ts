@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import defaults from '../../../config/member-centre.json';
 import { levelsConfigSchema, pointsConfigSchema } from '../points/config';
 import { codesConfigSchema } from '../codes/config';
+import { normalizePhone } from '../identity/normalize';
 
 /**
  * The brand's rules. Defaults live in config/member-centre.json (bundled into
@@ -12,9 +13,13 @@ import { codesConfigSchema } from '../codes/config';
 /** The longest a member code may live: a till refuses one expiring further ahead (identity/member-code.ts). */
 export const MAX_MEMBER_CODE_TTL_SECONDS = 600;
 
-export const configSchema = z.object({
+/** A host name alone: scan links are `https://<brandDomain>/c/<code>`, printed by the million. */
+const HOST = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+
+// strict: a misspelt section (`level`) would otherwise be dropped and the defaults run in its place
+export const configSchema = z.strictObject({
   termsVersion: z.string().check(z.minLength(1)),
-  brandDomain: z.string().check(z.minLength(1)),
+  brandDomain: z.string().check(z.regex(HOST, 'must be a host name such as mc.example.com, without https:// or a path')),
   /** The brand as the pages name it on the card and the invitation (built into the pages). */
   brandName: z.string().check(z.minLength(1), z.maxLength(16)),
   identity: z.object({
@@ -25,7 +30,7 @@ export const configSchema = z.object({
     /** Identifier types in the order their joins are tried. */
     priority: z.array(z.string()),
     /** Test and placeholder numbers that never join anyone. */
-    blockedPhones: z.array(z.string()),
+    blockedPhones: z.array(z.string().check(z.refine((phone) => normalizePhone(phone) !== null, 'not a mainland mobile, so it would block nothing'))),
     /** Wrong last-four tries before linking a store card is locked for a day. */
     offlineLinkMaxTries: z.number().check(z.int(), z.minimum(1)),
     memberCodeTtlSeconds: z.number().check(z.int(), z.minimum(10), z.maximum(MAX_MEMBER_CODE_TTL_SECONDS)),
@@ -36,7 +41,18 @@ export const configSchema = z.object({
   levels: levelsConfigSchema,
   /** One-item-one-code: tag length, invalid-scan limit, revoked keys (codes/config.ts). Scan URLs are https://<brandDomain>/c/<code>. */
   codes: codesConfigSchema,
-});
+}).check(
+  // a rate or a limit keyed by a misspelt channel (`tmal`) would silently leave that channel on the defaults
+  z.superRefine((config, ctx) => {
+    const known = new Set(config.identity.priority);
+    const keyed: [string, Record<string, unknown>][] = [['identity.limits', config.identity.limits], ['points.earn.channels', config.points.earn.channels]];
+    for (const [where, record] of keyed) {
+      for (const type of Object.keys(record)) {
+        if (!known.has(type)) ctx.issues.push({ code: 'custom', input: type, path: [...where.split('.'), type], message: 'not a type listed in identity.priority' });
+      }
+    }
+  }),
+);
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -50,15 +66,35 @@ const builtConfig = typeof MC_BUILT_CONFIG === 'undefined' ? undefined : MC_BUIL
 /** The `MC_CONFIG` file's fields: read at run time locally, built in for the cloud. */
 export function configFile(env: NodeJS.ProcessEnv = process.env): Partial<Config> {
   if (builtConfig) return builtConfig;
-  return env.MC_CONFIG ? (JSON.parse(readFileSync(env.MC_CONFIG, 'utf8')) as Partial<Config>) : {};
+  if (!env.MC_CONFIG) return {};
+  try {
+    return JSON.parse(readFileSync(env.MC_CONFIG, 'utf8')) as Partial<Config>;
+  } catch (error) {
+    throw new Error(`MC_CONFIG=${env.MC_CONFIG}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** What is wrong with a field: zod/mini, with no locale loaded, says only "Invalid input" unless given a message. */
+function why(issue: z.core.$ZodIssue): string {
+  const unit = 'origin' in issue && issue.origin === 'array' ? ' entries' : 'origin' in issue && issue.origin === 'string' ? ' characters' : '';
+  switch (issue.code) {
+    case 'invalid_type': return `expected ${issue.expected === 'int' ? 'a whole number' : issue.expected}`;
+    case 'too_small': return `must be at least ${issue.minimum}${unit}`;
+    case 'too_big': return `must be at most ${issue.maximum}${unit}`;
+    case 'not_multiple_of': return `must be a multiple of ${issue.divisor}`;
+    case 'unrecognized_keys': return `unknown key ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}`;
+    case 'invalid_format': return issue.message === 'Invalid input' && 'pattern' in issue ? `must match ${issue.pattern}` : issue.message;
+    default: return issue.message;
+  }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const fromFile = configFile(env);
   const parsed = configSchema.safeParse({ ...defaults, ...fromFile, ...overrides });
   if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
-    throw new Error(`invalid member-centre config: ${fields}`);
+    // what is wrong as well as where: `levels` alone does not say they are out of order
+    const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${why(issue)}`).join('; ');
+    throw new Error(`invalid member-centre config: ${problems}`);
   }
   return parsed.data;
 }

@@ -48,12 +48,18 @@ function parseCodeKeys(value: string | undefined): Secrets['codeKeys'] {
 }
 
 export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): Secrets {
-  return {
+  const secrets = {
     phoneHashKey: key32(ENV.phoneHashKey, env[ENV.phoneHashKey]),
     phoneEncKey: key32(ENV.phoneEncKey, env[ENV.phoneEncKey]),
     memberCodeKey: key32(ENV.memberCodeKey, env[ENV.memberCodeKey]),
     codeKeys: parseCodeKeys(env[ENV.codeKeys]),
   };
+  // every till holds the member-code key: were it also another key, a till could mint product codes,
+  // reverse phone hashes or open sealed phones (the error names the variables, never a value)
+  const others: [string, Buffer][] = [[ENV.phoneHashKey, secrets.phoneHashKey], [ENV.phoneEncKey, secrets.phoneEncKey], ...secrets.codeKeys.map((k): [string, Buffer] => [`${ENV.codeKeys} ${k.id}`, k.key])];
+  const same = others.find(([, key]) => key.equals(secrets.memberCodeKey));
+  if (same) throw new Error(`${ENV.memberCodeKey} is the same key as ${same[0]}: the tills hold it, so it must be a key of its own (make a new one and give it to the tills)`);
+  return secrets;
 }
 
 /** What to do about a dev secrets file that cannot be used. */

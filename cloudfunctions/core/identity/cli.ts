@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, fchmodSync, openSync, renameSync, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { explainInterrupt, failIfAllRejected, progressBar, progressNote, warnIgnoredColumns } from '../channels/progress';
@@ -104,7 +104,11 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        await pipeline(lines, createWriteStream(part));
+        // every member's identifiers (emails, unionids, card numbers): readable by its owner alone, as
+        // the database and a rejects file are (a part-file a killed run left is made so too)
+        const fd = openSync(part, 'w', 0o600);
+        fchmodSync(fd, 0o600);
+        await pipeline(lines, createWriteStream('', { fd }));
         renameSync(part, out);
       } catch (error) {
         rmSync(part, { force: true });

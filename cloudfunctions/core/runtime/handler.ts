@@ -62,7 +62,7 @@ export async function invoke(fn: CloudFunction, event: unknown, caller: Caller, 
       action: head.data.action,
       caller: maskOpenid(caller.openid),
       error: error instanceof Error ? error.name : typeof error,
-      at: where,
+      where,
     });
     return fail('INTERNAL', 'internal error');
   }

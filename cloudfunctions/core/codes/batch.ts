@@ -12,6 +12,8 @@ export interface BatchDoc extends Doc {
   sku: string;
   name: string;
   points: number;
+  /** The `codes.maxPoints` codes create checked `points` against: a cap lowered since is for later batches. */
+  maxPoints?: number;
   count: number;
   keyId: string;
   tagChars: number;
@@ -79,8 +81,10 @@ export function checkAgainstBatch(batch: BatchDoc | null, code: ParsedCode, now:
   // pending: never finished (an interrupted codes create); its codes are ours all the same, not forgeries
   if (batch.status !== 'active') return 'withdrawn';
   // a batch document that reached the store by other means than codes create (CloudBase has no
-  // CLI) is held to the same cap: a typo in its points is stopped, not paid out
-  if (!Number.isInteger(batch.points) || batch.points < 1 || batch.points > maxPoints) return 'withdrawn';
+  // CLI) is held to the same cap: a typo in its points is stopped, not paid out; one codes create
+  // checked keeps the cap it was printed under (lowering it is for later runs, not codes on shelves)
+  const cap = Number.isInteger(batch.maxPoints) ? batch.maxPoints! : maxPoints;
+  if (!Number.isInteger(batch.points) || batch.points < 1 || batch.points > cap) return 'withdrawn';
   if (batch.validTo !== null && Date.parse(batch.validTo) < now) return 'expired';
   return 'ok';
 }

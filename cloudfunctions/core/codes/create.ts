@@ -71,7 +71,7 @@ export async function createBatch(services: Services, input: CreateBatchInput): 
   let batch: BatchDoc | null = null;
   for (let attempt = 0; !batch && attempt < ID_ATTEMPTS; attempt++) {
     const doc: BatchDoc = {
-      _id: batchIdFrom(services.ids.next('cb')), ...spec, keyId: key.id, tagChars, status: 'pending',
+      _id: batchIdFrom(services.ids.next('cb')), ...spec, maxPoints: services.config.codes.maxPoints, keyId: key.id, tagChars, status: 'pending',
       createdAt: new Date(now).toISOString(), activatedAt: null, revokedAt: null,
     };
     try {

@@ -2,7 +2,8 @@ import type { Services } from '../runtime/services';
 import type { Doc, Tx } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { valueKey } from './cluster';
-import { applyRecordChanges, type RecordDoc, type ValueDoc } from './graph.store';
+import { applyRecordChanges, setAside, type RecordDoc, type ValueDoc } from './graph.store';
+import type { IdentityRules } from './identity.rules';
 
 /**
  * A buyer an order file knows only by phone (no channel member id) becomes a
@@ -35,8 +36,10 @@ export function nextBuyerEra(cache: TxCache, record: RecordDoc): void {
 }
 
 /** Whether a phone was set aside as shared by many (a shop's own number): it leads to no one, ever (quarantine is for good). */
-export async function phoneSetAside(tx: Tx, phoneKey: string): Promise<boolean> {
-  return !!(await tx.get<ValueDoc>('identifiers', valueKey({ type: 'phone', value: phoneKey })))?.quarantined;
+export async function phoneSetAside(tx: Tx, rules: IdentityRules, phoneKey: string): Promise<boolean> {
+  const doc = await tx.get<ValueDoc>('identifiers', valueKey({ type: 'phone', value: phoneKey }));
+  // as the rules stand now: a number taken off the blocked list since is nobody's shop number
+  return !!doc && setAside(doc, rules);
 }
 
 /**

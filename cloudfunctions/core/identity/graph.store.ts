@@ -4,7 +4,7 @@ import { allDocs } from '../store/all-docs';
 import type { Doc } from '../store/port';
 import type { TxCache } from '../store/tx-cache';
 import { cluster, valueKey, type Conflict } from './cluster';
-import { identityRules } from './identity.rules';
+import { identityRules, type IdentityRules } from './identity.rules';
 import { reconcile, type RecordState } from './reconcile';
 import type { RecordFields } from './records';
 
@@ -36,6 +36,8 @@ export interface ValueDoc extends Doc {
   records: string[];
   channels: Record<string, number>;
   quarantined: boolean;
+  /** Set when the config's blocked phones alone set it aside: taken off that list, it joins again (not shared: not for good). */
+  blocked?: true;
   memberId: string | null;
   /** Set while `conflicts/{type:value}` lists refusals on the value: a walk that finds none drops them. */
   refused?: true;
@@ -124,6 +126,26 @@ export interface GraphOutcome {
 
 /** A value stops listing records past this; by then it is a shared value by any standard. */
 const RECORDS_CAP = 64;
+
+/**
+ * Whether a value joins no one under the rules as configured now: set aside as shared (for good,
+ * also once a later file corrects some of its records), on more records of one channel than the
+ * threshold allows now (a threshold lowered since it was counted), or a phone blocked now. One set
+ * aside only because the config blocked it (`blocked`) follows the config when the number comes off.
+ */
+function asideState(doc: ValueDoc, rules: IdentityRules): { quarantined: boolean; blocked: boolean } {
+  const shared = (doc.quarantined && !doc.blocked) || Object.values(doc.channels).some((count) => count > rules.quarantineThreshold);
+  const blocked = !shared && rules.isBlocked(doc);
+  return { quarantined: shared || blocked, blocked };
+}
+
+export const setAside = (doc: ValueDoc, rules: IdentityRules): boolean => asideState(doc, rules).quarantined;
+
+function withAside(doc: ValueDoc, state: { quarantined: boolean; blocked: boolean }): ValueDoc {
+  const { blocked: _was, ...rest } = doc;
+  return { ...rest, quarantined: state.quarantined, ...(state.blocked ? { blocked: true as const } : {}) };
+}
+
 /**
  * One connected part of the graph this large means a join key is shared but
  * not yet quarantined: worth a warning. (A person has a record or two per
@@ -183,9 +205,9 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
       const channel = channelOf(id);
       const channels = { ...doc.channels, [channel]: (doc.channels[channel] ?? 0) + 1 };
       const records = doc.records.length < RECORDS_CAP ? [...doc.records, id] : doc.records;
-      const quarantined = doc.quarantined || rules.isBlocked(identifier) || channels[channel]! > rules.quarantineThreshold || doc.records.length >= RECORDS_CAP;
-      if (quarantined && !doc.quarantined) flipped.push(key);
-      cache.put('identifiers', { ...doc, records, channels, quarantined });
+      const state = doc.records.length >= RECORDS_CAP ? { quarantined: true, blocked: false } : asideState({ ...doc, channels }, rules);
+      if (state.quarantined && !doc.quarantined) flipped.push(key);
+      cache.put('identifiers', withAside({ ...doc, records, channels }, state));
     }
     if (after) cache.put('records', after);
     else cache.remove('records', id);
@@ -222,8 +244,14 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
         if (record.ignored?.includes(key)) continue;
         // a channel id is also carried by that channel's own record, if it exists
         if (key !== record._id && !NOT_CHANNELS.has(identifier.type) && (await cache.get<RecordDoc>('records', key))) next.push(key);
-        const doc = await cache.get<ValueDoc>('identifiers', key);
+        let doc = await cache.get<ValueDoc>('identifiers', key);
         if (!doc) continue;
+        // the rules as configured now (a number blocked or unblocked, a threshold lowered since)
+        const state = asideState(doc, rules);
+        if (state.quarantined !== doc.quarantined || state.blocked !== !!doc.blocked) {
+          if (state.quarantined && !doc.quarantined) flipped.push(key);
+          cache.put('identifiers', (doc = withAside(doc, state)));
+        }
         valueDocs.set(key, doc);
         if (doc.quarantined) excluded.add(key);
         else next.push(...doc.records);

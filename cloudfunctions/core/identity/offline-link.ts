@@ -4,8 +4,8 @@ import type { Caller, Services } from '../runtime/services';
 import type { Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { valueKey } from './cluster';
-import { blockedPhoneKeys } from './identity.rules';
-import { applyRecordChanges, CARD_LINK, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
+import { identityRules } from './identity.rules';
+import { applyRecordChanges, CARD_LINK, setAside, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { hasPhone } from './lookup';
 import { recordIdOf } from './records';
 import { ensureWechatMember } from './wechat';
@@ -165,9 +165,10 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
 async function phoneKnownToAll(cache: TxCache, services: Services, card: RecordDoc): Promise<boolean> {
   const phones = card.identifiers.filter((i) => i.type === 'phone');
   if (phones.length === 0) return false;
-  const blocked = new Set(blockedPhoneKeys(services));
+  const rules = identityRules(services);
   for (const phone of phones) {
-    if (blocked.has(phone.value) || (await cache.get<ValueDoc>('identifiers', valueKey(phone)))?.quarantined) return true;
+    const doc = await cache.get<ValueDoc>('identifiers', valueKey(phone));
+    if (rules.isBlocked(phone) || (doc && setAside(doc, rules))) return true;
   }
   return false;
 }

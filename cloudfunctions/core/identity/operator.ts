@@ -7,7 +7,7 @@ import { allDocs } from '../store/all-docs';
 import type { Services } from '../runtime/services';
 import type { Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
-import { applyRecordChanges, isCardLink, refusalsOf, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
+import { applyRecordChanges, isCardLink, refusalsOf, setAside, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { cluster, valueKey } from './cluster';
 import { identityRules } from './identity.rules';
 import { liveMember } from './lookup';
@@ -156,15 +156,19 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
  * with the survivor, as do all when nothing but the links told them apart.
  */
 async function sidesOf(cache: TxCache, services: Services, records: RecordDoc[], brought: string[], undone: ReadonlySet<string>): Promise<{ back: string[]; stay: string[] }> {
+  const rules = identityRules(services);
   const excluded = new Set<string>();
   const unlinked = [];
   for (const record of records) {
     // card links stay, but not the one this unmerge takes away (staff confirmed a card wrongly)
     const identifiers = record.identifiers.filter((i) => (i.type !== 'link' || (isCardLink(i) && !undone.has(i.value))) && !record.ignored?.includes(valueKey(i)));
-    for (const i of identifiers) if ((await cache.get<ValueDoc>('identifiers', valueKey(i)))?.quarantined) excluded.add(valueKey(i));
+    for (const i of identifiers) {
+      const doc = await cache.get<ValueDoc>('identifiers', valueKey(i));
+      if (doc && setAside(doc, rules)) excluded.add(valueKey(i));
+    }
     unlinked.push({ id: record._id, identifiers, apart: record.apart });
   }
-  const { groups } = cluster(unlinked, excluded, identityRules(services));
+  const { groups } = cluster(unlinked, excluded, rules);
   const joined = new Set(groups.filter((group) => group.some((id) => brought.includes(id))).flat());
   const back = joined.size < records.length ? joined : new Set(brought);
   return { back: [...back], stay: records.map((r) => r._id).filter((id) => !back.has(id)) };

@@ -6,7 +6,7 @@ import { canonicalJson, orderEarning, refundAtEarnedRate } from '../points/rules
 import { COLLECTION, type LedgerEntry } from '../points/types';
 import type { Services } from '../runtime/services';
 import { buyerRecordId, ensurePhoneBuyers, phoneSetAside, withoutEra } from '../identity/buyers';
-import { blockedPhoneKeys } from '../identity/identity.rules';
+import { blockedPhoneKeys, identityRules } from '../identity/identity.rules';
 import { CHANNEL, checkImportChannel } from '../identity/records';
 import { phoneKeyFromSha256 } from '../identity/normalize';
 import { buyerKeyOfRow, parseOrderRow, text, type Order } from './parse';
@@ -169,6 +169,7 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
     planned.push({ line, order, phoneKey, ...orderEntries(order, phoneKey, context), hashes: { earn, reverse } });
   }
 
+  const rules = identityRules(services);
   const outcomes = await services.store.transaction(async (tx) => {
     const session = new PointsSession(tx, services);
     // Read what the batch needs collection by collection in id order: each index is walked once, front to back.
@@ -200,7 +201,7 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
       }
       // buyers of orders that earn now only: an order already in the ledger has its account
       if (earnSame === undefined && p.phoneKey) {
-        if (await phoneSetAside(tx, p.phoneKey)) {
+        if (await phoneSetAside(tx, rules, p.phoneKey)) {
           done.push({ line: p.line, reject: 'buyer_phone_shared', orderId: p.order.orderId });
           continue;
         }

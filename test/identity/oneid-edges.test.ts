@@ -35,6 +35,15 @@ describe('OneID edge cases', () => {
       expect(listed.out).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d Beijing {2}phone shared by tmall:T1 \(member m_\w+\) and tmall:T2 \(member m_\w+\), not joined: at most 1 tmall per member \(identity\.limits\)\n$/);
       expect(listed.err).toBe('1 conflict\n');
       expect((await runCli(db, 'members', 'conflicts', '--limit', '0')).err).toMatch(/--limit must be a whole number from 1 to 1000/);
+      // the brand has since dropped the limit that refused the join: the line says so, and what joins them
+      const saved = process.env.MC_CONFIG;
+      process.env.MC_CONFIG = temp.write('no-tmall-limit.json', JSON.stringify({ identity: { ...services.config.identity, limits: { phone: 1, unionid: 1 } } }));
+      try {
+        expect((await runCli(db, 'members', 'conflicts')).out).toMatch(/, not joined: a limit on tmall per member, which identity\.limits no longer sets \(members merge joins them\)\n$/);
+      } finally {
+        if (saved === undefined) delete process.env.MC_CONFIG;
+        else process.env.MC_CONFIG = saved;
+      }
     } finally {
       temp.cleanup();
     }

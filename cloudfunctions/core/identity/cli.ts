@@ -147,7 +147,10 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
       const { conflicts, nextCursor } = await listConflicts(services, limit);
       for (const c of conflicts) {
         const sides = c.between.map((side) => `${side.recordId} (${side.memberId ? `member ${side.memberId}` : 'erased'})`).join(' and ');
-        const why = c.reason === 'limit' ? `at most ${c.limit} ${c.limitType} per member (identity.limits)` : 'an operator separated them (members unmerge)';
+        const why = c.reason !== 'limit' ? 'an operator separated them (members unmerge)'
+          // the limit as configured now: the brand may have dropped it since the join was refused
+          : c.limit === undefined ? `a limit on ${c.limitType} per member, which identity.limits no longer sets (members merge joins them)`
+            : `at most ${c.limit} ${c.limitType} per member (identity.limits)`;
         process.stdout.write(`${beijingTime(c.at)}  ${c.value === null ? c.type : `${c.type} ${c.value}`} shared by ${sides}, not joined: ${why}\n`);
       }
       process.stderr.write(`${plural(conflicts.length, 'conflict')}${nextCursor ? ' (more: raise --limit)' : ''}\n`);

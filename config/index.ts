@@ -26,7 +26,8 @@ export default defineConfig<'webpack5'>(async (merge, { mode }) => {
     deviceRatio: { 640: 2.34 / 2, 750: 1, 375: 2, 828: 1.81 / 2 },
     sourceRoot: 'src',
     outputRoot: `dist/${process.env.TARO_ENV}`,
-    plugins: ['@tarojs/plugin-html'],
+    // aria: WeChat's screen-reader attributes, which Taro's weapp templates leave out
+    plugins: ['@tarojs/plugin-html', path.resolve(__dirname, 'aria/index.js')],
     defineConstants: {
       // Cloud environment id for Taro.cloud.init in the weapp build.
       // Empty: the account's default environment (scripts/build-size.ts warns).

@@ -2,6 +2,7 @@ import { Image, Text, View } from '@tarojs/components'
 import Taro, { useDidHide, useDidShow } from '@tarojs/taro'
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { callFunction } from '../api'
+import { imageLabel } from '../lib/a11y'
 import { barcodeImage, crispWidth } from '../lib/barcode'
 import { tillScreenControl } from '../lib/tillScreen'
 import { qrImage } from '../lib/qr'
@@ -142,16 +143,16 @@ export default function MemberCode() {
   return (
     <View className="member-code">
       <View className="member-code__bar" onClick={() => setEnlarged(true)}>
-        <Image className="member-code__bar-image" style={{ width: `${barWidth}px` }} src={images!.bar.src} mode="scaleToFill" aria-label="会员条形码" />
+        <Image className="member-code__bar-image" style={{ width: `${barWidth}px` }} src={images!.bar.src} mode="scaleToFill" {...imageLabel('会员条形码')} />
       </View>
-      <Image className="member-code__qr" src={images!.qr.src} mode="aspectFit" aria-label="会员二维码" />
-      <Text className="member-code__hint">结账时向店员出示，积分自动累积</Text>
-      <Text className="member-code__timer">动态码 · {seconds} 秒后自动刷新 · 点击条形码放大</Text>
+      <Image className="member-code__qr" src={images!.qr.src} mode="aspectFit" {...imageLabel('会员二维码')} />
+      <Text className="member-code__hint mc-keep-words">结账时向店员出示，积分自动累积</Text>
+      <Text className="member-code__timer mc-keep-words">动态码 · {seconds} 秒后自动刷新 · 点击条形码放大</Text>
       {enlarged && (
         <View className="member-code__overlay" onClick={() => setEnlarged(false)}>
           {/* the hint turns with the code, beside it: under the code's end it covered the last bars and the quiet zone a till needs */}
           <View className="member-code__overlay-inner" style={{ width: `${length}px` }}>
-            <Image className="member-code__overlay-bar" style={{ width: `${length}px` }} src={images!.bar.src} mode="scaleToFill" aria-label="放大的会员条形码" />
+            <Image className="member-code__overlay-bar" style={{ width: `${length}px` }} src={images!.bar.src} mode="scaleToFill" {...imageLabel('放大的会员条形码')} />
             <Text className="member-code__overlay-hint">点击任意处关闭</Text>
           </View>
         </View>

@@ -1,5 +1,6 @@
 import { Text, View } from '@tarojs/components'
 import type { ChannelsResult } from '../../../cloudfunctions/core/contracts'
+import { BUTTON } from '../../lib/a11y'
 import { ROUTES, go } from '../../lib/routes'
 
 interface Row {
@@ -47,7 +48,7 @@ export default function ChannelList({ channels }: { channels: ChannelsResult }) 
           {row.linked ? (
             <Text className="channels__state channels__state--on">已关联</Text>
           ) : row.action ? (
-            <Text className="channels__action" onClick={row.action.onClick}>
+            <Text className="channels__action" {...BUTTON} onClick={row.action.onClick}>
               {row.action.text}
             </Text>
           ) : (

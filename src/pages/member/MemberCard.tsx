@@ -42,7 +42,7 @@ export default function MemberCard({ profile, points, onRetryPoints }: Props) {
             {/* rounded down: a bar drawn full beside 再得 1 升级 would say the level is reached */}
             <View className="member-card__fill" style={{ width: `${Math.floor(progress * 100)}%` }} />
           </View>
-          <Text className="member-card__progress-text">
+          <Text className="member-card__progress-text mc-keep-words">
             {next
               ? `成长值 ${formatPoints(summary.growth)} / ${formatPoints(next.minGrowth)}，再得 ${formatPoints(next.growthNeeded)} 升级${next.name}`
               : `成长值 ${formatPoints(summary.growth)}，已是最高等级`}

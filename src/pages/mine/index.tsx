@@ -7,6 +7,7 @@ import JoinInvite from '../../components/JoinInvite'
 import TermsUpdated from '../../components/TermsUpdated'
 import { ErrorView, LoadingView } from '../../components/StatusView'
 import { forgetIntent } from '../../launch/intent'
+import { BUTTON } from '../../lib/a11y'
 import { formatPoints } from '../../lib/format'
 import { ROUTES, go } from '../../lib/routes'
 import { useMembership } from '../../lib/useMembership'
@@ -49,17 +50,17 @@ function Links({ joined, onDeleted }: { joined: boolean; onDeleted: () => void }
   return (
     <View className="mine-card mine-links">
       {joined && (
-        <View className="mine-link" onClick={() => go(ROUTES.storeCard)}>
+        <View className="mine-link" {...BUTTON} onClick={() => go(ROUTES.storeCard)}>
           <Text>关联门店会员卡</Text>
           <Text className="mine-link__arrow">›</Text>
         </View>
       )}
-      <View className="mine-link" onClick={() => go(ROUTES.terms)}>
+      <View className="mine-link" {...BUTTON} onClick={() => go(ROUTES.terms)}>
         <Text>会员隐私条款</Text>
         <Text className="mine-link__arrow">›</Text>
       </View>
       {joined && (
-        <View className="mine-link mine-link--danger" onClick={busy ? undefined : remove}>
+        <View className="mine-link mine-link--danger" {...BUTTON} onClick={busy ? undefined : remove}>
           <Text>{busy === 'deleting' ? '正在删除…' : busy === 'checking' ? '请稍候…' : '删除我的数据'}</Text>
           <Text className="mine-link__arrow">›</Text>
         </View>

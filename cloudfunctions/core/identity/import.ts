@@ -123,6 +123,8 @@ export async function importMemberRows(services: Services, channel: string, item
     const openings: { recordId: string; points: number; growth: number; hash: string; at: string }[] = [];
     const created = new Set<string>();
     const updated = new Set<string>();
+    /** Stored members counted unchanged by their first row in this batch: a later row may change them yet. */
+    const asStored = new Set<string>();
     const opened = new Set<string>();
     for (const item of items) {
       counted.read++;
@@ -154,11 +156,19 @@ export async function importMemberRows(services: Services, channel: string, item
         counted.repeated++;
       }
       if (before && !pending && sameFields(before, record)) {
-        if (!repeated) counted.unchanged++;
+        if (!repeated) {
+          counted.unchanged++;
+          asStored.add(id);
+        }
         continue;
       }
       if (!before) created.add(id);
       else if (!repeated) updated.add(id);
+      // the file changes it after all: its first row counts as updated (the last pass undoes it if a later row gives it back)
+      else if (asStored.delete(id)) {
+        counted.unchanged--;
+        updated.add(id);
+      }
       const after: RecordDoc = {
         memberId: null, homeMemberId: null, apart: [], createdAt: at,
         ...before, ...record, _id: id, updatedAt: at,

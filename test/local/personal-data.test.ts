@@ -49,4 +49,13 @@ describe('personal data outside the documents meant for it', () => {
     expect(run.err).toMatch(/nothing was imported/);
     expect(['13912345678', '张伟测', 'zhangwei.test@example.com'].filter((data) => `${run.out}${run.err}`.includes(data))).toEqual([]);
   });
+
+  it('shows a header of words alone (会员卡号,手机号,姓名) as the header it is, and never the customer under it', async () => {
+    const db = temp.file('zh.db');
+    const file = temp.write('zh.csv', '会员卡号,手机号,姓名\nC001,13912345678,张伟测\n');
+    const run = await runCli(db, 'import', 'members', '--channel', 'offline', '--file', file);
+    expect(run.failed).toBe(true);
+    expect(run.err).toMatch(/its header is: 会员卡号,手机号,姓名.*nothing was imported/);
+    expect(run.err).not.toContain('13912345678');
+  });
 });

@@ -511,10 +511,11 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
   if (!missing.length) return readColumns.length ? [...new Set(columns.filter((name) => name && !readColumns.includes(name)))] : [];
   const separator = /\t/.test(firstLine) ? ' (it looks separated by tabs: columns must be separated by commas)'
     : /;/.test(firstLine) ? ' (it looks separated by semicolons: columns must be separated by commas)' : '';
-  // a first line naming none of our columns is a row of data (an export without its header): its
-  // phone and name are not for stderr, which cron mails and CI logs keep
+  // a first line naming none of our columns and holding digits or an @ (a phone, an id, an amount, an
+  // email) is a row of data (an export without its header): its phone and name are not for stderr,
+  // which cron mails and CI logs keep. One of words alone (会员卡号,手机号,姓名) is a header, shown.
   const named = firstLine.split(/[,\t;]/).some((cell) => [...requiredColumns, ...readColumns].includes(columnName(cell.replace(/^\s*"|"\s*$/g, ''))));
-  if (!named) throw new Error(`${file} has no ${missing.join(', ')} column; its first line names none of the columns this import reads (${(readColumns.length ? readColumns : requiredColumns).join(', ')}): is its header row missing? nothing was imported`);
+  if (!named && /[0-9@]/.test(firstLine)) throw new Error(`${file} has no ${missing.join(', ')} column; its first line names none of the columns this import reads (${(readColumns.length ? readColumns : requiredColumns).join(', ')}): is its header row missing? nothing was imported`);
   throw new Error(`${file} has no ${missing.join(', ')} column; its header is: ${firstLine.slice(0, 200)}${separator}; nothing was imported`);
 }
 

@@ -4,7 +4,7 @@ import { allDocs } from '../store/all-docs';
 import type { Doc } from '../store/port';
 import type { TxCache } from '../store/tx-cache';
 import { cluster, valueKey, type Conflict } from './cluster';
-import { identityRules, type IdentityRules } from './identity.rules';
+import { blockedPhoneKeys, identityRules, type IdentityRules } from './identity.rules';
 import { reconcile, type RecordState } from './reconcile';
 import type { RecordFields } from './records';
 
@@ -384,6 +384,27 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * Versions before the `blocked` mark set a blocked number's value aside like a shared one, which is
+ * for good: taken off the list, it would never join again. The values of the numbers blocked now
+ * that no channel shares past the threshold are marked, so that taking one off later frees it. A
+ * read per blocked number; run at each members import (a number the brand took off the list before
+ * any import under this version stays set aside).
+ */
+export async function markBlockedValues(services: Services): Promise<void> {
+  const { quarantineThreshold } = services.config.identity;
+  const unmarked = (doc: ValueDoc | null): doc is ValueDoc => !!doc?.quarantined && !doc.blocked && doc.records.length < RECORDS_CAP
+    && Object.values(doc.channels).every((count) => count <= quarantineThreshold);
+  for (const key of blockedPhoneKeys(services)) {
+    const id = valueKey({ type: 'phone', value: key });
+    if (!unmarked(await services.store.get<ValueDoc>('identifiers', id))) continue;
+    await services.store.transaction(async (tx) => {
+      const doc = await tx.get<ValueDoc>('identifiers', id);
+      if (unmarked(doc)) await tx.set('identifiers', { ...doc, blocked: true });
+    });
+  }
 }
 
 /** Set once every value listed in `conflicts` carries its `refused` flag (see flagRefusedValues). */

@@ -3,7 +3,7 @@ import { COLLECTION } from '../points/types';
 import type { Services } from '../runtime/services';
 import { importFileInBatches, MEMBER_COLUMNS, type FileImportOptions, type RowItem, type RowPlan, type RowPlanner } from '../channels/rows';
 import { TxCache } from '../store/tx-cache';
-import { applyRecordChanges, flagRefusedValues, type RecordChange, type RecordDoc } from './graph.store';
+import { applyRecordChanges, flagRefusedValues, markBlockedValues, type RecordChange, type RecordDoc } from './graph.store';
 import { CHANNEL, checkImportChannel, recordFromRow, recordIdOf, text, type RecordFields } from './records';
 
 /**
@@ -214,6 +214,8 @@ export async function importMembersFile(services: Services, options: ImportFileO
   checkImportChannel(options.channel, services.config.identity.priority);
   // refusals an earlier version recorded: flagged on their values first, so this import can drop those that no longer hold
   await flagRefusedValues(services);
+  // numbers an earlier version blocked: marked so, or taking one off the list would not free it
+  await markBlockedValues(services);
   const summary = emptySummary();
   const planner: RowPlanner<Parameters<typeof planMemberRows>[0], PlannedRecord> = {
     module: __filename,

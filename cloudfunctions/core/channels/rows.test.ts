@@ -167,7 +167,8 @@ describe('readRows on a CSV', () => {
   it(`holds an open quote for at most ${MAX_RECORD_LINES} lines`, async () => {
     // lines that could be inside a cell (no commas), and a closing quote too far below
     const rest = Array.from({ length: MAX_RECORD_LINES + 5 }, (_, i) => `第${i}行`);
-    const { items } = await read(['id,name', '1,"open', ...rest.slice(0, MAX_RECORD_LINES + 2), 'x"', ...rest.slice(MAX_RECORD_LINES + 2)]);
+    // (ending with a line break: a last line short of the header's cells without one is a file cut off)
+    const { items } = await read(['id,name', '1,"open', ...rest.slice(0, MAX_RECORD_LINES + 2), 'x"', ...rest.slice(MAX_RECORD_LINES + 2), '']);
     expect(items[0]).toEqual({ line: 2, row: null, error: 'malformed_line' });
     expect(items.filter((item) => item.row)).toHaveLength(rest.length);
     // the closing quote is a malformed line of its own

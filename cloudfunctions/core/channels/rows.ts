@@ -207,8 +207,11 @@ export function usualWidth(file: string): number | null {
   return usual;
 }
 
-/** `usual`: how many cells the file's rows usually have (usualWidth). */
-function csvParser(usual: number | null): LineParser {
+/**
+ * `usual`: how many cells the file's rows usually have (usualWidth). `cutLine`: the number of the
+ * file's last line when no line break ends it (0 otherwise).
+ */
+function csvParser(usual: number | null, cutLine: () => number): LineParser {
   let columns: string[] | null = null;
   let header = '';
   /** The most cells a row may have, the ones past the header empty: the header's, or one more in a file whose rows usually end with a comma. */
@@ -237,6 +240,10 @@ function csvParser(usual: number | null): LineParser {
       allowed = Math.max(allowed, columns.length + 1);
       return { line, row: null, error: 'repeated_header' };
     }
+    // A last line without its line break and short of the header's cells is a file cut off mid-line
+    // (copied while still being written): read as a short row, a cut id is another member and a cut
+    // balance an opening that the whole file can never correct.
+    if (line === cutLine() && fields.length < columns.length) return { line, row: null, error: 'line_cut_off' };
     // A cell beyond the header: an unquoted comma (in a name, an address) shifted the cells after
     // it. Empty, it is the same shift when the row's last cell was empty, unless the file's rows
     // usually end so.
@@ -330,10 +337,23 @@ export interface FileRows {
   reread(line: number, text: string): RowItem;
 }
 
+/** Whether the byte at `at` of a file ends a line. */
+function lineBreakAt(file: string, at: number): boolean {
+  const byte = Buffer.alloc(1);
+  const fd = openSync(file, 'r');
+  try {
+    return readSync(fd, byte, 0, 1, at) === 1 && (byte[0] === LF || byte[0] === CR);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readRows(file: string): FileRows {
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
   const jsonLines = isJsonLines(file);
-  const parse = jsonLines ? jsonParser() : csvParser(usualWidth(file));
+  // set once the file is read (see csvParser); a JSON line cut off does not parse anyway
+  let cutLine = 0;
+  const parse = jsonLines ? jsonParser() : csvParser(usualWidth(file), () => cutLine);
   // bytes of the lines handed out so far (the stream reads a megabyte ahead, a sixth of a
   // 100k-row file); a CRLF counts one byte short, until the end
   let consumed = 0;
@@ -354,14 +374,26 @@ export function readRows(file: string): FileRows {
       // a JSON line never breaks across lines: only a CSV's lines are joined into records
       const records = jsonLines ? null : new CsvRecords(take);
       let line = 0;
-      for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+      // each line is handed on once the next is read: whether the last one ended is known only then
+      let last: string | null = null;
+      const hand = (text: string) => {
         consumed += Buffer.byteLength(text) + 1;
-        if (records) records.push(++line, text);
-        else take(++line, text);
+        if (records) records.push(line, text);
+        else take(line, text);
+      };
+      for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+        if (last !== null) hand(last);
+        line++;
+        last = text;
         // a record given up on hands on the lines it held at once
         while (batch.length >= batchSize) yield batch.splice(0, batchSize);
       }
       ended = true;
+      if (last !== null) {
+        // the file as read: one still being written may have grown since it was opened
+        if (input.bytesRead > 0 && !lineBreakAt(file, input.bytesRead - 1)) cutLine = line;
+        hand(last);
+      }
       records?.end();
       while (batch.length >= batchSize) yield batch.splice(0, batchSize);
       if (batch.length) yield batch;

@@ -92,6 +92,10 @@ describe('the operator\'s files and slips', () => {
     }
     const orders = await cli('import', 'orders', '--channel', 'tmall', '--file', file('o.csv', 'id,amountFen\n1,100\n'));
     expect(orders.err).toMatch(/has no orderId column/);
+    // the other way round: an orders export names its buyers by channelMemberId, and would make each a card
+    const swapped = await cli('import', 'members', '--channel', 'tmall', '--file', file('orders.csv', 'OrderID,channelMemberId,amountFen,paidAt\n9001,T1,100,2026-11-01 10:00\n'));
+    expect(swapped.failed).toBe(true);
+    expect(swapped.err).toMatch(/has an orderId column: it looks like a file for `import orders`, not this import; nothing was imported/);
     expect(documents()).toBe(0);
     expect((await cli('import', 'members', '--channel', 'tmall', '--file', file('case.csv', 'ChannelMemberID, Phone \nT1,13812345678\n'))).out).toMatch(/1 member created/);
     expect((await exported())[0]!.identifiers.map((i) => i.type).sort()).toEqual(['phone', 'tmall']);

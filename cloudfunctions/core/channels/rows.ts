@@ -634,6 +634,8 @@ export interface FileImportOptions<S> {
   /** Every column the import reads: others in a CSV header are told to `onIgnoredColumns` before it starts. */
   readColumns?: readonly string[];
   onIgnoredColumns?: (ignored: string[], readColumns: readonly string[]) => void;
+  /** A CSV column that marks another import's file (`orderId` for members): refused, naming the command that reads it. */
+  otherImport?: { column: string; command: string };
   batchSize?: number;
   /** `reading`: rows read into a window none of which is written yet (see PreparedBatch). */
   onProgress?: (bytesRead: number, size: number, summary: S, reading?: number) => void;
@@ -876,6 +878,11 @@ export async function importFileInBatches<S, C, P, R extends { line: number }>(
   importBatch: (batch: P[], rejects: R[]) => Promise<void>,
 ): Promise<string | null> {
   const ignored = checkImportFile(options.file, options.requiredColumns ?? [], options.readColumns);
+  // an orders export has a buyer's channelMemberId too: imported as members, every buyer would become a card
+  const other = options.otherImport;
+  if (other && ignored.includes(other.column)) {
+    throw new Error(`${options.file} has an ${other.column} column: it looks like a file for \`${other.command}\`, not this import; nothing was imported`);
+  }
   if (ignored.length) options.onIgnoredColumns?.(ignored, options.readColumns ?? []);
   // the rejects file is cleared first: it must never be the file being imported
   if (resolve(options.rejectsFile) === resolve(options.file)) throw new Error(`--rejects must not be the file being imported (${options.file})`);

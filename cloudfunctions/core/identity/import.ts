@@ -223,7 +223,7 @@ export async function importMembersFile(services: Services, options: ImportFileO
     create: planMemberRows,
     context: { channel: options.channel, phoneHashKey: services.secrets.phoneHashKey },
   };
-  const rejectsFile = await importFileInBatches({ ...options, requiredColumns: ['channelMemberId'], readColumns: MEMBER_COLUMNS }, summary, planner, (batch, rejects: Reject[]) =>
+  const rejectsFile = await importFileInBatches({ ...options, requiredColumns: ['channelMemberId'], readColumns: MEMBER_COLUMNS, otherImport: { column: 'orderId', command: 'import orders' } }, summary, planner, (batch, rejects: Reject[]) =>
     importMemberRows(services, options.channel, batch, summary, rejects));
   return { ...summary, rejectsFile };
 }

@@ -1,15 +1,7 @@
-import { configSchema, type Config } from '../../cloudfunctions/core/runtime/config';
 import { verifyPoints } from '../../cloudfunctions/core/points/verify.store';
 import { makeBatch, redeem } from './support';
 import { boundConsumer } from '../support/members';
-import { openTestServices, type TestServices } from '../support/services';
-
-/** The same store under the brand's edited config (as after editing member-centre.json and a restart). */
-function reconfigured(services: TestServices, change: (config: Config) => void): TestServices {
-  const config = JSON.parse(JSON.stringify(services.config)) as Config;
-  change(config);
-  return { ...services, config: configSchema.parse(config) };
-}
+import { openTestServices, reconfigured, type TestServices } from '../support/services';
 
 describe('codes config changed with batches on the shelves', () => {
   let services: TestServices;

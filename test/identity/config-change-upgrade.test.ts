@@ -1,16 +1,8 @@
 import fc from 'fast-check';
 import type { ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { phoneKey } from '../../cloudfunctions/core/identity/normalize';
-import { configSchema, type Config } from '../../cloudfunctions/core/runtime/config';
 import { boundConsumer, importMembers, memberOk, partition } from '../support/members';
-import { openTestServices, type TestServices } from '../support/services';
-
-/** The same store under an edited config/member-centre.json (as test/identity/config-change.test.ts). */
-function reconfigured(services: TestServices, change: (config: Config) => void): TestServices {
-  const config = JSON.parse(JSON.stringify(services.config)) as Config;
-  change(config);
-  return { ...services, config: configSchema.parse(config) };
-}
+import { openTestServices, reconfigured, type TestServices } from '../support/services';
 
 describe('identity rules as configured now, upgrading and in any order', () => {
   let services: TestServices;

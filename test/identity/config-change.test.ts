@@ -1,19 +1,7 @@
-import { configSchema, type Config } from '../../cloudfunctions/core/runtime/config';
 import { verifyPoints } from '../../cloudfunctions/core/points/verify.store';
 import { importOrders } from '../codes/support';
 import { boundConsumer, exportAll, importMembers, memberOk } from '../support/members';
-import { openTestServices, type TestServices } from '../support/services';
-
-/**
- * The brand edits config/member-centre.json after going live (members, orders and joins already in
- * the store) and restarts: the same store under the new config. The identity rules it then runs by
- * must be the configured ones, whatever the store saw under the old.
- */
-function reconfigured(services: TestServices, change: (config: Config) => void): TestServices {
-  const config = JSON.parse(JSON.stringify(services.config)) as Config;
-  change(config);
-  return { ...services, config: configSchema.parse(config) };
-}
+import { openTestServices, reconfigured, type TestServices } from '../support/services';
 
 /** Channel ids of each live member, order-free. */
 async function members(services: TestServices): Promise<string[][]> {
@@ -23,6 +11,11 @@ async function members(services: TestServices): Promise<string[][]> {
     .sort((a, b) => (a.join() < b.join() ? -1 : 1));
 }
 
+/**
+ * The brand edits config/member-centre.json after going live (members, orders and joins already in
+ * the store) and restarts. The identity rules it then runs by must be the configured ones, whatever
+ * the store saw under the old.
+ */
 describe('identity config changed after going live', () => {
   let services: TestServices;
   beforeEach(() => { services = openTestServices(); });

@@ -2,7 +2,7 @@ import { openLocalServices } from '../../cloudfunctions/core/local/services';
 import { fixedClock } from '../../cloudfunctions/core/runtime/clock';
 import { sequentialIds } from '../../cloudfunctions/core/runtime/ids';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
-import type { Config } from '../../cloudfunctions/core/runtime/config';
+import { configSchema, type Config } from '../../cloudfunctions/core/runtime/config';
 import type { Caller, Services } from '../../cloudfunctions/core/runtime/services';
 import type { Doc } from '../../cloudfunctions/core/store/port';
 import { tempDir } from './temp';
@@ -40,6 +40,16 @@ export function openTestServices(start = '2026-11-23T02:00:00Z', config?: Partia
 }
 
 /** A caller as the dev runtime makes it (appid `dev`, which dev phone codes are issued to). */
+/**
+ * The same store under the brand's edited config (member-centre.json changed and the server
+ * restarted): `change` edits a copy of the current config, checked as loading it would check it.
+ */
+export function reconfigured(services: TestServices, change: (config: Config) => void): TestServices {
+  const config = JSON.parse(JSON.stringify(services.config)) as Config;
+  change(config);
+  return { ...services, config: configSchema.parse(config) };
+}
+
 export const callerOf = (openid: string | null): Caller => ({ openid, unionid: null, appid: 'dev' });
 
 /**

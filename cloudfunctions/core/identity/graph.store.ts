@@ -394,9 +394,10 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
  * any import under this version stays set aside).
  */
 export async function markBlockedValues(services: Services): Promise<void> {
-  const { quarantineThreshold } = services.config.identity;
+  const rules = identityRules(services);
+  // set aside, unmarked, and with the mark set aside as blocked alone (a value at the records cap is shared)
   const unmarked = (doc: ValueDoc | null): doc is ValueDoc => !!doc?.quarantined && !doc.blocked && doc.records.length < RECORDS_CAP
-    && Object.values(doc.channels).every((count) => count <= quarantineThreshold);
+    && asideState({ ...doc, blocked: true }, rules).blocked;
   for (const key of blockedPhoneKeys(services)) {
     const id = valueKey({ type: 'phone', value: key });
     if (!unmarked(await services.store.get<ValueDoc>('identifiers', id))) continue;

@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import defaults from '../../../config/member-centre.json';
 import { levelsConfigSchema, pointsConfigSchema } from '../points/config';
 import { codesConfigSchema } from '../codes/config';
+import { describeIssues } from './issues';
 import { normalizePhone } from '../identity/normalize';
 
 /**
@@ -93,8 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const parsed = configSchema.safeParse({ ...defaults, ...fromFile, ...overrides });
   if (!parsed.success) {
     // what is wrong as well as where: `levels` alone does not say they are out of order
-    const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.map(String).join('.') || '(top level)'}: ${why(issue)}`).join('; ');
-    throw new Error(`invalid member-centre config: ${problems}`);
+    throw new Error(`invalid member-centre config: ${describeIssues(parsed.error.issues, '(top level)', why)}`);
   }
   return parsed.data;
 }

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { ERROR_STATUS, type Envelope, type ErrorCode } from '../contracts/errors';
 import { StoreBusyError, StoreConflictError } from '../store/port';
 import { AppError } from './errors';
+import { describeIssues } from './issues';
 import { maskOpenid } from './log';
 import type { Caller, Services } from './services';
 
@@ -28,14 +29,6 @@ function fail(code: ErrorCode, message: string, details?: Record<string, unknown
   return { ok: false, error: details ? { code, message, details } : { code, message } };
 }
 
-/** Lists the failing fields without echoing their values (they may be personal). */
-function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
-  return issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.map(String).join('.') || '(event)'}: ${issue.message}`)
-    .join('; ');
-}
-
 /**
  * The only way into the core from a door (cloud entry, local runtime, tests):
  * validates the event, checks the caller, runs one action, and always answers
@@ -48,7 +41,7 @@ export async function invoke(fn: CloudFunction, event: unknown, caller: Caller, 
   const act = Object.hasOwn(fn.actions, head.data.action) ? fn.actions[head.data.action] : undefined;
   if (!act) return fail('UNKNOWN_ACTION', `${fn.name} has no action ${head.data.action.slice(0, 40)}`);
   const input = act.input.safeParse(event);
-  if (!input.success) return fail('INVALID_INPUT', describeIssues(input.error.issues));
+  if (!input.success) return fail('INVALID_INPUT', describeIssues(input.error.issues, '(event)'));
   if (act.needsCaller !== false && !caller.openid) return fail('UNAUTHENTICATED', 'no caller identity');
 
   try {

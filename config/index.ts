@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { defineConfig, type UserConfigExport } from '@tarojs/cli'
 
@@ -11,14 +11,20 @@ const designWidth = (input?: unknown) => {
   return file.replace(/\\+/g, '/').includes('@nutui') ? 375 : 750
 }
 
-/** A field of config/member-centre.json, or of the file MC_CONFIG names when it has it (as the functions read them). */
-function brandSetting(field: 'brandDomain' | 'brandName'): string {
-  const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, string | undefined>
-  const override = process.env.MC_CONFIG ? read(process.env.MC_CONFIG)[field] : undefined
-  return override ?? read(path.resolve(__dirname, 'member-centre.json'))[field]!
+/**
+ * The brand's settings as the functions read them (config/member-centre.json, or the file MC_CONFIG
+ * names), asked of the CLI, which checks them as the functions do: a mistake stops the build before
+ * it starts, saying what is wrong. (Taro's loader compiles this folder only, not the core's TypeScript.)
+ */
+function brandConfig(): { brandDomain: string; brandName: string } {
+  const cli = path.resolve(__dirname, '..', 'scripts', 'member-centre.js')
+  const run = spawnSync(process.execPath, [cli, 'config'], { encoding: 'utf8', env: process.env })
+  if (run.status !== 0) throw new Error((run.stderr || run.error?.message || 'member-centre config failed').trim())
+  return JSON.parse(run.stdout)
 }
 
 export default defineConfig<'webpack5'>(async (merge, { mode }) => {
+  const brand = brandConfig()
   const config: UserConfigExport<'webpack5'> = {
     projectName: 'member-centre',
     date: '2026-11-23',
@@ -33,9 +39,9 @@ export default defineConfig<'webpack5'>(async (merge, { mode }) => {
       // Empty: the account's default environment (scripts/build-size.ts warns).
       CLOUD_ENV: JSON.stringify(process.env.MC_CLOUD_ENV ?? ''),
       // The brand's link host, as the functions read it: the scan page answers other sites' links itself.
-      BRAND_DOMAIN: JSON.stringify(brandSetting('brandDomain')),
+      BRAND_DOMAIN: JSON.stringify(brand.brandDomain),
       // The brand's name on the member card and the invitation.
-      BRAND_NAME: JSON.stringify(brandSetting('brandName')),
+      BRAND_NAME: JSON.stringify(brand.brandName),
     },
     framework: 'react',
     compiler: {

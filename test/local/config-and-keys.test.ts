@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import defaults from '../../config/member-centre.json';
 import { loadConfig } from '../../cloudfunctions/core/runtime/config';
 import { secretsFromEnv } from '../../cloudfunctions/core/runtime/secrets';
@@ -75,6 +75,35 @@ describe('a brand config edited wrongly', () => {
       if (saved === undefined) delete process.env.MC_CONFIG;
       else process.env.MC_CONFIG = saved;
     }
+  });
+});
+
+describe('member-centre config', () => {
+  const temp = tempDir('mc-config-command-');
+  afterAll(() => temp.cleanup());
+  const saved = process.env.MC_CONFIG;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.MC_CONFIG;
+    else process.env.MC_CONFIG = saved;
+  });
+
+  it("prints the rules in force: MC_CONFIG's sections over the defaults, and touches no database", async () => {
+    process.env.MC_CONFIG = temp.write('brand.json', JSON.stringify({ brandName: '山茶会员' }));
+    const db = temp.file('none/mc.db');
+    const run = await runCli(db, 'config');
+    expect(run.failed).toBe(false);
+    const printed = JSON.parse(run.out);
+    expect(printed.brandName).toBe('山茶会员');
+    expect(printed.levels).toEqual(defaults.levels);
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('fails saying what is wrong with a config that has a mistake, printing nothing on stdout', async () => {
+    process.env.MC_CONFIG = temp.write('misspelt.json', JSON.stringify({ level: [] }));
+    const run = await runCli(temp.file('mc.db'), 'config');
+    expect(run.failed).toBe(true);
+    expect(run.err).toMatch(/unknown key "level"/);
+    expect(run.out).toBe('');
   });
 });
 

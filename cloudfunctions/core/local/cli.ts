@@ -6,6 +6,7 @@ import { registerPointsCommands } from '../points/cli';
 import { registerCodeCommands } from '../codes/cli';
 import { registerSceneCommands } from '../scenes/cli';
 import { checkPhoneHashKey, recordPhoneHashKey } from '../identity/key-check';
+import { loadConfig } from '../runtime/config';
 import { isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { holdsNoDocuments } from '../store/sqlite';
@@ -101,6 +102,25 @@ function registerServe({ program, open }: CliContext): void {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+    });
+}
+
+/**
+ * The rules in force: config/member-centre.json with the file MC_CONFIG names over it, checked as the
+ * functions check it. The page builds read the brand's name and link host from here (config/index.ts).
+ */
+function registerConfig({ program }: CliContext): void {
+  program
+    .command('config')
+    .description('print the brand config in force (config/member-centre.json, with the file MC_CONFIG names over it), checked')
+    .action(() => {
+      let config: ReturnType<typeof loadConfig>;
+      try {
+        config = loadConfig();
+      } catch (error) {
+        return fail(program, (error as Error).message);
+      }
+      process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
     });
 }
 
@@ -213,7 +233,7 @@ export function buildCli(): Command {
     fail(program, failureMessage(failure));
   };
   const context: CliContext = { program, importCommand, open, dataFiles: () => dataFilesOf(dbFile()), run };
-  for (const register of [registerServe, ...registrars]) register(context);
+  for (const register of [registerServe, registerConfig, ...registrars]) register(context);
   checkOptionValues(program);
   return program;
 }

@@ -2,7 +2,7 @@ import { Image, Text, View } from '@tarojs/components'
 import Taro, { useDidHide, useDidShow } from '@tarojs/taro'
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { callFunction } from '../api'
-import { imageLabel } from '../lib/a11y'
+import { BUTTON, imageLabel } from '../lib/a11y'
 import { barcodeImage, crispWidth } from '../lib/barcode'
 import { tillScreenControl } from '../lib/tillScreen'
 import { qrImage } from '../lib/qr'
@@ -75,7 +75,11 @@ export default function MemberCode() {
     setShown(false)
     away.current = failing.current
   })
-  useDidShow(() => setShown(true))
+  // the clock stood still while hidden: read it now, so a code that lapsed meanwhile is not shown for a frame
+  useDidShow(() => {
+    setNow(Date.now())
+    setShown(true)
+  })
 
   const code = state.status === 'ready' ? state.data : null
   const token = code?.token ?? null
@@ -139,17 +143,21 @@ export default function MemberCode() {
   if (state.status === 'loading') return <LoadingView text="正在生成会员码…" compact />
   if (state.status === 'error') return <ErrorView error={state.error} title="会员码暂时无法显示" onRetry={() => reload()} compact />
 
+  // Lapsed, its renewal still on the way (a weak signal, or back after a while away): a till
+  // refuses an expired code, so it is not shown as if it would pass.
+  if (expiresAt <= now) return <LoadingView text="正在刷新会员码…" compact />
+
   const seconds = Math.max(0, Math.ceil((expiresAt - now) / 1000))
   return (
     <View className="member-code">
-      <View className="member-code__bar" onClick={() => setEnlarged(true)}>
+      <View className="member-code__bar" {...BUTTON} onClick={() => setEnlarged(true)}>
         <Image className="member-code__bar-image" style={{ width: `${barWidth}px` }} src={images!.bar.src} mode="scaleToFill" {...imageLabel('会员条形码')} />
       </View>
       <Image className="member-code__qr" src={images!.qr.src} mode="aspectFit" {...imageLabel('会员二维码')} />
       <Text className="member-code__hint mc-keep-words">结账时向店员出示，积分自动累积</Text>
       <Text className="member-code__timer mc-keep-words">动态码 · {seconds} 秒后自动刷新 · 点击条形码放大</Text>
       {enlarged && (
-        <View className="member-code__overlay" onClick={() => setEnlarged(false)}>
+        <View className="member-code__overlay" {...BUTTON} onClick={() => setEnlarged(false)}>
           {/* the hint turns with the code, beside it: under the code's end it covered the last bars and the quiet zone a till needs */}
           <View className="member-code__overlay-inner" style={{ width: `${length}px` }}>
             <Image className="member-code__overlay-bar" style={{ width: `${length}px` }} src={images!.bar.src} mode="scaleToFill" {...imageLabel('放大的会员条形码')} />

@@ -2,6 +2,7 @@ import type { PropsWithChildren } from 'react'
 import { useDidShow, useLaunch } from '@tarojs/taro'
 import { initTransport } from './api'
 import { forgetH5Entry, newEntry, setPendingEntry, type LaunchOptions } from './launch/entry'
+import { keyboardTaps } from './lib/keyboard'
 import { watchPageLoadFailures } from './lib/routes'
 import './app.css'
 
@@ -17,7 +18,10 @@ function App({ children }: PropsWithChildren) {
   // Opened through a code (scene or q): the home page takes the entry and routes it.
   useLaunch((options) => {
     initTransport()
-    if (process.env.TARO_ENV === 'h5') watchPageLoadFailures()
+    if (process.env.TARO_ENV === 'h5') {
+      watchPageLoadFailures()
+      keyboardTaps()
+    }
     setPendingEntry(takeLaunchEntry(options as LaunchOptions))
   })
   // Back from the background through another code (WeChat's hot start): the home page takes it when shown.

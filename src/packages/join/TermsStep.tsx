@@ -1,7 +1,7 @@
 import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
-import { roleOf } from '../../lib/a11y'
+import { BUTTON, roleOf } from '../../lib/a11y'
 import { ROUTES, go } from '../../lib/routes'
 
 interface Props {
@@ -41,6 +41,7 @@ export default function TermsStep({ version, busy, error, onAgree, renewing = fa
           <Text>我已阅读并同意</Text>
           <Text
             className="join-link"
+            {...BUTTON}
             onClick={(e) => {
               e.stopPropagation()
               go(ROUTES.terms)

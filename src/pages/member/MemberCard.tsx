@@ -1,6 +1,7 @@
 import { Text, View } from '@tarojs/components'
 import type { PointsSummaryResult, ProfileResult } from '../../../cloudfunctions/core/contracts'
 import type { RequestState } from '../../lib/useRequest'
+import { BUTTON } from '../../lib/a11y'
 import { expiryNotice, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
 
 interface Props {
@@ -27,7 +28,7 @@ export default function MemberCard({ profile, points, onRetryPoints }: Props) {
       <Text className="member-card__label">可用积分</Text>
       {points.status === 'loading' && <Text className="member-card__points member-card__points--muted">…</Text>}
       {points.status === 'error' && (
-        <View className="member-card__points-error" onClick={onRetryPoints}>
+        <View className="member-card__points-error" {...BUTTON} onClick={onRetryPoints}>
           <Text>积分暂时无法显示（{points.error.message}）</Text>
           <Text className="member-card__link">点击重试</Text>
         </View>

@@ -7,6 +7,7 @@ import MemberCode from '../../components/MemberCode'
 import TermsUpdated from '../../components/TermsUpdated'
 import { ErrorView, LoadingView } from '../../components/StatusView'
 import { takePendingEntry } from '../../launch/entry'
+import { BUTTON } from '../../lib/a11y'
 import { ROUTES, go } from '../../lib/routes'
 import { useMembership } from '../../lib/useMembership'
 import { useRequest } from '../../lib/useRequest'
@@ -69,7 +70,7 @@ export default function MemberPage() {
       {state.status === 'ready' && termsOutdated && <TermsUpdated />}
       {state.status === 'ready' && joined && <MemberHome />}
       {state.status === 'ready' && !joined && (
-        <Text className="member-page__scan-link" onClick={() => go(ROUTES.scan)}>
+        <Text className="member-page__scan-link" {...BUTTON} onClick={() => go(ROUTES.scan)}>
           手上有商品防伪码？先扫码验真
         </Text>
       )}

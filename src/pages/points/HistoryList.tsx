@@ -2,6 +2,7 @@ import { Text, View } from '@tarojs/components'
 import { useEffect } from 'react'
 import type { PointsHistoryEntry } from '../../../cloudfunctions/core/contracts'
 import { EmptyView, ErrorView, LoadingView } from '../../components/StatusView'
+import { BUTTON } from '../../lib/a11y'
 import { formatDateTime, maskPhones, signedPoints } from '../../lib/format'
 import type { HistoryState } from './usePointsHistory'
 
@@ -85,12 +86,12 @@ export default function HistoryList({ history, onRetry, onMore }: Props) {
       <View className="history__footer">
         {loading === 'more' && <Text>正在加载更多…</Text>}
         {!loading && error && (
-          <Text className="history__more" onClick={onMore}>
+          <Text className="history__more" {...BUTTON} onClick={onMore}>
             加载失败，点击重试
           </Text>
         )}
         {!loading && !error && nextCursor && (
-          <Text className="history__more" onClick={onMore}>
+          <Text className="history__more" {...BUTTON} onClick={onMore}>
             加载更多
           </Text>
         )}

@@ -3,6 +3,7 @@ import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
 import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors'
 import { ApiError, callFunction, errorDetails, errorTime, toApiError } from '../../../api'
+import { BUTTON } from '../../../lib/a11y'
 import { formatDateTimeWords } from '../../../lib/format'
 import { ROUTES, go, replace } from '../../../lib/routes'
 import './index.css'
@@ -103,7 +104,7 @@ export default function StoreCardPage() {
           <View className="card-link__error">
             <Text>{outcome.text}</Text>
             {outcome.code === 'NOT_BOUND' && (
-              <Text className="card-link__join" onClick={() => go(ROUTES.join)}>
+              <Text className="card-link__join" {...BUTTON} onClick={() => go(ROUTES.join)}>
                 {' '}去入会
               </Text>
             )}

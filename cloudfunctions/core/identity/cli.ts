@@ -7,7 +7,7 @@ import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
 import { importMembersFile } from './import';
 import { confirmLinkRequest, listLinkRequests, refuseLinkRequest } from './link-requests';
-import { exportMembers, listConflicts, mergeMembers, unmergeMembers } from './operator';
+import { exportMembers, listConflicts, mergeMembers, mergesOf, unmergeMembers } from './operator';
 
 /** Nothing there, an empty file, or one starting with a JSON object line, as an export does. */
 function replaceableByExport(file: string): boolean {
@@ -19,7 +19,7 @@ function replaceableByExport(file: string): boolean {
 /** A request id as the shell takes it: its `>` unquoted would redirect the command's output to a file. */
 const shellQuoted = (id: string) => `'${id}'`;
 
-/** `import members`, `members export|merge|unmerge|link-requests|link-confirm|link-refuse`. */
+/** `import members`, `members export|merge|unmerge|merges|conflicts|link-requests|link-confirm|link-refuse`. */
 export function registerIdentityCommands({ program, importCommand, run, dataFiles }: CliContext): void {
   importCommand
     .command('members')
@@ -135,6 +135,19 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
     .action((mergeId: string) => run(async (services) => {
       const { restored, survivor, undoneAt, repeated } = await unmergeMembers(services, mergeId);
       process.stdout.write(repeated ? `already separated: ${restored} from ${survivor} at ${beijingTime(undoneAt)}, nothing changed\n` : `separated ${restored} from ${survivor}\n`);
+    }));
+
+  members
+    .command('merges <member>')
+    .description('the merges in force that joined other members into this one (an import, a phone binding, an operator), newest first, with the ids members unmerge takes')
+    .action((member: string) => run(async (services) => {
+      const { memberId, merges } = await mergesOf(services, member);
+      const by = { operator: 'members merge', card: 'a store card linked', shared: 'a shared identifier (an import or a phone binding)' };
+      for (const m of merges) {
+        process.stdout.write(`${m.mergeId}  ${beijingTime(m.at)}  ${m.absorbed} joined ${m.survivor} by ${by[m.by]}, bringing ${m.records.join(', ')}\n`);
+      }
+      const where = memberId === member ? '' : ` (${member} is in ${memberId})`;
+      process.stderr.write(`${plural(merges.length, 'merge')} in force${where}${merges.length ? '; undo one with: members unmerge MERGE_ID' : ''}\n`);
     }));
 
   members

@@ -95,6 +95,48 @@ async function operatorMergeOf(services: Services, a: string, b: string): Promis
   return null;
 }
 
+/** A merge in force, as the operator reviews it before `members unmerge`. */
+export interface MergeView {
+  mergeId: string;
+  at: string;
+  /** The member id each side had when they were joined. */
+  survivor: string;
+  absorbed: string;
+  /** The records the absorbed side brought that the member still holds. */
+  records: string[];
+  /** Who joined them: an operator (`members merge`), a store card linked, or a shared identifier (an import, a phone binding). */
+  by: 'operator' | 'card' | 'shared';
+}
+
+/**
+ * The merges in force that made a member what it is, newest first: those into it and, through
+ * them, those into the members it absorbed. Imports and phone bindings join members without
+ * printing the merge, so this is where an operator finds the id `members unmerge` takes.
+ */
+export async function mergesOf(services: Services, memberId: string): Promise<{ memberId: string; merges: MergeView[] }> {
+  const live = await liveMember(services.store.get.bind(services.store), memberId);
+  if (!live) throw new AppError('NOT_FOUND', `no live member ${memberId}`);
+  const held = new Set(live.records);
+  const merges: MergeView[] = [];
+  const seen = new Set<string>();
+  for (const queue = [live._id]; queue.length; ) {
+    const survivor = queue.shift()!;
+    if (seen.has(survivor)) continue;
+    seen.add(survivor);
+    for await (const merge of allDocs<MergeDoc>(services.store, 'merges', { where: { survivor } })) {
+      if (merge.kind !== 'merge' || merge.undoneAt) continue;
+      queue.push(merge.absorbed);
+      // what a later split or unmerge took away is not this member's to separate any more
+      const records = merge.records.filter((id) => held.has(id));
+      if (!records.length) continue;
+      const by = merge.requested ? 'operator' : merge.link && isCardLink({ type: 'link', value: merge.link }) ? 'card' : 'shared';
+      merges.push({ mergeId: merge._id, at: merge.at, survivor: merge.survivor, absorbed: merge.absorbed, records, by });
+    }
+  }
+  merges.sort((x, y) => (x.at > y.at ? -1 : x.at < y.at ? 1 : 0));
+  return { memberId: live._id, merges };
+}
+
 /** An unmerge's answer; `repeated` when the merge was undone before (a retry): the first answer again, nothing written. */
 export interface UnmergeOutcome {
   restored: string;

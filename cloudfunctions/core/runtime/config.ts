@@ -75,26 +75,12 @@ export function configFile(env: NodeJS.ProcessEnv = process.env): Partial<Config
   }
 }
 
-/** What is wrong with a field: zod/mini, with no locale loaded, says only "Invalid input" unless given a message. */
-function why(issue: z.core.$ZodIssue): string {
-  const unit = 'origin' in issue && issue.origin === 'array' ? ' entries' : 'origin' in issue && issue.origin === 'string' ? ' characters' : '';
-  switch (issue.code) {
-    case 'invalid_type': return `expected ${issue.expected === 'int' ? 'a whole number' : issue.expected}`;
-    case 'too_small': return `must be at least ${issue.minimum}${unit}`;
-    case 'too_big': return `must be at most ${issue.maximum}${unit}`;
-    case 'not_multiple_of': return `must be a multiple of ${issue.divisor}`;
-    case 'unrecognized_keys': return `unknown key ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}`;
-    case 'invalid_format': return issue.message === 'Invalid input' && 'pattern' in issue ? `must match ${issue.pattern}` : issue.message;
-    default: return issue.message;
-  }
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const fromFile = configFile(env);
   const parsed = configSchema.safeParse({ ...defaults, ...fromFile, ...overrides });
   if (!parsed.success) {
     // what is wrong as well as where: `levels` alone does not say they are out of order
-    throw new Error(`invalid member-centre config: ${describeIssues(parsed.error.issues, '(top level)', why)}`);
+    throw new Error(`invalid member-centre config: ${describeIssues(parsed.error.issues, '(top level)')}`);
   }
   return parsed.data;
 }

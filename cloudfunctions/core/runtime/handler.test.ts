@@ -2,6 +2,8 @@ import * as z from 'zod/mini';
 import type { Services } from './services';
 import { action, invoke, type CloudFunction } from './handler';
 import { stderrLogger } from './log';
+import { memberFunction } from '../functions/member';
+import { pointsFunction } from '../functions/points';
 
 describe('an action that fails unexpectedly', () => {
   const fn: CloudFunction = {
@@ -35,5 +37,31 @@ describe('an action that fails unexpectedly', () => {
     expect(logged.where).toEqual(expect.stringContaining('handler.test.ts'));
     expect(logged.at).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT/));
     expect(lines[0]).not.toContain('13912345678');
+  });
+});
+
+describe('an event the edge refuses', () => {
+  // validation answers before any service is touched: none is given
+  const refusal = async (fn: CloudFunction, event: unknown) => {
+    const envelope = await invoke(fn, event, { openid: 'o_caller_123456', unionid: null, appid: 'wx1' }, {} as Services);
+    if (envelope.ok) throw new Error('the event was accepted');
+    expect(envelope.error.code).toBe('INVALID_INPUT');
+    return envelope.error.message;
+  };
+
+  it('says which key is not taken, for a phone number sent in bindPhone (it must come from the phone button)', async () => {
+    expect(await refusal(memberFunction, { action: 'bindPhone', code: 'c0de', phone: '13912345678' })).toBe('(event): unknown key "phone"');
+  });
+
+  it('says what is wrong with a value, never the value itself', async () => {
+    const message = await refusal(pointsFunction, { action: 'history', limit: 0 });
+    expect(message).toMatch(/^limit: must be at least 1/);
+    expect(await refusal(memberFunction, { action: 'bindPhone', code: 13912345678 })).toBe('code: expected string');
+  });
+
+  it('shows a long unknown key cut short, so a key cannot carry a value back at length', async () => {
+    const key = `x${'9'.repeat(200)}`;
+    const message = await refusal(memberFunction, { action: 'bindPhone', code: 'c0de', [key]: 1 });
+    expect(message.length).toBeLessThan(80);
   });
 });

@@ -1,14 +1,32 @@
+import type * as z from 'zod/mini';
+
+/** A key the caller sent, as far as it is shown back: a name, not a place to carry a value. */
+const keyName = (key: string) => JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
+
+/**
+ * What is wrong with a field: zod/mini, with no locale loaded, says only "Invalid input" unless
+ * given a message, which tells a partner's developer (or the brand editing its config) nothing.
+ */
+export function explainIssue(issue: z.core.$ZodIssue): string {
+  const unit = 'origin' in issue && issue.origin === 'array' ? ' entries' : 'origin' in issue && issue.origin === 'string' ? ' characters' : '';
+  switch (issue.code) {
+    case 'invalid_type': return `expected ${issue.expected === 'int' ? 'a whole number' : issue.expected}`;
+    case 'too_small': return `must be at least ${issue.minimum}${unit}`;
+    case 'too_big': return `must be at most ${issue.maximum}${unit}`;
+    case 'not_multiple_of': return `must be a multiple of ${issue.divisor}`;
+    case 'unrecognized_keys': return `unknown key ${issue.keys.slice(0, 3).map(keyName).join(', ')}${issue.keys.length > 3 ? ', …' : ''}`;
+    case 'invalid_format': return issue.message === 'Invalid input' && 'pattern' in issue ? `must match ${issue.pattern}` : issue.message;
+    default: return issue.message;
+  }
+}
+
 /**
  * Failing fields in one line, the first five: `path: what is wrong`. Values are never echoed
  * (they may be personal); `root` names a failure of the whole input.
  */
-export function describeIssues<I extends { path: PropertyKey[]; message: string }>(
-  issues: readonly I[],
-  root: string,
-  explain: (issue: I) => string = (issue) => issue.message,
-): string {
+export function describeIssues(issues: readonly z.core.$ZodIssue[], root: string): string {
   return issues
     .slice(0, 5)
-    .map((issue) => `${issue.path.map(String).join('.') || root}: ${explain(issue)}`)
+    .map((issue) => `${issue.path.map((part) => (typeof part === 'string' && part.length > 40 ? `${part.slice(0, 40)}…` : String(part))).join('.') || root}: ${explainIssue(issue)}`)
     .join('; ');
 }

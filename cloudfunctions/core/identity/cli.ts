@@ -7,7 +7,7 @@ import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
 import { importMembersFile } from './import';
 import { confirmLinkRequest, listLinkRequests, refuseLinkRequest } from './link-requests';
-import { exportMembers, listConflicts, mergeMembers, mergesOf, unmergeMembers } from './operator';
+import { exportMembers, listConflicts, listShared, mergeMembers, mergesOf, unmergeMembers } from './operator';
 
 /** Nothing there, an empty file, or one starting with a JSON object line, as an export does. */
 function replaceableByExport(file: string): boolean {
@@ -19,7 +19,7 @@ function replaceableByExport(file: string): boolean {
 /** A request id as the shell takes it: its `>` unquoted would redirect the command's output to a file. */
 const shellQuoted = (id: string) => `'${id}'`;
 
-/** `import members`, `members export|merge|unmerge|merges|conflicts|link-requests|link-confirm|link-refuse`. */
+/** `import members`, `members export|merge|unmerge|merges|conflicts|shared|link-requests|link-confirm|link-refuse`. */
 export function registerIdentityCommands({ program, importCommand, run, dataFiles }: CliContext): void {
   importCommand
     .command('members')
@@ -56,7 +56,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
             `${plural(summary.created, 'member')} created, ${plural(summary.linked, 'record')} linked to existing members, ${summary.merged} merged, ` +
             `${plural(summary.warnings, 'warning')}, ${plural(summary.conflicts, 'conflict')} for review${summary.conflicts ? ' (members conflicts lists them)' : ''}\n`,
         );
-        if (summary.quarantined) process.stdout.write(`${plural(summary.quarantined, 'phone or id', 'phones or ids')} newly set aside: shared by more records than allowed, or blocked test numbers; they join no one\n`);
+        if (summary.quarantined) process.stdout.write(`${plural(summary.quarantined, 'phone or id', 'phones or ids')} newly set aside: shared by more records than allowed, or blocked test numbers; they join no one (members shared lists them)\n`);
         const reasons = Object.entries(summary.reasons).sort(([, a], [, b]) => b - a);
         if (reasons.length) process.stdout.write(`rejects and warnings by reason: ${reasons.map(([reason, n]) => `${reason} ${n}`).join(', ')}\n`);
         if (summary.rejectsFile) process.stdout.write(`rejected rows (reason) and fields dropped from imported rows (warning), by line: ${summary.rejectsFile}\n`);
@@ -167,6 +167,25 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
         process.stdout.write(`${beijingTime(c.at)}  ${c.value === null ? c.type : `${c.type} ${c.value}`} shared by ${sides}, not joined: ${why}\n`);
       }
       process.stderr.write(`${plural(conflicts.length, 'conflict')}${nextCursor ? ' (more: raise --limit)' : ''}\n`);
+    }));
+
+  members
+    .command('shared')
+    .description('phones and ids set aside (quarantined): on more records of one channel than allowed, or blocked test numbers; most records first')
+    .option('--limit <n>', 'how many (at most 1000)', '50')
+    .action((options: { limit: string }) => run(async (services) => {
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Error(`--limit must be a whole number from 1 to 1000, got ${options.limit}`);
+      const { shared, total } = await listShared(services, limit);
+      for (const s of shared) {
+        const channels = Object.entries(s.channels).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)).map(([channel, count]) => `${channel} ${count}`).join(', ');
+        const more = s.records - s.firstRecords.length;
+        const records = [s.firstRecords.join(', '), more > 0 ? `+${more} more` : ''].filter(Boolean).join(' ');
+        process.stdout.write(`${s.type} ${s.value}  ${s.why}  ${plural(s.records, 'record')} (${channels}): ${records}\n`);
+      }
+      const more = total > shared.length ? ` (${shared.length} listed, most records first; more: raise --limit)` : '';
+      const why = `shared: seen on more than ${services.config.identity.quarantineThreshold} records of one channel (identity.quarantineThreshold); blocked: in identity.blockedPhones`;
+      process.stderr.write(`${plural(total, 'value')} set aside, joining no one${more}${total ? `; ${why}` : ''}\n`);
     }));
 
   members

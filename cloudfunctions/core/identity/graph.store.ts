@@ -133,7 +133,7 @@ const RECORDS_CAP = 64;
  * threshold allows now (a threshold lowered since it was counted), or a phone blocked now. One set
  * aside only because the config blocked it (`blocked`) follows the config when the number comes off.
  */
-function asideState(doc: ValueDoc, rules: IdentityRules): { quarantined: boolean; blocked: boolean } {
+export function asideState(doc: ValueDoc, rules: IdentityRules): { quarantined: boolean; blocked: boolean } {
   const shared = (doc.quarantined && !doc.blocked) || Object.values(doc.channels).some((count) => count > rules.quarantineThreshold);
   const blocked = !shared && rules.isBlocked(doc);
   return { quarantined: shared || blocked, blocked };

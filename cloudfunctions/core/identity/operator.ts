@@ -7,10 +7,11 @@ import { allDocs } from '../store/all-docs';
 import type { Services } from '../runtime/services';
 import type { Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
-import { applyRecordChanges, isCardLink, refusalsOf, setAside, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
+import { applyRecordChanges, asideState, isCardLink, refusalsOf, setAside, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { cluster, valueKey } from './cluster';
 import { identityRules } from './identity.rules';
 import { liveMember } from './lookup';
+import { normalizePhone, phoneKey } from './normalize';
 
 /**
  * The CRM team's corrections. A manual merge is an identifier (`link:<id>`)
@@ -306,6 +307,63 @@ export async function listConflicts(services: Services, limit: number, cursor: s
   // newest first within the page: a value's document sits where its latest refusal puts it
   conflicts.sort((x, y) => (x.at > y.at ? -1 : x.at < y.at ? 1 : 0));
   return { conflicts, nextCursor: page.nextCursor };
+}
+
+/** An identifier value set aside (it joins no one), as the CRM team reviews it to tell the store or fix the data. */
+export interface SharedView {
+  type: string;
+  /**
+   * As an operator may see it: a phone only as the start of its keyed hash (`members export` prints it
+   * whole), never in clear, unless it is one of `identity.blockedPhones`, written as the config writes it.
+   */
+  value: string;
+  /** `blocked`: the config's `identity.blockedPhones` alone sets it aside; `shared`: on more records of a channel than allowed. */
+  why: 'shared' | 'blocked';
+  /** The records carrying it, by channel (a value lists its first 64 records; these count them all). */
+  channels: Record<string, number>;
+  records: number;
+  /** The first few records that carry it (`offline:O12`). */
+  firstRecords: string[];
+}
+
+/** How many records of a value are named; the rest are counted. */
+const RECORDS_NAMED = 5;
+/** Enough of a phone's keyed hash to find it in `members export`; none of the number. */
+const HASH_SHOWN = 8;
+
+/**
+ * The values set aside under the rules as configured now (a number taken off `identity.blockedPhones`
+ * is not, one past a threshold lowered since is), most records first, then by type and value: the
+ * first `limit`, and how many there are. Identifiers are indexed by id alone (an import writes millions
+ * of them, and the values set aside by the rules now are not all marked so), so every one is read, a
+ * page at a time; those set aside are few and kept.
+ */
+export async function listShared(services: Services, limit: number): Promise<{ shared: SharedView[]; total: number }> {
+  const rules = identityRules(services);
+  // the config's own test numbers (13800138000…) are no customer's: named as the config names them
+  const configured = new Map(services.config.identity.blockedPhones.map((phone) => [normalizePhone(phone), phone] as const)
+    .filter((entry): entry is [string, string] => !!entry[0])
+    .map(([normal, phone]) => [phoneKey(services.secrets.phoneHashKey, normal), phone]));
+  // with the stored id, to order by (the shown start of two phones' hashes may be the same)
+  const found: { id: string; view: SharedView }[] = [];
+  for await (const doc of allDocs<ValueDoc>(services.store, 'identifiers', { pageSize: 1000 })) {
+    const state = asideState(doc, rules);
+    if (!state.quarantined) continue;
+    const channels = Object.fromEntries(Object.entries(doc.channels).filter(([, count]) => count > 0));
+    found.push({
+      id: doc._id,
+      view: {
+        type: doc.type,
+        value: doc.type !== 'phone' ? doc.value : configured.get(doc.value) ?? `${doc.value.slice(0, HASH_SHOWN)}…`,
+        why: state.blocked ? 'blocked' : 'shared',
+        channels,
+        records: Math.max(doc.records.length, Object.values(channels).reduce((sum, count) => sum + count, 0)),
+        firstRecords: doc.records.slice(0, RECORDS_NAMED),
+      },
+    });
+  }
+  found.sort((x, y) => y.view.records - x.view.records || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  return { shared: found.slice(0, limit).map(({ view }) => view), total: found.length };
 }
 
 export type { ValueDoc };

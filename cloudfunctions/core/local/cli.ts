@@ -9,6 +9,7 @@ import { checkPhoneHashKey, recordPhoneHashKey } from '../identity/key-check';
 import { loadConfig } from '../runtime/config';
 import { isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
+import { StoreBusyError } from '../store/port';
 import { holdsNoDocuments } from '../store/sqlite';
 import { databaseFilesOf, dataFilesOf, openLocalServices, resolveDbPath, secretsFileOf } from './services';
 import { createLocalServer } from './server';
@@ -142,10 +143,16 @@ function openFailure(file: string, error: unknown): string {
   return message;
 }
 
-/** What a failed command says: an error's code and message, and for a full disk what is kept and what to do. */
+/** What a failed command says: an error's code and message, and for a full disk or a database another process held what is kept and what to do. */
 export function failureMessage(failure: unknown): string {
   if (isAppError(failure)) return `${failure.code}: ${failure.message}`;
   const message = failure instanceof Error ? failure.message : String(failure);
+  // another process (the server, an import) kept the write lock past the busy timeout
+  const cause = failure instanceof StoreBusyError ? failure.cause : null;
+  if (cause instanceof Error && (cause as { code?: unknown }).code === 'SQLITE_BUSY') {
+    return `${cause.message}: another command or the server held the database for more than 5 s. `
+      + 'What earlier transactions wrote stays (an import keeps the batches before this one); run the same command again';
+  }
   if ((failure as { code?: unknown } | null)?.code === 'SQLITE_FULL') {
     return `${message}: the disk is full. What earlier transactions wrote stays (an import keeps the batches before this one); make room and run the same command again`;
   }

@@ -73,6 +73,7 @@ export function withStepBeforeTransaction<S extends Services>(services: S, step:
       get: (collection, id) => store.get(collection, id),
       updateIf: (collection, id, expected, patch) => store.updateIf(collection, id, expected, patch),
       query: (collection, options) => store.query(collection, options),
+      snapshot: store.snapshot && (() => store.snapshot!()),
       close: () => store.close(),
     },
   };
@@ -108,6 +109,21 @@ export function withStepBeforeRead<S extends Services>(
         await before('query', collection, options);
         return store.query(collection, options);
       },
+      // the reads of a snapshot (an export's, a check's) are reads too
+      snapshot: store.snapshot && (() => {
+        const snapshot = store.snapshot!();
+        return {
+          get: async (collection, id) => {
+            await before('get', collection, id);
+            return snapshot.get(collection, id);
+          },
+          query: async (collection, options) => {
+            await before('query', collection, options);
+            return snapshot.query(collection, options);
+          },
+          release: () => snapshot.release(),
+        };
+      }),
       close: () => store.close(),
     },
   };

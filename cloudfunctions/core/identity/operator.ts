@@ -5,7 +5,7 @@ import { COLLECTION, type AccountDoc } from '../points/types';
 import { AppError } from '../runtime/errors';
 import { allDocs } from '../store/all-docs';
 import type { Services } from '../runtime/services';
-import type { Doc } from '../store/port';
+import { readingSnapshot, type Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, asideState, isCardLink, refusalsOf, setAside, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { cluster, valueKey } from './cluster';
@@ -245,8 +245,22 @@ async function dueByMember(services: Services): Promise<Map<string, number>> {
   return due;
 }
 
-/** Every live member, as `members export` writes it: phones only as their keyed hash. */
+/**
+ * Every live member, as `members export` writes it: phones only as their keyed hash. Read in one
+ * snapshot where the store has them (SQLite): a merge committing while the export reads (a consumer
+ * binding a phone at the server) would otherwise list the member merged away, with identifiers its
+ * survivor holds as well.
+ */
 export async function* exportMembers(services: Services): AsyncGenerator<ExportLine> {
+  const reading = readingSnapshot(services.store);
+  try {
+    yield* exportLines({ ...services, store: reading.store });
+  } finally {
+    reading.release();
+  }
+}
+
+async function* exportLines(services: Services): AsyncGenerator<ExportLine> {
   const due = await dueByMember(services);
   const { levels } = services.config;
   for await (const member of allDocs<MemberDoc>(services.store, 'members', { where: { status: 'active' } })) {

@@ -1,7 +1,7 @@
 import { levelFor } from '../levels/rules';
 import type { Services } from '../runtime/services';
 import { allDocs } from '../store/all-docs';
-import type { Doc, DocStore } from '../store/port';
+import { readingSnapshot, type Doc, type DocStore } from '../store/port';
 import type { MemberRef } from './accounts.store';
 import { canonicalJson, entryProblems, nextExpiryOf, Projector, stateProblems, type ProjectedAccount } from './rules';
 import { COLLECTION, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
@@ -32,9 +32,20 @@ const lotsOf = (state: { lots: AccountDoc['lots'] }) => canonicalJson(state.lots
  * `points verify`: recomputes every account and every member balance from the
  * ledger alone and reports where the stored projections differ, plus entries
  * that do not add up and accounts attached to a member that does not list
- * their record. Reads outside transactions: run it when nothing is writing.
+ * their record. Reads outside transactions, in one snapshot where the store has them (SQLite):
+ * an entry committed while it reads (the server answering a scan) would otherwise show as a
+ * balance the ledger does not explain.
  */
 export async function verifyPoints(services: Services, options: { maxDetails?: number } = {}): Promise<VerifyReport> {
+  const reading = readingSnapshot(services.store);
+  try {
+    return await verifyAll({ ...services, store: reading.store }, options);
+  } finally {
+    reading.release();
+  }
+}
+
+async function verifyAll(services: Services, options: { maxDetails?: number }): Promise<VerifyReport> {
   const store = services.store;
   const max = options.maxDetails ?? 100;
   const report: VerifyReport = { entries: 0, accounts: 0, balances: 0, members: 0, differences: 0, details: [] };

@@ -74,7 +74,40 @@ export interface DocStore {
    */
   updateIf(collection: string, id: string, expected: Record<string, Scalar>, patch: Patch): Promise<boolean>;
   query<T extends Doc>(collection: string, options: QueryOptions): Promise<Page<T>>;
+  /**
+   * Reads of the store as it stands now, whatever commits while they go on: a check or an export
+   * reading page after page while another process writes (the server beside the CLI) then sees
+   * no half of a write. Optional: an adapter without it (CloudBase) is read as ever (`readingSnapshot`).
+   */
+  snapshot?(): Snapshot;
   close(): Promise<void>;
+}
+
+/** One committed state of a store, read outside transactions (DocStore.snapshot); `release` ends it. */
+export interface Snapshot {
+  get<T extends Doc>(collection: string, id: string): Promise<T | null>;
+  query<T extends Doc>(collection: string, options: QueryOptions): Promise<Page<T>>;
+  release(): void;
+}
+
+/**
+ * The store whose reads outside transactions all see it as it stands now (its snapshot, where the
+ * adapter has them; else the store as it is), and the release that ends the snapshot. Writes and
+ * everyone else's reads go on as ever.
+ */
+export function readingSnapshot(store: DocStore): { store: DocStore; release(): void } {
+  const snapshot = store.snapshot?.();
+  if (!snapshot) return { store, release: () => undefined };
+  return {
+    store: {
+      transaction: (fn) => store.transaction(fn),
+      get: (collection, id) => snapshot.get(collection, id),
+      updateIf: (collection, id, expected, patch) => store.updateIf(collection, id, expected, patch),
+      query: (collection, options) => snapshot.query(collection, options),
+      close: () => store.close(),
+    },
+    release: () => snapshot.release(),
+  };
 }
 
 /** The id is taken: the thing it names already exists. */

@@ -5,7 +5,7 @@ import { checkQuery, COLLECTIONS, CollectionSpecs } from './collections';
 import { decodeCursor, encodeCursor } from './cursor';
 import { applyDeltas, applyPatch, checkIncrement } from './patch';
 import {
-  Doc, DocStore, MAX_PAGE, Page, Patch, QueryOptions, Scalar, StoreBusyError, StoreConflictError,
+  Doc, DocStore, MAX_PAGE, Page, Patch, QueryOptions, Scalar, Snapshot, StoreBusyError, StoreConflictError,
   StoreNotFoundError, StoreQueryError, Tx,
 } from './port';
 
@@ -115,6 +115,7 @@ export function holdsNoDocuments(file: string): boolean {
  * uncommitted writes.
  */
 export class SqliteStore implements DocStore {
+  private readonly file: string;
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;
   private readonly collections: CollectionSpecs;
@@ -142,6 +143,7 @@ export class SqliteStore implements DocStore {
 
   constructor(options: SqliteStoreOptions) {
     this.collections = options.collections ?? COLLECTIONS;
+    this.file = options.file;
     mkdirSync(dirname(options.file), { recursive: true });
     // a new database is readable by its owner alone, as the keys beside it are: it holds sealed
     // phones, keyed phone hashes, nicknames and birthdays (SQLite gives its -wal and -shm the same mode)
@@ -437,13 +439,50 @@ export class SqliteStore implements DocStore {
   }
 
   async query<T extends Doc>(collection: string, options: QueryOptions): Promise<Page<T>> {
+    return this.page<T>((sql) => {
+      let statement = this.queryStatements.get(sql);
+      if (!statement) {
+        statement = this.reader.prepare(sql).pluck();
+        this.queryStatements.set(sql, statement);
+      }
+      return statement;
+    }, collection, options);
+  }
+
+  /**
+   * A read-only connection of its own holding one read transaction: in WAL mode it sees the
+   * database as it was when it began, whatever this store or another process commits meanwhile,
+   * and the store's own reads go on seeing each commit.
+   */
+  snapshot(): Snapshot {
+    const db = new Database(this.file, { readonly: true, fileMustExist: true });
+    db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    db.pragma('cache_size = -16384'); // as the store's own reader
+    const statements = new Map<string, Database.Statement>();
+    const prepared = (sql: string) => {
+      let statement = statements.get(sql);
+      if (!statement) statements.set(sql, (statement = db.prepare(sql).pluck()));
+      return statement;
+    };
+    // the read transaction starts at its first read: taken now, it is the database as it is now
+    db.exec('BEGIN');
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return {
+      get: async <T extends Doc>(collection: string, id: string) => {
+        const body = prepared(`SELECT body FROM ${this.checkCollection(collection)} WHERE id = ?`).get(id) as string | undefined;
+        return body === undefined ? null : (JSON.parse(body) as T);
+      },
+      query: async <T extends Doc>(collection: string, options: QueryOptions) => this.page<T>(prepared, collection, options),
+      release: () => {
+        if (db.open) db.close();
+      },
+    };
+  }
+
+  /** One page of a query, read through the statements `statement` gives for its SQL. */
+  private page<T extends Doc>(statement: (sql: string) => Database.Statement, collection: string, options: QueryOptions): Page<T> {
     const { sql, params, orderBy, limit } = this.pageSql(collection, options);
-    let statement = this.queryStatements.get(sql);
-    if (!statement) {
-      statement = this.reader.prepare(sql).pluck();
-      this.queryStatements.set(sql, statement);
-    }
-    const rows = (statement.all(...params) as string[]).map((body) => JSON.parse(body) as T);
+    const rows = (statement(sql).all(...params) as string[]).map((body) => JSON.parse(body) as T);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     const nextCursor = rows.length > limit && last

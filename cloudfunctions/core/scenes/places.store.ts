@@ -6,6 +6,7 @@ import type { Services } from '../runtime/services';
 import { allDocs } from '../store/all-docs';
 import type { Doc, DocStore } from '../store/port';
 import { unknownChannelProblem } from '../identity/records';
+import { beijingTime } from '../local/wording';
 import { BEIJING_OFFSET_MS, parseBeijingTime } from '../points/time';
 import { beijingDayStart, bonusProblem, idProblem, nameProblem, ORDER_LEAD_DAYS, ordersFromOf, type CampaignDoc, type GuideDoc, type StoreDoc } from './places';
 
@@ -153,7 +154,7 @@ export async function addCampaign(services: Services, input: { id?: string; name
     _id: id, name, platform: input.platform, bonus: input.bonus, validTo, ordersFrom: ordersFrom!, createdAt: nowIso(services),
   };
   return addPlace(services, CAMPAIGNS, doc, sameAs,
-    (held) => `campaign ${id} already exists: ${held.name}, bonus ${held.bonus} on ${held.platform} orders paid from ${beijingDate(ordersFromOf(held))}${held.validTo ? ` until ${held.validTo}` : ''}`
+    (held) => `campaign ${id} already exists: ${held.name}, bonus ${held.bonus} on ${held.platform} orders paid from ${beijingDate(ordersFromOf(held))}${held.validTo ? ` until ${beijingTime(held.validTo)}` : ''}`
       + (input.id === undefined ? ' (give --id for a campaign of its own)' : ''));
 }
 

@@ -58,8 +58,10 @@ beforeAll(async () => {
   unusedUrl = urls[1]!;
   await addStore(services, { id: 'SH001', name: '南京西路店', city: '上海' });
   await addGuide(services, { id: 'G001', storeId: 'SH001', name: '小林' });
-  await addCampaign(services, { id: 'C11', name: '双11 包裹卡', platform: 'tmall', bonus: 100 });
-  await addCampaign(services, { id: 'C12', name: '京东 包裹卡', platform: 'jd', bonus: 50 });
+  // cards for orders paid from 1 November 2026, as the orders bound below were: by default the window
+  // opens 30 days before the run, and from 12 December 2026 those orders would be before_campaign
+  await addCampaign(services, { id: 'C11', name: '双11 包裹卡', platform: 'tmall', bonus: 100, ordersFrom: '2026-11-01' });
+  await addCampaign(services, { id: 'C12', name: '京东 包裹卡', platform: 'jd', bonus: 50, ordersFrom: '2026-11-01' });
   browser = await launchBrowser();
 });
 

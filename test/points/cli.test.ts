@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { existsSync, writeFileSync } from 'node:fs';
 import { openLocalServices } from '../../cloudfunctions/core/local/services';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
-import { runCli } from '../support/cli';
+import { fixedClock, type Clock } from '../../cloudfunctions/core/runtime/clock';
+import { runCli, runCliAt } from '../support/cli';
 import { boundConsumer, memberOk } from '../support/members';
 import { tempDir } from '../support/temp';
 
@@ -12,10 +13,13 @@ describe('points commands', () => {
   let db: string;
   let out: string[];
   let err: string[] = [];
+  /** The commands' clock: the system's unless a test's dates need a day of their own. */
+  let clock: Clock | undefined;
   beforeEach(() => {
     temp = tempDir();
     db = temp.file('mc.db');
     out = [];
+    clock = undefined;
   });
   afterEach(() => {
     process.exitCode = undefined;
@@ -24,7 +28,7 @@ describe('points commands', () => {
 
   /** Prints what the command wrote to stdout; throws where it failed. */
   const cli = async (...args: string[]) => {
-    const run = await runCli(db, ...args);
+    const run = await runCliAt(clock, db, ...args);
     out = [run.out];
     err = [run.err];
     if (run.failed) throw run.error;
@@ -37,6 +41,8 @@ describe('points commands', () => {
     Object.fromEntries((await exported()).map((m) => [m.identifiers.find((i) => i.type === 'tmall')!.value, { points: m.points.available, growth: m.growth, level: m.level, memberId: m.memberId }]));
 
   it('imports members and orders, exports points by the rules, expires, verifies and adjusts', async () => {
+    // run on a day of 2026, as its orders' dates are: on the system's clock, from 2027 A1 (2025) expired as it entered
+    clock = fixedClock('2026-11-23T02:00:00Z');
     await cli('import', 'members', '--channel', 'tmall', '--file', file('members.csv', 'channelMemberId,phone,points,growth\nT1,13812345678,100,900\nT2,13912345678,,\n'));
     const orders = file('orders.csv', [
       'orderId,channelMemberId,amount,status,refundFen,paidAt',
@@ -61,7 +67,7 @@ describe('points commands', () => {
     // A time without a zone is Beijing time whatever the machine's zone: 20:00 on 31 December is before it.
     expect(await cli('points', 'expire', '--as-of', '2026-12-31T20:00', '--allow-future')).toMatch(/expired 0 lots/);
     // a time unquoted after its date is an argument of its own: the refusal says to quote it
-    expect((await runCli(db, 'points', 'expire', '--as-of', '2026-12-31', '20:00', '--allow-future')).err).toMatch(/too many arguments for 'expire'.*\na date and time with a space between them is one value only in quotes: --as-of "2027-12-31 20:00"/s);
+    expect((await runCliAt(clock, db, 'points', 'expire', '--as-of', '2026-12-31', '20:00', '--allow-future')).err).toMatch(/too many arguments for 'expire'.*\na date and time with a space between them is one value only in quotes: --as-of "2027-12-31 20:00"/s);
     expect(await cli('points', 'expire', '--as-of', '2027-01-01', '--allow-future')).toMatch(/expired 1 lot, 125 points, on 1 account/);
     expect(await cli('points', 'expire', '--as-of', '2027-01-01', '--allow-future')).toMatch(/expired 0 lots/);
     expect((await byTmall()).T1).toMatchObject({ points: 100, growth: 1025 });

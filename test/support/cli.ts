@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { buildCli } from '../../cloudfunctions/core/local/cli';
+import type { Clock } from '../../cloudfunctions/core/runtime/clock';
 
 /** What one `member-centre …` run printed, and whether it failed (and with what). */
 export interface CliRun {
@@ -17,13 +18,19 @@ export function throwingInsteadOfExiting(command: Command): Command {
 }
 
 /** The operator's commands in-process, as `member-centre --db DB …` runs them, capturing what they print. */
-export async function runCli(db: string, ...args: string[]): Promise<CliRun> {
+export const runCli = (db: string, ...args: string[]): Promise<CliRun> => runCliAt(undefined, db, ...args);
+
+/**
+ * As runCli, on `clock` (the system's when undefined): a test whose files carry dates must not
+ * change its answers with the day it runs on (orders of 2025 expire as they enter from 2027 on).
+ */
+export async function runCliAt(clock: Clock | undefined, db: string, ...args: string[]): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
   const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
   const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
   try {
-    await throwingInsteadOfExiting(buildCli()).parseAsync(['node', 'member-centre', '--db', db, ...args]);
+    await throwingInsteadOfExiting(buildCli({ clock })).parseAsync(['node', 'member-centre', '--db', db, ...args]);
     return { out: out.join(''), err: err.join(''), failed: false };
   } catch (error) {
     return { out: out.join(''), err: err.join('') || String(error), failed: true, error };

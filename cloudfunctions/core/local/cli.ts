@@ -6,6 +6,7 @@ import { registerPointsCommands } from '../points/cli';
 import { registerCodeCommands } from '../codes/cli';
 import { registerSceneCommands } from '../scenes/cli';
 import { checkPhoneHashKey, recordPhoneHashKey } from '../identity/key-check';
+import type { Clock } from '../runtime/clock';
 import { loadConfig } from '../runtime/config';
 import { isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
@@ -181,7 +182,8 @@ function checkOptionValues(command: Command): void {
   for (const sub of command.commands) checkOptionValues(sub);
 }
 
-export function buildCli(): Command {
+/** `clock`: the system's unless given (tests, and replays "as of" a date; ARCHITECTURE §3). */
+export function buildCli({ clock }: { clock?: Clock } = {}): Command {
   const program = new Command('member-centre')
     .description('会员中心 operator CLI and local runtime')
     .option('--db <path>', 'SQLite database file (default: $MC_DB or .data/member-centre.db)')
@@ -196,7 +198,7 @@ export function buildCli(): Command {
     });
   const importCommand = program.command('import').description('import channel data (CSV with a header row, or JSONL)');
   const dbFile = () => resolveDbPath(program.opts<{ db?: string }>().db);
-  const open = () => openLocalServices({ dbFile: dbFile() });
+  const open = () => openLocalServices({ dbFile: dbFile(), clock });
   const run: CliContext['run'] = async (fn, options = {}) => {
     if (!options.createsDatabase && !existsSync(dbFile())) {
       fail(program, `no database at ${dbFile()}: check --db or MC_DB (serve, the imports, codes create, stores add and campaigns add start one)`);

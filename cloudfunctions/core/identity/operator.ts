@@ -109,6 +109,43 @@ export interface MergeView {
   by: 'operator' | 'card' | 'shared';
 }
 
+/** A merge in force under a live member, with the merges above it (those that brought its survivor in). */
+interface MergeInTree {
+  merge: MergeDoc;
+  above: ReadonlySet<string>;
+}
+
+/**
+ * The merges in force that made a live member what it is: those into it and, through them, those
+ * into the members it absorbed. Queries: outside a transaction.
+ */
+async function mergeTree(services: Services, memberId: string): Promise<MergeInTree[]> {
+  const tree: MergeInTree[] = [];
+  const seen = new Set<string>();
+  for (const queue: { survivor: string; above: ReadonlySet<string> }[] = [{ survivor: memberId, above: new Set() }]; queue.length; ) {
+    const { survivor, above } = queue.shift()!;
+    if (seen.has(survivor)) continue;
+    seen.add(survivor);
+    for await (const merge of allDocs<MergeDoc>(services.store, 'merges', { where: { survivor } })) {
+      if (merge.kind !== 'merge' || merge.undoneAt) continue;
+      tree.push({ merge, above });
+      queue.push({ survivor: merge.absorbed, above: new Set([...above, merge._id]) });
+    }
+  }
+  return tree;
+}
+
+/**
+ * The records of `node`'s merge that a later merge brought back after a split or an unmerge had
+ * taken them away (a member separated, then merged back in by the operator): that later merge
+ * accounts for them, and undoing this one leaves them. A merge above this one brought them along
+ * with its survivor, and takes none of them.
+ */
+function broughtBackSince(node: MergeInTree, tree: readonly MergeInTree[]): Set<string> {
+  const later = new Set(tree.filter(({ merge }) => merge.at > node.merge.at && !node.above.has(merge._id)).flatMap(({ merge }) => merge.records));
+  return new Set(node.merge.records.filter((id) => later.has(id)));
+}
+
 /**
  * The merges in force that made a member what it is, newest first: those into it and, through
  * them, those into the members it absorbed. Imports and phone bindings join members without
@@ -118,21 +155,16 @@ export async function mergesOf(services: Services, memberId: string): Promise<{ 
   const live = await liveMember(services.store.get.bind(services.store), memberId);
   if (!live) throw new AppError('NOT_FOUND', `no live member ${memberId}`);
   const held = new Set(live.records);
+  const tree = await mergeTree(services, live._id);
   const merges: MergeView[] = [];
-  const seen = new Set<string>();
-  for (const queue = [live._id]; queue.length; ) {
-    const survivor = queue.shift()!;
-    if (seen.has(survivor)) continue;
-    seen.add(survivor);
-    for await (const merge of allDocs<MergeDoc>(services.store, 'merges', { where: { survivor } })) {
-      if (merge.kind !== 'merge' || merge.undoneAt) continue;
-      queue.push(merge.absorbed);
-      // what a later split or unmerge took away is not this member's to separate any more
-      const records = merge.records.filter((id) => held.has(id));
-      if (!records.length) continue;
-      const by = merge.requested ? 'operator' : merge.link && isCardLink({ type: 'link', value: merge.link }) ? 'card' : 'shared';
-      merges.push({ mergeId: merge._id, at: merge.at, survivor: merge.survivor, absorbed: merge.absorbed, records, by });
-    }
+  for (const node of tree) {
+    const { merge } = node;
+    // what a later split or unmerge took away is not this member's to separate any more
+    const back = broughtBackSince(node, tree);
+    const records = merge.records.filter((id) => held.has(id) && !back.has(id));
+    if (!records.length) continue;
+    const by = merge.requested ? 'operator' : merge.link && isCardLink({ type: 'link', value: merge.link }) ? 'card' : 'shared';
+    merges.push({ mergeId: merge._id, at: merge.at, survivor: merge.survivor, absorbed: merge.absorbed, records, by });
   }
   merges.sort((x, y) => (x.at > y.at ? -1 : x.at < y.at ? 1 : 0));
   return { memberId: live._id, merges };
@@ -146,7 +178,19 @@ export interface UnmergeOutcome {
   repeated?: true;
 }
 
+/** The records a merge brought that later merges brought back since (`broughtBackSince`); read before its unmerge's transaction. */
+async function mergedBackSince(services: Services, mergeId: string): Promise<Set<string>> {
+  const merge = await services.store.get<MergeDoc>('merges', mergeId);
+  if (!merge || merge.kind !== 'merge' || merge.undoneAt) return new Set();
+  const live = await liveMember(services.store.get.bind(services.store), merge.survivor);
+  const tree = live ? await mergeTree(services, live._id) : [];
+  const node = tree.find((n) => n.merge._id === mergeId);
+  return node ? broughtBackSince(node, tree) : new Set();
+}
+
 export async function unmergeMembers(services: Services, mergeId: string): Promise<UnmergeOutcome> {
+  // queries cannot run inside a transaction
+  const mergedBack = await mergedBackSince(services, mergeId);
   return services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
     const merge = await cache.get<MergeDoc>('merges', mergeId);
@@ -159,7 +203,8 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
     if (!survivor) throw new AppError('CONFLICT', 'the surviving member is gone');
     const records = new Map<string, RecordDoc>();
     for (const id of survivor.records) records.set(id, (await cache.get<RecordDoc>('records', id))!);
-    const brought = merge.records.filter((id) => records.has(id));
+    // a record separated since and merged back by another merge stays: that merge holds it now
+    const brought = merge.records.filter((id) => records.has(id) && !mergedBack.has(id));
     if (!brought.length || brought.length === records.size) throw new AppError('CONFLICT', 'nothing left to separate');
     // This merge's link goes (one made before merges kept theirs: the operators' links both sides
     // carry); identifiers they really share stay, kept apart, as does a card its holder linked.

@@ -11,7 +11,10 @@ export function keyboardTaps(doc: Document = document): void {
   const reach = (node: Node) => {
     if (!(node instanceof Element)) return
     for (const el of [node, ...node.querySelectorAll(TAPPABLE)]) {
-      if (el.matches(TAPPABLE) && !el.hasAttribute('tabindex')) el.setAttribute('tabindex', '0')
+      if (!el.matches(TAPPABLE)) continue
+      if (!el.hasAttribute('tabindex')) el.setAttribute('tabindex', '0')
+      // NutUI's buttons: read as buttons too, not as plain text
+      if (!el.hasAttribute('role')) el.setAttribute('role', 'button')
     }
   }
   reach(doc.body)
@@ -19,7 +22,8 @@ export function keyboardTaps(doc: Document = document): void {
   doc.addEventListener('keydown', (event) => {
     const target = event.target
     if (!(target instanceof HTMLElement) || !target.matches(TAPPABLE)) return
-    if (event.key !== 'Enter' && event.key !== ' ') return
+    // a held key taps once, as a browser's own button does (held Space would tick the consent box on and off)
+    if ((event.key !== 'Enter' && event.key !== ' ') || event.repeat) return
     event.preventDefault() // Space would scroll the page as well
     target.click()
   })

@@ -48,7 +48,10 @@ describe('the join in H5 with a keyboard', () => {
     await visible(page, '同意并继续');
 
     expect(await tabTo(page, { role: 'checkbox' })).toBe(true);
-    await page.keyboard.press('Space');
+    // held down, the key repeats: the tick is still ticked once, not on and off again
+    await page.keyboard.down('Space');
+    await page.keyboard.down('Space');
+    await page.keyboard.up('Space');
     await page.locator('[role="checkbox"][aria-checked="true"]').filter({ visible: true }).waitFor();
     expect(await tabTo(page, { text: '同意并继续' })).toBe(true);
     await page.keyboard.press('Enter');

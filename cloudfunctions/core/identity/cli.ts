@@ -19,6 +19,13 @@ function replaceableByExport(file: string): boolean {
 /** A request id as the shell takes it: its `>` unquoted would redirect the command's output to a file. */
 const shellQuoted = (id: string) => `'${id}'`;
 
+/** A list command's `--limit`: a page the store reads at once. */
+function pageLimit(given: string): number {
+  const limit = Number(given);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Error(`--limit must be a whole number from 1 to 1000, got ${given}`);
+  return limit;
+}
+
 /** `import members`, `members export|merge|unmerge|merges|conflicts|shared|link-requests|link-confirm|link-refuse`. */
 export function registerIdentityCommands({ program, importCommand, run, dataFiles }: CliContext): void {
   importCommand
@@ -155,8 +162,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
     .description('joins a limit refused (two phones on one member, say) or an unmerge keeps apart, newest first, for review')
     .option('--limit <n>', 'how many (at most 1000)', '100')
     .action((options: { limit: string }) => run(async (services) => {
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Error(`--limit must be a whole number from 1 to 1000, got ${options.limit}`);
+      const limit = pageLimit(options.limit);
       const { conflicts, nextCursor } = await listConflicts(services, limit);
       for (const c of conflicts) {
         const sides = c.between.map((side) => `${side.recordId} (${side.memberId ? `member ${side.memberId}` : 'erased'})`).join(' and ');
@@ -174,8 +180,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
     .description('phones and ids set aside (quarantined): on more records of one channel than allowed, or blocked test numbers; most records first')
     .option('--limit <n>', 'how many (at most 1000)', '50')
     .action((options: { limit: string }) => run(async (services) => {
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Error(`--limit must be a whole number from 1 to 1000, got ${options.limit}`);
+      const limit = pageLimit(options.limit);
       const { shared, total } = await listShared(services, limit);
       for (const s of shared) {
         const channels = Object.entries(s.channels).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)).map(([channel, count]) => `${channel} ${count}`).join(', ');
@@ -195,8 +200,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
     .option('--limit <n>', 'how many, oldest first (at most 1000)', '100')
     .action((options: { status: string; limit: string }) => run(async (services) => {
       if (!['pending', 'confirmed', 'refused'].includes(options.status)) throw new Error(`--status must be pending, confirmed or refused, got ${options.status}`);
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Error(`--limit must be a whole number from 1 to 1000, got ${options.limit}`);
+      const limit = pageLimit(options.limit);
       const { requests, nextCursor } = await listLinkRequests(services, options.status as 'pending', limit);
       for (const r of requests) {
         const decided = r.decidedAt ? `, ${r.status} ${beijingTime(r.decidedAt)}${r.reason ? ` (${r.reason})` : ''}` : '';

@@ -49,7 +49,11 @@ export interface Tx {
 export interface QueryOptions {
   /** Equality on top-level fields; all must hold. */
   where?: Record<string, Scalar>;
-  /** Sort field (ties broken by `_id` in the same direction). Defaults to `_id`. */
+  /**
+   * Sort field (ties broken by `_id` in the same direction). Defaults to `_id`. It must be set, and
+   * not null, on every document the query finds: paging past a null stops early on both adapters
+   * (SQLite's row comparison and CloudBase's `$gt` never match one), which is why `nextExpiry` has a placeholder.
+   */
   orderBy?: string;
   direction?: 'asc' | 'desc';
   /** Page size, 1..1000. */

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
-import type { Doc } from '../store/port';
+import type { Doc, Page } from '../store/port';
 import type { WechatRecordDoc } from './lookup';
 import { decryptPhone, phoneKey } from './normalize';
 
@@ -36,11 +36,19 @@ export async function checkPhoneHashKey(services: Pick<Services, 'store' | 'secr
 /**
  * Whether the keys are the ones a WeChat consumer's bound phone was stored with: its sealed phone
  * opens with the encryption key, and hashes with the hash key to the phone identifier it carries.
- * Null when no consumer has a phone (the last records by id are the `wechat:` ones, if any).
+ * Null when no consumer has a phone. Read by id from the end until one is found: the newest
+ * consumers may all have bound none (visitors of a campaign), and a channel whose name sorts after
+ * `wechat` (`youzan`) comes first. Once, for a database made before the fingerprint.
  */
 async function boundPhoneAgrees(services: Pick<Services, 'store' | 'secrets'>): Promise<boolean | null> {
-  const { items } = await services.store.query<WechatRecordDoc>('records', { orderBy: '_id', direction: 'desc', limit: 100 });
-  const record = items.find((r) => r._id.startsWith('wechat:') && r.phoneSealed);
+  let record: WechatRecordDoc | undefined;
+  let cursor: string | null = null;
+  do {
+    const page: Page<WechatRecordDoc> = await services.store.query<WechatRecordDoc>('records', { orderBy: '_id', direction: 'desc', limit: 1000, cursor });
+    record = page.items.find((r) => r._id.startsWith('wechat:') && r.phoneSealed);
+    // past the WeChat records: no consumer bound a phone
+    cursor = record || page.items.some((r) => r._id < 'wechat:') ? null : page.nextCursor;
+  } while (cursor);
   if (!record) return null;
   let phone: string;
   try {

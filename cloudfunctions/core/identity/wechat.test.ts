@@ -368,7 +368,8 @@ describe('member actions', () => {
       // the count kept names no one: times alone, under an id that is not the openid
       const kept = (await services.dump('linkAttempts')).filter((d) => !d._id.startsWith('offline:'));
       expect(kept).toEqual([{ _id: expect.stringMatching(/^consumer:[\w-]{24}$/), failures: expect.any(Array) }]);
-      expect(JSON.stringify(kept)).not.toMatch(/u1/);
+      // (the id, a keyed hash in base64url, is left out: one in 180 of them holds the letters u1 by chance)
+      expect(JSON.stringify(kept.map(({ _id, ...rest }) => rest))).not.toMatch(/u1/);
       // a day after the first wrong try, tries open again
       services.clock.advance(24 * 3600_000);
       expect(await member(services, 'u1', { action: 'linkOffline', cardNo: 'C982' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });

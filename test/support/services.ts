@@ -9,6 +9,8 @@ import { tempDir } from './temp';
 
 export type TestServices = Services & {
   clock: ReturnType<typeof fixedClock>;
+  /** The database file, for the CLI (`runCliAt(services.clock, services.dbFile, …)`) on the same store. */
+  dbFile: string;
   /** Every document of a collection, by id order: for "nothing was written" checks. */
   dump(collection: string): Promise<Doc[]>;
   close(): Promise<void>;
@@ -18,10 +20,12 @@ export type TestServices = Services & {
 export function openTestServices(start = '2026-11-23T02:00:00Z', config?: Partial<Config>): TestServices {
   const temp = tempDir();
   const clock = fixedClock(start);
-  const services = openLocalServices({ dbFile: temp.file('mc.db'), clock, ids: sequentialIds(), log: silentLogger, durability: 'normal', config });
+  const dbFile = temp.file('mc.db');
+  const services = openLocalServices({ dbFile, clock, ids: sequentialIds(), log: silentLogger, durability: 'normal', config });
   return {
     ...services,
     clock,
+    dbFile,
     async dump(collection) {
       const all: Doc[] = [];
       let cursor: string | null = null;

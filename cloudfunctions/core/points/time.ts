@@ -38,6 +38,13 @@ export function parseBeijingTime(input: string): string | null {
 }
 
 /** The calendar year in Beijing of an instant. */
+/** A stored (UTC) time as the operator reads it: `2027-12-31 23:59:59 Beijing`. */
+export function beijingTime(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  return `${new Date(ms + BEIJING_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ')} Beijing`;
+}
+
 export const beijingYear = (iso: string): number => new Date(Date.parse(iso) + BEIJING_OFFSET_MS).getUTCFullYear();
 
 /**

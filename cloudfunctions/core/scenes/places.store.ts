@@ -6,8 +6,7 @@ import type { Services } from '../runtime/services';
 import { allDocs } from '../store/all-docs';
 import type { Doc, DocStore } from '../store/port';
 import { unknownChannelProblem } from '../identity/records';
-import { beijingTime } from '../local/wording';
-import { BEIJING_OFFSET_MS, parseBeijingTime } from '../points/time';
+import { BEIJING_OFFSET_MS, beijingTime, parseBeijingTime } from '../points/time';
 import { beijingDayStart, bonusProblem, idProblem, nameProblem, ORDER_LEAD_DAYS, ordersFromOf, type CampaignDoc, type GuideDoc, type StoreDoc } from './places';
 
 /** Operator side of stores, guides and campaigns (the CLI calls these). */

@@ -63,4 +63,24 @@ describe('the join in H5 with a keyboard', () => {
     await page.keyboard.press('Enter');
     await visible(page, '欢迎加入会员');
   });
+
+  // Taro's own style for its button element takes the outline off on focus: reachable, the join's
+  // buttons would not show where the keyboard is
+  it('shows the keyboard focus on a NutUI button, named a button', async () => {
+    const page = await phonePage(browser, runtime.base, 'dev_focus_a');
+    await page.getByText('立即入会').filter({ visible: true }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    let focused: { tag: string; role: string | null; text: string; outline: string; width: string } | null = null;
+    for (let i = 0; i < 20 && focused?.text !== '立即入会'; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => {
+        const el = document.activeElement!;
+        const style = getComputedStyle(el);
+        return { tag: el.localName, role: el.getAttribute('role'), text: (el.textContent ?? '').trim(), outline: style.outlineStyle, width: style.outlineWidth };
+      });
+    }
+    // a screen reader reads it as a button, not as plain text
+    expect(focused).toMatchObject({ tag: 'taro-button-core', role: 'button', text: '立即入会' });
+    expect(focused!.outline).not.toBe('none');
+    expect(parseFloat(focused!.width)).toBeGreaterThan(0);
+  });
 });

@@ -1,8 +1,7 @@
 import { openLocalServices } from '../../cloudfunctions/core/local/services';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
-import { runCli } from '../support/cli';
+import { cliOnFreshDatabase, runCli } from '../support/cli';
 import { boundConsumer } from '../support/members';
-import { tempDir } from '../support/temp';
 
 /**
  * ARCHITECTURE §5: "the merge is an event with an id, and an operator can undo it (unmerge)"; §4 gives
@@ -10,31 +9,17 @@ import { tempDir } from '../support/temp';
  * (an import says only `1 merged`), so the operator must be able to find the merges of a member.
  */
 describe('members merges: the merges a member holds, with the ids members unmerge takes', () => {
-  let temp: ReturnType<typeof tempDir>;
-  let db: string;
-  beforeEach(() => {
-    temp = tempDir();
-    db = temp.file('mc.db');
-  });
-  afterEach(() => {
-    process.exitCode = undefined;
-    temp.cleanup();
-  });
-
-  const cli = async (...args: string[]) => {
-    const run = await runCli(db, ...args);
-    if (run.failed) throw new Error(run.err);
-    return run;
-  };
+  const fresh = cliOnFreshDatabase();
+  const { cli } = fresh;
   type Line = { memberId: string; identifiers: { type: string; value: string }[]; points: { available: number } };
   const exported = async (): Promise<Line[]> => (await cli('members', 'export')).out.trim().split('\n').map((line) => JSON.parse(line) as Line);
   const holding = async (type: string, value: string) => (await exported()).find((m) => m.identifiers.some((i) => i.type === type && i.value === value))!;
 
   it('lists a merge an import made, whose id then undoes it', async () => {
-    await cli('import', 'members', '--channel', 'tmall', '--file', temp.write('t.csv', 'channelMemberId,phone,points\nT1,13933330001,100\n'));
-    await cli('import', 'members', '--channel', 'offline', '--file', temp.write('o.csv', 'channelMemberId,email,points\nO1,family@example.com,50\n'));
+    await cli('import', 'members', '--channel', 'tmall', '--file', fresh.temp.write('t.csv', 'channelMemberId,phone,points\nT1,13933330001,100\n'));
+    await cli('import', 'members', '--channel', 'offline', '--file', fresh.temp.write('o.csv', 'channelMemberId,email,points\nO1,family@example.com,50\n'));
     // a JD card with T1's phone and O1's email makes them one member: the import says `1 merged`, no id
-    const joined = await cli('import', 'members', '--channel', 'jd', '--file', temp.write('j.csv', 'channelMemberId,phone,email\nJ1,13933330001,family@example.com\n'));
+    const joined = await cli('import', 'members', '--channel', 'jd', '--file', fresh.temp.write('j.csv', 'channelMemberId,phone,email\nJ1,13933330001,family@example.com\n'));
     expect(joined.out).toMatch(/1 merged/);
     expect(joined.out).not.toMatch(/mg_/);
     const member = await holding('offline', 'O1');
@@ -54,8 +39,8 @@ describe('members merges: the merges a member holds, with the ids members unmerg
   });
 
   it('lists the merge a consumer\'s phone binding made into the Tmall member holding that phone', async () => {
-    await cli('import', 'members', '--channel', 'tmall', '--file', temp.write('t.csv', 'channelMemberId,phone,points\nT1,13933330001,100\n'));
-    const local = openLocalServices({ dbFile: db, log: silentLogger });
+    await cli('import', 'members', '--channel', 'tmall', '--file', fresh.temp.write('t.csv', 'channelMemberId,phone,points\nT1,13933330001,100\n'));
+    const local = openLocalServices({ dbFile: fresh.db, log: silentLogger });
     try {
       // a recycled number: the consumer binding it joins the Tmall member, points and all
       expect((await boundConsumer(local, 'openid-new-owner', '13933330001')).merged).toBe(true);
@@ -73,7 +58,7 @@ describe('members merges: the merges a member holds, with the ids members unmerg
 
   it('follows a member merged away to the member it is in, and lists the merges that member holds', async () => {
     // store cards without a phone: nothing limits joining them
-    await cli('import', 'members', '--channel', 'offline', '--file', temp.write('o.csv', 'channelMemberId,name\nO1,a\nO2,b\nO3,c\n'));
+    await cli('import', 'members', '--channel', 'offline', '--file', fresh.temp.write('o.csv', 'channelMemberId,name\nO1,a\nO2,b\nO3,c\n'));
     const [a, b, c] = [await holding('offline', 'O1'), await holding('offline', 'O2'), await holding('offline', 'O3')];
     await cli('members', 'merge', a.memberId, b.memberId);
     await cli('members', 'merge', a.memberId, c.memberId);
@@ -85,8 +70,8 @@ describe('members merges: the merges a member holds, with the ids members unmerg
   });
 
   it('refuses a member id that leads to no live member', async () => {
-    await cli('import', 'members', '--channel', 'tmall', '--file', temp.write('t.csv', 'channelMemberId,phone\nT1,13933330001\n'));
-    const run = await runCli(db, 'members', 'merges', 'm_nosuch');
+    await cli('import', 'members', '--channel', 'tmall', '--file', fresh.temp.write('t.csv', 'channelMemberId,phone\nT1,13933330001\n'));
+    const run = await runCli(fresh.db, 'members', 'merges', 'm_nosuch');
     expect(run.failed).toBe(true);
     expect(run.err).toMatch(/NOT_FOUND/);
   });

@@ -1,5 +1,4 @@
-import { runCli } from '../support/cli';
-import { tempDir } from '../support/temp';
+import { cliOnFreshDatabase } from '../support/cli';
 
 /**
  * README: "a member an operator merged into the survivor later stays with it, and that merge can
@@ -8,22 +7,8 @@ import { tempDir } from '../support/temp';
  * list it under the older one, and `members unmerge` of the older one must not take it away again.
  */
 describe('a member separated and merged back', () => {
-  let temp: ReturnType<typeof tempDir>;
-  let db: string;
-  beforeEach(() => {
-    temp = tempDir();
-    db = temp.file('mc.db');
-  });
-  afterEach(() => {
-    process.exitCode = undefined;
-    temp.cleanup();
-  });
-
-  const cli = async (...args: string[]) => {
-    const run = await runCli(db, ...args);
-    if (run.failed) throw new Error(run.err);
-    return run;
-  };
+  const fresh = cliOnFreshDatabase();
+  const { cli } = fresh;
   type Line = { memberId: string; identifiers: { type: string; value: string }[] };
   const memberOf = async (card: string) => {
     const lines = (await cli('members', 'export')).out.trim().split('\n').map((line) => JSON.parse(line) as Line);
@@ -38,7 +23,7 @@ describe('a member separated and merged back', () => {
     // store cards without a phone (only the operator's merges join them), one import each: A is the
     // oldest member, then B, then C, and a merge keeps the older one's id
     for (const [card, name] of [['O1', 'a'], ['O2', 'b'], ['O3', 'c']]) {
-      await cli('import', 'members', '--channel', 'offline', '--file', temp.write(`${card}.csv`, `channelMemberId,name\n${card},${name}\n`));
+      await cli('import', 'members', '--channel', 'offline', '--file', fresh.temp.write(`${card}.csv`, `channelMemberId,name\n${card},${name}\n`));
     }
     const [a, b, c] = [await memberOf('O1'), await memberOf('O2'), await memberOf('O3')];
     const bc = mergeId((await cli('members', 'merge', b, c)).out);

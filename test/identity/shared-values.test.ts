@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openLocalServices } from '../../cloudfunctions/core/local/services';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
-import { runCli } from '../support/cli';
-import { tempDir } from '../support/temp';
+import { cliOnFreshDatabase, runCli } from '../support/cli';
 
 /**
  * ARCHITECTURE §5: a shared identifier (blocked, or on more than K=3 records of one channel) "never
@@ -11,29 +10,15 @@ import { tempDir } from '../support/temp';
  * values were set aside and the records that carry them, a phone never in clear.
  */
 describe('members shared: the values set aside, with the records carrying them', () => {
-  let temp: ReturnType<typeof tempDir>;
-  let db: string;
-  beforeEach(() => {
-    temp = tempDir();
-    db = temp.file('mc.db');
-  });
-  afterEach(() => {
-    process.exitCode = undefined;
-    temp.cleanup();
-  });
-
-  const cli = async (...args: string[]) => {
-    const run = await runCli(db, ...args);
-    if (run.failed) throw new Error(run.err);
-    return run;
-  };
-  const importOffline = (name: string, csv: string) => cli('import', 'members', '--channel', 'offline', '--file', temp.write(name, csv));
+  const fresh = cliOnFreshDatabase();
+  const { cli } = fresh;
+  const importOffline = (name: string, csv: string) => cli('import', 'members', '--channel', 'offline', '--file', fresh.temp.write(name, csv));
   const lines = (out: string) => out.split('\n').filter(Boolean);
   /** Runs `fn` with the brand's config edited (MC_CONFIG), as after a change to member-centre.json. */
   const withIdentity = async <T>(change: Record<string, unknown>, fn: () => Promise<T>): Promise<T> => {
     const { identity } = JSON.parse(readFileSync(join(__dirname, '../../config/member-centre.json'), 'utf8')) as { identity: Record<string, unknown> };
     const saved = process.env.MC_CONFIG;
-    process.env.MC_CONFIG = temp.write('config.json', JSON.stringify({ identity: { ...identity, ...change } }));
+    process.env.MC_CONFIG = fresh.temp.write('config.json', JSON.stringify({ identity: { ...identity, ...change } }));
     try {
       return await fn();
     } finally {
@@ -60,7 +45,7 @@ describe('members shared: the values set aside, with the records carrying them',
 
   it('names the first 5 records and counts the rest, across channels', async () => {
     await importOffline('o.csv', 'channelMemberId,email\n' + Array.from({ length: 7 }, (_, i) => `O${i + 1},family@example.com\n`).join(''));
-    await cli('import', 'members', '--channel', 'tmall', '--file', temp.write('t.csv', 'channelMemberId,email\nT1,family@example.com\n'));
+    await cli('import', 'members', '--channel', 'tmall', '--file', fresh.temp.write('t.csv', 'channelMemberId,email\nT1,family@example.com\n'));
     const listed = lines((await cli('members', 'shared')).out);
     expect(listed).toEqual(['email family@example.com  shared  8 records (offline 7, tmall 1): offline:O1, offline:O2, offline:O3, offline:O4, offline:O5 +3 more']);
   });
@@ -108,15 +93,15 @@ describe('members shared: the values set aside, with the records carrying them',
     expect(lines(capped.out)).toEqual(lines(all.out).slice(0, 2));
     expect(capped.err).toMatch(/^3 values set aside, joining no one \(2 listed, most records first; more: raise --limit\)/);
 
-    const bad = await runCli(db, 'members', 'shared', '--limit', '0');
+    const bad = await runCli(fresh.db, 'members', 'shared', '--limit', '0');
     expect(bad.failed).toBe(true);
     expect(bad.err).toMatch(/--limit must be a whole number/);
   });
 
   it('lists nothing on an empty database, and succeeds', async () => {
-    const services = openLocalServices({ dbFile: db, log: silentLogger });
+    const services = openLocalServices({ dbFile: fresh.db, log: silentLogger });
     await services.store.close();
-    const run = await runCli(db, 'members', 'shared');
+    const run = await runCli(fresh.db, 'members', 'shared');
     expect(run.failed).toBe(false);
     expect(process.exitCode ?? 0).toBe(0);
     expect(run.out).toBe('');
@@ -124,7 +109,7 @@ describe('members shared: the values set aside, with the records carrying them',
   });
 
   it('gives the same output when run again, also after the same file is imported again', async () => {
-    const file = temp.write('o.csv', 'channelMemberId,phone,email\nO1,13912345678,x@example.com\nO2,13912345678,x@example.com\nO3,13912345678,x@example.com\nO4,13912345678,x@example.com\nO5,13800138000,\n');
+    const file = fresh.temp.write('o.csv', 'channelMemberId,phone,email\nO1,13912345678,x@example.com\nO2,13912345678,x@example.com\nO3,13912345678,x@example.com\nO4,13912345678,x@example.com\nO5,13800138000,\n');
     await cli('import', 'members', '--channel', 'offline', '--file', file);
     const first = await cli('members', 'shared');
     expect(lines(first.out)).toHaveLength(3);

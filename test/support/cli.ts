@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { buildCli } from '../../cloudfunctions/core/local/cli';
 import type { Clock } from '../../cloudfunctions/core/runtime/clock';
+import { tempDir } from './temp';
 
 /** What one `member-centre …` run printed, and whether it failed (and with what). */
 export interface CliRun {
@@ -38,4 +39,34 @@ export async function runCliAt(clock: Clock | undefined, db: string, ...args: st
     stdout.mockRestore();
     stderr.mockRestore();
   }
+}
+
+/**
+ * A fresh database for each test of the describe block it is called in, and `cli` on it, which
+ * throws with what a failed command said. `temp` and `db` are the current test's.
+ */
+export function cliOnFreshDatabase(): { cli(...args: string[]): Promise<CliRun>; readonly temp: ReturnType<typeof tempDir>; readonly db: string } {
+  let temp: ReturnType<typeof tempDir>;
+  let db: string;
+  beforeEach(() => {
+    temp = tempDir();
+    db = temp.file('mc.db');
+  });
+  afterEach(() => {
+    process.exitCode = undefined;
+    temp.cleanup();
+  });
+  return {
+    cli: async (...args) => {
+      const run = await runCli(db, ...args);
+      if (run.failed) throw new Error(run.err);
+      return run;
+    },
+    get temp() {
+      return temp;
+    },
+    get db() {
+      return db;
+    },
+  };
 }

@@ -1,7 +1,8 @@
 import type * as z from 'zod/mini';
 
 /** A key the caller sent, as far as it is shown back: a name, not a place to carry a value. */
-const keyName = (key: string) => JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
+const cut = (key: string) => (key.length > 40 ? `${key.slice(0, 40)}…` : key);
+const keyName = (key: string) => JSON.stringify(cut(key));
 
 /** A schema's literal as code writes it: `true`, `"pending"`. */
 const literal = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : String(value));
@@ -34,6 +35,6 @@ export function explainIssue(issue: z.core.$ZodIssue): string {
 export function describeIssues(issues: readonly z.core.$ZodIssue[], root: string): string {
   return issues
     .slice(0, 5)
-    .map((issue) => `${issue.path.map((part) => (typeof part === 'string' && part.length > 40 ? `${part.slice(0, 40)}…` : String(part))).join('.') || root}: ${explainIssue(issue)}`)
+    .map((issue) => `${issue.path.map((part) => (typeof part === 'string' ? cut(part) : String(part))).join('.') || root}: ${explainIssue(issue)}`)
     .join('; ');
 }

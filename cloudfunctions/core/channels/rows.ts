@@ -180,6 +180,9 @@ const columnName = (cell: string) => {
 /** The text of a line read as UTF-8 had bytes that are not: the row's text would be stored garbled. */
 const NOT_UTF8 = '\uFFFD';
 
+/** A line's end as the import's reader (readline) takes it: LF, CRLF, or a CR alone. */
+const LINE_END = /\r\n|\r|\n/;
+
 /** How much of a CSV is read first to learn how many cells its rows usually have. */
 const WIDTH_SAMPLE_BYTES = 64 * 1024;
 
@@ -190,7 +193,7 @@ const WIDTH_SAMPLE_BYTES = 64 * 1024;
  */
 export function usualWidth(file: string): number | null {
   const head = fileHead(file, WIDTH_SAMPLE_BYTES);
-  const lines = head.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
+  const lines = head.toString('utf8').replace(/^\uFEFF/, '').split(LINE_END);
   // a sample that filled its bytes ends in the middle of a line
   if (head.length === WIDTH_SAMPLE_BYTES) lines.pop();
   const counts = new Map<number, number>();
@@ -518,16 +521,19 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
   if (head.subarray(0, 4).equals(ZIP_SIGNATURE)) {
     throw new Error(`${file} is an Excel workbook (.xlsx) or another zip file, not CSV text: in Excel choose 另存为 "CSV UTF-8 (逗号分隔)" and import that file; nothing was imported`);
   }
+  // UTF-16 without its BOM puts a NUL in every other byte of Latin text: checked before UTF-8, or
+  // its Chinese text (阳 is 0x33 0x96) named it GBK; neither GBK nor UTF-8 text of ours holds a NUL
+  if (head.includes(0)) {
+    throw new Error(`${file} is not UTF-8 text (it holds NUL bytes, as UTF-16 "Unicode text" does): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
+  }
   const notUtf8 = firstLineNotUtf8(file);
   if (notUtf8 !== null) {
     throw new Error(`${file} is not UTF-8 text (line ${notUtf8} is the first that is not; Excel on Chinese Windows saves "CSV" as GBK): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
   }
-  // valid UTF-8, yet no text of ours: UTF-16 without its BOM (Excel's "Unicode text") puts a NUL in every other byte
-  if (head.includes(0)) {
-    throw new Error(`${file} is not UTF-8 text (it holds NUL bytes, as UTF-16 "Unicode text" does): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
-  }
   if (isJsonLines(file) || requiredColumns.length === 0) return [];
-  const firstLine = head.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
+  // a line ends as the import reads it: LF, CRLF or a CR alone (Excel for Mac's "CSV (Macintosh)"),
+  // or the whole file was taken for its header, its phones and names printed as columns it ignores
+  const firstLine = head.toString('utf8').replace(/^\uFEFF/, '').split(LINE_END)[0] ?? '';
   if (!firstLine.trim()) throw new Error(`${file} has no header row (is it empty?); nothing was imported`);
   if (/^\s*\{/.test(firstLine)) {
     throw new Error(`${file} looks like JSON lines, which are read from a file named .jsonl (or .ndjson): rename it and import it again; nothing was imported`);
@@ -537,6 +543,13 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
     columns = splitCsvLine(firstLine).map(columnName);
   } catch {
     throw new Error(`${file}: the header row cannot be read; nothing was imported`);
+  }
+  // a column named twice (`phone` and `Phone`, a column renamed to one the file has): each row
+  // would keep its last cell of that name, an empty one or another number, without a word
+  const twice = [...requiredColumns, ...readColumns].find((name) => columns.indexOf(name) !== columns.lastIndexOf(name));
+  if (twice) {
+    const at = columns.flatMap((name, i) => (name === twice ? [i + 1] : []));
+    throw new Error(`${file}: its header names the column ${twice} more than once (columns ${at.join(' and ')}): keep one and import it again; nothing was imported`);
   }
   const missing = requiredColumns.filter((name) => !columns.includes(name));
   // a column under another name (`mobile` for `phone`) would be dropped from every row without a word

@@ -80,6 +80,9 @@ function integerField(value: unknown, name: string): { value?: number; error?: s
  * One member-import row (ARCHITECTURE §4 columns) as a record, or the reason
  * it is rejected. Pure: the phone hash key is passed in.
  */
+/** A name written through a code page without Chinese: ASCII only, with `?` where its characters were. */
+const charactersLost = (name: string | undefined): boolean => !!name && name.includes('?') && /^[\x20-\x7e]*$/.test(name);
+
 export function recordFromRow(channel: string, row: Record<string, unknown>, phoneHashKey: Buffer): RowOutcome {
   const warnings: string[] = [];
   const id = text(row.channelMemberId);
@@ -89,6 +92,12 @@ export function recordFromRow(channel: string, row: Record<string, unknown>, pho
   for (const [field, value] of Object.entries(row)) {
     if (typeof value === 'string' && value.length > MAX_TEXT && READ_COLUMNS.has(field)) return { record: null, reject: `${field}_too_long`, warnings };
   }
+
+  // Excel's plain "CSV" on a Windows in another language writes each character its code page lacks
+  // as `?` (张三 as ??): an ASCII-only name with a `?` lost characters, and would be stored and
+  // shown so. One holding Chinese (小明?) came through UTF-8, so its `?` is the member's own. The
+  // row is left for the file saved as "CSV UTF-8", and keeps the name an earlier import stored.
+  if (charactersLost(text(row.name))) return { record: null, reject: 'name_characters_lost', warnings };
 
   const identifiers: IdentifierValue[] = [{ type: channel, value: id }];
   let phoneMasked: string | null = null;

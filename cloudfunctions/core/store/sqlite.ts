@@ -353,7 +353,9 @@ export class SqliteStore implements DocStore {
         for (const item of this.queue) {
           const deadline = item.queuedAt + this.busyTimeoutMs;
           if (!busy || now >= deadline) {
-            item.reject(new StoreBusyError(error));
+            // only another process's lock is worth waiting out and trying again: a read-only file, a
+            // full disk or an I/O error is said as it is, not as busy (a client would retry it for nothing)
+            item.reject(busy ? new StoreBusyError(error) : error);
           } else {
             this.queue[kept++] = item;
             soonest = Math.min(soonest, deadline);
@@ -380,10 +382,12 @@ export class SqliteStore implements DocStore {
         try {
           group.push({ item: first, outcome: { ok: true, value: await first.fn(this.tx) } });
         } catch (error) {
-          this.control.rollback.run();
+          // (SQLite may have rolled it back itself: see below)
+          if (this.writer.inTransaction) this.control.rollback.run();
           first.reject(error);
           continue;
         }
+        let lost: { error: unknown } | null = null;
         while (this.queue.length && group.length < MAX_GROUP) {
           const item = this.queue.shift()!;
           this.control.savepoint.run();
@@ -393,10 +397,22 @@ export class SqliteStore implements DocStore {
             this.control.release.run();
             group.push({ item, outcome: { ok: true, value } });
           } catch (error) {
+            if (!this.writer.inTransaction) {
+              // A full disk or an I/O error in a statement SQLite cannot undo alone (an UPDATE of
+              // one row keeps no statement journal) rolls back the whole transaction: what the
+              // group's earlier transactions wrote went with it, and there is no savepoint to return to.
+              item.reject(error);
+              lost = { error };
+              break;
+            }
             this.control.rollbackTo.run();
             this.control.release.run();
             group.push({ item, outcome: { ok: false, error } });
           }
+        }
+        if (lost) {
+          for (const { item, outcome } of group) item.reject(outcome.ok ? lost.error : outcome.error);
+          continue;
         }
         try {
           this.control.commit.run();

@@ -144,7 +144,7 @@ function openFailure(file: string, error: unknown): string {
   return message;
 }
 
-/** What a failed command says: an error's code and message, and for a full disk or a database another process held what is kept and what to do. */
+/** What a failed command says: an error's code and message, and for a full disk, a database this user may not write or one another process held what is kept and what to do. */
 export function failureMessage(failure: unknown): string {
   if (isAppError(failure)) return `${failure.code}: ${failure.message}`;
   const message = failure instanceof Error ? failure.message : String(failure);
@@ -156,6 +156,11 @@ export function failureMessage(failure: unknown): string {
   }
   if ((failure as { code?: unknown } | null)?.code === 'SQLITE_FULL') {
     return `${message}: the disk is full. What earlier transactions wrote stays (an import keeps the batches before this one); make room and run the same command again`;
+  }
+  // SQLITE_READONLY and its extended codes: a file copied in by another user (root), a disk mounted read-only
+  if (/^SQLITE_READONLY/.test(String((failure as { code?: unknown } | null)?.code))) {
+    return `${message}: this user may not write the database file, its -wal and -shm, or their folder (their owner or mode, or a read-only disk). `
+      + 'What earlier transactions wrote stays (an import keeps the batches before this one); give this user write access and run the same command again';
   }
   return message;
 }

@@ -1,7 +1,9 @@
+import { rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { failureMessage } from '../../cloudfunctions/core/local/cli';
 import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
 import { CONTRACT_COLLECTIONS } from '../store/contract';
+import { runCli } from '../support/cli';
 import { tempDir } from '../support/temp';
 
 describe('a CLI command whose database may not be written', () => {
@@ -22,5 +24,25 @@ describe('a CLI command whose database may not be written', () => {
     expect(message.slice(message.indexOf('attempt'))).toBe('attempt to write a readonly database: this user may not write the database file, its -wal and -shm, or their folder '
       + '(their owner or mode, or a read-only disk). What earlier transactions wrote stays (an import keeps the batches before this one); '
       + 'give this user write access and run the same command again');
+  });
+});
+
+describe('serve on a damaged database file', () => {
+  it('names the file it cannot open, as the other commands do', async () => {
+    const temp = tempDir();
+    try {
+      const db = temp.file('mc.db');
+      const made = await runCli(db, 'import', 'members', '--channel', 'offline', '--file', temp.write('m.csv', 'channelMemberId\nC1\n'));
+      expect(made.failed).toBe(false);
+      // its keys stay beside it; the file itself is overwritten
+      for (const file of [`${db}-wal`, `${db}-shm`]) rmSync(file, { force: true });
+      writeFileSync(db, 'this is no SQLite database, a file copied over it\n'.repeat(200));
+      const run = await runCli(db, 'serve', '--port', '10999');
+      expect(run.failed).toBe(true);
+      expect(run.err).toContain(`cannot open the database at ${db}: file is not a database`);
+    } finally {
+      process.exitCode = undefined;
+      temp.cleanup();
+    }
   });
 });

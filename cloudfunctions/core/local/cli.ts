@@ -77,12 +77,19 @@ function registerServe({ program, open }: CliContext): void {
       if (appDir && !existsSync(resolve(appDir, 'index.html'))) {
         fail(program, `no H5 build in ${appDir}: run npm run build:h5 first`);
       }
-      const services = open();
+      const dbFile = resolveDbPath(program.opts<{ db?: string }>().db);
+      let services: Services;
+      try {
+        services = open();
+      } catch (error) {
+        // a damaged file or a folder given as --db: named, as the other commands name it
+        return fail(program, `cannot open the database at ${dbFile}: ${openFailure(dbFile, error)}`);
+      }
       try {
         if ((await checkPhoneHashKey(services)) === 'unrecorded') await recordPhoneHashKey(services);
       } catch (error) {
         await services.store.close();
-        fail(program, isKeysMismatch(error) ? keysMismatch(resolveDbPath(program.opts<{ db?: string }>().db)) : String(error));
+        fail(program, isKeysMismatch(error) ? keysMismatch(dbFile) : `cannot open the database at ${dbFile}: ${openFailure(dbFile, error)}`);
       }
       const server = createLocalServer({ services, appDir });
       server.once('error', (error: NodeJS.ErrnoException) => {

@@ -38,6 +38,40 @@ describe('an action that fails unexpectedly', () => {
     expect(logged.at).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT/));
     expect(lines[0]).not.toContain('13912345678');
   });
+
+  it("logs an error's own code (SQLITE_FULL tells a full disk from a damaged file), and no code that is not a word of capitals", async () => {
+    const failing = (code: unknown): CloudFunction => ({
+      name: 'probe',
+      actions: {
+        boom: action({
+          input: z.object({ action: z.string() }),
+          run: () => {
+            throw Object.assign(new Error('database or disk is full'), { code });
+          },
+        }),
+      },
+    });
+    const logged = async (code: unknown) => {
+      const lines: string[] = [];
+      const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        lines.push(String(chunk));
+        return true;
+      });
+      try {
+        const envelope = await invoke(failing(code), { action: 'boom' }, { openid: 'o_caller_123456', unionid: null, appid: 'wx1' }, { log: stderrLogger } as unknown as Services);
+        expect(envelope).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'internal error' } });
+      } finally {
+        spy.mockRestore();
+      }
+      return JSON.parse(lines[0]!) as Record<string, unknown>;
+    };
+    expect((await logged('SQLITE_FULL')).code).toBe('SQLITE_FULL');
+    expect((await logged('SQLITE_READONLY_DBMOVED')).code).toBe('SQLITE_READONLY_DBMOVED');
+    // a code that could carry someone's data, or none at all
+    expect(await logged('phone 13912345678')).not.toHaveProperty('code');
+    expect(await logged(28)).not.toHaveProperty('code');
+    expect(await logged(undefined)).not.toHaveProperty('code');
+  });
 });
 
 describe('an event the edge refuses', () => {

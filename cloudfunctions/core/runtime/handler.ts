@@ -55,10 +55,18 @@ export async function invoke(fn: CloudFunction, event: unknown, caller: Caller, 
       action: head.data.action,
       caller: maskOpenid(caller.openid),
       error: error instanceof Error ? error.name : typeof error,
+      // a code such as SQLITE_FULL or SQLITE_CORRUPT tells a full disk from a damaged file; it carries no one's data
+      code: errorCode(error),
       where,
     });
     return fail('INTERNAL', 'internal error');
   }
+}
+
+/** An error's own code (SQLITE_FULL, ECONNRESET), when it is one: a word of capitals, never a message. */
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,39}$/.test(code) ? code : undefined;
 }
 
 export const statusOf = (envelope: Envelope<unknown>): number => (envelope.ok ? 200 : ERROR_STATUS[envelope.error.code]);

@@ -159,18 +159,22 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
 
   members
     .command('conflicts')
-    .description('joins a limit refused (two phones on one member, say) or an unmerge keeps apart, newest first, for review')
+    .description('joins a limit refused (two phones on one member, say; also a phone binding or store card link a consumer asked for) or an unmerge keeps apart, newest first, for review')
     .option('--limit <n>', 'how many (at most 1000)', '100')
     .action((options: { limit: string }) => run(async (services) => {
       const limit = pageLimit(options.limit);
       const { conflicts, nextCursor } = await listConflicts(services, limit);
       for (const c of conflicts) {
-        const sides = c.between.map((side) => `${side.recordId} (${side.memberId ? `member ${side.memberId}` : 'erased'})`).join(' and ');
+        const named = (side: { recordId: string; memberId: string | null }) => `${side.recordId} (${side.memberId ? `member ${side.memberId}` : 'erased'})`;
+        const asker = c.between.find((side) => side.recordId === c.askedBy);
+        const holder = c.between.find((side) => side !== asker);
+        // a phone bound or a store card linked that was refused: the asking side does not carry the value
+        const sides = asker && holder ? `${named(holder)}, asked for by ${named(asker)}` : c.between.map(named).join(' and ');
         const why = c.reason !== 'limit' ? 'an operator separated them (members unmerge)'
           // the limit as configured now: the brand may have dropped it since the join was refused
           : c.limit === undefined ? `a limit on ${c.limitType} per member, which identity.limits no longer sets (members merge joins them)`
             : `at most ${c.limit} ${c.limitType} per member (identity.limits)`;
-        process.stdout.write(`${beijingTime(c.at)}  ${c.value === null ? c.type : `${c.type} ${c.value}`} shared by ${sides}, not joined: ${why}\n`);
+        process.stdout.write(`${beijingTime(c.at)}  ${c.value === null ? c.type : `${c.type} ${c.value}`} ${asker && holder ? 'of' : 'shared by'} ${sides}, not joined: ${why}\n`);
       }
       process.stderr.write(`${plural(conflicts.length, 'conflict')}${nextCursor ? ' (more: raise --limit)' : ''}\n`);
     }));

@@ -78,7 +78,9 @@ export async function deleteMember(services: Services, caller: Caller & { openid
       // joins a limit refused are kept under the shared value (`email:li@…`): the erased one's go too
       // (only the refusals naming an erased record: two others refused on the same email stay for review)
       const erased = new Set(records.map((r) => r._id));
-      for (const id of new Set(records.flatMap((r) => r.identifiers.map((i) => `${i.type}:${i.value}`)))) {
+      // (and those a WeChat record asked for and was refused, under a value it does not carry: refused-joins.ts)
+      const listedUnder = (r: RecordDoc & { refusedJoins?: string[] }) => [...r.identifiers.map((i) => `${i.type}:${i.value}`), ...(r.refusedJoins ?? [])];
+      for (const id of new Set(records.flatMap(listedUnder))) {
         const doc = await cache.get<ConflictDoc>('conflicts', id);
         if (!doc) continue;
         const left = refusalsOf(doc).filter((refusal) => !refusal.between.some((recordId) => erased.has(recordId)));

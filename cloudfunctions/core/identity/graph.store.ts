@@ -84,6 +84,13 @@ export interface MergeDoc extends Doc {
 export interface Refusal extends Omit<Conflict, 'type' | 'value' | 'between'> {
   between: string[];
   at: string;
+  /**
+   * Set on a join a consumer or staff asked for (a phone bound, a store card linked) that a limit
+   * refused: the record named here does not carry the value (nothing of the refused request was
+   * written), so a walk of the graph does not find the refusal again. It stays listed while both
+   * records are there and in two members (refused-joins.ts).
+   */
+  askedBy?: string;
 }
 
 /**
@@ -94,6 +101,7 @@ export interface Refusal extends Omit<Conflict, 'type' | 'value' | 'between'> {
 export interface ConflictDoc extends Doc, Omit<Conflict, 'between'> {
   between: string[];
   at: string;
+  askedBy?: string;
   refusals?: Refusal[];
 }
 
@@ -105,7 +113,7 @@ export const conflictDoc = (id: string, type: string, value: string, refusals: R
   ({ _id: id, type, value, ...refusals[refusals.length - 1]!, refusals });
 
 export const refusalsOf = (doc: ConflictDoc): Refusal[] =>
-  doc.refusals ?? [{ between: doc.between, reason: doc.reason, at: doc.at, ...(doc.limitType ? { limitType: doc.limitType } : {}) }];
+  doc.refusals ?? [{ between: doc.between, reason: doc.reason, at: doc.at, ...(doc.limitType ? { limitType: doc.limitType } : {}), ...(doc.askedBy ? { askedBy: doc.askedBy } : {}) }];
 
 export interface RecordChange {
   before: RecordDoc | null;
@@ -323,6 +331,13 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
     const homeMemberId = plan.rehomed.get(record._id) ?? record.homeMemberId;
     if (memberId !== record.memberId || homeMemberId !== record.homeMemberId) cache.put('records', { ...record, memberId, homeMemberId });
   }
+  // A value a record just set aside (a linked store card's old phone) is not walked through that
+  // record: it still leads to the member the card was in, which the link may have merged away.
+  for (const key of dropped) {
+    if (valueDocs.has(key)) continue;
+    const doc = await cache.get<ValueDoc>('identifiers', key);
+    if (doc && doc.records.every((id) => plan.assignment.has(id))) valueDocs.set(key, doc);
+  }
   for (const doc of valueDocs.values()) {
     const holders = new Set(doc.records.map((id) => plan.assignment.get(id)).filter(Boolean));
     const memberId = !doc.quarantined && holders.size === 1 ? [...holders][0]! : null;
@@ -344,9 +359,29 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   // it was set aside as shared, joining and so refusing no one): its refusals no longer hold.
   const refusing = new Set([...flipped, ...[...valueDocs.values()].filter((doc) => doc.refused).map((doc) => doc._id)]);
   for (const key of dropped) if ((await cache.get<ValueDoc>('identifiers', key))?.refused) refusing.add(key);
+  // A join asked for and refused (a phone bound, refused-joins.ts) is no walk's to find again: it stays
+  // while both its records are there and still in two members (none, once the value is set aside).
+  const memberNow = async (id: string) => plan.assignment.get(id) ?? (await cache.get<RecordDoc>('records', id))?.memberId ?? null;
+  const askedStanding = async (key: string, doc: ConflictDoc | null): Promise<Refusal[]> => {
+    if (!doc || flipped.includes(key)) return [];
+    const standing: Refusal[] = [];
+    for (const refusal of refusalsOf(doc)) {
+      if (!refusal.askedBy) continue;
+      const a = await memberNow(refusal.between[0]!);
+      const b = await memberNow(refusal.between[1]!);
+      if (a && b && a !== b) standing.push(refusal);
+    }
+    return standing;
+  };
   for (const key of refusing) {
     if (byValue.has(key)) continue;
-    if (await cache.get('conflicts', key)) cache.remove('conflicts', key);
+    const doc = await cache.get<ConflictDoc>('conflicts', key);
+    const asked = await askedStanding(key, doc);
+    if (asked.length) {
+      if (JSON.stringify(refusalsOf(doc!)) !== JSON.stringify(asked)) cache.put('conflicts', conflictDoc(key, doc!.type, doc!.value, asked));
+      continue;
+    }
+    if (doc) cache.remove('conflicts', key);
     const value = await cache.get<ValueDoc>('identifiers', key);
     if (value?.refused) {
       const { refused: _gone, ...rest } = value;
@@ -359,9 +394,13 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
     const refusals: Refusal[] = [];
     for (const { between, reason, limitType } of found.slice(0, REFUSALS_CAP)) {
       // the same refusal: the records it named (carriers of the value) are on its two sides now
-      const same = recorded.find((old) => sidesKey(old.between) === sidesKey(between));
+      const same = recorded.find((old) => !old.askedBy && sidesKey(old.between) === sidesKey(between));
       if (!same) refusedNow++;
       refusals.push({ between, reason, at: same?.at ?? at, ...(limitType ? { limitType } : {}) });
+    }
+    // and the joins asked for and refused that still stand, unless the graph refuses the same sides itself now
+    for (const asked of await askedStanding(id, doc)) {
+      if (!refusals.some((r) => sidesKey(r.between) === sidesKey(asked.between))) refusals.push(asked);
     }
     refusals.sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0));
     const { type, value } = found[0]!;

@@ -4,6 +4,7 @@ import { TxCache } from '../store/tx-cache';
 import type { RecordDoc } from './graph.store';
 import type { WechatRecordDoc } from './lookup';
 import { joinCard, type LinkRequestDoc } from './offline-link';
+import { recordingRefusedJoins } from './refused-joins';
 
 /**
  * Staff's side of `member.linkOffline` for a store card without a phone: the
@@ -55,7 +56,7 @@ export async function listLinkRequests(services: Services, status: LinkRequestDo
  * before; the card is held by another WeChat consumer; a limit forbids the join).
  */
 export async function confirmLinkRequest(services: Services, requestId: string): Promise<{ requestId: string; status: 'confirmed'; memberId: string; mergeId: string | null }> {
-  return services.store.transaction(async (tx) => {
+  return recordingRefusedJoins(services, () => services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
     const request = await cache.get<LinkRequestDoc>('linkRequests', requestId);
     if (!request) throw new AppError('NOT_FOUND', 'no such link request');
@@ -74,7 +75,7 @@ export async function confirmLinkRequest(services: Services, requestId: string):
     cache.put('linkRequests', { ...request, status: 'confirmed', decidedAt: at, reason: null, mergeId });
     await cache.flush();
     return { requestId, status: 'confirmed' as const, memberId, mergeId };
-  });
+  }));
 }
 
 /** Staff refuse: the card stays as it is and the consumer is told to see the store. NOT_FOUND, CONFLICT (confirmed before). */

@@ -8,6 +8,7 @@ import { identityRules } from './identity.rules';
 import { applyRecordChanges, CARD_LINK, setAside, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { hasPhone } from './lookup';
 import { recordIdOf } from './records';
+import { recordingRefusedJoins, refusalsFound, RefusedJoinError } from './refused-joins';
 import { ensureWechatMember } from './wechat';
 
 /**
@@ -76,7 +77,7 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
   // The wrong tries are read, and a wrong try counted, in the transaction that weighs the try:
   // checked before it, a burst of tries sent at once all passed the check, and sixty guesses
   // at the four digits went through where five may.
-  const outcome = await services.store.transaction(async (tx) => {
+  const outcome = await recordingRefusedJoins(services, () => services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
     // the consumer first: a caller without a bound phone, or past their tries for the day, learns
     // nothing of the card, not even that it is locked
@@ -144,7 +145,7 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     // gets here); the consumer's own count over all cards stays, or linking one's own card would reset it
     cache.put('linkAttempts', { _id: cardId, failures: [], tries } satisfies AttemptsDoc);
     return { status: 'linked' as const, memberId: (await joinCard(cache, services, card, wechat, at)).memberId };
-  });
+  }));
 
   if (outcome.status === 'locked') throw new AppError('LOCKED', `too many wrong tries for this card; try again after ${outcome.until}`, { until: outcome.until });
   if (outcome.status === 'last4Required') throw new AppError('INVALID_INPUT', 'last4 is required for this card');
@@ -179,7 +180,8 @@ async function phoneKnownToAll(cache: TxCache, services: Services, card: RecordD
  * decides whom it belongs to. Answers the member both are now. CONFLICT when
  * another WeChat consumer holds the card (they linked it, or bound the phone it
  * carries: a card number and four digits are not proof enough to take it from
- * them, the store sorts it out), or when a limit forbids the join.
+ * them, the store sorts it out), or when a limit forbids the join (`cannot_join`: recorded in
+ * `conflicts` under the card once the caller's transaction is rolled back, see refused-joins.ts).
  */
 export async function joinCard(cache: TxCache, services: Services, card: RecordDoc, wechat: RecordDoc, at: string): Promise<{ memberId: string; mergeId: string | null }> {
   const holder = card.memberId ? await cache.get<MemberDoc>('members', card.memberId) : null;
@@ -197,7 +199,11 @@ export async function joinCard(cache: TxCache, services: Services, card: RecordD
     { before: wechat, after: { ...wechat, identifiers: [...wechat.identifiers, link], updatedAt: at } },
   ]);
   const memberId = result.assignment.get(wechat._id)!;
-  if (result.assignment.get(card._id) !== memberId) throw new AppError('CONFLICT', 'this card belongs to a member that cannot be joined; ask the store', { reason: 'cannot_join' });
+  if (result.assignment.get(card._id) !== memberId) {
+    // listed under the card (a link's value is new at each try): recorded once this rolls back
+    const refused = await refusalsFound(cache, valueKey(link), wechat._id, { type: card.channel, value: card.channelMemberId });
+    throw new RefusedJoinError('CONFLICT', 'this card belongs to a member that cannot be joined; ask the store', { reason: 'cannot_join' }, refused);
+  }
   const merge = result.merges.find((m) => m.kind === 'merge');
   if (!merge) return { memberId, mergeId: null };
   // the link the merge made, which `members unmerge` of it takes away (staff confirmed a card

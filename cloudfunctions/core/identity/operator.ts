@@ -342,6 +342,11 @@ export interface ConflictView {
   limit?: number;
   /** A record of each side, and the member it is in now (null once erased). */
   between: { recordId: string; memberId: string | null }[];
+  /**
+   * Set when the join was asked for (a phone bound, a store card linked) rather than found by the
+   * graph: the side that asked, which does not carry the value (the other side does).
+   */
+  askedBy?: string;
 }
 
 /** Refused joins, newest first: a page of up to `limit` (1-1000) and the cursor of the next. */
@@ -356,10 +361,13 @@ export async function listConflicts(services: Services, limit: number, cursor: s
         const record = await services.store.get<RecordDoc>('records', recordId);
         between.push({ recordId, memberId: (await liveMember(services.store.get.bind(services.store), record?.memberId ?? null))?._id ?? null });
       }
+      // one asked for and joined since (an operator's merge, a limit raised) is settled
+      if (refusal.askedBy && between[0]!.memberId && between[0]!.memberId === between[1]?.memberId) continue;
       conflicts.push({
         at: refusal.at, type: doc.type, value: doc.type === 'phone' ? null : doc.value, reason: refusal.reason,
         ...(refusal.limitType ? { limitType: refusal.limitType, limit: services.config.identity.limits[refusal.limitType] } : {}),
         between,
+        ...(refusal.askedBy ? { askedBy: refusal.askedBy } : {}),
       });
     }
   }

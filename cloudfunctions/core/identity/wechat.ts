@@ -6,6 +6,7 @@ import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, type GraphOutcome } from './graph.store';
 import { findWechatRecord, hasPhone, liveMember, type WechatRecordDoc } from './lookup';
 import { encryptPhone, maskPhone, normalizePhone, phoneKey } from './normalize';
+import { recordingRefusedJoins, refusalsFound, RefusedJoinError } from './refused-joins';
 
 /**
  * The mini-program user's side of OneID: a `wechat:` record per openid,
@@ -93,7 +94,8 @@ const codeDocId = (code: string) => createHash('sha256').update(code).digest('ba
  * Binds the phone behind a WeChat phone-button code. The code is exchanged on
  * the server, used once (the same caller's retry gets the first answer), and
  * must have been issued to our appid. The phone joins the member already
- * holding it, unless a limit forbids that (PHONE_CONFLICT, nothing written).
+ * holding it, unless a limit forbids that (PHONE_CONFLICT: nothing of the binding is
+ * written; the refused join is recorded in `conflicts` for the CRM team, once).
  */
 export async function bindPhone(services: Services, caller: Caller & { openid: string }, code: string): Promise<BindPhoneResult> {
   const used = await services.store.get<PhoneCodeDoc>('phoneCodes', codeDocId(code));
@@ -108,7 +110,7 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
   const phone = normalizePhone(exchanged.phone);
   if (!phone) throw new AppError('PHONE_CODE_INVALID', 'not a mainland mobile');
 
-  return services.store.transaction(async (tx) => {
+  return recordingRefusedJoins(services, () => services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
     const { record, memberId: memberBefore } = await ensureWechatMember(cache, services, caller);
     // again here: an erasure while the code was being exchanged took the consent with it
@@ -129,7 +131,8 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
       if (id === record._id || outcome.assignment.get(id) === memberId) continue;
       // a store card proved someone's by other means carries its old phone without it deciding anything
       if ((await cache.get<Doc & { ignored?: string[] }>('records', id))?.ignored?.includes(`phone:${key}`)) continue;
-      throw new AppError('PHONE_CONFLICT', 'this phone belongs to a member that cannot be joined');
+      // nothing of the binding is written; the refusal is recorded for the CRM team once this rolls back
+      throw new RefusedJoinError('PHONE_CONFLICT', 'this phone belongs to a member that cannot be joined', undefined, await refusalsFound(cache, `phone:${key}`, record._id));
     }
     // Joined the phone's member: by a merge, or by the caller's record leaving a
     // member that keeps another phone (one phone per member), recorded as a split.
@@ -137,7 +140,7 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
     const result: BindPhoneResult = { memberId, phoneMasked: maskPhone(phone), merged };
     await tx.create('phoneCodes', { _id: codeDocId(code), recordId: record._id, result, at: nowIso(services) } satisfies PhoneCodeDoc);
     return result;
-  });
+  }));
 }
 
 export interface ProfileView {

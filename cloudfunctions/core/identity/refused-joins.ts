@@ -1,0 +1,103 @@
+import { AppError } from '../runtime/errors';
+import type { Services } from '../runtime/services';
+import type { ErrorCode } from '../contracts/errors';
+import { TxCache } from '../store/tx-cache';
+import { conflictDoc, refusalsOf, type ConflictDoc, type RecordDoc, type Refusal, type ValueDoc } from './graph.store';
+import { liveMember } from './lookup';
+
+/**
+ * Joins a consumer or staff asked for that a limit refused: a phone bound whose holder cannot be
+ * joined (PHONE_CONFLICT), a store card linked to a member it cannot join (`cannot_join`). The
+ * request writes nothing (its transaction is rolled back), and the refusal is then recorded on its
+ * own in `conflicts`, for the CRM team (ARCHITECTURE §5), once: asked again, it is the same refusal.
+ */
+export interface AskedJoin {
+  /** The value under which it is listed (`phone:<key>`, or the store card's own `offline:<no>`). */
+  type: string;
+  value: string;
+  /** The record that asked (the consumer's WeChat record) and a record of the side it was refused. */
+  askedBy: string;
+  other: string;
+  reason: Refusal['reason'];
+  limitType?: string;
+}
+
+/** An AppError that also carries the refused joins to record once its transaction is rolled back (never shown to the caller). */
+export class RefusedJoinError extends AppError {
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> | undefined, readonly refused: AskedJoin[]) {
+    super(code, message, details);
+  }
+}
+
+/**
+ * The refusals the graph just found (inside the asking transaction, after applyRecordChanges) on
+ * `key` between `asker` and another record, as joins asked for, listed under `as` (the key itself
+ * by default).
+ */
+export async function refusalsFound(cache: TxCache, key: string, asker: string, as?: { type: string; value: string }): Promise<AskedJoin[]> {
+  const doc = await cache.get<ConflictDoc>('conflicts', key);
+  const found: AskedJoin[] = [];
+  for (const refusal of doc ? refusalsOf(doc) : []) {
+    // a limit's (one an operator's unmerge keeps apart is theirs, and known to them)
+    if (refusal.askedBy || refusal.reason !== 'limit' || !refusal.between.includes(asker)) continue;
+    const other = refusal.between.find((id) => id !== asker);
+    if (!other) continue;
+    found.push({ type: as?.type ?? doc!.type, value: as?.value ?? doc!.value, askedBy: asker, other, reason: refusal.reason, ...(refusal.limitType ? { limitType: refusal.limitType } : {}) });
+  }
+  return found;
+}
+
+/**
+ * Records refused joins after the request's rollback, in a transaction of their own. A refusal whose
+ * two sides (their members now) are listed already under its value is not listed again, so a retry
+ * records nothing. The asking record notes the value (`refusedJoins`), for erasure to find.
+ */
+export async function recordRefusedJoins(services: Services, refused: AskedJoin[]): Promise<void> {
+  if (!refused.length) return;
+  await services.store.transaction(async (tx) => {
+    const cache = new TxCache(tx);
+    const get = cache.get.bind(cache);
+    const at = new Date(services.clock.now()).toISOString();
+    const sides = async (pair: readonly string[]) => {
+      const members = [];
+      for (const id of pair) {
+        const record = await cache.get<RecordDoc>('records', id);
+        members.push((await liveMember(get, record?.memberId ?? null))?._id ?? `?${id}`);
+      }
+      return members.sort().join('\n');
+    };
+    for (const join of refused) {
+      const asker = await cache.get<RecordDoc & { refusedJoins?: string[] }>('records', join.askedBy);
+      if (!asker || !(await cache.get('records', join.other))) continue;
+      const id = `${join.type}:${join.value}`;
+      const between = [join.askedBy, join.other].sort();
+      const doc = await cache.get<ConflictDoc>('conflicts', id);
+      const recorded = doc ? refusalsOf(doc) : [];
+      const key = await sides(between);
+      let listed = false;
+      for (const old of recorded) if ((await sides(old.between)) === key) listed = true;
+      if (listed) continue;
+      const refusal: Refusal = { between, reason: join.reason, at, ...(join.limitType ? { limitType: join.limitType } : {}), askedBy: join.askedBy };
+      cache.put('conflicts', conflictDoc(id, join.type, join.value, [...recorded, refusal]));
+      // the value's walks look at its refusals again (and drop this one once it no longer stands)
+      const value = await cache.get<ValueDoc>('identifiers', id);
+      if (value && !value.refused) cache.put('identifiers', { ...value, refused: true });
+      if (!asker.refusedJoins?.includes(id)) cache.put('records', { ...asker, refusedJoins: [...(asker.refusedJoins ?? []), id] });
+    }
+    await cache.flush();
+  });
+}
+
+/** Runs a request whose refusal may carry joins to record: recorded after its rollback, then thrown on. */
+export async function recordingRefusedJoins<T>(services: Services, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    // the caller is told of the refusal even when recording it fails (a busy store): asking again records it
+    if (error instanceof RefusedJoinError) {
+      await recordRefusedJoins(services, error.refused).catch((failure: unknown) =>
+        services.log.warn('refused_join_not_recorded', { code: failure instanceof AppError ? failure.code : 'INTERNAL', joins: error.refused.length }));
+    }
+    throw error;
+  }
+}

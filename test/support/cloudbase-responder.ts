@@ -8,7 +8,10 @@
  * `{ code, message, requestId }` on failure) and records every request, decoded, for assertions.
  *
  * Deliberately small: equality, $and/$or/$lt/$lte/$gt/$gte/$eq/$ne/$in, top-level $set/$unset/$inc.
- * Anything else is answered with an error so a test notices. Transactions work on a snapshot taken at
+ * Anything else is answered with an error so a test notices. Stored field names are held to the rule
+ * of the MongoDB versions CloudBase runs (before 5.0) and of its EJSON transport: a name containing
+ * `.` (a path, not a name) or starting with `$` (an operator or a type wrapper), at any depth of a
+ * document inserted, replacing one or set into one, is refused. Transactions work on a snapshot taken at
  * start; commit copies the documents they touched. Write conflicts follow MongoDB's snapshot isolation:
  * a transaction writing a document that another open transaction has written, or that anyone committed
  * after its snapshot, is refused with a WriteConflict and can then only be aborted; reads never conflict,
@@ -124,12 +127,31 @@ function matches(doc: Json, query: Json): boolean {
   });
 }
 
+/**
+ * Refuses a value to be stored whose field names, at any depth, contain `.` or start with `$`:
+ * MongoDB before 5.0 would not store them (`… is not valid for storage`), its tools read `.` as
+ * nesting, and a `$` name on the wire is read as an operator or an EJSON type.
+ */
+function checkStorable(value: unknown, path: string): void {
+  if (Array.isArray(value)) return value.forEach((item, i) => checkStorable(item, `${path}.${i}`));
+  if (!value || typeof value !== 'object') return;
+  for (const [field, inner] of Object.entries(value)) {
+    const at = path ? `${path}.${field}` : field;
+    if (field.includes('.')) throw new Refusal('DATABASE_REQUEST_FAILED', `The dotted field '${field}' in '${at}' is not valid for storage.`);
+    if (field.startsWith('$')) throw new Refusal('DATABASE_REQUEST_FAILED', `The dollar ($) prefixed field '${field}' in '${at}' is not valid for storage.`);
+    checkStorable(inner, at);
+  }
+}
+
 function applyUpdate(doc: Json, update: Json): Json {
   const next: Json = structuredClone(doc);
   for (const [op, fields] of Object.entries(update)) {
     for (const [field, value] of Object.entries(fields as Json)) {
       if (field.includes('.')) throw new Refusal('DATABASE_INVALID_OPERRATOR', `dotted path ${field} not simulated`);
-      if (op === '$set') next[field] = value;
+      if (op === '$set') {
+        checkStorable(value, field);
+        next[field] = value;
+      }
       else if (op === '$unset') delete next[field];
       else if (op === '$inc') next[field] = ((next[field] as number) ?? 0) + (value as number);
       else throw new Refusal('DATABASE_INVALID_OPERRATOR', `unsupported update operator ${op}`);
@@ -343,6 +365,7 @@ export class CloudBaseResponder {
       case 'database.insertDocument': {
         const added = (body.data as string[]).map((text) => decode(text) as Json);
         for (const doc of added) {
+          checkStorable(doc, '');
           const id = String(doc._id ?? `auto-${++this.sequence}`);
           if (docs.has(id)) {
             throw new Refusal('DATABASE_DUPLICATE_WRITE',
@@ -356,6 +379,8 @@ export class CloudBaseResponder {
       case 'database.modifyDocument': {
         const data = decode(body.data) as Json;
         const operators = Object.keys(data).some((k) => k.startsWith('$'));
+        // a replacement (set) or an upsert's new document is stored as sent
+        if (body.merge === false || !operators) checkStorable(data, '');
         let updated = 0;
         const hits = selected();
         for (const doc of hits) {

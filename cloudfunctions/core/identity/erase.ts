@@ -3,7 +3,8 @@ import type { Caller, Services } from '../runtime/services';
 import { syncMemberAccounts } from '../points/accounts.store';
 import { postOpeningBalances, type OpeningInput } from '../points/ledger';
 import { COLLECTION } from '../points/types';
-import type { Doc, DocStore } from '../store/port';
+import { allDocs } from '../store/all-docs';
+import { MAX_PAGE, type Doc, type DocStore } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { BUYER_PREFIX, nextBuyerEra } from './buyers';
 import { applyRecordChanges, conflictDoc, refusalsOf, type ConflictDoc, type MemberDoc, type RecordDoc } from './graph.store';
@@ -37,10 +38,12 @@ async function trailOf(store: DocStore, wechat: WechatRecordDoc): Promise<Trail>
   const get: Getter = store.get.bind(store);
   const counts = await countsOf(get, wechatIdsOf(await liveMember(get, wechat.memberId), wechat));
   const docs: Trail['docs'] = [];
+  // every page: a consumer who asked for a thousand phone codes leaves no receipt behind
+  const found = (collection: Trail['docs'][number]['collection'], where: Record<string, string>) => allDocs<Doc>(store, collection, { where, pageSize: MAX_PAGE });
   for (const id of counts.keys()) {
-    for (const doc of (await store.query<Doc>('phoneCodes', { where: { recordId: id }, limit: 1000 })).items) docs.push({ collection: 'phoneCodes', id: doc._id });
-    for (const doc of (await store.query<Doc>('linkRequests', { where: { wechatRecordId: id }, limit: 1000 })).items) docs.push({ collection: 'linkRequests', id: doc._id });
-    for (const doc of (await store.query<Doc>('attributions', { where: { recordId: id }, limit: 1000 })).items) docs.push({ collection: 'attributions', id: doc._id });
+    for await (const doc of found('phoneCodes', { recordId: id })) docs.push({ collection: 'phoneCodes', id: doc._id });
+    for await (const doc of found('linkRequests', { wechatRecordId: id })) docs.push({ collection: 'linkRequests', id: doc._id });
+    for await (const doc of found('attributions', { recordId: id })) docs.push({ collection: 'attributions', id: doc._id });
   }
   return { counts, docs };
 }

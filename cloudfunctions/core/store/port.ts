@@ -18,7 +18,12 @@
 
 export type Scalar = string | number | boolean | null;
 
-/** A stored document. `_id` is the document id; other fields are plain JSON. */
+/**
+ * A stored document. `_id` is the document id; other fields are plain JSON. No field name, at any
+ * depth, holds `.` or starts with `$`: CloudBase (MongoDB) takes the one for a path and the other
+ * for an operator, and refuses to store both; an id from outside is a value, never a name, unless
+ * escaped (as `accounts.reversed` does, points/rules.ts).
+ */
 export interface Doc {
   _id: string;
   [field: string]: unknown;

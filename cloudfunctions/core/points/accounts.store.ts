@@ -2,7 +2,7 @@ import { levelFor } from '../levels/rules';
 import type { Services } from '../runtime/services';
 import type { Doc, Tx } from '../store/port';
 import { TxCache } from '../store/tx-cache';
-import { nextExpiryOf, type AccountState } from './rules';
+import { nextExpiryOf, storedReversed, type AccountState } from './rules';
 import { COLLECTION, NEVER, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
 
 import type { Getter } from '../identity/lookup';
@@ -80,7 +80,7 @@ export class PointsSession {
    */
   async commitAccount(before: AccountDoc, next: AccountState): Promise<AccountDoc> {
     const after: AccountDoc = {
-      ...before, ...next, nextExpiry: nextExpiryOf(next.lots), entries: before.entries + 1, updatedAt: this.now,
+      ...before, ...next, reversed: storedReversed(next.reversed), nextExpiry: nextExpiryOf(next.lots), entries: before.entries + 1, updatedAt: this.now,
     };
     if (before.memberId) {
       const points = after.points - before.points;
@@ -132,7 +132,7 @@ export class PointsSession {
   }
 
   putAccount(account: AccountDoc): void {
-    this.put(COLLECTION.accounts, account);
+    this.put(COLLECTION.accounts, { ...account, reversed: storedReversed(account.reversed) });
   }
 
   /** Writes what the session did, when it owns its cache; returns how many documents were written. */

@@ -55,7 +55,7 @@ import type { Services } from '../runtime/services';
 import type { Doc, Tx } from '../store/port';
 import type { TxCache } from '../store/tx-cache';
 import { liveMember, PointsSession, type MemberRef } from './accounts.store';
-import { contentHash, credit, debit, dueLots, expireLot, planSettlement, planSpend, reversalAmounts, take } from './rules';
+import { contentHash, credit, debit, dueLots, expireLot, planSettlement, planSpend, reversalAmounts, reversedKey, storedReversed, take } from './rules';
 import { expiryOf, isoOrNull } from './time';
 import { COLLECTION, NEVER, type AccountDoc, type Allocation, type EntryKind, type EntrySource, type LedgerEntry } from './types';
 
@@ -332,11 +332,13 @@ export async function reverseIn(session: PointsSession, input: ReverseInput, pre
   // what the expiry job would have left, so the job's timing never changes the result.
   await expireIn(session, credited.accountId, session.now);
   const before = await session.account(credited.accountId);
-  const already = before.reversed[input.of] ?? { points: 0, growth: 0 };
+  const held = storedReversed(before.reversed);
+  const name = reversedKey(input.of);
+  const already = held[name] ?? { points: 0, growth: 0 };
   const expiry = credited.lot ? await session.entry(`expire:${credited.lot.id}`) : null;
   const amounts = reversalAmounts(credited, input, already, expiry ? -expiry.points : 0);
   const { state, allocations, owed } = debit(before, credited.accountId, { ...amounts, firstLot: credited.lot?.id });
-  const reversed = { ...before.reversed, [input.of]: { points: already.points + amounts.points, growth: already.growth + amounts.growth } };
+  const reversed = { ...held, [name]: { points: already.points + amounts.points, growth: already.growth + amounts.growth } };
   await session.commitAccount(before, { ...state, reversed });
   const entry: LedgerEntry = {
     _id: input.key, accountId: credited.accountId, memberId: before.memberId, kind: 'reverse', points: neg(amounts.points), growth: neg(amounts.growth),

@@ -13,6 +13,29 @@ export type AccountState = Pick<AccountDoc, 'points' | 'growth' | 'lots' | 'reve
 
 export const emptyState = (): AccountState => ({ points: 0, growth: 0, lots: [], reversed: {} });
 
+/**
+ * The field name `reversed` keeps a credit under. A credit key's reference comes from a partner
+ * (an order id may hold `.`), and a stored field name holding `.` is a path to CloudBase's MongoDB,
+ * which refuses it: the key is stored with each `.` as `#`, which no ledger key holds (`KEY` in
+ * ledger.ts), so no two credits share a name, and a name stored so is left as it is.
+ */
+export const reversedKey = (creditKey: string): string => creditKey.replace(/\./g, '#');
+
+/**
+ * `reversed` with every name as `reversedKey` makes it: an account written before the names were
+ * (a local database) may hold a credit under its own key, and is read, verified and rewritten so.
+ */
+export function storedReversed(reversed: AccountDoc['reversed']): AccountDoc['reversed'] {
+  if (!Object.keys(reversed).some((key) => key.includes('.'))) return reversed;
+  const stored: AccountDoc['reversed'] = {};
+  for (const [key, { points, growth }] of Object.entries(reversed)) {
+    const name = reversedKey(key);
+    const held = stored[name] ?? { points: 0, growth: 0 };
+    stored[name] = { points: held.points + points, growth: held.growth + growth };
+  }
+  return stored;
+}
+
 /** Oldest-expiring first; ties by when earned, then by id, so the order is total. */
 export function lotOrder(a: Pick<Lot, 'expiresAt' | 'at' | 'id'>, b: Pick<Lot, 'expiresAt' | 'at' | 'id'>): number {
   if (a.expiresAt !== b.expiresAt) return a.expiresAt < b.expiresAt ? -1 : 1;
@@ -265,8 +288,9 @@ export class Projector {
       this.taken.set(key, (this.taken.get(key) ?? 0) + allocation.points);
     }
     if (entry.kind === 'reverse' && entry.of) {
-      const before = account.reversed[entry.of] ?? { points: 0, growth: 0 };
-      account.reversed[entry.of] = { points: before.points - entry.points, growth: before.growth - entry.growth };
+      const name = reversedKey(entry.of);
+      const before = account.reversed[name] ?? { points: 0, growth: 0 };
+      account.reversed[name] = { points: before.points - entry.points, growth: before.growth - entry.growth };
     }
   }
 

@@ -10,58 +10,17 @@
  */
 import Database from 'better-sqlite3';
 import { parse } from 'csv-parse';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { importMembersFile } from '../cloudfunctions/core/identity/import';
 import { openLocalServices } from '../cloudfunctions/core/local/services';
 import { silentLogger } from '../cloudfunctions/core/runtime/log';
 import { tempDir } from '../test/support/temp';
-import { numberFlag, reinsertDocuments, seededRandom } from './support';
+import { MEMBER_CHANNELS as CHANNELS, numberFlag, reinsertDocuments, writeMemberFiles } from './support';
 
 const TARGET = numberFlag('records', 1_000_000);
-const CHANNELS = ['tmall', 'offline', 'jd'] as const;
-const SHOP_PHONES = 40;
 /** As the CLI imports: rows read and prepared in a second thread (`--no-read-ahead`: all in one). */
 const READ_AHEAD = !process.argv.includes('--no-read-ahead');
 
-
-const spellings = [
-  (p: string) => p,
-  (p: string) => `+86 ${p.slice(0, 3)}-${p.slice(3, 7)}-${p.slice(7)}`,
-  (p: string) => `0086${p}`,
-  (p: string) => `86${p}`,
-  (p: string) => `${p.slice(0, 3)} ${p.slice(3, 7)} ${p.slice(7)}`,
-];
-
-async function generate(dir: string): Promise<{ files: Record<string, string>; records: number; people: number }> {
-  const random = seededRandom(42);
-  const outs = Object.fromEntries(CHANNELS.map((c) => {
-    const out = createWriteStream(`${dir}/${c}.csv`);
-    out.write('channelMemberId,phone,email,name,points,growth,joinedAt\n');
-    return [c, out];
-  })) as Record<(typeof CHANNELS)[number], ReturnType<typeof createWriteStream>>;
-  const shopPhones = Array.from({ length: SHOP_PHONES }, (_, i) => `1580000${String(i).padStart(4, '0')}`);
-  let records = 0;
-  let people = 0;
-  while (records < TARGET) {
-    people++;
-    const phone = `1${3 + Math.floor(random() * 7)}${String(Math.floor(random() * 1e9)).padStart(9, '0')}`;
-    const roll = random();
-    const count = roll < 0.67 ? 1 : roll < 0.92 ? 2 : 3;
-    const start = Math.floor(random() * 3);
-    for (let k = 0; k < count && records < TARGET; k++) {
-      const channel = CHANNELS[(start + k) % 3]!;
-      const id = `${channel[0]!.toUpperCase()}${people}`;
-      const shared = channel === 'offline' && random() < 0.01;
-      const spelled = shared ? shopPhones[Math.floor(random() * SHOP_PHONES)]! : spellings[Math.floor(random() * spellings.length)]!(phone);
-      const email = random() < 0.1 ? `user${people}@example.com` : '';
-      const points = Math.floor(random() * 3000);
-      outs[channel].write(`${id},${spelled},${email},会员${people},${points},${points},2025-06-01 10:00:00\n`);
-      records++;
-    }
-  }
-  await Promise.all(Object.values(outs).map((out) => new Promise<void>((done) => out.end(done))));
-  return { files: Object.fromEntries(CHANNELS.map((c) => [c, `${dir}/${c}.csv`])), records, people };
-}
 
 function peakRssMb(): number {
   const status = readFileSync('/proc/self/status', 'utf8');
@@ -102,7 +61,7 @@ async function main(): Promise<void> {
   const temp = tempDir('mc-bench-identity-');
   try {
     const t0 = Date.now();
-    const { files, records, people } = await generate(temp.dir);
+    const { files, records, people } = await writeMemberFiles(temp.dir, TARGET);
     console.log(`generated ${records} records for ${people} people over ${CHANNELS.join(', ')} in ${((Date.now() - t0) / 1000).toFixed(1)} s; import ${READ_AHEAD ? 'with rows read ahead in a second thread' : 'in one thread'}`);
 
     const plainRate = await plainInsert(temp.file('plain.db'), files);

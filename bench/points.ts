@@ -21,14 +21,14 @@
  *   npx tsx bench/points.ts [--orders 1000000] [--members 200000] [--earns 5000] [--concurrency 4] [--batch 20000] [--verify] [--no-read-ahead]
  */
 import Database from 'better-sqlite3';
-import { createWriteStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { openLocalServices } from '../cloudfunctions/core/local/services';
 import { importOrdersFile } from '../cloudfunctions/core/orders/import.store';
 import { postEarn } from '../cloudfunctions/core/points/ledger';
 import { verifyPoints } from '../cloudfunctions/core/points/verify.store';
 import { silentLogger } from '../cloudfunctions/core/runtime/log';
 import { tempDir } from '../test/support/temp';
-import { numberFlag, reinsertDocuments, seededRandom } from './support';
+import { numberFlag, orderRows, reinsertDocuments, seededRandom, writeOrdersCsv, type OrderRow } from './support';
 
 const ORDERS = numberFlag('orders', 1_000_000);
 const MEMBERS = numberFlag('members', 200_000);
@@ -44,53 +44,9 @@ const WAL_FRAME = 24 + 4096;
 const FRESH_EARNS = 2500;
 
 
-interface OrderRow {
-  orderId: string;
-  channelMemberId: string;
-  amountFen: string;
-  status: string;
-  refundFen: string;
-  paidAt: string;
-  storeId: string;
-}
+const generatedOrders = () => orderRows(ORDERS, (next) => `T${Math.floor(next() * MEMBERS)}`);
 
-function* orderRows(): Generator<OrderRow> {
-  const next = seededRandom(42);
-  const start = Date.UTC(2025, 0, 1);
-  const span = Date.UTC(2026, 10, 1) - start;
-  for (let i = 0; i < ORDERS; i++) {
-    const amountFen = 100 + Math.floor(next() * 99_900);
-    const refunded = next() < 0.05;
-    const paid = new Date(start + Math.floor(next() * span) + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
-    yield {
-      orderId: `O${String(i).padStart(8, '0')}`,
-      channelMemberId: `T${Math.floor(next() * MEMBERS)}`,
-      amountFen: String(amountFen),
-      status: refunded ? 'refunded' : 'paid',
-      refundFen: refunded ? String(Math.ceil(amountFen / 2)) : '',
-      paidAt: paid,
-      storeId: `S${i % 300}`,
-    };
-  }
-}
-
-const COLUMNS: (keyof OrderRow)[] = ['orderId', 'channelMemberId', 'amountFen', 'status', 'refundFen', 'paidAt', 'storeId'];
-
-async function writeCsv(file: string): Promise<void> {
-  const out = createWriteStream(file);
-  const write = (line: string) => (out.write(line) ? Promise.resolve() : new Promise<void>((done) => out.once('drain', () => done())));
-  await write(`${COLUMNS.join(',')}\n`);
-  let chunk = '';
-  for (const row of orderRows()) {
-    chunk += `${COLUMNS.map((c) => row[c]).join(',')}\n`;
-    if (chunk.length > 1 << 16) {
-      await write(chunk);
-      chunk = '';
-    }
-  }
-  await write(chunk);
-  await new Promise<void>((done) => out.end(() => done()));
-}
+const writeCsv = (file: string) => writeOrdersCsv(file, generatedOrders());
 
 function plainInsert(file: string): number {
   const db = new Database(file);
@@ -103,7 +59,7 @@ function plainInsert(file: string): number {
   });
   const started = process.hrtime.bigint();
   let batch: OrderRow[] = [];
-  for (const row of orderRows()) {
+  for (const row of generatedOrders()) {
     batch.push(row);
     if (batch.length === BATCH) {
       insertBatch(batch);

@@ -346,7 +346,9 @@ export class SqliteStore implements DocStore {
         return true;
       } catch (error) {
         const now = Date.now();
-        const busy = (error as { code?: unknown }).code === 'SQLITE_BUSY';
+        // SQLITE_BUSY and its extended codes (better-sqlite3 gives those): SQLITE_BUSY_RECOVERY is
+        // another process rebuilding the WAL index after a crash, a lock like any other
+        const busy = /^SQLITE_BUSY(_|$)/.test(String((error as { code?: unknown }).code));
         // in place, in one pass, and no spread of the queue: it may hold a flood of a hundred thousand
         let kept = 0;
         let soonest = Infinity;

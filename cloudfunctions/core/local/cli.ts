@@ -143,22 +143,33 @@ function discardNewDatabase(file: string, withSecrets: boolean): void {
   for (const made of [...databaseFilesOf(file), ...(withSecrets ? [secretsFileOf(file)] : [])]) rmSync(made, { force: true });
 }
 
+/**
+ * An error's own message. Read by shape, not `instanceof Error`: better-sqlite3 makes its errors with
+ * the SqliteError class of whichever module instance loaded its native addon first, which under jest
+ * (a realm per test file, one addon per worker) is another file's, and `String(error)` would prefix
+ * `SqliteError: `.
+ */
+const messageOf = (error: unknown): string => {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
+};
+
 /** Why a database could not be opened, with what to do where it is the operator's to do. */
 function openFailure(file: string, error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   if (existsSync(file) && statSync(file).isDirectory()) return `${message}: it is a folder; give the database file's path (for example ${join(file, 'member-centre.db')})`;
-  if ((error as { code?: unknown } | null)?.code === 'SQLITE_BUSY') return `${message}: another command or the server is writing it; run this again once it has finished`;
+  if (/^SQLITE_BUSY(_|$)/.test(String((error as { code?: unknown } | null)?.code))) return `${message}: another command or the server is writing it; run this again once it has finished`;
   return message;
 }
 
 /** What a failed command says: an error's code and message, and for a full disk, a database this user may not write or one another process held what is kept and what to do. */
 export function failureMessage(failure: unknown): string {
   if (isAppError(failure)) return `${failure.code}: ${failure.message}`;
-  const message = failure instanceof Error ? failure.message : String(failure);
+  const message = messageOf(failure);
   // another process (the server, an import) kept the write lock past the busy timeout
   const cause = failure instanceof StoreBusyError ? failure.cause : null;
-  if (cause instanceof Error && (cause as { code?: unknown }).code === 'SQLITE_BUSY') {
-    return `${cause.message}: another command or the server held the database for more than 5 s. `
+  if (cause && /^SQLITE_BUSY(_|$)/.test(String((cause as { code?: unknown }).code))) {
+    return `${messageOf(cause)}: another command or the server held the database for more than 5 s. `
       + 'What earlier transactions wrote stays (an import keeps the batches before this one); run the same command again';
   }
   if ((failure as { code?: unknown } | null)?.code === 'SQLITE_FULL') {

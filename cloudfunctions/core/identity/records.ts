@@ -76,13 +76,13 @@ function integerField(value: unknown, name: string): { value?: number; error?: s
   return { value: Number(digits) };
 }
 
+/** A name written through a code page without Chinese: ASCII only, with `?` where its characters were. */
+const charactersLost = (name: string | undefined): boolean => !!name && name.includes('?') && /^[\x20-\x7e]*$/.test(name);
+
 /**
  * One member-import row (ARCHITECTURE §4 columns) as a record, or the reason
  * it is rejected. Pure: the phone hash key is passed in.
  */
-/** A name written through a code page without Chinese: ASCII only, with `?` where its characters were. */
-const charactersLost = (name: string | undefined): boolean => !!name && name.includes('?') && /^[\x20-\x7e]*$/.test(name);
-
 export function recordFromRow(channel: string, row: Record<string, unknown>, phoneHashKey: Buffer): RowOutcome {
   const warnings: string[] = [];
   const id = text(row.channelMemberId);

@@ -1,6 +1,7 @@
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import type { ErrorCode } from '../contracts/errors';
+import { StoreBusyError, StoreConflictError } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { conflictDoc, refusalsOf, type ConflictDoc, type RecordDoc, type Refusal, type ValueDoc } from './graph.store';
 import { liveMember } from './lookup';
@@ -88,6 +89,10 @@ export async function recordRefusedJoins(services: Services, refused: AskedJoin[
   });
 }
 
+/** The code the failure would be answered with (runtime/handler.ts): a busy store is CONFLICT, worth asking again, not INTERNAL. */
+const codeOf = (failure: unknown): string =>
+  failure instanceof AppError ? failure.code : failure instanceof StoreBusyError || failure instanceof StoreConflictError ? 'CONFLICT' : 'INTERNAL';
+
 /** Runs a request whose refusal may carry joins to record: recorded after its rollback, then thrown on. */
 export async function recordingRefusedJoins<T>(services: Services, request: () => Promise<T>): Promise<T> {
   try {
@@ -96,7 +101,7 @@ export async function recordingRefusedJoins<T>(services: Services, request: () =
     // the caller is told of the refusal even when recording it fails (a busy store): asking again records it
     if (error instanceof RefusedJoinError) {
       await recordRefusedJoins(services, error.refused).catch((failure: unknown) =>
-        services.log.warn('refused_join_not_recorded', { code: failure instanceof AppError ? failure.code : 'INTERNAL', joins: error.refused.length }));
+        services.log.warn('refused_join_not_recorded', { code: codeOf(failure), joins: error.refused.length }));
     }
     throw error;
   }

@@ -88,10 +88,11 @@ async function operatorMergeOf(services: Services, a: string, b: string): Promis
       member = await services.store.get<MemberDoc>('members', member.mergedInto);
     }
   }
+  // every merge of each: undone ones are kept, so the one in force may come after any number of them
   for (const absorbed of ids) {
-    const { items } = await services.store.query<MergeDoc>('merges', { where: { absorbed }, limit: 100 });
-    const found = items.find((m) => !m.undoneAt && m.requested && new Set([...m.requested, a, b]).size === 2);
-    if (found) return found;
+    for await (const m of allDocs<MergeDoc>(services.store, 'merges', { where: { absorbed } })) {
+      if (!m.undoneAt && m.requested && new Set([...m.requested, a, b]).size === 2) return m;
+    }
   }
   return null;
 }

@@ -1,5 +1,6 @@
 import type { MemberDoc, MergeDoc, RecordDoc } from '../identity/graph.store';
 import type { Getter } from '../identity/lookup';
+import { allDocs } from '../store/all-docs';
 import type { DocStore } from '../store/port';
 import type { AttributionDoc } from './attribution';
 
@@ -17,8 +18,10 @@ const ABSORBED_CAP = 100;
 export async function membersAbsorbedBy(store: DocStore, memberId: string): Promise<string[]> {
   const found: string[] = [memberId];
   for (let next = 1, at: string | undefined = memberId; at !== undefined && found.length < ABSORBED_CAP; at = found[next++]) {
-    const { items } = await store.query<MergeDoc>('merges', { where: { survivor: at }, limit: 100 });
-    for (const merge of items) if (merge.kind === 'merge' && !merge.undoneAt && !found.includes(merge.absorbed)) found.push(merge.absorbed);
+    // every merge into it: undone merges and splits are kept, so those in force may come after any number of them
+    for await (const merge of allDocs<MergeDoc>(store, 'merges', { where: { survivor: at } })) {
+      if (merge.kind === 'merge' && !merge.undoneAt && !found.includes(merge.absorbed)) found.push(merge.absorbed);
+    }
   }
   return found.slice(0, ABSORBED_CAP);
 }

@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor } from '../store/cursor';
 import { liveMember, type MemberRef } from './accounts.store';
 import { describeEntry } from './describe';
 import { dueTotal } from './rules';
+import { isoOrNull } from './time';
 import { COLLECTION, NEVER, type AccountDoc, type LedgerEntry } from './types';
 
 /** How many expiry dates the summary lists. */
@@ -100,7 +101,9 @@ export async function pointsHistory(
   if (options.cursor) {
     try {
       const position = decodeCursor(options.cursor);
-      if (typeof position.value !== 'string') throw new Error('cursor');
+      // an entry's time as stored (canonical ISO) and key: any other string would silently restart
+      // the history from the top ('zzz') or end it ('')
+      if (typeof position.value !== 'string' || isoOrNull(position.value) !== position.value || !position.id) throw new Error('cursor');
     } catch {
       throw new AppError('INVALID_INPUT', 'cursor is not one this action gave out');
     }

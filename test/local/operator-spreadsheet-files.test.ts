@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fixedClock } from '../../cloudfunctions/core/runtime/clock';
-import { runCliAt } from '../support/cli';
-import { tempDir } from '../support/temp';
+import { cliOnFreshDatabase } from '../support/cli';
 
 /**
  * The files a CRM operator in China exports from Excel or a Chinese back-office and imports as
@@ -11,27 +10,16 @@ import { tempDir } from '../support/temp';
  * value is imported right, or its row (or the file) is refused with a reason; never stored wrong.
  */
 describe('files saved from Excel or a Chinese back-office', () => {
-  let temp: ReturnType<typeof tempDir>;
-  let db: string;
-  beforeEach(() => {
-    temp = tempDir();
-    db = temp.file('mc.db');
-  });
-  afterEach(() => {
-    process.exitCode = undefined;
-    temp.cleanup();
-  });
-
   // a fixed day: the orders' dates neither lie ahead nor expire as they enter, whenever this runs
-  const clock = fixedClock('2026-06-01T02:00:00Z');
-  const cli = (...args: string[]) => runCliAt(clock, db, ...args);
-  const file = (name: string, content: string | Buffer) => (writeFileSync(temp.file(name), content), temp.file(name));
+  const fresh = cliOnFreshDatabase(fixedClock('2026-06-01T02:00:00Z'));
+  const cli = fresh.run;
+  const file = (name: string, content: string | Buffer) => (writeFileSync(fresh.temp.file(name), content), fresh.temp.file(name));
   const importMembers = (f: string) => cli('import', 'members', '--channel', 'offline', '--file', f);
   const importOrders = (f: string) => cli('import', 'orders', '--channel', 'offline', '--file', f);
   const rejects = (f: string) => (existsSync(`${f}.rejects.jsonl`) ? readFileSync(`${f}.rejects.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) : []);
   const query = <T>(sql: string): T[] => {
-    if (!existsSync(db)) return [];
-    const store = new Database(db, { readonly: true });
+    if (!existsSync(fresh.db)) return [];
+    const store = new Database(fresh.db, { readonly: true });
     try {
       return store.prepare(sql).all() as T[];
     } finally {

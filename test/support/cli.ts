@@ -43,9 +43,16 @@ export async function runCliAt(clock: Clock | undefined, db: string, ...args: st
 
 /**
  * A fresh database for each test of the describe block it is called in, and `cli` on it, which
- * throws with what a failed command said. `temp` and `db` are the current test's.
+ * throws with what a failed command said, on `clock` (the system's when undefined). `temp` and `db`
+ * are the current test's.
  */
-export function cliOnFreshDatabase(): { cli(...args: string[]): Promise<CliRun>; readonly temp: ReturnType<typeof tempDir>; readonly db: string } {
+export function cliOnFreshDatabase(clock?: Clock): {
+  cli(...args: string[]): Promise<CliRun>;
+  /** As `cli`, answering a failed command's run instead of throwing. */
+  run(...args: string[]): Promise<CliRun>;
+  readonly temp: ReturnType<typeof tempDir>;
+  readonly db: string;
+} {
   let temp: ReturnType<typeof tempDir>;
   let db: string;
   beforeEach(() => {
@@ -58,10 +65,11 @@ export function cliOnFreshDatabase(): { cli(...args: string[]): Promise<CliRun>;
   });
   return {
     cli: async (...args) => {
-      const run = await runCli(db, ...args);
+      const run = await runCliAt(clock, db, ...args);
       if (run.failed) throw new Error(run.err);
       return run;
     },
+    run: (...args) => runCliAt(clock, db, ...args),
     get temp() {
       return temp;
     },

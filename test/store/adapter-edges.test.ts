@@ -10,7 +10,7 @@ import type { Doc, DocStore } from '../../cloudfunctions/core/store/port';
 import { StoreConflictError, StoreNotFoundError, StoreQueryError } from '../../cloudfunctions/core/store/port';
 import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
 import { TxCache } from '../../cloudfunctions/core/store/tx-cache';
-import { CloudBaseResponder } from '../support/cloudbase-responder';
+import { responderForTests } from '../support/cloudbase-responder';
 import { tempDir } from '../support/temp';
 import { CONTRACT_COLLECTIONS } from './contract';
 
@@ -201,18 +201,12 @@ describe('SQLite adapter', () => {
 });
 
 describe('CloudBase adapter', () => {
-  const responder = new CloudBaseResponder();
-  let cloud: typeof import('wx-server-sdk');
-  beforeAll(async () => {
-    await responder.start();
-    cloud = responder.sdk();
-  });
-  afterAll(() => responder.stop());
+  const { responder, database } = responderForTests();
 
   describe('port edges', () => {
     portEdges(async () => {
       responder.reset();
-      return { store: new CloudBaseStore(cloud.database(), CONTRACT_COLLECTIONS), close: async () => undefined };
+      return { store: new CloudBaseStore(database(), CONTRACT_COLLECTIONS), close: async () => undefined };
     });
   });
 
@@ -224,7 +218,7 @@ describe('CloudBase adapter', () => {
       code: 'DATABASE_TRANSACTION_FAIL',
       message: '[ResourceUnavailable.TransactionNotExist] Transaction does not exist on the server, transaction must be commit or abort in 30 seconds. Please check your request, but if the problem persists, contact us.',
     });
-    const store = new CloudBaseStore(cloud.database(), CONTRACT_COLLECTIONS);
+    const store = new CloudBaseStore(database(), CONTRACT_COLLECTIONS);
     let runs = 0;
     await store.transaction(async (tx) => {
       runs += 1;
@@ -237,7 +231,7 @@ describe('CloudBase adapter', () => {
   it('pages past a full page of the 1,000 rows the SDK allows: every document is walked', async () => {
     responder.reset();
     for (let i = 0; i < 1001; i++) responder.seed('things', { _id: `t${String(i).padStart(4, '0')}`, kind: 'a', rank: 1 });
-    const store = new CloudBaseStore(cloud.database(), CONTRACT_COLLECTIONS);
+    const store = new CloudBaseStore(database(), CONTRACT_COLLECTIONS);
     let walked = 0;
     for await (const _doc of allDocs(store, 'things', { pageSize: 1000 })) walked++;
     expect(walked).toBe(1001);
@@ -246,7 +240,7 @@ describe('CloudBase adapter', () => {
   it('drops the fields the server added from what a query answers, as get does', async () => {
     responder.reset();
     responder.seed('things', { _id: 'x', kind: 'a', rank: 1, _openid: 'o-from-miniprogram' });
-    const store = new CloudBaseStore(cloud.database(), CONTRACT_COLLECTIONS);
+    const store = new CloudBaseStore(database(), CONTRACT_COLLECTIONS);
     expect((await store.query('things', { where: { kind: 'a' }, limit: 10 })).items).toEqual([{ _id: 'x', kind: 'a', rank: 1 }]);
   });
 });

@@ -11,18 +11,11 @@ import type { AccountDoc } from '../../cloudfunctions/core/points/types';
 import type { Services } from '../../cloudfunctions/core/runtime/services';
 import { CloudBaseStore } from '../../cloudfunctions/core/store/cloudbase';
 import type { Doc } from '../../cloudfunctions/core/store/port';
-import { CloudBaseResponder } from '../support/cloudbase-responder';
+import { responderForTests } from '../support/cloudbase-responder';
 import { openTestServices, type TestServices } from '../support/services';
 import { seedMember, source } from '../points/support';
 
-const responder = new CloudBaseResponder();
-let cloud: typeof import('wx-server-sdk');
-
-beforeAll(async () => {
-  await responder.start();
-  cloud = responder.sdk();
-});
-afterAll(() => responder.stop());
+const { responder, database } = responderForTests();
 beforeEach(() => responder.reset());
 
 /** Every field name of a stored value, at any depth (array items have none of their own). */
@@ -34,7 +27,7 @@ function fieldNames(value: unknown): string[] {
 const unstorable = (doc: unknown) => fieldNames(doc).filter((name) => name.includes('.') || name.startsWith('$'));
 
 describe('the responder refuses what CloudBase cannot store', () => {
-  const store = () => new CloudBaseStore(cloud.database());
+  const store = () => new CloudBaseStore(database());
   const bad: [string, Doc][] = [
     ['a dotted name nested in a map', { _id: 'a1', reversed: { 'order:tmall:A.1': { points: 1 } } }],
     ['a $-prefixed name nested in an array item', { _id: 'a1', lots: [{ $id: 'x' }] }],
@@ -61,7 +54,7 @@ describe('a refund of an order whose id holds a dot, on CloudBase', () => {
   let services: Services;
   beforeEach(() => {
     local = openTestServices('2026-11-23T02:00:00Z');
-    services = { ...local, store: new CloudBaseStore(cloud.database()) };
+    services = { ...local, store: new CloudBaseStore(database()) };
   });
   afterEach(() => local.close());
 

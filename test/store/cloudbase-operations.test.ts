@@ -31,18 +31,11 @@ import { CloudBaseStore } from '../../cloudfunctions/core/store/cloudbase';
 import { COLLECTIONS } from '../../cloudfunctions/core/store/collections';
 import type { Doc, DocStore } from '../../cloudfunctions/core/store/port';
 import { makeBatch } from '../codes/support';
-import { CloudBaseResponder } from '../support/cloudbase-responder';
+import { responderForTests } from '../support/cloudbase-responder';
 import { importMembers, writeRows } from '../support/members';
 import { callerOf, openTestServices, type TestServices } from '../support/services';
 
-const responder = new CloudBaseResponder();
-let cloud: typeof import('wx-server-sdk');
-
-beforeAll(async () => {
-  await responder.start();
-  cloud = responder.sdk();
-});
-afterAll(() => responder.stop());
+const { responder, database } = responderForTests();
 
 const START = '2026-11-23T02:00:00Z';
 const DAY = 86_400_000;
@@ -61,7 +54,7 @@ function openPair(): Pair {
   const clock = sqlite.clock;
   const onCloud: Services = {
     ...sqlite,
-    store: new CloudBaseStore(cloud.database()),
+    store: new CloudBaseStore(database()),
     clock,
     ids: sequentialIds(),
     phoneCodes: devPhoneExchanger(clock),

@@ -25,18 +25,11 @@ import type { Services } from '../../cloudfunctions/core/runtime/services';
 import { CloudBaseStore } from '../../cloudfunctions/core/store/cloudbase';
 import { COLLECTIONS } from '../../cloudfunctions/core/store/collections';
 import type { Doc, DocStore, Tx } from '../../cloudfunctions/core/store/port';
-import { CloudBaseResponder } from '../support/cloudbase-responder';
+import { responderForTests } from '../support/cloudbase-responder';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { callerOf, openTestServices, type TestServices } from '../support/services';
 
-const responder = new CloudBaseResponder();
-let cloud: typeof import('wx-server-sdk');
-
-beforeAll(async () => {
-  await responder.start();
-  cloud = responder.sdk();
-});
-afterAll(() => responder.stop());
+const { responder, database } = responderForTests();
 
 /** `inner`, with the first run of each transaction paused after its first read (its snapshot taken) on what `pauseOf` gives for it (null: not paused); reruns pass. */
 function pausingAtFirstRead(inner: DocStore, pauseOf: () => (() => Promise<void>) | null): DocStore {
@@ -83,7 +76,7 @@ afterEach(() => base.close());
 async function onCloud(parties: number): Promise<Services> {
   responder.reset();
   for (const collection of Object.keys(COLLECTIONS)) for (const doc of await base.dump(collection)) responder.seed(collection, doc as Doc);
-  return { ...base, store: gated(new CloudBaseStore(cloud.database()), parties) };
+  return { ...base, store: gated(new CloudBaseStore(database()), parties) };
 }
 
 it('a right guess at a store card beside the wrong try that locks it: the card is linked or locked, not both', async () => {
@@ -222,7 +215,7 @@ it('the nightly expiry beside a refund on the same account: the job finishes, as
   // the job has listed the due account and opened its transaction when the refund commits
   let settled!: () => void;
   const refundSettled = new Promise<void>((resolve) => (settled = resolve));
-  const { store, arrived } = heldUntil(new CloudBaseStore(cloud.database()), () => refundSettled);
+  const { store, arrived } = heldUntil(new CloudBaseStore(database()), () => refundSettled);
   const expiring = expirePoints({ ...services, store }, now);
   await arrived;
   await services.store.transaction((tx) => postReverse(tx, services, {

@@ -413,3 +413,18 @@ export class CloudBaseResponder {
     }
   }
 }
+
+/**
+ * A responder for the tests of the file or describe block this is called in: started before them
+ * and stopped after, with the real wx-server-sdk's database pointed at it.
+ */
+export function responderForTests(): { responder: CloudBaseResponder; database(): ReturnType<ReturnType<CloudBaseResponder['sdk']>['database']> } {
+  const responder = new CloudBaseResponder();
+  let cloud: ReturnType<CloudBaseResponder['sdk']>;
+  beforeAll(async () => {
+    await responder.start();
+    cloud = responder.sdk();
+  });
+  afterAll(() => responder.stop());
+  return { responder, database: () => cloud.database() };
+}

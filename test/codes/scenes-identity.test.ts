@@ -7,7 +7,7 @@ import { recruitReport } from '../../cloudfunctions/core/scenes/report';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { openTestServices, withStepBeforeTransaction, type TestServices } from '../support/services';
-import { importOrders, scenes, scenesOk } from './support';
+import { importOrders, scenes, scenesOk, writeLegacyFirstTouch } from './support';
 
 let services: TestServices;
 beforeEach(async () => {
@@ -225,12 +225,7 @@ async function tmallJoinerWithLegacyTouch(): Promise<{ memberId: string; record:
   services.clock.advance(60_000);
   const { memberId } = await boundConsumer(services, 'u1', '13912345678');
   const record = (await services.dump('records')).find((r) => String(r._id).startsWith('wechat:'))!;
-  await services.store.transaction(async (tx) => {
-    await tx.set('attributions', {
-      _id: memberId, memberId, recordId: record._id, kind: 'guide', channel: 'wechat', storeId: 'SH001', guideId: 'G001', campaignId: null, sku: null,
-      at: new Date(services.clock.now()).toISOString(), lastCampaignId: null, recruit: true, alreadyMember: true,
-    });
-  });
+  await writeLegacyFirstTouch(services, memberId, String(record._id));
   return { memberId, record: { _id: String(record._id) } };
 }
 

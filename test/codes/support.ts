@@ -42,3 +42,16 @@ export async function importOrders(services: Services, channel: string, rows: Re
   const file = writeRows(rows);
   return importOrdersFile(services, { channel, file, rejectsFile: `${file}.rejects.jsonl` });
 }
+
+/**
+ * A first touch as the version before first touches were kept by WeChat record wrote it: under the
+ * member joined as, naming the WeChat record, a recruit of guide G001 at store SH001, dated now.
+ */
+export async function writeLegacyFirstTouch(services: TestServices, memberId: string, recordId: string): Promise<void> {
+  await services.store.transaction(async (tx) => {
+    await tx.set('attributions', {
+      _id: memberId, memberId, recordId, kind: 'guide', channel: 'wechat', storeId: 'SH001', guideId: 'G001', campaignId: null, sku: null,
+      at: new Date(services.clock.now()).toISOString(), lastCampaignId: null, recruit: true, alreadyMember: true,
+    });
+  });
+}

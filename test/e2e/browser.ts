@@ -44,3 +44,8 @@ export async function phonePage(browser: Browser, base: string, devOpenid?: stri
   await page.goto(base);
   return page;
 }
+
+/** Waits for a visible element with `value` among its text (the first such one), up to 15 s. */
+export async function visible(page: Page, value: string): Promise<void> {
+  await page.getByText(value).filter({ visible: true }).first().waitFor({ state: 'visible', timeout: 15_000 });
+}

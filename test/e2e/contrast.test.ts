@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { boundConsumer, importMembers } from '../support/members';
-import { launchBrowser, phonePage, startRuntime } from './browser';
+import { launchBrowser, phonePage, startRuntime, visible } from './browser';
 
 /**
  * Text contrast in the H5 build as a phone shows it (WCAG 2.1 AA, 1.4.3): every visible piece of
@@ -29,10 +29,6 @@ afterAll(async () => {
   await browser?.close();
   await runtime?.stop();
 });
-
-async function visible(page: Page, value: string): Promise<void> {
-  await page.getByText(value).filter({ visible: true }).first().waitFor({ state: 'visible', timeout: 15_000 });
-}
 
 type Low = { text: string; where: string; ratio: number; needs: number };
 

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, phonePage, startRuntime } from './browser';
+import { launchBrowser, phonePage, startRuntime, visible } from './browser';
 
 /**
  * The H5 build with a keyboard alone: Tab reaches what a tap acts on (NutUI's buttons and the views
@@ -19,10 +19,6 @@ afterAll(async () => {
   await browser?.close();
   await runtime?.stop();
 });
-
-async function visible(page: Page, value: string): Promise<void> {
-  await page.getByText(value).filter({ visible: true }).first().waitFor({ state: 'visible', timeout: 15_000 });
-}
 
 /** Presses Tab until the focused element matches (its text, or its role), as a keyboard user would; false if it never does. */
 async function tabTo(page: Page, want: { text?: string; role?: string }): Promise<boolean> {

@@ -10,7 +10,7 @@ import { addGuide, addStore } from '../../cloudfunctions/core/scenes/places.stor
 import { AppError } from '../../cloudfunctions/core/runtime/errors';
 import { boundConsumer, exportAll, importMembers } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
-import { scenesOk } from '../codes/support';
+import { scenesOk, writeLegacyFirstTouch } from '../codes/support';
 
 let services: TestServices;
 beforeEach(() => {
@@ -70,12 +70,7 @@ describe('more than 100 merges naming one member', () => {
     services.clock.advance(60_000);
     const { memberId } = await boundConsumer(services, 'u1', '13912345678');
     const record = (await services.dump('records')).find((r) => String(r._id).startsWith('wechat:'))!;
-    await services.store.transaction(async (tx) => {
-      await tx.set('attributions', {
-        _id: memberId, memberId, recordId: record._id, kind: 'guide', channel: 'wechat', storeId: 'SH001', guideId: 'G001', campaignId: null, sku: null,
-        at: new Date(services.clock.now()).toISOString(), lastCampaignId: null, recruit: true, alreadyMember: true,
-      });
-    });
+    await writeLegacyFirstTouch(services, memberId, String(record._id));
     // the store's next export carries the phone: the Tmall member is merged into the store member
     await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678' }]);
     expect((await services.store.get<MemberDoc>('members', memberId))?.mergedInto).toBe(store);

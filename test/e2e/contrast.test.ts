@@ -135,6 +135,25 @@ describe('text contrast in H5 on a phone', () => {
   });
 });
 
+describe('the H5 page on a phone', () => {
+  it('may be zoomed with two fingers to twice its size or more (WCAG 1.4.4), and asks the server for no file it lacks', async () => {
+    const page = await phonePage(browser, runtime.base, 'dev_contrast_member');
+    const missing: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() === 404) missing.push(new URL(response.url()).pathname);
+    });
+    await page.reload();
+    await visible(page, '已关联');
+    const viewport = await page.locator('meta[name="viewport"]').getAttribute('content');
+    const settings = Object.fromEntries((viewport ?? '').split(',').map((part) => part.trim().split('=').map((side) => side.trim())));
+    expect(settings['user-scalable'] ?? 'yes').not.toMatch(/^(no|0)$/);
+    expect(Number(settings['maximum-scale'] ?? 10)).toBeGreaterThanOrEqual(2);
+    // the browser asks for /favicon.ico unless the page names its icon
+    expect(missing).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('a disabled button in H5', () => {
   /** Where Tab goes from the top of the page: the text of each focused element, once round. */
   async function tabStops(page: Page): Promise<string[]> {

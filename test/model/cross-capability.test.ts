@@ -6,9 +6,10 @@ import { memberFunction } from '../../cloudfunctions/core/functions/member';
 import { pointsFunction } from '../../cloudfunctions/core/functions/points';
 import { scenesFunction } from '../../cloudfunctions/core/functions/scenes';
 import { cluster } from '../../cloudfunctions/core/identity/cluster';
-import { setAside, type MemberDoc, type RecordDoc, type ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
+import { refusalsOf, setAside, type ConflictDoc, type MemberDoc, type RecordDoc, type ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { identityRules } from '../../cloudfunctions/core/identity/identity.rules';
 import { phoneKey } from '../../cloudfunctions/core/identity/normalize';
+import { listConflicts } from '../../cloudfunctions/core/identity/operator';
 import { importOrdersFile } from '../../cloudfunctions/core/orders/import.store';
 import type { AccountDoc, BalanceDoc, LedgerEntry } from '../../cloudfunctions/core/points/types';
 import { verifyPoints } from '../../cloudfunctions/core/points/verify.store';
@@ -157,6 +158,66 @@ const stepsArb: fc.Arbitrary<Step[]> = fc
     ...(orders ? [{ op: { op: 'importOrders' as const, orders: ORDERS.map((_, order) => ({ order, refunded: false })) }, retry: false }] : []),
     ...rest,
   ]);
+
+/**
+ * Steps that lead to joins a limit refuses (ARCHITECTURE §5) and to what happens to them after: member
+ * files that give a consumer's member a Tmall membership (by openid) and put phones on others, phones
+ * bound and store cards linked across them, the operator's merges and unmerges, staff confirming
+ * cards, erasures, a shop's number set aside, and `members conflicts` read. The steps above reach a
+ * refused binding or card link only now and then.
+ */
+/** Two consumers: most of the steps are theirs, so most of them have bound a phone. */
+const twoUsers = fc.nat(1);
+const refusalStepArb: fc.Arbitrary<Step> = fc.record({
+  op: fc.oneof(
+    { weight: 6, arbitrary: fc.record({ op: fc.constant('onboard' as const), user: twoUsers, phone: fc.nat(PHONES.length - 1) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('bindPhone' as const), user: twoUsers, phone: fc.nat(PHONE_CHOICES.length - 1) }) },
+    { weight: 4, arbitrary: fc.record({ op: fc.constant('linkOffline' as const), user: twoUsers, card: fc.nat(CARDS.length - 1), right: fc.constant(true) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('confirmCard' as const), which: fc.nat(5), refuse: fc.constant(false) }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        op: fc.constant('importMembers' as const),
+        channel: fc.constantFrom('tmall' as const, 'tmall' as const, 'offline' as const),
+        rows: fc.array(fc.record({ id: fc.nat(3), phone: fc.nat(PHONE_CHOICES.length), unionid: fc.nat(UNIONIDS.length), openid: fc.nat(USERS.length), points: fc.constant(0) }), { minLength: 1, maxLength: 3 }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('importShop' as const), channel: fc.constantFrom('tmall' as const, 'offline' as const), cards: fc.integer({ min: 2, max: 4 }) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('merge' as const), a: fc.nat(7), b: fc.nat(7) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('unmerge' as const), which: fc.nat(5) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), user: twoUsers }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('look' as const), what: fc.constant(0), user: twoUsers, member: fc.nat(9) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('later' as const), which: fc.nat(40) }) },
+  ),
+  retry: fc.boolean(),
+});
+/** Members on file first: Tmall memberships, some of them carrying a consumer's openid, most a phone. */
+const memberFileArb = fc.record({
+  op: fc.record({
+    op: fc.constant('importMembers' as const),
+    channel: fc.constant('tmall' as const),
+    rows: fc.array(fc.record({ id: fc.nat(3), phone: fc.nat(PHONES.length), unionid: fc.constant(UNIONIDS.length), openid: fc.nat(USERS.length), points: fc.constant(0) }), { minLength: 2, maxLength: 3 }),
+  }),
+  retry: fc.constant(false),
+});
+/** And store cards with phones (their last four digits link them), some sharing a Tmall member's. */
+const cardFileArb = fc.record({
+  op: fc.record({
+    op: fc.constant('importMembers' as const),
+    channel: fc.constant('offline' as const),
+    rows: fc.array(fc.record({ id: fc.nat(3), phone: fc.nat(PHONES.length - 1), unionid: fc.constant(UNIONIDS.length), openid: fc.constant(USERS.length), points: fc.constant(0) }), { minLength: 1, maxLength: 3 }),
+  }),
+  retry: fc.constant(false),
+});
+const refusalStepsArb: fc.Arbitrary<Step[]> = fc
+  .tuple(
+    fc.array(memberFileArb, { minLength: 1, maxLength: 2 }),
+    cardFileArb,
+    // both consumers walked through binding a phone (refused, some of them), then anything
+    fc.tuple(fc.nat(PHONES.length - 1), fc.nat(PHONES.length - 1)),
+    fc.array(refusalStepArb, { minLength: 4, maxLength: Number(process.env.MODEL_REFUSAL_STEPS ?? 12), size: 'max' }),
+  )
+  .map(([files, cards, phones, steps]) => [...files, cards, ...phones.map((phone, i): Step => ({ op: { op: 'onboard', user: i, phone }, retry: false })), ...steps]);
 
 /** Codes any caller may answer with; anything else (INTERNAL above all) is a defect. */
 const EXPECTED = new Set([
@@ -509,6 +570,7 @@ async function checkInvariants(world: World): Promise<void> {
     if (leadsTo && goingBy.some((id) => recordById.get(id)?.memberId !== leadsTo)) problems.push(`identifier ${value.type} leads to ${leadsTo}, not the member of ${goingBy.join(',')}`);
     for (const id of value.records) if (!recordById.has(id)) problems.push(`identifier ${value.type}:${hashOf(value.value)} lists ${id}, which does not exist`);
   }
+  checkConflicts(problems, (await services.dump('conflicts')) as ConflictDoc[], await listConflicts(services, 1000), recordById, identifiers, follow);
   for (const account of accounts) {
     if (account.memberId && byId.get(account.memberId)?.status !== 'active') problems.push(`account ${account._id} attached to ${account.memberId} (${byId.get(account.memberId)?.status})`);
   }
@@ -576,6 +638,86 @@ async function checkInvariants(world: World): Promise<void> {
   expect(problems).toEqual([]);
 }
 
+/**
+ * The joins a limit refused, as stored and as the CRM team is shown them (`members conflicts`): each
+ * names two records that are there (an erasure takes those naming its records), a join asked for
+ * (`askedBy`) names the asking record, which notes where it is listed for erasure to find, and a
+ * value a refusal is kept under is flagged for walks to drop it once it no longer holds. Listed, each
+ * is between two live members that are not one, and a value lists a pair of members once.
+ */
+function checkConflicts(
+  problems: string[],
+  docs: ConflictDoc[],
+  listed: Awaited<ReturnType<typeof listConflicts>>,
+  recordById: Map<string, RecordDoc>,
+  identifiers: ValueDoc[],
+  follow: (memberId: string) => string | null,
+): void {
+  const values = new Map(identifiers.map((v) => [v._id, v]));
+  const memberOf = (recordId: string) => {
+    const memberId = recordById.get(recordId)?.memberId;
+    return memberId ? follow(memberId) : null;
+  };
+  let standing = 0;
+  for (const doc of docs) {
+    const refusals = refusalsOf(doc);
+    const latest = refusals[refusals.length - 1]!;
+    if (doc.at !== latest.at || !isDeepStrictEqual(doc.between, latest.between) || doc.askedBy !== latest.askedBy) problems.push(`conflict ${doc._id} does not show its latest refusal on top`);
+    if (refusals.some((r, i) => i > 0 && r.at < refusals[i - 1]!.at)) problems.push(`conflict ${doc._id} lists its refusals out of order`);
+    if (values.has(doc._id) && !values.get(doc._id)!.refused) problems.push(`conflict ${doc._id} is kept under a value not flagged refused`);
+    const pairs = new Set<string>();
+    for (const refusal of refusals) {
+      const named = `conflict ${doc._id} (${refusal.between.join(' / ')})`;
+      if (refusal.between.length !== 2 || refusal.between[0] === refusal.between[1]) problems.push(`${named} does not name two records`);
+      for (const id of refusal.between) if (!recordById.has(id)) problems.push(`${named} names ${id}, which does not exist`);
+      if (refusal.askedBy) {
+        const asker = recordById.get(refusal.askedBy) as (RecordDoc & { refusedJoins?: string[] }) | undefined;
+        if (!refusal.between.includes(refusal.askedBy)) problems.push(`${named} was asked by ${refusal.askedBy}, not one of its sides`);
+        const findable = asker?.refusedJoins?.includes(doc._id) || asker?.identifiers.some((i) => `${i.type}:${i.value}` === doc._id);
+        if (asker && !findable) problems.push(`${named}: its asker does not note it (erasure would leave it)`);
+      }
+      const [a, b] = refusal.between.map(memberOf);
+      if (refusal.askedBy && a && a === b) continue;
+      standing++;
+      const pair = [a, b].sort().join('|');
+      if (pairs.has(pair)) problems.push(`${named}: its value lists members ${a} and ${b} twice`);
+      pairs.add(pair);
+    }
+  }
+  if (listed.nextCursor || listed.conflicts.length !== standing) problems.push(`members conflicts lists ${listed.conflicts.length} refusals of ${standing} standing`);
+  // and the other way round: a value flagged has refusals kept under it (else each walk reads for nothing)
+  const kept = new Set(docs.map((doc) => doc._id));
+  for (const value of identifiers) if (value.refused && !kept.has(value._id)) problems.push(`identifier ${value.type}:${hashOf(value.value)} is flagged refused with no refusals kept`);
+  for (const record of recordById.values()) {
+    const notes = (record as RecordDoc & { refusedJoins?: string[] }).refusedJoins ?? [];
+    if (new Set(notes).size !== notes.length) problems.push(`${record._id} notes a refused join twice`);
+  }
+  for (const c of listed.conflicts) {
+    const tally = `conflict listed ${c.askedBy ? `asked (${c.type})` : c.reason}`;
+    STATS.set(tally, (STATS.get(tally) ?? 0) + 1);
+    const [a, b] = c.between.map((side) => side.memberId);
+    if (!a || !b || a === b) problems.push(`listed conflict ${c.type} (${c.between.map((side) => side.recordId).join(' / ')}) is between members ${a} and ${b}`);
+  }
+  const text = JSON.stringify(docs);
+  for (const phone of PHONE_CHOICES) if (text.includes(phone.slice(-8))) problems.push(`a conflict shows ${phone}`);
+}
+
+/** Whether an operator's unmerge keeps the consumer's member apart from a member of those records. */
+async function keptApart(services: TestServices, openid: string, holders: string[]): Promise<boolean> {
+  const recordsOf = async (recordIds: string[]) => {
+    const held: RecordDoc[] = [];
+    for (const id of recordIds) {
+      const memberId = (await services.store.get<RecordDoc>('records', id))?.memberId;
+      const member = memberId ? await services.store.get<MemberDoc>('members', memberId) : null;
+      for (const r of member?.records ?? [id]) held.push((await services.store.get<RecordDoc>('records', r))!);
+    }
+    return held;
+  };
+  const mine = await recordsOf((await services.store.get<ValueDoc>('identifiers', `openid:${openid}`))?.records.filter((id) => id.startsWith('wechat:')) ?? []);
+  const theirs = await recordsOf(holders);
+  return mine.some((a) => theirs.some((b) => a.apart.includes(b._id) || b.apart.includes(a._id)));
+}
+
 /** After a consumer's erasure: nothing of theirs is left to read, and logging in starts anew. */
 async function checkErased(world: World, openid: string, before: { memberId: string; records: string[]; nicknames: string[] } | null): Promise<void> {
   const { services } = world;
@@ -637,6 +779,8 @@ async function canonical(world: World): Promise<unknown> {
     attributions: (await services.dump('attributions')).map((d) => d._id),
     linkRequests: (await services.dump('linkRequests')).map((d) => [d._id, (d as { status?: string }).status]),
     phoneCodes: (await services.dump('phoneCodes')).length,
+    // the joins refused, by value and sides (a join asked for and refused is recorded after its request, in either order)
+    conflicts: ((await services.dump('conflicts')) as ConflictDoc[]).map((c) => ({ id: c._id, refusals: refusalsOf(c).map((r) => JSON.stringify([r.between, r.reason, r.askedBy ?? null])).sort() })),
   };
   // each list in an order of its own (documents by their renamed ids), lists of ids sorted
   const renamed = JSON.parse(rename(JSON.stringify(state)), (_key, value: unknown) => (Array.isArray(value) && value.every((v) => typeof v === 'string') ? [...value].sort() : value)) as Record<string, unknown>;
@@ -670,6 +814,18 @@ async function play(steps: Step[], rules = 0, check = true): Promise<World> {
         for (const answer of first.data as Answer[]) if (!answer.ok && !EXPECTED.has(answer.code)) throw new Error(`together: ${answer.code}: ${answer.message}`);
       }
       world.done.push({ op, attempt, answer: first });
+      // a phone refused (PHONE_CONFLICT) is one the CRM team finds among the conflicts, under the
+      // phone, unless an operator's unmerge keeps the two apart (theirs, and known to them)
+      if (check && (op.op === 'bindPhone' || op.op === 'onboard') && !first.ok && first.code === 'PHONE_CONFLICT') {
+        const key = `phone:${phoneKey(services.secrets.phoneHashKey, PHONE_CHOICES[op.phone]!)}`;
+        const refusal = await services.store.get<ConflictDoc>('conflicts', key);
+        expect({ op, refused: !!refusal || (await keptApart(services, USERS[op.user]!, (await services.store.get<ValueDoc>('identifiers', key))?.records ?? [])) }).toEqual({ op, refused: true });
+      }
+      // and so is a store card a limit keeps from the consumer's member (`cannot_join`), under the card
+      if (check && op.op === 'linkOffline' && !first.ok && first.code === 'CONFLICT' && /cannot be joined/.test(first.message)) {
+        const refusal = await services.store.get<ConflictDoc>('conflicts', `offline:${CARDS[op.card]}`);
+        expect({ op, refused: !!refusal || (await keptApart(services, USERS[op.user]!, [`offline:${CARDS[op.card]}`])) }).toEqual({ op, refused: true });
+      }
       if (check && op.op === 'delete' && first.ok) {
         await checkErased(world, USERS[op.user]!, erasing);
       }
@@ -679,6 +835,8 @@ async function play(steps: Step[], rules = 0, check = true): Promise<World> {
         expect({ op, answer: comparable(op, again) }).toEqual({ op, answer: comparable(op, first) });
         // a store-card try is counted, right or wrong (five wrong ones lock the card): a try again is another try
         if (op.op !== 'linkOffline') expect(await everything(services)).toEqual(before);
+        // a store card's refused join tried again is the same refusal
+        else expect({ op, conflicts: await services.dump('conflicts') }).toEqual({ op, conflicts: before.conflicts });
       }
       if (check && op.op === 'delete' && first.ok && erasing) {
         // a later login starts a new member
@@ -728,6 +886,17 @@ describe('capabilities mixed in random sequences', () => {
       { numRuns: Number(process.env.MODEL_RUNS ?? 60) },
     );
     if (process.env.MODEL_STATS) console.log([...STATS].sort().map(([k, v]) => `${k}: ${v}`).join('\n'));
+  }, 300_000);
+
+  it('record the joins a limit refused once, list them while they stand, and erase them with who asked', async () => {
+    await fc.assert(
+      fc.asyncProperty(refusalStepsArb, fc.nat(RULES.length - 1), async (steps, rules) => {
+        const world = await play(steps, rules);
+        await world.services.close();
+      }),
+      { numRuns: Number(process.env.MODEL_REFUSAL_RUNS ?? 12) },
+    );
+    if (process.env.MODEL_STATS) console.log([...STATS].filter(([k]) => k.startsWith('conflict') || /^(bindPhone|onboard|linkOffline|confirmCard) /.test(k)).sort().map(([k, v]) => `${k}: ${v}`).join('\n'));
   }, 300_000);
 
   it('two requests side by side end as if sent one after the other', async () => {

@@ -7,7 +7,7 @@ import { allDocs } from '../store/all-docs';
 import { MAX_PAGE, type Doc, type DocStore } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { BUYER_PREFIX, nextBuyerEra } from './buyers';
-import { applyRecordChanges, conflictDoc, refusalsOf, type ConflictDoc, type MemberDoc, type RecordDoc } from './graph.store';
+import { applyRecordChanges, conflictDoc, refusalsOf, type ConflictDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { findWechatRecord, liveMember, type Getter, type WechatRecordDoc } from './lookup';
 import { consumerTriesId, DAY_MS, type AttemptsDoc } from './offline-link';
 
@@ -87,8 +87,15 @@ export async function deleteMember(services: Services, caller: Caller & { openid
         const doc = await cache.get<ConflictDoc>('conflicts', id);
         if (!doc) continue;
         const left = refusalsOf(doc).filter((refusal) => !refusal.between.some((recordId) => erased.has(recordId)));
-        if (left.length === 0) cache.remove('conflicts', id);
-        else cache.put('conflicts', conflictDoc(doc._id, doc.type, doc.value, left));
+        if (left.length === 0) {
+          cache.remove('conflicts', id);
+          // and its value, which another record may still carry (a phone the erased one asked for), refuses nothing now
+          const value = await cache.get<ValueDoc>('identifiers', id);
+          if (value?.refused) {
+            const { refused: _gone, ...rest } = value;
+            cache.put('identifiers', rest);
+          }
+        } else cache.put('conflicts', conflictDoc(doc._id, doc.type, doc.value, left));
       }
       // the consumer's wrong store-card tries: those of the last day stay, times alone under a keyed
       // hash, or erasing and binding again would clear them (offline-link.ts); older ones go, as do

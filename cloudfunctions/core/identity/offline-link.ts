@@ -3,10 +3,10 @@ import { AppError } from '../runtime/errors';
 import type { Caller, Services } from '../runtime/services';
 import type { Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
-import { valueKey } from './cluster';
+import { cluster, valueKey } from './cluster';
 import { identityRules } from './identity.rules';
 import { applyRecordChanges, CARD_LINK, setAside, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
-import { hasPhone } from './lookup';
+import { hasPhone, liveMember } from './lookup';
 import { recordIdOf } from './records';
 import { recordingRefusedJoins, refusalsFound, RefusedJoinError } from './refused-joins';
 import { ensureWechatMember } from './wechat';
@@ -194,6 +194,12 @@ export async function joinCard(cache: TxCache, services: Services, card: RecordD
   // A link of our own on both records, as an operator's merge makes: re-imports keep it, and
   // unmerging takes it away, so the consumer's record does not go on carrying the card's number.
   const link = { type: 'link', value: services.ids.next(CARD_LINK) };
+  // Both sides as they stand before the link: the consumer's whole member, and what the card's own
+  // identifiers (not the phone the link sets aside) join it to. The link, tried before anything
+  // else, could otherwise join the card and then let a limit tear off a record of either side (the
+  // consumer's own Tmall membership, joined by their phone): all of both join, or nothing does.
+  const mine = (await liveMember(cache.get.bind(cache), wechat.memberId))?.records ?? [wechat._id];
+  const cards = await joinedToCard(cache, services, card, ignored);
   const result = await applyRecordChanges(cache, services, [
     { before: card, after: { ...card, ignored, identifiers: [...card.identifiers, link], updatedAt: at } },
     { before: wechat, after: { ...wechat, identifiers: [...wechat.identifiers, link], updatedAt: at } },
@@ -204,11 +210,58 @@ export async function joinCard(cache: TxCache, services: Services, card: RecordD
     const refused = await refusalsFound(cache, valueKey(link), wechat._id, { type: card.channel, value: card.channelMemberId });
     throw new RefusedJoinError('CONFLICT', 'this card belongs to a member that cannot be joined; ask the store', { reason: 'cannot_join' }, refused);
   }
-  const merge = result.merges.find((m) => m.kind === 'merge');
+  const torn = [...mine, ...cards].filter((id) => result.assignment.has(id) && result.assignment.get(id) !== memberId);
+  if (torn.length) {
+    // the card joined, but a limit left behind a record of one side: the two members cannot be one
+    const limitType = await limitBroken(cache, services, [...new Set([...mine, ...cards])]);
+    const refused = [{ type: card.channel, value: card.channelMemberId, askedBy: wechat._id, other: card._id, reason: 'limit' as const, ...(limitType ? { limitType } : {}) }];
+    throw new RefusedJoinError('CONFLICT', 'this card belongs to a member that cannot be joined; ask the store', { reason: 'cannot_join' }, refused);
+  }
+  // The card left a member that lives on (its old phone keeps another record there, a Tmall card
+  // say): that move is the link's merge all the same, which `members unmerge` must be able to undo.
+  const split = result.merges.find((m) => m.kind === 'split' && m.absorbed === memberId && m.records.includes(card._id));
+  const merge = result.merges.find((m) => m.kind === 'merge') ?? (split && { ...split, kind: 'merge' as const, survivor: memberId, absorbed: split.survivor });
   if (!merge) return { memberId, mergeId: null };
   // the link the merge made, which `members unmerge` of it takes away (staff confirmed a card
   // wrongly): the card's phones, ignored since, then decide whom it joins again
   cache.put('merges', { ...merge, link: link.value });
   await cache.flush();
   return { memberId, mergeId: merge._id };
+}
+
+/**
+ * The records of the card's member that the card's own identifiers still join it to once the link
+ * sets `ignored` aside (its old phone): what the card brings. One member already, so no limit
+ * splits them; a value set aside as shared joins none of them.
+ */
+async function joinedToCard(cache: TxCache, services: Services, card: RecordDoc, ignored: string[]): Promise<string[]> {
+  const holder = card.memberId ? await liveMember(cache.get.bind(cache), card.memberId) : null;
+  if (!holder) return [card._id];
+  const rules = identityRules(services);
+  const records = [...(await cache.getMany<RecordDoc>('records', holder.records)).values()];
+  const excluded = new Set<string>();
+  for (const record of records) {
+    for (const identifier of record.identifiers) {
+      const key = valueKey(identifier);
+      const doc = await cache.get<ValueDoc>('identifiers', key);
+      if (rules.isBlocked(identifier) || (doc && setAside(doc, rules))) excluded.add(key);
+    }
+  }
+  const setAsideOn = (record: RecordDoc) => (record._id === card._id ? ignored : record.ignored ?? []);
+  const { groups } = cluster(
+    records.map((r) => ({ id: r._id, identifiers: r.identifiers.filter((i) => !setAsideOn(r).includes(valueKey(i))) })),
+    excluded,
+    { ...rules, limits: {} },
+  );
+  return groups.find((group) => group.includes(card._id)) ?? [card._id];
+}
+
+/** The first limited type whose distinct values on these records (values they set aside left out) pass its limit. */
+async function limitBroken(cache: TxCache, services: Services, ids: string[]): Promise<string | null> {
+  const records = [...(await cache.getMany<RecordDoc>('records', ids)).values()];
+  for (const [type, limit] of Object.entries(services.config.identity.limits)) {
+    const values = new Set(records.flatMap((r) => r.identifiers.filter((i) => i.type === type && !r.ignored?.includes(valueKey(i))).map((i) => i.value)));
+    if (values.size > limit) return type;
+  }
+  return null;
 }

@@ -25,15 +25,29 @@ export const pointsConfigSchema = z.object({
 
 const level = z.object({
   code: z.string().check(z.regex(/^[a-z][a-z0-9_]{0,19}$/)),
-  name: z.string().check(z.minLength(1)),
+  // what the card shows: a name of spaces alone would show no level
+  name: z.string().check(z.minLength(1), z.refine((name) => name.trim().length > 0, 'must not be blank')),
   minGrowth: count(),
 });
 
-/** The `levels` section: by growth, ascending, the first at 0. */
+/** The `levels` section: by growth, ascending, the first at 0, each code and name once. */
 export const levelsConfigSchema = z.array(level).check(
   z.minLength(1),
   z.refine((levels) => levels[0]?.minGrowth === 0, 'the first level must start at growth 0'),
   z.refine((levels) => levels.every((l, i) => i === 0 || l.minGrowth > levels[i - 1]!.minGrowth), 'levels must be in ascending minGrowth'),
+  // a level copied and left half edited: two tiers under one code are one level to members export,
+  // points verify and relevel, and two under one name tell a silver member 再得 4,000 升级银卡
+  z.superRefine((levels, ctx) => {
+    for (const field of ['code', 'name'] as const) {
+      const first = new Map<string, number>();
+      levels.forEach((l, i) => {
+        const value = field === 'name' ? l.name.trim() : l.code;
+        const earlier = first.get(value);
+        if (earlier !== undefined) ctx.issues.push({ code: 'custom', input: l[field], path: [i, field], message: `the same as levels.${earlier}.${field}: each level needs its own` });
+        else first.set(value, i);
+      });
+    }
+  }),
 );
 
 export type PointsConfig = z.infer<typeof pointsConfigSchema>;

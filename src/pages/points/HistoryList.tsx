@@ -21,6 +21,9 @@ export const KIND_LABELS: Record<PointsHistoryEntry['kind'], string> = {
 
 function Entry({ entry }: { entry: PointsHistoryEntry }) {
   const tone = entry.points > 0 ? 'plus' : entry.points < 0 ? 'minus' : 'zero'
+  // a line that moved growth alone (a refund of points that had expired, an order of a channel
+  // earning growth only) says by how much: a bare 0 would not explain a level gone down
+  const amount = entry.points === 0 && entry.growth !== 0 ? `成长值 ${signedPoints(entry.growth)}` : signedPoints(entry.points)
   return (
     <View className="history__entry">
       <View className="history__main">
@@ -30,7 +33,7 @@ function Entry({ entry }: { entry: PointsHistoryEntry }) {
           {formatDateTime(entry.at)}
         </Text>
       </View>
-      <Text className={`history__points history__points--${tone}`}>{signedPoints(entry.points)}</Text>
+      <Text className={`history__points history__points--${tone}`}>{amount}</Text>
     </View>
   )
 }

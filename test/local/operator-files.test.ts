@@ -415,7 +415,7 @@ describe('the operator\'s files and slips', () => {
     // an export replaces an earlier export, not the CSV just imported unless told
     const csv = temp.file('big.csv');
     const imported = readFileSync(csv);
-    expect((await cli('members', 'export', '--out', csv)).err).toMatch(/big\.csv exists and is not an earlier export \(it does not start with a JSON line\): choose another --out, or add --force/);
+    expect((await cli('members', 'export', '--out', csv)).err).toMatch(/big\.csv exists and is not an earlier export \(it does not start with an exported member's line, \{\"memberId\":…\): choose another --out, or add --force/);
     expect(readFileSync(csv).equals(imported)).toBe(true);
     expect((await cli('members', 'export', '--out', csv, '--force')).failed).toBe(false);
     expect(readFileSync(csv, 'utf8').startsWith('{')).toBe(true);

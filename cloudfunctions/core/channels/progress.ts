@@ -52,21 +52,28 @@ export function progressNote(imported: number, reading?: number): string {
 }
 
 /**
- * Ctrl-C during an import or an expiry run: say what stays and how to finish, rather than end
- * silently. Every batch is one transaction, so what was written is whole, and running the command
- * again adds nothing twice. Returns the function that stops listening.
+ * Ctrl-C (or a stop: SIGTERM, as `kill` and `timeout` send) during an import or an expiry run: say
+ * what stays and how to finish, rather than end silently. Every batch is one transaction, so what
+ * was written is whole, and running the command again adds nothing twice. `bar` is stopped first:
+ * on a terminal it hid the cursor, which would otherwise stay hidden in the operator's shell.
+ * Returns the function that stops listening.
  */
-export function explainInterrupt(done: () => string, rejectsFile?: string): () => void {
-  const onInterrupt = () => {
+export function explainInterrupt(done: () => string, rejectsFile?: string, bar?: { stop(): void }): () => void {
+  const onInterrupt = (signal: NodeJS.Signals) => {
+    bar?.stop();
     process.stderr.write(`\ninterrupted after ${done()}: every batch written so far stays whole; run the same command again to finish (it adds nothing twice)\n`);
     // Added now, this runs after the import's own exit listener has written its last rejects.
     process.once('exit', () => {
       if (rejectsFile && existsSync(rejectsFile)) process.stderr.write(`rows rejected so far: ${rejectsFile}\n`);
     });
-    process.exit(130);
+    process.exit(signal === 'SIGTERM' ? 143 : 130);
   };
   process.once('SIGINT', onInterrupt);
-  return () => void process.off('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
+  return () => {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  };
 }
 
 /**

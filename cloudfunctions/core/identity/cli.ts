@@ -9,11 +9,14 @@ import { importMembersFile } from './import';
 import { confirmLinkRequest, listLinkRequests, refuseLinkRequest } from './link-requests';
 import { exportMembers, listConflicts, listShared, mergeMembers, mergesOf, unmergeMembers } from './operator';
 
-/** Nothing there, an empty file, or one starting with a JSON object line, as an export does. */
+/**
+ * Nothing there, an empty file, or one starting with an exported member's line. Not any JSON line:
+ * a channel's JSONL export (the Tmall file just imported, perhaps its only copy) starts with one too.
+ */
 function replaceableByExport(file: string): boolean {
   if (!existsSync(file)) return true;
   const text = fileHead(file, 64).toString('utf8').trimStart();
-  return text === '' || text.startsWith('{');
+  return text === '' || text.startsWith('{"memberId":');
 }
 
 /** A request id as the shell takes it: its `>` unquoted would redirect the command's output to a file. */
@@ -39,7 +42,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
       const started = Date.now();
       let imported = 0;
       const rejectsFile = options.rejects ?? `${options.file}.rejects.jsonl`;
-      const stopExplaining = explainInterrupt(() => plural(imported, 'row'), rejectsFile);
+      const stopExplaining = explainInterrupt(() => plural(imported, 'row'), rejectsFile, bar);
       try {
         const summary = await importMembersFile(services, {
           channel: options.channel,
@@ -86,7 +89,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
         checkOutputFile(options.out, 'the export', dataFiles());
         // yesterday's export is replaced as a matter of course; anything else (the CSV just imported) is asked for
         if (!options.force && !replaceableByExport(options.out)) {
-          throw new Error(`${options.out} exists and is not an earlier export (it does not start with a JSON line): choose another --out, or add --force to replace it`);
+          throw new Error(`${options.out} exists and is not an earlier export (it does not start with an exported member's line, {"memberId":…): choose another --out, or add --force to replace it`);
         }
       }
       let count = 0;
@@ -106,10 +109,11 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
       const onSignal = (signal: NodeJS.Signals) => {
         rmSync(part, { force: true });
         process.stderr.write(`\ninterrupted: the export was not written; ${out} is as it was\n`);
-        process.exit(signal === 'SIGINT' ? 130 : 143);
+        process.exit(signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143);
       };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // SIGHUP: the terminal closed (an ssh session dropped), which would otherwise leave the part-file
+      const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+      for (const signal of signals) process.once(signal, onSignal);
       try {
         // every member's identifiers (emails, unionids, card numbers): readable by its owner alone, as
         // the database and a rejects file are (a part-file a killed run left is made so too)
@@ -121,8 +125,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
         rmSync(part, { force: true });
         throw new Error(`cannot write the export to ${out}: ${error instanceof Error ? error.message : String(error)}`);
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        for (const signal of signals) process.off(signal, onSignal);
       }
       process.stderr.write(`exported ${plural(count, 'member')} to ${out}\n`);
     }));

@@ -10,12 +10,16 @@ import type { Clock } from '../runtime/clock';
 import { loadConfig } from '../runtime/config';
 import { isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
+import { fileHead } from '../channels/rows';
 import { StoreBusyError } from '../store/port';
 import { holdsNoDocuments } from '../store/sqlite';
 import { databaseFilesOf, dataFilesOf, openLocalServices, resolveDbPath, secretsFileOf } from './services';
 import { createLocalServer } from './server';
 
 const DEFAULT_PORT = 10086;
+
+/** The first 16 bytes of every SQLite database file. */
+const SQLITE_HEADER = 'SQLite format 3\0';
 
 /** What each capability's commands get: where to hang them and how to open the store. */
 export interface CliContext {
@@ -52,6 +56,38 @@ function fail(program: Command, message: string): never {
   return program.error(message);
 }
 
+/**
+ * The config is read as the services open, before the database: a mistake in it (a misspelt section,
+ * a file MC_CONFIG names that is not there) is said as such, not as a database that cannot be opened,
+ * which would send the operator to their backups.
+ */
+function checkConfig(program: Command): void {
+  try {
+    loadConfig();
+  } catch (error) {
+    fail(program, messageOf(error));
+  }
+}
+
+/**
+ * A file that is not an SQLite database given as --db (the CSV to import, an export): said as such
+ * before the services open. Opened, it would be taken for a database holding data whose secrets.json
+ * was lost, and the operator sent looking for keys that never existed.
+ */
+function checkIsDatabase(program: Command, dbFile: string): void {
+  let size: number;
+  try {
+    const stat = statSync(dbFile);
+    if (!stat.isFile()) return; // a folder: said as such when it fails to open
+    size = stat.size;
+  } catch {
+    return; // nothing there yet
+  }
+  if (size > 0 && fileHead(dbFile, SQLITE_HEADER.length).toString('latin1') !== SQLITE_HEADER) {
+    fail(program, `cannot open the database at ${dbFile}: file is not a database (not an SQLite file: the file to import, or an export, given as --db?); check --db or MC_DB`);
+  }
+}
+
 const isKeysMismatch = (error: unknown) => isAppError(error) && error.details?.reason === 'keys';
 
 const keysMismatch = (dbFile: string) =>
@@ -78,6 +114,8 @@ function registerServe({ program, open }: CliContext): void {
         fail(program, `no H5 build in ${appDir}: run npm run build:h5 first`);
       }
       const dbFile = resolveDbPath(program.opts<{ db?: string }>().db);
+      checkConfig(program);
+      checkIsDatabase(program, dbFile);
       let services: Services;
       try {
         services = open();
@@ -231,6 +269,8 @@ export function buildCli({ clock }: { clock?: Clock } = {}): Command {
     // and the folders it would make for it (a mistyped --db under a new path), deepest first
     const newFolders: string[] = [];
     for (let dir = dirname(resolve(dbFile())); !existsSync(dir) && dir !== dirname(dir); dir = dirname(dir)) newFolders.push(dir);
+    checkConfig(program);
+    checkIsDatabase(program, dbFile());
     let services: Services;
     try {
       services = open();

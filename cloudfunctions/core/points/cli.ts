@@ -49,7 +49,7 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
       const started = Date.now();
       let imported = 0;
       const rejectsFile = options.rejects ?? `${options.file}.rejects.jsonl`;
-      const stopExplaining = explainInterrupt(() => plural(imported, 'row'), rejectsFile);
+      const stopExplaining = explainInterrupt(() => plural(imported, 'row'), rejectsFile, bar);
       try {
         const summary = await importOrdersFile(services, {
           channel: options.channel,
@@ -125,7 +125,7 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
       }
       const bar = progressBar('expiring points', { counting: true });
       let accounts = 0;
-      const stopExplaining = explainInterrupt(() => plural(accounts, 'account'));
+      const stopExplaining = explainInterrupt(() => plural(accounts, 'account'), undefined, bar);
       const summary = await expirePoints(services, asOf, {
         onProgress: (s) => {
           accounts = s.accounts;

@@ -34,7 +34,8 @@ export function registerSceneCommands({ program, run }: CliContext): void {
   const sceneCommand = (parent: ReturnType<typeof program.command>, kind: PlaceKind, find: (s: Services, id: string) => Promise<unknown>) =>
     parent
       .command('scene <id>')
-      .description(`the ${kind} mini-program code's scene (at most 32 characters) and plain link`)
+      // the operator's word for the place, not the code's (`packageCard`)
+      .description(`the ${({ guide: 'guide', store: 'store', packageCard: 'package card' } as const)[kind]}'s mini-program code: its scene (at most 32 characters) and plain link`)
       .action((id: string) => run(async (services) => {
         if (!(await find(services, id))) throw new AppError('NOT_FOUND', `no ${({ guide: 'guide', store: 'store', packageCard: 'campaign' } as const)[kind]} ${id}`);
         printScene(services, kind, id);

@@ -51,7 +51,8 @@ export async function refusalsFound(cache: TxCache, key: string, asker: string, 
 /**
  * Records refused joins after the request's rollback, in a transaction of their own. A refusal whose
  * two sides (their members now) are listed already under its value is not listed again, so a retry
- * records nothing. The asking record notes the value (`refusedJoins`), for erasure to find.
+ * records nothing, nor is one that no longer stands (see below). The asking record notes the value
+ * (`refusedJoins`), for erasure to find.
  */
 export async function recordRefusedJoins(services: Services, refused: AskedJoin[]): Promise<void> {
   if (!refused.length) return;
@@ -69,12 +70,19 @@ export async function recordRefusedJoins(services: Services, refused: AskedJoin[
     };
     for (const join of refused) {
       const asker = await cache.get<RecordDoc & { refusedJoins?: string[] }>('records', join.askedBy);
-      if (!asker || !(await cache.get('records', join.other))) continue;
+      const other = await cache.get<RecordDoc>('records', join.other);
+      if (!asker || !other) continue;
       const id = `${join.type}:${join.value}`;
+      // A request that committed since the rollback may have settled it: the other side no longer
+      // carries the value (its next export gave it another phone; no walk would ever drop a refusal
+      // under a value no record carries), or the two are one member now. It no longer stands.
+      const carries = other._id === id || (other.identifiers.some((i) => `${i.type}:${i.value}` === id) && !other.ignored?.includes(id));
       const between = [join.askedBy, join.other].sort();
+      const key = await sides(between);
+      const [one, two] = key.split('\n');
+      if (!carries || one === two) continue;
       const doc = await cache.get<ConflictDoc>('conflicts', id);
       const recorded = doc ? refusalsOf(doc) : [];
-      const key = await sides(between);
       let listed = false;
       for (const old of recorded) if ((await sides(old.between)) === key) listed = true;
       if (listed) continue;

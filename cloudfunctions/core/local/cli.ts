@@ -192,11 +192,18 @@ const messageOf = (error: unknown): string => {
   return typeof message === 'string' ? message : String(error);
 };
 
+/** Where a database this user may not write stops it. */
+const NOT_WRITABLE = 'this user may not write the database file, its -wal and -shm, or their folder (their owner or mode, or a read-only disk)';
+
 /** Why a database could not be opened, with what to do where it is the operator's to do. */
-function openFailure(file: string, error: unknown): string {
+export function openFailure(file: string, error: unknown): string {
   const message = messageOf(error);
+  const code = String((error as { code?: unknown } | null)?.code);
   if (existsSync(file) && statSync(file).isDirectory()) return `${message}: it is a folder; give the database file's path (for example ${join(file, 'member-centre.db')})`;
-  if (/^SQLITE_BUSY(_|$)/.test(String((error as { code?: unknown } | null)?.code))) return `${message}: another command or the server is writing it; run this again once it has finished`;
+  if (/^SQLITE_BUSY(_|$)/.test(code)) return `${message}: another command or the server is writing it; run this again once it has finished`;
+  // a folder this user may not write (SQLITE_READONLY_DIRECTORY: the -wal and -shm cannot be made
+  // beside the file) or a read-only disk is refused as the database is opened, before any command runs
+  if (/^SQLITE_READONLY/.test(code)) return `${message}: ${NOT_WRITABLE}; nothing was written: give this user write access and run this again`;
   return message;
 }
 
@@ -215,7 +222,7 @@ export function failureMessage(failure: unknown): string {
   }
   // SQLITE_READONLY and its extended codes: a file copied in by another user (root), a disk mounted read-only
   if (/^SQLITE_READONLY/.test(String((failure as { code?: unknown } | null)?.code))) {
-    return `${message}: this user may not write the database file, its -wal and -shm, or their folder (their owner or mode, or a read-only disk). `
+    return `${message}: ${NOT_WRITABLE}. `
       + 'What earlier transactions wrote stays (an import keeps the batches before this one); give this user write access and run the same command again';
   }
   return message;

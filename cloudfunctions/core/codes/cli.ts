@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { closeSync, createWriteStream, existsSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { checkOutputFile } from '../channels/rows';
 import { progressBar } from '../channels/progress';
@@ -36,6 +36,9 @@ const validTo = (value: string) => {
   return iso;
 };
 
+/** Hosts reserved for examples and tests (RFC 2606, 6761): `mc.example.com` is the shipped config's. */
+const EXAMPLE_HOST = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost)$/i;
+
 /** A batch id as the operator typed it: ids are upper case, as codes are, which are read in any case. */
 const batchIdAsTyped = (typed: string) => typed.trim().toUpperCase();
 
@@ -55,8 +58,12 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
     .option('--valid-to <date>', 'last day a code can be redeemed: YYYY-MM-DD (to the end of that day) or a time (YYYY-MM-DD HH:MM, or ISO with a zone); Beijing time unless it carries a zone', validTo)
     .requiredOption('--out <file>', 'file for the printer (an existing file is kept unless --force)')
     .option('--force', 'replace an existing --out file')
-    .action((options: { sku: string; name: string; points: number; count: number; validTo?: string; out: string; force?: boolean }) =>
-      run(async (services) => {
+    .action((options: { sku: string; name: string; points: number; count: number; validTo?: string; out: string; force?: boolean }) => {
+      // a run from another folder than usual (the default database is under the working folder)
+      // starts a database of its own, with keys of its own: its codes scan nowhere else
+      const [database] = dataFiles();
+      const newDatabase = !existsSync(database!);
+      return run(async (services) => {
         // checked, not cleared: a refused batch leaves the file it would replace as it was; first, so
         // a folder or the database itself is refused as such, never offered --force
         checkOutputFile(options.out, 'the codes', dataFiles());
@@ -69,8 +76,15 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
         const part = `${options.out}.part`;
         checkOutputFile(part, 'the codes', dataFiles());
         if (existsSync(part)) {
-          process.stderr.write(`replacing ${part}, left by a run stopped outright: its batch stays pending in codes list (its codes scan as withdrawn); withdraw it with codes revoke-batch\n`);
+          process.stderr.write(`replacing ${part}, left by a run stopped outright: its batch stays pending in codes list (its codes scan as withdrawn); withdraw it with codes revoke-batch (a run still writing it, with this --out, fails instead and withdraws its batch)\n`);
         }
+        // The part-file this run made (device and inode): another run given the same --out may
+        // replace it, and only this run's own file is activated, renamed to --out or removed.
+        let made: { dev: number; ino: number } | null = null;
+        const ours = () => {
+          const now = made && lstatSync(part, { throwIfNoEntry: false });
+          return !!now && now.dev === made!.dev && now.ino === made!.ino;
+        };
         const bar = progressBar('writing codes');
         const started = Date.now();
         // Ctrl-C, a stop (SIGTERM: kill, timeout, a job stopped; SIGHUP: the terminal closed) or a
@@ -88,13 +102,27 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
             sku: options.sku, name: options.name, points: options.points, count: options.count, validTo: options.validTo ?? null,
             open: (pending) => {
               recorded = pending._id;
-              // every line scans for points: readable by its owner alone, as the secrets are (a
-              // file left by an earlier run is made so too; the mode given to open applies only to
-              // new ones). flush: on disk before the batch is activated, so a power cut then
-              // cannot leave an active batch beside a cut-off file.
-              const fd = openSync(part, 'w', 0o600);
+              // said as the file is begun, so a long run can be stopped before anything prints it
+              if (EXAMPLE_HOST.test(services.config.brandDomain)) {
+                process.stderr.write(`warning: brandDomain is ${services.config.brandDomain}, an example domain (config/member-centre.json as shipped): a phone's WeChat scanner opens nothing at these links, which only this runtime's own app reads; set the brand's domain (brandDomain, with MC_CONFIG) before a printer gets them\n`);
+              }
+              // every line scans for points: readable by its owner alone, as the secrets are.
+              // flush: on disk before the batch is activated, so a power cut then cannot leave an
+              // active batch beside a cut-off file. A new file, never one a killed run left
+              // (removed) or another run is writing (their lines would mix): a file of its own.
+              rmSync(part, { force: true });
+              const fd = openSync(part, 'wx', 0o600);
               fchmodSync(fd, 0o600);
+              const { dev, ino } = fstatSync(fd);
+              made = { dev, ino };
               return createWriteStream('', { fd, flush: true });
+            },
+            beforeActivate: () => {
+              if (!ours()) throw new Error(`${part} was replaced while this run wrote it (another codes create with --out ${options.out}?)`);
+              // a file that appeared at --out meanwhile (another run's, finished) is kept as the check before the run kept it
+              if (!options.force && lstatSync(options.out, { throwIfNoEntry: false })) {
+                throw new Error(`${options.out} appeared while this run wrote its codes (another codes create with the same --out?): choose another --out, or add --force to replace it`);
+              }
             },
             onProgress: (done, total) => {
               if (interrupted) throw new Error('interrupted');
@@ -107,10 +135,13 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
           if (!recorded) throw error;
           bar.stop();
           const status = await withdrawBatch(services, recorded);
-          if (status === 'revoked') rmSync(part, { force: true });
+          // another run's part-file is left to that run
+          const own = ours();
+          if (status === 'revoked' && own) rmSync(part, { force: true });
           // active: the file was written whole (and flushed) before the batch was activated
-          const kept = existsSync(part) ? part : options.out;
-          const fate = status === 'revoked' ? `batch ${recorded} withdrawn and ${part} removed; none of its codes will scan`
+          const kept = own ? part : options.out;
+          const fate = status === 'revoked' ? `batch ${recorded} withdrawn${own ? ` and ${part} removed` : ''}; none of its codes will scan`
+            : status === 'active' && !own && made ? `batch ${recorded} is active, but another run replaced ${part} before it was renamed: its codes are in no file; withdraw it with codes revoke-batch ${recorded}`
             : status === 'active' ? `batch ${recorded} is active all the same: ${kept} is kept and its codes scan`
             : `batch ${recorded} could not be withdrawn: run codes revoke-batch ${recorded} before anything prints ${part}`;
           if (!interrupted) {
@@ -129,8 +160,11 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
           `batch ${batch._id}: ${plural(batch.count, 'code')} for ${batch.sku} (${batch.name}), ${plural(batch.points, 'point')} each, ` +
             `valid ${batch.validTo ? `to ${beijingTime(batch.validTo)}` : 'with no end'}, key ${batch.keyId}; written to ${options.out} in ${seconds.toFixed(1)} s\n`,
         );
-      }, { createsDatabase: true }),
-    );
+        if (newDatabase) {
+          process.stderr.write(`note: ${database} is a new database, started by this run: these codes scan only where it serves, with the secrets.json beside it (another database refuses them as not valid); for the one the server uses, give its --db (or MC_DB), or run from the folder that holds its .data/\n`);
+        }
+      }, { createsDatabase: true });
+    });
 
   codes
     .command('list')

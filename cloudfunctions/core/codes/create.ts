@@ -11,6 +11,8 @@ export interface CreateBatchInput extends BatchSpec {
   /** Opens where the scan URLs go, one per line (a file for the printer), once the batch is recorded (pending); ended when complete. */
   open(batch: BatchDoc): NodeJS.WritableStream;
   onProgress?(done: number, total: number): void;
+  /** Called once every line is out, before the batch is activated: a throw withdraws the batch instead. */
+  beforeActivate?(): void | Promise<void>;
 }
 
 const LINES_PER_CHUNK = 8192;
@@ -98,6 +100,7 @@ export async function createBatch(services: Services, input: CreateBatchInput): 
       input.onProgress?.(to, spec.count);
     }
     await finish(out);
+    await input.beforeActivate?.();
   } catch (error) {
     await withdrawBatch(services, batch._id);
     throw error;

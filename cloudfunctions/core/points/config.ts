@@ -23,11 +23,26 @@ export const pointsConfigSchema = z.object({
   expiry: z.nullable(z.object({ yearsAfterEarning: z.number().check(z.int(), z.minimum(0), z.maximum(50)) })),
 });
 
+/** How wide a name is on the card: a Chinese (or other full-width) character takes two, a letter or digit one. */
+export const displayWidth = (text: string): number => [...text].reduce((width, c) => width + (c.codePointAt(0)! >= 0x2e80 ? 2 : 1), 0);
+
+/**
+ * The widest level name the cards have room for: on a 320 px phone the 积分 card's level pill sits
+ * beside a balance of 999,999,999, and a name wider than 6 Chinese characters runs over the balance.
+ */
+export const LEVEL_NAME_WIDTH = 12;
+
 const level = z.object({
   code: z.string().check(z.regex(/^[a-z][a-z0-9_]{0,19}$/)),
   // what the card shows: a name of spaces alone would show no level
-  name: z.string().check(z.minLength(1), z.refine((name) => name.trim().length > 0, 'must not be blank')),
-  minGrowth: count(),
+  name: z.string().check(
+    z.minLength(1),
+    z.refine((name) => name.trim().length > 0, 'must not be blank'),
+    z.refine((name) => displayWidth(name) <= LEVEL_NAME_WIDTH, `must fit the member card: at most 6 Chinese characters or ${LEVEL_NAME_WIDTH} letters`),
+  ),
+  // growth, not a rate: a member's reaches past a million (an opening of up to 1,000,000,000, a
+  // brand earning 10 growth per yuan), so a threshold may lie as far as one ledger entry carries
+  minGrowth: z.number().check(z.int(), z.minimum(0), z.maximum(1_000_000_000)),
 });
 
 /** The `levels` section: by growth, ascending, the first at 0, each code and name once. */

@@ -11,9 +11,21 @@ import { checkAdjustReason, postAdjust } from './ledger';
 import { relevel } from './relevel.store';
 import { isoOrNull, parseBeijingTime } from './time';
 import { verifyPoints } from './verify.store';
+import { COLLECTION, type BalanceDoc } from './types';
+import { levelName } from '../levels/rules';
 
-function parseDelta(value: string): number {
-  if (!/^[+-]?\d{1,9}$/.test(value) || Number(value) === 0) throw new InvalidArgumentError(`delta ${value} must be a non-zero whole number of points, at most 9 digits, e.g. 50 or -30`);
+/** DELTA: 0 only beside --growth (a correction of growth alone). */
+function parseDelta(value: string, growth: number | undefined): number {
+  if (!/^[+-]?\d{1,9}$/.test(value) || (Number(value) === 0 && growth === undefined)) {
+    throw new InvalidArgumentError(`delta ${value} must be a ${growth === undefined ? 'non-zero ' : ''}whole number of points, at most 9 digits, e.g. 50 or -30${growth === undefined ? '' : ', or 0 to change growth alone'}`);
+  }
+  // +0 and -0 are 0: JSON would store -0 as 0 anyway
+  return Number(value) || 0;
+}
+
+/** --growth: as DELTA, never 0 (leave it out to change points alone). */
+function parseGrowth(value: string): number {
+  if (!/^[+-]?\d{1,9}$/.test(value) || Number(value) === 0) throw new InvalidArgumentError(`must be a non-zero whole number of growth, at most 9 digits, e.g. 3000 or -500`);
   return Number(value);
 }
 
@@ -140,15 +152,21 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
 
   points
     .command('adjust <member> <delta>')
-    .description('add (or with a negative delta take away) points for a member, audited with the reason and $USER')
+    .description('add (or with a negative delta take away) points for a member, and with --growth its growth, audited with the reason and $USER')
     .requiredOption('--reason <reason>', 'why, kept on the ledger entry')
+    .option('--growth <g>', 'also add (or with a negative number take away, never below zero) growth, the level following; DELTA may then be 0', parseGrowth)
     .option('--request-id <id>', 'makes a retried command replay instead of adjusting twice (default: a new id)')
-    .option('--yes', `confirms an adjustment of more than ${LARGE_ADJUSTMENT.toLocaleString('en-US')} points`)
-    .action((member: string, deltaText: string, options: { reason: string; requestId?: string; yes?: boolean }) => {
-      const delta = parseDelta(deltaText);
+    .option('--yes', `confirms an adjustment of more than ${LARGE_ADJUSTMENT.toLocaleString('en-US')} points or growth`)
+    .action((member: string, deltaText: string, options: { reason: string; growth?: number; requestId?: string; yes?: boolean }) => {
+      const delta = parseDelta(deltaText, options.growth);
+      const growth = options.growth ?? 0;
       return run(async (services) => {
         if (Math.abs(delta) > LARGE_ADJUSTMENT && !options.yes) {
           throw new AppError('INVALID_INPUT', `${delta > 0 ? '+' : ''}${plural(delta, 'point')} is more than ${plural(LARGE_ADJUSTMENT, 'point')}: check the number, then run again with --yes`);
+        }
+        // 30000 typed for 3000 would lift a member two levels that points verify cannot see as wrong
+        if (Math.abs(growth) > LARGE_ADJUSTMENT && !options.yes) {
+          throw new AppError('INVALID_INPUT', `${growth > 0 ? '+' : ''}${growth} growth is more than ${LARGE_ADJUSTMENT} growth: check the number, then run again with --yes`);
         }
         // the ledger key is `adjust:<id>`: said in the operator's terms rather than the key's
         if (options.requestId !== undefined && !/^[^\s#]{1,193}$/.test(options.requestId)) {
@@ -167,10 +185,22 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
         if (!options.requestId) process.stderr.write(`request ${requestId}: if this run is cut off before it answers, run it again with --request-id ${requestId}\n`);
         const at = new Date(services.clock.now()).toISOString();
         const result = await services.store.transaction((tx) =>
-          postAdjust(tx, services, { key: `adjust:${requestId}`, memberId: member, points: delta, reason: options.reason, operator: operatorName(), at }),
+          postAdjust(tx, services, {
+            key: `adjust:${requestId}`, memberId: member, points: delta, ...(options.growth !== undefined && { growth: options.growth }), reason: options.reason, operator: operatorName(), at,
+          }),
         );
         const total = result.entries.reduce((sum, e) => sum + e.points, 0);
-        process.stdout.write(`${result.replayed ? 'already done' : 'adjusted'}: ${total > 0 ? '+' : ''}${plural(total, 'point')} for ${whose} (request ${requestId})\n`);
+        const signed = (n: number, unit: string) => `${n > 0 ? '+' : ''}${unit === 'point' ? plural(n, unit) : `${n} ${unit}`}`;
+        let moved = signed(total, 'point');
+        let level = '';
+        if (options.growth !== undefined) {
+          const grown = result.entries.reduce((sum, e) => sum + e.growth, 0);
+          moved = `${total === 0 ? '' : `${moved} and `}${signed(grown, 'growth')}`;
+          // the level the correction left, by name: what the operator set out to fix
+          const balance = target && !result.replayed ? await services.store.get<BalanceDoc>(COLLECTION.balances, target._id) : null;
+          if (balance) level = `; level now ${levelName(balance.level, services.config.levels)} (${balance.level})`;
+        }
+        process.stdout.write(`${result.replayed ? 'already done' : 'adjusted'}: ${moved} for ${whose} (request ${requestId})${level}\n`);
       });
     });
 }

@@ -30,7 +30,8 @@ export function describeEntry(entry: Pick<LedgerEntry, '_id' | 'kind' | 'source'
     case 'expire':
       return '积分过期';
     case 'adjust':
-      return '客服调整';
+      // an operator's correction of growth alone (a migration's mistake) says so: it explains a level changed
+      return what === '成长值' ? '客服调整成长值' : '客服调整';
     case 'redeem':
       return '积分兑换';
     case 'settle':

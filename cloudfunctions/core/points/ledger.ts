@@ -40,11 +40,15 @@
  *   expiring what is due at `at`; one entry per account touched (the first has
  *   the key, the others `key#2`, ...). Throws INVALID_INPUT, NOT_FOUND (no live
  *   member), INSUFFICIENT_POINTS (never below zero), IDEMPOTENCY_MISMATCH.
- * - `postAdjust(tx, services, { key, memberId, points, reason, operator, at })`:
+ * - `postAdjust(tx, services, { key, memberId, points, growth?, reason, operator, at })`:
  *   an operator's correction, audited with reason and operator; a positive
  *   one credits the member's home account (its WeChat record, else its first
  *   channel record) and repays what the member owes elsewhere, a negative one
- *   spends like a redemption. Throws INVALID_INPUT,
+ *   spends like a redemption. `growth` (points may then be 0) is added on the
+ *   home account, or taken from the member's accounts' growth, the home
+ *   account first, never below zero on any (as a refund never takes back more
+ *   growth than its order brought); the level follows in the same
+ *   transaction. One entry per account touched. Throws INVALID_INPUT,
  *   NOT_FOUND, INSUFFICIENT_POINTS, IDEMPOTENCY_MISMATCH.
  * - `expireAccount(tx, services, accountId, asOf)`: expires the account's lots
  *   due at `asOf`, one entry `expire:<lotId>` each, dated at the lot's expiry,
@@ -103,8 +107,10 @@ export interface RedeemInput {
 export interface AdjustInput {
   key: string;
   memberId: string;
-  /** Non-zero; negative takes points away. */
+  /** Negative takes points away; 0 only with `growth`. */
   points: number;
+  /** Growth to add (negative: take away, never below zero); absent or 0: points alone. */
+  growth?: number;
   reason: string;
   operator: string;
   at: string;
@@ -395,6 +401,8 @@ interface SpendSpec {
   note?: string;
   reason?: string;
   operator?: string;
+  /** An adjustment's growth per account (signed): each such account gets an entry, with or without points. */
+  growthBy?: ReadonlyMap<string, number>;
 }
 
 /** Spends across the member's accounts (after expiring what is due), one entry per account. */
@@ -408,7 +416,8 @@ async function spendIn(session: PointsSession, spec: SpendSpec): Promise<SpendRe
     await expireIn(session, id, spec.at);
     accounts.push((await session.get<AccountDoc>(COLLECTION.accounts, id))!);
   }
-  const plan = planSpend(accounts.map((a) => ({ accountId: a._id, state: a })), spec.points, spec.at);
+  // nothing to spend (an adjustment of growth alone) is no spend: a member who owes is not refused it
+  const plan = spec.points === 0 ? [] : planSpend(accounts.map((a) => ({ accountId: a._id, state: a })), spec.points, spec.at);
   if (!plan) {
     // what is due was expired above: the accounts' sum is what can be spent (an owed account takes from it)
     const available = Math.max(0, accounts.reduce((sum, account) => sum + account.points, 0));
@@ -417,15 +426,19 @@ async function spendIn(session: PointsSession, spec: SpendSpec): Promise<SpendRe
 
   const byAccount = new Map<string, Allocation[]>();
   for (const allocation of plan) byAccount.set(allocation.accountId, [...(byAccount.get(allocation.accountId) ?? []), allocation]);
+  // the accounts whose growth moves and no points: after those the spend took from
+  for (const accountId of spec.growthBy?.keys() ?? []) if (!byAccount.has(accountId)) byAccount.set(accountId, []);
   const ids = [...byAccount.keys()].map((_, i) => (i === 0 ? spec.key : `${spec.key}#${i + 1}`));
   const entries: LedgerEntry[] = [];
   let i = 0;
   for (const [accountId, allocations] of byAccount) {
-    const before = accounts.find((a) => a._id === accountId)!;
-    await session.commitAccount(before, take(before, allocations));
+    const before = accounts.find((a) => a._id === accountId) ?? (await session.account(accountId));
+    const growth = spec.growthBy?.get(accountId) ?? 0;
+    const taken = take(before, allocations);
+    await session.commitAccount(before, { ...taken, growth: taken.growth + growth });
     const points = allocations.reduce((sum, a) => sum + a.points, 0);
     const entry = withExtras({
-      _id: ids[i]!, accountId, memberId: before.memberId, kind: spec.kind, points: neg(points), growth: 0, at: spec.at, source: spec.source,
+      _id: ids[i]!, accountId, memberId: before.memberId, kind: spec.kind, points: neg(points), growth, at: spec.at, source: spec.source,
       hash: spec.hash, allocations, owed: 0, group: spec.key, recordedAt: session.now,
     }, spec);
     if (i === 0) entry.parts = ids.slice(1);
@@ -447,25 +460,77 @@ export async function redeemIn(session: PointsSession, input: RedeemInput): Prom
 
 export async function adjustIn(session: PointsSession, input: AdjustInput): Promise<SpendResult> {
   checkKey(input.key);
-  if (input.points === 0) throw invalid('an adjustment must change something');
-  checkAmount('points', Math.abs(input.points), 1);
+  const growth = input.growth ?? 0;
+  if (input.points === 0 && growth === 0) throw invalid('an adjustment must change something');
+  if (input.points !== 0) checkAmount('points', Math.abs(input.points), 1);
+  if (growth !== 0) checkAmount('growth', Math.abs(growth), 1);
   const reason = checkAdjustReason(input.reason);
   if (!input.operator || input.operator.length > 64) throw invalid('operator must be named');
   const at = checkAt(input.at);
-  const hash = contentHash({ op: 'adjust', memberId: input.memberId, points: input.points, reason });
+  // growth is hashed only when it moves: an adjustment of points alone keeps the hash it was posted with
+  const hash = contentHash({ op: 'adjust', memberId: input.memberId, points: input.points, reason, growth: growth === 0 ? undefined : growth });
   const source = { channel: 'service', ref: input.key.slice(input.key.indexOf(':') + 1) };
-  if (input.points < 0) {
-    return spendIn(session, { key: input.key, kind: 'adjust', memberId: input.memberId, points: -input.points, at, source, hash, reason, operator: input.operator });
-  }
   const replayed = await replaySpend(session, input.key, hash);
   if (replayed) return replayed;
   const member = await memberOrThrow(session, input.memberId);
-  const accountId = await ownAccountOf(session, member, input.memberId);
+  // a spend of points alone reads no records, as before growth could be adjusted
+  const homes = input.points > 0 || growth !== 0 ? await homesOf(session, member) : new Map<string, string | null>();
+  const growthBy = growth === 0 ? new Map<string, number>() : await growthMoves(session, member, homes, input.memberId, growth);
+  if (input.points <= 0) {
+    return spendIn(session, { key: input.key, kind: 'adjust', memberId: input.memberId, points: -input.points, at, source, hash, reason, operator: input.operator, growthBy });
+  }
+  const accountId = ownAccountOf(member, homes, input.memberId);
   if (!accountId) throw new AppError('NOT_FOUND', 'the member has no channel record to credit');
   const { entry } = await creditIn(session, {
-    key: input.key, accountId, points: input.points, growth: 0, at, source, kind: 'adjust', hash, reason, operator: input.operator, settle: true,
+    key: input.key, accountId, points: input.points, growth: growthBy.get(accountId) ?? 0, at, source, kind: 'adjust', hash, reason, operator: input.operator, settle: true,
   });
-  return { entries: [entry], replayed: false };
+  // growth taken beyond the home account's: an entry on each other account it comes from, parts of the credit
+  const parts: LedgerEntry[] = [];
+  for (const [other, moved] of growthBy) {
+    if (other === accountId) continue;
+    const before = await session.account(other);
+    await session.commitAccount(before, { points: before.points, growth: before.growth + moved, lots: before.lots, reversed: before.reversed });
+    parts.push(withExtras({
+      _id: `${input.key}#${parts.length + 2}`, accountId: other, memberId: before.memberId, kind: 'adjust', points: 0, growth: moved, at, source,
+      hash, allocations: [], owed: 0, group: input.key, recordedAt: session.now,
+    }, { reason, operator: input.operator }));
+  }
+  if (parts.length === 0) return { entries: [entry], replayed: false };
+  entry.group = input.key;
+  entry.parts = [...(entry.parts ?? []), ...parts.map((p) => p._id)];
+  session.addEntry(entry);
+  for (const part of parts) session.addEntry(part);
+  return { entries: [entry, ...parts], replayed: false };
+}
+
+/**
+ * Where an adjustment's growth moves, per account: added on the member's own account (as a
+ * credit is), or taken from the accounts' growth, that account first, then the others at home
+ * with the member as named, then the rest, by id. Never below zero on any account, as a refund
+ * never takes back more growth than its order brought: an unmerge gives each side its accounts
+ * as they stand, and an account below zero would give one side negative growth.
+ */
+async function growthMoves(session: PointsSession, member: MemberRef, homes: Homes, named: string, growth: number): Promise<Map<string, number>> {
+  const home = ownAccountOf(member, homes, named);
+  if (growth > 0) {
+    if (!home) throw new AppError('NOT_FOUND', 'the member has no channel record to credit');
+    return new Map([[home, growth]]);
+  }
+  const rank = (id: string) => (id === home ? 0 : homes.get(id) === named ? 1 : homes.get(id) === member._id ? 2 : 3);
+  const order = [...new Set(member.records ?? [])].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const moves = new Map<string, number>();
+  let held = 0;
+  let left = -growth;
+  for (const id of order) {
+    const account = await session.get<AccountDoc>(COLLECTION.accounts, id);
+    if (!account || account.growth <= 0) continue;
+    held += account.growth;
+    const taken = Math.min(left, account.growth);
+    if (taken > 0) moves.set(id, -taken);
+    left -= taken;
+  }
+  if (left > 0) throw new AppError('INVALID_INPUT', `growth cannot go below zero: ${-growth} to take away, the member has ${held}`, { growth: held });
+  return moves;
 }
 
 /**
@@ -477,15 +542,22 @@ export function homeAccountOf(member: MemberRef): string | null {
   return records.find((id) => id.startsWith('wechat:')) ?? records.find((id) => !id.startsWith('buyer:')) ?? records[0] ?? null;
 }
 
+/** Which member each of a member's records is at home with (an unmerge gives it back to that one). */
+type Homes = Map<string, string | null>;
+
+async function homesOf(session: PointsSession, member: MemberRef): Promise<Homes> {
+  const homes: Homes = new Map();
+  for (const id of member.records ?? []) homes.set(id, (await session.get<{ homeMemberId?: string | null } & Doc>('records', id))?.homeMemberId ?? null);
+  return homes;
+}
+
 /**
  * Where a credit given to a member goes (an operator's adjustment): as `homeAccountOf`, among the
  * records at home with the member as named first (one merged away since is credited through its
  * survivor, on its own records), then those at home with the survivor, so that undoing a merge
  * leaves the credit with the member the operator named, not with the other side.
  */
-async function ownAccountOf(session: PointsSession, member: MemberRef, named: string): Promise<string | null> {
-  const homes = new Map<string, string | null>();
-  for (const id of member.records ?? []) homes.set(id, (await session.get<{ homeMemberId?: string | null } & Doc>('records', id))?.homeMemberId ?? null);
+function ownAccountOf(member: MemberRef, homes: Homes, named: string): string | null {
   const homeTo = (memberId: string) => homeAccountOf({ ...member, records: [...homes].filter(([, home]) => home === memberId).map(([id]) => id) });
   return homeTo(named) ?? homeTo(member._id) ?? homeAccountOf(member);
 }

@@ -5,6 +5,7 @@ import { explainInterrupt, failIfAllRejected, progressBar, progressNote, warnIgn
 import { checkOutputFile, fileHead, MEMBER_COLUMNS } from '../channels/rows';
 import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
+import { decodeCursor } from '../store/cursor';
 import { importMembersFile } from './import';
 import { confirmLinkRequest, listLinkRequests, refuseLinkRequest } from './link-requests';
 import { exportMembers, listConflicts, listShared, mergeMembers, mergesOf, unmergeMembers } from './operator';
@@ -27,6 +28,16 @@ function pageLimit(given: string): number {
   const limit = Number(given);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Error(`--limit must be a whole number from 1 to 1000, got ${given}`);
   return limit;
+}
+
+/** A page cursor as a listing gives it out. */
+function isCursor(given: string): boolean {
+  try {
+    decodeCursor(given);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `import members`, `members export|merge|unmerge|merges|conflicts|shared|link-requests|link-confirm|link-refuse`. */
@@ -163,10 +174,12 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
   members
     .command('conflicts')
     .description('joins a limit refused (two phones on one member, say; also a phone binding or store card link a consumer asked for) or an unmerge keeps apart, newest first, for review')
-    .option('--limit <n>', 'how many (at most 1000)', '100')
-    .action((options: { limit: string }) => run(async (services) => {
+    .option('--limit <n>', 'how many identifiers, each with all its refusals (at most 1000)', '100')
+    .option('--after <cursor>', 'the next page: the cursor the page before printed')
+    .action((options: { limit: string; after?: string }) => run(async (services) => {
       const limit = pageLimit(options.limit);
-      const { conflicts, nextCursor } = await listConflicts(services, limit);
+      if (options.after !== undefined && !isCursor(options.after)) throw new Error(`--after takes the cursor an earlier members conflicts printed (after "more:"), got ${options.after}`);
+      const { conflicts, nextCursor } = await listConflicts(services, limit, options.after ?? null);
       for (const c of conflicts) {
         const named = (side: { recordId: string; memberId: string | null }) => `${side.recordId} (${side.memberId ? `member ${side.memberId}` : 'erased'})`;
         const asker = c.between.find((side) => side.recordId === c.askedBy);
@@ -179,7 +192,9 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
             : `at most ${c.limit} ${c.limitType} per member (identity.limits)`;
         process.stdout.write(`${beijingTime(c.at)}  ${c.value === null ? c.type : `${c.type} ${c.value}`} ${asker && holder ? 'of' : 'shared by'} ${sides}, not joined: ${why}\n`);
       }
-      process.stderr.write(`${plural(conflicts.length, 'conflict')}${nextCursor ? ' (more: raise --limit)' : ''}\n`);
+      // the next page as a command to run (the cursor is base64url: nothing a shell reads into)
+      const more = nextCursor ? ` (more: members conflicts --limit ${limit} --after ${shellQuoted(nextCursor)})` : '';
+      process.stderr.write(`${plural(conflicts.length, 'conflict')}${more}\n`);
     }));
 
   members

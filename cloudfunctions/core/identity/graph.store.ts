@@ -26,6 +26,11 @@ export interface RecordDoc extends Doc, RecordFields {
   apart: string[];
   /** Value keys (`phone:…`) of this record that no longer join it (a verified link replaced an old phone). */
   ignored?: string[];
+  /**
+   * On a WeChat record: the keys under which joins it asked for and was refused are listed (a phone's
+   * value, or a store card's own id), for erasure and for the walks of its member to find them.
+   */
+  refusedJoins?: string[];
   createdAt: string;
   updatedAt: string;
 }
@@ -407,6 +412,32 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
     if (!doc || JSON.stringify(refusalsOf(doc)) !== JSON.stringify(refusals)) cache.put('conflicts', conflictDoc(id, type, value, refusals));
     const carried = await cache.get<ValueDoc>('identifiers', id);
     if (carried && !carried.refused) cache.put('identifiers', { ...carried, refused: true });
+  }
+
+  // A store card refused is listed under the card's own id, which has no identifiers document, so no
+  // walk of a value reads it: the asking record notes the key, and the walks of that record look at
+  // its refusals again, keeping those that still stand (others, the graph's, are the value's walk's).
+  const askedUnder = new Set<string>();
+  for (const record of region.values()) {
+    for (const key of record.refusedJoins ?? []) if (!refusing.has(key) && !byValue.has(key) && !valueDocs.has(key)) askedUnder.add(key);
+  }
+  for (const key of askedUnder) {
+    const doc = await cache.get<ConflictDoc>('conflicts', key);
+    if (!doc) continue;
+    const standing = new Set((await askedStanding(key, doc)).map((refusal) => JSON.stringify(refusal)));
+    const recorded = refusalsOf(doc);
+    const kept = recorded.filter((refusal) => !refusal.askedBy || standing.has(JSON.stringify(refusal)));
+    if (kept.length === recorded.length) continue;
+    if (kept.length) {
+      cache.put('conflicts', conflictDoc(key, doc.type, doc.value, kept));
+      continue;
+    }
+    cache.remove('conflicts', key);
+    const value = await cache.get<ValueDoc>('identifiers', key);
+    if (value?.refused) {
+      const { refused: _gone, ...rest } = value;
+      cache.put('identifiers', rest);
+    }
   }
 
   // points share this transaction's cache: every document is written once, below

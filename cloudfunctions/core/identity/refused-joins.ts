@@ -52,7 +52,7 @@ export async function refusalsFound(cache: TxCache, key: string, asker: string, 
  * Records refused joins after the request's rollback, in a transaction of their own. A refusal whose
  * two sides (their members now) are listed already under its value is not listed again, so a retry
  * records nothing, nor is one that no longer stands (see below). The asking record notes the value
- * (`refusedJoins`), for erasure to find.
+ * (`refusedJoins`), for erasure and its member's walks to find, and is written with each refusal recorded.
  */
 export async function recordRefusedJoins(services: Services, refused: AskedJoin[]): Promise<void> {
   if (!refused.length) return;
@@ -69,7 +69,7 @@ export async function recordRefusedJoins(services: Services, refused: AskedJoin[
       return members.sort().join('\n');
     };
     for (const join of refused) {
-      const asker = await cache.get<RecordDoc & { refusedJoins?: string[] }>('records', join.askedBy);
+      const asker = await cache.get<RecordDoc & { trail?: number }>('records', join.askedBy);
       const other = await cache.get<RecordDoc>('records', join.other);
       if (!asker || !other) continue;
       const id = `${join.type}:${join.value}`;
@@ -91,7 +91,11 @@ export async function recordRefusedJoins(services: Services, refused: AskedJoin[
       // the value's walks look at its refusals again (and drop this one once it no longer stands)
       const value = await cache.get<ValueDoc>('identifiers', id);
       if (value && !value.refused) cache.put('identifiers', { ...value, refused: true });
-      if (!asker.refusedJoins?.includes(id)) cache.put('records', { ...asker, refusedJoins: [...(asker.refusedJoins ?? []), id] });
+      // Always written: on CloudBase the asker's erasure committing beside this collides with it on the
+      // record (erase.ts removes it), and one of the two runs again. A record noting the key already
+      // (a refusal under it recorded before, gone since) has its trail counted instead, since a write
+      // that changes nothing claims nothing under MongoDB's snapshot isolation.
+      cache.put('records', asker.refusedJoins?.includes(id) ? { ...asker, trail: (asker.trail ?? 0) + 1 } : { ...asker, refusedJoins: [...(asker.refusedJoins ?? []), id] });
     }
     await cache.flush();
   });

@@ -66,11 +66,14 @@ interface Props {
 const SCREENFUL = 10
 
 export default function HistoryList({ history, onRetry, onMore }: Props) {
-  const { entries, loading, error, nextCursor, answers } = history
+  const { entries, loading, error, nextCursor, answers, appended } = history
   const lines = shownLines(entries)
-  // a page whose entries folded into lines already shown (one expiry night's lots) or were hidden
-  // adds little: the next one is fetched without waiting for a scroll that cannot come
-  const short = !loading && !error && nextCursor !== null && lines.length < SCREENFUL
+  // a page whose entries all folded into lines already shown (one expiry night's lots) or were
+  // hidden leaves the list as tall as it was, with the consumer at its bottom: Taro's reach-bottom
+  // fires again only after a scroll away from the bottom, which nothing prompts
+  const addedNothing = appended > 0 && shownLines(entries.slice(0, entries.length - appended)).length === lines.length
+  // so it, and a list too short to scroll, gets the next page without waiting for a scroll that cannot come
+  const short = !loading && !error && nextCursor !== null && (lines.length < SCREENFUL || addedNothing)
   // after every answer, not only one that lengthens the list: a quiet refresh on coming back to
   // the tab sets the same entries again, after superseding (and so dropping) a next page asked for
   useEffect(() => {

@@ -17,11 +17,13 @@ export interface HistoryState {
   error: ApiError | null
   /** Answers set so far: one that sets the same entries again (a quiet refresh) still counts. */
   answers: number
+  /** Entries the last answer added below those shown (a further page); 0 after a first page or a refresh. */
+  appended: number
 }
 
 /** points.history, newest first, one page at a time (`loadMore` on reaching the bottom). */
 export function usePointsHistory() {
-  const [state, setState] = useState<HistoryState>({ entries: [], nextCursor: null, loading: 'first', error: null, answers: 0 })
+  const [state, setState] = useState<HistoryState>({ entries: [], nextCursor: null, loading: 'first', error: null, answers: 0, appended: 0 })
   const busy = useRef(false)
   const generation = useRef(0)
 
@@ -43,12 +45,12 @@ export function usePointsHistory() {
     try {
       const page = await callFunction('points', 'history', { cursor, limit: PAGE_SIZE })
       if (mine !== generation.current) return
-      setState((s) => ({ entries: replace ? page.entries : [...s.entries, ...page.entries], nextCursor: page.nextCursor, loading: null, error: null, answers: s.answers + 1 }))
+      setState((s) => ({ entries: replace ? page.entries : [...s.entries, ...page.entries], nextCursor: page.nextCursor, loading: null, error: null, answers: s.answers + 1, appended: replace ? 0 : page.entries.length }))
     } catch (error) {
       if (mine !== generation.current) return
       // a quiet refresh that failed still counts as an answer: it superseded a next page asked for;
       // the list shown stays, an empty one (还没有积分记录) included
-      setState((s) => (quiet && s.answers > 0 ? { ...s, answers: s.answers + 1 } : { ...s, loading: null, error: toApiError(error) }))
+      setState((s) => (quiet && s.answers > 0 ? { ...s, answers: s.answers + 1, appended: 0 } : { ...s, loading: null, error: toApiError(error) }))
     } finally {
       if (mine === generation.current) busy.current = false
     }
@@ -81,11 +83,11 @@ export function usePointsHistory() {
         entries.push(...page.entries)
         cursor = page.nextCursor
       } while (cursor && entries.length < REFRESH_MAX && !entries.some((entry) => entry.id === last))
-      setState((s) => ({ entries, nextCursor: cursor, loading: null, error: null, answers: s.answers + 1 }))
+      setState((s) => ({ entries, nextCursor: cursor, loading: null, error: null, answers: s.answers + 1, appended: 0 }))
     } catch {
       // what is shown stays (the next show tries again), and counts as an answer: the refresh
       // superseded a next page asked for
-      if (mine === generation.current) setState((s) => ({ ...s, answers: s.answers + 1 }))
+      if (mine === generation.current) setState((s) => ({ ...s, answers: s.answers + 1, appended: 0 }))
     } finally {
       if (mine === generation.current) busy.current = false
     }

@@ -57,6 +57,9 @@ export async function invoke(fn: CloudFunction, event: unknown, caller: Caller, 
       error: error instanceof Error ? error.name : typeof error,
       // a code such as SQLITE_FULL or SQLITE_CORRUPT tells a full disk from a damaged file; it carries no one's data
       code: errorCode(error),
+      // wx-server-sdk's number for what CloudBase or WeChat refused (-502005: a collection not created
+      // yet; -604101: an open API config.json does not declare), which its stack frame does not tell
+      errCode: sdkErrorCode(error),
       where,
     });
     return fail('INTERNAL', 'internal error');
@@ -67,6 +70,12 @@ export async function invoke(fn: CloudFunction, event: unknown, caller: Caller, 
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^[A-Z][A-Z0-9_]{0,39}$/.test(code) ? code : undefined;
+}
+
+/** wx-server-sdk's `errCode`, a whole number (its message may quote the request, so it is not logged). */
+function sdkErrorCode(error: unknown): number | undefined {
+  const errCode = (error as { errCode?: unknown } | null)?.errCode;
+  return Number.isSafeInteger(errCode) ? (errCode as number) : undefined;
 }
 
 export const statusOf = (envelope: Envelope<unknown>): number => (envelope.ok ? 200 : ERROR_STATUS[envelope.error.code]);

@@ -342,7 +342,9 @@ export async function reverseIn(session: PointsSession, input: ReverseInput, pre
   const name = reversedKey(input.of);
   const already = held[name] ?? { points: 0, growth: 0 };
   const expiry = credited.lot ? await session.entry(`expire:${credited.lot.id}`) : null;
-  const amounts = reversalAmounts(credited, input, already, expiry ? -expiry.points : 0);
+  const asked = reversalAmounts(credited, input, already, expiry ? -expiry.points : 0);
+  // growth an operator took away since (points adjust --growth) is not taken twice: never below zero
+  const amounts = { ...asked, growth: Math.min(asked.growth, Math.max(0, before.growth)) };
   const { state, allocations, owed } = debit(before, credited.accountId, { ...amounts, firstLot: credited.lot?.id });
   const reversed = { ...held, [name]: { points: already.points + amounts.points, growth: already.growth + amounts.growth } };
   await session.commitAccount(before, { ...state, reversed });

@@ -31,6 +31,12 @@ export interface ClusterRules {
   limits: Record<string, number>;
   /** Types in the order their joins are tried; unlisted types come after, by name. */
   priority: string[];
+  /**
+   * Records that only follow the holders of their values (a buyer an order file knows by phone
+   * alone): such a record joins the one group holding a value, and none when the value's holders
+   * are more than one group (two members a limit keeps apart): whose orders they were is not known.
+   */
+  follows?: (recordId: string) => boolean;
 }
 
 export interface Conflict {
@@ -120,15 +126,17 @@ export function cluster(records: readonly ClusterRecord[], excluded: ReadonlySet
     parent.set(drop, keep);
   };
 
-  // Every joinable value and the records that carry it.
+  // Every joinable value and the records that carry it (followers apart: they join last).
   const carriers = new Map<string, { identifier: IdentifierValue; records: string[] }>();
+  const followers = new Map<string, { identifier: IdentifierValue; records: string[] }>();
   for (const record of sorted) {
+    const into = rules.follows?.(record.id) ? followers : carriers;
     for (const identifier of record.identifiers) {
       const key = valueKey(identifier);
       if (excluded.has(key)) continue;
-      const entry = carriers.get(key) ?? { identifier, records: [] };
+      const entry = into.get(key) ?? { identifier, records: [] };
       if (entry.records[entry.records.length - 1] !== record.id) entry.records.push(record.id);
-      carriers.set(key, entry);
+      into.set(key, entry);
     }
   }
   const rank = (type: string) => {
@@ -167,6 +175,21 @@ export function cluster(records: readonly ClusterRecord[], excluded: ReadonlySet
           conflicts.push({ type: identifier.type, value: identifier.value, between: pair, ...refused.why });
         }
       }
+    }
+  }
+
+  // A follower joins the one group that holds its value; with none, or with two a limit or an
+  // operator keeps apart, it stays with the value's other followers alone.
+  for (const key of [...followers.keys()].sort()) {
+    const holders = new Set((carriers.get(key)?.records ?? []).map(find));
+    let root = holders.size === 1 ? [...holders][0]! : null;
+    for (const id of followers.get(key)!.records) {
+      const mine = find(id);
+      if (root === null) { root = mine; continue; }
+      const theirs = find(root);
+      if (mine === theirs || refusal(groups.get(mine)!, groups.get(theirs)!)) continue;
+      union(mine, theirs);
+      root = find(theirs);
     }
   }
 

@@ -140,6 +140,9 @@ export interface GraphOutcome {
 /** A value stops listing records past this; by then it is a shared value by any standard. */
 const RECORDS_CAP = 64;
 
+/** The `channels` key of buyer records (`buyer:<channel>-<phone key>`, identity/buyers.ts). */
+const BUYER_CHANNEL = 'buyer';
+
 /**
  * Whether a value joins no one under the rules as configured now: set aside as shared (for good,
  * also once a later file corrects some of its records), on more records of one channel than the
@@ -147,7 +150,9 @@ const RECORDS_CAP = 64;
  * aside only because the config blocked it (`blocked`) follows the config when the number comes off.
  */
 export function asideState(doc: ValueDoc, rules: IdentityRules): { quarantined: boolean; blocked: boolean } {
-  const shared = (doc.quarantined && !doc.blocked) || Object.values(doc.channels).some((count) => count > rules.quarantineThreshold);
+  // Buyer records (identity/buyers.ts: one per channel an order file knows the phone in) are one
+  // buyer's stand-ins, not records of one channel: however many, they make no number a shop's.
+  const shared = (doc.quarantined && !doc.blocked) || Object.entries(doc.channels).some(([channel, count]) => channel !== BUYER_CHANNEL && count > rules.quarantineThreshold);
   const blocked = !shared && rules.isBlocked(doc);
   return { quarantined: shared || blocked, blocked };
 }

@@ -25,5 +25,7 @@ export function identityRules(services: Pick<Services, 'config' | 'secrets'>): I
     priority: ['link', ...identity.priority],
     quarantineThreshold: identity.quarantineThreshold,
     isBlocked: (identifier) => identifier.type === 'phone' && blocked.has(identifier.value),
+    // a buyer known by phone alone (identity/buyers.ts) joins the phone's holder, never picks one of two
+    follows: (recordId) => recordId.startsWith('buyer:'),
   };
 }

@@ -1,11 +1,11 @@
 import { importFileInBatches, ORDER_COLUMNS, type FileImportOptions, type RowItem, type RowPlan, type RowPlanner } from '../channels/rows';
-import { PointsSession } from '../points/accounts.store';
+import { PointsSession, type MemberRef } from '../points/accounts.store';
 import { earnRateOf, type EarnRate } from '../points/config';
 import { earnHash, earnIn, MAX_POINTS, reverseHash, reverseIn, type EarnInput, type ReverseInput } from '../points/ledger';
 import { canonicalJson, orderEarning, refundAtEarnedRate } from '../points/rules';
 import { COLLECTION, type LedgerEntry } from '../points/types';
 import type { Services } from '../runtime/services';
-import { buyerRecordId, ensurePhoneBuyers, phoneSetAside, withoutEra } from '../identity/buyers';
+import { BUYER_PREFIX, buyerRecordId, ensurePhoneBuyers, phoneSetAside, withoutEra } from '../identity/buyers';
 import { blockedPhoneKeys, identityRules } from '../identity/identity.rules';
 import { CHANNEL, checkImportChannel } from '../identity/records';
 import { phoneKeyFromSha256 } from '../identity/normalize';
@@ -226,8 +226,15 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
     const accounts = await session.prefetch(COLLECTION.accounts, accountIds);
     const records = await session.prefetch('records', accountIds.filter((id) => !accounts.has(id)));
     const members = new Set<string>();
-    for (const doc of [...accounts.values(), ...records.values()]) if (typeof doc.memberId === 'string') members.add(doc.memberId);
+    /** Members of buyers known by phone alone: whether someone holding the phone is there yet (below). */
+    const phoneMembers = new Set<string>();
+    for (const doc of [...accounts.values(), ...records.values()]) {
+      if (typeof doc.memberId !== 'string') continue;
+      members.add(doc.memberId);
+      if (doc._id.startsWith(BUYER_PREFIX)) phoneMembers.add(doc.memberId);
+    }
     await session.prefetch(COLLECTION.balances, members);
+    await session.prefetch('members', phoneMembers);
 
     for (const { line, order, earn, reverse, hashes: own } of accepted) {
       const earned = (await session.entry(earn.key)) !== null;
@@ -236,7 +243,9 @@ export async function importPlannedOrders(services: Services, context: OrderPlan
       let expired = 0;
       if (!earned) {
         const { entry } = await earnIn(session, earn, { hash: own.earn });
-        pending = entry.memberId === null;
+        // a buyer known by phone alone has a member of its own until someone holding the phone is there
+        pending = entry.memberId === null
+          || (earn.accountId.startsWith(BUYER_PREFIX) && ((await session.get<MemberRef>('members', entry.memberId))?.records ?? []).every((id) => id.startsWith(BUYER_PREFIX)));
         // a lot due when it opened expired at once (ledger.ts creditIn): no read needed to know
         expired = entry.lot && entry.lot.expiresAt <= session.now ? entry.lot.points : 0;
       }

@@ -73,7 +73,8 @@ describe('import orders', () => {
   it('earns once per order at its paidAt, reverses refunds, and rejects rows with reasons', async () => {
     const file = write('orders.csv', CSV);
     const summary = await importFile(file);
-    expect(summary).toMatchObject({ read: 9, credited: 5, refunded: 2, unchanged: 1, pending: 1, rejected: 3, points: 125 + 50 + 200 + 10 + 300, reversedPoints: 50 + 50 });
+    // waiting: A7 (Tmall member T9 not imported) and A5 (a phone no one holds yet)
+    expect(summary).toMatchObject({ read: 9, credited: 5, refunded: 2, unchanged: 1, pending: 2, rejected: 3, points: 125 + 50 + 200 + 10 + 300, reversedPoints: 50 + 50 });
     expect(summary.reasons).toEqual({ buyer_missing: 1, amount_invalid: 1, malformed_line: 1 });
     const rejects = readFileSync(summary.rejectsFile!, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { reason: string; orderId?: string });
     expect(rejects.map((r) => [r.orderId ?? null, r.reason])).toEqual([['A4', 'buyer_missing'], ['A6', 'amount_invalid'], [null, 'malformed_line']]);

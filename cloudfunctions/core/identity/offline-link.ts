@@ -213,8 +213,12 @@ export async function joinCard(cache: TxCache, services: Services, card: RecordD
   const torn = [...mine, ...cards].filter((id) => result.assignment.has(id) && result.assignment.get(id) !== memberId);
   if (torn.length) {
     // the card joined, but a limit left behind a record of one side: the two members cannot be one
-    const limitType = await limitBroken(cache, services, [...new Set([...mine, ...cards])]);
-    const refused = [{ type: card.channel, value: card.channelMemberId, askedBy: wechat._id, other: card._id, reason: 'limit' as const, ...(limitType ? { limitType } : {}) }];
+    const sides = [...new Set([...mine, ...cards])];
+    const limitType = await limitBroken(cache, services, sides);
+    // no limit, but an operator's unmerge keeps a record of one side apart from the other: theirs,
+    // and known to them, so not listed (as the card's own refusal above is not)
+    const keptApart = !limitType && (await apartWithin(cache, sides));
+    const refused = keptApart ? [] : [{ type: card.channel, value: card.channelMemberId, askedBy: wechat._id, other: card._id, reason: 'limit' as const, ...(limitType ? { limitType } : {}) }];
     throw new RefusedJoinError('CONFLICT', 'this card belongs to a member that cannot be joined; ask the store', { reason: 'cannot_join' }, refused);
   }
   // The card left a member that lives on (its old phone keeps another record there, a Tmall card
@@ -264,4 +268,10 @@ async function limitBroken(cache: TxCache, services: Services, ids: string[]): P
     if (values.size > limit) return type;
   }
   return null;
+}
+
+/** Whether an operator's unmerge keeps any two of these records apart. */
+async function apartWithin(cache: TxCache, ids: string[]): Promise<boolean> {
+  const all = new Set(ids);
+  return [...(await cache.getMany<RecordDoc>('records', ids)).values()].some((r) => r.apart?.some((id) => all.has(id)));
 }

@@ -38,8 +38,14 @@ function oracle(ledger: LedgerEntry[], records: readonly string[]): { lines: Lin
   const groups = [...ops.values()].map((parts) => parts.sort(newestFirst)).sort((a, b) => newestFirst(a[0]!, b[0]!));
   const lines: Line[] = [];
   const order: [string, string][] = [];
+  // a credit says what of it repaid a debt: on its own account (its lot opened with less) and moved into the member's other accounts
+  const note = (head: LedgerEntry, parts: LedgerEntry[]) => {
+    if (head.points <= 0 || !['earn', 'adjust', 'migrate'].includes(head.kind)) return '';
+    const repaid = Math.min(head.points, head.points - (head.lot?.points ?? 0) + sum(parts.filter((p) => p !== head && p.kind === 'settle' && p.points > 0), (p) => p.points));
+    return repaid === 0 ? '' : repaid === head.points ? '（已抵扣欠分）' : `（其中 ${repaid.toLocaleString('en-US')} 积分已抵扣欠分）`;
+  };
   const line = (head: LedgerEntry, parts: LedgerEntry[]): Line => ({
-    id: entryId(head._id), kind: head.kind, points: sum(parts, (p) => p.points), growth: sum(parts, (p) => p.growth), at: head.at, description: describeEntry(head),
+    id: entryId(head._id), kind: head.kind, points: sum(parts, (p) => p.points), growth: sum(parts, (p) => p.growth), at: head.at, description: describeEntry(head) + note(head, parts),
   });
   for (const parts of groups) {
     const newest = parts[0]!;

@@ -177,6 +177,28 @@ function historyLines(parts: LedgerEntry[]): PointsHistoryEntry[] {
   const sum = (entries: LedgerEntry[]) => ({ points: entries.reduce((total, p) => total + p.points, 0), growth: entries.reduce((total, p) => total + p.growth, 0) });
   const moves = parts.filter((p) => p !== head && p.kind === 'settle');
   const moved = sum(moves);
-  if (head._id !== head.group || (moved.points === 0 && moved.growth === 0)) return [{ ...historyEntry(head), ...sum(parts) }];
-  return [{ ...historyEntry(head), ...sum(parts.filter((p) => !moves.includes(p))) }, { ...historyEntry(moves[0]!), ...moved }];
+  if (head._id !== head.group || (moved.points === 0 && moved.growth === 0)) {
+    return [{ ...historyEntry(head), description: withRepaid(head, repaidBy(head, moves)), ...sum(parts) }];
+  }
+  // the moves are a line of their own, which says what they repaid: the head says only what its own account owed
+  return [{ ...historyEntry(head), description: withRepaid(head, repaidBy(head, [])), ...sum(parts.filter((p) => !moves.includes(p))) }, { ...historyEntry(moves[0]!), ...moved }];
+}
+
+/**
+ * What of a credit went to what the member owed: on its own account (its lot opened with less)
+ * and on the member's other accounts (its settle parts into them, among `moves`). Without a word
+ * of it, a scan's +50 reads as 50 more to spend while the balance stayed owed.
+ */
+function repaidBy(head: LedgerEntry, moves: LedgerEntry[]): number {
+  if (head.points <= 0 || !['earn', 'adjust', 'migrate'].includes(head.kind)) return 0;
+  const own = head.points - (head.lot?.points ?? 0);
+  const into = moves.reduce((total, p) => total + Math.max(0, p.points), 0);
+  return Math.min(head.points, own + into);
+}
+
+/** 扫码积分 · 玫瑰精华水（已抵扣欠分）, or （其中 30 积分已抵扣欠分） when only part of it did: the scan page's words. */
+function withRepaid(head: LedgerEntry, repaid: number): string {
+  const description = describeEntry(head);
+  if (repaid <= 0) return description;
+  return repaid >= head.points ? `${description}（已抵扣欠分）` : `${description}（其中 ${repaid.toLocaleString('en-US')} 积分已抵扣欠分）`;
 }

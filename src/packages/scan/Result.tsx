@@ -17,6 +17,8 @@ export interface Redeemed {
 
 interface Props {
   result: { ok: true; data: Redeemed } | { ok: false; error: ApiError }
+  /** The visitor agreed to the current terms already (NOT_BOUND): joining asks only for the phone. */
+  consented?: boolean
   onJoin: () => void
   onAgain: () => void
   onPoints: () => void
@@ -32,7 +34,7 @@ interface Look {
   secondary?: { text: string; onClick: () => void }
 }
 
-function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
+function look({ result, consented, onJoin, onAgain, onPoints, onRetry }: Props): Look {
   if (result.ok) {
     const { data } = result
     // the same code scanned again says so, with when (a 重试 of a lost answer is no repeat: it shows the credit)
@@ -85,7 +87,7 @@ function look({ result, onJoin, onAgain, onPoints, onRetry }: Props): Look {
         title: '加入会员即可领取积分',
         lines: [
           ...(product ? [`${product} 正品验证通过`] : []),
-          `您还不是会员。入会只需同意隐私条款并绑定手机号，完成后即可领取这件商品的${earns}积分。`,
+          `您还不是会员。入会只需${consented ? '' : '同意隐私条款并'}绑定手机号，完成后即可领取这件商品的${earns}积分。`,
         ],
         primary: { text: '立即入会领积分', onClick: onJoin },
       }

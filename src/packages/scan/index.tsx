@@ -2,7 +2,7 @@ import { Text, Textarea, View } from '@tarojs/components'
 import Taro, { useRouter } from '@tarojs/taro'
 import { Button } from '@nutui/nutui-react-taro'
 import { useCallback, useEffect, useState } from 'react'
-import { ApiError, callFunction, toApiError } from '../../api'
+import { ApiError, callFunction, errorTime, toApiError } from '../../api'
 import { LoadingView } from '../../components/StatusView'
 import { setNextStep } from '../../launch/intent'
 import { newAttemptId } from '../../lib/attempt'
@@ -15,7 +15,7 @@ type Input = { q: string } | { code: string }
 type ScanState =
   | { status: 'idle'; hint?: string }
   | { status: 'redeeming'; input: Input }
-  | { status: 'done'; input: Input; requestId: string; result: { ok: true; data: Redeemed } | { ok: false; error: ApiError } }
+  | { status: 'done'; input: Input; requestId: string; result: { ok: true; data: Redeemed } | { ok: false; error: ApiError }; consented?: boolean }
 
 /**
  * Scan a product's one-item-one-code for points: WeChat's scanner in the mini-program; in a
@@ -33,7 +33,11 @@ export default function ScanPage() {
       const data = await callFunction('codes', 'redeem', { ...input, requestId })
       setState({ status: 'done', input, requestId, result: { ok: true, data } })
     } catch (error) {
-      setState({ status: 'done', input, requestId, result: { ok: false, error: toApiError(error) } })
+      const failure = toApiError(error)
+      // not a member yet: one who agreed to the terms already is asked only for the phone (a login
+      // that fails leaves the whole way to join said)
+      const consented = failure.code === 'NOT_BOUND' && !errorTime(failure) ? (await callFunction('member', 'login', {}).catch(() => null))?.consented : undefined
+      setState({ status: 'done', input, requestId, result: { ok: false, error: failure }, consented })
     }
   }, [])
 
@@ -82,6 +86,7 @@ export default function ScanPage() {
       <View className="mc-page">
         <Result
           result={state.result}
+          consented={state.consented}
           onJoin={() => joinThenRedeem(state.input)}
           onAgain={() => {
             // a redeemed code is done with; a refused one stays in the box to be corrected

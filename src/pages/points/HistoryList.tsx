@@ -13,11 +13,15 @@ export const KIND_LABELS: Record<PointsHistoryEntry['kind'], string> = {
   expire: '过期',
   reverse: '退款扣回',
   adjust: '调整',
-  // neutral: a store's opening balance may come in owed (negative)
+  // an opening balance that came in owed says so (see kindLabel): 转入 beside −1,234 reads as points received
   migrate: '转入',
   // shown inside the credit or refund that settled it; a line of its own only if the server ever sends one
   settle: '抵还欠分',
 }
+
+/** The entry's kind, in a word: an owed opening balance (门店会员原有积分 −1,234) came in as a debt. */
+export const kindLabel = (entry: Pick<PointsHistoryEntry, 'kind' | 'points'>): string =>
+  entry.kind === 'migrate' && entry.points < 0 ? '欠分转入' : KIND_LABELS[entry.kind]
 
 function Entry({ entry }: { entry: PointsHistoryEntry }) {
   const tone = entry.points > 0 ? 'plus' : entry.points < 0 ? 'minus' : 'zero'
@@ -29,7 +33,7 @@ function Entry({ entry }: { entry: PointsHistoryEntry }) {
       <View className="history__main">
         <Text className="history__desc">{maskPhones(entry.description)}</Text>
         <Text className="history__meta">
-          <Text className={`history__kind history__kind--${entry.kind}`}>{KIND_LABELS[entry.kind]}</Text>
+          <Text className={`history__kind history__kind--${entry.kind}`}>{kindLabel(entry)}</Text>
           {formatDateTime(entry.at)}
         </Text>
       </View>

@@ -178,11 +178,11 @@ describe('积分', () => {
     expect(screen.queryByText('正在加载更多…')).toBeNull()
   })
 
-  it('labels an opening balance 转入 whichever its sign (a store may hand over points owed)', async () => {
+  it('labels an opening balance that came in owed 欠分转入 (a store may hand over points owed)', async () => {
     mockApi({ 'member.login': JOINED, 'points.summary': SUMMARY, 'points.history': { data: { entries: [entry(1, -300, 'migrate', '门店会员原有积分')], nextCursor: null } } })
     render(<PointsPage />)
     expect(await screen.findByText('门店会员原有积分')).toBeTruthy()
-    expect(screen.getByText('转入')).toBeTruthy()
+    expect(screen.getByText('欠分转入')).toBeTruthy()
     expect(screen.getByText('-300')).toBeTruthy()
   })
 

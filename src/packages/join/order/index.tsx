@@ -56,7 +56,7 @@ type Outcome = { tone: 'ok'; points: number; available: number; boundAt: string;
  * link without one is a Tmall card, as all were before cards named theirs).
  */
 export default function OrderPage() {
-  const { state, reload, joined } = useMembership()
+  const { state, reload, joined, member } = useMembership()
   const params = useRouter().params
   const campaign = decodeParam(params.campaign)
   const platform = decodeParam(params.platform) ?? 'tmall'
@@ -106,7 +106,7 @@ export default function OrderPage() {
       {state.status === 'ready' && !joined && (
         <View className="join-step">
           <Text className="join-step__title">先加入会员，再绑定订单</Text>
-          <Text className="join-step__desc">包裹卡积分会发到您的会员账户。请先同意隐私条款并绑定下单时使用的手机号。</Text>
+          <Text className="join-step__desc">{`包裹卡积分会发到您的会员账户。请先${member?.consented ? '' : '同意隐私条款并'}绑定下单时使用的手机号。`}</Text>
           <Button type="primary" shape="round" block className="join-primary" onClick={joinFirst}>
             立即入会
           </Button>

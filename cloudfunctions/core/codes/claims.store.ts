@@ -4,7 +4,7 @@ import { PointsSession } from '../points/accounts.store';
 import type { LedgerEntry } from '../points/types';
 import type { Services } from '../runtime/services';
 import { encodeCursor } from '../store/cursor';
-import type { Doc, DocStore } from '../store/port';
+import { StoreConflictError, type Doc, type DocStore } from '../store/port';
 
 /**
  * A code is claimed by its ledger entry: `ledger/scan:{body}` (key id, batch,
@@ -53,6 +53,11 @@ export function claimAndEarn(services: Services, earn: EarnInput): Promise<{ mem
     const session = new PointsSession(tx, services);
     // the entry is written with create at flush, which fails if the code was claimed: no replay read
     session.cache.knownAbsent('ledger', earn.key);
+    // A lot is named by the entry that opened it: an account holding a lot of this key holds the
+    // claim already (its consumer scanning the code again). Crediting on would act on a claim taken
+    // as absent, and repaying what the member owes since from two lots of one name fails outright
+    // (not as the create's conflict below): it is that conflict, at once.
+    if ((await session.account(earn.accountId)).lots.some((lot) => lot.id === earn.key)) throw new StoreConflictError('ledger', earn.key);
     const { entry } = await earnIn(session, earn, { settle: true });
     // the consumer's record was erased after it was read: the code stays unused, for no one
     if (!entry.memberId) throw new AppError('NOT_BOUND', 'bind a phone to earn points');

@@ -34,14 +34,29 @@ export class RefusedJoinError extends AppError {
  * The refusals the graph just found (inside the asking transaction, after applyRecordChanges) on
  * `key` between `asker` and another record, as joins asked for, listed under `as` (the key itself
  * by default).
+ *
+ * With `walked` (the walk's assignment, and the value's conflicts as recorded before the request's
+ * changes), also a refusal between the side the asker joined and another that did not stand before:
+ * the walk names the first carrier of each side, which may be a record the asker joined on the way
+ * (another carrier of the phone, torn from the member the asker is refused) rather than the asker.
+ * A refusal that stood before between two others on the value is the graph's, not the asker's.
  */
-export async function refusalsFound(cache: TxCache, key: string, asker: string, as?: { type: string; value: string }): Promise<AskedJoin[]> {
+export async function refusalsFound(
+  cache: TxCache, key: string, asker: string, as?: { type: string; value: string },
+  walked?: { assignment: ReadonlyMap<string, string>; recorded: ConflictDoc | null },
+): Promise<AskedJoin[]> {
   const doc = await cache.get<ConflictDoc>('conflicts', key);
+  const memberOf = (id: string) => walked?.assignment.get(id);
+  const mine = (id: string) => id === asker || (memberOf(id) !== undefined && memberOf(id) === memberOf(asker));
+  const sides = (pair: readonly string[]) => pair.map((id) => memberOf(id) ?? `?${id}`).sort().join('\n');
+  const stood = new Set(walked?.recorded ? refusalsOf(walked.recorded).filter((r) => !r.askedBy).map((r) => sides(r.between)) : []);
   const found: AskedJoin[] = [];
   for (const refusal of doc ? refusalsOf(doc) : []) {
     // a limit's (one an operator's unmerge keeps apart is theirs, and known to them)
-    if (refusal.askedBy || refusal.reason !== 'limit' || !refusal.between.includes(asker)) continue;
-    const other = refusal.between.find((id) => id !== asker);
+    if (refusal.askedBy || refusal.reason !== 'limit') continue;
+    const theirs = refusal.between.includes(asker) || (!!walked && refusal.between.some(mine) && !stood.has(sides(refusal.between)));
+    if (!theirs) continue;
+    const other = refusal.between.find((id) => !mine(id));
     if (!other) continue;
     found.push({ type: as?.type ?? doc!.type, value: as?.value ?? doc!.value, askedBy: asker, other, reason: refusal.reason, ...(refusal.limitType ? { limitType: refusal.limitType } : {}) });
   }

@@ -3,7 +3,7 @@ import type { Caller, Services } from '../runtime/services';
 import { AppError } from '../runtime/errors';
 import type { Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
-import { applyRecordChanges, type GraphOutcome } from './graph.store';
+import { applyRecordChanges, type ConflictDoc, type GraphOutcome, type ValueDoc } from './graph.store';
 import { findWechatRecord, hasPhone, liveMember, type WechatRecordDoc } from './lookup';
 import { encryptPhone, maskPhone, normalizePhone, phoneKey } from './normalize';
 import { recordingRefusedJoins, refusalsFound, RefusedJoinError } from './refused-joins';
@@ -123,6 +123,9 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
       ...(hasPhone(record) ? {} : { phoneBoundAt: nowIso(services) }),
       trail: (record.trail ?? 0) + 1, // the receipt written below
     };
+    // the refusals on the phone before the binding: the graph's between others, none of them the consumer's doing
+    // (read only when the value is flagged as having some: the walk reads both documents anyway)
+    const recorded = (await cache.get<ValueDoc>('identifiers', `phone:${key}`))?.refused ? await cache.get<ConflictDoc>('conflicts', `phone:${key}`) : null;
     const outcome: GraphOutcome = await applyRecordChanges(cache, services, [{ before: record, after: next }]);
     const memberId = outcome.assignment.get(record._id)!;
     const holder = (await cache.get<Doc & { memberId: string | null; quarantined: boolean; records: string[] }>('identifiers', `phone:${key}`))!;
@@ -132,7 +135,7 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
       // a store card proved someone's by other means carries its old phone without it deciding anything
       if ((await cache.get<Doc & { ignored?: string[] }>('records', id))?.ignored?.includes(`phone:${key}`)) continue;
       // nothing of the binding is written; the refusal is recorded for the CRM team once this rolls back
-      throw new RefusedJoinError('PHONE_CONFLICT', 'this phone belongs to a member that cannot be joined', undefined, await refusalsFound(cache, `phone:${key}`, record._id));
+      throw new RefusedJoinError('PHONE_CONFLICT', 'this phone belongs to a member that cannot be joined', undefined, await refusalsFound(cache, `phone:${key}`, record._id, undefined, { assignment: outcome.assignment, recorded }));
     }
     // Joined the phone's member: by a merge, or by the caller's record leaving a
     // member that keeps another phone (one phone per member), recorded as a split.

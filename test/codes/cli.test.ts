@@ -44,7 +44,7 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
   it('an operator creates a batch; a bound member redeems a line of the file in the dev runtime and sees the points', async () => {
     const file = temp.file('print.txt');
     const created = await cli('codes', 'create', '--sku', 'CREAM-50', '--name', '面霜 50ml', '--points', '30', '--count', '1000', '--valid-to', '2099-12-31', '--out', file);
-    expect(created).toMatchObject({ failed: false, out: expect.stringMatching(/^batch [2-9A-HJ-NP-Z]{4}: 1000 codes for CREAM-50 \(面霜 50ml\), 30 points each, valid to 2099-12-31 23:59:59 Beijing, key A/) });
+    expect(created).toMatchObject({ failed: false, out: expect.stringMatching(/^batch [2-9A-HJ-NP-Z]{4}: 1,000 codes for CREAM-50 \(面霜 50ml\), 30 points each, valid to 2099-12-31 23:59:59 Beijing, key A/) });
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(1000);
     expect(new Set(lines).size).toBe(1000);

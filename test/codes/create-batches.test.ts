@@ -135,7 +135,7 @@ describe('codes create: the printer\'s file, the store, reruns and scanning', ()
     const out = fresh.temp.file('print.txt');
     const args = ['codes', 'create', '--sku', 'CREAM-50', '--name', '玫瑰精华水, 100ml', '--points', '30', '--count', '20000', '--valid-to', '2099-12-31', '--out', out];
     const created = await cli(...args);
-    expect(created.out).toMatch(/^batch (\w{4}): 20000 codes for CREAM-50 \(玫瑰精华水, 100ml\), 30 points each, valid to 2099-12-31 23:59:59 Beijing, key A; written to /);
+    expect(created.out).toMatch(/^batch (\w{4}): 20,000 codes for CREAM-50 \(玫瑰精华水, 100ml\), 30 points each, valid to 2099-12-31 23:59:59 Beijing, key A; written to /);
     const batchId = /^batch (\w{4}):/.exec(created.out)![1]!;
 
     const text = readFileSync(out, 'utf8');

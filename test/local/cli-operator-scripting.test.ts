@@ -82,7 +82,7 @@ describe('the member-centre CLI at a terminal and under a script', () => {
       }
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(screen).toMatch(/interrupted after \d+ rows?: every batch written so far stays whole/);
+    expect(screen).toMatch(/interrupted after [\d,]+ rows?: every batch written so far stays whole/);
     expect(code).toBe(130);
     // the bar hid the cursor and turned line wrapping off: both are turned on again
     const hidden = screen.lastIndexOf('\x1b[?25l');
@@ -99,7 +99,7 @@ describe('the member-centre CLI at a terminal and under a script', () => {
     const stopped = await signalledRun(['import', 'members', '--channel', 'offline', '--file', csv], () => membersIn() >= 2000, 'SIGTERM');
     expect(stopped.signal).toBeNull();
     expect(stopped.code).toBe(143);
-    expect(stopped.stderr).toMatch(/interrupted after \d+ rows?: every batch written so far stays whole; run the same command again to finish/);
+    expect(stopped.stderr).toMatch(/interrupted after [\d,]+ rows?: every batch written so far stays whole; run the same command again to finish/);
     const again = await cli('import', 'members', '--channel', 'offline', '--file', csv);
     expect(again.failed).toBe(false);
     const exported = await cli('members', 'export');

@@ -136,7 +136,7 @@ describe('an import killed part-way and run again', () => {
     expect(await ok(killed, 'points', 'verify')).toMatch(/no differences/);
     // and once more changes nothing
     expect(await ok(killed, 'import', 'members', '--channel', 'tmall', '--file', file, '--rejects', temp.file('third.rejects.jsonl')))
-      .toMatch(new RegExp(`0 new, 0 updated, ${MEMBERS} unchanged, \\d+ repeating a member listed earlier in the file, 0 rejected; 0 members created`));
+      .toMatch(new RegExp(`0 new, 0 updated, ${MEMBERS.toLocaleString('en-US')} unchanged, \\d+ repeating a member listed earlier in the file, 0 rejected; 0 members created`));
   });
 
   it('import orders: killed after some batches, run again, earns and refunds each order once, as an uninterrupted import does', async () => {

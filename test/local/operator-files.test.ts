@@ -405,7 +405,7 @@ describe('the operator\'s files and slips', () => {
     const rows = Array.from({ length: 20_000 }, (_, i) => `T${i},${i % 50}`).join('\n');
     await cli('import', 'members', '--channel', 'tmall', '--file', file('big.csv', `channelMemberId,points\n${rows}\n`));
     const out = temp.file('members.jsonl');
-    expect((await cli('members', 'export', '--out', out)).err).toBe(`exported 20000 members to ${out}\n`);
+    expect((await cli('members', 'export', '--out', out)).err).toBe(`exported 20,000 members to ${out}\n`);
     const earlier = readFileSync(out);
     const { code, stderr } = await interruptedRun(['members', 'export', '--out', out], () => readdirSync(temp.file('.')).some((name) => name.startsWith('members.jsonl.part')));
     expect(code).toBe(130);
@@ -455,7 +455,7 @@ describe('the operator\'s files and slips', () => {
     // interrupted once some batches have committed
     const { code, stderr } = await interruptedRun(['import', 'members', '--channel', 'tmall', '--file', f], () => documents() > 0);
     expect(code).toBe(130);
-    expect(stderr).toMatch(/interrupted after \d+ rows: every batch written so far stays whole; run the same command again to finish/);
+    expect(stderr).toMatch(/interrupted after [\d,]+ rows: every batch written so far stays whole; run the same command again to finish/);
     expect(stderr).toContain(`rows rejected so far: ${rejectsFile}`);
     // the rejects of every batch that committed are in the file, and nothing of the earlier run's
     const imported = (await exported()).map((m) => Number(m.identifiers.find((i) => i.type === 'tmall')!.value.slice(1)));
@@ -466,7 +466,7 @@ describe('the operator\'s files and slips', () => {
 
     const again = await cli('import', 'members', '--channel', 'tmall', '--file', f);
     const rejectedRows = Array.from({ length: 20_000 }, (_, i) => i).filter(bad).length;
-    expect(again.out).toMatch(new RegExp(`read 20000 rows .* ${rejectedRows} rejected`));
+    expect(again.out).toMatch(new RegExp(`read 20,000 rows .* ${rejectedRows.toLocaleString('en-US')} rejected`));
     const everyone = await exported();
     expect(everyone).toHaveLength(20_000 - rejectedRows);
     expect(everyone.reduce((sum, m) => sum + m.points.available, 0)).toBe(Array.from({ length: 20_000 }, (_, i) => (bad(i) ? 0 : 100 + (i % 50))).reduce((a, b) => a + b, 0));
@@ -486,12 +486,12 @@ describe('the operator\'s files and slips', () => {
     };
     const { code, stderr } = await interruptedRun(['points', 'expire', '--as-of', '2040-01-01', '--allow-future'], () => expiredSoFar() > 0);
     expect(code).toBe(130);
-    expect(stderr).toMatch(/interrupted after \d+ accounts: every batch written so far stays whole; run the same command again to finish/);
+    expect(stderr).toMatch(/interrupted after [\d,]+ accounts: every batch written so far stays whole; run the same command again to finish/);
     const before = expiredSoFar();
     expect(before).toBeGreaterThan(0);
     expect(before).toBeLessThan(12_000);
     const again = await cli('points', 'expire', '--as-of', '2040-01-01', '--allow-future');
-    expect(again.out).toMatch(new RegExp(`expired ${12_000 - before} lots`));
+    expect(again.out).toMatch(new RegExp(`expired ${(12_000 - before).toLocaleString('en-US')} lots`));
     expect(expiredSoFar()).toBe(12_000);
     expect((await exported()).reduce((sum, m) => sum + m.points.available, 0)).toBe(0);
   }, 60_000);

@@ -52,7 +52,7 @@ describe('points commands', () => {
       'A4,T3,30,paid,,2026-05-01',
       '',
     ].join('\n'));
-    expect(await cli('import', 'orders', '--channel', 'tmall', '--file', orders)).toMatch(/read 4 rows .*: 4 new orders, 0 refunds of orders imported before, 0 unchanged, 0 rejected; 6205 points earned \(1 order for buyers not imported yet, kept until they are\), 1 refund took back 50 points/);
+    expect(await cli('import', 'orders', '--channel', 'tmall', '--file', orders)).toMatch(/read 4 rows .*: 4 new orders, 0 refunds of orders imported before, 0 unchanged, 0 rejected; 6,205 points earned \(1 order for buyers not imported yet, kept until they are\), 1 refund took back 50 points/);
     expect(await cli('import', 'orders', '--channel', 'tmall', '--file', orders)).toMatch(/: 0 new orders, 0 refunds of orders imported before, 4 unchanged, 0 rejected; 0 points earned/);
     expect(await byTmall()).toEqual({
       T1: expect.objectContaining({ points: 225, growth: 1025, level: 'silver' }),
@@ -89,19 +89,19 @@ describe('points commands', () => {
 
     // a later export refunding an order imported before, beside a new one: each row counted once
     const later = file('later.csv', 'orderId,channelMemberId,amount,status,refundFen,paidAt\nA3,T2,6000,paid,100000,2026-05-01\nA5,T2,10,paid,,2026-05-02\n');
-    expect(await cli('import', 'orders', '--channel', 'tmall', '--file', later)).toMatch(/read 2 rows .*: 1 new order, 1 refund of orders imported before, 0 unchanged, 0 rejected; 10 points earned .* 1 refund took back 1000 points/);
+    expect(await cli('import', 'orders', '--channel', 'tmall', '--file', later)).toMatch(/read 2 rows .*: 1 new order, 1 refund of orders imported before, 0 unchanged, 0 rejected; 10 points earned .* 1 refund took back 1,000 points/);
     expect((await byTmall()).T2).toMatchObject({ points: 4510 });
   });
 
   it('an adjustment of more than 10,000 points needs --yes: without it nothing is written', async () => {
     await cli('import', 'members', '--channel', 'tmall', '--file', file('members.csv', 'channelMemberId,points\nT1,100\n'));
     const member = (await byTmall()).T1!.memberId;
-    await expect(cli('points', 'adjust', member, '100000', '--reason', '补发', '--request-id', 'big')).rejects.toThrow(/\+100000 points is more than 10000 points: check the number, then run again with --yes/);
+    await expect(cli('points', 'adjust', member, '100000', '--reason', '补发', '--request-id', 'big')).rejects.toThrow(/\+100,000 points is more than 10,000 points: check the number, then run again with --yes/);
     await expect(cli('points', 'adjust', member, '-10001', '--reason', '扣回', '--request-id', 'big2')).rejects.toThrow(/--yes/);
     expect((await byTmall()).T1).toMatchObject({ points: 100 });
     // the limit itself needs no confirmation; above it, --yes goes through
-    expect(await cli('points', 'adjust', member, '10000', '--reason', '补发', '--request-id', 'edge')).toMatch(/adjusted: \+10000 points/);
-    expect(await cli('points', 'adjust', member, '100000', '--reason', '补发', '--request-id', 'big', '--yes')).toMatch(/adjusted: \+100000 points/);
+    expect(await cli('points', 'adjust', member, '10000', '--reason', '补发', '--request-id', 'edge')).toMatch(/adjusted: \+10,000 points/);
+    expect(await cli('points', 'adjust', member, '100000', '--reason', '补发', '--request-id', 'big', '--yes')).toMatch(/adjusted: \+100,000 points/);
     expect((await byTmall()).T1).toMatchObject({ points: 110100 });
     // without --request-id the id made for the run is told before anything is written, so a run cut
     // off before its answer can be repeated safely

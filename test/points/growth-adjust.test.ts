@@ -93,7 +93,7 @@ describe('points adjust --growth, as the operator runs it', () => {
       // never below zero: the member has 900
       [['0', '--growth', '-901'], /INVALID_INPUT: growth cannot go below zero: 901 to take away, the member has 900/],
       // a slip of the keyboard lifting a member levels needs --yes, as a large points adjustment does
-      [['0', '--growth', '20000'], /\+20000 growth is more than 10000 growth: check the number, then run again with --yes/],
+      [['0', '--growth', '20000'], /\+20,000 growth is more than 10,000 growth: check the number, then run again with --yes/],
       [['0', '--growth', '10', '--reason', ' '], /INVALID_INPUT: reason must be 1-200 characters/],
     ];
     for (const [args, message] of refusals) {
@@ -106,7 +106,7 @@ describe('points adjust --growth, as the operator runs it', () => {
     expect(await holding('tmall', 'T1')).toMatchObject({ growth: 900, level: 'normal', points: { available: 100 } });
     // the whole of it may go, and --yes lets a large correction through
     expect(await cli('points', 'adjust', member, '0', '--growth', '-900', '--reason', '修正', '--request-id', 'all')).toMatch(/-900 growth .*level now 普通会员/);
-    expect(await cli('points', 'adjust', member, '0', '--growth', '20000', '--reason', '修正', '--request-id', 'big', '--yes')).toMatch(/\+20000 growth .*level now 钻石卡 \(diamond\)/);
+    expect(await cli('points', 'adjust', member, '0', '--growth', '20000', '--reason', '修正', '--request-id', 'big', '--yes')).toMatch(/\+20,000 growth .*level now 钻石卡 \(diamond\)/);
   });
 
   it('leaves `points adjust MEMBER DELTA --reason R` as it was: its answer, its refusal of 0, and the hash a retry of an older request matches', async () => {
@@ -114,7 +114,7 @@ describe('points adjust --growth, as the operator runs it', () => {
     const member = (await holding('tmall', 'T1')).memberId;
     expect(await cli('points', 'adjust', member, '5', '--reason', '补发', '--request-id', 'p1')).toBe(`adjusted: +5 points for ${member} (request p1)\n`);
     expect(await cli('points', 'adjust', member, '-5', '--reason', '扣回', '--request-id', 'p2')).toBe(`adjusted: -5 points for ${member} (request p2)\n`);
-    expect((await fresh.run('points', 'adjust', member, '0', '--reason', '补发')).err).toMatch(/delta 0 must be a non-zero whole number of points, at most 9 digits, e\.g\. 50 or -30$/);
+    expect((await fresh.run('points', 'adjust', member, '0', '--reason', '补发')).err).toMatch(/delta 0 must be a non-zero whole number of points, at most 9 digits, e\.g\. 50 or -30\n$/);
     const entries = ledger();
     // the content hash an adjustment of points alone was stored with before growth could be adjusted
     expect(entries.find((e) => e._id === 'adjust:p1')).toMatchObject({ growth: 0, hash: contentHash({ op: 'adjust', memberId: member, points: 5, reason: '补发' }) });

@@ -30,6 +30,12 @@ const integer = (value: string) => {
   return Number(value);
 };
 
+/** A count asked for (how many to show): 0 would list nothing and say nothing of it. */
+const positive = (value: string) => {
+  if (!/^\d{1,9}$/.test(value) || Number(value) === 0) throw new InvalidArgumentError('must be a whole number from 1, at most 9 digits');
+  return Number(value);
+};
+
 const validTo = (value: string) => {
   const iso = parseValidTo(value);
   if (!iso) throw new InvalidArgumentError('must be a date YYYY-MM-DD (end of that day, Beijing time) or a time YYYY-MM-DD HH:MM (Beijing time unless it carries a zone)');
@@ -173,7 +179,8 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
       let batches = 0;
       for await (const b of allBatches(services.store)) {
         batches++;
-        process.stdout.write(`${b._id}\t${b.status}\t${b.sku}\t${b.name}\t${b.points} pts\t${plural(b.count, 'code')}\tkey ${b.keyId}\tvalid to ${b.validTo ? beijingTime(b.validTo) : '-'}\tcreated ${beijingTime(b.createdAt)}\n`);
+        // tab-separated for a script: the numbers plain, without thousands separators
+        process.stdout.write(`${b._id}\t${b.status}\t${b.sku}\t${b.name}\t${b.points} pts\t${b.count} ${b.count === 1 ? 'code' : 'codes'}\tkey ${b.keyId}\tvalid to ${b.validTo ? beijingTime(b.validTo) : '-'}\tcreated ${beijingTime(b.createdAt)}\n`);
       }
       // on stderr, so the list itself stays one batch per line for a script
       process.stderr.write(batches ? `${plural(batches, 'batch', 'batches')}\n` : 'no batches yet (codes create makes one)\n');
@@ -182,7 +189,7 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
   codes
     .command('signals <batch>')
     .description('counterfeit signals of a batch: codes redeemed and repeat scans of redeemed codes')
-    .option('--top <n>', 'show the most repeated codes', integer, 10)
+    .option('--top <n>', 'show the most repeated codes', positive, 10)
     .action((typed: string, options: { top: number }) => withServices(async (services) => {
       const batchId = batchIdAsTyped(typed);
       const batch = await services.store.get<BatchDoc>(BATCHES, batchId);

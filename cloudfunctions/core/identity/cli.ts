@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { explainInterrupt, failIfAllRejected, progressBar, progressNote, warnIgnoredColumns } from '../channels/progress';
 import { checkOutputFile, fileHead, MEMBER_COLUMNS } from '../channels/rows';
 import type { CliContext } from '../local/cli';
-import { beijingTime, plural } from '../local/wording';
+import { beijingTime, counted, plural } from '../local/wording';
 import { decodeCursor } from '../store/cursor';
 import { importMembersFile } from './import';
 import { confirmLinkRequest, listLinkRequests, refuseLinkRequest } from './link-requests';
@@ -30,14 +30,20 @@ function pageLimit(given: string): number {
   return limit;
 }
 
-/** A page cursor as a listing gives it out. */
-function isCursor(given: string): boolean {
+/** A page cursor as a listing gives it out (`sortedBy`: what the listing sorts by, as the cursor holds it). */
+function isCursor(given: string, sortedBy: 'number' | 'string' = 'string'): boolean {
   try {
-    decodeCursor(given);
-    return true;
+    return typeof decodeCursor(given).value === sortedBy;
   } catch {
     return false;
   }
+}
+
+/** `--after` as the list command `command` printed it after "more:", or refused saying so. */
+function afterCursor(given: string | undefined, command: string, sortedBy?: 'number' | 'string'): string | null {
+  if (given === undefined) return null;
+  if (!isCursor(given, sortedBy)) throw new Error(`--after takes the cursor an earlier ${command} printed (after "more:"), got ${given}`);
+  return given;
 }
 
 /** `import members`, `members export|merge|unmerge|merges|conflicts|shared|link-requests|link-confirm|link-refuse`. */
@@ -72,14 +78,14 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
         bar.stop();
         process.stdout.write(
           // the rows first, each counted once, so they add up to those read; then what they did to members
-          `read ${plural(summary.read, 'row')} in ${seconds.toFixed(1)} s: ${summary.added} new, ${summary.updated} updated, ${summary.unchanged} unchanged, ` +
-            `${summary.repeated} repeating a member listed earlier in the file, ${summary.rejected} rejected; ` +
-            `${plural(summary.created, 'member')} created, ${plural(summary.linked, 'record')} linked to existing members, ${summary.merged} merged, ` +
+          `read ${plural(summary.read, 'row')} in ${seconds.toFixed(1)} s: ${counted(summary.added)} new, ${counted(summary.updated)} updated, ${counted(summary.unchanged)} unchanged, ` +
+            `${counted(summary.repeated)} repeating a member listed earlier in the file, ${counted(summary.rejected)} rejected; ` +
+            `${plural(summary.created, 'member')} created, ${plural(summary.linked, 'record')} linked to existing members, ${counted(summary.merged)} merged, ` +
             `${plural(summary.warnings, 'warning')}, ${plural(summary.conflicts, 'conflict')} for review${summary.conflicts ? ' (members conflicts lists them)' : ''}\n`,
         );
         if (summary.quarantined) process.stdout.write(`${plural(summary.quarantined, 'phone or id', 'phones or ids')} newly set aside: shared by more records than allowed, or blocked test numbers; they join no one (members shared lists them)\n`);
         const reasons = Object.entries(summary.reasons).sort(([, a], [, b]) => b - a);
-        if (reasons.length) process.stdout.write(`rejects and warnings by reason: ${reasons.map(([reason, n]) => `${reason} ${n}`).join(', ')}\n`);
+        if (reasons.length) process.stdout.write(`rejects and warnings by reason: ${reasons.map(([reason, n]) => `${reason} ${counted(n)}`).join(', ')}\n`);
         if (summary.rejectsFile) process.stdout.write(`rejected rows (reason) and fields dropped from imported rows (warning), by line: ${summary.rejectsFile}\n`);
         failIfAllRejected(summary, summary.rejectsFile);
       } finally {
@@ -178,8 +184,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
     .option('--after <cursor>', 'the next page: the cursor the page before printed')
     .action((options: { limit: string; after?: string }) => run(async (services) => {
       const limit = pageLimit(options.limit);
-      if (options.after !== undefined && !isCursor(options.after)) throw new Error(`--after takes the cursor an earlier members conflicts printed (after "more:"), got ${options.after}`);
-      const { conflicts, nextCursor } = await listConflicts(services, limit, options.after ?? null);
+      const { conflicts, nextCursor } = await listConflicts(services, limit, afterCursor(options.after, 'members conflicts'));
       for (const c of conflicts) {
         const named = (side: { recordId: string; memberId: string | null }) => `${side.recordId} (${side.memberId ? `member ${side.memberId}` : 'erased'})`;
         const asker = c.between.find((side) => side.recordId === c.askedBy);
@@ -201,18 +206,21 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
     .command('shared')
     .description('phones and ids set aside (quarantined): on more records of one channel than allowed, or blocked test numbers; most records first')
     .option('--limit <n>', 'how many (at most 1000)', '50')
-    .action((options: { limit: string }) => run(async (services) => {
+    .option('--after <cursor>', 'the next page: the cursor the page before printed')
+    .action((options: { limit: string; after?: string }) => run(async (services) => {
       const limit = pageLimit(options.limit);
-      const { shared, total } = await listShared(services, limit);
+      const { shared, total, nextCursor } = await listShared(services, limit, afterCursor(options.after, 'members shared', 'number'));
       for (const s of shared) {
         const channels = Object.entries(s.channels).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)).map(([channel, count]) => `${channel} ${count}`).join(', ');
         const more = s.records - s.firstRecords.length;
         const records = [s.firstRecords.join(', '), more > 0 ? `+${more} more` : ''].filter(Boolean).join(' ');
         process.stdout.write(`${s.type} ${s.value}  ${s.why}  ${plural(s.records, 'record')} (${channels}): ${records}\n`);
       }
-      const more = total > shared.length ? ` (${shared.length} listed, most records first; more: raise --limit)` : '';
+      const listed = total > shared.length ? ` (${counted(shared.length)} listed, most records first)` : '';
       const why = `shared: seen on more than ${services.config.identity.quarantineThreshold} records of one channel (identity.quarantineThreshold); blocked: in identity.blockedPhones`;
-      process.stderr.write(`${plural(total, 'value')} set aside, joining no one${more}${total ? `; ${why}` : ''}\n`);
+      // last, the next page as a command to run
+      const more = nextCursor ? ` (more: members shared --limit ${limit} --after ${shellQuoted(nextCursor)})` : '';
+      process.stderr.write(`${plural(total, 'value')} set aside, joining no one${listed}${total ? `; ${why}` : ''}${more}\n`);
     }));
 
   members
@@ -220,15 +228,19 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
     .description('store cards without a phone that consumers asked to link (member.linkOffline), for staff to check at the store')
     .option('--status <status>', 'pending, confirmed or refused', 'pending')
     .option('--limit <n>', 'how many, oldest first (at most 1000)', '100')
-    .action((options: { status: string; limit: string }) => run(async (services) => {
+    .option('--after <cursor>', 'the next page: the cursor the page before printed')
+    .action((options: { status: string; limit: string; after?: string }) => run(async (services) => {
       if (!['pending', 'confirmed', 'refused'].includes(options.status)) throw new Error(`--status must be pending, confirmed or refused, got ${options.status}`);
       const limit = pageLimit(options.limit);
-      const { requests, nextCursor } = await listLinkRequests(services, options.status as 'pending', limit);
+      const { requests, nextCursor } = await listLinkRequests(services, options.status as 'pending', limit, afterCursor(options.after, 'members link-requests'));
       for (const r of requests) {
         const decided = r.decidedAt ? `, ${r.status} ${beijingTime(r.decidedAt)}${r.reason ? ` (${r.reason})` : ''}` : '';
         process.stdout.write(`${shellQuoted(r.requestId)}  card ${r.cardNo}${r.cardName ? ` (${r.cardName})` : ''}, asked by ${r.requesterPhone ?? 'a consumer without a phone'} at ${beijingTime(r.at)}${decided}\n`);
       }
-      process.stderr.write(`${plural(requests.length, `${options.status} request`)}${nextCursor ? ` (more: raise --limit)` : ''}${requests.length && options.status === 'pending' ? "; decide with: members link-confirm 'ID' | members link-refuse 'ID' --reason R" : ''}\n`);
+      const decide = requests.length && options.status === 'pending' ? "; decide with: members link-confirm 'ID' | members link-refuse 'ID' --reason R" : '';
+      // last, the next page as a command to run
+      const more = nextCursor ? ` (more: members link-requests --status ${options.status} --limit ${limit} --after ${shellQuoted(nextCursor)})` : '';
+      process.stderr.write(`${plural(requests.length, `${options.status} request`)}${decide}${more}\n`);
     }));
 
   members

@@ -4,8 +4,9 @@ import { pointsSummary } from '../points/summary.store';
 import { COLLECTION, type AccountDoc } from '../points/types';
 import { AppError } from '../runtime/errors';
 import { allDocs } from '../store/all-docs';
+import { decodeCursor, encodeCursor } from '../store/cursor';
 import type { Services } from '../runtime/services';
-import { readingSnapshot, type Doc } from '../store/port';
+import { readingSnapshot, StoreQueryError, type Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, asideState, isCardLink, refusalsOf, setAside, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
 import { cluster, valueKey } from './cluster';
@@ -406,7 +407,13 @@ const HASH_SHOWN = 8;
  * of them, and the values set aside by the rules now are not all marked so), so every one is read, a
  * page at a time; those set aside are few and kept.
  */
-export async function listShared(services: Services, limit: number): Promise<{ shared: SharedView[]; total: number }> {
+/**
+ * The values set aside, most records first, `limit` of them after `cursor` (one a page before gave:
+ * the record count and id of its last value); `total` counts them all.
+ */
+export async function listShared(services: Services, limit: number, cursor: string | null = null): Promise<{ shared: SharedView[]; total: number; nextCursor: string | null }> {
+  const after = cursor === null ? null : decodeCursor(cursor);
+  if (after && typeof after.value !== 'number') throw new StoreQueryError('malformed cursor');
   const rules = identityRules(services);
   // the config's own test numbers (13800138000…) are no customer's: named as the config names them
   const configured = new Map(services.config.identity.blockedPhones.map((phone) => [normalizePhone(phone), phone] as const)
@@ -431,7 +438,12 @@ export async function listShared(services: Services, limit: number): Promise<{ s
     });
   }
   found.sort((x, y) => y.view.records - x.view.records || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  return { shared: found.slice(0, limit).map(({ view }) => view), total: found.length };
+  // past the cursor in that order: fewer records, or as many and a later id
+  const rest = after === null ? found : found.filter(({ id, view }) => view.records < Number(after.value) || (view.records === after.value && id > after.id));
+  const page = rest.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor = rest.length > limit && last ? encodeCursor({ value: last.view.records, id: last.id }) : null;
+  return { shared: page.map(({ view }) => view), total: found.length, nextCursor };
 }
 
 export type { ValueDoc };

@@ -231,7 +231,7 @@ export function failureMessage(failure: unknown): string {
 /**
  * Every option's value is checked as it is parsed: another option given for it (`--id --help`,
  * `--channel --file f.csv`) is taken as the value by commander, which then complains of something
- * else or does the wrong thing (no value of ours starts with `--`); and an option given twice
+ * else or does the wrong thing (no value of ours starts with `--`, nor is empty); and an option given twice
  * (`--channel offline … --channel tmall`) would silently take the last.
  */
 function checkOptionValues(command: Command): void {
@@ -242,6 +242,8 @@ function checkOptionValues(command: Command): void {
     let given = false;
     option.argParser((value: string, previous: unknown) => {
       if (value.startsWith('--')) throw new InvalidArgumentError(`it needs a value, not the option ${value}.`);
+      // `--out "$FILE"` with FILE unset: an export would go to the terminal, --db to the default database
+      if (value === '') throw new InvalidArgumentError(`it needs a value, not an empty one (a variable unset in a script?).`);
       if (given) throw new InvalidArgumentError(`${option.long} is given twice: give it once.`);
       given = true;
       return parse ? parse(value, previous) : value;

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { userInfo } from 'node:os';
 import { explainInterrupt, failIfAllRejected, progressBar, progressNote, warnIgnoredColumns } from '../channels/progress';
 import type { CliContext } from '../local/cli';
-import { beijingTime, plural } from '../local/wording';
+import { beijingTime, counted, plural } from '../local/wording';
 import { importOrdersFile } from '../orders/import.store';
 import { AppError } from '../runtime/errors';
 import { expirePoints } from './expire.store';
@@ -81,14 +81,14 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
         const seconds = (Date.now() - started) / 1000;
         process.stdout.write(
           // the rows first, each counted once, so they add up to those read; then what they did to points
-          `read ${plural(summary.read, 'row')} in ${seconds.toFixed(1)} s: ${summary.credited} new ${summary.credited === 1 ? 'order' : 'orders'}, ` +
-            `${plural(summary.refundedEarlier, 'refund')} of orders imported before, ${summary.unchanged} unchanged, ${summary.rejected} rejected; ` +
+          `read ${plural(summary.read, 'row')} in ${seconds.toFixed(1)} s: ${plural(summary.credited, 'new order', 'new orders')}, ` +
+            `${plural(summary.refundedEarlier, 'refund')} of orders imported before, ${counted(summary.unchanged)} unchanged, ${counted(summary.rejected)} rejected; ` +
             `${plural(summary.points, 'point')} earned (${plural(summary.pending, 'order')} for buyers not imported yet, kept until they are` +
             `${summary.expiredPoints ? `; ${plural(summary.expiredPoints, 'point')} of orders paid too long ago expired as they entered` : ''}), ` +
             `${plural(summary.refunded, 'refund')} took back ${plural(summary.reversedPoints, 'point')}\n`,
         );
         const reasons = Object.entries(summary.reasons).sort(([, a], [, b]) => b - a);
-        if (reasons.length) process.stdout.write(`rejected: ${reasons.map(([reason, n]) => `${reason} ${n}`).join(', ')}\n`);
+        if (reasons.length) process.stdout.write(`rejected: ${reasons.map(([reason, n]) => `${reason} ${counted(n)}`).join(', ')}\n`);
         if (summary.rejectsFile) process.stdout.write(`rejected rows and reasons: ${summary.rejectsFile}\n`);
         failIfAllRejected(summary, summary.rejectsFile);
       } finally {
@@ -112,7 +112,7 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
       }
       process.stdout.write(`${plural(report.differences, 'difference')}\n`);
       for (const d of report.details) process.stdout.write(`  ${d.kind} ${d.id}: ${d.problem}\n`);
-      if (report.differences > report.details.length) process.stdout.write(`  … and ${report.differences - report.details.length} more\n`);
+      if (report.differences > report.details.length) process.stdout.write(`  … and ${counted(report.differences - report.details.length)} more\n`);
       process.exitCode = 1;
     }));
 
@@ -158,15 +158,16 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
     .option('--request-id <id>', 'makes a retried command replay instead of adjusting twice (default: a new id)')
     .option('--yes', `confirms an adjustment of more than ${LARGE_ADJUSTMENT.toLocaleString('en-US')} points or growth`)
     .action((member: string, deltaText: string, options: { reason: string; growth?: number; requestId?: string; yes?: boolean }) => {
-      const delta = parseDelta(deltaText, options.growth);
       const growth = options.growth ?? 0;
       return run(async (services) => {
+        // in the run, so a mistyped DELTA is said as the command's other refusals are (thrown before it, the bin would prefix `member-centre: `)
+        const delta = parseDelta(deltaText, options.growth);
         if (Math.abs(delta) > LARGE_ADJUSTMENT && !options.yes) {
           throw new AppError('INVALID_INPUT', `${delta > 0 ? '+' : ''}${plural(delta, 'point')} is more than ${plural(LARGE_ADJUSTMENT, 'point')}: check the number, then run again with --yes`);
         }
         // 30000 typed for 3000 would lift a member two levels that points verify cannot see as wrong
         if (Math.abs(growth) > LARGE_ADJUSTMENT && !options.yes) {
-          throw new AppError('INVALID_INPUT', `${growth > 0 ? '+' : ''}${growth} growth is more than ${LARGE_ADJUSTMENT} growth: check the number, then run again with --yes`);
+          throw new AppError('INVALID_INPUT', `${growth > 0 ? '+' : ''}${counted(growth)} growth is more than ${counted(LARGE_ADJUSTMENT)} growth: check the number, then run again with --yes`);
         }
         // the ledger key is `adjust:<id>`: said in the operator's terms rather than the key's
         if (options.requestId !== undefined && !/^[^\s#]{1,193}$/.test(options.requestId)) {
@@ -190,7 +191,7 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
           }),
         );
         const total = result.entries.reduce((sum, e) => sum + e.points, 0);
-        const signed = (n: number, unit: string) => `${n > 0 ? '+' : ''}${unit === 'point' ? plural(n, unit) : `${n} ${unit}`}`;
+        const signed = (n: number, unit: string) => `${n > 0 ? '+' : ''}${unit === 'point' ? plural(n, unit) : `${counted(n)} ${unit}`}`;
         let moved = signed(total, 'point');
         let level = '';
         if (options.growth !== undefined) {

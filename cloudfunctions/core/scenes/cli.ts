@@ -110,9 +110,10 @@ export function registerSceneCommands({ program, run }: CliContext): void {
   campaigns
     .command('list')
     .description('every package-card campaign, by id: id, name, platform, bonus, first day of orders, end')
+    // tab-separated for a script: the bonus plain, without thousands separators
     .action(() => run(listCommand(campaigns, ['campaign', 'campaigns'], (s) => allCampaigns(s.store), (campaign, s) => {
       const end = campaign.validTo ? `${campaignEnded(campaign, s.clock.now()) ? 'ended' : 'until'} ${beijingTime(campaign.validTo)}` : 'no end date';
-      return `${campaign._id}\t${campaign.name}\t${campaign.platform}\t${plural(campaign.bonus, 'point')}\torders from ${beijingTime(ordersFromOf(campaign)).slice(0, 10)}\t${end}`;
+      return `${campaign._id}\t${campaign.name}\t${campaign.platform}\t${campaign.bonus} ${campaign.bonus === 1 ? 'point' : 'points'}\torders from ${beijingTime(ordersFromOf(campaign)).slice(0, 10)}\t${end}`;
     })));
   sceneCommand(campaigns, 'packageCard', (s, id) => getCampaign(s.store, id));
 

@@ -9,7 +9,7 @@ import type { Services } from '../runtime/services';
 import { readingSnapshot, StoreQueryError, type Doc } from '../store/port';
 import { TxCache } from '../store/tx-cache';
 import { applyRecordChanges, asideState, isCardLink, refusalsOf, setAside, type ConflictDoc, type MergeDoc, type MemberDoc, type RecordDoc, type ValueDoc } from './graph.store';
-import { cluster, valueKey } from './cluster';
+import { cluster, valueKey, type ClusterRecord } from './cluster';
 import { identityRules } from './identity.rules';
 import { liveMember } from './lookup';
 import { normalizePhone, phoneKey } from './normalize';
@@ -180,19 +180,32 @@ export interface UnmergeOutcome {
   repeated?: true;
 }
 
-/** The records a merge brought that later merges brought back since (`broughtBackSince`); read before its unmerge's transaction. */
-async function mergedBackSince(services: Services, mergeId: string): Promise<Set<string>> {
+/**
+ * Read before a merge's unmerge's transaction: the records it brought that later merges brought back
+ * since (`broughtBackSince`); the records that were not its survivor's when it was made (those later
+ * merges into the member brought, `members merge`, a card linked, an import joining another member,
+ * and those on the other side of the merges that brought its survivor in since), which go with
+ * either side by what they share; and the other merges in force that made the member it is in.
+ */
+async function mergedBackSince(services: Services, mergeId: string): Promise<{ mergedBack: Set<string>; later: Set<string>; others: string[] }> {
   const merge = await services.store.get<MergeDoc>('merges', mergeId);
-  if (!merge || merge.kind !== 'merge' || merge.undoneAt) return new Set();
+  if (!merge || merge.kind !== 'merge' || merge.undoneAt) return { mergedBack: new Set(), later: new Set(), others: [] };
   const live = await liveMember(services.store.get.bind(services.store), merge.survivor);
   const tree = live ? await mergeTree(services, live._id) : [];
   const node = tree.find((n) => n.merge._id === mergeId);
-  return node ? broughtBackSince(node, tree) : new Set();
+  const later = new Set(tree.filter((n) => n !== node && n.merge.at >= merge.at && !node?.above.has(n.merge._id)).flatMap((n) => n.merge.records));
+  // Those above it brought its survivor (and it) into another member: what was on their other side
+  // (the member an operator merged it into, a card the consumer linked) was not the survivor's.
+  for (const above of tree.filter((n) => node?.above.has(n.merge._id))) {
+    const held = new Set(above.merge.records);
+    for (const id of (live?.records ?? [])) if (!held.has(id)) later.add(id);
+  }
+  return { mergedBack: node ? broughtBackSince(node, tree) : new Set(), later, others: tree.map((n) => n.merge._id).filter((id) => id !== mergeId) };
 }
 
 export async function unmergeMembers(services: Services, mergeId: string): Promise<UnmergeOutcome> {
   // queries cannot run inside a transaction
-  const mergedBack = await mergedBackSince(services, mergeId);
+  const { mergedBack, later, others: otherMerges } = await mergedBackSince(services, mergeId);
   return services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
     const merge = await cache.get<MergeDoc>('merges', mergeId);
@@ -213,7 +226,9 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
     const linksOf = (ids: Iterable<string>) => new Set([...ids].flatMap((id) => records.get(id)!.identifiers.filter((i) => i.type === 'link' && !isCardLink(i)).map((i) => i.value)));
     const broughtLinks = linksOf(brought);
     const links = merge.link ? new Set([merge.link]) : new Set([...linksOf(survivor.records.filter((id) => !brought.includes(id)))].filter((link) => broughtLinks.has(link)));
-    const { back, stay } = await sidesOf(cache, services, [...records.values()], brought, links);
+    // the survivor's side when they were joined: records made by then that no later merge brought
+    const theirs = [...records.values()].filter((r) => !brought.includes(r._id) && !later.has(r._id) && r.createdAt <= merge.at).map((r) => r._id);
+    const { back, stay } = await sidesOf(cache, services, [...records.values()], brought, theirs, links);
 
     const changes = [];
     for (const record of records.values()) {
@@ -230,6 +245,21 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
     }
     const outcome = await applyRecordChanges(cache, services, changes);
     const undone = { restored: outcome.assignment.get(back[0]!)!, survivor: outcome.assignment.get(stay[0]!)! };
+    // A merge still in force whose records went with the other side than its survivor (a card the
+    // consumer linked, back with the consumer's WeChat record when their phone binding is undone) is
+    // listed, and undone, under the member that holds them now.
+    for (const id of otherMerges) {
+      const other = await cache.get<MergeDoc>('merges', id);
+      if (!other || other.kind !== 'merge' || other.undoneAt) continue;
+      const held = other.records.filter((r) => records.has(r));
+      const holders = new Set(held.map((r) => outcome.assignment.get(r)));
+      const holder = holders.size === 1 ? [...holders][0]! : undefined;
+      if (!holder || holder === (await liveMember(cache.get.bind(cache), other.survivor))?._id) continue;
+      // (not one whose records are the whole of the member they went to: there is nothing of it to undo)
+      if ((await cache.get<MemberDoc>('members', holder))!.records.every((r) => held.includes(r))) continue;
+      cache.put('merges', { ...other, survivor: holder });
+    }
+    await cache.flush();
     const undoneAt = new Date(services.clock.now()).toISOString();
     await tx.set('merges', { ...merge, undoneAt, undone } satisfies MergeDoc);
     return { ...undone, undoneAt };
@@ -238,17 +268,18 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
 
 /**
  * The two sides an unmerge separates: the records the absorbed member brought,
- * with every record joined to them by what they really share (a card imported
- * since with the same email as one of them), and the rest. Operators' links
- * are left out: this merge's, and those of later merges, which joined a member
- * to the survivor, not to a record that happens to carry the link (a card a
- * consumer linked stays joined to them). A record joined to both sides stays
- * with the survivor, as do all when nothing but the links told them apart.
+ * with every record joined to them by what they really share without the
+ * survivor's own records (`theirs`: a card imported since with the same email
+ * as one of them), and any store card a consumer linked to one of them; and
+ * the rest. Operators' links are left out: this merge's, and those of later
+ * merges, which joined a member to the survivor, not to a record that happens
+ * to carry the link. Another record joined to both sides stays with the
+ * survivor, as do all when nothing but the links told them apart.
  */
-async function sidesOf(cache: TxCache, services: Services, records: RecordDoc[], brought: string[], undone: ReadonlySet<string>): Promise<{ back: string[]; stay: string[] }> {
+async function sidesOf(cache: TxCache, services: Services, records: RecordDoc[], brought: string[], theirs: string[], undone: ReadonlySet<string>): Promise<{ back: string[]; stay: string[] }> {
   const rules = identityRules(services);
   const excluded = new Set<string>();
-  const unlinked = [];
+  const unlinked: ClusterRecord[] = [];
   for (const record of records) {
     // card links stay, but not the one this unmerge takes away (staff confirmed a card wrongly)
     const identifiers = record.identifiers.filter((i) => (i.type !== 'link' || (isCardLink(i) && !undone.has(i.value))) && !record.ignored?.includes(valueKey(i)));
@@ -258,9 +289,29 @@ async function sidesOf(cache: TxCache, services: Services, records: RecordDoc[],
     }
     unlinked.push({ id: record._id, identifiers, apart: record.apart });
   }
-  const { groups } = cluster(unlinked, excluded, rules);
-  const joined = new Set(groups.filter((group) => group.some((id) => brought.includes(id))).flat());
-  const back = joined.size < records.length ? joined : new Set(brought);
+  const reached = (from: ReadonlySet<string>, without: ReadonlySet<string>) => new Set(
+    cluster(unlinked.filter((r) => !without.has(r.id)), excluded, rules).groups.filter((group) => group.some((id) => from.has(id))).flat());
+  // Each side is what it reaches without the other: a value the two sides share (the phone a
+  // binding joined them by, an import's shared email) joins neither to the other's records. A card
+  // the consumer linked goes with the consumer's WeChat record; a record both sides reach stays.
+  const mine = new Set(brought);
+  const survivors = new Set(theirs);
+  const kept = reached(survivors, mine);
+  // and a card linked to a record going back goes with it, also when both sides reach it
+  const cardLinks = (id: string) => unlinked.find((r) => r.id === id)!.identifiers.filter(isCardLink).map(valueKey);
+  const withCards = (ids: Iterable<string>) => {
+    const back = new Set(ids);
+    for (let grown = true; grown; ) {
+      grown = false;
+      const links = new Set([...back].flatMap(cardLinks));
+      for (const r of unlinked) if (!back.has(r.id) && cardLinks(r.id).some((key) => links.has(key))) { back.add(r.id); grown = true; }
+    }
+    return back;
+  };
+  // nothing else told them apart: the brought records go back, with the cards linked to them, or alone
+  let back = withCards([...brought, ...[...reached(mine, survivors)].filter((id) => !kept.has(id))]);
+  if (back.size === records.length) back = withCards(brought);
+  if (back.size === records.length) back = mine;
   return { back: [...back], stay: records.map((r) => r._id).filter((id) => !back.has(id)) };
 }
 

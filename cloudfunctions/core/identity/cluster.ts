@@ -179,15 +179,25 @@ export function cluster(records: readonly ClusterRecord[], excluded: ReadonlySet
   }
 
   // A follower joins the one group that holds its value; with none, or with two a limit or an
-  // operator keeps apart, it stays with the value's other followers alone.
+  // operator keeps apart, it stays with the value's other followers alone. One that group refuses
+  // (its own group, joined through another value, holds too much) is a refused join like any other:
+  // reported between it and the first carrier of the group (a holder's, or the first follower's).
   for (const key of [...followers.keys()].sort()) {
-    const holders = new Set((carriers.get(key)?.records ?? []).map(find));
+    const { identifier, records: following } = followers.get(key)!;
+    const holding = carriers.get(key)?.records ?? [];
+    const holders = new Set(holding.map(find));
     let root = holders.size === 1 ? [...holders][0]! : null;
-    for (const id of followers.get(key)!.records) {
+    let first = holders.size === 1 ? holding[0]! : null;
+    for (const id of following) {
       const mine = find(id);
-      if (root === null) { root = mine; continue; }
+      if (root === null) { root = mine; first = id; continue; }
       const theirs = find(root);
-      if (mine === theirs || refusal(groups.get(mine)!, groups.get(theirs)!)) continue;
+      if (mine === theirs) continue;
+      const why = refusal(groups.get(mine)!, groups.get(theirs)!);
+      if (why) {
+        conflicts.push({ type: identifier.type, value: identifier.value, between: [id, first!].sort() as [string, string], ...why });
+        continue;
+      }
       union(mine, theirs);
       root = find(theirs);
     }

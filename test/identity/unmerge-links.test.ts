@@ -275,22 +275,19 @@ describe('unmerging in any order (property)', () => {
             const view = listed[step.pick % listed.length]!;
             unmerges++;
             const before = (await s.store.get<MemberDoc>('members', view.holder))!.records;
-            // A merge listed for undoing can be undone, except (known, not this angle's) one an unmerge
-            // wrote itself when the survivor's side left for a third member (it lists the whole
-            // member), and one whose survivor a split by an import or a binding made live again
+            // A merge listed for undoing can be undone: none lists the whole of its member (a member
+            // whose records all left it was merged into no one), and one made into a member a split
+            // by an import or a binding retired is undone in the member it is listed under
             const merges = (await s.dump('merges')) as MergeDoc[];
             const unmergedAt = new Set(merges.map((m) => m.undoneAt));
             const splitElsewhere = merges.some((m) => m.kind === 'split' && !unmergedAt.has(m.at));
-            if (view.records.length === before.length || splitElsewhere) {
-              const refused = await unmergeMembers(s, view.mergeId).then(() => null, (e: unknown) => e);
-              if (refused) {
-                expect(refused).toMatchObject({ code: 'CONFLICT' });
-                await check(s, imported, consumers, unmerges);
-                continue;
-              }
-            } else await unmergeMembers(s, view.mergeId);
+            expect([view.mergeId, view.records.length < before.length]).toEqual([view.mergeId, true]);
+            await unmergeMembers(s, view.mergeId);
             // (a) the absorbed side's records are one member again, apart from some of the survivor's
-            // (known, not this angle's: after a split by an import the side it brought may come apart)
+            // (known, not fixed here: a re-import can leave the side a merge brought hanging together
+            // only through the survivor's records, e.g. J2 re-imported with T1's phone and without the
+            // email it shared with J1, which T1 also has; undone, J1 and J2 share nothing and become
+            // two members. The generator meets it after a split, where this check is left out)
             if (splitElsewhere) { await check(s, imported, consumers, unmerges); continue; }
             const sides = new Set(await Promise.all(view.records.map((id) => memberOf(s, id))));
             expect([view.mergeId, sides.size]).toEqual([view.mergeId, 1]);
@@ -315,6 +312,18 @@ describe('unmerging in any order (property)', () => {
         { kind: 'link', u: 'u1', card: 'C1' },
         { kind: 'unmerge', pick: 0 },
         { kind: 'unmerge', pick: 0 },
+      ]], [[
+        // both consumers bound J1's phone; J1 re-imported with C1's phone leaves them for C1's member
+        { kind: 'import', channel: 'tmall', rows: [{ channelMemberId: 'T1' }] },
+        { kind: 'import', channel: 'offline', rows: [{ channelMemberId: 'C1', phone: PHONES[2] }] },
+        { kind: 'import', channel: 'jd', rows: [{ channelMemberId: 'J1', phone: PHONES[1] }] },
+        { kind: 'bind', u: 'u1', phone: PHONES[1]! },
+        { kind: 'bind', u: 'u2', phone: PHONES[1]! },
+      ], [
+        { kind: 'import', channel: 'jd', rows: [{ channelMemberId: 'J1', phone: PHONES[2] }] },
+        { kind: 'unmerge', pick: 0 },
+        { kind: 'unmerge', pick: 0 },
+        { kind: 'unmerge', pick: 1 },
       ]]],
     });
   }, 600_000);

@@ -317,7 +317,20 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   const merges: MergeDoc[] = [];
   for (const { memberId, into, records } of plan.retired) {
     cache.put('members', { ...oldMembers.get(memberId)!, status: 'merged', records: [], mergedInto: into });
-    merges.push({ _id: services.ids.next('mg'), kind: 'merge', survivor: into, absorbed: memberId, records, at, undoneAt: null });
+    // Its records joined each member that was live before (a merge of it into that one), and left
+    // it for each member that was not (one taking its own id back, one made now): nobody merged it
+    // into those, so that is a split, as when a member lives on.
+    const wasLive = (id: string) => id !== memberId && oldMembers.get(id)?.status === 'active';
+    const to = new Map<string, string[]>();
+    for (const id of records) {
+      const assigned = plan.assignment.get(id);
+      if (assigned) to.set(assigned, [...(to.get(assigned) ?? []), id]);
+    }
+    for (const [member, ids] of to) {
+      merges.push(wasLive(member)
+        ? { _id: services.ids.next('mg'), kind: 'merge', survivor: member, absorbed: memberId, records: ids, at, undoneAt: null }
+        : { _id: services.ids.next('mg'), kind: 'split', survivor: memberId, absorbed: member, records: ids, at, undoneAt: null });
+    }
     touched.push({ memberId, recordIds: [] });
   }
   // Records that left a member that lives on (a shared value found late): a split.

@@ -124,17 +124,41 @@ interface MergeInTree {
 async function mergeTree(services: Services, memberId: string): Promise<MergeInTree[]> {
   const tree: MergeInTree[] = [];
   const seen = new Set<string>();
-  for (const queue: { survivor: string; above: ReadonlySet<string> }[] = [{ survivor: memberId, above: new Set() }]; queue.length; ) {
-    const { survivor, above } = queue.shift()!;
+  for (const queue: { survivor: string; above: ReadonlySet<string>; split?: MergeDoc }[] = [{ survivor: memberId, above: new Set() }]; queue.length; ) {
+    const { survivor, above, split: left } = queue.shift()!;
     if (seen.has(survivor)) continue;
     seen.add(survivor);
     for await (const merge of allDocs<MergeDoc>(services.store, 'merges', { where: { survivor } })) {
       if (merge.kind !== 'merge' || merge.undoneAt) continue;
+      // reached through the split that retired it: only a merge whose records came here with others
+      // of its survivor's (not one whose side alone came here, torn from the side it joined)
+      if (left && !(merge.records.some((id) => left.records.includes(id)) && left.records.some((id) => !merge.records.includes(id)))) continue;
       tree.push({ merge, above });
       queue.push({ survivor: merge.absorbed, above: new Set([...above, merge._id]) });
     }
+    // A member its records all left (some for this one, which was not live then) was merged into
+    // no one: the merges made into it that this member holds the records of are this member's.
+    for await (const split of allDocs<MergeDoc>(services.store, 'merges', { where: { absorbed: survivor } })) {
+      if (split.kind !== 'split' || seen.has(split.survivor)) continue;
+      if ((await services.store.get<MemberDoc>('members', split.survivor))?.status === 'merged') queue.push({ survivor: split.survivor, above, split });
+    }
   }
   return tree;
+}
+
+/**
+ * The live member a merge in force is listed under and undone in: the member its survivor is in,
+ * else (its survivor's records all left it) the member holding its records whose merges include it.
+ */
+async function holderOf(services: Services, merge: MergeDoc): Promise<MemberDoc | null> {
+  const get = services.store.get.bind(services.store);
+  const live = await liveMember(get, merge.survivor);
+  if (live && merge.records.some((id) => live.records.includes(id))) return live;
+  for (const id of merge.records) {
+    const holder = await liveMember(get, (await get<RecordDoc>('records', id))?.memberId ?? null);
+    if (holder && holder._id !== live?._id && (await mergeTree(services, holder._id)).some((n) => n.merge._id === merge._id)) return holder;
+  }
+  return live;
 }
 
 /**
@@ -164,7 +188,9 @@ export async function mergesOf(services: Services, memberId: string): Promise<{ 
     // what a later split or unmerge took away is not this member's to separate any more
     const back = broughtBackSince(node, tree);
     const records = merge.records.filter((id) => held.has(id) && !back.has(id));
-    if (!records.length) continue;
+    // nor is one whose records are all the member holds: its survivor's side left it (a merge into a
+    // member whose records a re-import took elsewhere), and there is nothing of it to separate
+    if (!records.length || records.length === held.size) continue;
     const by = merge.requested ? 'operator' : merge.link && isCardLink({ type: 'link', value: merge.link }) ? 'card' : 'shared';
     merges.push({ mergeId: merge._id, at: merge.at, survivor: merge.survivor, absorbed: merge.absorbed, records, by });
   }
@@ -187,10 +213,10 @@ export interface UnmergeOutcome {
  * and those on the other side of the merges that brought its survivor in since), which go with
  * either side by what they share; and the other merges in force that made the member it is in.
  */
-async function mergedBackSince(services: Services, mergeId: string): Promise<{ mergedBack: Set<string>; later: Set<string>; others: string[] }> {
+async function mergedBackSince(services: Services, mergeId: string): Promise<{ mergedBack: Set<string>; later: Set<string>; others: string[]; holder?: string }> {
   const merge = await services.store.get<MergeDoc>('merges', mergeId);
   if (!merge || merge.kind !== 'merge' || merge.undoneAt) return { mergedBack: new Set(), later: new Set(), others: [] };
-  const live = await liveMember(services.store.get.bind(services.store), merge.survivor);
+  const live = await holderOf(services, merge);
   const tree = live ? await mergeTree(services, live._id) : [];
   const node = tree.find((n) => n.merge._id === mergeId);
   const later = new Set(tree.filter((n) => n !== node && n.merge.at >= merge.at && !node?.above.has(n.merge._id)).flatMap((n) => n.merge.records));
@@ -200,12 +226,12 @@ async function mergedBackSince(services: Services, mergeId: string): Promise<{ m
     const held = new Set(above.merge.records);
     for (const id of (live?.records ?? [])) if (!held.has(id)) later.add(id);
   }
-  return { mergedBack: node ? broughtBackSince(node, tree) : new Set(), later, others: tree.map((n) => n.merge._id).filter((id) => id !== mergeId) };
+  return { mergedBack: node ? broughtBackSince(node, tree) : new Set(), later, others: tree.map((n) => n.merge._id).filter((id) => id !== mergeId), holder: live?._id };
 }
 
 export async function unmergeMembers(services: Services, mergeId: string): Promise<UnmergeOutcome> {
   // queries cannot run inside a transaction
-  const { mergedBack, later, others: otherMerges } = await mergedBackSince(services, mergeId);
+  const { mergedBack, later, others: otherMerges, holder: listedUnder } = await mergedBackSince(services, mergeId);
   return services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
     const merge = await cache.get<MergeDoc>('merges', mergeId);
@@ -214,7 +240,9 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
       const { restored, survivor } = merge.undone ?? { restored: merge.absorbed, survivor: merge.survivor };
       return { restored, survivor, undoneAt: merge.undoneAt, repeated: true as const };
     }
-    const survivor = await liveMember(cache.get.bind(cache), merge.survivor);
+    // the member it was listed under (read before), while it still holds its records
+    const listed = listedUnder ? await liveMember(cache.get.bind(cache), listedUnder) : null;
+    const survivor = listed && merge.records.some((id) => listed.records.includes(id)) ? listed : await liveMember(cache.get.bind(cache), merge.survivor);
     if (!survivor) throw new AppError('CONFLICT', 'the surviving member is gone');
     const records = new Map<string, RecordDoc>();
     for (const id of survivor.records) records.set(id, (await cache.get<RecordDoc>('records', id))!);

@@ -8,10 +8,9 @@ import type { RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { liveMember } from '../../cloudfunctions/core/identity/lookup';
 import { confirmLinkRequest } from '../../cloudfunctions/core/identity/link-requests';
 import { listConflicts, mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
-import { recordRefusedJoins, RefusedJoinError, type AskedJoin } from '../../cloudfunctions/core/identity/refused-joins';
-import type { DocStore } from '../../cloudfunctions/core/store/port';
+import { recordRefusedJoins, type AskedJoin } from '../../cloudfunctions/core/identity/refused-joins';
 import { boundConsumer, exportAll, importMembers, member, memberOk } from '../support/members';
-import { openTestServices, type TestServices } from '../support/services';
+import { openTestServices, withStepAfterRefusal, type TestServices } from '../support/services';
 
 describe('store-card links: what the card brings, and refusals recorded only while they stand', () => {
   let services: TestServices;
@@ -66,29 +65,7 @@ describe('store-card links: what the card brings, and refusals recorded only whi
   });
 
   /** The services, with `step` run (through the real ones) between a refused request's rollback and the recording of its refusal. */
-  const stepAfterRefusal = (step: () => Promise<unknown>): TestServices => {
-    const real = services.store;
-    let armed = false;
-    const store: DocStore = {
-      transaction: async (fn) => {
-        if (armed) {
-          armed = false;
-          await step();
-        }
-        try {
-          return await real.transaction(fn);
-        } catch (error) {
-          if (error instanceof RefusedJoinError) armed = true;
-          throw error;
-        }
-      },
-      get: (collection, id) => real.get(collection, id),
-      updateIf: (collection, id, expected, patch) => real.updateIf(collection, id, expected, patch),
-      query: (collection, options) => real.query(collection, options),
-      close: () => real.close(),
-    };
-    return { ...services, store };
-  };
+  const stepAfterRefusal = (step: () => Promise<unknown>): TestServices => withStepAfterRefusal(services, step);
 
   it('a phone refused against a store card is not recorded when the card is linked meanwhile and no longer goes by that phone', async () => {
     // C1 (old phone) shares a unionid with Tmall member T6; consumer u2's member holds Tmall T5
@@ -118,21 +95,9 @@ describe('store-card links: what the card brings, and refusals recorded only whi
     await memberOk(services, 'openid_u1_xx', { action: 'consent', version: services.config.termsVersion });
     // the refusal the request answers, kept aside and not recorded (as when recording found the store busy)
     let refused: AskedJoin[] = [];
-    const real = services.store;
-    const capturing: TestServices = { ...services, store: {
-      transaction: async (fn) => {
-        try {
-          return await real.transaction(fn);
-        } catch (error) {
-          if (error instanceof RefusedJoinError) refused = error.refused;
-          throw error;
-        }
-      },
-      get: (collection, id) => real.get(collection, id),
-      updateIf: (collection, id, expected, patch) => real.updateIf(collection, id, expected, patch),
-      query: (collection, options) => real.query(collection, options),
-      close: () => real.close(),
-    } };
+    const capturing = withStepAfterRefusal(services, async (error) => {
+      refused = error.refused;
+    });
     expect(await member(capturing, 'openid_u1_xx', { action: 'bindPhone', code: `dev:${P}:${services.clock.now()}` })).toMatchObject({ ok: false, error: { code: 'PHONE_CONFLICT' } });
     expect(refused).toHaveLength(1);
     await services.store.transaction(async (tx) => { for (const doc of await services.dump('conflicts')) await tx.remove('conflicts', doc._id); });

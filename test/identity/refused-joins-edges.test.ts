@@ -2,13 +2,11 @@ import { mergeMembers } from '../../cloudfunctions/core/identity/operator';
 import type { ConflictDoc, RecordDoc, ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { liveMember } from '../../cloudfunctions/core/identity/lookup';
 import { listConflicts } from '../../cloudfunctions/core/identity/operator';
-import { RefusedJoinError } from '../../cloudfunctions/core/identity/refused-joins';
-import type { DocStore } from '../../cloudfunctions/core/store/port';
 import { memberFunction } from '../../cloudfunctions/core/functions/member';
 import { invoke } from '../../cloudfunctions/core/runtime/handler';
 import { runCliAt } from '../support/cli';
 import { importMembers, member, memberOk } from '../support/members';
-import { openTestServices, reconfigured, type TestServices } from '../support/services';
+import { openTestServices, reconfigured, withStepAfterRefusal, type TestServices } from '../support/services';
 
 /**
  * The edges of the joins a consumer asked for that a limit refused (identity/refused-joins.ts, and
@@ -215,27 +213,10 @@ describe('refused joins asked for, at their edges', () => {
     expect(await bind(services, 'openid_u1_xx', P)).toMatchObject({ ok: true });
     await onboard(services, 'openid_u2_xx');
     // the holder of P erases themselves just after the binding is refused, before it is recorded
-    let eraseNext = false;
-    const real = services.store;
-    const store: DocStore = {
-      transaction: async (fn) => {
-        if (eraseNext) {
-          eraseNext = false;
-          expect(await memberOk(services, 'openid_u1_xx', { action: 'delete', confirm: true })).toEqual({ deleted: true });
-        }
-        try {
-          return await real.transaction(fn);
-        } catch (error) {
-          if (error instanceof RefusedJoinError) eraseNext = true;
-          throw error;
-        }
-      },
-      get: (collection, id) => real.get(collection, id),
-      updateIf: (collection, id, expected, patch) => real.updateIf(collection, id, expected, patch),
-      query: (collection, options) => real.query(collection, options),
-      close: () => real.close(),
-    };
-    expect(await bind({ ...services, store }, 'openid_u2_xx', P)).toMatchObject({ ok: false, error: { code: 'PHONE_CONFLICT' } });
+    const erasing = withStepAfterRefusal(services, async () => {
+      expect(await memberOk(services, 'openid_u1_xx', { action: 'delete', confirm: true })).toEqual({ deleted: true });
+    });
+    expect(await bind(erasing, 'openid_u2_xx', P)).toMatchObject({ ok: false, error: { code: 'PHONE_CONFLICT' } });
     expect(await services.dump('conflicts')).toEqual([]);
   });
 });

@@ -9,10 +9,8 @@
 import type { ConflictDoc, RecordDoc, ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { liveMember } from '../../cloudfunctions/core/identity/lookup';
 import { listConflicts, mergeMembers } from '../../cloudfunctions/core/identity/operator';
-import { RefusedJoinError } from '../../cloudfunctions/core/identity/refused-joins';
-import type { DocStore } from '../../cloudfunctions/core/store/port';
 import { importMembers, member, memberOk } from '../support/members';
-import { openTestServices, reconfigured, type TestServices } from '../support/services';
+import { openTestServices, reconfigured, withStepAfterRefusal as afterRefusal, type TestServices } from '../support/services';
 
 describe('a refused join that no longer stands when it comes to be recorded', () => {
   let services: TestServices;
@@ -26,29 +24,7 @@ describe('a refused join that no longer stands when it comes to be recorded', ()
     (await liveMember(services.store.get.bind(services.store), (await services.store.get<RecordDoc>('records', recordId))?.memberId ?? null))?._id ?? null;
 
   /** The services, with `step` run (through the real ones) between a refused request's rollback and the recording of its refusal. */
-  const withStepAfterRefusal = (step: () => Promise<unknown>): TestServices => {
-    const real = services.store;
-    let stepNext = false;
-    const store: DocStore = {
-      transaction: async (fn) => {
-        if (stepNext) {
-          stepNext = false;
-          await step();
-        }
-        try {
-          return await real.transaction(fn);
-        } catch (error) {
-          if (error instanceof RefusedJoinError) stepNext = true;
-          throw error;
-        }
-      },
-      get: (collection, id) => real.get(collection, id),
-      updateIf: (collection, id, expected, patch) => real.updateIf(collection, id, expected, patch),
-      query: (collection, options) => real.query(collection, options),
-      close: () => real.close(),
-    };
-    return { ...services, store };
-  };
+  const withStepAfterRefusal = (step: () => Promise<unknown>): TestServices => afterRefusal(services, step);
 
   /** `tmall:T1` holds P; consumer u1's member holds another Tmall membership (T2 carries their openid). */
   const twoTmallMemberships = async () => {

@@ -4,6 +4,7 @@ import { sequentialIds } from '../../cloudfunctions/core/runtime/ids';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
 import { configSchema, type Config } from '../../cloudfunctions/core/runtime/config';
 import type { Caller, Services } from '../../cloudfunctions/core/runtime/services';
+import { RefusedJoinError } from '../../cloudfunctions/core/identity/refused-joins';
 import type { Doc } from '../../cloudfunctions/core/store/port';
 import { tempDir } from './temp';
 
@@ -128,6 +129,39 @@ export function withStepBeforeRead<S extends Services>(
           release: () => snapshot.release(),
         };
       }),
+      close: () => store.close(),
+    },
+  };
+}
+
+/**
+ * The same services on the same store, except that after a transaction fails with a refused join,
+ * `step` gets the refusal and runs (through the real services) just before the next transaction:
+ * the one that records the refusal, after the request's rollback. A step that throws fails that
+ * transaction (a busy store).
+ */
+export function withStepAfterRefusal<S extends Services>(services: S, step: (refusal: RefusedJoinError) => Promise<unknown>): S {
+  const { store } = services;
+  let refusal: RefusedJoinError | null = null;
+  return {
+    ...services,
+    store: {
+      transaction: async (fn) => {
+        if (refusal) {
+          const last = refusal;
+          refusal = null;
+          await step(last);
+        }
+        try {
+          return await store.transaction(fn);
+        } catch (error) {
+          if (error instanceof RefusedJoinError) refusal = error;
+          throw error;
+        }
+      },
+      get: (collection, id) => store.get(collection, id),
+      updateIf: (collection, id, expected, patch) => store.updateIf(collection, id, expected, patch),
+      query: (collection, options) => store.query(collection, options),
       close: () => store.close(),
     },
   };

@@ -58,6 +58,13 @@ describe('levels and expiry at their edges', () => {
       expect(refusal([normal, silver, { ...gold, name: ' 银卡 ' }])).toBe('invalid member-centre config: levels.2.name: the same as levels.1.name: each level needs its own');
     });
 
+    // a copy of the first level (the base every member starts at) is refused like a copy of any other
+    it('refuses a level under the first level\'s code or name: a gold member would export as normal, or read 普通会员', () => {
+      expect(refusal([normal, silver, { ...gold, code: normal.code }])).toBe('invalid member-centre config: levels.2.code: the same as levels.0.code: each level needs its own');
+      expect(refusal([normal, silver, { ...gold, name: `${normal.name} ` }])).toBe('invalid member-centre config: levels.2.name: the same as levels.0.name: each level needs its own');
+      expect(refusal([normal, { ...silver, code: normal.code, name: normal.name }])).toMatch(/levels\.1\.code: the same as levels\.0\.code/);
+    });
+
     it('refuses a level named with spaces alone, which the card would show as no level', () => {
       expect(refusal([{ ...normal, name: '  ' }, silver])).toBe('invalid member-centre config: levels.0.name: must not be blank');
     });

@@ -59,7 +59,11 @@ export async function mergeMembers(services: Services, a: string, b: string): Pr
       }
     }
     const outcome = await applyRecordChanges(cache, services, changes);
-    const merge = outcome.merges.find((m) => m.kind === 'merge');
+    // the join of these two: the walk may write others beside it (a buyer known by phone alone that
+    // waited while two members held its phone joins the one they are now), which are not this merge
+    const sides = new Set([left._id, right._id]);
+    const merge = outcome.merges.find((m) => m.kind === 'merge' && sides.has(m.absorbed) && sides.has(m.survivor))
+      ?? outcome.merges.find((m) => m.kind === 'merge' && sides.has(m.absorbed));
     // all of both, or nothing: the link, tried first, may join one side's records while a limit
     // then tears the other member apart (the transaction is rolled back)
     const joined = new Set([...left.records, ...right.records].map((id) => outcome.assignment.get(id)));

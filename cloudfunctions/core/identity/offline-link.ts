@@ -224,7 +224,9 @@ export async function joinCard(cache: TxCache, services: Services, card: RecordD
   // The card left a member that lives on (its old phone keeps another record there, a Tmall card
   // say): that move is the link's merge all the same, which `members unmerge` must be able to undo.
   const split = result.merges.find((m) => m.kind === 'split' && m.absorbed === memberId && m.records.includes(card._id));
-  const merge = result.merges.find((m) => m.kind === 'merge') ?? (split && { ...split, kind: 'merge' as const, survivor: memberId, absorbed: split.survivor });
+  // the link's own join (the walk may write others beside it: a buyer known by phone alone that
+  // waited while the card's old phone had two holders joins the one left)
+  const merge = result.merges.find((m) => m.kind === 'merge' && (m.records.includes(card._id) || m.records.includes(wechat._id))) ?? (split && { ...split, kind: 'merge' as const, survivor: memberId, absorbed: split.survivor });
   if (!merge) return { memberId, mergeId: null };
   // the link the merge made, which `members unmerge` of it takes away (staff confirmed a card
   // wrongly): the card's phones, ignored since, then decide whom it joins again

@@ -1,5 +1,5 @@
 /**
- * WeChat reads a component's aria-role, aria-label and aria-checked to a screen reader (base library
+ * WeChat reads a component's aria-role, aria-label, aria-checked and aria-live to a screen reader (base library
  * 2.7.1), but Taro's weapp templates carry none of them: every label and role a page set was dropped
  * from the WXML, and the member code was read as a bare image. This adds them to the templates and,
  * through the runtime module, to the runtime's list (the two number each component's attributes

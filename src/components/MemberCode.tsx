@@ -150,14 +150,15 @@ export default function MemberCode() {
   const seconds = Math.max(0, Math.ceil((expiresAt - now) / 1000))
   return (
     <View className="member-code">
-      <View className="member-code__bar" {...BUTTON} onClick={() => setEnlarged(true)}>
+      {/* the buttons say what a tap does: an image alone names a button only by what it shows */}
+      <View className="member-code__bar" {...BUTTON} aria-label="放大会员条形码" onClick={() => setEnlarged(true)}>
         <Image className="member-code__bar-image" style={{ width: `${barWidth}px` }} src={images!.bar.src} mode="scaleToFill" {...imageLabel('会员条形码')} />
       </View>
       <Image className="member-code__qr" src={images!.qr.src} mode="aspectFit" {...imageLabel('会员二维码')} />
       <Text className="member-code__hint mc-keep-words">结账时向店员出示，积分自动累积</Text>
       <Text className="member-code__timer mc-keep-words">动态码 · {seconds} 秒后自动刷新 · 点击条形码放大</Text>
       {enlarged && (
-        <View className="member-code__overlay" {...BUTTON} onClick={() => setEnlarged(false)}>
+        <View className="member-code__overlay" {...BUTTON} aria-label="关闭放大的会员条形码" onClick={() => setEnlarged(false)}>
           {/* the hint turns with the code, beside it: under the code's end it covered the last bars and the quiet zone a till needs */}
           <View className="member-code__overlay-inner" style={{ width: `${length}px` }}>
             <Image className="member-code__overlay-bar" style={{ width: `${length}px` }} src={images!.bar.src} mode="scaleToFill" {...imageLabel('放大的会员条形码')} />

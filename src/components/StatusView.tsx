@@ -2,12 +2,13 @@ import { Text, View } from '@tarojs/components'
 import { Button, Loading } from '@nutui/nutui-react-taro'
 import type { ReactNode } from 'react'
 import type { ApiError } from '../api'
+import { liveRegion } from '../lib/a11y'
 import './StatusView.css'
 
 /** Shown while a request is under way. */
 export function LoadingView({ text = '加载中…', compact = false }: { text?: string; compact?: boolean }) {
   return (
-    <View className={`status-view ${compact ? 'status-view--compact' : ''}`} role="status">
+    <View className={`status-view ${compact ? 'status-view--compact' : ''}`} {...liveRegion('status')}>
       <Loading type="circular" direction="vertical" className="status-view__loading">
         {text}
       </Loading>
@@ -18,7 +19,7 @@ export function LoadingView({ text = '加载中…', compact = false }: { text?:
 /** A failed request: the Chinese message for its code, and a retry when one makes sense. */
 export function ErrorView({ error, title = '暂时无法加载', onRetry, compact = false }: { error: ApiError; title?: string; onRetry?: () => void; compact?: boolean }) {
   return (
-    <View className={`status-view ${compact ? 'status-view--compact' : ''}`} role="alert">
+    <View className={`status-view ${compact ? 'status-view--compact' : ''}`} {...liveRegion('alert')}>
       <View className="status-view__mark status-view__mark--error">!</View>
       <Text className="status-view__title">{title}</Text>
       <Text className="status-view__desc mc-keep-words">{error.message}</Text>

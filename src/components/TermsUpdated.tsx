@@ -1,5 +1,6 @@
 import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
+import { liveRegion } from '../lib/a11y'
 import { ROUTES, go } from '../lib/routes'
 import './TermsUpdated.css'
 
@@ -10,7 +11,7 @@ import './TermsUpdated.css'
  */
 export default function TermsUpdated() {
   return (
-    <View className="terms-updated" role="alert">
+    <View className="terms-updated" {...liveRegion('alert')}>
       <View className="terms-updated__text">
         <Text className="terms-updated__title">会员隐私条款已更新</Text>
         <Text className="terms-updated__desc">请阅读并同意新版条款，同意后可继续修改个人资料。</Text>

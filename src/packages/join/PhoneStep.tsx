@@ -1,6 +1,8 @@
 import { Button as TaroButton, Input, Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
-import { useState } from 'react'
+import Taro from '@tarojs/taro'
+import { useEffect, useState } from 'react'
+import { BUTTON, liveRegion } from '../../lib/a11y'
 
 interface Props {
   busy: boolean
@@ -16,7 +18,8 @@ const PHONE = /^1[3-9]\d{9}$/
 /**
  * WeChat: the phone-number button. Its code, never a number, goes to member.bindPhone. The
  * consumer has just agreed to our terms, so the same tap records WeChat's privacy agreement
- * (agreePrivacyAuthorization) instead of WeChat putting its own privacy popup over this step.
+ * (agreePrivacyAuthorization) instead of WeChat putting its own privacy popup over this step; the
+ * step says so just above the button, with the guideline to open (PrivacyNotice).
  */
 function WechatPhoneButton({ busy, onCode, onRefused }: Omit<Props, 'error'>) {
   return (
@@ -36,6 +39,48 @@ function WechatPhoneButton({ busy, onCode, onRefused }: Omit<Props, 'error'>) {
   )
 }
 
+/** The guideline's name until WeChat gives the one set in the mini-program's admin console. */
+const GUIDELINE = '《小程序隐私保护指引》'
+
+/**
+ * The phone button's tap also agrees to the mini-program's privacy guideline, and WeChat expects
+ * the page to say so and to offer the guideline: its name, as WeChat holds it (getPrivacySetting),
+ * opens it in WeChat (openPrivacyContract, base library 2.32.3 on). H5 has no such guideline (the
+ * dev form agrees to nothing in WeChat, and our own terms were the step before): the same words,
+ * with nothing to open; so too on a WeChat too old to open it.
+ */
+function PrivacyNotice() {
+  const weapp = process.env.TARO_ENV === 'weapp'
+  const [name, setName] = useState(GUIDELINE)
+  useEffect(() => {
+    if (!weapp || typeof Taro.getPrivacySetting !== 'function') return
+    let shown = true
+    Taro.getPrivacySetting({
+      success: ({ privacyContractName: named }) => {
+        if (shown && named) setName(named.startsWith('《') ? named : `《${named}》`)
+      },
+    })
+    return () => {
+      shown = false
+    }
+  }, [weapp])
+  const canOpen = weapp && typeof Taro.openPrivacyContract === 'function'
+  const open = () => Taro.openPrivacyContract({ fail: () => void Taro.showToast({ title: '暂时无法打开隐私保护指引，请稍后再试', icon: 'none' }) })
+  // the link beside the words, not inside a text (WeChat fires no tap on a text inside a text before 2.30.3)
+  return (
+    <View className="join-privacy">
+      <Text>绑定即表示您已阅读并同意</Text>
+      {canOpen ? (
+        <Text className="join-link" {...BUTTON} onClick={open}>
+          {name}
+        </Text>
+      ) : (
+        <Text>{name}</Text>
+      )}
+    </View>
+  )
+}
+
 /** H5 (dev runtime): a phone form standing in for WeChat's button; the local stand-in resolves the code. */
 function DevPhoneForm({ busy, onCode }: Omit<Props, 'error' | 'onRefused'>) {
   const [phone, setPhone] = useState('')
@@ -52,7 +97,11 @@ function DevPhoneForm({ busy, onCode }: Omit<Props, 'error' | 'onRefused'>) {
   return (
     <View className="join-dev-form">
       <Input placeholderClass="mc-placeholder" className="join-input" type="number" maxlength={11} placeholder="请输入 11 位手机号" value={phone} onInput={(e) => setPhone(e.detail.value)} />
-      {invalid && <Text className="join-error">请输入正确的 11 位手机号</Text>}
+      {invalid && (
+        <Text className="join-error" {...liveRegion('alert')}>
+          请输入正确的 11 位手机号
+        </Text>
+      )}
       <Button type="primary" shape="round" block className="join-primary" loading={busy} disabled={busy} onClick={submit}>
         验证并绑定
       </Button>
@@ -66,8 +115,13 @@ export default function PhoneStep(props: Props) {
     <View className="join-step">
       <Text className="join-step__title">绑定手机号</Text>
       <Text className="join-step__desc">用于识别您在天猫、门店的会员身份，把积分和等级合并到一起。页面只显示掩码后的号码。</Text>
+      <PrivacyNotice />
       {process.env.TARO_ENV === 'weapp' ? <WechatPhoneButton {...props} /> : <DevPhoneForm busy={props.busy} onCode={props.onCode} />}
-      {props.error && <Text className="join-error">{props.error}</Text>}
+      {props.error && (
+        <Text className="join-error" {...liveRegion('alert')}>
+          {props.error}
+        </Text>
+      )}
     </View>
   )
 }

@@ -1,7 +1,7 @@
 import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
-import { BUTTON, roleOf } from '../../lib/a11y'
+import { BUTTON, liveRegion, roleOf } from '../../lib/a11y'
 import { ROUTES, go } from '../../lib/routes'
 
 interface Props {
@@ -52,7 +52,7 @@ export default function TermsStep({ version, busy, error, onAgree, renewing = fa
           <Text>（版本 {version}）</Text>
         </View>
       </View>
-      {error && <Text className="join-error">{error}</Text>}
+      {error && <Text className="join-error" {...liveRegion('alert')}>{error}</Text>}
       <Button type="primary" shape="round" block className="join-primary" disabled={!checked || busy} loading={busy} onClick={onAgree}>
         同意并继续
       </Button>

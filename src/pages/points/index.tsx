@@ -5,6 +5,7 @@ import { callFunction } from '../../api'
 import JoinInvite from '../../components/JoinInvite'
 import TermsUpdated from '../../components/TermsUpdated'
 import { ErrorView, LoadingView } from '../../components/StatusView'
+import { roleOf } from '../../lib/a11y'
 import { expiryNotice, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
 import { useMembership } from '../../lib/useMembership'
 import { useRequest } from '../../lib/useRequest'
@@ -33,13 +34,13 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
       </View>
       {expiry && (
         // a warning only when it is near: a year ahead it is a date to know, not an alarm
-        <View className={`points-notice ${expiry.urgent ? '' : 'points-notice--calm'}`} role="note">
+        <View className={`points-notice ${expiry.urgent ? '' : 'points-notice--calm'}`} {...roleOf('note')}>
           {expiry.urgent && <Text className="points-notice__mark">!</Text>}
           <Text className="points-notice__text mc-keep-words">{expiry.text}</Text>
         </View>
       )}
       {pointsOwed(summary.available) > 0 && (
-        <View className="points-notice points-notice--owed" role="note">
+        <View className="points-notice points-notice--owed" {...roleOf('note')}>
           <Text className="points-notice__text mc-keep-words">有 {formatPoints(pointsOwed(summary.available))} 积分待抵扣，将从之后获得的积分中扣除</Text>
         </View>
       )}

@@ -7,6 +7,7 @@ import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors
 import { callFunction, errorDetails, toApiError, type ApiError } from '../../../api'
 import { ErrorView, LoadingView } from '../../../components/StatusView'
 import { setNextStep } from '../../../launch/intent'
+import { liveRegion } from '../../../lib/a11y'
 import { newAttemptId } from '../../../lib/attempt'
 import { formatDate, formatDateTimeWords, formatPoints, owedNote, repaidBy, repaidNote, spendablePoints } from '../../../lib/format'
 import { ROUTES, decodeParam, replace } from '../../../lib/routes'
@@ -139,7 +140,7 @@ export default function OrderPage() {
           <Text className="join-step__title">{namedBonus ? `绑定${name}订单领 ${formatPoints(namedBonus)} 积分` : `绑定${name}订单`}</Text>
           <Text className="join-step__desc">输入包裹对应的{name}订单号，每笔订单可领取一次包裹卡积分。</Text>
           <Input placeholderClass="mc-placeholder" className="join-input order-input" type={digitsOnly ? 'number' : 'text'} maxlength={digitsOnly ? 32 : 64} placeholder={`${name}订单号`} value={orderId} onInput={(e) => setOrderId(e.detail.value)} />
-          {outcome?.tone === 'error' && <Text className="join-error">{outcome.text}</Text>}
+          {outcome?.tone === 'error' && <Text className="join-error" {...liveRegion('alert')}>{outcome.text}</Text>}
           <Button type="primary" shape="round" block className="join-primary" loading={busy} disabled={busy} onClick={submit}>
             绑定订单
           </Button>

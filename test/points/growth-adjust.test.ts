@@ -94,7 +94,7 @@ describe('points adjust --growth, as the operator runs it', () => {
       [['0', '--growth', '-901'], /INVALID_INPUT: growth cannot go below zero: 901 to take away, the member has 900/],
       // a slip of the keyboard lifting a member levels needs --yes, as a large points adjustment does
       [['0', '--growth', '20000'], /\+20,000 growth is more than 10,000 growth: check the number, then run again with --yes/],
-      [['0', '--growth', '10', '--reason', ' '], /INVALID_INPUT: reason must be 1-200 characters/],
+      [['0', '--growth', '10', '--reason', ' '], /--reason <reason>' argument ' ' is invalid\. it needs a value, not one of spaces alone/],
     ];
     for (const [args, message] of refusals) {
       const run = await fresh.run('points', 'adjust', member, ...args, ...(args.includes('--reason') ? [] : ['--reason', '修正']));

@@ -119,6 +119,33 @@ describe('SQLite adapter', () => {
     temp.cleanup();
   });
 
+  it('keeps in a sparse field\'s index the documents that carry it alone, read by its value, and makes it so on a database an earlier version indexed in full', async () => {
+    const temp = tempDir();
+    const file = temp.file('s.db');
+    const full = new SqliteStore({ file, collections: { things: { indexes: [['kind', 'rank']] }, counters: { indexes: [] } } });
+    await full.transaction(async (tx) => {
+      await tx.create('things', { _id: 'x', kind: 'a', rank: 2 });
+      await tx.create('things', { _id: 'y', rank: 1 });
+    });
+    await full.close();
+    const sparse = new SqliteStore({ file, collections: { things: { indexes: [['kind', 'rank']], sparse: ['kind'] }, counters: { indexes: [] } } });
+    await sparse.transaction(async (tx) => {
+      await tx.create('things', { _id: 'z', kind: 'a', rank: 1 });
+      await tx.create('things', { _id: 'w', rank: 3 });
+    });
+    const raw = new Database(file, { readonly: true });
+    const indexes = raw.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'doc_things' AND sql IS NOT NULL").all() as { name: string; sql: string }[];
+    const entries = raw.prepare('SELECT count(*) FROM doc_things INDEXED BY doc_things__kind_rank__id__sparse WHERE f_kind IS NOT NULL').pluck().get();
+    raw.close();
+    expect(indexes.map((index) => index.name)).toEqual(['doc_things__kind_rank__id__sparse']);
+    expect(indexes[0]!.sql).toMatch(/WHERE f_kind IS NOT NULL$/);
+    expect(entries).toBe(2);
+    expect((await sparse.query('things', { where: { kind: 'a' }, orderBy: 'rank', limit: 10 })).items.map((d) => d._id)).toEqual(['z', 'x']);
+    expect(sparse.explainQuery('things', { where: { kind: 'a' }, orderBy: 'rank', limit: 10, cursor: null }).join(' ')).toMatch(/USING INDEX doc_things__kind_rank__id__sparse/);
+    await sparse.close();
+    temp.cleanup();
+  });
+
   it('reads every page of the queries the core makes off an index, sorting nothing (a sort per page made an export quadratic)', async () => {
     const temp = tempDir();
     const store = new SqliteStore({ file: temp.file('s.db') });

@@ -12,7 +12,10 @@ const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
  * Whether a name typed by a person shows as the text they meant: something visible (not only
  * zero-width, direction or blank characters, or accents on nothing), in order, on one line.
  */
-export const isDisplayableName = (text: string): boolean => !hasUnprintable(text) && VISIBLE.test(text.replace(BLANK, ''));
+export const isDisplayableName = (text: string): boolean => !hasUnprintable(text) && hasVisibleText(text);
+
+/** Whether a text shows anything: not only spaces (full-width ones included), zero-width, direction or blank characters. */
+export const hasVisibleText = (text: string): boolean => VISIBLE.test(text.replace(BLANK, ''));
 
 /** Whether a text holds a character that garbles, breaks or reorders it (the page names it, not the letters around it). */
 export const hasUnprintable = (text: string): boolean => UNPRINTABLE.test(text);

@@ -21,10 +21,10 @@ function replaceableByExport(file: string): boolean {
 }
 
 /** A request id as the shell takes it: its `>` unquoted would redirect the command's output to a file. */
-const shellQuoted = (id: string) => `'${id}'`;
+export const shellQuoted = (id: string) => `'${id}'`;
 
 /** A list command's `--limit`: a page the store reads at once. */
-function pageLimit(given: string): number {
+export function pageLimit(given: string): number {
   const limit = Number(given);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Error(`--limit must be a whole number from 1 to 1000, got ${given}`);
   return limit;

@@ -33,6 +33,9 @@ export const CHANNEL = /^[a-z][a-z0-9]{1,15}$/;
 /** Identity types in `identity.priority` that are identifiers, not channels a file comes from. */
 const IDENTIFIER_TYPES = new Set(['phone', 'email', 'unionid', 'openid', 'link', 'wechat']);
 
+/** The brand's channels, files of which are imported: `identity.priority` without the identifier types. */
+export const brandChannels = (priority: readonly string[]): string[] => priority.filter((type) => !IDENTIFIER_TYPES.has(type));
+
 /**
  * The channel a member or order file comes from must be one of the brand's, as listed in the
  * config's `identity.priority`: a typo (`tmal`) would otherwise make new channel records, join
@@ -45,7 +48,7 @@ export function checkImportChannel(channel: string, priority: readonly string[])
 
 /** Why `channel` is not one of the brand's channels (see `checkImportChannel`), or null. */
 export function unknownChannelProblem(channel: string, priority: readonly string[]): string | null {
-  const known = priority.filter((type) => !IDENTIFIER_TYPES.has(type));
+  const known = brandChannels(priority);
   if (known.includes(channel)) return null;
   return `unknown channel "${channel}": this brand's channels are ${known.join(', ')} (config identity.priority; add a new channel there first)`;
 }

@@ -11,6 +11,7 @@ import { loadConfig } from '../runtime/config';
 import { isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { fileHead } from '../channels/rows';
+import { hasVisibleText } from '../contracts/text';
 import { StoreBusyError } from '../store/port';
 import { holdsNoDocuments } from '../store/sqlite';
 import { databaseFilesOf, dataFilesOf, openLocalServices, resolveDbPath, secretsFileOf } from './services';
@@ -244,6 +245,9 @@ function checkOptionValues(command: Command): void {
       if (value.startsWith('--')) throw new InvalidArgumentError(`it needs a value, not the option ${value}.`);
       // `--out "$FILE"` with FILE unset: an export would go to the terminal, --db to the default database
       if (value === '') throw new InvalidArgumentError(`it needs a value, not an empty one (a variable unset in a script?).`);
+      // `--reason "  "`, `--name "　"`, `--channel " "`: a value that shows nothing is no value either
+      // (no option of ours takes one: names and reasons are read by people, ids and paths typed by them)
+      if (!hasVisibleText(value)) throw new InvalidArgumentError(`it needs a value, not one of spaces alone (or other characters that show nothing).`);
       if (given) throw new InvalidArgumentError(`${option.long} is given twice: give it once.`);
       given = true;
       return parse ? parse(value, previous) : value;

@@ -6,6 +6,7 @@ import { nextExpiryOf, storedReversed, type AccountState } from './rules';
 import { COLLECTION, NEVER, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
 
 import type { Getter } from '../identity/lookup';
+import { BUYER_PREFIX } from '../identity/buyers';
 
 export type { Getter };
 export { liveMember } from '../identity/lookup';
@@ -62,15 +63,24 @@ export class PointsSession {
   /** The account, or a new empty one whose member is its record's member (null if not imported yet). */
   async account(accountId: string): Promise<AccountDoc> {
     const found = await this.get<AccountDoc>(COLLECTION.accounts, accountId);
+    // an account of no one not listed as waiting, whose card was never imported (erasure leaves an
+    // opening on every card it takes away): one that began to wait before accounts were so listed
+    if (found && found.memberId === null && !found.waitingChannel && !accountId.startsWith(BUYER_PREFIX)
+      && !(await this.get<RecordRef>('records', accountId)) && !(await this.get(COLLECTION.ledger, `migrate:${accountId}`))) {
+      return { ...found, ...waitingFields(accountId, this.now) };
+    }
     if (found) return found;
     const record = await this.get<RecordRef>('records', accountId);
     // No record yet: the account waits for its member. Removing the absent record claims its id, so
     // on CloudBase an import creating the record meanwhile (which finds no account to attach) conflicts
     // instead of leaving these points with no member; a record put later in this transaction wins.
     if (!record) this.cache.remove('records', accountId);
+    // a buyer known by phone alone waits too while its member holds buyers alone (no one holding the phone yet)
+    const waits = !record || (!!record.memberId && accountId.startsWith(BUYER_PREFIX)
+      && buyersAlone((await this.get<MemberRef>('members', record.memberId))?.records ?? []));
     return {
       _id: accountId, memberId: record?.memberId ?? null, points: 0, growth: 0, lots: [], nextExpiry: NEVER,
-      reversed: {}, entries: 0, updatedAt: this.now,
+      reversed: {}, entries: 0, updatedAt: this.now, ...(waits ? waitingFields(accountId, this.now) : {}),
     };
   }
 
@@ -141,6 +151,26 @@ export class PointsSession {
   }
 }
 
+/** Whether a member's records are buyers known by phone alone: no one holding the phone is there yet. */
+const buyersAlone = (recordIds: readonly string[]) => recordIds.every((id) => id.startsWith(BUYER_PREFIX));
+
+/** The channel an account's orders come from: `tmall:T1` → tmall, `buyer:tmall-<phone key>` → tmall. */
+export function channelOfAccount(accountId: string): string {
+  return accountId.startsWith(BUYER_PREFIX)
+    ? accountId.slice(BUYER_PREFIX.length, accountId.indexOf('-', BUYER_PREFIX.length))
+    : accountId.slice(0, accountId.indexOf(':'));
+}
+
+/** The fields that list an account under `orders waiting`, from `since`. */
+const waitingFields = (accountId: string, since: string) => ({ waitingChannel: channelOfAccount(accountId), waitingSince: since });
+
+/** The account as it waits for a member (kept waiting since when it began), or no longer waits. */
+function withWaiting(account: AccountDoc, waits: boolean, now: string): AccountDoc {
+  const { waitingChannel, waitingSince, ...rest } = account;
+  if (!waits) return rest;
+  return waitingChannel && waitingSince ? account : { ...rest, ...waitingFields(account._id, now) };
+}
+
 /**
  * Called by identity inside its own transaction after it changed which records
  * belong to which members. For each member listed: points each of its records'
@@ -159,9 +189,16 @@ export async function syncMemberAccounts(
 ): Promise<void> {
   const session = new PointsSession(tx, services);
   for (const { memberId, recordIds } of memberRecords) {
+    // its accounts wait while the member is buyers known by phone alone (an unmerge may leave one so
+    // again); a member holding anyone else, or none (erased), ends the wait
+    const waits = memberId !== null && recordIds.length > 0 && buyersAlone(recordIds);
     for (const id of recordIds) {
       const account = await session.get<AccountDoc>(COLLECTION.accounts, id);
-      if (account && account.memberId !== memberId) session.putAccount({ ...account, memberId, updatedAt: session.now });
+      if (!account) continue;
+      const waiting = withWaiting(account, waits, session.now);
+      if (account.memberId !== memberId || waiting.waitingChannel !== account.waitingChannel) {
+        session.putAccount({ ...waiting, memberId, updatedAt: session.now });
+      }
     }
     if (memberId) session.putBalance(await session.sumAccounts(memberId, recordIds));
   }

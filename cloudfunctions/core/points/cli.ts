@@ -10,9 +10,15 @@ import { liveMember } from './accounts.store';
 import { checkAdjustReason, postAdjust } from './ledger';
 import { relevel } from './relevel.store';
 import { isoOrNull, parseBeijingTime } from './time';
-import { verifyPoints } from './verify.store';
+import { verifyPoints, type Difference } from './verify.store';
 import { COLLECTION, type BalanceDoc } from './types';
 import { levelName } from '../levels/rules';
+import { pageLimit, shellQuoted } from '../identity/cli';
+import { unknownChannelProblem } from '../identity/records';
+import { isWaitingCursor, listWaitingBuyers, markEarlierWaiting, waitingOrdersOf, waitingTotals } from '../orders/waiting.store';
+
+/** Fen as yuan with two decimals, thousands grouped: `1,299.00`. */
+const yuan = (fen: number) => `${Math.trunc(fen / 100).toLocaleString('en-US')}.${String(Math.abs(fen) % 100).padStart(2, '0')}`;
 
 /** DELTA: 0 only beside --growth (a correction of growth alone). */
 function parseDelta(value: string, growth: number | undefined): number {
@@ -36,6 +42,15 @@ function parseAsOf(value: string): string {
   const at = isoOrNull(value) ?? parseBeijingTime(value);
   if (!at) throw new InvalidArgumentError('must be a time, e.g. 2028-01-01 or 2028-01-01T00:00:00+08:00');
   return at;
+}
+
+/** `points verify` lists this many differences unless told otherwise. */
+const DEFAULT_VERIFY_MAX = 50;
+
+function parseMax(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 20_000) throw new InvalidArgumentError('must be a whole number from 1 to 20000 (--all lists every difference)');
+  return n;
 }
 
 function parseBatch(value: string): number {
@@ -97,22 +112,71 @@ export function registerPointsCommands({ program, importCommand, run, dataFiles 
       }
     }, { createsDatabase: true }));
 
+  program
+    .command('orders')
+    .description('orders imported for points: those waiting for their buyer')
+    .command('waiting')
+    .description('orders whose buyer is not imported yet (or, known by phone alone, whom no member holding the phone has taken), their points waiting: channel by channel, oldest first')
+    .option('--channel <channel>', 'one channel only, e.g. tmall')
+    .option('--limit <n>', 'how many buyers, each with all its waiting orders (at most 1000)', '100')
+    .option('--after <cursor>', 'the next page: the cursor the page before printed')
+    .action((options: { channel?: string; limit: string; after?: string }) => run(async (services) => {
+      const problem = options.channel === undefined ? null : unknownChannelProblem(options.channel, services.config.identity.priority);
+      if (problem) throw new AppError('INVALID_INPUT', problem);
+      const limit = pageLimit(options.limit);
+      if (options.after !== undefined && !isWaitingCursor(options.after)) {
+        throw new AppError('INVALID_INPUT', `--after takes the cursor an earlier orders waiting printed (after "more:"), got ${options.after}`);
+      }
+      // a database from before accounts were listed so: those already waiting are marked, once
+      await markEarlierWaiting(services);
+      const { buyers, nextCursor } = await listWaitingBuyers(services, { channel: options.channel, limit, cursor: options.after ?? null });
+      let orders = 0;
+      for (const b of buyers) {
+        const hint = b.elsewhere.length ? `  (${b.elsewhere.join(', ')} is imported: a file of that channel imported as ${b.channel}?)` : '';
+        for await (const o of waitingOrdersOf(services, b.accountId)) {
+          orders++;
+          const amount = (o.amountFen === null ? `${plural(o.points, 'point')}` : `${yuan(o.amountFen)} yuan`) + (o.refundFen === null ? '' : ` (refunded ${yuan(o.refundFen)})`);
+          process.stdout.write(`${b.channel}  ${o.orderId}  buyer ${b.buyer}  ${amount}  paid ${beijingTime(o.paidAt)}  waiting since ${beijingTime(b.since)}${hint}\n`);
+        }
+      }
+      // the counts per channel (all pages), then what this page listed, and last the next page as a command to run
+      const totals = await waitingTotals(services, options.channel);
+      for (const t of totals) {
+        // buyers by member id of a channel none of whose members was ever imported: a wrong --channel, likely
+        const none = t.channelHasMembers || t.byPhone === t.buyers ? '' : `; no ${t.channel} member is imported at all: were these orders imported under the wrong --channel, or is the ${t.channel} members file still to come?`;
+        const phones = t.byPhone ? ` (${counted(t.byPhone)} known by phone alone)` : '';
+        process.stderr.write(`${t.channel}: ${plural(t.buyers, 'buyer')} waiting${phones}, ${plural(t.points, 'point')}${none}\n`);
+      }
+      const channelArg = options.channel === undefined ? '' : ` --channel ${options.channel}`;
+      const more = nextCursor ? ` (more: orders waiting${channelArg} --limit ${limit} --after ${shellQuoted(nextCursor)})` : '';
+      const listed = totals.length ? `${plural(orders, 'order')} of ${plural(buyers.length, 'buyer')} listed` : 'no orders waiting for their buyer';
+      process.stderr.write(`${listed}${buyers.length ? '; they count for the member once import members brings the buyer in' : ''}${more}\n`);
+    }));
+
   const points = program.command('points').description('the points ledger: check it, expire points, adjust a member');
 
   points
     .command('verify')
     .description('recompute every account and member balance from the ledger and report differences (exit 1 if any)')
-    .option('--max <n>', 'differences to list (default 50)', parseBatch)
-    .action((options: { max?: number }) => run(async (services) => {
-      const report = await verifyPoints(services, { maxDetails: options.max ?? 50 });
+    .option('--max <n>', `differences to list (default ${DEFAULT_VERIFY_MAX}, at most 20000; --all lists every one)`, parseMax)
+    .option('--all', 'list every difference, each as it is found (none is held in memory), then the counts')
+    .action((options: { max?: number; all?: boolean }) => run(async (services) => {
+      if (options.all && options.max !== undefined) throw new AppError('INVALID_INPUT', 'give --max N or --all, not both');
+      const line = (d: Difference) => `  ${d.kind} ${d.id}: ${d.problem}\n`;
+      // --all: each difference as it is found, and the counts after them, since they are known only then
+      const report = await verifyPoints(services, options.all
+        ? { maxDetails: 0, onDifference: (d) => process.stdout.write(line(d)) }
+        : { maxDetails: options.max ?? DEFAULT_VERIFY_MAX });
       process.stdout.write(`checked ${plural(report.entries, 'ledger entry', 'ledger entries')}, ${plural(report.accounts, 'account')}, ${plural(report.balances, 'balance')}, ${plural(report.members, 'member')}: `);
       if (report.differences === 0) {
         process.stdout.write('no differences\n');
         return;
       }
-      process.stdout.write(`${plural(report.differences, 'difference')}\n`);
-      for (const d of report.details) process.stdout.write(`  ${d.kind} ${d.id}: ${d.problem}\n`);
-      if (report.differences > report.details.length) process.stdout.write(`  … and ${counted(report.differences - report.details.length)} more\n`);
+      process.stdout.write(`${plural(report.differences, 'difference')}${options.all ? ' (listed above)' : ''}\n`);
+      for (const d of report.details) process.stdout.write(line(d));
+      if (!options.all && report.differences > report.details.length) {
+        process.stdout.write(`  … and ${counted(report.differences - report.details.length)} more (points verify --all lists every one)\n`);
+      }
       process.exitCode = 1;
     }));
 

@@ -54,6 +54,7 @@
  *   due at `asOf`, one entry `expire:<lotId>` each, dated at the lot's expiry,
  *   so running it again, or later, as of the same date, changes nothing.
  */
+import { hasVisibleText } from '../contracts/text';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import type { Doc, Tx } from '../store/port';
@@ -129,7 +130,8 @@ const neg = (n: number) => (n === 0 ? 0 : -n);
 /** An adjustment's reason, trimmed: 1-200 characters, or INVALID_INPUT. */
 export function checkAdjustReason(text: string): string {
   const reason = text.trim();
-  if (reason.length === 0 || reason.length > 200) throw invalid('reason must be 1-200 characters');
+  // one of zero-width or blank characters alone would read as no reason in the audit trail
+  if (reason.length === 0 || reason.length > 200 || !hasVisibleText(reason)) throw invalid('reason must be 1-200 characters, something visible');
   return reason;
 }
 

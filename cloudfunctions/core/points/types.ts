@@ -107,6 +107,14 @@ export interface AccountDoc extends Doc {
   /** Number of ledger entries on this account. */
   entries: number;
   updatedAt: string;
+  /**
+   * While the account's points wait for a member (its record is not imported yet, or it is the
+   * record of a buyer known by phone alone that no member holding the phone has taken): the channel
+   * of its orders, for `orders waiting`. Absent once a member holds it (or erasure detached it).
+   */
+  waitingChannel?: string;
+  /** When it began to wait (the clock as its first order was recorded), while `waitingChannel` is set. */
+  waitingSince?: string;
 }
 
 /** `balances/{memberId}`: the sum of the member's accounts, with the level its growth earns. */

@@ -29,6 +29,15 @@ const scan = <T extends Doc>(store: DocStore, collection: string, orderBy = '_id
 const lotsOf = (state: { lots: AccountDoc['lots'] }) => canonicalJson(state.lots.map((l) => [l.id, l.points, l.remaining, l.expiresAt]));
 
 /**
+ * `maxDetails`: how many differences `details` keeps (default 100); `onDifference`: called with every
+ * difference as it is found, so a caller can list them all without holding them.
+ */
+export interface VerifyOptions {
+  maxDetails?: number;
+  onDifference?: (difference: Difference) => void;
+}
+
+/**
  * `points verify`: recomputes every account and every member balance from the
  * ledger alone and reports where the stored projections differ, plus entries
  * that do not add up and accounts attached to a member that does not list
@@ -36,7 +45,7 @@ const lotsOf = (state: { lots: AccountDoc['lots'] }) => canonicalJson(state.lots
  * an entry committed while it reads (the server answering a scan) would otherwise show as a
  * balance the ledger does not explain.
  */
-export async function verifyPoints(services: Services, options: { maxDetails?: number } = {}): Promise<VerifyReport> {
+export async function verifyPoints(services: Services, options: VerifyOptions = {}): Promise<VerifyReport> {
   const reading = readingSnapshot(services.store);
   try {
     return await verifyAll({ ...services, store: reading.store }, options);
@@ -45,12 +54,13 @@ export async function verifyPoints(services: Services, options: { maxDetails?: n
   }
 }
 
-async function verifyAll(services: Services, options: { maxDetails?: number }): Promise<VerifyReport> {
+async function verifyAll(services: Services, options: VerifyOptions): Promise<VerifyReport> {
   const store = services.store;
   const max = options.maxDetails ?? 100;
   const report: VerifyReport = { entries: 0, accounts: 0, balances: 0, members: 0, differences: 0, details: [] };
   const add = (difference: Difference) => {
     report.differences++;
+    options.onDifference?.(difference);
     if (report.details.length < max) report.details.push(difference);
   };
 

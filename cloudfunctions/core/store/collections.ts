@@ -6,7 +6,15 @@ import { MAX_PAGE, StoreQueryError, type QueryOptions } from './port';
  * (the README lists them). A query on a field that no index declares is
  * refused, so a missing index shows up in tests rather than as a slow scan.
  */
-export type CollectionSpecs = Record<string, { indexes: readonly (readonly string[])[] }>;
+export type CollectionSpecs = Record<string, {
+  indexes: readonly (readonly string[])[];
+  /**
+   * Fields that only a few documents carry: an index led by one holds those documents alone (on
+   * SQLite a partial index), so the others pay nothing for it as they are written, and it is
+   * read only with that field equal to a value.
+   */
+  sparse?: readonly string[];
+}>;
 
 export const COLLECTIONS = {
   // identity (OneID). A member's records are listed on the member, a record's values on the
@@ -24,9 +32,12 @@ export const COLLECTIONS = {
   settings: { indexes: [] },
   // the era of a phone's next buyer record, once erasure took one away (identity/buyers.ts)
   buyerEras: { indexes: [] },
-  // points: the ledger by account for history; accounts by next lot expiry for the expiry job
+  // points: the ledger by account for history; accounts by next lot expiry for the expiry job, and
+  // those whose orders wait for their buyer, by channel, oldest first (`orders waiting`; the fields
+  // are set on those accounts alone, and the index holds them alone: an order import writes
+  // hundreds of thousands of accounts that never wait)
   ledger: { indexes: [['accountId', 'at']] },
-  accounts: { indexes: [['nextExpiry']] },
+  accounts: { indexes: [['nextExpiry'], ['waitingChannel', 'waitingSince']], sparse: ['waitingChannel'] },
   balances: { indexes: [] },
   // codes: batches by signing key (revocation) and age; repeat scans of redeemed codes by batch (counterfeit signals); revoked keys
   codeBatches: { indexes: [['keyId', 'createdAt'], ['createdAt']] },

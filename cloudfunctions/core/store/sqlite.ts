@@ -60,7 +60,10 @@ const storedExpr = (field: string) => {
  * expiry job, quadratic in the table. The name says so, so that indexes made without the id by
  * an earlier version are dropped and made again.
  */
-const indexName = (table: string, fields: readonly string[]) => `${table}__${fields.join('_')}__id`;
+const indexName = (table: string, fields: readonly string[], sparse: readonly string[] = []) =>
+  `${table}__${fields.join('_')}__id${sparse.includes(fields[0]!) ? '__sparse' : ''}`;
+/** A sparse field's index holds the rows that carry it alone (a partial index; `field = ?` reads it). */
+const indexWhere = (fields: readonly string[], sparse: readonly string[]) => (sparse.includes(fields[0]!) ? ` WHERE ${fieldExpr(fields[0]!)} IS NOT NULL` : '');
 const indexColumns = (fields: readonly string[]) => [...fields.map(fieldExpr), 'id'].join(', ');
 
 /** Whether a row to write (id, body, indexed fields…) holds the indexed fields `known`. */
@@ -190,17 +193,17 @@ export class SqliteStore implements DocStore {
       this.indexedFields.set(collection, fieldsOfTable);
       // One transaction per table: a crash mid-upgrade must not leave a column added but unfilled,
       // which the next start would take as filled.
-      this.writer.transaction(() => this.createTable(table, spec.indexes, fieldsOfTable)).immediate();
+      this.writer.transaction(() => this.createTable(table, spec.indexes, fieldsOfTable, spec.sparse ?? [])).immediate();
     }
   }
 
-  private createTable(table: string, indexes: readonly (readonly string[])[], fieldsOfTable: string[]): void {
+  private createTable(table: string, indexes: readonly (readonly string[])[], fieldsOfTable: string[], sparse: readonly string[]): void {
     // SQLite column names are case-insensitive
     const existing = new Set((this.writer.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name.toLowerCase()));
     // our own indexes on the table (the autoindex of its primary key is SQLite's)
     const present = new Set((this.writer.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?").pluck().all(table) as string[])
       .filter((name) => name.startsWith(`${table}__`)));
-    const declared = new Set(indexes.map((fields) => indexName(table, fields)));
+    const declared = new Set(indexes.map((fields) => indexName(table, fields, sparse)));
     // An index a database made by an earlier version, no longer declared (or made without the id):
     // its column is not written any more, and every write would still pay for its entry. Dropped
     // first, so that the refill below does not rewrite its entries on the way out.
@@ -216,12 +219,12 @@ export class SqliteStore implements DocStore {
       // Fill, from the bodies, the fields of every index about to be made: a column that already
       // exists may be stale too (an index dropped by an earlier version is not written any more,
       // and a version that does not know a field writes rows without it and drops its index).
-      const unindexed = [...new Set(indexes.filter((fields) => !present.has(indexName(table, fields))).flat())];
+      const unindexed = [...new Set(indexes.filter((fields) => !present.has(indexName(table, fields, sparse))).flat())];
       if (unindexed.length) {
         this.writer.exec(`UPDATE ${table} SET ${unindexed.map((field) => `${fieldExpr(field)} = ${storedExpr(field)}`).join(', ')}`);
       }
     }
-    for (const fields of indexes) this.writer.exec(`CREATE INDEX IF NOT EXISTS ${indexName(table, fields)} ON ${table} (${indexColumns(fields)})`);
+    for (const fields of indexes) this.writer.exec(`CREATE INDEX IF NOT EXISTS ${indexName(table, fields, sparse)} ON ${table} (${indexColumns(fields)})${indexWhere(fields, sparse)}`);
   }
 
   private checkCollection(collection: string): string {

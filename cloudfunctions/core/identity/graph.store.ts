@@ -356,7 +356,10 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   }
   // A value a record just set aside (a linked store card's old phone) is not walked through that
   // record: it still leads to the member the card was in, which the link may have merged away.
-  for (const key of dropped) {
+  // Nor is one set aside before by a record of the region, which may have moved to another member
+  // (or left one that erasure then takes away): the value follows it.
+  const unwalked = new Set([...dropped, ...[...region.values()].flatMap((record) => record.ignored ?? [])]);
+  for (const key of unwalked) {
     if (valueDocs.has(key)) continue;
     const doc = await cache.get<ValueDoc>('identifiers', key);
     if (doc && doc.records.every((id) => plan.assignment.has(id))) valueDocs.set(key, doc);

@@ -132,11 +132,12 @@ export class SqliteStore implements DocStore {
   private readonly busyTimeoutMs: number;
   /**
    * The indexed fields, as stored, of each document the running logical
-   * transaction has read or written, so that rewriting a document whose
-   * indexed fields did not change touches its row alone. An upsert rewrites
-   * every index entry of the row even when its value is the same: for an earn,
-   * two of its eight pages. Emptied as each logical transaction starts, since a
-   * rolled-back savepoint leaves rows as they were before it.
+   * transaction has read or written (created ones aside: see `create`), so
+   * that rewriting a document whose indexed fields did not change touches its
+   * row alone. An upsert rewrites every index entry of the row even when its
+   * value is the same: for an earn, two of its eight pages. Emptied as each
+   * logical transaction starts, since a rolled-back savepoint leaves rows as
+   * they were before it.
    */
   private readonly indexedSeen = new Map<string, Map<string, Scalar[]>>();
   /** A group is due to start on the next turn of the event loop. */
@@ -258,7 +259,9 @@ export class SqliteStore implements DocStore {
       const row = this.row(collection, doc);
       const inserted = this.statements(collection).insert.run(...row);
       if (inserted.changes === 0) throw new StoreConflictError(collection, doc._id);
-      this.seen(collection, doc._id, row.slice(2));
+      // not remembered as seen: a document is created once and seldom written again in the same
+      // transaction (a batch's ledger entries, a hundred thousand of them), and one that is is
+      // upserted, which writes the same row
     },
     set: async (collection, doc) => this.write(collection, doc),
     update: async (collection, id, patch) => this.rewrite(collection, id, (current) => applyPatch(current, patch)),

@@ -1,6 +1,6 @@
 /**
- * WeChat reads a component's aria-role, aria-label, aria-checked and aria-live to a screen reader (base library
- * 2.7.1), but Taro's weapp templates carry none of them: every label and role a page set was dropped
+ * WeChat reads a component's aria-role, aria-label, aria-checked, aria-live and aria-hidden to a screen reader
+ * (base library 2.7.1), an input's aria-label too, but Taro's weapp templates carry none of them: every label and role a page set was dropped
  * from the WXML, and the member code was read as a bare image. This adds them to the templates and,
  * through the runtime module, to the runtime's list (the two number each component's attributes
  * alike, so they must change together), as @tarojs/plugin-inject would: its releases for Taro 4

@@ -3,6 +3,7 @@ import Taro from '@tarojs/taro'
 import { useState } from 'react'
 import { getDevOpenid, setDevOpenid } from '../api/devIdentity'
 import { forgetIntent } from '../launch/intent'
+import { BUTTON } from '../lib/a11y'
 import { ROUTES } from '../lib/routes'
 import './DevIdentitySwitcher.css'
 
@@ -40,11 +41,11 @@ export default function DevIdentitySwitcher() {
       <Text className="dev-identity__current">当前：{identityLabel(current)}</Text>
       <View className="dev-identity__options">
         {PRESETS.map((p) => (
-          <Text key={p.id} className={`dev-identity__option ${p.id === current ? 'dev-identity__option--on' : ''}`} onClick={() => switchTo(p.id)}>
+          <Text key={p.id} className={`dev-identity__option ${p.id === current ? 'dev-identity__option--on' : ''}`} {...BUTTON} aria-pressed={p.id === current} onClick={() => switchTo(p.id)}>
             {p.name}
           </Text>
         ))}
-        <Text className="dev-identity__option" onClick={() => switchTo(randomOpenid())}>
+        <Text className="dev-identity__option" {...BUTTON} onClick={() => switchTo(randomOpenid())}>
           新身份
         </Text>
       </View>

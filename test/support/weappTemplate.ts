@@ -10,7 +10,7 @@ import config from '../../config/index'
 type Plugin = (ctx: unknown, options: unknown) => void
 type AnyFn = (...args: any[]) => any
 
-export async function weappTemplate() {
+export async function weappTemplate(components: string[] = ['view', 'image', 'text']) {
   const project = await (config as unknown as AnyFn)((a: object, b: object) => ({ ...a, ...b }), { mode: 'production', command: 'build' })
   const methods: Record<string, AnyFn[]> = {}
   const base = {
@@ -30,7 +30,7 @@ export async function weappTemplate() {
   weapp.modifyTemplate({}) // the platform's own components, at the close of its setup
   const platformComponents = structuredClone(weapp.template.internalComponents)
   for (const fn of methods.onSetupClose ?? []) fn(weapp)
-  const wxml: string = weapp.template.buildTemplate({ includes: new Set(['view', 'image', 'text']), exclude: new Set(), thirdPartyComponents: new Map(), includeAll: false })
+  const wxml: string = weapp.template.buildTemplate({ includes: new Set(components), exclude: new Set(), thirdPartyComponents: new Map(), includeAll: false })
   const runtimePaths = ([] as string[]).concat(weapp.runtimePath).filter((p) => p.startsWith('/'))
   return { wxml, platformComponents, runtimePaths }
 }

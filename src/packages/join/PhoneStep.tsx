@@ -2,7 +2,7 @@ import { Button as TaroButton, Input, Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import Taro from '@tarojs/taro'
 import { useEffect, useState } from 'react'
-import { BUTTON, liveRegion } from '../../lib/a11y'
+import { BUTTON, fieldLabel, liveRegion } from '../../lib/a11y'
 
 interface Props {
   busy: boolean
@@ -96,7 +96,7 @@ function DevPhoneForm({ busy, onCode }: Omit<Props, 'error' | 'onRefused'>) {
   }
   return (
     <View className="join-dev-form">
-      <Input placeholderClass="mc-placeholder" className="join-input" type="number" maxlength={11} placeholder="请输入 11 位手机号" value={phone} onInput={(e) => setPhone(e.detail.value)} />
+      <Input placeholderClass="mc-placeholder" className="join-input" type="number" maxlength={11} placeholder="请输入 11 位手机号" {...fieldLabel('手机号')} value={phone} onInput={(e) => setPhone(e.detail.value)} />
       {invalid && (
         <Text className="join-error" {...liveRegion('alert')}>
           请输入正确的 11 位手机号

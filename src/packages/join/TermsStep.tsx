@@ -1,7 +1,7 @@
 import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
-import { BUTTON, liveRegion, roleOf } from '../../lib/a11y'
+import { BUTTON, DECORATIVE, liveRegion, roleOf } from '../../lib/a11y'
 import { ROUTES, go } from '../../lib/routes'
 
 interface Props {
@@ -34,7 +34,7 @@ export default function TermsStep({ version, busy, error, onAgree, renewing = fa
         ))}
       </View>
       <View className="join-check" onClick={() => setChecked(!checked)} {...roleOf('checkbox')} aria-checked={checked}>
-        <View className={`join-check__box ${checked ? 'join-check__box--on' : ''}`}>{checked ? '✓' : ''}</View>
+        <View className={`join-check__box ${checked ? 'join-check__box--on' : ''}`} {...DECORATIVE}>{checked ? '✓' : ''}</View>
         {/* the link beside the words, not inside a text: WeChat fires no tap on a text inside a text
             before base library 2.30.3, nor ever on Mac, and the tap would tick the box instead */}
         <View className="join-check__text">

@@ -2,6 +2,7 @@ import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import type { ChannelsResult } from '../../../cloudfunctions/core/contracts'
 import { LoadingView } from '../../components/StatusView'
+import { DECORATIVE } from '../../lib/a11y'
 import type { NextStep } from '../../launch/intent'
 import type { RequestState } from '../../lib/useRequest'
 
@@ -33,7 +34,7 @@ export default function Welcome({ phoneMasked, channels, attributionLabel, next,
   const found = channels.status === 'ready' ? foundChannels(channels.data) : []
   return (
     <View className="join-step join-welcome">
-      <View className="join-welcome__mark">✓</View>
+      <View className="join-welcome__mark" {...DECORATIVE}>✓</View>
       <Text className="join-welcome__title">{phoneMasked ? '欢迎加入会员' : '您已是会员'}</Text>
       {phoneMasked && <Text className="join-welcome__phone">已绑定手机号 {phoneMasked}</Text>}
       {attributionLabel && <Text className="join-welcome__source">{attributionLabel}</Text>}
@@ -46,7 +47,7 @@ export default function Welcome({ phoneMasked, channels, attributionLabel, next,
             <Text className="join-welcome__text">我们找到了您的：</Text>
             {found.map((name) => (
               <Text className="join-welcome__channel" key={name}>
-                ✓ {name}
+                <Text {...DECORATIVE}>✓</Text> {name}
               </Text>
             ))}
             <Text className="join-welcome__text">积分和等级已合并到一个账户。</Text>

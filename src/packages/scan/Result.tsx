@@ -2,6 +2,7 @@ import { Text, View } from '@tarojs/components'
 import { Button } from '@nutui/nutui-react-taro'
 import type { ApiError } from '../../api'
 import { errorDetails, errorTime } from '../../api'
+import { DECORATIVE, liveRegion } from '../../lib/a11y'
 import { creditTitle, formatDateTimeWords, formatPoints, owedNote, repaidNote, spendablePoints } from '../../lib/format'
 
 export interface Redeemed {
@@ -117,13 +118,16 @@ export default function Result(props: Props) {
   const l = look(props)
   return (
     <View className={`scan-result scan-result--${l.tone}`}>
-      <View className="scan-result__mark">{l.mark}</View>
-      <Text className="scan-result__title">{l.title}</Text>
-      {l.lines.map((line) => (
-        <Text className="scan-result__line" key={line}>
-          {line}
-        </Text>
-      ))}
+      <View className="scan-result__mark" {...DECORATIVE}>{l.mark}</View>
+      {/* read out as it appears: points credited as a status, a code refused (used, invalid, expired, not a member yet) at once */}
+      <View className="mc-outcome" {...liveRegion(props.result.ok ? 'status' : 'alert')}>
+        <Text className="scan-result__title">{l.title}</Text>
+        {l.lines.map((line) => (
+          <Text className="scan-result__line" key={line}>
+            {line}
+          </Text>
+        ))}
+      </View>
       <Button type="primary" shape="round" block className="scan-result__primary" onClick={l.primary.onClick}>
         {l.primary.text}
       </Button>

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from 'react'
 import { ApiError, callFunction, errorTime, toApiError } from '../../api'
 import { LoadingView } from '../../components/StatusView'
 import { setNextStep } from '../../launch/intent'
+import { fieldLabel } from '../../lib/a11y'
 import { newAttemptId } from '../../lib/attempt'
 import { ROUTES, decodeParam, go, replace } from '../../lib/routes'
 import Result, { type Redeemed } from './Result'
@@ -120,7 +121,7 @@ export default function ScanPage() {
         ) : (
           <View className="scan-paste">
             <Text className="scan-paste__label">浏览器中无法使用相机，请粘贴二维码中的链接或防伪码：</Text>
-            <Textarea className="scan-paste__input" value={text} maxlength={300} placeholder="例如 https://…/c/XXXX" onInput={(e) => setText(e.detail.value)} />
+            <Textarea className="scan-paste__input" value={text} maxlength={300} placeholder="例如 https://…/c/XXXX" {...fieldLabel('二维码链接或防伪码')} onInput={(e) => setText(e.detail.value)} />
             <Button type="primary" shape="round" block className="scan-panel__action" disabled={!text.trim()} onClick={() => handle(text)}>
               领取积分
             </Button>

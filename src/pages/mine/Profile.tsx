@@ -5,6 +5,7 @@ import { useState } from 'react'
 import type { ProfileResult } from '../../../cloudfunctions/core/contracts'
 import { hasUnprintable, isDisplayableName, NICKNAME_MAX_UNITS, userCharacters } from '../../../cloudfunctions/core/contracts/text'
 import { callFunction, errorDetails, toApiError } from '../../api'
+import { fieldLabel, liveRegion } from '../../lib/a11y'
 import { formatDay } from '../../lib/format'
 
 /** As member.updateProfile allows, in characters as the consumer sees them (an emoji is one). */
@@ -102,7 +103,7 @@ export default function Profile({ profile, onSaved, locked = false }: { profile:
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">昵称</Text>
-        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={NICKNAME_MAX_UNITS} placeholder="填写昵称" disabled={saving} onInput={(e) => typeNickname(e.detail.value)} />
+        <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={NICKNAME_MAX_UNITS} placeholder="填写昵称" {...fieldLabel('昵称')} disabled={saving} onInput={(e) => typeNickname(e.detail.value)} />
         {/* the field stops taking characters at the limit: the count says why */}
         <Text className={`mine-row__count ${count >= NICKNAME_MAX ? 'mine-row__count--full' : ''}`}>{count}/{NICKNAME_MAX}</Text>
       </View>
@@ -116,7 +117,7 @@ export default function Profile({ profile, onSaved, locked = false }: { profile:
           </Picker>
         )}
       </View>
-      {message && <Text className={`mine-message mine-message--${message.tone}`}>{message.text}</Text>}
+      {message && <Text className={`mine-message mine-message--${message.tone}`} {...liveRegion(message.tone === 'ok' ? 'status' : 'alert')}>{message.text}</Text>}
       {locked && <Text className="mine-message">同意新版会员隐私条款后可修改资料</Text>}
       <Button type="primary" shape="round" block className="mine-save" disabled={locked || !changed || saving} loading={saving} onClick={save}>
         保存资料

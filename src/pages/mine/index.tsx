@@ -7,7 +7,7 @@ import JoinInvite from '../../components/JoinInvite'
 import TermsUpdated from '../../components/TermsUpdated'
 import { ErrorView, LoadingView } from '../../components/StatusView'
 import { forgetIntent } from '../../launch/intent'
-import { BUTTON } from '../../lib/a11y'
+import { BUTTON, DECORATIVE } from '../../lib/a11y'
 import { formatPoints } from '../../lib/format'
 import { ROUTES, go } from '../../lib/routes'
 import { useMembership } from '../../lib/useMembership'
@@ -52,17 +52,17 @@ function Links({ joined, onDeleted }: { joined: boolean; onDeleted: () => void }
       {joined && (
         <View className="mine-link" {...BUTTON} onClick={() => go(ROUTES.storeCard)}>
           <Text>关联门店会员卡</Text>
-          <Text className="mine-link__arrow">›</Text>
+          <Text className="mine-link__arrow" {...DECORATIVE}>›</Text>
         </View>
       )}
       <View className="mine-link" {...BUTTON} onClick={() => go(ROUTES.terms)}>
         <Text>会员隐私条款</Text>
-        <Text className="mine-link__arrow">›</Text>
+        <Text className="mine-link__arrow" {...DECORATIVE}>›</Text>
       </View>
       {joined && (
         <View className="mine-link mine-link--danger" {...BUTTON} onClick={busy ? undefined : remove}>
           <Text>{busy === 'deleting' ? '正在删除…' : busy === 'checking' ? '请稍候…' : '删除我的数据'}</Text>
-          <Text className="mine-link__arrow">›</Text>
+          <Text className="mine-link__arrow" {...DECORATIVE}>›</Text>
         </View>
       )}
     </View>

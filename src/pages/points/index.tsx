@@ -5,7 +5,7 @@ import { callFunction } from '../../api'
 import JoinInvite from '../../components/JoinInvite'
 import TermsUpdated from '../../components/TermsUpdated'
 import { ErrorView, LoadingView } from '../../components/StatusView'
-import { roleOf } from '../../lib/a11y'
+import { DECORATIVE, roleOf } from '../../lib/a11y'
 import { expiryNotice, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
 import { useMembership } from '../../lib/useMembership'
 import { useRequest } from '../../lib/useRequest'
@@ -35,7 +35,7 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
       {expiry && (
         // a warning only when it is near: a year ahead it is a date to know, not an alarm
         <View className={`points-notice ${expiry.urgent ? '' : 'points-notice--calm'}`} {...roleOf('note')}>
-          {expiry.urgent && <Text className="points-notice__mark">!</Text>}
+          {expiry.urgent && <Text className="points-notice__mark" {...DECORATIVE}>!</Text>}
           <Text className="points-notice__text mc-keep-words">{expiry.text}</Text>
         </View>
       )}

@@ -1,6 +1,7 @@
 /**
  * Stand-ins for @tarojs/components in jsdom: plain DOM elements carrying the props tests
- * look at. Inputs answer onInput with Taro's `{ detail: { value } }`; the phone button calls
+ * look at (an input or textarea its nativeProps too, which H5 puts on the real <input> inside
+ * Taro's element). Inputs answer onInput with Taro's `{ detail: { value } }`; the phone button calls
  * onGetPhoneNumber with `phoneNumberDetail` (set it in a test to refuse or pass a code).
  */
 import { createElement, type ReactNode } from 'react'
@@ -34,6 +35,8 @@ const base: Record<string, unknown> = {
   Input: (props: Props) =>
     createElement('input', {
       ...pick(props),
+      // H5 draws the real <input> inside Taro's own element: what reaches it is nativeProps
+      ...props.nativeProps,
       value: props.value ?? '',
       placeholder: props.placeholder,
       maxLength: props.maxlength,
@@ -44,6 +47,7 @@ const base: Record<string, unknown> = {
   Textarea: (props: Props) =>
     createElement('textarea', {
       ...pick(props),
+      ...props.nativeProps,
       value: props.value ?? '',
       placeholder: props.placeholder,
       onChange: (e: { target: { value: string } }) => props.onInput?.({ detail: { value: e.target.value } }),

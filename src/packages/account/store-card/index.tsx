@@ -3,7 +3,7 @@ import { Button } from '@nutui/nutui-react-taro'
 import { useState } from 'react'
 import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors'
 import { ApiError, callFunction, errorDetails, errorTime, toApiError } from '../../../api'
-import { BUTTON } from '../../../lib/a11y'
+import { BUTTON, DECORATIVE, fieldLabel, liveRegion } from '../../../lib/a11y'
 import { formatDateTimeWords } from '../../../lib/format'
 import { ROUTES, go, replace } from '../../../lib/routes'
 import './index.css'
@@ -77,11 +77,13 @@ export default function StoreCardPage() {
     return (
       <View className="mc-page">
         <View className="card-link card-link--done">
-          <View className={`card-link__mark ${linked ? '' : 'card-link__mark--pending'}`}>{linked ? '✓' : '…'}</View>
-          <Text className="card-link__title">{linked ? '门店会员卡已关联' : '已提交，等待门店确认'}</Text>
-          <Text className="card-link__desc">
-            {linked ? '门店积分和等级已合并到您的会员账户。' : '这张卡需要门店核实，核实后会自动关联，无需再次提交。'}
-          </Text>
+          <View className={`card-link__mark ${linked ? '' : 'card-link__mark--pending'}`} {...DECORATIVE}>{linked ? '✓' : '…'}</View>
+          <View className="mc-outcome" {...liveRegion('status')}>
+            <Text className="card-link__title">{linked ? '门店会员卡已关联' : '已提交，等待门店确认'}</Text>
+            <Text className="card-link__desc">
+              {linked ? '门店积分和等级已合并到您的会员账户。' : '这张卡需要门店核实，核实后会自动关联，无需再次提交。'}
+            </Text>
+          </View>
           <Button type="primary" shape="round" block className="card-link__action" onClick={() => replace(ROUTES.member)}>
             返回会员首页
           </Button>
@@ -96,13 +98,13 @@ export default function StoreCardPage() {
         <Text className="card-link__title">关联门店会员卡</Text>
         <Text className="card-link__desc">如果您在门店办卡时登记的手机号与现在不同，可以用卡号和登记手机号的后四位关联，门店积分会合并到一起。</Text>
         <Text className="card-link__label">会员卡号</Text>
-        <Input placeholderClass="mc-placeholder" className="card-link__input" maxlength={64} placeholder="会员卡背面的卡号" value={cardNo} onInput={(e) => setCardNo(e.detail.value)} />
+        <Input placeholderClass="mc-placeholder" className="card-link__input" maxlength={64} placeholder="会员卡背面的卡号" {...fieldLabel('会员卡号')} value={cardNo} onInput={(e) => setCardNo(e.detail.value)} />
         <Text className="card-link__label">登记手机号后四位</Text>
-        <Input placeholderClass="mc-placeholder" className="card-link__input" type="number" maxlength={4} placeholder="例如 8000" value={last4} onInput={(e) => setLast4(e.detail.value)} />
+        <Input placeholderClass="mc-placeholder" className="card-link__input" type="number" maxlength={4} placeholder="例如 8000" {...fieldLabel('登记手机号后四位')} value={last4} onInput={(e) => setLast4(e.detail.value)} />
         {outcome?.kind === 'error' && (
           // the link beside the message, not inside its text: WeChat fires no tap on a text inside a text on older clients and on Mac
           <View className="card-link__error">
-            <Text>{outcome.text}</Text>
+            <Text {...liveRegion('alert')}>{outcome.text}</Text>
             {outcome.code === 'NOT_BOUND' && (
               <Text className="card-link__join" {...BUTTON} onClick={() => go(ROUTES.join)}>
                 {' '}去入会

@@ -7,7 +7,7 @@ import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors
 import { callFunction, errorDetails, toApiError, type ApiError } from '../../../api'
 import { ErrorView, LoadingView } from '../../../components/StatusView'
 import { setNextStep } from '../../../launch/intent'
-import { liveRegion } from '../../../lib/a11y'
+import { DECORATIVE, fieldLabel, liveRegion } from '../../../lib/a11y'
 import { newAttemptId } from '../../../lib/attempt'
 import { formatDate, formatDateTimeWords, formatPoints, owedNote, repaidBy, repaidNote, spendablePoints } from '../../../lib/format'
 import { ROUTES, decodeParam, replace } from '../../../lib/routes'
@@ -115,21 +115,23 @@ export default function OrderPage() {
       )}
       {state.status === 'ready' && joined && outcome?.tone === 'ok' && (
         <View className="join-step join-welcome">
-          <View className="join-welcome__mark join-welcome__mark--credited">✓</View>
-          {outcome.earlier ? (
-            <>
-              <Text className="join-welcome__title">这笔订单已绑定过</Text>
-              <Text className="join-welcome__phone">已于 {formatDateTimeWords(outcome.boundAt)} 领取 +{formatPoints(outcome.points)} 积分</Text>
-            </>
-          ) : (
-            <>
-              <Text className="join-welcome__title">订单绑定成功</Text>
-              <Text className="order-points">{repaidBy(outcome.points, outcome.available) === outcome.points ? `+${formatPoints(outcome.points)} 积分已抵扣欠分` : `+${formatPoints(outcome.points)} 积分`}</Text>
-              {repaidNote(outcome.points, outcome.available) && <Text className="join-welcome__phone">{repaidNote(outcome.points, outcome.available)}</Text>}
-            </>
-          )}
-          <Text className="join-welcome__phone">当前可用积分 {formatPoints(spendablePoints(outcome.available))}</Text>
-          {owedNote(outcome.available) && <Text className="join-welcome__phone">{owedNote(outcome.available)}</Text>}
+          <View className="join-welcome__mark join-welcome__mark--credited" {...DECORATIVE}>✓</View>
+          <View className="mc-outcome" {...liveRegion('status')}>
+            {outcome.earlier ? (
+              <>
+                <Text className="join-welcome__title">这笔订单已绑定过</Text>
+                <Text className="join-welcome__phone">已于 {formatDateTimeWords(outcome.boundAt)} 领取 +{formatPoints(outcome.points)} 积分</Text>
+              </>
+            ) : (
+              <>
+                <Text className="join-welcome__title">订单绑定成功</Text>
+                <Text className="order-points">{repaidBy(outcome.points, outcome.available) === outcome.points ? `+${formatPoints(outcome.points)} 积分已抵扣欠分` : `+${formatPoints(outcome.points)} 积分`}</Text>
+                {repaidNote(outcome.points, outcome.available) && <Text className="join-welcome__phone">{repaidNote(outcome.points, outcome.available)}</Text>}
+              </>
+            )}
+            <Text className="join-welcome__phone">当前可用积分 {formatPoints(spendablePoints(outcome.available))}</Text>
+            {owedNote(outcome.available) && <Text className="join-welcome__phone">{owedNote(outcome.available)}</Text>}
+          </View>
           <Button type="primary" shape="round" block className="join-primary" onClick={() => replace(ROUTES.points)}>
             查看积分明细
           </Button>
@@ -139,7 +141,7 @@ export default function OrderPage() {
         <View className="join-step">
           <Text className="join-step__title">{namedBonus ? `绑定${name}订单领 ${formatPoints(namedBonus)} 积分` : `绑定${name}订单`}</Text>
           <Text className="join-step__desc">输入包裹对应的{name}订单号，每笔订单可领取一次包裹卡积分。</Text>
-          <Input placeholderClass="mc-placeholder" className="join-input order-input" type={digitsOnly ? 'number' : 'text'} maxlength={digitsOnly ? 32 : 64} placeholder={`${name}订单号`} value={orderId} onInput={(e) => setOrderId(e.detail.value)} />
+          <Input placeholderClass="mc-placeholder" className="join-input order-input" type={digitsOnly ? 'number' : 'text'} maxlength={digitsOnly ? 32 : 64} placeholder={`${name}订单号`} {...fieldLabel(`${name}订单号`)} value={orderId} onInput={(e) => setOrderId(e.detail.value)} />
           {outcome?.tone === 'error' && <Text className="join-error" {...liveRegion('alert')}>{outcome.text}</Text>}
           <Button type="primary" shape="round" block className="join-primary" loading={busy} disabled={busy} onClick={submit}>
             绑定订单

@@ -387,15 +387,22 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   for (const key of dropped) if ((await cache.get<ValueDoc>('identifiers', key))?.refused) refusing.add(key);
   // A join asked for and refused (a phone bound, refused-joins.ts) is no walk's to find again: it stays
   // while both its records are there and still in two members (none, once the value is set aside).
+  // Two asked on one value whose sides are the same two members now (the records they named joined
+  // since) are one refusal, as recordRefusedJoins would have recorded it: the first (oldest) stays.
   const memberNow = async (id: string) => plan.assignment.get(id) ?? (await cache.get<RecordDoc>('records', id))?.memberId ?? null;
   const askedStanding = async (key: string, doc: ConflictDoc | null): Promise<Refusal[]> => {
     if (!doc || flipped.includes(key)) return [];
     const standing: Refusal[] = [];
+    const pairs = new Set<string>();
     for (const refusal of refusalsOf(doc)) {
       if (!refusal.askedBy) continue;
       const a = await memberNow(refusal.between[0]!);
       const b = await memberNow(refusal.between[1]!);
-      if (a && b && a !== b) standing.push(refusal);
+      if (!a || !b || a === b) continue;
+      const pair = [a, b].sort().join('\n');
+      if (pairs.has(pair)) continue;
+      pairs.add(pair);
+      standing.push(refusal);
     }
     return standing;
   };

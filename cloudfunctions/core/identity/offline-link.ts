@@ -86,6 +86,11 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     const triesId = consumerTriesId(services, caller.openid);
     const mine = recentOf(await cache.get<AttemptsDoc>('linkAttempts', triesId));
     if (mine.length >= consumerMaxTries) {
+      // sent again (the answer lost, the page retried): what they asked before, or a card they hold,
+      // answers as the first time, telling nothing new and counting as no try
+      const asked = await tx.get<LinkRequestDoc>('linkRequests', `${cardId}>${wechat._id}`);
+      if (asked?.status === 'pending') return { status: 'pending' as const, memberId };
+      if ((await cache.get<RecordDoc>('records', cardId))?.memberId === memberId) return { status: 'linked' as const, memberId };
       const until = lockedUntil(mine, consumerMaxTries);
       throw new AppError('RATE_LIMITED', `too many wrong tries from this account; try again after ${until}`, { until });
     }

@@ -275,6 +275,10 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
         else next.push(...doc.records);
       }
       if (record.memberId) next.push(...((await cache.get<MemberDoc>('members', record.memberId))?.records ?? []));
+      // and its home member's, which the record may go back to (an unmerge, the walk giving it its own
+      // id back): one living on with other records must be walked whole, or it is handed to this
+      // record with the others left pointing at it
+      if (record.homeMemberId && record.homeMemberId !== record.memberId) next.push(...((await cache.get<MemberDoc>('members', record.homeMemberId))?.records ?? []));
       for (const id of next) if (!seen.has(id)) { seen.add(id); queue.push(id); }
     }
     largestComponent = Math.max(largestComponent, region.size - regionBefore);

@@ -128,31 +128,67 @@ interface MergeInTree {
 async function mergeTree(services: Services, memberId: string): Promise<MergeInTree[]> {
   const tree: MergeInTree[] = [];
   const seen = new Set<string>();
-  for (const queue: { survivor: string; above: ReadonlySet<string>; split?: MergeDoc }[] = [{ survivor: memberId, above: new Set() }]; queue.length; ) {
-    const { survivor, above, split: left } = queue.shift()!;
+  for (const queue: { survivor: string; above: ReadonlySet<string>; split?: MergeDoc; kept?: ReadonlySet<string> }[] = [{ survivor: memberId, above: new Set() }]; queue.length; ) {
+    const { survivor, above, split: left, kept } = queue.shift()!;
     if (seen.has(survivor)) continue;
     seen.add(survivor);
     for await (const merge of allDocs<MergeDoc>(services.store, 'merges', { where: { survivor } })) {
       if (merge.kind !== 'merge' || merge.undoneAt) continue;
       // reached through the split that retired it: only a merge whose records came here with others
       // of its survivor's (not one whose side alone came here, torn from the side it joined)
-      if (left && !(merge.records.some((id) => left.records.includes(id)) && left.records.some((id) => !merge.records.includes(id)))) continue;
+      if (left && !(merge.records.some((id) => left.records.includes(id)) && (await carriedWithOthers(services, merge, left)))) continue;
+      // (nor, when the member the split left lives on, one it still holds records of: listed there)
+      if (kept && merge.records.some((id) => kept.has(id))) continue;
       tree.push({ merge, above });
+      // the merges into the member it absorbed, unless that member is live again (an unmerge or a
+      // split gave it its id back): it lists them itself, and a merge is listed under one member
+      if ((await services.store.get<MemberDoc>('members', merge.absorbed))?.status === 'active') continue;
       queue.push({ survivor: merge.absorbed, above: new Set([...above, merge._id]) });
     }
     // A member its records all left (some for this one, which was not live then) was merged into
-    // no one: the merges made into it that this member holds the records of are this member's.
+    // no one: the merges made into it that this member holds the records of are this member's. So
+    // are they when it lives on with others (a re-import gave the card two consumers bound their
+    // phone to another phone: the card keeps its member, the consumers leave it together), as
+    // long as it holds none of their records.
     for await (const split of allDocs<MergeDoc>(services.store, 'merges', { where: { absorbed: survivor } })) {
       if (split.kind !== 'split' || seen.has(split.survivor)) continue;
-      if ((await services.store.get<MemberDoc>('members', split.survivor))?.status === 'merged') queue.push({ survivor: split.survivor, above, split });
+      const from = await services.store.get<MemberDoc>('members', split.survivor);
+      if (from?.status === 'merged') queue.push({ survivor: split.survivor, above, split });
+      else if (from?.status === 'active') queue.push({ survivor: split.survivor, above, split, kept: new Set(from.records) });
     }
   }
   return tree;
 }
 
 /**
+ * Whether a split took records of `merge` away together with others that are not its absorbed
+ * side's: a store card linked to one of its records (by another link than its own) goes back with
+ * it when it is undone (`sidesOf`), so it is no other side to separate from.
+ */
+async function carriedWithOthers(services: Services, merge: MergeDoc, split: MergeDoc): Promise<boolean> {
+  const others = split.records.filter((id) => !merge.records.includes(id));
+  if (!others.length) return false;
+  const links = async (id: string) => ((await services.store.get<RecordDoc>('records', id))?.identifiers ?? [])
+    .filter((i) => isCardLink(i) && i.value !== merge.link).map((i) => i.value);
+  const side = new Set<string>();
+  for (const id of merge.records) for (const link of await links(id)) side.add(link);
+  const rest = new Map(await Promise.all(others.map(async (id) => [id, await links(id)] as const)));
+  for (let grown = true; grown; ) {
+    grown = false;
+    for (const [id, own] of rest) {
+      if (!own.some((link) => side.has(link))) continue;
+      for (const link of own) side.add(link);
+      rest.delete(id);
+      grown = true;
+    }
+  }
+  return rest.size > 0;
+}
+
+/**
  * The live member a merge in force is listed under and undone in: the member its survivor is in,
- * else (its survivor's records all left it) the member holding its records whose merges include it.
+ * else (its records left its survivor's member, retired or living on without them) the member
+ * holding its records whose merges include it.
  */
 async function holderOf(services: Services, merge: MergeDoc): Promise<MemberDoc | null> {
   const get = services.store.get.bind(services.store);

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { existsSync, readdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { buildCli } from '../../cloudfunctions/core/local/cli';
-import { runCli, runCliAt } from '../support/cli';
+import { runCli, runCliAt, throwingInsteadOfExiting } from '../support/cli';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 import { tempDir } from '../support/temp';
@@ -86,6 +86,41 @@ describe('option values that show nothing are refused as empty ones are', () => 
     const good = await runCli(temp.file('mc.db'), 'import', 'members', '--channel', 'tmall', '--file', file);
     expect(good.failed).toBe(false);
     expect(good.out).toMatch(/1 new/);
+  });
+  it('MC_DB set to a value that shows nothing (an unset variable exported empty) is refused, starting no database; --db still decides', async () => {
+    const file = temp.write('m.csv', 'channelMemberId\nT1\n');
+    const saved = process.env.MC_DB;
+    const run = async (...args: string[]) => {
+      const err: string[] = [];
+      const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
+      const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      try {
+        await throwingInsteadOfExiting(buildCli()).parseAsync(['node', 'member-centre', ...args]);
+        return { failed: false, err: err.join('') };
+      } catch (error) {
+        return { failed: true, err: err.join('') || String(error) };
+      } finally {
+        stderr.mockRestore();
+        stdout.mockRestore();
+      }
+    };
+    try {
+      for (const value of ['', ' ', '\u3000']) {
+        process.env.MC_DB = value;
+        for (const args of [['import', 'members', '--channel', 'tmall', '--file', file], ['members', 'export'], ['serve', '--port', '10999']]) {
+          const refused = await run(...args);
+          expect([args[0], refused.failed]).toEqual([args[0], true]);
+          expect(refused.err).toMatch(/MC_DB is set but names no file/);
+          expect(readdirSync(temp.dir)).toEqual(['m.csv']);
+        }
+      }
+      const good = await run('--db', temp.file('mc.db'), 'import', 'members', '--channel', 'tmall', '--file', file);
+      expect(good.failed).toBe(false);
+      expect(readdirSync(temp.dir)).toContain('mc.db');
+    } finally {
+      if (saved === undefined) delete process.env.MC_DB;
+      else process.env.MC_DB = saved;
+    }
   });
 });
 

@@ -14,7 +14,7 @@ import { fileHead } from '../channels/rows';
 import { hasVisibleText } from '../contracts/text';
 import { StoreBusyError } from '../store/port';
 import { holdsNoDocuments } from '../store/sqlite';
-import { databaseFilesOf, dataFilesOf, openLocalServices, resolveDbPath, secretsFileOf } from './services';
+import { DEFAULT_DB, databaseFilesOf, dataFilesOf, openLocalServices, resolveDbPath, secretsFileOf } from './services';
 import { createLocalServer } from './server';
 
 const DEFAULT_PORT = 10086;
@@ -55,6 +55,16 @@ function parsePort(value: string): number {
 function fail(program: Command, message: string): never {
   program.showHelpAfterError(false);
   return program.error(message);
+}
+
+/**
+ * `MC_DB` exported empty or of spaces (a script's variable never set) names no file: refused, as an
+ * empty `--db` is, instead of opening the working folder or starting a database named " ".
+ */
+function checkDbVariable(program: Command): void {
+  const value = process.env.MC_DB;
+  if (program.opts<{ db?: string }>().db !== undefined || value === undefined || hasVisibleText(value)) return;
+  fail(program, `MC_DB is set but names no file (${JSON.stringify(value)}): give it the database's path, or unset it for the default ${DEFAULT_DB}`);
 }
 
 /**
@@ -114,6 +124,7 @@ function registerServe({ program, open }: CliContext): void {
       if (appDir && !existsSync(resolve(appDir, 'index.html'))) {
         fail(program, `no H5 build in ${appDir}: run npm run build:h5 first`);
       }
+      checkDbVariable(program);
       const dbFile = resolveDbPath(program.opts<{ db?: string }>().db);
       checkConfig(program);
       checkIsDatabase(program, dbFile);
@@ -274,6 +285,7 @@ export function buildCli({ clock }: { clock?: Clock } = {}): Command {
   const dbFile = () => resolveDbPath(program.opts<{ db?: string }>().db);
   const open = () => openLocalServices({ dbFile: dbFile(), clock });
   const run: CliContext['run'] = async (fn, options = {}) => {
+    checkDbVariable(program);
     if (!options.createsDatabase && !existsSync(dbFile())) {
       fail(program, `no database at ${dbFile()}: check --db or MC_DB (serve, the imports, codes create, stores add and campaigns add start one)`);
     }

@@ -1,6 +1,6 @@
 import { BUYER_PREFIX } from '../identity/buyers';
-import { brandChannels } from '../identity/records';
-import { channelOfAccount } from '../points/accounts.store';
+import { brandChannels, CHANNEL } from '../identity/records';
+import { buyersAlone, channelOfAccount } from '../points/accounts.store';
 import { COLLECTION, type AccountDoc, type LedgerEntry } from '../points/types';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
@@ -76,7 +76,7 @@ async function anyIdStartingWith(store: DocStore, collection: string, prefix: st
 export function isWaitingCursor(cursor: string): boolean {
   try {
     const { value, id } = decodeCursor(cursor);
-    return typeof value === 'string' && /^[a-z][a-z0-9]{1,15}$/.test(channelOfAccount(id));
+    return typeof value === 'string' && CHANNEL.test(channelOfAccount(id));
   } catch {
     return false;
   }
@@ -178,7 +178,7 @@ export async function markEarlierWaiting(services: Services): Promise<number> {
         // a card never imported (erasure leaves an opening on each card it takes away), or a buyer known
         // by phone whose member holds buyers alone (one of no member was erased: its phone buys anew)
         const waits = id.startsWith(BUYER_PREFIX)
-          ? !!member && (member.records ?? []).every((r) => r.startsWith(BUYER_PREFIX))
+          ? !!member && buyersAlone(member.records ?? [])
           : account.memberId === null && !record && !(await tx.get(COLLECTION.ledger, `migrate:${id}`));
         if (!waits) continue;
         await tx.set(COLLECTION.accounts, { ...account, waitingChannel: channelOfAccount(id), waitingSince: since.get(id)! });

@@ -63,12 +63,6 @@ export class PointsSession {
   /** The account, or a new empty one whose member is its record's member (null if not imported yet). */
   async account(accountId: string): Promise<AccountDoc> {
     const found = await this.get<AccountDoc>(COLLECTION.accounts, accountId);
-    // an account of no one not listed as waiting, whose card was never imported (erasure leaves an
-    // opening on every card it takes away): one that began to wait before accounts were so listed
-    if (found && found.memberId === null && !found.waitingChannel && !accountId.startsWith(BUYER_PREFIX)
-      && !(await this.get<RecordRef>('records', accountId)) && !(await this.get(COLLECTION.ledger, `migrate:${accountId}`))) {
-      return { ...found, ...waitingFields(accountId, this.now) };
-    }
     if (found) return found;
     const record = await this.get<RecordRef>('records', accountId);
     // No record yet: the account waits for its member. Removing the absent record claims its id, so
@@ -152,7 +146,7 @@ export class PointsSession {
 }
 
 /** Whether a member's records are buyers known by phone alone: no one holding the phone is there yet. */
-const buyersAlone = (recordIds: readonly string[]) => recordIds.every((id) => id.startsWith(BUYER_PREFIX));
+export const buyersAlone = (recordIds: readonly string[]) => recordIds.every((id) => id.startsWith(BUYER_PREFIX));
 
 /** The channel an account's orders come from: `tmall:T1` → tmall, `buyer:tmall-<phone key>` → tmall. */
 export function channelOfAccount(accountId: string): string {

@@ -102,7 +102,7 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     // run again (the first answer lost): says what this run did, which is nothing
     expect((await cli('codes', 'revoke-key', 'A')).out).toMatch(/^key A was revoked already \(since .*\); no batch revoked now\n$/);
     expect((await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', temp.file('b.txt'))).err).toMatch(/UNAVAILABLE: no code key can sign/);
-    // rotated as the README says, a new key first in MC_CODE_KEYS (the dev runtime's other keys stay in secrets.json)
+    // rotated as docs/codes-and-scenes.md (Keys) says, a new key first in MC_CODE_KEYS (the dev runtime's other keys stay in secrets.json)
     const { MC_CODE_KEYS: old } = JSON.parse(readFileSync(temp.file('secrets.json'), 'utf8')) as { MC_CODE_KEYS: string };
     process.env.MC_CODE_KEYS = `B:${randomBytes(32).toString('base64')},${old}`;
     try {

@@ -32,7 +32,7 @@ describe('codes create: the part-file is on disk before the batch is activated',
           return fs.createWriteStream('', { fd, flush: true, fs: observed } as Parameters<typeof fs.createWriteStream>[1]);
         },
       });
-      // README: "The lines go to F.part, flushed to disk, and the file is renamed to F once its batch is active";
+      // docs/codes-and-scenes.md (Writing the printer's file): "The lines go to F.part, flushed to disk, and the file is renamed to F once its batch is active";
       // cli.ts: "flush: on disk before the batch is activated, so a power cut then cannot leave an active batch beside a cut-off file"
       expect(synced).toBe(true);
       expect(activeBeforeSync).toBe(false);

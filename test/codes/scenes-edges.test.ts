@@ -50,7 +50,7 @@ describe('which first touch a later join answers', () => {
     await ok('u2', { action: 'join', scene: 'g=G001' });
     await mergeMembers(services, b, a);
     services.clock.advance(3600_000);
-    // README: later joins answer the first attribution: the member's earliest, not the latest one
+    // docs/codes-and-scenes.md (`scenes.resolve` and `scenes.join`): later joins answer the first touch as it was: the member's earliest, not the latest one
     for (const openid of ['u2', 'u1']) {
       expect(await ok(openid, { action: 'join', scene: 'g=G003' })).toEqual({ ...first, attributed: false });
     }

@@ -39,7 +39,7 @@ describe('first touch across merges and unmerges', () => {
     // two days later the consumer scans another guide's code at the counter
     services.clock.advance(2 * 24 * 3600_000);
     const later = await ok('u1', { action: 'join', scene: 'g=G002' });
-    // README: "Later joins answer the first attribution"; a member has one first touch
+    // docs/codes-and-scenes.md (`scenes.resolve` and `scenes.join`): "Later joins answer the first touch as it was"; a member has one first touch
     expect(later).toEqual({ ...first, attributed: false });
     expect(await services.dump('attributions')).toHaveLength(1);
   });
@@ -251,7 +251,7 @@ describe('a merge landing between the join\'s query of merges and its transactio
     const racing = withStepBeforeTransaction(services, () => importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678' }]));
     const answer = await scenes(racing, 'u1', { action: 'join', scene: 'g=G002' });
     expect((await services.dump('records')).find((r) => r._id === record._id)!.memberId).not.toBe(memberId); // merged away meanwhile
-    // README: "Later joins answer the first attribution"; a member has one first touch
+    // docs/codes-and-scenes.md (`scenes.resolve` and `scenes.join`): "Later joins answer the first touch as it was"; a member has one first touch
     expect(answer).toMatchObject({ ok: true, data: { attributed: false, guideId: 'G001' } });
     expect(await services.dump('attributions')).toHaveLength(1);
   });

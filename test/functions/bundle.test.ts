@@ -47,7 +47,7 @@ describe('cloud function bundles', () => {
         TCB_CONTEXT_CNFG: JSON.stringify({ URL: responder.url }),
         TCB_ENV: 'test-env', SCF_NAMESPACE: 'test-env',
         WX_CONTEXT_KEYS: 'WX_OPENID,WX_APPID',
-        // set as the README once said: there is no such file in the cloud, and the built-in config is what counts
+        // set as the README once said: there is no such file in the cloud, and the built-in config is what counts (docs/operations.md, Configuration)
         MC_CONFIG: '/var/user/member-centre.json',
         ...(openid ? { WX_OPENID: openid, WX_APPID: 'wx_test' } : {}),
         ...env,

@@ -134,7 +134,7 @@ describe('deployable cloud function folders', () => {
   }, 60_000);
 
   it('logs which CloudBase refusal failed a call, so a collection not created yet can be told from a bug', async () => {
-    // CloudBase's answer for a collection that was never created in the console (README, deploy step 4)
+    // CloudBase's answer for a collection that was never created in the console (docs/operations.md, Deploying to WeChat cloud, step 4)
     responder.answerNext('database.getDocument', { code: 'DATABASE_COLLECTION_NOT_EXIST', message: '[ResourceNotFound] Db or Table not exist. Please check your request, but if the problem persists, contact us.' });
     const { answer, stderr } = await call('member', { action: 'login' }, 'o_deploy_2');
     expect(answer).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'internal error' } });

@@ -7,7 +7,7 @@ describe('identity import summary: a stored member listed twice', () => {
   beforeEach(() => { services = openTestServices(); });
   afterEach(() => services.close());
 
-  // README: `updated` is a member "already imported, with a field this file changed"; a member whose later
+  // docs/imports.md (Batches and the summary): `updated` is a member "already imported, with a field this file changed"; a member whose later
   // row gives back what is stored is unchanged (import.ts's last pass), and so the other way round
   it('counts as updated a stored member whose first row in the file is as stored and whose later row changes it', async () => {
     await importMembers(services, 'tmall', [{ channelMemberId: 'T1', name: '张三' }]);

@@ -75,7 +75,7 @@ describe('more than 100 merges naming one member', () => {
     await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13912345678' }]);
     expect((await services.store.get<MemberDoc>('members', memberId))?.mergedInto).toBe(store);
     services.clock.advance(2 * 24 * 3600_000);
-    // README: later joins answer the first attribution; a member has one first touch
+    // docs/codes-and-scenes.md (`scenes.resolve` and `scenes.join`): later joins answer the first touch as it was; a member has one first touch
     expect(await scenesOk(services, 'u1', { action: 'join', scene: 'g=G002' })).toMatchObject({ attributed: false, guideId: 'G001' });
     expect(await services.dump('attributions')).toHaveLength(1);
   });

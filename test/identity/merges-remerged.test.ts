@@ -1,7 +1,7 @@
 import { cliOnFreshDatabase } from '../support/cli';
 
 /**
- * README: "a member an operator merged into the survivor later stays with it, and that merge can
+ * docs/identity.md (Merges and unmerges): "a member an operator merged into the survivor later stays with it, and that merge can
  * still be undone". A member separated by an unmerge and merged back by an operator came back by
  * that later merge, not by the older merge that once brought it along: `members merges` must not
  * list it under the older one, and `members unmerge` of the older one must not take it away again.

@@ -1,6 +1,6 @@
 import type { MemberDoc, RecordDoc, ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
-import { loadConfig } from '../../cloudfunctions/core/runtime/config';
 import { boundConsumer, importMembers, member, memberOk } from '../support/members';
+import { MODEL_PHONES, MODEL_START, MODEL_USERS, twoPhonesAMember } from '../support/model-scenarios';
 import { openTestServices, type TestServices } from '../support/services';
 
 /**
@@ -12,15 +12,12 @@ import { openTestServices, type TestServices } from '../support/services';
 describe('a linked store card\'s old phone follows the card', () => {
   let services: TestServices;
   beforeEach(() => {
-    const identity = loadConfig({}).identity;
-    services = openTestServices('2026-11-23T02:00:00Z', { identity: { ...identity, limits: { ...identity.limits, phone: 2 } } });
+    services = openTestServices(MODEL_START, { identity: twoPhonesAMember() });
   });
   afterEach(() => services.close());
 
-  const U1 = 'oUser1AAAAAAAAAAAAAAAAAAAAAA';
-  const U2 = 'oUser2AAAAAAAAAAAAAAAAAAAAAA';
-  const U3 = 'oUser3AAAAAAAAAAAAAAAAAAAAAA';
-  const [P1, P2, P3] = ['13912340001', '13912340002', '13912340003'];
+  const [U1, U2, U3] = MODEL_USERS;
+  const [P1, P2, P3] = MODEL_PHONES;
 
   /** Each phone document leads to a live member (or none), never one merged away without a survivor or erased. */
   async function leadsNowhereDead(s: TestServices): Promise<string[]> {

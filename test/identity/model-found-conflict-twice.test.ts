@@ -6,67 +6,29 @@
  * conflicts` listed the one refused binding twice. A value lists each pair of members once
  * (graph.store.ts, ConflictDoc; refused-joins.ts records a join asked again once).
  */
-import { memberFunction } from '../../cloudfunctions/core/functions/member';
 import { refusalsOf, type ConflictDoc, type MergeDoc, type RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { findWechatRecord } from '../../cloudfunctions/core/identity/lookup';
 import { phoneKey } from '../../cloudfunctions/core/identity/normalize';
-import { loadConfig } from '../../cloudfunctions/core/runtime/config';
-import { invoke } from '../../cloudfunctions/core/runtime/handler';
 import { runCliAt } from '../support/cli';
 import { importMembers } from '../support/members';
-import { callerOf, openTestServices, type TestServices } from '../support/services';
-import { tempDir } from '../support/temp';
+import { MODEL_PHONES, MODEL_USERS, modelConsumers, twoPhonesAMember, withModelKeys } from '../support/model-scenarios';
+import type { TestServices } from '../support/services';
 
-const U0 = 'oUser1AAAAAAAAAAAAAAAAAAAAAA';
-const U1 = 'oUser2AAAAAAAAAAAAAAAAAAAAAA';
-const U2 = 'oUser3AAAAAAAAAAAAAAAAAAAAAA';
-const [P0, P1, P2] = ['13912340001', '13912340002', '13912340003'];
+const [U0, U1, U2] = MODEL_USERS;
+const [P0, P1, P2] = MODEL_PHONES;
 const UNION = 'oUnionAAAA01';
-
-/** The model's keys: the order in which identity tries a value's joins follows its keyed hash. */
-const KEYS = {
-  MC_PHONE_HASH_KEY: Buffer.alloc(32, 1).toString('base64'),
-  MC_PHONE_ENC_KEY: Buffer.alloc(32, 2).toString('base64'),
-  MC_MEMBER_CODE_KEY: Buffer.alloc(32, 3).toString('base64'),
-  MC_CODE_KEYS: `A:${Buffer.alloc(32, 4).toString('base64')}`,
-};
 
 const row = (channelMemberId: string, phone: string, unionid: string, openid: string) => ({ channelMemberId, phone, unionid, openid, points: '0', growth: '0' });
 
 describe('a refused phone binding asked again is listed once when the phone\'s carriers become one member (two phones a member)', () => {
-  const saved = Object.fromEntries(['MC_CONFIG', ...Object.keys(KEYS)].map((name) => [name, process.env[name]]));
-  const files = tempDir('mc-conflict-twice-');
+  const model = withModelKeys();
   let services: TestServices;
-  let codes = 0;
-  beforeAll(() => Object.assign(process.env, KEYS));
-  afterAll(() => {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    files.cleanup();
-  });
   beforeEach(() => {
-    const base = loadConfig({}).identity;
-    const identity = { ...base, limits: { ...base.limits, phone: 2 } };
-    // the CLI reads the same rules, as an operator's does
-    process.env.MC_CONFIG = files.write('identity.json', JSON.stringify({ identity }));
-    services = openTestServices('2026-11-23T02:00:00Z', { identity });
+    services = model.open(twoPhonesAMember(), { cliReadsRules: true });
   });
   afterEach(() => services.close());
 
-  const call = (openid: string, event: Record<string, unknown>) => invoke(memberFunction, event, callerOf(openid), services);
-  /** login, consent and bindPhone in a row, as the page walks a consumer through them; the same code each time it is sent. */
-  const onboard = (openid: string, phone: string) => {
-    const code = `dev:${phone}:${services.clock.now() - ++codes}`;
-    return async () => {
-      for (const event of [{ action: 'login' }, { action: 'consent', version: services.config.termsVersion }]) {
-        const answer = await call(openid, event);
-        if (!answer.ok) return answer;
-      }
-      return call(openid, { action: 'bindPhone', code });
-    };
-  };
+  const { onboard, onboarding } = modelConsumers(() => services);
 
   /**
    * The model's shrunk steps up to the refused binding sent again: U0's binding of P1 is refused
@@ -77,12 +39,12 @@ describe('a refused phone binding asked again is listed once when the phone\'s c
     const s = services;
     await importMembers(s, 'tmall', [row('T2', P1, '', U0), row('T1', P0, '', U0), row('T1', P0, '', U0)]);
     await importMembers(s, 'offline', [row('C1', P0, '', '')]);
-    const refused = onboard(U0, P1);
+    const refused = onboarding(U0, P1);
     expect(await refused()).toMatchObject({ ok: false, error: { code: 'PHONE_CONFLICT' } });
-    expect(await onboard(U1, P0)()).toMatchObject({ ok: true });
+    expect(await onboard(U1, P0)).toMatchObject({ ok: true });
     await importMembers(s, 'tmall', [row('T1', P0, UNION, U0)]);
     await importMembers(s, 'offline', [row('C1', P1, '', U2)]);
-    expect(await onboard(U0, P0)()).toMatchObject({ ok: true });
+    expect(await onboard(U0, P0)).toMatchObject({ ok: true });
     await importMembers(s, 'tmall', [row('T3', P0, UNION, U2)]);
     // the operator undoes the first merge (U1's consumer joined by P0)
     const merge = ((await s.dump('merges')) as MergeDoc[]).find((m) => m.kind === 'merge')!;
@@ -146,7 +108,7 @@ describe('a refused phone binding asked again is listed once when the phone\'s c
     await expectListedOnce(asker);
     // asked once more: the same refusal, nothing recorded
     const conflictsBefore = await services.dump('conflicts');
-    expect(await onboard(U0, P1)()).toMatchObject({ ok: false, error: { code: 'PHONE_CONFLICT' } });
+    expect(await onboard(U0, P1)).toMatchObject({ ok: false, error: { code: 'PHONE_CONFLICT' } });
     expect(await services.dump('conflicts')).toEqual(conflictsBefore);
   });
 });

@@ -1,6 +1,7 @@
 import type { MemberDoc, RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { loadConfig } from '../../cloudfunctions/core/runtime/config';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
+import { MODEL_PHONES, MODEL_START, MODEL_USERS } from '../support/model-scenarios';
 import { openTestServices, type TestServices } from '../support/services';
 
 /**
@@ -15,13 +16,12 @@ import { openTestServices, type TestServices } from '../support/services';
 describe('a home member another consumer took back', () => {
   let services: TestServices;
   beforeEach(() => {
-    services = openTestServices('2026-11-23T02:00:00Z', { identity: loadConfig({}).identity });
+    services = openTestServices(MODEL_START, { identity: loadConfig({}).identity });
   });
   afterEach(() => services.close());
 
-  const U1 = 'oUser1AAAAAAAAAAAAAAAAAAAAAA';
-  const U2 = 'oUser2AAAAAAAAAAAAAAAAAAAAAA';
-  const [P1, P2, P3, P4] = ['13912340001', '13912340002', '13912340003', '13912340004'];
+  const [U1, U2] = MODEL_USERS;
+  const [P1, P2, P3, P4] = MODEL_PHONES;
 
   /** Records that point at a member that does not list them (or at none that is live). */
   async function unlisted(s: TestServices): Promise<string[]> {

@@ -4,23 +4,19 @@
  * phone, every order imported (buyer records by Tmall id and by phone), two of the resulting members
  * merged by the operator, the consumer's own Tmall membership imported (by openid, with the phone),
  * the phone bound again, then a second phone bound. member.bindPhone answers PHONE_CONFLICT, and the
- * refused binding must be recorded for the CRM team under the second phone (README, `members conflicts`).
+ * refused binding must be recorded for the CRM team under the second phone (docs/cli.md, `members conflicts`).
  */
-import { memberFunction } from '../../cloudfunctions/core/functions/member';
 import { refusalsOf, type ConflictDoc, type MemberDoc, type RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { findWechatRecord } from '../../cloudfunctions/core/identity/lookup';
 import { phoneKey } from '../../cloudfunctions/core/identity/normalize';
 import { importOrdersFile } from '../../cloudfunctions/core/orders/import.store';
-import { loadConfig } from '../../cloudfunctions/core/runtime/config';
-import { invoke } from '../../cloudfunctions/core/runtime/handler';
 import { runCliAt } from '../support/cli';
-import { importMembers, writeRows } from '../support/members';
-import { callerOf, openTestServices, type TestServices } from '../support/services';
-import { tempDir } from '../support/temp';
+import { importMembers, member, writeRows } from '../support/members';
+import { MODEL_PHONES, MODEL_USERS, modelConsumers, twoPhonesAMember, withModelKeys } from '../support/model-scenarios';
+import type { TestServices } from '../support/services';
 
-const ALICE = 'oUser1AAAAAAAAAAAAAAAAAAAAAA';
-const PHONE_A = '13912340001';
-const PHONE_B = '13912340002';
+const [ALICE] = MODEL_USERS;
+const [PHONE_A, PHONE_B] = MODEL_PHONES;
 const SHOP = '13912349999';
 const ORDERS = [
   { orderId: '9001', channelMemberId: 'T1', amountFen: 9900 },
@@ -31,44 +27,15 @@ const ORDERS = [
   { orderId: '9006', phone: PHONE_B, amountFen: 700 },
 ];
 
-/** The model's keys: the order in which identity tries a value's joins follows its keyed hash. */
-const KEYS = {
-  MC_PHONE_HASH_KEY: Buffer.alloc(32, 1).toString('base64'),
-  MC_PHONE_ENC_KEY: Buffer.alloc(32, 2).toString('base64'),
-  MC_MEMBER_CODE_KEY: Buffer.alloc(32, 3).toString('base64'),
-  MC_CODE_KEYS: `A:${Buffer.alloc(32, 4).toString('base64')}`,
-};
-
 describe('a second phone refused after an operator merged two buyers and the consumer\'s Tmall membership came in (two phones a member)', () => {
-  const saved = Object.fromEntries(['MC_CONFIG', ...Object.keys(KEYS)].map((name) => [name, process.env[name]]));
-  const files = tempDir('mc-refused-merged-');
+  const model = withModelKeys();
   let services: TestServices;
-  let codes = 0;
-  beforeAll(() => Object.assign(process.env, KEYS));
-  afterAll(() => {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    files.cleanup();
-  });
   beforeEach(() => {
-    const base = loadConfig({}).identity;
-    const identity = { ...base, limits: { ...base.limits, phone: 2 } };
-    // the CLI reads the same rules, as an operator's does
-    process.env.MC_CONFIG = files.write('identity.json', JSON.stringify({ identity }));
-    services = openTestServices('2026-11-23T02:00:00Z', { identity });
+    services = model.open(twoPhonesAMember(), { cliReadsRules: true });
   });
   afterEach(() => services.close());
 
-  const call = (openid: string, event: Record<string, unknown>) => invoke(memberFunction, event, callerOf(openid), services);
-  async function onboard(openid: string, phone: string) {
-    for (const event of [{ action: 'login' }, { action: 'consent', version: services.config.termsVersion }]) {
-      const answer = await call(openid, event);
-      if (!answer.ok) return answer;
-    }
-    return call(openid, { action: 'bindPhone', code: `dev:${phone}:${services.clock.now() - ++codes}` });
-  }
+  const { onboard, phoneCode } = modelConsumers(() => services);
 
   it('answers PHONE_CONFLICT and records the refusal under the phone, asked for by the consumer', async () => {
     expect(await onboard(ALICE, PHONE_A)).toMatchObject({ ok: true });
@@ -81,7 +48,7 @@ describe('a second phone refused after an operator merged two buyers and the con
     const merged = await runCliAt(services.clock, services.dbFile, 'members', 'merge', a._id, b._id);
     expect(merged.failed).toBe(false);
     await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: PHONE_A, unionid: 'oUnionAAAA01', openid: ALICE, points: '0', growth: '0' }]);
-    expect(await call(ALICE, { action: 'bindPhone', code: `dev:${PHONE_A}:${services.clock.now() - ++codes}` })).toMatchObject({ ok: true });
+    expect(await member(services, ALICE, { action: 'bindPhone', code: phoneCode(PHONE_A) })).toMatchObject({ ok: true });
 
     const alice = (await findWechatRecord(services.store.get.bind(services.store), ALICE))!;
     const membersBefore = await services.dump('members');

@@ -3,61 +3,31 @@
  * allowing two phones a member): a consumer binding the phone of another consumer's member, whose
  * Tmall membership (joined to it by openid) the limit of one Tmall id keeps from the binder's own.
  * member.bindPhone answers PHONE_CONFLICT, and the refused binding must be recorded once for the CRM
- * team under the phone (README, `members conflicts`), also when the walk of the graph names the
+ * team under the phone (docs/cli.md, `members conflicts`), also when the walk of the graph names the
  * refusal between the phone's other carriers: the binder's record joins the phone's imported buyer
  * record on the way, and the refusal names that record, not the binder's.
  */
-import { memberFunction } from '../../cloudfunctions/core/functions/member';
-import type { ConflictDoc, RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
+import { refusalsOf, type ConflictDoc, type RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { findWechatRecord } from '../../cloudfunctions/core/identity/lookup';
 import { phoneKey } from '../../cloudfunctions/core/identity/normalize';
-import { refusalsOf } from '../../cloudfunctions/core/identity/graph.store';
 import { importOrdersFile } from '../../cloudfunctions/core/orders/import.store';
-import { loadConfig } from '../../cloudfunctions/core/runtime/config';
-import { invoke } from '../../cloudfunctions/core/runtime/handler';
 import { runCliAt } from '../support/cli';
 import { importMembers, writeRows } from '../support/members';
-import { callerOf, openTestServices, type TestServices } from '../support/services';
+import { MODEL_PHONES, MODEL_USERS, modelConsumers, twoPhonesAMember, withModelKeys } from '../support/model-scenarios';
+import type { TestServices } from '../support/services';
 
-const ALICE = 'oUser1AAAAAAAAAAAAAAAAAAAAAA';
-const BOB = 'oUser2AAAAAAAAAAAAAAAAAAAAAA';
-const PHONE_A = '13912340001';
-const PHONE_B = '13912340002';
-
-/** The model's keys: the order in which identity tries a value's joins follows its keyed hash. */
-const KEYS = {
-  MC_PHONE_HASH_KEY: Buffer.alloc(32, 1).toString('base64'),
-  MC_PHONE_ENC_KEY: Buffer.alloc(32, 2).toString('base64'),
-  MC_MEMBER_CODE_KEY: Buffer.alloc(32, 3).toString('base64'),
-  MC_CODE_KEYS: `A:${Buffer.alloc(32, 4).toString('base64')}`,
-};
+const [ALICE, BOB] = MODEL_USERS;
+const [PHONE_A, PHONE_B] = MODEL_PHONES;
 
 describe('a phone binding refused because the phone\'s member holds another Tmall id (two phones a member allowed)', () => {
-  const saved = Object.fromEntries(Object.keys(KEYS).map((name) => [name, process.env[name]]));
+  const model = withModelKeys();
   let services: TestServices;
-  let codes = 0;
-  beforeAll(() => Object.assign(process.env, KEYS));
-  afterAll(() => {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  });
   beforeEach(() => {
-    const identity = loadConfig({}).identity;
-    services = openTestServices('2026-11-23T02:00:00Z', { identity: { ...identity, limits: { ...identity.limits, phone: 2 } } });
+    services = model.open(twoPhonesAMember());
   });
   afterEach(() => services.close());
 
-  const call = (openid: string, event: Record<string, unknown>) => invoke(memberFunction, event, callerOf(openid), services);
-  /** login, consent and bindPhone in a row, as the page walks a consumer through them (a new phone-button code each time). */
-  async function onboard(openid: string, phone: string) {
-    for (const event of [{ action: 'login' }, { action: 'consent', version: services.config.termsVersion }]) {
-      const answer = await call(openid, event);
-      if (!answer.ok) return answer;
-    }
-    return call(openid, { action: 'bindPhone', code: `dev:${phone}:${services.clock.now() - ++codes}` });
-  }
+  const { onboard } = modelConsumers(() => services);
 
   async function arrange() {
     expect(await onboard(BOB, PHONE_B)).toMatchObject({ ok: true });

@@ -10,7 +10,7 @@ import { boundConsumer, exportAll, importMembers, member, memberOk } from '../su
 import { callerOf, openTestServices, type TestServices } from '../support/services';
 
 /**
- * ARCHITECTURE §5 / README `members unmerge`: undoing any merge — a phone binding, an import's
+ * ARCHITECTURE §5 / docs/identity.md, Merges and unmerges (`members unmerge`): undoing any merge — a phone binding, an import's
  * join, an operator's merge, a store card linked by the consumer or confirmed by staff — gives the
  * absorbed side back what it brought, keeps a card a consumer linked with the consumer's WeChat
  * record, moves pointers and never points, and leaves every record in one live member, with

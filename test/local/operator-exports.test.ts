@@ -39,7 +39,7 @@ describe('the operator CLI on real exports', () => {
     const f = file('jd.jsonl', `${lines.join('\n')}\n`);
     expect((await cli('import', 'members', '--channel', 'jd', '--file', f)).failed).toBe(false);
     const again = await cli('import', 'members', '--channel', 'jd', '--file', f);
-    // README: "Importing the same file again changes nothing"
+    // docs/imports.md (Importing again and opening balances): "Importing the same file again changes nothing"
     expect(again.out).toMatch(/: 0 new, 0 updated, [\d,]+ unchanged, .* 0 merged/);
   });
 

@@ -367,7 +367,7 @@ describe('dev secrets: MC_CODE_KEYS in the environment replaces the file\'s code
     writeFileSync(file, JSON.stringify({ MC_PHONE_HASH_KEY: key(), MC_PHONE_ENC_KEY: key(), MC_MEMBER_CODE_KEY: key(), MC_CODE_KEYS: `A:${key()}` }));
     expect(() => devSecrets(file, { MC_CODE_KEYS: `A:${key()},A:${key()}` })).toThrow(/MC_CODE_KEYS: key id A is listed twice; give a new key a new id/);
     expect(() => devSecrets(file, { MC_CODE_KEYS: `B:${key()},A:${key()}` })).not.toThrow();
-    // rotated in the file itself, as the README allows: the file named, and what to do, not a backup to restore
+    // rotated in the file itself, as docs/codes-and-scenes.md (Keys) allows: the file named, and what to do, not a backup to restore
     writeFileSync(file, JSON.stringify({ MC_PHONE_HASH_KEY: key(), MC_PHONE_ENC_KEY: key(), MC_MEMBER_CODE_KEY: key(), MC_CODE_KEYS: `A:${key()},A:${key()}` }));
     expect(() => devSecrets(file, {})).toThrow(/secrets\.json: MC_CODE_KEYS: key id A is listed twice; give a new key a new id$/);
   });

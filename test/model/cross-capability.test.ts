@@ -23,6 +23,7 @@ import type { Doc } from '../../cloudfunctions/core/store/port';
 import { makeBatch } from '../codes/support';
 import { runCliAt } from '../support/cli';
 import { exportAll, importMembers, writeRows } from '../support/members';
+import { MODEL_PHONES, MODEL_START, MODEL_USERS, twoPhonesAMember, withModelKeys } from '../support/model-scenarios';
 import { callerOf, openTestServices, type TestServices } from '../support/services';
 import { tempDir } from '../support/temp';
 
@@ -53,8 +54,8 @@ import { tempDir } from '../support/temp';
  */
 
 /** WeChat openids as WeChat spells them (a member file may carry one too). */
-const USERS = ['oUser1AAAAAAAAAAAAAAAAAAAAAA', 'oUser2AAAAAAAAAAAAAAAAAAAAAA', 'oUser3AAAAAAAAAAAAAAAAAAAAAA', 'oUser4AAAAAAAAAAAAAAAAAAAAAA'];
-const PHONES = ['13912340001', '13912340002', '13912340003', '13912340004'];
+const USERS = MODEL_USERS;
+const PHONES = MODEL_PHONES;
 /** A shop's own number, typed for every walk-in customer: past 3 store cards it is set aside. */
 const SHOP = '13912349999';
 const PHONE_CHOICES = [...PHONES, SHOP];
@@ -308,7 +309,7 @@ interface World {
 const RULES: ((identity: Config['identity']) => Config['identity'])[] = [
   (identity) => identity,
   (identity) => ({ ...identity, quarantineThreshold: 2 }),
-  (identity) => ({ ...identity, limits: { ...identity.limits, phone: 2 } }),
+  twoPhonesAMember,
 ];
 const configFiles = tempDir('mc-model-');
 /**
@@ -325,7 +326,7 @@ const LEVELS: Config['levels'] = [
 async function setUp(rules: number): Promise<World> {
   const identity = RULES[rules]!(JSON.parse(JSON.stringify(loadConfig({}).identity)) as Config['identity']);
   process.env.MC_CONFIG = configFiles.write(`identity-${rules}.json`, JSON.stringify({ identity, levels: LEVELS }));
-  const services = openTestServices('2026-11-23T02:00:00Z', { identity, levels: LEVELS });
+  const services = openTestServices(MODEL_START, { identity, levels: LEVELS });
   await addStore(services, { id: 'SH001', name: '南京西路店' });
   await addGuide(services, { id: 'G001', storeId: 'SH001', name: '小林' });
   await addCampaign(services, { id: 'P11', name: '双11包裹卡', platform: 'tmall', bonus: 50 });
@@ -1010,28 +1011,10 @@ async function play(steps: Step[], rules = 0, check = true): Promise<World> {
   }
 }
 
-/**
- * One set of keys for every world (the services and the CLI read them from the environment): the
- * order in which identity tries a phone's joins follows its keyed hash, so two worlds with keys of
- * their own could part the same records differently where a limit refuses one of two joins.
- */
-const KEYS = {
-  MC_PHONE_HASH_KEY: Buffer.alloc(32, 1).toString('base64'),
-  MC_PHONE_ENC_KEY: Buffer.alloc(32, 2).toString('base64'),
-  MC_MEMBER_CODE_KEY: Buffer.alloc(32, 3).toString('base64'),
-  MC_CODE_KEYS: `A:${Buffer.alloc(32, 4).toString('base64')}`,
-};
-
 describe('capabilities mixed in random sequences', () => {
-  const saved = Object.fromEntries(['MC_CONFIG', ...Object.keys(KEYS)].map((name) => [name, process.env[name]]));
-  beforeAll(() => Object.assign(process.env, KEYS));
-  afterAll(() => {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    configFiles.cleanup();
-  });
+  // one set of keys for every world (MODEL_KEYS says why)
+  withModelKeys();
+  afterAll(() => configFiles.cleanup());
 
   it('keep the ledger, the identity graph and erasure consistent, and retries change nothing', async () => {
     await fc.assert(

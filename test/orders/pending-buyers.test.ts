@@ -10,8 +10,8 @@ import { boundConsumer, exportAll, importMembers, memberOk } from '../support/me
 import { openTestServices, reconfigured, type TestServices } from '../support/services';
 
 /**
- * Orders that arrive before their member (README, Importing orders: buyers not imported yet are
- * kept, not rejected): the points wait on the record's account, or on a buyer record of the phone,
+ * Orders that arrive before their member (docs/imports.md, Importing orders: buyers not imported yet
+ * are kept, not rejected): the points wait on the record's account, or on a buyer record of the phone,
  * and count once for whoever arrives holding it, at the order's paidAt.
  */
 const sha256 = (phone: string) => createHash('sha256').update(phone).digest('hex');

@@ -165,7 +165,7 @@ class CsvRecords {
 type LineParser = (line: number, text: string) => RowItem | null;
 
 export { MEMBER_COLUMNS };
-/** The columns an orders file may have (README: import columns). */
+/** The columns an orders file may have (docs/imports.md: Order columns). */
 export const ORDER_COLUMNS = ['orderId', 'channelMemberId', 'phone', 'phoneSha256', 'amountFen', 'amount', 'status', 'refundFen', 'paidAt', 'refundedAt', 'storeId'];
 /** Every column the imports read, spelled as here whatever case a header gives it. */
 const KNOWN_COLUMNS = [...new Set([...MEMBER_COLUMNS, ...ORDER_COLUMNS])];

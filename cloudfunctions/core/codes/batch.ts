@@ -38,6 +38,9 @@ const SKU = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 const DAY_MS = 86_400_000;
 
+/** What `parseValidTo` reads, as the CLI's help for `--valid-to` says it (codes create, campaigns add). */
+export const VALID_TO_FORMS = 'YYYY-MM-DD (to the end of that day) or a time (YYYY-MM-DD HH:MM, or ISO with a zone); Beijing time unless it carries a zone';
+
 /**
  * `YYYY-MM-DD` is the end of that day in Beijing; a time is read as imports read
  * theirs (Beijing time unless it carries a zone), never in the machine's zone.

@@ -6,7 +6,7 @@ import { progressBar } from '../channels/progress';
 import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
 import type { Services } from '../runtime/services';
-import { parseValidTo, type BatchDoc } from './batch';
+import { parseValidTo, VALID_TO_FORMS, type BatchDoc } from './batch';
 import { allBatches, BATCHES, revokeKey, setBatchStatus, withdrawBatch } from './batches.store';
 import { countRedeemed, REPEATS, type RepeatDoc } from './claims.store';
 import { createBatch } from './create';
@@ -61,7 +61,7 @@ export function registerCodeCommands({ program, run, dataFiles }: CliContext): v
     .requiredOption('--name <name>', 'product name shown to the consumer')
     .requiredOption('--points <n>', 'points one scan earns', integer)
     .requiredOption('--count <n>', 'number of codes (up to 33,554,431)', integer)
-    .option('--valid-to <date>', 'last day a code can be redeemed: YYYY-MM-DD (to the end of that day) or a time (YYYY-MM-DD HH:MM, or ISO with a zone); Beijing time unless it carries a zone', validTo)
+    .option('--valid-to <date>', `last day a code can be redeemed: ${VALID_TO_FORMS}`, validTo)
     .requiredOption('--out <file>', 'file for the printer (an existing file is kept unless --force)')
     .option('--force', 'replace an existing --out file')
     .action((options: { sku: string; name: string; points: number; count: number; validTo?: string; out: string; force?: boolean }) => {

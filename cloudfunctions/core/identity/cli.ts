@@ -166,7 +166,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
 
   members
     .command('merges <member>')
-    .description('the merges in force that joined other members into this one (an import, a phone binding, an operator), newest first, with the ids members unmerge takes')
+    .description('the merges in force that joined other members into this one (an import, a phone binding, a store card linked, an operator), newest first, with the ids members unmerge takes')
     .action((member: string) => run(async (services) => {
       const { memberId, merges } = await mergesOf(services, member);
       const by = { operator: 'members merge', card: 'a store card linked', shared: 'a shared identifier (an import or a phone binding)' };

@@ -56,7 +56,7 @@ export function unknownChannelProblem(channel: string, priority: readonly string
 const MEMBER_ID = /^[A-Za-z0-9][A-Za-z0-9_\-.:@]{0,63}$/;
 const OPENID = /^[A-Za-z0-9_-]{6,64}$/;
 const MAX_TEXT = 100;
-/** The columns a members file may have (ARCHITECTURE §4, README: import columns); `level` is read and not trusted. */
+/** The columns a members file may have (ARCHITECTURE §4, docs/imports.md: Member columns); `level` is read and not trusted. */
 export const MEMBER_COLUMNS = ['channelMemberId', 'phone', 'phoneSha256', 'unionid', 'openid', 'email', 'name', 'points', 'growth', 'level', 'joinedAt', 'storeId', 'guideId'];
 const READ_COLUMNS = new Set(MEMBER_COLUMNS);
 

@@ -9,7 +9,7 @@ import { decodeCursor, encodeCursor } from '../store/cursor';
 import { StoreQueryError, type DocStore } from '../store/port';
 
 /**
- * `orders waiting`: the orders whose points wait for their buyer (README, Importing orders), read off
+ * `orders waiting`: the orders whose points wait for their buyer (docs/imports.md, Buyers not imported yet are kept, not rejected; docs/cli.md, orders waiting), read off
  * the accounts' `waitingChannel` + `waitingSince` index, a page of buyers at a time, and each buyer's
  * orders off the ledger's `accountId` + `at` index: nothing is read whole, however many wait.
  */

@@ -68,7 +68,7 @@ const RESTORE_SECRETS = 'put back the secrets.json that was beside the database 
 /**
  * The environment's secrets when set, else the dev runtime's own, created on first use. The
  * product-code keys alone may come from the environment over the file's (`MC_CODE_KEYS`): an
- * operator rotates them there, a new key first, as the README says.
+ * operator rotates them there, a new key first (docs/codes-and-scenes.md, Keys).
  */
 export function devSecrets(file: string, env: NodeJS.ProcessEnv = process.env, { existingData }: { existingData?: string } = {}): Secrets {
   if (env[ENV.phoneHashKey]) return secretsFromEnv(env);

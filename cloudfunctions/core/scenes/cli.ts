@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { VALID_TO_FORMS } from '../codes/batch';
 import type { CliContext } from '../local/cli';
 import { beijingTime, plural } from '../local/wording';
 import { AppError, isAppError } from '../runtime/errors';
@@ -100,7 +101,7 @@ export function registerSceneCommands({ program, run }: CliContext): void {
     .requiredOption('--name <name>', 'campaign name shown to the consumer')
     .option('--platform <channel>', 'the order channel the cards ship with', 'tmall')
     .option('--id <id>', 'campaign id, 1-30 letters, digits, _ or - (default: made from name, platform, bonus and end)')
-    .option('--valid-to <date>', 'last day an order can be bound: YYYY-MM-DD (to the end of that day) or a time (ISO with a zone); Beijing time unless it carries a zone')
+    .option('--valid-to <date>', `last day an order can be bound: ${VALID_TO_FORMS}`)
     .option('--orders-from <date>', `first day an order bound through the card may have been paid (YYYY-MM-DD, Beijing time; default: ${ORDER_LEAD_DAYS} days before today)`)
     .action((options: { bonus: number; name: string; platform: string; id?: string; validTo?: string; ordersFrom?: string }) => run(async (services) => {
       const { doc: campaign, repeated } = await addCampaign(services, options);

@@ -137,7 +137,7 @@ export async function addCampaign(services: Services, input: { id?: string; name
     idProblem(id) ?? nameProblem(input.name) ?? bonusProblem(input.bonus)
       // the channel its orders are imported from: a card for any other could never bind one
       ?? unknownChannelProblem(input.platform, services.config.identity.priority)
-      ?? (input.validTo !== undefined && !validTo ? `valid-to ${input.validTo} is not a date (YYYY-MM-DD)` : null)
+      ?? (input.validTo !== undefined && !validTo ? `valid-to ${input.validTo} is not a date (YYYY-MM-DD) or a time (YYYY-MM-DD HH:MM, or ISO with a zone)` : null)
       ?? (validTo && Date.parse(validTo) <= services.clock.now() ? `valid-to ${input.validTo} has passed: give a future date` : null)
       ?? (!ordersFrom ? `orders-from ${input.ordersFrom} is not a date (YYYY-MM-DD)` : null)
       ?? (validTo && ordersFrom && ordersFrom > validTo ? `orders-from ${input.ordersFrom} is after valid-to ${input.validTo}` : null),

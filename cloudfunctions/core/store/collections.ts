@@ -3,7 +3,7 @@ import { MAX_PAGE, StoreQueryError, type QueryOptions } from './port';
 /**
  * Every collection the core uses and the indexes it queries on. The SQLite
  * adapter creates these indexes; on CloudBase they are created in the console
- * (the README lists them). A query on a field that no index declares is
+ * from this list (docs/operations.md, Deploying to WeChat cloud, step 4). A query on a field that no index declares is
  * refused, so a missing index shows up in tests rather than as a slow scan.
  */
 export type CollectionSpecs = Record<string, {

@@ -86,11 +86,12 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     const triesId = consumerTriesId(services, caller.openid);
     const mine = recentOf(await cache.get<AttemptsDoc>('linkAttempts', triesId));
     if (mine.length >= consumerMaxTries) {
-      // sent again (the answer lost, the page retried): what they asked before, or a card they hold,
-      // answers as the first time, telling nothing new and counting as no try
+      // sent again (the answer lost, the page retried): a card they hold, or what they asked before,
+      // answers as the first time, telling nothing new and counting as no try; a card they hold first,
+      // as below the limit (a request for it may still wait: an operator joined them meanwhile)
+      if ((await cache.get<RecordDoc>('records', cardId))?.memberId === memberId) return { status: 'linked' as const, memberId };
       const asked = await tx.get<LinkRequestDoc>('linkRequests', `${cardId}>${wechat._id}`);
       if (asked?.status === 'pending') return { status: 'pending' as const, memberId };
-      if ((await cache.get<RecordDoc>('records', cardId))?.memberId === memberId) return { status: 'linked' as const, memberId };
       const until = lockedUntil(mine, consumerMaxTries);
       throw new AppError('RATE_LIMITED', `too many wrong tries from this account; try again after ${until}`, { until });
     }
@@ -112,10 +113,12 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     // guesses at the four digits went through where five may.
     const attempts = await cache.get<AttemptsDoc>('linkAttempts', cardId);
     const recent = recentOf(attempts);
-    if (recent.length >= maxTries) return counted({ status: 'locked' as const, until: lockedUntil(recent, maxTries) });
     const card = await cache.get<RecordDoc>('records', cardId);
+    // a card they hold answers so before its lock: others' wrong digits may have locked it since,
+    // and its holder's page sending the link again is told nothing new (nor counted a try)
+    if (card?.memberId === memberId) return { status: 'linked' as const, memberId };
+    if (recent.length >= maxTries) return counted({ status: 'locked' as const, until: lockedUntil(recent, maxTries) });
     if (!card) return counted({ status: 'unknown' as const, memberId });
-    if (card.memberId === memberId) return { status: 'linked' as const, memberId };
 
     // A card without a phone is left to staff, who check who holds it: nothing here tells a
     // consumer that someone does before they have proved anything. So is a card whose phone is a

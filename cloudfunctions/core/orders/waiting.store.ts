@@ -187,9 +187,13 @@ export async function markEarlierWaiting(services: Services): Promise<number> {
       return n;
     });
   };
+  // accounts of the channels orders come from alone: a WeChat record's account (codes scanned) of a
+  // consumer who erased themselves is of no member, its record gone, and waits for no order
+  const channels = new Set(orderChannels(services));
   let page: string[] = [];
   for await (const account of allDocs<AccountDoc>(store, COLLECTION.accounts, { pageSize: 1000 })) {
     if (account.waitingChannel || !(account.memberId === null || account._id.startsWith(BUYER_PREFIX))) continue;
+    if (!channels.has(channelOfAccount(account._id))) continue;
     page.push(account._id);
     if (page.length === 500) {
       await candidates(page);

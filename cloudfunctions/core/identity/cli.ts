@@ -225,7 +225,7 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
 
   members
     .command('link-requests')
-    .description('store cards without a phone that consumers asked to link (member.linkOffline), for staff to check at the store')
+    .description('store cards without a phone that consumers asked to link (member.linkOffline), for staff to check at the store (pending: those whose card is not in the consumer\'s member yet)')
     .option('--status <status>', 'pending, confirmed or refused', 'pending')
     .option('--limit <n>', 'how many, oldest first (at most 1000)', '100')
     .option('--after <cursor>', 'the next page: the cursor the page before printed')
@@ -247,7 +247,12 @@ export function registerIdentityCommands({ program, importCommand, run, dataFile
     .command('link-confirm <requestId>')
     .description('the card is the consumer\'s: join it to their member (its points and level count for them)')
     .action((requestId: string) => run(async (services) => {
-      const { memberId, mergeId } = await confirmLinkRequest(services, requestId);
+      const { status, memberId, mergeId } = await confirmLinkRequest(services, requestId);
+      if (status === 'linked') {
+        // joined some other way while the request waited: nothing was decided, nor written
+        process.stdout.write(`already linked ${shellQuoted(requestId)}: the card is in the consumer's member ${memberId} already (a merge, an import or their own link joined them), nothing changed (members merges ${memberId} lists how)\n`);
+        return;
+      }
       const undo = mergeId ? ` (merge ${mergeId}; undo with: members unmerge ${mergeId})` : '';
       process.stdout.write(`confirmed ${shellQuoted(requestId)}: the card now belongs to ${memberId}${undo}\n`);
     }));

@@ -1,6 +1,6 @@
 import { BUYER_PREFIX } from '../identity/buyers';
 import { brandChannels, CHANNEL } from '../identity/records';
-import { buyersAlone, channelOfAccount } from '../points/accounts.store';
+import { channelOfAccount, waitsForBuyer } from '../points/accounts.store';
 import { COLLECTION, type AccountDoc, type LedgerEntry } from '../points/types';
 import { AppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
@@ -151,6 +151,14 @@ export async function* waitingOrdersOf(services: Services, accountId: string): A
 const MARKED = 'waitingMarked';
 
 /**
+ * Whether every account that waits carries its mark: once the first listing marked those that began
+ * to wait before accounts were marked so (until then an account of an earlier version may wait unmarked).
+ */
+export async function waitingMarked(store: DocStore): Promise<boolean> {
+  return !!(await store.get('settings', MARKED));
+}
+
+/**
  * Once per database, before its first listing: marks the accounts that began to wait before this
  * version listed them (no `waitingChannel`): those of no one whose card was never imported, and those
  * of buyers known by phone alone whose member holds buyers alone. Reads every account a page at a
@@ -159,7 +167,8 @@ const MARKED = 'waitingMarked';
  */
 export async function markEarlierWaiting(services: Services): Promise<number> {
   const { store } = services;
-  if (await store.get('settings', MARKED)) return 0;
+  if (await waitingMarked(store)) return 0;
+  const channels = new Set(orderChannels(services));
   let marked = 0;
   const candidates = async (ids: string[]) => {
     const since = new Map<string, string>();
@@ -173,14 +182,9 @@ export async function markEarlierWaiting(services: Services): Promise<number> {
       for (const id of ids) {
         const account = await tx.get<AccountDoc>(COLLECTION.accounts, id);
         if (!account || account.waitingChannel) continue;
-        const record = await tx.get<{ _id: string; memberId: string | null }>('records', id);
-        const member = record?.memberId ? await tx.get<{ _id: string; records?: string[] }>('members', record.memberId) : null;
         // a card never imported (erasure leaves an opening on each card it takes away), or a buyer known
         // by phone whose member holds buyers alone (one of no member was erased: its phone buys anew)
-        const waits = id.startsWith(BUYER_PREFIX)
-          ? !!member && buyersAlone(member.records ?? [])
-          : account.memberId === null && !record && !(await tx.get(COLLECTION.ledger, `migrate:${id}`));
-        if (!waits) continue;
+        if (!(await waitsForBuyer(tx.get.bind(tx), channels, account))) continue;
         await tx.set(COLLECTION.accounts, { ...account, waitingChannel: channelOfAccount(id), waitingSince: since.get(id)! });
         n++;
       }
@@ -189,7 +193,6 @@ export async function markEarlierWaiting(services: Services): Promise<number> {
   };
   // accounts of the channels orders come from alone: a WeChat record's account (codes scanned) of a
   // consumer who erased themselves is of no member, its record gone, and waits for no order
-  const channels = new Set(orderChannels(services));
   let page: string[] = [];
   for await (const account of allDocs<AccountDoc>(store, COLLECTION.accounts, { pageSize: 1000 })) {
     if (account.waitingChannel || !(account.memberId === null || account._id.startsWith(BUYER_PREFIX))) continue;

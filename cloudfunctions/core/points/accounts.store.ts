@@ -155,6 +155,25 @@ export function channelOfAccount(accountId: string): string {
     : accountId.slice(0, accountId.indexOf(':'));
 }
 
+/**
+ * Whether an account waits for its buyer, from the documents as they stand: the rule `account` above
+ * and `syncMemberAccounts` below keep its `waitingChannel` mark by. An account of one of the order
+ * channels (`channels`; a WeChat record's account waits for no order) waits when it is of no member,
+ * its record never imported (an erased card's record is gone too, and its erasure left an opening,
+ * `migrate:<id>`, on it), or when it is a buyer known by phone alone whose member holds buyers alone.
+ * Reads nothing for an account of a member that is no buyer, most of them.
+ */
+export async function waitsForBuyer(get: Getter, channels: ReadonlySet<string>, account: AccountDoc): Promise<boolean> {
+  const id = account._id;
+  if (!channels.has(channelOfAccount(id))) return false;
+  if (id.startsWith(BUYER_PREFIX)) {
+    const record = await get<RecordRef>('records', id);
+    const member = record?.memberId ? await get<MemberRef>('members', record.memberId) : null;
+    return !!member && buyersAlone(member.records ?? []);
+  }
+  return account.memberId === null && !(await get('records', id)) && !(await get(COLLECTION.ledger, `migrate:${id}`));
+}
+
 /** The fields that list an account under `orders waiting`, from `since`. */
 const waitingFields = (accountId: string, since: string) => ({ waitingChannel: channelOfAccount(accountId), waitingSince: since });
 

@@ -1,14 +1,21 @@
+import { BUYER_PREFIX } from '../identity/buyers';
+import { brandChannels } from '../identity/records';
 import { levelFor } from '../levels/rules';
+import { waitingMarked } from '../orders/waiting.store';
 import type { Services } from '../runtime/services';
 import { allDocs } from '../store/all-docs';
 import { readingSnapshot, type Doc, type DocStore } from '../store/port';
-import type { MemberRef } from './accounts.store';
+import { channelOfAccount, waitsForBuyer, type MemberRef } from './accounts.store';
 import { canonicalJson, entryProblems, nextExpiryOf, Projector, stateProblems, storedReversed, type ProjectedAccount } from './rules';
 import { COLLECTION, type AccountDoc, type BalanceDoc, type LedgerEntry } from './types';
 
 export interface Difference {
-  /** entry: an entry that does not add up; account, balance: a projection that is not what the ledger says; pointer: an account attached to the wrong member. */
-  kind: 'entry' | 'account' | 'balance' | 'pointer';
+  /**
+   * entry: an entry that does not add up; account, balance: a projection that is not what the ledger
+   * says; pointer: an account attached to the wrong member; waiting: an account whose mark for
+   * `orders waiting` (`waitingChannel`, `waitingSince`) is not what its buyer's documents say.
+   */
+  kind: 'entry' | 'account' | 'balance' | 'pointer' | 'waiting';
   id: string;
   problem: string;
 }
@@ -40,8 +47,8 @@ export interface VerifyOptions {
 /**
  * `points verify`: recomputes every account and every member balance from the
  * ledger alone and reports where the stored projections differ, plus entries
- * that do not add up and accounts attached to a member that does not list
- * their record. Reads outside transactions, in one snapshot where the store has them (SQLite):
+ * that do not add up, accounts attached to a member that does not list
+ * their record, and accounts whose `orders waiting` mark is not what their buyer's documents say. Reads outside transactions, in one snapshot where the store has them (SQLite):
  * an entry committed while it reads (the server answering a scan) would otherwise show as a
  * balance the ledger does not explain.
  */
@@ -104,12 +111,34 @@ async function verifyAll(services: Services, options: VerifyOptions): Promise<Ve
   }
   await settle();
 
+  // An account's mark for `orders waiting`, against its buyer's documents, as each account is read.
+  // Until the first listing marked the accounts that waited before accounts were marked so, one of
+  // those may wait unmarked: a database of an earlier version is not broken for it. A mark where no
+  // one waits is wrong either way (the listing would show the buyer).
+  const marked = await waitingMarked(store);
+  const orderChannels = new Set(brandChannels(services.config.identity.priority));
+  const get = store.get.bind(store);
+  const compareWaiting = async (account: AccountDoc) => {
+    const waits = await waitsForBuyer(get, orderChannels, account);
+    const { waitingChannel, waitingSince } = account;
+    const channel = channelOfAccount(account._id);
+    if (waits && waitingChannel == null && waitingSince == null) {
+      const why = account._id.startsWith(BUYER_PREFIX) ? 'a buyer known by phone alone, no one holding the phone yet' : 'of no member, its record never imported';
+      if (marked) add({ kind: 'waiting', id: account._id, problem: `waits for its buyer (${why}), but has no waitingChannel mark: orders waiting does not list it` });
+    } else if (waits && (waitingChannel !== channel || typeof waitingSince !== 'string')) {
+      add({ kind: 'waiting', id: account._id, problem: `waits for its buyer, marked waitingChannel ${String(waitingChannel)} and waitingSince ${String(waitingSince)}, where its channel is ${channel} and waitingSince a time` });
+    } else if (!waits && (waitingChannel != null || waitingSince != null)) {
+      add({ kind: 'waiting', id: account._id, problem: `marked waitingChannel ${String(waitingChannel)}, but waits for no buyer${orderChannels.has(channel) ? ': orders waiting lists it' : ''}` });
+    }
+  };
+
   const attached = new Map<string, string | null>();
   for await (const account of scan<AccountDoc>(store, COLLECTION.accounts)) {
     report.accounts++;
     attached.set(account._id, account.memberId);
     if (!totals.has(account._id)) compareAccount(account, empty);
     for (const problem of stateProblems(account)) add({ kind: 'account', id: account._id, problem });
+    await compareWaiting(account);
   }
 
   // Balances: an active member's is the sum of the accounts of the records it lists; any other member's is zero.

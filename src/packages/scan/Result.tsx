@@ -122,8 +122,9 @@ export default function Result(props: Props) {
       {/* read out as it appears: points credited as a status, a code refused (used, invalid, expired, not a member yet) at once */}
       <View className="mc-outcome" {...liveRegion(props.result.ok ? 'status' : 'alert')}>
         <Text className="scan-result__title">{l.title}</Text>
+        {/* words kept whole: a date (2026年12月7日) or 积分 is not split over two lines */}
         {l.lines.map((line) => (
-          <Text className="scan-result__line" key={line}>
+          <Text className="scan-result__line mc-keep-words" key={line}>
             {line}
           </Text>
         ))}

@@ -104,7 +104,8 @@ export default function StoreCardPage() {
         {outcome?.kind === 'error' && (
           // the link beside the message, not inside its text: WeChat fires no tap on a text inside a text on older clients and on Mac
           <View className="card-link__error">
-            <Text {...liveRegion('alert')}>{outcome.text}</Text>
+            {/* words kept whole: a lock's date (2026年12月8日) is not split over two lines */}
+            <Text className="mc-keep-words" {...liveRegion('alert')}>{outcome.text}</Text>
             {outcome.code === 'NOT_BOUND' && (
               <Text className="card-link__join" {...BUTTON} onClick={() => go(ROUTES.join)}>
                 {' '}去入会

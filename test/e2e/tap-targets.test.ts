@@ -1,0 +1,95 @@
+import type { Browser, Page } from 'playwright-core';
+import { makeBatch } from '../codes/support';
+import { boundConsumer } from '../support/members';
+import { launchBrowser, startRuntime, visible } from './browser';
+
+/**
+ * What a thumb taps, in Chromium against the dev runtime on a small Android phone (320×568) and a
+ * large one (414×736): every button, tappable row, field and link standing on its own is at least
+ * 44 px tall, as WeChat's and Apple's guides ask. NutUI draws its buttons 32 px tall (28 small),
+ * and a consumer at the till with a thumb missed 扫码领积分 for 积分明细 beside it; 我的's nickname
+ * field was a 22 px strip in its row. A link inside a sentence (《会员隐私条款》) sits in its line
+ * and is exempt; so is H5's dev identity switcher.
+ */
+jest.setTimeout(120_000);
+
+const MEMBER = 'dev_tap_member';
+let runtime: Awaited<ReturnType<typeof startRuntime>>;
+let browser: Browser;
+let usedUrl: string;
+
+beforeAll(async () => {
+  runtime = await startRuntime();
+  await boundConsumer(runtime.services, MEMBER, '13711115555');
+  usedUrl = (await makeBatch(runtime.services, { count: 1 })).urls[0]!;
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.stop();
+});
+
+/** The tap targets of the page shown (H5 keeps tab pages in the DOM, hidden) that are under 44 px either way. */
+async function smallTargets(page: Page): Promise<string[]> {
+  // a string, not a function: the test's compiler would name helpers the page does not have
+  return page.evaluate(`(() => {
+    const shown = Array.from(document.querySelectorAll('.taro_page')).filter((p) => getComputedStyle(p).display !== 'none').pop();
+    const targets = shown.querySelectorAll('taro-button-core, [role=button], [role=checkbox], taro-input-core, taro-textarea-core, taro-picker-core');
+    return Array.from(targets)
+      .filter((e) => !e.closest('.dev-identity') && !e.classList.contains('join-link'))
+      .map((e) => ({ e, b: e.getBoundingClientRect() }))
+      .filter(({ b }) => b.width > 0 && (b.height < 43.5 || b.width < 43.5))
+      .map(({ e, b }) => ((e.textContent || '').trim() || e.querySelector('input, textarea')?.getAttribute('aria-label') || '').slice(0, 12) + ' ' + Math.round(b.width) + '×' + Math.round(b.height));
+  })()`);
+}
+
+async function phone(width: number, height: number, openid: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+  await context.addInitScript((id) => window.localStorage.setItem('mc.devOpenid', id), openid);
+  return context.newPage();
+}
+
+describe.each([
+  [320, 568],
+  [414, 736],
+])('tap targets at %i×%i', (width, height) => {
+  it('a visitor\'s home, the terms and the phone step', async () => {
+    const page = await phone(width, height, `dev_tap_visitor_${width}`);
+    await page.goto(runtime.base);
+    await visible(page, '立即入会');
+    const small: Record<string, string[]> = { home: await smallTargets(page) };
+    await page.locator('taro-button-core', { hasText: '立即入会' }).filter({ visible: true }).first().click();
+    await visible(page, '同意并继续');
+    small.terms = await smallTargets(page);
+    await page.locator('.join-check').click();
+    await page.locator('taro-button-core', { hasText: '同意并继续' }).filter({ visible: true }).first().click();
+    await visible(page, '验证并绑定');
+    small.phone = await smallTargets(page);
+    expect(small).toEqual({ home: [], terms: [], phone: [] });
+    await page.context().close();
+  });
+
+  it('a member\'s card, 积分, 我的, the scanner and its answer, the store card', async () => {
+    const page = await phone(width, height, MEMBER);
+    const small: Record<string, string[]> = {};
+    await page.goto(runtime.base);
+    await visible(page, '关联会员卡');
+    await page.locator('.member-code__qr img').waitFor();
+    small.home = await smallTargets(page);
+    await page.goto(`${runtime.base}/#/pages/mine/index`);
+    await visible(page, '删除我的数据');
+    small.mine = await smallTargets(page);
+    await page.goto(`${runtime.base}/#/packages/scan/index`);
+    await visible(page, '扫描商品包装上的二维码');
+    small.scan = await smallTargets(page);
+    await page.goto(`${runtime.base}/#/packages/scan/index?q=${encodeURIComponent(usedUrl)}`);
+    await visible(page, '继续扫码');
+    small.scanned = await smallTargets(page);
+    await page.goto(`${runtime.base}/#/packages/account/store-card/index`);
+    await visible(page, '登记手机号后四位');
+    small.storeCard = await smallTargets(page);
+    expect(small).toEqual({ home: [], mine: [], scan: [], scanned: [], storeCard: [] });
+    await page.context().close();
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * Values that show nothing (cli.ts `checkOptionValues`, `checkDbVariable`; contracts/text.ts
+ * `hasVisibleText`), pinned where hand-made mutants went unnoticed: MC_DB of a character that
+ * takes no room is as empty as one of spaces, and a value of symbols alone shows something.
+ */
+import { readdirSync } from 'node:fs';
+import { buildCli } from '../../cloudfunctions/core/local/cli';
+import { runCliAt, throwingInsteadOfExiting } from '../support/cli';
+import { boundConsumer, importMembers, memberOk } from '../support/members';
+import { openTestServices } from '../support/services';
+import { tempDir } from '../support/temp';
+
+describe('values that show nothing, and values that show something', () => {
+  let temp: ReturnType<typeof tempDir>;
+  const cwd = process.cwd();
+  beforeEach(() => {
+    temp = tempDir();
+    process.chdir(temp.dir);
+  });
+  afterEach(() => {
+    process.chdir(cwd);
+    process.exitCode = undefined;
+    temp.cleanup();
+  });
+
+  it('MC_DB of zero-width or blank characters alone is refused as one of spaces is, starting no database', async () => {
+    const saved = process.env.MC_DB;
+    const run = async (...args: string[]) => {
+      const err: string[] = [];
+      const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
+      const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      try {
+        await throwingInsteadOfExiting(buildCli()).parseAsync(['node', 'member-centre', ...args]);
+        return { failed: false, err: err.join('') };
+      } catch (error) {
+        return { failed: true, err: err.join('') || String(error) };
+      } finally {
+        stderr.mockRestore();
+        stdout.mockRestore();
+      }
+    };
+    try {
+      for (const value of ['\u200b', '\ufeff', '\u3164', ' \u2800 ']) {
+        process.env.MC_DB = value;
+        const refused = await run('members', 'export');
+        expect(refused.failed).toBe(true);
+        expect(refused.err).toMatch(/MC_DB is set but names no file/);
+        expect(readdirSync(temp.dir)).toEqual([]);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.MC_DB;
+      else process.env.MC_DB = saved;
+    }
+  });
+
+  it('a reason of symbols alone (an emoji, a star) is a reason: the request is refused with it', async () => {
+    const services = openTestServices();
+    try {
+      await importMembers(services, 'offline', [{ channelMemberId: 'C200' }]);
+      await boundConsumer(services, 'u1', '13912345678');
+      await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C200' });
+      const [request] = await services.dump('linkRequests');
+      const run = await runCliAt(services.clock, services.dbFile, 'members', 'link-refuse', request!._id, '--reason', '❌★');
+      expect(run.err).toBe('');
+      expect(run.failed).toBe(false);
+      expect(await services.dump('linkRequests')).toEqual([expect.objectContaining({ status: 'refused', reason: '❌★' })]);
+    } finally {
+      await services.close();
+    }
+  });
+});

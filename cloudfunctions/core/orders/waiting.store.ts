@@ -163,7 +163,7 @@ export async function waitingMarked(store: DocStore): Promise<boolean> {
  * version listed them (no `waitingChannel`): those of no one whose card was never imported, and those
  * of buyers known by phone alone whose member holds buyers alone. Reads every account a page at a
  * time; only those of no member, or of a buyer, are looked at further. Their wait is dated by the
- * first of their entries recorded.
+ * first of their orders recorded (all their entries read, a page at a time).
  */
 export async function markEarlierWaiting(services: Services): Promise<number> {
   const { store } = services;
@@ -173,8 +173,11 @@ export async function markEarlierWaiting(services: Services): Promise<number> {
   const candidates = async (ids: string[]) => {
     const since = new Map<string, string>();
     for (const id of ids) {
-      const first = await store.query<LedgerEntry>(COLLECTION.ledger, { where: { accountId: id }, orderBy: 'at', limit: 1000 });
-      const recorded = first.items.map((e) => e.recordedAt).filter(Boolean).sort()[0];
+      // every entry, a page at a time: an order paid before the first recorded may be recorded after it
+      let recorded: string | undefined;
+      for await (const e of allDocs<LedgerEntry>(store, COLLECTION.ledger, { where: { accountId: id }, orderBy: 'at', pageSize: 1000 })) {
+        if (e.kind === 'earn' && e._id.startsWith('order:') && e.recordedAt && (recorded === undefined || e.recordedAt < recorded)) recorded = e.recordedAt;
+      }
       since.set(id, recorded ?? new Date(services.clock.now()).toISOString());
     }
     marked += await store.transaction(async (tx) => {

@@ -829,6 +829,9 @@ function checkConflicts(
         if (!refusal.between.includes(refusal.askedBy)) problems.push(`${named} was asked by ${refusal.askedBy}, not one of its sides`);
         const findable = asker?.refusedJoins?.includes(doc._id) || asker?.identifiers.some((i) => `${i.type}:${i.value}` === doc._id);
         if (asker && !findable) problems.push(`${named}: its asker does not note it (erasure would leave it)`);
+        // the side it was refused against still carries the value (else it no longer stands)
+        const other = recordById.get(refusal.between.find((id) => id !== refusal.askedBy) ?? '');
+        if (other && other._id !== doc._id && !(other.identifiers.some((i) => `${i.type}:${i.value}` === doc._id) && !other.ignored?.includes(doc._id))) problems.push(`${named}: ${other._id} no longer carries the value`);
       }
       const [a, b] = refusal.between.map(memberOf);
       if (refusal.askedBy && a && a === b) continue;

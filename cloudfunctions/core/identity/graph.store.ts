@@ -93,7 +93,7 @@ export interface Refusal extends Omit<Conflict, 'type' | 'value' | 'between'> {
    * Set on a join a consumer or staff asked for (a phone bound, a store card linked) that a limit
    * refused: the record named here does not carry the value (nothing of the refused request was
    * written), so a walk of the graph does not find the refusal again. It stays listed while both
-   * records are there and in two members (refused-joins.ts).
+   * records are there and in two members, and the other still carries the value (refused-joins.ts).
    */
   askedBy?: string;
 }
@@ -390,7 +390,8 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
   const refusing = new Set([...flipped, ...[...valueDocs.values()].filter((doc) => doc.refused).map((doc) => doc._id)]);
   for (const key of dropped) if ((await cache.get<ValueDoc>('identifiers', key))?.refused) refusing.add(key);
   // A join asked for and refused (a phone bound, refused-joins.ts) is no walk's to find again: it stays
-  // while both its records are there and still in two members (none, once the value is set aside).
+  // while both its records are there and still in two members (none, once the value is set aside), and
+  // the side it was refused against still carries the value.
   // Two asked on one value whose sides are the same two members now (the records they named joined
   // since) are one refusal, as recordRefusedJoins would have recorded it: the first (oldest) stays.
   const memberNow = async (id: string) => plan.assignment.get(id) ?? (await cache.get<RecordDoc>('records', id))?.memberId ?? null;
@@ -403,6 +404,11 @@ export async function applyRecordChanges(cache: TxCache, services: Services, cha
       const a = await memberNow(refusal.between[0]!);
       const b = await memberNow(refusal.between[1]!);
       if (!a || !b || a === b) continue;
+      // the side it was refused against no longer carries the value (its next export gave it another
+      // phone): it no longer stands, as recordRefusedJoins would not have recorded it
+      const otherId = refusal.between.find((id) => id !== refusal.askedBy);
+      const other = otherId ? await cache.get<RecordDoc>('records', otherId) : null;
+      if (other && other._id !== key && !(other.identifiers.some((i) => `${i.type}:${i.value}` === key) && !other.ignored?.includes(key))) continue;
       const pair = [a, b].sort().join('\n');
       if (pairs.has(pair)) continue;
       pairs.add(pair);

@@ -4,8 +4,7 @@
  * takes no room is as empty as one of spaces, and a value of symbols alone shows something.
  */
 import { readdirSync } from 'node:fs';
-import { buildCli } from '../../cloudfunctions/core/local/cli';
-import { runCliAt, throwingInsteadOfExiting } from '../support/cli';
+import { runCliAt, runCliWithArgs } from '../support/cli';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { openTestServices } from '../support/services';
 import { tempDir } from '../support/temp';
@@ -25,20 +24,7 @@ describe('values that show nothing, and values that show something', () => {
 
   it('MC_DB of zero-width or blank characters alone is refused as one of spaces is, starting no database', async () => {
     const saved = process.env.MC_DB;
-    const run = async (...args: string[]) => {
-      const err: string[] = [];
-      const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
-      const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
-      try {
-        await throwingInsteadOfExiting(buildCli()).parseAsync(['node', 'member-centre', ...args]);
-        return { failed: false, err: err.join('') };
-      } catch (error) {
-        return { failed: true, err: err.join('') || String(error) };
-      } finally {
-        stderr.mockRestore();
-        stdout.mockRestore();
-      }
-    };
+    const run = (...args: string[]) => runCliWithArgs(undefined, ...args);
     try {
       for (const value of ['\u200b', '\ufeff', '\u3164', ' \u2800 ']) {
         process.env.MC_DB = value;

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { existsSync, readdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { buildCli } from '../../cloudfunctions/core/local/cli';
-import { runCli, runCliAt, throwingInsteadOfExiting } from '../support/cli';
+import { runCli, runCliAt, runCliWithArgs } from '../support/cli';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 import { tempDir } from '../support/temp';
@@ -90,20 +90,7 @@ describe('option values that show nothing are refused as empty ones are', () => 
   it('MC_DB set to a value that shows nothing (an unset variable exported empty) is refused, starting no database; --db still decides', async () => {
     const file = temp.write('m.csv', 'channelMemberId\nT1\n');
     const saved = process.env.MC_DB;
-    const run = async (...args: string[]) => {
-      const err: string[] = [];
-      const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
-      const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
-      try {
-        await throwingInsteadOfExiting(buildCli()).parseAsync(['node', 'member-centre', ...args]);
-        return { failed: false, err: err.join('') };
-      } catch (error) {
-        return { failed: true, err: err.join('') || String(error) };
-      } finally {
-        stderr.mockRestore();
-        stdout.mockRestore();
-      }
-    };
+    const run = (...args: string[]) => runCliWithArgs(undefined, ...args);
     try {
       for (const value of ['', ' ', '\u3000']) {
         process.env.MC_DB = value;

@@ -25,13 +25,16 @@ export const runCli = (db: string, ...args: string[]): Promise<CliRun> => runCli
  * As runCli, on `clock` (the system's when undefined): a test whose files carry dates must not
  * change its answers with the day it runs on (orders of 2025 expire as they enter from 2027 on).
  */
-export async function runCliAt(clock: Clock | undefined, db: string, ...args: string[]): Promise<CliRun> {
+export const runCliAt = (clock: Clock | undefined, db: string, ...args: string[]): Promise<CliRun> => runCliWithArgs(clock, '--db', db, ...args);
+
+/** `member-centre` with these arguments alone, no `--db` added (MC_DB or the default decides), on `clock`. */
+export async function runCliWithArgs(clock: Clock | undefined, ...args: string[]): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
   const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
   const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (err.push(String(chunk)), true));
   try {
-    await throwingInsteadOfExiting(buildCli({ clock })).parseAsync(['node', 'member-centre', '--db', db, ...args]);
+    await throwingInsteadOfExiting(buildCli({ clock })).parseAsync(['node', 'member-centre', ...args]);
     return { out: out.join(''), err: err.join(''), failed: false };
   } catch (error) {
     return { out: out.join(''), err: err.join('') || String(error), failed: true, error };

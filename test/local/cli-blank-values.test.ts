@@ -92,7 +92,8 @@ describe('option values that show nothing are refused as empty ones are', () => 
     const saved = process.env.MC_DB;
     const run = (...args: string[]) => runCliWithArgs(undefined, ...args);
     try {
-      for (const value of ['', ' ', '\u3000']) {
+      // spaces, and characters that take no room (zero-width, BOM, Hangul filler, Braille blank)
+      for (const value of ['', ' ', '\u3000', '\u200b', '\ufeff', '\u3164', ' \u2800 ']) {
         process.env.MC_DB = value;
         for (const args of [['import', 'members', '--channel', 'tmall', '--file', file], ['members', 'export'], ['serve', '--port', '10999']]) {
           const refused = await run(...args);
@@ -161,5 +162,16 @@ describe('reasons that show nothing', () => {
     expect(good.failed).toBe(false);
     expect(good.out).toMatch(/adjusted: \+5 points/);
     expect((await cli('points', 'adjust', member!._id, '5', '--reason', '补发 积分', '--request-id', 'r2')).out).toMatch(/already done/);
+  });
+
+  it('a reason of symbols alone (an emoji, a star) is a reason: the request is refused with it', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'C200' }]);
+    await boundConsumer(services, 'u1', '13912345678');
+    await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C200' });
+    const [request] = await services.dump('linkRequests');
+    const run = await cli('members', 'link-refuse', request!._id, '--reason', '❌★');
+    expect(run.err).toBe('');
+    expect(run.failed).toBe(false);
+    expect(await services.dump('linkRequests')).toEqual([expect.objectContaining({ status: 'refused', reason: '❌★' })]);
   });
 });

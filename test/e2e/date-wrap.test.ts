@@ -79,7 +79,7 @@ describe('a time inside a message stays on one line', () => {
     await inputs.nth(0).fill('VIP_WRAP');
     for (let i = 0; i < 5; i++) {
       await inputs.nth(1).fill(String(1000 + i));
-      await page.locator('taro-button-core', { hasText: '关联会员卡' }).filter({ visible: true }).first().click();
+      await page.locator('taro-button-core', { hasText: '关联门店会员卡' }).filter({ visible: true }).first().click();
       await visible(page, i < 4 ? `会员卡号与手机号后四位不匹配` : '后再试');
       await page.waitForFunction(() => !document.querySelector('.nut-button-loading'));
     }
@@ -88,7 +88,7 @@ describe('a time inside a message stays on one line', () => {
     // tried again while it is locked
     await page.setViewportSize({ width: 320, height: 640 });
     await inputs.nth(1).fill('1005');
-    await page.locator('taro-button-core', { hasText: '关联会员卡' }).filter({ visible: true }).first().click();
+    await page.locator('taro-button-core', { hasText: '关联门店会员卡' }).filter({ visible: true }).first().click();
     await visible(page, '因多次验证失败已暂时锁定');
     lines.locked = await linesOf(page, '因多次验证失败已暂时锁定', WIDTHS);
     expect(lines).toEqual({ lockedNow: unbroken, locked: unbroken });
@@ -107,7 +107,8 @@ describe('a time inside a message stays on one line', () => {
     const page = await phone(CONSUMER);
     await page.goto(`${runtime.base}/#/packages/scan/index?q=${encodeURIComponent(ownUrl)}`);
     await visible(page, '这个码的积分您已领取过');
-    const lines = { date: await linesOf(page, '领取 +1,500 积分', WIDTHS), word: await linesOf(page, '领取 +1,500 积分', WIDTHS, /积分$/) };
+    // a no-break space keeps the points and 积分 together
+    const lines = { date: await linesOf(page, '领取 +1,500\u00a0积分', WIDTHS), word: await linesOf(page, '领取 +1,500\u00a0积分', WIDTHS, /积分$/) };
     expect(lines).toEqual({ date: unbroken, word: unbroken });
     await page.context().close();
   });

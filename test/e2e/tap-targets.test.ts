@@ -74,7 +74,7 @@ describe.each([
     const page = await phone(width, height, MEMBER);
     const small: Record<string, string[]> = {};
     await page.goto(runtime.base);
-    await visible(page, '关联会员卡');
+    await visible(page, '关联门店会员卡');
     await page.locator('.member-code__qr img').waitFor();
     small.home = await smallTargets(page);
     await page.goto(`${runtime.base}/#/pages/mine/index`);

@@ -16,7 +16,7 @@ interface Props {
 const POINTS = [
   '我们收集您的手机号（加密保存，仅显示掩码）、昵称和生日，用于会员身份识别和权益发放；',
   '我们会用手机号关联您在天猫旗舰店和线下门店的会员身份，合并积分与等级；',
-  '您可以随时在「我的」中删除个人数据。',
+  '您可以随时在「我的」点击「删除我的数据」，清除您的个人信息。',
 ]
 
 /** Privacy terms first: nothing personal is collected before the consumer agrees (member.consent). */

@@ -46,7 +46,7 @@ function look({ result, consented, onJoin, onAgain, onPoints, onRetry }: Props):
       title: earlier ? '这个码的积分您已领取过' : creditTitle(data.points, data.available),
       lines: [
         `${data.name} 正品验证通过`,
-        ...(earlier ? [`已于 ${formatDateTimeWords(data.redeemedAt)} 领取 +${formatPoints(data.points)} 积分`] : []),
+        ...(earlier ? [`已于 ${formatDateTimeWords(data.redeemedAt)} 领取 +${formatPoints(data.points)}\u00a0积分`] : []),
         ...(!earlier && repaidNote(data.points, data.available) ? [repaidNote(data.points, data.available)!] : []),
         `当前可用积分 ${formatPoints(spendablePoints(data.available))}`,
         // the points went to what the member owed: without this, +50 and 可用 0 look like a loss

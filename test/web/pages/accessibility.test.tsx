@@ -28,11 +28,11 @@ describe('screen reader labels and roles', () => {
     }
   })
 
-  it('announces 关联会员卡 as a button', async () => {
+  it('announces 关联门店会员卡 as a button', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': CODE })
     render(<MemberPage />)
     await screen.findByText('线下门店')
-    const action = screen.getByRole('button', { name: '关联会员卡' })
+    const action = screen.getByRole('button', { name: '关联门店会员卡' })
     expect(action.getAttribute('aria-role')).toBe('button')
   })
 

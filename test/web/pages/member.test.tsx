@@ -75,7 +75,7 @@ describe('会员 home', () => {
     expect(screen.getByText('120 积分将于 2099年12月31日 过期')).toBeTruthy()
     expect(await screen.findByText('天猫旗舰店')).toBeTruthy()
     // a Tmall member the last export did not bring yet (or who erased and joined again) is told it comes with the next
-    expect(screen.getByText('天猫会员使用同一手机号即可自动合并积分，数据同步后显示')).toBeTruthy()
+    expect(screen.getByText('天猫会员用同一手机号，积分自动合并，数据同步后显示')).toBeTruthy()
     expect(screen.getAllByText('已关联')).toHaveLength(2)
     const qr = await screen.findByAltText('会员二维码')
     expect(qr.getAttribute('src')).toMatch(/^data:image\/gif;base64,/)
@@ -168,7 +168,7 @@ describe('会员 home', () => {
   it('links a store card from the unlinked channel row and opens the scanner', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': { data: { ...CHANNELS.data, offline: false } }, 'member.memberCode': CODE })
     render(<MemberPage />)
-    fireEvent.click(await screen.findByText('关联会员卡'))
+    fireEvent.click(await screen.findByText('关联门店会员卡'))
     expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/account/store-card/index' })
     // back on this page later (a tap while that one opens would be a double tap)
     forgetLastPush()
@@ -183,8 +183,8 @@ describe('会员 home', () => {
     const hint = await screen.findByText('会员卡已提交，待门店确认')
     const row = hint.closest('.channels__row') as HTMLElement
     expect(row.textContent).toContain('线下门店')
-    expect(screen.queryByText('关联会员卡')).toBeNull()
-    expect(screen.queryByText(/输入卡号和登记手机号后四位/)).toBeNull()
+    expect(screen.queryByText('关联门店会员卡')).toBeNull()
+    expect(screen.queryByText(/输入卡号即可关联/)).toBeNull()
     fireEvent.click(screen.getByText('关联其他卡'))
     expect(Taro.navigateTo).toHaveBeenCalledWith({ url: '/packages/account/store-card/index' })
     // once linked, the card shows as linked whatever became of the request
@@ -199,9 +199,9 @@ describe('会员 home', () => {
     const refused = { data: { ...CHANNELS.data, offline: false, offlinePending: false, offlineRefused: true } }
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': refused, 'member.memberCode': CODE })
     render(<MemberPage />)
-    const hint = await screen.findByText('门店未能确认您提交的会员卡，可到店咨询')
+    const hint = await screen.findByText('门店未能确认您提交的卡，可到店咨询')
     expect((hint.closest('.channels__row') as HTMLElement).textContent).toContain('关联其他卡')
-    expect(screen.queryByText(/输入卡号和登记手机号后四位/)).toBeNull()
+    expect(screen.queryByText(/输入卡号即可关联/)).toBeNull()
   })
 
   /** The member page, each member code living a minute; resolves once the first is shown. */

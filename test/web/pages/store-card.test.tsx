@@ -9,7 +9,7 @@ async function link(cardNo: string, last4: string) {
   render(<StoreCardPage />)
   fireEvent.change(screen.getByPlaceholderText('会员卡背面的卡号'), { target: { value: cardNo } })
   fireEvent.change(screen.getByPlaceholderText('例如 8000'), { target: { value: last4 } })
-  fireEvent.click(screen.getByText('关联会员卡'))
+  fireEvent.click(screen.getByRole('button', { name: '关联门店会员卡' }))
 }
 
 describe('store card', () => {
@@ -67,7 +67,7 @@ describe('store card', () => {
     [{ reason: 'card_held' }, '这张会员卡已属于其他会员，请到门店处理。'],
     [{ reason: 'cannot_join' }, '这张会员卡暂时无法关联到您的账户，请到门店处理。'],
     // no reason: the try met other requests at once, or the store was busy; nothing was decided
-    [{}, '当前请求较多，请稍后再点一次「关联会员卡」。'],
+    [{}, '当前请求较多，请稍后再点一次「关联门店会员卡」。'],
   ])('tells a card held by someone else apart from a try that only needs another tap: %j', async (details, text) => {
     mockApi({ 'member.linkOffline': { error: 'CONFLICT', details: { details } } })
     await link('VIP0001', '1234')

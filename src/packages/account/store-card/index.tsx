@@ -13,7 +13,7 @@ const CARD_NO = /^[A-Za-z0-9][A-Za-z0-9_\-.]{0,63}$/
 const CARD_MESSAGES: Partial<Record<ErrorCode, string>> = {
   NOT_FOUND: '没有找到这张会员卡，请核对卡号；新办的卡可能需要一天后才能关联。',
   // without details.reason: the try met other requests at once (or the store was busy), and nothing was decided
-  CONFLICT: '当前请求较多，请稍后再点一次「关联会员卡」。',
+  CONFLICT: '当前请求较多，请稍后再点一次「关联门店会员卡」。',
   FORBIDDEN: '门店未能确认这张会员卡属于您，请携带会员卡到门店处理。',
   NOT_BOUND: '请先入会并绑定手机号，再关联门店会员卡。',
 }
@@ -33,8 +33,9 @@ function lockMessage(failure: ApiError): string | null {
   const locked = openAt ? `这张卡已锁定，请于 ${openAt} 后再试。` : '这张卡已暂时锁定，请稍后再试。'
   if (failure.code === 'CARD_MISMATCH' && typeof triesLeft === 'number') {
     if (triesLeft === 0) return `会员卡号与手机号后四位不匹配。输错次数过多，${locked}`
-    if (triesLeft === 1) return '会员卡号与手机号后四位不匹配。再输错 1 次，这张卡将被暂时锁定，请仔细核对。'
-    return `会员卡号与手机号后四位不匹配，请核对后重试（还可尝试 ${triesLeft} 次）。`
+    // no-break spaces: the count and its 次 stay on one line (with keep-all in the message's style)
+    if (triesLeft === 1) return '会员卡号与手机号后四位不匹配。再输错\u00a01\u00a0次，这张卡将被暂时锁定，请仔细核对。'
+    return `会员卡号与手机号后四位不匹配，请核对后重试（还可尝试\u00a0${triesLeft}\u00a0次）。`
   }
   // this consumer's wrong tries over every card
   if (failure.code === 'RATE_LIMITED' && openAt) return `尝试次数过多，请于 ${openAt} 后再试。`
@@ -96,7 +97,8 @@ export default function StoreCardPage() {
     <View className="mc-page">
       <View className="card-link">
         <Text className="card-link__title">关联门店会员卡</Text>
-        <Text className="card-link__desc">如果您在门店办卡时登记的手机号与现在不同，可以用卡号和登记手机号的后四位关联，门店积分会合并到一起。</Text>
+        {/* breaks only at punctuation (keep-all), each phrase short enough for a line on a 320 px phone: 关联 was split */}
+        <Text className="card-link__desc mc-keep-words">门店办卡时登记的手机号与现在不同？输入卡号和登记手机号的后四位，即可关联，门店积分会合并到一起。</Text>
         <Text className="card-link__label">会员卡号</Text>
         <Input placeholderClass="mc-placeholder" className="card-link__input" maxlength={64} placeholder="会员卡背面的卡号" {...fieldLabel('会员卡号')} value={cardNo} onInput={(e) => setCardNo(e.detail.value)} />
         <Text className="card-link__label">登记手机号后四位</Text>
@@ -114,7 +116,7 @@ export default function StoreCardPage() {
           </View>
         )}
         <Button type="primary" shape="round" block className="card-link__action" loading={busy} disabled={busy || !cardNo.trim()} onClick={submit}>
-          关联会员卡
+          关联门店会员卡
         </Button>
         <Text className="card-link__note">24 小时内输错 5 次，这张卡将被暂时锁定。</Text>
       </View>

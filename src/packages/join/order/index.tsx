@@ -116,21 +116,22 @@ export default function OrderPage() {
       {state.status === 'ready' && joined && outcome?.tone === 'ok' && (
         <View className="join-step join-welcome">
           <View className="join-welcome__mark join-welcome__mark--credited" {...DECORATIVE}>✓</View>
+          {/* words kept whole: a date (2026年12月7日) or +1,200 积分 is not split over two lines */}
           <View className="mc-outcome" {...liveRegion('status')}>
             {outcome.earlier ? (
               <>
                 <Text className="join-welcome__title">这笔订单已绑定过</Text>
-                <Text className="join-welcome__phone">已于 {formatDateTimeWords(outcome.boundAt)} 领取 +{formatPoints(outcome.points)} 积分</Text>
+                <Text className="join-welcome__phone mc-keep-words">{`已于 ${formatDateTimeWords(outcome.boundAt)} 领取 +${formatPoints(outcome.points)}\u00a0积分`}</Text>
               </>
             ) : (
               <>
                 <Text className="join-welcome__title">订单绑定成功</Text>
                 <Text className="order-points">{repaidBy(outcome.points, outcome.available) === outcome.points ? `+${formatPoints(outcome.points)} 积分已抵扣欠分` : `+${formatPoints(outcome.points)} 积分`}</Text>
-                {repaidNote(outcome.points, outcome.available) && <Text className="join-welcome__phone">{repaidNote(outcome.points, outcome.available)}</Text>}
+                {repaidNote(outcome.points, outcome.available) && <Text className="join-welcome__phone mc-keep-words">{repaidNote(outcome.points, outcome.available)}</Text>}
               </>
             )}
-            <Text className="join-welcome__phone">当前可用积分 {formatPoints(spendablePoints(outcome.available))}</Text>
-            {owedNote(outcome.available) && <Text className="join-welcome__phone">{owedNote(outcome.available)}</Text>}
+            <Text className="join-welcome__phone mc-keep-words">当前可用积分 {formatPoints(spendablePoints(outcome.available))}</Text>
+            {owedNote(outcome.available) && <Text className="join-welcome__phone mc-keep-words">{owedNote(outcome.available)}</Text>}
           </View>
           <Button type="primary" shape="round" block className="join-primary" onClick={() => replace(ROUTES.points)}>
             查看积分明细

@@ -1,0 +1,161 @@
+import type { Browser, Page } from 'playwright-core';
+import { addCampaign } from '../../cloudfunctions/core/scenes/places.store';
+import { bindOrder } from '../../cloudfunctions/core/scenes/bind-order';
+import { importOrders, makeBatch, redeem } from '../codes/support';
+import { boundConsumer, importMembers } from '../support/members';
+import { launchBrowser, startRuntime, visible } from './browser';
+
+/**
+ * Phrases that read as one thing, on phones 320 to 414 px wide, in Chromium against the dev
+ * runtime: a count and its 次 (还可尝试 4 次), an order's bind time and its 积分, and the words of
+ * a channel's hint (关联, 积分) are never split over two lines. Chinese breaks between any two
+ * characters, so 再输错 1 could end a line with 次 starting the next, and 即可关 end one with 联
+ * alone below it.
+ */
+jest.setTimeout(240_000);
+
+const CARD_HOLDER = 'dev_keep_card';
+const ORDER_BUYER = 'dev_keep_order';
+const NEW_MEMBER = 'dev_keep_new';
+let runtime: Awaited<ReturnType<typeof startRuntime>>;
+let browser: Browser;
+let scannedUrl: string;
+
+beforeAll(async () => {
+  runtime = await startRuntime();
+  const { services } = runtime;
+  await importMembers(services, 'offline', [{ channelMemberId: 'VIP_KEEP', phone: '13800008888', points: 300, growth: 300, name: '周女士', storeId: 'SH001' }]);
+  await boundConsumer(services, CARD_HOLDER, '13711118888');
+  await boundConsumer(services, NEW_MEMBER, '13711119999');
+  // the buyer's Tmall order, bound once before: binding it again shows when, and its points
+  await boundConsumer(services, ORDER_BUYER, '13711110000');
+  await importMembers(services, 'tmall', [{ channelMemberId: 'T_KEEP', phone: '13711110000' }]);
+  await importOrders(services, 'tmall', [{ orderId: '4001002003999', channelMemberId: 'T_KEEP', amountFen: 19900, status: 'paid', paidAt: '2026-11-11 10:00:00' }]);
+  await addCampaign(services, { id: 'CKEEP', name: '包裹卡', platform: 'tmall', bonus: 1200, ordersFrom: '2026-11-01' });
+  await bindOrder(services, ORDER_BUYER, { platform: 'tmall', orderId: '4001002003999', campaignId: 'CKEEP', requestId: 'keep-first' });
+  // a code the buyer scanned before: scanning it again shows when, and its points
+  scannedUrl = (await makeBatch(services, { count: 1, points: 1500 })).urls[0]!;
+  const scanned = await redeem(services, ORDER_BUYER, { q: scannedUrl, requestId: 'keep-scan' });
+  if (!scanned.ok) throw new Error(scanned.error.code);
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.stop();
+});
+
+/**
+ * For each width, the lines each match of `pattern` takes in the first shown element whose text
+ * holds `around` (1: unbroken; -1: no such text or no match).
+ */
+async function linesOf(page: Page, around: string, pattern: RegExp, widths: number[]): Promise<Record<number, number[]>> {
+  const lines: Record<number, number[]> = {};
+  for (const width of widths) {
+    await page.setViewportSize({ width, height: 640 });
+    // a string, not a function: the test's compiler would name helpers the page does not have
+    lines[width] = await page.evaluate(`(() => {
+      // the innermost shown element holding it: its text may be several nodes (JSX's {…} parts)
+      const holders = Array.from(document.querySelectorAll('body *'))
+        .filter((e) => e.offsetParent && (e.textContent || '').includes(${JSON.stringify(around)}))
+        .filter((e) => !Array.from(e.children).some((c) => (c.textContent || '').includes(${JSON.stringify(around)})));
+      const holder = holders[0];
+      if (!holder) return [-1];
+      const walker = document.createTreeWalker(holder, NodeFilter.SHOW_TEXT);
+      const nodes = [];
+      let text = '';
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) { nodes.push({ node, from: text.length }); text += node.data; }
+      const at = (i) => { const n = nodes.filter((x) => x.from <= i).pop(); return [n.node, Math.min(i - n.from, n.node.data.length)]; };
+      const found = [];
+      const re = new RegExp(${JSON.stringify(pattern.source)}, 'g');
+      for (let match = re.exec(text); match; match = re.exec(text)) {
+        const range = document.createRange();
+        range.setStart(...at(match.index));
+        range.setEnd(...at(match.index + match[0].length));
+        found.push(new Set(Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top))).size);
+      }
+      return found.length ? found : [-1];
+    })()`);
+  }
+  return lines;
+}
+
+const WIDTHS = Array.from({ length: 48 }, (_, i) => 320 + i * 2);
+const unbroken = (matches = 1) => Object.fromEntries(WIDTHS.map((w) => [w, Array(matches).fill(1)]));
+
+async function phone(openid: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 320, height: 640 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+  await context.addInitScript((id) => window.localStorage.setItem('mc.devOpenid', id), openid);
+  return context.newPage();
+}
+
+const COUNT = /\d+\s次/;
+/** A phrase: a run between punctuation, which keep-all keeps on one line when it fits one. */
+const PHRASE = /[^，？。、；（）]+[，？。、；）]?/;
+const phrases = (text: string) => text.match(new RegExp(PHRASE.source, 'g'))!.length;
+
+describe('phrases stay whole on a phone', () => {
+  it('a store card\'s tries left: the count and 次 stay together', async () => {
+    const page = await phone(CARD_HOLDER);
+    await page.goto(`${runtime.base}/#/packages/account/store-card/index`);
+    await visible(page, '登记手机号后四位');
+    const inputs = page.locator('input').filter({ visible: true });
+    await inputs.nth(0).fill('VIP_KEEP');
+    const lines: Record<string, Record<number, number[]>> = {};
+    for (let i = 0; i < 4; i++) {
+      await page.setViewportSize({ width: 320, height: 640 });
+      await inputs.nth(1).fill(String(1000 + i));
+      await page.locator('taro-button-core', { hasText: '关联' }).filter({ visible: true }).first().click();
+      await visible(page, '会员卡号与手机号后四位不匹配');
+      await page.waitForFunction(() => !document.querySelector('.nut-button-loading'));
+      // 4 tries left after the first, 1 after the fourth
+      if (i === 0 || i === 3) lines[`tries left after ${i + 1}`] = await linesOf(page, '不匹配', COUNT, WIDTHS);
+    }
+    expect(lines).toEqual({ 'tries left after 1': unbroken(), 'tries left after 4': unbroken() });
+    await page.context().close();
+  });
+
+  it('an order bound before: neither its date nor its points and 积分 are split', async () => {
+    const page = await phone(ORDER_BUYER);
+    await page.goto(`${runtime.base}/#/packages/join/order/index?campaign=CKEEP&platform=tmall`);
+    await visible(page, '绑定天猫订单');
+    await page.locator('input[placeholder="天猫订单号"]').fill('4001002003999');
+    await page.locator('taro-button-core', { hasText: '绑定订单' }).filter({ visible: true }).first().click();
+    await visible(page, '这笔订单已绑定过');
+    const lines = {
+      date: await linesOf(page, '已于', /\d{4}年\d{1,2}月\d{1,2}日/, WIDTHS),
+      points: await linesOf(page, '已于', /\+[\d,]+\s积分/, WIDTHS),
+    };
+    expect(lines).toEqual({ date: unbroken(), points: unbroken() });
+    await page.context().close();
+  });
+
+  it('a code scanned before: its points and 积分 stay together', async () => {
+    const page = await phone(ORDER_BUYER);
+    await page.goto(`${runtime.base}/#/packages/scan/index?q=${encodeURIComponent(scannedUrl)}`);
+    await visible(page, '这个码的积分您已领取过');
+    expect(await linesOf(page, '已于', /\+[\d,]+\s积分/, WIDTHS)).toEqual(unbroken());
+    await page.context().close();
+  });
+
+  it('a channel\'s hint breaks only between its phrases, never inside a word such as 关联 or 积分', async () => {
+    const page = await phone(NEW_MEMBER);
+    await page.goto(runtime.base);
+    await page.locator('.channels__hint').filter({ visible: true }).first().waitFor();
+    const hints = await page.locator('.channels__hint').filter({ visible: true }).allTextContents();
+    expect(hints.length).toBeGreaterThanOrEqual(2);
+    const lines: Record<string, Record<number, number[]>> = {};
+    for (const hint of hints) lines[hint] = await linesOf(page, hint, PHRASE, WIDTHS);
+    expect(lines).toEqual(Object.fromEntries(hints.map((hint) => [hint, unbroken(phrases(hint))])));
+    await page.context().close();
+  });
+
+  it('the store card page\'s description breaks only between its phrases (关联 was split)', async () => {
+    const page = await phone(NEW_MEMBER);
+    await page.goto(`${runtime.base}/#/packages/account/store-card/index`);
+    await visible(page, '登记手机号后四位');
+    const desc = (await page.locator('.card-link__desc').filter({ visible: true }).first().textContent())!;
+    expect({ [desc]: await linesOf(page, desc, PHRASE, WIDTHS) }).toEqual({ [desc]: unbroken(phrases(desc)) });
+    await page.context().close();
+  });
+});

@@ -68,7 +68,20 @@ export async function listLinkRequests(services: Services, status: LinkRequestDo
     }
     next = page.nextCursor;
   } while (next && requests.length < limit);
+  // a full page points to a next one only if a request still waiting follows: passed-over ones
+  // alone after it would send staff to a page listing nothing
+  if (next && status === 'pending' && !(await waitingAfter(services, next, limit))) next = null;
   return { requests, nextCursor: next };
+}
+
+/** Whether a pending request not answered meanwhile comes after `cursor` (read `pageSize` at a time, up to the first). */
+async function waitingAfter(services: Services, cursor: string, pageSize: number): Promise<boolean> {
+  for (let next: string | null = cursor; next; ) {
+    const page: { items: LinkRequestDoc[]; nextCursor: string | null } = await services.store.query<LinkRequestDoc>('linkRequests', { where: { status: 'pending' }, orderBy: 'at', limit: pageSize, cursor: next });
+    for (const request of page.items) if (!(await answeredMeanwhile(services, request))) return true;
+    next = page.nextCursor;
+  }
+  return false;
 }
 
 async function answeredMeanwhile(services: Services, request: LinkRequestDoc): Promise<boolean> {

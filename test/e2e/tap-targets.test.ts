@@ -10,6 +10,12 @@ import { launchBrowser, startRuntime, visible } from './browser';
  * and a consumer at the till with a thumb missed 扫码领积分 for 积分明细 beside it; 我的's nickname
  * field was a 22 px strip in its row. A link inside a sentence (《会员隐私条款》) sits in its line
  * and is exempt; so is H5's dev identity switcher.
+ *
+ * The stylesheets are a 750 design: for WeChat Taro turns `88px` into `88rpx`, a 750th of the
+ * screen's width each (37.5 px on a 320 px phone), while H5 turns them into rem and keeps its root
+ * font at 20 px at least, so H5 at 320 px alone saw 44 px where WeChat drew 37.5. The `rpx` case
+ * sets H5's root font as rpx scale (40 px per 750 design px of screen, unclamped), so a page is as
+ * tall as in WeChat; sizes written in `PX`, which Taro leaves as they are, stay what they say.
  */
 jest.setTimeout(120_000);
 
@@ -30,10 +36,17 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-/** The tap targets of the page shown (H5 keeps tab pages in the DOM, hidden) that are under 44 px either way. */
+type Sizing = 'h5' | 'rpx';
+let sizing: Sizing = 'h5';
+
+/**
+ * The tap targets of the page shown (H5 keeps tab pages in the DOM, hidden) that are under 44 px
+ * either way; with `rpx` sizing, once the root font follows the width as WeChat's rpx do.
+ */
 async function smallTargets(page: Page): Promise<string[]> {
   // a string, not a function: the test's compiler would name helpers the page does not have
   return page.evaluate(`(() => {
+    if (${JSON.stringify(sizing)} === 'rpx') document.documentElement.style.fontSize = (40 * window.innerWidth / 750) + 'px';
     const shown = Array.from(document.querySelectorAll('.taro_page')).filter((p) => getComputedStyle(p).display !== 'none').pop();
     const targets = shown.querySelectorAll('taro-button-core, [role=button], [role=checkbox], taro-input-core, taro-textarea-core, taro-picker-core');
     return Array.from(targets)
@@ -50,12 +63,14 @@ async function phone(width: number, height: number, openid: string): Promise<Pag
   return context.newPage();
 }
 
-describe.each([
-  [320, 568],
-  [414, 736],
-])('tap targets at %i×%i', (width, height) => {
+describe.each<[number, number, Sizing]>([
+  [320, 568, 'h5'],
+  [414, 736, 'h5'],
+  [320, 568, 'rpx'],
+])('tap targets at %i×%i, sized as %s sizes them', (width, height, as) => {
+  beforeAll(() => { sizing = as; });
   it('a visitor\'s home, the terms and the phone step', async () => {
-    const page = await phone(width, height, `dev_tap_visitor_${width}`);
+    const page = await phone(width, height, `dev_tap_visitor_${width}_${as}`);
     await page.goto(runtime.base);
     await visible(page, '立即入会');
     const small: Record<string, string[]> = { home: await smallTargets(page) };

@@ -10,16 +10,21 @@ import { launchBrowser, startRuntime, visible } from './browser';
  * runtime: a count and its 次 (还可尝试 4 次), an order's bind time and its 积分, and the words of
  * a channel's hint (关联, 积分) are never split over two lines. Chinese breaks between any two
  * characters, so 再输错 1 could end a line with 次 starting the next, and 即可关 end one with 联
- * alone below it.
+ * alone below it; a message could end a line with 2026 and start the next with 年12月8日 20:27,
+ * which reads as two numbers rather than one time.
  */
-jest.setTimeout(240_000);
+jest.setTimeout(300_000);
 
 const CARD_HOLDER = 'dev_keep_card';
 const ORDER_BUYER = 'dev_keep_order';
 const NEW_MEMBER = 'dev_keep_new';
+/** Locks a store card with wrong digits; scanned a code another consumer had used, and one of their own before. */
+const LOCKER = 'dev_wrap';
 let runtime: Awaited<ReturnType<typeof startRuntime>>;
 let browser: Browser;
 let scannedUrl: string;
+let usedUrl: string;
+let ownUrl: string;
 
 beforeAll(async () => {
   runtime = await startRuntime();
@@ -37,6 +42,15 @@ beforeAll(async () => {
   scannedUrl = (await makeBatch(services, { count: 1, points: 1500 })).urls[0]!;
   const scanned = await redeem(services, ORDER_BUYER, { q: scannedUrl, requestId: 'keep-scan' });
   if (!scanned.ok) throw new Error(scanned.error.code);
+  // a card to lock, and two codes: one another consumer used first, one the locker scanned before
+  await importMembers(services, 'offline', [{ channelMemberId: 'VIP_WRAP', phone: '13800009999', points: 300, growth: 300, name: '李先生', storeId: 'SH001' }]);
+  await boundConsumer(services, LOCKER, '13711116666');
+  await boundConsumer(services, 'dev_wrap_first', '13711117777');
+  [usedUrl = '', ownUrl = ''] = (await makeBatch(services, { count: 2, points: 1500 })).urls;
+  for (const [openid, q] of [['dev_wrap_first', usedUrl], [LOCKER, ownUrl]] as const) {
+    const redeemed = await redeem(services, openid, { q, requestId: `wrap-${openid}` });
+    if (!redeemed.ok) throw new Error(redeemed.error.code);
+  }
   browser = await launchBrowser();
 });
 
@@ -90,6 +104,7 @@ async function phone(openid: string): Promise<Page> {
 }
 
 const COUNT = /\d+\s次/;
+const DATE = /\d{4}年\d{1,2}月\d{1,2}日/;
 /** A phrase: a run between punctuation, which keep-all keeps on one line when it fits one. */
 const PHRASE = /[^，？。、；（）]+[，？。、；）]?/;
 const phrases = (text: string) => text.match(new RegExp(PHRASE.source, 'g'))!.length;
@@ -123,7 +138,7 @@ describe('phrases stay whole on a phone', () => {
     await page.locator('taro-button-core', { hasText: '绑定订单' }).filter({ visible: true }).first().click();
     await visible(page, '这笔订单已绑定过');
     const lines = {
-      date: await linesOf(page, '已于', /\d{4}年\d{1,2}月\d{1,2}日/, WIDTHS),
+      date: await linesOf(page, '已于', DATE, WIDTHS),
       points: await linesOf(page, '已于', /\+[\d,]+\s积分/, WIDTHS),
     };
     expect(lines).toEqual({ date: unbroken(), points: unbroken() });
@@ -156,6 +171,50 @@ describe('phrases stay whole on a phone', () => {
     await visible(page, '登记手机号后四位');
     const desc = (await page.locator('.card-link__desc').filter({ visible: true }).first().textContent())!;
     expect({ [desc]: await linesOf(page, desc, PHRASE, WIDTHS) }).toEqual({ [desc]: unbroken(phrases(desc)) });
+    await page.context().close();
+  });
+});
+
+describe('a time inside a message stays on one line', () => {
+  it('until when a store card is locked', async () => {
+    const page = await phone(LOCKER);
+    await page.goto(`${runtime.base}/#/packages/account/store-card/index`);
+    await visible(page, '登记手机号后四位');
+    const inputs = page.locator('input').filter({ visible: true });
+    await inputs.nth(0).fill('VIP_WRAP');
+    for (let i = 0; i < 5; i++) {
+      await inputs.nth(1).fill(String(1000 + i));
+      await page.locator('taro-button-core', { hasText: '关联门店会员卡' }).filter({ visible: true }).first().click();
+      await visible(page, i < 4 ? `会员卡号与手机号后四位不匹配` : '后再试');
+      await page.waitForFunction(() => !document.querySelector('.nut-button-loading'));
+    }
+    await visible(page, '这张卡已锁定，请于');
+    const lines = { lockedNow: await linesOf(page, '这张卡已锁定，请于', DATE, WIDTHS), locked: {} };
+    // tried again while it is locked
+    await page.setViewportSize({ width: 320, height: 640 });
+    await inputs.nth(1).fill('1005');
+    await page.locator('taro-button-core', { hasText: '关联门店会员卡' }).filter({ visible: true }).first().click();
+    await visible(page, '因多次验证失败已暂时锁定');
+    lines.locked = await linesOf(page, '因多次验证失败已暂时锁定', DATE, WIDTHS);
+    expect(lines).toEqual({ lockedNow: unbroken(), locked: unbroken() });
+    await page.context().close();
+  });
+
+  it('when a scanned code was used', async () => {
+    const page = await phone(LOCKER);
+    await page.goto(`${runtime.base}/#/packages/scan/index?q=${encodeURIComponent(usedUrl)}`);
+    await visible(page, '该码已被使用');
+    expect(await linesOf(page, '此码已于', DATE, WIDTHS)).toEqual(unbroken());
+    await page.context().close();
+  });
+
+  it('when the consumer scanned the code before: neither the date nor 积分 after the points is split', async () => {
+    const page = await phone(LOCKER);
+    await page.goto(`${runtime.base}/#/packages/scan/index?q=${encodeURIComponent(ownUrl)}`);
+    await visible(page, '这个码的积分您已领取过');
+    // a no-break space keeps the points and 积分 together
+    const lines = { date: await linesOf(page, '领取 +1,500\u00a0积分', DATE, WIDTHS), word: await linesOf(page, '领取 +1,500\u00a0积分', /积分$/, WIDTHS) };
+    expect(lines).toEqual({ date: unbroken(), word: unbroken() });
     await page.context().close();
   });
 });

@@ -6,26 +6,16 @@ import { openLocalServices } from '../../cloudfunctions/core/local/services';
 import { createLocalServer } from '../../cloudfunctions/core/local/server';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
 import type { Services } from '../../cloudfunctions/core/runtime/services';
-import { runCli } from '../support/cli';
-import { tempDir } from '../support/temp';
+import { cliOnFreshDatabase } from '../support/cli';
 
 /** The operator's commands in-process, then a consumer in the dev runtime over HTTP, on one fresh database. */
 describe('codes, stores, guides and campaigns from the CLI', () => {
-  let temp: ReturnType<typeof tempDir>;
-  let db: string;
-  beforeEach(() => {
-    temp = tempDir();
-    db = temp.file('mc.db');
-  });
-  afterEach(() => {
-    process.exitCode = undefined;
-    temp.cleanup();
-  });
+  const fresh = cliOnFreshDatabase();
 
-  const cli = (...args: string[]) => runCli(db, ...args);
+  const cli = fresh.run;
 
   async function devRuntime<T>(fn: (call: (fn: string, openid: string, event: object) => Promise<{ ok: boolean; data?: any; error?: any }>, services: Services) => Promise<T>): Promise<T> {
-    const services = openLocalServices({ dbFile: db, log: silentLogger });
+    const services = openLocalServices({ dbFile: fresh.db, log: silentLogger });
     const server: Server = createLocalServer({ services });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -42,7 +32,7 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
   }
 
   it('an operator creates a batch; a bound member redeems a line of the file in the dev runtime and sees the points', async () => {
-    const file = temp.file('print.txt');
+    const file = fresh.temp.file('print.txt');
     const created = await cli('codes', 'create', '--sku', 'CREAM-50', '--name', '面霜 50ml', '--points', '30', '--count', '1000', '--valid-to', '2099-12-31', '--out', file);
     expect(created).toMatchObject({ failed: false, out: expect.stringMatching(/^batch [2-9A-HJ-NP-Z]{4}: 1,000 codes for CREAM-50 \(面霜 50ml\), 30 points each, valid to 2099-12-31 23:59:59 Beijing, key A/) });
     const lines = readFileSync(file, 'utf8').trim().split('\n');
@@ -52,7 +42,7 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect(await cli('codes', 'list')).toMatchObject({ out: expect.stringMatching(/\tactive\tCREAM-50\t面霜 50ml\t30 pts\t1000 codes\tkey A\t/), err: '1 batch\n' });
     // every line scans for points: readable by its owner alone, as the secrets are, also when --force replaces a file
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const otherFile = temp.file('print-2.txt');
+    const otherFile = fresh.temp.file('print-2.txt');
     writeFileSync(otherFile, 'an old file\n', { mode: 0o644 });
     await cli('codes', 'create', '--sku', 'MASK-1', '--name', '面膜', '--points', '5', '--count', '3', '--out', otherFile, '--force');
     expect(statSync(otherFile).mode & 0o777).toBe(0o600);
@@ -78,7 +68,7 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
   });
 
   it('a bad batch request is refused before anything is written', async () => {
-    const file = temp.file('bad.txt');
+    const file = fresh.temp.file('bad.txt');
     const answer = await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '0', '--count', '5', '--out', file);
     expect(answer.failed).toBe(true);
     expect(answer.err).toMatch(/INVALID_INPUT: points must be/);
@@ -88,7 +78,7 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
   });
 
   it('signals and revoke-batch find a batch whose id is typed in lower case, as codes are read in any case', async () => {
-    const created = await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '5', '--count', '3', '--out', temp.file('lower.txt'));
+    const created = await cli('codes', 'create', '--sku', 'S1', '--name', '面霜', '--points', '5', '--count', '3', '--out', fresh.temp.file('lower.txt'));
     const batchId = /^batch ([2-9A-Z]{4}):/.exec(created.out)![1]!;
     expect(await cli('codes', 'signals', ` ${batchId.toLowerCase()}`)).toMatchObject({ failed: false, out: `batch ${batchId}: 0 codes redeemed, 0 repeat scans of redeemed codes\n` });
     expect(await cli('codes', 'revoke-batch', batchId.toLowerCase())).toMatchObject({ failed: false, out: `batch ${batchId} revoked\n` });
@@ -96,17 +86,17 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
   });
 
   it('revoke-key revokes the batches it signed', async () => {
-    await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', temp.file('a.txt'));
+    await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', fresh.temp.file('a.txt'));
     expect((await cli('codes', 'revoke-key', 'A')).out).toMatch(/key A revoked .* 1 batch revoked/);
     expect((await cli('codes', 'list')).out).toMatch(/\trevoked\t/);
     // run again (the first answer lost): says what this run did, which is nothing
     expect((await cli('codes', 'revoke-key', 'A')).out).toMatch(/^key A was revoked already \(since .*\); no batch revoked now\n$/);
-    expect((await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', temp.file('b.txt'))).err).toMatch(/UNAVAILABLE: no code key can sign/);
+    expect((await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', fresh.temp.file('b.txt'))).err).toMatch(/UNAVAILABLE: no code key can sign/);
     // rotated as docs/codes-and-scenes.md (Keys) says, a new key first in MC_CODE_KEYS (the dev runtime's other keys stay in secrets.json)
-    const { MC_CODE_KEYS: old } = JSON.parse(readFileSync(temp.file('secrets.json'), 'utf8')) as { MC_CODE_KEYS: string };
+    const { MC_CODE_KEYS: old } = JSON.parse(readFileSync(fresh.temp.file('secrets.json'), 'utf8')) as { MC_CODE_KEYS: string };
     process.env.MC_CODE_KEYS = `B:${randomBytes(32).toString('base64')},${old}`;
     try {
-      expect((await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', temp.file('c.txt'))).out).toMatch(/key B/);
+      expect((await cli('codes', 'create', '--sku', 'X', '--name', 'N', '--points', '5', '--count', '3', '--out', fresh.temp.file('c.txt'))).out).toMatch(/key B/);
     } finally {
       delete process.env.MC_CODE_KEYS;
     }
@@ -141,7 +131,7 @@ describe('codes, stores, guides and campaigns from the CLI', () => {
     expect((await cli('stores', 'add', '--name', '店', '--city', ' ')).err).toMatch(/option '--city <city>' argument ' ' is invalid\. it needs a value, not one of spaces alone/);
     // a direction override would reorder the name on the landing page and in the report
     expect((await cli('guides', 'add', '--store', 'SH001', '--name', '小\u202e林')).err).toMatch(/INVALID_INPUT: name must be 1-40 visible characters, without control or direction characters/);
-    expect((await cli('codes', 'create', '--sku', 'S1', '--name', '面\u202e霜', '--points', '5', '--count', '1', '--out', temp.file('rtl.txt'))).err).toMatch(/INVALID_INPUT: name must be 1-60 visible characters/);
+    expect((await cli('codes', 'create', '--sku', 'S1', '--name', '面\u202e霜', '--points', '5', '--count', '1', '--out', fresh.temp.file('rtl.txt'))).err).toMatch(/INVALID_INPUT: name must be 1-60 visible characters/);
     expect((await cli('guides', 'add', '--store', 'NOPE', '--name', 'x')).err).toMatch(/NOT_FOUND/);
     expect((await cli('stores', 'add', '--id', 'S'.repeat(31), '--name', 'x')).err).toMatch(/INVALID_INPUT/);
     // `--id --help` would otherwise make a store named by the option it swallowed

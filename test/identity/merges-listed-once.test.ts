@@ -7,7 +7,7 @@ import { openTestServices, type TestServices } from '../support/services';
  * `members merges` lists a merge in force once, under the one member `members unmerge` undoes it
  * in. A member an unmerge (or a split) brings back to life lists the merges made into it itself:
  * a merge that absorbed it earlier, still in force under another member, leads there no more.
- * (Both cases were found by the review36 property with raised runs.)
+ * (Both cases were found by the property of after-merges-and-links-property.test.ts with raised runs.)
  */
 
 const [P1, P2, P3] = ['13011110001', '13011110002', '13011110003'];

@@ -2,10 +2,8 @@ import { mergeMembers } from '../../cloudfunctions/core/identity/operator';
 import type { ConflictDoc, RecordDoc, ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { liveMember } from '../../cloudfunctions/core/identity/lookup';
 import { listConflicts } from '../../cloudfunctions/core/identity/operator';
-import { memberFunction } from '../../cloudfunctions/core/functions/member';
-import { invoke } from '../../cloudfunctions/core/runtime/handler';
 import { runCliAt } from '../support/cli';
-import { importMembers, member, memberOk } from '../support/members';
+import { importMembers, member, memberOk, refusedCardLink } from '../support/members';
 import { openTestServices, reconfigured, withStepAfterRefusal, type TestServices } from '../support/services';
 
 /**
@@ -159,17 +157,7 @@ describe('refused joins asked for, at their edges', () => {
     expect(now[0]!.at).toBe(new Date(services.clock.now()).toISOString());
   });
 
-  /** C1 holds a unionid; the consumer holds another (WeChat gives theirs): linking C1 is refused. */
-  const refusedCard = async () => {
-    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13700000009', unionid: 'union_card_1' }]);
-    const as = (event: Record<string, unknown>) => invoke(memberFunction, event, { openid: 'openid_u1_xx', unionid: 'union_mine_1', appid: 'dev' }, services);
-    expect(await as({ action: 'consent', version: services.config.termsVersion })).toMatchObject({ ok: true });
-    expect(await as({ action: 'bindPhone', code: `dev:${P}:${services.clock.now()}` })).toMatchObject({ ok: true });
-    expect(await as({ action: 'linkOffline', cardNo: 'C1', last4: '0009' })).toMatchObject({ ok: false, error: { details: { reason: 'cannot_join' } } });
-    const asker = await wechatOf('openid_u1_xx');
-    expect(await listed()).toMatchObject([{ type: 'offline', value: 'C1', askedBy: asker }]);
-    return asker;
-  };
+  const refusedCard = () => refusedCardLink(services, P);
 
   // guards against listing a refused card link once an operator joined the two members
   it('no longer lists a refused card link once the operator merges the two members', async () => {

@@ -1,12 +1,11 @@
 import fc from 'fast-check';
 import type { MemberDoc, MergeDoc, RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
-import { confirmLinkRequest } from '../../cloudfunctions/core/identity/link-requests';
 import { liveMember } from '../../cloudfunctions/core/identity/lookup';
-import { mergeMembers, mergesOf, unmergeMembers, type MergeView } from '../../cloudfunctions/core/identity/operator';
+import { mergeMembers, mergesOf, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { pointsFunction } from '../../cloudfunctions/core/functions/points';
-import { AppError } from '../../cloudfunctions/core/runtime/errors';
 import { invoke } from '../../cloudfunctions/core/runtime/handler';
-import { boundConsumer, exportAll, importMembers, member, memberOk } from '../support/members';
+import { EMAILS, expectEachRecordInOneLiveMember, IDS, PHONES, StepRunner, stepArbitraries, type Step } from '../support/identity-steps';
+import { boundConsumer, exportAll, importMembers, memberOk } from '../support/members';
 import { callerOf, openTestServices, type TestServices } from '../support/services';
 
 /**
@@ -147,57 +146,22 @@ describe('undoing a phone binding after the operator merged the member into anot
 
 /** A random history over a handful of records, two consumers, links, operator merges and unmerges. */
 describe('unmerging in any order (property)', () => {
-  const PHONES = ['13011110001', '13011110002', '13011110003'];
-  const EMAILS = ['a@x.cn', 'b@x.cn'];
-  const UNIONS = ['union_aaaaaa', 'union_bbbbbb'];
-  const IDS: Record<string, string[]> = { tmall: ['T1', 'T2', 'T3'], offline: ['C1', 'C2', 'C3'], jd: ['J1', 'J2'] };
   // points fixed per record (a power of two each), so a re-import changes no total and a sum names its records
   const POINTS: Record<string, number> = Object.fromEntries(Object.values(IDS).flat().map((id, i) => [id, 2 ** i]));
-  const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
-
-  type Op =
-    | { kind: 'import'; channel: string; rows: { channelMemberId: string; phone?: string; email?: string; unionid?: string }[] }
-    | { kind: 'bind'; u: string; phone: string }
-    | { kind: 'link'; u: string; card: string }
-    | { kind: 'confirm' }
-    | { kind: 'merge'; a: number; b: number }
-    | { kind: 'unmerge'; pick: number };
-
-  const rowOf = (channel: string) => fc.record({
-    channelMemberId: fc.constantFrom(...IDS[channel]!),
-    phone: optional(fc.constantFrom(...PHONES)),
-    email: optional(fc.constantFrom(...EMAILS)),
-    unionid: optional(fc.constantFrom(...UNIONS)),
-  });
-  const op: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom('tmall', 'offline', 'jd').chain((channel) => fc.array(rowOf(channel), { minLength: 1, maxLength: 3 }).map((rows) => ({ kind: 'import' as const, channel, rows }))) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('bind' as const), u: fc.constantFrom('u1', 'u2'), phone: fc.constantFrom(...PHONES) }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('link' as const), u: fc.constantFrom('u1', 'u2'), card: fc.constantFrom(...IDS.offline!) }) },
-    { weight: 1, arbitrary: fc.constant({ kind: 'confirm' as const }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('merge' as const), a: fc.nat(20), b: fc.nat(20) }) },
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant('unmerge' as const), pick: fc.nat(20) }) },
+  const arb = stepArbitraries();
+  const op: fc.Arbitrary<Step> = fc.oneof(
+    { weight: 3, arbitrary: arb.import() },
+    { weight: 2, arbitrary: arb.bind() },
+    { weight: 3, arbitrary: arb.link() },
+    { weight: 1, arbitrary: arb.confirm() },
+    { weight: 3, arbitrary: arb.merge() },
+    { weight: 4, arbitrary: arb.unmerge() },
   );
-
-  const expected = (error: unknown) => error instanceof AppError && ['CONFLICT', 'NOT_FOUND', 'INVALID_INPUT'].includes(error.code);
-
-  async function liveMembers(s: S): Promise<MemberDoc[]> {
-    return ((await s.dump('members')) as MemberDoc[]).filter((m) => m.status === 'active').sort((a, b) => (a._id < b._id ? -1 : 1));
-  }
-
-  async function listedMerges(s: S): Promise<(MergeView & { holder: string })[]> {
-    const all = [];
-    for (const m of await liveMembers(s)) for (const view of (await mergesOf(s, m._id)).merges) all.push({ ...view, holder: m._id });
-    return all.sort((a, b) => (a.mergeId < b.mergeId ? -1 : 1));
-  }
 
   /** Every invariant the brief of §5 gives, checked after each step. */
   async function check(s: S, imported: Set<string>, consumers: Set<string>, unmerges = 0) {
-    const live = await liveMembers(s);
-    const records = (await s.dump('records')) as RecordDoc[];
     // (d) every record in exactly one live member, which it points at
-    const holder = new Map<string, string>();
-    for (const m of live) for (const id of m.records) { expect([id, holder.get(id)]).toEqual([id, undefined]); holder.set(id, m._id); }
-    for (const r of records) expect([r._id, holder.get(r._id)]).toEqual([r._id, r.memberId]);
+    const { live, records, holder } = await expectEachRecordInOneLiveMember(s);
     // (c) points: every imported record's opening balance, wherever it is
     const lines = await exportAll(s);
     const total = [...imported].reduce((sum, id) => sum + POINTS[id]!, 0);
@@ -234,45 +198,29 @@ describe('unmerging in any order (property)', () => {
 
   it('keeps every record in one live member, links with their consumers, points, channels and export agreeing', async () => {
     // every channel imported first, both consumers bound, then anything in any order
-    const start = fc.tuple(...(['tmall', 'offline', 'jd'] as const).map((channel) => fc.array(rowOf(channel), { minLength: 1, maxLength: 3 }).map((rows): Op => ({ kind: 'import', channel, rows }))),
-      ...(['u1', 'u2'] as const).map((u) => fc.constantFrom(...PHONES).map((phone): Op => ({ kind: 'bind', u, phone }))));
-    await fc.assert(fc.asyncProperty(start, fc.array(op, { minLength: 3, maxLength: 12 }), async (prologue, rest) => {
+    await fc.assert(fc.asyncProperty(arb.prologue(), fc.array(op, { minLength: 3, maxLength: 12 }), async (prologue, rest) => {
       const ops = [...prologue, ...rest];
       const s = openTestServices();
       const imported = new Set<string>();
-      const consumers = new Set<string>();
-      const cardPhones = new Map<string, string | undefined>();
+      const run = new StepRunner(s);
+      const { consumers } = run;
       let unmerges = 0;
       try {
         for (const step of ops) {
           s.clock.advance(1000);
           if (step.kind === 'import') {
-            const rows = [...new Map(step.rows.map((r) => [r.channelMemberId, r])).values()];
-            await importMembers(s, step.channel, rows.map((r) => ({ ...r, points: POINTS[r.channelMemberId] })));
-            for (const r of rows) {
-              imported.add(r.channelMemberId);
-              if (step.channel === 'offline') cardPhones.set(r.channelMemberId, r.phone);
-            }
+            for (const r of await run.import(step, (row) => POINTS[row.channelMemberId])) imported.add(r.channelMemberId);
           } else if (step.kind === 'bind') {
-            if (consumers.has(step.u)) continue;
-            const { termsVersion } = await memberOk<{ termsVersion: string }>(s, step.u, { action: 'login' });
-            await memberOk(s, step.u, { action: 'consent', version: termsVersion });
-            // a phone a limit keeps from the consumer (PHONE_CONFLICT) leaves them unbound
-            if ((await member(s, step.u, { action: 'bindPhone', code: `dev:${step.phone}:${s.clock.now()}` })).ok) consumers.add(step.u);
+            await run.bind(step);
           } else if (step.kind === 'link') {
-            if (!consumers.has(step.u)) continue;
-            await member(s, step.u, { action: 'linkOffline', cardNo: step.card, last4: cardPhones.get(step.card)?.slice(-4) });
+            await run.link(step);
           } else if (step.kind === 'confirm') {
-            const pending = (await s.dump('linkRequests')).find((r) => (r as unknown as { status: string }).status === 'pending');
-            if (pending) await confirmLinkRequest(s, pending._id).catch((e) => { if (!expected(e)) throw e; });
+            await run.confirm();
           } else if (step.kind === 'merge') {
-            const live = await liveMembers(s);
-            if (live.length < 2) continue;
-            await mergeMembers(s, live[step.a % live.length]!._id, live[step.b % live.length]!._id).catch((e) => { if (!expected(e)) throw e; });
-          } else {
-            const listed = await listedMerges(s);
-            if (!listed.length) continue;
-            const view = listed[step.pick % listed.length]!;
+            if (!(await run.merge(step))) continue;
+          } else if (step.kind === 'unmerge') {
+            const view = await run.pick(step);
+            if (!view) continue;
             unmerges++;
             const before = (await s.store.get<MemberDoc>('members', view.holder))!.records;
             // A merge listed for undoing can be undone: none lists the whole of its member (a member

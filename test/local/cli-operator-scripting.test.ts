@@ -4,8 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildCli } from '../../cloudfunctions/core/local/cli';
-import { runCli } from '../support/cli';
-import { tempDir } from '../support/temp';
+import { cliOnFreshDatabase, runCli } from '../support/cli';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -14,27 +13,18 @@ const ROOT = join(__dirname, '..', '..');
  * leaves (the terminal, the files), which file an output may replace, and what a failure is called.
  */
 describe('the member-centre CLI at a terminal and under a script', () => {
-  let temp: ReturnType<typeof tempDir>;
-  let db: string;
-  beforeEach(() => {
-    temp = tempDir('mc-cli-ops-');
-    db = temp.file('mc.db');
-  });
-  afterEach(() => {
-    process.exitCode = undefined;
-    delete process.env.MC_CONFIG;
-    temp.cleanup();
-  });
+  const fresh = cliOnFreshDatabase();
+  afterEach(() => { delete process.env.MC_CONFIG; });
 
-  const cli = (...args: string[]) => runCli(db, ...args);
-  const file = (name: string, content: string) => (writeFileSync(temp.file(name), content), temp.file(name));
+  const cli = fresh.run;
+  const file = (name: string, content: string) => (writeFileSync(fresh.temp.file(name), content), fresh.temp.file(name));
   const bigMembersCsv = (rows: number) =>
     file('big.csv', `channelMemberId,points\n${Array.from({ length: rows }, (_, i) => `T${i},${(i % 50) + 1}`).join('\n')}\n`);
 
   /** Members written so far, read-only (0 before the table exists). */
   const membersIn = () => {
-    if (!existsSync(db)) return 0;
-    const store = new Database(db, { readonly: true, fileMustExist: true });
+    if (!existsSync(fresh.db)) return 0;
+    const store = new Database(fresh.db, { readonly: true, fileMustExist: true });
     try {
       const exists = store.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'doc_members'").get();
       return exists ? Number(store.prepare('SELECT count(*) FROM doc_members').pluck().get()) : 0;
@@ -45,7 +35,7 @@ describe('the member-centre CLI at a terminal and under a script', () => {
 
   /** `member-centre --db DB …args` as its own process, sent `signal` once `ready(stderr)` holds. */
   const signalledRun = async (args: string[], ready: (stderr: string) => boolean, signal: NodeJS.Signals) => {
-    const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', db, ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', fresh.db, ...args], { cwd: ROOT });
     let stderr = '';
     let sent = false;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
@@ -70,7 +60,7 @@ describe('the member-centre CLI at a terminal and under a script', () => {
   it('Ctrl-C during an import on a terminal gives the terminal its cursor and line wrapping back', async () => {
     const csv = bigMembersCsv(150_000);
     // a real terminal (a pseudo-terminal through util-linux `script`), and Ctrl-C typed into it
-    const command = `${process.execPath} scripts/member-centre.js --db ${db} import members --channel offline --file ${csv}`;
+    const command = `${process.execPath} scripts/member-centre.js --db ${fresh.db} import members --channel offline --file ${csv}`;
     // without CI in its environment: the bar is kept off under CI (as CI runs this test)
     const { CI: _ci, ...env } = process.env;
     const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env });
@@ -111,15 +101,15 @@ describe('the member-centre CLI at a terminal and under a script', () => {
 
   it('an export stopped by the terminal closing (SIGHUP) leaves the earlier export as it was and no part-file', async () => {
     await cli('import', 'members', '--channel', 'tmall', '--file', bigMembersCsv(20_000));
-    const out = temp.file('members.jsonl');
+    const out = fresh.temp.file('members.jsonl');
     expect((await cli('members', 'export', '--out', out)).failed).toBe(false);
     const earlier = readFileSync(out);
-    const stopped = await signalledRun(['members', 'export', '--out', out], () => readdirSync(temp.dir).includes('members.jsonl.part'), 'SIGHUP');
+    const stopped = await signalledRun(['members', 'export', '--out', out], () => readdirSync(fresh.temp.dir).includes('members.jsonl.part'), 'SIGHUP');
     expect(stopped.signal).toBeNull();
     expect(stopped.code).toBe(129);
     expect(stopped.stderr).toMatch(/interrupted: the export was not written; .*members\.jsonl is as it was/);
     expect(readFileSync(out).equals(earlier)).toBe(true);
-    expect(readdirSync(temp.dir).filter((name) => name.startsWith('members.jsonl'))).toEqual(['members.jsonl']);
+    expect(readdirSync(fresh.temp.dir).filter((name) => name.startsWith('members.jsonl'))).toEqual(['members.jsonl']);
   }, 120_000);
 
   it('members export --out does not replace the channel\'s JSON lines file just imported, unless --force', async () => {
@@ -135,7 +125,7 @@ describe('the member-centre CLI at a terminal and under a script', () => {
     expect((await cli('members', 'export', '--out', orders)).failed).toBe(true);
     expect(readFileSync(orders, 'utf8')).toMatch(/^\{"orderId"/);
     // an earlier export is still replaced as a matter of course, and --force replaces anything
-    const out = temp.file('members.jsonl');
+    const out = fresh.temp.file('members.jsonl');
     expect((await cli('members', 'export', '--out', out)).failed).toBe(false);
     expect((await cli('members', 'export', '--out', out)).failed).toBe(false);
     expect((await cli('members', 'export', '--out', tmall, '--force')).failed).toBe(false);
@@ -152,7 +142,7 @@ describe('the member-centre CLI at a terminal and under a script', () => {
       expect(run.err).not.toMatch(/secrets\.json/);
     }
     expect(readFileSync(csv).equals(original)).toBe(true);
-    expect(readdirSync(temp.dir)).toEqual(['stores.csv']);
+    expect(readdirSync(fresh.temp.dir)).toEqual(['stores.csv']);
   });
 
   it('a mistake in the config is said as one, not as a database that cannot be opened', async () => {
@@ -164,7 +154,7 @@ describe('the member-centre CLI at a terminal and under a script', () => {
       expect(run.err).toMatch(/invalid member-centre config: .*unknown key "level"/);
       expect(run.err).not.toMatch(/cannot open the database/);
     }
-    process.env.MC_CONFIG = temp.file('missing.json');
+    process.env.MC_CONFIG = fresh.temp.file('missing.json');
     const missing = await cli('members', 'export');
     expect(missing.err).toMatch(/MC_CONFIG=.*missing\.json: .*ENOENT/);
     expect(missing.err).not.toMatch(/cannot open the database/);

@@ -3,7 +3,7 @@ import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:
 import { createInterface } from 'node:readline';
 import { checkImportFile } from '../../cloudfunctions/core/channels/rows';
 import { writeRows } from '../support/members';
-import { runCli } from '../support/cli';
+import { cliOnFreshDatabase, runCli } from '../support/cli';
 import { tempDir } from '../support/temp';
 
 /**
@@ -11,18 +11,9 @@ import { tempDir } from '../support/temp';
  * whose late rows happen to read as UTF-8, an Excel workbook given as the file.
  */
 describe('the operator CLI on real exports', () => {
-  let temp: ReturnType<typeof tempDir>;
-  let db: string;
-  beforeEach(() => {
-    temp = tempDir('mc-review-');
-    db = temp.file('mc.db');
-  });
-  afterEach(() => {
-    process.exitCode = undefined;
-    temp.cleanup();
-  });
-  const cli = (...args: string[]) => runCli(db, ...args);
-  const file = (name: string, content: string | Buffer) => (writeFileSync(temp.file(name), content), temp.file(name));
+  const fresh = cliOnFreshDatabase();
+  const cli = fresh.run;
+  const file = (name: string, content: string | Buffer) => (writeFileSync(fresh.temp.file(name), content), fresh.temp.file(name));
   const exported = async () =>
     (await cli('members', 'export')).out.trim().split('\n').filter(Boolean)
       .map((line) => JSON.parse(line) as { memberId: string; identifiers: { type: string; value: string }[]; points: { available: number } });
@@ -73,7 +64,7 @@ describe('the operator CLI on real exports', () => {
     const f = file('offline-gbk.csv', late);
     const run = await cli('import', 'members', '--channel', 'offline', '--file', f);
     // a refused import leaves no database behind at all
-    const store = existsSync(db) ? new Database(db, { readonly: true }) : null;
+    const store = existsSync(fresh.db) ? new Database(fresh.db, { readonly: true }) : null;
     const stored = store ? (store.prepare("SELECT count(*) FROM doc_records WHERE body LIKE '%֣ͩ%'").pluck().get() as number) > 0 : false;
     store?.close();
     // the file is refused, naming the line, and nothing is imported (never a row as "֣ͩ")

@@ -13,7 +13,7 @@ import { AppError } from '../../cloudfunctions/core/runtime/errors';
 import { allDocs } from '../../cloudfunctions/core/store/all-docs';
 import type { Doc } from '../../cloudfunctions/core/store/port';
 import { cliOnFreshDatabase } from '../support/cli';
-import { exportAll, importMembers } from '../support/members';
+import { boundConsumer, exportAll, importMembers, memberOk } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 
 /**
@@ -135,6 +135,7 @@ describe('growth adjustments in the ledger', () => {
   const memberOf = async (type: string, value: string) => (await exportAll(services)).find((l) => l.identifiers.some((i) => i.type === type && i.value === value))!;
   const ledgerSize = async () => (await collect(services, 'ledger')).length;
   const clean = async () => expect((await verifyPoints(services)).details).toEqual([]);
+  const growthOf = async (memberId: string) => (await exportAll(services)).find((l) => l.memberId === memberId)!.growth;
 
   it('describes a growth correction in the history as 客服调整成长值, showing its growth; one with points stays 客服调整', async () => {
     await importMembers(services, 'tmall', [{ channelMemberId: 'T1', points: 10, growth: 900 }]);
@@ -224,6 +225,43 @@ describe('growth adjustments in the ledger', () => {
     expect(await memberOf('tmall', 'T1')).toMatchObject({ growth: 800, level: 'normal' });
     expect(await memberOf('offline', 'C1')).toMatchObject({ growth: 350, level: 'normal' });
     await clean();
+  });
+
+  it('takes from the named member\'s own account first, then its other records, then the survivor\'s; an account giving nothing gets no entry', async () => {
+    // B: a Tmall member, the oldest, so it survives the merge
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', growth: 1000 }]);
+    services.clock.advance(1000);
+    // W: a consumer's WeChat record (its own account, the member's home) and a store card joined by the phone
+    const { memberId: w } = await boundConsumer(services, 'u1', '13011112222');
+    services.clock.advance(1000);
+    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13011112222', growth: 100 }]);
+    services.clock.advance(1000);
+    await adjust({ key: 'adjust:g0', memberId: w, points: 0, growth: 300 });
+    const b = (await exportAll(services)).find((l) => l.identifiers.some((i) => i.type === 'tmall'))!.memberId;
+    expect(b).not.toBe(w);
+    const wechat = (await memberOk<{ memberId: string }>(services, 'u1', { action: 'login' }));
+    expect(wechat.memberId).toBe(w);
+    await mergeMembers(services, b, w);
+    services.clock.advance(1000);
+    expect(await growthOf(b)).toBe(1400);
+
+    // named as W: its WeChat record's 300, then its card's 50; the Tmall card gives nothing, and has no entry
+    const first = await adjust({ key: 'adjust:g1', memberId: w, points: 0, growth: -350 });
+    expect(first.entries.map((e) => [e.accountId.replace(/^wechat:.*/, 'wechat'), e.points, e.growth])).toEqual([
+      ['wechat', 0, -300],
+      ['offline:C1', 0, -50],
+    ]);
+    services.clock.advance(1000);
+    // named as B: the Tmall card's own growth goes first
+    const second = await adjust({ key: 'adjust:g2', memberId: b, points: 0, growth: -200 });
+    expect(second.entries.map((e) => [e.accountId, e.growth])).toEqual([['tmall:T1', -200]]);
+    expect(await growthOf(b)).toBe(850);
+    services.clock.advance(1000);
+    // named as W again, its WeChat record has nothing left: only the card gives, one entry
+    const third = await adjust({ key: 'adjust:g3', memberId: w, points: 0, growth: -50 });
+    expect(third.entries.map((e) => [e.accountId, e.growth])).toEqual([['offline:C1', -50]]);
+    expect(await growthOf(b)).toBe(800);
+    expect((await verifyPoints(services)).details).toEqual([]);
   });
 
   it('property: after any adjustments of points and growth, merges and unmerges, growth is the ledger\'s, never below zero on any account, the level follows it and verify is clean', async () => {

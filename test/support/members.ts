@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { memberFunction } from '../../cloudfunctions/core/functions/member';
 import { importMembersFile } from '../../cloudfunctions/core/identity/import';
-import { exportMembers, type ExportLine } from '../../cloudfunctions/core/identity/operator';
+import type { ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
+import { exportMembers, listConflicts, type ExportLine } from '../../cloudfunctions/core/identity/operator';
 import { invoke } from '../../cloudfunctions/core/runtime/handler';
 import type { Services } from '../../cloudfunctions/core/runtime/services';
 import { callerOf } from './services';
@@ -57,4 +58,22 @@ export async function partition(services: Services): Promise<string[][]> {
   return lines
     .map((line) => line.identifiers.filter((i) => !['phone', 'email', 'unionid', 'openid'].includes(i.type)).map((i) => `${i.type}:${i.value}`).sort())
     .sort((a, b) => (a.join() < b.join() ? -1 : 1));
+}
+
+/** The caller of the consumer `refusedCardLink` makes: WeChat gives their unionid. */
+export const cardAsker = { openid: 'openid_u1_xx', unionid: 'union_mine_1', appid: 'dev' };
+
+/**
+ * Store card C1 holds a unionid; the consumer (`cardAsker`, bound to `phone`) holds another: their
+ * link of C1 is refused, and listed under the card. The consumer's WeChat record, which asked.
+ */
+export async function refusedCardLink(services: Services, phone: string): Promise<string> {
+  await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13700000009', unionid: 'union_card_1' }]);
+  const as = (event: Record<string, unknown>) => invoke(memberFunction, event, cardAsker, services);
+  expect(await as({ action: 'consent', version: services.config.termsVersion })).toMatchObject({ ok: true });
+  expect(await as({ action: 'bindPhone', code: `dev:${phone}:${services.clock.now()}` })).toMatchObject({ ok: true });
+  expect(await as({ action: 'linkOffline', cardNo: 'C1', last4: '0009' })).toMatchObject({ ok: false, error: { details: { reason: 'cannot_join' } } });
+  const asker = (await services.store.get<ValueDoc>('identifiers', `openid:${cardAsker.openid}`))!.records.find((id) => id.startsWith('wechat:'))!;
+  expect((await listConflicts(services, 1000)).conflicts).toMatchObject([{ type: 'offline', value: 'C1', askedBy: asker }]);
+  return asker;
 }

@@ -1,5 +1,5 @@
 /**
- * Mutation-found gaps in the tests of the checks made before the CLI opens the store
+ * The checks made before the CLI opens the store
  * (local/cli.ts: checkConfig, checkIsDatabase): `serve` says a config mistake as one, as the other
  * commands do, and an empty file at --db is no "not a database" (SQLite starts a database in it).
  */

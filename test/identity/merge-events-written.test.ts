@@ -3,7 +3,7 @@ import { importMembers } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 
 /**
- * Mutation-testing gaps in the merge events a walk writes (graph.store.ts, after `reconcile`):
+ * The merge events a walk writes (graph.store.ts, after `reconcile`):
  * one event per member records left and member they went to, naming where they went.
  */
 

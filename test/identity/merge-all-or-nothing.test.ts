@@ -4,7 +4,7 @@ import { AppError } from '../../cloudfunctions/core/runtime/errors';
 import { importMembers } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 
-/** Mutation-testing gap in `members merge` (operator.ts): all of both members join, or nothing does. */
+/** `members merge` (operator.ts): all of both members join, or nothing does. */
 
 type S = TestServices;
 const live = async (s: S) => ((await s.dump('members')) as MemberDoc[]).filter((m) => m.status === 'active');

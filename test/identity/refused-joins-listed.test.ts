@@ -1,16 +1,17 @@
 /**
  * The CRM team's review list of refused joins (`members conflicts`; identity/refused-joins.ts,
  * graph.store.ts, operator.ts listConflicts): a refused store-card link is gone, not merely hidden,
- * once the two sides are one member, so an unmerge does not bring it back with its old date; and
- * the list can be read past its first page.
+ * once the two sides are one member, so an unmerge does not bring it back with its old date; a
+ * refused phone binding too, and two refusals of one phone whose sides are now the same two members
+ * are one, whichever side each names first; and the list can be read past its first page.
  */
-import type { RecordDoc, ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
+import { refusalsOf, type ConflictDoc, type RecordDoc, type ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { liveMember } from '../../cloudfunctions/core/identity/lookup';
 import { listConflicts, mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { memberFunction } from '../../cloudfunctions/core/functions/member';
 import { invoke } from '../../cloudfunctions/core/runtime/handler';
 import { runCliAt } from '../support/cli';
-import { importMembers } from '../support/members';
+import { cardAsker, importMembers, member, memberOk, refusedCardLink } from '../support/members';
 import { openTestServices, reconfigured, type TestServices } from '../support/services';
 
 describe('the refused joins listed for review', () => {
@@ -19,22 +20,11 @@ describe('the refused joins listed for review', () => {
   afterEach(() => services.close());
 
   const P = '13912345678';
-  const wechatOf = async (openid: string) => (await services.store.get<ValueDoc>('identifiers', `openid:${openid}`))!.records.find((id) => id.startsWith('wechat:'))!;
   const memberOf = async (recordId: string) =>
     (await liveMember(services.store.get.bind(services.store), (await services.store.get<RecordDoc>('records', recordId))?.memberId ?? null))?._id ?? null;
   const listed = async (s: TestServices = services) => (await listConflicts(s, 1000)).conflicts;
 
-  /** C1 holds a unionid; the consumer holds another (WeChat gives theirs): linking C1 is refused, and listed under the card. */
-  const refusedCard = async () => {
-    await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13700000009', unionid: 'union_card_1' }]);
-    const as = (event: Record<string, unknown>) => invoke(memberFunction, event, { openid: 'openid_u1_xx', unionid: 'union_mine_1', appid: 'dev' }, services);
-    expect(await as({ action: 'consent', version: services.config.termsVersion })).toMatchObject({ ok: true });
-    expect(await as({ action: 'bindPhone', code: `dev:${P}:${services.clock.now()}` })).toMatchObject({ ok: true });
-    expect(await as({ action: 'linkOffline', cardNo: 'C1', last4: '0009' })).toMatchObject({ ok: false, error: { details: { reason: 'cannot_join' } } });
-    const asker = await wechatOf('openid_u1_xx');
-    expect(await listed()).toMatchObject([{ type: 'offline', value: 'C1', askedBy: asker }]);
-    return asker;
-  };
+  const refusedCard = () => refusedCardLink(services, P);
 
   // guards against a refused card link (filed under the card's own id, which no walk reads) being
   // hidden rather than removed once the two sides are one member, and listed again, with its old
@@ -62,7 +52,7 @@ describe('the refused joins listed for review', () => {
   it('drops a refused card link once a raised limit lets the consumer link the card', async () => {
     const asker = await refusedCard();
     const relaxed = reconfigured(services, (config) => { config.identity.limits.unionid = 2; config.identity.limits.phone = 2; });
-    const as = (event: Record<string, unknown>) => invoke(memberFunction, event, { openid: 'openid_u1_xx', unionid: 'union_mine_1', appid: 'dev' }, relaxed);
+    const as = (event: Record<string, unknown>) => invoke(memberFunction, event, cardAsker, relaxed);
     expect(await as({ action: 'linkOffline', cardNo: 'C1', last4: '0009' })).toMatchObject({ ok: true });
     expect(await memberOf(asker)).toBe(await memberOf('offline:C1'));
     expect(await services.dump('conflicts')).toEqual([]);
@@ -77,6 +67,23 @@ describe('the refused joins listed for review', () => {
     expect(run.err).toMatch(/limit/);
     expect(await services.dump('conflicts')).toEqual([]);
     expect(await services.dump('merges')).toEqual([]);
+  });
+
+  it('drops a refused phone binding once the operator joins its two sides, and the phone is no longer marked as refusing', async () => {
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: P }]);
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T2', openid: 'openid_u1_xx' }]);
+    await memberOk(services, 'openid_u1_xx', { action: 'login' });
+    await memberOk(services, 'openid_u1_xx', { action: 'consent', version: services.config.termsVersion });
+    expect(await member(services, 'openid_u1_xx', { action: 'bindPhone', code: `dev:${P}:${services.clock.now()}` })).toMatchObject({ ok: false, error: { code: 'PHONE_CONFLICT' } });
+    expect((await listConflicts(services, 1000)).conflicts).toHaveLength(1);
+
+    // the brand allows two Tmall memberships now, and an operator joins the two
+    const roomier = reconfigured(services, (config) => { config.identity.limits.tmall = 2; });
+    await mergeMembers(roomier, (await memberOf('tmall:T1'))!, (await memberOf('tmall:T2'))!);
+    expect(await memberOf('tmall:T1')).toBe(await memberOf('tmall:T2'));
+    expect((await listConflicts(roomier, 1000)).conflicts).toEqual([]);
+    expect((await services.dump('conflicts')) as ConflictDoc[]).toEqual([]);
+    expect(((await services.dump('identifiers')) as ValueDoc[]).filter((v) => v.refused)).toEqual([]);
   });
 
   describe('members conflicts, page after page', () => {
@@ -126,5 +133,48 @@ describe('the refused joins listed for review', () => {
       expect(run.failed).toBe(true);
       expect(run.err).toMatch(/--after takes the cursor/);
     });
+  });
+});
+
+describe('a consumer\'s phone binding refused twice, against two members that become one', () => {
+  let s: TestServices;
+  beforeEach(() => { s = openTestServices(); });
+  afterEach(() => s.close());
+
+  const P = '13912345678';
+  let taps = 0;
+  const bind = (openid: string) => member(s, openid, { action: 'bindPhone', code: `dev:${P}:${s.clock.now() - ++taps}` });
+  const onboard = async (openid: string) => {
+    await memberOk(s, openid, { action: 'login' });
+    await memberOk(s, openid, { action: 'consent', version: s.config.termsVersion });
+  };
+  const recordOf = async (id: string) => (await s.store.get<RecordDoc>('records', id))!;
+
+  it('is listed once, the first refusal kept, though one names the asker first and the other names it second', async () => {
+    // u1 and u2 each hold a Tmall membership (by openid): one member may hold one
+    await importMembers(s, 'tmall', [{ channelMemberId: 'T6', openid: 'openid_u1_xx' }, { channelMemberId: 'T5', openid: 'openid_u2_xx' }]);
+    await onboard('openid_u1_xx');
+    await onboard('openid_u2_xx');
+    expect(await bind('openid_u2_xx')).toMatchObject({ ok: true });
+    // u1 asks for the phone u2 holds: refused (between u1's WeChat record and u2's, u1's named first)
+    expect(await bind('openid_u1_xx')).toMatchObject({ ok: false, error: { code: 'PHONE_CONFLICT' } });
+    s.clock.advance(1000);
+    // a Tmall member with the phone arrives, kept from u2's member by the same limit; u1 asks again:
+    // refused against it too (between T2 and u1's WeChat record, u1's named second)
+    await importMembers(s, 'tmall', [{ channelMemberId: 'T2', phone: P }]);
+    expect(await bind('openid_u1_xx')).toMatchObject({ ok: false, error: { code: 'PHONE_CONFLICT' } });
+    const [conflict] = (await s.dump('conflicts')) as ConflictDoc[];
+    const asker = (await s.dump('records') as RecordDoc[]).find((r) => r.identifiers.some((i) => i.value === 'openid_u1_xx' && r._id.startsWith('wechat:')))!._id;
+    const asked = () => refusalsOf(conflict!).filter((r) => r.askedBy === asker);
+    expect(asked().map((r) => r.between.indexOf(asker)).sort()).toEqual([0, 1]);
+
+    // Tmall's next export drops u2's openid from T5: u2 joins T2 by the phone both carry
+    await importMembers(s, 'tmall', [{ channelMemberId: 'T5' }]);
+    const u2 = asked()[0]!.between.find((id) => id !== asker)!;
+    expect((await recordOf(u2)).memberId).toBe((await recordOf('tmall:T2')).memberId);
+    expect((await recordOf(asker)).memberId).not.toBe((await recordOf('tmall:T2')).memberId);
+    const [after] = (await s.dump('conflicts')) as ConflictDoc[];
+    const standing = refusalsOf(after!).filter((r) => r.askedBy === asker);
+    expect(standing).toEqual([asked()[0]]);
   });
 });

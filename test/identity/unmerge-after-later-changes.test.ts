@@ -4,8 +4,9 @@ import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 
 /**
- * Mutation-testing gaps in the unmerge code (operator.ts): cases the other unmerge tests leave
- * open, each written so that a plausible slip in `mergeTree`, `holderOf` or `sidesOf` fails it.
+ * Undoing a merge after what came later (operator.ts: `mergeTree`, `holderOf`, `sidesOf`): the
+ * merge undone and made again, a re-import that took the card a lone consumer bound their phone to,
+ * a survivor merged into another member since.
  */
 
 type S = TestServices;

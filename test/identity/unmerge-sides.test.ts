@@ -5,8 +5,9 @@ import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 
 /**
- * Mutation-testing gaps in the unmerge transaction and `sidesOf` (operator.ts), second pass:
- * cases the other unmerge tests leave open.
+ * Which side each record goes back to when a merge is undone (the unmerge transaction and
+ * `sidesOf`, operator.ts): two linked cards, a later merge whose records went to both sides, a
+ * placeholder phone both sides carry, a linked card beside another.
  */
 
 type S = TestServices;

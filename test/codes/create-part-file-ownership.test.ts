@@ -1,7 +1,7 @@
 /**
- * Mutation-found gaps in the tests of `codes create`'s part-file (codes/cli.ts): only the file this
- * run made is activated, renamed or removed, and the file is made exclusively. Each test is another
- * run with the same --out doing something in the window a test could otherwise not see.
+ * `codes create`'s part-file (codes/cli.ts): only the file this run made is activated, renamed or
+ * removed, and the file is made exclusively. Each test is another run with the same --out doing
+ * something in the window a test could otherwise not see.
  */
 import fs, { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cliOnFreshDatabase } from '../support/cli';

@@ -1,6 +1,6 @@
 /**
- * The `sparse` index option (store/collections.ts, the SQLite adapter's partial index), pinned where
- * hand-made mutants went unnoticed: a database opened again by the same version is left as it is,
+ * The `sparse` index option (store/collections.ts, the SQLite adapter's partial index):
+ * a database opened again by the same version is left as it is,
  * its sparse index neither dropped and made again nor its rows refilled on every start.
  */
 import Database from 'better-sqlite3';

@@ -1,8 +1,7 @@
 /**
- * Mutation-found gaps in the tests of the store-card link's "all of both or nothing" rule
- * (identity/offline-link.ts: joinCard, joinedToCard) and of recording a refused join only while it
- * still stands (identity/refused-joins.ts). Each test pins a behaviour a consumer or the CRM team
- * sees, which a small change to that code would break without another test noticing.
+ * What a store card brings when it is linked, all of both members or nothing (identity/offline-link.ts:
+ * joinCard, joinedToCard), and a refused join recorded only while it still stands
+ * (identity/refused-joins.ts), as a consumer or the CRM team sees them.
  */
 import type { RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { liveMember } from '../../cloudfunctions/core/identity/lookup';

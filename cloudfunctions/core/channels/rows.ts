@@ -507,7 +507,15 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
     throw error;
   }
   const head = Buffer.alloc(Math.min(size, SNIFF_BYTES));
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    // a file copied in by another user (root, an sftp account) with a mode this user cannot read
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new Error(`cannot read ${file}: this user may not read it (its owner or mode); nothing was imported: give this user read access (chmod o+r, or chown) and import it again`);
+    throw error;
+  }
   try {
     readSync(fd, head, 0, head.length, 0);
   } finally {
@@ -529,6 +537,10 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
   const notUtf8 = firstLineNotUtf8(file);
   if (notUtf8 !== null) {
     throw new Error(`${file} is not UTF-8 text (line ${notUtf8} is the first that is not; Excel on Chinese Windows saves "CSV" as GBK): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
+  }
+  // nothing but blank lines (an export that wrote nothing): refused as an empty CSV is, not read as a file of no rows
+  if (isJsonLines(file) && size <= head.length && !head.toString('utf8').replace(/^\uFEFF/, '').trim()) {
+    throw new Error(`${file} holds no JSON lines (is it empty?); nothing was imported`);
   }
   if (isJsonLines(file) || requiredColumns.length === 0) return [];
   // a line ends as the import reads it: LF, CRLF or a CR alone (Excel for Mac's "CSV (Macintosh)"),

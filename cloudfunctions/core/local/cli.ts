@@ -1,13 +1,14 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, Help, InvalidArgumentError } from 'commander';
 import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { registerIdentityCommands } from '../identity/cli';
 import { registerPointsCommands } from '../points/cli';
 import { registerCodeCommands } from '../codes/cli';
+import { recordWaitingMarked } from '../orders/waiting.store';
 import { registerSceneCommands } from '../scenes/cli';
 import { checkPhoneHashKey, recordPhoneHashKey } from '../identity/key-check';
 import type { Clock } from '../runtime/clock';
-import { loadConfig } from '../runtime/config';
+import { loadConfig, type Config } from '../runtime/config';
 import { isAppError } from '../runtime/errors';
 import type { Services } from '../runtime/services';
 import { fileHead } from '../channels/rows';
@@ -27,8 +28,11 @@ export interface CliContext {
   program: Command;
   /** `member-centre import …` */
   importCommand: Command;
-  /** Opens the embedded services on the `--db` database; close the store when done. */
-  open(): Services;
+  /**
+   * Opens the embedded services on the `--db` database; close the store when done. `config`: the
+   * config in force when the command has read it already (it is read once a run).
+   */
+  open(config?: Config): Services;
   /** The `--db` database's own files, which no output file may replace. */
   dataFiles(): string[];
   /**
@@ -72,11 +76,11 @@ function checkDbVariable(program: Command): void {
  * a file MC_CONFIG names that is not there) is said as such, not as a database that cannot be opened,
  * which would send the operator to their backups.
  */
-function checkConfig(program: Command): void {
+function checkConfig(program: Command): Config {
   try {
-    loadConfig();
+    return loadConfig();
   } catch (error) {
-    fail(program, messageOf(error));
+    return fail(program, messageOf(error));
   }
 }
 
@@ -126,17 +130,20 @@ function registerServe({ program, open }: CliContext): void {
       }
       checkDbVariable(program);
       const dbFile = resolveDbPath(program.opts<{ db?: string }>().db);
-      checkConfig(program);
+      const config = checkConfig(program);
       checkIsDatabase(program, dbFile);
+      const startsDatabase = !existsSync(dbFile);
       let services: Services;
       try {
-        services = open();
+        services = open(config);
       } catch (error) {
         // a damaged file or a folder given as --db: named, as the other commands name it
         return fail(program, `cannot open the database at ${dbFile}: ${openFailure(dbFile, error)}`);
       }
       try {
         if ((await checkPhoneHashKey(services)) === 'unrecorded') await recordPhoneHashKey(services);
+        // before the first request: a database the server starts has no account of an earlier version
+        if (startsDatabase) await recordWaitingMarked(services);
       } catch (error) {
         await services.store.close();
         fail(program, isKeysMismatch(error) ? keysMismatch(dbFile) : `cannot open the database at ${dbFile}: ${openFailure(dbFile, error)}`);
@@ -267,12 +274,31 @@ function checkOptionValues(command: Command): void {
   for (const sub of command.commands) checkOptionValues(sub);
 }
 
+/**
+ * A command's required options lead its usage line (`member-centre import members --channel <channel>
+ * --file <file> [options]`), as docs/cli.md writes them, and its options list says `(required)`.
+ */
+function showRequiredOptions(command: Command, path = ''): void {
+  const required = command.options.filter((option) => option.mandatory).map((option) => option.flags);
+  if (required.length > 0) command.usage(`${required.join(' ')} ${command.usage()}`);
+  // a command's own mistake (an option left out or mistyped) points to its own help, which lists its options
+  if (path && command.commands.length === 0) command.showHelpAfterError(`(member-centre ${path} --help lists its options)`);
+  for (const sub of command.commands) showRequiredOptions(sub, `${path} ${sub.name()}`.trim());
+}
+
 /** `clock`: the system's unless given (tests, and replays "as of" a date; ARCHITECTURE §3). */
 export function buildCli({ clock }: { clock?: Clock } = {}): Command {
   const program = new Command('member-centre')
     .description('会员中心 operator CLI and local runtime')
     .option('--db <path>', 'SQLite database file (default: $MC_DB or .data/member-centre.db)')
     .showHelpAfterError('(member-centre --help lists the commands)')
+    // an option a command cannot run without is said to be one: listed as the others are, it read as optional
+    .configureHelp({
+      optionDescription(option) {
+        const described = Help.prototype.optionDescription.call(this, option);
+        return option.mandatory ? `${described} (required)` : described;
+      },
+    })
     // `--as-of 2027-12-31 20:00` unquoted: the shell makes the time an argument of its own
     .configureOutput({
       outputError: (text, write) =>
@@ -283,7 +309,7 @@ export function buildCli({ clock }: { clock?: Clock } = {}): Command {
     });
   const importCommand = program.command('import').description('import channel data (CSV with a header row, or JSONL)');
   const dbFile = () => resolveDbPath(program.opts<{ db?: string }>().db);
-  const open = () => openLocalServices({ dbFile: dbFile(), clock });
+  const open = (config?: Config) => openLocalServices({ dbFile: dbFile(), clock, loadedConfig: config });
   const run: CliContext['run'] = async (fn, options = {}) => {
     checkDbVariable(program);
     if (!options.createsDatabase && !existsSync(dbFile())) {
@@ -294,11 +320,11 @@ export function buildCli({ clock }: { clock?: Clock } = {}): Command {
     // and the folders it would make for it (a mistyped --db under a new path), deepest first
     const newFolders: string[] = [];
     for (let dir = dirname(resolve(dbFile())); !existsSync(dir) && dir !== dirname(dir); dir = dirname(dir)) newFolders.push(dir);
-    checkConfig(program);
+    const config = checkConfig(program);
     checkIsDatabase(program, dbFile());
     let services: Services;
     try {
-      services = open();
+      services = open(config);
     } catch (error) {
       // a folder given as --db, a database without its keys: said once, without a stack trace
       return fail(program, `cannot open the database at ${dbFile()}: ${openFailure(dbFile(), error)}`);
@@ -309,6 +335,8 @@ export function buildCli({ clock }: { clock?: Clock } = {}): Command {
       const keys = await checkPhoneHashKey(services);
       await fn(services);
       if (keys === 'unrecorded') await recordPhoneHashKey(services);
+      // a database this run started holds no account an earlier version left unmarked (see recordWaitingMarked)
+      if (starts.database) await recordWaitingMarked(services);
     } catch (error) {
       failure = error;
     }
@@ -332,6 +360,7 @@ export function buildCli({ clock }: { clock?: Clock } = {}): Command {
   const context: CliContext = { program, importCommand, open, dataFiles: () => dataFilesOf(dbFile()), run };
   for (const register of [registerServe, registerConfig, ...registrars]) register(context);
   checkOptionValues(program);
+  showRequiredOptions(program);
   return program;
 }
 

@@ -22,6 +22,8 @@ export interface LocalServicesOptions {
   ids?: IdSource;
   log?: Logger;
   config?: Partial<Config>;
+  /** The config in force, read and checked already (the CLI's): used as it is, not read again. */
+  loadedConfig?: Config;
   durability?: 'full' | 'normal';
   secrets?: Secrets;
 }
@@ -53,7 +55,7 @@ export function openLocalServices(options: LocalServicesOptions): Services {
   const file = existsSync(options.dbFile) ? statSync(options.dbFile) : null;
   const holdsData = !options.secrets && !existsSync(secretsFile) && !!file?.isFile() && file.size > 0 && !emptyDatabase(options.dbFile);
   // keys and config first: a refusal then leaves the database's folder as it found it (no -wal, no -shm)
-  const config = loadConfig(process.env, options.config);
+  const config = options.loadedConfig ?? loadConfig(process.env, options.config);
   const secrets = options.secrets ?? devSecrets(secretsFile, process.env, { existingData: holdsData ? options.dbFile : undefined });
   return {
     store: new SqliteStore({ file: options.dbFile, durability: options.durability }),

@@ -207,10 +207,20 @@ export async function markEarlierWaiting(services: Services): Promise<number> {
     }
   }
   if (page.length) await candidates(page);
-  await store.transaction(async (tx) => {
+  await recordWaitingMarked(services);
+  return marked;
+}
+
+/**
+ * Records that every account waiting carries its mark, once. Written by the first listing, once it
+ * marked the accounts of an earlier version, or as this version starts a database: it has no account
+ * of an earlier version, each of its own being marked as it begins to wait, so `points verify`
+ * reports a missing mark from the first one on.
+ */
+export async function recordWaitingMarked(services: Pick<Services, 'store' | 'clock'>): Promise<void> {
+  await services.store.transaction(async (tx) => {
     if (!(await tx.get('settings', MARKED))) await tx.create('settings', { _id: MARKED, at: new Date(services.clock.now()).toISOString() });
   });
-  return marked;
 }
 
 /** Per channel with buyers waiting (or `channel` alone): how many, their points, and whether the channel has any member. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -62,6 +62,31 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): Secrets {
   return secrets;
 }
 
+/**
+ * Writes a new keys file whole under its name, unless one is there already. Two runs starting a
+ * database at once (two imports of the same file) both find none: the second to finish writing must
+ * not replace the first's keys, with which that run hashes its phones (the database would then hold
+ * phones no key left finds). Written aside and linked to its name, which fails where a file is: the
+ * other run's keys are then read, never a half-written file.
+ */
+function createOnce(file: string, text: string): void {
+  const aside = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.new`;
+  writeFileSync(aside, text, { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(aside, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    // a file system without hard links: created only where none is, at least
+    try {
+      writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+    } catch (fallback) {
+      if ((fallback as NodeJS.ErrnoException).code !== 'EEXIST') throw fallback;
+    }
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
 /** What to do about a dev secrets file that cannot be used. */
 const RESTORE_SECRETS = 'put back the secrets.json that was beside the database (a backup of it), since new keys would no longer find its members';
 
@@ -81,7 +106,7 @@ export function devSecrets(file: string, env: NodeJS.ProcessEnv = process.env, {
     const fresh = () => randomBytes(32).toString('base64');
     const values = { [ENV.phoneHashKey]: fresh(), [ENV.phoneEncKey]: fresh(), [ENV.memberCodeKey]: fresh(), [ENV.codeKeys]: `A:${fresh()}` };
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify(values, null, 2)}\n`, { mode: 0o600 });
+    createOnce(file, `${JSON.stringify(values, null, 2)}\n`);
   }
   let values: unknown;
   try {

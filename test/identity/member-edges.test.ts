@@ -183,7 +183,7 @@ describe('linking a store card by its phone\'s last four digits', () => {
   };
 
   it('opens the card again at the very moment the lock said', async () => {
-    for (let i = 0; i < 5; i++) await attempt(services, '0000');
+    for (let i = 0; i < 5; i++) await attempt(services, `000${i}`);
     const locked = await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' });
     if (locked.ok) throw new Error('the card is not locked');
     expect(locked.error.code).toBe('LOCKED');
@@ -197,7 +197,7 @@ describe('linking a store card by its phone\'s last four digits', () => {
   it('locks after the wrong tries the brand configured (identity.offlineLinkMaxTries), not after five', async () => {
     const three = reconfigured(services, (config) => { config.identity.offlineLinkMaxTries = 3; });
     const answers = [];
-    for (let i = 0; i < 3; i++) answers.push(await member(three, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' }));
+    for (let i = 0; i < 3; i++) answers.push(await member(three, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: `000${i}` }));
     expect(answers.map((a) => (a.ok ? null : a.error.details?.triesLeft))).toEqual([2, 1, 0]);
     expect(await attempt(three, '2222')).toBe('LOCKED');
   });

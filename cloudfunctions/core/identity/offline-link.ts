@@ -29,6 +29,8 @@ export interface AttemptsDoc extends Doc {
   failures: string[];
   /** Weighed tries, right or wrong: each writes it, so two tries at once never both commit. */
   tries?: number;
+  /** Who sent the last wrong try and its digits, as a keyed hash (`guessOf`): that try sent again is not another. */
+  lastGuess?: string;
 }
 
 /** `linkRequests/{cardRecordId}>{wechatRecordId}`: a card without a phone a consumer asked for, until staff decide. */
@@ -56,6 +58,9 @@ export const DAY_MS = 24 * 3600 * 1000;
 export const consumerTriesId = (services: Services, openid: string) =>
   `consumer:${createHmac('sha256', services.secrets.phoneHashKey).update(`store-card tries:${openid}`).digest('base64url').slice(0, 24)}`;
 const WECHAT_PREFIX = recordIdOf('wechat', '');
+/** One consumer's digits for one card, naming neither: a wrong try sent twice (a double tap, WeChat's retry) is known by it. */
+const guessOf = (services: Services, triesId: string, last4: string) =>
+  createHmac('sha256', services.secrets.phoneHashKey).update(`store-card guess:${triesId}:${last4}`).digest('base64url').slice(0, 24);
 
 /**
  * Wrong tries count over a rolling day, oldest first: the card opens again a
@@ -117,6 +122,13 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     // a card they hold answers so before its lock: others' wrong digits may have locked it since,
     // and its holder's page sending the link again is told nothing new (nor counted a try)
     if (card?.memberId === memberId) return { status: 'linked' as const, memberId };
+    // the same wrong digits sent again by the same consumer (a double tap, the page or WeChat retrying
+    // a call whose answer was lost) are one try: they tell nothing new, so they are answered as the
+    // first time and counted once, the card's lock included
+    const guess = last4 === undefined ? null : guessOf(services, triesId, last4);
+    if (guess && recent.length > 0 && attempts?.lastGuess === guess && card?.phoneMasked && card.phoneMasked.slice(-4) !== last4) {
+      return { status: 'mismatch' as const, memberId, failures: recent };
+    }
     if (recent.length >= maxTries) return counted({ status: 'locked' as const, until: lockedUntil(recent, maxTries) });
     if (!card) return counted({ status: 'unknown' as const, memberId });
 
@@ -146,7 +158,7 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     if (card.phoneMasked.slice(-4) !== last4) {
       // answered, not thrown, so that the transaction commits the try it counts
       const failures = [...recent, at];
-      cache.put('linkAttempts', { _id: cardId, failures, tries } satisfies AttemptsDoc);
+      cache.put('linkAttempts', { _id: cardId, failures, tries, lastGuess: guess! } satisfies AttemptsDoc);
       return counted({ status: 'mismatch' as const, memberId, failures });
     }
     // right: the card's wrong tries are forgiven, as a PIN's are (only someone who knows the digits

@@ -1,3 +1,4 @@
+import type { Doc } from '../store/port';
 import { countingStore } from '../../../test/codes/counting-store';
 import { openTestServices, withStepBeforeTransaction, type TestServices } from '../../../test/support/services';
 import { boundConsumer, importMembers, member, memberOk } from '../../../test/support/members';
@@ -106,6 +107,24 @@ describe('member actions', () => {
       const before = await snapshot();
       expect(await memberOk(services, 'u1', { action: 'bindPhone', code: c })).toEqual(first);
       expect(await snapshot()).toEqual(before);
+    });
+
+    it('answers the same code sent twice at once (a double tap, WeChat\'s retry) with one binding, not CONFLICT: the second send finds the first\'s receipt in its own transaction', async () => {
+      await agree();
+      const c = code();
+      let first: unknown;
+      // the first send commits between the second's check of the code and its transaction
+      const second = withStepBeforeTransaction(services, async () => { first = await member(services, 'u1', { action: 'bindPhone', code: c }); });
+      const answer = await member(second, 'u1', { action: 'bindPhone', code: c });
+      expect(first).toMatchObject({ ok: true, data: { phoneMasked: expect.any(String), merged: false } });
+      expect(answer).toEqual(first);
+      expect(await services.dump('phoneCodes')).toHaveLength(1);
+      // a code used by another consumer in that window is still refused, binding nothing
+      await memberOk(services, 'u2', { action: 'consent', version: terms() });
+      const taken = code('13912340002');
+      const other = withStepBeforeTransaction(services, () => member(services, 'u1', { action: 'bindPhone', code: taken }));
+      expect(await member(other, 'u2', { action: 'bindPhone', code: taken })).toMatchObject({ ok: false, error: { code: 'PHONE_CODE_INVALID' } });
+      expect(await memberOk(services, 'u2', { action: 'login' })).toMatchObject({ phoneBound: false });
     });
 
     it.each([
@@ -291,7 +310,7 @@ describe('member actions', () => {
       await importMembers(services, 'offline', [{ channelMemberId: 'C101', phone: '13011115551' }, ...['C201', 'C202'].map((channelMemberId) => ({ channelMemberId }))]);
       // C100 locked by someone else's wrong tries
       await boundConsumer(services, 'u2', '13912340002');
-      for (let i = 0; i < 5; i++) await member(services, 'u2', { action: 'linkOffline', cardNo: 'C100', last4: '0000' });
+      for (let i = 0; i < 5; i++) await member(services, 'u2', { action: 'linkOffline', cardNo: 'C100', last4: `000${i}` });
       const tries: [string, string | undefined, string][] = [
         ['C100', '2222', 'LOCKED'], ['C100', undefined, 'LOCKED'], // locked: says so, and counts
         ['C101', undefined, 'INVALID_INPUT'], ['C101', undefined, 'INVALID_INPUT'], // a card with a phone, asked without its digits
@@ -312,7 +331,7 @@ describe('member actions', () => {
 
     it('tells a caller without a bound phone nothing of a card, locked or not', async () => {
       await boundConsumer(services, 'u2', '13912340002');
-      for (let i = 0; i < 5; i++) await member(services, 'u2', { action: 'linkOffline', cardNo: 'C100', last4: '0000' });
+      for (let i = 0; i < 5; i++) await member(services, 'u2', { action: 'linkOffline', cardNo: 'C100', last4: `000${i}` });
       await memberOk(services, 'u3', { action: 'login' });
       for (const cardNo of ['C100', 'C200', 'C999']) {
         expect(await member(services, 'u3', { action: 'linkOffline', cardNo, last4: '2222' })).toMatchObject({ ok: false, error: { code: 'NOT_BOUND' } });
@@ -322,7 +341,7 @@ describe('member actions', () => {
     it('locks the card for a day after five wrong tries', async () => {
       const firstTry = services.clock.now();
       for (let i = 0; i < 5; i++) {
-        const answer = await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' });
+        const answer = await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: `000${i}` });
         expect(answer).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH', details: { triesLeft: 4 - i } } });
         // the try that locks says until when
         if (i === 4) expect(answer).toMatchObject({ error: { details: { until: new Date(firstTry + 24 * 3600_000).toISOString() } } });
@@ -335,8 +354,26 @@ describe('member actions', () => {
       expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });
     });
 
+    it('the same wrong digits sent twice (a double tap, WeChat retrying a call whose answer was lost) are one try, at once or one after the other', async () => {
+      const mismatch = (triesLeft: number) => ({ ok: false, error: { code: 'CARD_MISMATCH', message: expect.any(String), details: { triesLeft } } });
+      const send = (last4: string) => member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4 });
+      expect(await Promise.all([send('0000'), send('0000')])).toEqual([mismatch(4), mismatch(4)]);
+      expect(await send('0000')).toEqual(mismatch(4));
+      // other digits are another try, and the first digits tried again after them one more
+      expect(await send('1111')).toEqual(mismatch(3));
+      expect(await send('0000')).toEqual(mismatch(2));
+      const consumerTries = (await services.dump('linkAttempts')).find((d) => String(d._id).startsWith('consumer:')) as (Doc & { failures: string[] }) | undefined;
+      expect(consumerTries?.failures).toHaveLength(3);
+      // the try that locks, sent again, answers as it did
+      expect(await send('2221')).toEqual(mismatch(1));
+      const locking = await send('2220');
+      expect(locking).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH', details: { triesLeft: 0, until: expect.any(String) } } });
+      expect(await send('2220')).toEqual(locking);
+      expect(await send('2222')).toMatchObject({ ok: false, error: { code: 'LOCKED' } });
+    });
+
     it('a right try clears the card\'s wrong ones: its holder\'s fumbles do not lock the next consumer out at their first try', async () => {
-      for (let i = 0; i < 4; i++) await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' });
+      for (let i = 0; i < 4; i++) await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: `000${i}` });
       expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });
       await boundConsumer(services, 'u2', '13912340002');
       expect(await member(services, 'u2', { action: 'linkOffline', cardNo: 'C100', last4: '0000' })).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH', details: { triesLeft: 4 } } });

@@ -113,6 +113,13 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
   return recordingRefusedJoins(services, () => services.store.transaction(async (tx) => {
     const cache = new TxCache(tx);
     const { record, memberId: memberBefore } = await ensureWechatMember(cache, services, caller);
+    // again here: the same request sent twice at once (a double tap, WeChat's retry) both passed the
+    // check above; the one weighed second answers the first's binding instead of failing on its receipt
+    const usedMeanwhile = await cache.get<PhoneCodeDoc>('phoneCodes', codeDocId(code));
+    if (usedMeanwhile) {
+      if (usedMeanwhile.recordId === record._id) return usedMeanwhile.result;
+      throw new AppError('PHONE_CODE_INVALID', 'phone code already used');
+    }
     // again here: an erasure while the code was being exchanged took the consent with it
     if (record.consent?.version !== services.config.termsVersion) throw new AppError('CONSENT_REQUIRED', 'agree to the privacy terms first');
     const key = phoneKey(services.secrets.phoneHashKey, phone);

@@ -93,6 +93,20 @@ describe('an operator\'s import habits', () => {
       expect(fs.readdirSync(temp.dir)).toEqual(['secrets.json']);
     });
 
+    it('keys that cannot be written whole (a full disk) leave no part-written copy of them beside the database', () => {
+      const file = temp.file('secrets.json');
+      const writeFileSync = fs.writeFileSync;
+      // the disk fills as the keys are written: some of them reach the file, then the write fails
+      jest.spyOn(fs, 'writeFileSync').mockImplementation((path, data, options) => {
+        writeFileSync(path, String(data).slice(0, 40), options as fs.WriteFileOptions);
+        throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC' });
+      });
+      expect(() => devSecrets(file, {})).toThrow(/ENOSPC/);
+      jest.restoreAllMocks();
+      // nothing is left that holds part of a key, under any name
+      expect(fs.readdirSync(temp.dir)).toEqual([]);
+    });
+
     it('two imports of the same file at once both finish, the database whole and its keys one set', async () => {
       const db = temp.file('new/mc.db');
       const rows = Array.from({ length: 3000 }, (_, i) => `T${i},139${String(i).padStart(8, '0')},${i % 50}`);

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -79,6 +79,30 @@ describe('points verify on a database this version started', () => {
     expect(existsSync(fresh.db)).toBe(false);
     expect(existsSync(join(fresh.temp.dir, 'secrets.json'))).toBe(false);
   });
+
+  it('a first import stopped part-way (Ctrl-C) leaves the database it started marked: a mark taken off is still reported', async () => {
+    const rows = Array.from({ length: 40_000 }, (_, i) => `A${i},T${i % 500},1000,2026-11-01 10:00:00`);
+    const file = fresh.temp.write('many.csv', `orderId,channelMemberId,amountFen,paidAt\n${rows.join('\n')}\n`);
+    const ledgerRows = () => (existsSync(fresh.db) ? withDb((db) => {
+      const table = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'doc_ledger'").get();
+      return table ? Number(db.prepare('SELECT count(*) FROM doc_ledger').pluck().get()) : 0;
+    }) : 0);
+    // Ctrl-C once the first batch is in, before the last: the import says what stays and exits 130
+    const child = spawn(process.execPath, ['scripts/member-centre.js', '--db', fresh.db, 'import', 'orders', '--channel', 'tmall', '--file', file], { stdio: 'ignore' });
+    let exit: number | null | undefined;
+    const exited = new Promise<void>((resolve) => child.on('exit', (code) => resolve(void (exit = code))));
+    while (exit === undefined && ledgerRows() === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    child.kill('SIGINT');
+    await exited;
+    expect(exit).toBe(130);
+    expect(ledgerRows()).toBeGreaterThan(0);
+    expect(ledgerRows()).toBeLessThan(rows.length);
+    expect(marked()).toBe(true);
+    // one of the accounts its batches wrote, its mark taken off
+    const account = withDb((db) => db.prepare('SELECT id FROM doc_accounts ORDER BY id LIMIT 1').pluck().get() as string);
+    unmark(account);
+    expect((await fresh.cli('points', 'verify')).out.split('\n')).toContain(MISSING.replace('tmall:T1', account));
+  }, 120_000);
 
   it('serve starting a database marks it', async () => {
     const port = await new Promise<number>((resolve) => {

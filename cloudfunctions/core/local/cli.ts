@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { registerIdentityCommands } from '../identity/cli';
 import { registerPointsCommands } from '../points/cli';
 import { registerCodeCommands } from '../codes/cli';
-import { recordWaitingMarked } from '../orders/waiting.store';
+import { recordWaitingMarked, STARTED_WITH } from '../orders/waiting.store';
 import { registerSceneCommands } from '../scenes/cli';
 import { checkPhoneHashKey, recordPhoneHashKey } from '../identity/key-check';
 import type { Clock } from '../runtime/clock';
@@ -196,7 +196,7 @@ function registerConfig({ program }: CliContext): void {
  * command as an empty database instead of as no database. One that wrote anything stays.
  */
 function discardNewDatabase(file: string, withSecrets: boolean): void {
-  if (!existsSync(file) || !holdsNoDocuments(file)) return;
+  if (!existsSync(file) || !holdsNoDocuments(file, STARTED_WITH)) return;
   for (const made of [...databaseFilesOf(file), ...(withSecrets ? [secretsFileOf(file)] : [])]) rmSync(made, { force: true });
 }
 
@@ -333,10 +333,12 @@ export function buildCli({ clock }: { clock?: Clock } = {}): Command {
     try {
       // recorded once the command succeeds: a refused one on a new database leaves none behind
       const keys = await checkPhoneHashKey(services);
+      // a database this run starts holds no account an earlier version left unmarked (see
+      // recordWaitingMarked): marked before the command writes, so a first run that fails or is
+      // stopped part-way leaves it marked too (a refused one still leaves none: see discardNewDatabase)
+      if (starts.database) await recordWaitingMarked(services);
       await fn(services);
       if (keys === 'unrecorded') await recordPhoneHashKey(services);
-      // a database this run started holds no account an earlier version left unmarked (see recordWaitingMarked)
-      if (starts.database) await recordWaitingMarked(services);
     } catch (error) {
       failure = error;
     }

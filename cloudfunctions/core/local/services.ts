@@ -7,6 +7,7 @@ import { stderrLogger, type Logger } from '../runtime/log';
 import { devSecrets, type Secrets } from '../runtime/secrets';
 import type { Services } from '../runtime/services';
 import { holdsNoDocuments, SqliteStore } from '../store/sqlite';
+import { STARTED_WITH } from '../orders/waiting.store';
 import { devPhoneExchanger } from '../identity/phone-exchange';
 
 export const DEFAULT_DB = '.data/member-centre.db';
@@ -39,7 +40,7 @@ export const dataFilesOf = (dbFile: string): string[] => [...databaseFilesOf(dbF
 
 function emptyDatabase(file: string): boolean {
   try {
-    return holdsNoDocuments(file);
+    return holdsNoDocuments(file, STARTED_WITH);
   } catch {
     return false; // unreadable here: taken to hold data, whose keys must not be replaced
   }

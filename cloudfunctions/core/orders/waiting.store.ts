@@ -150,6 +150,9 @@ export async function* waitingOrdersOf(services: Services, accountId: string): A
 /** `settings/waitingMarked`: the accounts that waited before they were listed so have been marked (once per database). */
 const MARKED = 'waitingMarked';
 
+/** The documents a database this version starts is made with, by collection: it holds no data for them. */
+export const STARTED_WITH: Record<string, readonly string[]> = { settings: [MARKED] };
+
 /**
  * Whether every account that waits carries its mark: once the first listing marked those that began
  * to wait before accounts were marked so (until then an account of an earlier version may wait unmarked).

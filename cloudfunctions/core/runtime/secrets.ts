@@ -71,7 +71,13 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): Secrets {
  */
 function createOnce(file: string, text: string): void {
   const aside = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.new`;
-  writeFileSync(aside, text, { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(aside, text, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // one written in part (a full disk) holds part of the keys: not left behind
+    rmSync(aside, { force: true });
+    throw error;
+  }
   try {
     linkSync(aside, file);
   } catch (error) {

@@ -95,8 +95,11 @@ interface Statements {
   remove: Database.Statement;
 }
 
-/** Whether a database file (closed) holds no document in any collection, as one just made does. */
-export function holdsNoDocuments(file: string): boolean {
+/**
+ * Whether a database file (closed) holds no document in any collection, as one just made does.
+ * `ignoring`: documents, by collection, a database is made with (they count as none).
+ */
+export function holdsNoDocuments(file: string, ignoring: Record<string, readonly string[]> = {}): boolean {
   // Read-only, so the database is left byte for byte as it was; a read-only connection to a WAL
   // database leaves behind the -wal and -shm it made, so those that were not there go again (no
   // other connection was open then, or they would have been).
@@ -104,7 +107,10 @@ export function holdsNoDocuments(file: string): boolean {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'doc\\_%' ESCAPE '\\'").pluck().all() as string[];
-    return tables.every((table) => !db.prepare(`SELECT 1 FROM "${table}" LIMIT 1`).get());
+    return tables.every((table) => {
+      const ignored = ignoring[table.slice('doc_'.length)] ?? [];
+      return !db.prepare(`SELECT 1 FROM "${table}"${ignored.length ? ` WHERE id NOT IN (${ignored.map(() => '?').join(', ')})` : ''} LIMIT 1`).get(...ignored);
+    });
   } finally {
     db.close();
     for (const journal of journals) if (existsSync(journal) && (!journal.endsWith('-wal') || statSync(journal).size === 0)) rmSync(journal, { force: true });

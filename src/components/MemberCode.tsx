@@ -30,6 +30,14 @@ function enlargedLength(win: WindowSize): number {
 /** The card's inner width: the page and the card each pad 32 of the 750 design units a side. */
 const cardWidth = (win: WindowSize) => (win.width * (750 - 4 * 32)) / 750
 
+/**
+ * The narrowest bar the card draws, in CSS px (0.5: about 0.08 mm, 3 mil, on a phone's screen, the
+ * finest element a till's handheld imager is rated to read), and never under one device pixel.
+ * The digits' 352 modules take 352 px at a pixel ratio of 1, wider than the card on any phone
+ * 320 to 414 px wide: there the card offers the enlarged code, which has the screen's height.
+ */
+const MIN_MODULE_PX = 0.5
+
 interface WindowSize {
   width: number
   height: number
@@ -138,6 +146,7 @@ export default function MemberCode() {
   const win = useMemo(() => windowSize(), [images, enlarged])
   const modules = images?.bar.modules ?? 1
   const barWidth = crispWidth(cardWidth(win), modules, win.pixelRatio)
+  const barFits = barWidth <= cardWidth(win) && barWidth / modules >= MIN_MODULE_PX
   const length = crispWidth(enlargedLength(win), modules, win.pixelRatio)
 
   if (state.status === 'loading') return <LoadingView text="正在生成会员码…" compact />
@@ -151,12 +160,16 @@ export default function MemberCode() {
   return (
     <View className="member-code">
       {/* the buttons say what a tap does: an image alone names a button only by what it shows */}
-      <View className="member-code__bar" {...BUTTON} aria-label="放大会员条形码" onClick={() => setEnlarged(true)}>
-        <Image className="member-code__bar-image" style={{ width: `${barWidth}px` }} src={images!.bar.src} mode="scaleToFill" {...imageLabel('会员条形码')} />
+      <View className="member-code__bar" {...BUTTON} aria-label={barFits ? '放大会员条形码' : '显示会员条形码'} onClick={() => setEnlarged(true)}>
+        {barFits ? (
+          <Image className="member-code__bar-image" style={{ width: `${barWidth}px` }} src={images!.bar.src} mode="scaleToFill" {...imageLabel('会员条形码')} />
+        ) : (
+          <Text className="member-code__bar-more">点击显示条形码</Text>
+        )}
       </View>
       <Image className="member-code__qr" src={images!.qr.src} mode="aspectFit" {...imageLabel('会员二维码')} />
       <Text className="member-code__hint mc-keep-words">结账时向店员出示，积分自动累积</Text>
-      <Text className="member-code__timer mc-keep-words">动态码 · {seconds} 秒后自动刷新 · 点击条形码放大</Text>
+      <Text className="member-code__timer mc-keep-words">动态码 · {seconds} 秒后自动刷新{barFits ? ' · 点击条形码放大' : ''}</Text>
       {enlarged && (
         <View className="member-code__overlay" {...BUTTON} aria-label="关闭放大的会员条形码" onClick={() => setEnlarged(false)}>
           {/* the hint turns with the code, beside it: under the code's end it covered the last bars and the quiet zone a till needs */}

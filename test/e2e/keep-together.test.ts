@@ -11,13 +11,21 @@ import { launchBrowser, startRuntime, visible } from './browser';
  * a channel's hint (关联, 积分) are never split over two lines. Chinese breaks between any two
  * characters, so 再输错 1 could end a line with 次 starting the next, and 即可关 end one with 联
  * alone below it; a message could end a line with 2026 and start the next with 年12月8日 20:27,
- * which reads as two numbers rather than one time.
+ * which reads as two numbers rather than one time. The join steps keep their words and names whole
+ * (会员身份, 积分, 「删除我的数据」, 《小程序隐私保护指引》, （版本 2026-11-01）), and what a member owes
+ * (待抵扣 1,234,567 积分) and the notice of updated terms break only between their phrases (修改 was
+ * split at 375 px).
  */
 jest.setTimeout(300_000);
 
 const CARD_HOLDER = 'dev_keep_card';
 const ORDER_BUYER = 'dev_keep_order';
 const NEW_MEMBER = 'dev_keep_new';
+/** Owes points (a negative store balance brought in): the card's and 积分's notes of what is owed. */
+const OWER = 'dev_keep_owes';
+const VISITOR = 'dev_keep_visitor';
+/** Agreed to terms the brand has since updated: the 会员隐私条款已更新 notice. */
+const RENEWING = 'dev_keep_renewing';
 /** Locks a store card with wrong digits; scanned a code another consumer had used, and one of their own before. */
 const LOCKER = 'dev_wrap';
 let runtime: Awaited<ReturnType<typeof startRuntime>>;
@@ -32,6 +40,11 @@ beforeAll(async () => {
   await importMembers(services, 'offline', [{ channelMemberId: 'VIP_KEEP', phone: '13800008888', points: 300, growth: 300, name: '周女士', storeId: 'SH001' }]);
   await boundConsumer(services, CARD_HOLDER, '13711118888');
   await boundConsumer(services, NEW_MEMBER, '13711119999');
+  await importMembers(services, 'offline', [{ channelMemberId: 'VIP_OWES', phone: '13800007777', points: -1234567, growth: 300, name: '孙先生', storeId: 'SH001' }]);
+  await boundConsumer(services, OWER, '13800007777');
+  await boundConsumer(services, RENEWING, '13711112222');
+  const renewing = (await services.dump('records')).find((doc) => (doc.identifiers as { value: string }[]).some((i) => i.value === RENEWING))!;
+  await services.store.transaction((tx) => tx.set('records', { ...renewing, consent: { version: '2000-01-01', at: '2026-01-01T00:00:00.000Z' } }));
   // the buyer's Tmall order, bound once before: binding it again shows when, and its points
   await boundConsumer(services, ORDER_BUYER, '13711110000');
   await importMembers(services, 'tmall', [{ channelMemberId: 'T_KEEP', phone: '13711110000' }]);
@@ -171,6 +184,63 @@ describe('phrases stay whole on a phone', () => {
     await visible(page, '登记手机号后四位');
     const desc = (await page.locator('.card-link__desc').filter({ visible: true }).first().textContent())!;
     expect({ [desc]: await linesOf(page, desc, PHRASE, WIDTHS) }).toEqual({ [desc]: unbroken(phrases(desc)) });
+    await page.context().close();
+  });
+});
+
+describe('the join steps and what is owed', () => {
+  /** Words and names that read as one, in the join steps' texts. */
+  const WORDS = /「[^」]+」|《[^》]+》|（版本[^）]*）|积分|会员|等级|身份|手机号/;
+  /** For each text, the words split over two lines, and at which widths. */
+  const whole = async (page: Page, texts: string[]) => {
+    const split: Record<string, string[]> = {};
+    for (const text of texts) {
+      const words = text.match(new RegExp(WORDS.source, 'g'))!;
+      const lines = await linesOf(page, text, WORDS, WIDTHS);
+      split[text] = WIDTHS.flatMap((w) => (lines[w]!.length === words.length ? words.filter((_, i) => lines[w]![i] !== 1).map((word) => `${word} at ${w}`) : [`${lines[w]} at ${w}`]));
+    }
+    expect(split).toEqual(Object.fromEntries(texts.map((text) => [text, []])));
+  };
+
+  it('the terms step and the phone step keep their words and names whole', async () => {
+    const page = await phone(VISITOR);
+    await page.goto(`${runtime.base}/#/packages/join/index`);
+    await visible(page, '同意并继续');
+    const items = await page.locator('.join-terms__item').filter({ visible: true }).allTextContents();
+    const check = (await page.locator('.join-check__text').filter({ visible: true }).first().textContent())!;
+    expect(items.length).toBe(3);
+    await whole(page, [...items, check]);
+    await page.setViewportSize({ width: 320, height: 640 });
+    await page.locator('.join-check').click();
+    await page.locator('taro-button-core', { hasText: '同意并继续' }).filter({ visible: true }).first().click();
+    await visible(page, '验证并绑定');
+    const desc = (await page.locator('.join-step__desc').filter({ visible: true }).first().textContent())!;
+    const privacy = (await page.locator('.join-privacy').filter({ visible: true }).first().textContent())!;
+    await whole(page, [desc, privacy]);
+    await page.context().close();
+  });
+
+  it('the notice of updated terms breaks only between its phrases', async () => {
+    const page = await phone(RENEWING);
+    await page.goto(runtime.base);
+    await visible(page, '查看并同意');
+    const desc = (await page.locator('.terms-updated__desc').filter({ visible: true }).first().textContent())!;
+    expect({ [desc]: await linesOf(page, desc, PHRASE, WIDTHS) }).toEqual({ [desc]: unbroken(phrases(desc)) });
+    await page.context().close();
+  });
+
+  it('what a member owes breaks only between its phrases, on the card and on 积分', async () => {
+    const page = await phone(OWER);
+    await page.goto(runtime.base);
+    await visible(page, '待抵扣');
+    const card = (await page.locator('.member-card__note').filter({ visible: true }).first().textContent())!;
+    const lines: Record<string, Record<number, number[]>> = { [card]: await linesOf(page, card, PHRASE, WIDTHS) };
+    await page.setViewportSize({ width: 320, height: 640 });
+    await page.goto(`${runtime.base}/#/pages/points/index`);
+    await visible(page, '积分待抵扣');
+    const notice = (await page.locator('.points-notice--owed').filter({ visible: true }).first().textContent())!;
+    lines[notice] = await linesOf(page, notice, PHRASE, WIDTHS);
+    expect(lines).toEqual({ [card]: unbroken(phrases(card)), [notice]: unbroken(phrases(notice)) });
     await page.context().close();
   });
 });

@@ -68,7 +68,7 @@ function PrivacyNotice() {
   const open = () => Taro.openPrivacyContract({ fail: () => void Taro.showToast({ title: '暂时无法打开隐私保护指引，请稍后再试', icon: 'none' }) })
   // the link beside the words, not inside a text (WeChat fires no tap on a text inside a text before 2.30.3)
   return (
-    <View className="join-privacy">
+    <View className="join-privacy mc-keep-words">
       <Text>绑定即表示您已阅读并同意</Text>
       {canOpen ? (
         <Text className="join-link" {...BUTTON} onClick={open}>
@@ -114,7 +114,7 @@ export default function PhoneStep(props: Props) {
   return (
     <View className="join-step">
       <Text className="join-step__title">绑定手机号</Text>
-      <Text className="join-step__desc">用于识别您在天猫、门店的会员身份，把积分和等级合并到一起。页面只显示掩码后的号码。</Text>
+      <Text className="join-step__desc mc-keep-words">用于识别您在天猫、门店的会员身份，把积分和等级合并到一起。页面只显示掩码后的号码。</Text>
       <PrivacyNotice />
       {process.env.TARO_ENV === 'weapp' ? <WechatPhoneButton {...props} /> : <DevPhoneForm busy={props.busy} onCode={props.onCode} />}
       {props.error && (

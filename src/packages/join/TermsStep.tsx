@@ -28,7 +28,7 @@ export default function TermsStep({ version, busy, error, onAgree, renewing = fa
       <Text className="join-step__desc">{renewing ? '请阅读更新后的要点，同意后继续使用会员服务：' : '加入会员前，请阅读以下要点：'}</Text>
       <View className="join-terms">
         {POINTS.map((p) => (
-          <Text className="join-terms__item" key={p}>
+          <Text className="join-terms__item mc-keep-words" key={p}>
             {p}
           </Text>
         ))}
@@ -37,7 +37,7 @@ export default function TermsStep({ version, busy, error, onAgree, renewing = fa
         <View className={`join-check__box ${checked ? 'join-check__box--on' : ''}`} {...DECORATIVE}>{checked ? '✓' : ''}</View>
         {/* the link beside the words, not inside a text: WeChat fires no tap on a text inside a text
             before base library 2.30.3, nor ever on Mac, and the tap would tick the box instead */}
-        <View className="join-check__text">
+        <View className="join-check__text mc-keep-words">
           <Text>我已阅读并同意</Text>
           <Text
             className="join-link"
@@ -49,7 +49,7 @@ export default function TermsStep({ version, busy, error, onAgree, renewing = fa
           >
             《会员隐私条款》
           </Text>
-          <Text>（版本 {version}）</Text>
+          <Text className="join-check__version">（版本 {version}）</Text>
         </View>
       </View>
       {error && <Text className="join-error" {...liveRegion('alert')}>{error}</Text>}

@@ -35,7 +35,7 @@ export default function MemberCard({ profile, points, onRetryPoints }: Props) {
       )}
       {/* points owed (a refund taken back, a negative store balance) show once, as what is owed, not also as a negative balance */}
       {summary && <Text className="member-card__points">{formatPoints(spendablePoints(summary.available))}</Text>}
-      {summary && pointsOwed(summary.available) > 0 && <Text className="member-card__note">待抵扣 {formatPoints(pointsOwed(summary.available))} 积分，将从之后获得的积分中扣除</Text>}
+      {summary && pointsOwed(summary.available) > 0 && <Text className="member-card__note mc-keep-words">{`待抵扣 ${formatPoints(pointsOwed(summary.available))}\u00a0积分，将从之后获得的积分中扣除`}</Text>}
 
       {summary && (
         <View className="member-card__progress">

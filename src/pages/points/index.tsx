@@ -41,7 +41,7 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
       )}
       {pointsOwed(summary.available) > 0 && (
         <View className="points-notice points-notice--owed" {...roleOf('note')}>
-          <Text className="points-notice__text mc-keep-words">有 {formatPoints(pointsOwed(summary.available))} 积分待抵扣，将从之后获得的积分中扣除</Text>
+          <Text className="points-notice__text mc-keep-words">{`有 ${formatPoints(pointsOwed(summary.available))}\u00a0积分待抵扣，将从之后获得的积分中扣除`}</Text>
         </View>
       )}
     </View>

@@ -369,6 +369,38 @@ describe('会员 home', () => {
     }
   })
 
+  it('draws the 54 digits on the card only at whole device pixels and 0.5 px a bar at least: at a pixel ratio of 1 it offers the enlarged code', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    const modules = barcodeImage(BARCODE).modules
+    // a 320 px phone: 265 px inside the card, less than the 352 modules at one device pixel each
+    const lowDensity = jest.spyOn(Taro, 'getWindowInfo').mockReturnValue({ windowWidth: 320, windowHeight: 504, pixelRatio: 1 } as ReturnType<typeof Taro.getWindowInfo>)
+    try {
+      render(<MemberPage />)
+      const offer = await screen.findByText('点击显示条形码')
+      expect(screen.queryByAltText('会员条形码')).toBeNull()
+      expect(screen.getByText(/秒后自动刷新/).textContent).not.toMatch(/点击条形码放大/)
+      fireEvent.click(offer)
+      // sideways, the window's height: one pixel a module fits
+      const large = await screen.findByAltText('放大的会员条形码')
+      expect(parseFloat(large.style.width)).toBe(modules)
+    } finally {
+      lowDensity.mockRestore()
+    }
+  })
+
+  it('draws the 54 digits on a 320 px card at a pixel ratio of 2, one device pixel a bar', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    const small = jest.spyOn(Taro, 'getWindowInfo').mockReturnValue({ windowWidth: 320, windowHeight: 504, pixelRatio: 2 } as ReturnType<typeof Taro.getWindowInfo>)
+    try {
+      render(<MemberPage />)
+      const bar = await screen.findByAltText('会员条形码')
+      expect(parseFloat(bar.style.width)).toBe(barcodeImage(BARCODE).modules / 2)
+      expect(parseFloat(bar.style.width)).toBeLessThanOrEqual((320 * 622) / 750)
+    } finally {
+      small.mockRestore()
+    }
+  })
+
   it('routes the code the app was opened with to the landing page', async () => {
     setPendingEntry({ scene: 'g=G001' })
     mockApi({ 'member.login': VISITOR })

@@ -1,4 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
+import { findWechatRecord } from '../../cloudfunctions/core/identity/lookup';
 import { makeBatch } from '../codes/support';
 import { boundConsumer } from '../support/members';
 import { launchBrowser, startRuntime, visible } from './browser';
@@ -22,6 +23,8 @@ import { launchBrowser, startRuntime, visible } from './browser';
 jest.setTimeout(120_000);
 
 const MEMBER = 'dev_tap_member';
+/** A member whose consent is to an earlier version of the terms: their card shows TermsUpdated's small button. */
+const OUTDATED = 'dev_tap_outdated';
 let runtime: Awaited<ReturnType<typeof startRuntime>>;
 let browser: Browser;
 let usedUrl: string;
@@ -29,6 +32,10 @@ let usedUrl: string;
 beforeAll(async () => {
   runtime = await startRuntime();
   await boundConsumer(runtime.services, MEMBER, '13711115555');
+  await boundConsumer(runtime.services, OUTDATED, '13711116666');
+  const { store } = runtime.services;
+  const outdated = (await findWechatRecord(store.get.bind(store), OUTDATED))!;
+  await store.transaction((tx) => tx.set('records', { ...outdated, consent: { ...outdated.consent!, version: 'earlier' } }));
   usedUrl = (await makeBatch(runtime.services, { count: 1 })).urls[0]!;
   browser = await launchBrowser();
 });
@@ -92,6 +99,14 @@ describe.each<[number, number, Sizing]>([
     });
     small.phone = await smallTargets(page);
     expect(small).toEqual({ home: [], terms: [], phone: [] });
+    await page.context().close();
+  });
+
+  it('a member whose consent is to earlier terms: 查看并同意 above their card (NutUI\'s small button, 28 px)', async () => {
+    const page = await phone(width, height, OUTDATED);
+    await page.goto(runtime.base);
+    await visible(page, '查看并同意');
+    expect(await smallTargets(page)).toEqual([]);
     await page.context().close();
   });
 

@@ -71,6 +71,12 @@ describe('a link request answered meanwhile by another join', () => {
     await expectAnswered();
   });
 
+  it('refusing one answered meanwhile tells its caller why in the error\'s details (linked_already), as a card held tells card_held', async () => {
+    const { memberId } = await twoRequests();
+    await mergeMembers(s, memberId, await memberOfRecord('offline:C200'));
+    await expect(refuseLinkRequest(s, await requestOf('C200'), null)).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'linked_already' } });
+  });
+
   it('a re-import gave the card the consumer\'s phone', async () => {
     await twoRequests();
     await importMembers(s, 'offline', [{ channelMemberId: 'C200', name: '王芳', phone: PHONE, points: '300' }]);

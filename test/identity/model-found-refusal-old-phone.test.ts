@@ -16,11 +16,11 @@ import { phoneKey } from '../../cloudfunctions/core/identity/normalize';
 import { recordRefusedJoins } from '../../cloudfunctions/core/identity/refused-joins';
 import { listConflicts } from '../../cloudfunctions/core/identity/operator';
 import { loadConfig } from '../../cloudfunctions/core/runtime/config';
-import { boundConsumer, importMembers } from '../support/members';
+import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { MODEL_PHONES, MODEL_START, MODEL_USERS } from '../support/model-scenarios';
 import { openTestServices, type TestServices } from '../support/services';
 
-const [OTHER, , , U] = MODEL_USERS;
+const [OTHER, X, , U] = MODEL_USERS;
 const [P1, P2, P3] = MODEL_PHONES;
 
 describe('a refused phone binding whose other side changed phone', () => {
@@ -49,5 +49,23 @@ describe('a refused phone binding whose other side changed phone', () => {
     expect((await listConflicts(s, 100)).conflicts).toEqual([]);
     const docs = (await s.dump('conflicts')) as ConflictDoc[];
     expect(docs.flatMap((doc) => refusalsOf(doc))).toEqual([]);
+  });
+
+  it('is no longer listed once the record it was refused against sets the phone aside (its card linked by another consumer)', async () => {
+    const s = services;
+    // the consumer (P1) was refused P2 against store card C1, which carries P2
+    await boundConsumer(s, U, P1);
+    await importMembers(s, 'offline', [{ channelMemberId: 'C1', phone: P2 }]);
+    const asker = (await findWechatRecord(s.store.get.bind(s.store), U))!._id;
+    await recordRefusedJoins(s, [{ type: 'phone', value: phoneKey(s.secrets.phoneHashKey, P2), askedBy: asker, other: 'offline:C1', reason: 'limit', limitType: 'offline' }]);
+    expect((await listConflicts(s, 100)).conflicts).toHaveLength(1);
+    s.clock.advance(1000);
+
+    // another consumer (P3) links C1 by P2's last four digits: the card's old phone no longer decides
+    // whom it belongs to (set aside on it), so binding P2 would join no one: the refusal is gone
+    await boundConsumer(s, X, P3);
+    expect(await memberOk(s, X, { action: 'linkOffline', cardNo: 'C1', last4: P2.slice(-4) })).toMatchObject({ status: 'linked' });
+    expect((await listConflicts(s, 100)).conflicts).toEqual([]);
+    expect(((await s.dump('conflicts')) as ConflictDoc[]).flatMap((doc) => refusalsOf(doc))).toEqual([]);
   });
 });

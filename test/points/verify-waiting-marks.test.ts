@@ -118,6 +118,23 @@ describe('points verify and the marks of orders waiting', () => {
     ]);
   });
 
+  it('half a mark (a channel without its time, a time without its channel) is reported, on a database not marked yet too', async () => {
+    const { waiting } = await brand();
+    forgetMarking();
+    const half = (id: string, field: 'waitingChannel' | 'waitingSince', value: string) => withDb((db) => db.prepare(
+      `UPDATE doc_accounts SET body = json_set(json_remove(body, '$.waitingChannel', '$.waitingSince'), '$.${field}', ?), f_waitingChannel = ?, f_waitingSince = ? WHERE id = ?`,
+    ).run(value, field === 'waitingChannel' ? value : null, field === 'waitingSince' ? value : null, id));
+    const since = '2026-11-23T02:00:00.000Z';
+    half('tmall:T1', 'waitingChannel', 'tmall');
+    half(waiting[0]!, 'waitingSince', since);
+    half('tmall:T2', 'waitingSince', since);
+    expect((await problems()).sort()).toEqual([
+      `waiting ${waiting[0]!}: waits for its buyer, marked waitingChannel undefined and waitingSince ${since}, where its channel is jd and waitingSince a time`,
+      'waiting tmall:T1: waits for its buyer, marked waitingChannel tmall and waitingSince undefined, where its channel is tmall and waitingSince a time',
+      expect.stringMatching(/^waiting tmall:T2: marked waitingChannel undefined, but waits for no buyer/),
+    ]);
+  });
+
   it('property: whatever identity and orders did, verify finds no mark differences, and finds exactly the marks then taken off', async () => {
     type Op =
       | { kind: 'members'; channel: 'tmall' | 'jd'; id: string; phone?: string }

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { barcodeImage } from '../../src/lib/barcode';
-import { boundConsumer, importMembers, memberOk } from '../support/members';
+import { boundConsumer, consentedToEarlierTerms, importMembers, memberOk } from '../support/members';
 import { launchBrowser, startRuntime, visible } from './browser';
 
 /**
@@ -25,10 +25,7 @@ beforeAll(async () => {
   await importMembers(services, 'offline', [{ channelMemberId: 'VIP_FIT', phone: '13800006666', points: 1234567, growth: 1234567, name: '赵女士', storeId: 'SH001' }]);
   await boundConsumer(services, BIG, '13800006666');
   // a member whose consent is to terms the brand has since updated: the 会员隐私条款已更新 banner
-  await boundConsumer(services, RENEWING, '13711113333');
-  const record = (await services.dump('records')).find((doc) => (doc.identifiers as { value: string }[]).some((i) => i.value === RENEWING));
-  if (!record) throw new Error('no record for the renewing member');
-  await services.store.transaction((tx) => tx.set('records', { ...record, consent: { version: '2000-01-01', at: '2026-01-01T00:00:00.000Z' } }));
+  await consentedToEarlierTerms(services, RENEWING, '13711113333');
   browser = await launchBrowser();
 });
 

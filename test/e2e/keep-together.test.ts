@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { addCampaign } from '../../cloudfunctions/core/scenes/places.store';
 import { bindOrder } from '../../cloudfunctions/core/scenes/bind-order';
 import { importOrders, makeBatch, redeem } from '../codes/support';
-import { boundConsumer, importMembers } from '../support/members';
+import { boundConsumer, consentedToEarlierTerms, importMembers } from '../support/members';
 import { launchBrowser, startRuntime, visible } from './browser';
 
 /**
@@ -42,9 +42,7 @@ beforeAll(async () => {
   await boundConsumer(services, NEW_MEMBER, '13711119999');
   await importMembers(services, 'offline', [{ channelMemberId: 'VIP_OWES', phone: '13800007777', points: -1234567, growth: 300, name: '孙先生', storeId: 'SH001' }]);
   await boundConsumer(services, OWER, '13800007777');
-  await boundConsumer(services, RENEWING, '13711112222');
-  const renewing = (await services.dump('records')).find((doc) => (doc.identifiers as { value: string }[]).some((i) => i.value === RENEWING))!;
-  await services.store.transaction((tx) => tx.set('records', { ...renewing, consent: { version: '2000-01-01', at: '2026-01-01T00:00:00.000Z' } }));
+  await consentedToEarlierTerms(services, RENEWING, '13711112222');
   // the buyer's Tmall order, bound once before: binding it again shows when, and its points
   await boundConsumer(services, ORDER_BUYER, '13711110000');
   await importMembers(services, 'tmall', [{ channelMemberId: 'T_KEEP', phone: '13711110000' }]);

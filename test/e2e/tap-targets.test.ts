@@ -1,7 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
-import { findWechatRecord } from '../../cloudfunctions/core/identity/lookup';
 import { makeBatch } from '../codes/support';
-import { boundConsumer } from '../support/members';
+import { boundConsumer, consentedToEarlierTerms } from '../support/members';
 import { launchBrowser, startRuntime, visible } from './browser';
 
 /**
@@ -32,10 +31,7 @@ let usedUrl: string;
 beforeAll(async () => {
   runtime = await startRuntime();
   await boundConsumer(runtime.services, MEMBER, '13711115555');
-  await boundConsumer(runtime.services, OUTDATED, '13711116666');
-  const { store } = runtime.services;
-  const outdated = (await findWechatRecord(store.get.bind(store), OUTDATED))!;
-  await store.transaction((tx) => tx.set('records', { ...outdated, consent: { ...outdated.consent!, version: 'earlier' } }));
+  await consentedToEarlierTerms(runtime.services, OUTDATED, '13711116666');
   usedUrl = (await makeBatch(runtime.services, { count: 1 })).urls[0]!;
   browser = await launchBrowser();
 });

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { memberFunction } from '../../cloudfunctions/core/functions/member';
 import { importMembersFile } from '../../cloudfunctions/core/identity/import';
 import type { ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
+import { findWechatRecord } from '../../cloudfunctions/core/identity/lookup';
 import { exportMembers, listConflicts, type ExportLine } from '../../cloudfunctions/core/identity/operator';
 import { invoke } from '../../cloudfunctions/core/runtime/handler';
 import type { Services } from '../../cloudfunctions/core/runtime/services';
@@ -24,6 +25,15 @@ export async function boundConsumer(services: Services, openid: string, phone: s
   const { termsVersion } = await memberOk<{ termsVersion: string }>(services, openid, { action: 'login' });
   await memberOk(services, openid, { action: 'consent', version: termsVersion });
   return memberOk(services, openid, { action: 'bindPhone', code: `dev:${phone}:${services.clock.now()}` });
+}
+
+/** A bound consumer whose consent is to terms the brand has since updated (the 会员隐私条款已更新 notice and its 查看并同意). */
+export async function consentedToEarlierTerms(services: Services, openid: string, phone: string): Promise<void> {
+  await boundConsumer(services, openid, phone);
+  const { store } = services;
+  const record = await findWechatRecord(store.get.bind(store), openid);
+  if (!record?.consent) throw new Error(`no consent recorded for ${openid}`);
+  await store.transaction((tx) => tx.set('records', { ...record, consent: { ...record.consent!, version: '2000-01-01' } }));
 }
 
 const files = tempDir('mc-files-');

@@ -182,6 +182,14 @@ describe('unmerging in any order (property)', () => {
         valuesOf.set(i.value, new Set([...(valuesOf.get(i.value) ?? []), ...own]));
       }
     }
+    // ... or since the members its records sit in hold different ones (§5: a link that would join two
+    // members holding different values of a limited type is not merged), e.g. the card's unionid beside
+    // the consumer's member's Tmall record's other unionid
+    const valuesOfRecord = (r: RecordDoc) => r.identifiers.filter((v) => ['phone', 'unionid'].includes(v.type) && !r.ignored?.includes(`${v.type}:${v.value}`)).map((v) => `${v.type}:${v.value}`);
+    for (const [link, members] of byLink) {
+      const held = records.filter((r) => members.has(holder.get(r._id)!)).flatMap(valuesOfRecord);
+      valuesOf.set(link, new Set([...valuesOf.get(link)!, ...held]));
+    }
     const clash = (link: string) => ['phone', 'unionid'].some((type) => [...valuesOf.get(link)!].filter((v) => v.startsWith(`${type}:`)).length > 1);
     // (known, not resolved here: a second unmerge after the first one's kept-apart records met a card
     // link may still leave it split; the links are checked up to the first unmerge)

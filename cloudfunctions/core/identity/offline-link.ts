@@ -90,13 +90,23 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     if (!hasPhone(wechat)) throw new AppError('NOT_BOUND', 'bind a phone first');
     const triesId = consumerTriesId(services, caller.openid);
     const mine = recentOf(await cache.get<AttemptsDoc>('linkAttempts', triesId));
+    // the same wrong digits sent again by the same consumer (a double tap, the page or WeChat retrying
+    // a call whose answer was lost) are one try: they tell nothing new, so they are answered as the
+    // first time and counted once, the card's lock and the consumer's limit included
+    const guess = last4 === undefined ? null : guessOf(services, triesId, last4);
+    const repeated = (attempts: AttemptsDoc | null, card: RecordDoc | null) =>
+      !!guess && recentOf(attempts).length > 0 && attempts?.lastGuess === guess && !!card?.phoneMasked && card.phoneMasked.slice(-4) !== last4;
     if (mine.length >= consumerMaxTries) {
-      // sent again (the answer lost, the page retried): a card they hold, or what they asked before,
-      // answers as the first time, telling nothing new and counting as no try; a card they hold first,
-      // as below the limit (a request for it may still wait: an operator joined them meanwhile)
-      if ((await cache.get<RecordDoc>('records', cardId))?.memberId === memberId) return { status: 'linked' as const, memberId };
+      // sent again (the answer lost, the page retried): a card they hold, what they asked before, or
+      // the wrong digits they sent last, answers as the first time, telling nothing new and counting
+      // as no try; a card they hold first, as below the limit (a request for it may still wait: an
+      // operator joined them meanwhile)
+      const card = await cache.get<RecordDoc>('records', cardId);
+      if (card?.memberId === memberId) return { status: 'linked' as const, memberId };
       const asked = await tx.get<LinkRequestDoc>('linkRequests', `${cardId}>${wechat._id}`);
       if (asked?.status === 'pending') return { status: 'pending' as const, memberId };
+      const attempts = await cache.get<AttemptsDoc>('linkAttempts', cardId);
+      if (repeated(attempts, card)) return { status: 'mismatch' as const, memberId, failures: recentOf(attempts) };
       const until = lockedUntil(mine, consumerMaxTries);
       throw new AppError('RATE_LIMITED', `too many wrong tries from this account; try again after ${until}`, { until });
     }
@@ -122,13 +132,7 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     // a card they hold answers so before its lock: others' wrong digits may have locked it since,
     // and its holder's page sending the link again is told nothing new (nor counted a try)
     if (card?.memberId === memberId) return { status: 'linked' as const, memberId };
-    // the same wrong digits sent again by the same consumer (a double tap, the page or WeChat retrying
-    // a call whose answer was lost) are one try: they tell nothing new, so they are answered as the
-    // first time and counted once, the card's lock included
-    const guess = last4 === undefined ? null : guessOf(services, triesId, last4);
-    if (guess && recent.length > 0 && attempts?.lastGuess === guess && card?.phoneMasked && card.phoneMasked.slice(-4) !== last4) {
-      return { status: 'mismatch' as const, memberId, failures: recent };
-    }
+    if (repeated(attempts, card)) return { status: 'mismatch' as const, memberId, failures: recent };
     if (recent.length >= maxTries) return counted({ status: 'locked' as const, until: lockedUntil(recent, maxTries) });
     if (!card) return counted({ status: 'unknown' as const, memberId });
 

@@ -372,6 +372,19 @@ describe('member actions', () => {
       expect(await send('2222')).toMatchObject({ ok: false, error: { code: 'LOCKED' } });
     });
 
+    it('the consumer\'s tenth try, wrong digits, sent again answers as it did: a lost answer retried is not told RATE_LIMITED', async () => {
+      await importMembers(services, 'offline', [{ channelMemberId: 'C101', phone: '13011115551' }]);
+      const send = (cardNo: string, last4: string) => member(services, 'u1', { action: 'linkOffline', cardNo, last4 });
+      for (let i = 0; i < 4; i++) await send('C100', `000${i}`);
+      for (let i = 0; i < 5; i++) await send('C101', `000${i}`);
+      const tenth = await send('C100', '1111');
+      expect(tenth).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH', details: { triesLeft: 0, until: expect.any(String) } } });
+      expect(await send('C100', '1111')).toEqual(tenth);
+      // other digits, or the card's right ones, are refused as before
+      expect(await send('C100', '1112')).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      expect(await send('C100', '2222')).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    });
+
     it('a right try clears the card\'s wrong ones: its holder\'s fumbles do not lock the next consumer out at their first try', async () => {
       for (let i = 0; i < 4; i++) await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: `000${i}` });
       expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });

@@ -14,7 +14,9 @@ import { launchBrowser, startRuntime, visible } from './browser';
  * which reads as two numbers rather than one time. The join steps keep their words and names whole
  * (会员身份, 积分, 「删除我的数据」, 《小程序隐私保护指引》, （版本 2026-11-01）), and what a member owes
  * (待抵扣 1,234,567 积分) and the notice of updated terms break only between their phrases (修改 was
- * split at 375 px).
+ * split at 375 px). With text zoomed, as WeChat's larger font sizes zoom it, the count and its 次
+ * are split where only their no-break spaces keep them (at 150%, from 322 px wide; at the default
+ * size they never fall at a line's end).
  */
 jest.setTimeout(300_000);
 
@@ -28,6 +30,8 @@ const VISITOR = 'dev_keep_visitor';
 const RENEWING = 'dev_keep_renewing';
 /** Locks a store card with wrong digits; scanned a code another consumer had used, and one of their own before. */
 const LOCKER = 'dev_wrap';
+/** Tries wrong digits on a card of their own, with text zoomed. */
+const ZOOMER = 'dev_keep_zoom';
 let runtime: Awaited<ReturnType<typeof startRuntime>>;
 let browser: Browser;
 let scannedUrl: string;
@@ -39,6 +43,8 @@ beforeAll(async () => {
   const { services } = runtime;
   await importMembers(services, 'offline', [{ channelMemberId: 'VIP_KEEP', phone: '13800008888', points: 300, growth: 300, name: '周女士', storeId: 'SH001' }]);
   await boundConsumer(services, CARD_HOLDER, '13711118888');
+  await importMembers(services, 'offline', [{ channelMemberId: 'VIP_ZOOM', phone: '13800006666', points: 300, growth: 300, name: '吴女士', storeId: 'SH001' }]);
+  await boundConsumer(services, ZOOMER, '13711115555');
   await boundConsumer(services, NEW_MEMBER, '13711119999');
   await importMembers(services, 'offline', [{ channelMemberId: 'VIP_OWES', phone: '13800007777', points: -1234567, growth: 300, name: '孙先生', storeId: 'SH001' }]);
   await boundConsumer(services, OWER, '13800007777');
@@ -74,12 +80,25 @@ afterAll(async () => {
  * For each width, the lines each match of `pattern` takes in the first shown element whose text
  * holds `around` (1: unbroken; -1: no such text or no match).
  */
-async function linesOf(page: Page, around: string, pattern: RegExp, widths: number[]): Promise<Record<number, number[]>> {
+async function linesOf(page: Page, around: string, pattern: RegExp, widths: number[], textZoom = 1): Promise<Record<number, number[]>> {
   const lines: Record<number, number[]> = {};
   for (const width of widths) {
     await page.setViewportSize({ width, height: 640 });
     // a string, not a function: the test's compiler would name helpers the page does not have
     lines[width] = await page.evaluate(`(() => {
+      // text zoomed as WeChat's larger font sizes zoom it (Android's WebView textZoom): every font
+      // size times the zoom, the layout's widths as they were; from the page's own sizes at this
+      // width (its rem follow the width), all read before any is set, so none is zoomed twice
+      const zoom = ${textZoom};
+      if (zoom !== 1) {
+        const all = Array.from(document.querySelectorAll('body *'));
+        for (const e of all) {
+          if (e.dataset.mcFontSize === undefined) e.dataset.mcFontSize = e.style.fontSize;
+          e.style.fontSize = e.dataset.mcFontSize;
+        }
+        const sizes = all.map((e) => parseFloat(getComputedStyle(e).fontSize));
+        all.forEach((e, i) => { e.style.fontSize = (sizes[i] * zoom) + 'px'; });
+      }
       // the innermost shown element holding it: its text may be several nodes (JSX's {…} parts)
       const holders = Array.from(document.querySelectorAll('body *'))
         .filter((e) => e.offsetParent && (e.textContent || '').includes(${JSON.stringify(around)}))
@@ -115,6 +134,8 @@ async function phone(openid: string): Promise<Page> {
 }
 
 const COUNT = /\d+\s次/;
+/** WeChat's larger font sizes, as the text's zoom (the size a step up from the default, and more). */
+const TEXT_ZOOMS = [1.125, 1.25, 1.375, 1.5, 1.75, 2];
 const DATE = /\d{4}年\d{1,2}月\d{1,2}日/;
 /** A phrase: a run between punctuation, which keep-all keeps on one line when it fits one. */
 const PHRASE = /[^，？。、；（）]+[，？。、；）]?/;
@@ -138,6 +159,22 @@ describe('phrases stay whole on a phone', () => {
       if (i === 0 || i === 3) lines[`tries left after ${i + 1}`] = await linesOf(page, '不匹配', COUNT, WIDTHS);
     }
     expect(lines).toEqual({ 'tries left after 1': unbroken(), 'tries left after 4': unbroken() });
+    await page.context().close();
+  });
+
+  it('a store card\'s tries left with text zoomed (WeChat\'s larger font sizes): the count and 次 stay together, kept by no-break spaces', async () => {
+    const page = await phone(ZOOMER);
+    await page.goto(`${runtime.base}/#/packages/account/store-card/index`);
+    await visible(page, '登记手机号后四位');
+    const inputs = page.locator('input').filter({ visible: true });
+    await inputs.nth(0).fill('VIP_ZOOM');
+    await inputs.nth(1).fill('2000');
+    await page.locator('taro-button-core', { hasText: '关联' }).filter({ visible: true }).first().click();
+    await visible(page, '还可尝试');
+    await page.waitForFunction(() => !document.querySelector('.nut-button-loading'));
+    const lines: Record<string, Record<number, number[]>> = {};
+    for (const zoom of TEXT_ZOOMS) lines[`text at ${zoom * 100}%`] = await linesOf(page, '不匹配', COUNT, WIDTHS, zoom);
+    expect(lines).toEqual(Object.fromEntries(TEXT_ZOOMS.map((zoom) => [`text at ${zoom * 100}%`, unbroken()])));
     await page.context().close();
   });
 

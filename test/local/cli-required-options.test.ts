@@ -68,3 +68,33 @@ describe('the required options of every command', () => {
     });
   });
 });
+
+/** Every group of commands (`points`, `import`), by its words. */
+function groupsOf(command: Command, path: string[] = []): string[] {
+  return command.commands.flatMap((sub) => (sub.commands.length > 0 ? [[...path, sub.name()].join(' '), ...groupsOf(sub, [...path, sub.name()])] : []));
+}
+
+describe('an unknown command', () => {
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(() => { temp = tempDir(); });
+  afterEach(() => {
+    process.exitCode = undefined;
+    temp.cleanup();
+  });
+
+  it('in a group points to the group\'s help, which lists its commands; at the top, to the list of commands', async () => {
+    const groups = groupsOf(buildCli());
+    expect(groups).toEqual(expect.arrayContaining(['import', 'points']));
+    for (const group of [...groups, '']) {
+      const db = temp.file('new/mc.db');
+      const refused = await runCli(db, ...group.split(' ').filter(Boolean), 'bogus');
+      expect(refused.failed).toBe(true);
+      const [said, hint, ...more] = refused.err.trim().split('\n');
+      expect({ group, said }).toEqual({ group, said: expect.stringMatching(/^error: unknown command 'bogus'/) });
+      expect({ group, hint }).toEqual({ group, hint: group ? `(member-centre ${group} --help lists its commands)` : '(member-centre --help lists the commands)' });
+      expect(more).toEqual([]);
+      expect(refused.out).toBe('');
+      expect(existsSync(db)).toBe(false);
+    }
+  });
+});

@@ -48,6 +48,21 @@ describe('an operator\'s import habits', () => {
     expect(run.out).toMatch(/^read 1 row in /);
   });
 
+  it('a JSON lines file of blank lines alone larger than the head read to judge it is refused as a small one is', async () => {
+    // past the 64 KiB head checkImportFile reads first: spaces, CRLFs, an ideographic space and a BOM-like no-break space
+    const blank = `\ufeff${'   \r\n'.repeat(20_000)}\u3000\n${'\n'.repeat(70_000)}\ufeff  \n`;
+    expect(Buffer.byteLength(blank)).toBeGreaterThan(128 * 1024);
+    for (const command of ['members', 'orders']) {
+      for (const name of ['big.jsonl', 'big.ndjson']) {
+        expect(await refusedInOneLine('import', command, '--channel', 'tmall', '--file', fresh.temp.write(name, blank)))
+          .toMatch(new RegExp(`${name.replace('.', '\\.')} holds no JSON lines \\(is it empty\\?\\); nothing was imported$`));
+      }
+    }
+    // one JSON line far past the head is read
+    const run = await fresh.cli('import', 'members', '--channel', 'tmall', '--file', fresh.temp.write('late.jsonl', `${'\n'.repeat(100_000)}{"channelMemberId":"T1"}\n`));
+    expect(run.out).toMatch(/^read 1 row in /);
+  });
+
   it('a file this user may not read is refused in one line saying so, starting no database', async () => {
     const file = fresh.temp.write('theirs.csv', 'channelMemberId\nT1\n');
     // as a file root copied in with mode 600 opens for another user (the tests may run as root, who reads anything)

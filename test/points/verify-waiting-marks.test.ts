@@ -135,6 +135,18 @@ describe('points verify and the marks of orders waiting', () => {
     ]);
   });
 
+  it('a time without its channel on an account no one waits on is reported without saying orders waiting lists it, which it does not', async () => {
+    await brand();
+    const since = '2026-11-23T02:00:00.000Z';
+    withDb((db) => db.prepare("UPDATE doc_accounts SET body = json_set(json_remove(body, '$.waitingChannel'), '$.waitingSince', ?), f_waitingChannel = NULL, f_waitingSince = ? WHERE id = 'tmall:T2'").run(since, since));
+    expect((await listWaitingBuyers(s, { limit: 100 })).buyers.map((b) => b.accountId)).not.toContain('tmall:T2');
+    expect(await problems()).toEqual(['waiting tmall:T2: marked waitingChannel undefined, but waits for no buyer']);
+    // one with its channel is listed, and said to be
+    mark('tmall:T2', 'tmall');
+    expect((await listWaitingBuyers(s, { limit: 100 })).buyers.map((b) => b.accountId)).toContain('tmall:T2');
+    expect(await problems()).toEqual(['waiting tmall:T2: marked waitingChannel tmall, but waits for no buyer: orders waiting lists it']);
+  });
+
   it('property: whatever identity and orders did, verify finds no mark differences, and finds exactly the marks then taken off', async () => {
     type Op =
       | { kind: 'members'; channel: 'tmall' | 'jd'; id: string; phone?: string }

@@ -424,17 +424,21 @@ function cutCharacter(data: Buffer): number {
 }
 
 /**
- * The number of the first line of a file that is not UTF-8, or null. The whole file: a GBK name
- * far down a file mostly of ASCII may still read as valid UTF-8 (郑桐 as ֣ͩ), so rejecting the
- * lines that do not read left others stored garbled; a file with any such line is refused.
- * Lines are checked whole (a newline byte is never part of a UTF-8 character).
+ * The number of the first line of a file that is not UTF-8 (null if none), and whether all of it
+ * is blank. The whole file: a GBK name far down a file mostly of ASCII may still read as valid
+ * UTF-8 (郑桐 as ֣ͩ), so rejecting the lines that do not read left others stored garbled; a file
+ * with any such line is refused. Lines are checked whole (a newline byte is never part of a UTF-8
+ * character). Blank as a JSON line is (see jsonParser): found in the same read, so a 2 GB file of
+ * blank lines is not read twice to learn it holds nothing.
  */
-function firstLineNotUtf8(file: string): number | null {
+function scanText(file: string): { notUtf8: number | null; blank: boolean } {
   const fd = openSync(file, 'r');
   try {
     const chunk = Buffer.alloc(CHECK_CHUNK);
     let carry = Buffer.alloc(0);
     let line = 1;
+    // decoded only while nothing but blanks has been read: a file of rows stops at its first chunk
+    let blank = true;
     for (;;) {
       const read = readSync(fd, chunk, 0, chunk.length, null);
       const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
@@ -446,15 +450,17 @@ function firstLineNotUtf8(file: string): number | null {
       const whole = data.subarray(0, cut);
       if (isUtf8(whole)) {
         line += lineEndsIn(whole);
+        // (trim drops a BOM, wherever it is, as it does each line's)
+        if (blank && whole.toString('utf8').trim()) blank = false;
       } else {
         // line by line, as the import numbers them: a line ends with LF, CRLF or a CR alone
         for (let from = 0; from < whole.length; line++) {
           const next = afterLineEnd(whole, from);
-          if (!isUtf8(whole.subarray(from, next))) return line;
+          if (!isUtf8(whole.subarray(from, next))) return { notUtf8: line, blank: false };
           from = next;
         }
       }
-      if (read === 0) return null;
+      if (read === 0) return { notUtf8: null, blank };
       carry = Buffer.from(data.subarray(cut));
     }
   } finally {
@@ -534,12 +540,12 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
   if (head.includes(0)) {
     throw new Error(`${file} is not UTF-8 text (it holds NUL bytes, as UTF-16 "Unicode text" does): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
   }
-  const notUtf8 = firstLineNotUtf8(file);
+  const { notUtf8, blank } = scanText(file);
   if (notUtf8 !== null) {
     throw new Error(`${file} is not UTF-8 text (line ${notUtf8} is the first that is not; Excel on Chinese Windows saves "CSV" as GBK): save it as "CSV UTF-8 (逗号分隔)" and import it again; nothing was imported`);
   }
-  // nothing but blank lines (an export that wrote nothing): refused as an empty CSV is, not read as a file of no rows
-  if (isJsonLines(file) && size <= head.length && !head.toString('utf8').replace(/^\uFEFF/, '').trim()) {
+  // nothing but blank lines (an export that wrote nothing), however many: refused as an empty CSV is, not read as a file of no rows
+  if (isJsonLines(file) && blank) {
     throw new Error(`${file} holds no JSON lines (is it empty?); nothing was imported`);
   }
   if (isJsonLines(file) || requiredColumns.length === 0) return [];

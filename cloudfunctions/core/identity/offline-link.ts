@@ -94,8 +94,11 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     // a call whose answer was lost) are one try: they tell nothing new, so they are answered as the
     // first time and counted once, the card's lock and the consumer's limit included
     const guess = last4 === undefined ? null : guessOf(services, triesId, last4);
+    // the card's count is still the one that try left (no one has tried the card since: they would have
+    // replaced lastGuess), so answering from it tells nothing new
+    const sentAgain = (attempts: AttemptsDoc | null) => !!guess && recentOf(attempts).length > 0 && attempts?.lastGuess === guess;
     const repeated = (attempts: AttemptsDoc | null, card: RecordDoc | null) =>
-      !!guess && recentOf(attempts).length > 0 && attempts?.lastGuess === guess && !!card?.phoneMasked && card.phoneMasked.slice(-4) !== last4;
+      sentAgain(attempts) && !!card?.phoneMasked && card.phoneMasked.slice(-4) !== last4;
     if (mine.length >= consumerMaxTries) {
       // sent again (the answer lost, the page retried): a card they hold, what they asked before, or
       // the wrong digits they sent last, answers as the first time, telling nothing new and counting
@@ -106,7 +109,9 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
       const asked = await tx.get<LinkRequestDoc>('linkRequests', `${cardId}>${wechat._id}`);
       if (asked?.status === 'pending') return { status: 'pending' as const, memberId };
       const attempts = await cache.get<AttemptsDoc>('linkAttempts', cardId);
-      if (repeated(attempts, card)) return { status: 'mismatch' as const, memberId, failures: recentOf(attempts) };
+      // past the ten, from the card's count alone: nothing of the card as it is now (its phone may have
+      // changed to these digits since), as a caller past their ten learns nothing of it
+      if (sentAgain(attempts)) return { status: 'mismatch' as const, memberId, failures: recentOf(attempts) };
       const until = lockedUntil(mine, consumerMaxTries);
       throw new AppError('RATE_LIMITED', `too many wrong tries from this account; try again after ${until}`, { until });
     }

@@ -385,6 +385,40 @@ describe('member actions', () => {
       expect(await send('C100', '2222')).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
     });
 
+    it('the consumer\'s tenth try of the day sent twice answers as it did, not RATE_LIMITED: the repeat counts as no try and tells nothing the card learned since', async () => {
+      const mismatch = (triesLeft: number) => ({ ok: false, error: { code: 'CARD_MISMATCH', message: expect.any(String), details: { triesLeft } } });
+      const send = (last4: string) => member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4 });
+      // the tries kept, each consumer's and the card's, by count
+      const triesOf = async () => (await services.dump('linkAttempts')).map((d) => `${String(d._id).split(':')[0]} ${(d as Doc & { failures: string[] }).failures.length}`).sort();
+      for (let i = 0; i < 9; i++) expect(await member(services, 'u1', { action: 'linkOffline', cardNo: `C99${i}` })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      // the tenth, a double tap, and the answer lost and sent again
+      expect(await Promise.all([send('0000'), send('0000')])).toEqual([mismatch(4), mismatch(4)]);
+      expect(await send('0000')).toEqual(mismatch(4));
+      expect(await triesOf()).toEqual(['consumer 10', 'offline 1']);
+      // other digits are another try: past the limit
+      expect(await send('1111')).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      // the card's phone changed since: the repeat still answers as the first did (not linked, nor refused otherwise)
+      await importMembers(services, 'offline', [{ channelMemberId: 'C100', phone: '13011110000' }]);
+      expect(await send('0000')).toEqual(mismatch(4));
+      // once another consumer's wrong try changed the card's count, answering would tell of it: past the limit, as any try
+      await boundConsumer(services, 'u2', '13912340002');
+      expect(await member(services, 'u2', { action: 'linkOffline', cardNo: 'C100', last4: '1234' })).toEqual(mismatch(3));
+      expect(await send('0000')).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      expect(await triesOf()).toEqual(['consumer 1', 'consumer 10', 'offline 2']);
+    });
+
+    it('the consumer\'s tenth try, the one that locks the card, sent again answers with the same lock', async () => {
+      for (let i = 0; i < 5; i++) expect(await member(services, 'u1', { action: 'linkOffline', cardNo: `C99${i}` })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      for (let i = 0; i < 4; i++) await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: `000${i}` });
+      services.clock.advance(60_000);
+      const send = () => member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0009' });
+      const [locking, again] = await Promise.all([send(), send()]);
+      expect(locking).toEqual({ ok: false, error: { code: 'CARD_MISMATCH', message: expect.any(String), details: { triesLeft: 0, until: expect.any(String) } } });
+      expect(again).toEqual(locking);
+      services.clock.advance(60_000);
+      expect(await send()).toEqual(locking);
+    });
+
     it('a right try clears the card\'s wrong ones: its holder\'s fumbles do not lock the next consumer out at their first try', async () => {
       for (let i = 0; i < 4; i++) await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: `000${i}` });
       expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '2222' })).toMatchObject({ status: 'linked' });

@@ -281,8 +281,9 @@ function checkOptionValues(command: Command): void {
 function showRequiredOptions(command: Command, path = ''): void {
   const required = command.options.filter((option) => option.mandatory).map((option) => option.flags);
   if (required.length > 0) command.usage(`${required.join(' ')} ${command.usage()}`);
-  // a command's own mistake (an option left out or mistyped) points to its own help, which lists its options
-  if (path && command.commands.length === 0) command.showHelpAfterError(`(member-centre ${path} --help lists its options)`);
+  // a command's own mistake (an option left out or mistyped) points to its own help, which lists its options;
+  // a group's (`points bogus`) to the group's, which lists its commands
+  if (path) command.showHelpAfterError(`(member-centre ${path} --help lists its ${command.commands.length === 0 ? 'options' : 'commands'})`);
   for (const sub of command.commands) showRequiredOptions(sub, `${path} ${sub.name()}`.trim());
 }
 

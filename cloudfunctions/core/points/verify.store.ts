@@ -128,7 +128,9 @@ async function verifyAll(services: Services, options: VerifyOptions): Promise<Ve
     } else if (waits && (waitingChannel !== channel || typeof waitingSince !== 'string')) {
       add({ kind: 'waiting', id: account._id, problem: `waits for its buyer, marked waitingChannel ${String(waitingChannel)} and waitingSince ${String(waitingSince)}, where its channel is ${channel} and waitingSince a time` });
     } else if (!waits && (waitingChannel != null || waitingSince != null)) {
-      add({ kind: 'waiting', id: account._id, problem: `marked waitingChannel ${String(waitingChannel)}, but waits for no buyer${orderChannels.has(channel) ? ': orders waiting lists it' : ''}` });
+      // the listing reads waitingChannel, an order channel's: a waitingSince alone is listed by none
+      const listed = waitingChannel != null && orderChannels.has(waitingChannel);
+      add({ kind: 'waiting', id: account._id, problem: `marked waitingChannel ${String(waitingChannel)}, but waits for no buyer${listed ? ': orders waiting lists it' : ''}` });
     }
   };
 

@@ -33,7 +33,8 @@ function lockMessage(failure: ApiError): string | null {
   const locked = openAt ? `这张卡已锁定，请于 ${openAt} 后再试。` : '这张卡已暂时锁定，请稍后再试。'
   if (failure.code === 'CARD_MISMATCH' && typeof triesLeft === 'number') {
     if (triesLeft === 0) return `会员卡号与手机号后四位不匹配。输错次数过多，${locked}`
-    // no-break spaces: the count and its 次 stay on one line (with keep-all in the message's style)
+    // no-break spaces: the count and its 次 stay on one line (with keep-all in the message's style);
+    // needed with WeChat's larger font sizes (at 150% the plain spaces split it on a 322 px phone)
     if (triesLeft === 1) return '会员卡号与手机号后四位不匹配。再输错\u00a01\u00a0次，这张卡将被暂时锁定，请仔细核对。'
     return `会员卡号与手机号后四位不匹配，请核对后重试（还可尝试\u00a0${triesLeft}\u00a0次）。`
   }

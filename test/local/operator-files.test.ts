@@ -2,12 +2,12 @@ import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { failureMessage } from '../../cloudfunctions/core/local/cli';
+import { buildCli, failureMessage } from '../../cloudfunctions/core/local/cli';
 import { openLocalServices } from '../../cloudfunctions/core/local/services';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
 import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
 import { boundConsumer } from '../support/members';
-import { runCli } from '../support/cli';
+import { runCli, throwingInsteadOfExiting } from '../support/cli';
 import { tempDir } from '../support/temp';
 
 /**
@@ -541,5 +541,69 @@ describe('the operator\'s files and slips', () => {
     expect(retry).toMatchObject({ failed: false, out: `batch ${batch} was revoked already\n` });
     expect((await cli('codes', 'revoke-key', 'Z')).err).toMatch(/no key Z: the keys are A/);
     expect((await cli('codes', 'revoke-key', 'A')).out).toMatch(/key A revoked/);
+  });
+  /**
+   * Two commands at once on databases that do not exist yet: `first` starts one, and as it makes its
+   * first read (the key check, before anything of its own is written), `second` starts and opens
+   * what `first` made, and waits at its own first read until `first` has finished. Hooked on the
+   * real store's reads, not timed. Answers whether each failed, and what they printed.
+   */
+  const overlapping = async (first: string[], second: string[]) => {
+    const printed: string[] = [];
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (printed.push(String(chunk)), true));
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (printed.push(String(chunk)), true));
+    const failed = (args: string[]) => throwingInsteadOfExiting(buildCli()).parseAsync(['node', 'member-centre', ...args]).then(() => false, () => true);
+    const read = SqliteStore.prototype.get;
+    let reads = 0;
+    let secondRun: Promise<boolean> | undefined;
+    let secondWaits!: () => void;
+    const secondWaiting = new Promise<void>((resolve) => (secondWaits = resolve));
+    let firstDone!: () => void;
+    const firstFinished = new Promise<void>((resolve) => (firstDone = resolve));
+    const get = jest.spyOn(SqliteStore.prototype, 'get').mockImplementation(async function (this: SqliteStore, ...args) {
+      reads++;
+      if (reads === 1) {
+        secondRun = failed(second);
+        await secondWaiting;
+      } else if (reads === 2) {
+        secondWaits();
+        await firstFinished;
+      }
+      return read.apply(this, args) as never;
+    });
+    try {
+      const firstFailed = await failed(first);
+      firstDone();
+      return { first: firstFailed, second: await secondRun!, printed: printed.join('') };
+    } finally {
+      get.mockRestore();
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+  };
+
+  it('a refused first command leaves a database another command opened meanwhile, and its keys: the other command\'s import is kept', async () => {
+    // the refusal started the database; the import opened it before the refusal came
+    const runs = await overlapping(['--db', db, 'campaigns', 'add', '--bonus', '0', '--name', 'x'], ['--db', db, 'import', 'members', '--channel', 'tmall', '--file', file('m.csv', members)]);
+    expect(runs).toMatchObject({ first: true, second: false });
+    expect(runs.printed).toMatch(/1 member created/);
+    // what the import said it wrote is there, found with the keys it was written with
+    expect(existsSync(temp.file('data/secrets.json'))).toBe(true);
+    expect(await exported()).toHaveLength(1);
+    // and a refused first command alone still leaves nothing behind
+    const alone = temp.file('alone/mc.db');
+    expect(await runCli(alone, 'campaigns', 'add', '--bonus', '0', '--name', 'x')).toMatchObject({ failed: true });
+    expect(existsSync(temp.file('alone'))).toBe(false);
+  });
+
+  it('a refused first command leaves the keys it made when another database beside it started with them meanwhile', async () => {
+    const other = temp.file('data/other.db');
+    const runs = await overlapping(['--db', db, 'campaigns', 'add', '--bonus', '0', '--name', 'x'], ['--db', other, 'import', 'members', '--channel', 'tmall', '--file', file('m.csv', members)]);
+    expect(runs).toMatchObject({ first: true, second: false });
+    // the refused command's own database goes; the keys the other's phone hashes were made with stay
+    expect(existsSync(db)).toBe(false);
+    const exportedOther = await runCli(other, 'members', 'export');
+    expect(exportedOther.err).toBe('');
+    expect(exportedOther.out.trim().split('\n')).toHaveLength(1);
   });
 });

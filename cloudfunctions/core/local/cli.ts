@@ -14,7 +14,7 @@ import type { Services } from '../runtime/services';
 import { fileHead } from '../channels/rows';
 import { hasVisibleText } from '../contracts/text';
 import { StoreBusyError } from '../store/port';
-import { holdsNoDocuments } from '../store/sqlite';
+import { removeUnusedEmptyDatabase } from '../store/sqlite';
 import { DEFAULT_DB, databaseFilesOf, dataFilesOf, openLocalServices, resolveDbPath, secretsFileOf } from './services';
 import { createLocalServer } from './server';
 
@@ -193,11 +193,33 @@ function registerConfig({ program }: CliContext): void {
 /**
  * A command that starts a database and is then refused (a bonus of 0, a mistyped channel) leaves
  * none behind, nor the keys it made for it: a mistyped --db would otherwise answer the next
- * command as an empty database instead of as no database. One that wrote anything stays.
+ * command as an empty database instead of as no database. One that wrote anything stays, as does
+ * one another command has open (it started on the file this one made: see
+ * removeUnusedEmptyDatabase), and keys another database beside it may have started with.
  */
 function discardNewDatabase(file: string, withSecrets: boolean): void {
-  if (!existsSync(file) || !holdsNoDocuments(file, STARTED_WITH)) return;
-  for (const made of [...databaseFilesOf(file), ...(withSecrets ? [secretsFileOf(file)] : [])]) rmSync(made, { force: true });
+  if (!existsSync(file) || !removeUnusedEmptyDatabase(file, STARTED_WITH)) return;
+  if (withSecrets && !anotherDatabaseBeside(file)) rmSync(secretsFileOf(file), { force: true });
+}
+
+/**
+ * Whether the folder of `file` holds another database, or an empty file (one a command is starting
+ * as this one is refused): it shares the secrets.json there, and its phone hashes may have been
+ * made with the keys this command made.
+ */
+function anotherDatabaseBeside(file: string): boolean {
+  const dir = dirname(file);
+  const own = [...databaseFilesOf(file), secretsFileOf(file)];
+  return readdirSync(dir).some((name) => {
+    const path = join(dir, name);
+    if (own.includes(path)) return false;
+    try {
+      const stat = statSync(path);
+      return stat.isFile() && (stat.size === 0 || fileHead(path, SQLITE_HEADER.length).toString('latin1') === SQLITE_HEADER);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**

@@ -95,6 +95,44 @@ interface Statements {
   remove: Database.Statement;
 }
 
+/** Whether an open database holds no document outside `ignoring` (see holdsNoDocuments). */
+function noDocumentsIn(db: Database.Database, ignoring: Record<string, readonly string[]>): boolean {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'doc\\_%' ESCAPE '\\'").pluck().all() as string[];
+  return tables.every((table) => {
+    const ignored = ignoring[table.slice('doc_'.length)] ?? [];
+    return !db.prepare(`SELECT 1 FROM "${table}"${ignored.length ? ` WHERE id NOT IN (${ignored.map(() => '?').join(', ')})` : ''} LIMIT 1`).get(...ignored);
+  });
+}
+
+/**
+ * Removes a database file and its journals if it holds no document (`ignoring` as for
+ * holdsNoDocuments) and no other connection, of this process or another, has it open; answers
+ * whether it did. A command that opened the database meanwhile (it saw the file another had just
+ * started) would otherwise go on writing to files no longer there, and say it succeeded. Every
+ * connection to a WAL database holds a shared lock on its file from its first read until it
+ * closes: the exclusive lock taken here, without waiting, is refused while any is open. The files
+ * go while it is held, so none takes its lock between the check and the removal (one that opened
+ * the file in that instant and waits for the lock would still be left on the removed file).
+ */
+export function removeUnusedEmptyDatabase(file: string, ignoring: Record<string, readonly string[]> = {}): boolean {
+  const db = new Database(file, { fileMustExist: true, timeout: 0 });
+  try {
+    try {
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.exec('BEGIN EXCLUSIVE');
+    } catch (error) {
+      if (/^SQLITE_BUSY(_|$)/.test(String((error as { code?: unknown }).code))) return false;
+      throw error;
+    }
+    const empty = noDocumentsIn(db, ignoring);
+    if (empty) for (const made of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) rmSync(made, { force: true });
+    db.exec('ROLLBACK');
+    return empty;
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * Whether a database file (closed) holds no document in any collection, as one just made does.
  * `ignoring`: documents, by collection, a database is made with (they count as none).
@@ -106,11 +144,7 @@ export function holdsNoDocuments(file: string, ignoring: Record<string, readonly
   const journals = [`${file}-wal`, `${file}-shm`].filter((journal) => !existsSync(journal));
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'doc\\_%' ESCAPE '\\'").pluck().all() as string[];
-    return tables.every((table) => {
-      const ignored = ignoring[table.slice('doc_'.length)] ?? [];
-      return !db.prepare(`SELECT 1 FROM "${table}"${ignored.length ? ` WHERE id NOT IN (${ignored.map(() => '?').join(', ')})` : ''} LIMIT 1`).get(...ignored);
-    });
+    return noDocumentsIn(db, ignoring);
   } finally {
     db.close();
     for (const journal of journals) if (existsSync(journal) && (!journal.endsWith('-wal') || statSync(journal).size === 0)) rmSync(journal, { force: true });

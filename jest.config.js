@@ -12,6 +12,8 @@ module.exports = {
       roots: ['<rootDir>/cloudfunctions', '<rootDir>/test'],
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/web/'],
+      // FC_SEED, FC_PATH and FC_RUNS for every fast-check property; a property outliving its test stopped
+      setupFilesAfterEnv: ['<rootDir>/test/support/fast-check-setup.ts'],
       transform: { '^.+\\.(t|j)sx?$': swc },
     },
     {
@@ -29,7 +31,7 @@ module.exports = {
       roots: ['<rootDir>/test/web'],
       testMatch: ['**/*.test.ts?(x)'],
       setupFiles: ['<rootDir>/test/web/setup.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/web/each.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/fast-check-setup.ts', '<rootDir>/test/web/each.ts'],
       // the build's BRAND_DOMAIN (config/index.ts), as the pages' tests spell our links
       globals: { BRAND_DOMAIN: 'brand.example', BRAND_NAME: '会员中心' },
       moduleNameMapper: {

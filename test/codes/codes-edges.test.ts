@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { withdrawBatch } from '../../cloudfunctions/core/codes/batches.store';
 import { createBatch } from '../../cloudfunctions/core/codes/create';
 import { CODE_ALPHABET, MAX_SERIAL, batchSigner, parseCode, verifyCode } from '../../cloudfunctions/core/codes/code';
@@ -52,8 +53,8 @@ describe('the printed code format', () => {
         expect(parseCode(code)).toMatchObject({ keyId: id, batchId: batch.join(''), serial });
         expect(verifyCode(parseCode(code)!, [signer], [])).toBe('ok');
       },
-    ), { numRuns: 300 });
-  });
+    ), { numRuns: runs(300) });
+  }, timeoutFor());
 
   test('the last serial, ZZZZZ (32^5 - 1), is signed, parsed and verified; the next is refused', () => {
     expect(MAX_SERIAL).toBe(32 ** 5 - 1);

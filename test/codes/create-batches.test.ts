@@ -7,6 +7,7 @@ import fs, { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { CODE_ALPHABET, decodeNumber } from '../../cloudfunctions/core/codes/code';
 import { openLocalServices } from '../../cloudfunctions/core/local/services';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
@@ -240,7 +241,7 @@ describe('codes create: the printer\'s file, the store, reruns and scanning', ()
         redeemed.add(index);
         available += 30;
         expect(answer).toEqual({ ok: true, data: { sku: 'CREAM-50', name: '面霜 50ml', points: 30, available, redeemedAt: expect.any(String), repeated: false } });
-      }), { numRuns: 60, examples: [[0, false], [lines.length - 1, true]] });
+      }), { numRuns: runs(60), examples: [[0, false], [lines.length - 1, true]] });
 
       const before = documentCounts(fresh.db);
       let caller = 0;
@@ -253,10 +254,10 @@ describe('codes create: the printer\'s file, the store, reruns and scanning', ()
           // a caller each: the invalid-scan limit is not what is tested here
           expect(await redeem(services, `typo-${caller++}`, { code: typo })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
         },
-      ), { numRuns: 200 });
+      ), { numRuns: runs(200) });
       expect(documentCounts(fresh.db)).toEqual(before);
     } finally {
       await services.store.close();
     }
-  });
+  }, timeoutFor());
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import type { MemberDoc, RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { listConflicts, mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { verifyPoints } from '../../cloudfunctions/core/points/verify.store';
@@ -111,7 +112,7 @@ describe('what comes after a merge, an unmerge or a card link (property)', () =>
         await s.close();
       }
     }), {
-      numRuns: Number(process.env.AFTER_MERGES_RUNS ?? 40),
+      numRuns: runs(40, 'AFTER_MERGES_RUNS'),
       examples: [
         // an operator merges the member of two waiting buyers of one phone (tmall and jd) into a consumer's:
         // the buyer that got the merge's link brings the other, which shares its phone
@@ -133,5 +134,5 @@ describe('what comes after a merge, an unmerge or a card link (property)', () =>
         { kind: 'unmerge', pick: 1, retry: true },
       ]]],
     });
-  }, 900_000);
+  }, timeoutFor(900_000, 40, 'AFTER_MERGES_RUNS'));
 });

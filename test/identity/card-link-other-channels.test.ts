@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import type { MemberDoc, RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { confirmLinkRequest } from '../../cloudfunctions/core/identity/link-requests';
 import { liveMember } from '../../cloudfunctions/core/identity/lookup';
@@ -189,9 +190,9 @@ describe('linking a store card and the consumer\'s other channel memberships', (
         }
       },
     ), {
-      numRuns: Number(process.env.LINKCARD_RUNS ?? 40),
+      numRuns: runs(40, 'LINKCARD_RUNS'),
       // a Tmall member the card shares a unionid with, while the consumer's own Tmall membership is joined by their phone
       examples: [[[{ channelMemberId: 'T1', phone: undefined, unionid: 'union_aaaaaa', email: undefined, points: 1 }], [{ channelMemberId: 'C1', phone: '13011110001', unionid: 'union_aaaaaa', email: undefined, points: 1 }], [1]]],
     });
-  });
+  }, timeoutFor(60_000, 40, 'LINKCARD_RUNS'));
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import type { ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { phoneKey } from '../../cloudfunctions/core/identity/normalize';
 import { boundConsumer, importMembers, memberOk, partition } from '../support/members';
@@ -57,6 +58,6 @@ describe('identity rules as configured now, upgrading and in any order', () => {
       const shuffled = rows.map((r) => [randoms.next().value, r] as const).sort((a, b) => a[0] - b[0]).map(([, r]) => r);
       const [a, b] = [await run(shuffled), await run(rows)];
       if (a && b) expect(a).toEqual(b);
-    }), { numRuns: 40 });
-  }, 120_000);
+    }), { numRuns: runs(40) });
+  }, timeoutFor(120_000));
 });

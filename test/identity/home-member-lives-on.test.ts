@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import type { MemberDoc, RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { mergesOf, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { exportAll, importMembers } from '../support/members';
@@ -93,7 +94,7 @@ describe('two JD cards that shared a phone, each re-imported with another member
         await t.close();
       }
     }), {
-      numRuns: 40,
+      numRuns: runs(40),
       // the second case above, as steps
       examples: [[[
         { kind: 'import', rows: [{ id: 'J1', phone: P2 }, { id: 'J2', phone: P3 }] },
@@ -101,5 +102,5 @@ describe('two JD cards that shared a phone, each re-imported with another member
         { kind: 'import', rows: [{ id: 'J2', phone: P1 }] },
       ]]],
     });
-  }, 300_000);
+  }, timeoutFor(300_000));
 });

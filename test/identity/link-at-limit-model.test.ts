@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import type { MemberDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { confirmLinkRequest, refuseLinkRequest } from '../../cloudfunctions/core/identity/link-requests';
 import { mergeMembers, mergesOf, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
@@ -108,7 +109,7 @@ describe('a store-card link at the consumer limit answers as below it when that 
         await b.close();
       }
     }), {
-      numRuns: Number(process.env.LINK_LIMIT_RUNS ?? 60),
+      numRuns: runs(60, 'LINK_LIMIT_RUNS'),
       examples: [
         // u1 asks staff for a card without a phone; the CRM team joins them by an operator merge
         [[{ kind: 'import', rows: [{ channelMemberId: 'C1' }] }, { kind: 'link', u: 'u1', card: 'C1', digits: false }, { kind: 'merge', a: 0, b: 2 }], 'u1', 'C1', false],
@@ -116,5 +117,5 @@ describe('a store-card link at the consumer limit answers as below it when that 
         [[{ kind: 'import', rows: [{ channelMemberId: 'C2', phone: PHONES[1] }] }, { kind: 'link', u: 'u1', card: 'C2', digits: true }, { kind: 'guess', u: 'u2', card: 'C2' }], 'u1', 'C2', true],
       ],
     });
-  }, 600_000);
+  }, timeoutFor(600_000, 60, 'LINK_LIMIT_RUNS'));
 });

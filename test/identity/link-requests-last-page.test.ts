@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import type { RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { listLinkRequests } from '../../cloudfunctions/core/identity/link-requests';
 import { mergeMembers } from '../../cloudfunctions/core/identity/operator';
@@ -60,6 +61,6 @@ describe('members link-requests: the last page names no next one', () => {
       } finally {
         await s.close();
       }
-    }), { numRuns: 30 });
-  }, 120_000);
+    }), { numRuns: runs(30) });
+  }, timeoutFor(120_000));
 });

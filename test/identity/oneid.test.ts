@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { importMembersFile } from '../../cloudfunctions/core/identity/import';
 import type { ConflictDoc, ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
@@ -384,8 +385,8 @@ describe('OneID across channel imports', () => {
       };
       const shuffled = rows.map((r) => [randoms.next().value, r] as const).sort((a, b) => a[0] - b[0]).map(([, r]) => r);
       expect(await run(shuffled, 1)).toEqual(await run(rows, 1000));
-    }), { numRuns: 25 });
-  }, 60_000);
+    }), { numRuns: runs(25) });
+  }, timeoutFor());
 
   it('merges and unmerges by operator without losing or doubling points', async () => {
     await importMembers(services, 'offline', [{ channelMemberId: 'C1', phone: '13800138001', points: '300', growth: '300' }]);

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import type { MemberDoc, MergeDoc, RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { liveMember } from '../../cloudfunctions/core/identity/lookup';
 import { mergeMembers, mergesOf, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
@@ -256,7 +257,7 @@ describe('unmerging in any order (property)', () => {
         await s.close();
       }
     }), {
-      numRuns: Number(process.env.UNMERGELINK_RUNS ?? 40),
+      numRuns: runs(40, 'UNMERGELINK_RUNS'),
       // the consumer's phone binding undone after they linked a card whose old phone stays with T2
       examples: [[[
         { kind: 'import', channel: 'tmall', rows: [{ channelMemberId: 'T1', phone: PHONES[0] }, { channelMemberId: 'T2', phone: PHONES[1] }] },
@@ -282,5 +283,5 @@ describe('unmerging in any order (property)', () => {
         { kind: 'unmerge', pick: 1 },
       ]]],
     });
-  }, 600_000);
+  }, timeoutFor(600_000, 40, 'UNMERGELINK_RUNS'));
 });

@@ -5,6 +5,7 @@
  * a link request refused with its reason dropped, a database started under the name " ").
  */
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { existsSync, readdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { buildCli } from '../../cloudfunctions/core/local/cli';
@@ -56,8 +57,8 @@ describe('option values that show nothing are refused as empty ones are', () => 
       // nothing started or written: the folder holds no database, no export, no codes file
       expect(existsSync(db)).toBe(false);
       expect(readdirSync(temp.dir)).toEqual([]);
-    }), { numRuns: 120 });
-  });
+    }), { numRuns: runs(120) });
+  }, timeoutFor());
 
   it('members export --out " " writes no file named " "; --out with a name exports, spaces inside it kept', async () => {
     const services = openTestServices();

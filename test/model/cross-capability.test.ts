@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { codesFunction } from '../../cloudfunctions/core/functions/codes';
@@ -1025,10 +1026,10 @@ describe('capabilities mixed in random sequences', () => {
         const world = await play(steps, rules);
         await world.services.close();
       }),
-      { numRuns: Number(process.env.MODEL_RUNS ?? 60), examples: [[GROWTH_THEN_REFUND, 0]] },
+      { numRuns: runs(60, 'MODEL_RUNS'), examples: [[GROWTH_THEN_REFUND, 0]] },
     );
     if (process.env.MODEL_STATS) console.log([...STATS].sort().map(([k, v]) => `${k}: ${v}`).join('\n'));
-  }, 300_000);
+  }, timeoutFor(300_000, 60, 'MODEL_RUNS'));
 
   it('record the joins a limit refused once, list them while they stand, and erase them with who asked', async () => {
     await fc.assert(
@@ -1036,10 +1037,10 @@ describe('capabilities mixed in random sequences', () => {
         const world = await play(steps, rules);
         await world.services.close();
       }),
-      { numRuns: Number(process.env.MODEL_REFUSAL_RUNS ?? 12) },
+      { numRuns: runs(12, 'MODEL_REFUSAL_RUNS') },
     );
     if (process.env.MODEL_STATS) console.log([...STATS].filter(([k]) => k.startsWith('conflict') || /^(bindPhone|onboard|linkOffline|confirmCard) /.test(k)).sort().map(([k, v]) => `${k}: ${v}`).join('\n'));
-  }, 300_000);
+  }, timeoutFor(300_000, 12, 'MODEL_REFUSAL_RUNS'));
 
   it('two requests side by side end as if sent one after the other', async () => {
     const pairable = simpleOp.filter((op) => op.op !== 'together');
@@ -1065,8 +1066,8 @@ describe('capabilities mixed in random sequences', () => {
         const ba = await run([{ op: { op: 'together', first: a, second: b, serially: 'second-first' }, retry: false }]);
         expect([ab, ba]).toContainEqual(together);
       }),
-      { numRuns: Number(process.env.MODEL_PAIRS ?? 40) },
+      { numRuns: runs(40, 'MODEL_PAIRS') },
     );
     if (process.env.MODEL_STATS) console.log([...STATS].filter(([k]) => k.startsWith('pair')).sort().map(([k, v]) => `${k}: ${v}`).join('\n'));
-  }, 300_000);
+  }, timeoutFor(300_000, 40, 'MODEL_PAIRS'));
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { createHash } from 'node:crypto';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import type { ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
@@ -255,7 +256,7 @@ describe('orders before members: the order of arrival does not matter', () => {
         const steps = order.flatMap((step, i) => (twice[i] ? [step, step] : [step]));
         expect(await outcome(steps)).toEqual(expected);
       }),
-      { numRuns: 15 },
+      { numRuns: runs(15) },
     );
-  }, 120_000);
+  }, timeoutFor(120_000));
 });

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import type { MemberDoc, RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { listConflicts, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { listWaitingBuyers, markEarlierWaiting } from '../../cloudfunctions/core/orders/waiting.store';
@@ -115,6 +116,6 @@ describe('orders waiting after links, merges, unmerges and erasure (property)', 
       } finally {
         await s.close();
       }
-    }), { numRuns: Number(process.env.WAITING_RUNS ?? 40) });
-  }, 900_000);
+    }), { numRuns: runs(40, 'WAITING_RUNS') });
+  }, timeoutFor(900_000, 40, 'WAITING_RUNS'));
 });

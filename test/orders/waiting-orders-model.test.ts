@@ -5,6 +5,7 @@
  * holds buyers known by phone alone (as `import orders` counts an order `pending`).
  */
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { listWaitingBuyers } from '../../cloudfunctions/core/orders/waiting.store';
 import type { AccountDoc } from '../../cloudfunctions/core/points/types';
@@ -86,6 +87,6 @@ describe('orders waiting, through any sequence of imports and identity changes',
       } finally {
         await services.close();
       }
-    }), { numRuns: Number(process.env.MODEL_RUNS ?? 40) });
-  });
+    }), { numRuns: runs(40, 'MODEL_RUNS') });
+  }, timeoutFor(60_000, 40, 'MODEL_RUNS'));
 });

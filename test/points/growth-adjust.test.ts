@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { writeFileSync } from 'node:fs';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { levelFor } from '../../cloudfunctions/core/levels/rules';
@@ -327,7 +328,7 @@ describe('growth adjustments in the ledger', () => {
           await local.close();
         }
       }),
-      { numRuns: 25 },
+      { numRuns: runs(25) },
     );
-  });
+  }, timeoutFor());
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { createHash } from 'node:crypto';
 import { syncMemberAccounts, type MemberRef } from '../../cloudfunctions/core/points/accounts.store';
 import { describeEntry } from '../../cloudfunctions/core/points/describe';
@@ -243,9 +244,9 @@ describe('points.history paging', () => {
             await services.close();
           }
         }),
-        { numRuns: 120 },
+        { numRuns: runs(120) },
       );
-    });
+    }, timeoutFor());
   });
 
   it('a cursor it never gave out is INVALID_INPUT', async () => {

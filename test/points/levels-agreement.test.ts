@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { levelFor, nextLevelFor } from '../../cloudfunctions/core/levels/rules';
 import { importOrdersFile } from '../../cloudfunctions/core/orders/import.store';
@@ -150,7 +151,7 @@ describe('levels: points.summary, members export, the stored balance and points 
           await base.close();
         }
       }),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     );
-  }, 240_000);
+  }, timeoutFor(240_000));
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { syncMemberAccounts, type MemberRef } from '../../cloudfunctions/core/points/accounts.store';
 import { pointsHistory } from '../../cloudfunctions/core/points/summary.store';
 import { expirePoints } from '../../cloudfunctions/core/points/expire.store';
@@ -211,9 +212,9 @@ describe('points ledger properties', () => {
           await services.close();
         }
       }),
-      { numRuns: 250 },
+      { numRuns: runs(250) },
     );
-  });
+  }, timeoutFor());
 
   it('gives the same points whenever the expiry job runs: every sweep, or one at the end', async () => {
     await fc.assert(
@@ -230,9 +231,9 @@ describe('points ledger properties', () => {
           await late.close();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
-  });
+  }, timeoutFor());
 });
 
 async function wholeHistory(services: TestServices, member: MemberRef, limit: number) {

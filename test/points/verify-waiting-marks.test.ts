@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { listWaitingBuyers, markEarlierWaiting } from '../../cloudfunctions/core/orders/waiting.store';
 import { verifyPoints } from '../../cloudfunctions/core/points/verify.store';
 import type { AccountDoc } from '../../cloudfunctions/core/points/types';
@@ -185,6 +186,6 @@ describe('points verify and the marks of orders waiting', () => {
       } finally {
         await w.close();
       }
-    }), { numRuns: Number(process.env.VERIFY_WAITING_RUNS ?? 25) });
-  }, 300_000);
+    }), { numRuns: runs(25, 'VERIFY_WAITING_RUNS') });
+  }, timeoutFor(300_000, 25, 'VERIFY_WAITING_RUNS'));
 });

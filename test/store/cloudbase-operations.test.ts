@@ -8,6 +8,7 @@
  * consumer's request costs on CloudBase as the collections grow (a cloud function has seconds).
  */
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { codesFunction } from '../../cloudfunctions/core/functions/codes';
 import { memberFunction } from '../../cloudfunctions/core/functions/member';
 import { pointsFunction } from '../../cloudfunctions/core/functions/points';
@@ -492,6 +493,6 @@ describe('random sequences of consumer actions and operator corrections, on both
         conflictAt = 'database.commitTransaction';
         await pair.close();
       }
-    }), { numRuns: Number(process.env.CLOUD_RUNS ?? 4) });
-  }, 600_000);
+    }), { numRuns: runs(4, 'CLOUD_RUNS') });
+  }, timeoutFor(600_000, 4, 'CLOUD_RUNS'));
 });

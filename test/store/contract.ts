@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { isDeepStrictEqual } from 'node:util';
 import type { CollectionSpecs } from '../../cloudfunctions/core/store/collections';
 import { Doc, DocStore, StoreBusyError, StoreConflictError, StoreNotFoundError, StoreQueryError } from '../../cloudfunctions/core/store/port';
@@ -307,7 +308,7 @@ export function storeContract(
           expect(page.items.map((doc) => doc._id)).toEqual(expected);
         }
       }), {
-        numRuns: propertyRuns,
+        numRuns: runs(propertyRuns),
         examples: [
           // read, removed and written again in one transaction, same indexed fields
           [[[{ steps: [{ op: 'create', id: 'x0', kind: 'a', rank: 1 }], fails: false }], [{ steps: [{ op: 'get', id: 'x0' }, { op: 'remove', id: 'x0' }, { op: 'set', id: 'x0', kind: 'a', rank: 2, note: '' }], fails: false }]]],
@@ -317,7 +318,7 @@ export function storeContract(
           [[[{ steps: [{ op: 'set', id: 'x0', kind: 'a', rank: 0, note: '' }, { op: 'remove', id: 'x1' }], fails: false }, { steps: [{ op: 'remove', id: 'x0' }, { op: 'set', id: 'x1', kind: 'a', rank: 0, note: '' }], fails: false }, { steps: [{ op: 'update', id: 'x0', kind: undefined, note: '' }], fails: false }]]],
         ],
       });
-    });
+    }, timeoutFor());
 
     it('any page size walks the same sequence as one big page (property)', async () => {
       const all = await store.query<Thing>('things', { orderBy: 'rank', direction: 'desc', limit: 100 });
@@ -330,7 +331,7 @@ export function storeContract(
           cursor = page.nextCursor;
         } while (cursor);
         expect(walked).toEqual(all.items.map((t) => t._id));
-      }), { numRuns: 20 });
-    });
+      }), { numRuns: runs(20) });
+    }, timeoutFor());
   });
 }

@@ -5,6 +5,7 @@
  * after creating it, the store must answer reads and index queries by what it ends with.
  */
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import type { Doc } from '../../cloudfunctions/core/store/port';
 import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
 import { tempDir } from '../support/temp';
@@ -75,6 +76,6 @@ describe('rows created and written again in one transaction (SQLite)', () => {
         }
       }
       for (const id of ['x', 'y']) expect(await store.get('things', prefix + id)).toEqual(model.get(prefix + id) ?? null);
-    }), { numRuns: 150 });
-  });
+    }), { numRuns: runs(150) });
+  }, timeoutFor());
 });

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../support/property';
 import { memberFunction } from '../../cloudfunctions/core/functions/member';
 import { invoke } from '../../cloudfunctions/core/runtime/handler';
 import { StoreBusyError } from '../../cloudfunctions/core/store/port';
@@ -105,9 +106,9 @@ describe('SQLite store faults other than busy', () => {
           }
         },
       ),
-      { numRuns: 25 },
+      { numRuns: runs(25) },
     );
-  });
+  }, timeoutFor());
 });
 
 describe('a consumer action when the store fails for another reason than busy', () => {

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../../../test/support/property';
 import { cluster, type ClusterRecord, type ClusterRules } from './cluster';
 
 const rules: ClusterRules = { limits: { phone: 1, unionid: 1, tmall: 1 }, priority: ['unionid', 'openid', 'phone', 'tmall', 'offline', 'email'] };
@@ -86,8 +87,8 @@ describe('cluster', () => {
       const expected = cluster(records, new Set(excluded), rules).groups;
       expect(cluster(shuffled, new Set(excluded), rules).groups).toEqual(expected);
       expect(cluster(reversed, new Set(excluded), rules).groups).toEqual(expected);
-    }), { numRuns: 300 });
-  });
+    }), { numRuns: runs(300) });
+  }, timeoutFor());
 
   it('never lets a member exceed a limit, and keeps every record exactly once (property)', () => {
     fc.assert(fc.property(recordsArb, (records) => {
@@ -103,8 +104,8 @@ describe('cluster', () => {
           expect(values.size).toBeLessThanOrEqual(Math.max(1, ownMost));
         }
       }
-    }), { numRuns: 300 });
-  });
+    }), { numRuns: runs(300) });
+  }, timeoutFor());
 });
 
 /**

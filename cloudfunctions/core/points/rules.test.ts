@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { runs, timeoutFor } from '../../../test/support/property';
 import { earnHash, reverseHash } from './ledger';
 import { canonicalJson, refundAtEarnedRate } from './rules';
 
@@ -32,8 +33,8 @@ describe('content hashes', () => {
       const reversed = JSON.parse(JSON.stringify(value), (_key, v: unknown) =>
         v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v) as unknown;
       expect(canonicalJson(reversed)).toBe(canonicalJson(value));
-    }), { numRuns: 500 });
-  });
+    }), { numRuns: runs(500) });
+  }, timeoutFor());
 });
 
 describe('a refund at the rate its order earned', () => {

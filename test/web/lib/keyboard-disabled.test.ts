@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { runs, timeoutFor } from '../../support/property'
 import { keyboardTaps } from '../../../src/lib/keyboard'
 
 /**
@@ -44,9 +45,9 @@ describe('a disabled NutUI button under keyboardTaps', () => {
           expect(state(agree)).toEqual(off ? { tabindex: '-1', ariaDisabled: 'true', role: 'button' } : { tabindex: '0', ariaDisabled: null, role: 'button' })
         }
       }),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     )
-  })
+  }, timeoutFor())
 
   it('does not tap on Enter while disabled, and taps once enabled', async () => {
     const { doc, button } = page()

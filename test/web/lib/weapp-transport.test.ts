@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { runs, timeoutFor } from '../../support/property'
 import { ERROR_CODES } from '../../../cloudfunctions/core/contracts/errors'
 import { ApiError, callFunction } from '../../../src/api'
 import { registry } from '../stubs/transport'
@@ -66,9 +67,9 @@ describe('weapp transport', () => {
         expect(await send(name, event)).toEqual(result)
         expect(cloud.callFunction).toHaveBeenCalledWith({ name, data: event })
       }),
-      { numRuns: 50 },
+      { numRuns: runs(50) },
     )
-  })
+  }, timeoutFor())
 
   it.each([
     ['no signal', 'UNAVAILABLE', { errCode: -1, errMsg: 'cloud.callFunction:fail request:fail timeout' }],
@@ -101,10 +102,10 @@ describe('the client over the weapp transport', () => {
         expect(refusal).toBeInstanceOf(ApiError)
         expect(refusal).toMatchObject({ code, details: { message: 'refused', details: { at: '2026-11-23T02:00:00.000Z' } } })
       }),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     )
     expect(cloud.callFunction).toHaveBeenLastCalledWith({ name: 'codes', data: { code: 'A2345678923456789ABCDE', requestId: 'r', action: 'redeem' } })
-  })
+  }, timeoutFor())
 
   it('takes a function that answered nothing usable (an older deployment, a crash caught by CloudBase) as INTERNAL', async () => {
     for (const result of [undefined, null, 'ok', { data: 1 }, { ok: false, error: { code: 'SOMETHING_NEW' } }]) {

@@ -14,7 +14,10 @@ export default function TermsUpdated() {
     <View className="terms-updated" {...liveRegion('alert')}>
       <View className="terms-updated__text">
         <Text className="terms-updated__title">会员隐私条款已更新</Text>
-        <Text className="terms-updated__desc mc-keep-words">请阅读并同意新版条款，同意后可继续修改个人资料。</Text>
+        {/* with larger text the first phrase is wider than its column: 新版条款 and its comma stay together */}
+        <Text className="terms-updated__desc mc-keep-words">
+          请阅读并同意<Text className="mc-nowrap">新版条款，</Text>同意后可继续修改个人资料。
+        </Text>
       </View>
       <Button type="primary" size="small" shape="round" className="terms-updated__action" onClick={() => go(ROUTES.join)}>
         查看并同意

@@ -73,12 +73,12 @@ export function expiryNotice(lot: { points: number; at: string }, now = Date.now
   const daysLeft = beijingDay(Date.parse(lot.at)) - beijingDay(now)
   // no-break spaces: the days left stay on one line (with keep-all in the notice's style)
   const left = urgent ? (daysLeft <= 0 ? '（今天到期）' : `（还剩\u00a0${daysLeft}\u00a0天）`) : ''
-  return { text: `${formatPoints(lot.points)} 积分将于 ${formatDate(lot.at)} 过期${left}`, urgent }
+  return { text: `${formatPoints(lot.points)}\u00a0积分将于 ${formatDate(lot.at)} 过期${left}`, urgent }
 }
 
 /** Said after a credit that left the member still owing: the points went to the debt, not to 可用. */
 export const owedNote = (available: number): string | null =>
-  pointsOwed(available) > 0 ? `还有 ${formatPoints(pointsOwed(available))} 积分待抵扣，将从之后获得的积分中扣除` : null
+  pointsOwed(available) > 0 ? `还有 ${formatPoints(pointsOwed(available))}\u00a0积分待抵扣，将从之后获得的积分中扣除` : null
 
 /**
  * Of `points` just credited, those that went to what the member owed: the member's available
@@ -88,10 +88,10 @@ export const repaidBy = (points: number, available: number): number => Math.min(
 
 /** The headline of a credit (a scan, a package card's bonus): all of it may have gone to a debt, which +50 beside 可用 0 does not say. */
 export const creditTitle = (points: number, available: number): string =>
-  repaidBy(points, available) === points && points > 0 ? `+${formatPoints(points)} 积分已抵扣欠分` : `积分已到账 +${formatPoints(points)}`
+  repaidBy(points, available) === points && points > 0 ? `+${formatPoints(points)}\u00a0积分已抵扣欠分` : `积分已到账 +${formatPoints(points)}`
 
 /** Said under a credit part of which repaid a debt. */
 export const repaidNote = (points: number, available: number): string | null => {
   const repaid = repaidBy(points, available)
-  return repaid > 0 && repaid < points ? `其中 ${formatPoints(repaid)} 积分已抵扣欠分` : null
+  return repaid > 0 && repaid < points ? `其中 ${formatPoints(repaid)}\u00a0积分已抵扣欠分` : null
 }

@@ -323,3 +323,75 @@ describe('a time inside a message stays on one line', () => {
     await page.context().close();
   });
 });
+
+/**
+ * Text made 1.5 times larger (a phone's larger-text setting, which a WebView applies to every size):
+ * each shown element's computed size is scaled once, as a reviewer's screenshots did. Judged on a
+ * 320 px and a 375 px phone (and 414): a history row's date and time, the names 《会员隐私条款》
+ * and 「删除我的数据」, 新版条款 and a count of 积分 stay whole; a date may move to a line of its own.
+ */
+describe('with text 1.5 times larger', () => {
+  const ZOOMED_WIDTHS = [320, 375, 414];
+  const zoomText = (page: Page) =>
+    page.evaluate(`(() => {
+      const all = Array.from(document.querySelectorAll('body *'));
+      const sizes = all.map((e) => parseFloat(getComputedStyle(e).fontSize));
+      all.forEach((e, i) => { e.style.fontSize = sizes[i] * 1.5 + 'px'; });
+    })()`);
+  /** At each width, loaded afresh (rpx follow the width) and zoomed: the lines each match of `pattern` in the element around `around` takes. */
+  const zoomedLines = async (page: Page, url: string, ready: string, around: string, pattern: RegExp) => {
+    const lines: Record<number, number[]> = {};
+    for (const width of ZOOMED_WIDTHS) {
+      await page.setViewportSize({ width, height: 640 });
+      // a page loaded afresh: going to the same address again keeps the page, and its sizes zoomed before
+      await page.goto(url);
+      await page.reload();
+      await visible(page, ready);
+      await zoomText(page);
+      Object.assign(lines, await linesOf(page, around, pattern, [width]));
+    }
+    return lines;
+  };
+  const whole = (matches = 1) => Object.fromEntries(ZOOMED_WIDTHS.map((w) => [w, Array(matches).fill(1)]));
+
+  it('a points-history row keeps its date and time together, and the expiry notice its count and 积分', async () => {
+    // the buyer's order and scan: two rows of 获得, and points that expire
+    const page = await phone(ORDER_BUYER);
+    const url = `${runtime.base}/#/pages/points/index`;
+    const lines = {
+      when: await zoomedLines(page, url, '积分明细', '获得20', /\d{4}-\d{2}-\d{2}\s\d{2}:\d{2}/),
+      expiry: await zoomedLines(page, url, '过期', '积分将于', /[\d,]+\s积分/),
+    };
+    expect(lines).toEqual({ when: whole(), expiry: whole() });
+    await page.context().close();
+  });
+
+  it('the notice of updated terms keeps 新版条款 whole, with no lone comma', async () => {
+    const page = await phone(RENEWING);
+    const lines = await zoomedLines(page, runtime.base, '查看并同意', '新版条款', /新版条款，/);
+    expect(lines).toEqual(whole());
+    await page.context().close();
+  });
+
+  it('the terms step keeps 《会员隐私条款》 and 「删除我的数据」 whole, and so does the terms page', async () => {
+    // a visitor of its own: the join steps' test above agrees to the terms as VISITOR
+    const page = await phone('dev_keep_zoom_visitor');
+    const lines = {
+      link: await zoomedLines(page, `${runtime.base}/#/packages/join/index`, '同意并继续', '我已阅读并同意《会员隐私条款》', /《会员隐私条款》/),
+      step: await zoomedLines(page, `${runtime.base}/#/packages/join/index`, '同意并继续', '清除您的个人信息', /「删除我的数据」/),
+      page: await zoomedLines(page, `${runtime.base}/#/packages/account/terms/index`, '三、您的权利', '积分流水仅以匿名形式', /「删除我的数据」/),
+    };
+    expect(lines).toEqual({ link: whole(), step: whole(), page: whole() });
+    await page.context().close();
+  });
+});
+
+describe('the terms page at its own size', () => {
+  it('keeps 「删除我的数据」 whole in its paragraph on every phone width', async () => {
+    const page = await phone(VISITOR);
+    await page.goto(`${runtime.base}/#/packages/account/terms/index`);
+    await visible(page, '三、您的权利');
+    expect(await linesOf(page, '积分流水仅以匿名形式', /「删除我的数据」/, WIDTHS)).toEqual(unbroken());
+    await page.context().close();
+  });
+});

@@ -759,7 +759,7 @@ async function checkInvariants(world: World): Promise<void> {
         if (e.kind !== 'adjust') continue;
         const says = e.points === 0 && e.growth !== 0 ? '客服调整成长值' : '客服调整';
         // a credit that repaid what the member owed says so after it; nothing else carries that note
-        const repaid = /（(?:已抵扣欠分|其中 [\d,]+ 积分已抵扣欠分)）$/;
+        const repaid = /（(?:已抵扣欠分|其中 [\d,]+\u00a0积分已抵扣欠分)）$/;
         const plain = e.points > 0 ? e.description.replace(repaid, '') : e.description;
         if (plain !== says) problems.push(`${openid}'s history reads ${e.description} for an adjustment of ${e.points} points and ${e.growth} growth`);
       }

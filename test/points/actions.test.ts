@@ -132,7 +132,7 @@ describe('points cloud function', () => {
       expect(await call({ action: 'summary' })).toMatchObject({ ok: true, data: { available: 300, owed: 0 } });
       type Page = { ok: true; data: { entries: { kind: string; points: number; description: string }[]; nextCursor: string | null } };
       const first = (await call({ action: 'history', limit: 1 })) as Page;
-      expect(first.data.entries).toEqual([expect.objectContaining({ kind: 'earn', points: 1000, description: '扫码积分（其中 700 积分已抵扣欠分）' })]);
+      expect(first.data.entries).toEqual([expect.objectContaining({ kind: 'earn', points: 1000, description: '扫码积分（其中 700\u00a0积分已抵扣欠分）' })]);
       const second = (await call({ action: 'history', limit: 1, cursor: first.data.nextCursor })) as Page;
       expect(second.data.entries).toEqual([expect.objectContaining({ kind: 'reverse', points: -700 })]);
       const all = (await call({ action: 'history' })) as Page;

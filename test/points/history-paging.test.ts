@@ -43,7 +43,7 @@ function oracle(ledger: LedgerEntry[], records: readonly string[]): { lines: Lin
   const note = (head: LedgerEntry, parts: LedgerEntry[]) => {
     if (head.points <= 0 || !['earn', 'adjust', 'migrate'].includes(head.kind)) return '';
     const repaid = Math.min(head.points, head.points - (head.lot?.points ?? 0) + sum(parts.filter((p) => p !== head && p.kind === 'settle' && p.points > 0), (p) => p.points));
-    return repaid === 0 ? '' : repaid === head.points ? '（已抵扣欠分）' : `（其中 ${repaid.toLocaleString('en-US')} 积分已抵扣欠分）`;
+    return repaid === 0 ? '' : repaid === head.points ? '（已抵扣欠分）' : `（其中 ${repaid.toLocaleString('en-US')}\u00a0积分已抵扣欠分）`;
   };
   const line = (head: LedgerEntry, parts: LedgerEntry[]): Line => ({
     id: entryId(head._id), kind: head.kind, points: sum(parts, (p) => p.points), growth: sum(parts, (p) => p.growth), at: head.at, description: describeEntry(head) + note(head, parts),

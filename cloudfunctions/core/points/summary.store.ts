@@ -200,5 +200,5 @@ function repaidBy(head: LedgerEntry, moves: LedgerEntry[]): number {
 function withRepaid(head: LedgerEntry, repaid: number): string {
   const description = describeEntry(head);
   if (repaid <= 0) return description;
-  return repaid >= head.points ? `${description}（已抵扣欠分）` : `${description}（其中 ${repaid.toLocaleString('en-US')} 积分已抵扣欠分）`;
+  return repaid >= head.points ? `${description}（已抵扣欠分）` : `${description}（其中 ${repaid.toLocaleString('en-US')}\u00a0积分已抵扣欠分）`;
 }

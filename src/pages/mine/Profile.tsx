@@ -104,8 +104,9 @@ export default function Profile({ profile, onSaved, locked = false }: { profile:
       <View className="mine-row">
         <Text className="mine-row__label">昵称</Text>
         <Input placeholderClass="mc-placeholder" className="mine-row__input" value={nickname} maxlength={NICKNAME_MAX_UNITS} placeholder="填写昵称" {...fieldLabel('昵称')} disabled={saving} onInput={(e) => typeNickname(e.detail.value)} />
-        {/* the field stops taking characters at the limit: the count says why */}
-        <Text className={`mine-row__count ${count >= NICKNAME_MAX ? 'mine-row__count--full' : ''}`}>{count}/{NICKNAME_MAX}</Text>
+        {/* the field stops taking characters at the limit: the count says why. A name at its limit is
+            not wrong (neutral, as NutUI's counters stay); red only for what goes past it, until cut back */}
+        <Text className={`mine-row__count ${count > NICKNAME_MAX ? 'mine-row__count--over' : ''}`}>{count}/{NICKNAME_MAX}</Text>
       </View>
       <View className="mine-row">
         <Text className="mine-row__label">生日</Text>

@@ -26,7 +26,7 @@ function Links({ joined, onDeleted }: { joined: boolean; onDeleted: () => void }
       const available = await callFunction('points', 'summary', {}).then((summary) => summary.available, () => null)
       const forfeited = available === null
         ? '您现有的积分（含天猫、门店带来的积分）将一并清零。'
-        : available > 0 ? `您现有的 ${formatPoints(available)} 积分（含天猫、门店带来的积分）将一并清零。` : ''
+        : available > 0 ? `您现有的 ${formatPoints(available)}\u00a0积分（含天猫、门店带来的积分）将一并清零。` : ''
       const answer = await Taro.showModal({
         title: '删除我的数据',
         content: `将删除您的手机号、昵称、生日和各渠道的会员关联，且无法恢复。${forfeited}积分记录只以匿名形式保留。确定删除吗？`,

@@ -34,7 +34,7 @@ function Entry({ entry }: { entry: PointsHistoryEntry }) {
         <Text className="history__desc">{maskPhones(entry.description)}</Text>
         <Text className="history__meta">
           <Text className={`history__kind history__kind--${entry.kind}`}>{kindLabel(entry)}</Text>
-          {formatDateTime(entry.at)}
+          <Text className="history__time">{formatDateTime(entry.at)}</Text>
         </Text>
       </View>
       <Text className={`history__points history__points--${tone}`}>{amount}</Text>

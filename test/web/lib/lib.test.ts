@@ -256,3 +256,13 @@ describe('page navigation', () => {
     })
   })
 })
+
+describe('a count of 积分 stays with its number', () => {
+  it('joins the number and 积分 with a no-break space in the expiry notice and the notes of what was owed', () => {
+    const { expiryNotice, owedNote, creditTitle, repaidNote } = require('../../../src/lib/format') as typeof import('../../../src/lib/format')
+    expect(expiryNotice({ points: 1234567, at: '2099-12-31T15:59:59.000Z' }).text).toMatch(/^1,234,567\u00a0积分将于 /)
+    expect(owedNote(-150)).toBe('还有 150\u00a0积分待抵扣，将从之后获得的积分中扣除')
+    expect(creditTitle(50, 0)).toBe('+50\u00a0积分已抵扣欠分')
+    expect(repaidNote(50, 20)).toBe('其中 30\u00a0积分已抵扣欠分')
+  })
+})

@@ -61,7 +61,16 @@ describe('我的', () => {
     render(<MinePage />)
     expect(await screen.findByText('2/20')).toBeTruthy()
     fireEvent.change(screen.getByPlaceholderText('填写昵称'), { target: { value: '一二三四五六七八九十一二三四五六七八九十' } })
-    expect(screen.getByText('20/20').className).toContain('mine-row__count--full')
+    // a name at its limit is not wrong: the count stays neutral there (red read as an error)
+    expect(screen.getByText('20/20').className).not.toMatch(/mine-row__count--/)
+  })
+
+  it('shows the count in red only past the limit, until the name is cut back to 20', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE })
+    render(<MinePage />)
+    fireEvent.change(await screen.findByPlaceholderText('填写昵称'), { target: { value: `${'一'.repeat(18)}上海南京` } })
+    expect(screen.getByText('22/20').className).toContain('mine-row__count--over')
+    expect((await screen.findByText('20/20')).className).not.toMatch(/mine-row__count--/)
   })
 
   it('counts an emoji as one character, as the consumer sees it, and says why a nickname of invisible characters is refused', async () => {
@@ -148,7 +157,7 @@ describe('我的', () => {
     ;(Taro.showModal as jest.Mock).mockResolvedValueOnce({ confirm: false, cancel: true })
     fireEvent.click(await screen.findByText('删除我的数据'))
     await waitFor(() => expect(Taro.showModal).toHaveBeenCalledTimes(1))
-    expect((Taro.showModal as jest.Mock).mock.calls[0][0].content).toContain('您现有的 12,399 积分（含天猫、门店带来的积分）将一并清零')
+    expect((Taro.showModal as jest.Mock).mock.calls[0][0].content).toContain('您现有的 12,399\u00a0积分（含天猫、门店带来的积分）将一并清零')
     expect(callsOf('member', 'delete')).toHaveLength(0)
     fireEvent.click(screen.getByText('删除我的数据'))
     await waitFor(() => expect(callsOf('member', 'delete')[0]?.event).toEqual({ action: 'delete', confirm: true }))

@@ -162,7 +162,7 @@ describe.each([['h5', undefined], ['weapp', 'weapp']] as const)('%s', (_name, en
       fireEvent.click(screen.getByText('绑定订单'))
       await screen.findByText('订单绑定成功')
       const region = expectAnnounced('订单绑定成功', 'status', env)
-      expect(region.textContent).toContain('+100 积分')
+      expect(region.textContent).toContain('+100\u00a0积分')
       expect(region.textContent).toContain('当前可用积分 1,600')
       expect(region.textContent).not.toContain('查看积分明细')
     })

@@ -29,6 +29,9 @@ const SECTIONS: { title: string; body: string[] }[] = [
   },
 ]
 
+/** Names of buttons the terms point to: kept on one line, the paragraph breaking around them. */
+const WHOLE = /(「删除我的数据」)/
+
 /** The privacy terms a member agrees to (member.consent records the version). */
 export default function TermsPage() {
   const login = useRequest(() => callFunction('member', 'login', {}))
@@ -43,7 +46,7 @@ export default function TermsPage() {
             <Text className="terms__heading">{s.title}</Text>
             {s.body.map((p) => (
               <Text className="terms__para" key={p}>
-                {p}
+                {p.split(WHOLE).map((part, i) => (i % 2 ? <Text className="mc-nowrap" key={i}>{part}</Text> : part))}
               </Text>
             ))}
           </View>

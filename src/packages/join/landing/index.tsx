@@ -140,7 +140,7 @@ export default function LandingPage() {
         <View className="join-step landing">
           <Text className="landing__badge">{view.attribution.label ?? BRAND_NAME}</Text>
           <Text className="join-step__title">
-            {view.status === 'invite' ? (view.bonus ? `感谢购买！加入会员，绑定订单领 ${formatPoints(view.bonus)} 积分` : TITLES[view.attribution.kind]) : '您已是会员，欢迎回来'}
+            {view.status === 'invite' ? (view.bonus ? `感谢购买！加入会员，绑定订单领 ${formatPoints(view.bonus)}\u00a0积分` : TITLES[view.attribution.kind]) : '您已是会员，欢迎回来'}
           </Text>
           <Text className="join-step__desc">
             {view.status === 'invite'

@@ -126,7 +126,7 @@ export default function OrderPage() {
             ) : (
               <>
                 <Text className="join-welcome__title">订单绑定成功</Text>
-                <Text className="order-points">{repaidBy(outcome.points, outcome.available) === outcome.points ? `+${formatPoints(outcome.points)} 积分已抵扣欠分` : `+${formatPoints(outcome.points)} 积分`}</Text>
+                <Text className="order-points">{repaidBy(outcome.points, outcome.available) === outcome.points ? `+${formatPoints(outcome.points)}\u00a0积分已抵扣欠分` : `+${formatPoints(outcome.points)}\u00a0积分`}</Text>
                 {repaidNote(outcome.points, outcome.available) && <Text className="join-welcome__phone mc-keep-words">{repaidNote(outcome.points, outcome.available)}</Text>}
               </>
             )}
@@ -140,7 +140,7 @@ export default function OrderPage() {
       )}
       {state.status === 'ready' && joined && outcome?.tone !== 'ok' && (
         <View className="join-step">
-          <Text className="join-step__title">{namedBonus ? `绑定${name}订单领 ${formatPoints(namedBonus)} 积分` : `绑定${name}订单`}</Text>
+          <Text className="join-step__title">{namedBonus ? `绑定${name}订单领 ${formatPoints(namedBonus)}\u00a0积分` : `绑定${name}订单`}</Text>
           <Text className="join-step__desc">输入包裹对应的{name}订单号，每笔订单可领取一次包裹卡积分。</Text>
           <Input placeholderClass="mc-placeholder" className="join-input order-input" type={digitsOnly ? 'number' : 'text'} maxlength={digitsOnly ? 32 : 64} placeholder={`${name}订单号`} {...fieldLabel(`${name}订单号`)} value={orderId} onInput={(e) => setOrderId(e.detail.value)} />
           {outcome?.tone === 'error' && <Text className="join-error" {...liveRegion('alert')}>{outcome.text}</Text>}

@@ -5,7 +5,7 @@ import type { MemberDoc, RecordDoc } from '../../cloudfunctions/core/identity/gr
 import { listConflicts, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { listWaitingBuyers, markEarlierWaiting } from '../../cloudfunctions/core/orders/waiting.store';
 import type { AccountDoc } from '../../cloudfunctions/core/points/types';
-import { operatorRefusal, snapshot, StepRunner, stepArbitraries, type Step } from '../support/identity-steps';
+import { expectEachRecordInOneLiveMember, expectRefusedJoinsListed, operatorRefusal, snapshot, StepRunner, stepArbitraries, type Step } from '../support/identity-steps';
 import { importMembers, member } from '../support/members';
 import { openTestServices, type TestServices } from '../support/services';
 
@@ -104,6 +104,8 @@ describe('orders waiting after links, merges, unmerges and erasure (property)', 
             cursor = page.nextCursor;
           }
           expect(pages).toEqual(all);
+          // and lists every join a limit (or an operator's unmerge) stops while it stands, and only then
+          await expectRefusedJoinsListed(s, await expectEachRecordInOneLiveMember(s));
         }
         // the same database as the version before left it: nothing marked, no listing run yet
         const before = await waitingFromDocuments(s);

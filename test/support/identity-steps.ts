@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import type { MemberDoc, RecordDoc } from '../../cloudfunctions/core/identity/graph.store';
+import type { MemberDoc, RecordDoc, ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { confirmLinkRequest } from '../../cloudfunctions/core/identity/link-requests';
 import { liveMember } from '../../cloudfunctions/core/identity/lookup';
-import { mergeMembers, mergesOf, type MergeView } from '../../cloudfunctions/core/identity/operator';
+import { listConflicts, mergeMembers, mergesOf, type MergeView } from '../../cloudfunctions/core/identity/operator';
 import { AppError } from '../../cloudfunctions/core/runtime/errors';
 import { importOrders } from '../codes/support';
 import { importMembers, member, memberOk } from './members';
@@ -191,5 +191,64 @@ export class StepRunner {
   async pick(step: Extract<Step, { kind: 'unmerge' }>) {
     const listed = await listedMerges(this.s);
     return listed.length ? listed[step.pick % listed.length]! : null;
+  }
+}
+
+/**
+ * ARCHITECTURE §5: a join a limit stops is recorded for review, never silently merged. For every
+ * value (a phone, a unionid, an email, a store card's link...) whose carriers sit in more than one
+ * live member, `members conflicts` (listConflicts) lists refusals under that value tying all those
+ * members together; and every refusal it lists still stands: its two records in two live members,
+ * the value still carried (by the side that did not ask), and for the graph's own limit refusals, the
+ * two members holding more values of the limited type than allowed. Values set aside as shared join no one and are
+ * reported elsewhere (`members shared`), so they are left out.
+ */
+export async function expectRefusedJoinsListed(s: S, { live, records, holder }: Awaited<ReturnType<typeof expectEachRecordInOneLiveMember>>) {
+  const listed = (await listConflicts(s, 1000)).conflicts;
+  const byId = new Map(records.map((r) => [r._id, r]));
+  const carries = (r: RecordDoc | undefined, key: string) => !!r && (r._id === key || (r.identifiers.some((i) => `${i.type}:${i.value}` === key) && !r.ignored?.includes(key)));
+  const memberById = new Map(live.map((m) => [m._id, m]));
+  const held = (memberId: string, type: string) => new Set(memberById.get(memberId)!.records.flatMap((id) => {
+    const r = byId.get(id);
+    return r ? r.identifiers.filter((i) => i.type === type && !r.ignored?.includes(`${i.type}:${i.value}`)).map((i) => i.value) : [];
+  }));
+  const setAside = new Set(((await s.dump('identifiers')) as ValueDoc[]).filter((v) => v.quarantined).map((v) => v._id));
+  // each listed refusal stands
+  for (const c of listed) {
+    const [a, b] = c.between;
+    expect([c, !!a?.memberId && !!b?.memberId && a.memberId !== b.memberId]).toEqual([c, true]);
+    // (a phone is listed without its value: its carriers are checked through the values' walks)
+    if (c.value !== null) {
+      const key = `${c.type}:${c.value}`;
+      expect([c, c.between.filter((x) => x.recordId !== c.askedBy).every((x) => carries(byId.get(x.recordId), key))]).toEqual([c, true]);
+    }
+    // the graph's own: the limit still bites (one asked for and refused stays listed while its two
+    // records are two members and the other side carries the value, docs/identity.md: no one asked again)
+    if (c.reason === 'limit' && c.limitType && !c.askedBy) {
+      const union = new Set([...held(a!.memberId!, c.limitType), ...held(b!.memberId!, c.limitType)]);
+      expect([c, union.size > (c.limit ?? 1)]).toEqual([c, true]);
+    }
+  }
+  // each value's carriers in two or more members: those members tied by the refusals listed under it
+  const carriersOf = new Map<string, Set<string>>();
+  // (an order's buyer known by a phone two members hold waits alone, for `orders waiting`: no join refused)
+  for (const r of records) for (const i of r.identifiers) {
+    if (r._id.startsWith('buyer:')) continue;
+    const key = `${i.type}:${i.value}`;
+    if (r.ignored?.includes(key) || setAside.has(key)) continue;
+    carriersOf.set(key, new Set([...(carriersOf.get(key) ?? []), holder.get(r._id)!]));
+  }
+  for (const [key, members] of carriersOf) {
+    if (members.size < 2) continue;
+    const type = key.slice(0, key.indexOf(':'));
+    const under = listed.filter((c) => c.type === type && (c.value === key.slice(type.length + 1) || (c.value === null && c.between.some((x) => x.recordId !== c.askedBy && carries(byId.get(x.recordId), key)))));
+    const tied = new Map([...members].map((m) => [m, m]));
+    const root = (m: string): string => (tied.get(m) === m ? m : root(tied.get(m)!));
+    for (const c of under) {
+      const [x, y] = c.between.map((v) => v.memberId!);
+      if (tied.has(x!) && tied.has(y!)) tied.set(root(x!), root(y!));
+    }
+    const roots = new Set([...members].map(root));
+    expect([key, [...members].sort(), roots.size]).toEqual([key, [...members].sort(), 1]);
   }
 }

@@ -326,18 +326,12 @@ describe('a time inside a message stays on one line', () => {
 
 /**
  * Text made 1.5 times larger (a phone's larger-text setting, which a WebView applies to every size):
- * each shown element's computed size is scaled once, as a reviewer's screenshots did. Judged on a
+ * each shown element's computed size is scaled once (linesOf's textZoom), as a reviewer's screenshots did. Judged on a
  * 320 px and a 375 px phone (and 414): a history row's date and time, the names 《会员隐私条款》
  * and 「删除我的数据」, 新版条款 and a count of 积分 stay whole; a date may move to a line of its own.
  */
 describe('with text 1.5 times larger', () => {
   const ZOOMED_WIDTHS = [320, 375, 414];
-  const zoomText = (page: Page) =>
-    page.evaluate(`(() => {
-      const all = Array.from(document.querySelectorAll('body *'));
-      const sizes = all.map((e) => parseFloat(getComputedStyle(e).fontSize));
-      all.forEach((e, i) => { e.style.fontSize = sizes[i] * 1.5 + 'px'; });
-    })()`);
   /** At each width, loaded afresh (rpx follow the width) and zoomed: the lines each match of `pattern` in the element around `around` takes. */
   const zoomedLines = async (page: Page, url: string, ready: string, around: string, pattern: RegExp) => {
     const lines: Record<number, number[]> = {};
@@ -347,8 +341,7 @@ describe('with text 1.5 times larger', () => {
       await page.goto(url);
       await page.reload();
       await visible(page, ready);
-      await zoomText(page);
-      Object.assign(lines, await linesOf(page, around, pattern, [width]));
+      Object.assign(lines, await linesOf(page, around, pattern, [width], 1.5));
     }
     return lines;
   };

@@ -352,8 +352,9 @@ describe('with text 1.5 times larger', () => {
     const page = await phone(ORDER_BUYER);
     const url = `${runtime.base}/#/pages/points/index`;
     const lines = {
-      when: await zoomedLines(page, url, '积分明细', '获得20', /\d{4}-\d{2}-\d{2}\s\d{2}:\d{2}/),
-      expiry: await zoomedLines(page, url, '过期', '积分将于', /[\d,]+\s积分/),
+      // each waits for the text it measures: the rows and the expiry notice come with their own requests
+      when: await zoomedLines(page, url, '获得20', '获得20', /\d{4}-\d{2}-\d{2}\s\d{2}:\d{2}/),
+      expiry: await zoomedLines(page, url, '积分将于', '积分将于', /[\d,]+\s积分/),
     };
     expect(lines).toEqual({ when: whole(), expiry: whole() });
     await page.context().close();

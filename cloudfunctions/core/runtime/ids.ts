@@ -58,17 +58,33 @@ function randomUint32(): number {
   return value;
 }
 
+/** The millisecond and low bits of the last id made in this process. */
+const last = { ms: -1, low: 0 };
+
 /**
- * 48 bits of milliseconds then 32 random bits: ids made later sort later, so
- * new members land at the end of every index on them instead of on a random
- * page (a million-member import stays fast), and two ids made in the same
- * millisecond still differ with overwhelming odds.
+ * 48 bits of milliseconds then 32 bits, random for the first id of a millisecond and one more
+ * for each id after it in that millisecond: ids made later sort later, so new members land at
+ * the end of every index on them instead of on a random page (a million-member import stays
+ * fast), and so ties by id follow the order things were made in. Members made in one import
+ * transaction are the same age, and the one that sorts first is taken as the older
+ * (reconcile.ts): random low bits made the same files give other members and counts on each run.
  */
 export const timeOrderedIds: IdSource = {
   next(prefix) {
+    // a clock set back stays at the last millisecond, still counting up
+    const now = Math.max(Date.now(), last.ms);
+    if (now === last.ms && last.low < 0xffffffff) last.low++;
+    else if (now === last.ms) {
+      last.ms++;
+      last.low = randomUint32() >>> 1;
+    } else {
+      last.ms = now;
+      // the top bit left clear: room for the ids made after it in the same millisecond
+      last.low = randomUint32() >>> 1;
+    }
     const bytes = Buffer.allocUnsafe(10);
-    bytes.writeUIntBE(Date.now(), 0, 6);
-    bytes.writeUInt32BE(randomUint32(), 6);
+    bytes.writeUIntBE(last.ms, 0, 6);
+    bytes.writeUInt32BE(last.low, 6);
     return `${prefix}_${base32(bytes)}`;
   },
 };

@@ -43,6 +43,9 @@ export default defineConfig<'webpack5'>(async (merge, { mode }) => {
       // The brand's name on the member card and the invitation.
       BRAND_NAME: JSON.stringify(brand.brandName),
     },
+    // the picture of a shared card (src/lib/share.ts), a file of the package as it is: bundled, an
+    // image this small becomes a data URL, which WeChat's share card does not take
+    copy: { patterns: [{ from: 'src/assets/share/', to: `dist/${process.env.TARO_ENV}/assets/share/` }], options: {} },
     framework: 'react',
     compiler: {
       type: 'webpack5',

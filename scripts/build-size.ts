@@ -4,6 +4,7 @@
 // tab bar icon present. h5: total JS + CSS and the largest files.
 import fs from 'node:fs'
 import path from 'node:path'
+import { SHARE_IMAGE } from '../src/lib/share-image'
 
 const root = path.resolve(__dirname, '..')
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`
@@ -72,8 +73,13 @@ function checkWeapp(): boolean {
     }
   }
 
+  // a page that can be shared names its picture (src/lib/share.ts): missing, WeChat shares a screenshot
+  // of the page (Taro keeps the setting in the page's script, not its JSON: read from the source)
+  const sharing = sourcePages().filter((page) => /enableShareAppMessage:\s*true/.test(fs.readFileSync(path.join(root, 'src', `${page}.config.ts`), 'utf8')))
+  if (sharing.length && !fs.existsSync(path.join(dist, SHARE_IMAGE))) problems.push(`share picture missing: ${SHARE_IMAGE} (pages ${sharing.join(', ')} share it)`)
+
   for (const p of problems) console.error(`✗ ${p}`)
-  if (problems.length === 0) console.log(`✓ ${listed.length} pages built, tab bar icons present`)
+  if (problems.length === 0) console.log(`✓ ${listed.length} pages built, tab bar icons present${sharing.length ? `, share picture present (${sharing.length} pages share)` : ''}`)
   return problems.length === 0
 }
 

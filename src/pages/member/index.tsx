@@ -11,6 +11,7 @@ import { BUTTON } from '../../lib/a11y'
 import { ROUTES, go } from '../../lib/routes'
 import { useMembership } from '../../lib/useMembership'
 import { useRequest } from '../../lib/useRequest'
+import { useInviteShare } from '../../lib/share'
 import { useShowAgain } from '../../lib/useShowAgain'
 import ChannelList from './ChannelList'
 import MemberCard from './MemberCard'
@@ -53,6 +54,7 @@ function MemberHome() {
 }
 
 export default function MemberPage() {
+  useInviteShare()
   const { state, reload, joined, termsOutdated } = useMembership()
 
   // Opened (or brought back from the background) through a guide's, store's, package card's or

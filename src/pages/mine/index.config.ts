@@ -1,1 +1,5 @@
-export default definePageConfig({ navigationBarTitleText: '我的' })
+export default definePageConfig({
+  navigationBarTitleText: '我的',
+  // 转发 in the ··· menu (useInviteShare): a friend gets the home page and a picture, not this page
+  enableShareAppMessage: true,
+})

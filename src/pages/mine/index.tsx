@@ -12,6 +12,7 @@ import { formatPoints } from '../../lib/format'
 import { ROUTES, go } from '../../lib/routes'
 import { useMembership } from '../../lib/useMembership'
 import { useRequest } from '../../lib/useRequest'
+import { useInviteShare } from '../../lib/share'
 import Profile from './Profile'
 import './index.css'
 
@@ -77,6 +78,7 @@ function MemberProfile({ locked }: { locked: boolean }) {
 }
 
 export default function MinePage() {
+  useInviteShare()
   const { state, reload, joined, termsOutdated } = useMembership()
   return (
     <View className="mc-page">

@@ -9,6 +9,7 @@ import { DECORATIVE, roleOf } from '../../lib/a11y'
 import { expiryNotice, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
 import { useMembership } from '../../lib/useMembership'
 import { useRequest } from '../../lib/useRequest'
+import { useInviteShare } from '../../lib/share'
 import { useShowAgain } from '../../lib/useShowAgain'
 import HistoryList from './HistoryList'
 import { usePointsHistory } from './usePointsHistory'
@@ -72,6 +73,7 @@ function MemberPoints() {
 }
 
 export default function PointsPage() {
+  useInviteShare()
   const { state, reload, joined, termsOutdated } = useMembership()
   return (
     <View className="mc-page">

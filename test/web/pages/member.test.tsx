@@ -1,13 +1,17 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { forgetLastPush } from '../../../src/lib/routes'
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react'
 import Taro from '@tarojs/taro'
-import { pageLifecycle } from '../stubs/taro'
+import { pageLifecycle, useShareAppMessage } from '../stubs/taro'
 import { registry } from '../stubs/transport'
 import MemberPage from '../../../src/pages/member/index'
 import { setPendingEntry } from '../../../src/launch/entry'
 import { getAttribution, setAttribution } from '../../../src/launch/intent'
 import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
 import { barcodeImage } from '../../../src/lib/barcode'
+import PointsPage from '../../../src/pages/points/index'
+import MinePage from '../../../src/pages/mine/index'
 
 
 const SUMMARY = {
@@ -424,6 +428,27 @@ async function renderWithServerSkew(skewMs: number) {
 }
 
 /** The server signs `expiresAt` with its own clock; a phone's clock may be off by minutes (set by hand). */
+describe('转发 from the ··· menu', () => {
+  /** What the page answers WeChat when the member forwards it. */
+  const shared = () => (useShareAppMessage.mock.calls.at(-1)?.[0] as (() => { title: string; path: string; imageUrl: string }) | undefined)?.()
+
+  it.each([
+    ['会员', MemberPage, 'member'],
+    ['积分', PointsPage, 'points'],
+    ['我的', MinePage, 'mine'],
+  ] as const)('%s: a friend gets the home page under the brand\'s picture, with nothing of the sharer (no id, no code, no screenshot of the card)', async (_tab, Page, folder) => {
+    // WeChat asks the page only when its config turns 转发 on (Taro keeps the setting in the page's script)
+    expect(readFileSync(join(__dirname, `../../../src/pages/${folder}/index.config.ts`), 'utf8')).toMatch(/enableShareAppMessage: true/)
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'points.history': { data: { items: [], nextCursor: null } }, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    render(<Page />)
+    await waitFor(() => expect(callsOf('member', 'login').length).toBeGreaterThan(0))
+    const share = shared()
+    expect(share).toEqual({ title: '会员中心｜积分、等级一卡通用', path: '/pages/member/index', imageUrl: '/assets/share/invite.jpg' })
+    // a package file (config/index.ts copies it as it is): without a picture WeChat shares a screenshot of the page
+    expect(existsSync(join(__dirname, '../../../src', share!.imageUrl))).toBe(true)
+  })
+})
+
 describe('member code refresh whatever the phone\'s clock says', () => {
   it('keeps renewing the member code about once a minute when the phone\'s clock runs two minutes ahead of the server\'s', async () => {
     jest.useFakeTimers()

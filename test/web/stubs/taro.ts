@@ -122,12 +122,15 @@ export const useLaunch = (_fn: () => void) => {}
 export const useReady = (_fn: () => void) => {}
 export const useLoad = (_fn: () => void) => {}
 export const useUnload = (_fn: () => void) => {}
+/** What the page would answer WeChat's 转发: tests call the handler the page registered last. */
+export const useShareAppMessage = jest.fn((_fn: () => unknown) => {})
 
 /** Fresh storage, router params and call records for the next test. */
 export function resetTaro(): void {
   storage.clear()
   router.params = {}
   for (const value of Object.values(Taro)) if (typeof value === 'function' && 'mockClear' in value) (value as jest.Mock).mockClear()
+  useShareAppMessage.mockClear()
   Taro.showModal.mockImplementation(async () => ({ confirm: true, cancel: false }))
   Taro.scanCode.mockImplementation(async () => ({ result: '' }))
 }

@@ -97,8 +97,10 @@ export async function linkOffline(services: Services, caller: Caller & { openid:
     // the card's count is still the one that try left (no one has tried the card since: they would have
     // replaced lastGuess), so answering from it tells nothing new
     const sentAgain = (attempts: AttemptsDoc | null) => !!guess && recentOf(attempts).length > 0 && attempts?.lastGuess === guess;
+    // while the card is locked, from its count alone too: answering otherwise once its phone changed
+    // (to these digits, or none) would tell what a locked card holds
     const repeated = (attempts: AttemptsDoc | null, card: RecordDoc | null) =>
-      sentAgain(attempts) && !!card?.phoneMasked && card.phoneMasked.slice(-4) !== last4;
+      sentAgain(attempts) && (recentOf(attempts).length >= maxTries || (!!card?.phoneMasked && card.phoneMasked.slice(-4) !== last4));
     if (mine.length >= consumerMaxTries) {
       // sent again (the answer lost, the page retried): a card they hold, what they asked before, or
       // the wrong digits they sent last, answers as the first time, telling nothing new and counting

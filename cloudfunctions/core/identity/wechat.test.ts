@@ -1,4 +1,5 @@
 import type { Doc } from '../store/port';
+import { AppError } from '../runtime/errors';
 import { countingStore } from '../../../test/codes/counting-store';
 import { openTestServices, withStepBeforeTransaction, type TestServices } from '../../../test/support/services';
 import { boundConsumer, importMembers, member, memberOk } from '../../../test/support/members';
@@ -123,6 +124,33 @@ describe('member actions', () => {
       await memberOk(services, 'u2', { action: 'consent', version: terms() });
       const taken = code('13912340002');
       const other = withStepBeforeTransaction(services, () => member(services, 'u1', { action: 'bindPhone', code: taken }));
+      expect(await member(other, 'u2', { action: 'bindPhone', code: taken })).toMatchObject({ ok: false, error: { code: 'PHONE_CODE_INVALID' } });
+      expect(await memberOk(services, 'u2', { action: 'login' })).toMatchObject({ phoneBound: false });
+    });
+
+    it('answers the same code sent twice by one consumer with one binding when WeChat exchanges each code once: the second send, refused by WeChat after the first committed, answers the first\'s binding', async () => {
+      await agree();
+      // WeChat's phone codes are single use: a code exchanged once is refused (errcode 40029) after
+      const exchanged = new Set<string>();
+      const once: TestServices['phoneCodes'] = {
+        exchange: async (c) => {
+          if (exchanged.has(c)) throw new AppError('PHONE_CODE_INVALID', 'WeChat refused the phone code');
+          exchanged.add(c);
+          return services.phoneCodes.exchange(c);
+        },
+      };
+      const wechat = { ...services, phoneCodes: once };
+      const c = code();
+      let first: unknown;
+      // the second send checked for a receipt before the first committed, and asks WeChat after it
+      const second = { ...wechat, phoneCodes: { exchange: async (x: string) => { first = await member(wechat, 'u1', { action: 'bindPhone', code: c }); return once.exchange(x); } } };
+      const answer = await member(second, 'u1', { action: 'bindPhone', code: c });
+      expect(first).toMatchObject({ ok: true, data: { phoneMasked: '139****5678', merged: false } });
+      expect(answer).toEqual(first);
+      // another consumer sending that code in that window is refused, binding nothing
+      await memberOk(services, 'u2', { action: 'consent', version: terms() });
+      const taken = code('13912340002');
+      const other = { ...wechat, phoneCodes: { exchange: async (x: string) => { await member(wechat, 'u1', { action: 'bindPhone', code: taken }); return once.exchange(x); } } };
       expect(await member(other, 'u2', { action: 'bindPhone', code: taken })).toMatchObject({ ok: false, error: { code: 'PHONE_CODE_INVALID' } });
       expect(await memberOk(services, 'u2', { action: 'login' })).toMatchObject({ phoneBound: false });
     });
@@ -372,6 +400,35 @@ describe('member actions', () => {
       expect(await send('2222')).toMatchObject({ ok: false, error: { code: 'LOCKED' } });
     });
 
+    it('the same wrong digits a day after the first are another try: the card and the consumer count them', async () => {
+      const send = () => member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' });
+      expect(await send()).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH', details: { triesLeft: 4 } } });
+      services.clock.advance(24 * 3600_000);
+      expect(await send()).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH', details: { triesLeft: 4 } } });
+      const failures = async () => (await services.dump('linkAttempts')).map((d) => `${String(d._id).split(':')[0]} ${(d as Doc & { failures: string[] }).failures.length}`).sort();
+      expect(await failures()).toEqual(['consumer 1', 'offline 1']);
+      expect((await services.dump('linkAttempts')).every((d) => (d as Doc & { failures: string[] }).failures[0] === new Date(services.clock.now()).toISOString())).toBe(true);
+    });
+
+    it('wrong digits sent again after the store changed the card\'s phone are weighed against the card as it is now: its new digits link it, a card left without a phone goes to staff', async () => {
+      await importMembers(services, 'offline', [{ channelMemberId: 'C101', phone: '13011115551' }]);
+      for (const cardNo of ['C100', 'C101']) expect(await member(services, 'u1', { action: 'linkOffline', cardNo, last4: '0000' })).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH', details: { triesLeft: 4 } } });
+      await importMembers(services, 'offline', [{ channelMemberId: 'C100', phone: '13011110000' }, { channelMemberId: 'C101' }]);
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' })).toMatchObject({ status: 'linked' });
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C101', last4: '0000' })).toMatchObject({ status: 'pending' });
+      expect(await services.dump('linkRequests')).toEqual([expect.objectContaining({ cardRecordId: 'offline:C101', status: 'pending' })]);
+    });
+
+    it('wrong digits for a card that has become the consumer\'s since, sent again past their ten, answer linked as below the limit', async () => {
+      const send = () => member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' });
+      expect(await send()).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH' } });
+      for (let i = 0; i < 9; i++) await member(services, 'u1', { action: 'linkOffline', cardNo: `C99${i}` });
+      // the store's system gives the card the consumer's own phone: it joins their member
+      await importMembers(services, 'offline', [{ channelMemberId: 'C100', phone: '13912345678' }]);
+      expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: true });
+      expect(await send()).toMatchObject({ ok: true, data: { status: 'linked' } });
+    });
+
     it('the consumer\'s tenth try, wrong digits, sent again answers as it did: a lost answer retried is not told RATE_LIMITED', async () => {
       await importMembers(services, 'offline', [{ channelMemberId: 'C101', phone: '13011115551' }]);
       const send = (cardNo: string, last4: string) => member(services, 'u1', { action: 'linkOffline', cardNo, last4 });
@@ -417,6 +474,22 @@ describe('member actions', () => {
       expect(again).toEqual(locking);
       services.clock.advance(60_000);
       expect(await send()).toEqual(locking);
+    });
+
+    it('the try that locked the card, sent again while it is locked, answers as it did whatever the card holds now: a repeat does not tell that the card\'s phone changed to those digits', async () => {
+      const send = () => member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' });
+      for (let i = 1; i < 5; i++) await member(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: `000${i}` });
+      const locking = await send();
+      expect(locking).toMatchObject({ ok: false, error: { code: 'CARD_MISMATCH', details: { triesLeft: 0, until: expect.any(String) } } });
+      const tries = async () => (await services.dump('linkAttempts')).map((d) => (d as Doc & { failures: string[] }).failures.length).sort();
+      const before = await tries();
+      // the store's system gives the card a phone ending in the digits tried
+      await importMembers(services, 'offline', [{ channelMemberId: 'C100', phone: '13011110000' }]);
+      expect(await send()).toEqual(locking);
+      expect(await tries()).toEqual(before);
+      // once the card opens again, those digits are a try of their own, and right
+      services.clock.advance(24 * 3600_000);
+      expect(await memberOk(services, 'u1', { action: 'linkOffline', cardNo: 'C100', last4: '0000' })).toMatchObject({ status: 'linked' });
     });
 
     it('a right try clears the card\'s wrong ones: its holder\'s fumbles do not lock the next consumer out at their first try', async () => {

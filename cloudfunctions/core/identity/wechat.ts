@@ -105,7 +105,16 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
     throw new AppError('PHONE_CODE_INVALID', 'phone code already used');
   }
   if (mine?.consent?.version !== services.config.termsVersion) throw new AppError('CONSENT_REQUIRED', 'agree to the privacy terms first');
-  const exchanged = await services.phoneCodes.exchange(code);
+  const exchanged = await services.phoneCodes.exchange(code).catch(async (error: unknown) => {
+    // WeChat exchanges a code once: the same request sent twice (a double tap, WeChat's retry) is
+    // refused there once the first has it, and answers the first's binding if it has committed
+    if (error instanceof AppError && error.code === 'PHONE_CODE_INVALID') {
+      const receipt = await services.store.get<PhoneCodeDoc>('phoneCodes', codeDocId(code));
+      if (receipt && receipt.recordId === mine._id) return { receipt };
+    }
+    throw error;
+  });
+  if ('receipt' in exchanged) return exchanged.receipt.result;
   if (exchanged.appid !== caller.appid) throw new AppError('PHONE_CODE_INVALID', 'phone code issued to another app');
   const phone = normalizePhone(exchanged.phone);
   if (!phone) throw new AppError('PHONE_CODE_INVALID', 'not a mainland mobile');

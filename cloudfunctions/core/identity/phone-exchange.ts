@@ -18,8 +18,9 @@ export const PHONE_CODE_TTL_MS = 5 * 60 * 1000;
  * The dev runtime's stand-in for WeChat's API. Codes are
  * `dev:<11 digits>[:<issued at, ms>][@<appid>]`: the phone form in H5 sends
  * `dev:<phone>:<now>`; tests add an old time for an expired code or another
- * appid for a foreign one. Single use is enforced by the caller (bindPhone),
- * as it is for real codes.
+ * appid for a foreign one. It exchanges a code any number of times, where WeChat
+ * exchanges each once: bindPhone keeps a receipt of every code used (its own
+ * single use) and answers the same consumer's second send from it either way.
  */
 export function devPhoneExchanger(clock: Clock): PhoneCodeExchanger {
   return {

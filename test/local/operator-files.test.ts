@@ -6,6 +6,8 @@ import { buildCli, failureMessage } from '../../cloudfunctions/core/local/cli';
 import { openLocalServices } from '../../cloudfunctions/core/local/services';
 import { silentLogger } from '../../cloudfunctions/core/runtime/log';
 import { SqliteStore } from '../../cloudfunctions/core/store/sqlite';
+import { recordWaitingMarked } from '../../cloudfunctions/core/orders/waiting.store';
+import { fixedClock } from '../../cloudfunctions/core/runtime/clock';
 import { boundConsumer } from '../support/members';
 import { runCli, throwingInsteadOfExiting } from '../support/cli';
 import { tempDir } from '../support/temp';
@@ -330,6 +332,15 @@ describe('the operator\'s files and slips', () => {
     expect((await runCli(temp.file('killed/mc.db'), 'import', 'members', '--channel', 'offline', '--file', temp.file('s.csv'))).out).toMatch(/1 member created/);
   });
 
+  it('a database as this version starts it (its tables and the waiting mark alone), without its keys, is taken as new, not as data without them', async () => {
+    const store = new SqliteStore({ file: db });
+    await recordWaitingMarked({ store, clock: fixedClock('2026-11-23T02:00:00Z') });
+    await store.close();
+    expect(existsSync(temp.file('data/secrets.json'))).toBe(false);
+    expect((await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members))).out).toMatch(/1 member created/);
+    expect(existsSync(temp.file('data/secrets.json'))).toBe(true);
+  });
+
   it('refuses a UTF-16 file, with or without its BOM, and JSON lines in a file not named .jsonl, saying what to do, before importing anything', async () => {
     const utf16 = await cli('import', 'members', '--channel', 'tmall', '--file', file('u16.csv', Buffer.from('channelMemberId,name\nT1,张三\n', 'utf16le')));
     expect(utf16.err).toMatch(/u16\.csv is not UTF-8 text \(it holds NUL bytes, as UTF-16 "Unicode text" does\): save it as "CSV UTF-8/);
@@ -605,5 +616,41 @@ describe('the operator\'s files and slips', () => {
     const exportedOther = await runCli(other, 'members', 'export');
     expect(exportedOther.err).toBe('');
     expect(exportedOther.out.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a refused first command leaves the keys it made while a database beside it is being started (its file still empty)', async () => {
+    mkdirSync(temp.file('data'));
+    // another command has just made its database file and has not yet written its first page
+    writeFileSync(temp.file('data/other.db'), '');
+    expect(await cli('campaigns', 'add', '--bonus', '0', '--name', 'x')).toMatchObject({ failed: true });
+    expect(existsSync(db)).toBe(false);
+    expect(readdirSync(temp.file('data')).sort()).toEqual(['other.db', 'secrets.json']);
+  });
+
+  it('a first command that wrote and then failed keeps the database it started and its keys: what it wrote is found again', async () => {
+    // the disk fills as the import, its rows written, records the keys' fingerprint
+    const transaction = SqliteStore.prototype.transaction;
+    const record = jest.spyOn(SqliteStore.prototype, 'transaction').mockImplementation(function (this: SqliteStore, fn) {
+      return transaction.call(this, (tx) => fn(new Proxy(tx, {
+        get: (target, name) => (name === 'create'
+          ? (collection: string, doc: { phoneHashKey?: unknown }) => {
+            if (collection === 'settings' && doc.phoneHashKey !== undefined) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+            return target.create(collection, doc as never);
+          }
+          : Reflect.get(target, name, target)),
+      }))) as never;
+    });
+    try {
+      const run = await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members));
+      expect(run.failed).toBe(true);
+      expect(run.out).toMatch(/1 member created/);
+    } finally {
+      record.mockRestore();
+    }
+    expect(existsSync(db)).toBe(true);
+    expect(existsSync(temp.file('data/secrets.json'))).toBe(true);
+    const found = await exported();
+    expect(found).toHaveLength(1);
+    expect(found[0]!.points.available).toBe(100);
   });
 });

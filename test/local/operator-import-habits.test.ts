@@ -78,6 +78,16 @@ describe('an operator\'s import habits', () => {
     }
   });
 
+  it('a file macOS keeps from the terminal (Downloads, Desktop: EPERM, not EACCES) is refused in one line as one this user may not read', async () => {
+    const file = fresh.temp.write('downloaded.csv', 'channelMemberId\nT1\n');
+    const openSync = fs.openSync;
+    jest.spyOn(fs, 'openSync').mockImplementation(((path: fs.PathLike, ...rest: unknown[]) => {
+      if (path === file) throw Object.assign(new Error(`EPERM: operation not permitted, open '${file}'`), { code: 'EPERM' });
+      return (openSync as (p: fs.PathLike, ...r: unknown[]) => number)(path, ...rest);
+    }) as typeof fs.openSync);
+    expect(await refusedInOneLine('import', 'members', '--channel', 'tmall', '--file', file)).toMatch(new RegExp(`^cannot read ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: this user may not read it`));
+  });
+
   it('a header alone is read as a file of no rows, with a CRLF or a BOM too', async () => {
     for (const text of ['channelMemberId,phone\n', '\ufeffchannelMemberId,phone\r\n', 'channelMemberId,phone\r\n\r\n']) {
       const run = await fresh.cli('import', 'members', '--channel', 'tmall', '--file', fresh.temp.write('header.csv', text));
@@ -120,6 +130,44 @@ describe('an operator\'s import habits', () => {
       jest.restoreAllMocks();
       // nothing is left that holds part of a key, under any name
       expect(fs.readdirSync(temp.dir)).toEqual([]);
+    });
+
+    /** As a file system without hard links (FAT, exFAT, some network shares) refuses to make one. */
+    const withoutHardLinks = () => jest.spyOn(fs, 'linkSync').mockImplementation((_from, to) => {
+      throw Object.assign(new Error(`EPERM: operation not permitted, link '${String(to)}'`), { code: 'EPERM' });
+    });
+
+    it('on a file system without hard links the keys are still written whole, once, readable by this user alone', () => {
+      withoutHardLinks();
+      const file = temp.file('secrets.json');
+      const first = devSecrets(file, {});
+      const written = readFileSync(file, 'utf8');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      // a second run that looked before the first wrote them keeps the first's keys
+      const existsSync = fs.existsSync;
+      jest.spyOn(fs, 'existsSync').mockImplementation((path) => (path === file ? false : existsSync(path)));
+      const second = devSecrets(file, {});
+      jest.restoreAllMocks();
+      expect(second.phoneHashKey.equals(first.phoneHashKey)).toBe(true);
+      expect(readFileSync(file, 'utf8')).toBe(written);
+      expect(fs.readdirSync(temp.dir)).toEqual(['secrets.json']);
+    });
+
+    it('on a file system without hard links, keys that cannot be written whole (a full disk) leave no part-written secrets.json', () => {
+      withoutHardLinks();
+      const file = temp.file('secrets.json');
+      const writeFileSync = fs.writeFileSync;
+      // the copy aside is written whole; the disk fills as the keys are written under their own name
+      jest.spyOn(fs, 'writeFileSync').mockImplementation((path, data, options) => {
+        if (path !== file) return writeFileSync(path, data, options as fs.WriteFileOptions);
+        writeFileSync(path, String(data).slice(0, 40), options as fs.WriteFileOptions);
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      });
+      expect(() => devSecrets(file, {})).toThrow(/ENOSPC/);
+      jest.restoreAllMocks();
+      // nothing that holds part of a key is left, which the next run would take for the database's lost keys
+      expect(fs.readdirSync(temp.dir)).toEqual([]);
+      expect(devSecrets(file, {}).phoneHashKey).toHaveLength(32);
     });
 
     it('two imports of the same file at once both finish, the database whole and its keys one set', async () => {

@@ -104,7 +104,8 @@ describe('points verify on a database this version started', () => {
     expect((await fresh.cli('points', 'verify')).out.split('\n')).toContain(MISSING.replace('tmall:T1', account));
   }, 120_000);
 
-  it('serve starting a database marks it', async () => {
+  /** Runs `serve` on the database until it says it is running, then stops it. */
+  const servedOnce = async () => {
     const port = await new Promise<number>((resolve) => {
       const probe = createServer().listen(0, '127.0.0.1', () => {
         const { port: free } = probe.address() as { port: number };
@@ -120,6 +121,20 @@ describe('points verify on a database this version started', () => {
         if (String(chunk).includes('running at')) child.kill('SIGTERM');
       });
     });
+  };
+
+  it('serve starting a database marks it', async () => {
+    await servedOnce();
     expect(marked()).toBe(true);
   }, 30_000);
+
+  it('serve on a database of an earlier version leaves it unmarked, for its first listing to mark: verify reports no difference', async () => {
+    await fresh.cli('import', 'orders', '--channel', 'tmall', '--file', orders());
+    // as an earlier version left it: no mark on the account, none on the database
+    withDb((db) => db.prepare("DELETE FROM doc_settings WHERE id = 'waitingMarked'").run());
+    unmark('tmall:T1');
+    await servedOnce();
+    expect(marked()).toBe(false);
+    expect((await fresh.cli('points', 'verify')).out).toMatch(/: no differences\n$/);
+  }, 60_000);
 });

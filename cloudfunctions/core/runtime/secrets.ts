@@ -86,7 +86,11 @@ function createOnce(file: string, text: string): void {
     try {
       writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
     } catch (fallback) {
-      if ((fallback as NodeJS.ErrnoException).code !== 'EEXIST') throw fallback;
+      if ((fallback as NodeJS.ErrnoException).code === 'EEXIST') return;
+      // created here (none was, or the exclusive open would have said so) and written in part (a
+      // full disk): not left to be read as the database's keys, lost, by the next run
+      rmSync(file, { force: true });
+      throw fallback;
     }
   } finally {
     rmSync(aside, { force: true });

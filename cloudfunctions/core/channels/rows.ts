@@ -497,6 +497,13 @@ function afterLastLineEnd(data: Buffer): number {
 }
 
 /**
+ * EPERM where a mode would say EACCES: macOS keeps Desktop, Documents and Downloads from a terminal
+ * not allowed into them, whatever the file's mode (chmod changes nothing there).
+ */
+const notPermitted = (file: string) =>
+  `cannot read ${file}: the system does not let this program read it; nothing was imported: on a Mac, allow the terminal in System Settings > Privacy & Security > Files and Folders (or Full Disk Access), or move the file out of Desktop, Documents or Downloads, and import it again`;
+
+/**
  * Refuses, before anything is imported, a file the import could only get wrong: not there, not
  * UTF-8 (Excel on Chinese Windows saves "CSV" as GBK: its names would be stored garbled), or a
  * CSV whose header lacks a required column (every row would be rejected). Header names are
@@ -509,7 +516,11 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
     if (!stat.isFile()) throw new Error(`${file} is not a file`);
     size = stat.size;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no file ${file}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`no file ${file}`);
+    // a folder on the way this user may not open: the file cannot even be looked at
+    if (code === 'EACCES') throw new Error(`cannot read ${file}: this user may not open a folder it is in; nothing was imported: give this user access to each folder on the way (chmod o+x) and import it again`);
+    if (code === 'EPERM') throw new Error(notPermitted(file));
     throw error;
   }
   const head = Buffer.alloc(Math.min(size, SNIFF_BYTES));
@@ -519,7 +530,8 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
   } catch (error) {
     // a file copied in by another user (root, an sftp account) with a mode this user cannot read
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new Error(`cannot read ${file}: this user may not read it (its owner or mode); nothing was imported: give this user read access (chmod o+r, or chown) and import it again`);
+    if (code === 'EACCES') throw new Error(`cannot read ${file}: this user may not read it (its owner or mode); nothing was imported: give this user read access (chmod o+r, or chown) and import it again`);
+    if (code === 'EPERM') throw new Error(notPermitted(file));
     throw error;
   }
   try {

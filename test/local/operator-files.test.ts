@@ -111,6 +111,13 @@ describe('the operator\'s files and slips', () => {
     expect((await cli('import', 'members', '--channel', 'jd', '--file', jsonl)).out).toMatch(/0 rejected; 1 member created/);
   });
 
+  it('reads two JSONL exports joined into one file (cat a.jsonl b.jsonl), each saved with a BOM', async () => {
+    const one = (id: string) => `\uFEFF${JSON.stringify({ channelMemberId: id, points: 7 })}\n`;
+    const joined = file('joined.jsonl', one('J1') + one('J2') + one('J3'));
+    expect((await cli('import', 'members', '--channel', 'jd', '--file', joined)).out).toMatch(/read 3 rows .*: 3 new, .* 0 rejected; 3 members created/);
+    expect(existsSync(`${joined}.rejects.jsonl`)).toBe(false);
+  });
+
   it('accounts for every row: a changed record is counted as updated, a member twice in one file is a warning', async () => {
     await cli('import', 'members', '--channel', 'tmall', '--file', file('m.csv', members));
     const moved = await cli('import', 'members', '--channel', 'tmall', '--file', file('moved.csv', 'channelMemberId,phone,name,points\nT1,13912345678,张三,100\n'));

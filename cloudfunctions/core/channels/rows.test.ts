@@ -134,6 +134,23 @@ describe('readRows on a CSV', () => {
     expect(await verdicts([header, 'S0,13712340000,李,2024-01-05,S001,G1', 'S1,13712340001,赵,2024-01-05,S001,G1', header, 'S2,13712340002,钱,2024-01-05,S001,G2,'])).toEqual(['ok', 'ok', 'repeated_header', 'ok']);
   });
 
+  it('knows a pasted export\'s header whether or not one of the two exports ends every line, its header too, with a comma', async () => {
+    const header = 'channelMemberId,name,storeId,guideId';
+    // the second export ends every line with a comma: its header is no row, and its rows' empty cell passes
+    const second = await read([header, 'U1,李,S1,G1', 'U2,赵,S2,G2', 'U3,钱,S3,G3', `${header},`, 'U4,孙,S4,G4,', 'U5,周,S5,,', '']);
+    expect(second.items).toEqual([
+      { line: 2, row: { channelMemberId: 'U1', name: '李', storeId: 'S1', guideId: 'G1' } },
+      { line: 3, row: { channelMemberId: 'U2', name: '赵', storeId: 'S2', guideId: 'G2' } },
+      { line: 4, row: { channelMemberId: 'U3', name: '钱', storeId: 'S3', guideId: 'G3' } },
+      { line: 5, row: null, error: 'repeated_header' },
+      { line: 6, row: { channelMemberId: 'U4', name: '孙', storeId: 'S4', guideId: 'G4' } },
+      { line: 7, row: { channelMemberId: 'U5', name: '周', storeId: 'S5', guideId: '' } },
+    ]);
+    // the first one does: the second's header, without the comma, is no member named channelMemberId
+    const first = await read([`${header},`, 'T1,李,S1,G1,', 'T2,赵,S2,G2,', header, 'T3,钱,S3,G3', '']);
+    expect(first.items.map((item) => item.error ?? (item.row as { channelMemberId: string }).channelMemberId)).toEqual(['T1', 'T2', 'repeated_header', 'T3']);
+  });
+
   it('reads a quoted field with line breaks (an Excel cell) as one record, numbered by its first line', async () => {
     const { items } = await read(['id,name,note', '1,张三,"住址：', '上海市', '""静安区"""', '2,李四,ok', ''], 1000, '\r\n');
     expect(items).toEqual([

@@ -177,6 +177,16 @@ const columnName = (cell: string) => {
   return CANONICAL.get(name.toLowerCase()) ?? name;
 };
 
+/**
+ * A header line as another export's header is compared to it: its names, without the empty cells
+ * after the last (an export that ends every line with a comma ends its header so too).
+ */
+const headerSignature = (cells: string[]) => {
+  const names = cells.map(columnName);
+  while (names.length && !names[names.length - 1]) names.pop();
+  return names.join(',');
+};
+
 /** The text of a line read as UTF-8 had bytes that are not: the row's text would be stored garbled. */
 const NOT_UTF8 = '\uFFFD';
 
@@ -233,12 +243,12 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
     }
     if (!columns) {
       columns = fields.map(columnName);
-      header = columns.join(',');
+      header = headerSignature(columns);
       allowed = Math.max(columns.length, usual ?? 0);
       return null;
     }
     // two exports pasted together: the second one's header is no member (first cell first: it is cheap)
-    if (columnName(fields[0] ?? '') === columns[0] && fields.map(columnName).join(',') === header) {
+    if (columnName(fields[0] ?? '') === columns[0] && headerSignature(fields) === header) {
       // what the rows after it usually end with is not known: an empty cell past the header passes
       allowed = Math.max(allowed, columns.length + 1);
       return { line, row: null, error: 'repeated_header' };
@@ -311,7 +321,8 @@ export function quoteLongIntegers(line: string): string {
 }
 
 const jsonParser = (): LineParser => (line, raw) => {
-  const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+  // a BOM starts each file a Windows tool saved, also the second of two joined by `cat`: JSON has none
+  const text = raw.replace(/^\uFEFF/, '');
   if (!text.trim()) return null;
   if (text.length > MAX_LINE_BYTES) return { line, row: null, error: 'line_too_long' };
   if (text.includes(NOT_UTF8)) return { line, row: null, error: 'not_utf8' };

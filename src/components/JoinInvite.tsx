@@ -15,7 +15,8 @@ export default function JoinInvite({ title = '加入会员，积分一处通用'
     <View className="join-invite">
       <View className="join-invite__card">
         <Text className="join-invite__brand">{BRAND_NAME}</Text>
-        <Text className="join-invite__title">{title}</Text>
+        {/* broken between its phrases only: with text zoomed 积分 was split, 积 ending a line */}
+        <Text className="join-invite__title mc-keep-words">{title}</Text>
         <Text className="join-invite__desc">授权手机号即可入会，已有的天猫、门店会员身份会自动关联</Text>
         {/* in the card, not below the benefits: on a 320 × 568 phone that was below the fold */}
         <Button shape="round" block className="join-invite__action" onClick={() => go(ROUTES.join)}>

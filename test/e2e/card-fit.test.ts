@@ -120,6 +120,38 @@ describe('the 积分 page\'s balance card', () => {
   });
 });
 
+describe('the 积分 page\'s balance with text zoomed', () => {
+  it.each([1.3, 1.6])('at %f times the text size (WeChat\'s larger font sizes) 1,234,567 stays on the card and on one line, on 320 and 375 px phones', async (zoom) => {
+    const page = await phone(BIG, 320, 2);
+    const off: Record<number, string[]> = {};
+    for (const width of [320, 375]) {
+      await page.setViewportSize({ width, height: 640 });
+      // a page loaded afresh at this width: its rem follow the width, and nothing is zoomed twice
+      await page.goto(`${runtime.base}/?w=${width}#/pages/points/index`);
+      await visible(page, '门店会员原有积分');
+      off[width] = await page.evaluate(`(() => {
+        // every font size times the zoom, the layout's widths as they were (as keep-together's linesOf zooms)
+        const all = Array.from(document.querySelectorAll('body *'));
+        const sizes = all.map((e) => parseFloat(getComputedStyle(e).fontSize));
+        all.forEach((e, i) => { e.style.fontSize = (sizes[i] * ${zoom}) + 'px'; });
+        const card = Array.from(document.querySelectorAll('.points-summary')).find((e) => e.offsetParent);
+        const edge = card.getBoundingClientRect();
+        const found = [];
+        for (const e of card.querySelectorAll('.points-summary__value, .points-summary__growth')) {
+          const range = document.createRange();
+          range.selectNodeContents(e);
+          const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0);
+          if (rects.some((r) => r.left < edge.left || r.right > edge.right)) found.push(e.textContent.trim() + ' off the card');
+          if (new Set(rects.map((r) => Math.round(r.top))).size > 1) found.push(e.textContent.trim() + ' split over lines');
+        }
+        return found;
+      })()`);
+    }
+    expect(off).toEqual({ 320: [], 375: [] });
+    await page.context().close();
+  });
+});
+
 describe('buttons', () => {
   it('are pills, the small 查看并同意 as the others', async () => {
     const page = await phone(RENEWING, 375, 2);

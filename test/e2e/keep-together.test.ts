@@ -255,6 +255,63 @@ describe('the join steps and what is owed', () => {
     await page.context().close();
   });
 
+  it('with text zoomed 1.3 and 1.6 times, the steps\' labels (同意条款, 绑定手机, 完成) stay whole and on the screen', async () => {
+    const page = await phone('dev_keep_steps_visitor');
+    await page.goto(`${runtime.base}/#/packages/join/index`);
+    await visible(page, '同意并继续');
+    const labels = ['同意条款', '绑定手机', '完成'];
+    const lines: Record<string, Record<number, number[]>> = {};
+    const offScreen: string[] = [];
+    for (const zoom of [1.3, 1.6]) {
+      for (const label of labels) lines[`${label} at ${zoom * 100}%`] = await linesOf(page, label, new RegExp(label), WIDTHS, zoom);
+      await page.setViewportSize({ width: 320, height: 640 });
+      offScreen.push(...(await page.evaluate(`Array.from(document.querySelectorAll('.join-steps__label')).filter((e) => e.offsetParent && e.getBoundingClientRect().right > window.innerWidth).map((e) => e.textContent)`)) as string[]);
+    }
+    expect({ lines, offScreen }).toEqual({ lines: Object.fromEntries([1.3, 1.6].flatMap((zoom) => labels.map((label) => [`${label} at ${zoom * 100}%`, unbroken()]))), offScreen: [] });
+    await page.context().close();
+  });
+
+  it('with text zoomed 1.3 and 1.6 times, a visitor\'s home keeps 积分 in its title and 先扫码验真 whole, the link\'s lines clear of each other', async () => {
+    const page = await phone('dev_keep_home_visitor');
+    await page.goto(runtime.base);
+    await visible(page, '先扫码验真');
+    const lines: Record<string, Record<number, number[]>> = {};
+    const overlapping: string[] = [];
+    for (const zoom of [1.3, 1.6]) {
+      lines[`积分 at ${zoom * 100}%`] = await linesOf(page, '加入会员，积分一处通用', /积分/, WIDTHS, zoom);
+      lines[`先扫码验真 at ${zoom * 100}%`] = await linesOf(page, '先扫码验真', /先扫码验真/, WIDTHS, zoom);
+      // at 320 px the link takes two lines: each a letter's height (its font size) at least below the last
+      await linesOf(page, '先扫码验真', /先扫码验真/, [320], zoom);
+      const { tops, size } = (await page.evaluate(`(() => {
+        const link = Array.from(document.querySelectorAll('.member-page__scan-link')).find((e) => e.offsetParent);
+        const range = document.createRange();
+        range.selectNodeContents(link);
+        const tops = Array.from(new Set(Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => r.top))).sort((a, b) => a - b);
+        return { tops, size: parseFloat(getComputedStyle(link).fontSize) };
+      })()`)) as { tops: number[]; size: number };
+      tops.forEach((top, i) => { if (i > 0 && top - tops[i - 1]! < size - 0.5) overlapping.push(`line ${i + 1} at ${zoom * 100}%: ${top - tops[i - 1]!} px below the last, its text ${size} px`); });
+    }
+    expect({ lines, overlapping }).toEqual({
+      lines: Object.fromEntries([1.3, 1.6].flatMap((zoom) => [[`积分 at ${zoom * 100}%`, unbroken()], [`先扫码验真 at ${zoom * 100}%`, unbroken()]])),
+      overlapping: [],
+    });
+    await page.context().close();
+  });
+
+  it('with text zoomed 1.3 and 1.6 times, the phone step\'s description never starts a line with 。', async () => {
+    const page = await phone('dev_keep_phone_visitor');
+    await page.goto(`${runtime.base}/#/packages/join/index`);
+    await visible(page, '同意并继续');
+    await page.locator('.join-check').click();
+    await page.locator('taro-button-core', { hasText: '同意并继续' }).filter({ visible: true }).first().click();
+    await visible(page, '验证并绑定');
+    const lines: Record<string, Record<number, number[]>> = {};
+    // each 。 and the character before it: one line
+    for (const zoom of [1.3, 1.6]) lines[`text at ${zoom * 100}%`] = await linesOf(page, '用于识别您在天猫', /[^。]。/, WIDTHS, zoom);
+    expect(lines).toEqual(Object.fromEntries([1.3, 1.6].map((zoom) => [`text at ${zoom * 100}%`, unbroken(2)])));
+    await page.context().close();
+  });
+
   it('the notice of updated terms breaks only between its phrases', async () => {
     const page = await phone(RENEWING);
     await page.goto(runtime.base);

@@ -114,7 +114,10 @@ export default function PhoneStep(props: Props) {
   return (
     <View className="join-step">
       <Text className="join-step__title">绑定手机号</Text>
-      <Text className="join-step__desc mc-keep-words">用于识别您在天猫、门店的会员身份，把积分和等级合并到一起。页面只显示掩码后的号码。</Text>
+      {/* a phrase longer than a line (text zoomed) breaks anywhere: each 。 is kept with the word before it, never alone on a line */}
+      <Text className="join-step__desc mc-keep-words">
+        用于识别您在天猫、门店的会员身份，把积分和等级合并到<Text className="mc-nowrap">一起。</Text>页面只显示掩码后的<Text className="mc-nowrap">号码。</Text>
+      </Text>
       <PrivacyNotice />
       {process.env.TARO_ENV === 'weapp' ? <WechatPhoneButton {...props} /> : <DevPhoneForm busy={props.busy} onCode={props.onCode} />}
       {props.error && (

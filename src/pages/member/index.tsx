@@ -72,7 +72,7 @@ export default function MemberPage() {
       {state.status === 'ready' && termsOutdated && <TermsUpdated />}
       {state.status === 'ready' && joined && <MemberHome />}
       {state.status === 'ready' && !joined && (
-        <Text className="member-page__scan-link" {...BUTTON} onClick={() => go(ROUTES.scan)}>
+        <Text className="member-page__scan-link mc-keep-words" {...BUTTON} onClick={() => go(ROUTES.scan)}>
           手上有商品防伪码？先扫码验真
         </Text>
       )}

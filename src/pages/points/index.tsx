@@ -24,8 +24,9 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
       <View className="points-summary">
         <View className="points-summary__main">
           <Text className="points-summary__label">可用积分</Text>
-          {/* eight digits and more (12,345,678) would push 成长值 off the card at full size */}
-          <Text className={`points-summary__value ${available.length >= 13 ? 'points-summary__value--longer' : available.length >= 10 ? 'points-summary__value--long' : ''}`}>{available}</Text>
+          {/* eight digits and more (12,345,678) would push 成长值 off the card at full size, and seven
+              (1,234,567) ran off a 320 px screen with text 1.6 times larger (WeChat's larger font sizes) */}
+          <Text className={`points-summary__value ${available.length >= 13 ? 'points-summary__value--longer' : available.length >= 9 ? 'points-summary__value--long' : ''}`}>{available}</Text>
         </View>
         <View className="points-summary__side">
           <Text className="points-summary__label">成长值</Text>

@@ -405,6 +405,33 @@ describe('会员 home', () => {
     }
   })
 
+  // A pixel ratio of 3: one device pixel is 0.33 px, under the 0.5 px a bar needs, so the card draws
+  // two device pixels a bar where they fit, and offers the enlarged code where they do not. The
+  // token (a member id with no digits form) has 451 modules, the digits 352.
+  it.each([
+    ['the token', 320, 'the enlarged code offered', null],
+    ['the token', 375, 'two device pixels a bar', (451 * 2) / 3],
+    ['the 54 digits', 414, 'two device pixels a bar', (352 * 2) / 3],
+  ] as const)('at a pixel ratio of 3, %s on a %i px phone: %s', async (which, width, _shown, barPx) => {
+    const code = which === 'the token' ? { data: { ...CODE.data, barcode: null } } : CODE
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': code })
+    const dense = jest.spyOn(Taro, 'getWindowInfo').mockReturnValue({ windowWidth: width, windowHeight: 640, pixelRatio: 3 } as ReturnType<typeof Taro.getWindowInfo>)
+    try {
+      render(<MemberPage />)
+      if (barPx === null) {
+        expect(await screen.findByText('点击显示条形码')).toBeTruthy()
+        expect(screen.queryByAltText('会员条形码')).toBeNull()
+      } else {
+        const bar = await screen.findByAltText('会员条形码')
+        expect(parseFloat(bar.style.width)).toBeCloseTo(barPx, 6)
+        // inside the card: the page and the card pad 32 of 750 design units a side each
+        expect(parseFloat(bar.style.width)).toBeLessThanOrEqual((width * 622) / 750)
+      }
+    } finally {
+      dense.mockRestore()
+    }
+  })
+
   it('routes the code the app was opened with to the landing page', async () => {
     setPendingEntry({ scene: 'g=G001' })
     mockApi({ 'member.login': VISITOR })

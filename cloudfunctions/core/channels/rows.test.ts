@@ -151,6 +151,24 @@ describe('readRows on a CSV', () => {
     expect(first.items.map((item) => item.error ?? (item.row as { channelMemberId: string }).channelMemberId)).toEqual(['T1', 'T2', 'repeated_header', 'T3']);
   });
 
+  it('reads the last row of a pasted export whose first export ended its header with a comma, the file ending without a line break', async () => {
+    const header = 'channelMemberId,name,storeId,guideId';
+    const { items } = await read([`${header},`, 'T1,李,S1,G1,', header, 'T3,钱,S3,G3']);
+    expect(items.map((item) => item.error ?? (item.row as { channelMemberId: string }).channelMemberId)).toEqual(['T1', 'repeated_header', 'T3']);
+    // a row truly cut short is still refused
+    expect((await read([`${header},`, 'T1,李,S1,G1,', 'T2,赵'])).items.map((item) => item.error ?? 'ok')).toEqual(['ok', 'line_cut_off']);
+    // in an export ending every line with a comma, a last row without its comma was cut in its last cell (G2 may be G21)
+    expect((await read([`${header},`, 'T1,李,S1,G1,', 'T2,赵,S2,G2'])).items.map((item) => item.error ?? 'ok')).toEqual(['ok', 'line_cut_off']);
+    // and after a pasted export that ends its lines so, too
+    expect((await read([header, 'T1,李,S1,G1', `${header},`, 'T2,赵,S2,G2,', 'T3,钱,S3,G3'])).items.map((item) => item.error ?? 'ok')).toEqual(['ok', 'repeated_header', 'ok', 'line_cut_off']);
+  });
+
+  it('knows the second of two exports joined by cat by its header, when that export starts with a BOM and quotes its header', async () => {
+    const header = 'channelMemberId,name,storeId,guideId';
+    const { items } = await read([header, 'T1,李,S1,G1', '\uFEFF"channelMemberId","name","storeId","guideId"', 'T2,钱,S2,G2', '']);
+    expect(items.map((item) => item.error ?? (item.row as { channelMemberId: string }).channelMemberId)).toEqual(['T1', 'repeated_header', 'T2']);
+  });
+
   it('reads a quoted field with line breaks (an Excel cell) as one record, numbered by its first line', async () => {
     const { items } = await read(['id,name,note', '1,张三,"住址：', '上海市', '""静安区"""', '2,李四,ok', ''], 1000, '\r\n');
     expect(items).toEqual([

@@ -227,10 +227,16 @@ export function usualWidth(file: string): number | null {
 function csvParser(usual: number | null, cutLine: () => number): LineParser {
   let columns: string[] | null = null;
   let header = '';
+  /**
+   * The cells of the header the rows now read follow: the first header's, then a pasted export's own
+   * (one export may end its lines, header too, with a comma, and the other not).
+   */
+  let width = 0;
   /** The most cells a row may have, the ones past the header empty: the header's, or one more in a file whose rows usually end with a comma. */
   let allowed = 0;
   return (line, raw) => {
-    const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+    // a BOM starts each file a Windows tool saved, also the second of two joined by `cat`
+    const text = raw.replace(/^\uFEFF/, '');
     if (!text.trim()) return null;
     if (text.length > MAX_LINE_BYTES) return { line, row: null, error: 'line_too_long' };
     if (text.includes(NOT_UTF8)) return { line, row: null, error: 'not_utf8' };
@@ -244,6 +250,7 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
     if (!columns) {
       columns = fields.map(columnName);
       header = headerSignature(columns);
+      width = columns.length;
       allowed = Math.max(columns.length, usual ?? 0);
       return null;
     }
@@ -251,12 +258,13 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
     if (columnName(fields[0] ?? '') === columns[0] && headerSignature(fields) === header) {
       // what the rows after it usually end with is not known: an empty cell past the header passes
       allowed = Math.max(allowed, columns.length + 1);
+      width = fields.length;
       return { line, row: null, error: 'repeated_header' };
     }
     // A last line without its line break and short of the header's cells is a file cut off mid-line
     // (copied while still being written): read as a short row, a cut id is another member and a cut
     // balance an opening that the whole file can never correct.
-    if (line === cutLine() && fields.length < columns.length) return { line, row: null, error: 'line_cut_off' };
+    if (line === cutLine() && fields.length < width) return { line, row: null, error: 'line_cut_off' };
     // A cell beyond the header: an unquoted comma (in a name, an address) shifted the cells after
     // it. Empty, it is the same shift when the row's last cell was empty, unless the file's rows
     // usually end so.

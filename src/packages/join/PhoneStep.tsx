@@ -11,6 +11,8 @@ interface Props {
   onCode: (code: string) => void
   /** No code: the consumer said no (`declined`), or WeChat could not give one (`failed`). */
   onRefused: (reason: 'declined' | 'failed') => void
+  /** Set when the last send got no answer: sends its code again (the phone button would ask WeChat for a new one). */
+  onRetry?: () => void
 }
 
 const PHONE = /^1[3-9]\d{9}$/
@@ -21,7 +23,7 @@ const PHONE = /^1[3-9]\d{9}$/
  * (agreePrivacyAuthorization) instead of WeChat putting its own privacy popup over this step; the
  * step says so just above the button, with the guideline to open (PrivacyNotice).
  */
-function WechatPhoneButton({ busy, onCode, onRefused }: Omit<Props, 'error'>) {
+function WechatPhoneButton({ busy, onCode, onRefused }: Omit<Props, 'error' | 'onRetry'>) {
   return (
     <TaroButton
       className="join-phone-button"
@@ -123,6 +125,11 @@ export default function PhoneStep(props: Props) {
       {props.error && (
         <Text className="join-error" {...liveRegion('alert')}>
           {props.error}
+        </Text>
+      )}
+      {props.error && props.onRetry && (
+        <Text className="join-link join-retry" {...BUTTON} onClick={props.onRetry}>
+          重试
         </Text>
       )}
     </View>

@@ -77,23 +77,43 @@ export default function JoinPage() {
     }
   }
 
+  // a code whose send got no answer (offline, timed out): 重试 sends the same code again, which the server
+  // may have bound with already. WeChat exchanges a code once, so that retry can be refused as used
+  // (PHONE_CODE_INVALID) although the phone is bound: the page then asks login before saying so
+  const [lostCode, setLostCode] = useState<string | null>(null)
+
+  const joined = async (result: BindPhoneResult | null) => {
+    setBound(result)
+    setSource(attributionText()) // read before recording clears it
+    await recordAttribution()
+    channels.reload()
+    setOverride('welcome')
+  }
+
+  const boundMeanwhile = () => callFunction('member', 'login', {}).then((m) => m.phoneBound, () => false)
+
   const bind = async (code: string) => {
+    const retrying = code === lostCode
     setBusy(true)
     setError(null)
+    setLostCode(null)
     try {
-      const result = await callFunction('member', 'bindPhone', { code })
-      setBound(result)
-      setSource(attributionText()) // read before recording clears it
-      await recordAttribution()
-      channels.reload()
-      setOverride('welcome')
+      await joined(await callFunction('member', 'bindPhone', { code }))
     } catch (e) {
       const failure = toApiError(e)
+      if (retrying && failure.code === 'PHONE_CODE_INVALID' && (await boundMeanwhile())) return await joined(null)
       setError(failure.message)
+      // only a send that got no answer may have gone through; a refusal (PHONE_CONFLICT, …) is an answer
+      if (failure.code === 'UNAVAILABLE') setLostCode(code)
       if (failure.code === 'CONSENT_REQUIRED') setOverride('terms')
     } finally {
       setBusy(false)
     }
+  }
+
+  const refused = (reason: 'declined' | 'failed') => {
+    setLostCode(null) // a tap since then: 重试 beside its refusal would send the earlier code
+    setError(reason === 'declined' ? '需要授权手机号才能成为会员，您可以稍后再来' : '暂时无法获取微信手机号，请稍后再试')
   }
 
   // a second tap while the next page opens (a subpackage on a weak signal) would find the step taken
@@ -125,7 +145,7 @@ export default function JoinPage() {
         <>
           {!renewing && <Steps current={step} />}
           {step === 'terms' && <TermsStep version={member.termsVersion} busy={busy} error={error} onAgree={agree} renewing={renewing} />}
-          {step === 'phone' && <PhoneStep busy={busy} error={error} onCode={bind} onRefused={(reason) => setError(reason === 'declined' ? '需要授权手机号才能成为会员，您可以稍后再来' : '暂时无法获取微信手机号，请稍后再试')} />}
+          {step === 'phone' && <PhoneStep busy={busy} error={error} onCode={bind} onRetry={lostCode ? () => void bind(lostCode) : undefined} onRefused={refused} />}
           {step === 'welcome' && (
             <Welcome phoneMasked={bound?.phoneMasked ?? null} channels={channels.state} attributionLabel={source} next={getNextStep()} onContinue={proceed} />
           )}

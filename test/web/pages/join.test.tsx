@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor } from '@testing-library/react'
 import Taro from '@tarojs/taro'
 import JoinPage from '../../../src/packages/join/index'
 import { setAttribution, setNextStep } from '../../../src/launch/intent'
-import { VISITOR, callsOf, mockApi, resetAll } from '../support/api'
+import { type Answer, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { phoneNumberDetail } = require('@tarojs/components')
@@ -145,5 +145,130 @@ describe('join flow', () => {
     mockApi({ 'member.login': { error: 'UNAVAILABLE' } })
     render(<JoinPage />)
     expect(await screen.findByText('网络不给力，服务暂时无法连接，请稍后再试')).toBeTruthy()
+  })
+})
+
+describe('binding the phone again after a send that got no answer', () => {
+  /** Answers in turn, the last one for every call after. */
+  const inTurn = (...answers: Answer[]): Answer => {
+    let n = 0
+    return () => answers[Math.min(n++, answers.length - 1)]!
+  }
+  const ASKED_AGAIN = '手机号授权已失效，请重新授权'
+  const LOST = '网络不给力，服务暂时无法连接，请稍后再试'
+
+  async function tapPhoneButton(code: string) {
+    phoneNumberDetail.current = { code }
+    fireEvent.click(await screen.findByText('微信手机号一键绑定'))
+  }
+
+  afterEach(() => {
+    phoneNumberDetail.current = { code: 'wx-phone-code' }
+  })
+
+  it('weapp: 重试 sends the same code again, without asking WeChat for another', async () => {
+    process.env.TARO_ENV = 'weapp'
+    mockApi(flow({ 'member.login': CONSENTED, 'member.bindPhone': inTurn({ error: 'UNAVAILABLE' }, BOUND) }))
+    render(<JoinPage />)
+    await tapPhoneButton('wx-code-1')
+    expect(await screen.findByText(LOST)).toBeTruthy()
+    phoneNumberDetail.current = { code: 'wx-code-2' }
+    fireEvent.click(screen.getByText('重试'))
+    expect(await screen.findByText('欢迎加入会员')).toBeTruthy()
+    expect(callsOf('member', 'bindPhone').map((c) => c.event.code)).toEqual(['wx-code-1', 'wx-code-1'])
+  })
+
+  it('a retry refused as an already used code, once login says the phone is bound, goes on as bound (the earlier send bound it)', async () => {
+    process.env.TARO_ENV = 'weapp'
+    setAttribution({ scene: 'g=G001', kind: 'guide', label: '导购 小林 · 南京西路店' })
+    setNextStep({ kind: 'redeem', q: 'https://brand.example/c/ABCD1234' })
+    mockApi(flow({
+      'member.login': inTurn(CONSENTED, { data: { ...CONSENTED.data, phoneBound: true } }),
+      'member.bindPhone': inTurn({ error: 'UNAVAILABLE' }, { error: 'PHONE_CODE_INVALID' }),
+      'scenes.join': { data: { attributed: true } },
+    }))
+    render(<JoinPage />)
+    await tapPhoneButton('wx-code-1')
+    fireEvent.click(await screen.findByText('重试'))
+    expect(await screen.findByText('您已是会员')).toBeTruthy()
+    expect(screen.queryByText(ASKED_AGAIN)).toBeNull()
+    expect(callsOf('member', 'login')).toHaveLength(2)
+    expect(callsOf('scenes', 'join')).toHaveLength(1)
+    expect(screen.getByText('继续领取扫码积分')).toBeTruthy()
+  })
+
+  it('H5: the same, through the dev form\'s code', async () => {
+    mockApi(flow({
+      'member.login': inTurn(CONSENTED, { data: { ...CONSENTED.data, phoneBound: true } }),
+      'member.bindPhone': inTurn({ error: 'UNAVAILABLE' }, { error: 'PHONE_CODE_INVALID' }),
+    }))
+    render(<JoinPage />)
+    fireEvent.change(await screen.findByPlaceholderText('请输入 11 位手机号'), { target: { value: '13800008000' } })
+    fireEvent.click(screen.getByText('验证并绑定'))
+    fireEvent.click(await screen.findByText('重试'))
+    expect(await screen.findByText('您已是会员')).toBeTruthy()
+    const [first, second] = callsOf('member', 'bindPhone')
+    expect(second?.event.code).toBe(first?.event.code)
+  })
+
+  it('a retry refused as an already used code, with the phone still not bound, asks for the button again', async () => {
+    process.env.TARO_ENV = 'weapp'
+    mockApi(flow({ 'member.login': CONSENTED, 'member.bindPhone': inTurn({ error: 'UNAVAILABLE' }, { error: 'PHONE_CODE_INVALID' }) }))
+    render(<JoinPage />)
+    await tapPhoneButton('wx-code-1')
+    fireEvent.click(await screen.findByText('重试'))
+    expect(await screen.findByText(ASKED_AGAIN)).toBeTruthy()
+    expect(callsOf('member', 'login')).toHaveLength(2)
+    expect(screen.queryByText('重试')).toBeNull()
+    expect(screen.getByText('微信手机号一键绑定')).toBeTruthy()
+  })
+
+  it('a first send refused as an invalid code is told so, without asking login', async () => {
+    process.env.TARO_ENV = 'weapp'
+    mockApi(flow({ 'member.login': CONSENTED, 'member.bindPhone': { error: 'PHONE_CODE_INVALID' } }))
+    render(<JoinPage />)
+    await tapPhoneButton('wx-code-1')
+    expect(await screen.findByText(ASKED_AGAIN)).toBeTruthy()
+    expect(callsOf('member', 'login')).toHaveLength(1)
+    expect(screen.queryByText('重试')).toBeNull()
+  })
+
+  it('a send refused for a reason (PHONE_CONFLICT) is an answer: no 重试, and the code sent again is not taken for a lost one', async () => {
+    process.env.TARO_ENV = 'weapp'
+    mockApi(flow({
+      'member.login': inTurn(CONSENTED, { data: { ...CONSENTED.data, phoneBound: true } }),
+      'member.bindPhone': inTurn({ error: 'PHONE_CONFLICT' }, { error: 'PHONE_CODE_INVALID' }),
+    }))
+    render(<JoinPage />)
+    await tapPhoneButton('wx-code-1')
+    expect(await screen.findByText('该手机号已绑定其他会员，请联系客服处理')).toBeTruthy()
+    expect(screen.queryByText('重试')).toBeNull()
+    await tapPhoneButton('wx-code-1')
+    expect(await screen.findByText(ASKED_AGAIN)).toBeTruthy()
+    expect(callsOf('member', 'login')).toHaveLength(1)
+  })
+
+  it('a lost send followed by a fresh tap sends the new code, and a refusal of it asks no login', async () => {
+    process.env.TARO_ENV = 'weapp'
+    mockApi(flow({ 'member.login': CONSENTED, 'member.bindPhone': inTurn({ error: 'UNAVAILABLE' }, { error: 'PHONE_CODE_INVALID' }) }))
+    render(<JoinPage />)
+    await tapPhoneButton('wx-code-1')
+    expect(await screen.findByText(LOST)).toBeTruthy()
+    await tapPhoneButton('wx-code-2')
+    expect(await screen.findByText(ASKED_AGAIN)).toBeTruthy()
+    expect(callsOf('member', 'bindPhone').map((c) => c.event.code)).toEqual(['wx-code-1', 'wx-code-2'])
+    expect(callsOf('member', 'login')).toHaveLength(1)
+  })
+
+  it('a lost send followed by the consumer declining the button offers no 重试 beside the refusal', async () => {
+    process.env.TARO_ENV = 'weapp'
+    mockApi(flow({ 'member.login': CONSENTED, 'member.bindPhone': { error: 'UNAVAILABLE' } }))
+    render(<JoinPage />)
+    await tapPhoneButton('wx-code-1')
+    expect(await screen.findByText('重试')).toBeTruthy()
+    phoneNumberDetail.current = { errMsg: 'getPhoneNumber:fail user deny' }
+    fireEvent.click(screen.getByText('微信手机号一键绑定'))
+    expect(await screen.findByText('需要授权手机号才能成为会员，您可以稍后再来')).toBeTruthy()
+    expect(screen.queryByText('重试')).toBeNull()
   })
 })

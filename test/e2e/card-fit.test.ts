@@ -15,6 +15,9 @@ import { launchBrowser, startRuntime, visible } from './browser';
 jest.setTimeout(240_000);
 
 const BIG = 'dev_fit_big';
+/** Balances of eight and ten digits (12,345,678; 1,000,000,000: the most an opening balance may carry). */
+const BIGGER = 'dev_fit_bigger';
+const BIGGEST = 'dev_fit_biggest';
 const RENEWING = 'dev_fit_renewing';
 let runtime: Awaited<ReturnType<typeof startRuntime>>;
 let browser: Browser;
@@ -24,6 +27,12 @@ beforeAll(async () => {
   const { services } = runtime;
   await importMembers(services, 'offline', [{ channelMemberId: 'VIP_FIT', phone: '13800006666', points: 1234567, growth: 1234567, name: '赵女士', storeId: 'SH001' }]);
   await boundConsumer(services, BIG, '13800006666');
+  await importMembers(services, 'offline', [
+    { channelMemberId: 'VIP_FIT8', phone: '13800006667', points: 12345678, growth: 300, name: '钱女士', storeId: 'SH001' },
+    { channelMemberId: 'VIP_FIT10', phone: '13800006668', points: 1000000000, growth: 300, name: '孙女士', storeId: 'SH001' },
+  ]);
+  await boundConsumer(services, BIGGER, '13800006667');
+  await boundConsumer(services, BIGGEST, '13800006668');
   // a member whose consent is to terms the brand has since updated: the 会员隐私条款已更新 banner
   await consentedToEarlierTerms(services, RENEWING, '13711113333');
   browser = await launchBrowser();
@@ -149,6 +158,43 @@ describe('the 积分 page\'s balance with text zoomed', () => {
     }
     expect(off).toEqual({ 320: [], 375: [] });
     await page.context().close();
+  });
+});
+
+describe('the member card\'s balance with text zoomed', () => {
+  it.each([1.3, 1.6])('at %f times the text size 1,234,567, 12,345,678 and 1,000,000,000 stay inside the card\'s padding and on one line, on 320 and 375 px phones', async (zoom) => {
+    const off: Record<string, string[]> = {};
+    for (const [openid, balance] of [[BIG, '1,234,567'], [BIGGER, '12,345,678'], [BIGGEST, '1,000,000,000']]) {
+      const page = await phone(openid!, 320, 2);
+      for (const width of [320, 375]) {
+        await page.setViewportSize({ width, height: 640 });
+        // a page loaded afresh at this width: its rem follow the width, and nothing is zoomed twice
+        await page.goto(`${runtime.base}/?w=${width}`);
+        await visible(page, balance!);
+        off[`${balance} at ${width}`] = await page.evaluate(`(() => {
+          // every font size times the zoom, the layout's widths as they were (as keep-together's linesOf zooms)
+          const all = Array.from(document.querySelectorAll('body *'));
+          const sizes = all.map((e) => parseFloat(getComputedStyle(e).fontSize));
+          all.forEach((e, i) => { e.style.fontSize = (sizes[i] * ${zoom}) + 'px'; });
+          const card = Array.from(document.querySelectorAll('.member-card')).find((e) => e.offsetParent);
+          const style = getComputedStyle(card);
+          const edge = card.getBoundingClientRect();
+          // the card hides what leaves it: its text stays within its padding
+          const left = edge.left + parseFloat(style.paddingLeft);
+          const right = edge.right - parseFloat(style.paddingRight);
+          const value = card.querySelector('.member-card__points');
+          const range = document.createRange();
+          range.selectNodeContents(value);
+          const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0);
+          const found = [];
+          if (rects.some((r) => r.left < left - 0.5 || r.right > right + 0.5)) found.push('past the padding');
+          if (new Set(rects.map((r) => Math.round(r.top))).size > 1) found.push('split over lines');
+          return found;
+        })()`);
+      }
+      await page.context().close();
+    }
+    expect(off).toEqual(Object.fromEntries(['1,234,567', '12,345,678', '1,000,000,000'].flatMap((b) => [320, 375].map((w) => [`${b} at ${w}`, []]))));
   });
 });
 

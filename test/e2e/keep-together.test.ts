@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { addCampaign } from '../../cloudfunctions/core/scenes/places.store';
+import { addCampaign, addGuide, addStore } from '../../cloudfunctions/core/scenes/places.store';
 import { bindOrder } from '../../cloudfunctions/core/scenes/bind-order';
 import { importOrders, makeBatch, redeem } from '../codes/support';
 import { boundConsumer, consentedToEarlierTerms, importMembers } from '../support/members';
@@ -26,6 +26,8 @@ const NEW_MEMBER = 'dev_keep_new';
 /** Owes points (a negative store balance brought in): the card's and 积分's notes of what is owed. */
 const OWER = 'dev_keep_owes';
 const VISITOR = 'dev_keep_visitor';
+/** A Tmall order with many points: its line in the points history. */
+const BIG_BUYER = 'dev_keep_big_buyer';
 /** Agreed to terms the brand has since updated: the 会员隐私条款已更新 notice. */
 const RENEWING = 'dev_keep_renewing';
 /** Locks a store card with wrong digits; scanned a code another consumer had used, and one of their own before. */
@@ -68,6 +70,13 @@ beforeAll(async () => {
     const redeemed = await redeem(services, openid, { q, requestId: `wrap-${openid}` });
     if (!redeemed.ok) throw new Error(redeemed.error.code);
   }
+  // a Tmall order of 12,345 yuan: its history row's +12,345 leaves the order number less room
+  await boundConsumer(services, BIG_BUYER, '13711113333');
+  await importMembers(services, 'tmall', [{ channelMemberId: 'T_KEEP_BIG', phone: '13711113333' }]);
+  await importOrders(services, 'tmall', [{ orderId: '4001002003111', channelMemberId: 'T_KEEP_BIG', amountFen: 1234500, status: 'paid', paidAt: '2026-11-11 10:00:00' }]);
+  // a guide's code, of a store with a long name: the landing page's badge
+  await addStore(services, { id: 'SKEEP', name: '上海徐家汇旗舰店', city: '上海' });
+  await addGuide(services, { id: 'GKEEP', storeId: 'SKEEP', name: '王小明' });
   browser = await launchBrowser();
 });
 
@@ -221,6 +230,16 @@ describe('phrases stay whole on a phone', () => {
     expect({ [desc]: await linesOf(page, desc, PHRASE, WIDTHS) }).toEqual({ [desc]: unbroken(phrases(desc)) });
     await page.context().close();
   });
+
+  it('a points-history row keeps a Tmall order\'s number on one line with text zoomed 1.3 and 1.6 times', async () => {
+    const page = await phone(BIG_BUYER);
+    await page.goto(`${runtime.base}/#/pages/points/index`);
+    await visible(page, '4001002003111');
+    const lines: Record<string, Record<number, number[]>> = {};
+    for (const zoom of [1, 1.3, 1.6]) lines[`text at ${zoom * 100}%`] = await linesOf(page, '4001002003111', /4001002003111/, WIDTHS, zoom);
+    expect(lines).toEqual(Object.fromEntries([1, 1.3, 1.6].map((zoom) => [`text at ${zoom * 100}%`, unbroken()])));
+    await page.context().close();
+  });
 });
 
 describe('the join steps and what is owed', () => {
@@ -309,6 +328,26 @@ describe('the join steps and what is owed', () => {
     // each 。 and the character before it: one line
     for (const zoom of [1.3, 1.6]) lines[`text at ${zoom * 100}%`] = await linesOf(page, '用于识别您在天猫', /[^。]。/, WIDTHS, zoom);
     expect(lines).toEqual(Object.fromEntries([1.3, 1.6].map((zoom) => [`text at ${zoom * 100}%`, unbroken(2)])));
+    await page.context().close();
+  });
+
+  it('with text zoomed 1.3 and 1.6 times, a guide\'s landing page keeps its badge\'s names and its description\'s words whole (旗舰店, 天猫, 累积)', async () => {
+    const page = await phone('dev_keep_landing_visitor');
+    await page.goto(`${runtime.base}/#/packages/join/landing/index?scene=${encodeURIComponent('g=GKEEP')}`);
+    await visible(page, '立即入会');
+    const badge = /导购|王小明|上海徐家汇旗舰店/;
+    const words = /授权|手机号|入会|天猫|门店|会员|积分|自动|合并|消费|扫码|累积/;
+    const desc = (await page.locator('.join-step__desc').filter({ visible: true }).first().textContent())!;
+    const count = desc.match(new RegExp(words.source, 'g'))!.length;
+    const expected: Record<string, Record<number, number[]>> = {};
+    const lines: Record<string, Record<number, number[]>> = {};
+    for (const zoom of [1.3, 1.6]) {
+      lines[`badge at ${zoom * 100}%`] = await linesOf(page, '上海徐家汇旗舰店', badge, WIDTHS, zoom);
+      lines[`description at ${zoom * 100}%`] = await linesOf(page, '即可入会', words, WIDTHS, zoom);
+      expected[`badge at ${zoom * 100}%`] = unbroken(3);
+      expected[`description at ${zoom * 100}%`] = unbroken(count);
+    }
+    expect(lines).toEqual(expected);
     await page.context().close();
   });
 

@@ -16,6 +16,7 @@ export default function MemberCard({ profile, points, onRetryPoints }: Props) {
   const next = summary?.nextLevel ?? null
   const progress = summary && next ? Math.min(1, Math.max(0, summary.growth / Math.max(1, next.minGrowth))) : 1
   const expiring = summary?.expiring.find((lot) => lot.points > 0) ?? null
+  const balance = summary ? formatPoints(spendablePoints(summary.available)) : ''
 
   return (
     <View className="member-card">
@@ -34,7 +35,8 @@ export default function MemberCard({ profile, points, onRetryPoints }: Props) {
         </View>
       )}
       {/* points owed (a refund taken back, a negative store balance) show once, as what is owed, not also as a negative balance */}
-      {summary && <Text className="member-card__points">{formatPoints(spendablePoints(summary.available))}</Text>}
+      {/* smaller from seven digits (as 积分's balance): the card hides what leaves it */}
+      {summary && <Text className={`member-card__points ${balance.length >= 13 ? 'member-card__points--longer' : balance.length >= 9 ? 'member-card__points--long' : ''}`}>{balance}</Text>}
       {summary && pointsOwed(summary.available) > 0 && <Text className="member-card__note mc-keep-words">{`待抵扣 ${formatPoints(pointsOwed(summary.available))}\u00a0积分，将从之后获得的积分中扣除`}</Text>}
 
       {summary && (

@@ -138,15 +138,18 @@ export default function LandingPage() {
       )}
       {(view.status === 'invite' || view.status === 'welcomeBack') && (
         <View className="join-step landing">
-          <Text className="landing__badge">{view.attribution.label ?? BRAND_NAME}</Text>
+          {/* broken at its spaces only: 上海徐家汇旗舰店 was split 旗 / 舰店 with text zoomed */}
+          <Text className="landing__badge mc-keep-words">{view.attribution.label ?? BRAND_NAME}</Text>
           <Text className="join-step__title">
             {view.status === 'invite' ? (view.bonus ? `感谢购买！加入会员，绑定订单领 ${formatPoints(view.bonus)}\u00a0积分` : TITLES[view.attribution.kind]) : '您已是会员，欢迎回来'}
           </Text>
-          <Text className="join-step__desc">
+          {/* broken between its words only (zero-width spaces part a phrase longer than a line with
+              text zoomed): 天猫 was split 天 / 猫, and 累积积分 累 / 积分 */}
+          <Text className="join-step__desc mc-keep-words">
             {view.status === 'invite'
-              ? '授权手机号即可入会，天猫、门店的会员积分自动合并，消费和扫码都能累积积分。'
+              ? '授权手机号\u200b即可入会，天猫、门店的\u200b会员积分\u200b自动合并，消费和扫码\u200b都能累积积分。'
               : // the server records only a member's first touch: nothing is said to be recorded
-                '到店消费时出示会员码，即可累积积分。'}
+                '到店消费时\u200b出示会员码，即可累积积分。'}
           </Text>
           {view.status === 'invite' ? (
             <Button type="primary" shape="round" block className="join-primary" onClick={() => replace(ROUTES.join)}>

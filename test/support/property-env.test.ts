@@ -11,6 +11,8 @@ function withEnv<T>(env: Partial<Record<(typeof KNOBS)[number], string>>, body: 
   const globals = fc.readConfigureGlobal();
   for (const k of KNOBS) delete process.env[k];
   Object.assign(process.env, env);
+  // as a test file starts (before the setup's configureFromEnv): none of the sweep's seed or runs
+  fc.resetConfigureGlobal();
   const restore = () => {
     for (const k of KNOBS) {
       if (saved[k] === undefined) delete process.env[k];
@@ -109,7 +111,7 @@ describe('replaying a property from the environment', () => {
 });
 
 describe('a property outliving its test', () => {
-  it('is stopped and awaited: the run under way finishes, no other run starts, and fc.assert has returned', async () => {
+  it('is stopped and awaited: the run under way finishes, no other run starts, and fc.assert has returned', () => withEnv({}, async () => {
     let started = 0;
     let finished = 0;
     let release!: () => void;
@@ -132,7 +134,7 @@ describe('a property outliving its test', () => {
     await left;
     expect(errors).toHaveBeenCalledWith(expect.stringMatching(/stopped when its test ended, after 1 run\(s\)\. Replay: FC_SEED=-?\d+$/));
     errors.mockRestore();
-  });
+  }));
 
   it('also when it has found a counterexample and is shrinking it', async () => {
     let runsAfterStop = 0;

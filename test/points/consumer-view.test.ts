@@ -49,7 +49,7 @@ describe('points the consumer sees', () => {
     await services.store.transaction((tx) => postEarn(tx, services, {
       key: 'scan:c1', accountId: wechat, points: 1000, growth: 0, at: '2026-11-23T02:00:00Z', source: { channel: 'scan', ref: 'c1' }, note: '玻尿酸面膜',
     }, { settle: true }));
-    expect((await history('u1'))[0]).toMatchObject({ kind: 'earn', description: '扫码积分 · 玻尿酸面膜（其中 700\u00a0积分已抵扣欠分）', points: 1000 });
+    expect((await history('u1'))[0]).toMatchObject({ kind: 'earn', description: '扫码积分\u00a0· 玻尿酸面膜（其中 700\u00a0积分已抵扣欠分）', points: 1000 });
 
     await unmergeMembers(services, merge._id);
     const lines = await history('u1');
@@ -58,7 +58,7 @@ describe('points the consumer sees', () => {
     expect(lines.reduce((sum, line) => sum + line.points, 0)).toBe(300);
     // ... but the scan's own line must not change its amount after the fact: it earned 1,000, and
     // the 700 that left for the other member's debt is a line of its own (as a redemption would be)
-    expect(lines.find((line) => line.description === '扫码积分 · 玻尿酸面膜')).toMatchObject({ kind: 'earn', points: 1000 });
+    expect(lines.find((line) => line.description === '扫码积分\u00a0· 玻尿酸面膜')).toMatchObject({ kind: 'earn', points: 1000 });
     expect(lines.find((line) => line.description === '抵还欠分')).toMatchObject({ kind: 'settle', points: -700 });
   });
 
@@ -201,7 +201,7 @@ describe('points.history paging past entries that move nothing (0/0): every page
       { orderId: 'Z2', channelMemberId: 'T1', amountFen: 1, status: 'paid', paidAt: '2026-11-23 21:00:00' },
     ]);
     const all = await wholeHistory('u1', 50);
-    expect(all.find((l) => l.description === '扫码积分 · 玻尿酸面膜（其中 700\u00a0积分已抵扣欠分）')).toMatchObject({ points: 1000 });
+    expect(all.find((l) => l.description === '扫码积分\u00a0· 玻尿酸面膜（其中 700\u00a0积分已抵扣欠分）')).toMatchObject({ points: 1000 });
     expect(all.some((l) => l.description === '抵还欠分')).toBe(false);
     expect(await wholeHistory('u1', 1)).toEqual(all);
   });
@@ -259,7 +259,7 @@ describe('points the consumer sees, read while other writes commit', () => {
     const scanning = withStepBeforeRead(services, (kind, collection, options) => kind === 'query' && collection === 'ledger'
       && (options as { where?: { accountId?: string } }).where?.accountId === 'tmall:T1', scan);
     const first = await call<PointsHistoryResult>(scanning, { action: 'history', limit: 1 });
-    expect(first.entries).toEqual([expect.objectContaining({ kind: 'earn', points: 1000, description: '扫码积分 · 玻尿酸面膜（其中 700\u00a0积分已抵扣欠分）' })]);
+    expect(first.entries).toEqual([expect.objectContaining({ kind: 'earn', points: 1000, description: '扫码积分\u00a0· 玻尿酸面膜（其中 700\u00a0积分已抵扣欠分）' })]);
     // the next pages bring the rest once each, as a read with nothing committing meanwhile does
     const lines = [...first.entries];
     for (let cursor = first.nextCursor; cursor;) {

@@ -33,13 +33,13 @@ describe('points.history: a credit that repaid owed points says so', () => {
   it('a scan whose points all repaid another account\'s debt: 扫码积分 · 玫瑰精华水（已抵扣欠分）', async () => {
     await tmallOwes(80);
     await scan(50);
-    expect((await lines())[0]).toMatchObject({ kind: 'earn', points: 50, description: '扫码积分 · 玫瑰精华水（已抵扣欠分）' });
+    expect((await lines())[0]).toMatchObject({ kind: 'earn', points: 50, description: '扫码积分\u00a0· 玫瑰精华水（已抵扣欠分）' });
   });
 
   it('a scan of which part repaid the debt says how much, in the scan page\'s words', async () => {
     await tmallOwes(1200);
     await scan(2000);
-    expect((await lines())[0]).toMatchObject({ kind: 'earn', points: 2000, description: '扫码积分 · 玫瑰精华水（其中 1,200\u00a0积分已抵扣欠分）' });
+    expect((await lines())[0]).toMatchObject({ kind: 'earn', points: 2000, description: '扫码积分\u00a0· 玫瑰精华水（其中 1,200\u00a0积分已抵扣欠分）' });
   });
 
   it('an order that repaid what its own account owed says so too; a credit with no debt to repay says nothing more', async () => {
@@ -49,11 +49,11 @@ describe('points.history: a credit that repaid owed points says so', () => {
     const [scanned, order] = await lines();
     expect(order).toMatchObject({ points: 30, description: '天猫订单 A2 消费得积分（已抵扣欠分）' });
     // 70 still owed: all 50 of the scan repay it
-    expect(scanned).toMatchObject({ points: 50, description: '扫码积分 · 玫瑰精华水（已抵扣欠分）' });
+    expect(scanned).toMatchObject({ points: 50, description: '扫码积分\u00a0· 玫瑰精华水（已抵扣欠分）' });
     await tx((t) => postEarn(t, services, { key: 'scan:c2', accountId: 'wechat:o-alice', points: 40, growth: 0, at: '2026-11-23T03:00:00.000Z', source: { channel: 'scan', ref: 'c2' }, note: '玫瑰精华水' }, { settle: true }));
     // 20 owed are left after the first scan: the second repays 20 of its 40
-    expect((await lines())[0]).toMatchObject({ points: 40, description: '扫码积分 · 玫瑰精华水（其中 20\u00a0积分已抵扣欠分）' });
+    expect((await lines())[0]).toMatchObject({ points: 40, description: '扫码积分\u00a0· 玫瑰精华水（其中 20\u00a0积分已抵扣欠分）' });
     await tx((t) => postEarn(t, services, { key: 'scan:c3', accountId: 'wechat:o-alice', points: 10, growth: 0, at: '2026-11-23T04:00:00.000Z', source: { channel: 'scan', ref: 'c3' }, note: '玫瑰精华水' }, { settle: true }));
-    expect((await lines())[0]).toMatchObject({ points: 10, description: '扫码积分 · 玫瑰精华水' });
+    expect((await lines())[0]).toMatchObject({ points: 10, description: '扫码积分\u00a0· 玫瑰精华水' });
   });
 });

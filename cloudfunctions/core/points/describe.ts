@@ -11,9 +11,10 @@ export function describeEntry(entry: Pick<LedgerEntry, '_id' | 'kind' | 'source'
   // what moved: a refund of an order whose points expired already, an order of a channel that
   // earns growth alone, an opening of growth without points move the level, not points
   const what = entry.points === 0 && entry.growth !== 0 ? '成长值' : '积分';
-  // what the points came from, then its name: 扫码积分 · 玫瑰精华水, 包裹卡 · 双11包裹卡
-  if (entry.note && entry.kind === 'earn' && prefix === 'scan') return `扫码积分 · ${entry.note}`;
-  if (entry.note && entry.kind === 'earn' && (prefix === 'card' || prefix === 'package')) return `包裹卡 · ${entry.note}`;
+  // what the points came from, then its name: 扫码积分 · 玫瑰精华水, 包裹卡 · 双11包裹卡 (a no-break
+  // space before the dot: a line broken there would start with it, or end with it alone)
+  if (entry.note && entry.kind === 'earn' && prefix === 'scan') return `扫码积分\u00a0· ${entry.note}`;
+  if (entry.note && entry.kind === 'earn' && (prefix === 'card' || prefix === 'package')) return `包裹卡\u00a0· ${entry.note}`;
   if (entry.note) return entry.note;
   const channel = channelName(entry.source.channel);
   switch (entry.kind) {

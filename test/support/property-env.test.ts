@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { configureFromEnv, runs, stopProperties, timeoutFor } from './property';
+import { configureFromEnv, propertiesUnderWay, runs, stopProperties, timeoutFor } from './property';
 
 // The knobs every property is steered by (FC_SEED, FC_PATH, FC_RUNS; docs/testing.md), and a
 // property outliving its test stopped before the next test starts.
@@ -165,6 +165,17 @@ describe('a property outliving its test', () => {
 
   it('a test whose property finished leaves nothing to stop', async () => {
     await fc.assert(fc.asyncProperty(fc.nat(), async () => true), { numRuns: runs(5) });
+    expect(propertiesUnderWay()).toBe(0);
     await stopProperties();
+  });
+
+  it('a property whose generator throws fails its test at once and leaves nothing to stop (else the next test waited two minutes for it)', async () => {
+    const throwing = fc.nat().map((n) => {
+      if (n >= 0) throw new URIError('URI malformed');
+      return n;
+    });
+    await expect(fc.assert(fc.asyncProperty(throwing, async () => true), { numRuns: runs(5) })).rejects.toThrow('URI malformed');
+    expect(() => fc.assert(fc.property(throwing, () => true), { numRuns: runs(5) })).toThrow('URI malformed');
+    expect(propertiesUnderWay()).toBe(0);
   });
 });

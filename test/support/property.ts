@@ -89,7 +89,20 @@ function stoppingPlugin(): fc.Plugin<unknown> {
     let finish!: () => void;
     const done = new Promise<void>((resolve) => { finish = resolve; });
     active.add(done);
+    const end = () => {
+      active.delete(done);
+      finish();
+    };
     return {
+      // a generator that throws ends the property at once, before any hook below: it is over, not running
+      decorateGenerate: (nestedGenerate) => (mrng, biasFactor) => {
+        try {
+          return nestedGenerate(mrng, biasFactor);
+        } catch (error) {
+          end();
+          throw error;
+        }
+      },
       decorateRun: (nestedRun) => (value) => {
         if (epoch !== born) {
           stopped = true;
@@ -104,10 +117,7 @@ function stoppingPlugin(): fc.Plugin<unknown> {
         // its test has already been reported (most likely as timed out); say what it had reached
         console.error(`fast-check: a property was stopped when its test ended, after ${details.numRuns} run(s)${details.failed ? ', a counterexample found and its shrinking cut short' : ''}. Replay: ${replay}${process.env.FC_RUNS ? ` FC_RUNS=${process.env.FC_RUNS}` : ''}`);
       },
-      afterAll: () => {
-        active.delete(done);
-        finish();
-      },
+      afterAll: end,
     };
   };
 }
@@ -120,6 +130,9 @@ export function installStopping(): void {
   installed = true;
   fc.installGlobalPlugin(stoppingPlugin());
 }
+
+/** How many properties are under way (started and not returned): none once every fc.assert has. */
+export const propertiesUnderWay = () => active.size;
 
 /** Stops every property still running (its test over) and waits until each has returned. */
 export async function stopProperties(): Promise<void> {

@@ -56,6 +56,12 @@ export function maskPhones(text: string): string {
  * account in debt beside another in credit is already netted in the balance.
  */
 export const spendablePoints = (available: number) => Math.max(0, available)
+/**
+ * The class of a formatted balance, with its smaller size: from seven digits (1,234,567 ran off a 320 px screen
+ * with WeChat's larger text), smaller again from ten (1,000,000,000, the most an opening carries).
+ */
+export const balanceClass = (base: string, formatted: string): string =>
+  formatted.length >= 13 ? `${base} ${base}--longer` : formatted.length >= 9 ? `${base} ${base}--long` : base
 export const pointsOwed = (available: number) => Math.max(0, -available)
 
 const DAY_MS = 86_400_000

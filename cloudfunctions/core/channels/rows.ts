@@ -125,7 +125,7 @@ class CsvRecords {
       this.heldFrom = line;
       this.heldLength = text.length;
     } else {
-      if (this.columns < 0 && text.trim()) this.columns = Math.max(fieldCount(text.replace(/^\uFEFF/, '')), 0);
+      if (this.columns < 0 && text.trim()) this.columns = Math.max(fieldCount(withoutBom(text)), 0);
       this.emit(line, text);
     }
   }
@@ -190,6 +190,9 @@ const headerSignature = (cells: string[]) => {
 /** The text of a line read as UTF-8 had bytes that are not: the row's text would be stored garbled. */
 const NOT_UTF8 = '\uFFFD';
 
+/** The text without the byte-order mark a Windows tool starts a file with (the start of each of two files joined by `cat` too). */
+const withoutBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
 /** A line's end as the import's reader (readline) takes it: LF, CRLF, or a CR alone. */
 const LINE_END = /\r\n|\r|\n/;
 
@@ -203,7 +206,7 @@ const WIDTH_SAMPLE_BYTES = 64 * 1024;
  */
 export function usualWidth(file: string): number | null {
   const head = fileHead(file, WIDTH_SAMPLE_BYTES);
-  const lines = head.toString('utf8').replace(/^\uFEFF/, '').split(LINE_END);
+  const lines = withoutBom(head.toString('utf8')).split(LINE_END);
   // a sample that filled its bytes ends in the middle of a line
   if (head.length === WIDTH_SAMPLE_BYTES) lines.pop();
   const counts = new Map<number, number>();
@@ -235,8 +238,8 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
   /** The most cells a row may have, the ones past the header empty: the header's, or one more in a file whose rows usually end with a comma. */
   let allowed = 0;
   return (line, raw) => {
-    // a BOM starts each file a Windows tool saved, also the second of two joined by `cat`
-    const text = raw.replace(/^\uFEFF/, '');
+    // on any line: the second of two files joined by `cat` starts with its own
+    const text = withoutBom(raw);
     if (!text.trim()) return null;
     if (text.length > MAX_LINE_BYTES) return { line, row: null, error: 'line_too_long' };
     if (text.includes(NOT_UTF8)) return { line, row: null, error: 'not_utf8' };
@@ -329,8 +332,8 @@ export function quoteLongIntegers(line: string): string {
 }
 
 const jsonParser = (): LineParser => (line, raw) => {
-  // a BOM starts each file a Windows tool saved, also the second of two joined by `cat`: JSON has none
-  const text = raw.replace(/^\uFEFF/, '');
+  // on any line, as in a CSV (JSON never starts with one)
+  const text = withoutBom(raw);
   if (!text.trim()) return null;
   if (text.length > MAX_LINE_BYTES) return { line, row: null, error: 'line_too_long' };
   if (text.includes(NOT_UTF8)) return { line, row: null, error: 'not_utf8' };
@@ -391,7 +394,7 @@ export function readRows(file: string): FileRows {
         const item = parse(line, text);
         // the row as the operator corrects and imports it again: without the file's BOM, which
         // parse drops too (inside a line of another file it would make the line unreadable)
-        if (item) batch.push({ line: item.line, row: item.row, error: item.error, text: line === 1 ? text.replace(/^\uFEFF/, '') : text });
+        if (item) batch.push({ line: item.line, row: item.row, error: item.error, text: line === 1 ? withoutBom(text) : text });
       };
       // a JSON line never breaks across lines: only a CSV's lines are joined into records
       const records = jsonLines ? null : new CsvRecords(take);
@@ -582,7 +585,7 @@ export function checkImportFile(file: string, requiredColumns: readonly string[]
   if (isJsonLines(file) || requiredColumns.length === 0) return [];
   // a line ends as the import reads it: LF, CRLF or a CR alone (Excel for Mac's "CSV (Macintosh)"),
   // or the whole file was taken for its header, its phones and names printed as columns it ignores
-  const firstLine = head.toString('utf8').replace(/^\uFEFF/, '').split(LINE_END)[0] ?? '';
+  const firstLine = withoutBom(head.toString('utf8')).split(LINE_END)[0] ?? '';
   if (!firstLine.trim()) throw new Error(`${file} has no header row (is it empty?); nothing was imported`);
   if (/^\s*\{/.test(firstLine)) {
     throw new Error(`${file} looks like JSON lines, which are read from a file named .jsonl (or .ndjson): rename it and import it again; nothing was imported`);

@@ -2,7 +2,7 @@ import { Text, View } from '@tarojs/components'
 import type { PointsSummaryResult, ProfileResult } from '../../../cloudfunctions/core/contracts'
 import type { RequestState } from '../../lib/useRequest'
 import { BUTTON } from '../../lib/a11y'
-import { expiryNotice, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
+import { balanceClass, expiryNotice, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
 
 interface Props {
   profile: ProfileResult | null
@@ -35,8 +35,8 @@ export default function MemberCard({ profile, points, onRetryPoints }: Props) {
         </View>
       )}
       {/* points owed (a refund taken back, a negative store balance) show once, as what is owed, not also as a negative balance */}
-      {/* smaller from seven digits (as 积分's balance): the card hides what leaves it */}
-      {summary && <Text className={`member-card__points ${balance.length >= 13 ? 'member-card__points--longer' : balance.length >= 9 ? 'member-card__points--long' : ''}`}>{balance}</Text>}
+      {/* smaller from seven digits, as 积分's balance: the card hides what leaves it */}
+      {summary && <Text className={balanceClass('member-card__points', balance)}>{balance}</Text>}
       {summary && pointsOwed(summary.available) > 0 && <Text className="member-card__note mc-keep-words">{`待抵扣 ${formatPoints(pointsOwed(summary.available))}\u00a0积分，将从之后获得的积分中扣除`}</Text>}
 
       {summary && (

@@ -6,7 +6,7 @@ import JoinInvite from '../../components/JoinInvite'
 import TermsUpdated from '../../components/TermsUpdated'
 import { ErrorView, LoadingView } from '../../components/StatusView'
 import { DECORATIVE, roleOf } from '../../lib/a11y'
-import { expiryNotice, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
+import { balanceClass, expiryNotice, formatPoints, pointsOwed, spendablePoints } from '../../lib/format'
 import { useMembership } from '../../lib/useMembership'
 import { useRequest } from '../../lib/useRequest'
 import { useInviteShare } from '../../lib/share'
@@ -26,7 +26,7 @@ function Summary({ summary }: { summary: PointsSummaryResult }) {
           <Text className="points-summary__label">可用积分</Text>
           {/* eight digits and more (12,345,678) would push 成长值 off the card at full size, and seven
               (1,234,567) ran off a 320 px screen with text 1.6 times larger (WeChat's larger font sizes) */}
-          <Text className={`points-summary__value ${available.length >= 13 ? 'points-summary__value--longer' : available.length >= 9 ? 'points-summary__value--long' : ''}`}>{available}</Text>
+          <Text className={balanceClass('points-summary__value', available)}>{available}</Text>
         </View>
         <View className="points-summary__side">
           <Text className="points-summary__label">成长值</Text>

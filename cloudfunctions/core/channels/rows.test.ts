@@ -171,6 +171,26 @@ describe('readRows on a CSV', () => {
     expect(items.map((item) => item.error ?? (item.row as { channelMemberId: string }).channelMemberId)).toEqual(['T1', 'repeated_header', 'T2']);
   });
 
+  it('knows a pasted export\'s header that has fewer columns, the last ones left out, and reads its rows whole to the last', async () => {
+    const header = 'channelMemberId,name,address,storeId';
+    // the second export without storeId: its header is no member named channelMemberId, its last row (no line break) not cut off
+    const { items } = await read([header, 'A1,李,上海,S1', 'channelMemberId,name,address', 'A2,赵,北京', 'A3,钱,广州']);
+    expect(items.map((item) => item.error ?? (item.row as { channelMemberId: string }).channelMemberId)).toEqual(['A1', 'repeated_header', 'A2', 'A3']);
+    // a row truly cut short after it is still refused
+    expect((await read([header, 'A1,李,上海,S1', 'channelMemberId,name,address', 'A2,赵'])).items.map((item) => item.error ?? 'ok')).toEqual(['ok', 'repeated_header', 'line_cut_off']);
+  });
+
+  it('reads a cell with line breaks as one record in an export that ends every row, or only its header, with a comma, pasted after another or not', async () => {
+    const header = 'channelMemberId,name,address,storeId';
+    const ids = (items: { row: unknown; error?: string }[]) => items.map((item) => item.error ?? `${(item.row as { channelMemberId: string }).channelMemberId}:${(item.row as { address: string }).address}`);
+    // its rows end with a comma, its header does not
+    expect(ids((await read([header, 'A1,李,"上海市', '静安区",S1,', 'A2,赵,北京,S2,', 'A3,钱,广州,S3,', ''])).items)).toEqual(['A1:上海市\n静安区', 'A2:北京', 'A3:广州']);
+    // the second of two exports pasted together does so, header too
+    expect(ids((await read([header, 'A1,李,上海,S1', `${header},`, 'A2,赵,"北京', '朝阳",S2,', 'A3,钱,广州,S3,', ''])).items)).toEqual(['A1:上海', 'repeated_header', 'A2:北京\n朝阳', 'A3:广州']);
+    // the first does, the second not
+    expect(ids((await read([`${header},`, 'A1,李,上海,S1,', header, 'A2,赵,"北京', '朝阳",S2', 'A3,钱,广州,S3', ''])).items)).toEqual(['A1:上海', 'repeated_header', 'A2:北京\n朝阳', 'A3:广州']);
+  });
+
   it('reads a quoted field with line breaks (an Excel cell) as one record, numbered by its first line', async () => {
     const { items } = await read(['id,name,note', '1,张三,"住址：', '上海市', '""静安区"""', '2,李四,ok', ''], 1000, '\r\n');
     expect(items).toEqual([

@@ -77,13 +77,13 @@ function opensQuotedField(text: string): boolean {
   }
 }
 
-/** The number of fields a joined record holds, or -1 when csv-parse cannot read it as one record. */
-function fieldCount(text: string): number {
+/** The fields of a joined record, or null when csv-parse cannot read it as one record. */
+function recordFields(text: string): string[] | null {
   try {
     const records = parseCsv(text, { relax_column_count: true }) as string[][];
-    return records.length === 1 ? records[0]!.length : -1;
+    return records.length === 1 ? records[0]! : null;
   } catch {
-    return -1;
+    return null;
   }
 }
 
@@ -111,8 +111,13 @@ class CsvRecords {
   private heldFrom = 0;
   /** Characters of the held lines once joined. */
   private heldLength = 0;
-  /** Fields of the header, the first record; a joined record must have as many. */
+  /** Fields of the header, the first record. */
   private columns = -1;
+  /**
+   * The header's fields up to its last name: a joined record has as many, or one more left empty
+   * (an export that ends its rows, or only its header, with a comma; two such pasted together).
+   */
+  private named = -1;
 
   constructor(private readonly emit: (line: number, text: string) => void) {}
 
@@ -125,7 +130,12 @@ class CsvRecords {
       this.heldFrom = line;
       this.heldLength = text.length;
     } else {
-      if (this.columns < 0 && text.trim()) this.columns = Math.max(fieldCount(withoutBom(text)), 0);
+      if (this.columns < 0 && text.trim()) {
+        const header = recordFields(withoutBom(text)) ?? [];
+        this.columns = header.length;
+        this.named = header.length;
+        while (this.named > 0 && !header[this.named - 1]!.trim()) this.named--;
+      }
       this.emit(line, text);
     }
   }
@@ -147,7 +157,8 @@ class CsvRecords {
       return;
     }
     const joined = this.held.join('\n');
-    if (fieldCount(joined) !== this.columns) return this.giveUp();
+    const fields = recordFields(joined);
+    if (!fields || !(fields.length === this.named || (fields.length === this.named + 1 && !fields[this.named]!.trim()))) return this.giveUp();
     this.held = [];
     this.emit(this.heldFrom, joined);
   }
@@ -186,6 +197,9 @@ const headerSignature = (cells: string[]) => {
   while (names.length && !names[names.length - 1]) names.pop();
   return names.join(',');
 };
+
+/** Whether a line's header signature is the header's, or the header's first names (an export leaving out its last columns). */
+const isHeaderOrItsStart = (signature: string, header: string) => signature === header || header.startsWith(`${signature},`);
 
 /** The text of a line read as UTF-8 had bytes that are not: the row's text would be stored garbled. */
 const NOT_UTF8 = '\uFFFD';
@@ -257,8 +271,9 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
       allowed = Math.max(columns.length, usual ?? 0);
       return null;
     }
-    // two exports pasted together: the second one's header is no member (first cell first: it is cheap)
-    if (columnName(fields[0] ?? '') === columns[0] && headerSignature(fields) === header) {
+    // two exports pasted together: the second one's header is no member (first cell first: it is
+    // cheap), also when that export leaves out the first one's last columns
+    if (columnName(fields[0] ?? '') === columns[0] && columns[0] && isHeaderOrItsStart(headerSignature(fields), header)) {
       // what the rows after it usually end with is not known: an empty cell past the header passes
       allowed = Math.max(allowed, columns.length + 1);
       width = fields.length;

@@ -214,3 +214,20 @@ describe('linking a store card by its phone\'s last four digits', () => {
     expect(await memberOk(services, 'u1', { action: 'channels' })).toMatchObject({ offline: false });
   });
 });
+
+describe('a deletion whose answer was lost', () => {
+  let services: TestServices;
+  beforeEach(() => { services = openTestServices(); });
+  afterEach(() => services.close());
+
+  // 我的 asks member.login after a deletion that got no answer: a consumer with no bound phone
+  // then was erased; sent again, the deletion answers as done, whatever the page asked meanwhile
+  it('leaves the consumer without a bound phone at the next login, and answers deleted when sent again', async () => {
+    await boundConsumer(services, 'u-gone', '13912340077');
+    expect(await memberOk(services, 'u-gone', { action: 'delete', confirm: true })).toEqual({ deleted: true });
+    expect(await member(services, 'u-gone', { action: 'delete', confirm: true })).toEqual({ ok: true, data: { deleted: true } });
+    expect(await memberOk(services, 'u-gone', { action: 'login' })).toMatchObject({ phoneBound: false });
+    expect(await memberOk(services, 'u-gone', { action: 'delete', confirm: true })).toEqual({ deleted: true });
+    expect(await memberOk(services, 'u-gone', { action: 'login' })).toMatchObject({ phoneBound: false });
+  });
+});

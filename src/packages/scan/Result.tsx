@@ -93,6 +93,17 @@ function look({ result, consented, onJoin, onAgain, onPoints, onRetry }: Props):
         primary: { text: '立即入会领积分', onClick: onJoin },
       }
     }
+    case 'UNAVAILABLE':
+      // no answer came: the points may have been credited all the same. 重试 sends the same attempt,
+      // which answers the credit made, and never credits the code twice
+      return {
+        tone: 'warn',
+        mark: '!',
+        title: '未能确认积分是否到账',
+        lines: ['网络不给力，没有收到领取结果。', '请点「重试」确认，同一个码的积分不会重复发放。'],
+        primary: { text: '重试', onClick: onRetry },
+        secondary: { text: '返回', onClick: onAgain },
+      }
     case 'RATE_LIMITED':
       return { tone: 'warn', mark: '!', title: '操作太频繁了', lines: ['无效扫码次数过多，请一小时后再试。'], primary: { text: '返回', onClick: onAgain } }
     default:

@@ -1,7 +1,7 @@
 import { Text, Textarea, View } from '@tarojs/components'
 import Taro, { useRouter } from '@tarojs/taro'
 import { Button } from '@nutui/nutui-react-taro'
-import { useCallback, useEffect, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import { ApiError, callFunction, errorTime, toApiError } from '../../api'
 import { LoadingView } from '../../components/StatusView'
 import { setNextStep } from '../../launch/intent'
@@ -27,14 +27,22 @@ export default function ScanPage() {
   const [state, setState] = useState<ScanState>({ status: 'idle' })
   const [text, setText] = useState('')
 
+  // a try that seemed to fail: the same code sent again (返回, then the code still in the box or
+  // scanned again) repeats that attempt, which may have gone through with its answer lost
+  const failedTry = useRef<{ key: string; requestId: string } | null>(null)
+
   // a new scan is a new attempt; 重试 repeats the attempt, so an answer it finds already made is its own
-  const redeem = useCallback(async (input: Input, requestId = newAttemptId()) => {
+  const redeem = useCallback(async (input: Input, retryOf?: string) => {
+    const key = JSON.stringify(input)
+    const requestId = retryOf ?? (failedTry.current?.key === key ? failedTry.current.requestId : newAttemptId())
     setState({ status: 'redeeming', input })
     try {
       const data = await callFunction('codes', 'redeem', { ...input, requestId })
+      failedTry.current = null
       setState({ status: 'done', input, requestId, result: { ok: true, data } })
     } catch (error) {
       const failure = toApiError(error)
+      failedTry.current = { key, requestId }
       // not a member yet: one who agreed to the terms already is asked only for the phone (a login
       // that fails leaves the whole way to join said)
       const consented = failure.code === 'NOT_BOUND' && !errorTime(failure) ? (await callFunction('member', 'login', {}).catch(() => null))?.consented : undefined

@@ -37,10 +37,27 @@ function Links({ joined, onDeleted }: { joined: boolean; onDeleted: () => void }
       })
       if (!answer.confirm) return
       setBusy('deleting')
-      await callFunction('member', 'delete', { confirm: true })
-      forgetIntent() // the scene and the scan kept for a join were the erased member's
-      void Taro.showToast({ title: '已删除', icon: 'success' })
-      onDeleted()
+      const deleted = () => {
+        forgetIntent() // the scene and the scan kept for a join were the erased member's
+        void Taro.showToast({ title: '已删除', icon: 'success' })
+        onDeleted()
+      }
+      try {
+        await callFunction('member', 'delete', { confirm: true })
+      } catch (error) {
+        const failure = toApiError(error)
+        // no answer (a weak signal, a timeout): the erasure may have gone through. Whether the
+        // consumer is still a member with a phone says which, so 删除失败 is never said of data erased
+        if (failure.code !== 'UNAVAILABLE' && failure.code !== 'INTERNAL') throw failure
+        const now = await callFunction('member', 'login', {}).catch(() => null)
+        if (now && !now.phoneBound) return deleted()
+        if (!now) {
+          void Taro.showModal({ title: '未能确认是否已删除', content: '网络不给力，暂时无法确认删除结果。请稍后回到此页查看，如仍显示您的资料，请再点「删除我的数据」。', showCancel: false })
+          return
+        }
+        throw failure
+      }
+      deleted()
     } catch (error) {
       void Taro.showModal({ title: '删除失败', content: toApiError(error).message, showCancel: false })
     } finally {

@@ -120,6 +120,17 @@ describe('landing', () => {
     expect(screen.getByText('查看我的会员卡')).toBeTruthy()
   })
 
+  it('an ended package-card campaign found while member.login cannot be reached invites no member to join, and leads to the 会员 tab', async () => {
+    mockApi({ 'scenes.resolve': { data: { ...CARD.data, ended: true } }, 'member.login': { error: 'UNAVAILABLE' } })
+    open({ scene: 'p=C11' })
+    expect(await screen.findByText('包裹卡活动已结束')).toBeTruthy()
+    expect(screen.queryByText('立即入会')).toBeNull()
+    expect(screen.queryByText(/加入会员后/)).toBeNull()
+    expect(screen.queryByText('查看我的会员卡')).toBeNull()
+    fireEvent.click(screen.getByText('返回会员首页'))
+    expect(Taro.switchTab).toHaveBeenLastCalledWith(expect.objectContaining({ url: '/pages/member/index' }))
+  })
+
   it('an unknown code is called unrecognised; a network failure can be retried', async () => {
     mockApi({ 'scenes.resolve': { error: 'NOT_FOUND' } })
     open({ scene: 'g=NOPE' })

@@ -182,6 +182,51 @@ describe('我的', () => {
     expect(Taro.showModal).not.toHaveBeenCalled()
   })
 
+  it('says 已删除 when the deletion went through but its answer was lost, as a check of the membership then shows', async () => {
+    let deleted = false
+    mockApi({
+      'member.login': () => (deleted ? VISITOR : JOINED), 'member.profile': PROFILE, 'points.summary': { data: { available: 100 } },
+      'member.delete': () => {
+        deleted = true
+        return { error: 'UNAVAILABLE' }
+      },
+    })
+    render(<MinePage />)
+    fireEvent.click(await screen.findByText('删除我的数据'))
+    await waitFor(() => expect(Taro.showToast).toHaveBeenCalledWith({ title: '已删除', icon: 'success' }))
+    expect((Taro.showModal as jest.Mock).mock.calls.map(([o]) => o.title)).toEqual(['删除我的数据'])
+    expect(await screen.findByText('入会后可管理个人资料')).toBeTruthy()
+  })
+
+  it('says neither 失败 nor 已删除 when no answer came and the membership cannot be checked either, and what to do', async () => {
+    let deleting = false
+    mockApi({
+      'member.login': () => (deleting ? { error: 'UNAVAILABLE' } : JOINED), 'member.profile': PROFILE, 'points.summary': { data: { available: 100 } },
+      'member.delete': () => {
+        deleting = true
+        return { error: 'UNAVAILABLE' }
+      },
+    })
+    render(<MinePage />)
+    fireEvent.click(await screen.findByText('删除我的数据'))
+    await waitFor(() => expect(Taro.showModal).toHaveBeenCalledTimes(2))
+    const shown = (Taro.showModal as jest.Mock).mock.calls[1][0]
+    expect(shown.title).toBe('未能确认是否已删除')
+    expect(shown.content).toContain('如仍显示您的资料，请再点「删除我的数据」')
+    expect(Taro.showToast).not.toHaveBeenCalled()
+    // nothing left spinning: the link can be tapped again
+    expect(await screen.findByText('删除我的数据')).toBeTruthy()
+  })
+
+  it('says 删除失败 when the deletion got no answer and the member is still there', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { data: { available: 100 } }, 'member.delete': { error: 'UNAVAILABLE' } })
+    render(<MinePage />)
+    fireEvent.click(await screen.findByText('删除我的数据'))
+    await waitFor(() => expect(Taro.showModal).toHaveBeenCalledTimes(2))
+    expect((Taro.showModal as jest.Mock).mock.calls[1][0]).toMatchObject({ title: '删除失败', content: '网络不给力，服务暂时无法连接，请稍后再试' })
+    expect(Taro.showToast).not.toHaveBeenCalled()
+  })
+
   it('offers the terms to a visitor but no profile or deletion', async () => {
     mockApi({ 'member.login': VISITOR })
     render(<MinePage />)

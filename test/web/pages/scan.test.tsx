@@ -89,6 +89,36 @@ describe('scan', () => {
     expect(again).not.toBe(first)
   })
 
+  it('sends the same attempt again when a code whose answer was lost is sent again after 返回, so its points show as credited now', async () => {
+    let tries = 0
+    mockApi({
+      'codes.redeem': (e) =>
+        ++tries === 1
+          ? { error: 'UNAVAILABLE' }
+          : { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: new Date().toISOString(), repeated: e.requestId !== callsOf('codes', 'redeem')[0]!.event.requestId } },
+    })
+    render(<ScanPage />)
+    fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: URL } })
+    fireEvent.click(screen.getByText('领取积分'))
+    expect(await screen.findByText('未能确认积分是否到账')).toBeTruthy()
+    fireEvent.click(screen.getByText('返回'))
+    // the code stays in the box; sent again, it is the same attempt, not a repeat of someone's scan
+    fireEvent.click(screen.getByText('领取积分'))
+    expect(await screen.findByText('积分已到账 +50')).toBeTruthy()
+    expect(screen.queryByText('这个码的积分您已领取过')).toBeNull()
+    const [first, again] = callsOf('codes', 'redeem').map((c) => c.event.requestId)
+    expect(again).toBe(first)
+  })
+
+  it('says of a redemption whose answer was lost that it is not known yet, not that it failed, and that 重试 credits no code twice', async () => {
+    mockApi({ 'codes.redeem': { error: 'UNAVAILABLE' } })
+    openWith({ q: URL })
+    expect(await screen.findByText('未能确认积分是否到账')).toBeTruthy()
+    expect(screen.getByText('请点「重试」确认，同一个码的积分不会重复发放。')).toBeTruthy()
+    expect(screen.queryByText(/无法领取|失败/)).toBeNull()
+    expect(screen.getByText('重试')).toBeTruthy()
+  })
+
   it('redeems at once when opened with ?q=', async () => {
     mockApi({ 'codes.redeem': { pending: true } })
     openWith({ q: encodeURIComponent(URL) })
@@ -115,7 +145,8 @@ describe('scan', () => {
     ['CODE_INVALID', '无法识别该码'],
     ['CODE_EXPIRED', '该码已过期'],
     ['RATE_LIMITED', '操作太频繁了'],
-    ['UNAVAILABLE', '暂时无法领取积分'],
+    ['UNAVAILABLE', '未能确认积分是否到账'],
+    ['INTERNAL', '暂时无法领取积分'],
   ])('shows %s as 「%s」', async (code, title) => {
     mockApi({ 'codes.redeem': { error: code } })
     openWith({ code: 'ABCD1234' })

@@ -16,7 +16,7 @@ import './index.css'
 type LandingState =
   | { status: 'loading' }
   | { status: 'invalid' }
-  | { status: 'ended'; name: string; member: boolean }
+  | { status: 'ended'; name: string; member: boolean | null }
   | { status: 'error'; error: ApiError }
   | { status: 'invite'; attribution: Attribution; bonus?: number }
   | { status: 'welcomeBack'; attribution: Attribution }
@@ -71,8 +71,9 @@ export default function LandingPage() {
       if (resolved.kind === 'packageCard' && resolved.ended) {
         // a member is not invited to join, a visitor is given the way to
         const caller = await callFunction('member', 'login', {}).catch(() => null)
-        // a member whose consent is to earlier terms is a member all the same (the tabs show their card)
-        return live && setView({ status: 'ended', name: resolved.campaignName, member: Boolean(caller?.phoneBound) })
+        // a member whose consent is to earlier terms is a member all the same (the tabs show their card);
+        // unknown (no answer): neither invited to join nor told they are a member, the 会员 tab sorts it out
+        return live && setView({ status: 'ended', name: resolved.campaignName, member: caller ? caller.phoneBound : null })
       }
 
       const attribution: Attribution = { ...input, kind: resolved.kind, label: sceneLabel(resolved) }
@@ -122,12 +123,20 @@ export default function LandingPage() {
       {view.status === 'ended' && (
         <EmptyView
           title="包裹卡活动已结束"
-          description={view.member ? `「${view.name}」活动已结束，感谢您的支持。出示会员码消费、扫码仍可累积积分。` : `「${view.name}」活动已结束，感谢您的支持。加入会员后，消费和扫码仍可累积积分。`}
+          description={
+            view.member ? `「${view.name}」活动已结束，感谢您的支持。出示会员码消费、扫码仍可累积积分。`
+            : view.member === null ? `「${view.name}」活动已结束，感谢您的支持。会员消费和扫码仍可累积积分。`
+            : `「${view.name}」活动已结束，感谢您的支持。加入会员后，消费和扫码仍可累积积分。`
+          }
           mark="!"
         >
           {view.member ? (
             <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.member)}>
               查看我的会员卡
+            </Button>
+          ) : view.member === null ? (
+            <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.member)}>
+              返回会员首页
             </Button>
           ) : (
             <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.join)}>

@@ -462,3 +462,47 @@ describe('codes.redeem: holders across merges, and the limit on probing', () => 
     expect(answers.slice(limit).every((a) => !a.ok && a.error.code === 'RATE_LIMITED')).toBe(true);
   });
 });
+
+describe('codes.redeem: a retry of an attempt that took effect, past the invalid-scan limit', () => {
+  const forged = (i: number) => `A2345${'22222'}${CODE_ALPHABET[i % 32]!.repeat(12)}`;
+
+  test('answers the credit the attempt made, where a new attempt is refused; nothing is written or counted', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await boundConsumer(services, 'u2', '13912345679');
+    const { codes } = await makeBatch(services, { points: 20 });
+    const limit = services.config.codes.invalidPerHour;
+    // credited, but the answer was lost on the way to the page
+    const first = await redeem(services, 'u1', { code: codes[0], requestId: 'attempt-0001' });
+    expect(first).toMatchObject({ ok: true, data: { points: 20, repeated: false } });
+    // another member's attempt, whose id u1 will send for the same code
+    expect(await redeem(services, 'u2', { code: codes[2], requestId: 'attempt-0009' })).toMatchObject({ ok: true });
+    // the member then hits the limit (mistyped codes, another brand's)
+    for (let i = 0; i < limit; i++) expect(await redeem(services, 'u1', { code: forged(i) })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+    services.clock.advance(30 * 60_000);
+    const before = await snapshot(services);
+    // 重试 sends the same attempt: its credit, as the first answer said it
+    for (let i = 0; i < limit; i++) expect(await redeem(services, 'u1', { code: codes[0], requestId: 'attempt-0001' })).toEqual(first);
+    // anything else is refused while limited: another attempt at the same code, one without an id,
+    // another code, someone else's attempt, a guess carrying the attempt's id
+    expect(await redeem(services, 'u1', { code: codes[0], requestId: 'attempt-0002' })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    expect(await redeem(services, 'u1', { code: codes[1], requestId: 'attempt-0001' })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    expect(await redeem(services, 'u1', { code: codes[2], requestId: 'attempt-0009' })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    expect(await redeem(services, 'u1', { code: forged(99), requestId: 'attempt-0001' })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    expect(await snapshot(services)).toEqual(before);
+    // the retries counted nothing: the limit lifts an hour after the invalid scans, not after them
+    services.clock.advance(30 * 60_000 + 1);
+    expect(await redeem(services, 'u1', { code: codes[1], requestId: 'attempt-0003' })).toMatchObject({ ok: true, data: { repeated: false } });
+  });
+
+  test('answers it too once the code\'s batch has ended', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    // a batch whose scans end within the hour of the clock's start (2026-11-23T02:00Z)
+    const { codes } = await makeBatch(services, { points: 20, validTo: '2026-11-23T02:29:59.999Z' });
+    const first = await redeem(services, 'u1', { code: codes[0], requestId: 'attempt-0001' });
+    for (let i = 0; i < services.config.codes.invalidPerHour; i++) await redeem(services, 'u1', { code: forged(i) });
+    services.clock.set('2026-11-23T02:45:00Z');
+    expect(await redeem(services, 'u1', { code: codes[0], requestId: 'attempt-0001' })).toEqual(first);
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+  });
+});

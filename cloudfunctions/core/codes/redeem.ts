@@ -89,7 +89,25 @@ export async function boundRecord(services: Services, openid: string): Promise<W
 async function ownRedemptionOfEndedBatch(services: Services, openid: string, text: string | null, requestId: string | undefined, refusal: AppError): Promise<RedeemResult | null> {
   const ended = refusal.code === 'CODE_EXPIRED' || (refusal.code === 'CODE_INVALID' && refusal.details?.reason === 'withdrawn');
   const code = ended && text !== null ? parseCode(text) : null;
-  if (!code) return null;
+  return code ? ownRedemption(services, openid, code, requestId) : null;
+}
+
+/**
+ * A retry of the attempt that redeemed the code (its `requestId`), from a caller past the
+ * invalid-scan limit: the first answer, as before the limit (its answer may have been lost, and
+ * the limit reached since). Anything else (another attempt, a code not theirs) gets null: the
+ * refusal stands. Only a code whose tag verifies is looked up, so a blocked caller's guesses
+ * cost no read; nothing is written or counted.
+ */
+async function ownAttemptPastLimit(services: Services, openid: string, text: string | null, requestId: string | undefined): Promise<RedeemResult | null> {
+  const code = requestId && text !== null ? parseCode(text) : null;
+  if (!code || verifyCode(code, services.secrets.codeKeys, []) !== 'ok') return null;
+  const own = await ownRedemption(services, openid, code, requestId);
+  return own && !own.repeated ? own : null;
+}
+
+/** The first answer to a code the caller's member holds (`repeated` unless `requestId` made it), or null. */
+async function ownRedemption(services: Services, openid: string, code: ParsedCode, requestId: string | undefined): Promise<RedeemResult | null> {
   const first = await findClaim(services, code.body);
   const record = first ? await findWechatRecord(services.store.get.bind(services.store), openid) : null;
   if (!first || !record?.memberId || !(await holdsClaim(services, first, record))) return null;
@@ -129,12 +147,20 @@ async function holdsClaim(services: Services, claim: Claim, record: WechatRecord
  * CODE_ALREADY_REDEEMED (by someone else; the message says when),
  * CONFLICT (a simultaneous scan is still settling: retry).
  * The same member's retry answers the first result again (`repeated` unless it carries the
- * `requestId` of the attempt that made the redemption).
+ * `requestId` of the attempt that made the redemption); a retry of that attempt does so past the
+ * invalid-scan limit too, where any other scan is RATE_LIMITED.
  */
 export async function redeemCode(services: Services, openid: string, input: { code?: string; q?: string; requestId?: string }): Promise<RedeemResult> {
   const limiter = limiterOf(services);
   const text = codeFromInput(services, input);
-  const checked = await checkCodeFor(services, openid, text);
+  let checked: Awaited<ReturnType<typeof checkCodeFor>>;
+  try {
+    checked = await checkCodeFor(services, openid, text);
+  } catch (error) {
+    const own = isAppError(error) && error.code === 'RATE_LIMITED' ? await ownAttemptPastLimit(services, openid, text, input.requestId) : null;
+    if (own) return own;
+    throw error;
+  }
   if (checked instanceof AppError) {
     const own = await ownRedemptionOfEndedBatch(services, openid, text, input.requestId, checked);
     if (own) return own;

@@ -60,6 +60,9 @@ function look({ result, consented, onJoin, onAgain, onPoints, onRetry }: Props):
   switch (error.code) {
     case 'CODE_ALREADY_REDEEMED':
       return usedLook(errorTime(error), onAgain)
+    // INVALID_INPUT: what was sent is no code or link of ours as printed (too long, not ASCII):
+    // sent again it would be refused again, so no 重试
+    case 'INVALID_INPUT':
     case 'CODE_INVALID':
       // a batch the brand withdrew: the goods may be genuine, so no word of fakes
       if (errorDetails(error).reason === 'withdrawn') {
@@ -101,6 +104,17 @@ function look({ result, consented, onJoin, onAgain, onPoints, onRetry }: Props):
         mark: '!',
         title: '未能确认积分是否到账',
         lines: ['网络不给力，没有收到领取结果。', '请点「重试」确认，同一个码的积分不会重复发放。'],
+        primary: { text: '重试', onClick: onRetry },
+        secondary: { text: '返回', onClick: onAgain },
+      }
+    case 'CONFLICT':
+      // a simultaneous scan still settling, or the store busy: nothing to refresh here; 重试 sends
+      // the same attempt, which answers a credit made meanwhile
+      return {
+        tone: 'warn',
+        mark: '!',
+        title: '暂时无法领取积分',
+        lines: ['当前领取人数较多，请稍后再点「重试」，同一个码的积分不会重复发放。'],
         primary: { text: '重试', onClick: onRetry },
         secondary: { text: '返回', onClick: onAgain },
       }

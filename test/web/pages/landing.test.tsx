@@ -62,7 +62,7 @@ describe('landing', () => {
   it('a guide code resolved while member.login cannot be reached (an in-store crowd, no signal) is kept for the join', async () => {
     mockApi({ 'scenes.resolve': GUIDE, 'member.login': { error: 'UNAVAILABLE' } })
     open({ scene: 'g=G001' })
-    expect(await screen.findByText('二维码暂时无法识别')).toBeTruthy()
+    expect(await screen.findByText('暂时无法加载')).toBeTruthy()
     expect(getAttribution()).toEqual({ scene: 'g=G001', kind: 'guide', label: '导购 小林 · 南京西路店' })
   })
 
@@ -70,7 +70,7 @@ describe('landing', () => {
     const CARD = { data: { kind: 'packageCard', campaignId: 'C11', campaignName: '双11 包裹卡', platform: 'tmall', bonus: 100, ended: false } }
     mockApi({ 'scenes.resolve': CARD, 'member.login': { error: 'UNAVAILABLE' } })
     open({ scene: 'p=C11' })
-    expect(await screen.findByText('二维码暂时无法识别')).toBeTruthy()
+    expect(await screen.findByText('暂时无法加载')).toBeTruthy()
     // the join through the card is kept (landing.test: "… is kept for the join")
     expect(getAttribution()).toMatchObject({ scene: 'p=C11', kind: 'packageCard' })
     // and so must be the order binding the card promises: a visitor who joins from the 会员 tab
@@ -178,5 +178,56 @@ describe('a landing page whose next page could not open', () => {
     // the retry is of the navigation: the code was resolved and the join sent once, on a weak signal each a call that can fail again
     expect(callsOf('scenes', 'join')).toHaveLength(1)
     expect(callsOf('scenes', 'resolve')).toHaveLength(1)
+  })
+})
+
+describe('a landing page whose code was recognised', () => {
+  it('does not blame the code when member.login cannot be reached after it was resolved; 重新加载 tries again', async () => {
+    let logins = 0
+    mockApi({ 'scenes.resolve': GUIDE, 'member.login': () => (++logins === 1 ? { error: 'UNAVAILABLE' } : VISITOR) })
+    open({ scene: 'g=G001' })
+    expect(await screen.findByText('暂时无法加载')).toBeTruthy()
+    expect(screen.getByText('网络不给力，服务暂时无法连接，请稍后再试')).toBeTruthy()
+    expect(screen.queryByText(/二维码/)).toBeNull()
+    fireEvent.click(screen.getByText('重新加载'))
+    expect(await screen.findByText('您的专属导购邀请您加入会员')).toBeTruthy()
+  })
+
+  it('still says the code could not be read when resolving it failed', async () => {
+    mockApi({ 'scenes.resolve': { error: 'UNAVAILABLE' } })
+    open({ scene: 'g=G001' })
+    expect(await screen.findByText('二维码暂时无法识别')).toBeTruthy()
+  })
+})
+
+describe('landing buttons tapped twice quickly', () => {
+  const ENDED = { data: { ...CARD.data, ended: true } }
+  it.each([
+    ['立即入会 on an invitation', { 'scenes.resolve': GUIDE, 'member.login': VISITOR }, '立即入会', 'redirectTo'],
+    ['查看我的会员卡 for a member back', { 'scenes.resolve': { data: { kind: 'store', storeId: 'S01', storeName: '南京西路店' } }, 'member.login': JOINED, 'scenes.join': { data: { attributed: false } } }, '查看我的会员卡', 'switchTab'],
+    ['立即入会 on an ended card', { 'scenes.resolve': ENDED, 'member.login': VISITOR }, '立即入会', 'redirectTo'],
+    ['查看我的会员卡 on an ended card', { 'scenes.resolve': ENDED, 'member.login': JOINED }, '查看我的会员卡', 'switchTab'],
+    ['返回会员首页 on an ended card, login unanswered', { 'scenes.resolve': ENDED, 'member.login': { error: 'UNAVAILABLE' } }, '返回会员首页', 'switchTab'],
+    ['返回会员首页 on an unknown code', { 'scenes.resolve': { error: 'NOT_FOUND' } }, '返回会员首页', 'switchTab'],
+  ] as const)('%s opens its page once', async (_name, answers, button, navigation) => {
+    mockApi(answers)
+    open({ scene: 'g=G001' })
+    const tap = await screen.findByText(button)
+    fireEvent.click(tap)
+    fireEvent.click(tap)
+    await waitFor(() => expect(Taro[navigation]).toHaveBeenCalled())
+    await Promise.resolve()
+    expect(Taro[navigation]).toHaveBeenCalledTimes(1)
+  })
+
+  it('a page that could not open can be tapped for again', async () => {
+    mockApi({ 'scenes.resolve': GUIDE, 'member.login': VISITOR })
+    ;(Taro.redirectTo as jest.Mock).mockImplementationOnce(() => Promise.reject(new Error('subpackage download failed')))
+    open({ scene: 'g=G001' })
+    fireEvent.click(await screen.findByText('立即入会'))
+    await waitFor(() => expect(Taro.showToast).toHaveBeenCalled())
+    fireEvent.click(screen.getByText('立即入会'))
+    await waitFor(() => expect(Taro.redirectTo).toHaveBeenCalledTimes(2))
+    expect((Taro.redirectTo as jest.Mock).mock.calls[1]![0]).toEqual({ url: '/packages/join/index' })
   })
 })

@@ -236,3 +236,40 @@ describe('scan', () => {
     expect(callsOf('codes', 'redeem')).toHaveLength(0)
   })
 })
+
+describe('scan: every refusal codes.redeem can give has a title and a way on that fit the page', () => {
+  // what codes.redeem answers (cloudfunctions/core/codes/redeem.ts, the handler's INVALID_INPUT,
+  // UNAUTHENTICATED, CONFLICT and INTERNAL) and the transport's UNAVAILABLE
+  const REFUSALS = ['INVALID_INPUT', 'UNAUTHENTICATED', 'RATE_LIMITED', 'CODE_INVALID', 'CODE_EXPIRED', 'NOT_BOUND', 'CODE_ALREADY_REDEEMED', 'CONFLICT', 'INTERNAL', 'UNAVAILABLE']
+
+  it.each(REFUSALS)('%s: a title, and no page to refresh (the scan page has none)', async (code) => {
+    mockApi({ 'codes.redeem': { error: code } })
+    openWith({ q: URL })
+    await waitFor(() => expect(document.querySelector('.scan-result__title')?.textContent).toBeTruthy())
+    expect(screen.queryByText(/刷新/)).toBeNull()
+    // every outcome leads on: back to scanning, to joining, or the same attempt again
+    expect(screen.queryAllByText(/^(重试|返回|继续扫码|重新扫码|立即入会领积分)$/).length).toBeGreaterThan(0)
+  })
+
+  it('a scan that met a simultaneous one (CONFLICT) asks for 重试, which sends the same attempt and shows its credit', async () => {
+    let tries = 0
+    mockApi({
+      'codes.redeem': () => (++tries === 1 ? { error: 'CONFLICT' } : { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: new Date().toISOString(), repeated: false } }),
+    })
+    openWith({ q: URL })
+    expect(await screen.findByText('暂时无法领取积分')).toBeTruthy()
+    expect(screen.getByText('当前领取人数较多，请稍后再点「重试」，同一个码的积分不会重复发放。')).toBeTruthy()
+    fireEvent.click(screen.getByText('重试'))
+    expect(await screen.findByText('积分已到账 +50')).toBeTruthy()
+    const [first, retry] = callsOf('codes', 'redeem').map((c) => c.event.requestId)
+    expect(retry).toBe(first)
+  })
+
+  it('a link refused as input (INVALID_INPUT: not as we print them) is called unrecognised, with no 重试 that would be refused again', async () => {
+    mockApi({ 'codes.redeem': { error: 'INVALID_INPUT' } })
+    openWith({ q: URL })
+    expect(await screen.findByText('无法识别该码')).toBeTruthy()
+    expect(screen.queryByText('重试')).toBeNull()
+    expect(screen.getByText('重新扫码')).toBeTruthy()
+  })
+})

@@ -1,13 +1,13 @@
 import { Text, View } from '@tarojs/components'
 import { useRouter } from '@tarojs/taro'
 import { Button } from '@nutui/nutui-react-taro'
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { ApiError, callFunction, toApiError } from '../../../api'
 import { EmptyView, ErrorView, LoadingView } from '../../../components/StatusView'
 import { entryFrom } from '../../../launch/entry'
 import { clearNextStep, getAttribution, setAttribution, setNextStep, type Attribution } from '../../../launch/intent'
 import { formatPoints } from '../../../lib/format'
-import { ROUTES, go, replace } from '../../../lib/routes'
+import { ROUTES, replace } from '../../../lib/routes'
 import { recordAttribution } from '../attribution'
 import { productCodeIn, sceneLabel } from './resolve'
 import '../index.css'
@@ -17,7 +17,8 @@ type LandingState =
   | { status: 'loading' }
   | { status: 'invalid' }
   | { status: 'ended'; name: string; member: boolean | null }
-  | { status: 'error'; error: ApiError }
+  /** `recognised`: the code was resolved, and what failed after it (member.login) is no fault of the code's. */
+  | { status: 'error'; error: ApiError; recognised?: boolean }
   | { status: 'invite'; attribution: Attribution; bonus?: number }
   | { status: 'welcomeBack'; attribution: Attribution }
 
@@ -45,8 +46,18 @@ export default function LandingPage() {
     if (!(await replace(to.path, to.query))) setView({ status: 'error', error: new ApiError('UNAVAILABLE') })
   }
 
+  // a second tap while the next page opens (a subpackage on a weak signal) would open it twice;
+  // one that could not open lets the button be tapped again
+  const leaving = useRef(false)
+  const leave = async (path: string) => {
+    if (leaving.current) return
+    leaving.current = true
+    if (!(await replace(path))) leaving.current = false
+  }
+
   useEffect(() => {
     let live = true
+    let recognised = false
     // a next page that could not open (its subpackage not downloaded) leaves a retry, not a spinner
     const onTo = async (path: string, query?: Record<string, string | undefined>) => {
       if (await replace(path, query) || !live) return
@@ -67,6 +78,7 @@ export default function LandingPage() {
         if (['INVALID_INPUT', 'NOT_FOUND', 'CODE_INVALID', 'CODE_EXPIRED'].includes(failure.code)) return live && setView({ status: 'invalid' })
         return live && setView({ status: 'error', error: failure })
       }
+      recognised = true
       if (resolved.kind === 'product') return onTo(ROUTES.scan, entry.q ? { q: entry.q } : { code: resolved.code })
       if (resolved.kind === 'packageCard' && resolved.ended) {
         // a member is not invited to join, a visitor is given the way to
@@ -102,7 +114,7 @@ export default function LandingPage() {
       // a package card names its bonus: the reason to join now
       return live && setView({ status: 'invite', attribution, ...(resolved.kind === 'packageCard' ? { bonus: resolved.bonus } : {}) })
     }
-    run().catch((error) => live && setView({ status: 'error', error: toApiError(error) }))
+    run().catch((error) => live && setView({ status: 'error', error: toApiError(error), recognised }))
     return () => {
       live = false
     }
@@ -112,10 +124,10 @@ export default function LandingPage() {
   return (
     <View className="mc-page">
       {view.status === 'loading' && <LoadingView text="正在识别二维码…" />}
-      {view.status === 'error' && <ErrorView error={view.error} title={stuck ? '页面暂时无法打开' : '二维码暂时无法识别'} onRetry={() => (stuck ? void retryStuck(stuck) : setAttempt((n) => n + 1))} />}
+      {view.status === 'error' && <ErrorView error={view.error} title={stuck ? '页面暂时无法打开' : view.recognised ? '暂时无法加载' : '二维码暂时无法识别'} onRetry={() => (stuck ? void retryStuck(stuck) : setAttempt((n) => n + 1))} />}
       {view.status === 'invalid' && (
         <EmptyView title="无法识别的二维码" description="这个二维码不是本品牌的导购、门店或包裹卡二维码，或已失效。" mark="?">
-          <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.member)}>
+          <Button type="primary" shape="round" className="landing-action" onClick={() => void leave(ROUTES.member)}>
             返回会员首页
           </Button>
         </EmptyView>
@@ -131,15 +143,15 @@ export default function LandingPage() {
           mark="!"
         >
           {view.member ? (
-            <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.member)}>
+            <Button type="primary" shape="round" className="landing-action" onClick={() => void leave(ROUTES.member)}>
               查看我的会员卡
             </Button>
           ) : view.member === null ? (
-            <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.member)}>
+            <Button type="primary" shape="round" className="landing-action" onClick={() => void leave(ROUTES.member)}>
               返回会员首页
             </Button>
           ) : (
-            <Button type="primary" shape="round" className="landing-action" onClick={() => replace(ROUTES.join)}>
+            <Button type="primary" shape="round" className="landing-action" onClick={() => void leave(ROUTES.join)}>
               立即入会
             </Button>
           )}
@@ -161,11 +173,11 @@ export default function LandingPage() {
                 '到店消费时\u200b出示会员码，即可累积积分。'}
           </Text>
           {view.status === 'invite' ? (
-            <Button type="primary" shape="round" block className="join-primary" onClick={() => replace(ROUTES.join)}>
+            <Button type="primary" shape="round" block className="join-primary" onClick={() => void leave(ROUTES.join)}>
               立即入会
             </Button>
           ) : (
-            <Button type="primary" shape="round" block className="join-primary" onClick={() => go(ROUTES.member)}>
+            <Button type="primary" shape="round" block className="join-primary" onClick={() => void leave(ROUTES.member)}>
               查看我的会员卡
             </Button>
           )}

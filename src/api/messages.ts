@@ -7,7 +7,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   UNAUTHENTICATED: '登录已失效，请重新进入小程序',
   FORBIDDEN: '没有权限进行此操作',
   NOT_FOUND: '没有找到相关信息',
-  CONFLICT: '操作冲突，请刷新后重试',
+  CONFLICT: '当前请求较多，请稍后再试',
   NOT_BOUND: '请先绑定手机号，再领取积分和权益',
   CONSENT_REQUIRED: '请先阅读并同意会员隐私条款',
   TERMS_OUTDATED: '隐私条款已更新，请重新阅读并同意',

@@ -61,7 +61,7 @@ const sameCounts = (a: Map<string, number>, b: Map<string, number>) => a.size ==
  * Receipts and requests are found by query before the transaction; each
  * transaction writing one also counts it on its WeChat record (`trail`), so the
  * erasure sees in its transaction whether one came meanwhile, and looks again.
- * Throws CONFLICT when the consumer's trail kept moving through every run (the page says refresh and retry).
+ * Throws CONFLICT when the consumer's trail kept moving through every run (the page says to try again later).
  */
 export async function deleteMember(services: Services, caller: Caller & { openid: string }): Promise<{ deleted: true }> {
   const store = services.store;

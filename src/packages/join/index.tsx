@@ -1,11 +1,12 @@
 import { Text, View } from '@tarojs/components'
 import Taro from '@tarojs/taro'
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useState } from 'react'
 import type { BindPhoneResult, MemberLoginResult } from '../../../cloudfunctions/core/contracts'
 import { callFunction, toApiError } from '../../api'
 import { ErrorView, LoadingView } from '../../components/StatusView'
 import { clearNextStep, getNextStep } from '../../launch/intent'
-import { ROUTES, replace } from '../../lib/routes'
+import { ROUTES } from '../../lib/routes'
+import { useLeave } from '../../lib/useLeave'
 import { useRequest } from '../../lib/useRequest'
 import { attributionText, recordAttribution } from './attribution'
 import PhoneStep from './PhoneStep'
@@ -45,6 +46,7 @@ export default function JoinPage() {
   const [bound, setBound] = useState<BindPhoneResult | null>(null)
   const [source, setSource] = useState<string | null>(null)
   const channels = useRequest(() => callFunction('member', 'channels', {}))
+  const leave = useLeave()
 
   const member = login.state.status === 'ready' ? login.state.data : null
   const step: Step | null = override ?? (member ? stepOf(member) : null)
@@ -63,9 +65,11 @@ export default function JoinPage() {
     try {
       const next = await callFunction('member', 'consent', { version: member.termsVersion })
       // back to the card: a next step kept for a join long ago is no errand of this visit
+      // busy until the card opened: a second tap meanwhile would agree and open it again
       if (renewing && next.phoneBound) {
         clearNextStep()
-        return replace(ROUTES.member)
+        await leave(ROUTES.member)
+        return
       }
       setOverride(stepOf(next))
     } catch (e) {
@@ -118,23 +122,16 @@ export default function JoinPage() {
 
   // a second tap while the next page opens (a subpackage on a weak signal) would find the step taken
   // and send the consumer home, closing the page that was opening
-  const leaving = useRef(false)
   const proceed = async () => {
-    if (leaving.current) return
-    leaving.current = true
     const next = getNextStep()
     const opened = next?.kind === 'redeem'
-      ? replace(ROUTES.scan, { q: next.q, code: next.code })
+      ? leave(ROUTES.scan, { q: next.q, code: next.code })
       : next?.kind === 'order'
-        ? replace(ROUTES.order, { campaign: next.campaignId, platform: next.platform, bonus: next.bonus === undefined ? undefined : String(next.bonus) })
-        : replace(ROUTES.member)
-    if (await opened) {
-      // taken only once its page opened, and only if no page kept another step meanwhile
-      if (JSON.stringify(getNextStep()) === JSON.stringify(next)) clearNextStep()
-      return
-    }
-    // it could not open: the step stays (never taken) for another tap, and the button still names it
-    leaving.current = false
+        ? leave(ROUTES.order, { campaign: next.campaignId, platform: next.platform, bonus: next.bonus === undefined ? undefined : String(next.bonus) })
+        : leave(ROUTES.member)
+    // taken only once its page opened, and only if no page kept another step meanwhile; one that
+    // could not open stays (never taken) for another tap, and the button still names it
+    if ((await opened) && JSON.stringify(getNextStep()) === JSON.stringify(next)) clearNextStep()
   }
 
   return (

@@ -7,7 +7,8 @@ import { LoadingView } from '../../components/StatusView'
 import { setNextStep } from '../../launch/intent'
 import { fieldLabel } from '../../lib/a11y'
 import { newAttemptId } from '../../lib/attempt'
-import { ROUTES, decodeParam, go, replace } from '../../lib/routes'
+import { ROUTES, decodeParam, go } from '../../lib/routes'
+import { useLeave } from '../../lib/useLeave'
 import Result, { type Redeemed } from './Result'
 import { readScan } from './scanned'
 import './index.css'
@@ -26,6 +27,7 @@ export default function ScanPage() {
   const { params } = useRouter()
   const [state, setState] = useState<ScanState>({ status: 'idle' })
   const [text, setText] = useState('')
+  const leave = useLeave()
 
   // a try that seemed to fail: the same code sent again (返回, then the code still in the box or
   // scanned again) repeats that attempt, which may have gone through with its answer lost
@@ -86,7 +88,7 @@ export default function ScanPage() {
 
   const joinThenRedeem = (input: Input) => {
     setNextStep({ kind: 'redeem', ...input })
-    replace(ROUTES.join) // the join flow comes back here with the same code
+    void leave(ROUTES.join) // the join flow comes back here with the same code
   }
 
   if (state.status === 'redeeming') return <View className="mc-page"><LoadingView text="正在验证并领取积分…" /></View>
@@ -102,7 +104,7 @@ export default function ScanPage() {
             if (state.result.ok) setText('')
             setState({ status: 'idle' })
           }}
-          onPoints={() => replace(ROUTES.points)}
+          onPoints={() => void leave(ROUTES.points)}
           onRetry={() => void redeem(state.input, state.requestId)}
         />
       </View>

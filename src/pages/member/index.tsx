@@ -9,6 +9,7 @@ import { ErrorView, LoadingView } from '../../components/StatusView'
 import { takePendingEntry } from '../../launch/entry'
 import { BUTTON } from '../../lib/a11y'
 import { ROUTES, go } from '../../lib/routes'
+import { useLeave } from '../../lib/useLeave'
 import { useMembership } from '../../lib/useMembership'
 import { useRequest } from '../../lib/useRequest'
 import { useInviteShare } from '../../lib/share'
@@ -22,6 +23,7 @@ function MemberHome() {
   const profile = useRequest(() => callFunction('member', 'profile', {}))
   const points = useRequest(() => callFunction('points', 'summary', {}))
   const channels = useRequest(() => callFunction('member', 'channels', {}))
+  const leave = useLeave()
   useShowAgain(() => {
     // the masked phone too: a card drawn without it (a failed first call) gets it back
     profile.reload({ keep: true })
@@ -37,7 +39,7 @@ function MemberHome() {
         <Button type="primary" shape="round" className="member-actions__scan" onClick={() => go(ROUTES.scan)}>
           扫码领积分
         </Button>
-        <Button shape="round" fill="outline" className="member-actions__points" onClick={() => go(ROUTES.points)}>
+        <Button shape="round" fill="outline" className="member-actions__points" onClick={() => void leave(ROUTES.points)}>
           积分明细
         </Button>
       </View>

@@ -272,3 +272,16 @@ describe('binding the phone again after a send that got no answer', () => {
     expect(screen.queryByText('重试')).toBeNull()
   })
 })
+
+describe('join: a consent refused as CONFLICT (the store busy)', () => {
+  it('says to try again later, with 同意并继续 to tap again, not to refresh a page that has no refresh', async () => {
+    let tries = 0
+    mockApi(flow({ 'member.consent': () => (++tries === 1 ? { error: 'CONFLICT' } : CONSENTED) }))
+    render(<JoinPage />)
+    await agree()
+    expect(await screen.findByText('当前请求较多，请稍后再试')).toBeTruthy()
+    expect(screen.queryByText(/刷新/)).toBeNull()
+    fireEvent.click(screen.getByText('同意并继续'))
+    await waitFor(() => expect(callsOf('member', 'consent')).toHaveLength(2))
+  })
+})

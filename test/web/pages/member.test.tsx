@@ -513,3 +513,21 @@ describe('member code refresh whatever the phone\'s clock says', () => {
     }
   })
 })
+
+describe('会员 home 积分明细 tapped twice quickly', () => {
+  it('switches to the points tab once, and again once the home is shown again', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': SUMMARY, 'member.channels': CHANNELS, 'member.memberCode': CODE })
+    render(<MemberPage />)
+    const tap = await screen.findByText('积分明细')
+    fireEvent.click(tap)
+    fireEvent.click(tap)
+    await waitFor(() => expect(Taro.switchTab).toHaveBeenCalledWith({ url: '/pages/points/index' }))
+    await Promise.resolve()
+    expect(Taro.switchTab).toHaveBeenCalledTimes(1)
+    // back on the 会员 tab (a tab page stays alive): the button opens the tab again
+    act(() => pageLifecycle.hide())
+    act(() => pageLifecycle.show())
+    fireEvent.click(screen.getByText('积分明细'))
+    await waitFor(() => expect(Taro.switchTab).toHaveBeenCalledTimes(2))
+  })
+})

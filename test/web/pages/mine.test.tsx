@@ -227,6 +227,14 @@ describe('我的', () => {
     expect(Taro.showToast).not.toHaveBeenCalled()
   })
 
+  it('a deletion refused as CONFLICT (the account busy meanwhile) says to try again later, not to refresh a page that has no refresh', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { data: { available: 100 } }, 'member.delete': { error: 'CONFLICT' } })
+    render(<MinePage />)
+    fireEvent.click(await screen.findByText('删除我的数据'))
+    await waitFor(() => expect(Taro.showModal).toHaveBeenCalledTimes(2))
+    expect((Taro.showModal as jest.Mock).mock.calls[1][0]).toMatchObject({ title: '删除失败', content: '当前请求较多，请稍后再试' })
+  })
+
   it('offers the terms to a visitor but no profile or deletion', async () => {
     mockApi({ 'member.login': VISITOR })
     render(<MinePage />)

@@ -1,4 +1,5 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/react'
+import Taro from '@tarojs/taro'
 import OrderPage from '../../../src/packages/join/order/index'
 import { getNextStep } from '../../../src/launch/intent'
 import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
@@ -149,5 +150,45 @@ describe('package card order', () => {
     render(<OrderPage />)
     fireEvent.click(await screen.findByText('立即入会'))
     await waitFor(() => expect(getNextStep()).toEqual({ kind: 'order', campaignId: 'C11', platform: 'tmall' }))
+  })
+})
+
+describe('order page buttons tapped twice quickly', () => {
+  const BOUND = { data: { platform: 'tmall', orderId: '2026112300001', campaignId: 'C11', points: 100, available: 1600, boundAt: new Date().toISOString(), repeated: false } }
+
+  it('立即入会 opens the join page once', async () => {
+    router.params = { campaign: 'C11' }
+    mockApi({ 'member.login': VISITOR })
+    render(<OrderPage />)
+    const tap = await screen.findByText('立即入会')
+    fireEvent.click(tap)
+    fireEvent.click(tap)
+    await waitFor(() => expect(Taro.redirectTo).toHaveBeenCalled())
+    await Promise.resolve()
+    expect(Taro.redirectTo).toHaveBeenCalledTimes(1)
+  })
+
+  it('查看积分明细 after a binding opens the points tab once', async () => {
+    router.params = { campaign: 'C11' }
+    mockApi({ 'member.login': JOINED, 'scenes.bindOrder': BOUND })
+    render(<OrderPage />)
+    await bind('2026112300001')
+    const tap = await screen.findByText('查看积分明细')
+    fireEvent.click(tap)
+    fireEvent.click(tap)
+    await waitFor(() => expect(Taro.switchTab).toHaveBeenCalled())
+    await Promise.resolve()
+    expect(Taro.switchTab).toHaveBeenCalledTimes(1)
+  })
+
+  it('a join page that could not open can be tapped for again', async () => {
+    router.params = { campaign: 'C11' }
+    mockApi({ 'member.login': VISITOR })
+    ;(Taro.redirectTo as jest.Mock).mockImplementationOnce(() => Promise.reject(new Error('subpackage download failed')))
+    render(<OrderPage />)
+    fireEvent.click(await screen.findByText('立即入会'))
+    await waitFor(() => expect(Taro.showToast).toHaveBeenCalled())
+    fireEvent.click(screen.getByText('立即入会'))
+    await waitFor(() => expect(Taro.redirectTo).toHaveBeenCalledTimes(2))
   })
 })

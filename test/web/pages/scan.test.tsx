@@ -273,3 +273,31 @@ describe('scan: every refusal codes.redeem can give has a title and a way on tha
     expect(screen.getByText('重新扫码')).toBeTruthy()
   })
 })
+
+describe('scan result buttons tapped twice quickly', () => {
+  const CREDITED = { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: new Date().toISOString(), repeated: false } }
+  it.each([
+    ['立即入会领积分 for a visitor', { error: 'NOT_BOUND' }, '立即入会领积分', 'redirectTo'],
+    ['查看积分明细 after a credit', CREDITED, '查看积分明细', 'switchTab'],
+  ] as const)('%s opens its page once', async (_name, answer, button, navigation) => {
+    mockApi({ 'codes.redeem': answer })
+    openWith({ q: URL })
+    const tap = await screen.findByText(button)
+    fireEvent.click(tap)
+    fireEvent.click(tap)
+    await waitFor(() => expect(Taro[navigation]).toHaveBeenCalled())
+    await Promise.resolve()
+    expect(Taro[navigation]).toHaveBeenCalledTimes(1)
+  })
+
+  it('a join page that could not open can be tapped for again', async () => {
+    mockApi({ 'codes.redeem': { error: 'NOT_BOUND' } })
+    ;(Taro.redirectTo as jest.Mock).mockImplementationOnce(() => Promise.reject(new Error('subpackage download failed')))
+    openWith({ q: URL })
+    fireEvent.click(await screen.findByText('立即入会领积分'))
+    await waitFor(() => expect(Taro.showToast).toHaveBeenCalled())
+    fireEvent.click(screen.getByText('立即入会领积分'))
+    await waitFor(() => expect(Taro.redirectTo).toHaveBeenCalledTimes(2))
+    expect((Taro.redirectTo as jest.Mock).mock.calls[1]![0]).toEqual({ url: '/packages/join/index' })
+  })
+})

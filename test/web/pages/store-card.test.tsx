@@ -1,4 +1,5 @@
-import { fireEvent, render, screen } from '@testing-library/react'
+import { fireEvent, render, screen, waitFor } from '@testing-library/react'
+import Taro from '@tarojs/taro'
 import StoreCardPage from '../../../src/packages/account/store-card/index'
 import TermsPage from '../../../src/packages/account/terms/index'
 import { JOINED, callsOf, mockApi, resetAll } from '../support/api'
@@ -79,6 +80,29 @@ describe('store card', () => {
     await link('VIP0001', '1234')
     expect(await screen.findByText('去入会')).toBeTruthy()
     expect(screen.getByText(/请先入会并绑定手机号，再关联门店会员卡。/)).toBeTruthy()
+  })
+})
+
+describe('store card 返回会员首页 tapped twice quickly', () => {
+  it('opens the member home once', async () => {
+    mockApi({ 'member.linkOffline': { data: { status: 'linked', memberId: 'm_1' } } })
+    await link('VIP0001', '8000')
+    const tap = await screen.findByText('返回会员首页')
+    fireEvent.click(tap)
+    fireEvent.click(tap)
+    await waitFor(() => expect(Taro.switchTab).toHaveBeenCalled())
+    await Promise.resolve()
+    expect(Taro.switchTab).toHaveBeenCalledTimes(1)
+  })
+
+  it('a home that could not open can be tapped for again', async () => {
+    mockApi({ 'member.linkOffline': { data: { status: 'pending', memberId: 'm_1' } } })
+    ;(Taro.switchTab as jest.Mock).mockImplementationOnce(() => Promise.reject(new Error('switchTab:fail')))
+    await link('VIP0002', '')
+    fireEvent.click(await screen.findByText('返回会员首页'))
+    await waitFor(() => expect(Taro.showToast).toHaveBeenCalled())
+    fireEvent.click(screen.getByText('返回会员首页'))
+    await waitFor(() => expect(Taro.switchTab).toHaveBeenCalledTimes(2))
   })
 })
 

@@ -119,3 +119,25 @@ describe('积分 history: a page whose entries all fold into lines already shown
     await waitFor(() => expect(callsOf('points', 'history').length).toBeGreaterThan(1), { timeout: 1000 })
   })
 })
+
+describe('同意并继续 on updated terms tapped again while the card opens', () => {
+  it('agrees and opens the member home once; a home that could not open can be tapped for again', async () => {
+    mockApi({ 'member.login': OUTDATED, 'member.consent': { data: { ...OUTDATED.data, consented: true } } })
+    let failOpen: (error: Error) => void = () => undefined
+    ;(Taro.switchTab as jest.Mock).mockImplementationOnce(() => new Promise((_resolve, reject) => (failOpen = reject)))
+    render(<JoinPage />)
+    fireEvent.click(await screen.findByRole('checkbox'))
+    fireEvent.click(screen.getByText('同意并继续'))
+    await waitFor(() => expect(Taro.switchTab).toHaveBeenCalledTimes(1))
+    // the consent answered, the card still opening (a weak signal): a second tap
+    fireEvent.click(screen.getByText('同意并继续'))
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(Taro.switchTab).toHaveBeenCalledTimes(1)
+    expect(callsOf('member', 'consent')).toHaveLength(1)
+    failOpen(new Error('switchTab:fail'))
+    await waitFor(() => expect(Taro.showToast).toHaveBeenCalled())
+    fireEvent.click(screen.getByText('同意并继续'))
+    await waitFor(() => expect(Taro.switchTab).toHaveBeenCalledTimes(2))
+  })
+})

@@ -5,7 +5,8 @@ import type { ErrorCode } from '../../../../cloudfunctions/core/contracts/errors
 import { ApiError, callFunction, errorDetails, errorTime, toApiError } from '../../../api'
 import { BUTTON, DECORATIVE, fieldLabel, liveRegion } from '../../../lib/a11y'
 import { formatDateTimeWords } from '../../../lib/format'
-import { ROUTES, go, replace } from '../../../lib/routes'
+import { ROUTES, go } from '../../../lib/routes'
+import { useLeave } from '../../../lib/useLeave'
 import './index.css'
 
 const CARD_NO = /^[A-Za-z0-9][A-Za-z0-9_\-.]{0,63}$/
@@ -52,6 +53,7 @@ export default function StoreCardPage() {
   const [last4, setLast4] = useState('')
   const [busy, setBusy] = useState(false)
   const [outcome, setOutcome] = useState<Outcome | null>(null)
+  const leave = useLeave()
 
   const submit = async () => {
     const card = cardNo.trim()
@@ -86,7 +88,7 @@ export default function StoreCardPage() {
               {linked ? '门店积分和等级已合并到您的会员账户。' : '这张卡需要门店核实，核实后会自动关联，无需再次提交。'}
             </Text>
           </View>
-          <Button type="primary" shape="round" block className="card-link__action" onClick={() => replace(ROUTES.member)}>
+          <Button type="primary" shape="round" block className="card-link__action" onClick={() => void leave(ROUTES.member)}>
             返回会员首页
           </Button>
         </View>

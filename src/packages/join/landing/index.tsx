@@ -1,13 +1,14 @@
 import { Text, View } from '@tarojs/components'
 import { useRouter } from '@tarojs/taro'
 import { Button } from '@nutui/nutui-react-taro'
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useState } from 'react'
 import { ApiError, callFunction, toApiError } from '../../../api'
 import { EmptyView, ErrorView, LoadingView } from '../../../components/StatusView'
 import { entryFrom } from '../../../launch/entry'
 import { clearNextStep, getAttribution, setAttribution, setNextStep, type Attribution } from '../../../launch/intent'
 import { formatPoints } from '../../../lib/format'
 import { ROUTES, replace } from '../../../lib/routes'
+import { useLeave } from '../../../lib/useLeave'
 import { recordAttribution } from '../attribution'
 import { productCodeIn, sceneLabel } from './resolve'
 import '../index.css'
@@ -46,14 +47,8 @@ export default function LandingPage() {
     if (!(await replace(to.path, to.query))) setView({ status: 'error', error: new ApiError('UNAVAILABLE') })
   }
 
-  // a second tap while the next page opens (a subpackage on a weak signal) would open it twice;
-  // one that could not open lets the button be tapped again
-  const leaving = useRef(false)
-  const leave = async (path: string) => {
-    if (leaving.current) return
-    leaving.current = true
-    if (!(await replace(path))) leaving.current = false
-  }
+  // its buttons open their page once however quickly tapped again
+  const leave = useLeave()
 
   useEffect(() => {
     let live = true

@@ -10,7 +10,8 @@ import { setNextStep } from '../../../launch/intent'
 import { DECORATIVE, fieldLabel, liveRegion } from '../../../lib/a11y'
 import { newAttemptId } from '../../../lib/attempt'
 import { formatDate, formatDateTimeWords, formatPoints, owedNote, repaidBy, repaidNote, spendablePoints } from '../../../lib/format'
-import { ROUTES, decodeParam, replace } from '../../../lib/routes'
+import { ROUTES, decodeParam } from '../../../lib/routes'
+import { useLeave } from '../../../lib/useLeave'
 import { useMembership } from '../../../lib/useMembership'
 import '../index.css'
 import './index.css'
@@ -67,6 +68,7 @@ export default function OrderPage() {
   const name = channelName(platform)
   const digitsOnly = DIGITS_ONLY.has(platform)
   const [orderId, setOrderId] = useState('')
+  const leave = useLeave()
   const [busy, setBusy] = useState(false)
   const [outcome, setOutcome] = useState<Outcome | null>(null)
   // a try that seemed to fail: binding the same order again repeats that attempt, which may have gone through
@@ -97,7 +99,7 @@ export default function OrderPage() {
 
   const joinFirst = () => {
     setNextStep({ kind: 'order', campaignId: campaign, platform, ...(namedBonus ? { bonus: namedBonus } : {}) })
-    replace(ROUTES.join) // the join comes back here (redirectTo): pushed, this page would stay below it
+    void leave(ROUTES.join) // the join comes back here (redirectTo): pushed, this page would stay below it
   }
 
   return (
@@ -133,7 +135,7 @@ export default function OrderPage() {
             <Text className="join-welcome__phone mc-keep-words">当前可用积分 {formatPoints(spendablePoints(outcome.available))}</Text>
             {owedNote(outcome.available) && <Text className="join-welcome__phone mc-keep-words">{owedNote(outcome.available)}</Text>}
           </View>
-          <Button type="primary" shape="round" block className="join-primary" onClick={() => replace(ROUTES.points)}>
+          <Button type="primary" shape="round" block className="join-primary" onClick={() => void leave(ROUTES.points)}>
             查看积分明细
           </Button>
         </View>

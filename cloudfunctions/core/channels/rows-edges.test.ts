@@ -118,6 +118,11 @@ describe('readRows: edges of the row reader', () => {
     writeFileSync(file, Buffer.concat([Buffer.from(['channelMemberId,name', ...rows, 'LATE,'].join('\r')), Buffer.from([0xd5, 0xc5, 0x0d])]));
     expect(() => checkImportFile(file, ['channelMemberId'])).toThrow(`line ${rows.length + 2} is the first that is not`);
   });
+  it('takes the header of a file that starts with a BOM and quotes its header cells, as exports from Windows tools are saved', () => {
+    const file = temp.file('quoted.csv');
+    writeFileSync(file, '\uFEFF"channelMemberId","phone","name"\r\n"C1","13812345678","张三"\r\n');
+    expect(checkImportFile(file, ['channelMemberId', 'phone'], ['channelMemberId', 'phone', 'name'])).toEqual([]);
+  });
   // guards against (the rejects of a grouped window written as each batch commits, or unsorted: out of line order)
   it('writes the rejects of a grouped window in line order, though a later group holds an earlier line', async () => {
     const file = temp.file('grouped.csv');

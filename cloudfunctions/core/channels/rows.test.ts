@@ -191,6 +191,26 @@ describe('readRows on a CSV', () => {
     expect(ids((await read([`${header},`, 'A1,李,上海,S1,', header, 'A2,赵,"北京', '朝阳",S2', 'A3,钱,广州,S3', ''])).items)).toEqual(['A1:上海', 'repeated_header', 'A2:北京\n朝阳', 'A3:广州']);
   });
 
+  it('knows a pasted export\'s header when the first export ends its lines with several empty cells (columns Excel kept past the data)', async () => {
+    const header = 'channelMemberId,name,storeId,guideId';
+    const { items } = await read([`${header},,`, 'T1,李,S1,G1,,', header, 'T2,钱,S2,G2', '']);
+    // the second header is no member named channelMemberId
+    expect(items.map((item) => item.error ?? (item.row as { channelMemberId: string }).channelMemberId)).toEqual(['T1', 'repeated_header', 'T2']);
+  });
+
+  it('knows a pasted export\'s header written in another case and padded, as another tool names the same columns', async () => {
+    const { items } = await read(['channelMemberId,name,storeId,guideId', 'T1,李,S1,G1', ' ChannelMemberID ,NAME,StoreId,guideid', 'T2,钱,S2,G2', '']);
+    expect(items.map((item) => item.error ?? (item.row as { channelMemberId: string }).channelMemberId)).toEqual(['T1', 'repeated_header', 'T2']);
+  });
+
+  it('reads a cell with line breaks as one record in a file that starts with a BOM and quotes its header', async () => {
+    const { items } = await read(['\uFEFF"id","name","note"', '1,张三,"住址：', '上海市"', '2,李四,ok', '']);
+    expect(items).toEqual([
+      { line: 2, row: { id: '1', name: '张三', note: '住址：\n上海市' } },
+      { line: 4, row: { id: '2', name: '李四', note: 'ok' } },
+    ]);
+  });
+
   it('reads a quoted field with line breaks (an Excel cell) as one record, numbered by its first line', async () => {
     const { items } = await read(['id,name,note', '1,张三,"住址：', '上海市', '""静安区"""', '2,李四,ok', ''], 1000, '\r\n');
     expect(items).toEqual([

@@ -26,3 +26,23 @@ describe('ids', () => {
     expect([ids.next('m'), ids.next('w'), ids.next('m')]).toEqual(['m_000001', 'w_000001', 'm_000002']);
   });
 });
+
+describe('ids made by two processes in the same millisecond', () => {
+  it('differ: each process starts its count within a millisecond at a random point (a CLI import beside a serving runtime writes to the same database)', () => {
+    const now = jest.spyOn(Date, 'now').mockReturnValue(Date.parse('2026-12-07T12:00:00Z'));
+    try {
+      // each copy of the module is a process of its own: its own last id, its own randomness
+      const firsts = Array.from({ length: 4 }, () => {
+        let id = '';
+        jest.isolateModules(() => {
+          const fresh = jest.requireActual<typeof import('./ids')>('./ids');
+          id = fresh.timeOrderedIds.next('m');
+        });
+        return id;
+      });
+      expect(new Set(firsts).size).toBe(firsts.length);
+    } finally {
+      now.mockRestore();
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { ERROR_MESSAGES } from '../../../src/api/messages'
 import { ERROR_CODES } from '../../../cloudfunctions/core/contracts/errors'
 import { entryFrom, forgetH5Entry, launchEntry, newEntry } from '../../../src/launch/entry'
 import { code128Bars, crispWidth } from '../../../src/lib/barcode'
-import { formatDate, formatDateTime, formatDateTimeWords, formatPoints, maskPhones, signedPoints } from '../../../src/lib/format'
+import { balanceClass, formatDate, formatDateTime, formatDateTimeWords, formatPoints, maskPhones, signedPoints } from '../../../src/lib/format'
 import { base64, gifDataUrl } from '../../../src/lib/gif'
 import { qrImage } from '../../../src/lib/qr'
 import { readScan } from '../../../src/packages/scan/scanned'
@@ -41,6 +41,12 @@ describe('formats', () => {
     expect(formatPoints(-1200)).toBe('-1,200')
     expect(signedPoints(50)).toBe('+50')
     expect(signedPoints(-50)).toBe('-50')
+  })
+  it('sizes a balance down from seven digits and again from ten, so it stays on a 320 px card at larger text', () => {
+    const size = (points: number) => balanceClass('b', formatPoints(points))
+    expect([size(0), size(999_999)]).toEqual(['b', 'b'])
+    expect([size(1_234_567), size(12_345_678), size(999_999_999)]).toEqual(['b b--long', 'b b--long', 'b b--long'])
+    expect(size(1_000_000_000)).toBe('b b--longer')
   })
   it('masks phone numbers in free text', () => {
     expect(maskPhones('电话13812348000，订单123456789012')).toBe('电话138****8000，订单123456789012')

@@ -173,7 +173,8 @@ describe('binding the phone again after a send that got no answer', () => {
     await tapPhoneButton('wx-code-1')
     expect(await screen.findByText(LOST)).toBeTruthy()
     phoneNumberDetail.current = { code: 'wx-code-2' }
-    fireEvent.click(screen.getByText('重试'))
+    // a button a screen reader names, as the phone button beside it
+    fireEvent.click(screen.getByRole('button', { name: '重试' }))
     expect(await screen.findByText('欢迎加入会员')).toBeTruthy()
     expect(callsOf('member', 'bindPhone').map((c) => c.event.code)).toEqual(['wx-code-1', 'wx-code-1'])
   })
@@ -220,6 +221,22 @@ describe('binding the phone again after a send that got no answer', () => {
     expect(await screen.findByText(ASKED_AGAIN)).toBeTruthy()
     expect(callsOf('member', 'login')).toHaveLength(2)
     expect(screen.queryByText('重试')).toBeNull()
+    expect(screen.getByText('微信手机号一键绑定')).toBeTruthy()
+  })
+
+  it('a retry refused as an already used code, when login cannot be reached either, is not taken for a binding: the button is asked for again', async () => {
+    process.env.TARO_ENV = 'weapp'
+    mockApi(flow({
+      'member.login': inTurn(CONSENTED, { error: 'UNAVAILABLE' }),
+      'member.bindPhone': inTurn({ error: 'UNAVAILABLE' }, { error: 'PHONE_CODE_INVALID' }),
+    }))
+    render(<JoinPage />)
+    await tapPhoneButton('wx-code-1')
+    fireEvent.click(await screen.findByText('重试'))
+    expect(await screen.findByText(ASKED_AGAIN)).toBeTruthy()
+    expect(callsOf('member', 'login')).toHaveLength(2)
+    expect(screen.queryByText('欢迎加入会员')).toBeNull()
+    expect(screen.queryByText('您已是会员')).toBeNull()
     expect(screen.getByText('微信手机号一键绑定')).toBeTruthy()
   })
 

@@ -351,6 +351,33 @@ describe('the join steps and what is owed', () => {
     await page.context().close();
   });
 
+  it('with text zoomed 1.3 and 1.6 times, a scan whose answer was lost, met a busy store (CONFLICT) or was refused as input keeps its words whole (积分, 是否, 发放, 防伪码)', async () => {
+    // each outcome forced on the page's own request: aborted (no answer came), or an error envelope
+    const outcomes = [
+      { name: 'answer lost', code: null, checks: [['是否到账', /未能确认|积分|是否到账/, 3], ['不会重复发放', /积分|不会重复发放/, 2]] },
+      { name: 'CONFLICT', code: 'CONFLICT', checks: [['暂时无法', /暂时无法|领取积分/, 2], ['不会重复发放', /领取人数|积分|不会重复发放/, 3]] },
+      { name: 'INVALID_INPUT', code: 'INVALID_INPUT', checks: [['防伪码', /本品牌|防伪码|商品包装|积分码/, 4]] },
+    ] as const;
+    const lines: Record<string, Record<number, number[]>> = {};
+    const expected: Record<string, Record<number, number[]>> = {};
+    for (const outcome of outcomes) {
+      const page = await phone(CARD_HOLDER);
+      await page.route('**/cloud/codes', (route) => (outcome.code === null
+        ? route.abort()
+        : route.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ ok: false, error: { code: outcome.code, message: outcome.code } }) })));
+      await page.goto(`${runtime.base}/#/packages/scan/index?q=${encodeURIComponent(scannedUrl)}`);
+      await page.locator('.scan-result').filter({ visible: true }).first().waitFor();
+      for (const zoom of [1.3, 1.6]) {
+        for (const [around, words, count] of outcome.checks) {
+          lines[`${outcome.name}: ${around} at ${zoom * 100}%`] = await linesOf(page, around, words, WIDTHS, zoom);
+          expected[`${outcome.name}: ${around} at ${zoom * 100}%`] = unbroken(count);
+        }
+      }
+      await page.context().close();
+    }
+    expect(lines).toEqual(expected);
+  });
+
   it('the notice of updated terms breaks only between its phrases', async () => {
     const page = await phone(RENEWING);
     await page.goto(runtime.base);

@@ -72,7 +72,7 @@ function look({ result, consented, onJoin, onAgain, onPoints, onRetry }: Props):
         tone: 'error',
         mark: '×',
         title: '无法识别该码',
-        lines: ['这不是本品牌的有效防伪码，请确认扫描的是商品包装上的积分码。'],
+        lines: ['这不是本品牌的\u200b有效防伪码，请确认扫描的是\u200b商品包装上的\u200b积分码。'],
         primary: { text: '重新扫码', onClick: onAgain },
       }
     case 'CODE_EXPIRED':
@@ -102,8 +102,8 @@ function look({ result, consented, onJoin, onAgain, onPoints, onRetry }: Props):
       return {
         tone: 'warn',
         mark: '!',
-        title: '未能确认积分是否到账',
-        lines: ['网络不给力，没有收到领取结果。', '请点「重试」确认，同一个码的积分不会重复发放。'],
+        title: '未能确认\u200b积分\u200b是否到账',
+        lines: ['网络不给力，没有收到领取结果。', '请点「重试」确认，同一个码的积分\u200b不会重复发放。'],
         primary: { text: '重试', onClick: onRetry },
         secondary: { text: '返回', onClick: onAgain },
       }
@@ -113,15 +113,15 @@ function look({ result, consented, onJoin, onAgain, onPoints, onRetry }: Props):
       return {
         tone: 'warn',
         mark: '!',
-        title: '暂时无法领取积分',
-        lines: ['当前领取人数较多，请稍后再点「重试」，同一个码的积分不会重复发放。'],
+        title: '暂时无法\u200b领取积分',
+        lines: ['当前领取人数较多，请稍后再点「重试」，同一个码的积分\u200b不会重复发放。'],
         primary: { text: '重试', onClick: onRetry },
         secondary: { text: '返回', onClick: onAgain },
       }
     case 'RATE_LIMITED':
       return { tone: 'warn', mark: '!', title: '操作太频繁了', lines: ['无效扫码次数过多，请一小时后再试。'], primary: { text: '返回', onClick: onAgain } }
     default:
-      return { tone: 'error', mark: '!', title: '暂时无法领取积分', lines: [error.message], primary: { text: '重试', onClick: onRetry }, secondary: { text: '返回', onClick: onAgain } }
+      return { tone: 'error', mark: '!', title: '暂时无法\u200b领取积分', lines: [error.message], primary: { text: '重试', onClick: onRetry }, secondary: { text: '返回', onClick: onAgain } }
   }
 }
 
@@ -146,8 +146,11 @@ export default function Result(props: Props) {
       <View className="scan-result__mark" {...DECORATIVE}>{l.mark}</View>
       {/* read out as it appears: points credited as a status, a code refused (used, invalid, expired, not a member yet) at once */}
       <View className="mc-outcome" {...liveRegion(props.result.ok ? 'status' : 'alert')}>
-        <Text className="scan-result__title">{l.title}</Text>
-        {/* words kept whole: a date (2026年12月7日) or 积分 is not split over two lines */}
+        {/* words kept whole (zero-width spaces part a title longer than a line with text zoomed): 暂时无法领取积分
+            left 分 alone on a line at 320 px, and 未能确认积分是否到账 was split 是 / 否 */}
+        <Text className="scan-result__title mc-keep-words">{l.title}</Text>
+        {/* words kept whole: a date (2026年12月7日) or 积分 is not split over two lines, nor 重复发放 or 防伪码
+            (zero-width spaces part a line longer than one with text zoomed) */}
         {l.lines.map((line) => (
           <Text className="scan-result__line mc-keep-words" key={line}>
             {line}

@@ -100,7 +100,7 @@ describe('scan', () => {
     render(<ScanPage />)
     fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: URL } })
     fireEvent.click(screen.getByText('领取积分'))
-    expect(await screen.findByText('未能确认积分是否到账')).toBeTruthy()
+    expect(await screen.findByText('未能确认\u200b积分\u200b是否到账')).toBeTruthy()
     fireEvent.click(screen.getByText('返回'))
     // the code stays in the box; sent again, it is the same attempt, not a repeat of someone's scan
     fireEvent.click(screen.getByText('领取积分'))
@@ -113,8 +113,8 @@ describe('scan', () => {
   it('says of a redemption whose answer was lost that it is not known yet, not that it failed, and that 重试 credits no code twice', async () => {
     mockApi({ 'codes.redeem': { error: 'UNAVAILABLE' } })
     openWith({ q: URL })
-    expect(await screen.findByText('未能确认积分是否到账')).toBeTruthy()
-    expect(screen.getByText('请点「重试」确认，同一个码的积分不会重复发放。')).toBeTruthy()
+    expect(await screen.findByText('未能确认\u200b积分\u200b是否到账')).toBeTruthy()
+    expect(screen.getByText('请点「重试」确认，同一个码的积分\u200b不会重复发放。')).toBeTruthy()
     expect(screen.queryByText(/无法领取|失败/)).toBeNull()
     expect(screen.getByText('重试')).toBeTruthy()
   })
@@ -145,8 +145,8 @@ describe('scan', () => {
     ['CODE_INVALID', '无法识别该码'],
     ['CODE_EXPIRED', '该码已过期'],
     ['RATE_LIMITED', '操作太频繁了'],
-    ['UNAVAILABLE', '未能确认积分是否到账'],
-    ['INTERNAL', '暂时无法领取积分'],
+    ['UNAVAILABLE', '未能确认\u200b积分\u200b是否到账'],
+    ['INTERNAL', '暂时无法\u200b领取积分'],
   ])('shows %s as 「%s」', async (code, title) => {
     mockApi({ 'codes.redeem': { error: code } })
     openWith({ code: 'ABCD1234' })
@@ -257,8 +257,8 @@ describe('scan: every refusal codes.redeem can give has a title and a way on tha
       'codes.redeem': () => (++tries === 1 ? { error: 'CONFLICT' } : { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: new Date().toISOString(), repeated: false } }),
     })
     openWith({ q: URL })
-    expect(await screen.findByText('暂时无法领取积分')).toBeTruthy()
-    expect(screen.getByText('当前领取人数较多，请稍后再点「重试」，同一个码的积分不会重复发放。')).toBeTruthy()
+    expect(await screen.findByText('暂时无法\u200b领取积分')).toBeTruthy()
+    expect(screen.getByText('当前领取人数较多，请稍后再点「重试」，同一个码的积分\u200b不会重复发放。')).toBeTruthy()
     fireEvent.click(screen.getByText('重试'))
     expect(await screen.findByText('积分已到账 +50')).toBeTruthy()
     const [first, retry] = callsOf('codes', 'redeem').map((c) => c.event.requestId)

@@ -125,7 +125,7 @@ describe.each([['h5', undefined], ['weapp', 'weapp']] as const)('%s', (_name, en
       ['CODE_EXPIRED', {}, '该码已过期'],
       ['NOT_BOUND', { details: { details: { name: '玫瑰精华水', points: 50 } } }, '加入会员即可领取积分'],
       ['RATE_LIMITED', {}, '操作太频繁了'],
-      ['INTERNAL', {}, '暂时无法领取积分'],
+      ['INTERNAL', {}, '暂时无法\u200b领取积分'],
     ])('reads a refused code (%s) at once, as an alert', async (code, extra, title) => {
       router.params = { code: 'ABCD1234EFGH' }
       mockApi({ 'codes.redeem': { error: code, ...extra }, 'member.login': VISITOR })

@@ -5,13 +5,17 @@
  * holds each transaction's first run at its first read until both have started, so both work on
  * one snapshot; whatever then commits must be what the two give one after the other.
  */
+import fc from 'fast-check';
+import { codesFunction } from '../../cloudfunctions/core/functions/codes';
+import { memberFunction } from '../../cloudfunctions/core/functions/member';
+import { scenesFunction } from '../../cloudfunctions/core/functions/scenes';
 import { deleteMember } from '../../cloudfunctions/core/identity/erase';
 import { importMemberRows, emptySummary, type PlannedRecord } from '../../cloudfunctions/core/identity/import';
 import { blockedPhoneKeys } from '../../cloudfunctions/core/identity/identity.rules';
 import { linkOffline } from '../../cloudfunctions/core/identity/offline-link';
 import { recordFromRow } from '../../cloudfunctions/core/identity/records';
 import { emptyOrderSummary, importPlannedOrders, planOrderRows, type OrderPlanContext } from '../../cloudfunctions/core/orders/import.store';
-import { importOrders } from '../codes/support';
+import { importOrders, makeBatch } from '../codes/support';
 import { earnRateOf } from '../../cloudfunctions/core/points/config';
 import { expirePoints } from '../../cloudfunctions/core/points/expire.store';
 import { postEarn, postReverse } from '../../cloudfunctions/core/points/ledger';
@@ -19,13 +23,15 @@ import { verifyPoints } from '../../cloudfunctions/core/points/verify.store';
 import { mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { bindOrder } from '../../cloudfunctions/core/scenes/bind-order';
 import { joinScene } from '../../cloudfunctions/core/scenes/join';
-import { addCampaign, addStore } from '../../cloudfunctions/core/scenes/places.store';
+import { addCampaign, addGuide, addStore } from '../../cloudfunctions/core/scenes/places.store';
 import { recruitReport } from '../../cloudfunctions/core/scenes/report';
+import { invoke, type CloudFunction } from '../../cloudfunctions/core/runtime/handler';
 import type { Services } from '../../cloudfunctions/core/runtime/services';
 import { CloudBaseStore } from '../../cloudfunctions/core/store/cloudbase';
 import { COLLECTIONS } from '../../cloudfunctions/core/store/collections';
 import type { Doc, DocStore, Tx } from '../../cloudfunctions/core/store/port';
 import { responderForTests } from '../support/cloudbase-responder';
+import { runs, timeoutFor } from '../support/property';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { callerOf, openTestServices, type TestServices } from '../support/services';
 
@@ -250,4 +256,112 @@ it('a package card\'s order bound while an operator undoes the merge that made i
     || (bindingRuns > 1 && bound.status === 'rejected' && (bound.reason as { code?: string }).code === 'FORBIDDEN' && cardOrders.length === 0);
   expect({ bindingRuns, bound: bound.status, cardOrders: cardOrders.length, serial }).toMatchObject({ serial: true });
   expect((await verifyPoints(services)).differences).toBe(0);
+});
+
+describe('two requests of consumers sent side by side, on one snapshot', () => {
+  const USERS = ['u1', 'u2'];
+  const PHONES = ['13912340001', '13912340002', '13800001111'];
+  type Request = { kind: 'bind' | 'link' | 'delete' | 'join' | 'scan' | 'order' | 'login' | 'consent'; user: number; pick: number; card: boolean };
+  const requestArb: fc.Arbitrary<Request> = fc.record({
+    kind: fc.constantFrom('bind', 'link', 'link', 'delete', 'join', 'scan', 'order', 'login', 'consent'),
+    user: fc.nat(USERS.length - 1), pick: fc.nat(2), card: fc.boolean(),
+  });
+
+  /** The ids `sequentialIds` made, each by its rank among those of its kind: a transaction run again draws new ones. */
+  const MADE_ID = /\b([a-z]+)_(\d{6})\b/g;
+  function comparable(value: unknown): string {
+    const seen = new Map<string, Set<number>>();
+    const collect = (v: unknown): void => {
+      if (typeof v === 'string') for (const [, kind, n] of v.matchAll(MADE_ID)) (seen.get(kind!) ?? seen.set(kind!, new Set()).get(kind!)!).add(Number(n));
+      else if (Array.isArray(v)) v.forEach(collect);
+      else if (v && typeof v === 'object') for (const [key, inner] of Object.entries(v)) (collect(key), collect(inner));
+    };
+    collect(value);
+    const rank = new Map([...seen].map(([kind, ns]) => [kind, new Map([...ns].sort((a, b) => a - b).map((n, i) => [n, i + 1]))]));
+    const rename = (text: string) => text.replace(MADE_ID, (_, kind: string, n: string) => `${kind}#${rank.get(kind)!.get(Number(n))}`);
+    // a phone sealed twice differs (a nonce each time); a content hash covers the member id it was made under
+    const walk = (v: unknown): unknown => {
+      if (typeof v === 'string') return rename(v);
+      if (Array.isArray(v)) return v.map(walk);
+      if (v && typeof v === 'object') {
+        return Object.fromEntries(Object.entries(v).map(([key, inner]) => [rename(key), key === 'hash' || key === 'phoneSealed' ? '<x>' : walk(inner)]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+      }
+      return v;
+    };
+    return JSON.stringify(walk(value));
+  }
+
+  const everything = async (services: Services) => {
+    const docs: Record<string, Doc[]> = {};
+    for (const collection of Object.keys(COLLECTIONS)) {
+      const items = (await services.store.query<Doc>(collection, { limit: 1000 })).items;
+      if (items.length) docs[collection] = items;
+    }
+    return docs;
+  };
+
+  it('answer and leave what the two give one after the other, in one order or the other', async () => {
+    await fc.assert(fc.asyncProperty(requestArb, requestArb, fc.array(fc.record({ user: fc.nat(1), phone: fc.nat(2) }), { maxLength: 2 }), fc.nat(4), async (a, b, bound, wrongTries) => {
+      const opened: TestServices[] = [];
+      /** The same state each time: a store, a guide, a package card run, codes, cards, an order, consumers. */
+      const prepared = async () => {
+        const s = openTestServices();
+        if (opened[0]) Object.assign(s, { secrets: opened[0].secrets });
+        opened.push(s);
+        await addStore(s, { id: 'SH001', name: '南京西路店' });
+        await addGuide(s, { id: 'G001', storeId: 'SH001', name: '小林' });
+        await addCampaign(s, { id: 'P11', name: '双11包裹卡', platform: 'tmall', bonus: 50 });
+        const { codes } = await makeBatch(s, { sku: 'SKU-A', name: '面霜', points: 20, count: 3 });
+        await importMembers(s, 'offline', [{ channelMemberId: 'C1', phone: PHONES[2] }, { channelMemberId: 'C2' }]);
+        await importMembers(s, 'tmall', [{ channelMemberId: 'T1', phone: PHONES[0] }]);
+        await importOrders(s, 'tmall', [{ orderId: '9001', channelMemberId: 'T1', amountFen: 9900, status: 'paid', paidAt: '2026-11-20 10:00:00' }]);
+        for (const user of USERS) {
+          const { termsVersion } = await memberOk<{ termsVersion: string }>(s, user, { action: 'login' });
+          if (user === 'u1' || bound.length) await memberOk(s, user, { action: 'consent', version: termsVersion });
+        }
+        for (const { user, phone } of bound) await memberOk(s, USERS[user]!, { action: 'bindPhone', code: `dev:${PHONES[phone]}:${s.clock.now()}` }).catch(() => undefined);
+        // someone else's wrong tries at C1, up to one short of its lock
+        if (wrongTries) await boundConsumer(s, 'u3', '13700001234');
+        for (let i = 0; i < wrongTries; i++) await invoke(memberFunction, { action: 'linkOffline', cardNo: 'C1', last4: `000${i}` }, callerOf('u3'), s);
+        return { s, codes };
+      };
+      const send = (services: Services, codes: string[]) => (request: Request) => {
+        const call = (fn: CloudFunction, event: Record<string, unknown>) => invoke(fn, event, callerOf(USERS[request.user]!), services);
+        switch (request.kind) {
+          case 'bind': return call(memberFunction, { action: 'bindPhone', code: `dev:${PHONES[request.pick]}:${services.clock.now()}` });
+          case 'link': return call(memberFunction, { action: 'linkOffline', cardNo: request.card ? 'C1' : 'C2', last4: request.pick === 0 ? '1111' : '0000' });
+          case 'delete': return call(memberFunction, { action: 'delete', confirm: true });
+          case 'join': return call(scenesFunction, { action: 'join', scene: ['g=G001', 's=SH001', 'p=P11'][request.pick]! });
+          case 'scan': return call(codesFunction, { action: 'redeem', code: codes[request.pick]!, requestId: `scan-${request.user}` });
+          case 'order': return call(scenesFunction, { action: 'bindOrder', platform: 'tmall', orderId: '9001', campaignId: 'P11', requestId: `order-${request.user}` });
+          case 'consent': return call(memberFunction, { action: 'consent', version: services.config.termsVersion });
+          case 'login': return call(memberFunction, { action: 'login' });
+        }
+      };
+      try {
+        const serial: string[] = [];
+        for (const [first, second] of [[a, b], [b, a]] as const) {
+          const { s, codes } = await prepared();
+          const one = await send(s, codes)(first);
+          const two = await send(s, codes)(second);
+          serial.push(comparable({ answers: first === a ? [one, two] : [two, one], docs: await everything(s) }));
+        }
+        const { s, codes } = await prepared();
+        base = s;
+        const cloud = await onCloud(1);
+        // each transaction's first run waits at its first read until the other request has one open, or has ended
+        let arrived = 0;
+        let open!: () => void;
+        const both = new Promise<void>((resolve) => (open = resolve));
+        const gatedCloud = { ...cloud, store: pausingAtFirstRead(new CloudBaseStore(database()), () => async () => {
+          if (++arrived === 2) open();
+          await both;
+        }) };
+        const answers = await Promise.all([a, b].map((request) => send(gatedCloud, codes)(request).finally(open)));
+        expect(serial).toContain(comparable({ answers, docs: await everything(cloud) }));
+      } finally {
+        for (const services of opened) if (services !== base) services.close();
+      }
+    }), { numRuns: runs(20, 'CLOUD_RUNS'), examples: [[{ kind: 'join', user: 0, pick: 1, card: false }, { kind: 'delete', user: 0, pick: 0, card: false }, [{ user: 0, phone: 1 }], 0]] });
+  }, timeoutFor(120_000, 20, 'CLOUD_RUNS'));
 });

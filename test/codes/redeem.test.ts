@@ -8,6 +8,7 @@ import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { pointsFunction } from '../../cloudfunctions/core/functions/points';
 import { invoke } from '../../cloudfunctions/core/runtime/handler';
 import { callerOf, openTestServices, withStepBeforeTransaction, type TestServices } from '../support/services';
+import { countingStore } from './counting-store';
 import { makeBatch, redeem, scenes, snapshot } from './support';
 
 let services: TestServices;
@@ -493,6 +494,28 @@ describe('codes.redeem: a retry of an attempt that took effect, past the invalid
     // the retries counted nothing: the limit lifts an hour after the invalid scans, not after them
     services.clock.advance(30 * 60_000 + 1);
     expect(await redeem(services, 'u1', { code: codes[1], requestId: 'attempt-0003' })).toMatchObject({ ok: true, data: { repeated: false } });
+  });
+
+  test('a limited caller\'s scan of a genuine code with any other attempt id costs the one read of its claim, however often sent', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    await boundConsumer(services, 'u2', '13912345679');
+    const { codes } = await makeBatch(services, { points: 20 });
+    expect(await redeem(services, 'u1', { code: codes[0], requestId: 'attempt-0001' })).toMatchObject({ ok: true });
+    expect(await redeem(services, 'u2', { code: codes[2], requestId: 'attempt-0009' })).toMatchObject({ ok: true });
+    // (the limit is kept per store: the counting one is used from here on)
+    const store = countingStore(services.store);
+    const counted = { ...services, store };
+    for (let i = 0; i < services.config.codes.invalidPerHour; i++) await redeem(counted, 'u1', { code: forged(i) });
+    expect(await redeem(counted, 'u1', { code: codes[0], requestId: 'attempt-0001' })).toMatchObject({ ok: true, data: { repeated: false } });
+    store.reset();
+    const n = 5;
+    // the caller's own code with new attempt ids, someone else's code, a code nobody redeemed
+    for (let i = 0; i < n; i++) {
+      for (const code of [codes[0], codes[2], codes[1]]) {
+        expect(await redeem(counted, 'u1', { code, requestId: `attempt-1${i}` })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      }
+    }
+    expect(store.counts).toMatchObject({ transactions: 0, writes: 0, queries: 0, reads: 3 * n, detail: { 'get ledger': 3 * n } });
   });
 
   test('answers it too once the code\'s batch has ended', async () => {

@@ -198,6 +198,12 @@ describe('readRows on a CSV', () => {
     expect(items.map((item) => item.error ?? (item.row as { channelMemberId: string }).channelMemberId)).toEqual(['T1', 'repeated_header', 'T2']);
   });
 
+  it('reads a cell with line breaks as one record in an export that ends every line, its header too, with several empty cells', async () => {
+    const header = 'channelMemberId,name,address,storeId';
+    const { items } = await read([`${header},,`, 'A1,李,"上海市', '静安区",S1,,', 'A2,赵,北京,S2,,', '']);
+    expect(items.map((item) => item.error ?? `${(item.row as { channelMemberId: string }).channelMemberId}:${(item.row as { address: string }).address}`)).toEqual(['A1:上海市\n静安区', 'A2:北京']);
+  });
+
   it('knows a pasted export\'s header written in another case and padded, as another tool names the same columns', async () => {
     const { items } = await read(['channelMemberId,name,storeId,guideId', 'T1,李,S1,G1', ' ChannelMemberID ,NAME,StoreId,guideid', 'T2,钱,S2,G2', '']);
     expect(items.map((item) => item.error ?? (item.row as { channelMemberId: string }).channelMemberId)).toEqual(['T1', 'repeated_header', 'T2']);
@@ -260,6 +266,17 @@ describe('readRows on a CSV', () => {
 
   it('does not let a stray quote take the rows after it up to a cell that starts with a line break', async () => {
     const { items } = await read(['id,name,note', '1,a,"VIP', '2,b,ok', '3,c,ok', '4,d,"', '上海市静安区"', '5,e,ok']);
+    expect(items).toEqual([
+      { line: 2, row: null, error: 'malformed_line' },
+      { line: 3, row: { id: '2', name: 'b', note: 'ok' } },
+      { line: 4, row: { id: '3', name: 'c', note: 'ok' } },
+      { line: 5, row: { id: '4', name: 'd', note: '上海市静安区' } },
+      { line: 7, row: { id: '5', name: 'e', note: 'ok' } },
+    ]);
+  });
+
+  it('does not let a stray quote take the rows after it in an export that ends only its header with a comma', async () => {
+    const { items } = await read(['id,name,note,', '1,a,"VIP', '2,b,ok', '3,c,ok', '4,d,"', '上海市静安区"', '5,e,ok', '']);
     expect(items).toEqual([
       { line: 2, row: null, error: 'malformed_line' },
       { line: 3, row: { id: '2', name: 'b', note: 'ok' } },

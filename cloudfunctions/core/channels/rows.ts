@@ -114,8 +114,8 @@ class CsvRecords {
   /** Fields of the header, the first record. */
   private columns = -1;
   /**
-   * The header's fields up to its last name: a joined record has as many, or one more left empty
-   * (an export that ends its rows, or only its header, with a comma; two such pasted together).
+   * The header's fields up to its last name: a joined record has as many, or more left empty
+   * (an export that ends its rows, or only its header, with a comma or several; two such pasted together).
    */
   private named = -1;
 
@@ -151,16 +151,26 @@ class CsvRecords {
     this.heldLength += 1 + text.length;
     if (this.heldLength > MAX_LINE_BYTES) return this.giveUp();
     if (!oddQuotes(text)) {
-      // a whole row inside the open field: the quote that opened it was a stray one
-      if (this.columns > 1 && !text.includes('"') && commas(text) >= this.columns - 1) return this.giveUp();
+      // a whole row inside the open field: the quote that opened it was a stray one (as many fields
+      // as the header names: rows need not end with the empty cell a header ending with a comma has)
+      if (this.named > 1 && !text.includes('"') && commas(text) >= this.named - 1) return this.giveUp();
       if (this.held.length >= MAX_RECORD_LINES) this.giveUp();
       return;
     }
     const joined = this.held.join('\n');
     const fields = recordFields(joined);
-    if (!fields || !(fields.length === this.named || (fields.length === this.named + 1 && !fields[this.named]!.trim()))) return this.giveUp();
+    if (!fields || !this.fitsHeader(fields)) return this.giveUp();
     this.held = [];
     this.emit(this.heldFrom, joined);
+  }
+
+  /**
+   * A joined record has the header's named fields, and past them only empty ones: one (rows ending
+   * with a comma), or as many as the header has (an export ending every line with several).
+   */
+  private fitsHeader(fields: string[]): boolean {
+    if (fields.length < this.named || fields.length > Math.max(this.columns, this.named + 1)) return false;
+    return fields.slice(this.named).every((field) => !field.trim());
   }
 
   private giveUp(): void {

@@ -102,15 +102,21 @@ async function ownRedemptionOfEndedBatch(services: Services, openid: string, tex
 async function ownAttemptPastLimit(services: Services, openid: string, text: string | null, requestId: string | undefined): Promise<RedeemResult | null> {
   const code = requestId && text !== null ? parseCode(text) : null;
   if (!code || verifyCode(code, services.secrets.codeKeys, []) !== 'ok') return null;
-  const own = await ownRedemption(services, openid, code, requestId);
-  return own && !own.repeated ? own : null;
+  // the claim's attempt first: any other (a new one, someone else's code) costs no more reads
+  const first = await findClaim(services, code.body);
+  return first && first.requestId === requestId ? answerOfClaim(services, openid, first, requestId) : null;
 }
 
 /** The first answer to a code the caller's member holds (`repeated` unless `requestId` made it), or null. */
 async function ownRedemption(services: Services, openid: string, code: ParsedCode, requestId: string | undefined): Promise<RedeemResult | null> {
   const first = await findClaim(services, code.body);
-  const record = first ? await findWechatRecord(services.store.get.bind(services.store), openid) : null;
-  if (!first || !record?.memberId || !(await holdsClaim(services, first, record))) return null;
+  return first ? answerOfClaim(services, openid, first, requestId) : null;
+}
+
+/** The first answer to a claim if the caller's member holds it, or null. */
+async function answerOfClaim(services: Services, openid: string, first: Claim, requestId: string | undefined): Promise<RedeemResult | null> {
+  const record = await findWechatRecord(services.store.get.bind(services.store), openid);
+  if (!record?.memberId || !(await holdsClaim(services, first, record))) return null;
   return {
     sku: first.sku, name: first.name, points: first.points, available: await availableNow(services, record.memberId), redeemedAt: first.at,
     repeated: !requestId || first.requestId !== requestId,

@@ -33,6 +33,7 @@ import { COLLECTIONS } from '../../cloudfunctions/core/store/collections';
 import type { Doc, DocStore } from '../../cloudfunctions/core/store/port';
 import { makeBatch } from '../codes/support';
 import { responderForTests } from '../support/cloudbase-responder';
+import { byRank } from '../support/made-ids';
 import { importMembers, writeRows } from '../support/members';
 import { callerOf, openTestServices, type TestServices } from '../support/services';
 
@@ -123,33 +124,6 @@ async function both(pair: Pair, label: string, step: (services: Services) => Pro
   (responder as unknown as { injected: unknown[] }).injected.length = 0;
   expect(byRank({ label, answer: onCloud, docs: await dumpOf(pair.cloud) })).toEqual(byRank({ label, answer: onSqlite, docs: await dumpOf(pair.sqlite) }));
   return onSqlite;
-}
-
-const MADE_ID = /\b([a-z]+)_(\d{6})\b/g;
-
-/**
- * The ids `sequentialIds` made, each replaced by its rank among those of its kind that the value holds:
- * a transaction run again draws new ids (the first run's are thrown away with it), so the two stores'
- * ids differ by gaps while keeping their order.
- */
-function byRank(value: unknown): unknown {
-  const seen = new Map<string, Set<number>>();
-  const collect = (v: unknown): void => {
-    if (typeof v === 'string') for (const [, kind, n] of v.matchAll(MADE_ID)) (seen.get(kind!) ?? seen.set(kind!, new Set()).get(kind!)!).add(Number(n));
-    else if (Array.isArray(v)) v.forEach(collect);
-    else if (v && typeof v === 'object') for (const [key, inner] of Object.entries(v)) (collect(key), collect(inner));
-  };
-  collect(value);
-  const rank = new Map([...seen].map(([kind, ns]) => [kind, new Map([...ns].sort((a, b) => a - b).map((n, i) => [n, i + 1]))]));
-  const rename = (text: string) => text.replace(MADE_ID, (_, kind: string, n: string) => `${kind}#${rank.get(kind)!.get(Number(n))}`);
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return rename(v);
-    if (Array.isArray(v)) return v.map(walk);
-    // a ledger entry's content hash covers the member id it was made under
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([key, inner]) => [rename(key), key === 'hash' ? '<hash>' : walk(inner)]));
-    return v;
-  };
-  return walk(value);
 }
 
 /** The live member of a consumer, read as the actions find it. */

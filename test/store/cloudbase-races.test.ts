@@ -31,6 +31,7 @@ import { CloudBaseStore } from '../../cloudfunctions/core/store/cloudbase';
 import { COLLECTIONS } from '../../cloudfunctions/core/store/collections';
 import type { Doc, DocStore, Tx } from '../../cloudfunctions/core/store/port';
 import { responderForTests } from '../support/cloudbase-responder';
+import { byRank } from '../support/made-ids';
 import { runs, timeoutFor } from '../support/property';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
 import { callerOf, openTestServices, type TestServices } from '../support/services';
@@ -267,29 +268,7 @@ describe('two requests of consumers sent side by side, on one snapshot', () => {
     user: fc.nat(USERS.length - 1), pick: fc.nat(2), card: fc.boolean(),
   });
 
-  /** The ids `sequentialIds` made, each by its rank among those of its kind: a transaction run again draws new ones. */
-  const MADE_ID = /\b([a-z]+)_(\d{6})\b/g;
-  function comparable(value: unknown): string {
-    const seen = new Map<string, Set<number>>();
-    const collect = (v: unknown): void => {
-      if (typeof v === 'string') for (const [, kind, n] of v.matchAll(MADE_ID)) (seen.get(kind!) ?? seen.set(kind!, new Set()).get(kind!)!).add(Number(n));
-      else if (Array.isArray(v)) v.forEach(collect);
-      else if (v && typeof v === 'object') for (const [key, inner] of Object.entries(v)) (collect(key), collect(inner));
-    };
-    collect(value);
-    const rank = new Map([...seen].map(([kind, ns]) => [kind, new Map([...ns].sort((a, b) => a - b).map((n, i) => [n, i + 1]))]));
-    const rename = (text: string) => text.replace(MADE_ID, (_, kind: string, n: string) => `${kind}#${rank.get(kind)!.get(Number(n))}`);
-    // a phone sealed twice differs (a nonce each time); a content hash covers the member id it was made under
-    const walk = (v: unknown): unknown => {
-      if (typeof v === 'string') return rename(v);
-      if (Array.isArray(v)) return v.map(walk);
-      if (v && typeof v === 'object') {
-        return Object.fromEntries(Object.entries(v).map(([key, inner]) => [rename(key), key === 'hash' || key === 'phoneSealed' ? '<x>' : walk(inner)]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
-      }
-      return v;
-    };
-    return JSON.stringify(walk(value));
-  }
+  const comparable = (value: unknown) => JSON.stringify(byRank(value, ['hash', 'phoneSealed']));
 
   const everything = async (services: Services) => {
     const docs: Record<string, Doc[]> = {};

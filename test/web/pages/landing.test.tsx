@@ -3,6 +3,7 @@ import Taro from '@tarojs/taro'
 import LandingPage from '../../../src/packages/join/landing/index'
 import { getAttribution, getNextStep, setAttribution } from '../../../src/launch/intent'
 import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
+import { expectOpensOnce } from '../support/taps'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { router } = require('@tarojs/taro')
@@ -212,12 +213,7 @@ describe('landing buttons tapped twice quickly', () => {
   ] as const)('%s opens its page once', async (_name, answers, button, navigation) => {
     mockApi(answers)
     open({ scene: 'g=G001' })
-    const tap = await screen.findByText(button)
-    fireEvent.click(tap)
-    fireEvent.click(tap)
-    await waitFor(() => expect(Taro[navigation]).toHaveBeenCalled())
-    await Promise.resolve()
-    expect(Taro[navigation]).toHaveBeenCalledTimes(1)
+    await expectOpensOnce(button, navigation)
   })
 
   it('a page that could not open can be tapped for again', async () => {

@@ -3,6 +3,7 @@ import Taro from '@tarojs/taro'
 import OrderPage from '../../../src/packages/join/order/index'
 import { getNextStep } from '../../../src/launch/intent'
 import { JOINED, VISITOR, callsOf, mockApi, resetAll } from '../support/api'
+import { expectOpensOnce } from '../support/taps'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { router } = require('@tarojs/taro')
@@ -160,12 +161,7 @@ describe('order page buttons tapped twice quickly', () => {
     router.params = { campaign: 'C11' }
     mockApi({ 'member.login': VISITOR })
     render(<OrderPage />)
-    const tap = await screen.findByText('立即入会')
-    fireEvent.click(tap)
-    fireEvent.click(tap)
-    await waitFor(() => expect(Taro.redirectTo).toHaveBeenCalled())
-    await Promise.resolve()
-    expect(Taro.redirectTo).toHaveBeenCalledTimes(1)
+    await expectOpensOnce('立即入会', 'redirectTo')
   })
 
   it('查看积分明细 after a binding opens the points tab once', async () => {
@@ -173,12 +169,7 @@ describe('order page buttons tapped twice quickly', () => {
     mockApi({ 'member.login': JOINED, 'scenes.bindOrder': BOUND })
     render(<OrderPage />)
     await bind('2026112300001')
-    const tap = await screen.findByText('查看积分明细')
-    fireEvent.click(tap)
-    fireEvent.click(tap)
-    await waitFor(() => expect(Taro.switchTab).toHaveBeenCalled())
-    await Promise.resolve()
-    expect(Taro.switchTab).toHaveBeenCalledTimes(1)
+    await expectOpensOnce('查看积分明细', 'switchTab')
   })
 
   it('a join page that could not open can be tapped for again', async () => {

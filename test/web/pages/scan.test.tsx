@@ -4,6 +4,7 @@ import Taro from '@tarojs/taro'
 import ScanPage from '../../../src/packages/scan/index'
 import { getNextStep } from '../../../src/launch/intent'
 import { callsOf, mockApi, resetAll } from '../support/api'
+import { expectOpensOnce } from '../support/taps'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { router } = require('@tarojs/taro')
@@ -282,12 +283,7 @@ describe('scan result buttons tapped twice quickly', () => {
   ] as const)('%s opens its page once', async (_name, answer, button, navigation) => {
     mockApi({ 'codes.redeem': answer })
     openWith({ q: URL })
-    const tap = await screen.findByText(button)
-    fireEvent.click(tap)
-    fireEvent.click(tap)
-    await waitFor(() => expect(Taro[navigation]).toHaveBeenCalled())
-    await Promise.resolve()
-    expect(Taro[navigation]).toHaveBeenCalledTimes(1)
+    await expectOpensOnce(button, navigation)
   })
 
   it('a join page that could not open can be tapped for again', async () => {

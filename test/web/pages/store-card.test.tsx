@@ -3,6 +3,7 @@ import Taro from '@tarojs/taro'
 import StoreCardPage from '../../../src/packages/account/store-card/index'
 import TermsPage from '../../../src/packages/account/terms/index'
 import { JOINED, callsOf, mockApi, resetAll } from '../support/api'
+import { expectOpensOnce } from '../support/taps'
 
 beforeEach(resetAll)
 
@@ -87,12 +88,7 @@ describe('store card 返回会员首页 tapped twice quickly', () => {
   it('opens the member home once', async () => {
     mockApi({ 'member.linkOffline': { data: { status: 'linked', memberId: 'm_1' } } })
     await link('VIP0001', '8000')
-    const tap = await screen.findByText('返回会员首页')
-    fireEvent.click(tap)
-    fireEvent.click(tap)
-    await waitFor(() => expect(Taro.switchTab).toHaveBeenCalled())
-    await Promise.resolve()
-    expect(Taro.switchTab).toHaveBeenCalledTimes(1)
+    await expectOpensOnce('返回会员首页', 'switchTab')
   })
 
   it('a home that could not open can be tapped for again', async () => {

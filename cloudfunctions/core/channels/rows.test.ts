@@ -204,6 +204,16 @@ describe('readRows on a CSV', () => {
     expect(items.map((item) => item.error ?? `${(item.row as { channelMemberId: string }).channelMemberId}:${(item.row as { address: string }).address}`)).toEqual(['A1:上海市\n静安区', 'A2:北京']);
   });
 
+  it('reads cells with line breaks as records of their own width when learning that an export ends every row, not its header, with a comma', async () => {
+    // the lines inside the addresses are no rows: counted as such, they made one cell the usual width
+    const { items } = await read(['channelMemberId,name,address', 'A1,李,"上海市', '静安区', '南京西路",', 'A2,赵,"北京市', '朝阳区', '建国路",', 'A3,钱,杭州,', '']);
+    expect(items.map((item) => item.error ?? `${(item.row as { channelMemberId: string }).channelMemberId}:${(item.row as { address: string }).address}`)).toEqual([
+      'A1:上海市\n静安区\n南京西路',
+      'A2:北京市\n朝阳区\n建国路',
+      'A3:杭州',
+    ]);
+  });
+
   it('knows a pasted export\'s header written in another case and padded, as another tool names the same columns', async () => {
     const { items } = await read(['channelMemberId,name,storeId,guideId', 'T1,李,S1,G1', ' ChannelMemberID ,NAME,StoreId,guideid', 'T2,钱,S2,G2', '']);
     expect(items.map((item) => item.error ?? (item.row as { channelMemberId: string }).channelMemberId)).toEqual(['T1', 'repeated_header', 'T2']);

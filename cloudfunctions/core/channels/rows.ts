@@ -224,7 +224,7 @@ const LINE_END = /\r\n|\r|\n/;
 const WIDTH_SAMPLE_BYTES = 64 * 1024;
 
 /**
- * How many cells the rows of a CSV usually have: the commonest count among the lines of its
+ * How many cells the rows of a CSV usually have: the commonest count among the records of its
  * first 64 KB, the header's line not counted (null when there are none). Some exports end every
  * row with a comma, one empty cell past the header; most end at the header's last column.
  */
@@ -234,12 +234,17 @@ export function usualWidth(file: string): number | null {
   // a sample that filled its bytes ends in the middle of a line
   if (head.length === WIDTH_SAMPLE_BYTES) lines.pop();
   const counts = new Map<number, number>();
-  for (const text of lines.filter((l) => l.trim()).slice(1)) {
+  // records, as the import reads them: a line inside a cell with line breaks (an address) is no row
+  const records: string[] = [];
+  const joiner = new CsvRecords((_, text) => records.push(text));
+  lines.forEach((text, i) => joiner.push(i + 1, text));
+  joiner.end();
+  for (const text of records.filter((l) => l.trim()).slice(1)) {
     try {
       const width = splitCsvLine(text).length;
       counts.set(width, (counts.get(width) ?? 0) + 1);
     } catch {
-      // a malformed line or part of a record across lines: not a width
+      // a malformed line (a stray quote): not a width
     }
   }
   let usual: number | null = null;

@@ -8,12 +8,16 @@ import { setNextStep } from '../../launch/intent'
 import { fieldLabel } from '../../lib/a11y'
 import { newAttemptId } from '../../lib/attempt'
 import { ROUTES, decodeParam, go } from '../../lib/routes'
+import { productCodeIn } from '../../lib/product-code'
 import { useLeave } from '../../lib/useLeave'
 import Result, { type Redeemed } from './Result'
 import { readScan } from './scanned'
 import './index.css'
 
 type Input = { q: string } | { code: string }
+
+/** Which code an input sends: a product link and its code typed bare are the same (any other link as it is). */
+const attemptKey = (input: Input) => ('code' in input ? input.code : productCodeIn(input.q) ?? input.q)
 type ScanState =
   | { status: 'idle'; hint?: string }
   | { status: 'redeeming'; input: Input }
@@ -35,7 +39,7 @@ export default function ScanPage() {
 
   // a new scan is a new attempt; 重试 repeats the attempt, so an answer it finds already made is its own
   const redeem = useCallback(async (input: Input, retryOf?: string) => {
-    const key = JSON.stringify(input)
+    const key = attemptKey(input)
     const requestId = retryOf ?? (failedTry.current?.key === key ? failedTry.current.requestId : newAttemptId())
     setState({ status: 'redeeming', input })
     try {

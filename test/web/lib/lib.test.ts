@@ -10,7 +10,7 @@ import { balanceClass, formatDate, formatDateTime, formatDateTimeWords, formatPo
 import { base64, gifDataUrl } from '../../../src/lib/gif'
 import { qrImage } from '../../../src/lib/qr'
 import { readScan } from '../../../src/packages/scan/scanned'
-import { productCodeIn } from '../../../src/packages/join/landing/resolve'
+import { productCodeIn } from '../../../src/lib/product-code'
 
 describe('messages', () => {
   it('has a Chinese message for every error code, without English or stack traces', () => {

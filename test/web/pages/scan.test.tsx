@@ -111,6 +111,22 @@ describe('scan', () => {
     expect(again).toBe(first)
   })
 
+  it('takes a code whose answer was lost, sent again bare after its link (or the other way round), for the same attempt', async () => {
+    const code = 'ABCD1234EFGH5678JKMN90'
+    mockApi({ 'codes.redeem': { error: 'UNAVAILABLE' } })
+    render(<ScanPage />)
+    const box = screen.getByPlaceholderText('例如 https://…/c/XXXX')
+    fireEvent.change(box, { target: { value: `https://brand.example/c/${code}` } })
+    fireEvent.click(screen.getByText('领取积分'))
+    expect(await screen.findByText('未能确认\u200b积分\u200b是否到账')).toBeTruthy()
+    fireEvent.click(screen.getByText('返回'))
+    fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: code } })
+    fireEvent.click(screen.getByText('领取积分'))
+    await waitFor(() => expect(callsOf('codes', 'redeem')).toHaveLength(2))
+    const [first, again] = callsOf('codes', 'redeem').map((c) => c.event)
+    expect(again).toMatchObject({ code, requestId: first!.requestId })
+  })
+
   it('says of a redemption whose answer was lost that it is not known yet, not that it failed, and that 重试 credits no code twice', async () => {
     mockApi({ 'codes.redeem': { error: 'UNAVAILABLE' } })
     openWith({ q: URL })

@@ -7,10 +7,11 @@ import { EmptyView, ErrorView, LoadingView } from '../../../components/StatusVie
 import { entryFrom } from '../../../launch/entry'
 import { clearNextStep, getAttribution, setAttribution, setNextStep, type Attribution } from '../../../launch/intent'
 import { formatPoints } from '../../../lib/format'
+import { productCodeIn } from '../../../lib/product-code'
 import { ROUTES, replace } from '../../../lib/routes'
 import { useLeave } from '../../../lib/useLeave'
 import { recordAttribution } from '../attribution'
-import { productCodeIn, sceneLabel } from './resolve'
+import { sceneLabel } from './resolve'
 import '../index.css'
 import './index.css'
 

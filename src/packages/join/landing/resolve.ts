@@ -13,8 +13,3 @@ export function sceneLabel(resolved: ScenesResolveResult): string | undefined {
       return resolved.name || undefined
   }
 }
-
-/** A plain-link product code, read locally: https://<domain>/c/<code>, the path starting with it (a guide's link carrying `/c/…` in its query is no product). */
-export function productCodeIn(q: string | undefined): string | undefined {
-  return q ? /^https?:\/\/[^/?#]+\/c\/([A-Za-z0-9_-]{4,64})(?:[/?#]|$)/i.exec(q)?.[1] : undefined
-}

@@ -219,6 +219,37 @@ describe('readRows on a CSV', () => {
     expect(items.map((item) => item.error ?? (item.row as { channelMemberId: string }).channelMemberId)).toEqual(['T1', 'repeated_header', 'T2']);
   });
 
+  it('reads a cell with line breaks as one record in a pasted export that leaves out the first one\'s last columns', async () => {
+    const header = 'channelMemberId,name,address,storeId';
+    const cells = (items: { row: unknown; error?: string }[]) => items.map((item) => item.error ?? Object.values(item.row as object).join('|'));
+    expect(cells((await read([header, 'A1,李,上海,S1', 'channelMemberId,name,address', 'A2,赵,"北京', '朝阳"', 'A3,钱,广州', ''])).items))
+      .toEqual(['A1|李|上海|S1', 'repeated_header', 'A2|赵|北京\n朝阳', 'A3|钱|广州']);
+    // the pasted export ends its rows with empty cells: one past the first header passes, as on one line
+    expect(cells((await read(['channelMemberId,name,address', 'A1,李,上海', 'channelMemberId,name', 'A2,"赵', '钱",,', ''])).items))
+      .toEqual(['A1|李|上海', 'repeated_header', 'A2|赵\n钱|']);
+  });
+
+  it('learns how many cells the rows usually have from records, not from the lines inside a cell with line breaks', async () => {
+    // an export ending its rows, not its header, with a comma, each address on three lines
+    const { items } = await read(['channelMemberId,name,address', 'A1,李,"上海市', '静安区', '南京西路",', 'A2,赵,"北京市', '朝阳区', '建国路",', '']);
+    expect(items).toEqual([
+      { line: 2, row: { channelMemberId: 'A1', name: '李', address: '上海市\n静安区\n南京西路' } },
+      { line: 5, row: { channelMemberId: 'A2', name: '赵', address: '北京市\n朝阳区\n建国路' } },
+    ]);
+  });
+
+  it('does not count a pasted export\'s header among the rows when learning how many cells they usually have', async () => {
+    // a day's export with no rows, then one ending its rows with two empty cells
+    const header = 'channelMemberId,name,storeId';
+    const { items } = await read([header, header, 'B1,李,S1,,', '']);
+    expect(items).toEqual([{ line: 2, row: null, error: 'repeated_header' }, { line: 3, row: { channelMemberId: 'B1', name: '李', storeId: 'S1' } }]);
+  });
+
+  it('reads a cell with line breaks as one record in an export that ends its rows, not its header, with several empty cells', async () => {
+    const { items } = await read(['channelMemberId,name,address', 'A1,李,"上海市', '静安区",,', 'A2,赵,北京,,', 'A3,钱,广州,,', '']);
+    expect(items.map((item) => item.error ?? (item.row as { address: string }).address)).toEqual(['上海市\n静安区', '北京', '广州']);
+  });
+
   it('reads a cell with line breaks as one record in a file that starts with a BOM and quotes its header', async () => {
     const { items } = await read(['\uFEFF"id","name","note"', '1,张三,"住址：', '上海市"', '2,李四,ok', '']);
     expect(items).toEqual([
@@ -377,5 +408,112 @@ describe('readRows on any CSV written with standard quoting', () => {
       });
       expect(items).toEqual(expected);
     }), { numRuns: runs(300) });
+  }, timeoutFor(10_000));
+});
+
+describe('readRows on one or two exports joined into one file', () => {
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(() => { temp = tempDir(); });
+  afterEach(() => temp.cleanup());
+
+  const piece = fc.constantFrom('a', 'Z', '7', ' ', ',', ',,', '"', '""', '\n', '\r\n', '\r', '张', '上海市', '-');
+  const cell = fc.array(piece, { maxLength: 6 }).map((parts) => parts.join(''));
+  // the id column is never blank (a one-column row of a blank id would be a blank line)
+  const idCell = fc.array(piece, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('')).filter((text) => text.trim() !== '');
+  const lineBreak = /\r\n|\r|\n/;
+  const commaCount = (text: string) => text.split(',').length - 1;
+  /** A cell as Excel writes it: quoted when it holds a comma, a quote or a line break. */
+  const excel = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+  const OTHER_COLUMNS = ['phone', 'name', 'email', 'points', 'joinedAt', 'storeId', 'guideId'];
+  /** Another tool's spelling of a column name: another case, spaces around it. */
+  const spelling = fc.constantFrom((name: string) => name, (name: string) => name.toUpperCase(), (name: string) => name.toLowerCase(), (name: string) => ` ${name} `);
+
+  const rowsOf = (width: number, max: number) => fc.array(fc.tuple(idCell, fc.array(cell, { minLength: width - 1, maxLength: width - 1 })).map(([id, rest]) => [id, ...rest]), { maxLength: max });
+  const exportShape = { bom: fc.boolean(), eol: fc.constantFrom('\n', '\r\n'), quoteHeader: fc.boolean(), headerEmpties: fc.integer({ min: 0, max: 2 }), rowEmpties: fc.integer({ min: 0, max: 2 }) };
+
+  const joined = fc.integer({ min: 2, max: 6 }).chain((width) => fc.record({
+    header: fc.shuffledSubarray(OTHER_COLUMNS, { minLength: width - 1, maxLength: width - 1 }).map((rest) => ['channelMemberId', ...rest]),
+    first: fc.record({ ...exportShape, rows: rowsOf(width, 6) }),
+    second: fc.option(fc.integer({ min: 1, max: width }).chain((kept) => fc.record({
+      ...exportShape,
+      spellings: fc.array(spelling, { minLength: kept, maxLength: kept }),
+      rows: rowsOf(kept, 6),
+    })), { nil: undefined }),
+    endsWithBreak: fc.boolean(),
+  }));
+
+  type Joined = typeof joined extends fc.Arbitrary<infer T> ? T : never;
+
+  /** The file, each record's first line and cells, and the line of the second export's header. */
+  function build({ header, first, second, endsWithBreak }: Joined) {
+    const exports = [{ ...first, names: header }, ...(second ? [{ ...second, names: header.slice(0, second.spellings.length).map((name, i) => second.spellings[i]!(name)) }] : [])];
+    let text = '';
+    let line = 1;
+    let secondHeader = 0;
+    const records: { line: number; cells: string[]; lines: number; width: number; of: number }[] = [];
+    exports.forEach((part, e) => {
+      if (e === 1) secondHeader = line;
+      const lines = [part.names.map((name) => (part.quoteHeader ? `"${name}"` : name)).join(',') + ','.repeat(part.headerEmpties)];
+      line++;
+      for (const cells of part.rows) {
+        const written = cells.map(excel).join(',') + ','.repeat(part.rowEmpties);
+        lines.push(written);
+        const spans = written.split(lineBreak).length;
+        records.push({ line, cells, lines: spans, width: cells.length + part.rowEmpties, of: e });
+        line += spans;
+      }
+      const last = e === exports.length - 1;
+      text += (part.bom ? '\uFEFF' : '') + lines.join(part.eol) + (!last || endsWithBreak ? part.eol : '');
+    });
+    return { text, records, secondHeader, exports };
+  }
+
+  /** Files whose every row the docs (imports.md, Rows and quotes) say is read. */
+  function readable(input: Joined): boolean {
+    const { header, first, endsWithBreak } = input;
+    const { records, exports } = build(input);
+    const named = header.length;
+    // a line inside a cell with line breaks holding no quote and as many fields as the header names is a row of its own
+    const inner = (text: string) => text.split(lineBreak).slice(1, -1);
+    // (as many as the header of its own export names: a pasted export may leave out the last columns)
+    if (records.some(({ cells }) => cells.some((text) => inner(text).some((l) => !l.includes('"') && commaCount(l) >= cells.length - 1)))) return false;
+    // an empty cell past the header: the first header's, one after a pasted header, or the file's usual row width
+    const counts = new Map<number, number>();
+    for (const { width } of records) counts.set(width, (counts.get(width) ?? 0) + 1);
+    const most = Math.max(0, ...counts.values());
+    const commonest = [...counts].filter(([, n]) => n === most).map(([width]) => width);
+    const usual = commonest.length === 1 ? commonest[0]! : 0;
+    const columns = named + first.headerEmpties;
+    if (records.some(({ width, of }) => width > columns && width !== usual && !(of === 1 && width <= named + 1))) return false;
+    // a last line without its line break, short of its export's header cells, is a file cut off
+    const lastExport = exports.at(-1)!;
+    const lastRecord = records.at(-1);
+    if (!endsWithBreak && lastRecord && lastRecord.of === exports.length - 1 && lastRecord.lines === 1
+      && lastRecord.width < lastExport.names.length + lastExport.headerEmpties) return false;
+    return true;
+  }
+
+  it('reads every row under the first header\'s names, numbered by its first line, and rejects only the second header', async () => {
+    await fc.assert(fc.asyncProperty(joined.filter(readable), async (input) => {
+      const { text, records, secondHeader } = build(input);
+      const path = temp.file('joined.csv');
+      writeFileSync(path, text);
+      const items: { line: number; row: unknown; error?: string }[] = [];
+      for await (const batch of readRows(path).batches(4)) {
+        for (const { line, row, error } of batch) {
+          if (error) { items.push({ line, row, error }); continue; }
+          // the first header's names, the missing ones empty; the empty cells past its last name empty too
+          const named: Record<string, unknown> = Object.fromEntries(input.header.map((name) => [name, (row as Record<string, unknown>)[name] ?? '']));
+          const others = Object.entries(row as Record<string, unknown>).filter(([name]) => !input.header.includes(name));
+          items.push({ line, row: others.every(([, value]) => value === '') ? named : { ...named, others } });
+        }
+      }
+      const expected: { line: number; row: unknown; error?: string }[] = records.map(({ line, cells }) => ({
+        line,
+        row: Object.fromEntries(input.header.map((name, j) => [name, (cells[j] ?? '').replace(/\r\n|\r/g, '\n').trim()])),
+      }));
+      if (secondHeader) expected.push({ line: secondHeader, row: null, error: 'repeated_header' });
+      expect(items).toEqual(expected.sort((a, b) => a.line - b.line));
+    }), { numRuns: runs(200) });
   }, timeoutFor(10_000));
 });

@@ -118,8 +118,22 @@ class CsvRecords {
    * (an export that ends its rows, or only its header, with a comma or several; two such pasted together).
    */
   private named = -1;
+  /**
+   * The most fields a joined record may have, the ones past the header's names empty: as csvParser
+   * allows a row on one line (the header's, the file's usual width, one more after a pasted header).
+   */
+  private allowed = 0;
+  /** The first header's names (headerSignature), to know a pasted export's header by. */
+  private signature = '';
+  /** A cheap first test of a line for a pasted export's header: its first cell the header's first name. */
+  private headerStart: RegExp | null = null;
 
-  constructor(private readonly emit: (line: number, text: string) => void) {}
+  /**
+   * `header`: the line is the file's header or a pasted export's (see csvParser). `usual`: how many
+   * fields the file's rows usually have (usualWidth): a record may have as many, the ones past the
+   * header's names empty, as its rows on one line may (Infinity while that is being learnt).
+   */
+  constructor(private readonly emit: (line: number, text: string, header?: boolean) => void, private readonly usual = 0) {}
 
   /** The file's next line, numbered from 1. */
   push(line: number, text: string): void {
@@ -130,13 +144,27 @@ class CsvRecords {
       this.heldFrom = line;
       this.heldLength = text.length;
     } else {
+      let header = false;
       if (this.columns < 0 && text.trim()) {
-        const header = recordFields(withoutBom(text)) ?? [];
-        this.columns = header.length;
-        this.named = header.length;
-        while (this.named > 0 && !header[this.named - 1]!.trim()) this.named--;
+        header = true;
+        const names = recordFields(withoutBom(text)) ?? [];
+        this.columns = names.length;
+        this.allowed = Math.max(this.columns, this.usual);
+        this.named = namedFields(names);
+        this.signature = headerSignature(names);
+        const first = columnName(names[0] ?? '').replace(/[.*+?^$()|[\]{}\\]/g, '\\$&');
+        if (first) this.headerStart = new RegExp(`^\uFEFF?[\\s"]*${first}[\\s"]*(,|$)`, 'i');
+      } else if (this.headerStart?.test(text)) {
+        // a pasted export's header (csvParser rejects it as repeated_header): its records have its
+        // names, which may leave out the first header's last columns, and its empty cells past them
+        const fields = recordFields(withoutBom(text));
+        if (fields && isHeaderOrItsStart(headerSignature(fields), this.signature)) {
+          header = true;
+          this.named = namedFields(fields);
+          this.allowed = Math.max(this.allowed, this.columns + 1, fields.length);
+        }
       }
-      this.emit(line, text);
+      this.emit(line, text, header);
     }
   }
 
@@ -166,10 +194,11 @@ class CsvRecords {
 
   /**
    * A joined record has the header's named fields, and past them only empty ones: one (rows ending
-   * with a comma), or as many as the header has (an export ending every line with several).
+   * with a comma), as many as the header has (an export ending every line with several), or as
+   * many as the file's rows usually have (an export ending its rows, not its header, with several).
    */
   private fitsHeader(fields: string[]): boolean {
-    if (fields.length < this.named || fields.length > Math.max(this.columns, this.named + 1)) return false;
+    if (fields.length < this.named || fields.length > Math.max(this.allowed, this.named + 1)) return false;
     return fields.slice(this.named).every((field) => !field.trim());
   }
 
@@ -180,6 +209,13 @@ class CsvRecords {
     this.emit(from, opening!);
     rest.forEach((text, i) => this.push(from + 1 + i, text));
   }
+}
+
+/** A header's fields up to its last name (an export may end its lines with empty cells). */
+function namedFields(header: string[]): number {
+  let named = header.length;
+  while (named > 0 && !header[named - 1]!.trim()) named--;
+  return named;
 }
 
 /** Reads one line of a file into a row; null for a line that is no row (blank, the CSV header). */
@@ -234,19 +270,19 @@ export function usualWidth(file: string): number | null {
   // a sample that filled its bytes ends in the middle of a line
   if (head.length === WIDTH_SAMPLE_BYTES) lines.pop();
   const counts = new Map<number, number>();
-  // records, as the import reads them: a line inside a cell with line breaks (an address) is no row
-  const records: string[] = [];
-  const joiner = new CsvRecords((_, text) => records.push(text));
-  lines.forEach((text, i) => joiner.push(i + 1, text));
-  joiner.end();
-  for (const text of records.filter((l) => l.trim()).slice(1)) {
+  // records, as the import reads them: the lines of a cell with line breaks are no rows of their
+  // own, nor is a pasted export's header
+  const records = new CsvRecords((_, text, header) => {
+    if (header || !text.trim()) return;
     try {
       const width = splitCsvLine(text).length;
       counts.set(width, (counts.get(width) ?? 0) + 1);
     } catch {
-      // a malformed line (a stray quote): not a width
+      // a malformed line: not a width
     }
-  }
+  }, Infinity);
+  lines.forEach((text, i) => records.push(i + 1, text));
+  records.end();
   let usual: number | null = null;
   for (const [width, n] of counts) if (usual === null || n > counts.get(usual)! || (n === counts.get(usual)! && width < usual)) usual = width;
   return usual;
@@ -408,7 +444,8 @@ export function readRows(file: string): FileRows {
   const jsonLines = isJsonLines(file);
   // set once the file is read (see csvParser); a JSON line cut off does not parse anyway
   let cutLine = 0;
-  const parse = jsonLines ? jsonParser() : csvParser(usualWidth(file), () => cutLine);
+  const usual = jsonLines ? null : usualWidth(file);
+  const parse = jsonLines ? jsonParser() : csvParser(usual, () => cutLine);
   // bytes of the lines handed out so far (the stream reads a megabyte ahead, a sixth of a
   // 100k-row file); a CRLF counts one byte short, until the end
   let consumed = 0;
@@ -427,7 +464,7 @@ export function readRows(file: string): FileRows {
         if (item) batch.push({ line: item.line, row: item.row, error: item.error, text: line === 1 ? withoutBom(text) : text });
       };
       // a JSON line never breaks across lines: only a CSV's lines are joined into records
-      const records = jsonLines ? null : new CsvRecords(take);
+      const records = jsonLines ? null : new CsvRecords(take, usual ?? 0);
       let line = 0;
       // each line is handed on once the next is read: whether the last one ended is known only then
       let last: string | null = null;

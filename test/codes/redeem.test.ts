@@ -211,6 +211,19 @@ describe('codes.redeem', () => {
     expect(await redeem(services, 'u2', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID', details: { reason: 'withdrawn' } } });
   });
 
+  test('an invalid guess costs no read of the ledger (nor of anything else)', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { codes } = await makeBatch(services, { points: 20 });
+    const store = countingStore(services.store);
+    const counted = { ...services, store };
+    // a real code's batch and serial under a tag no key signed, and it redeemed meanwhile
+    const forged = (i: number) => `${codes[0]!.slice(0, -1)}${CODE_ALPHABET.replace(codes[0]!.slice(-1), '')[i]}`;
+    expect(await redeem(services, 'u1', { code: codes[0] })).toMatchObject({ ok: true });
+    store.reset();
+    for (let i = 0; i < 3; i++) expect(await redeem(counted, 'u1', { code: forged(i) })).toMatchObject({ ok: false, error: { code: 'CODE_INVALID' } });
+    expect(store.counts).toMatchObject({ transactions: 0, writes: 0, queries: 0, reads: 0 });
+  });
+
   test('an expired batch: CODE_EXPIRED, nothing written', async () => {
     await boundConsumer(services, 'u1', '13912345678');
     const { codes } = await makeBatch(services, { validTo: '2026-11-30T15:59:59.999Z' });
@@ -516,6 +529,34 @@ describe('codes.redeem: a retry of an attempt that took effect, past the invalid
       }
     }
     expect(store.counts).toMatchObject({ transactions: 0, writes: 0, queries: 0, reads: 3 * n, detail: { 'get ledger': 3 * n } });
+  });
+
+  test('a limited caller\'s guesses, and scans without an attempt id, cost no read at all', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { codes } = await makeBatch(services, { points: 20 });
+    // the caller's own code's batch and serial under another tag: a guess at its attempt's answer
+    const guessAt = (i: number) => `${codes[0]!.slice(0, -1)}${CODE_ALPHABET.replace(codes[0]!.slice(-1), '')[i]}`;
+    const store = countingStore(services.store);
+    const counted = { ...services, store };
+    expect(await redeem(counted, 'u1', { code: codes[0], requestId: 'attempt-0001' })).toMatchObject({ ok: true });
+    for (let i = 0; i < services.config.codes.invalidPerHour; i++) await redeem(counted, 'u1', { code: forged(i) });
+    store.reset();
+    // guesses carrying the attempt's id (the tag is checked first), and the caller's own code sent without one
+    for (let i = 0; i < 5; i++) {
+      expect(await redeem(counted, 'u1', { code: guessAt(i), requestId: 'attempt-0001' })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+      expect(await redeem(counted, 'u1', { code: codes[0] })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    }
+    expect(store.counts).toMatchObject({ transactions: 0, writes: 0, queries: 0, reads: 0 });
+  });
+
+  test('answers it too once the key that signed the code was retired in config', async () => {
+    await boundConsumer(services, 'u1', '13912345678');
+    const { codes } = await makeBatch(services, { points: 20 });
+    const first = await redeem(services, 'u1', { code: codes[0], requestId: 'attempt-0001' });
+    for (let i = 0; i < services.config.codes.invalidPerHour; i++) await redeem(services, 'u1', { code: forged(i) });
+    const retired = { ...services, config: { ...services.config, codes: { ...services.config.codes, revokedKeys: ['A'] } } };
+    expect(await redeem(retired, 'u1', { code: codes[0], requestId: 'attempt-0001' })).toEqual(first);
+    expect(await redeem(retired, 'u1', { code: codes[0], requestId: 'attempt-0002' })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
   });
 
   test('answers it too once the code\'s batch has ended', async () => {

@@ -327,6 +327,32 @@ describe('readRows on a CSV', () => {
     ]);
   });
 
+  it('does not let a stray quote take a row whose cell holds a quote (5" 屏) and so cannot close it', async () => {
+    const { items } = await read(['id,name,note', '1,a,"VIP', '2,b"x,c', '3,c,ok', '']);
+    expect(items).toEqual([
+      { line: 2, row: null, error: 'malformed_line' },
+      { line: 3, row: { id: '2', name: 'b"x', note: 'c' } },
+      { line: 4, row: { id: '3', name: 'c', note: 'ok' } },
+    ]);
+  });
+
+  it('does not let a stray quote take a row ending with a quote into a record short of the header\'s names', async () => {
+    // joined, lines 2 and 3 would be member 1 named "VIP\n2,b,c" with no note, and member 2 gone
+    const { items } = await read(['id,name,note', '1,"VIP', '2,b,c"', '3,c,ok', '']);
+    expect(items[0]).toEqual({ line: 2, row: null, error: 'malformed_line' });
+    // line 3 is judged on its own (its trailing quote makes it malformed): reported as line 3, not hidden in line 2
+    expect(items.slice(1).map((item) => item.line)).toEqual([3, 4]);
+    expect(items[2]).toEqual({ line: 4, row: { id: '3', name: 'c', note: 'ok' } });
+  });
+
+  it('does not let a stray quote take a row whose closing quote leaves a filled cell past the header', async () => {
+    const { items } = await read(['id,name,note', '1,a,"VIP', '2,b",c', '3,c,ok', '']);
+    expect(items[0]).toEqual({ line: 2, row: null, error: 'malformed_line' });
+    // joined, lines 2 and 3 would be one record of four cells, rejected as such, line 3 hidden in it
+    expect(items.slice(1).map((item) => item.line)).toEqual([3, 4]);
+    expect(items[2]).toEqual({ line: 4, row: { id: '3', name: 'c', note: 'ok' } });
+  });
+
   it('reports as progress the bytes of the rows handed out, not what the stream has read ahead', async () => {
     const lines = ['id,name', ...Array.from({ length: 40_000 }, (_, i) => `${i},会员${i}`)];
     const file = temp.file('big.csv');

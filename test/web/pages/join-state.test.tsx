@@ -177,6 +177,21 @@ describe('the welcome\'s next step around a navigation that fails', () => {
     expect(screen.getByText('继续领取扫码积分')).toBeTruthy()
   })
 
+  it('a step the opened page kept while it opened is left for the next join, not taken as the one done', async () => {
+    setNextStep(REDEEM)
+    const navigation = deferred<unknown>()
+    ;(Taro.redirectTo as jest.Mock).mockImplementationOnce(() => navigation.promise)
+    const channels = await bindWithSlowChannels()
+    await act(async () => channels.resolve())
+    fireEvent.click(await screen.findByText('继续领取扫码积分'))
+    // while it opened, a page kept another step (another code to redeem after a join)
+    const newer = { kind: 'redeem' as const, code: 'WXYZ5678WXYZ5678WXYZ56' }
+    setNextStep(newer)
+    await act(async () => navigation.resolve({ errMsg: 'redirectTo:ok' }))
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(getNextStep()).toEqual(newer)
+  })
+
   it('a navigation that fails after the consumer left does not put its step over one kept since', async () => {
     setNextStep(REDEEM)
     const navigation = deferred<unknown>()

@@ -218,6 +218,32 @@ describe('我的', () => {
     expect(await screen.findByText('删除我的数据')).toBeTruthy()
   })
 
+  it('says 已删除 when the deletion failed inside (INTERNAL) after it went through, as a check of the membership then shows', async () => {
+    let deleted = false
+    mockApi({
+      'member.login': () => (deleted ? VISITOR : JOINED), 'member.profile': PROFILE, 'points.summary': { data: { available: 100 } },
+      'member.delete': () => {
+        deleted = true
+        return { error: 'INTERNAL' }
+      },
+    })
+    render(<MinePage />)
+    fireEvent.click(await screen.findByText('删除我的数据'))
+    await waitFor(() => expect(Taro.showToast).toHaveBeenCalledWith({ title: '已删除', icon: 'success' }))
+    expect((Taro.showModal as jest.Mock).mock.calls.map(([o]) => o.title)).toEqual(['删除我的数据'])
+  })
+
+  it('says 删除失败 with the reason of a deletion the service refused, without asking whether it went through', async () => {
+    mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { data: { available: 100 } }, 'member.delete': { error: 'CONFLICT' } })
+    render(<MinePage />)
+    fireEvent.click(await screen.findByText('删除我的数据'))
+    await waitFor(() => expect(Taro.showModal).toHaveBeenCalledTimes(2))
+    const logins = callsOf('member', 'login').length
+    expect((Taro.showModal as jest.Mock).mock.calls[1][0]).toMatchObject({ title: '删除失败', content: '当前请求较多，请稍后再试' })
+    // the membership was read once, to draw the page: a refusal needs no second look
+    expect(logins).toBe(1)
+  })
+
   it('says 删除失败 when the deletion got no answer and the member is still there', async () => {
     mockApi({ 'member.login': JOINED, 'member.profile': PROFILE, 'points.summary': { data: { available: 100 } }, 'member.delete': { error: 'UNAVAILABLE' } })
     render(<MinePage />)

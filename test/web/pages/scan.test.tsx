@@ -127,6 +127,28 @@ describe('scan', () => {
     expect(again).toMatchObject({ code, requestId: first!.requestId })
   })
 
+  it('sends another code after a failed one as a new attempt, not as a repeat of the failed one', async () => {
+    const OTHER = 'https://brand.example/c/WXYZ5678MNPQ'
+    let tries = 0
+    mockApi({
+      'codes.redeem': () =>
+        ++tries === 1 ? { error: 'UNAVAILABLE' } : { data: { sku: 'SKU1', name: '玫瑰精华水', points: 50, available: 1330, redeemedAt: new Date().toISOString(), repeated: false } },
+    })
+    render(<ScanPage />)
+    const box = screen.getByPlaceholderText('例如 https://…/c/XXXX')
+    fireEvent.change(box, { target: { value: URL } })
+    fireEvent.click(screen.getByText('领取积分'))
+    expect(await screen.findByText('未能确认\u200b积分\u200b是否到账')).toBeTruthy()
+    fireEvent.click(screen.getByText('返回'))
+    // another link pasted in its place: its credit is its own attempt's
+    fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: OTHER } })
+    fireEvent.click(screen.getByText('领取积分'))
+    expect(await screen.findByText('积分已到账 +50')).toBeTruthy()
+    const [first, other] = callsOf('codes', 'redeem').map((c) => c.event)
+    expect(other).toMatchObject({ q: OTHER })
+    expect(other!.requestId).not.toBe(first!.requestId)
+  })
+
   it('says of a redemption whose answer was lost that it is not known yet, not that it failed, and that 重试 credits no code twice', async () => {
     mockApi({ 'codes.redeem': { error: 'UNAVAILABLE' } })
     openWith({ q: URL })
@@ -280,6 +302,29 @@ describe('scan: every refusal codes.redeem can give has a title and a way on tha
     expect(await screen.findByText('积分已到账 +50')).toBeTruthy()
     const [first, retry] = callsOf('codes', 'redeem').map((c) => c.event.requestId)
     expect(retry).toBe(first)
+  })
+
+  it('a scan that met a simultaneous one (CONFLICT) offers 返回 besides 重试, back to the empty page', async () => {
+    mockApi({ 'codes.redeem': { error: 'CONFLICT' } })
+    openWith({ q: URL })
+    expect(await screen.findByText('暂时无法\u200b领取积分')).toBeTruthy()
+    fireEvent.click(screen.getByText('返回'))
+    expect(await screen.findByText('领取积分')).toBeTruthy()
+    expect(screen.queryByText('暂时无法\u200b领取积分')).toBeNull()
+  })
+
+  it('shows a redemption whose answer was lost, and one that met a simultaneous scan, as a warning (points may be there), not as an error', async () => {
+    for (const code of ['UNAVAILABLE', 'CONFLICT']) {
+      resetAll()
+      mockApi({ 'codes.redeem': { error: code } })
+      const { container, unmount } = render(<ScanPage />)
+      fireEvent.change(screen.getByPlaceholderText('例如 https://…/c/XXXX'), { target: { value: URL } })
+      fireEvent.click(screen.getByText('领取积分'))
+      await screen.findByText('重试')
+      expect(container.querySelector('.scan-result--warn')).toBeTruthy()
+      expect(container.querySelector('.scan-result--error')).toBeNull()
+      unmount()
+    }
   })
 
   it('a link refused as input (INVALID_INPUT: not as we print them) is called unrecognised, with no 重试 that would be refused again', async () => {

@@ -113,6 +113,16 @@ describe('readRows on a CSV', () => {
     return { items: batches.flat(), batches, rows };
   }
 
+  it('reads no row of a pasted export whose header names other columns, until a header like the first (a yuan amount is never read as fen)', async () => {
+    const lines = ['orderId,amountFen,paidAt', 'O1,10000,2026-01-02', 'orderId,amount,paidAt', 'O2,100,2026-01-03', 'O3,"上海,100",2026-01-04', 'orderId,amountFen,paidAt', 'O4,5000,2026-01-05', '']
+    const { items, rows } = await read(lines)
+    expect(items.map((item) => [item.line, item.error ?? (item.row as { orderId: string }).orderId])).toEqual([
+      [2, 'O1'], [3, 'header_changed'], [4, 'header_changed'], [5, 'header_changed'], [6, 'repeated_header'], [7, 'O4'],
+    ])
+    // read again, as a grouped import does once its window is read, each line gives the same answer
+    expect([2, 4, 6, 7].map((line) => rows.reread(line, lines[line - 1]!).error ?? 'row')).toEqual(['row', 'header_changed', 'repeated_header', 'row'])
+  })
+
   it('rejects a row with more filled fields than the header (an unquoted comma shifted its cells); short rows are read', async () => {
     const { items } = await read(['id,name,points', '1,张三,李四,100', '2,王五,200', '3,赵六', '4,"钱,七",300', '']);
     expect(items).toEqual([

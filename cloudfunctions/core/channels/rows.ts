@@ -302,6 +302,13 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
   let width = 0;
   /** The most cells a row may have, the ones past the header empty: the header's, or one more in a file whose rows usually end with a comma. */
   let allowed = 0;
+  /**
+   * Pasted exports whose header names other columns than the first (`amount` where it had
+   * `amountFen`): the line of that header and of the header like the first that ended them
+   * (Infinity: none yet). By line, so a line read again gives the same answer.
+   */
+  const changed: { from: number; to: number }[] = [];
+  const underChangedHeader = (line: number) => changed.length > 0 && changed.some(({ from, to }) => line >= from && line < to);
   return (line, raw) => {
     // on any line: the second of two files joined by `cat` starts with its own
     const text = withoutBom(raw);
@@ -324,12 +331,21 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
     }
     // two exports pasted together: the second one's header is no member (first cell first: it is
     // cheap), also when that export leaves out the first one's last columns
-    if (columnName(fields[0] ?? '') === columns[0] && columns[0] && isHeaderOrItsStart(headerSignature(fields), header)) {
-      // what the rows after it usually end with is not known: an empty cell past the header passes
-      allowed = Math.max(allowed, columns.length + 1);
-      width = fields.length;
-      return { line, row: null, error: 'repeated_header' };
+    if (columnName(fields[0] ?? '') === columns[0] && columns[0]) {
+      if (isHeaderOrItsStart(headerSignature(fields), header)) {
+        // what the rows after it usually end with is not known: an empty cell past the header passes
+        allowed = Math.max(allowed, columns.length + 1);
+        width = fields.length;
+        const open = changed.at(-1);
+        if (open && open.to === Infinity && line > open.from) open.to = line;
+        return { line, row: null, error: 'repeated_header' };
+      }
+      // an export of other columns: its rows read under the first header's names would put its
+      // cells in the wrong fields (a yuan amount read as fen), so none is read
+      if (!changed.some(({ from }) => from === line) && !underChangedHeader(line)) changed.push({ from: line, to: Infinity });
+      return { line, row: null, error: 'header_changed' };
     }
+    if (underChangedHeader(line)) return { line, row: null, error: 'header_changed' };
     // A last line without its line break and short of the header's cells is a file cut off mid-line
     // (copied while still being written): read as a short row, a cut id is another member and a cut
     // balance an opening that the whole file can never correct.

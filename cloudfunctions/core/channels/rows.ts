@@ -342,7 +342,8 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
       }
       // an export of other columns: its rows read under the first header's names would put its
       // cells in the wrong fields (a yuan amount read as fen), so none is read
-      if (!changed.some(({ from }) => from === line) && !underChangedHeader(line)) changed.push({ from: line, to: Infinity });
+      // (read again, its line is inside the interval it opened)
+      if (!underChangedHeader(line)) changed.push({ from: line, to: Infinity });
       return { line, row: null, error: 'header_changed' };
     }
     if (underChangedHeader(line)) return { line, row: null, error: 'header_changed' };

@@ -89,7 +89,8 @@ export async function boundRecord(services: Services, openid: string): Promise<W
 async function ownRedemptionOfEndedBatch(services: Services, openid: string, text: string | null, requestId: string | undefined, refusal: AppError): Promise<RedeemResult | null> {
   const ended = refusal.code === 'CODE_EXPIRED' || (refusal.code === 'CODE_INVALID' && refusal.details?.reason === 'withdrawn');
   const code = ended && text !== null ? parseCode(text) : null;
-  return code ? ownRedemption(services, openid, code, requestId) : null;
+  const first = code ? await findClaim(services, code.body) : null;
+  return first ? answerOfClaim(services, openid, first, requestId) : null;
 }
 
 /**
@@ -107,13 +108,7 @@ async function ownAttemptPastLimit(services: Services, openid: string, text: str
   return first && first.requestId === requestId ? answerOfClaim(services, openid, first, requestId) : null;
 }
 
-/** The first answer to a code the caller's member holds (`repeated` unless `requestId` made it), or null. */
-async function ownRedemption(services: Services, openid: string, code: ParsedCode, requestId: string | undefined): Promise<RedeemResult | null> {
-  const first = await findClaim(services, code.body);
-  return first ? answerOfClaim(services, openid, first, requestId) : null;
-}
-
-/** The first answer to a claim if the caller's member holds it, or null. */
+/** The first answer to a claim if the caller's member holds it (`repeated` unless `requestId` made it), or null. */
 async function answerOfClaim(services: Services, openid: string, first: Claim, requestId: string | undefined): Promise<RedeemResult | null> {
   const record = await findWechatRecord(services.store.get.bind(services.store), openid);
   if (!record?.memberId || !(await holdsClaim(services, first, record))) return null;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { runs, timeoutFor } from '../support/property';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { importMembersFile } from '../../cloudfunctions/core/identity/import';
-import type { ConflictDoc, ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
+import { flagRefusedValues, type ConflictDoc, type ValueDoc } from '../../cloudfunctions/core/identity/graph.store';
 import { listConflicts, mergeMembers, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { importOrdersFile } from '../../cloudfunctions/core/orders/import.store';
 import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
@@ -328,6 +328,35 @@ describe('OneID across channel imports', () => {
     await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912340001', email: 'a@x.cn' }]);
     expect((await partition(services)).filter((group) => group.includes('jd:J1'))).toEqual([['jd:J1', 'offline:O1']]);
     expect((await listConflicts(services, 10)).conflicts).toEqual([]);
+  });
+
+  it('flagging earlier refusals leaves unflagged a value whose refusal a walk dropped after they were listed', async () => {
+    await importMembers(services, 'offline', [{ channelMemberId: 'O1', phone: '13912340001', email: 'a@x.cn' }]);
+    await importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912340002', email: 'a@x.cn' }]);
+    await services.store.transaction(async (tx) => {
+      const { refused: _flag, ...doc } = (await tx.get<ValueDoc>('identifiers', 'email:a@x.cn'))!;
+      await tx.set('identifiers', doc);
+      await tx.remove('settings', 'refusalsFlagged');
+    });
+    // another import commits between the listing of the refusals and the flagging of the first:
+    // J1 drops the email, so the refusal no longer holds and its walk removes it
+    let between: (() => Promise<unknown>) | null = () => importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912340002' }]);
+    const store = new Proxy(services.store, {
+      get(target, name) {
+        const real = Reflect.get(target, name, target) as unknown;
+        if (name !== 'transaction') return typeof real === 'function' ? real.bind(target) : real;
+        return async (fn: Parameters<typeof target.transaction>[0]) => {
+          const first = between;
+          between = null;
+          if (first) await first();
+          return target.transaction(fn);
+        };
+      },
+    });
+    await flagRefusedValues({ ...services, store });
+    expect(between).toBeNull();
+    expect(await services.store.get('conflicts', 'email:a@x.cn')).toBeNull();
+    expect(await services.store.get<ValueDoc>('identifiers', 'email:a@x.cn')).not.toHaveProperty('refused');
   });
 
   it('a refusal an earlier version left on a value no record carries any more goes at the next member import', async () => {

@@ -530,6 +530,8 @@ export async function flagRefusedValues(services: Services): Promise<void> {
   for await (const conflict of allDocs<ConflictDoc>(services.store, 'conflicts')) {
     seen++;
     await services.store.transaction(async (tx) => {
+      // read again: a walk committed since the listing may have dropped its refusals and the flag with them
+      if (!(await tx.get('conflicts', conflict._id))) return;
       const value = await tx.get<ValueDoc>('identifiers', conflict._id);
       if (value && !value.refused) await tx.set('identifiers', { ...value, refused: true });
       // a value no record carries any more (a channel's id is its record's own and has no document)

@@ -260,6 +260,30 @@ describe('readRows on a CSV', () => {
     expect(items.map((item) => item.error ?? (item.row as { address: string }).address)).toEqual(['上海市\n静安区', '北京', '广州']);
   });
 
+  it('reads the rows of a pasted export that ends every line, its header too, with several empty cells, after a longer export that ends none', async () => {
+    const header = 'channelMemberId,name,storeId,guideId';
+    const first = ['T0,冯,S0,G0', 'T1,李,S1,G1', 'T2,赵,S2,G2', 'T3,钱,S3,G3', 'T8,陈,S8,G8'];
+    const lines = [header, ...first, `${header},,`, 'T4,孙,S4,G4,,', 'T5,周,"S5', '二楼",G5,,', 'T6,吴,S6,,,', 'T7,郑,S7,G7,X,', ''];
+    const { items } = await read(lines);
+    expect(items.map((item) => item.error ?? Object.values(item.row as object).join('|'))).toEqual([
+      ...first.map((row) => row.replaceAll(',', '|')), 'repeated_header', 'T4|孙|S4|G4', 'T5|周|S5\n二楼|G5', 'T6|吴|S6|',
+      // a filled cell past the header is still a shift
+      'too_many_fields',
+    ]);
+  });
+
+  it('reads no row of a pasted export whose header names the same columns in another order (a buyer id is never read as the order id)', async () => {
+    const lines = ['orderId,channelMemberId,amountFen,paidAt', 'O1,B1,100,2026-01-01', ' ChannelMemberID ,orderId,amountFen,paidAt', 'B2,O2,200,2026-01-02', 'orderId,channelMemberId,amountFen,paidAt', 'O3,B3,300,2026-01-03', ''];
+    const { items, rows } = await read(lines);
+    expect(items.map((item) => [item.line, item.error ?? (item.row as { orderId: string }).orderId])).toEqual([
+      [2, 'O1'], [3, 'header_changed'], [4, 'header_changed'], [5, 'repeated_header'], [6, 'O3'],
+    ]);
+    // read again, each line gives the same answer
+    expect([3, 4, 5, 6].map((line) => rows.reread(line, lines[line - 1]!).error ?? 'row')).toEqual(['header_changed', 'header_changed', 'repeated_header', 'row']);
+    // a row whose cells merely include a column's name is a row
+    expect((await read(['channelMemberId,name,storeId', 'name,S1,S1', ''])).items).toEqual([{ line: 2, row: { channelMemberId: 'name', name: 'S1', storeId: 'S1' } }]);
+  });
+
   it('reads a cell with line breaks as one record in a file that starts with a BOM and quotes its header', async () => {
     const { items } = await read(['\uFEFF"id","name","note"', '1,张三,"住址：', '上海市"', '2,李四,ok', '']);
     expect(items).toEqual([

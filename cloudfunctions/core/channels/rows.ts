@@ -244,6 +244,21 @@ const headerSignature = (cells: string[]) => {
   return names.join(',');
 };
 
+/**
+ * Whether a line holds nothing but column names (the first header's, or any the imports read),
+ * two at least: another export's header, as no row of data is.
+ */
+const namesOnly = (fields: string[], header: string[]) => {
+  let names = 0;
+  for (const field of fields) {
+    if (!field.trim()) continue;
+    const name = columnName(field);
+    if (!CANONICAL.has(name.toLowerCase()) && !header.includes(name)) return false;
+    names++;
+  }
+  return names >= 2;
+};
+
 /** Whether a line's header signature is the header's, or the header's first names (an export leaving out its last columns). */
 const isHeaderOrItsStart = (signature: string, header: string) => signature === header || header.startsWith(`${signature},`);
 
@@ -333,8 +348,9 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
     // cheap), also when that export leaves out the first one's last columns
     if (columnName(fields[0] ?? '') === columns[0] && columns[0]) {
       if (isHeaderOrItsStart(headerSignature(fields), header)) {
-        // what the rows after it usually end with is not known: an empty cell past the header passes
-        allowed = Math.max(allowed, columns.length + 1);
+        // what the rows after it usually end with is not known: an empty cell past the header passes,
+        // or as many as that header ends with (an export ending every line with several)
+        allowed = Math.max(allowed, columns.length + 1, fields.length);
         width = fields.length;
         const open = changed.at(-1);
         if (open && open.to === Infinity && line > open.from) open.to = line;
@@ -346,6 +362,9 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
       if (!underChangedHeader(line)) changed.push({ from: line, to: Infinity });
       return { line, row: null, error: 'header_changed' };
     }
+    // an export naming the same columns in another order (its first another): read under the first
+    // header's names, an order's buyer id would be taken for its order id
+    if (!underChangedHeader(line) && namesOnly(fields, columns)) changed.push({ from: line, to: Infinity });
     if (underChangedHeader(line)) return { line, row: null, error: 'header_changed' };
     // A last line without its line break and short of the header's cells is a file cut off mid-line
     // (copied while still being written): read as a short row, a cut id is another member and a cut

@@ -36,6 +36,16 @@ describe('points verify and expiry on a tampered store', () => {
     expect(await problems()).toEqual([]);
   });
 
+  it('names an account whose growth is below zero, stored and ledger alike', async () => {
+    await services.store.transaction(async (t) => {
+      const earn = (await t.get<LedgerEntry>('ledger', 'order:tmall:1'))!;
+      await t.set('ledger', { ...earn, growth: -20 });
+      await t.set('accounts', { ...(await t.get<AccountDoc>('accounts', 'tmall:T1'))!, growth: -20 });
+      await t.set('balances', { ...(await t.get<Doc & { growth: number }>('balances', 'm1'))!, growth: -20 });
+    });
+    expect(await problems()).toEqual(['account tmall:T1: growth is -20, below zero']);
+  });
+
   it('names an account whose next expiry is not its earliest lot\'s', async () => {
     await tamper('accounts', 'tmall:T1', (doc) => ({ ...doc, nextExpiry: '2030-12-31T15:59:59.000Z' }));
     expect(await problems()).toEqual(['account tmall:T1: nextExpiry is 2030-12-31T15:59:59.000Z, the ledger says 2027-12-31T15:59:59.000Z']);

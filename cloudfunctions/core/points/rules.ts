@@ -333,5 +333,7 @@ export function stateProblems(state: AccountState): string[] {
   if (state.lots.some((lot) => lot.remaining <= 0)) problems.push('a lot with nothing left (or less) is kept');
   if (state.points >= 0 && lotSum !== state.points) problems.push(`lots sum to ${lotSum}, balance is ${state.points}`);
   if (state.points < 0 && state.lots.length > 0) problems.push('owed balance with lots left');
+  // growth is never owed: no entry takes more of it than its account holds
+  if (state.growth < 0) problems.push(`growth is ${state.growth}, below zero`);
   return problems;
 }

@@ -198,6 +198,25 @@ describe('bindOrder: the default card and a retry across an unmerge', () => {
     expect(await services.dump('cardOrders')).toHaveLength(1);
   });
 
+  test('an order bound while an unmerge took the caller back to their own member is that member\'s: their other WeChat retrying gets it back', async () => {
+    const { memberId: older } = await boundConsumer(services, 'u2', '13700000002');
+    await importMembers(services, 'tmall', [{ channelMemberId: 'T3', phone: '13600000003' }]);
+    await importOrders(services, 'tmall', [{ orderId: '4001', channelMemberId: 'T3', amountFen: 9900, status: 'paid', paidAt: '2026-11-11 10:00:00' }]);
+    const { memberId: buyer } = await boundConsumer(services, 'u3', '13600000003');
+    const merge = await mergeMembers(services, older, buyer);
+    // the unmerge commits after u3's binding read its member (the merged one), before its transaction
+    const racing = withStepBeforeTransaction(services, () => unmergeMembers(services, merge._id));
+    const first = await scenes(racing, 'u3', { action: 'bindOrder', platform: 'tmall', orderId: '4001', campaignId: 'P11' });
+    expect(first).toMatchObject({ ok: true, data: { points: 50, repeated: false } });
+    expect((await recordOf('u3')).memberId).toBe(buyer);
+    // the same person's second WeChat binds the same phone: one member with u3, who bound the order
+    services.clock.advance(60_000);
+    expect((await boundConsumer(services, 'u4', '13600000003')).memberId).toBe(buyer);
+    expect(await ok('u4', { action: 'bindOrder', platform: 'tmall', orderId: '4001', campaignId: 'P11' }))
+      .toMatchObject({ points: 50, boundAt: first.ok && (first.data as { boundAt: string }).boundAt, repeated: true });
+    expect((await services.dump('cardOrders')).map((c) => c.memberId)).toEqual([buyer]);
+  });
+
   test('a card valid to a date binds orders until the last millisecond of that Beijing day', async () => {
     await addCampaign(services, { id: 'OLD', name: '旧包裹卡', platform: 'tmall', bonus: 10, validTo: '2026-11-30' });
     await importMembers(services, 'tmall', [{ channelMemberId: 'T1', phone: '13912345671' }]);

@@ -2,7 +2,7 @@ import type { MemberDoc, MergeDoc, RecordDoc } from '../../cloudfunctions/core/i
 import { phoneKey } from '../../cloudfunctions/core/identity/normalize';
 import { mergeMembers, mergesOf, unmergeMembers } from '../../cloudfunctions/core/identity/operator';
 import { boundConsumer, importMembers, memberOk } from '../support/members';
-import { openTestServices, type TestServices } from '../support/services';
+import { openTestServices, withStepBeforeTransaction, type TestServices } from '../support/services';
 
 /**
  * Which side each record goes back to when a merge is undone (the unmerge transaction and
@@ -156,5 +156,29 @@ describe('undoing a merge that brought a store card the consumer linked, beside 
     expect(await memberOf(s, 'offline:C1')).toBe(now);
     expect(await memberOf(s, 'offline:C2')).toBe(now);
     expect(await memberOf(s, 'jd:S1')).not.toBe(now);
+  });
+});
+
+describe('undoing a merge while an import joins a card to the absorbed side', () => {
+  let s: S;
+  beforeEach(() => { s = openTestServices(); });
+  afterEach(() => s.close());
+
+  it('sends that card back with the side it shares its email with, as when the import came first', async () => {
+    await importMembers(s, 'offline', [{ channelMemberId: 'S1', email: 's@example.com' }]);
+    s.clock.advance(1000);
+    await importMembers(s, 'jd', [{ channelMemberId: 'X1', email: 'x@example.com' }]);
+    s.clock.advance(1000);
+    // a card of its own member before the merge, whose next export gives it X1's email
+    await importMembers(s, 'tmall', [{ channelMemberId: 'R1', email: 'r@example.com' }]);
+    s.clock.advance(1000);
+    const x = await mergeMembers(s, (await memberOf(s, 'offline:S1'))!, (await memberOf(s, 'jd:X1'))!);
+    s.clock.advance(1000);
+    // the import commits after the unmerge's queries read the member, before its transaction
+    const joinsX1 = withStepBeforeTransaction(s, () => importMembers(s, 'tmall', [{ channelMemberId: 'R1', email: 'x@example.com' }]));
+    await unmergeMembers(joinsX1, x._id);
+    expect(await memberOf(s, 'jd:X1')).not.toBe(await memberOf(s, 'offline:S1'));
+    expect(await memberOf(s, 'tmall:R1')).toBe(await memberOf(s, 'jd:X1'));
+    expect((await record(s, 'tmall:R1')).apart).not.toContain('jd:X1');
   });
 });

@@ -253,9 +253,9 @@ export interface UnmergeOutcome {
  * and those on the other side of the merges that brought its survivor in since), which go with
  * either side by what they share; and the other merges in force that made the member it is in.
  */
-async function mergedBackSince(services: Services, mergeId: string): Promise<{ mergedBack: Set<string>; later: Set<string>; others: string[]; holder?: string }> {
+async function mergedBackSince(services: Services, mergeId: string): Promise<{ mergedBack: Set<string>; later: Set<string>; others: string[]; holder?: string; held: string[] }> {
   const merge = await services.store.get<MergeDoc>('merges', mergeId);
-  if (!merge || merge.kind !== 'merge' || merge.undoneAt) return { mergedBack: new Set(), later: new Set(), others: [] };
+  if (!merge || merge.kind !== 'merge' || merge.undoneAt) return { mergedBack: new Set(), later: new Set(), others: [], held: [] };
   const live = await holderOf(services, merge);
   const tree = live ? await mergeTree(services, live._id) : [];
   const node = tree.find((n) => n.merge._id === mergeId);
@@ -266,13 +266,28 @@ async function mergedBackSince(services: Services, mergeId: string): Promise<{ m
     const held = new Set(above.merge.records);
     for (const id of (live?.records ?? [])) if (!held.has(id)) later.add(id);
   }
-  return { mergedBack: node ? broughtBackSince(node, tree) : new Set(), later, others: tree.map((n) => n.merge._id).filter((id) => id !== mergeId), holder: live?._id };
+  return {
+    mergedBack: node ? broughtBackSince(node, tree) : new Set(), later, others: tree.map((n) => n.merge._id).filter((id) => id !== mergeId), holder: live?._id,
+    held: live?.records ?? [],
+  };
 }
 
+/** Runs of an unmerge whose member changed between its queries and its transaction, before it is given up. */
+const UNMERGE_RUNS = 5;
+
 export async function unmergeMembers(services: Services, mergeId: string): Promise<UnmergeOutcome> {
+  for (let run = 1; run <= UNMERGE_RUNS; run++) {
+    const outcome = await unmergeOnce(services, mergeId);
+    if (outcome) return outcome;
+  }
+  throw new AppError('CONFLICT', 'the member kept changing while it was being separated; try again');
+}
+
+/** The unmerge, or null when the member it is in changed since the queries read it (they are read again). */
+async function unmergeOnce(services: Services, mergeId: string): Promise<UnmergeOutcome | null> {
   // queries cannot run inside a transaction
-  const { mergedBack, later, others: otherMerges, holder: listedUnder } = await mergedBackSince(services, mergeId);
-  return services.store.transaction(async (tx) => {
+  const { mergedBack, later, others: otherMerges, holder: listedUnder, held } = await mergedBackSince(services, mergeId);
+  return services.store.transaction(async (tx): Promise<UnmergeOutcome | null> => {
     const cache = new TxCache(tx);
     const merge = await cache.get<MergeDoc>('merges', mergeId);
     if (!merge || merge.kind !== 'merge') throw new AppError('NOT_FOUND', 'no such merge');
@@ -284,6 +299,9 @@ export async function unmergeMembers(services: Services, mergeId: string): Promi
     const listed = listedUnder ? await liveMember(cache.get.bind(cache), listedUnder) : null;
     const survivor = listed && merge.records.some((id) => listed.records.includes(id)) ? listed : await liveMember(cache.get.bind(cache), merge.survivor);
     if (!survivor) throw new AppError('CONFLICT', 'the surviving member is gone');
+    // a merge, an import or an unmerge committed since the queries changed the member: what they
+    // found (the records later merges brought, the merges in force) is of another member now
+    if (survivor.records.length !== held.length || survivor.records.some((id) => !held.includes(id))) return null;
     const records = new Map<string, RecordDoc>();
     for (const id of survivor.records) records.set(id, (await cache.get<RecordDoc>('records', id))!);
     // a record separated since and merged back by another merge stays: that merge holds it now

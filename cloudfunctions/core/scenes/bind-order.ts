@@ -141,7 +141,8 @@ export async function bindOrder(services: Services, openid: string, input: { pla
       if (!buyerNow || (await liveMember(txGet, buyerNow.memberId))?._id !== callerMember._id) {
         throw new AppError('FORBIDDEN', 'this order is not linked to your membership');
       }
-      await tx.create(CARD_ORDERS, bound);
+      // under the member the caller is in now: an unmerge since the check may have taken them back to their own
+      await tx.create(CARD_ORDERS, { ...bound, memberId: callerMember._id });
       const session = new PointsSession(tx, services);
       const { entry } = await earnIn(session, {
         key: `card:${id}`, accountId: record._id, points: campaign.bonus, growth: 0, at,

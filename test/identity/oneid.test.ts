@@ -8,7 +8,7 @@ import { importOrdersFile } from '../../cloudfunctions/core/orders/import.store'
 import { boundConsumer, exportAll, importMembers, memberOk, partition, writeRows } from '../support/members';
 import { silentLogger, type LogFields } from '../../cloudfunctions/core/runtime/log';
 import { COLLECTIONS } from '../../cloudfunctions/core/store/collections';
-import { openTestServices, type TestServices } from '../support/services';
+import { openTestServices, withStepBeforeTransaction, type TestServices } from '../support/services';
 
 /** Every document of every collection: "nothing was written" means this does not change. */
 const everything = async (s: TestServices) => Object.fromEntries(await Promise.all(Object.keys(COLLECTIONS).map(async (c) => [c, await s.dump(c)] as const)));
@@ -340,21 +340,8 @@ describe('OneID across channel imports', () => {
     });
     // another import commits between the listing of the refusals and the flagging of the first:
     // J1 drops the email, so the refusal no longer holds and its walk removes it
-    let between: (() => Promise<unknown>) | null = () => importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912340002' }]);
-    const store = new Proxy(services.store, {
-      get(target, name) {
-        const real = Reflect.get(target, name, target) as unknown;
-        if (name !== 'transaction') return typeof real === 'function' ? real.bind(target) : real;
-        return async (fn: Parameters<typeof target.transaction>[0]) => {
-          const first = between;
-          between = null;
-          if (first) await first();
-          return target.transaction(fn);
-        };
-      },
-    });
-    await flagRefusedValues({ ...services, store });
-    expect(between).toBeNull();
+    const racing = withStepBeforeTransaction(services, () => importMembers(services, 'jd', [{ channelMemberId: 'J1', phone: '13912340002' }]));
+    await flagRefusedValues(racing);
     expect(await services.store.get('conflicts', 'email:a@x.cn')).toBeNull();
     expect(await services.store.get<ValueDoc>('identifiers', 'email:a@x.cn')).not.toHaveProperty('refused');
   });

@@ -341,6 +341,11 @@ describe('two requests of consumers sent side by side, on one snapshot', () => {
       } finally {
         for (const services of opened) if (services !== base) services.close();
       }
-    }), { numRuns: runs(20, 'CLOUD_RUNS'), examples: [[{ kind: 'join', user: 0, pick: 1, card: false }, { kind: 'delete', user: 0, pick: 0, card: false }, [{ user: 0, phone: 1 }], 0]] });
+    }), { numRuns: runs(20, 'CLOUD_RUNS'), examples: [
+      [{ kind: 'join', user: 0, pick: 1, card: false }, { kind: 'delete', user: 0, pick: 0, card: false }, [{ user: 0, phone: 1 }], 0],
+      // the same phone code sent twice at once, by one consumer and by two (each claims the code before exchanging it)
+      [{ kind: 'bind', user: 0, pick: 1, card: false }, { kind: 'bind', user: 0, pick: 1, card: false }, [], 0],
+      [{ kind: 'bind', user: 0, pick: 1, card: false }, { kind: 'bind', user: 1, pick: 1, card: false }, [{ user: 1, phone: 0 }], 0],
+    ] });
   }, timeoutFor(120_000, 20, 'CLOUD_RUNS'));
 });

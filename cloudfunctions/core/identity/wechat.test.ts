@@ -5,6 +5,7 @@ import { openTestServices, withStepBeforeTransaction, type TestServices } from '
 import { boundConsumer, importMembers, member, memberOk } from '../../../test/support/members';
 import { confirmLinkRequest, refuseLinkRequest } from './link-requests';
 import { verifyMemberCode } from './member-code';
+import { PHONE_CLAIM_WINDOW_MS } from './wechat';
 
 describe('member actions', () => {
   let services: TestServices;
@@ -153,6 +154,116 @@ describe('member actions', () => {
       const other = { ...wechat, phoneCodes: { exchange: async (x: string) => { await member(wechat, 'u1', { action: 'bindPhone', code: taken }); return once.exchange(x); } } };
       expect(await member(other, 'u2', { action: 'bindPhone', code: taken })).toMatchObject({ ok: false, error: { code: 'PHONE_CODE_INVALID' } });
       expect(await memberOk(services, 'u2', { action: 'login' })).toMatchObject({ phoneBound: false });
+    });
+
+    describe('the same code sent again while the first send is still exchanging it', () => {
+      /** WeChat's exchange, each code once; the first exchange of `slow` runs `meanwhile` before it answers. */
+      const wechatWith = (slow: string, meanwhile: () => Promise<unknown>) => {
+        const exchanged = new Set<string>();
+        let paused = false;
+        const once: TestServices['phoneCodes'] = {
+          exchange: async (c) => {
+            if (exchanged.has(c)) throw new AppError('PHONE_CODE_INVALID', 'WeChat refused the phone code');
+            exchanged.add(c);
+            if (c === slow && !paused) {
+              paused = true;
+              await meanwhile();
+            }
+            return services.phoneCodes.exchange(c);
+          },
+        };
+        return { ...services, phoneCodes: once };
+      };
+
+      it('answers the second send CONFLICT (try again), writing nothing, and its retry once the first has bound answers the first\'s binding', async () => {
+        await agree();
+        const c = code();
+        let second: unknown;
+        let during: unknown;
+        const wechat: TestServices = wechatWith(c, async () => {
+          during = await snapshot();
+          second = await member(wechat, 'u1', { action: 'bindPhone', code: c });
+          // the refused send wrote nothing: the first's claim alone, unchanged
+          expect(await snapshot()).toEqual(during);
+        });
+        const first = await member(wechat, 'u1', { action: 'bindPhone', code: c });
+        expect(second).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+        expect(first).toEqual({ ok: true, data: { memberId: 'm_000001', phoneMasked: '139****5678', merged: false } });
+        const bound = await snapshot();
+        expect(bound.phoneCodes).toEqual([expect.objectContaining({ result: (first as { data: unknown }).data })]);
+        for (let retry = 0; retry < 2; retry++) {
+          expect(await member(wechat, 'u1', { action: 'bindPhone', code: c })).toEqual(first);
+          expect(await snapshot()).toEqual(bound);
+        }
+        expect(await memberOk(services, 'u1', { action: 'login' })).toMatchObject({ phoneBound: true });
+      });
+
+      it('binds once when the exchange answers the second send too (the dev stand-in exchanges a code any number of times): both sends answer the one binding', async () => {
+        await agree();
+        const c = code();
+        let second: unknown;
+        let paused = false;
+        const slow: TestServices = {
+          ...services,
+          phoneCodes: {
+            exchange: async (x) => {
+              if (!paused) {
+                paused = true;
+                second = await member(slow, 'u1', { action: 'bindPhone', code: c });
+              }
+              return services.phoneCodes.exchange(x);
+            },
+          },
+        };
+        const first = await member(slow, 'u1', { action: 'bindPhone', code: c });
+        expect(second).toEqual({ ok: true, data: { memberId: 'm_000001', phoneMasked: '139****5678', merged: false } });
+        expect(first).toEqual(second);
+        expect(await services.dump('phoneCodes')).toEqual([expect.objectContaining({ result: (first as { data: unknown }).data })]);
+        expect(await services.dump('members')).toHaveLength(1);
+      });
+
+      it('answers PHONE_CODE_INVALID, as before, to another consumer sending that code meanwhile', async () => {
+        await agree();
+        await memberOk(services, 'u2', { action: 'consent', version: terms() });
+        const c = code();
+        let other: unknown;
+        const wechat: TestServices = wechatWith(c, async () => { other = await member(wechat, 'u2', { action: 'bindPhone', code: c }); });
+        expect(await member(wechat, 'u1', { action: 'bindPhone', code: c })).toMatchObject({ ok: true });
+        expect(other).toMatchObject({ ok: false, error: { code: 'PHONE_CODE_INVALID' } });
+        expect(await memberOk(services, 'u2', { action: 'login' })).toMatchObject({ phoneBound: false });
+        expect(await services.dump('phoneCodes')).toHaveLength(1);
+      });
+
+      it('leaves no claim when the first send fails, so the code is not taken for one in use', async () => {
+        await agree();
+        const c = code();
+        const before = await snapshot();
+        const busy = { ...services, phoneCodes: { exchange: async () => { throw new AppError('UNAVAILABLE', 'WeChat is busy: try again'); } } };
+        expect(await member(busy, 'u1', { action: 'bindPhone', code: c })).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+        expect(await snapshot()).toEqual(before);
+        expect(await memberOk(services, 'u1', { action: 'bindPhone', code: c })).toMatchObject({ phoneMasked: '139****5678' });
+      });
+
+      it('takes the claim of a send that never finished for nothing once the window has passed: WeChat\'s refusal is then told as PHONE_CODE_INVALID, and that send\'s claim goes', async () => {
+        await agree();
+        const c = code();
+        const before = await snapshot();
+        // a send that hangs inside the exchange, as one whose function timed out: its claim stays behind
+        const hung: TestServices = wechatWith(c, () => new Promise<never>(() => undefined));
+        void member(hung, 'u1', { action: 'bindPhone', code: c });
+        await waitForClaim();
+        services.clock.advance(PHONE_CLAIM_WINDOW_MS - 1);
+        expect(await member(hung, 'u1', { action: 'bindPhone', code: c })).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+        services.clock.advance(1);
+        expect(await member(hung, 'u1', { action: 'bindPhone', code: c })).toMatchObject({ ok: false, error: { code: 'PHONE_CODE_INVALID' } });
+        expect(await snapshot()).toEqual(before);
+      });
+
+      /** Until a send's claim of the code is committed (the hung send gets that far on its own). */
+      const waitForClaim = async () => {
+        for (let i = 0; i < 1000 && (await services.dump('phoneCodes')).length === 0; i++) await new Promise((r) => setImmediate(r));
+        expect(await services.dump('phoneCodes')).toEqual([expect.objectContaining({ pending: true })]);
+      };
     });
 
     it.each([

@@ -25,7 +25,22 @@ interface PhoneCodeDoc extends Doc {
   recordId: string;
   result: BindPhoneResult;
   at: string;
+  pending?: undefined;
 }
+
+/** A code being exchanged: the send that claimed it has not finished (no `result` yet). */
+interface PhoneClaimDoc extends Doc {
+  recordId: string;
+  pending: true;
+  at: string;
+}
+
+/**
+ * How long a claim speaks for a send still running: longer than a send takes. WeChat refusing the
+ * same caller's code within it answers CONFLICT (the first send will bind); after it, the send is
+ * taken for dead, and its claim for nothing.
+ */
+export const PHONE_CLAIM_WINDOW_MS = 20_000;
 
 export interface BindPhoneResult {
   memberId: string;
@@ -93,24 +108,74 @@ const codeDocId = (code: string) => createHash('sha256').update(code).digest('ba
 /**
  * Binds the phone behind a WeChat phone-button code. The code is exchanged on
  * the server, used once (the same caller's retry gets the first answer), and
- * must have been issued to our appid. The phone joins the member already
+ * must have been issued to our appid; a send of it while the same caller's earlier
+ * send is still exchanging it, refused by WeChat, answers CONFLICT (its retry gets
+ * the first answer) rather than PHONE_CODE_INVALID. The phone joins the member already
  * holding it, unless a limit forbids that (PHONE_CONFLICT: nothing of the binding is
  * written; the refused join is recorded in `conflicts` for the CRM team, once).
  */
 export async function bindPhone(services: Services, caller: Caller & { openid: string }, code: string): Promise<BindPhoneResult> {
-  const used = await services.store.get<PhoneCodeDoc>('phoneCodes', codeDocId(code));
+  const id = codeDocId(code);
+  const used = await services.store.get<PhoneCodeDoc | PhoneClaimDoc>('phoneCodes', id);
   const mine = await findWechatRecord(services.store.get.bind(services.store), caller.openid);
-  if (used) {
+  if (used && !used.pending) {
     if (mine && used.recordId === mine._id) return used.result;
     throw new AppError('PHONE_CODE_INVALID', 'phone code already used');
   }
   if (mine?.consent?.version !== services.config.termsVersion) throw new AppError('CONSENT_REQUIRED', 'agree to the privacy terms first');
+  // the code is claimed before WeChat is asked: a second send of it while this one runs (a double tap,
+  // WeChat's retry, the page's 重试 of a send whose answer was lost) learns that it is in progress
+  const claim = await claimPhoneCode(services, id, mine._id);
+  if (claim.receipt) {
+    if (claim.receipt.recordId === mine._id) return claim.receipt.result;
+    throw new AppError('PHONE_CODE_INVALID', 'phone code already used');
+  }
+  try {
+    return await exchangeAndBind(services, caller, code, mine._id, claim.own);
+  } catch (error) {
+    // a failed send leaves the code as it found it: unclaimed, for a later send of it to exchange
+    if (claim.own) await releasePhoneCode(services, id, claim.own).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Claims the code for this send, unless it is used already (its receipt) or claimed by another send
+ * still running: `own` is the claim this send wrote (a claim of the same caller's that outlived
+ * the window is taken over), null if it wrote none.
+ */
+function claimPhoneCode(services: Services, id: string, recordId: string): Promise<{ receipt?: PhoneCodeDoc; own: PhoneClaimDoc | null }> {
+  return services.store.transaction(async (tx) => {
+    const found = await tx.get<PhoneCodeDoc | PhoneClaimDoc>('phoneCodes', id);
+    if (found && !found.pending) return { receipt: found, own: null };
+    if (found && (found.recordId !== recordId || !claimStale(services, found))) return { own: null };
+    const own: PhoneClaimDoc = { _id: id, recordId, pending: true, at: nowIso(services) };
+    await tx.set('phoneCodes', own);
+    return { own };
+  });
+}
+
+const claimStale = (services: Services, claim: PhoneClaimDoc) => services.clock.now() - Date.parse(claim.at) >= PHONE_CLAIM_WINDOW_MS;
+
+/** Removes the send's own claim, if nothing replaced it meanwhile (a receipt, another send's claim). */
+function releasePhoneCode(services: Services, id: string, own: PhoneClaimDoc): Promise<void> {
+  return services.store.transaction(async (tx) => {
+    const found = await tx.get<PhoneCodeDoc | PhoneClaimDoc>('phoneCodes', id);
+    if (found?.pending && found.recordId === own.recordId && found.at === own.at) await tx.remove('phoneCodes', id);
+  });
+}
+
+async function exchangeAndBind(services: Services, caller: Caller & { openid: string }, code: string, recordId: string, own: PhoneClaimDoc | null): Promise<BindPhoneResult> {
   const exchanged = await services.phoneCodes.exchange(code).catch(async (error: unknown) => {
     // WeChat exchanges a code once: the same request sent twice (a double tap, WeChat's retry) is
-    // refused there once the first has it, and answers the first's binding if it has committed
+    // refused there once the first has it, and answers the first's binding if it has committed,
+    // or CONFLICT (try again) while the first, which claimed the code, is still running
     if (error instanceof AppError && error.code === 'PHONE_CODE_INVALID') {
-      const receipt = await services.store.get<PhoneCodeDoc>('phoneCodes', codeDocId(code));
-      if (receipt && receipt.recordId === mine._id) return { receipt };
+      const found = await services.store.get<PhoneCodeDoc | PhoneClaimDoc>('phoneCodes', codeDocId(code));
+      if (found && !found.pending && found.recordId === recordId) return { receipt: found };
+      if (!own && found?.pending && found.recordId === recordId && !claimStale(services, found)) {
+        throw new AppError('CONFLICT', 'the same phone code is being bound by an earlier send: try again');
+      }
     }
     throw error;
   });
@@ -124,8 +189,9 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
     const { record, memberId: memberBefore } = await ensureWechatMember(cache, services, caller);
     // again here: the same request sent twice at once (a double tap, WeChat's retry) both passed the
     // check above; the one weighed second answers the first's binding instead of failing on its receipt
-    const usedMeanwhile = await cache.get<PhoneCodeDoc>('phoneCodes', codeDocId(code));
-    if (usedMeanwhile) {
+    // (a claim, this send's or another's still running, is no use: the receipt written below replaces it)
+    const usedMeanwhile = await cache.get<PhoneCodeDoc | PhoneClaimDoc>('phoneCodes', codeDocId(code));
+    if (usedMeanwhile && !usedMeanwhile.pending) {
       if (usedMeanwhile.recordId === record._id) return usedMeanwhile.result;
       throw new AppError('PHONE_CODE_INVALID', 'phone code already used');
     }
@@ -157,7 +223,7 @@ export async function bindPhone(services: Services, caller: Caller & { openid: s
     // member that keeps another phone (one phone per member), recorded as a split.
     const merged = memberId !== memberBefore || outcome.merges.some((m) => m.kind === 'merge' && (m.survivor === memberId || m.absorbed === memberId));
     const result: BindPhoneResult = { memberId, phoneMasked: maskPhone(phone), merged };
-    await tx.create('phoneCodes', { _id: codeDocId(code), recordId: record._id, result, at: nowIso(services) } satisfies PhoneCodeDoc);
+    await tx.set('phoneCodes', { _id: codeDocId(code), recordId: record._id, result, at: nowIso(services) } satisfies PhoneCodeDoc);
     return result;
   }));
 }

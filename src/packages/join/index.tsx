@@ -107,8 +107,10 @@ export default function JoinPage() {
       const failure = toApiError(e)
       if (retrying && failure.code === 'PHONE_CODE_INVALID' && (await boundMeanwhile())) return await joined(null)
       setError(failure.message)
-      // only a send that got no answer may have gone through; a refusal (PHONE_CONFLICT, …) is an answer
-      if (failure.code === 'UNAVAILABLE') setLostCode(code)
+      // only a send that got no answer may have gone through; a refusal (PHONE_CONFLICT, …) is an answer.
+      // CONFLICT is no refusal: the server is busy, or an earlier send of this code is still binding it
+      // (the lost one 重试 sent again): 重试 sends it once more, and is answered that send's binding
+      if (failure.code === 'UNAVAILABLE' || failure.code === 'CONFLICT') setLostCode(code)
       if (failure.code === 'CONSENT_REQUIRED') setOverride('terms')
     } finally {
       setBusy(false)

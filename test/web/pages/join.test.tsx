@@ -265,6 +265,20 @@ describe('binding the phone again after a send that got no answer', () => {
     expect(callsOf('member', 'login')).toHaveLength(1)
   })
 
+  it('a retry answered CONFLICT (the lost send still binding the code) says to try again later and keeps 重试, whose next send is answered the binding', async () => {
+    process.env.TARO_ENV = 'weapp'
+    mockApi(flow({ 'member.login': CONSENTED, 'member.bindPhone': inTurn({ error: 'UNAVAILABLE' }, { error: 'CONFLICT' }, BOUND) }))
+    render(<JoinPage />)
+    await tapPhoneButton('wx-code-1')
+    fireEvent.click(await screen.findByText('重试'))
+    expect(await screen.findByText('当前请求较多，请稍后再试')).toBeTruthy()
+    expect(screen.queryByText(ASKED_AGAIN)).toBeNull()
+    fireEvent.click(screen.getByRole('button', { name: '重试' }))
+    expect(await screen.findByText('欢迎加入会员')).toBeTruthy()
+    expect(callsOf('member', 'bindPhone').map((c) => c.event.code)).toEqual(['wx-code-1', 'wx-code-1', 'wx-code-1'])
+    expect(callsOf('member', 'login')).toHaveLength(1)
+  })
+
   it('a lost send followed by a fresh tap sends the new code, and a refusal of it asks no login', async () => {
     process.env.TARO_ENV = 'weapp'
     mockApi(flow({ 'member.login': CONSENTED, 'member.bindPhone': inTurn({ error: 'UNAVAILABLE' }, { error: 'PHONE_CODE_INVALID' }) }))

@@ -284,6 +284,19 @@ describe('readRows on a CSV', () => {
     expect((await read(['channelMemberId,name,storeId', 'name,S1,S1', ''])).items).toEqual([{ line: 2, row: { channelMemberId: 'name', name: 'S1', storeId: 'S1' } }]);
   });
 
+  it('knows a pasted export\'s header whose first column has no name (an index column, as pandas writes one), and reads that export\'s rows', async () => {
+    const header = ',orderId,channelMemberId,amountFen,paidAt';
+    const lines = [header, '0,O1,B1,100,2026-01-01', '1,O2,B2,200,2026-01-02', header, '0,O3,B3,300,2026-01-03', ''];
+    const { items, rows } = await read(lines);
+    expect(items.map((item) => [item.line, item.error ?? (item.row as { orderId: string }).orderId])).toEqual([
+      [2, 'O1'], [3, 'O2'], [4, 'repeated_header'], [5, 'O3'],
+    ]);
+    expect([4, 5].map((line) => rows.reread(line, lines[line - 1]!).error ?? 'row')).toEqual(['repeated_header', 'row']);
+    // in another order it is another export's header still, and its rows are not read
+    const permuted = (await read([header, '0,O1,B1,100,2026-01-01', ',channelMemberId,orderId,amountFen,paidAt', '0,B2,O2,200,2026-01-02', ''])).items;
+    expect(permuted.map((item) => item.error ?? 'row')).toEqual(['row', 'header_changed', 'header_changed']);
+  });
+
   it('reads a cell with line breaks as one record in a file that starts with a BOM and quotes its header', async () => {
     const { items } = await read(['\uFEFF"id","name","note"', '1,张三,"住址：', '上海市"', '2,李四,ok', '']);
     expect(items).toEqual([

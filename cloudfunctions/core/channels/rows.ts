@@ -345,8 +345,9 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
       return null;
     }
     // two exports pasted together: the second one's header is no member (first cell first: it is
-    // cheap), also when that export leaves out the first one's last columns
-    if (columnName(fields[0] ?? '') === columns[0] && columns[0]) {
+    // cheap), also when that export leaves out the first one's last columns; a first column with no
+    // name (an index column, as pandas writes one) tells nothing, the line then names columns only
+    if (columnName(fields[0] ?? '') === columns[0] && (columns[0] || namesOnly(fields, columns))) {
       if (isHeaderOrItsStart(headerSignature(fields), header)) {
         // what the rows after it usually end with is not known: an empty cell past the header passes,
         // or as many as that header ends with (an export ending every line with several)

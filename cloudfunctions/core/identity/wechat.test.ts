@@ -94,6 +94,20 @@ describe('member actions', () => {
       expect(await memberOk(services, 'u1', { action: 'login' })).toMatchObject({ phoneBound: false, consented: false });
     });
 
+    it('claims no code for a consumer who erased their data after its checks, and asks WeChat nothing (a send that then never finished would leave the claim behind)', async () => {
+      await agree();
+      let asked = 0;
+      const hung: TestServices = { ...services, phoneCodes: { exchange: () => { asked++; return new Promise<never>(() => undefined); } } };
+      // the erasure commits between the send's checks and its claim of the code
+      const racing = withStepBeforeTransaction(hung, () => memberOk(services, 'u1', { action: 'delete', confirm: true }));
+      let answer: unknown;
+      void member(racing, 'u1', { action: 'bindPhone', code: code() }).then((a) => { answer = a; });
+      for (let i = 0; i < 1000 && answer === undefined && asked === 0; i++) await new Promise((r) => setImmediate(r));
+      expect(asked).toBe(0);
+      expect(answer).toMatchObject({ ok: false, error: { code: 'CONSENT_REQUIRED' } });
+      expect(await snapshot()).toMatchObject({ records: [], identifiers: [], phoneCodes: [] });
+    });
+
     it('binds a shop\'s phone shared by many store cards without reading each card: a shared phone joins no one', async () => {
       await importMembers(services, 'offline', Array.from({ length: 40 }, (_, i) => ({ channelMemberId: `C${500 + i}`, phone: '13912340000' })));
       await agree();
@@ -857,6 +871,21 @@ describe('member actions', () => {
       expect(after.phoneCodes).toEqual([]);
       expect(after.records.map((r) => r._id)).toEqual(['offline:C200']);
       expect(await services.dump('linkRequests')).toEqual([]);
+    });
+
+    it('erases the claim of a phone code a send made while it was under way, that send never finishing (its function timed out)', async () => {
+      await boundConsumer(services, 'u1', '13912345678');
+      // a send of a new phone's code that hangs in WeChat's exchange, its claim of the code committed
+      const hung: TestServices = { ...services, phoneCodes: { exchange: () => new Promise<never>(() => undefined) } };
+      const claimed = async () => {
+        void member(hung, 'u1', { action: 'bindPhone', code: `dev:13912345679:${services.clock.now()}` });
+        for (let i = 0; i < 1000 && (await services.dump('phoneCodes')).length < 2; i++) await new Promise((r) => setImmediate(r));
+        expect(await services.dump('phoneCodes')).toContainEqual(expect.objectContaining({ pending: true }));
+      };
+      // from another page, after erasure looked for what to erase and before it erased the member
+      const racing = withStepBeforeTransaction(services, claimed);
+      expect(await memberOk(racing, 'u1', { action: 'delete', confirm: true })).toEqual({ deleted: true });
+      expect(await services.dump('phoneCodes')).toEqual([]);
     });
 
     it('answers CONFLICT, erasing nothing, when the consumer writes something new through every look; erases once left alone', async () => {

@@ -36,11 +36,11 @@ interface PhoneClaimDoc extends Doc {
 }
 
 /**
- * How long a claim speaks for a send still running: longer than a send takes. WeChat refusing the
- * same caller's code within it answers CONFLICT (the first send will bind); after it, the send is
- * taken for dead, and its claim for nothing.
+ * How long a claim speaks for a send still running: the functions' timeout docs/operations.md asks
+ * for (a send cannot outlive its function). WeChat refusing the same caller's code within it answers
+ * CONFLICT (the first send will bind); after it, the send is taken for dead, and its claim for nothing.
  */
-export const PHONE_CLAIM_WINDOW_MS = 20_000;
+export const PHONE_CLAIM_WINDOW_MS = 10_000;
 
 export interface BindPhoneResult {
   memberId: string;
@@ -149,6 +149,10 @@ function claimPhoneCode(services: Services, id: string, recordId: string): Promi
     const found = await tx.get<PhoneCodeDoc | PhoneClaimDoc>('phoneCodes', id);
     if (found && !found.pending) return { receipt: found, own: null };
     if (found && (found.recordId !== recordId || !claimStale(services, found))) return { own: null };
+    // no claim for a consumer erased since the checks above: erasure removes the claims its
+    // queries found and, once committed, those made before this read (erase.ts)
+    const record = await tx.get<WechatRecordDoc>('records', recordId);
+    if (record?.consent?.version !== services.config.termsVersion) throw new AppError('CONSENT_REQUIRED', 'agree to the privacy terms first');
     const own: PhoneClaimDoc = { _id: id, recordId, pending: true, at: nowIso(services) };
     await tx.set('phoneCodes', own);
     return { own };

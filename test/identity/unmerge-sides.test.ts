@@ -182,3 +182,58 @@ describe('undoing a merge while an import joins a card to the absorbed side', ()
     expect((await record(s, 'tmall:R1')).apart).not.toContain('jd:X1');
   });
 });
+
+describe('undoing a merge while imports keep changing its member', () => {
+  let s: S;
+  beforeEach(() => { s = openTestServices(); });
+  afterEach(() => s.close());
+
+  it('goes through once the member is left alone after changing before each of four tries, and answers CONFLICT, undoing nothing, when it changes before every try', async () => {
+    await importMembers(s, 'offline', [{ channelMemberId: 'S1', email: 's@example.com' }]);
+    s.clock.advance(1000);
+    await importMembers(s, 'jd', [{ channelMemberId: 'X1', email: 'x@example.com' }]);
+    s.clock.advance(1000);
+    await importMembers(s, 'tmall', [{ channelMemberId: 'R1', email: 'r@example.com' }]);
+    s.clock.advance(1000);
+    const x = await mergeMembers(s, (await memberOf(s, 'offline:S1'))!, (await memberOf(s, 'jd:X1'))!);
+    s.clock.advance(1000);
+    let imports = 0;
+    // between the unmerge's queries and its transaction, each import joins the card R1 to the member
+    // by X1's email, or takes it away again
+    const movesR1 = () => importMembers(s, 'tmall', [{ channelMemberId: 'R1', email: ++imports % 2 ? 'x@example.com' : 'r@example.com' }]);
+    await expect(unmergeMembers(withStepBeforeTransaction(s, movesR1, 5), x._id)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(imports).toBe(5);
+    expect((await s.store.get<MergeDoc>('merges', x._id))!.undoneAt).toBeFalsy();
+    expect(await memberOf(s, 'jd:X1')).toBe(await memberOf(s, 'offline:S1'));
+    await unmergeMembers(withStepBeforeTransaction(s, movesR1, 4), x._id);
+    expect(imports).toBe(9);
+    expect(await memberOf(s, 'jd:X1')).not.toBe(await memberOf(s, 'offline:S1'));
+    expect(await memberOf(s, 'tmall:R1')).toBe(await memberOf(s, 'jd:X1'));
+  });
+});
+
+describe('undoing a merge while imports take a card away from its member and join another', () => {
+  let s: S;
+  beforeEach(() => { s = openTestServices(); });
+  afterEach(() => s.close());
+
+  it('sends the card that joined back with the side it shares its email with', async () => {
+    await importMembers(s, 'offline', [{ channelMemberId: 'S1', email: 's@example.com' }]);
+    await importMembers(s, 'tmall', [{ channelMemberId: 'R1', email: 's@example.com' }, { channelMemberId: 'R2', email: 'r@example.com' }]);
+    s.clock.advance(1000);
+    await importMembers(s, 'jd', [{ channelMemberId: 'X1', email: 'x@example.com' }]);
+    s.clock.advance(1000);
+    const x = await mergeMembers(s, (await memberOf(s, 'offline:S1'))!, (await memberOf(s, 'jd:X1'))!);
+    s.clock.advance(1000);
+    // the member keeps as many records: R1 leaves it, then R2 joins it by X1's email
+    const swaps = withStepBeforeTransaction(s, async () => {
+      await importMembers(s, 'tmall', [{ channelMemberId: 'R1', email: 'q@example.com' }]);
+      await importMembers(s, 'tmall', [{ channelMemberId: 'R2', email: 'x@example.com' }]);
+    });
+    expect((await s.store.get<MemberDoc>('members', (await memberOf(s, 'jd:X1'))!))!.records).toHaveLength(3);
+    await unmergeMembers(swaps, x._id);
+    expect(await memberOf(s, 'jd:X1')).not.toBe(await memberOf(s, 'offline:S1'));
+    expect(await memberOf(s, 'tmall:R2')).toBe(await memberOf(s, 'jd:X1'));
+    expect(await memberOf(s, 'tmall:R1')).not.toBe(await memberOf(s, 'offline:S1'));
+  });
+});

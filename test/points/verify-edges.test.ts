@@ -36,14 +36,14 @@ describe('points verify and expiry on a tampered store', () => {
     expect(await problems()).toEqual([]);
   });
 
-  it('names an account whose growth is below zero, stored and ledger alike', async () => {
+  it.each([-20, -1])('names an account whose growth is below zero (%i), stored and ledger alike', async (growth) => {
     await services.store.transaction(async (t) => {
       const earn = (await t.get<LedgerEntry>('ledger', 'order:tmall:1'))!;
-      await t.set('ledger', { ...earn, growth: -20 });
-      await t.set('accounts', { ...(await t.get<AccountDoc>('accounts', 'tmall:T1'))!, growth: -20 });
-      await t.set('balances', { ...(await t.get<Doc & { growth: number }>('balances', 'm1'))!, growth: -20 });
+      await t.set('ledger', { ...earn, growth });
+      await t.set('accounts', { ...(await t.get<AccountDoc>('accounts', 'tmall:T1'))!, growth });
+      await t.set('balances', { ...(await t.get<Doc & { growth: number }>('balances', 'm1'))!, growth });
     });
-    expect(await problems()).toEqual(['account tmall:T1: growth is -20, below zero']);
+    expect(await problems()).toEqual([`account tmall:T1: growth is ${growth}, below zero`]);
   });
 
   it('names an account whose next expiry is not its earliest lot\'s', async () => {

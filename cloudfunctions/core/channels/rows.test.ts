@@ -272,6 +272,17 @@ describe('readRows on a CSV', () => {
     ]);
   });
 
+  it('takes a row of a pasted export with more empty cells than its header ends with for a shift', async () => {
+    const header = 'channelMemberId,name,storeId,guideId';
+    const lines = [header, 'T0,冯,S0,G0', 'T1,李,S1,G1', 'T2,赵,S2,G2', `${header},,`, 'T4,孙,S4,G4,,', 'T5,周,S5,,,,', ''];
+    const { items } = await read(lines);
+    expect(items.map((item) => item.error ?? Object.values(item.row as object).join('|'))).toEqual(['T0|冯|S0|G0', 'T1|李|S1|G1', 'T2|赵|S2|G2', 'repeated_header', 'T4|孙|S4|G4', 'too_many_fields']);
+  });
+
+  it('reads as a row a line some of whose cells are columns\' names', async () => {
+    expect((await read(['channelMemberId,remark,note', 'T1,email,phone', ''])).items).toEqual([{ line: 2, row: { channelMemberId: 'T1', remark: 'email', note: 'phone' } }]);
+  });
+
   it('reads no row of a pasted export whose header names the same columns in another order (a buyer id is never read as the order id)', async () => {
     const lines = ['orderId,channelMemberId,amountFen,paidAt', 'O1,B1,100,2026-01-01', ' ChannelMemberID ,orderId,amountFen,paidAt', 'B2,O2,200,2026-01-02', 'orderId,channelMemberId,amountFen,paidAt', 'O3,B3,300,2026-01-03', ''];
     const { items, rows } = await read(lines);
@@ -295,6 +306,29 @@ describe('readRows on a CSV', () => {
     // in another order it is another export's header still, and its rows are not read
     const permuted = (await read([header, '0,O1,B1,100,2026-01-01', ',channelMemberId,orderId,amountFen,paidAt', '0,B2,O2,200,2026-01-02', ''])).items;
     expect(permuted.map((item) => item.error ?? 'row')).toEqual(['row', 'header_changed', 'header_changed']);
+  });
+
+  it.each([
+    ['ends with an empty cell', 'orderId,channelMemberId,amountFen,paidAt', 'channelMemberId,orderId,amountFen,paidAt,', 'B2,O2,200,2026-01-02,'],
+    ['names a column the imports do not read, as the first header does', 'orderId,channelMemberId,remark,amountFen', 'channelMemberId,orderId,remark,amountFen', 'B2,O2,备注,200'],
+    ['names a column the imports read that the first header has not', 'orderId,channelMemberId,amountFen', 'channelMemberId,orderId,amount', 'B2,O2,2.00'],
+    ['names two columns only', 'channelMemberId,phone', 'phone,channelMemberId', '13900000002,B2'],
+  ])('reads no row of a pasted export naming the columns in another order when its header %s', async (_case, first, pasted, row) => {
+    const { items } = await read([first, ['O1', 'B1', ...first.split(',').slice(2).map(() => '1')].join(','), pasted, row, '']);
+    expect(items.map((item) => item.error ?? 'row')).toEqual(['row', 'header_changed', 'header_changed']);
+  });
+
+  it('reads the rows under a header like the first again after two pasted exports naming the columns in another order', async () => {
+    const other = 'channelMemberId,orderId,amountFen,paidAt';
+    const lines = ['orderId,channelMemberId,amountFen,paidAt', 'O1,B1,100,2026-01-01', other, 'B2,O2,200,2026-01-02', other, 'B3,O3,300,2026-01-03', 'orderId,channelMemberId,amountFen,paidAt', 'O4,B4,400,2026-01-04', ''];
+    const { items, rows } = await read(lines);
+    expect(items.map((item) => item.error ?? (item.row as { orderId: string }).orderId)).toEqual(['O1', 'header_changed', 'header_changed', 'header_changed', 'header_changed', 'repeated_header', 'O4']);
+    // read again, in any order, each line gives the same answer
+    expect([5, 3, 8, 4].map((line) => rows.reread(line, lines[line - 1]!).error ?? 'row')).toEqual(['header_changed', 'header_changed', 'row', 'header_changed']);
+  });
+
+  it('reads as a row a line whose one filled cell is a column\'s name', async () => {
+    expect((await read(['channelMemberId,name,storeId', 'name,,', ''])).items).toEqual([{ line: 2, row: { channelMemberId: 'name', name: '', storeId: '' } }]);
   });
 
   it('reads a cell with line breaks as one record in a file that starts with a BOM and quotes its header', async () => {

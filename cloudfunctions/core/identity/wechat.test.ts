@@ -273,6 +273,121 @@ describe('member actions', () => {
         expect(await snapshot()).toEqual(before);
       });
 
+      it('answers a send that finds the code bound by the same consumer\'s earlier send as it claims it that binding, asking WeChat nothing, however long after', async () => {
+        await agree();
+        const c = code();
+        let asked = 0;
+        const counting: TestServices = { ...services, phoneCodes: { exchange: async (x) => { asked++; return services.phoneCodes.exchange(x); } } };
+        // the earlier send commits after this one read the code unused, before its claim
+        const first = withStepBeforeTransaction(counting, async () => {
+          const bound = await memberOk(counting, 'u1', { action: 'bindPhone', code: c });
+          services.clock.advance(PHONE_CLAIM_WINDOW_MS);
+          return bound;
+        });
+        const answer = await member(first, 'u1', { action: 'bindPhone', code: c });
+        expect(answer).toEqual({ ok: true, data: { memberId: 'm_000001', phoneMasked: '139****5678', merged: false } });
+        expect(asked).toBe(1);
+        const bound = await snapshot();
+        expect(bound.phoneCodes).toEqual([expect.objectContaining({ result: (answer as { data: unknown }).data })]);
+        expect(await member(counting, 'u1', { action: 'bindPhone', code: c })).toEqual(answer);
+        expect(await snapshot()).toEqual(bound);
+      });
+
+      it('keeps the binding another send of the code made while this send\'s exchange was failing: a retry answers it', async () => {
+        await agree();
+        const c = code();
+        let bound: unknown;
+        let failed = false;
+        // the dev stand-in exchanges a code any number of times: the second send binds while the first's exchange fails
+        const flaky: TestServices = {
+          ...services,
+          phoneCodes: {
+            exchange: async (x) => {
+              if (failed) return services.phoneCodes.exchange(x);
+              failed = true;
+              bound = await memberOk(flaky, 'u1', { action: 'bindPhone', code: c });
+              throw new AppError('UNAVAILABLE', 'WeChat is busy: try again');
+            },
+          },
+        };
+        expect(await member(flaky, 'u1', { action: 'bindPhone', code: c })).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+        expect(bound).toEqual({ memberId: 'm_000001', phoneMasked: '139****5678', merged: false });
+        expect(await services.dump('phoneCodes')).toEqual([expect.objectContaining({ recordId: expect.any(String), result: bound })]);
+        expect(await memberOk(services, 'u1', { action: 'bindPhone', code: c })).toEqual(bound);
+      });
+
+      it('a send that outlived the window and then fails leaves the claim of the send that took the code over: a third send meanwhile is told to try again', async () => {
+        await agree();
+        const c = code();
+        let wakeFirst!: () => void;
+        let third: unknown;
+        let calls = 0;
+        const wechat: TestServices = {
+          ...services,
+          phoneCodes: {
+            exchange: async (x) => {
+              calls++;
+              if (calls === 1) {
+                // the first send waits past the window, and WeChat's answer never comes
+                await new Promise<void>((resolve) => { wakeFirst = resolve; });
+                throw new AppError('UNAVAILABLE', 'WeChat is busy: try again');
+              }
+              if (calls === 2) {
+                // the second took the first's claim over; the first fails, then a third send comes
+                wakeFirst();
+                expect(await first).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+                third = await member(wechat, 'u1', { action: 'bindPhone', code: c });
+                return services.phoneCodes.exchange(x);
+              }
+              throw new AppError('PHONE_CODE_INVALID', 'WeChat refused the phone code');
+            },
+          },
+        };
+        const first = member(wechat, 'u1', { action: 'bindPhone', code: c });
+        await waitForClaim();
+        services.clock.advance(PHONE_CLAIM_WINDOW_MS);
+        const second = await member(wechat, 'u1', { action: 'bindPhone', code: c });
+        expect(third).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+        expect(second).toEqual({ ok: true, data: { memberId: 'm_000001', phoneMasked: '139****5678', merged: false } });
+        expect(await member(wechat, 'u1', { action: 'bindPhone', code: c })).toEqual(second);
+      });
+
+      it('takes for nothing a claim that outlived the window while WeChat was refusing the second send: that send is told PHONE_CODE_INVALID', async () => {
+        await agree();
+        const c = code();
+        let second: unknown;
+        let calls = 0;
+        const wechat: TestServices = {
+          ...services,
+          phoneCodes: {
+            exchange: async (x) => {
+              calls++;
+              if (calls === 1) {
+                second = await member(wechat, 'u1', { action: 'bindPhone', code: c });
+                return services.phoneCodes.exchange(x);
+              }
+              // WeChat answers the second send only once the first's claim is older than the window
+              services.clock.advance(PHONE_CLAIM_WINDOW_MS);
+              throw new AppError('PHONE_CODE_INVALID', 'WeChat refused the phone code');
+            },
+          },
+        };
+        expect(await member(wechat, 'u1', { action: 'bindPhone', code: c })).toMatchObject({ ok: true });
+        expect(second).toMatchObject({ ok: false, error: { code: 'PHONE_CODE_INVALID' } });
+      });
+
+      it('answers a failed send its own failure when its claim cannot be taken back (the database unreachable meanwhile)', async () => {
+        await agree();
+        const c = code();
+        const busy = { ...services, phoneCodes: { exchange: async () => { throw new AppError('UNAVAILABLE', 'WeChat is busy: try again'); } } };
+        let transactions = 0;
+        // the claim's transaction goes through; the one taking it back fails
+        const unreachable = withStepBeforeTransaction(busy, async () => {
+          if (++transactions === 2) throw new Error('the database cannot be reached');
+        }, 2);
+        expect(await member(unreachable, 'u1', { action: 'bindPhone', code: c })).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+      });
+
       /** Until a send's claim of the code is committed (the hung send gets that far on its own). */
       const waitForClaim = async () => {
         for (let i = 0; i < 1000 && (await services.dump('phoneCodes')).length === 0; i++) await new Promise((r) => setImmediate(r));

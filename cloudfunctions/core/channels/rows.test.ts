@@ -327,6 +327,21 @@ describe('readRows on a CSV', () => {
     expect([5, 3, 8, 4].map((line) => rows.reread(line, lines[line - 1]!).error ?? 'row')).toEqual(['header_changed', 'header_changed', 'row', 'header_changed']);
   });
 
+  it('reads a row before a pasted export ending its lines with empty cells the same way again after that export', async () => {
+    // the first export ends no line with a comma: an empty cell past its header is a shift (a comma in a name)
+    const header = 'channelMemberId,name,storeId,guideId';
+    const lines = [header, 'T0,冯,S0,G0', 'T1,李,S1,G1', 'T2,赵,x,S2,', 'T3,钱,S3,G3', `${header},,`, 'T4,孙,S4,G4,,', ''];
+    const { items, rows } = await read(lines);
+    expect(items.map((item) => item.error ?? 'row')).toEqual(['row', 'row', 'too_many_fields', 'row', 'repeated_header', 'row']);
+    // read again, in any order, each line gives the answer it gave first
+    expect([4, 7, 6, 2].map((line) => rows.reread(line, lines[line - 1]!).error ?? 'row')).toEqual(['too_many_fields', 'row', 'repeated_header', 'row']);
+    // and a last line cut off is judged by the header it follows, also when read again
+    const cut = [header, 'T0,冯,S0,G0', `${header},,`, 'T1,李,S1,G1,,', 'T2,赵'];
+    const second = await read(cut);
+    expect(second.items.map((item) => item.error ?? 'row')).toEqual(['row', 'repeated_header', 'row', 'line_cut_off']);
+    expect([2, 5].map((line) => second.rows.reread(line, cut[line - 1]!).error ?? 'row')).toEqual(['row', 'line_cut_off']);
+  });
+
   it('reads as a row a line whose one filled cell is a column\'s name', async () => {
     expect((await read(['channelMemberId,name,storeId', 'name,,', ''])).items).toEqual([{ line: 2, row: { channelMemberId: 'name', name: '', storeId: '' } }]);
   });

@@ -311,12 +311,18 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
   let columns: string[] | null = null;
   let header = '';
   /**
-   * The cells of the header the rows now read follow: the first header's, then a pasted export's own
-   * (one export may end its lines, header too, with a comma, and the other not).
+   * From each header's line on: `width`, the cells of the header the rows follow (the first header's,
+   * then a pasted export's own: one export may end its lines, header too, with a comma, and the
+   * other not); `allowed`, the most cells a row may have, the ones past the header empty (the
+   * header's, or one more in a file whose rows usually end with a comma). By line, so a row read
+   * again after a later pasted header is read as it was the first time.
    */
-  let width = 0;
-  /** The most cells a row may have, the ones past the header empty: the header's, or one more in a file whose rows usually end with a comma. */
-  let allowed = 0;
+  const widths: { from: number; width: number; allowed: number }[] = [];
+  const widthsAt = (line: number) => {
+    let at = widths[0]!;
+    for (const entry of widths) if (entry.from <= line) at = entry;
+    return at;
+  };
   /**
    * Pasted exports whose header names other columns than the first (`amount` where it had
    * `amountFen`): the line of that header and of the header like the first that ended them
@@ -340,8 +346,7 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
     if (!columns) {
       columns = fields.map(columnName);
       header = headerSignature(columns);
-      width = columns.length;
-      allowed = Math.max(columns.length, usual ?? 0);
+      widths.push({ from: line, width: columns.length, allowed: Math.max(columns.length, usual ?? 0) });
       return null;
     }
     // two exports pasted together: the second one's header is no member (first cell first: it is
@@ -351,8 +356,9 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
       if (isHeaderOrItsStart(headerSignature(fields), header)) {
         // what the rows after it usually end with is not known: an empty cell past the header passes,
         // or as many as that header ends with (an export ending every line with several)
-        allowed = Math.max(allowed, columns.length + 1, fields.length);
-        width = fields.length;
+        if (!widths.some(({ from }) => from === line)) {
+          widths.push({ from: line, width: fields.length, allowed: Math.max(widthsAt(line).allowed, columns.length + 1, fields.length) });
+        }
         const open = changed.at(-1);
         if (open && open.to === Infinity && line > open.from) open.to = line;
         return { line, row: null, error: 'repeated_header' };
@@ -370,11 +376,12 @@ function csvParser(usual: number | null, cutLine: () => number): LineParser {
     // A last line without its line break and short of the header's cells is a file cut off mid-line
     // (copied while still being written): read as a short row, a cut id is another member and a cut
     // balance an opening that the whole file can never correct.
-    if (line === cutLine() && fields.length < width) return { line, row: null, error: 'line_cut_off' };
+    const at = widthsAt(line);
+    if (line === cutLine() && fields.length < at.width) return { line, row: null, error: 'line_cut_off' };
     // A cell beyond the header: an unquoted comma (in a name, an address) shifted the cells after
     // it. Empty, it is the same shift when the row's last cell was empty, unless the file's rows
     // usually end so.
-    if (fields.length > columns.length && (fields.length > allowed || fields.slice(columns.length).some((field) => field.trim()))) return { line, row: null, error: 'too_many_fields' };
+    if (fields.length > columns.length && (fields.length > at.allowed || fields.slice(columns.length).some((field) => field.trim()))) return { line, row: null, error: 'too_many_fields' };
     const row: Row = {};
     columns.forEach((name, i) => {
       const value = fields[i];

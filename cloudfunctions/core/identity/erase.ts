@@ -143,11 +143,14 @@ export async function deleteMember(services: Services, caller: Caller & { openid
     });
     if (erased) {
       // a phone-code claim committed between the queries and the transaction (no trail counts a
-      // claim: a send that fails leaves the record as it was) whose send never finished; none comes
-      // after the transaction, a claim reading the WeChat record (wechat.ts)
+      // claim: a send that fails leaves the record as it was) whose send never finished. A claim reads
+      // the WeChat record (wechat.ts), so none is made after this on SQLite; on CloudBase, whose reads
+      // claim nothing, one made at the same moment may be left, holding no phone, its send refused
       for (const id of trail.counts.keys()) {
         for await (const doc of allDocs<Doc>(store, 'phoneCodes', { where: { recordId: id }, pageSize: MAX_PAGE })) {
-          await store.transaction(async (tx) => { if (await tx.get('phoneCodes', doc._id)) await tx.remove('phoneCodes', doc._id); });
+          // still the erased record's: the code's document is another's once the consumer, logged in
+          // again as a new WeChat record, has claimed or bound that code since the query
+          await store.transaction(async (tx) => { if ((await tx.get<Doc & { recordId?: string }>('phoneCodes', doc._id))?.recordId === id) await tx.remove('phoneCodes', doc._id); });
         }
       }
       return { deleted: true };

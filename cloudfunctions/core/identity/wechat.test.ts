@@ -1003,6 +1003,31 @@ describe('member actions', () => {
       expect(await services.dump('phoneCodes')).toEqual([]);
     });
 
+    it('keeps the receipt of a consumer who joined again with that code while the erasure was removing the claims left behind', async () => {
+      await boundConsumer(services, 'u1', '13912345678');
+      const c = `dev:13912345679:${services.clock.now()}`;
+      const hung: TestServices = { ...services, phoneCodes: { exchange: () => new Promise<never>(() => undefined) } };
+      let again: unknown;
+      let transactions = 0;
+      const racing = withStepBeforeTransaction(services, async () => {
+        transactions++;
+        if (transactions === 1) {
+          // after erasure looked for what to erase: a send of the code claims it, then hangs in WeChat's exchange
+          void member(hung, 'u1', { action: 'bindPhone', code: c });
+          for (let i = 0; i < 1000 && !(await services.dump('phoneCodes')).some((d) => d.pending); i++) await new Promise((r) => setImmediate(r));
+        } else {
+          // erased, the claims left behind found: the consumer logs in again (a new WeChat record) and binds with that code
+          await memberOk(services, 'u1', { action: 'consent', version: terms() });
+          again = await memberOk(services, 'u1', { action: 'bindPhone', code: c });
+        }
+      }, 2);
+      expect(await memberOk(racing, 'u1', { action: 'delete', confirm: true })).toEqual({ deleted: true });
+      expect(transactions).toBe(2);
+      expect(again).toMatchObject({ phoneMasked: '139****5679' });
+      expect(await services.dump('phoneCodes')).toEqual([expect.objectContaining({ result: again })]);
+      expect(await memberOk(services, 'u1', { action: 'bindPhone', code: c })).toEqual(again);
+    });
+
     it('answers CONFLICT, erasing nothing, when the consumer writes something new through every look; erases once left alone', async () => {
       await boundConsumer(services, 'u1', '13912345678');
       let phone = 13912345600;

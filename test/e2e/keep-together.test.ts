@@ -378,6 +378,44 @@ describe('the join steps and what is owed', () => {
     expect(lines).toEqual(expected);
   });
 
+  it('with text zoomed 1.3 and 1.6 times, a phone binding that met a busy server (CONFLICT) or whose answer was lost keeps its words whole (请求, 稍后, 再试, 暂时, 连接) and 重试 on the screen', async () => {
+    // each outcome forced on the page's own bindPhone request: an error envelope, or aborted (no answer came)
+    const outcomes = [
+      { name: 'CONFLICT', code: 'CONFLICT', around: '当前请求较多', words: /当前|请求|较多|稍后|再试/, count: 5 },
+      { name: 'answer lost', code: null, around: '网络不给力', words: /网络|给力|服务|暂时|无法|连接|稍后|再试/, count: 8 },
+    ] as const;
+    const lines: Record<string, Record<number, number[]>> = {};
+    const expected: Record<string, Record<number, number[]>> = {};
+    const offScreen: string[] = [];
+    for (const outcome of outcomes) {
+      const page = await phone(`dev_keep_bind_${outcome.name.replace(' ', '_')}`);
+      await page.route('**/cloud/member', (route) => {
+        if (!(route.request().postData() ?? '').includes('bindPhone')) return route.continue();
+        return outcome.code === null
+          ? route.abort()
+          : route.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ ok: false, error: { code: outcome.code, message: outcome.code } }) });
+      });
+      await page.goto(`${runtime.base}/#/packages/join/index`);
+      await visible(page, '同意并继续');
+      await page.locator('.join-check').click();
+      await page.locator('taro-button-core', { hasText: '同意并继续' }).filter({ visible: true }).first().click();
+      await visible(page, '验证并绑定');
+      await page.locator('input').filter({ visible: true }).first().fill('13711114444');
+      await page.locator('taro-button-core', { hasText: '验证并绑定' }).filter({ visible: true }).first().click();
+      await visible(page, outcome.around);
+      await page.locator('.join-retry').filter({ visible: true }).first().waitFor();
+      for (const zoom of [1.3, 1.6]) {
+        lines[`${outcome.name} at ${zoom * 100}%`] = await linesOf(page, outcome.around, outcome.words, WIDTHS, zoom);
+        expected[`${outcome.name} at ${zoom * 100}%`] = unbroken(outcome.count);
+        lines[`${outcome.name}: 重试 at ${zoom * 100}%`] = await linesOf(page, '重试', /重试/, [320], zoom);
+        expected[`${outcome.name}: 重试 at ${zoom * 100}%`] = { 320: [1] };
+        offScreen.push(...((await page.evaluate(`Array.from(document.querySelectorAll('.join-error, .join-retry')).filter((e) => e.offsetParent && e.getBoundingClientRect().right > window.innerWidth).map((e) => e.textContent)`)) as string[]));
+      }
+      await page.context().close();
+    }
+    expect({ lines, offScreen }).toEqual({ lines: expected, offScreen: [] });
+  });
+
   it('the notice of updated terms breaks only between its phrases', async () => {
     const page = await phone(RENEWING);
     await page.goto(runtime.base);

@@ -1,9 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { phoneKey } from '../../cloudfunctions/core/identity/normalize';
 import { addCampaign, addGuide, addStore } from '../../cloudfunctions/core/scenes/places.store';
 import { importOrders, makeBatch } from '../codes/support';
-import { importMembers } from '../support/members';
+import { exportAll, importMembers, memberOk } from '../support/members';
 import { SCREENSHOTS, launchBrowser, phonePage, startRuntime } from './browser';
 
 /**
@@ -197,6 +198,49 @@ describe('consumer journey in Chromium', () => {
     await press(jdBuyer, '绑定订单');
     await text(jdBuyer, '+50 积分');
     await jdBuyer.context().close();
+  });
+
+  it('a phone binding whose answer was lost offers 重试, which welcomes the consumer with the phone the first send bound, once', async () => {
+    const phone = '13700002222';
+    const openid = 'dev_journey_lost';
+    const page = await phonePage(browser, `${runtime.base}/#/packages/join/index`, openid);
+    // the first bindPhone goes through to the dev runtime, which binds; its answer never reaches the page
+    const codes: string[] = [];
+    const firstAnswers: unknown[] = [];
+    await page.route('**/cloud/member', async (route) => {
+      const event = JSON.parse(route.request().postData() ?? '{}') as { action?: string; code?: string };
+      if (event.action !== 'bindPhone') return route.continue();
+      codes.push(event.code ?? '');
+      if (codes.length > 1) return route.continue();
+      const response = await route.fetch();
+      firstAnswers.push(await response.json());
+      return route.abort('connectionreset');
+    });
+    await text(page, '会员隐私条款');
+    await page.locator('.join-check__box').click();
+    await press(page, '同意并继续');
+    await text(page, '绑定手机号');
+    await page.locator('input[placeholder="请输入 11 位手机号"]').fill(phone);
+    await press(page, '验证并绑定');
+    await text(page, '网络不给力，服务暂时无法连接，请稍后再试');
+    // the server had bound the phone by then: the lost answer was a success
+    expect(firstAnswers).toEqual([expect.objectContaining({ ok: true })]);
+    expect((await memberOk<{ phoneBound: boolean }>(runtime.services, openid, { action: 'login' })).phoneBound).toBe(true);
+
+    const retry = page.locator('.join-retry').filter({ visible: true }).first();
+    await retry.waitFor({ timeout: 15_000 });
+    await retry.click();
+    await text(page, '欢迎加入会员');
+    await text(page, '已绑定手机号 137****2222');
+    // 重试 sent the same code again, and was answered the first send's binding: one member has the phone
+    expect(codes).toHaveLength(2);
+    expect(codes[1]).toBe(codes[0]);
+    const key = phoneKey(runtime.services.secrets.phoneHashKey, phone); // the export names a phone by its keyed hash
+    const withPhone = (await exportAll(runtime.services)).filter((line) => line.identifiers.some((i) => i.type === 'phone' && i.value === key));
+    expect(withPhone).toHaveLength(1);
+    const login = await memberOk<{ memberId: string; phoneBound: boolean }>(runtime.services, openid, { action: 'login' });
+    expect(login).toEqual(expect.objectContaining({ memberId: withPhone[0]!.memberId, phoneBound: true }));
+    await page.context().close();
   });
 
   it('offline, a tab not loaded yet says it cannot open, and opens once the network is back', async () => {

@@ -467,6 +467,6 @@ describe('random sequences of consumer actions and operator corrections, on both
         conflictAt = 'database.commitTransaction';
         await pair.close();
       }
-    }), { numRuns: runs(4, 'CLOUD_RUNS') });
-  }, timeoutFor(600_000, 4, 'CLOUD_RUNS'));
+    }), { numRuns: runs(20, 'CLOUD_RUNS') });
+  }, timeoutFor(600_000, 20, 'CLOUD_RUNS'));
 });

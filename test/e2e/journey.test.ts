@@ -39,13 +39,18 @@ async function press(page: Page, label: string): Promise<void> {
   await page.locator('taro-button-core', { hasText: label }).filter({ visible: true }).first().click();
 }
 
-async function joinWithPhone(page: Page, phone: string): Promise<void> {
+/** Agrees to the terms and sends the phone in the dev form. */
+async function sendPhone(page: Page, phone: string): Promise<void> {
   await text(page, '会员隐私条款');
   await page.locator('.join-check__box').click();
   await press(page, '同意并继续');
   await text(page, '绑定手机号');
   await page.locator('input[placeholder="请输入 11 位手机号"]').fill(phone);
   await press(page, '验证并绑定');
+}
+
+async function joinWithPhone(page: Page, phone: string): Promise<void> {
+  await sendPhone(page, phone);
   await text(page, '欢迎加入会员');
 }
 
@@ -216,12 +221,7 @@ describe('consumer journey in Chromium', () => {
       firstAnswers.push(await response.json());
       return route.abort('connectionreset');
     });
-    await text(page, '会员隐私条款');
-    await page.locator('.join-check__box').click();
-    await press(page, '同意并继续');
-    await text(page, '绑定手机号');
-    await page.locator('input[placeholder="请输入 11 位手机号"]').fill(phone);
-    await press(page, '验证并绑定');
+    await sendPhone(page, phone);
     await text(page, '网络不给力，服务暂时无法连接，请稍后再试');
     // the server had bound the phone by then: the lost answer was a success
     expect(firstAnswers).toEqual([expect.objectContaining({ ok: true })]);

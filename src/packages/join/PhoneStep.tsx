@@ -100,7 +100,7 @@ function DevPhoneForm({ busy, onCode }: Omit<Props, 'error' | 'onRefused'>) {
     <View className="join-dev-form">
       <Input placeholderClass="mc-placeholder" className="join-input" type="number" maxlength={11} placeholder="请输入 11 位手机号" {...fieldLabel('手机号')} value={phone} onInput={(e) => setPhone(e.detail.value)} />
       {invalid && (
-        <Text className="join-error" {...liveRegion('alert')}>
+        <Text className="join-error mc-keep-words" {...liveRegion('alert')}>
           请输入正确的 11 位手机号
         </Text>
       )}
@@ -123,7 +123,7 @@ export default function PhoneStep(props: Props) {
       <PrivacyNotice />
       {process.env.TARO_ENV === 'weapp' ? <WechatPhoneButton {...props} /> : <DevPhoneForm busy={props.busy} onCode={props.onCode} />}
       {props.error && (
-        <Text className="join-error" {...liveRegion('alert')}>
+        <Text className="join-error mc-keep-words" {...liveRegion('alert')}>
           {props.error}
         </Text>
       )}

@@ -52,7 +52,7 @@ export default function TermsStep({ version, busy, error, onAgree, renewing = fa
           <Text className="join-check__version">（版本 {version}）</Text>
         </View>
       </View>
-      {error && <Text className="join-error" {...liveRegion('alert')}>{error}</Text>}
+      {error && <Text className="join-error mc-keep-words" {...liveRegion('alert')}>{error}</Text>}
       <Button type="primary" shape="round" block className="join-primary" disabled={!checked || busy} loading={busy} onClick={onAgree}>
         同意并继续
       </Button>

@@ -145,7 +145,7 @@ export default function OrderPage() {
           <Text className="join-step__title">{namedBonus ? `绑定${name}订单领 ${formatPoints(namedBonus)}\u00a0积分` : `绑定${name}订单`}</Text>
           <Text className="join-step__desc">输入包裹对应的{name}订单号，每笔订单可领取一次包裹卡积分。</Text>
           <Input placeholderClass="mc-placeholder" className="join-input order-input" type={digitsOnly ? 'number' : 'text'} maxlength={digitsOnly ? 32 : 64} placeholder={`${name}订单号`} {...fieldLabel(`${name}订单号`)} value={orderId} onInput={(e) => setOrderId(e.detail.value)} />
-          {outcome?.tone === 'error' && <Text className="join-error" {...liveRegion('alert')}>{outcome.text}</Text>}
+          {outcome?.tone === 'error' && <Text className="join-error mc-keep-words" {...liveRegion('alert')}>{outcome.text}</Text>}
           <Button type="primary" shape="round" block className="join-primary" loading={busy} disabled={busy} onClick={submit}>
             绑定订单
           </Button>
